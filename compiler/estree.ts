@@ -1,0 +1,58 @@
+// Tiny ESTree builders: generated kernels are trees printed by astring, never concatenated strings.
+import type * as E from "estree";
+import { generate } from "astring";
+
+export const id = (name: string): E.Identifier => ({ type: "Identifier", name });
+
+// Numbers the compiler computed; non-finite and negative values get their own node shapes.
+export function num(v: number): E.Expression {
+  if (Number.isNaN(v)) return id("NaN");
+  if (!Number.isFinite(v)) return v > 0 ? id("Infinity") : neg(id("Infinity"));
+  if (v < 0 || Object.is(v, -0)) return neg(num(-v));
+  return { type: "Literal", value: v };
+}
+export const neg = (e: E.Expression): E.Expression => ({ type: "UnaryExpression", operator: "-", prefix: true, argument: e });
+export const bin = (operator: E.BinaryOperator, left: E.Expression, right: E.Expression): E.Expression =>
+  ({ type: "BinaryExpression", operator, left, right });
+export const index = (object: E.Expression, property: E.Expression): E.MemberExpression =>
+  ({ type: "MemberExpression", object, property, computed: true, optional: false });
+export const call = (callee: E.Expression, args: E.Expression[]): E.Expression =>
+  ({ type: "CallExpression", callee, arguments: args, optional: false });
+export const assign = (left: E.Pattern, right: E.Expression, operator: E.AssignmentOperator = "="): E.Statement =>
+  ({ type: "ExpressionStatement", expression: { type: "AssignmentExpression", operator, left, right } });
+export const decl = (kind: "let" | "const", name: string, init: E.Expression): E.VariableDeclaration =>
+  ({ type: "VariableDeclaration", kind, declarations: [{ type: "VariableDeclarator", id: id(name), init }] });
+export const block = (body: E.Statement[]): E.BlockStatement => ({ type: "BlockStatement", body });
+export const ret = (argument: E.Expression): E.Statement => ({ type: "ReturnStatement", argument });
+
+// for (let v = from; v < bound; v += step) body
+export function loop(v: string, bound: E.Expression, body: E.Statement[], from: E.Expression = num(0), step = 1): E.Statement {
+  return {
+    type: "ForStatement",
+    init: decl("let", v, from),
+    test: bin("<", id(v), bound),
+    update: step === 1 ? { type: "UpdateExpression", operator: "++", prefix: false, argument: id(v) }
+      : { type: "AssignmentExpression", operator: "+=", left: id(v), right: num(step) },
+    body: block(body),
+  };
+}
+
+// Sum of terms, folding literal zeros and unit factors: offset + i0 * s0 + i1 * s1.
+export function linear(terms: [E.Expression, number | string][], offset: number | string): E.Expression {
+  let out: E.Expression | null = typeof offset === "number" && offset === 0 ? null : sym(offset);
+  for (const [v, s] of terms) {
+    if (s === 0) continue;
+    const t = s === 1 ? v : bin("*", v, sym(s));
+    out = out ? bin("+", out, t) : t;
+  }
+  return out ?? num(0);
+}
+export const sym = (s: number | string): E.Expression => (typeof s === "number" ? num(s) : id(s));
+
+export function functionDecl(name: string, params: string[], body: E.Statement[], comments: string[]): E.Program {
+  const fn: E.FunctionDeclaration = { type: "FunctionDeclaration", id: id(name), params: params.map(id), body: block(body) };
+  (fn as { comments?: unknown[] }).comments = comments.map((value) => ({ type: "Line", value: ` ${value}` }));
+  return { type: "Program", sourceType: "script", body: [fn] };
+}
+
+export const print = (program: E.Node): string => generate(program, { comments: true });

@@ -1,0 +1,8 @@
+// jitgrad's public API.
+export { Tensor } from "./runtime/tensor";
+export { tensor, zeros, ones, full, rand, randn, arange, linspace, eye, zerosLike, onesLike, where, cat, stack } from "./runtime/create";
+export type { TensorOptions } from "./runtime/create";
+export { manualSeed } from "./runtime/random";
+export { noGrad, enableGrad, isGradEnabled } from "./runtime/autograd";
+export { CompileError } from "./runtime/errors";
+export type { DType } from "./ir/dtype";

@@ -1,0 +1,157 @@
+// The op table: every primitive declared once. Its shape/dtype rule, scalar formula (elementwise
+// and reduce ops), view rule (movement ops) and VJP rule serve eager mode, tracing, symbolic
+// differentiation and codegen alike. VJP rules use ordinary Tensor methods, so they run on eager
+// tensors and on tracers. Broadcasting's gradient is not here: callers of `vjp` sum each gradient
+// back to its operand's shape (see `sumTo`), once for all ops.
+import type { Tensor } from "../runtime/tensor";
+import { type DType, isFloat, promote } from "./dtype";
+import { broadcastShapes, reducedShape, reshapeStrides, type Shape } from "./shape";
+
+export interface Operand { shape: Shape; dtype: DType; wrapped?: boolean }
+export interface Params {
+  dims?: number[]; keepdim?: boolean; // reduce
+  shape?: number[]; perm?: number[]; starts?: number[]; ends?: number[]; before?: number[]; after?: number[]; // movement
+  dtype?: DType; // cast
+}
+export interface View { shape: number[]; strides: number[]; offset: number }
+export type Grads = (Tensor | null)[];
+export interface VjpContext { ins: Tensor[]; out: Tensor; params: Params; needs: boolean[] }
+type Vjp = (g: Tensor, ctx: VjpContext) => Grads;
+
+interface Common {
+  grad: string | ((ins: Operand[]) => string); // PyTorch's grad_fn name
+  shape: (ins: Operand[], p: Params) => number[];
+  dtype: (ins: Operand[], p: Params) => DType;
+  vjp: Vjp | null; // null: not differentiable (comparisons, detach)
+}
+export interface Elementwise extends Common { kind: "elementwise"; js: (p: Params) => string }
+export interface Reduce extends Common { kind: "reduce"; combine: string; init: number }
+export interface Movement extends Common { kind: "movement"; view: (v: View, p: Params) => View | null }
+export interface Opaque extends Common { kind: "matmul" | "pad" }
+export type OpDef = Elementwise | Reduce | Movement | Opaque;
+
+const floatOf = (d: DType): DType => (isFloat(d) ? d : "float32");
+const broadcastAll = (ins: Operand[]) => ins.reduce<number[]>((a, x) => broadcastShapes(a, x.shape), []);
+const promoteAll = (ins: Operand[]) => {
+  const strong = ins.filter((x) => !x.wrapped);
+  const pick = (xs: Operand[]) => xs.map((x) => x.dtype).reduce(promote);
+  if (strong.length === 0) return pick(ins);
+  const s = pick(strong), w = ins.some((x) => x.wrapped) ? pick(ins.filter((x) => x.wrapped)) : s;
+  return isFloat(w) && !isFloat(s) ? "float32" : s; // a weak float turns an integer tensor into float32
+};
+
+function unary(grad: string, js: string, vjp: Vjp, dtype: "float" | "same" = "float"): Elementwise {
+  return { kind: "elementwise", grad, js: () => js, vjp, shape: ([x]) => [...x.shape],
+    dtype: ([x]) => (dtype === "float" ? floatOf(x.dtype) : x.dtype) };
+}
+function binary(grad: string | ((ins: Operand[]) => string), js: string, vjp: Vjp | null, dtype: "promote" | "float" | "bool" = "promote"): Elementwise {
+  return { kind: "elementwise", grad, js: () => js, vjp, shape: broadcastAll,
+    dtype: (ins) => (dtype === "bool" ? "bool" : dtype === "float" ? floatOf(promoteAll(ins)) : promoteAll(ins)) };
+}
+const compare = (js: string) => binary("", js, null, "bool");
+function reduce(grad: string | ((ins: Operand[]) => string), combine: string, init: number, vjp: Vjp): Reduce {
+  return { kind: "reduce", grad, combine, init, vjp,
+    shape: ([x], p) => reducedShape(x.shape, p.dims!, p.keepdim!), dtype: ([x]) => x.dtype };
+}
+function movement(grad: string, shape: Common["shape"], view: Movement["view"], vjp: Vjp | null): Movement {
+  return { kind: "movement", grad, shape, view, vjp, dtype: ([x]) => x.dtype };
+}
+
+// The gradient of a reduction, put back in the input's shape.
+const unreduce = (g: Tensor, x: Tensor, p: Params) => g.reshape(reducedShape(x.shape, p.dims!, true)).expand(x.shape);
+// max/min: the gradient is shared evenly among the elements that attain the extreme (PyTorch's amax).
+const extremeVjp: Vjp = (g, { ins: [x], out, params }) => {
+  const hit = x.eq(unreduce(out, x, params));
+  return [unreduce(g, x, params).mul(hit).div(unreduce(hit.sum(params.dims, params.keepdim), x, params))];
+};
+const inversePerm = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
+
+export type OpName =
+  | "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "tanh" | "sigmoid" | "relu" | "sin" | "cos"
+  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
+  | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalOr" | "logicalNot" | "where" | "cast"
+  | "sum" | "max" | "min" | "reshape" | "permute" | "expand" | "shrink" | "detach" | "pad" | "matmul";
+
+// The mapped type makes a primitive without a full declaration a compile error.
+export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
+  neg: unary("NegBackward0", "(x) => -x", (g) => [g.neg()], "same"),
+  exp: unary("ExpBackward0", "(x) => Math.exp(x)", (g, { out }) => [g.mul(out)]),
+  log: unary("LogBackward0", "(x) => Math.log(x)", (g, { ins: [x] }) => [g.div(x)]),
+  sqrt: unary("SqrtBackward0", "(x) => Math.sqrt(x)", (g, { out }) => [g.div(out.mul(2))]),
+  abs: unary("AbsBackward0", "(x) => Math.abs(x)", (g, { ins: [x] }) => [g.mul(x.sign())], "same"),
+  sign: unary("SignBackward0", "(x) => (x > 0 ? 1 : x < 0 ? -1 : x)", (g) => [g.mul(0)], "same"),
+  tanh: unary("TanhBackward0", "(x) => Math.tanh(x)", (g, { out }) => [g.mul(out.mul(out).neg().add(1))]),
+  sigmoid: unary("SigmoidBackward0", "(x) => 1 / (1 + Math.exp(-x))", (g, { out }) => [g.mul(out).mul(out.neg().add(1))]),
+  relu: unary("ReluBackward0", "(x) => (x > 0 ? x : 0)", (g, { out }) => [g.where(out.gt(0), 0)], "same"),
+  sin: unary("SinBackward0", "(x) => Math.sin(x)", (g, { ins: [x] }) => [g.mul(x.cos())]),
+  cos: unary("CosBackward0", "(x) => Math.cos(x)", (g, { ins: [x] }) => [g.mul(x.sin()).neg()]),
+
+  add: binary("AddBackward0", "(a, b) => a + b", (g) => [g, g]),
+  sub: binary("SubBackward0", "(a, b) => a - b", (g) => [g, g.neg()]),
+  mul: binary("MulBackward0", "(a, b) => a * b", (g, { ins: [a, b] }) => [g.mul(b), g.mul(a)]),
+  div: binary("DivBackward0", "(a, b) => a / b", (g, { ins: [, b], out, needs }) =>
+    [g.div(b), needs[1] ? g.div(b).mul(out).neg() : null], "float"),
+  // d/da a^b = b a^(b-1) (0 where b == 0); d/db a^b = a^b log a (0 where a == 0 and b >= 0)
+  pow: binary((ins) => (ins[1].wrapped ? "PowBackward0" : "PowBackward1"), "(a, b) => Math.pow(a, b)", (g, { ins: [a, b], out, needs }) => [
+    needs[0] ? g.mul(b).mul(a.pow(b.sub(1))).where(b.ne(0), 0) : null,
+    needs[1] ? g.mul(out).mul(a.log()).where(a.ne(0).logicalOr(b.lt(0)), 0) : null,
+  ], "promote"),
+  maximum: binary("MaximumBackward0", "(a, b) => Math.max(a, b)", (g, { ins: [a, b] }) => {
+    const shared = g.where(a.ne(b), g.mul(0.5)); // ties split the gradient, as PyTorch does
+    return [shared.where(a.ge(b), 0), shared.where(b.ge(a), 0)];
+  }),
+  minimum: binary("MinimumBackward0", "(a, b) => Math.min(a, b)", (g, { ins: [a, b] }) => {
+    const shared = g.where(a.ne(b), g.mul(0.5));
+    return [shared.where(a.le(b), 0), shared.where(b.le(a), 0)];
+  }),
+  eq: compare("(a, b) => a === b"),
+  ne: compare("(a, b) => a !== b"),
+  lt: compare("(a, b) => a < b"),
+  le: compare("(a, b) => a <= b"),
+  gt: compare("(a, b) => a > b"),
+  ge: compare("(a, b) => a >= b"),
+  logicalOr: compare("(a, b) => a || b"),
+  where: { kind: "elementwise", grad: "WhereBackward0", js: () => "(c, a, b) => (c ? a : b)", shape: broadcastAll,
+    dtype: (ins) => promoteAll(ins.slice(1)),
+    vjp: (g, { ins: [c] }) => [null, g.where(c, 0), g.where(c.logicalNot(), 0)] } as Elementwise,
+  logicalNot: { kind: "elementwise", grad: "", js: () => "(x) => !x", shape: ([x]) => [...x.shape], dtype: () => "bool", vjp: null } as Elementwise,
+  cast: { kind: "elementwise", grad: "ToCopyBackward0", shape: ([x]) => [...x.shape], dtype: (_, p) => p.dtype!,
+    js: (p) => (p.dtype === "bool" ? "(x) => (x ? 1 : 0)" : p.dtype === "int32" ? "(x) => Math.trunc(x)" : "(x) => x"),
+    vjp: (g, { ins: [x] }) => [isFloat(x.dtype) ? g.to(x.dtype) : null] } as Elementwise,
+
+  sum: { ...reduce("SumBackward1", "(a, b) => a + b", 0, (g, { ins: [x], params }) => [unreduce(g, x, params)]),
+    dtype: ([x]) => (x.dtype === "bool" ? "int32" : x.dtype) },
+  max: reduce("MaxBackward1", "(a, b) => (a >= b || a !== a ? a : b)", -Infinity, extremeVjp),
+  min: reduce("MinBackward1", "(a, b) => (a <= b || a !== a ? a : b)", Infinity, extremeVjp),
+
+  reshape: movement("ViewBackward0", (_, p) => [...p.shape!],
+    (v, p) => { const s = reshapeStrides(v.shape, v.strides, p.shape!); return s && { shape: [...p.shape!], strides: s, offset: v.offset }; },
+    (g, { ins: [x] }) => [g.reshape(x.shape)]),
+  permute: movement("PermuteBackward0", ([x], p) => p.perm!.map((d) => x.shape[d]),
+    (v, p) => ({ shape: p.perm!.map((d) => v.shape[d]), strides: p.perm!.map((d) => v.strides[d]), offset: v.offset }),
+    (g, { params }) => [g.permute(inversePerm(params.perm!))]),
+  // expand's gradient is the identity: summing back to the operand's shape happens for every op.
+  expand: movement("ExpandBackward0", (_, p) => [...p.shape!],
+    (v, p) => { const lead = p.shape!.length - v.shape.length;
+      return { shape: [...p.shape!], strides: p.shape!.map((n, d) => (d < lead || (v.shape[d - lead] === 1 && n !== 1) ? 0 : v.strides[d - lead])), offset: v.offset }; },
+    (g) => [g]),
+  shrink: movement("SliceBackward0", (_, p) => p.starts!.map((s, d) => p.ends![d] - s),
+    (v, p) => ({ shape: p.starts!.map((s, d) => p.ends![d] - s), strides: [...v.strides],
+      offset: v.offset + p.starts!.reduce((o, s, d) => o + s * v.strides[d], 0) }),
+    (g, { ins: [x], params }) => [g.pad(params.starts!, x.shape.map((n, d) => n - params.ends![d]))]),
+  detach: movement("", ([x]) => [...x.shape], (v) => v, null),
+  pad: { kind: "pad", grad: "ConstantPadNdBackward0", dtype: ([x]) => x.dtype,
+    shape: ([x], p) => x.shape.map((n, d) => p.before![d] + n + p.after![d]),
+    vjp: (g, { ins: [x], params }) => [g.shrink(params.before!, params.before!.map((b, d) => b + x.shape[d]))] } as Opaque,
+  // [..., m, k] @ [..., k, n] with broadcast batch dims (1-D operands are handled by Tensor.matmul)
+  matmul: { kind: "matmul", grad: (ins) => (ins[0].shape.length === 2 && ins[1].shape.length === 2 ? "MmBackward0" : "BmmBackward0"),
+    dtype: (ins) => promoteAll(ins),
+    shape: ([a, b]) => {
+      const [m, k] = a.shape.slice(-2), [k2, n] = b.shape.slice(-2);
+      if (k !== k2) throw new Error(`mat1 and mat2 shapes cannot be multiplied (${m}x${k} and ${k2}x${n})`);
+      return [...broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
+    },
+    vjp: (g, { ins: [a, b], needs }) => [needs[0] ? g.matmul(b.mT) : null, needs[1] ? a.mT.matmul(g) : null] } as Opaque,
+};
+
+export const gradName = (def: OpDef, ins: Operand[]) => (typeof def.grad === "string" ? def.grad : def.grad(ins));

@@ -1,0 +1,122 @@
+// The eager autograd engine: grad mode, GradFn nodes with PyTorch's names, and backward().
+import type { Tensor } from "./tensor";
+import { torchTypeName } from "../ir/dtype";
+
+// ---- grad mode ----
+let gradEnabled = true;
+export const isGradEnabled = () => gradEnabled;
+function withGradMode<T>(mode: boolean, fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = mode;
+  try { return fn(); } finally { gradEnabled = prev; }
+}
+export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
+export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
+
+// ---- nodes ----
+export class Node {
+  released = false;
+  constructor(
+    readonly name: string,
+    readonly next: (Node | null)[], // the node each input's gradient flows to
+    readonly inputs: { shape: readonly number[]; dtype: Tensor["dtype"] }[],
+    private readonly backwardFn: (g: Tensor) => (Tensor | null)[],
+  ) {}
+  get nextFunctions(): [Node | null, number][] { return this.next.map((n) => [n, 0]); }
+  apply(g: Tensor): (Tensor | null)[] { return this.backwardFn(g); }
+  release(): void { this.released = true; }
+  toString() { return `<${this.name} object>`; }
+  [Symbol.for("nodejs.util.inspect.custom")]() { return this.toString(); }
+}
+
+export class AccumulateGrad extends Node {
+  constructor(readonly variable: Tensor) {
+    super("AccumulateGrad", [], [], () => []);
+  }
+}
+
+const SECOND_BACKWARD = "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
+
+// Saved tensors are read through getters, so a VJP rule that reads one after the graph was
+// freed, or after an in-place op changed it, fails with PyTorch's error, and one that does not
+// read it (add's) is free to run again, as in PyTorch.
+export function savedTensors(node: () => Node, tensors: Tensor[], kind: (i: number) => string): Tensor[] {
+  const versions = tensors.map((t) => t.version.n);
+  const out: Tensor[] = [];
+  tensors.forEach((t, i) => Object.defineProperty(out, i, {
+    enumerable: true,
+    get() {
+      if (node().released && !t.wrapped) throw new Error(SECOND_BACKWARD);
+      if (t.version.n !== versions[i]) {
+        throw new Error(`one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]]${kind(i)}, is at version ${t.version.n}; expected version ${versions[i]} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).`);
+      }
+      return t;
+    },
+  }));
+  out.length = tensors.length;
+  return out;
+}
+
+// ---- the engine ----
+let retaining = false; // composite nodes run an inner backward with the caller's retainGraph
+export const isRetainingGraph = () => retaining;
+
+export interface Hooks {
+  sumTo: (g: Tensor, shape: readonly number[]) => Tensor;
+  cast: (g: Tensor, dtype: Tensor["dtype"]) => Tensor;
+  accumulate: (leaf: Tensor, g: Tensor) => void;
+}
+
+// Runs backward from `roots` seeded with `grads`. Gradients reaching an AccumulateGrad land in its
+// leaf's .grad, or in `capture` when the leaf is one of its keys (autograd.grad style).
+export function runBackward(roots: Node[], grads: Tensor[], retainGraph: boolean, hooks: Hooks, capture?: Map<Node, Tensor | null>) {
+  // count, for each node, how many edges lead into it, so a node runs once all its gradients are in
+  const pending = new Map<Node, number>();
+  const stack = [...roots];
+  const seen = new Set<Node>(roots);
+  while (stack.length) {
+    const n = stack.pop()!;
+    for (const m of n.next) {
+      if (!m) continue;
+      pending.set(m, (pending.get(m) ?? 0) + 1);
+      if (!seen.has(m)) { seen.add(m); stack.push(m); }
+    }
+  }
+  const buffers = new Map<Node, Tensor>();
+  const add = (n: Node, g: Tensor) => { const prev = buffers.get(n); buffers.set(n, prev ? prev.add(g) : g); };
+  roots.forEach((r, i) => add(r, grads[i]));
+  const ready = roots.filter((r) => !pending.get(r));
+  const prevRetain = retaining;
+  retaining = retainGraph;
+  try {
+    noGrad(() => {
+      while (ready.length) {
+        const n = ready.pop()!;
+        const g = buffers.get(n);
+        buffers.delete(n);
+        if (n instanceof AccumulateGrad) {
+          if (!g) continue;
+          if (capture?.has(n)) capture.set(n, capture.get(n) ? capture.get(n)!.add(g) : g);
+          else hooks.accumulate(n.variable, g);
+        } else {
+          const out = g ? n.apply(g) : []; // a node whose inputs all got no gradient passes none on
+          n.next.forEach((m, i) => {
+            if (!m) return;
+            let gi = out[i];
+            if (gi) {
+              const want = n.inputs[i];
+              gi = hooks.cast(hooks.sumTo(gi, want.shape), want.dtype);
+              add(m, gi);
+            }
+            const left = pending.get(m)! - 1;
+            pending.set(m, left);
+            if (left === 0) ready.push(m);
+          });
+          if (!retainGraph) n.release();
+        }
+      }
+    });
+  } finally {
+    retaining = prevRetain;
+  }
+}

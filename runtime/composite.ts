@@ -1,0 +1,22 @@
+// A composite op (mean, softmax, select, ...) is a composition of primitives. Eagerly it records
+// one GradFn node with PyTorch's name: the composition runs on stand-ins for the inputs (sharing
+// their storage and version counters), and the node's backward runs the inner graph's backward.
+// While tracing, or when no gradient is wanted, it is just the composition.
+import { isGradEnabled, isRetainingGraph, Node, runBackward } from "./autograd";
+import { activeTrace } from "./dispatch";
+import { engineHooks, Tensor } from "./tensor";
+
+export function composite(name: string, inputs: Tensor[], fn: (...xs: Tensor[]) => Tensor): Tensor {
+  if (activeTrace() || !isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return fn(...inputs);
+  const standIns = inputs.map((t) => (t.requiresGrad ? t.withView(t.shape, t.strides, t.offset).requiresGrad_() : t));
+  const inner = fn(...standIns);
+  const node = new Node(name, inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
+    inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), (g) => {
+      const capture = new Map(standIns.filter((s) => s.requiresGrad).map((s) => [s.gradEdge(), null as Tensor | null]));
+      runBackward([inner.gradEdge()], [g], isRetainingGraph(), engineHooks, capture);
+      return standIns.map((s) => (s.requiresGrad ? capture.get(s.gradEdge()) ?? null : null));
+    });
+  const out = new Tensor(inner.storage, inner.shape, inner.strides, inner.offset, inner.dtype, inner.version);
+  out.gradFn = node;
+  return out;
+}

@@ -1,0 +1,95 @@
+// bind(): the one entry point of every primitive. It types the result with the op's rules, then
+// either records it into the active trace (inside compile) or runs it now and, when gradients
+// are wanted, records a GradFn node whose backward is the op's VJP rule.
+import { allocate, type DType } from "../ir/dtype";
+import { gradName, type OpDef, type OpName, ops, type Params } from "../ir/ops";
+import { contiguousStrides, numel } from "../ir/shape";
+import { isGradEnabled, Node, savedTensors } from "./autograd";
+import { pointwise, reduce } from "./eager";
+import { matmul } from "./matmul";
+import { Tensor } from "./tensor";
+
+export interface Trace {
+  record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor;
+}
+let active: Trace | null = null;
+export const activeTrace = () => active;
+export function withTrace<T>(trace: Trace, fn: () => T): T {
+  const prev = active;
+  active = trace;
+  try { return fn(); } finally { active = prev; }
+}
+
+// A JS number next to a tensor: a 0-d "wrapped number" (weak dtype, see promoteAll).
+export function scalar(v: number | boolean): Tensor {
+  const dtype: DType = typeof v === "boolean" ? "bool" : Number.isInteger(v) ? "int32" : "float32";
+  const t = new Tensor(Float64Array.of(+v), [], [], 0, dtype);
+  t.wrapped = true;
+  return t;
+}
+
+export function empty(shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(allocate(dtype, numel(shape)), [...shape], contiguousStrides(shape), 0, dtype);
+}
+
+export function bind(op: OpName, inputs: (Tensor | number | boolean)[], params: Params = {}, name?: string): Tensor {
+  const ins = inputs.map((x) => (x instanceof Tensor ? x : scalar(x)));
+  const def: OpDef = ops[op];
+  const shape = def.shape(ins, params), dtype = def.dtype(ins, params);
+  if (active) return active.record(op, ins, params, shape, dtype);
+  const out = execute[def.kind](def as never, ins, params, shape, dtype);
+  const needs = ins.map((t) => t.requiresGrad);
+  if (def.vjp && isGradEnabled() && needs.some(Boolean)) {
+    const vjp = def.vjp;
+    const node: Node = new Node(name ?? gradName(def, ins), ins.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
+      ins.map((t) => ({ shape: t.shape, dtype: t.dtype })), (g) => vjp(g, ctx));
+    const saved = savedTensors(() => node, [...ins, out], (i) => (i === ins.length ? `, which is output 0 of ${node.name}` : ""));
+    const ctx = { get ins() { return saved.slice(0, ins.length); }, get out() { return saved[ins.length]; }, params, needs };
+    out.gradFn = node;
+  }
+  return out;
+}
+
+// A view of t broadcast to `shape` (stride 0 along broadcast dims): inputs are read, never copied.
+export function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
+  const v = ops.expand.view(t, { shape: [...shape] })!;
+  return t.withView(v.shape, v.strides, v.offset);
+}
+
+// A contiguous copy of t's data (no autograd: callers record their own node).
+export function materialize(t: Tensor): Tensor {
+  const out = empty(t.shape, t.dtype);
+  pointwise("(x) => x", [t], out);
+  return out;
+}
+
+type Executor<D extends OpDef> = (def: D, ins: Tensor[], p: Params, shape: number[], dtype: DType) => Tensor;
+const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } = {
+  elementwise(def, ins, p, shape, dtype) {
+    const out = empty(shape, dtype);
+    pointwise(def.js(p), ins.map((t) => broadcastTo(t, shape)), out);
+    return out;
+  },
+  reduce(def, [x], p, shape, dtype) {
+    const out = empty(shape, dtype);
+    reduce(def, x, p.dims!, out);
+    return out;
+  },
+  movement(def, [x], p) {
+    const v = def.view(x, p);
+    if (v) return x.withView(v.shape, v.strides, v.offset);
+    const c = materialize(x), w = def.view(c, p)!; // a reshape no strides can express copies first
+    return c.withView(w.shape, w.strides, w.offset);
+  },
+  matmul(_, [a, b], _p, shape, dtype) {
+    const out = empty(shape, dtype), batch = shape.slice(0, -2);
+    matmul(broadcastTo(a, [...batch, ...a.shape.slice(-2)]), broadcastTo(b, [...batch, ...b.shape.slice(-2)]), out);
+    return out;
+  },
+  pad(_, [x], p, shape, dtype) {
+    const out = empty(shape, dtype); // zeros
+    const inner = out.withView(x.shape, out.strides, p.before!.reduce((o, b, d) => o + b * out.strides[d], 0));
+    pointwise("(x) => x", [x], inner);
+    return out;
+  },
+};

@@ -1,0 +1,341 @@
+// The Tensor: storage + shape + strides + offset, autograd fields and a version counter. Each op
+// method is one call into `bind` (a primitive) or `composite` (a named composition of them).
+// A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
+import { type DType, isFloat, type Storage, torchTypeName } from "../ir/dtype";
+import type { Params } from "../ir/ops";
+import { contiguousStrides, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
+import { AccumulateGrad, isGradEnabled, Node, noGrad, runBackward } from "./autograd";
+import { composite } from "./composite";
+import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
+import { pointwise } from "./eager";
+import { CompileError } from "./errors";
+import { formatTensor } from "./format";
+
+type Operand = Tensor | number | boolean;
+type Dims = number | number[];
+const sizes = (args: (number | readonly number[])[]): number[] =>
+  args.length === 1 && Array.isArray(args[0]) ? [...args[0]] : (args as number[]);
+
+export class Tensor {
+  gradFn: Node | null = null;
+  grad: Tensor | null = null;
+  wrapped = false; // made from a JS number by an op (PyTorch's "wrapped number")
+  value: unknown = null; // tracers: the graph value this tensor stands for
+  private leafRequiresGrad = false;
+  private accumulator: AccumulateGrad | null = null;
+  base: Tensor | null = null; // views: the tensor whose storage they share
+
+  constructor(
+    public storage: Storage | null,
+    readonly shape: number[],
+    readonly strides: number[],
+    readonly offset: number,
+    readonly dtype: DType,
+    readonly version = { n: 0 }, // shared by views: in-place writes bump it
+  ) {}
+
+  get ndim() { return this.shape.length; }
+  numel() { return numel(this.shape); }
+  get isLeaf() { return this.gradFn === null; }
+  get requiresGrad(): boolean { return this.gradFn !== null || this.leafRequiresGrad; }
+  set requiresGrad(flag: boolean) {
+    if (!this.isLeaf) {
+      throw new Error("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+    }
+    if (flag && !isFloat(this.dtype)) throw new Error("only Tensors of floating point and complex dtype can require gradients");
+    this.leafRequiresGrad = flag;
+  }
+  requiresGrad_(flag = true): this { this.requiresGrad = flag; return this; }
+
+  // Where gradients for this tensor go: its GradFn, or (leaves) its AccumulateGrad node.
+  gradEdge(): Node {
+    return this.gradFn ?? (this.accumulator ??= new AccumulateGrad(this));
+  }
+
+  withView(shape: number[], strides: number[], offset: number): Tensor {
+    const t = new Tensor(this.storage, shape, strides, offset, this.dtype, this.version);
+    t.value = this.value;
+    t.base = this.base ?? this;
+    return t;
+  }
+  isContiguous() { return this.offset === 0 && sameShape(this.strides, contiguousStrides(this.shape)) || this.numel() <= 1; }
+
+  // ---- data access (not allowed on tracers) ----
+  private data_(what: string): Storage {
+    if (!this.storage) {
+      throw new CompileError(`${what} needs a tensor's values, which are not known while tracing a compiled function; move it outside the function passed to compile()`);
+    }
+    return this.storage;
+  }
+  values(): number[] {
+    const s = this.data_("reading values"), out = new Array<number>(this.numel());
+    const idx = new Array<number>(this.ndim).fill(0);
+    for (let i = 0; i < out.length; i++) {
+      let o = this.offset;
+      for (let d = 0; d < idx.length; d++) o += idx[d] * this.strides[d];
+      out[i] = s[o];
+      for (let d = idx.length - 1; d >= 0 && ++idx[d] === this.shape[d]; d--) idx[d] = 0;
+    }
+    return out;
+  }
+  item(): number {
+    this.data_("item()");
+    if (this.numel() !== 1) throw new Error(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
+    return this.values()[0];
+  }
+  tolist(): unknown {
+    this.data_("tolist()");
+    const flat = this.values().map((v) => (this.dtype === "bool" ? v !== 0 : v));
+    const build = (d: number, at: number): unknown => {
+      if (d === this.ndim) return flat[at];
+      const step = numel(this.shape.slice(d + 1));
+      return Array.from({ length: this.shape[d] }, (_, i) => build(d + 1, at + i * step));
+    };
+    return build(0, 0);
+  }
+  toString(): string {
+    const extras = this.gradFn ? [`grad_fn=<${this.gradFn.name}>`] : this.requiresGrad ? ["requires_grad=True"] : [];
+    return formatTensor(this.data_("printing a tensor").length ? this.values() : [], this.shape, this.dtype, extras);
+  }
+  [Symbol.for("nodejs.util.inspect.custom")]() { return this.storage ? this.toString() : `Tracer(${fmtShape(this.shape)}, ${this.dtype})`; }
+
+  // ---- autograd ----
+  backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+    if (!this.requiresGrad) throw new Error("element 0 of tensors does not require grad and does not have a grad_fn");
+    if (!gradient) {
+      if (this.numel() !== 1) throw new Error("grad can be implicitly created only for scalar outputs");
+      gradient = onesLike(this);
+    } else if (!sameShape(gradient.shape, this.shape)) {
+      throw new Error(`Mismatch in shape: grad_output[0] has a shape of torch.Size(${fmtShape(gradient.shape)}) and output[0] has a shape of torch.Size(${fmtShape(this.shape)}).`);
+    }
+    runBackward([this.gradEdge()], [gradient], opts.retainGraph ?? false, engineHooks);
+  }
+  detach(): Tensor { return bind("detach", [this]); }
+  get data(): Tensor { // shares storage but not the version counter (PyTorch's .data)
+    const t = new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
+    t.value = this.value;
+    return t;
+  }
+
+  // ---- elementwise ----
+  add(o: Operand, alpha?: number) { return bind("add", [this, alpha === undefined ? o : mulScalar(o, alpha)]); }
+  sub(o: Operand, alpha?: number) { return bind("sub", [this, alpha === undefined ? o : mulScalar(o, alpha)]); }
+  mul(o: Operand) { return bind("mul", [this, o]); }
+  div(o: Operand) { return bind("div", [this, o]); }
+  pow(o: Operand) { return bind("pow", [this, o]); }
+  maximum(o: Operand) { return bind("maximum", [this, o]); }
+  minimum(o: Operand) { return bind("minimum", [this, o]); }
+  neg() { return bind("neg", [this]); }
+  exp() { return bind("exp", [this]); }
+  log() { return bind("log", [this]); }
+  sqrt() { return bind("sqrt", [this]); }
+  abs() { return bind("abs", [this]); }
+  sign() { return bind("sign", [this]); }
+  tanh() { return bind("tanh", [this]); }
+  sigmoid() { return bind("sigmoid", [this]); }
+  relu() { return bind("relu", [this]); }
+  sin() { return bind("sin", [this]); }
+  cos() { return bind("cos", [this]); }
+  square() { return this.mul(this); }
+  eq(o: Operand) { return bind("eq", [this, o]); }
+  ne(o: Operand) { return bind("ne", [this, o]); }
+  lt(o: Operand) { return bind("lt", [this, o]); }
+  le(o: Operand) { return bind("le", [this, o]); }
+  gt(o: Operand) { return bind("gt", [this, o]); }
+  ge(o: Operand) { return bind("ge", [this, o]); }
+  logicalOr(o: Operand) { return bind("logicalOr", [this, o]); }
+  logicalNot() { return bind("logicalNot", [this]); }
+  // PyTorch's x.where(cond, y): x where cond holds, else y
+  where(cond: Tensor, other: Operand) { return bind("where", [cond, this, other]); }
+  to(dtype: DType): Tensor { return dtype === this.dtype ? this : bind("cast", [this], { dtype }); }
+  float() { return this.to("float32"); }
+  double() { return this.to("float64"); }
+  int() { return this.to("int32"); }
+  bool() { return this.to("bool"); }
+  clone() { return bind("cast", [this], { dtype: this.dtype }, "CloneBackward0"); }
+  contiguous() { return this.isContiguous() ? this : this.clone(); }
+
+  // ---- reductions ----
+  private reduceOp(op: "sum" | "max" | "min", dim: Dims | undefined, keepdim: boolean, all: string, some?: string) {
+    if (op !== "sum" && this.numel() === 0 && dim === undefined) {
+      throw new Error(`${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`);
+    }
+    const params: Params = { dims: normDims(dim, this.ndim), keepdim };
+    return bind(op, [this], params, dim === undefined ? all : some);
+  }
+  sum(dim?: Dims, keepdim = false) { return this.reduceOp("sum", dim, keepdim, "SumBackward0"); }
+  max(dim?: Dims, keepdim = false) { return this.reduceOp("max", dim, keepdim, "MaxBackward1", "AmaxBackward0"); }
+  min(dim?: Dims, keepdim = false) { return this.reduceOp("min", dim, keepdim, "MinBackward1", "AminBackward0"); }
+  mean(dim?: Dims, keepdim = false): Tensor {
+    if (!isFloat(this.dtype)) {
+      throw new Error(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${torchTypeName[this.dtype].slice(6, -6)}`);
+    }
+    const count = normDims(dim, this.ndim).reduce((n, d) => n * this.shape[d], 1);
+    return composite(dim === undefined ? "MeanBackward0" : "MeanBackward1", [this], (x) => x.sum(dim, keepdim).div(count));
+  }
+  norm(): Tensor { return composite("LinalgVectorNormBackward0", [this], (x) => x.mul(x).sum().sqrt()); }
+  softmax(dim: number): Tensor {
+    return composite("SoftmaxBackward0", [this], (x) => {
+      const e = x.sub(x.max(dim, true).detach()).exp();
+      return e.div(e.sum(dim, true));
+    });
+  }
+  logSoftmax(dim: number): Tensor {
+    return composite("LogSoftmaxBackward0", [this], (x) => {
+      const s = x.sub(x.max(dim, true).detach());
+      return s.sub(s.exp().sum(dim, true).log());
+    });
+  }
+
+  // ---- matmul: 1-D operands are promoted to matrices and the added dim removed, as in PyTorch ----
+  matmul(o: Tensor): Tensor {
+    if (this.ndim === 0 || o.ndim === 0) throw new Error("both arguments to matmul need to be at least 1D, but they are " + `${this.ndim}D and ${o.ndim}D`);
+    if (this.ndim >= 2 && o.ndim >= 2) return bind("matmul", [this, o]);
+    const name = this.ndim === 1 && o.ndim === 1 ? "DotBackward0" : o.ndim === 1 && this.ndim === 2 ? "MvBackward0" : "SqueezeBackward1";
+    if (this.ndim === 1 && o.ndim === 1 && this.shape[0] !== o.shape[0]) {
+      throw new Error(`inconsistent tensor size, expected tensor [${this.shape[0]}] and src [${o.shape[0]}] to have the same number of elements, but got ${this.shape[0]} and ${o.shape[0]} elements respectively`);
+    }
+    if (this.ndim >= 2 && this.shape[this.ndim - 1] !== o.shape[0]) {
+      throw new Error(`size mismatch, got input (${this.shape.join("x")}), vec (${o.shape[0]})`);
+    }
+    return composite(name, [this, o], (a, b) => {
+      const a2 = a.ndim === 1 ? a.unsqueeze(0) : a, b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
+      let r = bind("matmul", [a2, b2]);
+      if (b.ndim === 1) r = r.squeeze(-1);
+      if (a.ndim === 1) r = r.squeeze(-2);
+      return r;
+    });
+  }
+  mm(o: Tensor) { return this.matmul(o); }
+
+  // ---- movement (views) ----
+  reshape(...shape: (number | number[])[]): Tensor {
+    return bind("reshape", [this], { shape: inferShape(sizes(shape), this.numel()) }, "ViewBackward0");
+  }
+  view(...shape: (number | number[])[]): Tensor {
+    const target = inferShape(sizes(shape), this.numel());
+    if (this.storage && !reshapeStrides(this.shape, this.strides, target)) {
+      throw new Error("view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
+    }
+    return bind("reshape", [this], { shape: target }, "ViewBackward0");
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    if (this.ndim === 0) return this.reshape([1]);
+    const s = normDim(startDim, this.ndim), e = normDim(endDim, this.ndim);
+    if (s > e) throw new Error("flatten() has invalid args: start_dim cannot come after end_dim");
+    if (s === e) return this;
+    return this.reshape([...this.shape.slice(0, s), numel(this.shape.slice(s, e + 1)), ...this.shape.slice(e + 1)]);
+  }
+  permute(...dims: (number | number[])[]): Tensor {
+    const perm = sizes(dims).map((d) => normDim(d, this.ndim));
+    if (perm.length !== this.ndim) {
+      throw new Error(`permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${this.ndim} is not equal to len(dims) = ${perm.length}`);
+    }
+    if (new Set(perm).size !== perm.length) throw new Error("permute(): duplicate dims are not allowed.");
+    return bind("permute", [this], { perm }, "PermuteBackward0");
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    const perm = [...this.shape.keys()], a = normDim(dim0, this.ndim), b = normDim(dim1, this.ndim);
+    [perm[a], perm[b]] = [perm[b], perm[a]];
+    return bind("permute", [this], { perm }, "TransposeBackward0");
+  }
+  get T(): Tensor { return this.ndim < 2 ? this : this.permute([...this.shape.keys()].reverse()); }
+  get mT(): Tensor { return this.transpose(-2, -1); }
+  unsqueeze(dim: number): Tensor {
+    const d = normDim(dim, this.ndim + 1);
+    return bind("reshape", [this], { shape: [...this.shape.slice(0, d), 1, ...this.shape.slice(d)] }, "UnsqueezeBackward0");
+  }
+  squeeze(dim?: number): Tensor {
+    if (dim === undefined) return bind("reshape", [this], { shape: this.shape.filter((n) => n !== 1) }, "SqueezeBackward0");
+    const d = normDim(dim, this.ndim);
+    if (this.shape[d] !== 1) return this;
+    return bind("reshape", [this], { shape: this.shape.filter((_, i) => i !== d) }, "SqueezeBackward1");
+  }
+  expand(...shape: (number | number[])[]): Tensor {
+    const want = sizes(shape), lead = want.length - this.ndim;
+    if (lead < 0) {
+      throw new Error(`expand(${torchTypeName[this.dtype]}{${fmtShape(this.shape)}}, size=${fmtShape(want)}): the number of sizes provided (${want.length}) must be greater or equal to the number of dimensions in the tensor (${this.ndim})`);
+    }
+    const target = want.map((n, d) => (n === -1 && d >= lead ? this.shape[d - lead] : n));
+    target.forEach((n, d) => {
+      const have = d < lead ? 1 : this.shape[d - lead];
+      if (have !== n && have !== 1) {
+        throw new Error(`The expanded size of the tensor (${n}) must match the existing size (${have}) at non-singleton dimension ${d}.  Target sizes: ${fmtShape(want)}.  Tensor sizes: ${fmtShape(this.shape)}`);
+      }
+    });
+    return bind("expand", [this], { shape: target }, "ExpandBackward0");
+  }
+  expandAs(o: Tensor) { return this.expand(o.shape); }
+  narrow(dim: number, start: number, length: number): Tensor {
+    const d = normDim(dim, this.ndim);
+    if (start < 0) start += this.shape[d];
+    if (start < 0 || length < 0 || start + length > this.shape[d]) {
+      throw new Error(`start (${start}) + length (${length}) exceeds dimension size (${this.shape[d]}).`);
+    }
+    return this.shrink(this.shape.map((_, i) => (i === d ? start : 0)), this.shape.map((n, i) => (i === d ? start + length : n)));
+  }
+  // Python-style slicing along one dim: x.slice(0, 1, 3) is x[1:3] (negative indices count from the end).
+  slice(dim: number, start = 0, end = Infinity): Tensor {
+    const d = normDim(dim, this.ndim), n = this.shape[d];
+    const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
+    const s = clamp(start), e = Math.max(clamp(end), s);
+    return this.narrow(d, s, e - s);
+  }
+  select(dim: number, index: number): Tensor {
+    const d = normDim(dim, this.ndim), n = this.shape[d];
+    if (index < -n || index >= n) throw new Error(`index ${index} is out of bounds for dimension ${d} with size ${n}`);
+    const i = index < 0 ? index + n : index;
+    return composite("SelectBackward0", [this], (x) => x.narrow(d, i, 1).squeeze(d));
+  }
+  shrink(starts: number[], ends: number[]) { return bind("shrink", [this], { starts, ends }); }
+  pad(before: number[], after: number[]) { return bind("pad", [this], { before, after }); }
+
+  // ---- in-place updates (optimizer-style) ----
+  private inplace(result: () => Tensor): this {
+    if (isGradEnabled() && this.isLeaf && this.requiresGrad) {
+      throw new Error("a leaf Variable that requires grad is being used in an in-place operation.");
+    }
+    if (isGradEnabled() && this.base?.requiresGrad) throw new Error("jitgrad does not support in-place operations on views of tensors that require grad");
+    if (activeTrace()) throw new CompileError("in-place operations are not supported inside compile() yet; return the new value instead");
+    const r = result();
+    if (!sameShape(r.shape, this.shape)) {
+      throw new Error(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(r.shape)}`);
+    }
+    pointwise("(x) => x", [r], this);
+    this.version.n++;
+    if (r.gradFn) this.gradFn = r.gradFn;
+    return this;
+  }
+  add_(o: Operand, alpha?: number) { return this.inplace(() => this.add(o, alpha)); }
+  sub_(o: Operand, alpha?: number) { return this.inplace(() => this.sub(o, alpha)); }
+  mul_(o: Operand) { return this.inplace(() => this.mul(o)); }
+  div_(o: Operand) { return this.inplace(() => this.div(o)); }
+  copy_(src: Tensor) { return this.inplace(() => broadcastTo(src, this.shape).to(this.dtype)); }
+  fill_(v: number) { return this.inplace(() => broadcastTo(scalar(v), this.shape).to(this.dtype)); }
+  zero_() { return this.fill_(0); }
+}
+
+const mulScalar = (o: Operand, alpha: number) => (o instanceof Tensor ? o.mul(alpha) : Number(o) * alpha);
+
+// How the engine sums a gradient back to its operand's shape, casts it, and stores it in a leaf.
+const engineHooks = {
+  sumTo(g: Tensor, shape: readonly number[]): Tensor {
+    if (sameShape(g.shape, shape)) return g;
+    const lead = g.ndim - shape.length;
+    const dims = g.shape.map((_, d) => d).filter((d) => d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1));
+    return g.sum(dims, true).reshape([...shape]);
+  },
+  cast: (g: Tensor, dtype: DType) => g.to(dtype),
+  accumulate(leaf: Tensor, g: Tensor) {
+    if (leaf.grad) leaf.grad.add_(g);
+    else leaf.grad = materialize(g);
+  },
+};
+export { engineHooks };
+
+export function onesLike(t: Tensor): Tensor {
+  const out = empty(t.shape, t.dtype);
+  out.storage!.fill(1);
+  return out;
+}
+
