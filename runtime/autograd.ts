@@ -14,8 +14,11 @@ export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
 export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
 
 // ---- nodes ----
+let nodeCount = 0;
 export class Node {
   released = false;
+  // A fake, stable stand-in for the object address CPython prints: `<AddBackward0 object at 0x...>`.
+  readonly address = 0x7f0000000000 + 0x40 * ++nodeCount;
   constructor(
     readonly name: string,
     readonly next: (Node | null)[], // the node each input's gradient flows to
@@ -25,7 +28,7 @@ export class Node {
   get nextFunctions(): [Node | null, number][] { return this.next.map((n) => [n, 0]); }
   apply(g: Tensor): (Tensor | null)[] { return this.backwardFn(g); }
   release(): void { this.released = true; }
-  toString() { return `<${this.name} object>`; }
+  toString() { return `<${this.name} object at 0x${this.address.toString(16)}>`; }
   [Symbol.for("nodejs.util.inspect.custom")]() { return this.toString(); }
 }
 
