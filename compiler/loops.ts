@@ -13,11 +13,12 @@ export type ScalarExpr =
   | { kind: "apply"; formula: Formula; args: string[] } // args name earlier temps or reductions
   | { kind: "num"; value: number };
 
-// "inner" temps run at every point of the space; "outer" ones once per output point, after the
-// reductions (they may use reduction results).
-export interface Temp { name: string; expr: ScalarExpr; phase: "inner" | "outer"; comment?: string }
+// "pre" temps run once per output point before the reduction loops, "inner" ones at every point of
+// the space, "outer" ones after the reduction loops (they may use reduction results). Without
+// reduction loops all phases share the innermost body.
+export interface Temp { name: string; expr: ScalarExpr; phase: "pre" | "inner" | "outer"; comment?: string }
 export interface Reduction { name: string; value: string; combine: Formula; init: number }
-export interface Store { access: Access; value: string }
+export interface Store { access: Access; value: string; phase?: "inner" | "outer" }
 
 export interface LoopKernel {
   name: string;
@@ -30,62 +31,60 @@ export interface LoopKernel {
   stores: Store[];
 }
 
-const ACCUMULATORS = 4; // independent partial sums let the CPU overlap the adds
+const ACCUMULATORS = 4; // independent partial results let the CPU overlap the combines
 
 export function emitLoops(k: LoopKernel): string {
-  const outer = k.sizes.length - k.reduced;
+  const outer = k.sizes.length - k.reduced, last = k.sizes.length - 1;
   const idx = (d: number) => (d < outer ? `i${d}` : `r${d - outer}`);
-  const addr = (a: Access, shift: (d: number) => E.Expression = (d) => id(idx(d))) =>
-    index(id(a.buf), linear(a.strides.map((s, d) => [shift(d), s] as [E.Expression, Sym]), a.offset));
-  const expr = (e: ScalarExpr, access: (a: Access) => E.Expression): E.Expression =>
-    e.kind === "load" ? access(e.access) : e.kind === "num" ? num(e.value) : instantiate(e.formula, e.args.map(id));
-  const temps = (phase: Temp["phase"], access: (a: Access) => E.Expression, rename = (n: string) => n) =>
-    k.temps.filter((t) => t.phase === phase).map((t) => {
-      const e = t.expr.kind === "apply" ? instantiate(t.expr.formula, t.expr.args.map((a) => id(rename(a)))) : expr(t.expr, access);
-      return decl("const", rename(t.name), e);
-    });
-  const stores = () => k.stores.map((s) => assign(addr(s.access), id(s.value)));
-
+  const innerNames = new Set(k.temps.filter((t) => t.phase === "inner").map((t) => t.name));
+  // one copy of the per-point work; `j` > 0 is an unrolled copy reading point r + j
+  const at = (j: number) => {
+    const rename = (n: string) => (j > 0 && innerNames.has(n) ? `${n}_${j}` : n);
+    const shift = (d: number): E.Expression => (j > 0 && d === last ? bin("+", id(idx(d)), num(j)) : id(idx(d)));
+    const addr = (a: Access) => index(id(a.buf), linear(a.strides.map((s, d) => [shift(d), s] as [E.Expression, Sym]), a.offset));
+    const temp = (t: Temp) => decl("const", rename(t.name), t.expr.kind === "load" ? addr(t.expr.access)
+      : t.expr.kind === "num" ? num(t.expr.value) : instantiate(t.expr.formula, t.expr.args.map((a) => id(rename(a)))));
+    return {
+      temps: (phase: Temp["phase"]) => k.temps.filter((t) => t.phase === phase).map(temp),
+      stores: (phase: "inner" | "outer") => k.stores.filter((s) => (s.phase ?? "outer") === phase).map((s) => assign(addr(s.access), id(rename(s.value)))),
+      value: (n: string) => id(rename(n)),
+    };
+  };
+  const combine = (r: Reduction, a: E.Expression, b: E.Expression) => instantiate(r.combine, [a, b]);
+  const here = at(0);
   let body: E.Statement[];
   if (k.reduced === 0) {
-    body = [...temps("inner", (a) => addr(a)), ...stores()];
+    body = [...here.temps("pre"), ...here.temps("inner"),
+      ...k.reductions.map((r) => decl("const", r.name, combine(r, num(r.init), here.value(r.value)))),
+      ...here.stores("inner")];
   } else {
-    body = [...reductionLoops(k, outer, idx, addr, temps), ...temps("outer", (a) => addr(a)), ...stores()];
+    const acc = (r: Reduction, j: number) => `${r.name}_${j}`;
+    const step = (j: number) => {
+      const s = at(j);
+      return [...s.temps("inner"), ...k.reductions.map((r) => assign(id(acc(r, j)), combine(r, id(acc(r, j)), s.value(r.value)))), ...s.stores("inner")];
+    };
+    const r = idx(last), n = sym(k.sizes[last]);
+    const unrolled: E.Statement = { type: "ForStatement", init: null, test: bin("<", bin("+", id(r), num(ACCUMULATORS - 1)), n),
+      update: { type: "AssignmentExpression", operator: "+=", left: id(r), right: num(ACCUMULATORS) },
+      body: block([...Array(ACCUMULATORS).keys()].flatMap(step)) };
+    const rest: E.Statement = { type: "ForStatement", init: null, test: bin("<", id(r), n),
+      update: { type: "UpdateExpression", operator: "++", prefix: false, argument: id(r) }, body: block(step(0)) };
+    let inner: E.Statement[] = [decl("let", r, num(0)), unrolled, rest];
+    for (let d = last - 1; d >= outer; d--) inner = [loop(idx(d), sym(k.sizes[d]), inner)];
+    body = [
+      ...here.temps("pre"),
+      ...k.reductions.flatMap((red) => [...Array(ACCUMULATORS).keys()].map((j) => decl("let", acc(red, j), num(red.init)))),
+      inner.length === 3 ? block(inner) : inner[0],
+      ...k.reductions.flatMap((red) => [ // pairwise, through temporaries (a formula may repeat its arguments)
+        decl("const", `${red.name}_01`, combine(red, id(acc(red, 0)), id(acc(red, 1)))),
+        decl("const", `${red.name}_23`, combine(red, id(acc(red, 2)), id(acc(red, 3)))),
+        decl("const", red.name, combine(red, id(`${red.name}_01`), id(`${red.name}_23`))),
+      ]),
+    ];
   }
+  body = [...body, ...here.temps("outer"), ...here.stores("outer")];
   for (let d = outer - 1; d >= 0; d--) body = [loop(idx(d), sym(k.sizes[d]), body)];
   return print(functionDecl(k.name, k.params, body, k.comments));
-}
-
-type Temps = (phase: Temp["phase"], access: (a: Access) => E.Expression, rename?: (n: string) => string) => E.Statement[];
-
-// Reduction loops with ACCUMULATORS partial results over the innermost dim, then a remainder loop.
-function reductionLoops(k: LoopKernel, outer: number, idx: (d: number) => string,
-  addr: (a: Access, shift?: (d: number) => E.Expression) => E.Expression, temps: Temps): E.Statement[] {
-  const last = k.sizes.length - 1, r = idx(last);
-  const acc = (red: Reduction, j: number) => `${red.name}_${j}`;
-  const step = (j: number, suffix: string): E.Statement[] => {
-    const shift = (d: number) => (d === last && j > 0 ? bin("+", id(r), num(j)) : id(idx(d)));
-    const rename = (n: string) => (k.temps.some((t) => t.name === n && t.phase === "inner") ? n + suffix : n);
-    return [
-      ...temps("inner", (a) => addr(a, shift), rename),
-      ...k.reductions.map((red) => assign(id(acc(red, j)), instantiate(red.combine, [id(acc(red, j)), id(rename(red.value))]))),
-    ];
-  };
-  const unrolled = [...Array(ACCUMULATORS).keys()].flatMap((j) => step(j, `_${j}`));
-  const main: E.Statement = {
-    type: "ForStatement", init: null, test: bin("<", bin("+", id(r), num(ACCUMULATORS - 1)), sym(k.sizes[last])),
-    update: { type: "AssignmentExpression", operator: "+=", left: id(r), right: num(ACCUMULATORS) }, body: block(unrolled),
-  };
-  const rest: E.Statement = { type: "ForStatement", init: null, test: bin("<", id(r), sym(k.sizes[last])),
-    update: { type: "UpdateExpression", operator: "++", prefix: false, argument: id(r) }, body: block(step(0, "")) };
-  let inner: E.Statement[] = [decl("let", r, num(0)), main, rest];
-  for (let d = last - 1; d >= outer; d--) inner = [loop(idx(d), sym(k.sizes[d]), inner)];
-  const init = k.reductions.flatMap((red) => [...Array(ACCUMULATORS).keys()].map((j) => decl("let", acc(red, j), num(red.init))));
-  const fold = k.reductions.map((red) => {
-    const c = (a: E.Expression, b: E.Expression) => instantiate(red.combine, [a, b]);
-    return decl("const", red.name, c(c(id(acc(red, 0)), id(acc(red, 1))), c(id(acc(red, 2)), id(acc(red, 3)))));
-  });
-  return [...init, block(inner), ...fold];
 }
 
 // Merges adjacent dims that every stride array walks contiguously, and drops size-1 dims, so a

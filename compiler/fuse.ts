@@ -1,0 +1,98 @@
+// Fusion: decide which values get buffers, and group the rest into as few loop kernels as the
+// iteration spaces allow.
+//
+// Buffers go to: graph outputs; matmul and pad results and operands (they run as their own
+// kernels); reductions, unless their one user is an elementwise op of the same shape (an
+// epilogue such as mean's division, fused after the reduction loop); and elementwise values with
+// several users whose expression is expensive (more than RECOMPUTE_LIMIT ops). Cheap shared
+// values are recomputed inside each kernel that reads them: recomputing a few flops costs less
+// than writing and re-reading a buffer. Anything a kernel finds it cannot inline (a reshape that
+// is not an index map, a second reduction over other loops) gets a buffer and planning restarts.
+// Then each buffered value becomes a kernel root, and a root joins an earlier loop kernel with the
+// same iteration space when its inputs are ready by then: outputs of one pass come out of one loop.
+import { type Graph, users, type Value } from "../ir/graph";
+import { ops } from "../ir/ops";
+import { sameShape } from "../ir/shape";
+import { KernelBuilder, NeedsBuffer } from "./kernel";
+
+const RECOMPUTE_LIMIT = 8;
+
+export type Step =
+  | { kind: "loops"; builder: KernelBuilder }
+  | { kind: "matmul" | "pad"; value: Value };
+
+export interface Plan { steps: Step[]; buffers: Set<Value> }
+
+const kindOf = (v: Value) => (v.op === "input" || v.op === "const" ? v.op : ops[v.op].kind);
+
+export function plan(g: Graph): Plan {
+  const uses = users(g);
+  const buffers = new Set<Value>(g.values.filter((v) => v.op === "input"));
+  for (const v of g.outputs) if (v.op !== "const") buffers.add(v);
+  for (const v of g.values) {
+    const kind = kindOf(v);
+    if (kind === "matmul" || kind === "pad") {
+      buffers.add(v);
+      v.inputs.forEach((x) => x.op !== "const" && buffers.add(x));
+    }
+    if (kind === "reduce") {
+      const u = uses.get(v)!;
+      if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape)) buffers.add(v);
+    }
+    if (kind === "elementwise" && uses.get(v)!.length > 1 && cost(v, buffers) > RECOMPUTE_LIMIT) buffers.add(v);
+  }
+  for (;;) {
+    try {
+      return { steps: group(g, buffers), buffers };
+    } catch (e) {
+      if (!(e instanceof NeedsBuffer) || buffers.has(e.value)) throw e;
+      buffers.add(e.value);
+    }
+  }
+}
+
+// Elementwise ops a value's expression expands to when inlined.
+function cost(v: Value, buffers: Set<Value>, seen = new Set<Value>()): number {
+  if (seen.has(v) || buffers.has(v) || v.op === "const" || v.op === "input") return 0;
+  seen.add(v);
+  const own = kindOf(v) === "elementwise" ? 1 : 0;
+  return own + v.inputs.reduce((n, x) => n + cost(x, buffers, seen), 0);
+}
+
+function group(g: Graph, buffers: Set<Value>): Step[] {
+  const isBuffer = (v: Value) => buffers.has(v);
+  const steps: Step[] = [];
+  const producer = new Map<Value, number>(); // buffer -> index of the step that writes it
+  const build = (roots: Value[]) => {
+    const first = roots[0];
+    const b = new KernelBuilder(spaceOf(first), isBuffer);
+    for (const r of roots) if (!b.addRoot(r)) return null;
+    return b;
+  };
+  for (const v of g.values) {
+    if (!buffers.has(v) || v.op === "input" || v.op === "const") continue;
+    const kind = kindOf(v);
+    if (kind === "matmul" || kind === "pad") {
+      producer.set(v, steps.push({ kind: kind as "matmul" | "pad", value: v }) - 1);
+      continue;
+    }
+    const alone = build([v])!; // throws NeedsBuffer to the planner when v's expression can't be inlined
+    const ready = Math.max(-1, ...[...alone.reads].map((r) => producer.get(r) ?? -1)) + 1;
+    let placed = -1;
+    for (let i = steps.length - 1; i >= ready && placed < 0; i--) {
+      const s = steps[i];
+      if (s.kind !== "loops") continue;
+      let merged: KernelBuilder | null = null;
+      try { merged = build([...s.builder.roots, v]); } catch (e) { if (!(e instanceof NeedsBuffer)) throw e; }
+      if (merged && ![...merged.reads].some((r) => merged!.roots.includes(r))) {
+        steps[i] = { kind: "loops", builder: merged };
+        placed = i;
+      }
+    }
+    producer.set(v, placed >= 0 ? placed : steps.push({ kind: "loops", builder: alone }) - 1);
+  }
+  return steps;
+}
+
+// The outer loops of a kernel rooted at v: v's own shape (a reduction's output shape included).
+const spaceOf = (v: Value) => [...v.shape];

@@ -1,0 +1,144 @@
+// Building one fused loop kernel: from the values it must store (its roots), expand each value's
+// expression through inlined producers (elementwise ops; movement ops as index maps; reductions
+// over one shared set of inner loops) down to loads of materialized buffers.
+import type { Value } from "../ir/graph";
+import { type Elementwise, ops, type Reduce } from "../ir/ops";
+import { printValue } from "../ir/print";
+import { contiguousStrides, numel, sameShape } from "../ir/shape";
+import { broadcastMap, flatMap, identity, type IndexMap, mapKey, throughMovement, unit } from "./affine";
+import { formula } from "./formula";
+import { type Access, coalesce, type LoopKernel, type Reduction, type Temp } from "./loops";
+
+// Thrown when a value cannot be inlined where it is used; the planner gives it a buffer.
+export class NeedsBuffer extends Error {
+  constructor(readonly value: Value) { super(`%${value.id} needs a buffer`); }
+}
+
+// pre: depends on the outer loops only (hoisted out of the reduction loops); inner: varies with
+// the reduction loops; post: uses a reduction's result, so runs after the reduction loops.
+type Phase = "pre" | "inner" | "post";
+const rank: Record<Phase, number> = { pre: 0, inner: 1, post: 2 };
+interface Computed { name: string; phase: Phase }
+
+export class KernelBuilder {
+  reducedSizes: number[] | null = null; // the inner loops, once a reduction is part of the kernel
+  readonly roots: Value[] = [];
+  readonly reads = new Set<Value>(); // buffers the kernel loads
+  private readonly temps: (Omit<Temp, "phase"> & { phase: Phase })[] = [];
+  private readonly reductions: (Reduction & { source: Value })[] = [];
+  private readonly cache = new Map<string, Computed>();
+  private readonly loads: { buf: Value; map: IndexMap; shape: readonly number[] }[] = [];
+  private readonly stores: { value: Value; name: string; inner: boolean }[] = [];
+
+  constructor(readonly outer: number[], private readonly isBuffer: (v: Value) => boolean) {}
+  private readonly opList: string[] = [];
+  private readonly lines: string[] = []; // the IR of what the kernel computes, for its comment
+  opNames() { return [...new Set(this.opList)]; }
+  size() { return [...this.outer, ...(this.reducedSizes ?? [])].reduce((a, b) => a * b, 1); }
+  private get loops() { return this.outer.length + (this.reducedSizes?.length ?? 0); }
+
+  // Adds a value the kernel stores: shaped like the outer loops, or (elementwise, in a reducing
+  // kernel) like outer + inner loops. False when it does not fit this kernel's iteration space.
+  addRoot(v: Value): boolean {
+    const full = this.reducedSizes && sameShape(v.shape, [...this.outer, ...this.reducedSizes]);
+    if (!sameShape(v.shape, this.outer) && !full) return false;
+    const c = this.expr(v, identity(v.shape.length, this.loops), true);
+    this.roots.push(v);
+    this.stores.push({ value: v, name: c.name, inner: !!full });
+    return true;
+  }
+
+  private expr(v: Value, m: IndexMap, isRoot = false): Computed {
+    const key = `${v.id}@${mapKey(m)}`;
+    let c = this.cache.get(key);
+    if (c) return c;
+    const def = v.op === "input" || v.op === "const" ? null : ops[v.op];
+    if (v.op === "const") c = this.temp(v, { kind: "num", value: v.constant! }, "pre");
+    else if (!def || (!isRoot && this.isBuffer(v))) c = this.load(v, m);
+    else if (def.kind === "elementwise") {
+      const args = v.inputs.map((x) => this.expr(x, broadcastMap(m, x.shape, v.shape)));
+      const phase = args.reduce<Phase>((p, a) => (rank[a.phase] > rank[p] ? a.phase : p), "pre");
+      if (phase === "post" && args.some((a) => a.phase === "inner")) throw new NeedsBuffer(this.reductions[0].source);
+      c = this.temp(v, { kind: "apply", formula: formula((def as Elementwise).js(v.params)), args: args.map((a) => a.name) }, phase);
+    } else if (def.kind === "movement") {
+      const x = v.inputs[0], inner = throughMovement(v, m);
+      if (inner) c = this.expr(x, inner);
+      else if (this.isBuffer(x)) c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
+      else throw new NeedsBuffer(x);
+    } else if (def.kind === "reduce") c = this.reduce(v, m, def);
+    else throw new NeedsBuffer(v); // matmul and pad run as their own kernels
+    this.cache.set(key, c);
+    return c;
+  }
+
+  // v = reduce(x) read at outer map m: x's kept dims follow m, its reduced dims the inner loops.
+  private reduce(v: Value, m: IndexMap, def: Reduce): Computed {
+    const x = v.inputs[0], dims = v.params.dims!, sizes = dims.map((d) => x.shape[d]);
+    // read once per output point: its index must use only, and every one of, the outer loops
+    const onlyOuter = m.rows.every((r) => r.slice(this.outer.length).every((c) => c === 0));
+    const everyOuter = this.outer.every((n, j) => n === 1 || m.rows.some((r) => r[j] !== 0));
+    if (!onlyOuter || !everyOuter || (this.reducedSizes && !sameShape(this.reducedSizes, sizes))) throw new NeedsBuffer(v);
+    this.reducedSizes ??= sizes;
+    const total = this.loops, pad = (r: number[]) => [...r, ...new Array<number>(total - r.length).fill(0)];
+    let kept = 0, red = 0;
+    const rows: number[][] = [], off: number[] = [];
+    x.shape.forEach((_, d) => {
+      if (dims.includes(d)) { rows.push(unit(total, this.outer.length + red++)); off.push(0); return; }
+      const src = v.params.keepdim ? d : kept++;
+      rows.push(pad(m.rows[src])); off.push(m.off[src]);
+    });
+    const input = this.expr(x, { rows, off });
+    if (input.phase === "post") throw new NeedsBuffer(this.reductions[0].source);
+    const name = `acc${v.id}${this.reductions.some((r) => r.name === `acc${v.id}`) ? `_${this.reductions.length}` : ""}`;
+    this.opList.push(v.op);
+    this.lines.push(printValue(v));
+    this.reductions.push({ name, value: input.name, combine: formula(def.combine), init: def.init, source: v });
+    return { name, phase: "post" };
+  }
+
+  private temp(v: Value, expr: Temp["expr"], phase: Phase): Computed {
+    const base = `t${v.id}`, name = this.temps.some((t) => t.name === base) ? `${base}_${this.temps.length}` : base;
+    if (expr.kind === "apply") { this.opList.push(v.op); this.lines.push(printValue(v)); }
+    this.temps.push({ name, expr, phase, comment: printValue(v) });
+    return { name, phase };
+  }
+
+  private load(v: Value, m: IndexMap, shape: readonly number[] = v.shape): Computed {
+    this.reads.add(v);
+    this.loads.push({ buf: v, map: m, shape });
+    const inner = m.rows.some((r) => r.slice(this.outer.length).some((c) => c !== 0));
+    return this.temp(v, { kind: "load", access: { buf: `#${this.loads.length - 1}`, offset: 0, strides: [] } }, inner ? "inner" : "pre");
+  }
+
+  // The LoopKernel: maps resolved to strides over the loops, loops coalesced, phases placed.
+  build(name: string, bufName: (v: Value) => string): LoopKernel {
+    const loops = this.loops;
+    const strided = (shape: readonly number[], m: IndexMap) => {
+      const cs = contiguousStrides(shape), strides = new Array<number>(loops).fill(0);
+      let offset = 0;
+      m.rows.forEach((r, d) => { r.forEach((c, j) => { strides[j] += c * cs[d]; }); offset += m.off[d] * cs[d]; });
+      return { strides, offset };
+    };
+    const accesses = [...this.loads.map((l) => strided(l.shape, l.map)),
+      ...this.stores.map((s) => strided(s.value.shape, identity(s.value.shape.length, loops)))];
+    const c = coalesce([...this.outer, ...(this.reducedSizes ?? [])], accesses.map((a) => a.strides), this.outer.length);
+    const access = (v: Value, k: number): Access => ({ buf: bufName(v), offset: accesses[k].offset, strides: c.strides[k] });
+    // without reduction loops every phase runs in the innermost loop body
+    const phase = (p: Phase): Temp["phase"] => (p === "post" && this.reducedSizes ? "outer" : "inner");
+    return {
+      name,
+      comments: [...new Set(this.lines)],
+      params: [...new Set([...this.stores.map((s) => s.value), ...this.loads.map((l) => l.buf)])].map(bufName),
+      sizes: c.sizes,
+      reduced: c.sizes.length - c.split,
+      temps: this.temps.map((t) => {
+        const k = t.expr.kind === "load" ? Number(t.expr.access.buf.slice(1)) : -1;
+        const expr = k < 0 ? t.expr : { kind: "load" as const, access: access(this.loads[k].buf, k) };
+        return { ...t, expr, phase: t.phase === "pre" && this.reducedSizes ? "pre" : phase(t.phase) };
+      }),
+      reductions: this.reductions.map(({ source: _, ...r }) => r),
+      stores: this.stores.map((s, i) => ({ access: access(s.value, this.loads.length + i), value: s.name,
+        phase: s.inner ? "inner" as const : "outer" as const })),
+    };
+  }
+}

@@ -1,0 +1,97 @@
+// A compiled graph ready to run: kernels instantiated once, a buffer plan (intermediates allocated
+// once and reused by every call; outputs fresh per call, since the caller keeps them), and a
+// generated driver that calls the kernels in order with their buffers.
+import { allocate, type Storage } from "../ir/dtype";
+import type { Graph, Value } from "../ir/graph";
+import { contiguousStrides, numel } from "../ir/shape";
+import type { Strided } from "../runtime/eager";
+import { pointwise } from "../runtime/eager";
+import { matmul } from "../runtime/matmul";
+import { call, functionDecl, id, index, num, print } from "./estree";
+import { emitLoops } from "./loops";
+import { plan, type Step } from "./fuse";
+
+type Kernel = (...bufs: Storage[]) => void;
+export interface Program {
+  graph: Graph;
+  code: string; // every kernel's source, in launch order
+  kernels: number; // launches per call
+  // storages of the graph's inputs in slot order -> storages of its outputs
+  run(inputs: Storage[]): Storage[];
+}
+
+export function buildProgram(g: Graph, prefix = "k"): Program {
+  const { steps } = plan(g);
+  const slots = new Map<Value, number>();
+  const slot = (v: Value) => { let s = slots.get(v); if (s === undefined) slots.set(v, (s = slots.size)); return s; };
+  g.inputs.forEach(slot);
+  const bufName = (v: Value) => (v.op === "input" ? `in${v.slot}` : `b${v.id}`);
+  const kernels: Kernel[] = [], sources: string[] = [], calls: { kernel: number; args: number[] }[] = [];
+  steps.forEach((s, i) => {
+    const name = `${prefix}${i}_${describe(s)}`;
+    const { fn, source, args } = s.kind === "loops" ? loopKernel(s, name, bufName) : opaqueKernel(s, name);
+    kernels.push(fn); sources.push(source);
+    calls.push({ kernel: i, args: args.map(slot) });
+  });
+  const outSlots = g.outputs.map((v) => (v.op === "const" ? -1 : slot(v)));
+  const values = [...slots.keys()];
+  const fresh = values.filter((v) => v.op !== "input" && g.outputs.includes(v)).map(slot);
+  const storage: (Storage | null)[] = values.map((v, i) => (v.op === "input" || fresh.includes(i) ? null : allocate(v.dtype, numel(v.shape))));
+  const driver = makeDriver(calls);
+  return {
+    graph: g, code: sources.join("\n\n"), kernels: steps.length,
+    run(inputs) {
+      inputs.forEach((s, i) => { storage[i] = s; });
+      for (const s of fresh) storage[s] = allocate(values[s].dtype, numel(values[s].shape));
+      driver(storage as Storage[], kernels);
+      return g.outputs.map((v, i) => (v.op === "const" ? allocate(v.dtype, 1).fill(v.constant!) : storage[outSlots[i]]!));
+    },
+  };
+}
+
+// The driver: run(s, k) { k[0](s[3], s[0]); k[1](s[4], s[3]); ... }
+function makeDriver(calls: { kernel: number; args: number[] }[]): (s: Storage[], k: Kernel[]) => void {
+  const body = calls.map((c) => ({
+    type: "ExpressionStatement" as const,
+    expression: call(index(id("k"), num(c.kernel)), c.args.map((a) => index(id("s"), num(a)))),
+  }));
+  return new Function(`${print(functionDecl("run", ["s", "k"], body, []))}\nreturn run;`)();
+}
+
+function loopKernel(s: Extract<Step, { kind: "loops" }>, name: string, bufName: (v: Value) => string) {
+  const k = s.builder.build(name, bufName);
+  const source = emitLoops(k);
+  const byName = new Map([...s.builder.roots, ...s.builder.reads].map((v) => [bufName(v), v]));
+  return { fn: new Function(`${source}\nreturn ${name};`)() as Kernel, source, args: k.params.map((p) => byName.get(p)!) };
+}
+
+// matmul and pad run as library kernels over fixed views; their source is shown as a call.
+function opaqueKernel(s: Extract<Step, { kind: "matmul" | "pad" }>, name: string) {
+  const v = s.value, view = (x: Value, shape = x.shape): Strided => ({ storage: null, shape, strides: contiguousStrides(x.shape), offset: 0 });
+  const out = view(v);
+  let fn: Kernel;
+  if (v.op === "matmul") {
+    const [a, b] = v.inputs, batch = v.shape.slice(0, -2);
+    const A = broadcastView(a, [...batch, ...a.shape.slice(-2)]), B = broadcastView(b, [...batch, ...b.shape.slice(-2)]);
+    fn = (o, x, y) => { out.storage = o; A.storage = x; B.storage = y; matmul(A, B, out); };
+  } else {
+    const x = v.inputs[0], before = v.params.before!, cs = contiguousStrides(v.shape);
+    const inner: Strided = { storage: null, shape: x.shape, strides: cs, offset: before.reduce((o, b, d) => o + b * cs[d], 0) };
+    const src = view(x);
+    fn = (o, xs) => { o.fill(0); inner.storage = o; src.storage = xs; pointwise("(x) => x", [src], inner); };
+  }
+  const source = `// ${name}: ${v.op} %${v.inputs.map((x) => x.id).join(", %")} -> %${v.id} : [${v.shape.join(",")}] (library kernel)`;
+  return { fn, source, args: [v, ...v.inputs] };
+}
+
+function broadcastView(x: Value, shape: number[]): Strided {
+  const lead = shape.length - x.shape.length, cs = contiguousStrides(x.shape);
+  return { storage: null, shape, strides: shape.map((n, d) => (d < lead || x.shape[d - lead] === 1 && n !== 1 ? 0 : cs[d - lead])), offset: 0 };
+}
+
+// A kernel's name says what it computes: k0_add_mul_mean_4.
+function describe(s: Step): string {
+  if (s.kind !== "loops") return `${s.kind}_${numel(s.value.shape)}`;
+  const names = s.builder.opNames();
+  return `${names.slice(0, 4).join("_")}${names.length > 4 ? "_etc" : ""}_${s.builder.size()}`;
+}

@@ -1,0 +1,66 @@
+// Tracing: run the user's function on tracers (Tensors whose storage is a graph value) so every
+// eager method records itself. Eager tensors met on the way (captured parameters) become graph
+// inputs bound by identity, read at every call; JS numbers become constants.
+import { Graph, type Value } from "../ir/graph";
+import type { OpName, Params } from "../ir/ops";
+import { contiguousStrides } from "../ir/shape";
+import type { DType } from "../ir/dtype";
+import { type Trace, withTrace } from "../runtime/dispatch";
+import { Tensor } from "../runtime/tensor";
+import { CompileError } from "../runtime/errors";
+
+export type Arg = Tensor | number;
+export type Result = Tensor | Tensor[] | { [key: string]: Tensor };
+
+export interface Traced {
+  graph: Graph;
+  captured: Tensor[]; // eager tensors read by the graph, after the arguments' inputs
+  argSlots: (number | null)[]; // for each argument: its input slot (tensors) or null (numbers)
+  rebuild: (outs: Tensor[]) => Result; // puts output tensors back into fn's result structure
+}
+
+export function tracer(v: Value): Tensor {
+  const t = new Tensor(null, v.shape, contiguousStrides(v.shape), 0, v.dtype);
+  t.value = v;
+  return t;
+}
+
+class Recorder implements Trace {
+  readonly graph = new Graph();
+  readonly captured = new Map<Tensor, Value>();
+
+  valueOf(t: Tensor): Value {
+    if (t.value) return t.value as Value;
+    if (t.wrapped) return this.graph.constant(t.storage![t.offset], t.dtype);
+    let v = this.captured.get(t);
+    if (!v) { v = this.graph.input(t.shape, t.dtype); this.captured.set(t, v); }
+    return v;
+  }
+  record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor {
+    return tracer(this.graph.add(op, ins.map((t) => this.valueOf(t)), params, shape, dtype));
+  }
+}
+
+export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
+  const rec = new Recorder();
+  const argSlots = args.map((a) => (a instanceof Tensor ? rec.graph.input(a.shape, a.dtype).slot! : null));
+  const tracers = args.map((a, i) => (a instanceof Tensor ? tracer(rec.graph.inputs[argSlots[i]!]) : a));
+  const result = withTrace(rec, () => fn(...tracers));
+  const { outs, rebuild } = flatten(result);
+  rec.graph.outputs = outs.map((t) => rec.valueOf(t));
+  return { graph: rec.graph, captured: [...rec.captured.keys()], argSlots, rebuild };
+}
+
+function flatten(r: Result): { outs: Tensor[]; rebuild: Traced["rebuild"] } {
+  const bad = () => new CompileError("a compiled function must return a Tensor, an array of Tensors, or an object of Tensors");
+  if (r instanceof Tensor) return { outs: [r], rebuild: ([t]) => t };
+  if (Array.isArray(r)) {
+    if (!r.every((t) => t instanceof Tensor)) throw bad();
+    return { outs: r, rebuild: (ts) => ts };
+  }
+  if (r && typeof r === "object" && Object.values(r).every((t) => t instanceof Tensor)) {
+    const keys = Object.keys(r);
+    return { outs: keys.map((k) => r[k]), rebuild: (ts) => Object.fromEntries(keys.map((k, i) => [k, ts[i]])) };
+  }
+  throw bad();
+}
