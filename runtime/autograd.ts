@@ -14,6 +14,9 @@ export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
 export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
 
 // ---- nodes ----
+// An edge names the node a gradient flows to and which of that node's outputs it is for
+// (PyTorch's next_functions entries); only compiled functions have more than one output.
+export type Edge = [Node, number];
 let nodeCount = 0;
 export class Node {
   released = false;
@@ -21,12 +24,13 @@ export class Node {
   readonly address = 0x7f0000000000 + 0x40 * ++nodeCount;
   constructor(
     readonly name: string,
-    readonly next: (Node | null)[], // the node each input's gradient flows to
+    readonly next: (Edge | null)[], // where each input's gradient flows
     readonly inputs: { shape: readonly number[]; dtype: Tensor["dtype"] }[],
-    private readonly backwardFn: (g: Tensor) => (Tensor | null)[],
+    private readonly backwardFn: (g: Tensor, all: (Tensor | undefined)[]) => (Tensor | null)[],
   ) {}
-  get nextFunctions(): [Node | null, number][] { return this.next.map((n) => [n, 0]); }
-  apply(g: Tensor): (Tensor | null)[] { return this.backwardFn(g); }
+  get nextFunctions(): [Node | null, number][] { return this.next.map((e) => e ?? [null, 0]); }
+  // gs[k]: the gradient for output k (undefined when none reached it)
+  apply(gs: (Tensor | undefined)[]): (Tensor | null)[] { return this.backwardFn(gs[0]!, gs); }
   release(): void { this.released = true; }
   toString() { return `<${this.name} object at 0x${this.address.toString(16)}>`; }
   [Symbol.for("nodejs.util.inspect.custom")]() { return this.toString(); }
@@ -51,7 +55,7 @@ export function savedTensors(node: () => Node, tensors: Tensor[], kind: (i: numb
     get() {
       if (node().released && !t.wrapped) throw new Error(SECOND_BACKWARD);
       if (t.version.n !== versions[i]) {
-        throw new Error(`one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]]${kind(i)}, is at version ${t.version.n}; expected version ${versions[i]} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).`);
+        throw new Error(`one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]]${kind(i)} is at version ${t.version.n}; expected version ${versions[i]} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).`);
       }
       return t;
     },
@@ -72,44 +76,51 @@ export interface Hooks {
 
 // Runs backward from `roots` seeded with `grads`. Gradients reaching an AccumulateGrad land in its
 // leaf's .grad, or in `capture` when the leaf is one of its keys (autograd.grad style).
-export function runBackward(roots: Node[], grads: Tensor[], retainGraph: boolean, hooks: Hooks, capture?: Map<Node, Tensor | null>) {
+export function runBackward(roots: Edge[], grads: Tensor[], retainGraph: boolean, hooks: Hooks, capture?: Map<Node, Tensor | null>) {
   // count, for each node, how many edges lead into it, so a node runs once all its gradients are in
   const pending = new Map<Node, number>();
-  const stack = [...roots];
-  const seen = new Set<Node>(roots);
+  const stack = roots.map(([n]) => n);
+  const seen = new Set<Node>(stack);
   while (stack.length) {
     const n = stack.pop()!;
-    for (const m of n.next) {
-      if (!m) continue;
+    for (const e of n.next) {
+      if (!e) continue;
+      const m = e[0];
       pending.set(m, (pending.get(m) ?? 0) + 1);
       if (!seen.has(m)) { seen.add(m); stack.push(m); }
     }
   }
-  const buffers = new Map<Node, Tensor>();
-  const add = (n: Node, g: Tensor) => { const prev = buffers.get(n); buffers.set(n, prev ? prev.add(g) : g); };
+  const buffers = new Map<Node, (Tensor | undefined)[]>();
+  const add = ([n, k]: Edge, g: Tensor) => {
+    const gs = buffers.get(n) ?? [];
+    gs[k] = gs[k] ? gs[k]!.add(g) : g;
+    buffers.set(n, gs);
+  };
   roots.forEach((r, i) => add(r, grads[i]));
-  const ready = roots.filter((r) => !pending.get(r));
+  const ready = [...new Set(roots.map(([n]) => n))].filter((n) => !pending.get(n));
   const prevRetain = retaining;
   retaining = retainGraph;
   try {
     noGrad(() => {
       while (ready.length) {
         const n = ready.pop()!;
-        const g = buffers.get(n);
+        const gs = buffers.get(n);
         buffers.delete(n);
         if (n instanceof AccumulateGrad) {
+          const g = gs?.[0];
           if (!g) continue;
           if (capture?.has(n)) capture.set(n, capture.get(n) ? capture.get(n)!.add(g) : g);
           else hooks.accumulate(n.variable, g);
         } else {
-          const out = g ? n.apply(g) : []; // a node whose inputs all got no gradient passes none on
-          n.next.forEach((m, i) => {
-            if (!m) return;
+          const out = gs ? n.apply(gs) : []; // a node that got no gradient passes none on
+          n.next.forEach((e, i) => {
+            if (!e) return;
+            const m = e[0];
             let gi = out[i];
             if (gi) {
               const want = n.inputs[i];
               gi = hooks.cast(hooks.sumTo(gi, want.shape), want.dtype);
-              add(m, gi);
+              add(e, gi);
             }
             const left = pending.get(m)! - 1;
             pending.set(m, left);

@@ -12,9 +12,9 @@ export function composite(name: string, inputs: Tensor[], fn: (...xs: Tensor[]) 
   const inner = fn(...standIns);
   const node = new Node(name, inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
     inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), (g) => {
-      const capture = new Map(standIns.filter((s) => s.requiresGrad).map((s) => [s.gradEdge(), null as Tensor | null]));
+      const capture = new Map(standIns.filter((s) => s.requiresGrad).map((s) => [s.gradEdge()[0], null as Tensor | null]));
       runBackward([inner.gradEdge()], [g], isRetainingGraph(), engineHooks, capture);
-      return standIns.map((s) => (s.requiresGrad ? capture.get(s.gradEdge()) ?? null : null));
+      return standIns.map((s) => (s.requiresGrad ? capture.get(s.gradEdge()[0]) ?? null : null));
     });
   const out = new Tensor(inner.storage, inner.shape, inner.strides, inner.offset, inner.dtype, inner.version);
   out.gradFn = node;

@@ -4,7 +4,7 @@
 import { type DType, isFloat, type Storage, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
 import { contiguousStrides, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
-import { AccumulateGrad, isGradEnabled, Node, noGrad, runBackward } from "./autograd";
+import { AccumulateGrad, type Edge, isGradEnabled, Node, runBackward } from "./autograd";
 import { composite } from "./composite";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
 import { pointwise } from "./eager";
@@ -47,9 +47,10 @@ export class Tensor {
   }
   requiresGrad_(flag = true): this { this.requiresGrad = flag; return this; }
 
+  outputIndex = 0; // which output of gradFn this tensor is (compiled functions have several)
   // Where gradients for this tensor go: its GradFn, or (leaves) its AccumulateGrad node.
-  gradEdge(): Node {
-    return this.gradFn ?? (this.accumulator ??= new AccumulateGrad(this));
+  gradEdge(): Edge {
+    return this.gradFn ? [this.gradFn, this.outputIndex] : [this.accumulator ??= new AccumulateGrad(this), 0];
   }
 
   withView(shape: number[], strides: number[], offset: number): Tensor {
@@ -303,7 +304,7 @@ export class Tensor {
     }
     pointwise("(x) => x", [r], this);
     this.version.n++;
-    if (r.gradFn) this.gradFn = r.gradFn;
+    if (r.gradFn) { this.gradFn = r.gradFn; this.outputIndex = r.outputIndex; }
     return this;
   }
   add_(o: Operand, alpha?: number) { return this.inplace(() => this.add(o, alpha)); }
