@@ -9,9 +9,10 @@ export const arrayName = (dtype: DType) => arrays[dtype].name;
 export const isFloat = (d: DType) => d === "float32" || d === "float64";
 export const short: Record<DType, string> = { float32: "f32", float64: "f64", int32: "i32", bool: "bool" };
 
-// PyTorch's legacy type names, used in its error messages ("torch.FloatTensor [2, 2]").
+// PyTorch's legacy type names, used in its error messages ("torch.FloatTensor [2, 2]"). jitgrad's
+// int32 plays the role of PyTorch's default int64, so it is named as int64 is (as format.ts prints it).
 export const torchTypeName: Record<DType, string> = {
-  float32: "torch.FloatTensor", float64: "torch.DoubleTensor", int32: "torch.IntTensor", bool: "torch.BoolTensor",
+  float32: "torch.FloatTensor", float64: "torch.DoubleTensor", int32: "torch.LongTensor", bool: "torch.BoolTensor",
 };
 export const torchDtype: Record<DType, string> = {
   float32: "torch.float32", float64: "torch.float64", int32: "torch.int32", bool: "torch.bool",

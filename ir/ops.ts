@@ -32,12 +32,18 @@ export type OpDef = Elementwise | Reduce | Movement | Opaque;
 
 const floatOf = (d: DType): DType => (isFloat(d) ? d : "float32");
 const broadcastAll = (ins: Operand[]) => ins.reduce<number[]>((a, x) => broadcastShapes(a, x.shape), []);
+// PyTorch's result_type: tensors with dims, then 0-d tensors, then wrapped numbers (a wrapped float
+// is float32); a later tier only counts when it is of a higher category (bool < integer < float),
+// so float32 + 0-d float64 is float32, int + 2.5 is float32 and bool + 1 is int.
 const promoteAll = (ins: Operand[]) => {
-  const strong = ins.filter((x) => !x.wrapped);
-  const pick = (xs: Operand[]) => xs.map((x) => x.dtype).reduce(promote);
-  if (strong.length === 0) return pick(ins);
-  const s = pick(strong), w = ins.some((x) => x.wrapped) ? pick(ins.filter((x) => x.wrapped)) : s;
-  return isFloat(w) && !isFloat(s) ? "float32" : s; // a weak float turns an integer tensor into float32
+  const tier = (keep: (x: Operand) => boolean) => {
+    const xs = ins.filter(keep);
+    return xs.length ? xs.map((x) => x.dtype).reduce(promote) : null;
+  };
+  const combine = (hi: DType | null, lo: DType | null): DType | null =>
+    !hi ? lo : !lo || isFloat(hi) ? hi : hi === "bool" || isFloat(lo) ? promote(hi, lo) : hi;
+  return combine(tier((x) => !x.wrapped && x.shape.length > 0),
+    combine(tier((x) => !x.wrapped && x.shape.length === 0), tier((x) => !!x.wrapped)))!;
 };
 
 function unary(grad: string, js: string, vjp: Vjp, dtype: "float" | "same" = "float"): Elementwise {
@@ -88,7 +94,8 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
 
   add: binary("AddBackward0", "(a, b) => a + b", (g) => [g, g]),
   sub: binary("SubBackward0", "(a, b) => a - b", (g) => [g, g.neg()]),
-  mul: binary("MulBackward0", "(a, b) => a * b", (g, { ins: [a, b] }) => [g.mul(b), g.mul(a)]),
+  // each gradient reads only the saved tensor it needs, so an in-place change of the other is fine
+  mul: binary("MulBackward0", "(a, b) => a * b", (g, { ins, needs }) => [needs[0] ? g.mul(ins[1]) : null, needs[1] ? g.mul(ins[0]) : null]),
   div: binary("DivBackward0", "(a, b) => a / b", (g, { ins: [, b], out, needs }) =>
     [g.div(b), needs[1] ? g.div(b).mul(out).neg() : null], "float"),
   // d/da a^b = b a^(b-1) (0 where b == 0); d/db a^b = a^b log a (0 where a == 0 and b >= 0)

@@ -1,7 +1,7 @@
 // bind(): the one entry point of every primitive. It types the result with the op's rules, then
 // either records it into the active trace (inside compile) or runs it now and, when gradients
 // are wanted, records a GradFn node whose backward is the op's VJP rule.
-import { allocate, type DType } from "../ir/dtype";
+import { allocate, type DType, isFloat } from "../ir/dtype";
 import { gradName, type OpDef, type OpName, ops, type Params } from "../ir/ops";
 import { contiguousStrides, numel } from "../ir/shape";
 import { isGradEnabled, Node, savedTensors } from "./autograd";
@@ -39,12 +39,14 @@ export function bind(op: OpName, inputs: (Tensor | number | boolean)[], params: 
   if (active) return active.record(op, ins, params, shape, dtype);
   const out = execute[def.kind](def as never, ins, params, shape, dtype);
   const needs = ins.map((t) => t.requiresGrad);
-  if (def.vjp && isGradEnabled() && needs.some(Boolean)) {
+  if (def.vjp && isFloat(dtype) && isGradEnabled() && needs.some(Boolean)) { // int/bool results never require grad
     const vjp = def.vjp;
     const node: Node = new Node(name ?? gradName(def, ins), ins.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
       ins.map((t) => ({ shape: t.shape, dtype: t.dtype })), (g) => vjp(g, ctx));
-    const saved = savedTensors(() => node, [...ins, out], (i) => (i === ins.length ? `, which is output 0 of ${node.name}` : ""));
-    const ctx = { get ins() { return saved.slice(0, ins.length); }, get out() { return saved[ins.length]; }, params, needs };
+    // inputs and output are checked one by one, when a VJP reads them (ctx.ins[1] reads only input 1)
+    const savedIns = savedTensors(() => node, ins, () => "");
+    const savedOut = savedTensors(() => node, [out], () => `, which is output 0 of ${node.name},`);
+    const ctx = { ins: savedIns, get out() { return savedOut[0]; }, params, needs };
     out.gradFn = node;
   }
   return out;
@@ -68,6 +70,8 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
   elementwise(def, ins, p, shape, dtype) {
     const out = empty(shape, dtype);
     pointwise(def.js(p), ins.map((t) => broadcastTo(t, shape)), out);
+    // arithmetic on bools stores 0/1, as PyTorch's does (True + True is True)
+    if (dtype === "bool" && ins.every((t) => t.dtype === "bool")) pointwise("(x) => (x ? 1 : 0)", [out], out);
     return out;
   },
   reduce(def, [x], p, shape, dtype) {
