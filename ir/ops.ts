@@ -151,7 +151,11 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
     shape: ([x], p) => x.shape.map((n, d) => p.before![d] + n + p.after![d]),
     vjp: (g, { ins: [x], params }) => [g.shrink(params.before!, params.before!.map((b, d) => b + x.shape[d]))] } as Opaque,
   // [..., m, k] @ [..., k, n] with broadcast batch dims (1-D operands are handled by Tensor.matmul)
-  matmul: { kind: "matmul", grad: (ins) => (ins[0].shape.length === 2 && ins[1].shape.length === 2 ? "MmBackward0" : "BmmBackward0"),
+  // grad_fn: the last op of PyTorch 1.13's matmul: mm; for a batched operand, the _unsafe_view of a
+  // folded mm or bmm, except matrix @ batch, whose transposed result is made contiguous (a clone,
+  // unless a size-1 dim makes the transpose contiguous already)
+  matmul: { kind: "matmul", grad: ([a, b]) => (a.shape.length === 2 && b.shape.length === 2 ? "MmBackward0"
+    : a.shape.length > 2 ? "UnsafeViewBackward0" : a.shape[0] === 1 || b.shape[b.shape.length - 1] === 1 ? "TransposeBackward0" : "CloneBackward0"),
     dtype: (ins) => promoteAll(ins),
     shape: ([a, b]) => {
       const [m, k] = a.shape.slice(-2), [k2, n] = b.shape.slice(-2);

@@ -3,7 +3,7 @@
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
 import { type DType, isFloat, type Storage, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
-import { contiguousStrides, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
+import { broadcastShapes, contiguousStrides, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
 import { AccumulateGrad, type Edge, isGradEnabled, Node, runBackward } from "./autograd";
 import { composite } from "./composite";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
@@ -40,12 +40,16 @@ export class Tensor {
   get requiresGrad(): boolean { return this.gradFn !== null || this.leafRequiresGrad; }
   set requiresGrad(flag: boolean) {
     if (!this.isLeaf) {
-      throw new Error("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+      throw new Error("you can only change requires_grad flags of leaf variables." + (flag ? "" : " If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."));
     }
     if (flag && !isFloat(this.dtype)) throw new Error("only Tensors of floating point and complex dtype can require gradients");
     this.leafRequiresGrad = flag;
   }
-  requiresGrad_(flag = true): this { this.requiresGrad = flag; return this; }
+  requiresGrad_(flag = true): this {
+    if (flag && !isFloat(this.dtype)) throw new Error("only Tensors of floating point dtype can require gradients"); // sic: not the setter's wording
+    this.requiresGrad = flag;
+    return this;
+  }
 
   outputIndex = 0; // which output of gradFn this tensor is (compiled functions have several)
   // Where gradients for this tensor go: its GradFn, or (leaves) its AccumulateGrad node.
@@ -120,13 +124,21 @@ export class Tensor {
 
   // ---- elementwise ----
   add(o: Operand, alpha?: number) { return bind("add", [this, alpha === undefined ? o : mulScalar(o, alpha)]); }
-  sub(o: Operand, alpha?: number) { return bind("sub", [this, alpha === undefined ? o : mulScalar(o, alpha)]); }
+  sub(o: Operand, alpha?: number) {
+    const bools = [this, o].filter((x) => (x instanceof Tensor ? x.dtype === "bool" : typeof x === "boolean")).length;
+    if (bools === 2) throw new Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
+    if (bools === 1) throw new Error("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+    return bind("sub", [this, alpha === undefined ? o : mulScalar(o, alpha)]);
+  }
   mul(o: Operand) { return bind("mul", [this, o]); }
   div(o: Operand) { return bind("div", [this, o]); }
   pow(o: Operand) { return bind("pow", [this, o]); }
   maximum(o: Operand) { return bind("maximum", [this, o]); }
   minimum(o: Operand) { return bind("minimum", [this, o]); }
-  neg() { return bind("neg", [this]); }
+  neg() {
+    if (this.dtype === "bool") throw new Error("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+    return bind("neg", [this]);
+  }
   exp() { return bind("exp", [this]); }
   log() { return bind("log", [this]); }
   sqrt() { return bind("sqrt", [this]); }
@@ -174,7 +186,7 @@ export class Tensor {
     const count = normDims(dim, this.ndim).reduce((n, d) => n * this.shape[d], 1);
     return composite(dim === undefined ? "MeanBackward0" : "MeanBackward1", [this], (x) => x.sum(dim, keepdim).div(count));
   }
-  norm(): Tensor { return composite("LinalgVectorNormBackward0", [this], (x) => x.mul(x).sum().sqrt()); }
+  norm(): Tensor { return composite("NormBackward1", [this], (x) => x.mul(x).sum().sqrt()); }
   softmax(dim: number): Tensor {
     return composite("SoftmaxBackward0", [this], (x) => {
       const e = x.sub(x.max(dim, true).detach()).exp();
@@ -190,28 +202,26 @@ export class Tensor {
 
   // ---- matmul: 1-D operands are promoted to matrices and the added dim removed, as in PyTorch ----
   matmul(o: Tensor): Tensor {
-    if (this.ndim === 0 || o.ndim === 0) throw new Error("both arguments to matmul need to be at least 1D, but they are " + `${this.ndim}D and ${o.ndim}D`);
+    matmulCheck(this, o);
     if (this.ndim >= 2 && o.ndim >= 2) return bind("matmul", [this, o]);
-    const name = this.ndim === 1 && o.ndim === 1 ? "DotBackward0" : o.ndim === 1 && this.ndim === 2 ? "MvBackward0" : "SqueezeBackward1";
-    if (this.ndim === 1 && o.ndim === 1 && this.shape[0] !== o.shape[0]) {
-      throw new Error(`inconsistent tensor size, expected tensor [${this.shape[0]}] and src [${o.shape[0]}] to have the same number of elements, but got ${this.shape[0]} and ${o.shape[0]} elements respectively`);
-    }
-    if (this.ndim >= 2 && this.shape[this.ndim - 1] !== o.shape[0]) {
-      throw new Error(`size mismatch, got input (${this.shape.join("x")}), vec (${o.shape[0]})`);
-    }
+    // the grad_fn names of the last op in PyTorch 1.13's matmul (dot, mv, squeeze_ after mm, or a folded mm/mv)
+    const name = this.ndim === 1 && o.ndim === 1 ? "DotBackward0" : this.ndim === 2 ? "MvBackward0" : o.ndim === 2 ? "SqueezeBackward3" : "UnsafeViewBackward0";
     return composite(name, [this, o], (a, b) => {
       const a2 = a.ndim === 1 ? a.unsqueeze(0) : a, b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
       let r = bind("matmul", [a2, b2]);
-      if (b.ndim === 1) r = r.squeeze(-1);
       if (a.ndim === 1) r = r.squeeze(-2);
+      if (b.ndim === 1) r = r.squeeze(-1);
       return r;
     });
   }
   mm(o: Tensor) { return this.matmul(o); }
 
   // ---- movement (views) ----
+  // PyTorch 1.13 names a reshape that can be a view ReshapeAliasBackward0, and one that copies UnsafeViewBackward0
   reshape(...shape: (number | number[])[]): Tensor {
-    return bind("reshape", [this], { shape: inferShape(sizes(shape), this.numel()) }, "ViewBackward0");
+    const target = inferShape(sizes(shape), this.numel());
+    const copies = this.storage && !reshapeStrides(this.shape, this.strides, target);
+    return bind("reshape", [this], { shape: target }, copies ? "UnsafeViewBackward0" : "ReshapeAliasBackward0");
   }
   view(...shape: (number | number[])[]): Tensor {
     const target = inferShape(sizes(shape), this.numel());
@@ -240,7 +250,7 @@ export class Tensor {
     [perm[a], perm[b]] = [perm[b], perm[a]];
     return bind("permute", [this], { perm }, "TransposeBackward0");
   }
-  get T(): Tensor { return this.ndim < 2 ? this : this.permute([...this.shape.keys()].reverse()); }
+  get T(): Tensor { return this.permute([...this.shape.keys()].reverse()); }
   get mT(): Tensor { return this.transpose(-2, -1); }
   unsqueeze(dim: number): Tensor {
     const d = normDim(dim, this.ndim + 1);
@@ -248,9 +258,8 @@ export class Tensor {
   }
   squeeze(dim?: number): Tensor {
     if (dim === undefined) return bind("reshape", [this], { shape: this.shape.filter((n) => n !== 1) }, "SqueezeBackward0");
-    const d = normDim(dim, this.ndim);
-    if (this.shape[d] !== 1) return this;
-    return bind("reshape", [this], { shape: this.shape.filter((_, i) => i !== d) }, "SqueezeBackward1");
+    const d = normDim(dim, this.ndim); // a dim of size other than 1 stays (still a new view, as in PyTorch)
+    return bind("reshape", [this], { shape: this.shape.filter((n, i) => i !== d || n !== 1) }, "SqueezeBackward1");
   }
   expand(...shape: (number | number[])[]): Tensor {
     const want = sizes(shape), lead = want.length - this.ndim;
@@ -284,7 +293,7 @@ export class Tensor {
   }
   select(dim: number, index: number): Tensor {
     const d = normDim(dim, this.ndim), n = this.shape[d];
-    if (index < -n || index >= n) throw new Error(`index ${index} is out of bounds for dimension ${d} with size ${n}`);
+    if (index < -n || index >= n) throw new Error(`select(): index ${index} out of range for tensor of size ${fmtShape(this.shape)} at dimension ${d}`);
     const i = index < 0 ? index + n : index;
     return composite("SelectBackward0", [this], (x) => x.narrow(d, i, 1).squeeze(d));
   }
@@ -314,6 +323,37 @@ export class Tensor {
   copy_(src: Tensor) { return this.inplace(() => broadcastTo(src, this.shape).to(this.dtype)); }
   fill_(v: number) { return this.inplace(() => broadcastTo(scalar(v), this.shape).to(this.dtype)); }
   zero_() { return this.fill_(0); }
+}
+
+// PyTorch 1.13's matmul errors, in its order and wording: first shapes, as its dot/mv/mm/bmm kernels
+// see them once batch dims are folded into rows (with a 1-D or 2-D operand on the left of a batched
+// one, the batched one is folded transposed and goes first), then dtypes, which it never promotes.
+function matmulCheck(a: Tensor, b: Tensor): void {
+  if (a.ndim === 0 || b.ndim === 0) throw new Error(`both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`);
+  const scalarType = (t: Tensor) => torchTypeName[t.dtype].slice(6, -6);
+  const k = a.shape[a.ndim - 1], k2 = b.shape[Math.max(b.ndim - 2, 0)], n = b.shape[b.ndim - 1];
+  if (a.ndim === 1 && b.ndim === 1) {
+    if (k !== k2) throw new Error(`inconsistent tensor size, expected tensor [${k}] and src [${k2}] to have the same number of elements, but got ${k} and ${k2} elements respectively`);
+    if (a.dtype !== b.dtype) throw new Error(`dot : expected both vectors to have same dtype, but found ${scalarType(a)} and ${scalarType(b)}`);
+    return;
+  }
+  const mm = (m: number, k: number, k2: number, n: number) => new Error(`mat1 and mat2 shapes cannot be multiplied (${m}x${k} and ${k2}x${n})`);
+  const mv = (m: number, k: number, v: number) => new Error(`size mismatch, got ${m}, ${m}x${k},${v}`);
+  const swapped = a.ndim <= 2 && b.ndim >= 3;
+  if (b.ndim <= 2) { // a (folded to rows) @ b
+    const rows = numel(a.shape.slice(0, -1));
+    if (k !== k2) throw b.ndim === 1 ? mv(rows, k, k2) : mm(rows, k, k2, n);
+  } else if (swapped) { // (b.mT folded to rows) @ a.T
+    const rows = numel(b.shape.slice(0, -2)) * n;
+    if (k !== k2) throw a.ndim === 1 ? mv(rows, k2, k) : mm(rows, k2, k, a.shape[0]);
+  } else { // bmm over the broadcast batch dims
+    const batch = numel(broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2)));
+    if (k !== k2) throw new Error(`Expected size for first two dimensions of batch2 tensor to be: [${batch}, ${k}] but got: [${batch}, ${k2}].`);
+  }
+  if (a.dtype !== b.dtype) {
+    const [x, y] = swapped ? [b, a] : [a, b];
+    throw new Error(`expected scalar type ${scalarType(x)} but found ${scalarType(y)}`);
+  }
 }
 
 const mulScalar = (o: Operand, alpha: number) => (o instanceof Tensor ? o.mul(alpha) : Number(o) * alpha);
