@@ -1,0 +1,141 @@
+// Replays PyTorch's golden fixtures (test/golden/ops.json, written by test/golden/make_golden.py)
+// through jitgrad's public API: values, shapes, dtypes, gradients, repr, grad_fn names and error
+// messages. The schema is described at the top of make_golden.py.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import * as jg from "../index";
+import { type DType, Tensor } from "../index";
+
+interface Spec { data: number[]; shape: number[]; dtype: DType; requiresGrad: boolean }
+type Arg = Spec | { ref: number } | { var: string } | Arg[] | number | boolean | number[] | null | Record<string, unknown>;
+interface Out { data: number[]; shape: number[]; dtype: DType }
+interface OpCase {
+  name: string; kind: "op"; fn: string; self?: Spec; pre?: { fn: string; args?: Arg[] }[]; args: Arg[];
+  out: Out; upstream: Spec | null; grads: (Out | null)[]; repr: string; gradFn: string | null;
+}
+interface ErrorCase { name: string; kind: "error"; fn: string; self?: Spec; args: Arg[]; error: string }
+type Step = { let?: string; on?: string; fn: string; args?: Arg[] } | { on: string; set: "requiresGrad"; value: boolean };
+interface ProgramCase { name: string; kind: "program"; vars: Record<string, Spec>; steps: Step[]; error: string }
+type Case = OpCase | ErrorCase | ProgramCase;
+
+const fixtures: { torch: string; cases: Case[] } = JSON.parse(readFileSync(join(import.meta.dirname, "golden/ops.json"), "utf8"));
+const cases = fixtures.cases;
+
+const arrays = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
+const isSpec = (a: unknown): a is Spec => typeof a === "object" && a !== null && "shape" in a && "data" in a;
+const make = (s: Spec) => jg.tensor(arrays[s.dtype].from(s.data), { shape: s.shape, dtype: s.dtype, requiresGrad: s.requiresGrad });
+
+// Builds a case's inputs (self first, then args in order) and the arguments to pass.
+function materialize(self: Spec | undefined, args: Arg[], vars: Record<string, Tensor> = {}) {
+  const inputs: Tensor[] = [];
+  const conv = (a: Arg): unknown => {
+    if (isSpec(a)) { inputs.push(make(a)); return inputs[inputs.length - 1]; }
+    if (a && typeof a === "object" && "ref" in a) return inputs[a.ref as number];
+    if (a && typeof a === "object" && "var" in a) return vars[a.var as string];
+    if (Array.isArray(a) && a.length && a.every((x) => typeof x === "object" && x !== null)) return a.map(conv);
+    return a;
+  };
+  const s = self ? conv(self) as Tensor : undefined;
+  return { inputs, self: s, args: args.map(conv) };
+}
+
+// jitgrad's backward(gradient?, { retainGraph }) takes the options PyTorch spells as keywords.
+function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
+  if (!self) return (jg as unknown as Record<string, (...a: unknown[]) => unknown>)[fn](...args);
+  if (fn === "T") return self.T;
+  if (fn === "backward") return self.backward((args[0] ?? undefined) as Tensor | undefined, (args[1] ?? {}) as { retainGraph?: boolean });
+  const method = (self as unknown as Record<string, unknown>)[fn];
+  if (typeof method !== "function") throw new Error(`jitgrad has no Tensor method ${fn}`);
+  return (method as (...a: unknown[]) => unknown).apply(self, args);
+}
+
+// float32 tolerance: PyTorch and jitgrad may round differently in the last bits.
+function expectClose(actual: Tensor, want: Out, what: string) {
+  expect(actual.shape, `${what} shape`).toEqual(want.shape);
+  expect(actual.dtype, `${what} dtype`).toBe(want.dtype);
+  const got = actual.values();
+  expect(got.length, `${what} numel`).toBe(want.data.length);
+  const exact = actual.dtype === "int32" || actual.dtype === "bool";
+  got.forEach((v, i) => {
+    const w = want.data[i];
+    if (exact || !Number.isFinite(w)) {
+      expect(v, `${what}[${i}]`).toBe(w);
+    } else if (Math.abs(v - w) > 1e-6 + 1e-5 * Math.abs(w)) {
+      expect.fail(`${what}[${i}]: got ${v}, PyTorch ${w} (|diff| ${Math.abs(v - w)})`);
+    }
+  });
+}
+
+// Everything observable about a tensor that a failed call must not change.
+const snapshot = (t: Tensor) => ({
+  values: t.values(), shape: [...t.shape], strides: [...t.strides], dtype: t.dtype, version: t.version.n,
+  requiresGrad: t.requiresGrad, gradFn: t.gradFn, grad: t.grad ? t.grad.values() : null, storage: t.storage,
+});
+
+function expectThrowsExactly(fn: () => unknown, message: string) {
+  let error: unknown = null;
+  try { fn(); } catch (e) { error = e; }
+  expect(error, "expected an error").toBeInstanceOf(Error);
+  expect((error as Error).message.split("\n")[0]).toBe(message);
+}
+
+describe(`golden fixtures from PyTorch`, () => {
+  it("has the fixtures", () => {
+    expect(cases.length).toBeGreaterThan(400);
+    expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
+  });
+
+  describe("ops", () => {
+    for (const c of cases.filter((c): c is OpCase => c.kind === "op")) {
+      it(c.name, () => {
+        const { inputs, self, args } = materialize(c.self, c.args);
+        const receiver = (c.pre ?? []).reduce((t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor, self);
+        const out = call(c.fn, receiver, args) as Tensor;
+        expect(out).toBeInstanceOf(Tensor);
+        expectClose(out, c.out, "out");
+        expect(out.gradFn?.name ?? null, "gradFn").toBe(c.gradFn);
+        expect(out.toString(), "repr").toBe(c.repr);
+        if (c.upstream) {
+          out.backward(make(c.upstream));
+          inputs.forEach((t, i) => {
+            const want = c.grads[i];
+            if (want === null) expect(t.grad, `grad of input ${i}`).toBeNull();
+            else expectClose(t.grad!, want, `grad of input ${i}`);
+          });
+        } else {
+          expect(out.requiresGrad).toBe(false);
+        }
+      });
+    }
+  });
+
+  describe("errors", () => {
+    for (const c of cases.filter((c): c is ErrorCase => c.kind === "error")) {
+      it(c.name, () => {
+        const { inputs, self, args } = materialize(c.self, c.args);
+        const before = inputs.map(snapshot);
+        expectThrowsExactly(() => call(c.fn, self, args), c.error);
+        expect(inputs.map(snapshot), "inputs unchanged").toEqual(before);
+      });
+    }
+  });
+
+  describe("autograd programs", () => {
+    for (const c of cases.filter((c): c is ProgramCase => c.kind === "program")) {
+      it(c.name, () => {
+        const vars: Record<string, Tensor> = Object.fromEntries(Object.entries(c.vars).map(([k, s]) => [k, make(s)]));
+        const run = (step: Step) => {
+          if ("set" in step) { vars[step.on].requiresGrad = step.value; return; }
+          const { self, args } = materialize(undefined, step.args ?? [], vars);
+          const r = call(step.fn, step.on ? vars[step.on] : self, args);
+          if (step.let) vars[step.let] = r as Tensor;
+        };
+        c.steps.slice(0, -1).forEach(run);
+        const before = Object.values(vars).map(snapshot);
+        expectThrowsExactly(() => run(c.steps[c.steps.length - 1]), c.error);
+        expect(Object.values(vars).map(snapshot), "tensors unchanged").toEqual(before);
+      });
+    }
+  });
+});

@@ -1,0 +1,580 @@
+"""Golden fixtures for jitgrad's eager API: PyTorch's own results for every public op.
+
+Run with: /usr/bin/python3 test/golden/make_golden.py  (writes test/golden/ops.json)
+test/golden.test.ts replays each case through jitgrad's public API.
+
+Schema (ops.json is {"torch": version, "cases": [...]}), one case per entry:
+
+  op case      {"name", "kind": "op", "fn", "self"?, "pre"?, "args", "out", "upstream", "grads", "repr", "gradFn"}
+  error case   {"name", "kind": "error", "fn", "self"?, "args", "error"}
+  program case {"name", "kind": "program", "vars", "steps", "error"}
+
+- "fn" is a jitgrad name: a Tensor method (or property, for "T") when "self" is present, else a
+  function exported by index.ts (where, cat, stack, tensor).
+- A tensor spec is {"data": flat row-major values (bool as 0/1), "shape", "dtype", "requiresGrad"}.
+  In "args", a tensor spec is a tensor, {"ref": i} is the i-th input tensor again (inputs are
+  numbered self first, then args in order, lists flattened), a list of tensor specs is a list of
+  tensors (cat, stack), and anything else is a literal passed as is.
+- "pre" (optional) is a chain of {"fn", "args"} method calls applied to self first, e.g. a transpose
+  to make it non-contiguous; gradients are still those of the inputs.
+- "out" is {"data", "shape", "dtype"}; "upstream" is the gradient given to out.backward() (null
+  when the output does not require grad); "grads" lists every input's .grad after that backward,
+  in input order (null where the input does not require grad or got none).
+- "repr" is repr(out) (with its grad_fn suffix), "gradFn" is type(out.grad_fn).__name__ or null.
+- "error" is the first line of str(e) of the exception PyTorch raised.
+- Programs run "steps" over named tensors "vars" (tensor specs): a step is
+  {"let"?: name, "on"?: var, "fn": method or function, "args"} (args may hold {"var": name}), or
+  {"on": var, "set": property, "value"}. Every step but the last must succeed; the last raises.
+
+Naming: jitgrad is camelCase (logSoftmax, requiresGrad, retainGraph); its x.max(dim)/x.min(dim)
+return only values, so they are compared with torch.amax/torch.amin; jitgrad's int32 plays the
+role of torch's default int64 (int64 tensors here are "int32" in the fixtures); x.slice(d, s, e)
+is x[s:e] along d.
+
+Inputs are float32 values from a fixed seed (exact as python floats); ops with a restricted domain
+(log, sqrt, pow with fractional exponents) get positive inputs.
+"""
+import json
+import math
+import os
+
+import torch
+
+torch.set_printoptions(profile="default")
+torch.manual_seed(0)
+upstream_gen = torch.Generator().manual_seed(1)
+
+DTYPES = {torch.float32: "float32", torch.float64: "float64", torch.int64: "int32", torch.bool: "bool"}
+TORCH_DTYPES = {v: k for k, v in DTYPES.items()}
+
+cases = []
+names = set()
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def values_of(t):
+    t = t.detach().reshape(-1)
+    if t.dtype == torch.bool:
+        return [1 if v else 0 for v in t.tolist()]
+    vals = t.tolist()  # float32 -> python float is exact
+    for v in vals:
+        assert not (isinstance(v, float) and not math.isfinite(v)), "non-finite value in fixture"
+    if t.dtype == torch.int64:
+        assert all(-(2**31) <= v < 2**31 for v in vals)
+    return vals
+
+
+def spec_of(t, requires_grad=False):
+    return {"data": values_of(t), "shape": list(t.shape), "dtype": DTYPES[t.dtype], "requiresGrad": requires_grad}
+
+
+def T(shape, dtype="float32", kind="normal", grad=None):
+    """A tensor spec with seeded data. kind: normal | positive | ties | int | bool."""
+    shape = list(shape)
+    if kind == "normal":
+        t = torch.randn(shape)
+    elif kind == "positive":
+        t = torch.rand(shape) + 0.5
+    elif kind == "ties":  # few distinct values, so max/min/maximum/eq see ties
+        t = torch.randint(-2, 3, shape).float() * 0.5
+    elif kind == "int":
+        t = torch.randint(-5, 6, shape)
+    elif kind == "bool":
+        t = torch.rand(shape) < 0.5
+    else:
+        raise ValueError(kind)
+    if dtype in ("float32", "float64"):
+        t = t.to(TORCH_DTYPES[dtype])
+    if grad is None:
+        grad = dtype in ("float32", "float64")
+    return spec_of(t, grad)
+
+
+def V(values, dtype="float32", grad=None):
+    """A tensor spec with the given (nested) values."""
+    t = torch.tensor(values, dtype=TORCH_DTYPES[dtype])
+    if grad is None:
+        grad = dtype in ("float32", "float64")
+    return spec_of(t, grad)
+
+
+def build(spec):
+    # clone: a fresh tensor, not a view of the flat one (in-place errors differ for views)
+    t = torch.tensor(spec["data"], dtype=TORCH_DTYPES[spec["dtype"]]).reshape(spec["shape"]).clone()
+    return t.requires_grad_(spec["requiresGrad"])
+
+
+def is_spec(a):
+    return isinstance(a, dict) and "shape" in a
+
+
+def materialize(self_spec, args):
+    """Torch tensors for a case's inputs, in input order, and the translated self/args."""
+    inputs = []
+
+    def conv(a):
+        if is_spec(a):
+            inputs.append(build(a))
+            return inputs[-1]
+        if isinstance(a, dict) and "ref" in a:
+            return inputs[a["ref"]]
+        if isinstance(a, list) and a and all(isinstance(x, dict) for x in a):
+            return [conv(x) for x in a]
+        return a
+
+    s = conv(self_spec) if self_spec is not None else None
+    return inputs, s, [conv(a) for a in args]
+
+
+# ---------------------------------------------------------------- jitgrad name -> torch call
+
+
+def torch_call(fn, s, args):
+    if s is None:
+        if fn == "tensor":
+            return torch.tensor(*args)
+        return getattr(torch, fn)(*args)  # where, cat, stack
+    if fn == "T":
+        return s.T
+    if fn in ("max", "min") and args:  # jitgrad's max(dim) is amax: values only
+        return (torch.amax if fn == "max" else torch.amin)(s, *args)
+    if fn == "int":  # jitgrad's int32 plays the role of torch's int64
+        return s.long()
+    if fn == "logSoftmax":
+        return s.log_softmax(*args)
+    if fn == "slice":
+        dim, start, end = (list(args) + [0, None][len(args) - 1:])[:3]
+        index = [slice(None)] * s.dim()
+        index[dim] = slice(start, end)
+        return s[tuple(index)]
+    if fn in ("add", "sub") and len(args) == 2:
+        return getattr(s, fn)(args[0], alpha=args[1])
+    if fn == "backward":
+        gradient = args[0] if args else None
+        opts = args[1] if len(args) > 1 else {}
+        return s.backward(gradient, retain_graph=opts.get("retainGraph"))
+    if fn == "requiresGrad_":
+        return s.requires_grad_(*args)
+    return getattr(s, fn)(*args)
+
+
+# ---------------------------------------------------------------- cases
+
+
+def add_case(case):
+    assert case["name"] not in names, "duplicate case name " + case["name"]
+    names.add(case["name"])
+    cases.append(case)
+
+
+def op(name, fn, self=None, args=(), pre=None):
+    args = list(args)
+    inputs, s, targs = materialize(self, args)
+    for step in pre or []:
+        s = torch_call(step["fn"], s, list(step.get("args", [])))
+    out = torch_call(fn, s, targs)
+    case = {"name": name, "kind": "op", "fn": fn, "args": args}
+    if self is not None:
+        case["self"] = self
+    if pre:
+        case["pre"] = pre
+    case["out"] = {"data": values_of(out), "shape": list(out.shape), "dtype": DTYPES[out.dtype]}
+    case["repr"] = repr(out)
+    case["gradFn"] = type(out.grad_fn).__name__ if out.grad_fn is not None else None
+    if out.requires_grad:
+        up = torch.randn(out.shape, generator=upstream_gen).to(out.dtype)
+        case["upstream"] = spec_of(up)
+        out.backward(up)
+        case["grads"] = [spec_of(t.grad) if t.grad is not None else None for t in inputs]
+    else:
+        case["upstream"] = None
+        case["grads"] = [None for _ in inputs]
+    add_case(case)
+
+
+def first_line(e):
+    return str(e).split("\n")[0]
+
+
+def err(name, fn, self=None, args=()):
+    args = list(args)
+    inputs, s, targs = materialize(self, args)
+    try:
+        torch_call(fn, s, targs)
+    except Exception as e:  # noqa: BLE001 - any PyTorch error is the fixture
+        case = {"name": name, "kind": "error", "fn": fn, "args": args, "error": first_line(e)}
+        if self is not None:
+            case["self"] = self
+        add_case(case)
+        return
+    raise AssertionError("PyTorch did not raise for " + name)
+
+
+def program(name, vars, steps):
+    env = {k: build(v) for k, v in vars.items()}
+
+    def conv(a):
+        if isinstance(a, dict) and "var" in a:
+            return env[a["var"]]
+        if is_spec(a):
+            return build(a)
+        return a
+
+    for i, step in enumerate(steps):
+        last = i == len(steps) - 1
+        try:
+            if "set" in step:
+                assert step["set"] == "requiresGrad"
+                env[step["on"]].requires_grad = step["value"]
+                r = None
+            else:
+                s = env[step["on"]] if "on" in step else None
+                r = torch_call(step["fn"], s, [conv(a) for a in step.get("args", [])])
+        except Exception as e:  # noqa: BLE001
+            assert last, "step {} of {} raised: {}".format(i, name, e)
+            add_case({"name": name, "kind": "program", "vars": vars, "steps": steps, "error": first_line(e)})
+            return
+        assert not last, "last step of {} did not raise".format(name)
+        if "let" in step:
+            env[step["let"]] = r
+
+
+# --- elementwise unary
+for fn, kind in [("neg", "normal"), ("exp", "normal"), ("log", "positive"), ("sqrt", "positive"), ("abs", "normal"),
+                 ("tanh", "normal"), ("sigmoid", "normal"), ("relu", "normal"), ("sin", "normal"), ("cos", "normal")]:
+    op(fn, fn, T([2, 3], kind=kind))
+    op(fn + " 0-d", fn, T([], kind=kind))
+    op(fn + " float64", fn, T([4], "float64", kind=kind))
+    op(fn + " no grad", fn, T([3], kind=kind, grad=False))
+op("relu at zero", "relu", V([-1.0, 0.0, 2.0]))
+op("abs at zero", "abs", V([-1.5, 0.0, 2.0]))
+for fn in ["neg", "abs", "relu"]:
+    op(fn + " int", fn, T([5], "int32", kind="int"))
+for fn in ["exp", "sqrt", "sin"]:
+    # not 4: PyTorch's float32 exp(4) is 1 ulp above the correctly rounded value jitgrad gives,
+    # and the two print differently (54.5982 vs 54.5981)
+    op(fn + " int -> float32", fn, V([0, 1, 3], "int32"))
+
+# --- elementwise binary, with broadcasting, scalars and promotion
+BINARY = [("add", "normal"), ("sub", "normal"), ("mul", "normal"), ("div", "positive"), ("pow", "positive"),
+          ("maximum", "normal"), ("minimum", "normal")]
+for fn, kind in BINARY:
+    op(fn, fn, T([2, 3], kind=kind), [T([2, 3], kind=kind)])
+    op(fn + " [3,1] with [1,4]", fn, T([3, 1], kind=kind), [T([1, 4], kind=kind)])
+    op(fn + " [2,3,4] with [4]", fn, T([2, 3, 4], kind=kind), [T([4], kind=kind)])
+    op(fn + " [4] with [2,3,4]", fn, T([4], kind=kind), [T([2, 3, 4], kind=kind)])
+    op(fn + " [2,3] with 0-d", fn, T([2, 3], kind=kind), [T([], kind=kind)])
+    op(fn + " 0-d with [2,3]", fn, T([], kind=kind), [T([2, 3], kind=kind)])
+    op(fn + " only other requires grad", fn, T([2, 3], kind=kind, grad=False), [T([3], kind=kind)])
+    op(fn + " float64", fn, T([2, 3], "float64", kind=kind), [T([3], "float64", kind=kind)])
+    op(fn + " float32 with float64", fn, T([2, 3], kind=kind), [T([3], "float64", kind=kind)])
+    op(fn + " int with int", fn, T([2, 3], "int32", kind="int") if fn != "pow" else V([[1, 2, 3], [0, 4, 2]], "int32"),
+       [T([3], "int32", kind="int") if fn != "pow" else V([2, 0, 3], "int32")])
+    op(fn + " int with float32", fn, T([3], "int32", kind="int") if fn != "pow" else V([1, 2, 3], "int32"),
+       [T([3], kind=kind)])
+    op(fn + " float32 with x itself", fn, T([2, 3], kind=kind), [{"ref": 0}])
+for fn, scalar in [("add", 2), ("add", 0.5), ("sub", 1.5), ("mul", 3), ("mul", -0.25), ("div", 4), ("div", 0.5),
+                   ("pow", 2), ("pow", 3), ("pow", 0.5), ("pow", -1.5), ("pow", 0), ("maximum", 0.25), ("minimum", 0.25)]:
+    kind = "positive" if fn == "pow" else "normal"
+    if fn in ("maximum", "minimum"):
+        continue  # torch.maximum takes tensors only (no Scalar overload in 1.13)
+    op("{} scalar {}".format(fn, scalar), fn, T([2, 3], kind=kind), [scalar])
+    op("{} scalar {} 0-d".format(fn, scalar), fn, T([], kind=kind), [scalar])
+    op("{} scalar {} float64".format(fn, scalar), fn, T([3], "float64", kind=kind), [scalar])
+op("add alpha", "add", T([2, 3]), [T([3]), 2])
+op("sub alpha", "sub", T([2, 3]), [T([2, 3]), 0.5])
+op("add scalar alpha", "add", T([3]), [2, 3])
+op("add int scalar to int", "add", T([3], "int32", kind="int"), [2])
+op("mul int by fractional scalar", "mul", T([3], "int32", kind="int"), [0.5])
+op("div int by int scalar", "div", V([1, 2, 7], "int32"), [2])
+op("add bool with int scalar", "add", T([4], "bool", kind="bool"), [1])
+op("add bool with bool", "add", V([True, False, True], "bool"), [V([True, True, False], "bool")])
+op("mul bool with float32", "mul", V([True, False, True], "bool"), [T([3])])
+op("add int with 0-d float32", "add", T([3], "int32", kind="int"), [T([])])
+op("add float32 with 0-d float64", "add", T([3]), [T([], "float64")])
+op("add 0-d float32 with 0-d float64", "add", T([]), [T([], "float64")])
+op("mul float32 with 0-d int", "mul", T([3]), [V(3, "int32")])
+op("maximum with ties", "maximum", T([2, 3], kind="ties"), [T([2, 3], kind="ties")])
+op("minimum with ties", "minimum", T([2, 3], kind="ties"), [T([2, 3], kind="ties")])
+op("maximum ties broadcast", "maximum", T([3, 1], kind="ties"), [T([1, 4], kind="ties")])
+op("pow tensor exponent broadcast", "pow", T([2, 3], kind="positive"), [T([3])])
+op("pow zero base", "pow", V([0.0, 0.0, 2.0]), [V([2.0, 0.0, 0.5])])
+op("pow zero base scalar exponent", "pow", V([0.0, 1.5]), [2])
+op("div by zero", "div", V([1.0, -1.0, 0.5]), [V([0.5, 2.0, 4.0])])
+
+# --- comparisons
+for fn in ["eq", "ne", "lt", "le", "gt", "ge"]:
+    op(fn, fn, T([2, 3], kind="ties"), [T([2, 3], kind="ties")])
+    op(fn + " [3,1] with [1,4]", fn, T([3, 1], kind="ties"), [T([1, 4], kind="ties")])
+    op(fn + " scalar", fn, T([2, 3], kind="ties"), [0.5])
+    op(fn + " int with float", fn, T([4], "int32", kind="int"), [T([4], kind="ties")])
+    op(fn + " int with int scalar", fn, T([5], "int32", kind="int"), [1])
+
+# --- where
+op("where function", "where", None, [T([2, 3], "bool", kind="bool"), T([2, 3]), T([2, 3])])
+op("where function broadcast", "where", None, [T([3, 1], "bool", kind="bool"), T([1, 4]), T([4])])
+op("where function 0-d other", "where", None, [T([2, 3], "bool", kind="bool"), T([2, 3]), T([])])
+op("where function scalar other", "where", None, [T([2, 3], "bool", kind="bool"), T([2, 3]), 0.0])
+op("where function float64 with float32", "where", None, [T([3], "bool", kind="bool"), T([3], "float64"), T([3])])
+op("where method", "where", T([2, 3]), [T([2, 3], "bool", kind="bool"), T([2, 3])])
+op("where method broadcast cond", "where", T([2, 3]), [T([3], "bool", kind="bool"), T([2, 1])])
+
+# --- reductions
+for fn in ["sum", "mean", "max", "min"]:
+    kind = "ties" if fn in ("max", "min") else "normal"
+    op(fn + " all", fn, T([2, 3], kind=kind))
+    op(fn + " all 0-d", fn, T([], kind=kind))
+    op(fn + " all float64", fn, T([4], "float64", kind=kind))
+    op(fn + " all 3-d", fn, T([2, 3, 4], kind=kind))
+    for dim in [0, 1, -1, [0, 2], [-1, 0], [1]]:
+        for keepdim in [False, True]:
+            shape = [2, 3, 4] if isinstance(dim, list) or dim == -1 else [2, 3]
+            op("{} dim {} keepdim {}".format(fn, dim, keepdim), fn, T(shape, kind=kind), [dim, keepdim])
+    op(fn + " dim default keepdim", fn, T([2, 3], kind=kind), [1])
+    op(fn + " dim of 0-d", fn, T([], kind=kind), [0])
+    op(fn + " dim of 1-d", fn, T([5], kind=kind), [0, True])
+for fn in ["sum", "max", "min"]:
+    op(fn + " int", fn, T([2, 3], "int32", kind="int"))
+    op(fn + " int dim", fn, T([2, 3], "int32", kind="int"), [1])
+op("sum bool", "sum", T([2, 3], "bool", kind="bool"))
+op("sum bool dim", "sum", T([2, 3], "bool", kind="bool"), [0])
+op("max with all ties", "max", V([[1.0, 1.0], [1.0, 1.0]]))
+op("max dim with ties", "max", V([[1.0, 2.0, 2.0], [3.0, 3.0, 3.0]]), [1])
+op("min dim with ties keepdim", "min", V([[1.0, 1.0, 2.0], [0.0, 3.0, 0.0]]), [1, True])
+op("norm", "norm", T([2, 3]))
+op("norm 0-d", "norm", T([]))
+op("norm float64", "norm", T([5], "float64"))
+
+# --- matmul
+MATMUL = [([3], [3]), ([2, 3], [3]), ([3], [3, 4]), ([2, 3], [3, 4]), ([2, 2, 3], [2, 3, 4]), ([2, 2, 3], [3, 4]),
+          ([2, 3], [2, 3, 4]), ([3], [2, 3, 4]), ([2, 2, 3], [3]), ([2, 1, 2, 3], [3, 3, 4]), ([2, 2, 3], [1, 3, 4]),
+          ([1, 2, 3], [2, 3, 4]), ([2, 1, 2, 3], [1, 2, 3, 4])]
+for a, b in MATMUL:
+    op("matmul {} @ {}".format(a, b), "matmul", T(a), [T(b)])
+for a, b in [([1, 3], [2, 3, 4]), ([2, 3], [2, 3, 1]), ([2, 3], [5, 2, 3, 4]), ([3], [5, 2, 3, 4]), ([5, 2, 2, 3], [3]),
+             ([5, 2, 2, 3], [3, 4]), ([2, 2, 1], [2, 1, 4]), ([1], [1, 4])]:
+    op("matmul {} @ {}".format(a, b), "matmul", T(a), [T(b)])
+op("matmul int", "matmul", T([2, 3], "int32", kind="int"), [T([3, 2], "int32", kind="int")])
+op("matmul int 1-d", "matmul", T([3], "int32", kind="int"), [T([3], "int32", kind="int")])
+op("matmul of transposed", "matmul", T([3, 2]), [T([3, 4])], pre=[{"fn": "transpose", "args": [0, 1]}])
+op("matmul only b requires grad", "matmul", T([2, 3], grad=False), [T([3, 4])])
+op("matmul only a requires grad", "matmul", T([2, 2, 3]), [T([3, 4], grad=False)])
+op("matmul float64", "matmul", T([2, 3], "float64"), [T([3, 2], "float64")])
+op("matmul 1x1", "matmul", T([1, 1]), [T([1, 1])])
+op("matmul x @ x", "matmul", T([3, 3]), [{"ref": 0}])
+op("mm", "mm", T([2, 3]), [T([3, 2])])
+
+# --- movement / views
+op("reshape", "reshape", T([2, 3]), [[3, 2]])
+op("reshape -1", "reshape", T([2, 3, 4]), [[-1, 4]])
+op("reshape to 0-d", "reshape", T([1, 1]), [[]])
+op("reshape 0-d to [1]", "reshape", T([]), [[1]])
+op("reshape flat", "reshape", T([2, 3]), [[6]])
+op("view", "view", T([2, 3, 4]), [[4, 6]])
+op("view -1", "view", T([2, 3]), [[-1]])
+op("transpose", "transpose", T([2, 3]), [0, 1])
+op("transpose 3-d negative dims", "transpose", T([2, 3, 4]), [-1, 0])
+op("transpose same dim", "transpose", T([2, 3]), [1, 1])
+op("permute", "permute", T([2, 3, 4]), [[2, 0, 1]])
+op("permute negative dims", "permute", T([2, 3, 4]), [[-1, -3, -2]])
+op("permute identity", "permute", T([2, 3]), [[0, 1]])
+op("T 2-d", "T", T([2, 3]))
+op("T 1-d", "T", T([3]))
+op("T 0-d", "T", T([]))
+op("squeeze dim of size > 1", "squeeze", T([2, 3]), [1])
+op("reshape of transposed copies", "reshape", T([2, 3]), [[6]], pre=[{"fn": "transpose", "args": [0, 1]}])
+op("reshape of transposed as a view", "reshape", T([2, 3]), [[3, 2]], pre=[{"fn": "transpose", "args": [0, 1]}])
+op("flatten of permuted", "flatten", T([2, 3, 4]), [], pre=[{"fn": "permute", "args": [[2, 0, 1]]}])
+op("view of expanded", "view", T([3, 1]), [[2, 3]], pre=[{"fn": "expand", "args": [[2, 3, 1]]}])
+op("clone of transposed", "clone", T([2, 3]), [], pre=[{"fn": "transpose", "args": [0, 1]}])
+op("sum of transposed dim", "sum", T([2, 3, 4]), [1], pre=[{"fn": "permute", "args": [[2, 0, 1]]}])
+op("softmax of sliced", "softmax", T([4, 5]), [1], pre=[{"fn": "slice", "args": [1, 1, 4]}])
+op("add of expanded and transposed", "add", T([3, 1]), [T([4, 3])], pre=[{"fn": "expand", "args": [[3, 4]]},
+                                                                        {"fn": "T"}])
+op("unsqueeze 0", "unsqueeze", T([2, 3]), [0])
+op("unsqueeze -1", "unsqueeze", T([2, 3]), [-1])
+op("unsqueeze middle", "unsqueeze", T([2, 3]), [1])
+op("unsqueeze 0-d", "unsqueeze", T([]), [0])
+op("squeeze all", "squeeze", T([1, 3, 1, 2]))
+op("squeeze dim", "squeeze", T([1, 3, 1]), [0])
+op("squeeze negative dim", "squeeze", T([3, 1]), [-1])
+op("squeeze 0-d", "squeeze", T([]))
+op("expand", "expand", T([3, 1]), [[3, 4]])
+op("expand -1", "expand", T([3, 1]), [[2, -1, 4]])
+op("expand new leading dims", "expand", T([4]), [[2, 3, 4]])
+op("expand 0-d", "expand", T([]), [[2, 2]])
+op("expand same shape", "expand", T([2, 3]), [[2, 3]])
+op("flatten", "flatten", T([2, 3, 4]))
+op("flatten start 1", "flatten", T([2, 3, 4]), [1])
+op("flatten 0 to 1", "flatten", T([2, 3, 4]), [0, 1])
+op("flatten negative dims", "flatten", T([2, 3, 4, 2]), [-3, -2])
+op("flatten 0-d", "flatten", T([]))
+op("narrow", "narrow", T([4, 3]), [0, 1, 2])
+op("narrow dim 1", "narrow", T([2, 5]), [1, 2, 3])
+op("narrow negative dim", "narrow", T([2, 3, 4]), [-1, 0, 1])
+op("narrow negative start", "narrow", T([5]), [0, -3, 2])
+op("narrow zero length", "narrow", T([2, 3]), [1, 1, 0])
+op("select", "select", T([3, 4]), [0, 1])
+op("select dim 1 negative index", "select", T([3, 4]), [1, -1])
+op("select 1-d", "select", T([5]), [0, 2])
+op("select 3-d", "select", T([2, 3, 4]), [-2, 0])
+op("slice", "slice", T([4, 3]), [0, 1, 3])
+op("slice dim 1", "slice", T([2, 5]), [1, 2, 5])
+op("slice negative start", "slice", T([5, 2]), [0, -2, 5])
+op("slice negative end", "slice", T([2, 6]), [1, 1, -1])
+op("slice end past size", "slice", T([4]), [0, 2, 100])
+op("slice empty", "slice", T([4]), [0, 3, 1])
+op("cat dim 0", "cat", None, [[T([2, 3]), T([1, 3]), T([3, 3])], 0])
+op("cat dim 1", "cat", None, [[T([2, 3]), T([2, 1])], 1])
+op("cat dim -1 3-d", "cat", None, [[T([2, 3, 1]), T([2, 3, 2])], -1])
+op("cat default dim", "cat", None, [[T([1, 2]), T([2, 2])]])
+op("cat single", "cat", None, [[T([2, 3])], 1])
+op("cat some require grad", "cat", None, [[T([2]), T([3], grad=False)], 0])
+op("cat float32 with float64", "cat", None, [[T([2]), T([3], "float64")], 0])
+op("stack dim 0", "stack", None, [[T([2, 3]), T([2, 3]), T([2, 3])], 0])
+op("stack dim 1", "stack", None, [[T([2, 3]), T([2, 3])], 1])
+op("stack dim -1", "stack", None, [[T([2, 3]), T([2, 3])], -1])
+op("stack 0-d", "stack", None, [[T([]), T([])]])
+op("stack same tensor twice", "stack", None, [[T([3]), {"ref": 0}], 0])
+for dim in [0, 1, -1]:
+    op("softmax dim {}".format(dim), "softmax", T([2, 3]), [dim])
+    op("logSoftmax dim {}".format(dim), "logSoftmax", T([2, 3]), [dim])
+op("softmax 3-d", "softmax", T([2, 3, 4]), [1])
+op("logSoftmax 3-d", "logSoftmax", T([2, 3, 4]), [-2])
+op("softmax 1-d", "softmax", T([5]), [0])
+op("logSoftmax 1-d", "logSoftmax", T([5]), [0])
+op("softmax 0-d", "softmax", T([]), [0])
+op("softmax float64", "softmax", T([2, 3], "float64"), [1])
+op("logSoftmax float64", "logSoftmax", T([2, 3], "float64"), [1])
+op("softmax large values", "softmax", V([1000.0, 1001.0, 999.0]), [0])
+op("logSoftmax large values", "logSoftmax", V([1000.0, 1001.0, -1000.0]), [0])
+
+# --- casts and clone
+op("double", "double", T([2, 3]))
+op("float of float64", "float", T([2, 3], "float64"))
+op("float of float32", "float", T([3]))
+op("double of int", "double", T([3], "int32", kind="int"))
+op("float of bool", "float", T([3], "bool", kind="bool"))
+op("int of float32", "int", V([1.5, -1.5, 2.75, -0.25]))
+op("bool of float32", "bool", V([0.0, -1.5, 2.0]))
+op("clone", "clone", T([2, 3]))
+op("clone float64", "clone", T([3], "float64"))
+op("clone int", "clone", T([3], "int32", kind="int"))
+
+# --- errors: the op raises, its inputs stay as they were
+err("add broadcast mismatch", "add", T([2, 3]), [T([4])])
+err("mul broadcast mismatch 3-d", "mul", T([2, 3, 4]), [T([3, 3])])
+err("where broadcast mismatch", "where", None, [T([2], "bool", kind="bool"), T([3]), T([3])])
+err("where non-bool condition", "where", None, [T([3]), T([3]), T([3])])
+err("matmul 2-d shape mismatch", "matmul", T([2, 3]), [T([4, 5])])
+err("matmul 1-d shape mismatch", "matmul", T([3]), [T([4])])
+err("matmul 2-d @ 1-d shape mismatch", "matmul", T([2, 3]), [T([4])])
+err("matmul 1-d @ 2-d shape mismatch", "matmul", T([3]), [T([4, 2])])
+err("matmul batched shape mismatch", "matmul", T([2, 2, 3]), [T([2, 4, 2])])
+err("matmul batch broadcast mismatch", "matmul", T([2, 2, 3]), [T([3, 3, 2])])
+err("matmul 0-d", "matmul", T([]), [T([3])])
+for a, b in [([2, 2, 3], [4]), ([5, 2, 2, 3], [4]), ([3], [2, 4, 2]), ([2, 2, 3], [4, 5]), ([5, 2, 2, 3], [4, 5]),
+             ([2, 3], [2, 4, 5]), ([2, 1, 2, 3], [3, 4, 2]), ([4, 2, 3], [1, 4, 2]), ([3], [2, 4, 5])]:
+    err("matmul {} @ {} shape mismatch".format(a, b), "matmul", T(a), [T(b)])
+for a, b in [([3], [3]), ([2, 3], [3]), ([3], [3, 2]), ([2, 2, 3], [2, 3, 2]), ([2, 2, 3], [3, 2]), ([2, 3], [2, 3, 4]),
+             ([3], [2, 3, 4]), ([2, 2, 3], [3])]:
+    err("matmul {} @ {} float64 with float32".format(a, b), "matmul", T(a, "float64"), [T(b)])
+err("matmul int with float32", "matmul", T([2, 3], "int32", kind="int"), [T([3, 2])])
+err("sub of bool tensors", "sub", T([3], "bool", kind="bool"), [T([3], "bool", kind="bool")])
+err("sub of bool and float tensors", "sub", T([3], "bool", kind="bool"), [T([3])])
+err("sub of int tensor and bool scalar", "sub", T([3], "int32", kind="int"), [True])
+err("neg of bool tensor", "neg", T([3], "bool", kind="bool"))
+err("tensor ragged nested list", "tensor", None, [[[1.0, 2.0], [3.0]]])
+err("tensor ragged deeper", "tensor", None, [[[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0]]]])
+err("reshape invalid size", "reshape", T([2, 3]), [[4, 2]])
+err("reshape two -1", "reshape", T([2, 3]), [[-1, -1]])
+err("matmul float32 with float64", "matmul", T([2, 3]), [T([3, 2], "float64")])
+err("sum dim out of range", "sum", T([2, 3]), [2])
+err("sum negative dim out of range", "sum", T([2, 3]), [-3])
+err("sum repeated dim", "sum", T([2, 3]), [[1, -1]])
+err("mean dim out of range", "mean", T([2, 3]), [[0, 5]])
+err("softmax dim out of range", "softmax", T([2, 3]), [2])
+err("unsqueeze dim out of range", "unsqueeze", T([2, 3]), [3])
+err("transpose dim out of range", "transpose", T([2, 3]), [0, 2])
+err("select index out of range", "select", T([2, 3]), [1, 3])
+err("select dim out of range", "select", T([2, 3]), [2, 0])
+err("narrow past the end", "narrow", T([2, 3]), [1, 2, 2])
+err("permute wrong length", "permute", T([2, 3]), [[0]])
+err("permute repeated dim", "permute", T([2, 3]), [[0, 0]])
+err("expand bad size", "expand", T([3, 2]), [[3, 4]])
+err("expand too few sizes", "expand", T([2, 3]), [[3]])
+err("flatten start after end", "flatten", T([2, 3, 4]), [2, 1])
+err("cat size mismatch", "cat", None, [[T([2, 3]), T([2, 4])], 0])
+err("cat rank mismatch", "cat", None, [[T([2, 3]), T([3])], 0])
+err("cat dim out of range", "cat", None, [[T([2, 3]), T([2, 3])], 2])
+err("stack shape mismatch", "stack", None, [[T([2, 3]), T([3, 2])], 0])
+err("mean of int tensor", "mean", T([2, 3], "int32", kind="int"))
+err("mean of bool tensor", "mean", T([2, 3], "bool", kind="bool"))
+err("requiresGrad_ on int tensor", "requiresGrad_", T([3], "int32", kind="int"), [True])
+err("backward of a non-scalar leaf without gradient", "backward", T([3]))
+err("backward of tensor not requiring grad", "backward", T([], grad=False))
+err("backward with wrong gradient shape", "backward", T([3]), [T([2], grad=False)])
+err("max of empty tensor", "max", V([]))
+# Not here: x.item() on a multi-element tensor. PyTorch's Python binding says "only one element
+# tensors can be converted to Python scalars"; jitgrad uses the message of C++'s item() instead.
+
+X = T([3])
+program("backward twice through saved tensors", {"x": X}, [
+    {"let": "y", "on": "x", "fn": "exp"},
+    {"let": "s", "on": "y", "fn": "sum"},
+    {"on": "s", "fn": "backward"},
+    {"on": "s", "fn": "backward"},
+])
+program("backward twice through mul", {"x": X, "w": T([3], grad=False)}, [
+    {"let": "y", "on": "x", "fn": "mul", "args": [{"var": "w"}]},
+    {"let": "s", "on": "y", "fn": "sum"},
+    {"on": "s", "fn": "backward"},
+    {"on": "s", "fn": "backward"},
+])
+program("backward of non-scalar without gradient", {"x": X}, [
+    {"let": "y", "on": "x", "fn": "mul", "args": [2]},
+    {"on": "y", "fn": "backward"},
+])
+program("in-place change of a saved input then backward", {"x": X, "w": T([3], grad=False)}, [
+    {"let": "y", "on": "x", "fn": "mul", "args": [{"var": "w"}]},
+    {"on": "w", "fn": "add_", "args": [1]},
+    {"let": "s", "on": "y", "fn": "sum"},
+    {"on": "s", "fn": "backward"},
+])
+program("in-place change of a saved output then backward", {"x": X}, [
+    {"let": "y", "on": "x", "fn": "exp"},
+    {"on": "y", "fn": "mul_", "args": [2]},
+    {"let": "s", "on": "y", "fn": "sum"},
+    {"on": "s", "fn": "backward"},
+])
+program("requiresGrad false on a non-leaf", {"x": X}, [
+    {"let": "y", "on": "x", "fn": "mul", "args": [2]},
+    {"on": "y", "set": "requiresGrad", "value": False},
+])
+program("requiresGrad true on a non-leaf", {"x": X}, [
+    {"let": "y", "on": "x", "fn": "mul", "args": [2]},
+    {"on": "y", "set": "requiresGrad", "value": True},
+])
+program("requiresGrad on an int tensor", {"i": T([3], "int32", kind="int")}, [
+    {"on": "i", "set": "requiresGrad", "value": True},
+])
+program("in-place op on a leaf that requires grad", {"x": X}, [
+    {"on": "x", "fn": "add_", "args": [1]},
+])
+program("view of a non-contiguous tensor", {"x": T([2, 3])}, [
+    {"let": "y", "on": "x", "fn": "transpose", "args": [0, 1]},
+    {"on": "y", "fn": "view", "args": [[6]]},
+])
+program("backward of a detached tensor", {"x": X}, [
+    {"let": "y", "on": "x", "fn": "detach"},
+    {"let": "s", "on": "y", "fn": "sum"},
+    {"on": "s", "fn": "backward"},
+])
+
+out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
+with open(out_path, "w") as f:
+    json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
+    f.write("\n")
+print("wrote {} cases to {}".format(len(cases), out_path))
