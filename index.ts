@@ -6,5 +6,5 @@ export { manualSeed } from "./runtime/random";
 export { noGrad, enableGrad, isGradEnabled } from "./runtime/autograd";
 export { CompileError } from "./runtime/errors";
 export type { DType } from "./ir/dtype";
-export { compile } from "./compiler/compile";
-export type { CompileOptions, Compiled, Explanation, Stats } from "./compiler/compile";
+export { compile, grad, valueAndGrad } from "./compiler/compile";
+export type { CompileOptions, Compiled, Explanation, Stats, GradOptions } from "./compiler/compile";

@@ -1,10 +1,15 @@
-// compile(fn): trace once per signature, optimize, fuse, emit, cache; then run the cached kernels.
-import type { Storage } from "../ir/dtype";
+// compile(fn), grad(fn), valueAndGrad(fn): trace once per signature, differentiate when needed,
+// optimize, partition, fuse, emit, cache; then each call runs the cached kernels.
+import { isFloat, type Storage } from "../ir/dtype";
+import type { Graph, Value } from "../ir/graph";
 import { printGraph } from "../ir/print";
-import { isGradEnabled } from "../runtime/autograd";
+import { contiguousStrides } from "../ir/shape";
+import { isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/autograd";
+import { empty, materialize } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
-import { materialize } from "../runtime/dispatch";
 import { Tensor } from "../runtime/tensor";
+import { differentiate } from "./autodiff";
+import { partition } from "./partition";
 import { optimize } from "./pipeline";
 import { buildProgram, type Program } from "./program";
 import { type Arg, type Result, trace, type Traced } from "./trace";
@@ -12,23 +17,24 @@ import { type Arg, type Result, trace, type Traced } from "./trace";
 export interface CompileOptions { cacheLimit?: number }
 export interface Explanation { ir: string; code: string; forwardKernels: number; backwardKernels: number }
 export interface Stats { calls: number; compiles: number; cacheHits: number }
-export type Compiled<A extends Arg[], R extends Result> = ((...args: A) => R) & {
+export type Compiled<A extends Arg[], R> = ((...args: A) => R) & {
   explain(...args: A): Explanation;
   readonly stats: Stats;
 };
 
-interface Entry { traced: Traced; forward: Program }
+interface Entry { run(args: Arg[]): Result; explain: Explanation }
+type Fn = (...args: Arg[]) => Result;
 
 const log = new Set((process.env.JITGRAD_LOG ?? "").split(",").map((s) => s.trim()));
 
-export function compile<A extends Arg[], R extends Result>(fn: (...args: A) => R, opts: CompileOptions = {}): Compiled<A, R> {
+// The cache shared by every entry point: guard signature -> entry, least recently used dropped.
+function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: CompileOptions, tag: string): Compiled<A, R> {
   const limit = opts.cacheLimit ?? 8;
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   const stats: Stats = { calls: 0, compiles: 0, cacheHits: 0 };
   let evictions = 0, warned = false;
-
   const entryFor = (args: Arg[]): Entry => {
-    const key = signature(args);
+    const key = signature(args, tag);
     let e = cache.get(key);
     if (e) {
       stats.cacheHits++;
@@ -36,72 +42,170 @@ export function compile<A extends Arg[], R extends Result>(fn: (...args: A) => R
       cache.set(key, e);
       return e;
     }
-    e = build(fn as unknown as (...a: Arg[]) => Result, args);
+    e = build(args); // a throw here caches nothing
     stats.compiles++;
     cache.set(key, e);
+    if (log.has("ir")) console.error(`[jitgrad] IR\n${e.explain.ir}`);
+    if (log.has("code")) console.error(`[jitgrad] code\n${e.explain.code}`);
     if (cache.size > limit) {
       cache.delete(cache.keys().next().value!);
       if (++evictions >= limit && !warned) {
         warned = true;
-        console.warn(`jitgrad: a compiled function hit its cache limit (${limit}) ${evictions} times; it is being recompiled for many shapes. Raise { cacheLimit } or keep input shapes stable.`);
+        console.warn(`jitgrad: a compiled function hit its cache limit (${limit}) ${evictions} times and is being recompiled for many signatures; raise { cacheLimit } or keep input shapes stable.`);
       }
     }
     return e;
   };
-
   const compiled = (...args: A): R => {
     stats.calls++;
-    const e = entryFor(args);
-    return run(e, args) as R;
+    return entryFor(args).run(args) as R;
   };
-  compiled.explain = (...args: A): Explanation => {
-    const e = entryFor(args);
-    return { ir: printGraph(e.forward.graph), code: e.forward.code, forwardKernels: e.forward.kernels, backwardKernels: 0 };
-  };
+  compiled.explain = (...args: A): Explanation => entryFor(args).explain;
   Object.defineProperty(compiled, "stats", { get: () => ({ ...stats }) });
   return compiled as Compiled<A, R>;
 }
 
-// The guard: shapes, dtypes and requiresGrad of tensor arguments, values of number arguments, grad mode.
-function signature(args: Arg[]): string {
-  let key = isGradEnabled() ? "G" : "N";
+// The guard: shapes, dtypes and requiresGrad of tensor arguments, number arguments, grad mode.
+function signature(args: Arg[], tag: string): string {
+  let key = tag + (isGradEnabled() ? "G" : "N");
   args.forEach((a, i) => {
     if (a instanceof Tensor) key += `|${a.shape.join("x")}:${a.dtype}${a.requiresGrad ? "+" : ""}`;
     else if (typeof a === "number") key += `|#${a}`;
-    else throw new TypeError(`compile: argument ${i} is ${a === null ? "null" : typeof a}; a compiled function takes Tensors and numbers`);
+    else throw new TypeError(`compile: argument ${i} is ${a === null ? "null" : Array.isArray(a) ? "an array" : typeof a}; a compiled function takes Tensors and numbers`);
   });
   return key;
 }
 
-function build(fn: (...args: Arg[]) => Result, args: Arg[]): Entry {
-  const traced = trace(fn, args);
-  const graph = optimize(traced.graph);
-  const forward = buildProgram(graph);
-  if (log.has("ir")) console.error(`[jitgrad] IR\n${printGraph(graph)}`);
-  if (log.has("code")) console.error(`[jitgrad] code\n${forward.code}`);
-  return { traced, forward };
+export function compile<A extends Arg[], R extends Result>(fn: (...args: A) => R, opts: CompileOptions = {}): Compiled<A, R> {
+  return cached<A, R>((args) => {
+    const traced = trace(fn as unknown as Fn, args);
+    const primals = primalTensors(traced, args);
+    const wantGrad = isGradEnabled() && primals.some((t) => t.requiresGrad) && traced.graph.outputs.some((v) => isFloat(v.dtype));
+    return wantGrad ? autogradEntry(traced, args) : forwardEntry(traced);
+  }, opts, "c");
 }
 
+// ---- running programs on tensors ----
 const storageOf = (t: Tensor): Storage => {
-  if (!t.storage) throw new CompileError("a compiled function was called with a tracer; nested compile() is not supported");
+  if (!t.storage) throw new CompileError("a compiled function was called with a tracer; calling a compiled function inside compile() is not supported");
   return (t.isContiguous() && t.offset === 0 ? t : materialize(t)).storage!;
 };
+const wrap = (s: Storage, v: Value) => new Tensor(s, [...v.shape], contiguousStrides(v.shape), 0, v.dtype);
 
-function run(e: Entry, args: Arg[]): Result {
-  const { traced, forward } = e;
-  const inputs: Storage[] = [];
-  traced.argSlots.forEach((s, i) => { if (s !== null) inputs[s] = storageOf(args[i] as Tensor); });
-  const base = traced.argSlots.filter((s) => s !== null).length;
-  traced.captured.forEach((t, i) => { inputs[base + i] = storageOf(t); });
-  const outs = forward.run(inputs);
-  return traced.rebuild(forward.graph.outputs.map((v, i) => {
-    if (v.op === "input") return v.slot! < base ? (args[traced.argSlots.indexOf(v.slot!)] as Tensor) : traced.captured[v.slot! - base];
-    return new Tensor(outs[i], [...v.shape], contiguousOf(v.shape), 0, v.dtype);
-  }));
+// The tensors behind the graph's inputs: tensor arguments, then captured tensors.
+function primalTensors(traced: Traced, args: Arg[]): Tensor[] {
+  const out: Tensor[] = [];
+  traced.argSlots.forEach((s, i) => { if (s !== null) out[s] = args[i] as Tensor; });
+  return [...out, ...traced.captured];
 }
 
-const contiguousOf = (shape: number[]) => {
-  const s = new Array<number>(shape.length);
-  for (let d = shape.length - 1, n = 1; d >= 0; d--) { s[d] = n; n *= shape[d]; }
-  return s;
-};
+function forwardEntry(traced: Traced): Entry {
+  const graph = optimize(traced.graph);
+  const program = buildProgram(graph);
+  return {
+    explain: { ir: printGraph(graph), code: program.code, forwardKernels: program.kernels, backwardKernels: 0 },
+    run(args) {
+      const primals = primalTensors(traced, args);
+      const outs = program.run(primals.map(storageOf));
+      return traced.rebuild(graph.outputs.map((v, i) => (v.op === "input" ? primals[v.slot!] : wrap(outs[i], v))));
+    },
+  };
+}
+
+// Forward and backward are differentiated and optimized together, then partitioned; each call
+// runs the forward and hands its outputs one CompiledFunctionBackward node that runs the backward.
+function autogradEntry(traced: Traced, args: Arg[]): Entry {
+  const joint = traced.graph, primalsAtTrace = primalTensors(traced, args);
+  const nPrimals = joint.inputs.length, outputs = joint.outputs;
+  const diffOut = outputs.map((v, i) => i).filter((i) => isFloat(outputs[i].dtype));
+  const cotangents = diffOut.map((i) => joint.input(outputs[i].shape, outputs[i].dtype));
+  const wrtSlots = primalsAtTrace.map((t, s) => s).filter((s) => primalsAtTrace[s].requiresGrad);
+  const grads = differentiate(joint, diffOut.map((i) => outputs[i]), cotangents, wrtSlots.map((s) => joint.inputs[s]));
+  joint.outputs = [...outputs, ...grads];
+  const g = optimize(joint);
+  const part = partition(g, g.inputs.slice(0, nPrimals), g.inputs.slice(nPrimals), g.outputs.slice(0, outputs.length), g.outputs.slice(outputs.length));
+  const forward = buildProgram(part.forward, "k"), backward = buildProgram(part.backward, "kb");
+  const readSlots = part.primalsRead.map((v) => v.slot!);
+  const nOut = outputs.length;
+  return {
+    explain: {
+      ir: `# forward\n${printGraph(part.forward, part.notes.forward)}\n# backward\n${printGraph(part.backward, part.notes.backward)}`,
+      code: `${forward.code}\n\n${backward.code}`, forwardKernels: forward.kernels, backwardKernels: backward.kernels,
+    },
+    run(args) {
+      const primals = primalTensors(traced, args);
+      const outs = forward.run(primals.map(storageOf));
+      const results = part.forward.outputs.slice(0, nOut).map((v, i) => (v.op === "input" ? primals[v.slot!] : wrap(outs[i], v)));
+      let saved: Storage[] | null = outs.slice(nOut);
+      const reads = readSlots.map((s) => primals[s]), versions = reads.map((t) => t.version.n);
+      const wrt = wrtSlots.map((s) => primals[s]);
+      const node: Node = new Node("CompiledFunctionBackward", wrt.map((t) => t.gradEdge()), wrt.map((t) => ({ shape: t.shape, dtype: t.dtype })),
+        (_, gs) => {
+          if (node.released || !saved) throw new Error(SECOND_BACKWARD);
+          reads.forEach((t, k) => {
+            if (t.version.n !== versions[k]) {
+              throw new Error(`one of the variables needed for gradient computation has been modified by an inplace operation: [${t.shape.join(", ")}] input of CompiledFunctionBackward is at version ${t.version.n}; expected version ${versions[k]} instead.`);
+            }
+          });
+          // outputs that fed nothing get zero cotangents: a zeroed buffer, no kernel
+          const cts = diffOut.map((i, k) => storageOf(gs[k] ?? empty(outputs[i].shape, outputs[i].dtype)));
+          const gradStorages = backward.run([...saved, ...reads.map(storageOf), ...cts]);
+          return part.backward.outputs.map((v, k) => wrap(gradStorages[k], v));
+        });
+      const release = node.release.bind(node);
+      node.release = () => { release(); saved = null; };
+      diffOut.forEach((i, k) => { results[i] = asOutput(results[i], node, k); });
+      return traced.rebuild(results);
+    },
+  };
+}
+
+// An output tensor attached to the compiled backward node (a fresh alias when it is an input).
+function asOutput(t: Tensor, node: Node, k: number): Tensor {
+  const out = t.gradFn || t.isLeaf ? new Tensor(t.storage, t.shape, t.strides, t.offset, t.dtype, t.version) : t;
+  out.gradFn = node;
+  out.outputIndex = k;
+  return out;
+}
+
+// ---- functional transforms (JAX's grad and value_and_grad) ----
+export interface GradOptions extends CompileOptions { argnums?: number | number[] }
+
+export function grad<A extends Arg[]>(fn: (...args: A) => Tensor, opts: GradOptions = {}): Compiled<A, Tensor | Tensor[]> {
+  return cached<A, Tensor | Tensor[]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, false), opts, `g${opts.argnums}`);
+}
+export function valueAndGrad<A extends Arg[]>(fn: (...args: A) => Tensor, opts: GradOptions = {}): Compiled<A, [Tensor, Tensor | Tensor[]]> {
+  return cached<A, [Tensor, Tensor | Tensor[]]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, true), opts, `v${opts.argnums}`);
+}
+
+// The cotangent of the scalar output is the constant 1, known when compiling, so value and
+// gradients are one graph and fuse into the same loops.
+function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: boolean): Entry {
+  const nums = typeof argnums === "number" ? [argnums] : argnums;
+  for (const n of nums) {
+    const a = args[n];
+    if (!(a instanceof Tensor)) throw new TypeError(`grad: argnums refers to argument ${n}, which is ${a === undefined ? "missing" : "not a Tensor"}`);
+    if (!isFloat(a.dtype)) throw new TypeError(`grad requires real-valued floating-point inputs, but argument ${n} has dtype ${a.dtype}`);
+  }
+  const traced = trace(fn, args), g: Graph = traced.graph;
+  const out = g.outputs[0];
+  if (g.outputs.length !== 1 || out.shape.reduce((a, b) => a * b, 1) !== 1 || !isFloat(out.dtype)) {
+    throw new TypeError(`grad requires a function returning one scalar float Tensor; it returned shape [${out?.shape.join(", ")}]`);
+  }
+  const one = out.shape.length ? g.add("expand", [g.constant(1, out.dtype)], { shape: out.shape }, out.shape, out.dtype) : g.constant(1, out.dtype);
+  const grads = differentiate(g, [out], [one], nums.map((n) => g.inputs[traced.argSlots[n]!]));
+  g.outputs = withValue ? [out, ...grads] : grads;
+  const opt = optimize(g), program = buildProgram(opt);
+  return {
+    explain: { ir: printGraph(opt), code: program.code, forwardKernels: program.kernels, backwardKernels: 0 },
+    run(args) {
+      const primals = primalTensors(traced, args);
+      const outs = program.run(primals.map(storageOf));
+      const ts = opt.outputs.map((v, i) => (v.op === "input" ? materialize(primals[v.slot!]) : wrap(outs[i], v)));
+      const gs = withValue ? ts.slice(1) : ts, gradResult = typeof argnums === "number" ? gs[0] : gs;
+      return (withValue ? [ts[0], gradResult] : gradResult) as unknown as Result;
+    },
+  };
+}
+
+export type { Program };

@@ -11,8 +11,8 @@
 // Then each buffered value becomes a kernel root, and a root joins an earlier loop kernel with the
 // same iteration space when its inputs are ready by then: outputs of one pass come out of one loop.
 import { type Graph, users, type Value } from "../ir/graph";
-import { ops } from "../ir/ops";
-import { sameShape } from "../ir/shape";
+import { type Movement, type OpName, ops, type View } from "../ir/ops";
+import { contiguousStrides, sameShape } from "../ir/shape";
 import { KernelBuilder, NeedsBuffer } from "./kernel";
 
 const RECOMPUTE_LIMIT = 8;
@@ -33,21 +33,61 @@ export function plan(g: Graph): Plan {
     const kind = kindOf(v);
     if (kind === "matmul" || kind === "pad") {
       buffers.add(v);
-      v.inputs.forEach((x) => x.op !== "const" && buffers.add(x));
+      // matmul reads strided operands, so a transposed or sliced buffer needs no copy
+      v.inputs.forEach((x) => x.op !== "const" && buffers.add(kind === "matmul" ? operandView(x).base : x));
     }
     if (kind === "reduce") {
       const u = uses.get(v)!;
       if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape)) buffers.add(v);
     }
-    if (kind === "elementwise" && uses.get(v)!.length > 1 && cost(v, buffers) > RECOMPUTE_LIMIT) buffers.add(v);
   }
   for (;;) {
+    let steps: Step[];
     try {
-      return { steps: group(g, buffers), buffers };
+      steps = group(g, buffers);
     } catch (e) {
       if (!(e instanceof NeedsBuffer) || buffers.has(e.value)) throw e;
       buffers.add(e.value);
+      continue;
     }
+    const recomputed = expensiveRecomputes(g, steps, buffers);
+    if (!recomputed.length) return { steps, buffers };
+    recomputed.forEach((v) => buffers.add(v));
+  }
+}
+
+// Elementwise values that several kernels would each recompute, and that cost more than
+// RECOMPUTE_LIMIT ops: they get a buffer. (Several roots of one kernel share one computation.)
+function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Value[] {
+  const kernelOf = new Map<Value, number>();
+  steps.forEach((s, i) => (s.kind === "loops" ? s.builder.roots : [s.value]).forEach((r) => kernelOf.set(r, i)));
+  const reachedBy = new Map<Value, Set<number>>();
+  for (const [root, k] of kernelOf) {
+    const visit = (v: Value) => {
+      for (const x of v.inputs) {
+        if (buffers.has(x) || x.op === "const") continue;
+        const seen = reachedBy.get(x) ?? new Set<number>();
+        if (seen.has(k)) continue;
+        seen.add(k);
+        reachedBy.set(x, seen);
+        visit(x);
+      }
+    };
+    visit(root);
+  }
+  return g.values.filter((v) => kindOf(v) === "elementwise" && (reachedBy.get(v)?.size ?? 0) > 1 && cost(v, buffers) > RECOMPUTE_LIMIT);
+}
+
+// x as a strided view of the value it moves (permute, expand, slice, viewable reshape chains).
+export function operandView(x: Value): { base: Value; view: View } {
+  const chain: Value[] = [];
+  let base = x;
+  while (kindOf(base) === "movement") { chain.unshift(base); base = base.inputs[0]; }
+  for (;;) {
+    let view: View | null = { shape: [...base.shape], strides: contiguousStrides(base.shape), offset: 0 };
+    for (const m of chain) view = view && (ops[m.op as OpName] as Movement).view(view, m.params);
+    if (view) return { base, view };
+    base = chain.pop()!; // the view is not expressible: start from a later value, which gets a buffer
   }
 }
 

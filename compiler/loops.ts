@@ -36,7 +36,14 @@ const ACCUMULATORS = 4; // independent partial results let the CPU overlap the c
 export function emitLoops(k: LoopKernel): string {
   const outer = k.sizes.length - k.reduced, last = k.sizes.length - 1;
   const idx = (d: number) => (d < outer ? `i${d}` : `r${d - outer}`);
-  const innerNames = new Set(k.temps.filter((t) => t.phase === "inner").map((t) => t.name));
+  // temps that no loop index reaches (constants, scalar loads, math on them) run once, up front
+  const invariant = new Set<string>();
+  for (const t of k.temps) {
+    const e = t.expr;
+    if (e.kind === "num" || (e.kind === "load" && e.access.strides.every((s) => s === 0)) ||
+      (e.kind === "apply" && e.args.every((a) => invariant.has(a)))) invariant.add(t.name);
+  }
+  const innerNames = new Set(k.temps.filter((t) => t.phase === "inner" && !invariant.has(t.name)).map((t) => t.name));
   // one copy of the per-point work; `j` > 0 is an unrolled copy reading point r + j
   const at = (j: number) => {
     const rename = (n: string) => (j > 0 && innerNames.has(n) ? `${n}_${j}` : n);
@@ -45,7 +52,8 @@ export function emitLoops(k: LoopKernel): string {
     const temp = (t: Temp) => decl("const", rename(t.name), t.expr.kind === "load" ? addr(t.expr.access)
       : t.expr.kind === "num" ? num(t.expr.value) : instantiate(t.expr.formula, t.expr.args.map((a) => id(rename(a)))));
     return {
-      temps: (phase: Temp["phase"]) => k.temps.filter((t) => t.phase === phase).map(temp),
+      temps: (phase: Temp["phase"] | "invariant") => k.temps
+        .filter((t) => (phase === "invariant" ? invariant.has(t.name) : t.phase === phase && !invariant.has(t.name))).map(temp),
       stores: (phase: "inner" | "outer") => k.stores.filter((s) => (s.phase ?? "outer") === phase).map((s) => assign(addr(s.access), id(rename(s.value)))),
       value: (n: string) => id(rename(n)),
     };
@@ -84,7 +92,7 @@ export function emitLoops(k: LoopKernel): string {
   }
   body = [...body, ...here.temps("outer"), ...here.stores("outer")];
   for (let d = outer - 1; d >= 0; d--) body = [loop(idx(d), sym(k.sizes[d]), body)];
-  return print(functionDecl(k.name, k.params, body, k.comments));
+  return print(functionDecl(k.name, k.params, [...here.temps("invariant"), ...body], k.comments));
 }
 
 // Merges adjacent dims that every stride array walks contiguously, and drops size-1 dims, so a

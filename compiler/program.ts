@@ -9,7 +9,8 @@ import { pointwise } from "../runtime/eager";
 import { matmul } from "../runtime/matmul";
 import { call, functionDecl, id, index, num, print } from "./estree";
 import { emitLoops } from "./loops";
-import { plan, type Step } from "./fuse";
+import { operandView, plan, type Step } from "./fuse";
+import { ops, type View } from "../ir/ops";
 
 type Kernel = (...bufs: Storage[]) => void;
 export interface Program {
@@ -71,8 +72,8 @@ function opaqueKernel(s: Extract<Step, { kind: "matmul" | "pad" }>, name: string
   const out = view(v);
   let fn: Kernel;
   if (v.op === "matmul") {
-    const [a, b] = v.inputs, batch = v.shape.slice(0, -2);
-    const A = broadcastView(a, [...batch, ...a.shape.slice(-2)]), B = broadcastView(b, [...batch, ...b.shape.slice(-2)]);
+    const [a, b] = v.inputs.map(operandView), batch = v.shape.slice(0, -2);
+    const A = broadcastView(a.view, [...batch, ...a.view.shape.slice(-2)]), B = broadcastView(b.view, [...batch, ...b.view.shape.slice(-2)]);
     fn = (o, x, y) => { out.storage = o; A.storage = x; B.storage = y; matmul(A, B, out); };
   } else {
     const x = v.inputs[0], before = v.params.before!, cs = contiguousStrides(v.shape);
@@ -80,18 +81,19 @@ function opaqueKernel(s: Extract<Step, { kind: "matmul" | "pad" }>, name: string
     const src = view(x);
     fn = (o, xs) => { o.fill(0); inner.storage = o; src.storage = xs; pointwise("(x) => x", [src], inner); };
   }
-  const source = `// ${name}: ${v.op} %${v.inputs.map((x) => x.id).join(", %")} -> %${v.id} : [${v.shape.join(",")}] (library kernel)`;
-  return { fn, source, args: [v, ...v.inputs] };
+  const source = `// ${name}: %${v.id} = ${v.op} %${v.inputs.map((x) => x.id).join(", %")} : [${v.shape.join(",")}] (library kernel, strided operands)`;
+  return { fn, source, args: [v, ...(v.op === "matmul" ? v.inputs.map((x) => operandView(x).base) : v.inputs)] };
 }
 
-function broadcastView(x: Value, shape: number[]): Strided {
-  const lead = shape.length - x.shape.length, cs = contiguousStrides(x.shape);
-  return { storage: null, shape, strides: shape.map((n, d) => (d < lead || x.shape[d - lead] === 1 && n !== 1 ? 0 : cs[d - lead])), offset: 0 };
+function broadcastView(x: View, shape: number[]): Strided {
+  const v = ops.expand.view(x, { shape });
+  return { storage: null, shape, strides: v!.strides, offset: v!.offset };
 }
 
 // A kernel's name says what it computes: k0_add_mul_mean_4.
 function describe(s: Step): string {
   if (s.kind !== "loops") return `${s.kind}_${numel(s.value.shape)}`;
   const names = s.builder.opNames();
+  if (!names.length) return `copy_${s.builder.size()}`;
   return `${names.slice(0, 4).join("_")}${names.length > 4 ? "_etc" : ""}_${s.builder.size()}`;
 }

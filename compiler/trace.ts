@@ -25,9 +25,9 @@ export function tracer(v: Value): Tensor {
   return t;
 }
 
-class Recorder implements Trace {
-  readonly graph = new Graph();
+export class Recorder implements Trace {
   readonly captured = new Map<Tensor, Value>();
+  constructor(readonly graph = new Graph()) {}
 
   valueOf(t: Tensor): Value {
     if (t.value) return t.value as Value;

@@ -42,7 +42,7 @@ export class AccumulateGrad extends Node {
   }
 }
 
-const SECOND_BACKWARD = "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
+export const SECOND_BACKWARD = "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
 
 // Saved tensors are read through getters, so a VJP rule that reads one after the graph was
 // freed, or after an in-place op changed it, fails with PyTorch's error, and one that does not

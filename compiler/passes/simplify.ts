@@ -1,25 +1,73 @@
-// Algebraic simplification that is exact in IEEE arithmetic: x*1, x/1, x+0, x-0, -(-x), and
-// movement or casts that change nothing. (Not x*0: NaN*0 is NaN.)
-import type { Value } from "../../ir/graph";
-import type { Graph } from "../../ir/graph";
-import { sameShape } from "../../ir/shape";
-import { rebuild } from "./rebuild";
+// Algebraic simplification. Exact in IEEE arithmetic: x*1, x/1, x+0, x-0, -(-x), where on a
+// constant condition, movement ops or casts that change nothing, movement chains collapsed, and
+// (a @ b)^T = b^T @ a^T (the same products summed in the same order). Not x*0: NaN*0 is NaN.
+// One rewrite is exact only to rounding: pow(x, 2|3) becomes multiplications, which are faster
+// than Math.pow and at least as accurate.
+import type { Graph, Value } from "../../ir/graph";
+import { reducedShape, sameShape } from "../../ir/shape";
+import { rebuild, type Rewrite } from "./rebuild";
 
-const isConst = (v: Value, c: number) => v.op === "const" && v.constant === c;
+const isConst = (v: Value | undefined, c: number) => v?.op === "const" && v.constant === c;
+const isSwapLast = (perm: number[]) => perm.length >= 2 &&
+  perm.every((d, i) => (i < perm.length - 2 ? d === i : d === (i === perm.length - 1 ? perm.length - 2 : perm.length - 1)));
 
-export function simplify(g: Graph): Graph {
-  return rebuild(g, (v, [a, b]) => {
-    // only when the operand already has the result's type: x*1 can still broadcast or promote
-    const same = (x: Value | undefined) => x && sameShape(x.shape, v.shape) && x.dtype === v.dtype ? x : undefined;
-    switch (v.op) {
-      case "mul": return isConst(b, 1) ? same(a) : isConst(a, 1) ? same(b) : undefined;
-      case "div": return isConst(b, 1) ? same(a) : undefined;
-      case "add": return isConst(b, 0) ? same(a) : isConst(a, 0) ? same(b) : undefined;
-      case "sub": return isConst(b, 0) ? same(a) : undefined;
-      case "neg": return a.op === "neg" ? same(a.inputs[0]) : undefined;
-      case "reshape": case "expand": case "cast": case "detach": return same(a);
-      case "permute": return v.params.perm!.every((d, i) => d === i) ? same(a) : undefined;
+const rules: Rewrite = (v, ins, g) => {
+  const [a, b] = ins;
+  // an operand can stand for the result only if it already has the result's shape and dtype
+  const same = (x: Value | undefined) => (x && sameShape(x.shape, v.shape) && x.dtype === v.dtype ? x : undefined);
+  const add = (op: Value["op"], inputs: Value[], params = v.params) => g.add(op, inputs, params, v.shape, v.dtype);
+  switch (v.op) {
+    case "mul": return isConst(b, 1) ? same(a) : isConst(a, 1) ? same(b) : undefined;
+    case "div": return isConst(b, 1) ? same(a) : undefined;
+    case "add": return isConst(b, 0) ? same(a) : isConst(a, 0) ? same(b) : undefined;
+    case "sub": return isConst(b, 0) ? same(a) : undefined;
+    case "neg": return a.op === "neg" ? same(a.inputs[0]) : undefined;
+    case "where": return a.op === "const" ? same(a.constant ? ins[1] : ins[2]) : undefined;
+    case "pow": {
+      if (!same(a) || !(isConst(b, 2) || isConst(b, 3))) return undefined;
+      const sq = add("mul", [a, a], {});
+      return isConst(b, 2) ? sq : add("mul", [sq, a], {});
     }
-    return undefined;
-  });
+    case "cast": case "detach": case "expand": return same(a);
+    case "reshape": {
+      if (same(a)) return a;
+      if (a.op === "reshape") return add("reshape", [a.inputs[0]]);
+      // sum(x, dims, keepdim).reshape(shape without those dims) is sum(x, dims)
+      const p = a.params;
+      if ((a.op === "sum" || a.op === "max" || a.op === "min") && p.keepdim && sameShape(v.shape, reducedShape(a.inputs[0].shape, p.dims!, false))) {
+        return add(a.op, [a.inputs[0]], { dims: p.dims, keepdim: false });
+      }
+      return undefined;
+    }
+    case "permute": {
+      const perm = v.params.perm!;
+      if (perm.every((d, i) => d === i)) return same(a);
+      if (a.op === "permute") {
+        const composed = perm.map((d) => a.params.perm![d]);
+        return composed.every((d, i) => d === i) ? same(a.inputs[0]) : add("permute", [a.inputs[0]], { perm: composed });
+      }
+      if (a.op === "matmul" && isSwapLast(perm)) {
+        const t = (x: Value) => {
+          const p = [...x.shape.keys()];
+          [p[p.length - 2], p[p.length - 1]] = [p[p.length - 1], p[p.length - 2]];
+          const shape = p.map((d) => x.shape[d]);
+          return g.add("permute", [x], { perm: p }, shape, x.dtype);
+        };
+        const [x, y] = a.inputs;
+        if (x.shape.length === perm.length && y.shape.length === perm.length) return add("matmul", [t(y), t(x)], {});
+      }
+      return undefined;
+    }
+  }
+  return undefined;
+};
+
+// Rules can enable each other (a folded where exposes x*1), so run to a fixed point.
+export function simplify(g: Graph): Graph {
+  for (let i = 0; i < 4; i++) {
+    const next = rebuild(g, rules);
+    if (next.values.length === g.values.length) return next;
+    g = next;
+  }
+  return g;
 }

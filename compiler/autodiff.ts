@@ -1,0 +1,37 @@
+// Reverse-mode differentiation of a graph into more of the same graph: a reverse sweep that calls
+// each op's VJP rule (the same rules eager autograd runs) on tracers, so the backward is recorded
+// as ordinary IR values. Cotangents of values that need no gradient are never built.
+import type { Graph, Value } from "../ir/graph";
+import { ops } from "../ir/ops";
+import { withTrace } from "../runtime/dispatch";
+import { engineHooks, type Tensor } from "../runtime/tensor";
+import { scalar } from "../runtime/dispatch";
+import { Recorder, tracer } from "./trace";
+
+// Appends to `g` the gradients of `outputs` (seeded with `seeds`) with respect to `wrt`, and
+// returns one gradient value per `wrt` entry (zeros where no path leads).
+export function differentiate(g: Graph, outputs: Value[], seeds: Value[], wrt: Value[]): Value[] {
+  const needs = new Set<Value>(wrt);
+  for (const v of g.values) {
+    if (v.op !== "input" && v.op !== "const" && ops[v.op].vjp && v.inputs.some((i) => needs.has(i))) needs.add(v);
+  }
+  const rec = new Recorder(g);
+  const forward = [...g.values];
+  return withTrace(rec, () => {
+    const ct = new Map<Value, Tensor>();
+    const accumulate = (v: Value, t: Tensor) => { const prev = ct.get(v); ct.set(v, prev ? prev.add(t) : t); };
+    outputs.forEach((o, i) => { if (needs.has(o)) accumulate(o, tracer(seeds[i])); });
+    for (let k = forward.length - 1; k >= 0; k--) {
+      const v = forward[k], g_ = ct.get(v);
+      if (!g_ || v.op === "input" || v.op === "const") continue;
+      const grads = ops[v.op].vjp!(g_, {
+        ins: v.inputs.map(tracer), out: tracer(v), params: v.params, needs: v.inputs.map((i) => needs.has(i)),
+      });
+      v.inputs.forEach((x, i) => {
+        const gi = grads[i];
+        if (gi && needs.has(x)) accumulate(x, engineHooks.cast(engineHooks.sumTo(gi, x.shape), x.dtype));
+      });
+    }
+    return wrt.map((w) => (ct.get(w) ?? scalar(0).expand(w.shape).to(w.dtype)).value as Value);
+  });
+}

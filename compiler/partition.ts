@@ -1,0 +1,67 @@
+// Splitting a joint forward+backward graph in two. The backward needs some forward values; each
+// is either saved (the forward outputs it) or recomputed inside the backward from what is saved.
+// The rule, AOTAutograd's in spirit: elementwise and movement values are recomputed, since fused
+// into the backward's loops they cost a few flops while saving costs a write and a read per
+// element; reductions, matmuls and pads are saved, since recomputing them repeats whole loops.
+import { Graph, type Value } from "../ir/graph";
+import { ops } from "../ir/ops";
+
+const RECOMPUTE_LIMIT = 64; // ops in one recomputed expression before we save it instead
+
+// A new graph computing `outputs` from `inputs` (values of `src` that become its inputs, in order).
+export function extract(outputs: Value[], inputs: Value[]): { graph: Graph; map: Map<Value, Value> } {
+  const g = new Graph(), map = new Map<Value, Value>();
+  for (const v of inputs) map.set(v, g.input(v.shape, v.dtype));
+  const copy = (v: Value): Value => {
+    let c = map.get(v);
+    if (c) return c;
+    if (v.op === "input") throw new Error(`internal: %${v.id} is an input the extracted graph was not given`);
+    c = g.add(v.op, v.inputs.map(copy), v.params, v.shape, v.dtype, v.constant);
+    map.set(v, c);
+    return c;
+  };
+  g.outputs = outputs.map(copy);
+  return { graph: g, map };
+}
+
+export interface Partition {
+  forward: Graph; // primal inputs -> user outputs ++ saved
+  backward: Graph; // saved ++ primal inputs it reads ++ cotangents -> gradients
+  saved: Value[]; // joint-graph values the forward outputs for the backward
+  primalsRead: Value[]; // primal inputs the backward reads (version-checked at backward time)
+  notes: { forward: Map<Value, string>; backward: Map<Value, string> }; // explain()'s annotations
+}
+
+export function partition(joint: Graph, primals: Value[], cotangents: Value[], userOutputs: Value[], grads: Value[]): Partition {
+  // backward values are those that depend on a cotangent
+  const tangent = new Set<Value>(cotangents);
+  for (const v of joint.values) if (v.inputs.some((i) => tangent.has(i))) tangent.add(v);
+  const saved = new Set<Value>(), primalsRead = new Set<Value>(), reasons = new Map<Value, string>();
+  const seen = new Set<Value>();
+  const size = (v: Value, memo = new Set<Value>()): number =>
+    memo.has(v) || v.op === "input" || v.op === "const" ? 0 : (memo.add(v), 1 + v.inputs.reduce((n, i) => n + size(i, memo), 0));
+  const need = (f: Value) => {
+    if (seen.has(f) || tangent.has(f)) return;
+    seen.add(f);
+    if (f.op === "const") return;
+    if (f.op === "input") { primalsRead.add(f); return; }
+    const kind = ops[f.op].kind;
+    if ((kind === "elementwise" || kind === "movement") && size(f) <= RECOMPUTE_LIMIT) {
+      f.inputs.forEach(need);
+      return;
+    }
+    saved.add(f);
+    reasons.set(f, kind === "elementwise" || kind === "movement" ? "saved for backward: too long to recompute" : `saved for backward: a ${kind} result (recomputing it would repeat its loops)`);
+  };
+  for (const v of joint.values) if (tangent.has(v)) v.inputs.forEach(need);
+  grads.forEach(need);
+  const savedList = [...saved], primalList = primals.filter((p) => primalsRead.has(p));
+  const f = extract([...userOutputs, ...savedList], primals), b = extract(grads, [...savedList, ...primalList, ...cotangents]);
+  const notes = { forward: new Map<Value, string>(), backward: new Map<Value, string>() };
+  for (const [v, why] of reasons) notes.forward.set(f.map.get(v)!, why);
+  for (const [v, c] of b.map) {
+    if (v.op !== "input" && v.op !== "const" && !tangent.has(v) && !saved.has(v)) notes.backward.set(c, "recomputed from forward inputs (cheap to fuse, so not saved)");
+  }
+  savedList.forEach((v) => notes.backward.set(b.map.get(v)!, "saved by the forward"));
+  return { forward: f.graph, backward: b.graph, saved: savedList, primalsRead: primalList, notes };
+}
