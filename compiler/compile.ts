@@ -6,6 +6,7 @@ import { printGraph } from "../ir/print";
 import { contiguousStrides } from "../ir/shape";
 import { isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty, materialize } from "../runtime/dispatch";
+import { pointwise } from "../runtime/eager";
 import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
 import { differentiate } from "./autodiff";
@@ -100,6 +101,8 @@ function primalTensors(traced: Traced, args: Arg[]): Tensor[] {
 }
 
 function forwardEntry(traced: Traced): Entry {
+  const nOut = traced.graph.outputs.length;
+  traced.graph.outputs = [...traced.graph.outputs, ...traced.mutations.map(([, v]) => v)];
   const graph = optimize(traced.graph);
   const program = buildProgram(graph);
   return {
@@ -107,14 +110,25 @@ function forwardEntry(traced: Traced): Entry {
     run(args) {
       const primals = primalTensors(traced, args);
       const outs = program.run(primals.map(storageOf));
-      return traced.rebuild(graph.outputs.map((v, i) => (v.op === "input" ? primals[v.slot!] : wrap(outs[i], v))));
+      traced.mutations.forEach(([slot], k) => writeBack(primals[slot], outs[nOut + k]));
+      return traced.rebuild(graph.outputs.slice(0, nOut).map((v, i) => (v.op === "input" ? primals[v.slot!] : wrap(outs[i], v))));
     },
   };
+}
+
+// An argument or captured tensor updated in place inside the function gets its new values.
+function writeBack(t: Tensor, s: Storage): void {
+  if (s !== t.storage) {
+    if (t.isContiguous() && t.offset === 0) t.storage!.set(s);
+    else pointwise("(x) => x", [{ storage: s, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0 }], t);
+  }
+  t.version.n++;
 }
 
 // Forward and backward are differentiated and optimized together, then partitioned; each call
 // runs the forward and hands its outputs one CompiledFunctionBackward node that runs the backward.
 function autogradEntry(traced: Traced, args: Arg[]): Entry {
+  if (traced.mutations.length) throw new CompileError("in-place updates inside a compiled function that records gradients are not supported; run it under noGrad()");
   const joint = traced.graph, primalsAtTrace = primalTensors(traced, args);
   const nPrimals = joint.inputs.length, outputs = joint.outputs;
   const diffOut = outputs.map((v, i) => i).filter((i) => isFloat(outputs[i].dtype));
@@ -188,6 +202,7 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
     if (!isFloat(a.dtype)) throw new TypeError(`grad requires real-valued floating-point inputs, but argument ${n} has dtype ${a.dtype}`);
   }
   const traced = trace(fn, args), g: Graph = traced.graph;
+  if (traced.mutations.length) throw new CompileError("grad(): the function must not update tensors in place");
   const out = g.outputs[0];
   if (g.outputs.length !== 1 || out.shape.reduce((a, b) => a * b, 1) !== 1 || !isFloat(out.dtype)) {
     throw new TypeError(`grad requires a function returning one scalar float Tensor; it returned shape [${out?.shape.join(", ")}]`);

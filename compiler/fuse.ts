@@ -117,7 +117,9 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
       continue;
     }
     const alone = build([v])!; // throws NeedsBuffer to the planner when v's expression can't be inlined
-    const ready = Math.max(-1, ...[...alone.reads].map((r) => producer.get(r) ?? -1)) + 1;
+    // the kernel that writes one of v's inputs can take v too, if v reads it at the same point
+    // (the merged build then uses the value directly instead of loading it)
+    const ready = Math.max(0, ...[...alone.reads].map((r) => producer.get(r) ?? 0));
     let placed = -1;
     for (let i = steps.length - 1; i >= ready && placed < 0; i--) {
       const s = steps[i];

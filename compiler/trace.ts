@@ -16,6 +16,7 @@ export interface Traced {
   graph: Graph;
   captured: Tensor[]; // eager tensors read by the graph, after the arguments' inputs
   argSlots: (number | null)[]; // for each argument: its input slot (tensors) or null (numbers)
+  mutations: [number, Value][]; // inputs updated in place: slot and final value
   rebuild: (outs: Tensor[]) => Result; // puts output tensors back into fn's result structure
 }
 
@@ -27,17 +28,31 @@ export function tracer(v: Value): Tensor {
 
 export class Recorder implements Trace {
   readonly captured = new Map<Tensor, Value>();
+  readonly current = new Map<Tensor, Value>(); // captured tensors updated in place: their new value
+  readonly mutations = new Map<number, Value>(); // input slot -> its final value (written back after a run)
   constructor(readonly graph = new Graph()) {}
 
   valueOf(t: Tensor): Value {
     if (t.value) return t.value as Value;
     if (t.wrapped) return this.graph.constant(t.storage![t.offset], t.dtype);
+    const now = this.current.get(t);
+    if (now) return now;
     let v = this.captured.get(t);
     if (!v) { v = this.graph.input(t.shape, t.dtype); this.captured.set(t, v); }
     return v;
   }
   record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor {
     return tracer(this.graph.add(op, ins.map((t) => this.valueOf(t)), params, shape, dtype));
+  }
+  // Functionalization: an in-place op rebinds the tensor to its new value; an input's final value
+  // is written back into the caller's tensor after each run.
+  mutate(target: Tensor, value: Tensor): void {
+    if (target.base && target.value !== null) throw new CompileError("in-place updates of views are not supported inside compile()");
+    const old = this.valueOf(target), v = this.valueOf(value);
+    if (target.value) target.value = v;
+    else this.current.set(target, v);
+    const slot = old.op === "input" ? old.slot! : [...this.mutations].find(([, m]) => m === old)?.[0];
+    if (slot !== undefined) this.mutations.set(slot, v);
   }
 }
 
@@ -48,7 +63,7 @@ export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
   const result = withTrace(rec, () => fn(...tracers));
   const { outs, rebuild } = flatten(result);
   rec.graph.outputs = outs.map((t) => rec.valueOf(t));
-  return { graph: rec.graph, captured: [...rec.captured.keys()], argSlots, rebuild };
+  return { graph: rec.graph, captured: [...rec.captured.keys()], argSlots, rebuild, mutations: [...rec.mutations] };
 }
 
 function flatten(r: Result): { outs: Tensor[]; rebuild: Traced["rebuild"] } {

@@ -11,6 +11,7 @@ import { Tensor } from "./tensor";
 
 export interface Trace {
   record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor;
+  mutate(target: Tensor, value: Tensor): void; // an in-place update of `target` to `value`
 }
 let active: Trace | null = null;
 export const activeTrace = () => active;

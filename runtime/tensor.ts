@@ -306,11 +306,12 @@ export class Tensor {
       throw new Error("a leaf Variable that requires grad is being used in an in-place operation.");
     }
     if (isGradEnabled() && this.base?.requiresGrad) throw new Error("jitgrad does not support in-place operations on views of tensors that require grad");
-    if (activeTrace()) throw new CompileError("in-place operations are not supported inside compile() yet; return the new value instead");
     const r = result();
     if (!sameShape(r.shape, this.shape)) {
       throw new Error(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(r.shape)}`);
     }
+    const trace = activeTrace();
+    if (trace) { trace.mutate(this, r.to(this.dtype)); return this; } // compiled: becomes a write-back
     pointwise("(x) => x", [r], this);
     this.version.n++;
     if (r.gradFn) { this.gradFn = r.gradFn; this.outputIndex = r.outputIndex; }
