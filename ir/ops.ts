@@ -15,7 +15,9 @@ export interface Params {
 }
 export interface View { shape: number[]; strides: number[]; offset: number }
 export type Grads = (Tensor | null)[];
-export interface VjpContext { ins: Tensor[]; out: Tensor; params: Params; needs: boolean[] }
+// shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
+// sizes then, so such a graph can run backward twice); absent, they are read from `ins`.
+export interface VjpContext { ins: Tensor[]; out: Tensor; params: Params; needs: boolean[]; shapes?: readonly (readonly number[])[] }
 type Vjp = (g: Tensor, ctx: VjpContext) => Grads;
 
 interface Common {
@@ -64,11 +66,12 @@ function movement(grad: string, shape: Common["shape"], view: Movement["view"], 
 }
 
 // The gradient of a reduction, put back in the input's shape.
-const unreduce = (g: Tensor, x: Tensor, p: Params) => g.reshape(reducedShape(x.shape, p.dims!, true)).expand(x.shape);
+const unreduce = (g: Tensor, shape: readonly number[], p: Params) => g.reshape(reducedShape(shape, p.dims!, true)).expand([...shape]);
+const shapeOf = (ctx: VjpContext, i: number): number[] => [...(ctx.shapes?.[i] ?? ctx.ins[i].shape)];
 // max/min: the gradient is shared evenly among the elements that attain the extreme (PyTorch's amax).
 const extremeVjp: Vjp = (g, { ins: [x], out, params }) => {
-  const hit = x.eq(unreduce(out, x, params));
-  return [unreduce(g, x, params).mul(hit).div(unreduce(hit.sum(params.dims, params.keepdim), x, params))];
+  const hit = x.eq(unreduce(out, x.shape, params));
+  return [unreduce(g, x.shape, params).mul(hit).div(unreduce(hit.sum(params.dims, params.keepdim), x.shape, params))];
 };
 const inversePerm = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
 
@@ -96,8 +99,8 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   sub: binary("SubBackward0", "(a, b) => a - b", (g) => [g, g.neg()]),
   // each gradient reads only the saved tensor it needs, so an in-place change of the other is fine
   mul: binary("MulBackward0", "(a, b) => a * b", (g, { ins, needs }) => [needs[0] ? g.mul(ins[1]) : null, needs[1] ? g.mul(ins[0]) : null]),
-  div: binary("DivBackward0", "(a, b) => a / b", (g, { ins: [, b], out, needs }) =>
-    [g.div(b), needs[1] ? g.div(b).mul(out).neg() : null], "float"),
+  div: binary("DivBackward0", "(a, b) => a / b", (g, ctx) => // ctx.out is read only when needed
+    [ctx.needs[0] ? g.div(ctx.ins[1]) : null, ctx.needs[1] ? g.div(ctx.ins[1]).mul(ctx.out).neg() : null], "float"),
   // d/da a^b = b a^(b-1) (0 where b == 0); d/db a^b = a^b log a (0 where a == 0 and b >= 0)
   pow: binary((ins) => (ins[1].wrapped ? "PowBackward0" : "PowBackward1"), "(a, b) => Math.pow(a, b)", (g, { ins: [a, b], out, needs }) => [
     needs[0] ? g.mul(b).mul(a.pow(b.sub(1))).where(b.ne(0), 0) : null,
@@ -124,16 +127,16 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   logicalNot: { kind: "elementwise", grad: "", js: () => "(x) => !x", shape: ([x]) => [...x.shape], dtype: () => "bool", vjp: null } as Elementwise,
   cast: { kind: "elementwise", grad: "ToCopyBackward0", shape: ([x]) => [...x.shape], dtype: (_, p) => p.dtype!,
     js: (p) => (p.dtype === "bool" ? "(x) => (x ? 1 : 0)" : p.dtype === "int32" ? "(x) => Math.trunc(x)" : "(x) => x"),
-    vjp: (g, { ins: [x] }) => [isFloat(x.dtype) ? g.to(x.dtype) : null] } as Elementwise,
+    vjp: (g, { needs }) => [needs[0] ? g : null] } as Elementwise, // the engine casts it to the input's dtype
 
-  sum: { ...reduce("SumBackward1", "(a, b) => a + b", 0, (g, { ins: [x], params }) => [unreduce(g, x, params)]),
+  sum: { ...reduce("SumBackward1", "(a, b) => a + b", 0, (g, ctx) => [unreduce(g, shapeOf(ctx, 0), ctx.params)]),
     dtype: ([x]) => (x.dtype === "bool" ? "int32" : x.dtype) },
   max: reduce("MaxBackward1", "(a, b) => (a >= b || a !== a ? a : b)", -Infinity, extremeVjp),
   min: reduce("MinBackward1", "(a, b) => (a <= b || a !== a ? a : b)", Infinity, extremeVjp),
 
   reshape: movement("ViewBackward0", (_, p) => [...p.shape!],
     (v, p) => { const s = reshapeStrides(v.shape, v.strides, p.shape!); return s && { shape: [...p.shape!], strides: s, offset: v.offset }; },
-    (g, { ins: [x] }) => [g.reshape(x.shape)]),
+    (g, ctx) => [g.reshape(shapeOf(ctx, 0))]),
   permute: movement("PermuteBackward0", ([x], p) => p.perm!.map((d) => x.shape[d]),
     (v, p) => ({ shape: p.perm!.map((d) => v.shape[d]), strides: p.perm!.map((d) => v.strides[d]), offset: v.offset }),
     (g, { params }) => [g.permute(inversePerm(params.perm!))]),
@@ -145,11 +148,11 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   shrink: movement("SliceBackward0", (_, p) => p.starts!.map((s, d) => p.ends![d] - s),
     (v, p) => ({ shape: p.starts!.map((s, d) => p.ends![d] - s), strides: [...v.strides],
       offset: v.offset + p.starts!.reduce((o, s, d) => o + s * v.strides[d], 0) }),
-    (g, { ins: [x], params }) => [g.pad(params.starts!, x.shape.map((n, d) => n - params.ends![d]))]),
+    (g, ctx) => [g.pad(ctx.params.starts!, shapeOf(ctx, 0).map((n, d) => n - ctx.params.ends![d]))]),
   detach: movement("", ([x]) => [...x.shape], (v) => v, null),
   pad: { kind: "pad", grad: "ConstantPadNdBackward0", dtype: ([x]) => x.dtype,
     shape: ([x], p) => x.shape.map((n, d) => p.before![d] + n + p.after![d]),
-    vjp: (g, { ins: [x], params }) => [g.shrink(params.before!, params.before!.map((b, d) => b + x.shape[d]))] } as Opaque,
+    vjp: (g, ctx) => [g.shrink(ctx.params.before!, ctx.params.before!.map((b, d) => b + shapeOf(ctx, 0)[d]))] } as Opaque,
   // [..., m, k] @ [..., k, n] with broadcast batch dims (1-D operands are handled by Tensor.matmul)
   // grad_fn: the last op of PyTorch 1.13's matmul: mm; for a batched operand, the _unsafe_view of a
   // folded mm or bmm, except matrix @ batch, whose transposed result is made contiguous (a clone,

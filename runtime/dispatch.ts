@@ -47,7 +47,7 @@ export function bind(op: OpName, inputs: (Tensor | number | boolean)[], params: 
     // inputs and output are checked one by one, when a VJP reads them (ctx.ins[1] reads only input 1)
     const savedIns = savedTensors(() => node, ins, () => "");
     const savedOut = savedTensors(() => node, [out], () => `, which is output 0 of ${node.name},`);
-    const ctx = { ins: savedIns, get out() { return savedOut[0]; }, params, needs };
+    const ctx = { ins: savedIns, get out() { return savedOut[0]; }, params, needs, shapes: ins.map((t) => t.shape) };
     out.gradFn = node;
   }
   return out;

@@ -115,7 +115,13 @@ export class Tensor {
     }
     runBackward([this.gradEdge()], [gradient], opts.retainGraph ?? false, engineHooks);
   }
-  detach(): Tensor { return bind("detach", [this]); }
+  // shares storage and version counter, but is not a view autograd tracks (PyTorch: x.detach()._is_view() is False),
+  // so in-place updates of it are allowed
+  detach(): Tensor {
+    const t = bind("detach", [this]);
+    t.base = null;
+    return t;
+  }
   get data(): Tensor { // shares storage but not the version counter (PyTorch's .data)
     const t = new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
     t.value = this.value;
