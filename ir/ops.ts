@@ -37,7 +37,7 @@ const broadcastAll = (ins: Operand[]) => ins.reduce<number[]>((a, x) => broadcas
 // PyTorch's result_type: tensors with dims, then 0-d tensors, then wrapped numbers (a wrapped float
 // is float32); a later tier only counts when it is of a higher category (bool < integer < float),
 // so float32 + 0-d float64 is float32, int + 2.5 is float32 and bool + 1 is int.
-const promoteAll = (ins: Operand[]) => {
+export const promoteAll = (ins: Operand[]) => {
   const tier = (keep: (x: Operand) => boolean) => {
     const xs = ins.filter(keep);
     return xs.length ? xs.map((x) => x.dtype).reduce(promote) : null;

@@ -2,7 +2,7 @@
 // either records it into the active trace (inside compile) or runs it now and, when gradients
 // are wanted, records a GradFn node whose backward is the op's VJP rule.
 import { allocate, type DType, isFloat } from "../ir/dtype";
-import { gradName, type OpDef, type OpName, ops, type Params } from "../ir/ops";
+import { gradName, type OpDef, type OpName, ops, type Params, promoteAll } from "../ir/ops";
 import { contiguousStrides, numel } from "../ir/shape";
 import { isGradEnabled, Node, savedTensors } from "./autograd";
 import { pointwise, reduce } from "./eager";
@@ -36,6 +36,11 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
 export function bind(op: OpName, inputs: (Tensor | number | boolean)[], params: Params = {}, name?: string): Tensor {
   const ins = inputs.map((x) => (x instanceof Tensor ? x : scalar(x)));
   const def: OpDef = ops[op];
+  // a JS number takes the dtype the op computes in, as PyTorch casts it: float32 ops see 0.1 as
+  // float32's 0.1 (so x.eq(0.1) holds for x made from 0.1, and x.mul(0.1) rounds as PyTorch's does)
+  if (def.kind === "elementwise" && ins.some((t) => t.wrapped) && promoteAll(op === "where" ? ins.slice(1) : ins) === "float32") {
+    ins.forEach((t, i) => { if (!(inputs[i] instanceof Tensor)) t.storage![0] = Math.fround(t.storage![0]); });
+  }
   const shape = def.shape(ins, params), dtype = def.dtype(ins, params);
   if (active) return active.record(op, ins, params, shape, dtype);
   const out = execute[def.kind](def as never, ins, params, shape, dtype);

@@ -312,6 +312,19 @@ for fn in ["eq", "ne", "lt", "le", "gt", "ge"]:
     op(fn + " int with float", fn, T([4], "int32", kind="int"), [T([4], kind="ties")])
     op(fn + " int with int scalar", fn, T([5], "int32", kind="int"), [1])
 
+# scalars are cast to the dtype the op computes in: float32's 0.1 equals 0.1 in a float32 op
+FRACTIONS = [0.1, 0.2, 0.3, 1.0 / 3.0]
+op("eq float32 with scalar 0.1", "eq", V(FRACTIONS), [0.1])
+op("le float32 with scalar 0.3", "le", V(FRACTIONS), [0.3])
+op("gt float32 with scalar 1/3", "gt", V(FRACTIONS), [1.0 / 3.0])
+op("eq float64 with scalar 0.1", "eq", V(FRACTIONS, "float64"), [0.1])
+op("mul float32 by scalar 0.1", "mul", V(FRACTIONS), [0.1])
+op("add scalar 0.1 to float64", "add", V(FRACTIONS, "float64"), [0.1])
+op("eq int with scalar 2.5", "eq", V([2, 3], "int32"), [2.5])
+# Not here: a float32 tensor against a 0-d float64 tensor (x.eq(torch.tensor(0.1, dtype=float64))).
+# PyTorch computes in float32 and casts the 0-d tensor's 0.1 first; jitgrad's eager kernels read it
+# as a double, so such a comparison can differ (arithmetic results agree to float32 rounding).
+
 # --- where
 op("where function", "where", None, [T([2, 3], "bool", kind="bool"), T([2, 3]), T([2, 3])])
 op("where function broadcast", "where", None, [T([3, 1], "bool", kind="bool"), T([1, 4]), T([4])])
