@@ -17,6 +17,7 @@ export function composite(name: string, inputs: Tensor[], fn: (...xs: Tensor[]) 
       return standIns.map((s) => (s.requiresGrad ? capture.get(s.gradEdge()[0]) ?? null : null));
     });
   const out = new Tensor(inner.storage, inner.shape, inner.strides, inner.offset, inner.dtype, inner.version);
+  out.base = inner.base; // a composite view (select) is a view of the input the stand-in shares storage with
   out.gradFn = node;
   return out;
 }

@@ -311,7 +311,10 @@ export class Tensor {
     if (isGradEnabled() && this.isLeaf && this.requiresGrad) {
       throw new Error("a leaf Variable that requires grad is being used in an in-place operation.");
     }
-    if (isGradEnabled() && this.base?.requiresGrad) throw new Error("jitgrad does not support in-place operations on views of tensors that require grad");
+    if (isGradEnabled() && this.base?.requiresGrad) {
+      if (this.base.isLeaf) throw new Error("a view of a leaf Variable that requires grad is being used in an in-place operation.");
+      throw new Error("jitgrad does not support in-place operations on views of tensors that require grad");
+    }
     const r = result();
     if (!sameShape(r.shape, this.shape)) {
       throw new Error(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(r.shape)}`);

@@ -308,6 +308,17 @@ describe("autograd semantics", () => {
     expect(x.version.n).toBe(0);
   });
 
+  it("in-place ops on views of tensors that require grad are refused, the data untouched", () => {
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    expect(() => x.select(0, 1).mul_(2)).toThrow("a view of a leaf Variable that requires grad is being used in an in-place operation.");
+    const y = x.mul(1);
+    // PyTorch rebases the view's history here; jitgrad does not support it (yet) and says so
+    expect(() => y.select(0, 0).add_(1)).toThrow("jitgrad does not support in-place operations on views of tensors that require grad");
+    expect(() => y.T.add_(1)).toThrow("jitgrad does not support in-place operations on views of tensors that require grad");
+    expect(x.tolist()).toEqual([[1, 2], [3, 4]]);
+    expect(y.tolist()).toEqual([[1, 2], [3, 4]]);
+  });
+
   it("detach shares storage and version counter, and cuts the graph", () => {
     const x = tensor([1, 2], { requiresGrad: true });
     const d = x.detach();

@@ -580,6 +580,29 @@ program("view of a non-contiguous tensor", {"x": T([2, 3])}, [
     {"let": "y", "on": "x", "fn": "transpose", "args": [0, 1]},
     {"on": "y", "fn": "view", "args": [[6]]},
 ])
+program("third backward after one with retainGraph", {"x": X}, [
+    {"let": "y", "on": "x", "fn": "tanh"},
+    {"let": "s", "on": "y", "fn": "sum"},
+    {"on": "s", "fn": "backward", "args": [None, {"retainGraph": True}]},
+    {"on": "s", "fn": "backward"},
+    {"on": "s", "fn": "backward"},
+])
+program("backward twice through softmax", {"x": X}, [
+    {"let": "y", "on": "x", "fn": "softmax", "args": [0]},
+    {"let": "s", "on": "y", "fn": "select", "args": [0, 1]},
+    {"on": "s", "fn": "backward"},
+    {"on": "s", "fn": "backward"},
+])
+program("backward twice through matmul", {"x": T([2, 3]), "w": T([3])}, [
+    {"let": "y", "on": "x", "fn": "matmul", "args": [{"var": "w"}]},
+    {"let": "s", "on": "y", "fn": "sum"},
+    {"on": "s", "fn": "backward"},
+    {"on": "s", "fn": "backward"},
+])
+program("in-place op on a view of a leaf that requires grad", {"x": T([2, 3])}, [
+    {"let": "v", "on": "x", "fn": "select", "args": [0, 1]},
+    {"on": "v", "fn": "mul_", "args": [2]},
+])
 program("backward of a detached tensor", {"x": X}, [
     {"let": "y", "on": "x", "fn": "detach"},
     {"let": "s", "on": "y", "fn": "sum"},
