@@ -533,6 +533,9 @@ err("max of empty tensor", "max", V([]))
 # Not here: x.item() on a multi-element tensor. PyTorch's Python binding says "only one element
 # tensors can be converted to Python scalars"; jitgrad uses the message of C++'s item() instead.
 
+# Not here: backward twice through x.mul(3) or x.div(3) (no retainGraph). PyTorch saves the wrapped
+# scalar as a tensor and refuses; jitgrad exempts wrapped numbers from the freed-graph check (its
+# mean() is sum().div(n), which PyTorch can run backward twice), so it allows it.
 X = T([3])
 program("backward twice through saved tensors", {"x": X}, [
     {"let": "y", "on": "x", "fn": "exp"},
