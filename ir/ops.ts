@@ -6,6 +6,7 @@
 import type { Tensor } from "../runtime/tensor";
 import { type DType, isFloat, promote } from "./dtype";
 import { broadcastShapes, reducedShape, reshapeStrides, type Shape } from "./shape";
+import { ERF_JS, TWO_OVER_SQRT_PI } from "./erf";
 
 export interface Operand { shape: Shape; dtype: DType; wrapped?: boolean }
 export interface Params {
@@ -76,7 +77,7 @@ const extremeVjp: Vjp = (g, { ins: [x], out, params }) => {
 const inversePerm = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
 
 export type OpName =
-  | "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "tanh" | "sigmoid" | "relu" | "sin" | "cos"
+  | "neg" | "exp" | "log" | "sqrt" | "abs" | "sign" | "tanh" | "sigmoid" | "relu" | "sin" | "cos" | "erf"
   | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum"
   | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "logicalOr" | "logicalNot" | "where" | "cast"
   | "sum" | "max" | "min" | "reshape" | "permute" | "expand" | "shrink" | "detach" | "pad" | "matmul";
@@ -94,6 +95,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   relu: unary("ReluBackward0", "(x) => (x > 0 ? x : 0)", (g, { out }) => [g.where(out.gt(0), 0)], "same"),
   sin: unary("SinBackward0", "(x) => Math.sin(x)", (g, { ins: [x] }) => [g.mul(x.cos())]),
   cos: unary("CosBackward0", "(x) => Math.cos(x)", (g, { ins: [x] }) => [g.mul(x.sin()).neg()]),
+  erf: unary("ErfBackward0", ERF_JS, (g, { ins: [x] }) => [g.mul(x.mul(x).neg().exp().mul(TWO_OVER_SQRT_PI))]),
 
   add: binary("AddBackward0", "(a, b) => a + b", (g) => [g, g]),
   sub: binary("SubBackward0", "(a, b) => a - b", (g) => [g, g.neg()]),

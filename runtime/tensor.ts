@@ -155,6 +155,7 @@ export class Tensor {
   relu() { return bind("relu", [this]); }
   sin() { return bind("sin", [this]); }
   cos() { return bind("cos", [this]); }
+  erf() { return bind("erf", [this]); }
   square() { return this.mul(this); }
   eq(o: Operand) { return bind("eq", [this, o]); }
   ne(o: Operand) { return bind("ne", [this, o]); }
