@@ -9,6 +9,7 @@ import { pointwise } from "../runtime/eager";
 import { matmul } from "../runtime/matmul";
 import { call, functionDecl, id, index, num, print } from "./estree";
 import { emitLoops } from "./loops";
+import { instantiate } from "./scalar";
 import { operandView, plan, type Step } from "./fuse";
 import { ops, type View } from "../ir/ops";
 
@@ -63,7 +64,7 @@ function loopKernel(s: Extract<Step, { kind: "loops" }>, name: string, bufName: 
   const k = s.builder.build(name, bufName);
   const source = emitLoops(k);
   const byName = new Map([...s.builder.roots, ...s.builder.reads].map((v) => [bufName(v), v]));
-  return { fn: new Function(`${source}\nreturn ${name};`)() as Kernel, source, args: k.params.map((p) => byName.get(p)!) };
+  return { fn: instantiate<Kernel>(source, name), source, args: k.params.map((p) => byName.get(p)!) };
 }
 
 // matmul and pad run as library kernels over fixed views; their source is shown as a call.

@@ -90,7 +90,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   sqrt: unary("SqrtBackward0", "(x) => Math.sqrt(x)", (g, { out }) => [g.div(out.mul(2))]),
   abs: unary("AbsBackward0", "(x) => Math.abs(x)", (g, { ins: [x] }) => [g.mul(x.sign())], "same"),
   sign: unary("SignBackward0", "(x) => (x > 0 ? 1 : x < 0 ? -1 : x)", (g) => [g.mul(0)], "same"),
-  tanh: unary("TanhBackward0", "(x) => Math.tanh(x)", (g, { out }) => [g.mul(out.mul(out).neg().add(1))]),
+  tanh: unary("TanhBackward0", "(x) => tanhf(x)", (g, { out }) => [g.mul(out.mul(out).neg().add(1))]),
   sigmoid: unary("SigmoidBackward0", "(x) => 1 / (1 + Math.exp(-x))", (g, { out }) => [g.mul(out).mul(out.neg().add(1))]),
   relu: unary("ReluBackward0", "(x) => (x > 0 ? x : 0)", (g, { out }) => [g.where(out.gt(0), 0)], "same"),
   sin: unary("SinBackward0", "(x) => Math.sin(x)", (g, { ins: [x] }) => [g.mul(x.cos())]),

@@ -4,6 +4,7 @@
 import type { Storage } from "../ir/dtype";
 import type { Elementwise, Reduce } from "../ir/ops";
 import { formula } from "../compiler/formula";
+import { instantiate } from "../compiler/scalar";
 import { type Access, coalesce, emitLoops, type LoopKernel, type Sym } from "../compiler/loops";
 
 type Kernel = (...args: (Storage | number)[]) => void;
@@ -19,7 +20,7 @@ function compile(key: string, build: () => LoopKernel): Kernel {
   let k = kernels.get(key);
   if (!k) {
     const spec = build();
-    k = new Function(`${emitLoops(spec)}\nreturn ${spec.name};`)() as Kernel;
+    k = instantiate<Kernel>(emitLoops(spec), spec.name);
     kernels.set(key, k);
   }
   return k;
@@ -70,7 +71,7 @@ export function reduce(def: Reduce, x: Strided, dims: number[], out: Strided): v
     name: "reduce", comments: [def.combine], params: o.params, sizes: o.sizeSyms, reduced: c.sizes.length - c.split,
     temps: [{ name: "v", expr: { kind: "load", access: o.access[1] }, phase: "inner" }],
     reductions: [{ name: "acc", value: "v", combine: formula(def.combine), init: def.init }],
-    stores: [{ access: o.access[0], value: "acc" }],
+    stores: [{ access: o.access[0], value: "acc", phase: "outer" }],
   }));
   kernel(out.storage!, x.storage!, ...o.values);
 }

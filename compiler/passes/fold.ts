@@ -3,11 +3,12 @@
 import { ops, type Elementwise } from "../../ir/ops";
 import type { Graph } from "../../ir/graph";
 import { rebuild } from "./rebuild";
+import { instantiate } from "../scalar";
 
 const evaluators = new Map<string, (...xs: number[]) => number>();
 function evaluate(js: string, args: number[]): number {
   let f = evaluators.get(js);
-  if (!f) { f = new Function(`return ${js};`)() as (...xs: number[]) => number; evaluators.set(js, f); }
+  if (!f) { f = instantiate<(...xs: number[]) => number>(`const f = ${js};`, "f"); evaluators.set(js, f); }
   return Number(f(...args));
 }
 const round: Record<string, (x: number) => number> = {
