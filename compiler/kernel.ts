@@ -40,11 +40,15 @@ export class KernelBuilder {
   // Adds a value the kernel stores: shaped like the outer loops, or (elementwise, in a reducing
   // kernel) like outer + inner loops. False when it does not fit this kernel's iteration space.
   addRoot(v: Value): boolean {
-    const full = this.reducedSizes && sameShape(v.shape, [...this.outer, ...this.reducedSizes]);
-    if (!sameShape(v.shape, this.outer) && !full) return false;
+    const atOuter = sameShape(v.shape, this.outer);
+    const full = !atOuter && !!this.reducedSizes && sameShape(v.shape, [...this.outer, ...this.reducedSizes]);
+    if (!atOuter && !full) return false;
     const c = this.expr(v, identity(v.shape.length, this.loops), true);
+    if (full && c.phase === "post") return false; // stored inside the reduction loops, it cannot use their result
+    // bool buffers hold 0/1 even when the value is arithmetic on bools (True + True is True)
+    const stored = v.dtype === "bool" ? this.temp(v, { kind: "apply", formula: formula("(x) => (x ? 1 : 0)"), args: [c.name] }, c.phase) : c;
     this.roots.push(v);
-    this.stores.push({ value: v, name: c.name, inner: !!full });
+    this.stores.push({ value: v, name: stored.name, inner: !!full });
     return true;
   }
 
