@@ -1,27 +1,74 @@
-// Eager matmul: out[..., m, n] = a[..., m, k] @ b[..., k, n], batch dims already broadcast into the
-// operands' strides. Rows accumulate in float64 scratch, then round once into `out`.
+// Matmul: out[..., m, n] = a[..., m, k] @ b[..., k, n], batch dims already broadcast into the
+// operands' strides. The BLAS recipe, in JavaScript: copy a into panels of MR rows and b into
+// panels of NR columns (contiguous along k, whatever the operands' strides, so transposed operands
+// cost nothing extra), then a register-blocked micro-kernel keeps an MR x NR tile of out in local
+// variables while it walks k. Sums are accumulated in double and rounded once when stored.
+import type { Storage } from "../ir/dtype";
 import type { Strided } from "./eager";
+
+const MR = 4, NR = 4;
+let panelA = new Float64Array(0), panelB = new Float64Array(0); // reused across calls: no garbage per call
 
 export function matmul(a: Strided, b: Strided, out: Strided): void {
   const r = out.shape.length, m = out.shape[r - 2], n = out.shape[r - 1], k = a.shape[r - 1];
-  const [am, ak] = a.strides.slice(-2), [bk, bn] = b.strides.slice(-2);
-  const batch = out.shape.slice(0, -2), row = new Float64Array(n);
-  const A = a.storage!, B = b.storage!, O = out.storage!;
-  const count = batch.reduce((x, y) => x * y, 1);
+  const batch = out.shape.slice(0, -2), count = batch.reduce((x, y) => x * y, 1);
+  const mp = Math.ceil(m / MR) * MR, np = Math.ceil(n / NR) * NR;
+  if (panelA.length < mp * k) panelA = new Float64Array(mp * k);
+  if (panelB.length < np * k) panelB = new Float64Array(np * k);
   for (let t = 0; t < count; t++) {
-    let aOff = a.offset, bOff = b.offset, rest = t;
+    let aOff = a.offset, bOff = b.offset, oOff = out.offset, rest = t;
     for (let d = batch.length - 1; d >= 0; d--) {
-      const i = rest % batch[d]; rest = (rest - i) / batch[d];
-      aOff += i * a.strides[d]; bOff += i * b.strides[d];
+      const i = rest % batch[d];
+      rest = (rest - i) / batch[d];
+      aOff += i * a.strides[d]; bOff += i * b.strides[d]; oOff += i * out.strides[d];
     }
-    const oOff = out.offset + t * m * n;
-    for (let i = 0; i < m; i++) {
-      row.fill(0);
-      for (let p = 0; p < k; p++) {
-        const av = A[aOff + i * am + p * ak], bRow = bOff + p * bk;
-        for (let j = 0; j < n; j++) row[j] += av * B[bRow + j * bn];
+    pack(a.storage!, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, panelA);
+    pack(b.storage!, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, panelB);
+    tiles(panelA, panelB, out.storage!, oOff, out.strides[r - 2], out.strides[r - 1], m, n, k);
+  }
+}
+
+// Rows [i, i + w) of a (row stride rs, column stride cs) as panels: panel[(i / w) * k * w + p * w + (row - i)].
+// b is packed as the rows of b^T. Rows past the edge are zero.
+function pack(src: Storage, off: number, rs: number, cs: number, rows: number, k: number, w: number, dst: Float64Array): void {
+  for (let i0 = 0; i0 < rows; i0 += w) {
+    const base = i0 * k;
+    for (let r = 0; r < w; r++) {
+      const row = i0 + r;
+      if (row >= rows) { for (let p = 0; p < k; p++) dst[base + p * w + r] = 0; continue; }
+      const o = off + row * rs;
+      for (let p = 0; p < k; p++) dst[base + p * w + r] = src[o + p * cs];
+    }
+  }
+}
+
+function tiles(A: Float64Array, B: Float64Array, O: Storage, off: number, rs: number, cs: number, m: number, n: number, k: number): void {
+  for (let i0 = 0; i0 < m; i0 += MR) {
+    const ab = i0 * k;
+    for (let j0 = 0; j0 < n; j0 += NR) {
+      const bb = j0 * k;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0, pa = ab, pb = bb; p < k; p++, pa += MR, pb += NR) {
+        const a0 = A[pa], a1 = A[pa + 1], a2 = A[pa + 2], a3 = A[pa + 3];
+        const b0 = B[pb], b1 = B[pb + 1], b2 = B[pb + 2], b3 = B[pb + 3];
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
       }
-      for (let j = 0; j < n; j++) O[oOff + i * n + j] = row[j];
+      if (i0 + MR <= m && j0 + NR <= n) { // a whole tile: direct stores
+        const o0 = off + i0 * rs + j0 * cs, o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+        O[o0] = c00; O[o0 + cs] = c01; O[o0 + 2 * cs] = c02; O[o0 + 3 * cs] = c03;
+        O[o1] = c10; O[o1 + cs] = c11; O[o1 + 2 * cs] = c12; O[o1 + 3 * cs] = c13;
+        O[o2] = c20; O[o2 + cs] = c21; O[o2 + 2 * cs] = c22; O[o2 + 3 * cs] = c23;
+        O[o3] = c30; O[o3 + cs] = c31; O[o3 + 2 * cs] = c32; O[o3 + 3 * cs] = c33;
+        continue;
+      }
+      const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+      for (let i = 0; i < MR && i0 + i < m; i++) {
+        for (let j = 0; j < NR && j0 + j < n; j++) O[off + (i0 + i) * rs + (j0 + j) * cs] = tile[i * NR + j];
+      }
     }
   }
 }
