@@ -13,8 +13,8 @@ export interface Strided { storage: Storage | null; shape: readonly number[]; st
 const kernels = new Map<string, Kernel>();
 export const eagerKernelCount = () => kernels.size;
 
-// A stride that is 0 or 1 is baked in (broadcast / contiguous); any other is an argument.
-const pattern = (s: number) => (s === 0 ? "0" : s === 1 ? "1" : "s");
+// A stride that is 0 or 1 is baked in (broadcast / contiguous); any other is a kernel argument.
+const baked = (s: number) => s === 0 || s === 1;
 
 function compile(key: string, build: () => LoopKernel): Kernel {
   let k = kernels.get(key);
@@ -26,34 +26,47 @@ function compile(key: string, build: () => LoopKernel): Kernel {
   return k;
 }
 
-// Arguments and symbolic accesses for operands walking a coalesced space.
-function operands(names: string[], sizes: number[], strides: number[][], offsets: number[]) {
-  const sizeSyms: Sym[] = sizes.map((_, d) => `n${d}`);
-  const access: Access[] = names.map((buf, k) => ({
-    buf, offset: `o${k}`,
-    strides: strides[k].map((s, d) => (s === 0 ? 0 : s === 1 ? 1 : `s${k}_${d}`)),
-  }));
-  const params = [...names, ...sizeSyms as string[], ...names.flatMap((_, k) => [`o${k}`, ...strides[k].flatMap((s, d) => (pattern(s) === "s" ? [`s${k}_${d}`] : []))])];
-  const values = [...sizes, ...offsets.flatMap((o, k) => [o, ...strides[k].filter((s) => pattern(s) === "s")])];
-  const key = strides.map((ss) => ss.map(pattern).join("")).join(",");
-  return { sizeSyms, access, params, values, key };
+// The hot path: the layout part of the cache key, and the numbers passed to the kernel.
+function layout(strides: number[][]): string {
+  let key = "";
+  for (const ss of strides) { key += ","; for (const s of ss) key += s === 0 ? "0" : s === 1 ? "1" : "s"; }
+  return key;
+}
+function argValues(sizes: number[], offsets: number[], strides: number[][]): number[] {
+  const values = [...sizes];
+  strides.forEach((ss, k) => { values.push(offsets[k]); for (const s of ss) if (!baked(s)) values.push(s); });
+  return values;
+}
+// On a cache miss: the symbolic accesses and parameter names matching argValues' order.
+function symbolic(names: string[], sizes: number[], strides: number[][]) {
+  const sizeSyms = sizes.map((_, d) => `n${d}`);
+  const params = [...names, ...sizeSyms];
+  const access: Access[] = names.map((buf, k) => {
+    params.push(`o${k}`);
+    return { buf, offset: `o${k}`, strides: strides[k].map((s, d) => (baked(s) ? s : (params.push(`s${k}_${d}`), `s${k}_${d}`))) };
+  });
+  return { sizeSyms: sizeSyms as Sym[], access, params };
 }
 
 // out[i] = f(ins[0][i], ins[1][i], ...) over out's shape; inputs are already broadcast views.
 export function pointwise(js: string, ins: Strided[], out: Strided): void {
-  const c = coalesce([...out.shape], [out.strides, ...ins.map((t) => t.strides)] as number[][]);
-  const names = ["out", ...ins.map((_, i) => `x${i}`)];
-  const o = operands(names, c.sizes, c.strides, [out.offset, ...ins.map((t) => t.offset)]);
-  const key = `pw|${js}|${[out, ...ins].map((t) => t.storage!.constructor.name).join(",")}|${o.key}`;
-  const kernel = compile(key, () => ({
-    name: "pointwise", comments: [js], params: o.params, sizes: o.sizeSyms, reduced: 0, reductions: [],
-    temps: [
-      ...ins.map((_, i) => ({ name: `a${i}`, expr: { kind: "load" as const, access: o.access[i + 1] }, phase: "inner" as const })),
-      { name: "r", expr: { kind: "apply", formula: formula(js), args: ins.map((_, i) => `a${i}`) }, phase: "inner" },
-    ],
-    stores: [{ access: o.access[0], value: "r" }],
-  }));
-  kernel(out.storage!, ...ins.map((t) => t.storage!), ...o.values);
+  const all = [out, ...ins];
+  const c = coalesce([...out.shape], all.map((t) => t.strides as number[]));
+  let key = `pw|${js}|${c.sizes.length}`;
+  for (const t of all) key += t.storage!.constructor.name;
+  key += layout(c.strides);
+  const kernel = compile(key, () => {
+    const o = symbolic(all.map((_, i) => (i === 0 ? "out" : `x${i - 1}`)), c.sizes, c.strides);
+    return {
+      name: "pointwise", comments: [js], params: o.params, sizes: o.sizeSyms, reduced: 0, reductions: [],
+      temps: [
+        ...ins.map((_, i) => ({ name: `a${i}`, expr: { kind: "load" as const, access: o.access[i + 1] }, phase: "inner" as const })),
+        { name: "r", expr: { kind: "apply", formula: formula(js), args: ins.map((_, i) => `a${i}`) }, phase: "inner" },
+      ],
+      stores: [{ access: o.access[0], value: "r" }],
+    };
+  });
+  kernel(...all.map((t) => t.storage!), ...argValues(c.sizes, all.map((t) => t.offset), c.strides));
 }
 
 // out = reduce(x) over `dims` (sorted); out is contiguous with x's shape minus (or keeping) dims.
@@ -65,13 +78,15 @@ export function reduce(def: Reduce, x: Strided, dims: number[], out: Strided): v
   for (let j = kept.length - 1; j >= 0; j--) { outStrides[j] = outStride; outStride *= x.shape[kept[j]]; }
   const c = coalesce(order.map((d) => x.shape[d]), [outStrides, order.map((d) => x.strides[d])], kept.length);
   if (c.sizes.length === c.split) return pointwise("(x) => x", [x], out); // nothing left to reduce: combine(init, x) = x
-  const o = operands(["out", "x"], c.sizes, c.strides, [out.offset, x.offset]);
-  const key = `red|${def.combine}|${x.storage!.constructor.name},${out.storage!.constructor.name}|${c.split}|${o.key}`;
-  const kernel = compile(key, () => ({
-    name: "reduce", comments: [def.combine], params: o.params, sizes: o.sizeSyms, reduced: c.sizes.length - c.split,
-    temps: [{ name: "v", expr: { kind: "load", access: o.access[1] }, phase: "inner" }],
-    reductions: [{ name: "acc", value: "v", combine: formula(def.combine), init: def.init }],
-    stores: [{ access: o.access[0], value: "acc", phase: "outer" }],
-  }));
-  kernel(out.storage!, x.storage!, ...o.values);
+  const key = `red|${def.combine}|${x.storage!.constructor.name},${out.storage!.constructor.name}|${c.sizes.length}|${c.split}${layout(c.strides)}`;
+  const kernel = compile(key, () => {
+    const o = symbolic(["out", "x"], c.sizes, c.strides);
+    return {
+      name: "reduce", comments: [def.combine], params: o.params, sizes: o.sizeSyms, reduced: c.sizes.length - c.split,
+      temps: [{ name: "v", expr: { kind: "load", access: o.access[1] }, phase: "inner" }],
+      reductions: [{ name: "acc", value: "v", combine: formula(def.combine), init: def.init }],
+      stores: [{ access: o.access[0], value: "acc", phase: "outer" }],
+    };
+  });
+  kernel(out.storage!, x.storage!, ...argValues(c.sizes, [out.offset, x.offset], c.strides));
 }
