@@ -106,6 +106,7 @@ export class Tensor {
 
   // ---- autograd ----
   backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+    if (!this.storage) throw new CompileError("backward() cannot run inside compile(); compile the loss and call backward() on its result, or use grad()/valueAndGrad()");
     if (!this.requiresGrad) throw new Error("element 0 of tensors does not require grad and does not have a grad_fn");
     if (!gradient) {
       if (this.numel() !== 1) throw new Error("grad can be implicitly created only for scalar outputs");
