@@ -32,24 +32,32 @@ export function matmul(a: Strided, b: Strided, out: Strided): void {
 // b is packed as the rows of b^T. Rows past the edge are zero.
 function pack(src: Storage, off: number, rs: number, cs: number, rows: number, k: number, w: number, dst: Float64Array): void {
   for (let i0 = 0; i0 < rows; i0 += w) {
-    const base = i0 * k;
-    for (let r = 0; r < w; r++) {
-      const row = i0 + r;
-      if (row >= rows) { for (let p = 0; p < k; p++) dst[base + p * w + r] = 0; continue; }
-      const o = off + row * rs;
-      for (let p = 0; p < k; p++) dst[base + p * w + r] = src[o + p * cs];
+    const base = i0 * k, full = Math.min(w, rows - i0);
+    if (full < w) for (let q = base; q < base + w * k; q++) dst[q] = 0;
+    // walk the source along its smaller stride, so reads stay in cache lines
+    if (Math.abs(cs) <= Math.abs(rs)) {
+      for (let r = 0; r < full; r++) {
+        const o = off + (i0 + r) * rs;
+        for (let p = 0; p < k; p++) dst[base + p * w + r] = src[o + p * cs];
+      }
+    } else {
+      for (let p = 0; p < k; p++) {
+        const o = off + i0 * rs + p * cs, d = base + p * w;
+        for (let r = 0; r < full; r++) dst[d + r] = src[o + r * rs];
+      }
     }
   }
 }
 
+// Whole MR x NR tiles in registers; the ragged right and bottom edges go through `edges`, so the
+// hot loop stays free of bounds checks.
 function tiles(A: Float64Array, B: Float64Array, O: Storage, off: number, rs: number, cs: number, m: number, n: number, k: number): void {
-  for (let i0 = 0; i0 < m; i0 += MR) {
-    const ab = i0 * k;
-    for (let j0 = 0; j0 < n; j0 += NR) {
-      const bb = j0 * k;
+  const m4 = m - (m % MR), n4 = n - (n % NR);
+  for (let i0 = 0; i0 < m4; i0 += MR) {
+    for (let j0 = 0; j0 < n4; j0 += NR) {
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
       let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-      for (let p = 0, pa = ab, pb = bb; p < k; p++, pa += MR, pb += NR) {
+      for (let p = 0, pa = i0 * k, pb = j0 * k; p < k; p++, pa += MR, pb += NR) {
         const a0 = A[pa], a1 = A[pa + 1], a2 = A[pa + 2], a3 = A[pa + 3];
         const b0 = B[pb], b1 = B[pb + 1], b2 = B[pb + 2], b3 = B[pb + 3];
         c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
@@ -57,18 +65,24 @@ function tiles(A: Float64Array, B: Float64Array, O: Storage, off: number, rs: nu
         c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
         c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
       }
-      if (i0 + MR <= m && j0 + NR <= n) { // a whole tile: direct stores
-        const o0 = off + i0 * rs + j0 * cs, o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
-        O[o0] = c00; O[o0 + cs] = c01; O[o0 + 2 * cs] = c02; O[o0 + 3 * cs] = c03;
-        O[o1] = c10; O[o1 + cs] = c11; O[o1 + 2 * cs] = c12; O[o1 + 3 * cs] = c13;
-        O[o2] = c20; O[o2 + cs] = c21; O[o2 + 2 * cs] = c22; O[o2 + 3 * cs] = c23;
-        O[o3] = c30; O[o3 + cs] = c31; O[o3 + 2 * cs] = c32; O[o3 + 3 * cs] = c33;
-        continue;
-      }
-      const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
-      for (let i = 0; i < MR && i0 + i < m; i++) {
-        for (let j = 0; j < NR && j0 + j < n; j++) O[off + (i0 + i) * rs + (j0 + j) * cs] = tile[i * NR + j];
-      }
+      const o0 = off + i0 * rs + j0 * cs, o1 = o0 + rs, o2 = o1 + rs, o3 = o2 + rs;
+      O[o0] = c00; O[o0 + cs] = c01; O[o0 + 2 * cs] = c02; O[o0 + 3 * cs] = c03;
+      O[o1] = c10; O[o1 + cs] = c11; O[o1 + 2 * cs] = c12; O[o1 + 3 * cs] = c13;
+      O[o2] = c20; O[o2 + cs] = c21; O[o2 + 2 * cs] = c22; O[o2 + 3 * cs] = c23;
+      O[o3] = c30; O[o3 + cs] = c31; O[o3 + 2 * cs] = c32; O[o3 + 3 * cs] = c33;
+    }
+  }
+  if (m4 < m || n4 < n) edges(A, B, O, off, rs, cs, m, n, k, m4, n4);
+}
+
+// out elements outside the whole tiles: rows >= m4 or columns >= n4, one dot product each.
+function edges(A: Float64Array, B: Float64Array, O: Storage, off: number, rs: number, cs: number, m: number, n: number, k: number, m4: number, n4: number): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = i < m4 ? n4 : 0; j < n; j++) {
+      let acc = 0;
+      const pa = (i - (i % MR)) * k + (i % MR), pb = (j - (j % NR)) * k + (j % NR);
+      for (let p = 0; p < k; p++) acc += A[pa + p * MR] * B[pb + p * NR];
+      O[off + i * rs + j * cs] = acc;
     }
   }
 }
