@@ -100,12 +100,11 @@ function cost(v: Value, buffers: Set<Value>, seen = new Set<Value>()): number {
 }
 
 function group(g: Graph, buffers: Set<Value>): Step[] {
-  const isBuffer = (v: Value) => buffers.has(v);
   const steps: Step[] = [];
   const producer = new Map<Value, number>(); // buffer -> index of the step that writes it
+  // a kernel computes its own roots where it needs them rather than loading what it writes
   const build = (roots: Value[]) => {
-    const first = roots[0];
-    const b = new KernelBuilder(spaceOf(first), isBuffer);
+    const b = new KernelBuilder(spaceOf(roots[0]), (x) => buffers.has(x) && !roots.includes(x));
     for (const r of roots) if (!b.addRoot(r)) return null;
     return b;
   };
@@ -125,7 +124,9 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
       const s = steps[i];
       if (s.kind !== "loops") continue;
       let merged: KernelBuilder | null = null;
-      try { merged = build([...s.builder.roots, v]); } catch (e) { if (!(e instanceof NeedsBuffer)) throw e; }
+      // a reduction joins as the first root (its loops shape the kernel), anything else as the last
+      const roots = kindOf(v) === "reduce" ? [v, ...s.builder.roots] : [...s.builder.roots, v];
+      try { merged = build(roots); } catch (e) { if (!(e instanceof NeedsBuffer)) throw e; }
       if (merged && ![...merged.reads].some((r) => merged!.roots.includes(r))) {
         steps[i] = { kind: "loops", builder: merged };
         placed = i;

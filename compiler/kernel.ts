@@ -9,6 +9,11 @@ import { broadcastMap, flatMap, identity, type IndexMap, mapKey, throughMovement
 import { formula } from "./formula";
 import { type Access, coalesce, type LoopKernel, type Reduction, type Temp } from "./loops";
 
+// Each loop index drives exactly one dim of the value (a permutation of the loops).
+const oneToOne = (m: IndexMap, loops: number) => m.rows.length === loops && m.off.every((o) => o === 0) &&
+  m.rows.every((r) => r.filter((c) => c !== 0).length === 1 && r.some((c) => c === 1)) &&
+  new Set(m.rows.map((r) => r.indexOf(1))).size === loops;
+
 // Thrown when a value cannot be inlined where it is used; the planner gives it a buffer.
 export class NeedsBuffer extends Error {
   constructor(readonly value: Value) { super(`%${value.id} needs a buffer`); }
@@ -28,7 +33,8 @@ export class KernelBuilder {
   private readonly reductions: (Reduction & { source: Value })[] = [];
   private readonly cache = new Map<string, Computed>();
   private readonly loads: { buf: Value; map: IndexMap; shape: readonly number[] }[] = [];
-  private readonly stores: { value: Value; name: string; inner: boolean }[] = [];
+  private readonly stores: { value: Value; name: string; inner: boolean; map: IndexMap }[] = [];
+  private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
 
   constructor(readonly outer: number[], private readonly isBuffer: (v: Value) => boolean) {}
   private readonly opList: string[] = [];
@@ -37,18 +43,25 @@ export class KernelBuilder {
   size() { return [...this.outer, ...(this.reducedSizes ?? [])].reduce((a, b) => a * b, 1); }
   private get loops() { return this.outer.length + (this.reducedSizes?.length ?? 0); }
 
-  // Adds a value the kernel stores: shaped like the outer loops, or (elementwise, in a reducing
-  // kernel) like outer + inner loops. False when it does not fit this kernel's iteration space.
+  // Adds a value the kernel stores: shaped like the outer loops; or, in a reducing kernel, an
+  // elementwise value over all the loops (shaped like them, or already computed here at some
+  // one-to-one map: a reduction's operand, stored as it is reduced). False when it does not fit.
   addRoot(v: Value): boolean {
-    const atOuter = sameShape(v.shape, this.outer);
-    const full = !atOuter && !!this.reducedSizes && sameShape(v.shape, [...this.outer, ...this.reducedSizes]);
-    if (!atOuter && !full) return false;
-    const c = this.expr(v, identity(v.shape.length, this.loops), true);
-    if (full && c.phase === "post") return false; // stored inside the reduction loops, it cannot use their result
+    const loops = this.loops;
+    let map: IndexMap | undefined, inner = false;
+    if (sameShape(v.shape, this.outer)) map = identity(v.shape.length, loops);
+    else if (this.reducedSizes) {
+      inner = true;
+      map = sameShape(v.shape, [...this.outer, ...this.reducedSizes]) ? identity(v.shape.length, loops)
+        : this.computedAt.get(v)?.find((m) => oneToOne(m, loops));
+    }
+    if (!map) return false;
+    const c = this.expr(v, map, true);
+    if (inner && c.phase === "post") return false; // stored inside the reduction loops, it cannot use their result
     // bool buffers hold 0/1 even when the value is arithmetic on bools (True + True is True)
     const stored = v.dtype === "bool" ? this.temp(v, { kind: "apply", formula: formula("(x) => (x ? 1 : 0)"), args: [c.name] }, c.phase) : c;
     this.roots.push(v);
-    this.stores.push({ value: v, name: stored.name, inner: !!full });
+    this.stores.push({ value: v, name: stored.name, inner, map });
     return true;
   }
 
@@ -56,6 +69,7 @@ export class KernelBuilder {
     const key = `${v.id}@${mapKey(m)}`;
     let c = this.cache.get(key);
     if (c) return c;
+    this.computedAt.set(v, [...(this.computedAt.get(v) ?? []), m]);
     const def = v.op === "input" || v.op === "const" ? null : ops[v.op];
     if (v.op === "const") c = this.temp(v, { kind: "num", value: v.constant! }, "pre");
     else if (!def || (!isRoot && this.isBuffer(v))) c = this.load(v, m);
@@ -124,7 +138,7 @@ export class KernelBuilder {
       return { strides, offset };
     };
     const accesses = [...this.loads.map((l) => strided(l.shape, l.map)),
-      ...this.stores.map((s) => strided(s.value.shape, identity(s.value.shape.length, loops)))];
+      ...this.stores.map((s) => strided(s.value.shape, s.map))];
     const c = coalesce([...this.outer, ...(this.reducedSizes ?? [])], accesses.map((a) => a.strides), this.outer.length);
     const access = (v: Value, k: number): Access => ({ buf: bufName(v), offset: accesses[k].offset, strides: c.strides[k] });
     // without reduction loops every phase runs in the innermost loop body
