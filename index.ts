@@ -8,3 +8,6 @@ export { CompileError } from "./runtime/errors";
 export type { DType } from "./ir/dtype";
 export { compile, grad, valueAndGrad } from "./compiler/compile";
 export type { CompileOptions, Compiled, Explanation, Stats, GradOptions } from "./compiler/compile";
+export * as nn from "./nn/index";
+export { F } from "./nn/functional";
+export * as optim from "./nn/optim";
