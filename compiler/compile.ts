@@ -1,10 +1,10 @@
 // compile(fn), grad(fn), valueAndGrad(fn): trace once per signature, differentiate when needed,
 // optimize, partition, fuse, emit, cache; then each call runs the cached kernels.
-import { isFloat, type Storage } from "../ir/dtype";
+import { isFloat, type Storage, torchTypeName } from "../ir/dtype";
 import type { Graph, Value } from "../ir/graph";
 import { printGraph } from "../ir/print";
 import { contiguousStrides } from "../ir/shape";
-import { isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/autograd";
+import { enableGrad, isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty, materialize } from "../runtime/dispatch";
 import { pointwise } from "../runtime/eager";
 import { CompileError } from "../runtime/errors";
@@ -29,7 +29,7 @@ type Fn = (...args: Arg[]) => Result;
 const log = new Set((process.env.JITGRAD_LOG ?? "").split(",").map((s) => s.trim()));
 
 // The cache shared by every entry point: guard signature -> entry, least recently used dropped.
-function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: CompileOptions, tag: string): Compiled<A, R> {
+function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: CompileOptions, tag: string, arity: number): Compiled<A, R> {
   const limit = opts.cacheLimit ?? 8;
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   const stats: Stats = { calls: 0, compiles: 0, cacheHits: 0 };
@@ -58,6 +58,7 @@ function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: Compile
     return e;
   };
   const compiled = (...args: A): R => {
+    if (args.length < arity) throw new TypeError(`compiled function expects ${arity} arguments, got ${args.length}`);
     stats.calls++;
     return entryFor(args).run(args) as R;
   };
@@ -70,8 +71,10 @@ function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: Compile
 function signature(args: Arg[], tag: string): string {
   let key = tag + (isGradEnabled() ? "G" : "N");
   args.forEach((a, i) => {
-    if (a instanceof Tensor) key += `|${a.shape.join("x")}:${a.dtype}${a.requiresGrad ? "+" : ""}`;
-    else if (typeof a === "number") key += `|#${a}`;
+    const first = a instanceof Tensor ? args.indexOf(a) : i;
+    if (first < i) key += `|=${first}`; // the same tensor passed again: traced as one input
+    else if (a instanceof Tensor) key += `|${a.shape.join("x")}:${a.dtype}${a.requiresGrad ? "+" : ""}`;
+    else if (typeof a === "number") key += `|#${Object.is(a, -0) ? "-0" : a}`;
     else throw new TypeError(`compile: argument ${i} is ${a === null ? "null" : Array.isArray(a) ? "an array" : typeof a}; a compiled function takes Tensors and numbers`);
   });
   return key;
@@ -83,7 +86,7 @@ export function compile<A extends Arg[], R extends Result>(fn: (...args: A) => R
     const primals = primalTensors(traced, args);
     const wantGrad = isGradEnabled() && primals.some((t) => t.requiresGrad) && traced.graph.outputs.some((v) => isFloat(v.dtype));
     return wantGrad ? autogradEntry(traced, args) : forwardEntry(traced);
-  }, opts, "c");
+  }, opts, "c", fn.length);
 }
 
 // ---- running programs on tensors ----
@@ -92,6 +95,15 @@ const storageOf = (t: Tensor): Storage => {
   return (t.isContiguous() && t.offset === 0 ? t : materialize(t)).storage!;
 };
 const wrap = (s: Storage, v: Value) => new Tensor(s, [...v.shape], contiguousStrides(v.shape), 0, v.dtype);
+
+// The caller's result tensors: fresh storage each, as eager gives (an output that is an input, or
+// that repeats an earlier output after CSE, is copied).
+function results(outputs: Value[], outs: Storage[], primals: Tensor[]): Tensor[] {
+  return outputs.map((v, i) => {
+    if (v.op === "input") return wrap(storageOf(primals[v.slot!]).slice(), v);
+    return wrap(outputs.indexOf(v) < i ? outs[i].slice() : outs[i], v);
+  });
+}
 
 // The tensors behind the graph's inputs: tensor arguments, then captured tensors.
 function primalTensors(traced: Traced, args: Arg[]): Tensor[] {
@@ -111,7 +123,7 @@ function forwardEntry(traced: Traced): Entry {
       const primals = primalTensors(traced, args);
       const outs = program.run(primals.map(storageOf));
       traced.mutations.forEach(([slot], k) => writeBack(primals[slot], outs[nOut + k]));
-      return traced.rebuild(graph.outputs.slice(0, nOut).map((v, i) => (v.op === "input" ? primals[v.slot!] : wrap(outs[i], v))));
+      return traced.rebuild(results(graph.outputs.slice(0, nOut), outs, primals));
     },
   };
 }
@@ -140,6 +152,8 @@ function autogradEntry(traced: Traced, args: Arg[]): Entry {
   const part = partition(g, g.inputs.slice(0, nPrimals), g.inputs.slice(nPrimals), g.outputs.slice(0, outputs.length), g.outputs.slice(outputs.length));
   const forward = buildProgram(part.forward, "k"), backward = buildProgram(part.backward, "kb");
   const readSlots = part.primalsRead.map((v) => v.slot!);
+  const fwdOut = part.forward.outputs;
+  const savedOutputs = fwdOut.slice(0, outputs.length).map((v, i) => i).filter((i) => fwdOut.indexOf(fwdOut[i], outputs.length) >= 0);
   const nOut = outputs.length;
   return {
     explain: {
@@ -149,27 +163,29 @@ function autogradEntry(traced: Traced, args: Arg[]): Entry {
     run(args) {
       const primals = primalTensors(traced, args);
       const outs = forward.run(primals.map(storageOf));
-      const results = part.forward.outputs.slice(0, nOut).map((v, i) => (v.op === "input" ? primals[v.slot!] : wrap(outs[i], v)));
+      const user = results(part.forward.outputs.slice(0, nOut), outs, primals);
       let saved: Storage[] | null = outs.slice(nOut);
-      const reads = readSlots.map((s) => primals[s]), versions = reads.map((t) => t.version.n);
+      // inputs the backward reads, and user outputs whose storage it reads as saved values, must not change
+      const reads = [...readSlots.map((s) => primals[s]), ...savedOutputs.map((i) => user[i])];
+      const versions = reads.map((t) => t.version.n);
       const wrt = wrtSlots.map((s) => primals[s]);
       const node: Node = new Node("CompiledFunctionBackward", wrt.map((t) => t.gradEdge()), wrt.map((t) => ({ shape: t.shape, dtype: t.dtype })),
         (_, gs) => {
           if (node.released || !saved) throw new Error(SECOND_BACKWARD);
           reads.forEach((t, k) => {
             if (t.version.n !== versions[k]) {
-              throw new Error(`one of the variables needed for gradient computation has been modified by an inplace operation: [${t.shape.join(", ")}] input of CompiledFunctionBackward is at version ${t.version.n}; expected version ${versions[k]} instead.`);
+              throw new Error(`one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]], which is ${k < readSlots.length ? "an input" : "an output"} of CompiledFunctionBackward, is at version ${t.version.n}; expected version ${versions[k]} instead.`);
             }
           });
           // outputs that fed nothing get zero cotangents: a zeroed buffer, no kernel
           const cts = diffOut.map((i, k) => storageOf(gs[k] ?? empty(outputs[i].shape, outputs[i].dtype)));
-          const gradStorages = backward.run([...saved, ...reads.map(storageOf), ...cts]);
+          const gradStorages = backward.run([...saved, ...reads.slice(0, readSlots.length).map(storageOf), ...cts]);
           return part.backward.outputs.map((v, k) => wrap(gradStorages[k], v));
         });
       const release = node.release.bind(node);
       node.release = () => { release(); saved = null; };
-      diffOut.forEach((i, k) => { results[i] = asOutput(results[i], node, k); });
-      return traced.rebuild(results);
+      diffOut.forEach((i, k) => { user[i] = asOutput(user[i], node, k); });
+      return traced.rebuild(user);
     },
   };
 }
@@ -186,10 +202,10 @@ function asOutput(t: Tensor, node: Node, k: number): Tensor {
 export interface GradOptions extends CompileOptions { argnums?: number | number[] }
 
 export function grad<A extends Arg[]>(fn: (...args: A) => Tensor, opts: GradOptions = {}): Compiled<A, Tensor | Tensor[]> {
-  return cached<A, Tensor | Tensor[]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, false), opts, `g${opts.argnums}`);
+  return cached<A, Tensor | Tensor[]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, false), opts, `g${opts.argnums}`, fn.length);
 }
 export function valueAndGrad<A extends Arg[]>(fn: (...args: A) => Tensor, opts: GradOptions = {}): Compiled<A, [Tensor, Tensor | Tensor[]]> {
-  return cached<A, [Tensor, Tensor | Tensor[]]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, true), opts, `v${opts.argnums}`);
+  return cached<A, [Tensor, Tensor | Tensor[]]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, true), opts, `v${opts.argnums}`, fn.length);
 }
 
 // The cotangent of the scalar output is the constant 1, known when compiling, so value and
@@ -201,7 +217,7 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
     if (!(a instanceof Tensor)) throw new TypeError(`grad: argnums refers to argument ${n}, which is ${a === undefined ? "missing" : "not a Tensor"}`);
     if (!isFloat(a.dtype)) throw new TypeError(`grad requires real-valued floating-point inputs, but argument ${n} has dtype ${a.dtype}`);
   }
-  const traced = trace(fn, args), g: Graph = traced.graph;
+  const traced = enableGrad(() => trace(fn, args)), g: Graph = traced.graph; // grad() differentiates whatever the grad mode
   if (traced.mutations.length) throw new CompileError("grad(): the function must not update tensors in place");
   const out = g.outputs[0];
   if (g.outputs.length !== 1 || out.shape.reduce((a, b) => a * b, 1) !== 1 || !isFloat(out.dtype)) {
@@ -216,7 +232,7 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
     run(args) {
       const primals = primalTensors(traced, args);
       const outs = program.run(primals.map(storageOf));
-      const ts = opt.outputs.map((v, i) => (v.op === "input" ? materialize(primals[v.slot!]) : wrap(outs[i], v)));
+      const ts = results(opt.outputs, outs, primals);
       const gs = withValue ? ts.slice(1) : ts, gradResult = typeof argnums === "number" ? gs[0] : gs;
       return (withValue ? [ts[0], gradResult] : gradResult) as unknown as Result;
     },

@@ -22,6 +22,18 @@ export function formula(source: string): Formula {
   return f;
 }
 
+// The formula with its result wrapped to int32 (`(...) | 0`), as an Int32Array store would: fused
+// kernels keep values in registers, so integer ops wrap there exactly as eager ops do in memory.
+const wrapped = new Map<Formula, Formula>();
+export function toInt32(f: Formula): Formula {
+  let w = wrapped.get(f);
+  if (!w) {
+    w = { params: f.params, source: `${f.source} | 0`, body: { type: "BinaryExpression", operator: "|", left: f.body, right: { type: "Literal", value: 0 } } };
+    wrapped.set(f, w);
+  }
+  return w;
+}
+
 // The formula's body with each parameter replaced by the given expression (a fresh tree).
 export function instantiate(f: Formula, args: Expression[]): Expression {
   const byName = new Map(f.params.map((p, i) => [p, args[i]]));

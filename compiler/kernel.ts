@@ -6,7 +6,7 @@ import { type Elementwise, ops, type Reduce } from "../ir/ops";
 import { printValue } from "../ir/print";
 import { contiguousStrides, numel, sameShape } from "../ir/shape";
 import { broadcastMap, flatMap, identity, type IndexMap, mapKey, throughMovement, unit } from "./affine";
-import { formula } from "./formula";
+import { formula, toInt32 } from "./formula";
 import { type Access, coalesce, type LoopKernel, type Reduction, type Temp } from "./loops";
 
 // Each loop index drives exactly one dim of the value (a permutation of the loops).
@@ -35,6 +35,7 @@ export class KernelBuilder {
   private readonly loads: { buf: Value; map: IndexMap; shape: readonly number[] }[] = [];
   private readonly stores: { value: Value; name: string; inner: boolean; map: IndexMap }[] = [];
   private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
+  private readonly tempCount = new Map<Value, number>();
 
   constructor(readonly outer: number[], private readonly isBuffer: (v: Value) => boolean) {}
   private readonly opList: string[] = [];
@@ -77,7 +78,8 @@ export class KernelBuilder {
       const args = v.inputs.map((x) => this.expr(x, broadcastMap(m, x.shape, v.shape)));
       const phase = args.reduce<Phase>((p, a) => (rank[a.phase] > rank[p] ? a.phase : p), "pre");
       if (phase === "post" && args.some((a) => a.phase === "inner")) throw new NeedsBuffer(this.reductions[0].source);
-      c = this.temp(v, { kind: "apply", formula: formula((def as Elementwise).js(v.params)), args: args.map((a) => a.name) }, phase);
+      const f = formula((def as Elementwise).js(v.params));
+      c = this.temp(v, { kind: "apply", formula: v.dtype === "int32" ? toInt32(f) : f, args: args.map((a) => a.name) }, phase);
     } else if (def.kind === "movement") {
       const x = v.inputs[0], inner = throughMovement(v, m);
       if (inner) c = this.expr(x, inner);
@@ -107,7 +109,8 @@ export class KernelBuilder {
     });
     const input = this.expr(x, { rows, off });
     if (input.phase === "post") throw new NeedsBuffer(this.reductions[0].source);
-    const name = `acc${v.id}${this.reductions.some((r) => r.name === `acc${v.id}`) ? `_${this.reductions.length}` : ""}`;
+    const copies = this.reductions.filter((r) => r.source === v).length;
+    const name = `acc${v.id}${copies ? String.fromCharCode(97 + copies) : ""}`;
     this.opList.push(v.op);
     this.lines.push(printValue(v));
     this.reductions.push({ name, value: input.name, combine: formula(def.combine), init: def.init, source: v });
@@ -115,8 +118,11 @@ export class KernelBuilder {
   }
 
   private temp(v: Value, expr: Temp["expr"], phase: Phase): Computed {
-    const base = `t${v.id}`, name = this.temps.some((t) => t.name === base) ? `${base}_${this.temps.length}` : base;
-    if (expr.kind === "apply") { this.opList.push(v.op); this.lines.push(printValue(v)); }
+    // a value computed at a second map gets a letter (t4b): digits after "_" are unrolled copies
+    const copies = this.tempCount.get(v) ?? 0;
+    this.tempCount.set(v, copies + 1);
+    const name = `t${v.id}${copies ? String.fromCharCode(97 + copies) : ""}`;
+    if (expr.kind === "apply" && !copies) { this.opList.push(v.op); this.lines.push(printValue(v)); }
     this.temps.push({ name, expr, phase, comment: printValue(v) });
     return { name, phase };
   }

@@ -58,8 +58,17 @@ export class Recorder implements Trace {
 
 export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
   const rec = new Recorder();
-  const argSlots = args.map((a) => (a instanceof Tensor ? rec.graph.input(a.shape, a.dtype).slot! : null));
-  const tracers = args.map((a, i) => (a instanceof Tensor ? tracer(rec.graph.inputs[argSlots[i]!]) : a));
+  // the same tensor passed twice is one input, so an in-place update through one name is seen by the other
+  const argSlots = args.map((a, i) => (!(a instanceof Tensor) ? null
+    : args.indexOf(a) < i ? null : rec.graph.input(a.shape, a.dtype).slot!));
+  args.forEach((a, i) => { if (a instanceof Tensor && argSlots[i] === null) argSlots[i] = argSlots[args.indexOf(a)]; });
+  const tracersBySlot = new Map<number, Tensor>();
+  const tracers = args.map((a, i) => {
+    if (!(a instanceof Tensor)) return a;
+    const s = argSlots[i]!;
+    if (!tracersBySlot.has(s)) tracersBySlot.set(s, tracer(rec.graph.inputs[s]));
+    return tracersBySlot.get(s)!;
+  });
   const result = withTrace(rec, () => fn(...tracers));
   const { outs, rebuild } = flatten(result);
   rec.graph.outputs = outs.map((t) => rec.valueOf(t));

@@ -24,7 +24,7 @@ export class Graph {
   private nextId = 0;
 
   add(op: ValueOp, inputs: Value[], params: Params, shape: number[], dtype: DType, constant?: number): Value {
-    const key = op === "input" ? null : `${op}|${inputs.map((v) => v.id).join(",")}|${JSON.stringify(params)}|${dtype}|${constant}`;
+    const key = op === "input" ? null : `${op}|${inputs.map((v) => v.id).join(",")}|${JSON.stringify(params)}|${dtype}|${Object.is(constant, -0) ? "-0" : constant}`;
     const hit = key ? this.byKey.get(key) : undefined;
     if (hit) return hit;
     const v: Value = { id: this.nextId++, op, inputs, params, shape, dtype };

@@ -128,7 +128,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
     vjp: (g, { ins: [c] }) => [null, g.where(c, 0), g.where(c.logicalNot(), 0)] } as Elementwise,
   logicalNot: { kind: "elementwise", grad: "", js: () => "(x) => !x", shape: ([x]) => [...x.shape], dtype: () => "bool", vjp: null } as Elementwise,
   cast: { kind: "elementwise", grad: "ToCopyBackward0", shape: ([x]) => [...x.shape], dtype: (_, p) => p.dtype!,
-    js: (p) => (p.dtype === "bool" ? "(x) => (x ? 1 : 0)" : p.dtype === "int32" ? "(x) => Math.trunc(x)" : "(x) => x"),
+    js: (p) => ({ bool: "(x) => (x ? 1 : 0)", int32: "(x) => x | 0", float32: "(x) => Math.fround(x)", float64: "(x) => x" })[p.dtype!],
     vjp: (g, { needs }) => [needs[0] ? g : null] } as Elementwise, // the engine casts it to the input's dtype
 
   sum: { ...reduce("SumBackward1", "(a, b) => a + b", 0, (g, ctx) => [unreduce(g, shapeOf(ctx, 0), ctx.params)]),

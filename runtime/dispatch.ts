@@ -42,7 +42,11 @@ export function bind(op: OpName, inputs: (Tensor | number | boolean)[], params: 
     ins.forEach((t, i) => { if (!(inputs[i] instanceof Tensor)) t.storage![0] = Math.fround(t.storage![0]); });
   }
   const shape = def.shape(ins, params), dtype = def.dtype(ins, params);
-  if (active) return active.record(op, ins, params, shape, dtype);
+  if (active) {
+    // ops traced under noGrad() are cut from differentiation, as eager records no node for them
+    const t = active.record(op, ins, params, shape, dtype);
+    return isGradEnabled() || !def.vjp ? t : active.record("detach", [t], {}, shape, dtype);
+  }
   const out = execute[def.kind](def as never, ins, params, shape, dtype);
   const needs = ins.map((t) => t.requiresGrad);
   if (def.vjp && isFloat(dtype) && isGradEnabled() && needs.some(Boolean)) { // int/bool results never require grad

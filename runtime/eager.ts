@@ -77,7 +77,10 @@ export function reduce(def: Reduce, x: Strided, dims: number[], out: Strided): v
   const outStrides = new Array<number>(x.shape.length).fill(0);
   for (let j = kept.length - 1; j >= 0; j--) { outStrides[j] = outStride; outStride *= x.shape[kept[j]]; }
   const c = coalesce(order.map((d) => x.shape[d]), [outStrides, order.map((d) => x.strides[d])], kept.length);
-  if (c.sizes.length === c.split) return pointwise("(x) => x", [x], out); // nothing left to reduce: combine(init, x) = x
+  if (c.sizes.length === c.split) { // only size-1 dims are reduced: combine(init, x) = x, a copy
+    const strides = out.shape.length === x.shape.length ? x.strides : kept.map((d) => x.strides[d]);
+    return pointwise("(x) => x", [{ ...x, shape: out.shape, strides }], out);
+  }
   const key = `red|${def.combine}|${x.storage!.constructor.name},${out.storage!.constructor.name}|${c.sizes.length}|${c.split}${layout(c.strides)}`;
   const kernel = compile(key, () => {
     const o = symbolic(["out", "x"], c.sizes, c.strides);

@@ -1,4 +1,4 @@
-// Algebraic simplification. Exact in IEEE arithmetic: x*1, x/1, x+0, x-0, -(-x), where on a
+// Algebraic simplification. Exact in IEEE arithmetic: x*1, x/1, x+(-0), x-0, -(-x), where on a
 // constant condition, movement ops or casts that change nothing, movement chains collapsed, and
 // (a @ b)^T = b^T @ a^T (the same products summed in the same order). Not x*0: NaN*0 is NaN.
 // One rewrite is exact only to rounding: pow(x, 2|3) becomes multiplications, which are faster
@@ -8,6 +8,7 @@ import { reducedShape, sameShape } from "../../ir/shape";
 import { rebuild, type Rewrite } from "./rebuild";
 
 const isConst = (v: Value | undefined, c: number) => v?.op === "const" && v.constant === c;
+const isNegZero = (v: Value | undefined) => v?.op === "const" && Object.is(v.constant, -0);
 const isSwapLast = (perm: number[]) => perm.length >= 2 &&
   perm.every((d, i) => (i < perm.length - 2 ? d === i : d === (i === perm.length - 1 ? perm.length - 2 : perm.length - 1)));
 
@@ -19,7 +20,8 @@ const rules: Rewrite = (v, ins, g) => {
   switch (v.op) {
     case "mul": return isConst(b, 1) ? same(a) : isConst(a, 1) ? same(b) : undefined;
     case "div": return isConst(b, 1) ? same(a) : undefined;
-    case "add": return isConst(b, 0) ? same(a) : isConst(a, 0) ? same(b) : undefined;
+    // x + (-0) is x for every x, x + 0 is not (-0 + 0 is +0); x - 0 is x
+    case "add": return isNegZero(b) ? same(a) : isNegZero(a) ? same(b) : undefined;
     case "sub": return isConst(b, 0) ? same(a) : undefined;
     case "neg": return a.op === "neg" ? same(a.inputs[0]) : undefined;
     case "where": return a.op === "const" ? same(a.constant ? ins[1] : ins[2]) : undefined;
