@@ -42,6 +42,9 @@ export abstract class Optimizer {
     this.compiledUpdate = compile(update as (...args: (Tensor | number)[]) => Tensor[], { cacheLimit: 16 });
   }
 
+  /** Calls and compilations of the compiled update (one compile per parameter-set signature). */
+  get stats() { return this.compiledUpdate.stats; }
+
   /** Sets every parameter's grad to null (PyTorch 2's default, set_to_none=True). */
   zeroGrad(): void {
     for (const p of this.params) p.grad = null;
