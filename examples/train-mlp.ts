@@ -59,10 +59,11 @@ function shuffled(n: number): Int32Array {
   return order;
 }
 
-function bar(done: number, total: number, width = 30): string {
+function progress(epoch: number, done: number, total: number, loss: number, width = 30): string {
   const full = Math.round((done / total) * width);
-  return `[${"█".repeat(full)}${"·".repeat(width - full)}]`;
+  return `epoch ${String(epoch).padStart(2)}/${EPOCHS} [${"█".repeat(full)}${"·".repeat(width - full)}] ${done}/${total}  loss ${loss.toFixed(4)}`;
 }
+const percent = (v: number, digits = 1) => `${(100 * v).toFixed(digits)}%`;
 
 // ---------------------------------------------------------------- model and training step
 const makeModel = () => new nn.Sequential(
@@ -75,7 +76,8 @@ const makeModel = () => new nn.Sequential(
 // captured), backward, and the optimizer update (compiled unless --eager).
 function trainer(model: nn.Module, compiled: boolean) {
   const lossOf = (x: Tensor, y: Tensor) => F.crossEntropy(model.forward(x), y);
-  const loss = compiled ? compile(lossOf) : lossOf;
+  const compiledLoss = compiled ? compile(lossOf) : null, loss = compiledLoss ?? lossOf;
+  const lossCompiles = () => compiledLoss?.stats.compiles ?? 0;
   const opt = new optim.Adam(model.parameters(), { lr: LR, compiled });
   const step = (x: Tensor, y: Tensor): number => {
     opt.zeroGrad();
@@ -84,7 +86,7 @@ function trainer(model: nn.Module, compiled: boolean) {
     opt.step();
     return l.item();
   };
-  return { step, opt, loss };
+  return { step, opt, lossCompiles };
 }
 
 function main(): void {
@@ -97,7 +99,7 @@ function main(): void {
     `MLP 2-64-64-3, Adam, batch ${BATCH}, ${eager ? "eager" : "compiled"} training step`);
 
   const model = makeModel();
-  const { step, opt, loss } = trainer(model, !eager);
+  const { step, opt, lossCompiles } = trainer(model, !eager);
   const batches = Math.floor(TRAIN / BATCH); // whole batches only: one shape, one compiled program
   const start = performance.now();
   for (let epoch = 1; epoch <= EPOCHS; epoch++) {
@@ -108,19 +110,17 @@ function main(): void {
     for (let b = 0; b < batches; b++) {
       const idx = Array.from(perm.subarray(b * BATCH, (b + 1) * BATCH), (i) => trainIdx[i]);
       sum += step(...batch(data, idx));
-      if (process.stdout.isTTY) process.stdout.write(`\repoch ${String(epoch).padStart(2)}/${EPOCHS} ${bar(b + 1, batches)} ${b + 1}/${batches}  loss ${(sum / (b + 1)).toFixed(4)}`);
+      if (process.stdout.isTTY) process.stdout.write(`\r${progress(epoch, b + 1, batches, sum / (b + 1))}`);
     }
-    const line = `epoch ${String(epoch).padStart(2)}/${EPOCHS} ${bar(batches, batches)} ${batches}/${batches}  loss ${(sum / batches).toFixed(4)}` +
-      `  train acc ${(100 * accuracy(model, trainSet)).toFixed(1)}%  test acc ${(100 * accuracy(model, testSet)).toFixed(1)}%` +
-      `  ${((performance.now() - t0) / 1000).toFixed(2)} s`;
+    const line = `${progress(epoch, batches, batches, sum / batches)}  train acc ${percent(accuracy(model, trainSet))}` +
+      `  test acc ${percent(accuracy(model, testSet))}  ${((performance.now() - t0) / 1000).toFixed(2)} s`;
     console.log(process.stdout.isTTY ? `\r${line}` : line);
   }
   const testAcc = accuracy(model, testSet);
   if (!eager) {
-    const compiles = (loss as { stats?: { compiles: number } }).stats?.compiles;
-    console.log(`compiled programs: loss+backward ${compiles}, optimizer update ${opt.stats.compiles} (for ${EPOCHS * batches} steps)`);
+    console.log(`compiled programs: loss+backward ${lossCompiles()}, optimizer update ${opt.stats.compiles} (for ${EPOCHS * batches} steps)`);
   }
-  console.log(`\nheld-out accuracy ${(100 * testAcc).toFixed(2)}% after ${EPOCHS} epochs (${((performance.now() - start) / 1000).toFixed(1)} s)`);
+  console.log(`\nheld-out accuracy ${percent(testAcc, 2)} after ${EPOCHS} epochs (${((performance.now() - start) / 1000).toFixed(1)} s)`);
 
   // ---- compiled vs eager time per training step, on the same batch from the same weights:
   // alternating rounds, best round of each (the machine may be busy with other work)
