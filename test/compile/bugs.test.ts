@@ -1,0 +1,177 @@
+// Compiler bugs found by these tests, minimized. `it.fails` marks a bug that is still open: the test
+// passes while the bug is there and fails once it is fixed; then drop the `.fails` (and the bug's
+// KNOWN entry in fuzz.ts) so it guards against regressions. Fixed bugs stay as regression tests.
+import { describe, expect, it } from "vitest";
+import { compile, randn, tensor, type Tensor } from "../../index";
+
+const eagerAndCompiled = <A extends (Tensor | number)[]>(fn: (...a: A) => Tensor, ...args: A) =>
+  [fn(...args).tolist(), compile(fn)(...args).tolist()];
+
+describe("B1 (fixed in 702953a)", () => {
+  it("a reduction over a 0-d tensor fused with another root (was: ReferenceError, t3 used before its declaration)", () => {
+    const f = compile((x: Tensor) => { const s = x.sum(), m = x.max(); return [s.neg(), m]; });
+    expect(f(tensor(1.5)).map((t) => t.item())).toEqual([-1.5, 1.5]);
+  });
+});
+
+describe("B2 (fixed in b7faa1c): name clash between a deduplicated temp/accumulator and an unrolled copy (SyntaxError)", () => {
+  // In a reducing kernel, a second temp for the same value was named `t0_1` (suffix = temps.length)
+  // and a second reduction of the same value `acc1_1`; the 4x unrolled loop names its copies of
+  // `t0` and `acc1` `t0_1`..`t0_3` and `acc1_0`..`acc1_3`, so the kernel declared a name twice.
+  it("x + x.T, summed: two loads of x in one reduction loop", () => {
+    const x = randn([2, 2]);
+    const [want, got] = eagerAndCompiled((x) => x.add(x.T).sum(), x);
+    expect(got).toBeCloseTo(want as number, 5);
+  });
+
+  it("a row mean used by two outputs (the reduction was inlined, and computed, twice)", () => {
+    const f = compile((x: Tensor) => { const m = x.mean(1); return [m.neg(), m.exp()]; });
+    expect(f(randn([2, 3]))).toHaveLength(2);
+  });
+
+  it("x.neg() stored alongside x.sum(0): x read as x[i, r] and as x[r, i]", () => {
+    const f = compile((x: Tensor) => { const s = x.sum(0); return [x.neg(), s]; });
+    expect(f(randn([4, 4]))).toHaveLength(2);
+  });
+});
+
+describe("B3 (fixed in b7faa1c): casts and integer results were not rounded inside fused kernels", () => {
+  // Fused kernels kept every intermediate as a JS double; only stores rounded to the buffer's type.
+  it("float64 -> float32 -> float64 rounds to float32", () => {
+    const x = tensor([0.1], { dtype: "float64" });
+    const [want, got] = eagerAndCompiled((x) => x.to("float32").to("float64"), x);
+    expect(want).toEqual([0.10000000149011612]);
+    expect(got).toEqual(want);
+  });
+
+  it("int32 overflow wraps before a cast to float", () => {
+    const x = tensor([65536], { dtype: "int32" });
+    const [want, got] = eagerAndCompiled((x) => x.mul(x).float(), x);
+    expect(want).toEqual([0]);
+    expect(got).toEqual(want); // was: 4294967296
+  });
+});
+
+describe("B4 (fixed in b7faa1c): results aliased arguments or each other when eager results do not", () => {
+  it("x.clone() (simplified to x) is not the argument itself", () => {
+    const x = tensor([1, 2]);
+    const y = compile((x: Tensor) => x.clone())(x);
+    expect(y).not.toBe(x);
+    y.add_(1);
+    expect(x.tolist()).toEqual([1, 2]);
+  });
+
+  it("two equal outputs merged by CSE do not share storage", () => {
+    const [a, b] = compile((x: Tensor) => [x.add(1), x.add(1)])(tensor([1, 2]));
+    a.add_(10);
+    expect(b.tolist()).toEqual([2, 3]);
+  });
+});
+
+describe("B5 (fixed in b7faa1c): -0 and 0 were treated as the same constant", () => {
+  it("hash-consing keeps const -0 apart from const 0 (`${-0}` is \"0\")", () => {
+    const [want, got] = eagerAndCompiled((x) => x.mul(0).add(x.mul(-0).pow(-1)), tensor([1]));
+    expect(want).toEqual([-Infinity]);
+    expect(got).toEqual(want);
+  });
+
+  it("the guard tells the number arguments 0 and -0 apart", () => {
+    const g = (x: Tensor, s: number) => x.mul(s).pow(-1);
+    const f = compile(g), x = tensor([1]);
+    f(x, 0);
+    expect(f(x, -0).tolist()).toEqual(g(x, -0).tolist()); // [-Infinity]; the cached trace gave [Infinity]
+  });
+
+  it("simplify keeps x + 0 (x would be wrong for x = -0: -0 + 0 is +0)", () => {
+    const [want, got] = eagerAndCompiled((x) => x.neg().add(0).pow(-1), tensor([0]));
+    expect(want).toEqual([Infinity]);
+    expect(got).toEqual(want);
+  });
+});
+
+describe("B6 (fixed in b7faa1c): a missing tensor argument became NaN instead of an error", () => {
+  it("calling a 2-argument function with 1 argument throws", () => {
+    const f = compile((a: Tensor, b: Tensor) => a.add(b)) as unknown as (a: Tensor) => Tensor;
+    expect(() => f(tensor([1, 2]))).toThrow(/expects 2 arguments, got 1/); // was: [NaN, NaN]
+  });
+});
+
+describe("B7 (fixed in b7faa1c): aliased arguments and in-place updates", () => {
+  it("f(x, x) where the function updates its first argument in place", () => {
+    const g = (a: Tensor, b: Tensor) => { a.add_(1); return b.mul(2); };
+    const x = tensor([1, 2]), y = tensor([1, 2]);
+    const want = g(x, x).tolist();
+    expect(want).toEqual([4, 6]);
+    expect(compile(g)(y, y).tolist()).toEqual(want); // was: [2, 4], b read before a's update
+  });
+});
+
+describe("E1 (eager, fixed in b7faa1c): reducing only size-1 dims read the wrong elements", () => {
+  it("tensor([[1, 2]]).sum(0) is [1, 2]", () => {
+    expect(tensor([[1, 2]]).sum(0).tolist()).toEqual([1, 2]); // was: [1, NaN]
+  });
+});
+
+describe("B2 (fixed in b7faa1c): a reduction read by two roots of one kernel was accumulated twice", () => {
+  it.each<[string, (x: Tensor) => Tensor | Tensor[]]>([
+    ["x.sum(1).square()", (x: Tensor) => x.sum(1).square()],
+    ["s + s", (x: Tensor) => { const s = x.sum(0); return s.add(s); }],
+    ["[s, s.exp()]", (x: Tensor) => { const s = x.sum(0); return [s, s.exp()]; }],
+    ["x.sum(0) + x.mean(0)", (x: Tensor) => x.sum(0).add(x.mean(0))],
+  ])("%s", (_, fn) => {
+    const x = randn([4, 5]);
+    const want = [fn(x)].flat(), got = [compile(fn)(x)].flat();
+    got.forEach((t, i) => t.values().forEach((v, j) => expect(v).toBeCloseTo(want[i].values()[j], 4)));
+  });
+});
+
+describe("B8 (open): a value stored by a reducing kernel that reads it through narrow(d, 0, n) is stored only over the narrowed part", () => {
+  // compiler/kernel.ts addRoot(): a root that is not shaped like the kernel's loops joins when one
+  // of the maps it was computed at is `oneToOne`, which checks that the map is a permutation of the
+  // loops with zero offsets but not that the loops cover the value: y read as y.narrow(0, 0, 1)
+  // inside sum's loop (1 iteration) is then stored at that one point only; the rest of y's buffer
+  // stays 0. Fix: oneToOne should also require v.shape[d] === loop size of the loop driving dim d.
+  it.fails("y = sin(x); [y.narrow(0, 0, 1).sum(), y]", () => {
+    const g = (x: Tensor) => { const y = x.sin(); return [y.narrow(0, 0, 1).sum(), y]; };
+    const x = tensor([1, 2]);
+    const [, y] = compile(g)(x);
+    expect(y.values()[1]).toBeCloseTo(Math.sin(2), 6); // compiled: 0
+  });
+
+  it.fails("on rows: [y.narrow(1, 0, 1).sum(1), y]", () => {
+    const g = (x: Tensor) => { const y = x.exp(); return [y.narrow(1, 0, 1).sum(1), y]; };
+    const x = tensor([[1, 2], [3, 4]]);
+    expect(compile(g)(x)[1].tolist()).toEqual(g(x)[1].tolist()); // compiled: [[e, 0], [e^3, 0]]
+  });
+});
+
+describe("B9 (open): a matmul operand whose view chain has a non-viewable reshape reads the wrong data", () => {
+  // compiler/fuse.ts operandView(): when the movement chain from the base is not expressible as a
+  // view, it retries from `base = chain.pop()` (the operand itself, which gets a buffer) but keeps
+  // the remaining chain, so the earlier ops (here the transpose) are applied again on top of the
+  // already transposed-and-reshaped buffer. Fix: clear the chain when re-basing (or re-base forward).
+  it.fails("x.T.reshape(2, 3).matmul(y)", () => {
+    const g = (x: Tensor, y: Tensor) => x.T.reshape(2, 3).matmul(y);
+    const x = tensor([[1, 2, 3], [4, 5, 6]]), y = tensor([[1], [0], [0]]);
+    expect(g(x, y).tolist()).toEqual([[1], [5]]);
+    expect(compile(g)(x, y).tolist()).toEqual([[1], [5]]); // compiled: [[1], [4]]
+  });
+
+  it.fails("a 3-d transpose then reshape: every element comes out 0", () => {
+    const g = (d: Tensor) => d.transpose(0, 1).reshape(3, 8).matmul(d.reshape(8, 3));
+    const d = randn([2, 3, 4]);
+    const want = g(d).values(), got = compile(g)(d).values();
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+  });
+});
+
+describe("B10 (open): simplify rewrites x - (-0) to x, which is wrong for x = -0", () => {
+  // compiler/passes/simplify.ts: `case "sub": isConst(b, 0)` compares with ===, so it also matches
+  // the constant -0 (kept apart from 0 since b7faa1c); x - (-0) is x + 0, which turns -0 into +0.
+  // Fix: require Object.is(b.constant, 0).
+  it.fails("x.neg().sub(-0).pow(-1) at x = 0", () => {
+    const [want, got] = eagerAndCompiled((x) => x.neg().sub(-0).pow(-1), tensor([0]));
+    expect(want).toEqual([Infinity]);
+    expect(got).toEqual(want); // compiled: [-Infinity]
+  });
+});

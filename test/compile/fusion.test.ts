@@ -1,0 +1,133 @@
+// Fusion decisions, seen through explain(): how many kernels a function becomes, and what the
+// generated code looks like. Every case also checks the compiled result against eager.
+import { parse } from "acorn";
+import { describe, expect, it } from "vitest";
+import { compile, manualSeed, randn, type Tensor } from "../../index";
+
+type Fn = (...xs: Tensor[]) => Tensor;
+
+function explain(fn: Fn, ...args: Tensor[]) {
+  const f = compile(fn);
+  const e = f.explain(...args);
+  // the compiled function agrees with eager
+  const got = f(...args), want = fn(...args);
+  expect(got.shape).toEqual(want.shape);
+  got.values().forEach((v, i) => expect(v).toBeCloseTo(want.values()[i], 4));
+  return e;
+}
+
+// The loop kernels' function declarations, by name.
+const kernelNames = (code: string) => [...code.matchAll(/^function (\w+)\(/gm)].map((m) => m[1]);
+// Statements that write a buffer: `b4[i0 * 4 + i1] = t4;`
+const stores = (code: string) => code.match(/^\s*b\d+\[[^\]]*\] = /gm) ?? [];
+
+manualSeed(0);
+
+describe("fusion decisions", () => {
+  it("the tutorial's function (x + 2)^2 * 3, mean: one kernel", () => {
+    const e = explain((x) => { const y = x.add(2); return y.mul(y).mul(3).mean(); }, randn([2, 2]));
+    expect(e.forwardKernels).toBe(1);
+    expect(kernelNames(e.code)).toEqual(["k0_add_mul_sum_div_4"]);
+    expect(stores(e.code)).toHaveLength(1); // only the result is written; y and y*y live in registers
+  });
+
+  it("the tanh-GELU chain plus a sum: one kernel", () => {
+    const gelu = (x: Tensor) => x.mul(0.5).mul(x.add(x.pow(3).mul(0.044715)).mul(0.7978845608).tanh().add(1));
+    const e = explain((x) => gelu(x).sum(), randn([64]));
+    expect(e.forwardKernels).toBe(1);
+    expect(kernelNames(e.code)).toEqual([expect.stringMatching(/^k0_\w+_sum_64$/)]);
+    expect(stores(e.code)).toHaveLength(1);
+  });
+
+  it("an elementwise chain over broadcast inputs [3,1] and [1,4]: one kernel, inputs read in place", () => {
+    const e = explain((a, b) => a.add(b).mul(a).exp().sub(b), randn([3, 1]), randn([1, 4]));
+    expect(e.forwardKernels).toBe(1);
+    expect(stores(e.code)).toHaveLength(1); // no broadcast copy of either input
+    expect(e.code).toMatch(/= in0\[i0\];/); // [3,1] is indexed by the row only
+    expect(e.code).toMatch(/= in1\[i1\];/); // [1,4] by the column only
+  });
+
+  it("transpose, permute and narrow feeding elementwise ops are index arithmetic: one kernel", () => {
+    const t = explain((x) => x.transpose(0, 1).add(1).mul(2), randn([3, 4]));
+    expect(t.forwardKernels).toBe(1);
+    expect(t.code).toMatch(/in0\[i0 \+ i1 \* 4\]/); // reading x^T[i0][i1] = x[i1][i0]
+
+    const p = explain((x) => x.permute(2, 0, 1).exp().mul(2), randn([2, 3, 4]));
+    expect(p.forwardKernels).toBe(1);
+    expect(stores(p.code)).toHaveLength(1);
+
+    const n = explain((x) => x.narrow(1, 1, 2).add(1).mul(2), randn([3, 4]));
+    expect(n.forwardKernels).toBe(1);
+    expect(n.code).toMatch(/in0\[1 \+ i0 \* 4 \+ i1\]/); // the slice's offset and the parent's row stride
+
+    const both = explain((x, y) => x.narrow(0, 1, 2).T.add(y).relu(), randn([4, 3]), randn([3, 2]));
+    expect(both.forwardKernels).toBe(1);
+  });
+
+  it("softmax over the last dim is 3 kernels: max, sum of exp, normalize", () => {
+    // Documented behavior: a kernel cannot use a reduction it is still computing, so the row max,
+    // the row sum of exp(x - max) and the division are three passes; exp is recomputed in the last
+    // one rather than stored between them.
+    const e = explain((x) => x.softmax(-1), randn([3, 4]));
+    expect(e.forwardKernels).toBe(3);
+    expect(kernelNames(e.code)).toEqual(["k0_max_12", "k1_sub_exp_sum_12", "k2_sub_exp_div_12"]);
+    expect(e.code.match(/Math\.exp/g)).toHaveLength(1 + 4 + 1); // k1 unrolled 4x + remainder loop, k2 once
+  });
+
+  it("matmul + bias + relu: the matmul, and one kernel for the epilogue", () => {
+    const e = explain((a, w, b) => a.matmul(w).add(b).relu(), randn([3, 4]), randn([4, 5]), randn([5]));
+    expect(e.forwardKernels).toBe(2);
+    expect(e.code).toMatch(/^\/\/ k0_matmul_15: /m);
+    expect(kernelNames(e.code)).toEqual(["k1_add_relu_15"]);
+  });
+
+  it("a transposed matmul operand is read strided, not copied", () => {
+    const e = explain((a, w) => a.matmul(w.T), randn([3, 4]), randn([5, 4]));
+    expect(e.forwardKernels).toBe(1);
+  });
+
+  it("independent outputs over one iteration space come out of one loop", () => {
+    const f = compile((x: Tensor) => [x.exp(), x.neg(), x.mul(x)]);
+    const e = f.explain(randn([5]));
+    expect(e.forwardKernels).toBe(1);
+    expect(stores(e.code)).toHaveLength(3);
+  });
+});
+
+describe("generated code", () => {
+  const cases: [string, Fn, number[][]][] = [
+    ["tutorial", (x) => { const y = x.add(2); return y.mul(y).mul(3).mean(); }, [[2, 2]]],
+    ["softmax", (x) => x.softmax(1), [[3, 4]]],
+    ["layer norm", (x) => { const m = x.mean(-1, true), d = x.sub(m); return d.div(d.mul(d).mean(-1, true).add(1e-5).sqrt()); }, [[3, 8]]],
+    ["mlp", (x, w, b) => x.matmul(w).add(b).relu().sum(1), [[2, 3], [3, 4], [4]]],
+    ["broadcast", (a, b) => a.maximum(b).sigmoid(), [[3, 1], [1, 4]]],
+  ];
+
+  for (const [name, fn, shapes] of cases) {
+    it(`is a valid script with readable kernel names and IR comments: ${name}`, () => {
+      const { code, ir } = explain(fn, ...shapes.map((s) => randn(s)));
+      expect(() => parse(code, { ecmaVersion: 2022 })).not.toThrow();
+      const names = kernelNames(code);
+      expect(names.length).toBeGreaterThan(0);
+      for (const n of names) expect(n).toMatch(/^k\d+_(?:[a-z]+_)+(?:etc_)?\d+$/);
+      // every kernel is introduced by comments naming the IR values it computes, as in the IR
+      const irLines = new Set(ir.split("\n"));
+      for (const block of code.split(/\n\n+/).filter((b) => b.includes("function "))) {
+        const comments = block.split("\n").filter((l) => l.startsWith("// ")).map((l) => l.slice(3));
+        expect(comments.length).toBeGreaterThan(0);
+        for (const c of comments) expect(irLines.has(c)).toBe(true);
+      }
+      expect(code).not.toMatch(/undefined|\bNaN\b/);
+    });
+  }
+
+  it("contains no user strings: not the function's name, its source or its variable names", () => {
+    const secretWeights = randn([4]);
+    const userFunctionName = (inputTensor: Tensor) => inputTensor.mul(secretWeights).add(1).tanh();
+    const { code, ir } = explain(userFunctionName, randn([4]));
+    for (const s of ["userFunctionName", "secretWeights", "inputTensor"]) {
+      expect(code).not.toContain(s);
+      expect(ir).not.toContain(s);
+    }
+  });
+});
