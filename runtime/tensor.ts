@@ -332,7 +332,14 @@ export class Tensor {
   sub_(o: Operand, alpha?: number) { return this.inplace(() => this.sub(o, alpha)); }
   mul_(o: Operand) { return this.inplace(() => this.mul(o)); }
   div_(o: Operand) { return this.inplace(() => this.div(o)); }
-  copy_(src: Tensor) { return this.inplace(() => broadcastTo(src, this.shape).to(this.dtype)); }
+  // src broadcast with PyTorch's error for shapes that do not broadcast; a recorded expand (not a
+  // bare view), so a traced copy_ writes back the broadcast value
+  copy_(src: Tensor) {
+    return this.inplace(() => {
+      const shape = broadcastShapes(this.shape, src.shape);
+      return (sameShape(shape, src.shape) ? src : src.expand(shape)).to(this.dtype);
+    });
+  }
   fill_(v: number) { return this.inplace(() => broadcastTo(scalar(v), this.shape).to(this.dtype)); }
   zero_() { return this.fill_(0); }
 }
