@@ -53,7 +53,9 @@ export function tensor(data: Nested | ArrayLike<number>, opts: TensorOptions & {
   const dtype = opts.dtype ?? (flat.length && flat.every((v) => typeof v === "boolean") ? "bool" : "float32");
   const s = allocate(dtype, flat.length);
   flat.forEach((v, i) => { s[i] = +v; });
-  return make(s, shape, dtype, opts);
+  // { shape } lays the flattened values out in that shape, as for typed arrays (it was ignored)
+  if (opts.shape && numel(opts.shape) !== flat.length) throw new Error(`shape '[${opts.shape.join(", ")}]' is invalid for input of size ${flat.length}`);
+  return make(s, opts.shape ? [...opts.shape] : shape, dtype, opts);
 }
 
 const dt = (opts: TensorOptions) => opts.dtype ?? "float32";

@@ -340,3 +340,22 @@ describe("Module", () => {
     noGrad(() => expect(compile((t: Tensor) => t.erf())(x).values()).toEqual(y.values()));
   });
 });
+
+describe("core fixes found while building nn", () => {
+  it("copy_ raises PyTorch's error for shapes that do not broadcast, and changes nothing", () => {
+    const z = tensor([[1, 2, 3, 4]]).expand(8, 4).contiguous();
+    const before = z.values();
+    expect(() => z.copy_(tensor(new Float32Array(32)))).toThrow("The size of tensor a (4) must match the size of tensor b (32) at non-singleton dimension 1");
+    expect(z.values()).toEqual(before);
+  });
+  it("a broadcasting copy_ inside compile() writes the broadcast value back", () => {
+    const f = compile((a: Tensor, b: Tensor) => { a.copy_(b); return a.mul(1); });
+    const a = tensor(new Float32Array(6), { shape: [2, 3] });
+    expect(noGrad(() => f(a, tensor([5, 6, 7]))).values()).toEqual([5, 6, 7, 5, 6, 7]);
+    expect(a.values()).toEqual([5, 6, 7, 5, 6, 7]);
+  });
+  it("tensor(array, { shape }) uses the shape (it was ignored for JS arrays)", () => {
+    expect(tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] }).shape).toEqual([2, 3]);
+    expect(() => tensor([1, 2, 3], { shape: [2, 2] })).toThrow("shape '[2, 2]' is invalid for input of size 3");
+  });
+});
