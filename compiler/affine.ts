@@ -2,6 +2,7 @@
 // rearrange these maps, which is how permute/expand/slice/reshape become index arithmetic
 // inside kernels instead of copies.
 import type { Value } from "../ir/graph";
+import { type Movement, type OpName, ops, type View } from "../ir/ops";
 import { contiguousStrides } from "../ir/shape";
 
 // value index[d] = sum_j rows[d][j] * loop[j] + off[d]
@@ -69,3 +70,17 @@ function throughReshape(xs: readonly number[], vs: readonly number[], m: IndexMa
   }
   return { rows, off };
 }
+
+// x as a strided view of the value it moves (permute, expand, slice, viewable reshape chains).
+export function operandView(x: Value): { base: Value; view: View } {
+  const chain: Value[] = [];
+  let base = x;
+  while (base.op !== "input" && base.op !== "const" && ops[base.op].kind === "movement") { chain.unshift(base); base = base.inputs[0]; }
+  for (;;) {
+    let view: View | null = { shape: [...base.shape], strides: contiguousStrides(base.shape), offset: 0 };
+    for (const m of chain) view = view && (ops[m.op as OpName] as Movement).view(view, m.params);
+    if (view) return { base, view };
+    base = chain.pop()!; // the view is not expressible: start from a later value, which gets a buffer
+  }
+}
+

@@ -11,15 +11,16 @@
 // Then each buffered value becomes a kernel root, and a root joins an earlier loop kernel with the
 // same iteration space when its inputs are ready by then: outputs of one pass come out of one loop.
 import { type Graph, users, type Value } from "../ir/graph";
-import { type Movement, type OpName, ops, type View } from "../ir/ops";
-import { contiguousStrides, sameShape } from "../ir/shape";
+import { ops } from "../ir/ops";
+import { sameShape } from "../ir/shape";
+import { operandView } from "./affine";
 import { KernelBuilder, NeedsBuffer } from "./kernel";
 
 const RECOMPUTE_LIMIT = 8;
 
 export type Step =
   | { kind: "loops"; builder: KernelBuilder }
-  | { kind: "matmul" | "pad"; value: Value };
+  | { kind: "pad"; value: Value };
 
 export interface Plan { steps: Step[]; buffers: Set<Value> }
 
@@ -31,10 +32,16 @@ export function plan(g: Graph): Plan {
   for (const v of g.outputs) if (v.op !== "const") buffers.add(v);
   for (const v of g.values) {
     const kind = kindOf(v);
-    if (kind === "matmul" || kind === "pad") {
+    if (kind === "pad") {
       buffers.add(v);
-      // matmul reads strided operands, so a transposed or sliced buffer needs no copy
-      v.inputs.forEach((x) => x.op !== "const" && buffers.add(kind === "matmul" ? operandView(x).base : x));
+      v.inputs.forEach((x) => x.op !== "const" && buffers.add(x));
+    }
+    if (kind === "matmul") {
+      // operands are read strided (a transposed or sliced buffer needs no copy); the product needs a
+      // buffer unless its one user is elementwise of its shape, which then runs as its epilogue
+      v.inputs.forEach((x) => buffers.add(operandView(x).base));
+      const u = uses.get(v)!;
+      if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape)) buffers.add(v);
     }
     if (kind === "reduce") {
       const u = uses.get(v)!;
@@ -78,19 +85,6 @@ function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Valu
   return g.values.filter((v) => kindOf(v) === "elementwise" && (reachedBy.get(v)?.size ?? 0) > 1 && cost(v, buffers) > RECOMPUTE_LIMIT);
 }
 
-// x as a strided view of the value it moves (permute, expand, slice, viewable reshape chains).
-export function operandView(x: Value): { base: Value; view: View } {
-  const chain: Value[] = [];
-  let base = x;
-  while (kindOf(base) === "movement") { chain.unshift(base); base = base.inputs[0]; }
-  for (;;) {
-    let view: View | null = { shape: [...base.shape], strides: contiguousStrides(base.shape), offset: 0 };
-    for (const m of chain) view = view && (ops[m.op as OpName] as Movement).view(view, m.params);
-    if (view) return { base, view };
-    base = chain.pop()!; // the view is not expressible: start from a later value, which gets a buffer
-  }
-}
-
 // Elementwise ops a value's expression expands to when inlined.
 function cost(v: Value, buffers: Set<Value>, seen = new Set<Value>()): number {
   if (seen.has(v) || buffers.has(v) || v.op === "const" || v.op === "input") return 0;
@@ -111,8 +105,8 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
   for (const v of g.values) {
     if (!buffers.has(v) || v.op === "input" || v.op === "const") continue;
     const kind = kindOf(v);
-    if (kind === "matmul" || kind === "pad") {
-      producer.set(v, steps.push({ kind: kind as "matmul" | "pad", value: v }) - 1);
+    if (kind === "pad") {
+      producer.set(v, steps.push({ kind: "pad", value: v }) - 1);
       continue;
     }
     const alone = build([v])!; // throws NeedsBuffer to the planner when v's expression can't be inlined
@@ -122,7 +116,7 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
     let placed = -1;
     for (let i = steps.length - 1; i >= ready && placed < 0; i--) {
       const s = steps[i];
-      if (s.kind !== "loops") continue;
+      if (s.kind !== "loops" || s.builder.product || alone.product) continue; // a matmul kernel is its own loop nest
       let merged: KernelBuilder | null = null;
       // a reduction joins as the first root (its loops shape the kernel), anything else as the last
       const roots = kindOf(v) === "reduce" ? [v, ...s.builder.roots] : [...s.builder.roots, v];

@@ -2,12 +2,12 @@
 // expression through inlined producers (elementwise ops; movement ops as index maps; reductions
 // over one shared set of inner loops) down to loads of materialized buffers.
 import type { Value } from "../ir/graph";
-import { type Elementwise, ops, type Reduce } from "../ir/ops";
+import { type Elementwise, ops, type Reduce, type View } from "../ir/ops";
 import { printValue } from "../ir/print";
 import { contiguousStrides, numel, sameShape } from "../ir/shape";
-import { broadcastMap, flatMap, identity, type IndexMap, mapKey, throughMovement, unit } from "./affine";
+import { broadcastMap, flatMap, identity, type IndexMap, mapKey, operandView, throughMovement, unit } from "./affine";
 import { formula, toInt32 } from "./formula";
-import { type Access, coalesce, type LoopKernel, type Reduction, type Temp } from "./loops";
+import { type Access, coalesce, type LoopKernel, type MatmulOperand, type Reduction, type Temp } from "./loops";
 
 // Each loop index drives exactly one dim of the value (a permutation of the loops).
 const oneToOne = (m: IndexMap, loops: number) => m.rows.length === loops && m.off.every((o) => o === 0) &&
@@ -85,11 +85,26 @@ export class KernelBuilder {
       if (inner) c = this.expr(x, inner);
       else if (this.isBuffer(x)) c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
       else throw new NeedsBuffer(x);
-    } else if (def.kind === "reduce") c = this.reduce(v, m, def);
-    else throw new NeedsBuffer(v); // matmul and pad run as their own kernels
+    } else if (def.kind === "reduce" && !this.product) c = this.reduce(v, m, def);
+    else if (def.kind === "matmul") c = this.matmul(v, m);
+    else throw new NeedsBuffer(v); // pad runs as its own kernel
     this.cache.set(key, c);
     return c;
   }
+
+  // A matmul at the kernel's own index: the kernel becomes a matmul kernel whose tile elements run
+  // the rest of the expression (the epilogue). Anywhere else the product needs a buffer.
+  private matmul(v: Value, m: IndexMap): Computed {
+    const at = mapKey(m) === mapKey(identity(this.outer.length, this.loops)) && sameShape(v.shape, this.outer);
+    if (this.product || this.reducedSizes || !at) throw new NeedsBuffer(v);
+    const [a, b] = v.inputs.map(operandView);
+    this.reads.add(a.base).add(b.base);
+    this.product = { value: v, a, b };
+    this.opList.push(v.op);
+    this.lines.push(printValue(v));
+    return { name: "acc", phase: "post" };
+  }
+  product: { value: Value; a: { base: Value; view: View }; b: { base: Value; view: View } } | null = null;
 
   // v = reduce(x) read at outer map m: x's kept dims follow m, its reduced dims the inner loops.
   private reduce(v: Value, m: IndexMap, def: Reduce): Computed {
@@ -145,14 +160,16 @@ export class KernelBuilder {
     };
     const accesses = [...this.loads.map((l) => strided(l.shape, l.map)),
       ...this.stores.map((s) => strided(s.value.shape, s.map))];
-    const c = coalesce([...this.outer, ...(this.reducedSizes ?? [])], accesses.map((a) => a.strides), this.outer.length);
+    // a matmul kernel keeps its loops as they are: the last two are the tile rows and columns
+    const c = this.product ? { sizes: this.outer, strides: accesses.map((a) => a.strides), split: this.outer.length }
+      : coalesce([...this.outer, ...(this.reducedSizes ?? [])], accesses.map((a) => a.strides), this.outer.length);
     const access = (v: Value, k: number): Access => ({ buf: bufName(v), offset: accesses[k].offset, strides: c.strides[k] });
     // without reduction loops every phase runs in the innermost loop body
     const phase = (p: Phase): Temp["phase"] => (p === "post" && this.reducedSizes ? "outer" : "inner");
     return {
       name,
       comments: [...new Set(this.lines)],
-      params: [...new Set([...this.stores.map((s) => s.value), ...this.loads.map((l) => l.buf)])].map(bufName),
+      params: [...new Set([...this.stores.map((s) => s.value), ...this.reads])].map(bufName),
       sizes: c.sizes,
       reduced: c.sizes.length - c.split,
       temps: this.temps.map((t) => {
@@ -163,6 +180,17 @@ export class KernelBuilder {
       reductions: this.reductions.map(({ source: _, ...r }) => r),
       stores: this.stores.map((s, i) => ({ access: access(s.value, this.loads.length + i), value: s.name,
         phase: s.inner ? "inner" as const : "outer" as const })),
+      ...(this.product && { matmul: this.matmulSpec(bufName) }),
     };
+  }
+
+  // The product's operands as strides over the batch loops, rows and columns.
+  private matmulSpec(bufName: (v: Value) => string): LoopKernel["matmul"] {
+    const { a, b } = this.product!, batch = this.outer.slice(0, -2);
+    const operand = (o: { base: Value; view: View }): MatmulOperand => {
+      const v = ops.expand.view(o.view, { shape: [...batch, ...o.view.shape.slice(-2)] })!;
+      return { buf: bufName(o.base), offset: v.offset, batch: v.strides.slice(0, -2), rows: v.strides[batch.length], cols: v.strides[batch.length + 1] };
+    };
+    return { acc: "acc", k: a.view.shape[a.view.shape.length - 1], a: operand(a), b: operand(b) };
   }
 }

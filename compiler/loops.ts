@@ -4,6 +4,7 @@
 import type * as E from "estree";
 import { type Formula, instantiate } from "./formula";
 import { assign, bin, block, decl, functionDecl, id, index, linear, loop, num, print, sym } from "./estree";
+import { emitMatmul } from "./matmul";
 
 export type Sym = number | string; // a literal baked in, or the name of a kernel argument
 export interface Access { buf: string; offset: Sym; strides: Sym[] } // strides over every dim of the space
@@ -29,35 +30,50 @@ export interface LoopKernel {
   temps: Temp[];
   reductions: Reduction[];
   stores: Store[];
+  matmul?: MatmulSpec; // a matmul kernel: outer loops are [...batch, m, n]; `acc` is the product there
 }
+
+// A matmul operand as strides: over the kernel's batch loops, and along its rows and columns.
+export interface MatmulOperand { buf: string; offset: number; batch: number[]; rows: number; cols: number }
+export interface MatmulSpec { acc: string; k: number; a: MatmulOperand; b: MatmulOperand }
 
 const ACCUMULATORS = 4; // independent partial results let the CPU overlap the combines
 
-export function emitLoops(k: LoopKernel): string {
-  const outer = k.sizes.length - k.reduced, last = k.sizes.length - 1;
-  const idx = (d: number) => (d < outer ? `i${d}` : `r${d - outer}`);
-  // temps that no loop index reaches (constants, scalar loads, math on them) run once, up front
+// Temps that no loop index reaches (constants, scalar loads, math on them): they run once, up front.
+export function invariants(k: LoopKernel): Set<string> {
   const invariant = new Set<string>();
   for (const t of k.temps) {
     const e = t.expr;
     if (e.kind === "num" || (e.kind === "load" && e.access.strides.every((s) => s === 0)) ||
       (e.kind === "apply" && e.args.every((a) => invariant.has(a)))) invariant.add(t.name);
   }
+  return invariant;
+}
+
+// The kernel's per-point work at one point: `index(d)` is the expression for loop d there, and
+// `rename` gives the names this copy uses (unrolled copies, matmul tile elements).
+export function bodyAt(k: LoopKernel, index_: (d: number) => E.Expression, rename: (n: string) => string, invariant: Set<string>) {
+  const addr = (a: Access) => index(id(a.buf), linear(a.strides.map((s, d) => [index_(d), s] as [E.Expression, Sym]), a.offset));
+  const temp = (t: Temp) => decl("const", rename(t.name), t.expr.kind === "load" ? addr(t.expr.access)
+    : t.expr.kind === "num" ? num(t.expr.value) : instantiate(t.expr.formula, t.expr.args.map((a) => id(rename(a)))));
+  return {
+    temps: (phase: Temp["phase"] | "invariant" | "all") => k.temps.filter((t) => (phase === "invariant" ? invariant.has(t.name)
+      : !invariant.has(t.name) && (phase === "all" || t.phase === phase))).map(temp),
+    stores: (phase: "inner" | "outer" | "all") => k.stores.filter((s) => phase === "all" || (s.phase ?? "outer") === phase)
+      .map((s) => assign(addr(s.access), id(rename(s.value)))),
+    value: (n: string) => id(rename(n)),
+  };
+}
+
+export function emitLoops(k: LoopKernel): string {
+  if (k.matmul) return emitMatmul(k);
+  const outer = k.sizes.length - k.reduced, last = k.sizes.length - 1;
+  const idx = (d: number) => (d < outer ? `i${d}` : `r${d - outer}`);
+  const invariant = invariants(k);
   const innerNames = new Set(k.temps.filter((t) => t.phase === "inner" && !invariant.has(t.name)).map((t) => t.name));
   // one copy of the per-point work; `j` > 0 is an unrolled copy reading point r + j
-  const at = (j: number) => {
-    const rename = (n: string) => (j > 0 && innerNames.has(n) ? `${n}_${j}` : n);
-    const shift = (d: number): E.Expression => (j > 0 && d === last ? bin("+", id(idx(d)), num(j)) : id(idx(d)));
-    const addr = (a: Access) => index(id(a.buf), linear(a.strides.map((s, d) => [shift(d), s] as [E.Expression, Sym]), a.offset));
-    const temp = (t: Temp) => decl("const", rename(t.name), t.expr.kind === "load" ? addr(t.expr.access)
-      : t.expr.kind === "num" ? num(t.expr.value) : instantiate(t.expr.formula, t.expr.args.map((a) => id(rename(a)))));
-    return {
-      temps: (phase: Temp["phase"] | "invariant") => k.temps
-        .filter((t) => (phase === "invariant" ? invariant.has(t.name) : t.phase === phase && !invariant.has(t.name))).map(temp),
-      stores: (phase: "inner" | "outer") => k.stores.filter((s) => (s.phase ?? "outer") === phase).map((s) => assign(addr(s.access), id(rename(s.value)))),
-      value: (n: string) => id(rename(n)),
-    };
-  };
+  const at = (j: number) => bodyAt(k, (d) => (j > 0 && d === last ? bin("+", id(idx(d)), num(j)) : id(idx(d))),
+    (n) => (j > 0 && innerNames.has(n) ? `${n}_${j}` : n), invariant);
   const combine = (r: Reduction, a: E.Expression, b: E.Expression) => instantiate(r.combine, [a, b]);
   const here = at(0);
   let body: E.Statement[];

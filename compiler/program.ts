@@ -6,12 +6,10 @@ import type { Graph, Value } from "../ir/graph";
 import { contiguousStrides, numel } from "../ir/shape";
 import type { Strided } from "../runtime/eager";
 import { pointwise } from "../runtime/eager";
-import { matmul } from "../runtime/matmul";
 import { call, functionDecl, id, index, num, print } from "./estree";
 import { emitLoops } from "./loops";
 import { instantiate } from "./scalar";
-import { operandView, plan, type Step } from "./fuse";
-import { ops, type View } from "../ir/ops";
+import { plan, type Step } from "./fuse";
 
 type Kernel = (...bufs: Storage[]) => void;
 export interface Program {
@@ -67,28 +65,14 @@ function loopKernel(s: Extract<Step, { kind: "loops" }>, name: string, bufName: 
   return { fn: instantiate<Kernel>(source, name), source, args: k.params.map((p) => byName.get(p)!) };
 }
 
-// matmul and pad run as library kernels over fixed views; their source is shown as a call.
-function opaqueKernel(s: Extract<Step, { kind: "matmul" | "pad" }>, name: string) {
-  const v = s.value, view = (x: Value, shape = x.shape): Strided => ({ storage: null, shape, strides: contiguousStrides(x.shape), offset: 0 });
-  const out = view(v);
-  let fn: Kernel;
-  if (v.op === "matmul") {
-    const [a, b] = v.inputs.map(operandView), batch = v.shape.slice(0, -2);
-    const A = broadcastView(a.view, [...batch, ...a.view.shape.slice(-2)]), B = broadcastView(b.view, [...batch, ...b.view.shape.slice(-2)]);
-    fn = (o, x, y) => { out.storage = o; A.storage = x; B.storage = y; matmul(A, B, out); };
-  } else {
-    const x = v.inputs[0], before = v.params.before!, cs = contiguousStrides(v.shape);
-    const inner: Strided = { storage: null, shape: x.shape, strides: cs, offset: before.reduce((o, b, d) => o + b * cs[d], 0) };
-    const src = view(x);
-    fn = (o, xs) => { o.fill(0); inner.storage = o; src.storage = xs; pointwise("(x) => x", [src], inner); };
-  }
-  const source = `// ${name}: %${v.id} = ${v.op} %${v.inputs.map((x) => x.id).join(", %")} : [${v.shape.join(",")}] (library kernel, strided operands)`;
-  return { fn, source, args: [v, ...(v.op === "matmul" ? v.inputs.map((x) => operandView(x).base) : v.inputs)] };
-}
-
-function broadcastView(x: View, shape: number[]): Strided {
-  const v = ops.expand.view(x, { shape });
-  return { storage: null, shape, strides: v!.strides, offset: v!.offset };
+// pad runs as a library copy into a zeroed buffer; its source is shown as a comment.
+function opaqueKernel(s: Extract<Step, { kind: "pad" }>, name: string) {
+  const v = s.value, x = v.inputs[0], before = v.params.before!, cs = contiguousStrides(v.shape);
+  const inner: Strided = { storage: null, shape: x.shape, strides: cs, offset: before.reduce((o, b, d) => o + b * cs[d], 0) };
+  const src: Strided = { storage: null, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
+  const fn: Kernel = (o, xs) => { o.fill(0); inner.storage = o; src.storage = xs; pointwise("(x) => x", [src], inner); };
+  const source = `// ${name}: %${v.id} = pad %${x.id} {before=[${before}]} : [${v.shape.join(",")}] (library kernel)`;
+  return { fn, source, args: [v, x] };
 }
 
 // A kernel's name says what it computes: k0_add_mul_mean_4.

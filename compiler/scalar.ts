@@ -2,6 +2,8 @@
 // with them in scope (as parameters of the function that creates it), so a formula such as
 // "(x) => tanhf(x)" stays one line in the op table and V8 inlines the helper into the loop.
 
+import { packPanels } from "../runtime/matmul";
+
 // tanh as a 13/6 rational function (Eigen's float tanh coefficients), about twice as fast as
 // V8's Math.tanh; within 3 float32 ulps of it (max measured over 4e6 random points).
 function tanhf(v: number): number {
@@ -15,7 +17,7 @@ function tanhf(v: number): number {
   return p / q;
 }
 
-const lib = { tanhf };
+const lib = { tanhf, packPanels };
 const names = Object.keys(lib), impls = Object.values(lib);
 
 // Creates the function named `name` defined by the generated `source`, with the helpers in scope.

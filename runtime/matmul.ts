@@ -28,6 +28,15 @@ export function matmul(a: Strided, b: Strided, out: Strided): void {
   }
 }
 
+// Compiled matmul kernels pack through this: the panels of `rows` rows in scratch slot `slot`.
+const scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+export function packPanels(src: Storage, off: number, rs: number, cs: number, rows: number, k: number, slot: number): Float64Array {
+  const size = Math.ceil(rows / MR) * MR * k;
+  if (scratch[slot].length < size) scratch[slot] = new Float64Array(size);
+  pack(src, off, rs, cs, rows, k, MR, scratch[slot]);
+  return scratch[slot];
+}
+
 // Rows [i, i + w) of a (row stride rs, column stride cs) as panels: panel[(i / w) * k * w + p * w + (row - i)].
 // b is packed as the rows of b^T. Rows past the edge are zero.
 function pack(src: Storage, off: number, rs: number, cs: number, rows: number, k: number, w: number, dst: Float64Array): void {
