@@ -76,11 +76,9 @@ export function operandView(x: Value): { base: Value; view: View } {
   const chain: Value[] = [];
   let base = x;
   while (base.op !== "input" && base.op !== "const" && ops[base.op].kind === "movement") { chain.unshift(base); base = base.inputs[0]; }
-  for (;;) {
-    let view: View | null = { shape: [...base.shape], strides: contiguousStrides(base.shape), offset: 0 };
-    for (const m of chain) view = view && (ops[m.op as OpName] as Movement).view(view, m.params);
-    if (view) return { base, view };
-    base = chain.pop()!; // the view is not expressible: start from a later value, which gets a buffer
-  }
+  let view: View | null = { shape: [...base.shape], strides: contiguousStrides(base.shape), offset: 0 };
+  for (const m of chain) view = view && (ops[m.op as OpName] as Movement).view(view, m.params);
+  // a chain no strides can express (a reshape of a transpose): x itself gets a buffer
+  return view ? { base, view } : { base: x, view: { shape: [...x.shape], strides: contiguousStrides(x.shape), offset: 0 } };
 }
 

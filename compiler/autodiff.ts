@@ -8,13 +8,19 @@ import { engineHooks, type Tensor } from "../runtime/tensor";
 import { scalar } from "../runtime/dispatch";
 import { Recorder, tracer } from "./trace";
 
+// The values that depend differentiably on `wrt` (through ops with a VJP: not comparisons or detach).
+export function dependents(g: Graph, wrt: Value[]): Set<Value> {
+  const out = new Set<Value>(wrt);
+  for (const v of g.values) {
+    if (v.op !== "input" && v.op !== "const" && ops[v.op].vjp && v.inputs.some((i) => out.has(i))) out.add(v);
+  }
+  return out;
+}
+
 // Appends to `g` the gradients of `outputs` (seeded with `seeds`) with respect to `wrt`, and
 // returns one gradient value per `wrt` entry (zeros where no path leads).
 export function differentiate(g: Graph, outputs: Value[], seeds: Value[], wrt: Value[]): Value[] {
-  const needs = new Set<Value>(wrt);
-  for (const v of g.values) {
-    if (v.op !== "input" && v.op !== "const" && ops[v.op].vjp && v.inputs.some((i) => needs.has(i))) needs.add(v);
-  }
+  const needs = dependents(g, wrt);
   const rec = new Recorder(g);
   const forward = [...g.values];
   return withTrace(rec, () => {

@@ -9,7 +9,7 @@ import { empty, materialize } from "../runtime/dispatch";
 import { pointwise } from "../runtime/eager";
 import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
-import { differentiate } from "./autodiff";
+import { dependents, differentiate } from "./autodiff";
 import { partition } from "./partition";
 import { optimize } from "./pipeline";
 import { buildProgram, type Program } from "./program";
@@ -23,7 +23,7 @@ export type Compiled<A extends Arg[], R> = ((...args: A) => R) & {
   readonly stats: Stats;
 };
 
-interface Entry { run(args: Arg[]): Result; explain: Explanation }
+interface Entry { run(args: Arg[]): Result; explain: Explanation; valid?: () => boolean }
 type Fn = (...args: Arg[]) => Result;
 
 const log = new Set((process.env.JITGRAD_LOG ?? "").split(",").map((s) => s.trim()));
@@ -37,6 +37,7 @@ function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: Compile
   const entryFor = (args: Arg[]): Entry => {
     const key = signature(args, tag);
     let e = cache.get(key);
+    if (e?.valid && !e.valid()) { cache.delete(key); e = undefined; } // a captured tensor changed requiresGrad
     if (e) {
       stats.cacheHits++;
       cache.delete(key);
@@ -85,7 +86,10 @@ export function compile<A extends Arg[], R extends Result>(fn: (...args: A) => R
     const traced = trace(fn as unknown as Fn, args);
     const primals = primalTensors(traced, args);
     const wantGrad = isGradEnabled() && primals.some((t) => t.requiresGrad) && traced.graph.outputs.some((v) => isFloat(v.dtype));
-    return wantGrad ? autogradEntry(traced, args) : forwardEntry(traced);
+    const entry = wantGrad ? autogradEntry(traced, args) : forwardEntry(traced);
+    // captured tensors are not in the guard key (they are found by tracing): check them on every hit
+    const flags = traced.captured.map((t) => t.requiresGrad);
+    return { ...entry, valid: () => traced.captured.every((t, i) => t.requiresGrad === flags[i]) };
   }, opts, "c", fn.length);
 }
 
@@ -143,9 +147,15 @@ function autogradEntry(traced: Traced, args: Arg[]): Entry {
   if (traced.mutations.length) throw new CompileError("in-place updates inside a compiled function that records gradients are not supported; run it under noGrad()");
   const joint = traced.graph, primalsAtTrace = primalTensors(traced, args);
   const nPrimals = joint.inputs.length, outputs = joint.outputs;
-  const diffOut = outputs.map((v, i) => i).filter((i) => isFloat(outputs[i].dtype));
+  // outputs get a gradFn only if they depend on an input requiring grad, and inputs get a gradient
+  // only if an output depends on them (others keep .grad null), as in eager
+  const wanted = primalsAtTrace.map((t, s) => s).filter((s) => primalsAtTrace[s].requiresGrad);
+  const live = dependents(joint, wanted.map((s) => joint.inputs[s]));
+  const diffOut = outputs.map((v, i) => i).filter((i) => isFloat(outputs[i].dtype) && live.has(outputs[i]));
   const cotangents = diffOut.map((i) => joint.input(outputs[i].shape, outputs[i].dtype));
-  const wrtSlots = primalsAtTrace.map((t, s) => s).filter((s) => primalsAtTrace[s].requiresGrad);
+  const reached = new Set<Value>(), visit = (v: Value) => { if (!reached.has(v)) { reached.add(v); v.inputs.forEach(visit); } };
+  diffOut.forEach((i) => visit(outputs[i]));
+  const wrtSlots = wanted.filter((s) => reached.has(joint.inputs[s]));
   const grads = differentiate(joint, diffOut.map((i) => outputs[i]), cotangents, wrtSlots.map((s) => joint.inputs[s]));
   joint.outputs = [...outputs, ...grads];
   const g = optimize(joint);

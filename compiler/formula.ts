@@ -22,8 +22,34 @@ export function formula(source: string): Formula {
   return f;
 }
 
-// The formula with its result wrapped to int32 (`(...) | 0`), as an Int32Array store would: fused
-// kernels keep values in registers, so integer ops wrap there exactly as eager ops do in memory.
+// Fused kernels keep values in registers as doubles and round only when storing, so a float32
+// value recomputed in one kernel can differ in its last bits from the copy another kernel stored.
+// Arithmetic tolerates that; an exact comparison does not (x == max(x) must hold at the maximum),
+// so comparisons of float32 values compare them rounded, as eager compares stored values.
+const fround = (e: Expression): Expression => ({ type: "CallExpression", optional: false, arguments: [e],
+  callee: { type: "MemberExpression", computed: false, optional: false, object: { type: "Identifier", name: "Math" }, property: { type: "Identifier", name: "fround" } } });
+const roundedArgs = new Map<Formula, Formula>();
+export function onFloat32(f: Formula): Formula {
+  let w = roundedArgs.get(f);
+  if (!w) {
+    w = { params: f.params, source: `float32 args: ${f.source}`, body: instantiate(f, f.params.map((p) => fround({ type: "Identifier", name: p }))) };
+    roundedArgs.set(f, w);
+  }
+  return w;
+}
+
+// The result rounded to float32, for values whose exact bits matter (see exactValues in fuse.ts).
+const roundedResults = new Map<Formula, Formula>();
+export function toFloat32(f: Formula): Formula {
+  let w = roundedResults.get(f);
+  if (!w) {
+    w = { params: f.params, source: `float32(${f.source})`, body: fround(f.body) };
+    roundedResults.set(f, w);
+  }
+  return w;
+}
+
+// int32 ops wrap (`| 0`) in registers exactly as an Int32Array store would wrap them.
 const wrapped = new Map<Formula, Formula>();
 export function toInt32(f: Formula): Formula {
   let w = wrapped.get(f);

@@ -93,12 +93,24 @@ function cost(v: Value, buffers: Set<Value>, seen = new Set<Value>()): number {
   return own + v.inputs.reduce((n, x) => n + cost(x, buffers, seen), 0);
 }
 
+// Values whose exact float32 bits matter: everything that feeds an equality test or a max/min
+// (whose gradient tests its operand for equality with the result). Kernels round these to float32
+// at every step, so a copy recomputed in one kernel equals the copy another kernel stored; other
+// values stay in double until stored, which is faster and no less accurate.
+function exactValues(g: Graph): Set<Value> {
+  const exact = new Set<Value>();
+  const visit = (v: Value) => { if (!exact.has(v)) { exact.add(v); v.inputs.forEach(visit); } };
+  for (const v of g.values) if (v.op === "eq" || v.op === "ne" || v.op === "max" || v.op === "min") v.inputs.forEach(visit);
+  return exact;
+}
+
 function group(g: Graph, buffers: Set<Value>): Step[] {
+  const exact = exactValues(g);
   const steps: Step[] = [];
   const producer = new Map<Value, number>(); // buffer -> index of the step that writes it
   // a kernel computes its own roots where it needs them rather than loading what it writes
   const build = (roots: Value[]) => {
-    const b = new KernelBuilder(spaceOf(roots[0]), (x) => buffers.has(x) && !roots.includes(x));
+    const b = new KernelBuilder(spaceOf(roots[0]), (x) => buffers.has(x) && !roots.includes(x), exact);
     for (const r of roots) if (!b.addRoot(r)) return null;
     return b;
   };

@@ -6,7 +6,7 @@ import { type Elementwise, ops, type Reduce, type View } from "../ir/ops";
 import { printValue } from "../ir/print";
 import { contiguousStrides, numel, sameShape } from "../ir/shape";
 import { broadcastMap, flatMap, identity, type IndexMap, mapKey, operandView, throughMovement, unit } from "./affine";
-import { formula, toInt32 } from "./formula";
+import { formula, onFloat32, toFloat32, toInt32 } from "./formula";
 import { type Access, coalesce, type LoopKernel, type MatmulOperand, type Reduction, type Temp } from "./loops";
 
 // Each loop index drives exactly one dim of the value (a permutation of the loops).
@@ -37,11 +37,13 @@ export class KernelBuilder {
   private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
   private readonly tempCount = new Map<Value, number>();
 
-  constructor(readonly outer: number[], private readonly isBuffer: (v: Value) => boolean) {}
+  constructor(readonly outer: number[], private readonly isBuffer: (v: Value) => boolean,
+    private readonly exact: Set<Value> = new Set()) {}
   private readonly opList: string[] = [];
   private readonly lines: string[] = []; // the IR of what the kernel computes, for its comment
   opNames() { return [...new Set(this.opList)]; }
   size() { return [...this.outer, ...(this.reducedSizes ?? [])].reduce((a, b) => a * b, 1); }
+  private get sizes() { return [...this.outer, ...(this.reducedSizes ?? [])]; }
   private get loops() { return this.outer.length + (this.reducedSizes?.length ?? 0); }
 
   // Adds a value the kernel stores: shaped like the outer loops; or, in a reducing kernel, an
@@ -54,7 +56,7 @@ export class KernelBuilder {
     else if (this.reducedSizes) {
       inner = true;
       map = sameShape(v.shape, [...this.outer, ...this.reducedSizes]) ? identity(v.shape.length, loops)
-        : this.computedAt.get(v)?.find((m) => oneToOne(m, loops));
+        : this.computedAt.get(v)?.find((m) => oneToOne(m, loops) && m.rows.every((r, d) => this.sizes[r.indexOf(1)] === v.shape[d]));
     }
     if (!map) return false;
     const c = this.expr(v, map, true);
@@ -79,7 +81,9 @@ export class KernelBuilder {
       const phase = args.reduce<Phase>((p, a) => (rank[a.phase] > rank[p] ? a.phase : p), "pre");
       if (phase === "post" && args.some((a) => a.phase === "inner")) throw new NeedsBuffer(this.reductions[0].source);
       const f = formula((def as Elementwise).js(v.params));
-      c = this.temp(v, { kind: "apply", formula: v.dtype === "int32" ? toInt32(f) : f, args: args.map((a) => a.name) }, phase);
+      const compare = v.dtype === "bool" && v.inputs.some((x) => x.dtype === "float32");
+      const rounded = v.dtype === "int32" ? toInt32(f) : compare ? onFloat32(f) : v.dtype === "float32" && this.exact.has(v) ? toFloat32(f) : f;
+      c = this.temp(v, { kind: "apply", formula: rounded, args: args.map((a) => a.name) }, phase);
     } else if (def.kind === "movement") {
       const x = v.inputs[0], inner = throughMovement(v, m);
       if (inner) c = this.expr(x, inner);

@@ -7,7 +7,7 @@ import type { Graph, Value } from "../../ir/graph";
 import { reducedShape, sameShape } from "../../ir/shape";
 import { rebuild, type Rewrite } from "./rebuild";
 
-const isConst = (v: Value | undefined, c: number) => v?.op === "const" && v.constant === c;
+const isConst = (v: Value | undefined, c: number) => v?.op === "const" && Object.is(v.constant, c);
 const isNegZero = (v: Value | undefined) => v?.op === "const" && Object.is(v.constant, -0);
 const isSwapLast = (perm: number[]) => perm.length >= 2 &&
   perm.every((d, i) => (i < perm.length - 2 ? d === i : d === (i === perm.length - 1 ? perm.length - 2 : perm.length - 1)));
