@@ -87,8 +87,10 @@ describe("guards", () => {
   it("a non-contiguous argument shares the contiguous one's trace and is read correctly", () => {
     const f = compile((x: Tensor) => x.mul(2).add(x.sum(0)));
     const c = randn([3, 3]), t = randn([3, 3]).T, n = randn([3, 6]).narrow(1, 2, 3);
-    for (const x of [c, t, n]) close(f(x), x.mul(2).add(x.sum(0)));
-    expect(f.stats).toEqual({ calls: 3, compiles: 1, cacheHits: 2 });
+    const offset = randn([5, 3]).narrow(0, 2, 3); // contiguous, but not at the start of its storage
+    const expanded = randn([1, 3]).expand(3, 3); // stride 0
+    for (const x of [c, t, n, offset, expanded]) close(f(x), x.mul(2).add(x.sum(0)));
+    expect(f.stats).toEqual({ calls: 5, compiles: 1, cacheHits: 4 });
   });
 
   it("a captured tensor updated in place under noGrad is seen by the next call", () => {
