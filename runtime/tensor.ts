@@ -66,8 +66,10 @@ export class Tensor {
   isContiguous() { return this.offset === 0 && sameShape(this.strides, contiguousStrides(this.shape)) || this.numel() <= 1; }
 
   // ---- data access (not allowed on tracers) ----
+  // While tracing, values are off limits even for captured eager tensors: a value read then would
+  // be baked into the compiled graph and go stale when the tensor changes.
   private data_(what: string): Storage {
-    if (!this.storage) {
+    if (!this.storage || (activeTrace() && !this.wrapped)) {
       throw new CompileError(`${what} needs a tensor's values, which are not known while tracing a compiled function; move it outside the function passed to compile()`);
     }
     return this.storage;
