@@ -64,6 +64,7 @@ export class KernelBuilder {
     // bool buffers hold 0/1 even when the value is arithmetic on bools (True + True is True)
     const stored = v.dtype === "bool" ? this.temp(v, { kind: "apply", formula: formula("(x) => (x ? 1 : 0)"), args: [c.name] }, c.phase) : c;
     this.roots.push(v);
+    this.lines.push(printValue(v)); // a copy kernel's root is the only line that says what it does
     this.stores.push({ value: v, name: stored.name, inner, map });
     return true;
   }
@@ -80,7 +81,7 @@ export class KernelBuilder {
       const args = v.inputs.map((x) => this.expr(x, broadcastMap(m, x.shape, v.shape)));
       const phase = args.reduce<Phase>((p, a) => (rank[a.phase] > rank[p] ? a.phase : p), "pre");
       if (phase === "post" && args.some((a) => a.phase === "inner")) throw new NeedsBuffer(this.reductions[0].source);
-      const f = formula((def as Elementwise).js(v.params));
+      const f = formula((def as Elementwise).js(v.params, v.dtype));
       const compare = v.dtype === "bool" && v.inputs.some((x) => x.dtype === "float32");
       const rounded = v.dtype === "int32" ? toInt32(f) : compare ? onFloat32(f) : v.dtype === "float32" && this.exact.has(v) ? toFloat32(f) : f;
       c = this.temp(v, { kind: "apply", formula: rounded, args: args.map((a) => a.name) }, phase);
@@ -133,6 +134,8 @@ export class KernelBuilder {
     this.opList.push(v.op);
     this.lines.push(printValue(v));
     this.reductions.push({ name, value: input.name, combine: formula(def.combine), init: def.init, source: v });
+    // a float32 result whose bits matter is rounded before use, as the stored copy is
+    if (this.exact.has(v) && v.dtype === "float32") return this.temp(v, { kind: "apply", formula: formula("(x) => Math.fround(x)"), args: [name] }, "post");
     return { name, phase: "post" };
   }
 

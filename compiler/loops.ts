@@ -57,8 +57,8 @@ export function bodyAt(k: LoopKernel, index_: (d: number) => E.Expression, renam
   const temp = (t: Temp) => decl("const", rename(t.name), t.expr.kind === "load" ? addr(t.expr.access)
     : t.expr.kind === "num" ? num(t.expr.value) : instantiate(t.expr.formula, t.expr.args.map((a) => id(rename(a)))));
   return {
-    temps: (phase: Temp["phase"] | "invariant" | "all") => k.temps.filter((t) => (phase === "invariant" ? invariant.has(t.name)
-      : !invariant.has(t.name) && (phase === "all" || t.phase === phase))).map(temp),
+    temps: (phase: Temp["phase"] | "invariant" | "all", where: (t: Temp) => boolean = () => true) => k.temps.filter((t) => (phase === "invariant" ? invariant.has(t.name)
+      : !invariant.has(t.name) && (phase === "all" || t.phase === phase)) && where(t)).map(temp),
     stores: (phase: "inner" | "outer" | "all") => k.stores.filter((s) => phase === "all" || (s.phase ?? "outer") === phase)
       .map((s) => assign(addr(s.access), id(rename(s.value)))),
     value: (n: string) => id(rename(n)),
@@ -76,9 +76,20 @@ export function emitLoops(k: LoopKernel): string {
     (n) => (j > 0 && innerNames.has(n) ? `${n}_${j}` : n), invariant);
   const combine = (r: Reduction, a: E.Expression, b: E.Expression) => instantiate(r.combine, [a, b]);
   const here = at(0);
+  // loop-invariant code motion: a temp that per-point work needs runs in the loop of the
+  // innermost index it depends on (a broadcast operand's load, out of the loop it is broadcast over)
+  const depth = new Map<string, number>();
+  for (const t of k.temps) {
+    const e = t.expr;
+    depth.set(t.name, e.kind === "num" ? -1 : e.kind === "load" ? Math.max(-1, ...e.access.strides.map((s, d) => (s === 0 ? -1 : d)))
+      : Math.max(-1, ...e.args.map((a) => depth.get(a) ?? last)));
+  }
+  const hoistable = (t: Temp) => t.phase === "pre" || (t.phase === "inner" && k.reduced === 0);
+  const at_ = (d: number) => (t: Temp) => hoistable(t) && depth.get(t.name) === d;
+  const innermost = (t: Temp) => !hoistable(t) || depth.get(t.name)! >= outer - 1;
   let body: E.Statement[];
   if (k.reduced === 0) {
-    body = [...here.temps("pre"), ...here.temps("inner"),
+    body = [...here.temps("pre", innermost), ...here.temps("inner", innermost),
       ...k.reductions.map((r) => decl("const", r.name, combine(r, num(r.init), here.value(r.value)))),
       ...here.stores("inner")];
   } else {
@@ -88,18 +99,19 @@ export function emitLoops(k: LoopKernel): string {
       return [...s.temps("inner"), ...k.reductions.map((r) => assign(id(acc(r, j)), combine(r, id(acc(r, j)), s.value(r.value)))), ...s.stores("inner")];
     };
     const r = idx(last), n = sym(k.sizes[last]);
+    const few = typeof k.sizes[last] === "number" && (k.sizes[last] as number) < ACCUMULATORS; // the unrolled loop would never run
     const unrolled: E.Statement = { type: "ForStatement", init: null, test: bin("<", bin("+", id(r), num(ACCUMULATORS - 1)), n),
       update: { type: "AssignmentExpression", operator: "+=", left: id(r), right: num(ACCUMULATORS) },
       body: block([...Array(ACCUMULATORS).keys()].flatMap(step)) };
     const rest: E.Statement = { type: "ForStatement", init: null, test: bin("<", id(r), n),
       update: { type: "UpdateExpression", operator: "++", prefix: false, argument: id(r) }, body: block(step(0)) };
-    let inner: E.Statement[] = [decl("let", r, num(0)), unrolled, rest];
+    let inner: E.Statement[] = few ? [loop(r, n, step(0))] : [decl("let", r, num(0)), unrolled, rest];
     for (let d = last - 1; d >= outer; d--) inner = [loop(idx(d), sym(k.sizes[d]), inner)];
     body = [
-      ...here.temps("pre"),
-      ...k.reductions.flatMap((red) => [...Array(ACCUMULATORS).keys()].map((j) => decl("let", acc(red, j), num(red.init)))),
+      ...here.temps("pre", innermost),
+      ...k.reductions.flatMap((red) => [...Array(few ? 1 : ACCUMULATORS).keys()].map((j) => decl("let", acc(red, j), num(red.init)))),
       inner.length === 3 ? block(inner) : inner[0],
-      ...k.reductions.flatMap((red) => [ // pairwise, through temporaries (a formula may repeat its arguments)
+      ...k.reductions.flatMap((red) => few ? [decl("const", red.name, id(acc(red, 0)))] : [ // pairwise, through temporaries (a formula may repeat its arguments)
         decl("const", `${red.name}_01`, combine(red, id(acc(red, 0)), id(acc(red, 1)))),
         decl("const", `${red.name}_23`, combine(red, id(acc(red, 2)), id(acc(red, 3)))),
         decl("const", red.name, combine(red, id(`${red.name}_01`), id(`${red.name}_23`))),
@@ -107,7 +119,10 @@ export function emitLoops(k: LoopKernel): string {
     ];
   }
   body = [...body, ...here.temps("outer"), ...here.stores("outer")];
-  for (let d = outer - 1; d >= 0; d--) body = [loop(idx(d), sym(k.sizes[d]), body)];
+  for (let d = outer - 1; d >= 0; d--) {
+    body = [loop(idx(d), sym(k.sizes[d]), body)];
+    if (d > 0) body = [...here.temps("pre", at_(d - 1)), ...here.temps("inner", at_(d - 1)), ...body];
+  }
   return print(functionDecl(k.name, k.params, [...here.temps("invariant"), ...body], k.comments));
 }
 

@@ -27,7 +27,8 @@ interface Common {
   dtype: (ins: Operand[], p: Params) => DType;
   vjp: Vjp | null; // null: not differentiable (comparisons, detach)
 }
-export interface Elementwise extends Common { kind: "elementwise"; js: (p: Params) => string }
+// js: the scalar formula, for the result's dtype (a formula may trade precision for speed in float32)
+export interface Elementwise extends Common { kind: "elementwise"; js: (p: Params, dtype: DType) => string }
 export interface Reduce extends Common { kind: "reduce"; combine: string; init: number }
 export interface Movement extends Common { kind: "movement"; view: (v: View, p: Params) => View | null }
 export interface Opaque extends Common { kind: "matmul" | "pad" }
@@ -49,8 +50,8 @@ export const promoteAll = (ins: Operand[]) => {
     combine(tier((x) => !x.wrapped && x.shape.length === 0), tier((x) => !!x.wrapped)))!;
 };
 
-function unary(grad: string, js: string, vjp: Vjp, dtype: "float" | "same" = "float"): Elementwise {
-  return { kind: "elementwise", grad, js: () => js, vjp, shape: ([x]) => [...x.shape],
+function unary(grad: string, js: string | Elementwise["js"], vjp: Vjp, dtype: "float" | "same" = "float"): Elementwise {
+  return { kind: "elementwise", grad, js: typeof js === "string" ? () => js : js, vjp, shape: ([x]) => [...x.shape],
     dtype: ([x]) => (dtype === "float" ? floatOf(x.dtype) : x.dtype) };
 }
 function binary(grad: string | ((ins: Operand[]) => string), js: string, vjp: Vjp | null, dtype: "promote" | "float" | "bool" = "promote"): Elementwise {
@@ -90,7 +91,9 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   sqrt: unary("SqrtBackward0", "(x) => Math.sqrt(x)", (g, { out }) => [g.div(out.mul(2))]),
   abs: unary("AbsBackward0", "(x) => Math.abs(x)", (g, { ins: [x] }) => [g.mul(x.sign())], "same"),
   sign: unary("SignBackward0", "(x) => (x > 0 ? 1 : x < 0 ? -1 : x)", (g) => [g.mul(0)], "same"),
-  tanh: unary("TanhBackward0", "(x) => tanhf(x)", (g, { out }) => [g.mul(out.mul(out).neg().add(1))]),
+  // float32 uses a faster rational tanh, accurate to float32 (compiler/scalar.ts); float64 keeps Math.tanh
+  tanh: unary("TanhBackward0", (_, dtype) => (dtype === "float32" ? "(x) => tanhf(x)" : "(x) => Math.tanh(x)"),
+    (g, { out }) => [g.mul(out.mul(out).neg().add(1))]),
   sigmoid: unary("SigmoidBackward0", "(x) => 1 / (1 + Math.exp(-x))", (g, { out }) => [g.mul(out).mul(out.neg().add(1))]),
   relu: unary("ReluBackward0", "(x) => (x > 0 ? x : 0)", (g, { out }) => [g.where(out.gt(0), 0)], "same"),
   sin: unary("SinBackward0", "(x) => Math.sin(x)", (g, { ins: [x] }) => [g.mul(x.cos())]),

@@ -79,7 +79,7 @@ type Executor<D extends OpDef> = (def: D, ins: Tensor[], p: Params, shape: numbe
 const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } = {
   elementwise(def, ins, p, shape, dtype) {
     const out = empty(shape, dtype);
-    pointwise(def.js(p), ins.map((t) => broadcastTo(t, shape)), out);
+    pointwise(def.js(p, dtype), ins.map((t) => broadcastTo(t, shape)), out);
     // arithmetic on bools stores 0/1, as PyTorch's does (True + True is True)
     if (dtype === "bool" && ins.every((t) => t.dtype === "bool")) pointwise("(x) => (x ? 1 : 0)", [out], out);
     return out;

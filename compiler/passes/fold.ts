@@ -19,7 +19,7 @@ export function fold(g: Graph): Graph {
   return rebuild(g, (v, ins, out) => {
     if (v.op === "input" || v.op === "const" || ops[v.op].kind !== "elementwise") return;
     if (v.shape.length !== 0 || !ins.every((i) => i.op === "const")) return;
-    const js = (ops[v.op] as Elementwise).js(v.params);
+    const js = (ops[v.op] as Elementwise).js(v.params, v.dtype);
     return out.constant(round[v.dtype](evaluate(js, ins.map((i) => i.constant!))), v.dtype);
   });
 }

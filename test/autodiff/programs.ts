@@ -114,15 +114,14 @@ function shapesOfNumel(n: number): number[][] {
   return out;
 }
 
-// `allF64`: every input float64 (see WORKAROUND_F32_EXTREMES).
-export function build(r: Recipe, allF64 = false): Program {
+export function build(r: Recipe): Program {
   const base = r.base;
   const program: Program = {
     inputs: r.inputs.map((x, i) => {
       const keep = x.keep % (base.length + 1);
       // size-1 (broadcast) dims in half of the inputs
       const shape = base.slice(base.length - keep).map((n, d) => (x.ones < 8 && (x.ones >> d) & 1 ? 1 : n));
-      return { shape, dtype: allF64 || x.f64 ? "float64" : "float32", requiresGrad: i === 0 || x.grad };
+      return { shape, dtype: x.f64 ? "float64" : "float32", requiresGrad: i === 0 || x.grad };
     }),
     instrs: [],
     outputs: [],
@@ -253,32 +252,11 @@ export function mismatch(what: string, got: Tensor | null, want: Tensor | null):
 
 const lossOf = (outs: Tensor[], ups: Tensor[]) => outs.map((o, i) => o.mul(ups[i]).sum()).reduce((a, b) => a.add(b));
 
-// Bug workaround (reported; regressions.test.ts "amax of a float32 mean that is also returned"):
-// the backward recomputes a float32 value from a saved, rounded reduction result, which can differ
-// in the last bit from the value the forward computed from the unrounded one, so max/min's VJP
-// finds no hit (zero gradient). Programs where max/min reduces a value computed from another
-// reduction run in float64 until that is fixed. Set to false to reproduce.
-export const WORKAROUND_F32_EXTREMES = true;
-
-// Whether some max/min reduces a value that depends on the result of another reduction.
-function extremeOfReduction(p: Program): boolean {
-  const n = p.inputs.length, fromReduction: boolean[] = p.inputs.map(() => false);
-  const refs = (a: Arg): number[] => (a !== null && typeof a === "object" && !Array.isArray(a) ? ("ref" in a ? [a.ref] : a.refs) : []);
-  let found = false;
-  p.instrs.forEach((ins, j) => {
-    const deps = [ins.self, ...ins.args.flatMap(refs)];
-    const upstream = deps.some((d) => fromReduction[d]);
-    if ((ins.method === "max" || ins.method === "min") && upstream) found = true;
-    fromReduction[n + j] = upstream || ["sum", "mean", "max", "min", "softmax", "logSoftmax", "matmul"].includes(ins.method);
-  });
-  return found;
-}
 // Compiles the program, runs forward and backward (eager ops on the compiled outputs weigh them by
 // fixed upstream gradients), and compares outputs and .grad with the eager run; with
 // `functional`, valueAndGrad of the same loss too. Throws a reproduction when they differ.
 export function check(r: Recipe): void {
-  let program = build(r);
-  if (WORKAROUND_F32_EXTREMES && extremeOfReduction(program)) program = build(r, true);
+  const program = build(r);
   const fn = (...xs: Tensor[]) => run(program, xs);
   const fail = (what: string) => { throw new Error(`${what}\nprogram (seed ${r.seed}):\n${show(program)}`); };
 
