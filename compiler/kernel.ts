@@ -9,10 +9,14 @@ import { broadcastMap, flatMap, identity, type IndexMap, mapKey, operandView, th
 import { formula, onFloat32, toFloat32, toInt32 } from "./formula";
 import { type Access, coalesce, type LoopKernel, type MatmulOperand, type Reduction, type Temp } from "./loops";
 
-// Each loop index drives exactly one dim of the value (a permutation of the loops).
-const oneToOne = (m: IndexMap, loops: number) => m.rows.length === loops && m.off.every((o) => o === 0) &&
-  m.rows.every((r) => r.filter((c) => c !== 0).length === 1 && r.some((c) => c === 1)) &&
-  new Set(m.rows.map((r) => r.indexOf(1))).size === loops;
+// Each dim of the value is driven by its own loop of the same size, and every loop of size > 1
+// drives one: the value is visited exactly once, in full (a permutation of the loops).
+function oneToOne(m: IndexMap, shape: readonly number[], sizes: readonly number[]): boolean {
+  if (!m.off.every((o) => o === 0) || !m.rows.every((r) => r.filter((c) => c !== 0).length === 1 && r.includes(1))) return false;
+  const used = m.rows.map((r) => r.indexOf(1));
+  return new Set(used).size === used.length && used.every((j, d) => sizes[j] === shape[d]) &&
+    sizes.every((n, j) => n === 1 || used.includes(j));
+}
 
 // Thrown when a value cannot be inlined where it is used; the planner gives it a buffer.
 export class NeedsBuffer extends Error {
@@ -56,7 +60,7 @@ export class KernelBuilder {
     else if (this.reducedSizes) {
       inner = true;
       map = sameShape(v.shape, [...this.outer, ...this.reducedSizes]) ? identity(v.shape.length, loops)
-        : this.computedAt.get(v)?.find((m) => oneToOne(m, loops) && m.rows.every((r, d) => this.sizes[r.indexOf(1)] === v.shape[d]));
+        : this.computedAt.get(v)?.find((m) => oneToOne(m, v.shape, this.sizes));
     }
     if (!map) return false;
     const c = this.expr(v, map, true);
