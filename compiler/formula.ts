@@ -22,43 +22,27 @@ export function formula(source: string): Formula {
   return f;
 }
 
-// Fused kernels keep values in registers as doubles and round only when storing, so a float32
-// value recomputed in one kernel can differ in its last bits from the copy another kernel stored.
-// Arithmetic tolerates that; an exact comparison does not (x == max(x) must hold at the maximum),
-// so comparisons of float32 values compare them rounded, as eager compares stored values.
+// Rewritten formulas, made once per (rewrite, formula): `rewrite` maps the body to a new body.
+function rewriter(name: string, rewrite: (f: Formula) => Expression): (f: Formula) => Formula {
+  const made = new Map<Formula, Formula>();
+  return (f) => {
+    let w = made.get(f);
+    if (!w) { w = { params: f.params, source: `${name}(${f.source})`, body: rewrite(f) }; made.set(f, w); }
+    return w;
+  };
+}
 const fround = (e: Expression): Expression => ({ type: "CallExpression", optional: false, arguments: [e],
   callee: { type: "MemberExpression", computed: false, optional: false, object: { type: "Identifier", name: "Math" }, property: { type: "Identifier", name: "fround" } } });
-const roundedArgs = new Map<Formula, Formula>();
-export function onFloat32(f: Formula): Formula {
-  let w = roundedArgs.get(f);
-  if (!w) {
-    w = { params: f.params, source: `float32 args: ${f.source}`, body: instantiate(f, f.params.map((p) => fround({ type: "Identifier", name: p }))) };
-    roundedArgs.set(f, w);
-  }
-  return w;
-}
 
-// The result rounded to float32, for values whose exact bits matter (see exactValues in fuse.ts).
-const roundedResults = new Map<Formula, Formula>();
-export function toFloat32(f: Formula): Formula {
-  let w = roundedResults.get(f);
-  if (!w) {
-    w = { params: f.params, source: `float32(${f.source})`, body: fround(f.body) };
-    roundedResults.set(f, w);
-  }
-  return w;
-}
-
+// Fused kernels keep values in registers as doubles and round only when storing, so a float32
+// value recomputed in one kernel can differ in its last bits from the copy another kernel stored.
+// Arithmetic tolerates that; an exact comparison does not (x == max(x) must hold at the maximum):
+// comparisons of float32 values compare them rounded, as eager compares stored values, and values
+// whose exact bits matter (see exactValues in fuse.ts) are rounded at every step.
+export const onFloat32 = rewriter("float32 args", (f) => instantiate(f, f.params.map((p) => fround({ type: "Identifier", name: p }))));
+export const toFloat32 = rewriter("float32", (f) => fround(f.body));
 // int32 ops wrap (`| 0`) in registers exactly as an Int32Array store would wrap them.
-const wrapped = new Map<Formula, Formula>();
-export function toInt32(f: Formula): Formula {
-  let w = wrapped.get(f);
-  if (!w) {
-    w = { params: f.params, source: `${f.source} | 0`, body: { type: "BinaryExpression", operator: "|", left: f.body, right: { type: "Literal", value: 0 } } };
-    wrapped.set(f, w);
-  }
-  return w;
-}
+export const toInt32 = rewriter("int32", (f) => ({ type: "BinaryExpression", operator: "|", left: f.body, right: { type: "Literal", value: 0 } }));
 
 // The formula's body with each parameter replaced by the given expression (a fresh tree).
 export function instantiate(f: Formula, args: Expression[]): Expression {

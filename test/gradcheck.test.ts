@@ -2,52 +2,11 @@
 // float64, plus the autograd engine's semantics (accumulation, retainGraph, grad modes, errors).
 import { beforeEach, describe, expect, it } from "vitest";
 import { cat, enableGrad, isGradEnabled, manualSeed, noGrad, rand, randn, stack, tensor, type Tensor, where } from "../index";
-
-const EPS = 1e-6;
-const RTOL = 1e-6;
-const ATOL = 1e-7; // central differences of float64 sums carry ~1e-9 of rounding noise
+import { gradcheck } from "./support/gradcheck";
 
 const f64 = (shape: number[]) => randn(shape, { dtype: "float64", requiresGrad: true });
 const pos = (shape: number[]) => rand(shape, { dtype: "float64" }).add(0.5).detach().requiresGrad_(); // domain of log, sqrt, pow
 const mask = (shape: number[]) => rand(shape, { dtype: "float64" }).gt(0.5);
-
-/**
- * Checks d(sum(f(xs) * v))/dx from backward() against central differences, for every input that
- * requires grad. v is a fixed random upstream gradient, so every output element is weighed.
- */
-function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[]): void {
-  for (const x of inputs) {
-    expect(x.dtype).toBe("float64");
-    expect(x.isContiguous()).toBe(true); // perturbed through its storage
-  }
-  const out0 = f(...inputs);
-  expect(out0.requiresGrad, "output requires grad").toBe(true);
-  const v = randn(out0.shape, { dtype: "float64" });
-  const loss = (): number => noGrad(() => f(...inputs).mul(v).sum().item());
-
-  inputs.forEach((x) => { x.grad = null; });
-  out0.backward(v);
-  inputs.forEach((x, k) => {
-    if (!x.requiresGrad) return;
-    expect(x.grad, `input ${k} got a gradient`).not.toBeNull();
-    expect(x.grad!.shape, `grad ${k} shape`).toEqual(x.shape);
-    expect(x.grad!.dtype, `grad ${k} dtype`).toBe("float64");
-    const analytic = x.grad!.values();
-    const s = x.storage!;
-    for (let i = 0; i < x.numel(); i++) {
-      const at = x.offset + i, orig = s[at];
-      s[at] = orig + EPS;
-      const up = loss();
-      s[at] = orig - EPS;
-      const down = loss();
-      s[at] = orig;
-      const numeric = (up - down) / (2 * EPS);
-      if (!(Math.abs(analytic[i] - numeric) <= ATOL + RTOL * Math.abs(numeric))) {
-        expect.fail(`input ${k}[${i}]: backward() gives ${analytic[i]}, finite differences ${numeric}`);
-      }
-    }
-  });
-}
 
 const check = (name: string, f: (...xs: Tensor[]) => Tensor, make: () => Tensor[]) =>
   it(name, () => gradcheck(f, make()));
