@@ -189,8 +189,13 @@ function autogradEntry(traced: Traced, args: Arg[]): Entry {
           });
           // outputs that fed nothing get zero cotangents: a zeroed buffer, no kernel
           const cts = diffOut.map((i, k) => storageOf(gs[k] ?? empty(outputs[i].shape, outputs[i].dtype)));
-          const gradStorages = backward.run([...saved, ...reads.slice(0, readSlots.length).map(storageOf), ...cts]);
-          return part.backward.outputs.map((v, k) => wrap(gradStorages[k], v));
+          const given = [...saved, ...reads.slice(0, readSlots.length).map(storageOf), ...cts];
+          const gradStorages = backward.run(given);
+          return part.backward.outputs.map((v, k) => {
+            const t = wrap(gradStorages[k], v);
+            t.fresh = gradStorages.indexOf(gradStorages[k]) === k && gradStorages.lastIndexOf(gradStorages[k]) === k && !given.includes(gradStorages[k]);
+            return t;
+          });
         });
       const release = node.release.bind(node);
       node.release = () => { release(); saved = null; };

@@ -1,10 +1,12 @@
 // Splitting a joint forward+backward graph in two. The backward needs some forward values; each
 // is either saved (the forward outputs it) or recomputed inside the backward from what is saved.
-// The rule, AOTAutograd's in spirit: elementwise and movement values are recomputed, since fused
-// into the backward's loops they cost a few flops while saving costs a write and a read per
-// element; reductions, matmuls and pads are saved, since recomputing them repeats whole loops.
+// The rule, AOTAutograd's in spirit, with this machine's costs: arithmetic and movement values are
+// recomputed, since fused into the backward's loops they cost a few flops while saving costs a
+// write and a read per element; transcendental values (the op table marks them costly: tanh, exp,
+// ...) cost more to recompute than to save, and reductions, matmuls and pads would repeat whole
+// loops, so those are saved.
 import { Graph, type Value } from "../ir/graph";
-import { ops } from "../ir/ops";
+import { type Elementwise, ops } from "../ir/ops";
 
 const RECOMPUTE_LIMIT = 64; // ops in one recomputed expression before we save it instead
 
@@ -45,13 +47,15 @@ export function partition(joint: Graph, primals: Value[], cotangents: Value[], u
     seen.add(f);
     if (f.op === "const") return;
     if (f.op === "input") { primalsRead.add(f); return; }
-    const kind = ops[f.op].kind;
-    if ((kind === "elementwise" || kind === "movement") && size(f) <= RECOMPUTE_LIMIT) {
+    const def = ops[f.op], kind = def.kind;
+    const cheap = kind === "movement" || (kind === "elementwise" && !(def as Elementwise).costly);
+    if (cheap && size(f) <= RECOMPUTE_LIMIT) {
       f.inputs.forEach(need);
       return;
     }
     saved.add(f);
-    reasons.set(f, kind === "elementwise" || kind === "movement" ? "saved for backward: too long to recompute" : `saved for backward: a ${kind} result (recomputing it would repeat its loops)`);
+    reasons.set(f, `saved for backward: ${cheap ? "too long to recompute" : kind === "elementwise"
+      ? `${f.op} is costly to recompute (more than writing and re-reading it)` : `a ${kind} result (recomputing it would repeat its loops)`}`);
   };
   for (const v of joint.values) if (tangent.has(v)) v.inputs.forEach(need);
   grads.forEach(need);

@@ -27,8 +27,10 @@ interface Common {
   dtype: (ins: Operand[], p: Params) => DType;
   vjp: Vjp | null; // null: not differentiable (comparisons, detach)
 }
-// js: the scalar formula, for the result's dtype (a formula may trade precision for speed in float32)
-export interface Elementwise extends Common { kind: "elementwise"; js: (p: Params, dtype: DType) => string }
+// js: the scalar formula, for the result's dtype (a formula may trade precision for speed in float32).
+// costly: a transcendental function, ~10-20 ns an element here against ~1 ns for arithmetic or for
+// writing and re-reading a float (so the backward reads such a value rather than recomputing it).
+export interface Elementwise extends Common { kind: "elementwise"; js: (p: Params, dtype: DType) => string; costly?: boolean }
 export interface Reduce extends Common { kind: "reduce"; combine: string; init: number }
 export interface Movement extends Common { kind: "movement"; view: (v: View, p: Params) => View | null }
 export interface Opaque extends Common { kind: "matmul" | "pad" }
@@ -50,6 +52,7 @@ export const promoteAll = (ins: Operand[]) => {
     combine(tier((x) => !x.wrapped && x.shape.length === 0), tier((x) => !!x.wrapped)))!;
 };
 
+const costly = (d: Elementwise): Elementwise => ({ ...d, costly: true });
 function unary(grad: string, js: string | Elementwise["js"], vjp: Vjp, dtype: "float" | "same" = "float"): Elementwise {
   return { kind: "elementwise", grad, js: typeof js === "string" ? () => js : js, vjp, shape: ([x]) => [...x.shape],
     dtype: ([x]) => (dtype === "float" ? floatOf(x.dtype) : x.dtype) };
@@ -86,19 +89,19 @@ export type OpName =
 // The mapped type makes a primitive without a full declaration a compile error.
 export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   neg: unary("NegBackward0", "(x) => -x", (g) => [g.neg()], "same"),
-  exp: unary("ExpBackward0", "(x) => Math.exp(x)", (g, { out }) => [g.mul(out)]),
-  log: unary("LogBackward0", "(x) => Math.log(x)", (g, { ins: [x] }) => [g.div(x)]),
+  exp: costly(unary("ExpBackward0", "(x) => Math.exp(x)", (g, { out }) => [g.mul(out)])),
+  log: costly(unary("LogBackward0", "(x) => Math.log(x)", (g, { ins: [x] }) => [g.div(x)])),
   sqrt: unary("SqrtBackward0", "(x) => Math.sqrt(x)", (g, { out }) => [g.div(out.mul(2))]),
   abs: unary("AbsBackward0", "(x) => Math.abs(x)", (g, { ins: [x] }) => [g.mul(x.sign())], "same"),
   sign: unary("SignBackward0", "(x) => (x > 0 ? 1 : x < 0 ? -1 : x)", (g) => [g.mul(0)], "same"),
   // float32 uses a faster rational tanh, accurate to float32 (compiler/scalar.ts); float64 keeps Math.tanh
-  tanh: unary("TanhBackward0", (_, dtype) => (dtype === "float32" ? "(x) => tanhf(x)" : "(x) => Math.tanh(x)"),
-    (g, { out }) => [g.mul(out.mul(out).neg().add(1))]),
-  sigmoid: unary("SigmoidBackward0", "(x) => 1 / (1 + Math.exp(-x))", (g, { out }) => [g.mul(out).mul(out.neg().add(1))]),
+  tanh: costly(unary("TanhBackward0", (_, dtype) => (dtype === "float32" ? "(x) => tanhf(x)" : "(x) => Math.tanh(x)"),
+    (g, { out }) => [g.mul(out.mul(out).neg().add(1))])),
+  sigmoid: costly(unary("SigmoidBackward0", "(x) => 1 / (1 + Math.exp(-x))", (g, { out }) => [g.mul(out).mul(out.neg().add(1))])),
   relu: unary("ReluBackward0", "(x) => (x > 0 ? x : 0)", (g, { out }) => [g.where(out.gt(0), 0)], "same"),
-  sin: unary("SinBackward0", "(x) => Math.sin(x)", (g, { ins: [x] }) => [g.mul(x.cos())]),
-  cos: unary("CosBackward0", "(x) => Math.cos(x)", (g, { ins: [x] }) => [g.mul(x.sin()).neg()]),
-  erf: unary("ErfBackward0", ERF_JS, (g, { ins: [x] }) => [g.mul(x.mul(x).neg().exp().mul(TWO_OVER_SQRT_PI))]),
+  sin: costly(unary("SinBackward0", "(x) => Math.sin(x)", (g, { ins: [x] }) => [g.mul(x.cos())])),
+  cos: costly(unary("CosBackward0", "(x) => Math.cos(x)", (g, { ins: [x] }) => [g.mul(x.sin()).neg()])),
+  erf: costly(unary("ErfBackward0", ERF_JS, (g, { ins: [x] }) => [g.mul(x.mul(x).neg().exp().mul(TWO_OVER_SQRT_PI))])),
 
   add: binary("AddBackward0", "(a, b) => a + b", (g) => [g, g]),
   sub: binary("SubBackward0", "(a, b) => a - b", (g) => [g, g.neg()]),
@@ -107,10 +110,10 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   div: binary("DivBackward0", "(a, b) => a / b", (g, ctx) => // ctx.out is read only when needed
     [ctx.needs[0] ? g.div(ctx.ins[1]) : null, ctx.needs[1] ? g.div(ctx.ins[1]).mul(ctx.out).neg() : null], "float"),
   // d/da a^b = b a^(b-1) (0 where b == 0); d/db a^b = a^b log a (0 where a == 0 and b >= 0)
-  pow: binary((ins) => (ins[1].wrapped ? "PowBackward0" : "PowBackward1"), "(a, b) => Math.pow(a, b)", (g, { ins: [a, b], out, needs }) => [
+  pow: costly(binary((ins) => (ins[1].wrapped ? "PowBackward0" : "PowBackward1"), "(a, b) => Math.pow(a, b)", (g, { ins: [a, b], out, needs }) => [
     needs[0] ? g.mul(b).mul(a.pow(b.sub(1))).where(b.ne(0), 0) : null,
     needs[1] ? g.mul(out).mul(a.log()).where(a.ne(0).logicalOr(b.lt(0)), 0) : null,
-  ], "promote"),
+  ], "promote")),
   maximum: binary("MaximumBackward0", "(a, b) => Math.max(a, b)", (g, { ins: [a, b] }) => {
     const shared = g.where(a.ne(b), g.mul(0.5)); // ties split the gradient, as PyTorch does
     return [shared.where(a.ge(b), 0), shared.where(b.ge(a), 0)];

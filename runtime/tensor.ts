@@ -20,6 +20,7 @@ export class Tensor {
   gradFn: Node | null = null;
   grad: Tensor | null = null;
   wrapped = false; // made from a JS number by an op (PyTorch's "wrapped number")
+  fresh = false; // a gradient in storage no other tensor uses (a compiled backward's output)
   value: unknown = null; // tracers: the graph value this tensor stands for
   private leafRequiresGrad = false;
   private accumulator: AccumulateGrad | null = null;
@@ -390,7 +391,7 @@ const engineHooks = {
   cast: (g: Tensor, dtype: DType) => g.to(dtype),
   accumulate(leaf: Tensor, g: Tensor) {
     if (leaf.grad) leaf.grad.add_(g);
-    else leaf.grad = materialize(g);
+    else leaf.grad = g.fresh ? g : materialize(g); // a gradient nothing else holds is kept, not copied
   },
 };
 export { engineHooks };
