@@ -1,11 +1,10 @@
 // Gradient checks: every differentiable op's backward() against central finite differences in
 // float64, plus the autograd engine's semantics (accumulation, retainGraph, grad modes, errors).
 import { beforeEach, describe, expect, it } from "vitest";
-import { cat, enableGrad, isGradEnabled, manualSeed, noGrad, rand, randn, stack, tensor, type Tensor, where } from "../index";
-import { gradcheck } from "./support/gradcheck";
+import { cat, enableGrad, isGradEnabled, manualSeed, noGrad, rand, stack, tensor, type Tensor, where } from "../index";
+import { composites } from "./support/composites";
+import { f64, gradcheck, pos } from "./support/gradcheck";
 
-const f64 = (shape: number[]) => randn(shape, { dtype: "float64", requiresGrad: true });
-const pos = (shape: number[]) => rand(shape, { dtype: "float64" }).add(0.5).detach().requiresGrad_(); // domain of log, sqrt, pow
 const mask = (shape: number[]) => rand(shape, { dtype: "float64" }).gt(0.5);
 
 const check = (name: string, f: (...xs: Tensor[]) => Tensor, make: () => Tensor[]) =>
@@ -123,21 +122,7 @@ describe("gradcheck: softmax", () => {
 });
 
 describe("gradcheck: composed", () => {
-  check("tensor used twice: y.mul(y)", (x) => { const y = x.sin(); return y.mul(y); }, () => [f64([2, 3])]);
-  check("x in two branches", (x) => x.exp().add(x.mul(3)).div(x.cos().add(2)), () => [f64([2, 3])]);
-  check("linear + tanh + logSoftmax + mean", (x, w, b) => x.matmul(w).add(b).tanh().logSoftmax(-1).mean(),
-    () => [f64([4, 3]), f64([3, 5]), f64([5])]);
-  check("two-layer MLP with relu and mse", (x, w1, w2, y) => x.matmul(w1).relu().matmul(w2).sub(y).pow(2).mean(),
-    () => [f64([5, 3]), f64([3, 4]), f64([4, 2]), f64([5, 2])]);
-  check("softmax cross-entropy by select", (x) => x.logSoftmax(1).select(1, 2).neg().mean(), () => [f64([4, 3])]);
-  check("normalize by norm", (x) => x.div(x.norm()), () => [f64([4])]);
-  check("sigmoid of cat of slices", (x) => cat([x.slice(1, 0, 1), x.narrow(1, 2, 1).mul(2)], 1).sigmoid(), () => [f64([3, 3])]);
-  check("stack of reductions", (x) => stack([x.sum(0), x.max(0), x.min(0), x.mean(0)]), () => [f64([3, 4])]);
-  check("view chains", (x) => x.reshape([2, 6]).T.unsqueeze(0).expand([2, 6, 2]).permute([2, 0, 1]).flatten().sqrt(), () => [pos([3, 4])]);
-  check("batched attention-like", (q, k, v) => q.matmul(k.mT).div(2).softmax(-1).matmul(v),
-    () => [f64([2, 3, 4]), f64([2, 5, 4]), f64([2, 5, 2])]);
-  check("maximum with scalar-shaped tensor then sum over dim", (x, t) => x.maximum(t).sum(1), () => [f64([3, 4]), f64([])]);
-  check("pow with both operands requiring grad", (a, b) => a.pow(b), () => [pos([3]), f64([3])]);
+  for (const { name, fn, inputs } of composites) check(name, fn, inputs);
 });
 
 describe("autograd semantics", () => {

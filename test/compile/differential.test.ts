@@ -1,6 +1,6 @@
-// Property-based differential test: random programs (1-12 steps of unary, binary, reduction and
-// movement ops and softmax over random broadcastable shapes, see programs.ts), compiled vs eager,
-// within float32 tolerance.
+// Property-based differential test: random programs (1-12 steps of unary, binary, reduction,
+// movement, softmax and matmul ops over random broadcastable shapes, see
+// test/support/programs.ts), compiled vs eager, within float32 tolerance.
 //
 // The seed is fixed so a run is reproducible; change it with JITGRAD_FUZZ_SEED (a number, or
 // "random" for a fresh one, printed) and the number of cases with JITGRAD_FUZZ_RUNS:
@@ -10,45 +10,50 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compile, type Tensor } from "../../index";
-import { check, recipe, skipped } from "./fuzz";
-import { build, makeInputs, mismatch, run, show } from "./programs";
+import { build, fuzzSettings, makeInputs, METHODS, outputsMismatch, recipe, run, show } from "../support/programs";
+import { check, skipped, TOL } from "./fuzz";
 
-const envSeed = process.env.JITGRAD_FUZZ_SEED;
-const SEED = envSeed === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(envSeed ?? 20251125);
-const RUNS = Number(process.env.JITGRAD_FUZZ_RUNS ?? 300);
+const FIXED_SEED = 20251125; // the generator checks below always use it
+const { seed: SEED, runs: RUNS, fromEnv } = fuzzSettings(FIXED_SEED, 300);
 
 describe("compiled vs eager on random programs", () => {
   it(`agrees on ${RUNS} programs (seed ${SEED})`, () => {
-    if (envSeed) console.log(`differential test: seed ${SEED}, ${RUNS} runs`);
+    if (fromEnv) console.log(`differential test: seed ${SEED}, ${RUNS} runs`);
     fc.assert(fc.property(recipe, (r) => { check(r); }), { seed: SEED, numRuns: RUNS });
     // known bugs may hide a few cases, not most of them
     const hidden = [...skipped.values()].reduce((a, b) => a + b, 0);
     expect(hidden).toBeLessThan(RUNS / 10);
   });
 
-  it("the generator covers every op family and some multi-kernel programs", () => {
+  it("the generator covers every op, input kind and some multi-kernel programs", () => {
     const methods = new Set<string>();
-    let multiKernel = 0;
-    for (const r of fc.sample(recipe, { seed: SEED, numRuns: 150 })) {
-      const { program, inputs } = build(r);
+    let multiKernel = 0, nonContiguous = 0, zeroD = 0, f64 = 0, broadcast = 0, twoOutputs = 0;
+    for (const r of fc.sample(recipe, { seed: FIXED_SEED, numRuns: 150 })) {
+      const program = build(r, "forward");
       program.instrs.forEach((i) => methods.add(i.method));
+      for (const x of program.inputs) {
+        if (x.transposed) nonContiguous++;
+        if (x.shape.length === 0) zeroD++;
+        if (x.dtype === "float64") f64++;
+        if (x.shape.includes(1)) broadcast++;
+        expect(x.requiresGrad).toBe(false);
+      }
+      if (program.outputs.length > 1) twoOutputs++;
       const f = compile((...xs: Tensor[]) => run(program, xs));
-      try { if (f.explain(...inputs).forwardKernels > 1) multiKernel++; } catch { /* a known bug; counted in the property */ }
+      try { if (f.explain(...makeInputs(program, r.seed)).forwardKernels > 1) multiKernel++; } catch { /* a known bug; counted in the property */ }
     }
-    for (const m of ["neg", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "sin", "cos",
-      "add", "sub", "mul", "div", "maximum", "minimum", "pow", "sum", "mean", "max", "min",
-      "transpose", "permute", "reshape", "unsqueeze", "squeeze", "narrow", "expand", "softmax"]) {
-      expect(methods, m).toContain(m);
-    }
+    for (const m of METHODS) expect(methods, m).toContain(m);
     expect(multiKernel).toBeGreaterThan(15);
+    for (const [what, n] of Object.entries({ nonContiguous, zeroD, f64, broadcast, twoOutputs })) expect(n, what).toBeGreaterThan(10);
   });
 
   it("the comparison catches a wrong result (the harness is not vacuous)", () => {
-    const [r] = fc.sample(recipe, { seed: SEED, numRuns: 1 });
-    const { program, inputs } = build(r);
-    const want = run(program, inputs);
+    const [r] = fc.sample(recipe, { seed: FIXED_SEED, numRuns: 1 });
+    const program = build(r, "forward");
+    const want = run(program, makeInputs(program, r.seed));
     const wrong = want.map((t) => t.add(1e-3));
-    expect(mismatch(wrong, want, { rtol: 1e-4, atol: 1e-5 })).toMatch(/element 0/);
+    expect(outputsMismatch(wrong, want, TOL)).toMatch(/element 0/);
+    expect(outputsMismatch(want.slice(1), want, TOL)).toMatch(/outputs, expected/);
     expect(show(program)).toMatch(/^\/\/ v0: /);
     expect(makeInputs(program, 7).map((t) => t.values())).toEqual(makeInputs(program, 7).map((t) => t.values()));
   });

@@ -1,7 +1,12 @@
 // gradcheck: backward()'s gradients against central finite differences in float64, shared by the
 // eager and the compiled gradient tests.
 import { expect } from "vitest";
-import { noGrad, randn, type Tensor } from "../../index";
+import { noGrad, rand, randn, type Tensor } from "../../index";
+
+// gradcheck inputs: float64 leaves that require grad, normal or in [0.5, 1.5) (the domain of log,
+// sqrt, pow)
+export const f64 = (shape: number[]) => randn(shape, { dtype: "float64", requiresGrad: true });
+export const pos = (shape: number[]) => rand(shape, { dtype: "float64" }).add(0.5).detach().requiresGrad_();
 
 // central differences of float64 sums carry ~1e-9 of rounding noise
 export const GC = { eps: 1e-6, rtol: 1e-6, atol: 1e-7 };
