@@ -102,7 +102,7 @@ export function emitLoops(k: LoopKernel): string {
     const few = typeof k.sizes[last] === "number" && (k.sizes[last] as number) < ACCUMULATORS; // the unrolled loop would never run
     const unrolled: E.Statement = { type: "ForStatement", init: null, test: bin("<", bin("+", id(r), num(ACCUMULATORS - 1)), n),
       update: { type: "AssignmentExpression", operator: "+=", left: id(r), right: num(ACCUMULATORS) },
-      body: block([...Array(ACCUMULATORS).keys()].flatMap(step)) };
+      body: block(interleave([...Array(ACCUMULATORS).keys()].map(step))) };
     const rest: E.Statement = { type: "ForStatement", init: null, test: bin("<", id(r), n),
       update: { type: "UpdateExpression", operator: "++", prefix: false, argument: id(r) }, body: block(step(0)) };
     let inner: E.Statement[] = few ? [loop(r, n, step(0))] : [decl("let", r, num(0)), unrolled, rest];
@@ -125,6 +125,10 @@ export function emitLoops(k: LoopKernel): string {
   }
   return print(functionDecl(k.name, k.params, [...here.temps("invariant"), ...body], k.comments));
 }
+
+// The unrolled lanes' statements taken in turn (lane 0's first, lane 1's first, ...): independent
+// work sits side by side, so the CPU overlaps it (V8 does not reorder it for us).
+const interleave = (lanes: E.Statement[][]): E.Statement[] => lanes[0].flatMap((_, i) => lanes.map((l) => l[i]));
 
 // Merges adjacent dims that every stride array walks contiguously, and drops size-1 dims, so a
 // contiguous elementwise op over any shape becomes one flat loop. Dims in [0, split) and

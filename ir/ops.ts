@@ -41,16 +41,17 @@ const broadcastAll = (ins: Operand[]) => ins.reduce<number[]>((a, x) => broadcas
 // PyTorch's result_type: tensors with dims, then 0-d tensors, then wrapped numbers (a wrapped float
 // is float32); a later tier only counts when it is of a higher category (bool < integer < float),
 // so float32 + 0-d float64 is float32, int + 2.5 is float32 and bool + 1 is int.
-export const promoteAll = (ins: Operand[]) => {
-  const tier = (keep: (x: Operand) => boolean) => {
-    const xs = ins.filter(keep);
-    return xs.length ? xs.map((x) => x.dtype).reduce(promote) : null;
-  };
-  const combine = (hi: DType | null, lo: DType | null): DType | null =>
-    !hi ? lo : !lo || isFloat(hi) ? hi : hi === "bool" || isFloat(lo) ? promote(hi, lo) : hi;
-  return combine(tier((x) => !x.wrapped && x.shape.length > 0),
-    combine(tier((x) => !x.wrapped && x.shape.length === 0), tier((x) => !!x.wrapped)))!;
-};
+// (module-level helpers, not closures: this runs for every eager op)
+const TIERS = [(x: Operand) => !x.wrapped && x.shape.length > 0, (x: Operand) => !x.wrapped && x.shape.length === 0, (x: Operand) => !!x.wrapped];
+function tierDtype(ins: Operand[], keep: (x: Operand) => boolean): DType | null {
+  let d: DType | null = null;
+  for (const x of ins) if (keep(x)) d = d ? promote(d, x.dtype) : x.dtype;
+  return d;
+}
+const combineTiers = (hi: DType | null, lo: DType | null): DType | null =>
+  !hi ? lo : !lo || isFloat(hi) ? hi : hi === "bool" || isFloat(lo) ? promote(hi, lo) : hi;
+export const promoteAll = (ins: Operand[]): DType =>
+  combineTiers(tierDtype(ins, TIERS[0]), combineTiers(tierDtype(ins, TIERS[1]), tierDtype(ins, TIERS[2])))!;
 
 const costly = (d: Elementwise): Elementwise => ({ ...d, costly: true });
 function unary(grad: string, js: string | Elementwise["js"], vjp: Vjp, dtype: "float" | "same" = "float"): Elementwise {

@@ -7,7 +7,10 @@ import type { Graph, Value } from "../../ir/graph";
 import { reducedShape, sameShape } from "../../ir/shape";
 import { rebuild, type Rewrite } from "./rebuild";
 
-const isConst = (v: Value | undefined, c: number) => v?.op === "const" && Object.is(v.constant, c);
+// a constant, or a constant broadcast (the seed cotangent 1 expanded to a shape) is still that number
+const constOf = (v: Value | undefined): number | undefined =>
+  !v ? undefined : v.op === "const" ? v.constant : v.op === "expand" || v.op === "reshape" ? constOf(v.inputs[0]) : undefined;
+const isConst = (v: Value | undefined, c: number) => { const k = constOf(v); return k !== undefined && Object.is(k, c); };
 const isNegZero = (v: Value | undefined) => v?.op === "const" && Object.is(v.constant, -0);
 const isSwapLast = (perm: number[]) => perm.length >= 2 &&
   perm.every((d, i) => (i < perm.length - 2 ? d === i : d === (i === perm.length - 1 ? perm.length - 2 : perm.length - 1)));
