@@ -75,7 +75,7 @@ function throughReshape(xs: readonly number[], vs: readonly number[], m: IndexMa
 export function operandView(x: Value): { base: Value; view: View } {
   const chain: Value[] = [];
   let base = x;
-  while (base.op !== "input" && base.op !== "const" && ops[base.op].kind === "movement") { chain.unshift(base); base = base.inputs[0]; }
+  while (base.op !== "input" && base.op !== "const" && ops[base.op].kind === "movement" && base.inputs[0].op !== "const") { chain.unshift(base); base = base.inputs[0]; }
   let view: View | null = { shape: [...base.shape], strides: contiguousStrides(base.shape), offset: 0 };
   for (const m of chain) view = view && (ops[m.op as OpName] as Movement).view(view, m.params);
   // a chain no strides can express (a reshape of a transpose): x itself gets a buffer

@@ -47,7 +47,16 @@ export function linear(terms: [E.Expression, number | string][], offset: number 
   }
   return out ?? num(0);
 }
-export const sym = (s: number | string): E.Expression => (typeof s === "number" ? num(s) : id(s));
+// A size or stride: a number, or the name of a kernel argument the compiler made (checked, so no
+// other text can reach generated code).
+export function sym(s: number | string): E.Expression {
+  if (typeof s === "number") {
+    if (!Number.isFinite(s)) throw new Error(`internal: a loop size or stride must be a finite number, got ${s}`);
+    return num(s);
+  }
+  if (!/^[A-Za-z_$][\w$]*$/.test(s)) throw new Error("internal: a kernel argument name must be an identifier");
+  return id(s);
+}
 
 export function functionDecl(name: string, params: string[], body: E.Statement[], comments: string[]): E.Program {
   const fn: E.FunctionDeclaration = { type: "FunctionDeclaration", id: id(name), params: params.map(id), body: block(body) };

@@ -39,7 +39,8 @@ export function plan(g: Graph): Plan {
     if (kind === "matmul") {
       // operands are read strided (a transposed or sliced buffer needs no copy); the product needs a
       // buffer unless its one user is elementwise of its shape, which then runs as its epilogue
-      v.inputs.forEach((x) => buffers.add(operandView(x).base));
+      // (a view of a constant, such as the seed cotangent 1 expanded, is computed into a buffer)
+      v.inputs.forEach((x) => { const { base } = operandView(x); buffers.add(base.op === "const" ? x : base); });
       const u = uses.get(v)!;
       if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape)) buffers.add(v);
     }

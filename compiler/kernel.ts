@@ -134,7 +134,7 @@ export class KernelBuilder {
     const input = this.expr(x, { rows, off });
     if (input.phase === "post") throw new NeedsBuffer(this.reductions[0].source);
     const copies = this.reductions.filter((r) => r.source === v).length;
-    const name = `acc${v.id}${copies ? String.fromCharCode(97 + copies) : ""}`;
+    const name = `acc${v.id}${copies ? `$${copies}` : ""}`;
     this.opList.push(v.op);
     this.lines.push(printValue(v));
     this.reductions.push({ name, value: input.name, combine: formula(def.combine), init: def.init, source: v });
@@ -147,7 +147,7 @@ export class KernelBuilder {
     // a value computed at a second map gets a letter (t4b): digits after "_" are unrolled copies
     const copies = this.tempCount.get(v) ?? 0;
     this.tempCount.set(v, copies + 1);
-    const name = `t${v.id}${copies ? String.fromCharCode(97 + copies) : ""}`;
+    const name = `t${v.id}${copies ? `$${copies}` : ""}`; // "_" suffixes are the unrolled copies
     if (expr.kind === "apply" && !copies) { this.opList.push(v.op); this.lines.push(printValue(v)); }
     this.temps.push({ name, expr, phase, comment: printValue(v) });
     return { name, phase };

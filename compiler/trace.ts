@@ -2,7 +2,7 @@
 // eager method records itself. Eager tensors met on the way (captured parameters) become graph
 // inputs bound by identity, read at every call; JS numbers become constants.
 import { Graph, type Value } from "../ir/graph";
-import type { OpName, Params } from "../ir/ops";
+import { type OpName, ops, type Params } from "../ir/ops";
 import { contiguousStrides } from "../ir/shape";
 import type { DType } from "../ir/dtype";
 import { type Trace, withTrace } from "../runtime/dispatch";
@@ -38,7 +38,7 @@ export class Recorder implements Trace {
     const now = this.current.get(t);
     if (now) return now;
     let v = this.captured.get(t);
-    if (!v) { v = this.graph.input(t.shape, t.dtype); this.captured.set(t, v); }
+    if (!v) { v = this.graph.input(t.shape, t.dtype); this.captured.set(t, v); this.slotOf.set(t, v.slot!); }
     return v;
   }
   record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor {
@@ -46,14 +46,24 @@ export class Recorder implements Trace {
   }
   // Functionalization: an in-place op rebinds the tensor to its new value; an input's final value
   // is written back into the caller's tensor after each run.
+  readonly slotOf = new Map<Tensor, number>(); // argument tracers and captured tensors: their input slot
   mutate(target: Tensor, value: Tensor): void {
-    if (target.base && target.value !== null) throw new CompileError("in-place updates of views are not supported inside compile()");
-    const old = this.valueOf(target), v = this.valueOf(value);
+    const v = this.valueOf(value), old = this.valueOf(target); // (captures an eager target)
+    if (!this.slotOf.has(target) && target.storage === null && derivesFromInput(old)) {
+      // a view or alias (detach, .data) of an argument: its update would have to reach the argument
+      throw new CompileError("in-place updates of views or aliases of arguments are not supported inside compile(); update the argument itself");
+    }
     if (target.value) target.value = v;
     else this.current.set(target, v);
-    const slot = old.op === "input" ? old.slot! : [...this.mutations].find(([, m]) => m === old)?.[0];
+    const slot = this.slotOf.get(target);
     if (slot !== undefined) this.mutations.set(slot, v);
   }
+}
+
+// Whether v is an input seen through movement ops (a view of it).
+function derivesFromInput(v: Value): boolean {
+  while (v.op !== "input" && v.op !== "const" && ops[v.op].kind === "movement") v = v.inputs[0];
+  return v.op === "input";
 }
 
 export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
@@ -66,7 +76,7 @@ export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
   const tracers = args.map((a, i) => {
     if (!(a instanceof Tensor)) return a;
     const s = argSlots[i]!;
-    if (!tracersBySlot.has(s)) tracersBySlot.set(s, tracer(rec.graph.inputs[s]));
+    if (!tracersBySlot.has(s)) { const t = tracer(rec.graph.inputs[s]); tracersBySlot.set(s, t); rec.slotOf.set(t, s); }
     return tracersBySlot.get(s)!;
   });
   const result = withTrace(rec, () => fn(...tracers));

@@ -13,8 +13,13 @@ import { formatTensor } from "./format";
 
 type Operand = Tensor | number | boolean;
 type Dims = number | number[];
+// Sizes, dims and offsets must be integers: they become loop bounds in generated kernels.
+function ints(list: readonly unknown[], what: string): number[] {
+  for (const n of list) if (!Number.isInteger(n)) throw new TypeError(`${what} must be integers, but got ${typeof n === "string" ? "a string" : String(n)}`);
+  return list as number[];
+}
 const sizes = (args: (number | readonly number[])[]): number[] =>
-  args.length === 1 && Array.isArray(args[0]) ? [...args[0]] : (args as number[]);
+  ints(args.length === 1 && Array.isArray(args[0]) ? [...args[0]] : (args as number[]), "sizes");
 
 export class Tensor {
   gradFn: Node | null = null;
@@ -308,8 +313,8 @@ export class Tensor {
     const i = index < 0 ? index + n : index;
     return composite("SelectBackward0", [this], (x) => x.narrow(d, i, 1).squeeze(d));
   }
-  shrink(starts: number[], ends: number[]) { return bind("shrink", [this], { starts, ends }); }
-  pad(before: number[], after: number[]) { return bind("pad", [this], { before, after }); }
+  shrink(starts: number[], ends: number[]) { return bind("shrink", [this], { starts: ints(starts, "starts"), ends: ints(ends, "ends") }); }
+  pad(before: number[], after: number[]) { return bind("pad", [this], { before: ints(before, "pads"), after: ints(after, "pads") }); }
 
   // ---- in-place updates (optimizer-style) ----
   private inplace(result: () => Tensor): this {

@@ -2,7 +2,7 @@
 // passes while the bug is there and fails once it is fixed; then drop the `.fails` (and the bug's
 // KNOWN entry in fuzz.ts) so it guards against regressions. Fixed bugs stay as regression tests.
 import { describe, expect, it } from "vitest";
-import { compile, CompileError, randn, tensor, type Tensor } from "../../index";
+import { compile, CompileError, grad, noGrad, ones, randn, tensor, type Tensor } from "../../index";
 
 const eagerAndCompiled = <A extends (Tensor | number)[]>(fn: (...a: A) => Tensor, ...args: A) =>
   [fn(...args).tolist(), compile(fn)(...args).tolist()];
@@ -218,5 +218,39 @@ describe("B12: captured tensors are bound by identity when traced", () => {
     expect(() => f(tensor([1]))).toThrow(CompileError);
     expect(() => f(tensor([1]))).toThrow(/item\(\)/);
     expect(compile((x: Tensor) => x.mul(W))(tensor([1])).tolist()).toEqual([2]);
+  });
+});
+
+describe("review findings (fixed): regressions", () => {
+  it("grad of x.matmul(w).sum(): the seed cotangent broadcast into a matmul operand is computed, not left zero", () => {
+    const x = tensor([[1, 2, 3], [3, 2, 1]]), w = tensor([[1, 0], [0, 1], [1, 1]]);
+    expect((grad((w: Tensor) => x.matmul(w).sum())(w) as Tensor).tolist()).toEqual([[4, 4], [4, 4], [4, 4]]);
+  });
+
+  it("a.copy_(z); a.add_(1) writes back into a, never into z", () => {
+    noGrad(() => {
+      const a = tensor([1, 2]), z = tensor([5, 6]);
+      compile((a: Tensor, z: Tensor) => { a.copy_(z); a.add_(1); return a; })(a, z);
+      expect([a.tolist(), z.tolist()]).toEqual([[6, 7], [5, 6]]);
+    });
+  });
+
+  it("an in-place update through detach() of an argument is a CompileError, not silently dropped", () => {
+    const t = tensor([1, 2, 3]);
+    expect(() => compile((t: Tensor) => { t.detach().add_(1); return t.mul(2); })(t)).toThrow(CompileError);
+    expect(t.tolist()).toEqual([1, 2, 3]);
+  });
+
+  it("sizes that are not integers never reach generated code", () => {
+    const g = globalThis as { pwned?: boolean };
+    const bad = ["(globalThis.pwned = true, 2)", 3] as unknown as number[];
+    expect(() => compile((x: Tensor) => x.expand(bad).mul(2))(ones([3]))).toThrow(/sizes must be integers/);
+    expect(g.pwned).toBeUndefined();
+  });
+
+  it("a value read at more than 26 maps in one kernel (temp names stay distinct)", () => {
+    const x = randn([40]);
+    const f = (x: Tensor) => { let acc = x.narrow(0, 0, 10); for (let i = 1; i < 28; i++) acc = acc.add(x.narrow(0, i, 10)); return acc.sum(); };
+    expect(compile(f)(x).item()).toBeCloseTo(f(x).item(), 3);
   });
 });
