@@ -12,7 +12,7 @@ import { Tensor } from "../runtime/tensor";
 import { dependents, differentiate } from "./autodiff";
 import { partition } from "./partition";
 import { optimize } from "./pipeline";
-import { buildProgram, type Program } from "./program";
+import { buildProgram } from "./program";
 import { type Arg, type Result, trace, type Traced } from "./trace";
 
 export interface CompileOptions { cacheLimit?: number }
@@ -29,13 +29,13 @@ type Fn = (...args: Arg[]) => Result;
 const log = new Set((process.env.JITGRAD_LOG ?? "").split(",").map((s) => s.trim()));
 
 // The cache shared by every entry point: guard signature -> entry, least recently used dropped.
-function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: CompileOptions, tag: string, arity: number): Compiled<A, R> {
+function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: CompileOptions, arity: number): Compiled<A, R> {
   const limit = opts.cacheLimit ?? 8;
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   const stats: Stats = { calls: 0, compiles: 0, cacheHits: 0 };
   let evictions = 0, warned = false;
   const entryFor = (args: Arg[]): Entry => {
-    const key = signature(args, tag);
+    const key = signature(args);
     let e = cache.get(key);
     if (e?.valid && !e.valid()) { cache.delete(key); e = undefined; } // a captured tensor changed requiresGrad
     if (e) {
@@ -69,8 +69,8 @@ function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: Compile
 }
 
 // The guard: shapes, dtypes and requiresGrad of tensor arguments, number arguments, grad mode.
-function signature(args: Arg[], tag: string): string {
-  let key = tag + (isGradEnabled() ? "G" : "N");
+function signature(args: Arg[]): string {
+  let key = isGradEnabled() ? "G" : "N";
   args.forEach((a, i) => {
     const first = a instanceof Tensor ? args.indexOf(a) : i;
     if (first < i) key += `|=${first}`; // the same tensor passed again: traced as one input
@@ -90,7 +90,7 @@ export function compile<A extends Arg[], R extends Result>(fn: (...args: A) => R
     // captured tensors are not in the guard key (they are found by tracing): check them on every hit
     const flags = traced.captured.map((t) => t.requiresGrad);
     return { ...entry, valid: () => traced.captured.every((t, i) => t.requiresGrad === flags[i]) };
-  }, opts, "c", fn.length);
+  }, opts, fn.length);
 }
 
 // ---- running programs on tensors ----
@@ -205,22 +205,21 @@ function autogradEntry(traced: Traced, args: Arg[]): Entry {
   };
 }
 
-// An output tensor attached to the compiled backward node (a fresh alias when it is an input).
+// An output tensor (fresh from results()) attached to the compiled backward node.
 function asOutput(t: Tensor, node: Node, k: number): Tensor {
-  const out = t.gradFn || t.isLeaf ? new Tensor(t.storage, t.shape, t.strides, t.offset, t.dtype, t.version) : t;
-  out.gradFn = node;
-  out.outputIndex = k;
-  return out;
+  t.gradFn = node;
+  t.outputIndex = k;
+  return t;
 }
 
 // ---- functional transforms (JAX's grad and value_and_grad) ----
 export interface GradOptions extends CompileOptions { argnums?: number | number[] }
 
 export function grad<A extends Arg[]>(fn: (...args: A) => Tensor, opts: GradOptions = {}): Compiled<A, Tensor | Tensor[]> {
-  return cached<A, Tensor | Tensor[]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, false), opts, `g${opts.argnums}`, fn.length);
+  return cached<A, Tensor | Tensor[]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, false), opts, fn.length);
 }
 export function valueAndGrad<A extends Arg[]>(fn: (...args: A) => Tensor, opts: GradOptions = {}): Compiled<A, [Tensor, Tensor | Tensor[]]> {
-  return cached<A, [Tensor, Tensor | Tensor[]]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, true), opts, `v${opts.argnums}`, fn.length);
+  return cached<A, [Tensor, Tensor | Tensor[]]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, true), opts, fn.length);
 }
 
 // The cotangent of the scalar output is the constant 1, known when compiling, so value and
@@ -236,7 +235,8 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
   if (traced.mutations.length) throw new CompileError("grad(): the function must not update tensors in place");
   const out = g.outputs[0];
   if (g.outputs.length !== 1 || out.shape.reduce((a, b) => a * b, 1) !== 1 || !isFloat(out.dtype)) {
-    throw new TypeError(`grad requires a function returning one scalar float Tensor; it returned shape [${out?.shape.join(", ")}]`);
+    throw new TypeError(`grad requires a function returning one scalar float Tensor; it returned ${g.outputs.length === 1
+      ? `a ${out.dtype} tensor of shape [${out.shape.join(", ")}]` : `${g.outputs.length} tensors`}`);
   }
   const one = out.shape.length ? g.add("expand", [g.constant(1, out.dtype)], { shape: out.shape }, out.shape, out.dtype) : g.constant(1, out.dtype);
   const grads = differentiate(g, [out], [one], nums.map((n) => g.inputs[traced.argSlots[n]!]));
@@ -254,4 +254,3 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
   };
 }
 
-export type { Program };

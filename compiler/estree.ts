@@ -23,7 +23,6 @@ export const assign = (left: E.Pattern, right: E.Expression, operator: E.Assignm
 export const decl = (kind: "let" | "const", name: string, init: E.Expression): E.VariableDeclaration =>
   ({ type: "VariableDeclaration", kind, declarations: [{ type: "VariableDeclarator", id: id(name), init }] });
 export const block = (body: E.Statement[]): E.BlockStatement => ({ type: "BlockStatement", body });
-export const ret = (argument: E.Expression): E.Statement => ({ type: "ReturnStatement", argument });
 
 // for (let v = from; v < bound; v += step) body
 export function loop(v: string, bound: E.Expression, body: E.Statement[], from: E.Expression = num(0), step = 1): E.Statement {

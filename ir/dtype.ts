@@ -4,7 +4,6 @@ export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 const arrays = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
 export const allocate = (dtype: DType, n: number): Storage => new arrays[dtype](n);
-export const arrayName = (dtype: DType) => arrays[dtype].name;
 
 export const isFloat = (d: DType) => d === "float32" || d === "float64";
 export const short: Record<DType, string> = { float32: "f32", float64: "f64", int32: "i32", bool: "bool" };
@@ -14,17 +13,6 @@ export const short: Record<DType, string> = { float32: "f32", float64: "f64", in
 export const torchTypeName: Record<DType, string> = {
   float32: "torch.FloatTensor", float64: "torch.DoubleTensor", int32: "torch.LongTensor", bool: "torch.BoolTensor",
 };
-export const torchDtype: Record<DType, string> = {
-  float32: "torch.float32", float64: "torch.float64", int32: "torch.int32", bool: "torch.bool",
-};
 
 const rank: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
 export const promote = (a: DType, b: DType): DType => (rank[a] >= rank[b] ? a : b);
-
-// A plain JS number mixed with a tensor is "weak" (PyTorch's wrapped number): it never widens a
-// float tensor, but a fractional number turns an integer tensor into float32.
-export function weakDtype(value: number, other: DType): DType {
-  const kind: DType = typeof value === "boolean" ? "bool" : Number.isInteger(value) ? "int32" : "float32";
-  if (rank[kind] <= rank[other]) return other;
-  return kind === "float32" && !isFloat(other) ? "float32" : kind;
-}

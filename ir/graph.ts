@@ -38,7 +38,7 @@ export class Graph {
   constant(value: number, dtype: DType) { return this.add("const", [], {}, [], dtype, value); }
 }
 
-// Consumers of each value (graph outputs count as a consumer each).
+// Consumers of each value (graph outputs are not counted).
 export function users(g: Graph): Map<Value, Value[]> {
   const out = new Map<Value, Value[]>(g.values.map((v) => [v, []]));
   for (const v of g.values) for (const i of v.inputs) out.get(i)!.push(v);

@@ -129,7 +129,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   le: compare("(a, b) => a <= b"),
   gt: compare("(a, b) => a > b"),
   ge: compare("(a, b) => a >= b"),
-  logicalOr: compare("(a, b) => a || b"),
+  logicalOr: compare("(a, b) => !!(a || b)"),
   where: { kind: "elementwise", grad: "WhereBackward0", js: () => "(c, a, b) => (c ? a : b)", shape: broadcastAll,
     dtype: (ins) => promoteAll(ins.slice(1)),
     vjp: (g, { ins: [c] }) => [null, g.where(c, 0), g.where(c.logicalNot(), 0)] } as Elementwise,

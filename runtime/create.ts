@@ -88,7 +88,7 @@ export function linspace(start: number, end: number, steps: number, opts: Tensor
   const dtype = dt(opts), s = allocate(dtype, steps), step = steps > 1 ? (end - start) / (steps - 1) : 0;
   // PyTorch fills the first half from start and the second half from end, for symmetry
   const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) s[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
+  for (let i = 0; i < steps; i++) s[i] = i < half || steps === 1 ? start + step * i : end - step * (steps - 1 - i);
   return make(s, [steps], dtype, opts);
 }
 

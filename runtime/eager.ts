@@ -11,7 +11,6 @@ type Kernel = (...args: (Storage | number)[]) => void;
 export interface Strided { storage: Storage | null; shape: readonly number[]; strides: readonly number[]; offset: number }
 
 const kernels = new Map<string, Kernel>();
-export const eagerKernelCount = () => kernels.size;
 
 // A stride that is 0 or 1 is baked in (broadcast / contiguous); any other is a kernel argument.
 const baked = (s: number) => s === 0 || s === 1;

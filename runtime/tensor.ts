@@ -3,7 +3,7 @@
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
 import { type DType, isFloat, type Storage, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
-import { broadcastShapes, contiguousStrides, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
+import { broadcastDims, broadcastShapes, contiguousStrides, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
 import { AccumulateGrad, type Edge, isGradEnabled, Node, runBackward } from "./autograd";
 import { composite } from "./composite";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
@@ -190,6 +190,8 @@ export class Tensor {
       throw new Error(`${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`);
     }
     const params: Params = { dims: normDims(dim, this.ndim), keepdim };
+    const empty = op !== "sum" && dim !== undefined ? params.dims!.find((d) => this.shape[d] === 0) : undefined;
+    if (empty !== undefined) throw new Error(`a${op}(): Expected reduction dim ${empty} to have non-zero size.`);
     return bind(op, [this], params, dim === undefined ? all : some);
   }
   sum(dim?: Dims, keepdim = false) { return this.reduceOp("sum", dim, keepdim, "SumBackward0"); }
@@ -284,6 +286,7 @@ export class Tensor {
     }
     const target = want.map((n, d) => (n === -1 && d >= lead ? this.shape[d - lead] : n));
     target.forEach((n, d) => {
+      if (d < lead && n < 0) throw new Error(`The expanded size of the tensor (${n}) isn't allowed in a leading, non-existing dimension ${d}`);
       const have = d < lead ? 1 : this.shape[d - lead];
       if (have !== n && have !== 1) {
         throw new Error(`The expanded size of the tensor (${n}) must match the existing size (${have}) at non-singleton dimension ${d}.  Target sizes: ${fmtShape(want)}.  Tensor sizes: ${fmtShape(this.shape)}`);
@@ -389,9 +392,7 @@ const mulScalar = (o: Operand, alpha: number) => (o instanceof Tensor ? o.mul(al
 const engineHooks = {
   sumTo(g: Tensor, shape: readonly number[]): Tensor {
     if (sameShape(g.shape, shape)) return g;
-    const lead = g.ndim - shape.length;
-    const dims = g.shape.map((_, d) => d).filter((d) => d < lead || (shape[d - lead] === 1 && g.shape[d] !== 1));
-    return g.sum(dims, true).reshape([...shape]);
+    return g.sum(broadcastDims(g.shape, shape).dims, true).reshape([...shape]);
   },
   cast: (g: Tensor, dtype: DType) => g.to(dtype),
   accumulate(leaf: Tensor, g: Tensor) {
