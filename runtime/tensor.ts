@@ -199,7 +199,7 @@ export class Tensor {
   min(dim?: Dims, keepdim = false) { return this.reduceOp("min", dim, keepdim, "MinBackward1", "AminBackward0"); }
   mean(dim?: Dims, keepdim = false): Tensor {
     if (!isFloat(this.dtype)) {
-      throw new Error(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${torchTypeName[this.dtype].slice(6, -6)}`);
+      throw new Error(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${scalarType(this)}`);
     }
     const count = normDims(dim, this.ndim).reduce((n, d) => n * this.shape[d], 1);
     return composite(dim === undefined ? "MeanBackward0" : "MeanBackward1", [this], (x) => x.sum(dim, keepdim).div(count));
@@ -332,6 +332,11 @@ export class Tensor {
     if (!sameShape(r.shape, this.shape)) {
       throw new Error(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(r.shape)}`);
     }
+    // PyTorch's can_cast: the result may not move to a lower category (float > integer > bool)
+    const category = (d: DType) => (isFloat(d) ? 2 : d === "int32" ? 1 : 0);
+    if (category(r.dtype) > category(this.dtype)) {
+      throw new Error(`result type ${scalarType(r)} can't be cast to the desired output type ${scalarType(this)}`);
+    }
     const trace = activeTrace();
     if (trace) { trace.mutate(this, r.to(this.dtype)); return this; } // compiled: becomes a write-back
     pointwise("(x) => x", [r], this);
@@ -360,7 +365,6 @@ export class Tensor {
 // one, the batched one is folded transposed and goes first), then dtypes, which it never promotes.
 function matmulCheck(a: Tensor, b: Tensor): void {
   if (a.ndim === 0 || b.ndim === 0) throw new Error(`both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`);
-  const scalarType = (t: Tensor) => torchTypeName[t.dtype].slice(6, -6);
   const k = a.shape[a.ndim - 1], k2 = b.shape[Math.max(b.ndim - 2, 0)], n = b.shape[b.ndim - 1];
   if (a.ndim === 1 && b.ndim === 1) {
     if (k !== k2) throw new Error(`inconsistent tensor size, expected tensor [${k}] and src [${k2}] to have the same number of elements, but got ${k} and ${k2} elements respectively`);
@@ -385,6 +389,9 @@ function matmulCheck(a: Tensor, b: Tensor): void {
     throw new Error(`expected scalar type ${scalarType(x)} but found ${scalarType(y)}`);
   }
 }
+
+// PyTorch's scalar type names (jitgrad's int32 plays int64's part, so it is named Long)
+const scalarType = (t: { dtype: DType }) => torchTypeName[t.dtype].slice(6, -6);
 
 const mulScalar = (o: Operand, alpha: number) => (o instanceof Tensor ? o.mul(alpha) : Number(o) * alpha);
 

@@ -254,3 +254,12 @@ describe("review findings (fixed): regressions", () => {
     expect(compile(f)(x).item()).toBeCloseTo(f(x).item(), 3);
   });
 });
+
+describe("in-place dtype rule (review finding, fixed)", () => {
+  it("an in-place result may not move to a lower dtype category, with PyTorch's error; the tensor is unchanged", () => {
+    const b = tensor([true, false]), i = tensor([1, 2], { dtype: "int32" });
+    expect(() => b.mul_(2)).toThrow("result type Long can't be cast to the desired output type Bool");
+    expect(() => i.add_(1.5)).toThrow("result type Float can't be cast to the desired output type Long");
+    expect([b.tolist(), i.tolist()]).toEqual([[true, false], [1, 2]]);
+  });
+});
