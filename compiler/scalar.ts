@@ -3,6 +3,7 @@
 // "(x) => tanhf(x)" stays one line in the op table and V8 inlines the helper into the loop.
 
 import { packPanels } from "../runtime/matmul";
+import { erf } from "./erf";
 
 // tanh as a 13/6 rational function (Eigen's float tanh coefficients) on [-7.9, 7.9]; beyond, the
 // exact 1 - 2/(e^2x + 1) (rare, so its branch is predicted), and +-1 past 9.01 where float32 tanh is
@@ -16,7 +17,7 @@ function tanhf(v: number): number {
   return p / q;
 }
 
-const lib = { tanhf, packPanels };
+const lib = { tanhf, erf, packPanels };
 const names = Object.keys(lib), impls = Object.values(lib);
 
 // Creates the function named `name` defined by the generated `source`, with the helpers in scope.

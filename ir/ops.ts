@@ -6,7 +6,6 @@
 import type { Tensor } from "../runtime/tensor";
 import { type DType, isFloat, promote } from "./dtype";
 import { broadcastShapes, reducedShape, reshapeStrides, type Shape } from "./shape";
-import { ERF_JS, TWO_OVER_SQRT_PI } from "./erf";
 
 export interface Operand { shape: Shape; dtype: DType; wrapped?: boolean }
 export interface Params {
@@ -102,7 +101,8 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   relu: unary("ReluBackward0", "(x) => (x > 0 ? x : 0)", (g, { out }) => [g.where(out.gt(0), 0)], "same"),
   sin: costly(unary("SinBackward0", "(x) => Math.sin(x)", (g, { ins: [x] }) => [g.mul(x.cos())])),
   cos: costly(unary("CosBackward0", "(x) => Math.cos(x)", (g, { ins: [x] }) => [g.mul(x.sin()).neg()])),
-  erf: costly(unary("ErfBackward0", ERF_JS, (g, { ins: [x] }) => [g.mul(x.mul(x).neg().exp().mul(TWO_OVER_SQRT_PI))])),
+  // erf(x): a scalar helper (compiler/erf.ts); d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
+  erf: costly(unary("ErfBackward0", "(x) => erf(x)", (g, { ins: [x] }) => [g.mul(x.mul(x).neg().exp().mul(2 / Math.sqrt(Math.PI)))])),
 
   add: binary("AddBackward0", "(a, b) => a + b", (g) => [g, g]),
   sub: binary("SubBackward0", "(a, b) => a - b", (g) => [g, g.neg()]),
