@@ -86,7 +86,9 @@ export class KernelBuilder {
       const phase = args.reduce<Phase>((p, a) => (rank[a.phase] > rank[p] ? a.phase : p), "pre");
       if (phase === "post" && args.some((a) => a.phase === "inner")) throw new NeedsBuffer(this.reductions[0].source);
       const f = formula((def as Elementwise).js(v.params, v.dtype));
-      const compare = v.dtype === "bool" && v.inputs.some((x) => x.dtype === "float32");
+      // a float32 comparison (no float64 operand; constants were rounded to float32 when traced)
+      const operands = v.inputs.filter((x) => x.op !== "const");
+      const compare = v.dtype === "bool" && operands.some((x) => x.dtype === "float32") && !operands.some((x) => x.dtype === "float64");
       const rounded = v.dtype === "int32" ? toInt32(f) : compare ? onFloat32(f) : v.dtype === "float32" && this.exact.has(v) ? toFloat32(f) : f;
       c = this.temp(v, { kind: "apply", formula: rounded, args: args.map((a) => a.name) }, phase);
     } else if (def.kind === "movement") {

@@ -263,3 +263,12 @@ describe("in-place dtype rule (review finding, fixed)", () => {
     expect([b.tolist(), i.tolist()]).toEqual([[true, false], [1, 2]]);
   });
 });
+
+describe("mixed-precision comparison (review finding, fixed)", () => {
+  it("float32 against float64 compares in float64, compiled as eager", () => {
+    const f = (x: Tensor, y: Tensor) => x.lt(y);
+    const a = tensor([1]), b = tensor([1 + 1e-10], { dtype: "float64" });
+    expect(f(a, b).tolist()).toEqual([true]);
+    expect(compile(f)(a, b).tolist()).toEqual([true]);
+  });
+});
