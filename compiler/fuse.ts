@@ -1,10 +1,12 @@
 // Fusion: decide which values get buffers, and group the rest into as few loop kernels as the
 // iteration spaces allow.
 //
-// Buffers go to: graph outputs; matmul and pad results and operands (they run as their own
-// kernels); reductions, unless their one user is an elementwise op of the same shape (an
-// epilogue such as mean's division, fused after the reduction loop); and elementwise values with
-// several users whose expression is expensive (more than RECOMPUTE_LIMIT ops). Cheap shared
+// Buffers go to: graph outputs; pad results and operands (pad is a library copy); matmul operands
+// (read strided by the matmul kernel) and products, unless the product's one user is elementwise
+// of its shape (it then runs as the matmul kernel's epilogue: bias add, relu); reductions, unless
+// their one user is an elementwise op of the same shape (an epilogue such as mean's division,
+// fused after the reduction loop); and elementwise values that several kernels would recompute
+// and whose expression is expensive (more than RECOMPUTE_LIMIT ops). Cheap shared
 // values are recomputed inside each kernel that reads them: recomputing a few flops costs less
 // than writing and re-reading a buffer. Anything a kernel finds it cannot inline (a reshape that
 // is not an index map, a second reduction over other loops) gets a buffer and planning restarts.
