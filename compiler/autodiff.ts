@@ -31,7 +31,7 @@ export function differentiate(g: Graph, outputs: Value[], seeds: Value[], wrt: V
       const v = forward[k], g_ = ct.get(v);
       if (!g_ || v.op === "input" || v.op === "const") continue;
       const grads = ops[v.op].vjp!(g_, {
-        ins: v.inputs.map(tracer), out: tracer(v), params: v.params, needs: v.inputs.map((i) => needs.has(i)),
+        ins: v.inputs.map((x) => tracer(x)), out: tracer(v), params: v.params, needs: v.inputs.map((i) => needs.has(i)),
       });
       v.inputs.forEach((x, i) => {
         const gi = grads[i];

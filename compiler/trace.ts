@@ -2,7 +2,7 @@
 // eager method records itself. Eager tensors met on the way (captured parameters) become graph
 // inputs bound by identity, read at every call; JS numbers become constants.
 import { Graph, type Value } from "../ir/graph";
-import { type OpName, ops, type Params } from "../ir/ops";
+import { type Movement, type OpName, ops, type Params, type View } from "../ir/ops";
 import { contiguousStrides } from "../ir/shape";
 import type { DType } from "../ir/dtype";
 import { type Trace, withTrace } from "../runtime/dispatch";
@@ -20,8 +20,11 @@ export interface Traced {
   rebuild: (outs: Tensor[]) => Result; // puts output tensors back into fn's result structure
 }
 
-export function tracer(v: Value): Tensor {
-  const t = new Tensor(null, v.shape, contiguousStrides(v.shape), 0, v.dtype);
+// A tracer laid out as eager would lay it out: a movement op's result keeps its input's strides
+// (so view() and isContiguous() answer as in eager), anything else is contiguous.
+export function tracer(v: Value, layout?: View | null): Tensor {
+  const t = layout ? new Tensor(null, layout.shape, layout.strides, layout.offset, v.dtype)
+    : new Tensor(null, v.shape, contiguousStrides(v.shape), 0, v.dtype);
   t.value = v;
   return t;
 }
@@ -42,7 +45,9 @@ export class Recorder implements Trace {
     return v;
   }
   record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor {
-    return tracer(this.graph.add(op, ins.map((t) => this.valueOf(t)), params, shape, dtype));
+    const def = ops[op], x = ins[0];
+    const layout = def.kind === "movement" && x.storage === null ? (def as Movement).view(x, params) : null;
+    return tracer(this.graph.add(op, ins.map((t) => this.valueOf(t)), params, shape, dtype), layout);
   }
   // Functionalization: an in-place op rebinds the tensor to its new value; an input's final value
   // is written back into the caller's tensor after each run.

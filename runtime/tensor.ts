@@ -243,7 +243,7 @@ export class Tensor {
   }
   view(...shape: (number | number[])[]): Tensor {
     const target = inferShape(sizes(shape), this.numel());
-    if (this.storage && !reshapeStrides(this.shape, this.strides, target)) {
+    if (!reshapeStrides(this.shape, this.strides, target)) { // tracers carry eager's strides too
       throw new Error("view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
     }
     return bind("reshape", [this], { shape: target }, "ViewBackward0");

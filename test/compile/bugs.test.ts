@@ -272,3 +272,12 @@ describe("mixed-precision comparison (review finding, fixed)", () => {
     expect(compile(f)(a, b).tolist()).toEqual([true]);
   });
 });
+
+describe("view() while tracing (review finding, fixed)", () => {
+  it("a view no strides can express is refused as in eager; after contiguous() it works", () => {
+    const x = randn([2, 3]);
+    expect(() => x.T.view(6)).toThrow(/view size is not compatible/);
+    expect(() => compile((x: Tensor) => x.T.view(6))(x)).toThrow(/view size is not compatible/);
+    expect(compile((x: Tensor) => x.T.contiguous().view(6))(x).tolist()).toEqual(x.T.contiguous().view(6).tolist());
+  });
+});
