@@ -69,7 +69,15 @@ export class Tensor {
     t.base = this.base ?? this;
     return t;
   }
-  isContiguous() { return this.offset === 0 && sameShape(this.strides, contiguousStrides(this.shape)) || this.numel() <= 1; }
+  // PyTorch's is_contiguous: row-major strides (size-1 dims aside), whatever the offset
+  isContiguous(): boolean {
+    for (let d = this.ndim - 1, expected = 1; d >= 0; d--) {
+      if (this.shape[d] === 0) return true;
+      if (this.shape[d] !== 1 && this.strides[d] !== expected) return false;
+      expected *= this.shape[d];
+    }
+    return true;
+  }
 
   // ---- data access (not allowed on tracers) ----
   // While tracing, values are off limits even for captured eager tensors: a value read then would
