@@ -149,9 +149,9 @@ function autogradEntry(traced: Traced, args: Arg[]): Entry {
   const nPrimals = joint.inputs.length, outputs = joint.outputs;
   // outputs get a gradFn only if they depend on an input requiring grad, and inputs get a gradient
   // only if an output depends on them (others keep .grad null), as in eager
-  const wanted = primalsAtTrace.map((t, s) => s).filter((s) => primalsAtTrace[s].requiresGrad);
+  const wanted = primalsAtTrace.flatMap((t, s) => (t.requiresGrad ? [s] : []));
   const live = dependents(joint, wanted.map((s) => joint.inputs[s]));
-  const diffOut = outputs.map((v, i) => i).filter((i) => isFloat(outputs[i].dtype) && live.has(outputs[i]));
+  const diffOut = outputs.flatMap((v, i) => (isFloat(v.dtype) && live.has(v) ? [i] : []));
   const cotangents = diffOut.map((i) => joint.input(outputs[i].shape, outputs[i].dtype));
   const reached = new Set<Value>(), visit = (v: Value) => { if (!reached.has(v)) { reached.add(v); v.inputs.forEach(visit); } };
   diffOut.forEach((i) => visit(outputs[i]));
@@ -163,7 +163,7 @@ function autogradEntry(traced: Traced, args: Arg[]): Entry {
   const forward = buildProgram(part.forward, "k"), backward = buildProgram(part.backward, "kb");
   const readSlots = part.primalsRead.map((v) => v.slot!);
   const fwdOut = part.forward.outputs;
-  const savedOutputs = fwdOut.slice(0, outputs.length).map((v, i) => i).filter((i) => fwdOut.indexOf(fwdOut[i], outputs.length) >= 0);
+  const savedOutputs = fwdOut.slice(0, outputs.length).flatMap((v, i) => (fwdOut.indexOf(v, outputs.length) >= 0 ? [i] : []));
   const nOut = outputs.length;
   return {
     explain: {

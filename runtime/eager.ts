@@ -2,7 +2,7 @@
 // compiler uses (so each op's scalar semantics live in its formula only), cached by op, storage
 // types and stride pattern. Sizes and strides are kernel arguments, so one kernel serves all shapes.
 import type { Storage } from "../ir/dtype";
-import type { Elementwise, Reduce } from "../ir/ops";
+import type { Reduce } from "../ir/ops";
 import { formula } from "../compiler/formula";
 import { instantiate } from "../compiler/scalar";
 import { type Access, coalesce, emitLoops, type LoopKernel, type Sym } from "../compiler/loops";

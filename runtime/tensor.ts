@@ -3,7 +3,7 @@
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
 import { type DType, isFloat, type Storage, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
-import { broadcastDims, broadcastShapes, contiguousStrides, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
+import { broadcastDims, broadcastShapes, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
 import { AccumulateGrad, type Edge, isGradEnabled, Node, runBackward } from "./autograd";
 import { composite } from "./composite";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
