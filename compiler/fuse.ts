@@ -6,7 +6,7 @@
 // of its shape (it then runs as the matmul kernel's epilogue: bias add, relu); reductions, unless
 // their one user is an elementwise op of the same shape (an epilogue such as mean's division,
 // fused after the reduction loop); and elementwise values that several kernels would recompute
-// and whose expression is expensive (more than RECOMPUTE_LIMIT ops). Cheap shared
+// and whose expression is expensive (more than SHARED_RECOMPUTE_OPS ops). Cheap shared
 // values are recomputed inside each kernel that reads them: recomputing a few flops costs less
 // than writing and re-reading a buffer. Anything a kernel finds it cannot inline (a reshape that
 // is not an index map, a second reduction over other loops) gets a buffer and planning restarts.
@@ -18,7 +18,7 @@ import { sameShape } from "../ir/shape";
 import { operandView } from "./affine";
 import { KernelBuilder, NeedsBuffer } from "./kernel";
 
-const RECOMPUTE_LIMIT = 8;
+const SHARED_RECOMPUTE_OPS = 8;
 
 export type Step =
   | { kind: "loops"; builder: KernelBuilder }
@@ -67,7 +67,7 @@ export function plan(g: Graph): Plan {
 }
 
 // Elementwise values that several kernels would each recompute, and that cost more than
-// RECOMPUTE_LIMIT ops: they get a buffer. (Several roots of one kernel share one computation.)
+// SHARED_RECOMPUTE_OPS ops: they get a buffer. (Several roots of one kernel share one computation.)
 function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Value[] {
   const kernelOf = new Map<Value, number>();
   steps.forEach((s, i) => (s.kind === "loops" ? s.builder.roots : [s.value]).forEach((r) => kernelOf.set(r, i)));
@@ -85,7 +85,7 @@ function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Valu
     };
     visit(root);
   }
-  return g.values.filter((v) => kindOf(v) === "elementwise" && (reachedBy.get(v)?.size ?? 0) > 1 && cost(v, buffers) > RECOMPUTE_LIMIT);
+  return g.values.filter((v) => kindOf(v) === "elementwise" && (reachedBy.get(v)?.size ?? 0) > 1 && cost(v, buffers) > SHARED_RECOMPUTE_OPS);
 }
 
 // Elementwise ops a value's expression expands to when inlined.

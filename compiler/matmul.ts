@@ -4,9 +4,10 @@
 // before it is stored: the epilogue, so the product is never written and re-read.
 import type * as E from "estree";
 import { assign, bin, block, call, decl, functionDecl, id, index, linear, loop, num, print } from "./estree";
+import { PANEL } from "../runtime/matmul";
 import { bodyAt, invariants, type LoopKernel, type MatmulOperand } from "./loops";
 
-const T = 4; // tile rows and columns (the panels' width)
+const T = PANEL; // tile rows and columns: the width packPanels packs with
 const plus = (e: E.Expression, n: number) => (n ? bin("+", e, num(n)) : e);
 
 export function emitMatmul(k: LoopKernel): string {

@@ -8,7 +8,7 @@
 import { Graph, type Value } from "../ir/graph";
 import { type Elementwise, ops } from "../ir/ops";
 
-const RECOMPUTE_LIMIT = 64; // ops in one recomputed expression before we save it instead
+const BACKWARD_RECOMPUTE_OPS = 64; // ops in one recomputed expression before we save it instead
 
 // A new graph computing `outputs` from `inputs` (values of `src` that become its inputs, in order).
 export function extract(outputs: Value[], inputs: Value[]): { graph: Graph; map: Map<Value, Value> } {
@@ -49,7 +49,7 @@ export function partition(joint: Graph, primals: Value[], cotangents: Value[], u
     if (f.op === "input") { primalsRead.add(f); return; }
     const def = ops[f.op], kind = def.kind;
     const cheap = kind === "movement" || (kind === "elementwise" && !(def as Elementwise).costly);
-    if (cheap && size(f) <= RECOMPUTE_LIMIT) {
+    if (cheap && size(f) <= BACKWARD_RECOMPUTE_OPS) {
       f.inputs.forEach(need);
       return;
     }

@@ -16,3 +16,6 @@ export const torchTypeName: Record<DType, string> = {
 
 const rank: Record<DType, number> = { bool: 0, int32: 1, float32: 2, float64: 3 };
 export const promote = (a: DType, b: DType): DType => (rank[a] >= rank[b] ? a : b);
+
+// PyTorch's scalar type names for error messages (jitgrad's int32 plays int64's part: "Long").
+export const scalarTypeName = (dtype: DType) => torchTypeName[dtype].slice(6, -6);

@@ -1,7 +1,7 @@
 // torch.nn.functional for jitgrad: compositions of existing tensor ops (no new loops), so every
 // function runs eagerly, traces into compile(), and differentiates through the primitives' VJPs.
 // Eagerly, each loss records one grad_fn with PyTorch's name (NllLossBackward0, MseLossBackward0, ...).
-import { torchTypeName } from "../ir/dtype";
+import { isFloat, scalarTypeName } from "../ir/dtype";
 import { fmtShape, normDim } from "../ir/shape";
 import { composite } from "../runtime/composite";
 import { arange, ones } from "../runtime/create";
@@ -14,8 +14,7 @@ export type Reduction = "mean" | "sum" | "none";
 export interface LossOptions { reduction?: Reduction }
 export interface NllOptions extends LossOptions { ignoreIndex?: number }
 
-const scalarType = (t: Tensor) => torchTypeName[t.dtype].slice(6, -6); // int32 is named Long, as jitgrad's int64 stand-in
-const isFloatT = (t: Tensor) => t.dtype === "float32" || t.dtype === "float64";
+const scalarType = (t: Tensor) => scalarTypeName(t.dtype);
 
 function reduce(losses: Tensor, reduction: Reduction): Tensor {
   if (reduction === "none") return losses;
@@ -83,7 +82,7 @@ export function nllLoss(input: Tensor, target: Tensor, { reduction = "mean", ign
 export function crossEntropy(input: Tensor, target: Tensor, opts: NllOptions = {}): Tensor {
   const classDim = input.ndim === 1 ? 0 : 1;
   if (fmtShape(input.shape) === fmtShape(target.shape)) {
-    if (!isFloatT(target)) throw new Error(`Expected floating point type for target with class probabilities, got ${scalarType(target)}`);
+    if (!isFloat(target.dtype)) throw new Error(`Expected floating point type for target with class probabilities, got ${scalarType(target)}`);
     // as PyTorch's cross_entropy with class probabilities: -(logp * target) summed, then divided by the batch size
     const reduction = opts.reduction ?? "mean", batch = input.numel() / input.shape[classDim];
     if (reduction === "none") return input.logSoftmax(classDim).mul(target).sum(classDim).neg();

@@ -6,7 +6,8 @@
 import type { Storage } from "../ir/dtype";
 import type { Strided } from "./eager";
 
-const MR = 4, NR = 4;
+export const PANEL = 4; // rows of a, and columns of b, per packed panel: the register tile's size
+const MR = PANEL, NR = PANEL;
 let panelA = new Float64Array(0), panelB = new Float64Array(0); // reused across calls: no garbage per call
 
 export function matmul(a: Strided, b: Strided, out: Strided): void {

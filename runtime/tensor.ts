@@ -1,7 +1,7 @@
 // The Tensor: storage + shape + strides + offset, autograd fields and a version counter. Each op
 // method is one call into `bind` (a primitive) or `composite` (a named composition of them).
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
-import { type DType, isFloat, type Storage, torchTypeName } from "../ir/dtype";
+import { type DType, isFloat, type Storage, torchTypeName, scalarTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
 import { broadcastDims, broadcastShapes, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
 import { AccumulateGrad, type Edge, isGradEnabled, Node, runBackward } from "./autograd";
@@ -126,7 +126,7 @@ export class Tensor {
     if (!this.requiresGrad) throw new Error("element 0 of tensors does not require grad and does not have a grad_fn");
     if (!gradient) {
       if (this.numel() !== 1) throw new Error("grad can be implicitly created only for scalar outputs");
-      gradient = onesLike(this);
+      gradient = seedGradient(this);
     } else if (!sameShape(gradient.shape, this.shape)) {
       throw new Error(`Mismatch in shape: grad_output[0] has a shape of torch.Size(${fmtShape(gradient.shape)}) and output[0] has a shape of torch.Size(${fmtShape(this.shape)}).`);
     }
@@ -398,8 +398,7 @@ function matmulCheck(a: Tensor, b: Tensor): void {
   }
 }
 
-// PyTorch's scalar type names (jitgrad's int32 plays int64's part, so it is named Long)
-const scalarType = (t: { dtype: DType }) => torchTypeName[t.dtype].slice(6, -6);
+const scalarType = (t: { dtype: DType }) => scalarTypeName(t.dtype);
 
 const mulScalar = (o: Operand, alpha: number) => (o instanceof Tensor ? o.mul(alpha) : Number(o) * alpha);
 
@@ -417,7 +416,8 @@ const engineHooks = {
 };
 export { engineHooks };
 
-export function onesLike(t: Tensor): Tensor {
+// backward()'s implicit gradient: ones shaped like the output
+function seedGradient(t: Tensor): Tensor {
   const out = empty(t.shape, t.dtype);
   out.storage!.fill(1);
   return out;
