@@ -1,13 +1,29 @@
 // jitgrad's public API.
-export { Tensor } from "./runtime/tensor";
-export { tensor, zeros, ones, full, rand, randn, arange, linspace, eye, zerosLike, onesLike, where, cat, stack } from "./runtime/create";
-export type { TensorOptions } from "./runtime/create";
-export { manualSeed } from "./runtime/random";
-export { noGrad, enableGrad, isGradEnabled } from "./runtime/autograd";
-export { CompileError } from "./runtime/errors";
-export type { DType } from "./ir/dtype";
+
+export type { Compiled, CompileOptions, Explanation, GradOptions, Stats } from "./compiler/compile";
 export { compile, grad, valueAndGrad } from "./compiler/compile";
-export type { CompileOptions, Compiled, Explanation, Stats, GradOptions } from "./compiler/compile";
-export * as nn from "./nn/index";
+export type { DType } from "./ir/dtype";
 export { F } from "./nn/functional";
+export * as nn from "./nn/index";
 export * as optim from "./nn/optim";
+export { enableGrad, isGradEnabled, noGrad } from "./runtime/autograd";
+export type { TensorOptions } from "./runtime/create";
+export {
+  arange,
+  cat,
+  eye,
+  full,
+  linspace,
+  ones,
+  onesLike,
+  rand,
+  randn,
+  stack,
+  tensor,
+  where,
+  zeros,
+  zerosLike,
+} from "./runtime/create";
+export { CompileError } from "./runtime/errors";
+export { manualSeed } from "./runtime/random";
+export { Tensor } from "./runtime/tensor";

@@ -2,31 +2,60 @@
 // Times W1-W4 (eager, compiled, hand-written), a copy loop (bandwidth), matmul GFLOP/s, steady-state
 // memory and per-call overhead with the `benchmark` package; prints tables and the issue's targets,
 // writes JSON and an SVG chart under bench/results/ (--reference: reference.json / reference.svg).
-import Benchmark from "benchmark";
+
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Benchmark from "benchmark";
 import { compile, manualSeed, randn, type Tensor } from "../index";
 import { copyLoop, mmNN } from "./hand";
-import { type CaseResult, fmtN, fmtTime, markdownTables, type Results, svgChart, type Target, targetTable, type VariantResult, workloadTable, type WorkloadResult } from "./report";
+import {
+  type CaseResult,
+  fmtN,
+  fmtTime,
+  markdownTables,
+  type Results,
+  svgChart,
+  type Target,
+  targetTable,
+  type VariantResult,
+  type WorkloadResult,
+  workloadTable,
+} from "./report";
 import { type Case, hasTraining, type Outcome, seedFn, type Variant, workloads } from "./workloads";
 
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
-const quick = flag("--quick"), large = flag("--large"), reference = flag("--reference");
-const filter = argv.find((a) => a.startsWith("--filter="))?.slice(9).split(",");
-for (const a of argv) if (!["--quick", "--large", "--reference"].includes(a) && !a.startsWith("--filter=")) { console.error(`unknown option ${a}`); process.exit(2); }
+const quick = flag("--quick"),
+  large = flag("--large"),
+  reference = flag("--reference");
+const filter = argv
+  .find((a) => a.startsWith("--filter="))
+  ?.slice(9)
+  .split(",");
+for (const a of argv)
+  if (!["--quick", "--large", "--reference"].includes(a) && !a.startsWith("--filter=")) {
+    console.error(`unknown option ${a}`);
+    process.exit(2);
+  }
 const selected = (id: string) => !filter || filter.includes(id);
 
 // Benchmark.js: each sample lasts at least minTime; a benchmark stops sampling after maxTime once it
 // has minSamples. Full: ~50 benchmarks x ~4.5 s; quick: ~25 x ~0.4 s.
-const opts = quick ? { maxTime: 0.25, minSamples: 3, minTime: 0.02 } : { maxTime: 4, minSamples: 5, minTime: 0.05 };
+const opts = quick
+  ? { maxTime: 0.25, minSamples: 3, minTime: 0.02 }
+  : { maxTime: 4, minSamples: 5, minTime: 0.05 };
 const sizes = quick ? { w1: [4, 1e6], w3: [1e6] } : { w1: [4, 1e3, 1e5, 1e6], w3: [1e3, 1e5, 1e6] };
-if (large) { sizes.w1.push(1e7); sizes.w3.push(1e7); }
+if (large) {
+  sizes.w1.push(1e7);
+  sizes.w3.push(1e7);
+}
 const gc = (globalThis as { gc?: () => void }).gc;
-const t0 = performance.now(), load0 = os.loadavg(), cpu0 = process.cpuUsage();
+const t0 = performance.now(),
+  load0 = os.loadavg(),
+  cpu0 = process.cpuUsage();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)}s`;
 
 function fail(msg: string): never {
@@ -40,18 +69,26 @@ function compare(ref: Outcome, got: Outcome, what: string): number {
   let worst = 0;
   const err = (a: number, b: number, scale: number) => Math.abs(a - b) / (Math.abs(b) + scale);
   const ev = err(got.value, ref.value, 1e-3);
-  if (!(ev <= RTOL)) fail(`${what}: value ${got.value} differs from eager's ${ref.value} (relative error ${ev.toExponential(2)} > ${RTOL})`);
+  if (!(ev <= RTOL))
+    fail(
+      `${what}: value ${got.value} differs from eager's ${ref.value} (relative error ${ev.toExponential(2)} > ${RTOL})`,
+    );
   worst = ev;
-  if (got.grads.length !== ref.grads.length) fail(`${what}: ${got.grads.length} gradients, eager has ${ref.grads.length}`);
+  if (got.grads.length !== ref.grads.length)
+    fail(`${what}: ${got.grads.length} gradients, eager has ${ref.grads.length}`);
   ref.grads.forEach((r, k) => {
     const g = got.grads[k];
-    if (g.length !== r.length) fail(`${what}: gradient ${k} has ${g.length} elements, eager's has ${r.length}`);
+    if (g.length !== r.length)
+      fail(`${what}: gradient ${k} has ${g.length} elements, eager's has ${r.length}`);
     let scale = 0;
     for (let i = 0; i < r.length; i++) scale = Math.max(scale, Math.abs(r[i]));
     scale = Math.max(scale * 0.1, 1e-12); // atol = 1e-5 max|g|: float32 cancellation (1 + tanh near -1) in eager itself
     for (let i = 0; i < r.length; i++) {
       const e = err(g[i], r[i], scale);
-      if (!(e <= RTOL)) fail(`${what}: gradient ${k}[${i}] = ${g[i]}, eager's is ${r[i]} (relative error ${e.toExponential(2)} > ${RTOL})`);
+      if (!(e <= RTOL))
+        fail(
+          `${what}: gradient ${k}[${i}] = ${g[i]}, eager's is ${r[i]} (relative error ${e.toExponential(2)} > ${RTOL})`,
+        );
       if (e > worst) worst = e;
     }
   });
@@ -59,16 +96,29 @@ function compare(ref: Outcome, got: Outcome, what: string): number {
 }
 
 // ---- timing ----
-let done = 0, total = 0;
-function time(name: string, fn: () => void): { mean: number; rme: number; samples: number; hz: number; median: number; min: number } {
+let done = 0,
+  total = 0;
+function time(
+  name: string,
+  fn: () => void,
+): { mean: number; rme: number; samples: number; hz: number; median: number; min: number } {
   for (let i = 0; i < 3; i++) fn(); // compile caches and first JIT tiers before the clock starts
   const b = new Benchmark(name, fn, { ...opts, initCount: 1 });
   b.run({ async: false });
   if (b.error) fail(`${name} threw: ${(b.error as Error).stack ?? b.error}`);
   const sorted = [...b.stats.sample].sort((p, q) => p - q);
-  const s = { mean: b.stats.mean, rme: b.stats.rme, samples: sorted.length, hz: b.hz, median: sorted[sorted.length >> 1], min: sorted[0] };
+  const s = {
+    mean: b.stats.mean,
+    rme: b.stats.rme,
+    samples: sorted.length,
+    hz: b.hz,
+    median: sorted[sorted.length >> 1],
+    min: sorted[0],
+  };
   done++;
-  console.log(`[${String(done).padStart(2)}/${total}] ${name.padEnd(48)} ${fmtTime(s.mean).padStart(10)} ±${s.rme.toFixed(1).padStart(4)}%  (${String(s.samples).padStart(3)} samples, ${elapsed()})`);
+  console.log(
+    `[${String(done).padStart(2)}/${total}] ${name.padEnd(48)} ${fmtTime(s.mean).padStart(10)} ±${s.rme.toFixed(1).padStart(4)}%  (${String(s.samples).padStart(3)} samples, ${elapsed()})`,
+  );
   return s;
 }
 
@@ -76,32 +126,53 @@ function runCase(c: Case): CaseResult {
   const label = `${c.workload} ${c.workload === "W4" ? `B=${c.n}` : `N=${fmtN(c.n)}`}`;
   const ref = c.variants[0].outcome();
   const errs = new Map<Variant, number>([[c.variants[0], 0]]);
-  for (const v of c.variants.slice(1)) errs.set(v, compare(ref, v.outcome(), `${label} ${v.label}`));
-  console.log(`       ${label}: ${c.variants.length} variants agree (value ${ref.value.toPrecision(6)}, ${ref.grads.length} gradient(s), max rel err ${Math.max(...errs.values()).toExponential(1)})`);
+  for (const v of c.variants.slice(1))
+    errs.set(v, compare(ref, v.outcome(), `${label} ${v.label}`));
+  console.log(
+    `       ${label}: ${c.variants.length} variants agree (value ${ref.value.toPrecision(6)}, ${ref.grads.length} gradient(s), max rel err ${Math.max(...errs.values()).toExponential(1)})`,
+  );
   const vs: VariantResult[] = c.variants.map((v) => {
     const code = v.code?.();
     return {
-      id: v.id, label: v.label, ...time(`${label} ${v.label}`, v.fn), maxRelErr: errs.get(v)!,
-      ...(code === undefined ? {} : { kernels: v.kernels?.(), mathTanhCalls: (code.match(/Math\.tanh\(/g) ?? []).length }),
+      id: v.id,
+      label: v.label,
+      ...time(`${label} ${v.label}`, v.fn),
+      maxRelErr: errs.get(v)!,
+      ...(code === undefined
+        ? {}
+        : { kernels: v.kernels?.(), mathTanhCalls: (code.match(/Math\.tanh\(/g) ?? []).length }),
     };
   });
   const m = (id: string) => vs.find((v) => v.id === id)?.mean ?? NaN;
   const r = (a: number, b: number) => (Number.isFinite(a / b) ? a / b : null);
   return {
-    workload: c.workload, n: c.n, variants: vs,
-    eagerOverCompiled: r(m("eager"), m("compiled")), compiledOverHand: r(m("compiled"), m("hand")),
-    eagerOverValueAndGrad: r(m("eager"), m("valueAndGrad")), valueAndGradOverHand: r(m("valueAndGrad"), m("hand")),
+    workload: c.workload,
+    n: c.n,
+    variants: vs,
+    eagerOverCompiled: r(m("eager"), m("compiled")),
+    compiledOverHand: r(m("compiled"), m("hand")),
+    eagerOverValueAndGrad: r(m("eager"), m("valueAndGrad")),
+    valueAndGradOverHand: r(m("valueAndGrad"), m("hand")),
   };
 }
 
 // ---- extras ----
 function copyBandwidth() {
-  const n = 1e6, src = new Float32Array(n).map((_, i) => i), dst = new Float32Array(n);
+  const n = 1e6,
+    src = new Float32Array(n).map((_, i) => i),
+    dst = new Float32Array(n);
   copyLoop(src, dst);
   if (dst[n - 1] !== n - 1) fail("copy loop check");
   const loop = time("copy loop 1e6 floats (for loop)", () => copyLoop(src, dst));
   const set = time("copy 1e6 floats (TypedArray.set, memcpy)", () => dst.set(src));
-  return { n, bytesPerCall: 8 * n, loop, set, gbps: (8 * n) / loop.mean / 1e9, setGbps: (8 * n) / set.mean / 1e9 };
+  return {
+    n,
+    bytesPerCall: 8 * n,
+    loop,
+    set,
+    gbps: (8 * n) / loop.mean / 1e9,
+    setGbps: (8 * n) / set.mean / 1e9,
+  };
 }
 
 // What a fresh output buffer costs (compiled and eager results are new tensors; the hand-written
@@ -109,27 +180,43 @@ function copyBandwidth() {
 function freshOutput() {
   const out: Record<string, { mean: number; rme: number }> = {};
   for (const n of [1e5, 1e6]) {
-    out[String(n)] = time(`fresh output ${fmtN(n)} floats (allocate + first write)`, () => { const a = new Float32Array(n); for (let i = 0; i < n; i += 1024) a[i] = 1; return a; });
+    out[String(n)] = time(`fresh output ${fmtN(n)} floats (allocate + first write)`, () => {
+      const a = new Float32Array(n);
+      for (let i = 0; i < n; i += 1024) a[i] = 1;
+      return a;
+    });
   }
   return out;
 }
 
 function matmulRate() {
-  const M = 128, K = 784, N = 256, flops = 2 * M * K * N;
+  const M = 128,
+    K = 784,
+    N = 256,
+    flops = 2 * M * K * N;
   manualSeed(7);
-  const a = randn([M, K]), b = randn([K, N]), cm = compile((p: Tensor, q: Tensor) => p.matmul(q));
-  const A = a.storage as Float32Array, Bm = b.storage as Float32Array, C = new Float32Array(M * N);
+  const a = randn([M, K]),
+    b = randn([K, N]),
+    cm = compile((p: Tensor, q: Tensor) => p.matmul(q));
+  const A = a.storage as Float32Array,
+    Bm = b.storage as Float32Array,
+    C = new Float32Array(M * N);
   mmNN(A, Bm, C, M, K, N);
-  const ref = a.matmul(b).values(), cv = cm(a, b).values();
+  const ref = a.matmul(b).values(),
+    cv = cm(a, b).values();
   ref.forEach((v, i) => {
-    if (!(Math.abs(cv[i] - v) <= 1e-4 * (Math.abs(v) + 1))) fail(`matmul: compiled[${i}] = ${cv[i]}, eager ${v}`);
-    if (!(Math.abs(C[i] - v) <= 1e-4 * (Math.abs(v) + 1))) fail(`matmul: hand-written[${i}] = ${C[i]}, eager ${v}`);
+    if (!(Math.abs(cv[i] - v) <= 1e-4 * (Math.abs(v) + 1)))
+      fail(`matmul: compiled[${i}] = ${cv[i]}, eager ${v}`);
+    if (!(Math.abs(C[i] - v) <= 1e-4 * (Math.abs(v) + 1)))
+      fail(`matmul: hand-written[${i}] = ${C[i]}, eager ${v}`);
   });
   const rate = (s: { mean: number }) => ({ ...s, gflops: flops / s.mean / 1e9 });
   return {
     eager: rate(time("matmul 128x784 @ 784x256 eager", () => a.matmul(b))),
     compiled: rate(time("matmul 128x784 @ 784x256 compiled", () => cm(a, b))),
-    "hand-written (4-row blocked)": rate(time("matmul 128x784 @ 784x256 hand-written", () => mmNN(A, Bm, C, M, K, N))),
+    "hand-written (4-row blocked)": rate(
+      time("matmul 128x784 @ 784x256 hand-written", () => mmNN(A, Bm, C, M, K, N)),
+    ),
   };
 }
 
@@ -137,89 +224,236 @@ function matmulRate() {
 // first rounds also hold V8's optimized code and type feedback). A per-call leak of even one object
 // (>= 16 bytes) grows every round by >= 1.6 MB per 1e5 calls; the target looks at the median round.
 function steadyMemory() {
-  const heap = () => { gc?.(); gc?.(); return process.memoryUsage().heapUsed; };
+  const heap = () => {
+    gc?.();
+    gc?.();
+    return process.memoryUsage().heapUsed;
+  };
   const measure = (name: string, call: () => unknown, calls: number, rounds: number) => {
     let last: unknown = null;
     for (let i = 0; i < calls; i++) last = call();
     const rs: { before: number; after: number; delta: number; usPerCall: number }[] = [];
     for (let r = 0; r < rounds; r++) {
-      const before = heap(), start = performance.now();
+      const before = heap(),
+        start = performance.now();
       for (let i = 0; i < calls; i++) last = call();
-      const us = ((performance.now() - start) * 1000) / calls, after = heap();
+      const us = ((performance.now() - start) * 1000) / calls,
+        after = heap();
       rs.push({ before, after, delta: after - before, usPerCall: us });
     }
     if (last === null) fail("memory check");
     const median = [...rs].sort((a, b) => a.delta - b.delta)[rs.length >> 1];
     const kb = (b: number) => `${b >= 0 ? "+" : ""}${(b / 1024).toFixed(1)} KB`;
-    console.log(`       memory ${name}: ${rounds} x ${calls} calls after a warm-up round: heap ${rs.map((r) => kb(r.delta)).join(", ")} (${(rs[0].before / 1048576).toFixed(2)} MB -> ${(rs[rs.length - 1].after / 1048576).toFixed(2)} MB)${gc ? "" : " [no --expose-gc: includes garbage]"}`);
-    return { calls, rounds: rs, before: median.before, after: median.after, delta: median.delta, bytesPerCall: median.delta / calls };
+    console.log(
+      `       memory ${name}: ${rounds} x ${calls} calls after a warm-up round: heap ${rs.map((r) => kb(r.delta)).join(", ")} (${(rs[0].before / 1048576).toFixed(2)} MB -> ${(rs[rs.length - 1].after / 1048576).toFixed(2)} MB)${gc ? "" : " [no --expose-gc: includes garbage]"}`,
+    );
+    return {
+      calls,
+      rounds: rs,
+      before: median.before,
+      after: median.after,
+      delta: median.delta,
+      bytesPerCall: median.delta / calls,
+    };
   };
   manualSeed(3);
-  const x = randn([4]), xg = randn([4], { requiresGrad: true }), cf = compile(seedFn), cg = compile(seedFn);
+  const x = randn([4]),
+    xg = randn([4], { requiresGrad: true }),
+    cf = compile(seedFn),
+    cg = compile(seedFn);
   return {
     gcExposed: !!gc,
     w1Compiled: measure("W1 N=4 compiled forward", () => cf(x), 1e5, 3),
-    w2CompiledBackward: measure("W2 N=4 compiled + backward()", () => { xg.grad = null; const o = cg(xg); o.backward(); return o; }, quick ? 1e4 : 5e4, 3),
+    w2CompiledBackward: measure(
+      "W2 N=4 compiled + backward()",
+      () => {
+        xg.grad = null;
+        const o = cg(xg);
+        o.backward();
+        return o;
+      },
+      quick ? 1e4 : 5e4,
+      3,
+    ),
   };
 }
 
 // ---- targets ----
-function targets(ws: WorkloadResult[], extras: { memory?: ReturnType<typeof steadyMemory>; matmul?: ReturnType<typeof matmulRate>; fresh?: ReturnType<typeof freshOutput> }): Target[] {
+function targets(
+  ws: WorkloadResult[],
+  extras: {
+    memory?: ReturnType<typeof steadyMemory>;
+    matmul?: ReturnType<typeof matmulRate>;
+    fresh?: ReturnType<typeof freshOutput>;
+  },
+): Target[] {
   const find = (w: string, n: number) => ws.find((x) => x.id === w)?.cases.find((c) => c.n === n);
   const out: Target[] = [];
-  const add = (id: string, what: string, measured: number | null | undefined, unit: string, goal: number, better: "higher" | "lower", why = "") => {
+  const add = (
+    id: string,
+    what: string,
+    measured: number | null | undefined,
+    unit: string,
+    goal: number,
+    better: "higher" | "lower",
+    why = "",
+  ) => {
     const m = measured ?? null;
-    let pass: boolean | null = null, verdict = "not measured in this run";
+    let pass: boolean | null = null,
+      verdict = "not measured in this run";
     if (m !== null) {
       pass = better === "higher" ? m >= goal : m <= goal;
-      if (unit === " KB") verdict = pass ? "flat" : `grows ${(m - goal).toFixed(1)} KB more than allowed per 1e5 calls`;
-      else if (unit === " µs") verdict = pass ? `${(goal - m).toFixed(2)} µs to spare` : `${(m - goal).toFixed(2)} µs over`;
-      else if (better === "higher") verdict = pass ? `${((m / goal - 1) * 100).toFixed(0)}% above the goal` : `${((1 - m / goal) * 100).toFixed(0)}% short: needs ${(goal / m).toFixed(2)}x more`;
-      else verdict = pass ? `${((1 - m / goal) * 100).toFixed(0)}% under the limit` : `${((m / goal - 1) * 100).toFixed(0)}% over: needs ${(m / goal).toFixed(2)}x faster`;
+      if (unit === " KB")
+        verdict = pass
+          ? "flat"
+          : `grows ${(m - goal).toFixed(1)} KB more than allowed per 1e5 calls`;
+      else if (unit === " µs")
+        verdict = pass
+          ? `${(goal - m).toFixed(2)} µs to spare`
+          : `${(m - goal).toFixed(2)} µs over`;
+      else if (better === "higher")
+        verdict = pass
+          ? `${((m / goal - 1) * 100).toFixed(0)}% above the goal`
+          : `${((1 - m / goal) * 100).toFixed(0)}% short: needs ${(goal / m).toFixed(2)}x more`;
+      else
+        verdict = pass
+          ? `${((1 - m / goal) * 100).toFixed(0)}% under the limit`
+          : `${((m / goal - 1) * 100).toFixed(0)}% over: needs ${(m / goal).toFixed(2)}x faster`;
     }
-    out.push({ id, what, measured: m, unit, goal, better, pass, verdict, why: pass === false ? why : "" });
+    out.push({
+      id,
+      what,
+      measured: m,
+      unit,
+      goal,
+      better,
+      pass,
+      verdict,
+      why: pass === false ? why : "",
+    });
   };
   // what explain() says about the variant's generated code
   const codeWhy = (c: CaseResult | undefined, id: string) => {
     const v = c?.variants.find((u) => u.id === id);
     if (!v?.kernels) return "";
-    const k = v.kernels, parts: string[] = [];
-    if (k.backward) parts.push(`${k.forward} forward + ${k.backward} backward kernel(s) per call: two passes over x plus the autograd engine (valueAndGrad fuses both into one pass)`);
+    const k = v.kernels,
+      parts: string[] = [];
+    if (k.backward)
+      parts.push(
+        `${k.forward} forward + ${k.backward} backward kernel(s) per call: two passes over x plus the autograd engine (valueAndGrad fuses both into one pass)`,
+      );
     else parts.push(`${k.forward} fused kernel(s)`);
-    const hand = c!.variants.find((u) => u.id === "hand"), alloc = extras.fresh?.[String(c!.n)];
+    const hand = c!.variants.find((u) => u.id === "hand"),
+      alloc = extras.fresh?.[String(c!.n)];
     if (id === "valueAndGrad" && k.forward === 1 && hand && alloc) {
       const gap = v.mean - hand.mean;
-      parts.push(`of the ${fmtTime(gap)} gap to the hand-written loop, ${fmtTime(alloc.mean)} (${Math.min(100, (alloc.mean / gap) * 100).toFixed(0)}%) is the fresh ${fmtN(c!.n)}-float gradient buffer each call allocates and first touches (the hand-written loop reuses one)${alloc.mean < gap / 2 ? "; the rest is the kernel's arithmetic (see explain().code)" : ""}`);
+      parts.push(
+        `of the ${fmtTime(gap)} gap to the hand-written loop, ${fmtTime(alloc.mean)} (${Math.min(100, (alloc.mean / gap) * 100).toFixed(0)}%) is the fresh ${fmtN(c!.n)}-float gradient buffer each call allocates and first touches (the hand-written loop reuses one)${alloc.mean < gap / 2 ? "; the rest is the kernel's arithmetic (see explain().code)" : ""}`,
+      );
     }
-    if (v.mathTanhCalls) parts.push(`its kernels call Math.tanh ${v.mathTanhCalls}x per element (~28 ns each here; a rational tanh costs ~5 ns)`);
+    if (v.mathTanhCalls)
+      parts.push(
+        `its kernels call Math.tanh ${v.mathTanhCalls}x per element (~28 ns each here; a rational tanh costs ~5 ns)`,
+      );
     return parts.join("; ");
   };
-  for (const [w, goal] of [["W1", 5], ["W3", 5], ["W2", 3]] as const) {
+  for (const [w, goal] of [
+    ["W1", 5],
+    ["W3", 5],
+    ["W2", 3],
+  ] as const) {
     const c = find(w, 1e6);
-    add(`${w}-speedup`, `${w} N=1e6 eager/compiled`, c?.eagerOverCompiled, "x", goal, "higher", codeWhy(c, "compiled"));
+    add(
+      `${w}-speedup`,
+      `${w} N=1e6 eager/compiled`,
+      c?.eagerOverCompiled,
+      "x",
+      goal,
+      "higher",
+      codeWhy(c, "compiled"),
+    );
   }
   for (const w of ["W1", "W2", "W3"]) {
     for (const c of ws.find((x) => x.id === w)?.cases.filter((c) => c.n >= 1e5) ?? []) {
-      add(`${w}-${c.n}-hand`, `${w} N=${fmtN(c.n)} compiled/hand-written`, c.compiledOverHand, "x", 1.15, "lower", codeWhy(c, "compiled"));
-      if (c.valueAndGradOverHand !== null) add(`${w}-${c.n}-vag-hand`, `${w} N=${fmtN(c.n)} valueAndGrad/hand-written (info)`, c.valueAndGradOverHand, "x", 1.15, "lower", codeWhy(c, "valueAndGrad"));
+      add(
+        `${w}-${c.n}-hand`,
+        `${w} N=${fmtN(c.n)} compiled/hand-written`,
+        c.compiledOverHand,
+        "x",
+        1.15,
+        "lower",
+        codeWhy(c, "compiled"),
+      );
+      if (c.valueAndGradOverHand !== null)
+        add(
+          `${w}-${c.n}-vag-hand`,
+          `${w} N=${fmtN(c.n)} valueAndGrad/hand-written (info)`,
+          c.valueAndGradOverHand,
+          "x",
+          1.15,
+          "lower",
+          codeWhy(c, "valueAndGrad"),
+        );
     }
   }
   for (const w of ["W1", "W2"]) {
-    const c = find(w, 4), m = (id: string) => c?.variants.find((v) => v.id === id)?.mean;
-    const comp = m("compiled"), hand = m("hand"), eager = m("eager");
+    const c = find(w, 4),
+      m = (id: string) => c?.variants.find((v) => v.id === id)?.mean;
+    const comp = m("compiled"),
+      hand = m("hand"),
+      eager = m("eager");
     const over = comp !== undefined && hand !== undefined ? (comp - hand) * 1e6 : null;
-    const why = w === "W1" ? "per-call work outside the kernel: guard key string built from shapes on every call, Map lookup, arrays of storages and output Tensors allocated per call" : "the compiled call also builds a CompiledFunctionBackward node and runs the autograd engine in backward()";
+    const why =
+      w === "W1"
+        ? "per-call work outside the kernel: guard key string built from shapes on every call, Map lookup, arrays of storages and output Tensors allocated per call"
+        : "the compiled call also builds a CompiledFunctionBackward node and runs the autograd engine in backward()";
     add(`${w}-n4-overhead`, `${w} N=4 compiled minus hand-written`, over, " µs", 1.5, "lower", why);
-    add(`${w}-n4-vs-eager`, `${w} N=4 compiled/eager`, comp !== undefined && eager !== undefined ? comp / eager : null, "x", 0.333, "lower", why);
+    add(
+      `${w}-n4-vs-eager`,
+      `${w} N=4 compiled/eager`,
+      comp !== undefined && eager !== undefined ? comp / eager : null,
+      "x",
+      0.333,
+      "lower",
+      why,
+    );
   }
   const mem = extras.memory;
-  add("memory", "heap growth over 1e5 compiled W1 calls at N=4 (median round)", mem?.gcExposed ? mem.w1Compiled.delta / 1024 : null, " KB", 16, "lower", "something the compiled call allocates is retained");
+  add(
+    "memory",
+    "heap growth over 1e5 compiled W1 calls at N=4 (median round)",
+    mem?.gcExposed ? mem.w1Compiled.delta / 1024 : null,
+    " KB",
+    16,
+    "lower",
+    "something the compiled call allocates is retained",
+  );
   const w4 = ws.find((x) => x.id === "W4")?.cases[0];
-  const w4c = w4?.variants.find((v) => v.id === "compiled"), rate = extras.matmul?.eager.gflops;
+  const w4c = w4?.variants.find((v) => v.id === "compiled"),
+    rate = extras.matmul?.eager.gflops;
   const mmFlops = 2 * 128 * 256 * (784 * 2 + 10 * 3); // x W1^T, dW1 = dh^T x, and the three 256x10 products
-  const w4Why = w4c && rate ? `the step has ${(mmFlops / 1e6).toFixed(0)} MFLOP of matmul = ${((mmFlops / rate / 1e9) * 1e3).toFixed(1)} ms at the measured library rate (${rate.toFixed(2)} GFLOP/s), ${((mmFlops / rate / 1e9 / w4c.mean) * 100).toFixed(0)}% of the compiled step; eager and compiled share that kernel, so fusing the pointwise ops can only win the rest` : "";
-  add("W4-speedup", `W4 eager/compiled (issue 6 target)`, w4?.eagerOverCompiled, "x", 2, "higher", w4Why);
-  add("matmul", "matmul 128x784 @ 784x256 compiled GFLOP/s (issue 6 target)", extras.matmul?.compiled.gflops, "", 3, "higher", "runtime/matmul.ts is the kernel behind both eager and compiled matmul");
+  const w4Why =
+    w4c && rate
+      ? `the step has ${(mmFlops / 1e6).toFixed(0)} MFLOP of matmul = ${((mmFlops / rate / 1e9) * 1e3).toFixed(1)} ms at the measured library rate (${rate.toFixed(2)} GFLOP/s), ${((mmFlops / rate / 1e9 / w4c.mean) * 100).toFixed(0)}% of the compiled step; eager and compiled share that kernel, so fusing the pointwise ops can only win the rest`
+      : "";
+  add(
+    "W4-speedup",
+    `W4 eager/compiled (issue 6 target)`,
+    w4?.eagerOverCompiled,
+    "x",
+    2,
+    "higher",
+    w4Why,
+  );
+  add(
+    "matmul",
+    "matmul 128x784 @ 784x256 compiled GFLOP/s (issue 6 target)",
+    extras.matmul?.compiled.gflops,
+    "",
+    3,
+    "higher",
+    "runtime/matmul.ts is the kernel behind both eager and compiled matmul",
+  );
   return out;
 }
 
@@ -228,20 +462,48 @@ function machine() {
   const cpu = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
   let commit = "unknown";
   try {
-    commit = execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    if (execSync("git status --porcelain --untracked-files=no", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim()) commit += "+dirty";
-  } catch { /* not a git checkout */ }
-  return { cpu, nproc: os.cpus().length, node: process.versions.node, v8: process.versions.v8, commit, machine: `${os.type()} ${os.release()} ${os.arch()}` };
+    commit = execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+    if (
+      execSync("git status --porcelain --untracked-files=no", {
+        stdio: ["ignore", "pipe", "ignore"],
+      })
+        .toString()
+        .trim()
+    )
+      commit += "+dirty";
+  } catch {
+    /* not a git checkout */
+  }
+  return {
+    cpu,
+    nproc: os.cpus().length,
+    node: process.versions.node,
+    v8: process.versions.v8,
+    commit,
+    machine: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
 }
 
 function main() {
-  const m = machine(), train = hasTraining();
+  const m = machine(),
+    train = hasTraining();
   const ws = workloads(sizes).filter((w) => selected(w.id));
   const extrasOn = selected("extras");
-  total = ws.reduce((n, w) => n + w.sizes.length * (w.id === "W2" || w.id === "W3" ? 4 : 3), 0) + (extrasOn ? 7 : 0);
-  console.log(`jitgrad benchmark (${quick ? "quick" : "full"}${large ? ", large" : ""}${reference ? ", reference" : ""}): ${m.cpu}, ${m.nproc} cores, Node ${m.node}, commit ${m.commit}`);
-  if (load0[0] > 0.5) console.log(`WARNING: load average ${load0.map((l) => l.toFixed(2)).join(" ")} on ${m.nproc} cores: other processes are running; timings will be noisy`);
-  console.log(`benchmark.js maxTime ${opts.maxTime}s, minSamples ${opts.minSamples}; float32, fixed seeds; ${gc ? "gc exposed" : "no --expose-gc (memory numbers include garbage)"}; W4 ${train ? "training step (nn/F/optim)" : "forward+backward with a sum loss (no nn/F/optim yet)"}\n`);
+  total =
+    ws.reduce((n, w) => n + w.sizes.length * (w.id === "W2" || w.id === "W3" ? 4 : 3), 0) +
+    (extrasOn ? 7 : 0);
+  console.log(
+    `jitgrad benchmark (${quick ? "quick" : "full"}${large ? ", large" : ""}${reference ? ", reference" : ""}): ${m.cpu}, ${m.nproc} cores, Node ${m.node}, commit ${m.commit}`,
+  );
+  if (load0[0] > 0.5)
+    console.log(
+      `WARNING: load average ${load0.map((l) => l.toFixed(2)).join(" ")} on ${m.nproc} cores: other processes are running; timings will be noisy`,
+    );
+  console.log(
+    `benchmark.js maxTime ${opts.maxTime}s, minSamples ${opts.minSamples}; float32, fixed seeds; ${gc ? "gc exposed" : "no --expose-gc (memory numbers include garbage)"}; W4 ${train ? "training step (nn/F/optim)" : "forward+backward with a sum loss (no nn/F/optim yet)"}\n`,
+  );
 
   const results: WorkloadResult[] = [];
   for (const w of ws) {
@@ -250,7 +512,8 @@ function main() {
   }
   const extras: Record<string, unknown> = {};
   let fresh: ReturnType<typeof freshOutput> | undefined;
-  let memory: ReturnType<typeof steadyMemory> | undefined, matmul: ReturnType<typeof matmulRate> | undefined;
+  let memory: ReturnType<typeof steadyMemory> | undefined,
+    matmul: ReturnType<typeof matmulRate> | undefined;
   if (extrasOn) {
     extras.copy = copyBandwidth();
     extras.freshOutput = fresh = freshOutput();
@@ -260,39 +523,92 @@ function main() {
   const w1n4 = results.find((w) => w.id === "W1")?.cases.find((c) => c.n === 4);
   if (w1n4) {
     const mm = (id: string) => w1n4.variants.find((v) => v.id === id)!.mean;
-    extras.dispatch = { n: 4, compiledMinusHandUs: (mm("compiled") - mm("hand")) * 1e6, compiledOverEager: mm("compiled") / mm("eager"), eagerUs: mm("eager") * 1e6, compiledUs: mm("compiled") * 1e6, handUs: mm("hand") * 1e6 };
+    extras.dispatch = {
+      n: 4,
+      compiledMinusHandUs: (mm("compiled") - mm("hand")) * 1e6,
+      compiledOverEager: mm("compiled") / mm("eager"),
+      eagerUs: mm("eager") * 1e6,
+      compiledUs: mm("compiled") * 1e6,
+      handUs: mm("hand") * 1e6,
+    };
   }
   const ts = targets(results, { memory, matmul, fresh });
-  const seconds = (performance.now() - t0) / 1000, cpu = process.cpuUsage(cpu0);
+  const seconds = (performance.now() - t0) / 1000,
+    cpu = process.cpuUsage(cpu0);
   const cpuShare = (cpu.user + cpu.system) / 1e6 / seconds; // ~1 when this process had a core to itself
   const res: Results = {
-    meta: { date: new Date().toISOString(), loadavg: { start: load0, end: os.loadavg() }, cpuShare, mode: quick ? "quick" : large ? "full+large" : "full", ...m, benchmark: { maxTime: opts.maxTime, minSamples: opts.minSamples }, seconds, trainingApi: train },
-    workloads: results, extras, targets: ts,
+    meta: {
+      date: new Date().toISOString(),
+      loadavg: { start: load0, end: os.loadavg() },
+      cpuShare,
+      mode: quick ? "quick" : large ? "full+large" : "full",
+      ...m,
+      benchmark: { maxTime: opts.maxTime, minSamples: opts.minSamples },
+      seconds,
+      trainingApi: train,
+    },
+    workloads: results,
+    extras,
+    targets: ts,
   };
 
   console.log("");
-  for (const w of results) console.log(workloadTable(w) + "\n");
+  for (const w of results) console.log(`${workloadTable(w)}\n`);
   if (extras.copy) {
     const c = extras.copy as ReturnType<typeof copyBandwidth>;
-    console.log(`Memory bandwidth: copy loop over 1e6 floats ${fmtTime(c.loop.mean)} = ${c.gbps.toFixed(2)} GB/s (read+write); TypedArray.set ${c.setGbps.toFixed(2)} GB/s`);
+    console.log(
+      `Memory bandwidth: copy loop over 1e6 floats ${fmtTime(c.loop.mean)} = ${c.gbps.toFixed(2)} GB/s (read+write); TypedArray.set ${c.setGbps.toFixed(2)} GB/s`,
+    );
   }
-  if (fresh) console.log(`Fresh output buffer (allocate + first write): ${Object.entries(fresh).map(([n, v]) => `${fmtN(Number(n))} floats ${fmtTime(v.mean)}`).join(", ")}`);
-  if (matmul) console.log(`Matmul 128x784 @ 784x256: ${Object.entries(matmul).map(([k, v]) => `${k} ${v.gflops.toFixed(2)} GFLOP/s (${fmtTime(v.mean)})`).join(", ")}`);
-  const d = extras.dispatch as { compiledMinusHandUs: number; compiledOverEager: number; eagerUs: number; compiledUs: number; handUs: number } | undefined;
-  if (d) console.log(`Per-call overhead at N=4 (W1): eager ${d.eagerUs.toFixed(2)} µs, compiled ${d.compiledUs.toFixed(2)} µs, hand-written ${d.handUs.toFixed(3)} µs; compiled - hand = ${d.compiledMinusHandUs.toFixed(2)} µs, compiled/eager = ${d.compiledOverEager.toFixed(3)}`);
+  if (fresh)
+    console.log(
+      `Fresh output buffer (allocate + first write): ${Object.entries(fresh)
+        .map(([n, v]) => `${fmtN(Number(n))} floats ${fmtTime(v.mean)}`)
+        .join(", ")}`,
+    );
+  if (matmul)
+    console.log(
+      `Matmul 128x784 @ 784x256: ${Object.entries(matmul)
+        .map(([k, v]) => `${k} ${v.gflops.toFixed(2)} GFLOP/s (${fmtTime(v.mean)})`)
+        .join(", ")}`,
+    );
+  const d = extras.dispatch as
+    | {
+        compiledMinusHandUs: number;
+        compiledOverEager: number;
+        eagerUs: number;
+        compiledUs: number;
+        handUs: number;
+      }
+    | undefined;
+  if (d)
+    console.log(
+      `Per-call overhead at N=4 (W1): eager ${d.eagerUs.toFixed(2)} µs, compiled ${d.compiledUs.toFixed(2)} µs, hand-written ${d.handUs.toFixed(3)} µs; compiled - hand = ${d.compiledMinusHandUs.toFixed(2)} µs, compiled/eager = ${d.compiledOverEager.toFixed(3)}`,
+    );
   if (memory) {
-    const w1m = memory.w1Compiled, w2m = memory.w2CompiledBackward;
-    console.log(`Steady state (heap used after gc, median of ${w1m.rounds.length} rounds): W1 N=4 compiled ${w1m.before} -> ${w1m.after} bytes over ${w1m.calls} calls (${w1m.bytesPerCall.toFixed(3)} B/call retained); W2 compiled + backward() ${w2m.before} -> ${w2m.after} over ${w2m.calls} calls`);
+    const w1m = memory.w1Compiled,
+      w2m = memory.w2CompiledBackward;
+    console.log(
+      `Steady state (heap used after gc, median of ${w1m.rounds.length} rounds): W1 N=4 compiled ${w1m.before} -> ${w1m.after} bytes over ${w1m.calls} calls (${w1m.bytesPerCall.toFixed(3)} B/call retained); W2 compiled + backward() ${w2m.before} -> ${w2m.after} over ${w2m.calls} calls`,
+    );
   }
   console.log(`\nTargets (issue 5; the last two from issue 6)\n${targetTable(ts)}`);
 
   const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
   mkdirSync(dir, { recursive: true });
-  const base = reference ? "reference" : `bench-${res.meta.date.replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}${quick ? "-quick" : ""}`;
-  writeFileSync(join(dir, `${base}.json`), JSON.stringify(res, null, 2) + "\n");
+  const base = reference
+    ? "reference"
+    : `bench-${res.meta.date.replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}${quick ? "-quick" : ""}`;
+  writeFileSync(join(dir, `${base}.json`), `${JSON.stringify(res, null, 2)}\n`);
   writeFileSync(join(dir, `${base}.svg`), svgChart(res));
   if (reference) console.log(`\nMarkdown (README):\n${markdownTables(res)}`);
-  if (cpuShare < 0.9) console.log(`\nWARNING: this process ran ${(cpuShare * 100).toFixed(0)}% of the wall time (load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}): other processes competed for the CPU, so times are inflated and noisy`);
+  if (cpuShare < 0.9)
+    console.log(
+      `\nWARNING: this process ran ${(cpuShare * 100).toFixed(0)}% of the wall time (load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}): other processes competed for the CPU, so times are inflated and noisy`,
+    );
   console.log(`\nwrote bench/results/${base}.json and ${base}.svg in ${seconds.toFixed(0)} s`);
 }
 

@@ -2,18 +2,60 @@
 import type { VariantId } from "./workloads";
 
 export interface VariantResult {
-  id: VariantId; label: string; mean: number; rme: number; samples: number; hz: number; median: number; min: number; maxRelErr: number;
-  kernels?: { forward: number; backward: number }; mathTanhCalls?: number; // compiled variants: from explain()
+  id: VariantId;
+  label: string;
+  mean: number;
+  rme: number;
+  samples: number;
+  hz: number;
+  median: number;
+  min: number;
+  maxRelErr: number;
+  kernels?: { forward: number; backward: number };
+  mathTanhCalls?: number; // compiled variants: from explain()
 }
 export interface CaseResult {
-  workload: string; n: number; variants: VariantResult[];
-  eagerOverCompiled: number | null; compiledOverHand: number | null;
-  eagerOverValueAndGrad: number | null; valueAndGradOverHand: number | null;
+  workload: string;
+  n: number;
+  variants: VariantResult[];
+  eagerOverCompiled: number | null;
+  compiledOverHand: number | null;
+  eagerOverValueAndGrad: number | null;
+  valueAndGradOverHand: number | null;
 }
-export interface WorkloadResult { id: string; title: string; note: string; cases: CaseResult[] }
-export interface Target { id: string; what: string; measured: number | null; unit: string; goal: number; better: "higher" | "lower"; pass: boolean | null; verdict: string; why: string }
+export interface WorkloadResult {
+  id: string;
+  title: string;
+  note: string;
+  cases: CaseResult[];
+}
+export interface Target {
+  id: string;
+  what: string;
+  measured: number | null;
+  unit: string;
+  goal: number;
+  better: "higher" | "lower";
+  pass: boolean | null;
+  verdict: string;
+  why: string;
+}
 export interface Results {
-  meta: { date: string; mode: string; loadavg: { start: number[]; end: number[] }; cpuShare: number; machine: string; node: string; v8: string; cpu: string; nproc: number; commit: string; benchmark: { maxTime: number; minSamples: number }; seconds: number; trainingApi: boolean };
+  meta: {
+    date: string;
+    mode: string;
+    loadavg: { start: number[]; end: number[] };
+    cpuShare: number;
+    machine: string;
+    node: string;
+    v8: string;
+    cpu: string;
+    nproc: number;
+    commit: string;
+    benchmark: { maxTime: number; minSamples: number };
+    seconds: number;
+    trainingApi: boolean;
+  };
   workloads: WorkloadResult[];
   extras: Record<string, unknown>;
   targets: Target[];
@@ -26,19 +68,34 @@ export function fmtTime(s: number): string {
   if (s < 1) return `${(s * 1e3).toPrecision(3)} ms`;
   return `${s.toPrecision(3)} s`;
 }
-export const fmtN = (n: number) => (n >= 1000 && Math.log10(n) % 1 === 0 ? `1e${Math.log10(n)}` : String(n));
-const fmtHz = (hz: number) => (hz >= 1e6 ? `${(hz / 1e6).toPrecision(3)}M` : hz >= 1e3 ? `${(hz / 1e3).toPrecision(3)}k` : hz.toPrecision(3));
+export const fmtN = (n: number) =>
+  n >= 1000 && Math.log10(n) % 1 === 0 ? `1e${Math.log10(n)}` : String(n);
+const fmtHz = (hz: number) =>
+  hz >= 1e6
+    ? `${(hz / 1e6).toPrecision(3)}M`
+    : hz >= 1e3
+      ? `${(hz / 1e3).toPrecision(3)}k`
+      : hz.toPrecision(3);
 const x = (r: number | null) => (r === null ? "" : `${r.toFixed(r >= 100 ? 0 : 2)}x`);
 const pad = (s: string, n: number) => s.padEnd(n);
 const lpad = (s: string, n: number) => s.padStart(n);
 
 export function workloadTable(w: WorkloadResult): string {
   const lines = [w.title + (w.note ? `\n  (${w.note})` : "")];
-  lines.push(`  ${lpad("N", 5)}  ${pad("variant", 32)} ${lpad("mean", 10)} ${lpad("±%", 6)} ${lpad("calls/s", 8)} ${lpad("eager/compiled", 15)} ${lpad("compiled/hand", 14)}`);
+  lines.push(
+    `  ${lpad("N", 5)}  ${pad("variant", 32)} ${lpad("mean", 10)} ${lpad("±%", 6)} ${lpad("calls/s", 8)} ${lpad("eager/compiled", 15)} ${lpad("compiled/hand", 14)}`,
+  );
   for (const c of w.cases) {
     c.variants.forEach((v, i) => {
-      const ratios = v.id === "compiled" ? [c.eagerOverCompiled, c.compiledOverHand] : v.id === "valueAndGrad" ? [c.eagerOverValueAndGrad, c.valueAndGradOverHand] : [null, null];
-      lines.push(`  ${lpad(i === 0 ? fmtN(c.n) : "", 5)}  ${pad(v.label, 32)} ${lpad(fmtTime(v.mean), 10)} ${lpad(v.rme.toFixed(1) + "%", 6)} ${lpad(fmtHz(v.hz), 8)} ${lpad(x(ratios[0]), 15)} ${lpad(x(ratios[1]), 14)}`);
+      const ratios =
+        v.id === "compiled"
+          ? [c.eagerOverCompiled, c.compiledOverHand]
+          : v.id === "valueAndGrad"
+            ? [c.eagerOverValueAndGrad, c.valueAndGradOverHand]
+            : [null, null];
+      lines.push(
+        `  ${lpad(i === 0 ? fmtN(c.n) : "", 5)}  ${pad(v.label, 32)} ${lpad(fmtTime(v.mean), 10)} ${lpad(`${v.rme.toFixed(1)}%`, 6)} ${lpad(fmtHz(v.hz), 8)} ${lpad(x(ratios[0]), 15)} ${lpad(x(ratios[1]), 14)}`,
+      );
     });
   }
   return lines.join("\n");
@@ -47,12 +104,19 @@ export function workloadTable(w: WorkloadResult): string {
 // Markdown version (README).
 export function markdownTables(r: Results): string {
   const out: string[] = [];
-  out.push("| workload | N | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand |");
+  out.push(
+    "| workload | N | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand |",
+  );
   out.push("|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const w of r.workloads) {
     for (const c of w.cases) {
-      const t = (id: VariantId) => { const v = c.variants.find((u) => u.id === id); return v ? `${fmtTime(v.mean)} ±${v.rme.toFixed(1)}%` : "-"; };
-      out.push(`| ${w.id} | ${fmtN(c.n)} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} |`);
+      const t = (id: VariantId) => {
+        const v = c.variants.find((u) => u.id === id);
+        return v ? `${fmtTime(v.mean)} ±${v.rme.toFixed(1)}%` : "-";
+      };
+      out.push(
+        `| ${w.id} | ${fmtN(c.n)} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} |`,
+      );
     }
   }
   return out.join("\n");
@@ -60,22 +124,39 @@ export function markdownTables(r: Results): string {
 
 export function targetTable(ts: Target[]): string {
   const w = Math.max(...ts.map((t) => t.what.length));
-  return ts.map((t) => {
-    const m = t.measured === null ? "n/a" : `${t.measured.toPrecision(3)}${t.unit}`;
-    const g = `${t.better === "higher" ? ">=" : "<="} ${t.goal}${t.unit}`;
-    const res = t.pass === null ? "n/a " : t.pass ? "PASS" : "MISS";
-    return `  ${res}  ${pad(t.what, w)}  ${lpad(m, 12)}  ${pad(g, 14)} ${t.verdict}${t.why ? `\n        why: ${t.why}` : ""}`;
-  }).join("\n");
+  return ts
+    .map((t) => {
+      const m = t.measured === null ? "n/a" : `${t.measured.toPrecision(3)}${t.unit}`;
+      const g = `${t.better === "higher" ? ">=" : "<="} ${t.goal}${t.unit}`;
+      const res = t.pass === null ? "n/a " : t.pass ? "PASS" : "MISS";
+      return `  ${res}  ${pad(t.what, w)}  ${lpad(m, 12)}  ${pad(g, 14)} ${t.verdict}${t.why ? `\n        why: ${t.why}` : ""}`;
+    })
+    .join("\n");
 }
 
 // ---- SVG: grouped bars, time per call on a log axis ----
-const COLORS: Record<VariantId, string> = { eager: "#d9534f", compiled: "#1f6fb4", valueAndGrad: "#7fb3e0", hand: "#3a9a4a" };
-const NAMES: Record<VariantId, string> = { eager: "eager", compiled: "compiled", valueAndGrad: "compiled (valueAndGrad)", hand: "hand-written JS" };
+const COLORS: Record<VariantId, string> = {
+  eager: "#d9534f",
+  compiled: "#1f6fb4",
+  valueAndGrad: "#7fb3e0",
+  hand: "#3a9a4a",
+};
+const NAMES: Record<VariantId, string> = {
+  eager: "eager",
+  compiled: "compiled",
+  valueAndGrad: "compiled (valueAndGrad)",
+  hand: "hand-written JS",
+};
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export function svgChart(r: Results): string {
   const groups = r.workloads.flatMap((w) => w.cases.map((c) => ({ w, c })));
-  const barW = 15, gap = 26, wlGap = 22, left = 78, top = 92, plotH = 360;
+  const barW = 15,
+    gap = 26,
+    wlGap = 22,
+    left = 78,
+    top = 92,
+    plotH = 360;
   const widthOf = (c: CaseResult) => c.variants.length * barW;
   let xPos = left + 16;
   const placed = groups.map((g, i) => {
@@ -86,53 +167,91 @@ export function svgChart(r: Results): string {
   });
   const width = Math.max(xPos + 20, 900);
   const means = groups.flatMap((g) => g.c.variants.map((v) => v.mean)).filter((m) => m > 0);
-  const lo = Math.floor(Math.log10(Math.min(...means))), hi = Math.ceil(Math.log10(Math.max(...means)));
+  const lo = Math.floor(Math.log10(Math.min(...means))),
+    hi = Math.ceil(Math.log10(Math.max(...means)));
   const y = (s: number) => top + plotH - ((Math.log10(s) - lo) / (hi - lo)) * plotH;
   const els: string[] = [];
   els.push(`<rect width="100%" height="100%" fill="white"/>`);
-  els.push(`<text x="${left}" y="28" font-size="18" font-weight="bold">jitgrad benchmark: time per call (log scale, lower is better)</text>`);
-  els.push(`<text x="${left}" y="48" font-size="12" fill="#444">${esc(`${r.meta.cpu}, ${r.meta.nproc} cores, Node ${r.meta.node}; ${r.meta.mode} run, ${r.meta.date.slice(0, 16).replace("T", " ")} UTC, commit ${r.meta.commit}; load average ${r.meta.loadavg.start[0].toFixed(1)} at start, this process had ${(r.meta.cpuShare * 100).toFixed(0)}% of a core`)}</text>`);
+  els.push(
+    `<text x="${left}" y="28" font-size="18" font-weight="bold">jitgrad benchmark: time per call (log scale, lower is better)</text>`,
+  );
+  els.push(
+    `<text x="${left}" y="48" font-size="12" fill="#444">${esc(`${r.meta.cpu}, ${r.meta.nproc} cores, Node ${r.meta.node}; ${r.meta.mode} run, ${r.meta.date.slice(0, 16).replace("T", " ")} UTC, commit ${r.meta.commit}; load average ${r.meta.loadavg.start[0].toFixed(1)} at start, this process had ${(r.meta.cpuShare * 100).toFixed(0)}% of a core`)}</text>`,
+  );
   // legend
   let lx = left;
   for (const id of ["eager", "compiled", "valueAndGrad", "hand"] as VariantId[]) {
-    els.push(`<rect x="${lx}" y="60" width="12" height="12" fill="${COLORS[id]}"/><text x="${lx + 16}" y="70" font-size="12">${NAMES[id]}</text>`);
+    els.push(
+      `<rect x="${lx}" y="60" width="12" height="12" fill="${COLORS[id]}"/><text x="${lx + 16}" y="70" font-size="12">${NAMES[id]}</text>`,
+    );
     lx += 30 + NAMES[id].length * 7;
   }
   // grid
   for (let d = lo; d <= hi; d++) {
     const yy = y(10 ** d);
     els.push(`<line x1="${left}" x2="${width - 10}" y1="${yy}" y2="${yy}" stroke="#ddd"/>`);
-    els.push(`<text x="${left - 6}" y="${yy + 4}" font-size="11" text-anchor="end">${fmtTime(10 ** d).replace(/\.0+ /, " ").replace(/\.00 /, " ")}</text>`);
-    if (d < hi) for (const m of [2, 5]) { const ym = y(m * 10 ** d); els.push(`<line x1="${left}" x2="${width - 10}" y1="${ym}" y2="${ym}" stroke="#f0f0f0"/>`); }
+    els.push(
+      `<text x="${left - 6}" y="${yy + 4}" font-size="11" text-anchor="end">${fmtTime(10 ** d)
+        .replace(/\.0+ /, " ")
+        .replace(/\.00 /, " ")}</text>`,
+    );
+    if (d < hi)
+      for (const m of [2, 5]) {
+        const ym = y(m * 10 ** d);
+        els.push(`<line x1="${left}" x2="${width - 10}" y1="${ym}" y2="${ym}" stroke="#f0f0f0"/>`);
+      }
   }
   els.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="#333"/>`);
-  els.push(`<line x1="${left}" x2="${width - 10}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);
+  els.push(
+    `<line x1="${left}" x2="${width - 10}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`,
+  );
   // bars
   for (const g of placed) {
     g.c.variants.forEach((v, k) => {
-      const bx = g.x + k * barW, by = y(v.mean), h = top + plotH - by;
-      els.push(`<rect x="${bx}" y="${by.toFixed(1)}" width="${barW - 2}" height="${h.toFixed(1)}" fill="${COLORS[v.id]}"><title>${esc(`${g.w.id} N=${fmtN(g.c.n)} ${v.label}: ${fmtTime(v.mean)} ±${v.rme.toFixed(1)}%`)}</title></rect>`);
-      const tx = bx + (barW - 2) / 2 + 3.5, ty = by - 4;
-      els.push(`<text x="${tx}" y="${ty}" font-size="9.5" transform="rotate(-90 ${tx} ${ty})" fill="#222">${esc(fmtTime(v.mean))}</text>`);
+      const bx = g.x + k * barW,
+        by = y(v.mean),
+        h = top + plotH - by;
+      els.push(
+        `<rect x="${bx}" y="${by.toFixed(1)}" width="${barW - 2}" height="${h.toFixed(1)}" fill="${COLORS[v.id]}"><title>${esc(`${g.w.id} N=${fmtN(g.c.n)} ${v.label}: ${fmtTime(v.mean)} ±${v.rme.toFixed(1)}%`)}</title></rect>`,
+      );
+      const tx = bx + (barW - 2) / 2 + 3.5,
+        ty = by - 4;
+      els.push(
+        `<text x="${tx}" y="${ty}" font-size="9.5" transform="rotate(-90 ${tx} ${ty})" fill="#222">${esc(fmtTime(v.mean))}</text>`,
+      );
     });
     const cx = g.x + widthOf(g.c) / 2;
-    els.push(`<text x="${cx}" y="${top + plotH + 15}" font-size="11" text-anchor="middle">${g.w.id === "W4" ? `B=${g.c.n}` : `N=${fmtN(g.c.n)}`}</text>`);
+    els.push(
+      `<text x="${cx}" y="${top + plotH + 15}" font-size="11" text-anchor="middle">${g.w.id === "W4" ? `B=${g.c.n}` : `N=${fmtN(g.c.n)}`}</text>`,
+    );
     if (g.c.eagerOverCompiled !== null) {
-      els.push(`<text x="${cx}" y="${top + plotH + 29}" font-size="10" text-anchor="middle" fill="${COLORS.compiled}">${x(g.c.eagerOverCompiled)}</text>`);
+      els.push(
+        `<text x="${cx}" y="${top + plotH + 29}" font-size="10" text-anchor="middle" fill="${COLORS.compiled}">${x(g.c.eagerOverCompiled)}</text>`,
+      );
     }
   }
   // workload labels
   for (const w of r.workloads) {
     const ps = placed.filter((p) => p.w === w);
     if (!ps.length) continue;
-    const x0 = ps[0].x, x1 = ps[ps.length - 1].x + widthOf(ps[ps.length - 1].c);
-    els.push(`<line x1="${x0}" x2="${x1}" y1="${top + plotH + 37}" y2="${top + plotH + 37}" stroke="#888"/>`);
-    els.push(`<text x="${(x0 + x1) / 2}" y="${top + plotH + 52}" font-size="13" font-weight="bold" text-anchor="middle">${w.id}</text>`);
+    const x0 = ps[0].x,
+      x1 = ps[ps.length - 1].x + widthOf(ps[ps.length - 1].c);
+    els.push(
+      `<line x1="${x0}" x2="${x1}" y1="${top + plotH + 37}" y2="${top + plotH + 37}" stroke="#888"/>`,
+    );
+    els.push(
+      `<text x="${(x0 + x1) / 2}" y="${top + plotH + 52}" font-size="13" font-weight="bold" text-anchor="middle">${w.id}</text>`,
+    );
   }
   const titles = r.workloads.map((w) => `${w.title}`);
   let ty = top + plotH + 76;
-  els.push(`<text x="${left}" y="${ty}" font-size="11" fill="#1f6fb4">blue numbers under the groups: eager time / compiled time</text>`);
-  for (const t of titles) { ty += 15; els.push(`<text x="${left}" y="${ty}" font-size="11" fill="#444">${esc(t)}</text>`); }
+  els.push(
+    `<text x="${left}" y="${ty}" font-size="11" fill="#1f6fb4">blue numbers under the groups: eager time / compiled time</text>`,
+  );
+  for (const t of titles) {
+    ty += 15;
+    els.push(`<text x="${left}" y="${ty}" font-size="11" fill="#444">${esc(t)}</text>`);
+  }
   // targets
   ty += 26;
   els.push(`<text x="${left}" y="${ty}" font-size="13" font-weight="bold">Targets</text>`);
@@ -140,13 +259,24 @@ export function svgChart(r: Results): string {
     ty += 16;
     const col = t.pass === null ? "#888" : t.pass ? "#2a8a3a" : "#c9302c";
     const m = t.measured === null ? "n/a" : `${t.measured.toPrecision(3)}${t.unit}`;
-    els.push(`<text x="${left}" y="${ty}" font-size="11.5"><tspan fill="${col}" font-weight="bold">${t.pass === null ? "n/a " : t.pass ? "PASS" : "MISS"}</tspan> ${esc(`${t.what}: ${m} (goal ${t.better === "higher" ? ">=" : "<="} ${t.goal}${t.unit}) ${t.verdict}`)}</text>`);
+    els.push(
+      `<text x="${left}" y="${ty}" font-size="11.5"><tspan fill="${col}" font-weight="bold">${t.pass === null ? "n/a " : t.pass ? "PASS" : "MISS"}</tspan> ${esc(`${t.what}: ${m} (goal ${t.better === "higher" ? ">=" : "<="} ${t.goal}${t.unit}) ${t.verdict}`)}</text>`,
+    );
   }
-  const extras = r.extras as { copy?: { gbps: number }; matmul?: Record<string, { gflops: number }> };
+  const extras = r.extras as {
+    copy?: { gbps: number };
+    matmul?: Record<string, { gflops: number }>;
+  };
   if (extras.copy || extras.matmul) {
     ty += 24;
-    const mm = extras.matmul ? Object.entries(extras.matmul).map(([k, v]) => `${k} ${v.gflops.toFixed(2)}`).join(", ") : "";
-    els.push(`<text x="${left}" y="${ty}" font-size="11.5">${esc(`copy loop (1e6 floats): ${extras.copy?.gbps.toFixed(1)} GB/s;  matmul 128x784 @ 784x256 GFLOP/s: ${mm}`)}</text>`);
+    const mm = extras.matmul
+      ? Object.entries(extras.matmul)
+          .map(([k, v]) => `${k} ${v.gflops.toFixed(2)}`)
+          .join(", ")
+      : "";
+    els.push(
+      `<text x="${left}" y="${ty}" font-size="11.5">${esc(`copy loop (1e6 floats): ${extras.copy?.gbps.toFixed(1)} GB/s;  matmul 128x784 @ 784x256 GFLOP/s: ${mm}`)}</text>`,
+    );
   }
   const height = ty + 20;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">\n${els.join("\n")}\n</svg>\n`;

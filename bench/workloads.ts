@@ -2,11 +2,23 @@
 // loop, each as a timed closure plus an `outcome()` (value and gradients) used to check that all
 // variants compute the same thing before anything is timed.
 import * as jitgrad from "../index";
-import { compile, type Explanation, manualSeed, rand, randn, tensor, type Tensor, valueAndGrad } from "../index";
+import {
+  compile,
+  type Explanation,
+  manualSeed,
+  rand,
+  randn,
+  type Tensor,
+  tensor,
+  valueAndGrad,
+} from "../index";
 import { makeHandMlp, w1Hand, w2Hand, w3Hand } from "./hand";
 
 export type VariantId = "eager" | "compiled" | "valueAndGrad" | "hand";
-export interface Outcome { value: number; grads: Float32Array[] }
+export interface Outcome {
+  value: number;
+  grads: Float32Array[];
+}
 export interface Variant {
   id: VariantId;
   label: string;
@@ -15,11 +27,23 @@ export interface Variant {
   code?: () => string; // compiled variants: the generated kernels (explain().code)
   kernels?: () => { forward: number; backward: number };
 }
-export interface Case { workload: string; n: number; variants: Variant[] }
-export interface Workload { id: string; title: string; note: string; sizes: number[]; make: (n: number) => Case }
+export interface Case {
+  workload: string;
+  n: number;
+  variants: Variant[];
+}
+export interface Workload {
+  id: string;
+  title: string;
+  note: string;
+  sizes: number[];
+  make: (n: number) => Case;
+}
 
 export let sink: unknown = null; // results land here so no call is dead code
-const keep = (v: unknown) => { sink = v; };
+const keep = (v: unknown) => {
+  sink = v;
+};
 const f32 = (t: Tensor | null): Float32Array => {
   if (!t) throw new Error("missing gradient");
   return Float32Array.from(t.values());
@@ -28,10 +52,17 @@ const storage = (t: Tensor) => t.storage as Float32Array;
 const SEED = 1234;
 
 // ---- the user-level functions ----
-export const seedFn = (x: Tensor) => { const y = x.add(2); const z = y.mul(y).mul(3); return z.mean(); };
+export const seedFn = (x: Tensor) => {
+  const y = x.add(2);
+  const z = y.mul(y).mul(3);
+  return z.mean();
+};
 // tanh-GELU as PyTorch's reference writes it (torch.pow(x, 3.0))
 export const geluSum = (x: Tensor) =>
-  x.mul(0.5).mul(x.add(x.pow(3).mul(0.044715)).mul(0.7978845608).tanh().add(1)).sum();
+  x
+    .mul(0.5)
+    .mul(x.add(x.pow(3).mul(0.044715)).mul(0.7978845608).tanh().add(1))
+    .sum();
 export const mlpSum = (x: Tensor, W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor) =>
   x.matmul(W1.T).add(b1).relu().matmul(W2.T).add(b2).sum();
 
@@ -42,52 +73,109 @@ function input(n: number, requiresGrad = false): Tensor {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function explainOf(explain: (...a: any[]) => Explanation, ...args: unknown[]) {
   const e = () => explain(...args);
-  return { code: () => e().code, kernels: () => ({ forward: e().forwardKernels, backward: e().backwardKernels }) };
+  return {
+    code: () => e().code,
+    kernels: () => ({ forward: e().forwardKernels, backward: e().backwardKernels }),
+  };
 }
 
 // W1: forward only.
 function w1(n: number): Case {
-  const x = input(n), xs = storage(x), cf = compile(seedFn);
+  const x = input(n),
+    xs = storage(x),
+    cf = compile(seedFn);
   return {
-    workload: "W1", n, variants: [
-      { id: "eager", label: "eager", fn: () => keep(seedFn(x)), outcome: () => ({ value: seedFn(x).item(), grads: [] }) },
-      { id: "compiled", label: "compiled", fn: () => keep(cf(x)), outcome: () => ({ value: cf(x).item(), grads: [] }), ...explainOf(cf.explain, x) },
-      { id: "hand", label: "hand-written", fn: () => keep(w1Hand(xs)), outcome: () => ({ value: w1Hand(xs), grads: [] }) },
+    workload: "W1",
+    n,
+    variants: [
+      {
+        id: "eager",
+        label: "eager",
+        fn: () => keep(seedFn(x)),
+        outcome: () => ({ value: seedFn(x).item(), grads: [] }),
+      },
+      {
+        id: "compiled",
+        label: "compiled",
+        fn: () => keep(cf(x)),
+        outcome: () => ({ value: cf(x).item(), grads: [] }),
+        ...explainOf(cf.explain, x),
+      },
+      {
+        id: "hand",
+        label: "hand-written",
+        fn: () => keep(w1Hand(xs)),
+        outcome: () => ({ value: w1Hand(xs), grads: [] }),
+      },
     ],
   };
 }
 
 // W2 and W3: forward + backward of a scalar function of one vector.
-function fwdBwd(workload: string, f: (x: Tensor) => Tensor, hand: (x: Float32Array, g: Float32Array) => number) {
+function fwdBwd(
+  workload: string,
+  f: (x: Tensor) => Tensor,
+  hand: (x: Float32Array, g: Float32Array) => number,
+) {
   return (n: number): Case => {
-    const x = input(n, true), plain = input(n), xs = storage(plain), gx = new Float32Array(n);
-    const cf = compile(f), vg = valueAndGrad(f);
+    const x = input(n, true),
+      plain = input(n),
+      xs = storage(plain),
+      gx = new Float32Array(n);
+    const cf = compile(f),
+      vg = valueAndGrad(f);
     const viaBackward = (g: (x: Tensor) => Tensor) => () => {
       x.grad = null;
       const out = g(x);
       out.backward();
       return out;
     };
-    const eager = viaBackward(f), compiled = viaBackward(cf);
+    const eager = viaBackward(f),
+      compiled = viaBackward(cf);
     return {
-      workload, n, variants: [
-        { id: "eager", label: "eager (backward())", fn: () => keep(eager()), outcome: () => ({ value: eager().item(), grads: [f32(x.grad)] }) },
+      workload,
+      n,
+      variants: [
         {
-          id: "compiled", label: "compiled (backward())", fn: () => keep(compiled()),
-          outcome: () => ({ value: compiled().item(), grads: [f32(x.grad)] }), ...explainOf(cf.explain, x),
+          id: "eager",
+          label: "eager (backward())",
+          fn: () => keep(eager()),
+          outcome: () => ({ value: eager().item(), grads: [f32(x.grad)] }),
         },
         {
-          id: "valueAndGrad", label: "compiled (valueAndGrad)", fn: () => keep(vg(plain)),
-          outcome: () => { const [v, g] = vg(plain); return { value: v.item(), grads: [f32(g as Tensor)] }; }, ...explainOf(vg.explain, plain),
+          id: "compiled",
+          label: "compiled (backward())",
+          fn: () => keep(compiled()),
+          outcome: () => ({ value: compiled().item(), grads: [f32(x.grad)] }),
+          ...explainOf(cf.explain, x),
         },
-        { id: "hand", label: "hand-written", fn: () => keep(hand(xs, gx)), outcome: () => ({ value: hand(xs, gx), grads: [gx.slice()] }) },
+        {
+          id: "valueAndGrad",
+          label: "compiled (valueAndGrad)",
+          fn: () => keep(vg(plain)),
+          outcome: () => {
+            const [v, g] = vg(plain);
+            return { value: v.item(), grads: [f32(g as Tensor)] };
+          },
+          ...explainOf(vg.explain, plain),
+        },
+        {
+          id: "hand",
+          label: "hand-written",
+          fn: () => keep(hand(xs, gx)),
+          outcome: () => ({ value: hand(xs, gx), grads: [gx.slice()] }),
+        },
       ],
     };
   };
 }
 
 // ---- W4: the MLP ----
-const B = 128, D = 784, H = 256, O = 10, LR = 0.01;
+const B = 128,
+  D = 784,
+  H = 256,
+  O = 10,
+  LR = 0.01;
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const api = jitgrad as unknown as Record<string, any>;
 export const hasTraining = () => ["nn", "F", "optim"].every((k) => api[k] !== undefined);
@@ -95,7 +183,10 @@ export const hasTraining = () => ["nn", "F", "optim"].every((k) => api[k] !== un
 function mlpData() {
   manualSeed(SEED);
   const x = randn([B, D]);
-  const labels = tensor(Int32Array.from(rand([B]).values(), (u) => Math.min(O - 1, Math.floor(u * O))), { shape: [B] });
+  const labels = tensor(
+    Int32Array.from(rand([B]).values(), (u) => Math.min(O - 1, Math.floor(u * O))),
+    { shape: [B] },
+  );
   return { x, labels };
 }
 
@@ -106,31 +197,58 @@ function w4Train(): Case {
   const build = () => {
     manualSeed(SEED + 1);
     const model = new nn.Sequential(new nn.Linear(D, H), new nn.ReLU(), new nn.Linear(H, O));
-    return { model, params: model.parameters() as Tensor[], opt: new optim.SGD(model.parameters(), { lr: LR }) };
+    return {
+      model,
+      params: model.parameters() as Tensor[],
+      opt: new optim.SGD(model.parameters(), { lr: LR }),
+    };
   };
-  const e = build(), c = build(), init = build().params.map(f32);
-  const lossOf = (m: any) => (xx: Tensor, yy: Tensor) => F.crossEntropy(m.forward(xx), yy) as Tensor;
-  const eagerLoss = lossOf(e.model), compiledLoss = compile(lossOf(c.model));
-  const trainer = (s: { params: Tensor[]; opt: any }, loss: (x: Tensor, y: Tensor) => Tensor) => () => {
-    s.opt.zeroGrad();
-    const l = loss(x, labels);
-    l.backward();
-    s.opt.step();
-    return l;
-  };
-  const eager = trainer(e, eagerLoss), compiled = trainer(c, compiledLoss);
+  const e = build(),
+    c = build(),
+    init = build().params.map(f32);
+  const lossOf = (m: any) => (xx: Tensor, yy: Tensor) =>
+    F.crossEntropy(m.forward(xx), yy) as Tensor;
+  const eagerLoss = lossOf(e.model),
+    compiledLoss = compile(lossOf(c.model));
+  const trainer =
+    (s: { params: Tensor[]; opt: any }, loss: (x: Tensor, y: Tensor) => Tensor) => () => {
+      s.opt.zeroGrad();
+      const l = loss(x, labels);
+      l.backward();
+      s.opt.step();
+      return l;
+    };
+  const eager = trainer(e, eagerLoss),
+    compiled = trainer(c, compiledLoss);
   const hand = makeHandMlp(B, D, H, O, { W1: init[0], b1: init[1], W2: init[2], b2: init[3] });
-  const xs = storage(x), ls = labels.storage as Int32Array, n = hand.net;
+  const xs = storage(x),
+    ls = labels.storage as Int32Array,
+    n = hand.net;
   return {
-    workload: "W4", n: B, variants: [
-      { id: "eager", label: "eager step", fn: () => keep(eager()), outcome: () => ({ value: eager().item(), grads: e.params.map((p) => f32(p.grad)) }) },
+    workload: "W4",
+    n: B,
+    variants: [
       {
-        id: "compiled", label: "compiled step", fn: () => keep(compiled()),
-        outcome: () => ({ value: compiled().item(), grads: c.params.map((p) => f32(p.grad)) }), ...explainOf(compiledLoss.explain, x, labels),
+        id: "eager",
+        label: "eager step",
+        fn: () => keep(eager()),
+        outcome: () => ({ value: eager().item(), grads: e.params.map((p) => f32(p.grad)) }),
       },
       {
-        id: "hand", label: "hand-written (blocked JS loops)", fn: () => keep(hand.step(xs, ls, LR)),
-        outcome: () => ({ value: hand.step(xs, ls, LR), grads: [n.gW1.slice(), n.gb1.slice(), n.gW2.slice(), n.gb2.slice()] }),
+        id: "compiled",
+        label: "compiled step",
+        fn: () => keep(compiled()),
+        outcome: () => ({ value: compiled().item(), grads: c.params.map((p) => f32(p.grad)) }),
+        ...explainOf(compiledLoss.explain, x, labels),
+      },
+      {
+        id: "hand",
+        label: "hand-written (blocked JS loops)",
+        fn: () => keep(hand.step(xs, ls, LR)),
+        outcome: () => ({
+          value: hand.step(xs, ls, LR),
+          grads: [n.gW1.slice(), n.gb1.slice(), n.gW2.slice(), n.gb2.slice()],
+        }),
       },
     ],
   };
@@ -140,26 +258,58 @@ function w4Train(): Case {
 function w4Sum(): Case {
   const { x } = mlpData();
   manualSeed(SEED + 1);
-  const W1 = randn([H, D]).mul(1 / Math.sqrt(D)).requiresGrad_(), b1 = randn([H]).mul(0.01).requiresGrad_();
-  const W2 = randn([O, H]).mul(1 / Math.sqrt(H)).requiresGrad_(), b2 = randn([O]).mul(0.01).requiresGrad_();
-  const params = [W1, b1, W2, b2], cf = compile(mlpSum);
+  const W1 = randn([H, D])
+      .mul(1 / Math.sqrt(D))
+      .requiresGrad_(),
+    b1 = randn([H]).mul(0.01).requiresGrad_();
+  const W2 = randn([O, H])
+      .mul(1 / Math.sqrt(H))
+      .requiresGrad_(),
+    b2 = randn([O]).mul(0.01).requiresGrad_();
+  const params = [W1, b1, W2, b2],
+    cf = compile(mlpSum);
   const run = (f: typeof mlpSum) => () => {
     for (const p of params) p.grad = null;
     const l = f(x, W1, b1, W2, b2);
     l.backward();
     return l;
   };
-  const eager = run(mlpSum), compiled = run(cf);
-  const hand = makeHandMlp(B, D, H, O, { W1: storage(W1), b1: storage(b1), W2: storage(W2), b2: storage(b2) });
-  const xs = storage(x), n = hand.net;
+  const eager = run(mlpSum),
+    compiled = run(cf);
+  const hand = makeHandMlp(B, D, H, O, {
+    W1: storage(W1),
+    b1: storage(b1),
+    W2: storage(W2),
+    b2: storage(b2),
+  });
+  const xs = storage(x),
+    n = hand.net;
   const grads = () => params.map((p) => f32(p.grad));
   return {
-    workload: "W4", n: B, variants: [
-      { id: "eager", label: "eager fwd+bwd", fn: () => keep(eager()), outcome: () => ({ value: eager().item(), grads: grads() }) },
-      { id: "compiled", label: "compiled fwd+bwd", fn: () => keep(compiled()), outcome: () => ({ value: compiled().item(), grads: grads() }), ...explainOf(cf.explain, x, W1, b1, W2, b2) },
+    workload: "W4",
+    n: B,
+    variants: [
       {
-        id: "hand", label: "hand-written (blocked JS loops)", fn: () => keep(hand.step(xs, null, 0)),
-        outcome: () => ({ value: hand.step(xs, null, 0), grads: [n.gW1.slice(), n.gb1.slice(), n.gW2.slice(), n.gb2.slice()] }),
+        id: "eager",
+        label: "eager fwd+bwd",
+        fn: () => keep(eager()),
+        outcome: () => ({ value: eager().item(), grads: grads() }),
+      },
+      {
+        id: "compiled",
+        label: "compiled fwd+bwd",
+        fn: () => keep(compiled()),
+        outcome: () => ({ value: compiled().item(), grads: grads() }),
+        ...explainOf(cf.explain, x, W1, b1, W2, b2),
+      },
+      {
+        id: "hand",
+        label: "hand-written (blocked JS loops)",
+        fn: () => keep(hand.step(xs, null, 0)),
+        outcome: () => ({
+          value: hand.step(xs, null, 0),
+          grads: [n.gW1.slice(), n.gb1.slice(), n.gW2.slice(), n.gb2.slice()],
+        }),
       },
     ],
   };
@@ -168,14 +318,44 @@ function w4Sum(): Case {
 export function workloads(sizes: { w1: number[]; w3: number[] }): Workload[] {
   const train = hasTraining();
   return [
-    { id: "W1", title: "W1 seed forward: y = x + 2; z = y*y*3; out = z.mean()", note: "", sizes: sizes.w1, make: w1 },
-    { id: "W2", title: "W2 seed forward+backward: W1 and d out/d x", note: "", sizes: sizes.w1, make: fwdBwd("W2", seedFn, w2Hand) },
     {
-      id: "W3", title: "W3 tanh-GELU forward+backward: out = sum(0.5x(1+tanh(0.79788(x+0.044715x^3)))), d out/d x",
-      note: "hand-written uses a branch-free rational tanh (within 2 float32 ulps, ~5x faster than Math.tanh)", sizes: sizes.w3, make: fwdBwd("W3", geluSum, w3Hand),
+      id: "W1",
+      title: "W1 seed forward: y = x + 2; z = y*y*3; out = z.mean()",
+      note: "",
+      sizes: sizes.w1,
+      make: w1,
+    },
+    {
+      id: "W2",
+      title: "W2 seed forward+backward: W1 and d out/d x",
+      note: "",
+      sizes: sizes.w1,
+      make: fwdBwd("W2", seedFn, w2Hand),
+    },
+    {
+      id: "W3",
+      title:
+        "W3 tanh-GELU forward+backward: out = sum(0.5x(1+tanh(0.79788(x+0.044715x^3)))), d out/d x",
+      note: "hand-written uses a branch-free rational tanh (within 2 float32 ulps, ~5x faster than Math.tanh)",
+      sizes: sizes.w3,
+      make: fwdBwd("W3", geluSum, w3Hand),
     },
     train
-      ? { id: "W4", title: "W4 MLP training step: batch 128, 784->256 relu ->10, crossEntropy(int32 labels), backward, SGD lr 0.01", note: "nn/F/optim from index.ts", sizes: [B], make: w4Train }
-      : { id: "W4", title: "W4 MLP forward+backward (sum loss; nn/F/optim not in index.ts yet): batch 128, 784->256 relu ->10", note: "plain tensors: x.matmul(W1.T).add(b1).relu().matmul(W2.T).add(b2).sum()", sizes: [B], make: w4Sum },
+      ? {
+          id: "W4",
+          title:
+            "W4 MLP training step: batch 128, 784->256 relu ->10, crossEntropy(int32 labels), backward, SGD lr 0.01",
+          note: "nn/F/optim from index.ts",
+          sizes: [B],
+          make: w4Train,
+        }
+      : {
+          id: "W4",
+          title:
+            "W4 MLP forward+backward (sum loss; nn/F/optim not in index.ts yet): batch 128, 784->256 relu ->10",
+          note: "plain tensors: x.matmul(W1.T).add(b1).relu().matmul(W2.T).add(b2).sum()",
+          sizes: [B],
+          make: w4Sum,
+        },
   ];
 }

@@ -13,31 +13,54 @@ import { dependents, differentiate } from "./autodiff";
 import { partition } from "./partition";
 import { optimize } from "./pipeline";
 import { buildProgram } from "./program";
-import { type Arg, type Result, trace, type Traced } from "./trace";
+import { type Arg, type Result, type Traced, trace } from "./trace";
 
-export interface CompileOptions { cacheLimit?: number }
-export interface Explanation { ir: string; code: string; forwardKernels: number; backwardKernels: number }
-export interface Stats { calls: number; compiles: number; cacheHits: number }
+export interface CompileOptions {
+  cacheLimit?: number;
+}
+export interface Explanation {
+  ir: string;
+  code: string;
+  forwardKernels: number;
+  backwardKernels: number;
+}
+export interface Stats {
+  calls: number;
+  compiles: number;
+  cacheHits: number;
+}
 export type Compiled<A extends Arg[], R> = ((...args: A) => R) & {
   explain(...args: A): Explanation;
   readonly stats: Stats;
 };
 
-interface Entry { run(args: Arg[]): Result; explain: Explanation; valid?: () => boolean }
+interface Entry {
+  run(args: Arg[]): Result;
+  explain: Explanation;
+  valid?: () => boolean;
+}
 type Fn = (...args: Arg[]) => Result;
 
 const log = new Set((process.env.JITGRAD_LOG ?? "").split(",").map((s) => s.trim()));
 
 // The cache shared by every entry point: guard signature -> entry, least recently used dropped.
-function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: CompileOptions, arity: number): Compiled<A, R> {
+function cached<A extends Arg[], R>(
+  build: (args: Arg[]) => Entry,
+  opts: CompileOptions,
+  arity: number,
+): Compiled<A, R> {
   const limit = opts.cacheLimit ?? 8;
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   const stats: Stats = { calls: 0, compiles: 0, cacheHits: 0 };
-  let evictions = 0, warned = false;
+  let evictions = 0,
+    warned = false;
   const entryFor = (args: Arg[]): Entry => {
     const key = signature(args);
     let e = cache.get(key);
-    if (e?.valid && !e.valid()) { cache.delete(key); e = undefined; } // a captured tensor changed requiresGrad
+    if (e?.valid && !e.valid()) {
+      cache.delete(key);
+      e = undefined;
+    } // a captured tensor changed requiresGrad
     if (e) {
       stats.cacheHits++;
       cache.delete(key);
@@ -53,13 +76,16 @@ function cached<A extends Arg[], R>(build: (args: Arg[]) => Entry, opts: Compile
       cache.delete(cache.keys().next().value!);
       if (++evictions >= limit && !warned) {
         warned = true;
-        console.warn(`jitgrad: a compiled function hit its cache limit (${limit}) ${evictions} times and is being recompiled for many signatures; raise { cacheLimit } or keep input shapes stable.`);
+        console.warn(
+          `jitgrad: a compiled function hit its cache limit (${limit}) ${evictions} times and is being recompiled for many signatures; raise { cacheLimit } or keep input shapes stable.`,
+        );
       }
     }
     return e;
   };
   const compiled = (...args: A): R => {
-    if (args.length < arity) throw new TypeError(`compiled function expects ${arity} arguments, got ${args.length}`);
+    if (args.length < arity)
+      throw new TypeError(`compiled function expects ${arity} arguments, got ${args.length}`);
     stats.calls++;
     return entryFor(args).run(args) as R;
   };
@@ -73,32 +99,54 @@ function signature(args: Arg[]): string {
   let key = isGradEnabled() ? "G" : "N";
   args.forEach((a, i) => {
     const first = a instanceof Tensor ? args.indexOf(a) : i;
-    if (first < i) key += `|=${first}`; // the same tensor passed again: traced as one input
-    else if (a instanceof Tensor) key += `|${a.shape.join("x")}:${a.dtype}${a.requiresGrad ? "+" : ""}`;
+    if (first < i)
+      key += `|=${first}`; // the same tensor passed again: traced as one input
+    else if (a instanceof Tensor)
+      key += `|${a.shape.join("x")}:${a.dtype}${a.requiresGrad ? "+" : ""}`;
     else if (typeof a === "number") key += `|#${Object.is(a, -0) ? "-0" : a}`;
-    else throw new TypeError(`compile: argument ${i} is ${a === null ? "null" : Array.isArray(a) ? "an array" : typeof a}; a compiled function takes Tensors and numbers`);
+    else
+      throw new TypeError(
+        `compile: argument ${i} is ${a === null ? "null" : Array.isArray(a) ? "an array" : typeof a}; a compiled function takes Tensors and numbers`,
+      );
   });
   return key;
 }
 
-export function compile<A extends Arg[], R extends Result>(fn: (...args: A) => R, opts: CompileOptions = {}): Compiled<A, R> {
-  return cached<A, R>((args) => {
-    const traced = trace(fn as unknown as Fn, args);
-    const primals = primalTensors(traced, args);
-    const wantGrad = isGradEnabled() && primals.some((t) => t.requiresGrad) && traced.graph.outputs.some((v) => isFloat(v.dtype));
-    const entry = wantGrad ? autogradEntry(traced, args) : forwardEntry(traced);
-    // captured tensors are not in the guard key (they are found by tracing): check them on every hit
-    const flags = traced.captured.map((t) => t.requiresGrad);
-    return { ...entry, valid: () => traced.captured.every((t, i) => t.requiresGrad === flags[i]) };
-  }, opts, fn.length);
+export function compile<A extends Arg[], R extends Result>(
+  fn: (...args: A) => R,
+  opts: CompileOptions = {},
+): Compiled<A, R> {
+  return cached<A, R>(
+    (args) => {
+      const traced = trace(fn as unknown as Fn, args);
+      const primals = primalTensors(traced, args);
+      const wantGrad =
+        isGradEnabled() &&
+        primals.some((t) => t.requiresGrad) &&
+        traced.graph.outputs.some((v) => isFloat(v.dtype));
+      const entry = wantGrad ? autogradEntry(traced, args) : forwardEntry(traced);
+      // captured tensors are not in the guard key (they are found by tracing): check them on every hit
+      const flags = traced.captured.map((t) => t.requiresGrad);
+      return {
+        ...entry,
+        valid: () => traced.captured.every((t, i) => t.requiresGrad === flags[i]),
+      };
+    },
+    opts,
+    fn.length,
+  );
 }
 
 // ---- running programs on tensors ----
 const storageOf = (t: Tensor): Storage => {
-  if (!t.storage) throw new CompileError("a compiled function was called with a tracer; calling a compiled function inside compile() is not supported");
+  if (!t.storage)
+    throw new CompileError(
+      "a compiled function was called with a tracer; calling a compiled function inside compile() is not supported",
+    );
   return (t.isContiguous() && t.offset === 0 ? t : materialize(t)).storage!;
 };
-const wrap = (s: Storage, v: Value) => new Tensor(s, [...v.shape], contiguousStrides(v.shape), 0, v.dtype);
+const wrap = (s: Storage, v: Value) =>
+  new Tensor(s, [...v.shape], contiguousStrides(v.shape), 0, v.dtype);
 
 // The caller's result tensors: fresh storage each, as eager gives (an output that is an input, or
 // that repeats an earlier output after CSE, is copied).
@@ -112,7 +160,9 @@ function results(outputs: Value[], outs: Storage[], primals: Tensor[]): Tensor[]
 // The tensors behind the graph's inputs: tensor arguments, then captured tensors.
 function primalTensors(traced: Traced, args: Arg[]): Tensor[] {
   const out: Tensor[] = [];
-  traced.argSlots.forEach((s, i) => { if (s !== null) out[s] = args[i] as Tensor; });
+  traced.argSlots.forEach((s, i) => {
+    if (s !== null) out[s] = args[i] as Tensor;
+  });
   return [...out, ...traced.captured];
 }
 
@@ -122,7 +172,12 @@ function forwardEntry(traced: Traced): Entry {
   const graph = optimize(traced.graph);
   const program = buildProgram(graph);
   return {
-    explain: { ir: printGraph(graph), code: program.code, forwardKernels: program.kernels, backwardKernels: 0 },
+    explain: {
+      ir: printGraph(graph),
+      code: program.code,
+      forwardKernels: program.kernels,
+      backwardKernels: 0,
+    },
     run(args) {
       const primals = primalTensors(traced, args);
       const outs = program.run(primals.map(storageOf));
@@ -136,7 +191,12 @@ function forwardEntry(traced: Traced): Entry {
 function writeBack(t: Tensor, s: Storage): void {
   if (s !== t.storage) {
     if (t.isContiguous() && t.offset === 0) t.storage!.set(s);
-    else pointwise("(x) => x", [{ storage: s, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0 }], t);
+    else
+      pointwise(
+        "(x) => x",
+        [{ storage: s, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0 }],
+        t,
+      );
   }
   t.version.n++;
 }
@@ -144,31 +204,61 @@ function writeBack(t: Tensor, s: Storage): void {
 // Forward and backward are differentiated and optimized together, then partitioned; each call
 // runs the forward and hands its outputs one CompiledFunctionBackward node that runs the backward.
 function autogradEntry(traced: Traced, args: Arg[]): Entry {
-  if (traced.mutations.length) throw new CompileError("in-place updates inside a compiled function that records gradients are not supported; run it under noGrad()");
-  const joint = traced.graph, primalsAtTrace = primalTensors(traced, args);
-  const nPrimals = joint.inputs.length, outputs = joint.outputs;
+  if (traced.mutations.length)
+    throw new CompileError(
+      "in-place updates inside a compiled function that records gradients are not supported; run it under noGrad()",
+    );
+  const joint = traced.graph,
+    primalsAtTrace = primalTensors(traced, args);
+  const nPrimals = joint.inputs.length,
+    outputs = joint.outputs;
   // outputs get a gradFn only if they depend on an input requiring grad, and inputs get a gradient
   // only if an output depends on them (others keep .grad null), as in eager
   const wanted = primalsAtTrace.flatMap((t, s) => (t.requiresGrad ? [s] : []));
-  const live = dependents(joint, wanted.map((s) => joint.inputs[s]));
+  const live = dependents(
+    joint,
+    wanted.map((s) => joint.inputs[s]),
+  );
   const diffOut = outputs.flatMap((v, i) => (isFloat(v.dtype) && live.has(v) ? [i] : []));
   const cotangents = diffOut.map((i) => joint.input(outputs[i].shape, outputs[i].dtype));
-  const reached = new Set<Value>(), visit = (v: Value) => { if (!reached.has(v)) { reached.add(v); v.inputs.forEach(visit); } };
+  const reached = new Set<Value>(),
+    visit = (v: Value) => {
+      if (!reached.has(v)) {
+        reached.add(v);
+        v.inputs.forEach(visit);
+      }
+    };
   diffOut.forEach((i) => visit(outputs[i]));
   const wrtSlots = wanted.filter((s) => reached.has(joint.inputs[s]));
-  const grads = differentiate(joint, diffOut.map((i) => outputs[i]), cotangents, wrtSlots.map((s) => joint.inputs[s]));
+  const grads = differentiate(
+    joint,
+    diffOut.map((i) => outputs[i]),
+    cotangents,
+    wrtSlots.map((s) => joint.inputs[s]),
+  );
   joint.outputs = [...outputs, ...grads];
   const g = optimize(joint);
-  const part = partition(g, g.inputs.slice(0, nPrimals), g.inputs.slice(nPrimals), g.outputs.slice(0, outputs.length), g.outputs.slice(outputs.length));
-  const forward = buildProgram(part.forward, "k"), backward = buildProgram(part.backward, "kb");
+  const part = partition(
+    g,
+    g.inputs.slice(0, nPrimals),
+    g.inputs.slice(nPrimals),
+    g.outputs.slice(0, outputs.length),
+    g.outputs.slice(outputs.length),
+  );
+  const forward = buildProgram(part.forward, "k"),
+    backward = buildProgram(part.backward, "kb");
   const readSlots = part.primalsRead.map((v) => v.slot!);
   const fwdOut = part.forward.outputs;
-  const savedOutputs = fwdOut.slice(0, outputs.length).flatMap((v, i) => (fwdOut.indexOf(v, outputs.length) >= 0 ? [i] : []));
+  const savedOutputs = fwdOut
+    .slice(0, outputs.length)
+    .flatMap((v, i) => (fwdOut.indexOf(v, outputs.length) >= 0 ? [i] : []));
   const nOut = outputs.length;
   return {
     explain: {
       ir: `# forward\n${printGraph(part.forward, part.notes.forward)}\n# backward\n${printGraph(part.backward, part.notes.backward)}`,
-      code: `${forward.code}\n\n${backward.code}`, forwardKernels: forward.kernels, backwardKernels: backward.kernels,
+      code: `${forward.code}\n\n${backward.code}`,
+      forwardKernels: forward.kernels,
+      backwardKernels: backward.kernels,
     },
     run(args) {
       const primals = primalTensors(traced, args);
@@ -179,27 +269,43 @@ function autogradEntry(traced: Traced, args: Arg[]): Entry {
       const reads = [...readSlots.map((s) => primals[s]), ...savedOutputs.map((i) => user[i])];
       const versions = reads.map((t) => t.version.n);
       const wrt = wrtSlots.map((s) => primals[s]);
-      const node: Node = new Node("CompiledFunctionBackward", wrt.map((t) => t.gradEdge()), wrt.map((t) => ({ shape: t.shape, dtype: t.dtype })),
+      const node: Node = new Node(
+        "CompiledFunctionBackward",
+        wrt.map((t) => t.gradEdge()),
+        wrt.map((t) => ({ shape: t.shape, dtype: t.dtype })),
         (_, gs) => {
           if (node.released || !saved) throw new Error(SECOND_BACKWARD);
           reads.forEach((t, k) => {
             if (t.version.n !== versions[k]) {
-              throw new Error(`one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]], which is ${k < readSlots.length ? "an input" : "an output"} of CompiledFunctionBackward, is at version ${t.version.n}; expected version ${versions[k]} instead.`);
+              throw new Error(
+                `one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]], which is ${k < readSlots.length ? "an input" : "an output"} of CompiledFunctionBackward, is at version ${t.version.n}; expected version ${versions[k]} instead.`,
+              );
             }
           });
           // outputs that fed nothing get zero cotangents: a zeroed buffer, no kernel
-          const cts = diffOut.map((i, k) => storageOf(gs[k] ?? empty(outputs[i].shape, outputs[i].dtype)));
+          const cts = diffOut.map((i, k) =>
+            storageOf(gs[k] ?? empty(outputs[i].shape, outputs[i].dtype)),
+          );
           const given = [...saved, ...reads.slice(0, readSlots.length).map(storageOf), ...cts];
           const gradStorages = backward.run(given);
           return part.backward.outputs.map((v, k) => {
             const t = wrap(gradStorages[k], v);
-            t.fresh = gradStorages.indexOf(gradStorages[k]) === k && gradStorages.lastIndexOf(gradStorages[k]) === k && !given.includes(gradStorages[k]);
+            t.fresh =
+              gradStorages.indexOf(gradStorages[k]) === k &&
+              gradStorages.lastIndexOf(gradStorages[k]) === k &&
+              !given.includes(gradStorages[k]);
             return t;
           });
-        });
+        },
+      );
       const release = node.release.bind(node);
-      node.release = () => { release(); saved = null; };
-      diffOut.forEach((i, k) => { user[i] = asOutput(user[i], node, k); });
+      node.release = () => {
+        release();
+        saved = null;
+      };
+      diffOut.forEach((i, k) => {
+        user[i] = asOutput(user[i], node, k);
+      });
       return traced.rebuild(user);
     },
   };
@@ -213,13 +319,29 @@ function asOutput(t: Tensor, node: Node, k: number): Tensor {
 }
 
 // ---- functional transforms (JAX's grad and value_and_grad) ----
-export interface GradOptions extends CompileOptions { argnums?: number | number[] }
-
-export function grad<A extends Arg[]>(fn: (...args: A) => Tensor, opts: GradOptions = {}): Compiled<A, Tensor | Tensor[]> {
-  return cached<A, Tensor | Tensor[]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, false), opts, fn.length);
+export interface GradOptions extends CompileOptions {
+  argnums?: number | number[];
 }
-export function valueAndGrad<A extends Arg[]>(fn: (...args: A) => Tensor, opts: GradOptions = {}): Compiled<A, [Tensor, Tensor | Tensor[]]> {
-  return cached<A, [Tensor, Tensor | Tensor[]]>((args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, true), opts, fn.length);
+
+export function grad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts: GradOptions = {},
+): Compiled<A, Tensor | Tensor[]> {
+  return cached<A, Tensor | Tensor[]>(
+    (args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, false),
+    opts,
+    fn.length,
+  );
+}
+export function valueAndGrad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts: GradOptions = {},
+): Compiled<A, [Tensor, Tensor | Tensor[]]> {
+  return cached<A, [Tensor, Tensor | Tensor[]]>(
+    (args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, true),
+    opts,
+    fn.length,
+  );
 }
 
 // The cotangent of the scalar output is the constant 1, known when compiling, so value and
@@ -228,29 +350,55 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
   const nums = typeof argnums === "number" ? [argnums] : argnums;
   for (const n of nums) {
     const a = args[n];
-    if (!(a instanceof Tensor)) throw new TypeError(`grad: argnums refers to argument ${n}, which is ${a === undefined ? "missing" : "not a Tensor"}`);
-    if (!isFloat(a.dtype)) throw new TypeError(`grad requires real-valued floating-point inputs, but argument ${n} has dtype ${a.dtype}`);
+    if (!(a instanceof Tensor))
+      throw new TypeError(
+        `grad: argnums refers to argument ${n}, which is ${a === undefined ? "missing" : "not a Tensor"}`,
+      );
+    if (!isFloat(a.dtype))
+      throw new TypeError(
+        `grad requires real-valued floating-point inputs, but argument ${n} has dtype ${a.dtype}`,
+      );
   }
-  const traced = enableGrad(() => trace(fn, args)), g: Graph = traced.graph; // grad() differentiates whatever the grad mode
-  if (traced.mutations.length) throw new CompileError("grad(): the function must not update tensors in place");
+  const traced = enableGrad(() => trace(fn, args)),
+    g: Graph = traced.graph; // grad() differentiates whatever the grad mode
+  if (traced.mutations.length)
+    throw new CompileError("grad(): the function must not update tensors in place");
   const out = g.outputs[0];
   if (g.outputs.length !== 1 || out.shape.reduce((a, b) => a * b, 1) !== 1 || !isFloat(out.dtype)) {
-    throw new TypeError(`grad requires a function returning one scalar float Tensor; it returned ${g.outputs.length === 1
-      ? `a ${out.dtype} tensor of shape [${out.shape.join(", ")}]` : `${g.outputs.length} tensors`}`);
+    throw new TypeError(
+      `grad requires a function returning one scalar float Tensor; it returned ${
+        g.outputs.length === 1
+          ? `a ${out.dtype} tensor of shape [${out.shape.join(", ")}]`
+          : `${g.outputs.length} tensors`
+      }`,
+    );
   }
-  const one = out.shape.length ? g.add("expand", [g.constant(1, out.dtype)], { shape: out.shape }, out.shape, out.dtype) : g.constant(1, out.dtype);
-  const grads = differentiate(g, [out], [one], nums.map((n) => g.inputs[traced.argSlots[n]!]));
+  const one = out.shape.length
+    ? g.add("expand", [g.constant(1, out.dtype)], { shape: out.shape }, out.shape, out.dtype)
+    : g.constant(1, out.dtype);
+  const grads = differentiate(
+    g,
+    [out],
+    [one],
+    nums.map((n) => g.inputs[traced.argSlots[n]!]),
+  );
   g.outputs = withValue ? [out, ...grads] : grads;
-  const opt = optimize(g), program = buildProgram(opt);
+  const opt = optimize(g),
+    program = buildProgram(opt);
   return {
-    explain: { ir: printGraph(opt), code: program.code, forwardKernels: program.kernels, backwardKernels: 0 },
+    explain: {
+      ir: printGraph(opt),
+      code: program.code,
+      forwardKernels: program.kernels,
+      backwardKernels: 0,
+    },
     run(args) {
       const primals = primalTensors(traced, args);
       const outs = program.run(primals.map(storageOf));
       const ts = results(opt.outputs, outs, primals);
-      const gs = withValue ? ts.slice(1) : ts, gradResult = typeof argnums === "number" ? gs[0] : gs;
+      const gs = withValue ? ts.slice(1) : ts,
+        gradResult = typeof argnums === "number" ? gs[0] : gs;
       return (withValue ? [ts[0], gradResult] : gradResult) as unknown as Result;
     },
   };
 }
-

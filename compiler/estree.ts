@@ -1,6 +1,7 @@
 // Tiny ESTree builders: generated kernels are trees printed by astring, never concatenated strings.
-import type * as E from "estree";
+
 import { generate } from "astring";
+import type * as E from "estree";
 
 export const id = (name: string): E.Identifier => ({ type: "Identifier", name });
 
@@ -11,33 +12,74 @@ export function num(v: number): E.Expression {
   if (v < 0 || Object.is(v, -0)) return neg(num(-v));
   return { type: "Literal", value: v };
 }
-export const neg = (e: E.Expression): E.Expression => ({ type: "UnaryExpression", operator: "-", prefix: true, argument: e });
-export const bin = (operator: E.BinaryOperator, left: E.Expression, right: E.Expression): E.Expression =>
-  ({ type: "BinaryExpression", operator, left, right });
-export const index = (object: E.Expression, property: E.Expression): E.MemberExpression =>
-  ({ type: "MemberExpression", object, property, computed: true, optional: false });
-export const call = (callee: E.Expression, args: E.Expression[]): E.Expression =>
-  ({ type: "CallExpression", callee, arguments: args, optional: false });
-export const assign = (left: E.Pattern, right: E.Expression, operator: E.AssignmentOperator = "="): E.Statement =>
-  ({ type: "ExpressionStatement", expression: { type: "AssignmentExpression", operator, left, right } });
-export const decl = (kind: "let" | "const", name: string, init: E.Expression): E.VariableDeclaration =>
-  ({ type: "VariableDeclaration", kind, declarations: [{ type: "VariableDeclarator", id: id(name), init }] });
+export const neg = (e: E.Expression): E.Expression => ({
+  type: "UnaryExpression",
+  operator: "-",
+  prefix: true,
+  argument: e,
+});
+export const bin = (
+  operator: E.BinaryOperator,
+  left: E.Expression,
+  right: E.Expression,
+): E.Expression => ({ type: "BinaryExpression", operator, left, right });
+export const index = (object: E.Expression, property: E.Expression): E.MemberExpression => ({
+  type: "MemberExpression",
+  object,
+  property,
+  computed: true,
+  optional: false,
+});
+export const call = (callee: E.Expression, args: E.Expression[]): E.Expression => ({
+  type: "CallExpression",
+  callee,
+  arguments: args,
+  optional: false,
+});
+export const assign = (
+  left: E.Pattern,
+  right: E.Expression,
+  operator: E.AssignmentOperator = "=",
+): E.Statement => ({
+  type: "ExpressionStatement",
+  expression: { type: "AssignmentExpression", operator, left, right },
+});
+export const decl = (
+  kind: "let" | "const",
+  name: string,
+  init: E.Expression,
+): E.VariableDeclaration => ({
+  type: "VariableDeclaration",
+  kind,
+  declarations: [{ type: "VariableDeclarator", id: id(name), init }],
+});
 export const block = (body: E.Statement[]): E.BlockStatement => ({ type: "BlockStatement", body });
 
 // for (let v = from; v < bound; v += step) body
-export function loop(v: string, bound: E.Expression, body: E.Statement[], from: E.Expression = num(0), step = 1): E.Statement {
+export function loop(
+  v: string,
+  bound: E.Expression,
+  body: E.Statement[],
+  from: E.Expression = num(0),
+  step = 1,
+): E.Statement {
   return {
     type: "ForStatement",
     init: decl("let", v, from),
     test: bin("<", id(v), bound),
-    update: step === 1 ? { type: "UpdateExpression", operator: "++", prefix: false, argument: id(v) }
-      : { type: "AssignmentExpression", operator: "+=", left: id(v), right: num(step) },
+    update:
+      step === 1
+        ? { type: "UpdateExpression", operator: "++", prefix: false, argument: id(v) }
+        : { type: "AssignmentExpression", operator: "+=", left: id(v), right: num(step) },
     body: block(body),
   };
 }
 
 // Sum of terms, folding literal zeros and unit factors: offset + i0 * s0 + i1 * s1.
-export function linear(terms: [E.Expression, number | string][], offset: number | string): E.Expression {
+export function linear(
+  terms: [E.Expression, number | string][],
+  offset: number | string,
+): E.Expression {
   let out: E.Expression | null = typeof offset === "number" && offset === 0 ? null : sym(offset);
   for (const [v, s] of terms) {
     if (s === 0) continue;
@@ -50,16 +92,31 @@ export function linear(terms: [E.Expression, number | string][], offset: number 
 // other text can reach generated code).
 export function sym(s: number | string): E.Expression {
   if (typeof s === "number") {
-    if (!Number.isFinite(s)) throw new Error(`internal: a loop size or stride must be a finite number, got ${s}`);
+    if (!Number.isFinite(s))
+      throw new Error(`internal: a loop size or stride must be a finite number, got ${s}`);
     return num(s);
   }
-  if (!/^[A-Za-z_$][\w$]*$/.test(s)) throw new Error("internal: a kernel argument name must be an identifier");
+  if (!/^[A-Za-z_$][\w$]*$/.test(s))
+    throw new Error("internal: a kernel argument name must be an identifier");
   return id(s);
 }
 
-export function functionDecl(name: string, params: string[], body: E.Statement[], comments: string[]): E.Program {
-  const fn: E.FunctionDeclaration = { type: "FunctionDeclaration", id: id(name), params: params.map(id), body: block(body) };
-  (fn as { comments?: unknown[] }).comments = comments.map((value) => ({ type: "Line", value: ` ${value}` }));
+export function functionDecl(
+  name: string,
+  params: string[],
+  body: E.Statement[],
+  comments: string[],
+): E.Program {
+  const fn: E.FunctionDeclaration = {
+    type: "FunctionDeclaration",
+    id: id(name),
+    params: params.map(id),
+    body: block(body),
+  };
+  (fn as { comments?: unknown[] }).comments = comments.map((value) => ({
+    type: "Line",
+    value: ` ${value}`,
+  }));
   return { type: "Program", sourceType: "script", body: [fn] };
 }
 

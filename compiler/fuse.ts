@@ -20,11 +20,12 @@ import { KernelBuilder, NeedsBuffer } from "./kernel";
 
 const SHARED_RECOMPUTE_OPS = 8;
 
-export type Step =
-  | { kind: "loops"; builder: KernelBuilder }
-  | { kind: "pad"; value: Value };
+export type Step = { kind: "loops"; builder: KernelBuilder } | { kind: "pad"; value: Value };
 
-export interface Plan { steps: Step[]; buffers: Set<Value> }
+export interface Plan {
+  steps: Step[];
+  buffers: Set<Value>;
+}
 
 const kindOf = (v: Value) => (v.op === "input" || v.op === "const" ? v.op : ops[v.op].kind);
 
@@ -42,13 +43,18 @@ export function plan(g: Graph): Plan {
       // operands are read strided (a transposed or sliced buffer needs no copy); the product needs a
       // buffer unless its one user is elementwise of its shape, which then runs as its epilogue
       // (a view of a constant, such as the seed cotangent 1 expanded, is computed into a buffer)
-      v.inputs.forEach((x) => { const { base } = operandView(x); buffers.add(base.op === "const" ? x : base); });
+      v.inputs.forEach((x) => {
+        const { base } = operandView(x);
+        buffers.add(base.op === "const" ? x : base);
+      });
       const u = uses.get(v)!;
-      if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape)) buffers.add(v);
+      if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape))
+        buffers.add(v);
     }
     if (kind === "reduce") {
       const u = uses.get(v)!;
-      if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape)) buffers.add(v);
+      if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape))
+        buffers.add(v);
     }
   }
   for (;;) {
@@ -70,7 +76,9 @@ export function plan(g: Graph): Plan {
 // SHARED_RECOMPUTE_OPS ops: they get a buffer. (Several roots of one kernel share one computation.)
 function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Value[] {
   const kernelOf = new Map<Value, number>();
-  steps.forEach((s, i) => (s.kind === "loops" ? s.builder.roots : [s.value]).forEach((r) => kernelOf.set(r, i)));
+  steps.forEach((s, i) =>
+    (s.kind === "loops" ? s.builder.roots : [s.value]).forEach((r) => kernelOf.set(r, i)),
+  );
   const reachedBy = new Map<Value, Set<number>>();
   for (const [root, k] of kernelOf) {
     const visit = (v: Value) => {
@@ -85,7 +93,12 @@ function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Valu
     };
     visit(root);
   }
-  return g.values.filter((v) => kindOf(v) === "elementwise" && (reachedBy.get(v)?.size ?? 0) > 1 && cost(v, buffers) > SHARED_RECOMPUTE_OPS);
+  return g.values.filter(
+    (v) =>
+      kindOf(v) === "elementwise" &&
+      (reachedBy.get(v)?.size ?? 0) > 1 &&
+      cost(v, buffers) > SHARED_RECOMPUTE_OPS,
+  );
 }
 
 // Elementwise ops a value's expression expands to when inlined.
@@ -102,8 +115,14 @@ function cost(v: Value, buffers: Set<Value>, seen = new Set<Value>()): number {
 // values stay in double until stored, which is faster and no less accurate.
 function exactValues(g: Graph): Set<Value> {
   const exact = new Set<Value>();
-  const visit = (v: Value) => { if (!exact.has(v)) { exact.add(v); v.inputs.forEach(visit); } };
-  for (const v of g.values) if (v.op === "eq" || v.op === "ne" || v.op === "max" || v.op === "min") v.inputs.forEach(visit);
+  const visit = (v: Value) => {
+    if (!exact.has(v)) {
+      exact.add(v);
+      v.inputs.forEach(visit);
+    }
+  };
+  for (const v of g.values)
+    if (v.op === "eq" || v.op === "ne" || v.op === "max" || v.op === "min") v.inputs.forEach(visit);
   return exact;
 }
 
@@ -113,7 +132,11 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
   const producer = new Map<Value, number>(); // buffer -> index of the step that writes it
   // a kernel computes its own roots where it needs them rather than loading what it writes
   const build = (roots: Value[]) => {
-    const b = new KernelBuilder(spaceOf(roots[0]), (x) => buffers.has(x) && !roots.includes(x), exact);
+    const b = new KernelBuilder(
+      spaceOf(roots[0]),
+      (x) => buffers.has(x) && !roots.includes(x),
+      exact,
+    );
     for (const r of roots) if (!b.addRoot(r)) return null;
     return b;
   };
@@ -135,7 +158,11 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
       let merged: KernelBuilder | null = null;
       // a reduction joins as the first root (its loops shape the kernel), anything else as the last
       const roots = kindOf(v) === "reduce" ? [v, ...s.builder.roots] : [...s.builder.roots, v];
-      try { merged = build(roots); } catch (e) { if (!(e instanceof NeedsBuffer)) throw e; }
+      try {
+        merged = build(roots);
+      } catch (e) {
+        if (!(e instanceof NeedsBuffer)) throw e;
+      }
       if (merged && ![...merged.reads].some((r) => merged!.roots.includes(r))) {
         steps[i] = { kind: "loops", builder: merged };
         placed = i;

@@ -5,29 +5,57 @@ import type { Value } from "../ir/graph";
 import { type Elementwise, ops, type Reduce, type View } from "../ir/ops";
 import { printValue } from "../ir/print";
 import { contiguousStrides, numel, sameShape } from "../ir/shape";
-import { broadcastMap, flatMap, identity, type IndexMap, mapKey, operandView, throughMovement, unit } from "./affine";
+import {
+  broadcastMap,
+  flatMap,
+  type IndexMap,
+  identity,
+  mapKey,
+  operandView,
+  throughMovement,
+  unit,
+} from "./affine";
 import { formula, onFloat32, toFloat32, toInt32 } from "./formula";
-import { type Access, coalesce, type LoopKernel, type MatmulOperand, type Reduction, type Temp } from "./loops";
+import {
+  type Access,
+  coalesce,
+  type LoopKernel,
+  type MatmulOperand,
+  type Reduction,
+  type Temp,
+} from "./loops";
 
 // Each dim of the value is driven by its own loop of the same size, and every loop of size > 1
 // drives one: the value is visited exactly once, in full (a permutation of the loops).
 function oneToOne(m: IndexMap, shape: readonly number[], sizes: readonly number[]): boolean {
-  if (!m.off.every((o) => o === 0) || !m.rows.every((r) => r.filter((c) => c !== 0).length === 1 && r.includes(1))) return false;
+  if (
+    !m.off.every((o) => o === 0) ||
+    !m.rows.every((r) => r.filter((c) => c !== 0).length === 1 && r.includes(1))
+  )
+    return false;
   const used = m.rows.map((r) => r.indexOf(1));
-  return new Set(used).size === used.length && used.every((j, d) => sizes[j] === shape[d]) &&
-    sizes.every((n, j) => n === 1 || used.includes(j));
+  return (
+    new Set(used).size === used.length &&
+    used.every((j, d) => sizes[j] === shape[d]) &&
+    sizes.every((n, j) => n === 1 || used.includes(j))
+  );
 }
 
 // Thrown when a value cannot be inlined where it is used; the planner gives it a buffer.
 export class NeedsBuffer extends Error {
-  constructor(readonly value: Value) { super(`%${value.id} needs a buffer`); }
+  constructor(readonly value: Value) {
+    super(`%${value.id} needs a buffer`);
+  }
 }
 
 // pre: depends on the outer loops only (hoisted out of the reduction loops); inner: varies with
 // the reduction loops; post: uses a reduction's result, so runs after the reduction loops.
 type Phase = "pre" | "inner" | "post";
 const rank: Record<Phase, number> = { pre: 0, inner: 1, post: 2 };
-interface Computed { name: string; phase: Phase }
+interface Computed {
+  name: string;
+  phase: Phase;
+}
 
 export class KernelBuilder {
   reducedSizes: number[] | null = null; // the inner loops, once a reduction is part of the kernel
@@ -41,32 +69,52 @@ export class KernelBuilder {
   private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
   private readonly tempCount = new Map<Value, number>();
 
-  constructor(readonly outer: number[], private readonly isBuffer: (v: Value) => boolean,
-    private readonly exact: Set<Value> = new Set()) {}
+  constructor(
+    readonly outer: number[],
+    private readonly isBuffer: (v: Value) => boolean,
+    private readonly exact: Set<Value> = new Set(),
+  ) {}
   private readonly opList: string[] = [];
   private readonly lines: string[] = []; // the IR of what the kernel computes, for its comment
-  opNames() { return [...new Set(this.opList)]; }
-  size() { return [...this.outer, ...(this.reducedSizes ?? [])].reduce((a, b) => a * b, 1); }
-  private get sizes() { return [...this.outer, ...(this.reducedSizes ?? [])]; }
-  private get loops() { return this.outer.length + (this.reducedSizes?.length ?? 0); }
+  opNames() {
+    return [...new Set(this.opList)];
+  }
+  size() {
+    return [...this.outer, ...(this.reducedSizes ?? [])].reduce((a, b) => a * b, 1);
+  }
+  private get sizes() {
+    return [...this.outer, ...(this.reducedSizes ?? [])];
+  }
+  private get loops() {
+    return this.outer.length + (this.reducedSizes?.length ?? 0);
+  }
 
   // Adds a value the kernel stores: shaped like the outer loops; or, in a reducing kernel, an
   // elementwise value over all the loops (shaped like them, or already computed here at some
   // one-to-one map: a reduction's operand, stored as it is reduced). False when it does not fit.
   addRoot(v: Value): boolean {
     const loops = this.loops;
-    let map: IndexMap | undefined, inner = false;
+    let map: IndexMap | undefined,
+      inner = false;
     if (sameShape(v.shape, this.outer)) map = identity(v.shape.length, loops);
     else if (this.reducedSizes) {
       inner = true;
-      map = sameShape(v.shape, [...this.outer, ...this.reducedSizes]) ? identity(v.shape.length, loops)
+      map = sameShape(v.shape, [...this.outer, ...this.reducedSizes])
+        ? identity(v.shape.length, loops)
         : this.computedAt.get(v)?.find((m) => oneToOne(m, v.shape, this.sizes));
     }
     if (!map) return false;
     const c = this.expr(v, map, true);
     if (inner && c.phase === "post") return false; // stored inside the reduction loops, it cannot use their result
     // bool buffers hold 0/1 even when the value is arithmetic on bools (True + True is True)
-    const stored = v.dtype === "bool" ? this.temp(v, { kind: "apply", formula: formula("(x) => (x ? 1 : 0)"), args: [c.name] }, c.phase) : c;
+    const stored =
+      v.dtype === "bool"
+        ? this.temp(
+            v,
+            { kind: "apply", formula: formula("(x) => (x ? 1 : 0)"), args: [c.name] },
+            c.phase,
+          )
+        : c;
     this.roots.push(v);
     this.lines.push(printValue(v)); // a copy kernel's root is the only line that says what it does
     this.stores.push({ value: v, name: stored.name, inner, map });
@@ -84,17 +132,30 @@ export class KernelBuilder {
     else if (def.kind === "elementwise") {
       const args = v.inputs.map((x) => this.expr(x, broadcastMap(m, x.shape, v.shape)));
       const phase = args.reduce<Phase>((p, a) => (rank[a.phase] > rank[p] ? a.phase : p), "pre");
-      if (phase === "post" && args.some((a) => a.phase === "inner")) throw new NeedsBuffer(this.reductions[0].source);
+      if (phase === "post" && args.some((a) => a.phase === "inner"))
+        throw new NeedsBuffer(this.reductions[0].source);
       const f = formula((def as Elementwise).js(v.params, v.dtype));
       // a float32 comparison (no float64 operand; constants were rounded to float32 when traced)
       const operands = v.inputs.filter((x) => x.op !== "const");
-      const compare = v.dtype === "bool" && operands.some((x) => x.dtype === "float32") && !operands.some((x) => x.dtype === "float64");
-      const rounded = v.dtype === "int32" ? toInt32(f) : compare ? onFloat32(f) : v.dtype === "float32" && this.exact.has(v) ? toFloat32(f) : f;
+      const compare =
+        v.dtype === "bool" &&
+        operands.some((x) => x.dtype === "float32") &&
+        !operands.some((x) => x.dtype === "float64");
+      const rounded =
+        v.dtype === "int32"
+          ? toInt32(f)
+          : compare
+            ? onFloat32(f)
+            : v.dtype === "float32" && this.exact.has(v)
+              ? toFloat32(f)
+              : f;
       c = this.temp(v, { kind: "apply", formula: rounded, args: args.map((a) => a.name) }, phase);
     } else if (def.kind === "movement") {
-      const x = v.inputs[0], inner = throughMovement(v, m);
+      const x = v.inputs[0],
+        inner = throughMovement(v, m);
       if (inner) c = this.expr(x, inner);
-      else if (this.isBuffer(x)) c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
+      else if (this.isBuffer(x))
+        c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
       else throw new NeedsBuffer(x);
     } else if (def.kind === "reduce" && !this.product) c = this.reduce(v, m, def);
     else if (def.kind === "matmul") c = this.matmul(v, m);
@@ -106,7 +167,9 @@ export class KernelBuilder {
   // A matmul at the kernel's own index: the kernel becomes a matmul kernel whose tile elements run
   // the rest of the expression (the epilogue). Anywhere else the product needs a buffer.
   private matmul(v: Value, m: IndexMap): Computed {
-    const at = mapKey(m) === mapKey(identity(this.outer.length, this.loops)) && sameShape(v.shape, this.outer);
+    const at =
+      mapKey(m) === mapKey(identity(this.outer.length, this.loops)) &&
+      sameShape(v.shape, this.outer);
     if (this.product || this.reducedSizes || !at) throw new NeedsBuffer(v);
     const [a, b] = v.inputs.map(operandView);
     this.reads.add(a.base).add(b.base);
@@ -115,23 +178,35 @@ export class KernelBuilder {
     this.lines.push(printValue(v));
     return { name: "acc", phase: "post" };
   }
-  product: { value: Value; a: { base: Value; view: View }; b: { base: Value; view: View } } | null = null;
+  product: { value: Value; a: { base: Value; view: View }; b: { base: Value; view: View } } | null =
+    null;
 
   // v = reduce(x) read at outer map m: x's kept dims follow m, its reduced dims the inner loops.
   private reduce(v: Value, m: IndexMap, def: Reduce): Computed {
-    const x = v.inputs[0], dims = v.params.dims!, sizes = dims.map((d) => x.shape[d]);
+    const x = v.inputs[0],
+      dims = v.params.dims!,
+      sizes = dims.map((d) => x.shape[d]);
     // read once per output point: its index must use only, and every one of, the outer loops
     const onlyOuter = m.rows.every((r) => r.slice(this.outer.length).every((c) => c === 0));
     const everyOuter = this.outer.every((n, j) => n === 1 || m.rows.some((r) => r[j] !== 0));
-    if (!onlyOuter || !everyOuter || (this.reducedSizes && !sameShape(this.reducedSizes, sizes))) throw new NeedsBuffer(v);
+    if (!onlyOuter || !everyOuter || (this.reducedSizes && !sameShape(this.reducedSizes, sizes)))
+      throw new NeedsBuffer(v);
     this.reducedSizes ??= sizes;
-    const total = this.loops, pad = (r: number[]) => [...r, ...new Array<number>(total - r.length).fill(0)];
-    let kept = 0, red = 0;
-    const rows: number[][] = [], off: number[] = [];
+    const total = this.loops,
+      pad = (r: number[]) => [...r, ...new Array<number>(total - r.length).fill(0)];
+    let kept = 0,
+      red = 0;
+    const rows: number[][] = [],
+      off: number[] = [];
     x.shape.forEach((_, d) => {
-      if (dims.includes(d)) { rows.push(unit(total, this.outer.length + red++)); off.push(0); return; }
+      if (dims.includes(d)) {
+        rows.push(unit(total, this.outer.length + red++));
+        off.push(0);
+        return;
+      }
       const src = v.params.keepdim ? d : kept++;
-      rows.push(pad(m.rows[src])); off.push(m.off[src]);
+      rows.push(pad(m.rows[src]));
+      off.push(m.off[src]);
     });
     const input = this.expr(x, { rows, off });
     if (input.phase === "post") throw new NeedsBuffer(this.reductions[0].source);
@@ -139,9 +214,20 @@ export class KernelBuilder {
     const name = `acc${v.id}${copies ? `$${copies}` : ""}`;
     this.opList.push(v.op);
     this.lines.push(printValue(v));
-    this.reductions.push({ name, value: input.name, combine: formula(def.combine), init: def.init, source: v });
+    this.reductions.push({
+      name,
+      value: input.name,
+      combine: formula(def.combine),
+      init: def.init,
+      source: v,
+    });
     // a float32 result whose bits matter is rounded before use, as the stored copy is
-    if (this.exact.has(v) && v.dtype === "float32") return this.temp(v, { kind: "apply", formula: formula("(x) => Math.fround(x)"), args: [name] }, "post");
+    if (this.exact.has(v) && v.dtype === "float32")
+      return this.temp(
+        v,
+        { kind: "apply", formula: formula("(x) => Math.fround(x)"), args: [name] },
+        "post",
+      );
     return { name, phase: "post" };
   }
 
@@ -150,7 +236,10 @@ export class KernelBuilder {
     const copies = this.tempCount.get(v) ?? 0;
     this.tempCount.set(v, copies + 1);
     const name = `t${v.id}${copies ? `$${copies}` : ""}`; // "_" suffixes are the unrolled copies
-    if (expr.kind === "apply" && !copies) { this.opList.push(v.op); this.lines.push(printValue(v)); }
+    if (expr.kind === "apply" && !copies) {
+      this.opList.push(v.op);
+      this.lines.push(printValue(v));
+    }
     this.temps.push({ name, expr, phase, comment: printValue(v) });
     return { name, phase };
   }
@@ -159,26 +248,48 @@ export class KernelBuilder {
     this.reads.add(v);
     this.loads.push({ buf: v, map: m, shape });
     const inner = m.rows.some((r) => r.slice(this.outer.length).some((c) => c !== 0));
-    return this.temp(v, { kind: "load", access: { buf: `#${this.loads.length - 1}`, offset: 0, strides: [] } }, inner ? "inner" : "pre");
+    return this.temp(
+      v,
+      { kind: "load", access: { buf: `#${this.loads.length - 1}`, offset: 0, strides: [] } },
+      inner ? "inner" : "pre",
+    );
   }
 
   // The LoopKernel: maps resolved to strides over the loops, loops coalesced, phases placed.
   build(name: string, bufName: (v: Value) => string): LoopKernel {
     const loops = this.loops;
     const strided = (shape: readonly number[], m: IndexMap) => {
-      const cs = contiguousStrides(shape), strides = new Array<number>(loops).fill(0);
+      const cs = contiguousStrides(shape),
+        strides = new Array<number>(loops).fill(0);
       let offset = 0;
-      m.rows.forEach((r, d) => { r.forEach((c, j) => { strides[j] += c * cs[d]; }); offset += m.off[d] * cs[d]; });
+      m.rows.forEach((r, d) => {
+        r.forEach((c, j) => {
+          strides[j] += c * cs[d];
+        });
+        offset += m.off[d] * cs[d];
+      });
       return { strides, offset };
     };
-    const accesses = [...this.loads.map((l) => strided(l.shape, l.map)),
-      ...this.stores.map((s) => strided(s.value.shape, s.map))];
+    const accesses = [
+      ...this.loads.map((l) => strided(l.shape, l.map)),
+      ...this.stores.map((s) => strided(s.value.shape, s.map)),
+    ];
     // a matmul kernel keeps its loops as they are: the last two are the tile rows and columns
-    const c = this.product ? { sizes: this.outer, strides: accesses.map((a) => a.strides), split: this.outer.length }
-      : coalesce([...this.outer, ...(this.reducedSizes ?? [])], accesses.map((a) => a.strides), this.outer.length);
-    const access = (v: Value, k: number): Access => ({ buf: bufName(v), offset: accesses[k].offset, strides: c.strides[k] });
+    const c = this.product
+      ? { sizes: this.outer, strides: accesses.map((a) => a.strides), split: this.outer.length }
+      : coalesce(
+          [...this.outer, ...(this.reducedSizes ?? [])],
+          accesses.map((a) => a.strides),
+          this.outer.length,
+        );
+    const access = (v: Value, k: number): Access => ({
+      buf: bufName(v),
+      offset: accesses[k].offset,
+      strides: c.strides[k],
+    });
     // without reduction loops every phase runs in the innermost loop body
-    const phase = (p: Phase): Temp["phase"] => (p === "post" && this.reducedSizes ? "outer" : "inner");
+    const phase = (p: Phase): Temp["phase"] =>
+      p === "post" && this.reducedSizes ? "outer" : "inner";
     return {
       name,
       comments: [...new Set(this.lines)],
@@ -187,22 +298,37 @@ export class KernelBuilder {
       reduced: c.sizes.length - c.split,
       temps: this.temps.map((t) => {
         const k = t.expr.kind === "load" ? Number(t.expr.access.buf.slice(1)) : -1;
-        const expr = k < 0 ? t.expr : { kind: "load" as const, access: access(this.loads[k].buf, k) };
-        return { ...t, expr, phase: t.phase === "pre" && this.reducedSizes ? "pre" : phase(t.phase) };
+        const expr =
+          k < 0 ? t.expr : { kind: "load" as const, access: access(this.loads[k].buf, k) };
+        return {
+          ...t,
+          expr,
+          phase: t.phase === "pre" && this.reducedSizes ? "pre" : phase(t.phase),
+        };
       }),
       reductions: this.reductions.map(({ source: _, ...r }) => r),
-      stores: this.stores.map((s, i) => ({ access: access(s.value, this.loads.length + i), value: s.name,
-        phase: s.inner ? "inner" as const : "outer" as const })),
+      stores: this.stores.map((s, i) => ({
+        access: access(s.value, this.loads.length + i),
+        value: s.name,
+        phase: s.inner ? ("inner" as const) : ("outer" as const),
+      })),
       ...(this.product && { matmul: this.matmulSpec(bufName) }),
     };
   }
 
   // The product's operands as strides over the batch loops, rows and columns.
   private matmulSpec(bufName: (v: Value) => string): LoopKernel["matmul"] {
-    const { a, b } = this.product!, batch = this.outer.slice(0, -2);
+    const { a, b } = this.product!,
+      batch = this.outer.slice(0, -2);
     const operand = (o: { base: Value; view: View }): MatmulOperand => {
       const v = ops.expand.view(o.view, { shape: [...batch, ...o.view.shape.slice(-2)] })!;
-      return { buf: bufName(o.base), offset: v.offset, batch: v.strides.slice(0, -2), rows: v.strides[batch.length], cols: v.strides[batch.length + 1] };
+      return {
+        buf: bufName(o.base),
+        offset: v.offset,
+        batch: v.strides.slice(0, -2),
+        rows: v.strides[batch.length],
+        cols: v.strides[batch.length + 1],
+      };
     };
     return { acc: "acc", k: a.view.shape[a.view.shape.length - 1], a: operand(a), b: operand(b) };
   }

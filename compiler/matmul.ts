@@ -3,67 +3,178 @@
 // elementwise ops that consume the product (bias add, relu, ...) applied to each tile element
 // before it is stored: the epilogue, so the product is never written and re-read.
 import type * as E from "estree";
-import { assign, bin, block, call, decl, functionDecl, id, index, linear, loop, num, print } from "./estree";
 import { PANEL } from "../runtime/matmul";
+import {
+  assign,
+  bin,
+  block,
+  call,
+  decl,
+  functionDecl,
+  id,
+  index,
+  linear,
+  loop,
+  num,
+  print,
+} from "./estree";
 import { bodyAt, invariants, type LoopKernel, type MatmulOperand } from "./loops";
 
 const T = PANEL; // tile rows and columns: the width packPanels packs with
 const plus = (e: E.Expression, n: number) => (n ? bin("+", e, num(n)) : e);
 
 export function emitMatmul(k: LoopKernel): string {
-  const mm = k.matmul!, batch = k.sizes.length - 2, K = mm.k;
+  const mm = k.matmul!,
+    batch = k.sizes.length - 2,
+    K = mm.k;
   const [M, N] = k.sizes.slice(batch) as number[];
-  const M4 = M - (M % T), N4 = N - (N % T);
-  const row = `i${batch}`, col = `i${batch + 1}`;
+  const M4 = M - (M % T),
+    N4 = N - (N % T);
+  const row = `i${batch}`,
+    col = `i${batch + 1}`;
   const invariant = invariants(k);
   const perPoint = new Set(k.temps.filter((t) => !invariant.has(t.name)).map((t) => t.name));
   // the epilogue and store of one product element, at (r, c), whose value is in `acc`
   const element = (r: E.Expression, c: E.Expression, acc: string, suffix: string) => {
-    const b = bodyAt(k, (d) => (d === batch ? r : d === batch + 1 ? c : id(`i${d}`)),
-      (n) => (n === mm.acc ? acc : perPoint.has(n) ? n + suffix : n), invariant);
+    const b = bodyAt(
+      k,
+      (d) => (d === batch ? r : d === batch + 1 ? c : id(`i${d}`)),
+      (n) => (n === mm.acc ? acc : perPoint.has(n) ? n + suffix : n),
+      invariant,
+    );
     return [...b.temps("all"), ...b.stores("all")];
   };
-  const offset = (o: MatmulOperand) => linear(o.batch.map((s, d) => [id(`i${d}`), s] as [E.Expression, number]), o.offset);
+  const offset = (o: MatmulOperand) =>
+    linear(
+      o.batch.map((s, d) => [id(`i${d}`), s] as [E.Expression, number]),
+      o.offset,
+    );
   // pack(src, offset, row stride, column stride, rows, k, scratch slot) -> Float64Array panels
   const packs = [
-    decl("const", "A", call(id("packPanels"), [id(mm.a.buf), offset(mm.a), num(mm.a.rows), num(mm.a.cols), num(M), num(K), num(0)])),
-    decl("const", "B", call(id("packPanels"), [id(mm.b.buf), offset(mm.b), num(mm.b.cols), num(mm.b.rows), num(N), num(K), num(1)])),
+    decl(
+      "const",
+      "A",
+      call(id("packPanels"), [
+        id(mm.a.buf),
+        offset(mm.a),
+        num(mm.a.rows),
+        num(mm.a.cols),
+        num(M),
+        num(K),
+        num(0),
+      ]),
+    ),
+    decl(
+      "const",
+      "B",
+      call(id("packPanels"), [
+        id(mm.b.buf),
+        offset(mm.b),
+        num(mm.b.cols),
+        num(mm.b.rows),
+        num(N),
+        num(K),
+        num(1),
+      ]),
+    ),
   ];
   const cells = [...Array(T * T).keys()].map((q) => [Math.floor(q / T), q % T]);
   const c = (r: number, s: number) => `c${r}${s}`;
-  const walk = (body: E.Statement[], step: number, from: [string, E.Expression][]): E.Statement => ({
+  const walk = (
+    body: E.Statement[],
+    step: number,
+    from: [string, E.Expression][],
+  ): E.Statement => ({
     type: "ForStatement",
-    init: { type: "VariableDeclaration", kind: "let", declarations: [["p", num(0)] as [string, E.Expression], ...from]
-      .map(([n, init]) => ({ type: "VariableDeclarator", id: id(n), init })) },
+    init: {
+      type: "VariableDeclaration",
+      kind: "let",
+      declarations: [["p", num(0)] as [string, E.Expression], ...from].map(([n, init]) => ({
+        type: "VariableDeclarator",
+        id: id(n),
+        init,
+      })),
+    },
     test: bin("<", id("p"), num(K)),
-    update: { type: "SequenceExpression", expressions: [
-      { type: "UpdateExpression", operator: "++", prefix: false, argument: id("p") },
-      ...from.map(([n]) => ({ type: "AssignmentExpression" as const, operator: "+=" as const, left: id(n), right: num(step) })),
-    ] },
+    update: {
+      type: "SequenceExpression",
+      expressions: [
+        { type: "UpdateExpression", operator: "++", prefix: false, argument: id("p") },
+        ...from.map(([n]) => ({
+          type: "AssignmentExpression" as const,
+          operator: "+=" as const,
+          left: id(n),
+          right: num(step),
+        })),
+      ],
+    },
     body: block(body),
   });
   const tile = [
-    { type: "VariableDeclaration", kind: "let", declarations: cells.map(([r, s]) => ({ type: "VariableDeclarator", id: id(c(r, s)), init: num(0) })) } as E.Statement,
-    walk([
-      ...[...Array(T).keys()].map((r) => decl("const", `a${r}`, index(id("A"), plus(id("pa"), r)))),
-      ...[...Array(T).keys()].map((s) => decl("const", `b${s}`, index(id("B"), plus(id("pb"), s)))),
-      ...cells.map(([r, s]) => assign(id(c(r, s)), bin("*", id(`a${r}`), id(`b${s}`)), "+=")),
-    ], T, [["pa", bin("*", id(row), num(K))], ["pb", bin("*", id(col), num(K))]]),
+    {
+      type: "VariableDeclaration",
+      kind: "let",
+      declarations: cells.map(([r, s]) => ({
+        type: "VariableDeclarator",
+        id: id(c(r, s)),
+        init: num(0),
+      })),
+    } as E.Statement,
+    walk(
+      [
+        ...[...Array(T).keys()].map((r) =>
+          decl("const", `a${r}`, index(id("A"), plus(id("pa"), r))),
+        ),
+        ...[...Array(T).keys()].map((s) =>
+          decl("const", `b${s}`, index(id("B"), plus(id("pb"), s))),
+        ),
+        ...cells.map(([r, s]) => assign(id(c(r, s)), bin("*", id(`a${r}`), id(`b${s}`)), "+=")),
+      ],
+      T,
+      [
+        ["pa", bin("*", id(row), num(K))],
+        ["pb", bin("*", id(col), num(K))],
+      ],
+    ),
     ...cells.flatMap(([r, s]) => element(plus(id(row), r), plus(id(col), s), c(r, s), `_${r}${s}`)),
   ];
-  let body: E.Statement[] = M4 && N4 ? [...packs, loop(row, num(M4), [loop(col, num(N4), tile, num(0), T)], num(0), T)] : packs;
+  let body: E.Statement[] =
+    M4 && N4
+      ? [...packs, loop(row, num(M4), [loop(col, num(N4), tile, num(0), T)], num(0), T)]
+      : packs;
   if (M4 < M || N4 < N) {
     // elements outside whole tiles: one dot product each, over the same panels
-    const panel = (i: string) => bin("+", bin("*", bin("-", id(i), bin("%", id(i), num(T))), num(K)), bin("%", id(i), num(T)));
+    const panel = (i: string) =>
+      bin("+", bin("*", bin("-", id(i), bin("%", id(i), num(T))), num(K)), bin("%", id(i), num(T)));
     const dot: E.Statement[] = [
       decl("let", "acc", num(0)),
-      walk([assign(id("acc"), bin("*", index(id("A"), id("pa")), index(id("B"), id("pb"))), "+=")], T, [["pa", panel(row)], ["pb", panel(col)]]),
+      walk(
+        [assign(id("acc"), bin("*", index(id("A"), id("pa")), index(id("B"), id("pb"))), "+=")],
+        T,
+        [
+          ["pa", panel(row)],
+          ["pb", panel(col)],
+        ],
+      ),
       ...element(id(row), id(col), "acc", ""),
     ];
-    const firstCol: E.Expression = M4 && N4 ? { type: "ConditionalExpression", test: bin("<", id(row), num(M4)), consequent: num(N4), alternate: num(0) } : num(0);
+    const firstCol: E.Expression =
+      M4 && N4
+        ? {
+            type: "ConditionalExpression",
+            test: bin("<", id(row), num(M4)),
+            consequent: num(N4),
+            alternate: num(0),
+          }
+        : num(0);
     body.push(loop(row, num(M), [loop(col, num(N), dot, firstCol)]));
   }
   for (let d = batch - 1; d >= 0; d--) body = [loop(`i${d}`, num(k.sizes[d] as number), body)];
-  const hoisted = bodyAt(k, (d) => id(`i${d}`), (n) => n, invariant).temps("invariant");
+  const hoisted = bodyAt(
+    k,
+    (d) => id(`i${d}`),
+    (n) => n,
+    invariant,
+  ).temps("invariant");
   return print(functionDecl(k.name, k.params, [...hoisted, ...body], k.comments));
 }

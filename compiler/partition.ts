@@ -11,13 +11,18 @@ import { type Elementwise, ops } from "../ir/ops";
 const BACKWARD_RECOMPUTE_OPS = 64; // ops in one recomputed expression before we save it instead
 
 // A new graph computing `outputs` from `inputs` (values of `src` that become its inputs, in order).
-export function extract(outputs: Value[], inputs: Value[]): { graph: Graph; map: Map<Value, Value> } {
-  const g = new Graph(), map = new Map<Value, Value>();
+export function extract(
+  outputs: Value[],
+  inputs: Value[],
+): { graph: Graph; map: Map<Value, Value> } {
+  const g = new Graph(),
+    map = new Map<Value, Value>();
   for (const v of inputs) map.set(v, g.input(v.shape, v.dtype));
   const copy = (v: Value): Value => {
     let c = map.get(v);
     if (c) return c;
-    if (v.op === "input") throw new Error(`internal: %${v.id} is an input the extracted graph was not given`);
+    if (v.op === "input")
+      throw new Error(`internal: %${v.id} is an input the extracted graph was not given`);
     c = g.add(v.op, v.inputs.map(copy), v.params, v.shape, v.dtype, v.constant);
     map.set(v, c);
     return c;
@@ -34,37 +39,63 @@ export interface Partition {
   notes: { forward: Map<Value, string>; backward: Map<Value, string> }; // explain()'s annotations
 }
 
-export function partition(joint: Graph, primals: Value[], cotangents: Value[], userOutputs: Value[], grads: Value[]): Partition {
+export function partition(
+  joint: Graph,
+  primals: Value[],
+  cotangents: Value[],
+  userOutputs: Value[],
+  grads: Value[],
+): Partition {
   // backward values are those that depend on a cotangent
   const tangent = new Set<Value>(cotangents);
   for (const v of joint.values) if (v.inputs.some((i) => tangent.has(i))) tangent.add(v);
-  const saved = new Set<Value>(), primalsRead = new Set<Value>(), reasons = new Map<Value, string>();
+  const saved = new Set<Value>(),
+    primalsRead = new Set<Value>(),
+    reasons = new Map<Value, string>();
   const seen = new Set<Value>();
-  const size = (v: Value, memo = new Set<Value>()): number =>
-    memo.has(v) || v.op === "input" || v.op === "const" ? 0 : (memo.add(v), 1 + v.inputs.reduce((n, i) => n + size(i, memo), 0));
+  const size = (v: Value, memo = new Set<Value>()): number => {
+    if (memo.has(v) || v.op === "input" || v.op === "const") return 0;
+    memo.add(v);
+    return 1 + v.inputs.reduce((n, i) => n + size(i, memo), 0);
+  };
   const need = (f: Value) => {
     if (seen.has(f) || tangent.has(f)) return;
     seen.add(f);
     if (f.op === "const") return;
-    if (f.op === "input") { primalsRead.add(f); return; }
-    const def = ops[f.op], kind = def.kind;
+    if (f.op === "input") {
+      primalsRead.add(f);
+      return;
+    }
+    const def = ops[f.op],
+      kind = def.kind;
     const cheap = kind === "movement" || (kind === "elementwise" && !(def as Elementwise).costly);
     if (cheap && size(f) <= BACKWARD_RECOMPUTE_OPS) {
       f.inputs.forEach(need);
       return;
     }
     saved.add(f);
-    reasons.set(f, `saved for backward: ${cheap ? "too long to recompute" : kind === "elementwise"
-      ? `${f.op} is costly to recompute (more than writing and re-reading it)` : `a ${kind} result (recomputing it would repeat its loops)`}`);
+    reasons.set(
+      f,
+      `saved for backward: ${
+        cheap
+          ? "too long to recompute"
+          : kind === "elementwise"
+            ? `${f.op} is costly to recompute (more than writing and re-reading it)`
+            : `a ${kind} result (recomputing it would repeat its loops)`
+      }`,
+    );
   };
   for (const v of joint.values) if (tangent.has(v)) v.inputs.forEach(need);
   grads.forEach(need);
-  const savedList = [...saved], primalList = primals.filter((p) => primalsRead.has(p));
-  const f = extract([...userOutputs, ...savedList], primals), b = extract(grads, [...savedList, ...primalList, ...cotangents]);
+  const savedList = [...saved],
+    primalList = primals.filter((p) => primalsRead.has(p));
+  const f = extract([...userOutputs, ...savedList], primals),
+    b = extract(grads, [...savedList, ...primalList, ...cotangents]);
   const notes = { forward: new Map<Value, string>(), backward: new Map<Value, string>() };
   for (const [v, why] of reasons) notes.forward.set(f.map.get(v)!, why);
   for (const [v, c] of b.map) {
-    if (v.op !== "input" && v.op !== "const" && !tangent.has(v) && !saved.has(v)) notes.backward.set(c, "recomputed from forward inputs (cheap to fuse, so not saved)");
+    if (v.op !== "input" && v.op !== "const" && !tangent.has(v) && !saved.has(v))
+      notes.backward.set(c, "recomputed from forward inputs (cheap to fuse, so not saved)");
   }
   savedList.forEach((v) => notes.backward.set(b.map.get(v)!, "saved by the forward"));
   return { forward: f.graph, backward: b.graph, saved: savedList, primalsRead: primalList, notes };

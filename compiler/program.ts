@@ -7,9 +7,9 @@ import { contiguousStrides, numel } from "../ir/shape";
 import type { Strided } from "../runtime/eager";
 import { pointwise } from "../runtime/eager";
 import { call, functionDecl, id, index, num, print } from "./estree";
+import { plan, type Step } from "./fuse";
 import { emitLoops } from "./loops";
 import { instantiate } from "./scalar";
-import { plan, type Step } from "./fuse";
 
 type Kernel = (...bufs: Storage[]) => void;
 export interface Program {
@@ -23,54 +23,104 @@ export interface Program {
 export function buildProgram(g: Graph, prefix = "k"): Program {
   const { steps } = plan(g);
   const slots = new Map<Value, number>();
-  const slot = (v: Value) => { let s = slots.get(v); if (s === undefined) slots.set(v, (s = slots.size)); return s; };
+  const slot = (v: Value) => {
+    let s = slots.get(v);
+    if (s === undefined) {
+      s = slots.size;
+      slots.set(v, s);
+    }
+    return s;
+  };
   g.inputs.forEach(slot);
   const bufName = (v: Value) => (v.op === "input" ? `in${v.slot}` : `b${v.id}`);
-  const kernels: Kernel[] = [], sources: string[] = [], calls: { kernel: number; args: number[] }[] = [];
+  const kernels: Kernel[] = [],
+    sources: string[] = [],
+    calls: { kernel: number; args: number[] }[] = [];
   steps.forEach((s, i) => {
     const name = `${prefix}${i}_${describe(s)}`;
-    const { fn, source, args } = s.kind === "loops" ? loopKernel(s, name, bufName) : opaqueKernel(s, name);
-    kernels.push(fn); sources.push(source);
+    const { fn, source, args } =
+      s.kind === "loops" ? loopKernel(s, name, bufName) : opaqueKernel(s, name);
+    kernels.push(fn);
+    sources.push(source);
     calls.push({ kernel: i, args: args.map(slot) });
   });
   const outSlots = g.outputs.map((v) => (v.op === "const" ? -1 : slot(v)));
   const values = [...slots.keys()];
   const fresh = values.filter((v) => v.op !== "input" && g.outputs.includes(v)).map(slot);
-  const storage: (Storage | null)[] = values.map((v, i) => (v.op === "input" || fresh.includes(i) ? null : allocate(v.dtype, numel(v.shape))));
+  const storage: (Storage | null)[] = values.map((v, i) =>
+    v.op === "input" || fresh.includes(i) ? null : allocate(v.dtype, numel(v.shape)),
+  );
   const driver = makeDriver(calls);
   return {
-    graph: g, code: sources.join("\n\n"), kernels: steps.length,
+    graph: g,
+    code: sources.join("\n\n"),
+    kernels: steps.length,
     run(inputs) {
-      inputs.forEach((s, i) => { storage[i] = s; });
+      inputs.forEach((s, i) => {
+        storage[i] = s;
+      });
       for (const s of fresh) storage[s] = allocate(values[s].dtype, numel(values[s].shape));
       driver(storage as Storage[], kernels);
-      return g.outputs.map((v, i) => (v.op === "const" ? allocate(v.dtype, 1).fill(v.constant!) : storage[outSlots[i]]!));
+      return g.outputs.map((v, i) =>
+        v.op === "const" ? allocate(v.dtype, 1).fill(v.constant!) : storage[outSlots[i]]!,
+      );
     },
   };
 }
 
 // The driver: run(s, k) { k[0](s[3], s[0]); k[1](s[4], s[3]); ... }
-function makeDriver(calls: { kernel: number; args: number[] }[]): (s: Storage[], k: Kernel[]) => void {
+function makeDriver(
+  calls: { kernel: number; args: number[] }[],
+): (s: Storage[], k: Kernel[]) => void {
   const body = calls.map((c) => ({
     type: "ExpressionStatement" as const,
-    expression: call(index(id("k"), num(c.kernel)), c.args.map((a) => index(id("s"), num(a)))),
+    expression: call(
+      index(id("k"), num(c.kernel)),
+      c.args.map((a) => index(id("s"), num(a))),
+    ),
   }));
   return new Function(`${print(functionDecl("run", ["s", "k"], body, []))}\nreturn run;`)();
 }
 
-function loopKernel(s: Extract<Step, { kind: "loops" }>, name: string, bufName: (v: Value) => string) {
+function loopKernel(
+  s: Extract<Step, { kind: "loops" }>,
+  name: string,
+  bufName: (v: Value) => string,
+) {
   const k = s.builder.build(name, bufName);
   const source = emitLoops(k);
   const byName = new Map([...s.builder.roots, ...s.builder.reads].map((v) => [bufName(v), v]));
-  return { fn: instantiate<Kernel>(source, name), source, args: k.params.map((p) => byName.get(p)!) };
+  return {
+    fn: instantiate<Kernel>(source, name),
+    source,
+    args: k.params.map((p) => byName.get(p)!),
+  };
 }
 
 // pad runs as a library copy into a zeroed buffer; its source is shown as a comment.
 function opaqueKernel(s: Extract<Step, { kind: "pad" }>, name: string) {
-  const v = s.value, x = v.inputs[0], before = v.params.before!, cs = contiguousStrides(v.shape);
-  const inner: Strided = { storage: null, shape: x.shape, strides: cs, offset: before.reduce((o, b, d) => o + b * cs[d], 0) };
-  const src: Strided = { storage: null, shape: x.shape, strides: contiguousStrides(x.shape), offset: 0 };
-  const fn: Kernel = (o, xs) => { o.fill(0); inner.storage = o; src.storage = xs; pointwise("(x) => x", [src], inner); };
+  const v = s.value,
+    x = v.inputs[0],
+    before = v.params.before!,
+    cs = contiguousStrides(v.shape);
+  const inner: Strided = {
+    storage: null,
+    shape: x.shape,
+    strides: cs,
+    offset: before.reduce((o, b, d) => o + b * cs[d], 0),
+  };
+  const src: Strided = {
+    storage: null,
+    shape: x.shape,
+    strides: contiguousStrides(x.shape),
+    offset: 0,
+  };
+  const fn: Kernel = (o, xs) => {
+    o.fill(0);
+    inner.storage = o;
+    src.storage = xs;
+    pointwise("(x) => x", [src], inner);
+  };
   const source = `// ${name}: %${v.id} = pad %${x.id} {before=[${before}]} : [${v.shape.join(",")}] (library kernel)`;
   return { fn, source, args: [v, x] };
 }

@@ -1,13 +1,14 @@
 // Tracing: run the user's function on tracers (Tensors whose storage is a graph value) so every
 // eager method records itself. Eager tensors met on the way (captured parameters) become graph
 // inputs bound by identity, read at every call; JS numbers become constants.
+
+import type { DType } from "../ir/dtype";
 import { Graph, type Value } from "../ir/graph";
 import { type Movement, type OpName, ops, type Params, type View } from "../ir/ops";
 import { contiguousStrides } from "../ir/shape";
-import type { DType } from "../ir/dtype";
 import { type Trace, withTrace } from "../runtime/dispatch";
-import { Tensor } from "../runtime/tensor";
 import { CompileError } from "../runtime/errors";
+import { Tensor } from "../runtime/tensor";
 
 export type Arg = Tensor | number;
 export type Result = Tensor | Tensor[] | { [key: string]: Tensor };
@@ -23,7 +24,8 @@ export interface Traced {
 // A tracer laid out as eager would lay it out: a movement op's result keeps its input's strides
 // (so view() and isContiguous() answer as in eager), anything else is contiguous.
 export function tracer(v: Value, layout?: View | null): Tensor {
-  const t = layout ? new Tensor(null, layout.shape, layout.strides, layout.offset, v.dtype)
+  const t = layout
+    ? new Tensor(null, layout.shape, layout.strides, layout.offset, v.dtype)
     : new Tensor(null, v.shape, contiguousStrides(v.shape), 0, v.dtype);
   t.value = v;
   return t;
@@ -41,22 +43,40 @@ export class Recorder implements Trace {
     const now = this.current.get(t);
     if (now) return now;
     let v = this.captured.get(t);
-    if (!v) { v = this.graph.input(t.shape, t.dtype); this.captured.set(t, v); this.slotOf.set(t, v.slot!); }
+    if (!v) {
+      v = this.graph.input(t.shape, t.dtype);
+      this.captured.set(t, v);
+      this.slotOf.set(t, v.slot!);
+    }
     return v;
   }
   record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor {
-    const def = ops[op], x = ins[0];
-    const layout = def.kind === "movement" && x.storage === null ? (def as Movement).view(x, params) : null;
-    return tracer(this.graph.add(op, ins.map((t) => this.valueOf(t)), params, shape, dtype), layout);
+    const def = ops[op],
+      x = ins[0];
+    const layout =
+      def.kind === "movement" && x.storage === null ? (def as Movement).view(x, params) : null;
+    return tracer(
+      this.graph.add(
+        op,
+        ins.map((t) => this.valueOf(t)),
+        params,
+        shape,
+        dtype,
+      ),
+      layout,
+    );
   }
   // Functionalization: an in-place op rebinds the tensor to its new value; an input's final value
   // is written back into the caller's tensor after each run.
   readonly slotOf = new Map<Tensor, number>(); // argument tracers and captured tensors: their input slot
   mutate(target: Tensor, value: Tensor): void {
-    const v = this.valueOf(value), old = this.valueOf(target); // (captures an eager target)
+    const v = this.valueOf(value),
+      old = this.valueOf(target); // (captures an eager target)
     if (!this.slotOf.has(target) && target.storage === null && derivesFromInput(old)) {
       // a view or alias (detach, .data) of an argument: its update would have to reach the argument
-      throw new CompileError("in-place updates of views or aliases of arguments are not supported inside compile(); update the argument itself");
+      throw new CompileError(
+        "in-place updates of views or aliases of arguments are not supported inside compile(); update the argument itself",
+      );
     }
     if (target.value) target.value = v;
     else this.current.set(target, v);
@@ -74,24 +94,44 @@ function derivesFromInput(v: Value): boolean {
 export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
   const rec = new Recorder();
   // the same tensor passed twice is one input, so an in-place update through one name is seen by the other
-  const argSlots = args.map((a, i) => (!(a instanceof Tensor) ? null
-    : args.indexOf(a) < i ? null : rec.graph.input(a.shape, a.dtype).slot!));
-  args.forEach((a, i) => { if (a instanceof Tensor && argSlots[i] === null) argSlots[i] = argSlots[args.indexOf(a)]; });
+  const argSlots = args.map((a, i) =>
+    !(a instanceof Tensor)
+      ? null
+      : args.indexOf(a) < i
+        ? null
+        : rec.graph.input(a.shape, a.dtype).slot!,
+  );
+  args.forEach((a, i) => {
+    if (a instanceof Tensor && argSlots[i] === null) argSlots[i] = argSlots[args.indexOf(a)];
+  });
   const tracersBySlot = new Map<number, Tensor>();
   const tracers = args.map((a, i) => {
     if (!(a instanceof Tensor)) return a;
     const s = argSlots[i]!;
-    if (!tracersBySlot.has(s)) { const t = tracer(rec.graph.inputs[s]); tracersBySlot.set(s, t); rec.slotOf.set(t, s); }
+    if (!tracersBySlot.has(s)) {
+      const t = tracer(rec.graph.inputs[s]);
+      tracersBySlot.set(s, t);
+      rec.slotOf.set(t, s);
+    }
     return tracersBySlot.get(s)!;
   });
   const result = withTrace(rec, () => fn(...tracers));
   const { outs, rebuild } = flatten(result);
   rec.graph.outputs = outs.map((t) => rec.valueOf(t));
-  return { graph: rec.graph, captured: [...rec.captured.keys()], argSlots, rebuild, mutations: [...rec.mutations] };
+  return {
+    graph: rec.graph,
+    captured: [...rec.captured.keys()],
+    argSlots,
+    rebuild,
+    mutations: [...rec.mutations],
+  };
 }
 
 function flatten(r: Result): { outs: Tensor[]; rebuild: Traced["rebuild"] } {
-  const bad = () => new CompileError("a compiled function must return a Tensor, an array of Tensors, or an object of Tensors");
+  const bad = () =>
+    new CompileError(
+      "a compiled function must return a Tensor, an array of Tensors, or an object of Tensors",
+    );
   if (r instanceof Tensor) return { outs: [r], rebuild: ([t]) => t };
   if (Array.isArray(r)) {
     if (!r.every((t) => t instanceof Tensor)) throw bad();
@@ -99,7 +139,10 @@ function flatten(r: Result): { outs: Tensor[]; rebuild: Traced["rebuild"] } {
   }
   if (r && typeof r === "object" && Object.values(r).every((t) => t instanceof Tensor)) {
     const keys = Object.keys(r);
-    return { outs: keys.map((k) => r[k]), rebuild: (ts) => Object.fromEntries(keys.map((k, i) => [k, ts[i]])) };
+    return {
+      outs: keys.map((k) => r[k]),
+      rebuild: (ts) => Object.fromEntries(keys.map((k, i) => [k, ts[i]])),
+    };
   }
   throw bad();
 }

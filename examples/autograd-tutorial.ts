@@ -10,7 +10,15 @@ import { manualSeed, noGrad, ones, randn, tensor } from "../index";
 // Python's str() of a value: True/False, None, strings as they are, tensors and grad_fn nodes
 // through their PyTorch-style repr.
 const str = (v: unknown): string =>
-  typeof v === "string" ? v : typeof v === "boolean" ? (v ? "True" : "False") : v === null || v === undefined ? "None" : inspect(v);
+  typeof v === "string"
+    ? v
+    : typeof v === "boolean"
+      ? v
+        ? "True"
+        : "False"
+      : v === null || v === undefined
+        ? "None"
+        : inspect(v);
 
 export function main(log: (line: string) => void = console.log): void {
   const print = (...args: unknown[]) => log(args.map(str).join(" ")); // Python's print(a, b): sep=" "

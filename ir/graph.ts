@@ -23,19 +23,36 @@ export class Graph {
   private byKey = new Map<string, Value>();
   private nextId = 0;
 
-  add(op: ValueOp, inputs: Value[], params: Params, shape: number[], dtype: DType, constant?: number): Value {
-    const key = op === "input" ? null : `${op}|${inputs.map((v) => v.id).join(",")}|${JSON.stringify(params)}|${dtype}|${Object.is(constant, -0) ? "-0" : constant}`;
+  add(
+    op: ValueOp,
+    inputs: Value[],
+    params: Params,
+    shape: number[],
+    dtype: DType,
+    constant?: number,
+  ): Value {
+    const key =
+      op === "input"
+        ? null
+        : `${op}|${inputs.map((v) => v.id).join(",")}|${JSON.stringify(params)}|${dtype}|${Object.is(constant, -0) ? "-0" : constant}`;
     const hit = key ? this.byKey.get(key) : undefined;
     if (hit) return hit;
     const v: Value = { id: this.nextId++, op, inputs, params, shape, dtype };
     if (constant !== undefined) v.constant = constant;
-    if (op === "input") { v.slot = this.inputs.length; this.inputs.push(v); }
+    if (op === "input") {
+      v.slot = this.inputs.length;
+      this.inputs.push(v);
+    }
     this.values.push(v);
     if (key) this.byKey.set(key, v);
     return v;
   }
-  input(shape: number[], dtype: DType) { return this.add("input", [], {}, shape, dtype); }
-  constant(value: number, dtype: DType) { return this.add("const", [], {}, [], dtype, value); }
+  input(shape: number[], dtype: DType) {
+    return this.add("input", [], {}, shape, dtype);
+  }
+  constant(value: number, dtype: DType) {
+    return this.add("const", [], {}, [], dtype, value);
+  }
 }
 
 // Consumers of each value (graph outputs are not counted).

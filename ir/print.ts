@@ -5,12 +5,18 @@ import type { Graph, Value } from "./graph";
 const type = (v: Value) => `${short[v.dtype]}[${v.shape.join(",")}]`;
 function params(v: Value): string {
   const p = Object.entries(v.params).filter(([, x]) => x !== undefined);
-  return p.length ? ` {${p.map(([k, x]) => `${k}=${Array.isArray(x) ? `[${x.join(",")}]` : x}`).join(", ")}}` : "";
+  return p.length
+    ? ` {${p.map(([k, x]) => `${k}=${Array.isArray(x) ? `[${x.join(",")}]` : x}`).join(", ")}}`
+    : "";
 }
 
 export function printValue(v: Value): string {
-  const rhs = v.op === "input" ? `input ${v.slot}` : v.op === "const" ? `const ${v.constant}`
-    : `${v.op} ${v.inputs.map((i) => `%${i.id}`).join(", ")}${params(v)}`;
+  const rhs =
+    v.op === "input"
+      ? `input ${v.slot}`
+      : v.op === "const"
+        ? `const ${v.constant}`
+        : `${v.op} ${v.inputs.map((i) => `%${i.id}`).join(", ")}${params(v)}`;
   return `%${v.id} = ${rhs} : ${type(v)}`;
 }
 

@@ -5,11 +5,15 @@ export const numel = (shape: Shape) => shape.reduce((a, b) => a * b, 1);
 
 export function contiguousStrides(shape: Shape): number[] {
   const strides = new Array<number>(shape.length);
-  for (let d = shape.length - 1, s = 1; d >= 0; d--) { strides[d] = s; s *= shape[d]; }
+  for (let d = shape.length - 1, s = 1; d >= 0; d--) {
+    strides[d] = s;
+    s *= shape[d];
+  }
   return strides;
 }
 
-export const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((n, i) => n === b[i]);
+export const sameShape = (a: Shape, b: Shape) =>
+  a.length === b.length && a.every((n, i) => n === b[i]);
 export const fmtShape = (s: Shape) => `[${s.join(", ")}]`;
 
 // PyTorch's broadcasting, with its error wording.
@@ -17,9 +21,12 @@ export function broadcastShapes(a: Shape, b: Shape): number[] {
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    const x = a[a.length - n + i] ?? 1,
+      y = b[b.length - n + i] ?? 1;
     if (x !== y && x !== 1 && y !== 1) {
-      throw new Error(`The size of tensor a (${x}) must match the size of tensor b (${y}) at non-singleton dimension ${i}`);
+      throw new Error(
+        `The size of tensor a (${x}) must match the size of tensor b (${y}) at non-singleton dimension ${i}`,
+      );
     }
     out[i] = x === 1 ? y : x;
   }
@@ -28,9 +35,12 @@ export function broadcastShapes(a: Shape, b: Shape): number[] {
 
 // Normalizes a possibly negative dim, with PyTorch's error when it is out of range.
 export function normDim(dim: number, ndim: number): number {
-  const lo = -Math.max(ndim, 1), hi = Math.max(ndim, 1) - 1;
+  const lo = -Math.max(ndim, 1),
+    hi = Math.max(ndim, 1) - 1;
   if (!Number.isInteger(dim) || dim < lo || dim > hi) {
-    throw new Error(`Dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${dim})`);
+    throw new Error(
+      `Dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${dim})`,
+    );
   }
   return dim < 0 ? dim + Math.max(ndim, 1) : dim;
 }
@@ -49,7 +59,9 @@ export function normDims(dims: number | readonly number[] | undefined, ndim: num
 
 // The shape of a reduction's result over `dims`.
 export const reducedShape = (shape: Shape, dims: readonly number[], keepdim: boolean) =>
-  keepdim ? shape.map((n, d) => (dims.includes(d) ? 1 : n)) : shape.filter((_, d) => !dims.includes(d));
+  keepdim
+    ? shape.map((n, d) => (dims.includes(d) ? 1 : n))
+    : shape.filter((_, d) => !dims.includes(d));
 
 // Resolves one -1 in a requested shape, with PyTorch's errors.
 export function inferShape(requested: Shape, total: number): number[] {
@@ -71,16 +83,24 @@ export function inferShape(requested: Shape, total: number): number[] {
 export function broadcastDims(from: Shape, to: Shape): { dims: number[]; lead: number } {
   const lead = from.length - to.length;
   const dims: number[] = [];
-  for (let d = 0; d < from.length; d++) if (d < lead || (to[d - lead] === 1 && from[d] !== 1)) dims.push(d);
+  for (let d = 0; d < from.length; d++)
+    if (d < lead || (to[d - lead] === 1 && from[d] !== 1)) dims.push(d);
   return { dims, lead };
 }
 
 // Strides of a view of `shape` as `target`, or null when no strides exist and a copy is needed
 // (PyTorch's computeStride: walk contiguous chunks of the old shape from the innermost dim).
-export function reshapeStrides(shape: Shape, strides: readonly number[], target: Shape): number[] | null {
+export function reshapeStrides(
+  shape: Shape,
+  strides: readonly number[],
+  target: Shape,
+): number[] | null {
   if (shape.length === 0 || numel(shape) === 0) return contiguousStrides(target);
   const out = new Array<number>(target.length);
-  let viewD = target.length - 1, base = strides[strides.length - 1], chunk = 1, viewNumel = 1;
+  let viewD = target.length - 1,
+    base = strides[strides.length - 1],
+    chunk = 1,
+    viewNumel = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     chunk *= shape[d];
     if (d === 0 || (shape[d - 1] !== 1 && strides[d - 1] !== chunk * base)) {
@@ -89,7 +109,11 @@ export function reshapeStrides(shape: Shape, strides: readonly number[], target:
         viewNumel *= target[viewD--];
       }
       if (viewNumel !== chunk) return null;
-      if (d > 0) { base = strides[d - 1]; chunk = 1; viewNumel = 1; }
+      if (d > 0) {
+        base = strides[d - 1];
+        chunk = 1;
+        viewNumel = 1;
+      }
     }
   }
   return viewD === -1 ? out : null;

@@ -14,12 +14,13 @@ import { randValues } from "../runtime/random";
 import type { Tensor } from "../runtime/tensor";
 
 const f32 = Math.fround;
-const bits = new Float32Array(1), ints = new Int32Array(bits.buffer);
+const bits = new Float32Array(1),
+  ints = new Int32Array(bits.buffer);
 // The float32 next to r (a float32) in the direction of `up`.
 function nextFloat(r: number, up: boolean): number {
   if (r === 0) return up ? 2 ** -149 : -(2 ** -149);
   bits[0] = r;
-  ints[0] += (r > 0) === up ? 1 : -1;
+  ints[0] += r > 0 === up ? 1 : -1;
   return bits[0];
 }
 
@@ -27,12 +28,15 @@ function nextFloat(r: number, up: boolean): number {
 // computed in double with its exact error (TwoSum), and a double result lying exactly halfway
 // between two floats is resolved by the sign of that error.
 export function fmaf(a: number, b: number, c: number): number {
-  const p = a * b, s = p + c, bb = s - p, err = (p - (s - bb)) + (c - bb);
+  const p = a * b,
+    s = p + c,
+    bb = s - p,
+    err = p - (s - bb) + (c - bb);
   const r = f32(s);
   if (err === 0 || r === s) return r;
   const other = nextFloat(r, s > r);
   if (s - r !== other - s) return r; // not a tie: the double rounding could not flip it
-  return (err > 0) === (other > r) ? other : r;
+  return err > 0 === other > r ? other : r;
 }
 
 // fl64(a * b + c) with (almost always) one rounding: the product's exact error by Veltkamp/Dekker
@@ -41,26 +45,46 @@ export function fmaf(a: number, b: number, c: number): number {
 const SPLIT = 134217729; // 2^27 + 1
 function twoProd(a: number, b: number): [number, number] {
   const p = a * b;
-  const ca = SPLIT * a, ah = ca - (ca - a), al = a - ah;
-  const cb = SPLIT * b, bh = cb - (cb - b), bl = b - bh;
-  return [p, ((ah * bh - p) + ah * bl + al * bh) + al * bl];
+  const ca = SPLIT * a,
+    ah = ca - (ca - a),
+    al = a - ah;
+  const cb = SPLIT * b,
+    bh = cb - (cb - b),
+    bl = b - bh;
+  return [p, ah * bh - p + ah * bl + al * bh + al * bl];
 }
 export function fma(a: number, b: number, c: number): number {
   const [p, e] = twoProd(a, b);
-  const s = p + c, bb = s - p, t = (p - (s - bb)) + (c - bb);
+  const s = p + c,
+    bb = s - p,
+    t = p - (s - bb) + (c - bb);
   return s + (t + e);
 }
 
 /** n draws of torch's uniform_(from, to) for a tensor of `dtype` (consumes the global generator). */
-export function uniformValues(n: number, from: number, to: number, dtype: DType): Float32Array | Float64Array {
-  if (!isFloat(dtype)) throw new Error(`"uniform_kernel_cpu" not implemented for '${dtype === "int32" ? "Long" : "Bool"}'`);
-  if (!(from <= to)) throw new Error(`uniform_ expects to return a [from, to) range, but found from=${from} > to=${to}`);
+export function uniformValues(
+  n: number,
+  from: number,
+  to: number,
+  dtype: DType,
+): Float32Array | Float64Array {
+  if (!isFloat(dtype))
+    throw new Error(
+      `"uniform_kernel_cpu" not implemented for '${dtype === "int32" ? "Long" : "Bool"}'`,
+    );
+  if (!(from <= to))
+    throw new Error(
+      `uniform_ expects to return a [from, to) range, but found from=${from} > to=${to}`,
+    );
   if (dtype === "float32") {
-    const u = randValues(n, "float32"), lo = f32(from), range = f32(f32(to) - lo);
+    const u = randValues(n, "float32"),
+      lo = f32(from),
+      range = f32(f32(to) - lo);
     for (let i = 0; i < n; i++) u[i] = fmaf(u[i], range, lo);
     return u;
   }
-  const u = randValues(n, "float64"), range = to - from;
+  const u = randValues(n, "float64"),
+    range = to - from;
   for (let i = 0; i < n; i++) u[i] = fma(u[i], range, from);
   return u;
 }
@@ -74,7 +98,10 @@ export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
 
 // torch.nn.init._calculate_fan_in_and_fan_out
 export function fans(t: Tensor): [number, number] {
-  if (t.ndim < 2) throw new Error("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions");
+  if (t.ndim < 2)
+    throw new Error(
+      "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions",
+    );
   const field = t.shape.slice(2).reduce((a, b) => a * b, 1);
   return [t.shape[1] * field, t.shape[0] * field];
 }

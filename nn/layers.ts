@@ -1,12 +1,16 @@
 // Layers: Linear (initialized exactly as PyTorch's, draw for draw), activations, Dropout, Sequential.
+
+import type { DType } from "../ir/dtype";
 import { empty } from "../runtime/dispatch";
 import type { Tensor } from "../runtime/tensor";
-import type { DType } from "../ir/dtype";
-import { dropout, gelu, type GeluOptions, linear } from "./functional";
+import { dropout, type GeluOptions, gelu, linear } from "./functional";
 import { fans, kaimingUniform_, uniform_ } from "./init";
 import { Module, parameter } from "./module";
 
-export interface LinearOptions { bias?: boolean; dtype?: DType }
+export interface LinearOptions {
+  bias?: boolean;
+  dtype?: DType;
+}
 
 /**
  * y = x W^T + b with weight [out, in] and bias [out]. Initialized as torch.nn.Linear:
@@ -16,10 +20,17 @@ export interface LinearOptions { bias?: boolean; dtype?: DType }
 export class Linear extends Module {
   weight: Tensor;
   bias: Tensor | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, { bias = true, dtype = "float32" }: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    { bias = true, dtype = "float32" }: LinearOptions = {},
+  ) {
     super();
     for (const n of [inFeatures, outFeatures]) {
-      if (!Number.isInteger(n) || n < 0) throw new Error(`Trying to create tensor with negative dimension ${n}: [${outFeatures}, ${inFeatures}]`);
+      if (!Number.isInteger(n) || n < 0)
+        throw new Error(
+          `Trying to create tensor with negative dimension ${n}: [${outFeatures}, ${inFeatures}]`,
+        );
     }
     this.weight = parameter(empty([outFeatures, inFeatures], dtype));
     this.bias = bias ? parameter(empty([outFeatures], dtype)) : null;
@@ -29,25 +40,38 @@ export class Linear extends Module {
     if (this.weight.numel() === 0) return; // PyTorch: "Initializing zero-element tensors is a no-op"
     kaimingUniform_(this.weight, Math.sqrt(5));
     if (this.bias) {
-      const fanIn = fans(this.weight)[0], bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      const fanIn = fans(this.weight)[0],
+        bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
       uniform_(this.bias, -bound, bound);
     }
   }
-  forward(x: Tensor): Tensor { return linear(x, this.weight, this.bias); }
-  override extraRepr() { return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? "True" : "False"}`; }
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+  override extraRepr() {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? "True" : "False"}`;
+  }
 }
 
 export class ReLU extends Module {
-  forward(x: Tensor): Tensor { return x.relu(); }
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
 }
 export class Tanh extends Module {
-  forward(x: Tensor): Tensor { return x.tanh(); }
+  forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
 }
 export class Sigmoid extends Module {
-  forward(x: Tensor): Tensor { return x.sigmoid(); }
+  forward(x: Tensor): Tensor {
+    return x.sigmoid();
+  }
 }
 export class Identity extends Module {
-  forward(x: Tensor): Tensor { return x; }
+  forward(x: Tensor): Tensor {
+    return x;
+  }
 }
 
 /** GELU, exact (erf) by default as PyTorch's nn.GELU(); { approximate: "tanh" } for the tanh form. */
@@ -55,21 +79,31 @@ export class GELU extends Module {
   readonly approximate: "none" | "tanh";
   constructor({ approximate = "none" }: GeluOptions = {}) {
     super();
-    if (approximate !== "none" && approximate !== "tanh") throw new Error("approximate argument must be either none or tanh.");
+    if (approximate !== "none" && approximate !== "tanh")
+      throw new Error("approximate argument must be either none or tanh.");
     this.approximate = approximate;
   }
-  forward(x: Tensor): Tensor { return gelu(x, { approximate: this.approximate }); }
-  override extraRepr() { return `approximate='${this.approximate}'`; }
+  forward(x: Tensor): Tensor {
+    return gelu(x, { approximate: this.approximate });
+  }
+  override extraRepr() {
+    return `approximate='${this.approximate}'`;
+  }
 }
 
 /** Zeroes each element with probability p while training (scaling the rest by 1/(1-p)); identity in eval mode. */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
-    if (!(p >= 0 && p <= 1)) throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
+    if (!(p >= 0 && p <= 1))
+      throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
   }
-  forward(x: Tensor): Tensor { return dropout(x, this.p, this.training); }
-  override extraRepr() { return `p=${Number.isInteger(this.p) ? this.p.toFixed(1) : this.p}, inplace=False`; }
+  forward(x: Tensor): Tensor {
+    return dropout(x, this.p, this.training);
+  }
+  override extraRepr() {
+    return `p=${Number.isInteger(this.p) ? this.p.toFixed(1) : this.p}, inplace=False`;
+  }
 }
 
 /** Modules applied in order; children are named "0", "1", ... as in PyTorch. */
@@ -88,5 +122,7 @@ export class Sequential extends Module {
     for (const m of this.children()) x = m.forward(x);
     return x;
   }
-  *[Symbol.iterator](): Iterator<Module> { yield* this.children(); }
+  *[Symbol.iterator](): Iterator<Module> {
+    yield* this.children();
+  }
 }

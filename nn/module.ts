@@ -25,7 +25,11 @@ export function buffer(t: Tensor): Tensor {
 export const isParameter = (t: unknown): t is Tensor => t instanceof Tensor && PARAMETERS.has(t);
 
 /** One tensor of a state dict: plain data, so JSON.stringify/parse round-trips it exactly. */
-export interface TensorData { shape: number[]; dtype: DType; data: number[] }
+export interface TensorData {
+  shape: number[];
+  dtype: DType;
+  data: number[];
+}
 export type StateDict = Record<string, TensorData>;
 
 export abstract class Module {
@@ -37,31 +41,50 @@ export abstract class Module {
   namedChildren(): [string, Module][] {
     return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
   }
-  children(): Module[] { return this.namedChildren().map(([, m]) => m); }
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
   /** This module and all below it, depth first, each once (PyTorch's named_modules). */
   namedModules(prefix = "", seen = new Set<Module>()): [string, Module][] {
     if (seen.has(this)) return [];
     seen.add(this);
-    return [[prefix, this], ...this.namedChildren().flatMap(([n, m]) => m.namedModules(prefix ? `${prefix}.${n}` : n, seen))];
+    return [
+      [prefix, this],
+      ...this.namedChildren().flatMap(([n, m]) =>
+        m.namedModules(prefix ? `${prefix}.${n}` : n, seen),
+      ),
+    ];
   }
-  modules(): Module[] { return this.namedModules().map(([, m]) => m); }
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
 
   private ownTensors(set: WeakSet<Tensor>): [string, Tensor][] {
-    return Object.entries(this).filter((e): e is [string, Tensor] => e[1] instanceof Tensor && set.has(e[1]));
+    return Object.entries(this).filter(
+      (e): e is [string, Tensor] => e[1] instanceof Tensor && set.has(e[1]),
+    );
   }
   /** Parameters as [qualified name, tensor], each tensor once (shared ones under their first name). */
   namedParameters(): [string, Tensor][] {
-    const seen = new Set<Tensor>(), out: [string, Tensor][] = [];
+    const seen = new Set<Tensor>(),
+      out: [string, Tensor][] = [];
     for (const [prefix, m] of this.namedModules()) {
       for (const [n, p] of m.ownTensors(PARAMETERS)) {
-        if (!seen.has(p)) { seen.add(p); out.push([prefix ? `${prefix}.${n}` : n, p]); }
+        if (!seen.has(p)) {
+          seen.add(p);
+          out.push([prefix ? `${prefix}.${n}` : n, p]);
+        }
       }
     }
     return out;
   }
-  parameters(): Tensor[] { return this.namedParameters().map(([, p]) => p); }
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
   namedBuffers(): [string, Tensor][] {
-    return this.namedModules().flatMap(([prefix, m]) => m.ownTensors(BUFFERS).map(([n, b]) => [prefix ? `${prefix}.${n}` : n, b] as [string, Tensor]));
+    return this.namedModules().flatMap(([prefix, m]) =>
+      m.ownTensors(BUFFERS).map(([n, b]) => [prefix ? `${prefix}.${n}` : n, b] as [string, Tensor]),
+    );
   }
 
   // ---- training state ----
@@ -73,7 +96,9 @@ export abstract class Module {
     for (const m of this.modules()) m.training = mode;
     return this;
   }
-  eval(): this { return this.train(false); }
+  eval(): this {
+    return this.train(false);
+  }
 
   // ---- saving and loading ----
   /** Every parameter and buffer by qualified name (shared tensors under each of their names). */
@@ -81,7 +106,11 @@ export abstract class Module {
     const out: StateDict = {};
     for (const [prefix, m] of this.namedModules()) {
       for (const [n, t] of [...m.ownTensors(PARAMETERS), ...m.ownTensors(BUFFERS)]) {
-        out[prefix ? `${prefix}.${n}` : n] = { shape: [...t.shape], dtype: t.dtype, data: t.values() };
+        out[prefix ? `${prefix}.${n}` : n] = {
+          shape: [...t.shape],
+          dtype: t.dtype,
+          data: t.values(),
+        };
       }
     }
     return out;
@@ -90,10 +119,14 @@ export abstract class Module {
    * Copies values from a state dict into this module's tensors, with PyTorch's load_state_dict
    * errors. Everything is checked before anything is written, so a failed load changes nothing.
    */
-  loadStateDict(state: StateDict, { strict = true } = {}): { missingKeys: string[]; unexpectedKeys: string[] } {
+  loadStateDict(
+    state: StateDict,
+    { strict = true } = {},
+  ): { missingKeys: string[]; unexpectedKeys: string[] } {
     const own = new Map<string, Tensor>();
     for (const [prefix, m] of this.namedModules()) {
-      for (const [n, t] of [...m.ownTensors(PARAMETERS), ...m.ownTensors(BUFFERS)]) own.set(prefix ? `${prefix}.${n}` : n, t);
+      for (const [n, t] of [...m.ownTensors(PARAMETERS), ...m.ownTensors(BUFFERS)])
+        own.set(prefix ? `${prefix}.${n}` : n, t);
     }
     const missingKeys = [...own.keys()].filter((k) => !(k in state));
     const unexpectedKeys = Object.keys(state).filter((k) => !own.has(k));
@@ -103,28 +136,48 @@ export abstract class Module {
       const src = state[k];
       if (!src) continue;
       if (!Array.isArray(src.shape) || !Array.isArray(src.data)) {
-        errors.push(`While copying the parameter named "${k}", expected {shape, dtype, data} in the state dict.`);
+        errors.push(
+          `While copying the parameter named "${k}", expected {shape, dtype, data} in the state dict.`,
+        );
       } else if (src.shape.join() !== t.shape.join()) {
-        errors.push(`size mismatch for ${k}: copying a param with shape torch.Size(${fmtShape(src.shape)}) from checkpoint, the shape in current model is torch.Size(${fmtShape(t.shape)}).`);
+        errors.push(
+          `size mismatch for ${k}: copying a param with shape torch.Size(${fmtShape(src.shape)}) from checkpoint, the shape in current model is torch.Size(${fmtShape(t.shape)}).`,
+        );
       } else if (src.data.length !== t.numel()) {
-        errors.push(`While copying the parameter named "${k}", whose dimensions in the model are torch.Size(${fmtShape(t.shape)}), the state dict holds ${src.data.length} values.`);
+        errors.push(
+          `While copying the parameter named "${k}", whose dimensions in the model are torch.Size(${fmtShape(t.shape)}), the state dict holds ${src.data.length} values.`,
+        );
       } else {
-        const dtype = src.dtype ?? t.dtype, values = allocate(dtype, src.data.length);
+        const dtype = src.dtype ?? t.dtype,
+          values = allocate(dtype, src.data.length);
         values.set(src.data);
         loads.push([t, tensor(values, { shape: src.shape, dtype })]);
       }
     }
     if (strict) {
-      if (unexpectedKeys.length) errors.unshift(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}. `);
-      if (missingKeys.length) errors.unshift(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(", ")}. `);
+      if (unexpectedKeys.length)
+        errors.unshift(
+          `Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}. `,
+        );
+      if (missingKeys.length)
+        errors.unshift(
+          `Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(", ")}. `,
+        );
     }
-    if (errors.length) throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join("\n\t")}`);
-    noGrad(() => { for (const [t, src] of loads) t.copy_(src); });
+    if (errors.length)
+      throw new Error(
+        `Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join("\n\t")}`,
+      );
+    noGrad(() => {
+      for (const [t, src] of loads) t.copy_(src);
+    });
     return { missingKeys, unexpectedKeys };
   }
 
   // ---- printing, as PyTorch's Module.__repr__ ----
-  extraRepr(): string { return ""; }
+  extraRepr(): string {
+    return "";
+  }
   toString(): string {
     const lines = this.extraRepr() ? this.extraRepr().split("\n") : [];
     for (const [n, m] of this.namedChildren()) {
@@ -136,5 +189,7 @@ export abstract class Module {
     if (lines.length === 1 && !this.namedChildren().length) return `${name}(${lines[0]})`;
     return `${name}(\n${lines.map((l) => `  ${l}`).join("\n")}\n)`;
   }
-  [Symbol.for("nodejs.util.inspect.custom")]() { return this.toString(); }
+  [Symbol.for("nodejs.util.inspect.custom")]() {
+    return this.toString();
+  }
 }

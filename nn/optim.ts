@@ -25,25 +25,39 @@ export abstract class Optimizer {
   stepCount = 0;
   private readonly compiledUpdate: Compiled<(Tensor | number)[], Tensor[]>;
 
-  constructor(params: Iterable<Tensor>, private readonly update: Update, private readonly opts: OptimizerOptions) {
+  constructor(
+    params: Iterable<Tensor>,
+    private readonly update: Update,
+    private readonly opts: OptimizerOptions,
+  ) {
     if (params instanceof Tensor) {
-      throw new TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but got torch.FloatTensor");
+      throw new TypeError(
+        "params argument given to the optimizer should be an iterable of Tensors or dicts, but got torch.FloatTensor",
+      );
     }
     const list = [...params];
     if (list.length === 0) throw new Error("optimizer got an empty parameter list");
     for (const p of list) {
-      if (!(p instanceof Tensor)) throw new TypeError(`optimizer can only optimize Tensors, but one of the params is ${p === null ? "None" : typeof p}`);
+      if (!(p instanceof Tensor))
+        throw new TypeError(
+          `optimizer can only optimize Tensors, but one of the params is ${p === null ? "None" : typeof p}`,
+        );
       if (!p.isLeaf) throw new Error("can't optimize a non-leaf Tensor");
       // PyTorch 1.13 accepts such a tensor and silently never updates it; earlier PyTorch raised this
       if (!p.requiresGrad) throw new Error("optimizing a parameter that doesn't require gradients");
     }
-    if (new Set(list).size !== list.length) throw new Error("some parameters appear in more than one parameter group");
+    if (new Set(list).size !== list.length)
+      throw new Error("some parameters appear in more than one parameter group");
     this.params = list;
-    this.compiledUpdate = compile(update as (...args: (Tensor | number)[]) => Tensor[], { cacheLimit: 16 });
+    this.compiledUpdate = compile(update as (...args: (Tensor | number)[]) => Tensor[], {
+      cacheLimit: 16,
+    });
   }
 
   /** Calls and compilations of the compiled update (one compile per parameter-set signature). */
-  get stats() { return this.compiledUpdate.stats; }
+  get stats() {
+    return this.compiledUpdate.stats;
+  }
 
   /** Sets every parameter's grad to null (PyTorch 2's default, set_to_none=True). */
   zeroGrad(): void {
@@ -56,16 +70,23 @@ export abstract class Optimizer {
     this.params.forEach((p, i) => {
       if (!p.grad) return;
       if (p.grad.shape.join() !== p.shape.join()) {
-        throw new Error(`the gradient of parameter ${i} has shape ${fmtShape(p.grad.shape)}, but the parameter has shape ${fmtShape(p.shape)}`);
+        throw new Error(
+          `the gradient of parameter ${i} has shape ${fmtShape(p.grad.shape)}, but the parameter has shape ${fmtShape(p.shape)}`,
+        );
       }
-      if (p.grad.dtype !== p.dtype) throw new Error(`the gradient of parameter ${i} is ${p.grad.dtype}, but the parameter is ${p.dtype}`);
+      if (p.grad.dtype !== p.dtype)
+        throw new Error(
+          `the gradient of parameter ${i} is ${p.grad.dtype}, but the parameter is ${p.dtype}`,
+        );
       idx.push(i);
     });
     return idx;
   }
 
   protected run(args: (Tensor | number)[]): void {
-    noGrad(() => (this.opts.compiled === false ? this.update(...args) : this.compiledUpdate(...args)));
+    noGrad(() =>
+      this.opts.compiled === false ? this.update(...args) : this.compiledUpdate(...args),
+    );
   }
   protected explainRun(args: (Tensor | number)[]): Explanation {
     return noGrad(() => this.compiledUpdate.explain(...args));
@@ -82,7 +103,11 @@ const scalarLike = (p: Tensor, v: number) => full([], v, { dtype: p.dtype });
 // ---------------------------------------------------------------- SGD
 
 export interface SGDOptions extends OptimizerOptions {
-  lr: number; momentum?: number; dampening?: number; weightDecay?: number; nesterov?: boolean;
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
 }
 
 /**
@@ -91,16 +116,28 @@ export interface SGDOptions extends OptimizerOptions {
  * p -= lr * d.
  */
 export class SGD extends Optimizer {
-  lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean;
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
   readonly momentumBuffers: (Tensor | null)[];
 
-  constructor(params: Iterable<Tensor>, { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, ...opts }: SGDOptions) {
+  constructor(
+    params: Iterable<Tensor>,
+    { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, ...opts }: SGDOptions,
+  ) {
     if (!(lr >= 0)) throw new Error(`Invalid learning rate: ${lr}`);
     if (!(momentum >= 0)) throw new Error(`Invalid momentum value: ${momentum}`);
     if (!(weightDecay >= 0)) throw new Error(`Invalid weight_decay value: ${weightDecay}`);
-    if (nesterov && (momentum <= 0 || dampening !== 0)) throw new Error("Nesterov momentum requires a momentum and zero dampening");
+    if (nesterov && (momentum <= 0 || dampening !== 0))
+      throw new Error("Nesterov momentum requires a momentum and zero dampening");
     super(params, sgdUpdate, opts);
-    this.lr = lr; this.momentum = momentum; this.dampening = dampening; this.weightDecay = weightDecay; this.nesterov = nesterov;
+    this.lr = lr;
+    this.momentum = momentum;
+    this.dampening = dampening;
+    this.weightDecay = weightDecay;
+    this.nesterov = nesterov;
     this.momentumBuffers = this.params.map(() => null);
   }
 
@@ -108,13 +145,29 @@ export class SGD extends Optimizer {
   private groups(): { first: number; idx: number[] }[] {
     const idx = this.withGrads();
     if (this.momentum === 0) return [{ first: 0, idx }];
-    return [0, 1].map((first) => ({ first, idx: idx.filter((i) => (this.momentumBuffers[i] === null) === (first === 1)) }));
+    return [0, 1].map((first) => ({
+      first,
+      idx: idx.filter((i) => (this.momentumBuffers[i] === null) === (first === 1)),
+    }));
   }
   private args(first: number, idx: number[]): (Tensor | number)[] {
     const ps = idx.map((i) => this.params[i]);
-    const bufs = this.momentum === 0 ? [] : idx.map((i) => (this.momentumBuffers[i] ??= zerosLike(this.params[i])));
-    return [idx.length, first, this.momentum, this.dampening, this.weightDecay, this.nesterov ? 1 : 0,
-      scalarLike(ps[0] ?? this.params[0], this.lr), ...ps, ...ps.map((p) => p.grad!), ...bufs];
+    const bufs =
+      this.momentum === 0
+        ? []
+        : idx.map((i) => (this.momentumBuffers[i] ??= zerosLike(this.params[i])));
+    return [
+      idx.length,
+      first,
+      this.momentum,
+      this.dampening,
+      this.weightDecay,
+      this.nesterov ? 1 : 0,
+      scalarLike(ps[0] ?? this.params[0], this.lr),
+      ...ps,
+      ...ps.map((p) => p.grad!),
+      ...bufs,
+    ];
   }
   step(): void {
     for (const { first, idx } of this.groups()) if (idx.length) this.run(this.args(first, idx));
@@ -122,17 +175,27 @@ export class SGD extends Optimizer {
   }
   explain(): Explanation {
     const g = this.groups().find((x) => x.idx.length) ?? { first: 0, idx: [] };
-    if (!g.idx.length) throw new Error("explain(): no parameter has a gradient yet; call backward() first");
+    if (!g.idx.length)
+      throw new Error("explain(): no parameter has a gradient yet; call backward() first");
     // momentum buffers made here for explaining only are dropped again
     const had = this.momentumBuffers.slice();
-    try { return this.explainRun(this.args(g.first, g.idx)); } finally { had.forEach((b, i) => { this.momentumBuffers[i] = b; }); }
+    try {
+      return this.explainRun(this.args(g.first, g.idx));
+    } finally {
+      had.forEach((b, i) => {
+        this.momentumBuffers[i] = b;
+      });
+    }
   }
 }
 
 function sgdUpdate(...args: (Tensor | number)[]): Tensor[] {
   const [n, first, momentum, dampening, weightDecay, nesterov] = args as number[];
-  const lr = args[6] as Tensor, ts = args.slice(7) as Tensor[];
-  const ps = ts.slice(0, n), gs = ts.slice(n, 2 * n), bufs = ts.slice(2 * n, 3 * n);
+  const lr = args[6] as Tensor,
+    ts = args.slice(7) as Tensor[];
+  const ps = ts.slice(0, n),
+    gs = ts.slice(n, 2 * n),
+    bufs = ts.slice(2 * n, 3 * n);
   ps.forEach((p, i) => {
     let d = gs[i];
     if (weightDecay !== 0) d = d.add(p, weightDecay);
@@ -150,7 +213,10 @@ function sgdUpdate(...args: (Tensor | number)[]): Tensor[] {
 // ---------------------------------------------------------------- Adam
 
 export interface AdamOptions extends OptimizerOptions {
-  lr?: number; betas?: [number, number]; eps?: number; weightDecay?: number;
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
 }
 
 /**
@@ -160,19 +226,30 @@ export interface AdamOptions extends OptimizerOptions {
  *   p -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  */
 export class Adam extends Optimizer {
-  lr: number; betas: [number, number]; eps: number; weightDecay: number;
+  lr: number;
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
   readonly expAvg: (Tensor | null)[];
   readonly expAvgSq: (Tensor | null)[];
   readonly steps: number[];
 
-  constructor(params: Iterable<Tensor>, { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, ...opts }: AdamOptions = {}) {
+  constructor(
+    params: Iterable<Tensor>,
+    { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, ...opts }: AdamOptions = {},
+  ) {
     if (!(lr >= 0)) throw new Error(`Invalid learning rate: ${lr}`);
     if (!(eps >= 0)) throw new Error(`Invalid epsilon value: ${pyFloat(eps)}`);
-    if (!(betas[0] >= 0 && betas[0] < 1)) throw new Error(`Invalid beta parameter at index 0: ${pyFloat(betas[0])}`);
-    if (!(betas[1] >= 0 && betas[1] < 1)) throw new Error(`Invalid beta parameter at index 1: ${pyFloat(betas[1])}`);
+    if (!(betas[0] >= 0 && betas[0] < 1))
+      throw new Error(`Invalid beta parameter at index 0: ${pyFloat(betas[0])}`);
+    if (!(betas[1] >= 0 && betas[1] < 1))
+      throw new Error(`Invalid beta parameter at index 1: ${pyFloat(betas[1])}`);
     if (!(weightDecay >= 0)) throw new Error(`Invalid weight_decay value: ${weightDecay}`);
     super(params, adamUpdate, opts);
-    this.lr = lr; this.betas = [betas[0], betas[1]]; this.eps = eps; this.weightDecay = weightDecay;
+    this.lr = lr;
+    this.betas = [betas[0], betas[1]];
+    this.eps = eps;
+    this.weightDecay = weightDecay;
     this.expAvg = this.params.map(() => null);
     this.expAvgSq = this.params.map(() => null);
     this.steps = this.params.map(() => 0);
@@ -181,16 +258,29 @@ export class Adam extends Optimizer {
   // Parameters at the same step share bias corrections: one call per step count (usually one).
   private groups(): number[][] {
     const byStep = new Map<number, number[]>();
-    for (const i of this.withGrads()) byStep.set(this.steps[i], [...(byStep.get(this.steps[i]) ?? []), i]);
+    for (const i of this.withGrads())
+      byStep.set(this.steps[i], [...(byStep.get(this.steps[i]) ?? []), i]);
     return [...byStep.values()];
   }
   private args(idx: number[]): (Tensor | number)[] {
-    const ps = idx.map((i) => this.params[i]), t = this.steps[idx[0]] + 1;
+    const ps = idx.map((i) => this.params[i]),
+      t = this.steps[idx[0]] + 1;
     const [beta1, beta2] = this.betas;
-    const stepSize = this.lr / (1 - beta1 ** t), bc2Sqrt = Math.sqrt(1 - beta2 ** t); // Python doubles, as torch
-    return [idx.length, beta1, beta2, this.eps, this.weightDecay, scalarLike(ps[0], stepSize), scalarLike(ps[0], bc2Sqrt), ...ps,
-      ...ps.map((p) => p.grad!), ...idx.map((i) => (this.expAvg[i] ??= zerosLike(this.params[i]))),
-      ...idx.map((i) => (this.expAvgSq[i] ??= zerosLike(this.params[i])))];
+    const stepSize = this.lr / (1 - beta1 ** t),
+      bc2Sqrt = Math.sqrt(1 - beta2 ** t); // Python doubles, as torch
+    return [
+      idx.length,
+      beta1,
+      beta2,
+      this.eps,
+      this.weightDecay,
+      scalarLike(ps[0], stepSize),
+      scalarLike(ps[0], bc2Sqrt),
+      ...ps,
+      ...ps.map((p) => p.grad!),
+      ...idx.map((i) => (this.expAvg[i] ??= zerosLike(this.params[i]))),
+      ...idx.map((i) => (this.expAvgSq[i] ??= zerosLike(this.params[i]))),
+    ];
   }
   step(): void {
     for (const idx of this.groups()) {
@@ -208,8 +298,13 @@ export class Adam extends Optimizer {
 
 function adamUpdate(...args: (Tensor | number)[]): Tensor[] {
   const [n, beta1, beta2, eps, weightDecay] = args as number[];
-  const stepSize = args[5] as Tensor, bc2Sqrt = args[6] as Tensor, ts = args.slice(7) as Tensor[];
-  const ps = ts.slice(0, n), gs = ts.slice(n, 2 * n), ms = ts.slice(2 * n, 3 * n), vs = ts.slice(3 * n, 4 * n);
+  const stepSize = args[5] as Tensor,
+    bc2Sqrt = args[6] as Tensor,
+    ts = args.slice(7) as Tensor[];
+  const ps = ts.slice(0, n),
+    gs = ts.slice(n, 2 * n),
+    ms = ts.slice(2 * n, 3 * n),
+    vs = ts.slice(3 * n, 4 * n);
   ps.forEach((p, i) => {
     const g = weightDecay !== 0 ? gs[i].add(p, weightDecay) : gs[i];
     ms[i].mul_(beta1).add_(g, 1 - beta1);

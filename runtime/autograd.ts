@@ -1,6 +1,7 @@
 // The eager autograd engine: grad mode, GradFn nodes with PyTorch's names, and backward().
-import type { Tensor } from "./tensor";
+
 import { torchTypeName } from "../ir/dtype";
+import type { Tensor } from "./tensor";
 
 // ---- grad mode ----
 let gradEnabled = true;
@@ -8,7 +9,11 @@ export const isGradEnabled = () => gradEnabled;
 function withGradMode<T>(mode: boolean, fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = mode;
-  try { return fn(); } finally { gradEnabled = prev; }
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
 }
 export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
 export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
@@ -28,12 +33,22 @@ export class Node {
     readonly inputs: { shape: readonly number[]; dtype: Tensor["dtype"] }[],
     private readonly backwardFn: (g: Tensor, all: (Tensor | undefined)[]) => (Tensor | null)[],
   ) {}
-  get nextFunctions(): [Node | null, number][] { return this.next.map((e) => e ?? [null, 0]); }
+  get nextFunctions(): [Node | null, number][] {
+    return this.next.map((e) => e ?? [null, 0]);
+  }
   // gs[k]: the gradient for output k (undefined when none reached it)
-  apply(gs: (Tensor | undefined)[]): (Tensor | null)[] { return this.backwardFn(gs[0]!, gs); }
-  release(): void { this.released = true; }
-  toString() { return `<${this.name} object at 0x${this.address.toString(16)}>`; }
-  [Symbol.for("nodejs.util.inspect.custom")]() { return this.toString(); }
+  apply(gs: (Tensor | undefined)[]): (Tensor | null)[] {
+    return this.backwardFn(gs[0]!, gs);
+  }
+  release(): void {
+    this.released = true;
+  }
+  toString() {
+    return `<${this.name} object at 0x${this.address.toString(16)}>`;
+  }
+  [Symbol.for("nodejs.util.inspect.custom")]() {
+    return this.toString();
+  }
 }
 
 export class AccumulateGrad extends Node {
@@ -42,24 +57,33 @@ export class AccumulateGrad extends Node {
   }
 }
 
-export const SECOND_BACKWARD = "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
+export const SECOND_BACKWARD =
+  "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.";
 
 // Saved tensors are read through getters, so a VJP rule that reads one after the graph was
 // freed, or after an in-place op changed it, fails with PyTorch's error, and one that does not
 // read it (add's) is free to run again, as in PyTorch.
-export function savedTensors(node: () => Node, tensors: Tensor[], kind: (i: number) => string): Tensor[] {
+export function savedTensors(
+  node: () => Node,
+  tensors: Tensor[],
+  kind: (i: number) => string,
+): Tensor[] {
   const versions = tensors.map((t) => t.version.n);
   const out: Tensor[] = [];
-  tensors.forEach((t, i) => Object.defineProperty(out, i, {
-    enumerable: true,
-    get() {
-      if (node().released && !t.wrapped) throw new Error(SECOND_BACKWARD);
-      if (t.version.n !== versions[i]) {
-        throw new Error(`one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]]${kind(i)} is at version ${t.version.n}; expected version ${versions[i]} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).`);
-      }
-      return t;
-    },
-  }));
+  tensors.forEach((t, i) =>
+    Object.defineProperty(out, i, {
+      enumerable: true,
+      get() {
+        if (node().released && !t.wrapped) throw new Error(SECOND_BACKWARD);
+        if (t.version.n !== versions[i]) {
+          throw new Error(
+            `one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]]${kind(i)} is at version ${t.version.n}; expected version ${versions[i]} instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with torch.autograd.set_detect_anomaly(True).`,
+          );
+        }
+        return t;
+      },
+    }),
+  );
   out.length = tensors.length;
   return out;
 }
@@ -76,7 +100,13 @@ export interface Hooks {
 
 // Runs backward from `roots` seeded with `grads`. Gradients reaching an AccumulateGrad land in its
 // leaf's .grad, or in `capture` when the leaf is one of its keys (autograd.grad style).
-export function runBackward(roots: Edge[], grads: Tensor[], retainGraph: boolean, hooks: Hooks, capture?: Map<Node, Tensor | null>) {
+export function runBackward(
+  roots: Edge[],
+  grads: Tensor[],
+  retainGraph: boolean,
+  hooks: Hooks,
+  capture?: Map<Node, Tensor | null>,
+) {
   // count, for each node, how many edges lead into it, so a node runs once all its gradients are in
   const pending = new Map<Node, number>();
   const stack = roots.map(([n]) => n);
@@ -87,7 +117,10 @@ export function runBackward(roots: Edge[], grads: Tensor[], retainGraph: boolean
       if (!e) continue;
       const m = e[0];
       pending.set(m, (pending.get(m) ?? 0) + 1);
-      if (!seen.has(m)) { seen.add(m); stack.push(m); }
+      if (!seen.has(m)) {
+        seen.add(m);
+        stack.push(m);
+      }
     }
   }
   const buffers = new Map<Node, (Tensor | undefined)[]>();

@@ -7,16 +7,32 @@ import { activeTrace } from "./dispatch";
 import { engineHooks, Tensor } from "./tensor";
 
 export function composite(name: string, inputs: Tensor[], fn: (...xs: Tensor[]) => Tensor): Tensor {
-  if (activeTrace() || !isGradEnabled() || !inputs.some((t) => t.requiresGrad)) return fn(...inputs);
-  const standIns = inputs.map((t) => (t.requiresGrad ? t.withView(t.shape, t.strides, t.offset).requiresGrad_() : t));
+  if (activeTrace() || !isGradEnabled() || !inputs.some((t) => t.requiresGrad))
+    return fn(...inputs);
+  const standIns = inputs.map((t) =>
+    t.requiresGrad ? t.withView(t.shape, t.strides, t.offset).requiresGrad_() : t,
+  );
   const inner = fn(...standIns);
-  const node = new Node(name, inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
-    inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), (g) => {
-      const capture = new Map(standIns.filter((s) => s.requiresGrad).map((s) => [s.gradEdge()[0], null as Tensor | null]));
+  const node = new Node(
+    name,
+    inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
+    inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })),
+    (g) => {
+      const capture = new Map(
+        standIns.filter((s) => s.requiresGrad).map((s) => [s.gradEdge()[0], null as Tensor | null]),
+      );
       runBackward([inner.gradEdge()], [g], isRetainingGraph(), engineHooks, capture);
-      return standIns.map((s) => (s.requiresGrad ? capture.get(s.gradEdge()[0]) ?? null : null));
-    });
-  const out = new Tensor(inner.storage, inner.shape, inner.strides, inner.offset, inner.dtype, inner.version);
+      return standIns.map((s) => (s.requiresGrad ? (capture.get(s.gradEdge()[0]) ?? null) : null));
+    },
+  );
+  const out = new Tensor(
+    inner.storage,
+    inner.shape,
+    inner.strides,
+    inner.offset,
+    inner.dtype,
+    inner.version,
+  );
   out.base = inner.base; // a composite view (select) is a view of the input the stand-in shares storage with
   out.gradFn = node;
   return out;

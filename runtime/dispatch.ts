@@ -18,7 +18,11 @@ export const activeTrace = () => active;
 export function withTrace<T>(trace: Trace, fn: () => T): T {
   const prev = active;
   active = trace;
-  try { return fn(); } finally { active = prev; }
+  try {
+    return fn();
+  } finally {
+    active = prev;
+  }
 }
 
 // A JS number next to a tensor: a 0-d "wrapped number" (weak dtype, see promoteAll).
@@ -33,15 +37,27 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numel(shape)), [...shape], contiguousStrides(shape), 0, dtype);
 }
 
-export function bind(op: OpName, inputs: (Tensor | number | boolean)[], params: Params = {}, name?: string): Tensor {
+export function bind(
+  op: OpName,
+  inputs: (Tensor | number | boolean)[],
+  params: Params = {},
+  name?: string,
+): Tensor {
   const ins = inputs.map((x) => (x instanceof Tensor ? x : scalar(x)));
   const def: OpDef = ops[op];
   // a JS number takes the dtype the op computes in, as PyTorch casts it: float32 ops see 0.1 as
   // float32's 0.1 (so x.eq(0.1) holds for x made from 0.1, and x.mul(0.1) rounds as PyTorch's does)
-  if (def.kind === "elementwise" && ins.some((t) => t.wrapped) && promoteAll(op === "where" ? ins.slice(1) : ins) === "float32") {
-    ins.forEach((t, i) => { if (!(inputs[i] instanceof Tensor)) t.storage![0] = Math.fround(t.storage![0]); });
+  if (
+    def.kind === "elementwise" &&
+    ins.some((t) => t.wrapped) &&
+    promoteAll(op === "where" ? ins.slice(1) : ins) === "float32"
+  ) {
+    ins.forEach((t, i) => {
+      if (!(inputs[i] instanceof Tensor)) t.storage![0] = Math.fround(t.storage![0]);
+    });
   }
-  const shape = def.shape(ins, params), dtype = def.dtype(ins, params);
+  const shape = def.shape(ins, params),
+    dtype = def.dtype(ins, params);
   if (active) {
     // ops traced under noGrad() are cut from differentiation, as eager records no node for them
     const t = active.record(op, ins, params, shape, dtype);
@@ -49,14 +65,35 @@ export function bind(op: OpName, inputs: (Tensor | number | boolean)[], params: 
   }
   const out = execute[def.kind](def as never, ins, params, shape, dtype);
   const needs = ins.map((t) => t.requiresGrad);
-  if (def.vjp && isFloat(dtype) && isGradEnabled() && needs.some(Boolean)) { // int/bool results never require grad
+  if (def.vjp && isFloat(dtype) && isGradEnabled() && needs.some(Boolean)) {
+    // int/bool results never require grad
     const vjp = def.vjp;
-    const node: Node = new Node(name ?? gradName(def, ins), ins.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
-      ins.map((t) => ({ shape: t.shape, dtype: t.dtype })), (g) => vjp(g, ctx));
+    const node: Node = new Node(
+      name ?? gradName(def, ins),
+      ins.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
+      ins.map((t) => ({ shape: t.shape, dtype: t.dtype })),
+      (g) => vjp(g, ctx),
+    );
     // inputs and output are checked one by one, when a VJP reads them (ctx.ins[1] reads only input 1)
-    const savedIns = savedTensors(() => node, ins, () => "");
-    const savedOut = savedTensors(() => node, [out], () => `, which is output 0 of ${node.name},`);
-    const ctx = { ins: savedIns, get out() { return savedOut[0]; }, params, needs, shapes: ins.map((t) => t.shape) };
+    const savedIns = savedTensors(
+      () => node,
+      ins,
+      () => "",
+    );
+    const savedOut = savedTensors(
+      () => node,
+      [out],
+      () => `, which is output 0 of ${node.name},`,
+    );
+    const ctx = {
+      ins: savedIns,
+      get out() {
+        return savedOut[0];
+      },
+      params,
+      needs,
+      shapes: ins.map((t) => t.shape),
+    };
     out.gradFn = node;
   }
   return out;
@@ -75,13 +112,24 @@ export function materialize(t: Tensor): Tensor {
   return out;
 }
 
-type Executor<D extends OpDef> = (def: D, ins: Tensor[], p: Params, shape: number[], dtype: DType) => Tensor;
+type Executor<D extends OpDef> = (
+  def: D,
+  ins: Tensor[],
+  p: Params,
+  shape: number[],
+  dtype: DType,
+) => Tensor;
 const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } = {
   elementwise(def, ins, p, shape, dtype) {
     const out = empty(shape, dtype);
-    pointwise(def.js(p, dtype), ins.map((t) => broadcastTo(t, shape)), out);
+    pointwise(
+      def.js(p, dtype),
+      ins.map((t) => broadcastTo(t, shape)),
+      out,
+    );
     // arithmetic on bools stores 0/1, as PyTorch's does (True + True is True)
-    if (dtype === "bool" && ins.every((t) => t.dtype === "bool")) pointwise("(x) => (x ? 1 : 0)", [out], out);
+    if (dtype === "bool" && ins.every((t) => t.dtype === "bool"))
+      pointwise("(x) => (x ? 1 : 0)", [out], out);
     return out;
   },
   reduce(def, [x], p, shape, dtype) {
@@ -92,17 +140,27 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
   movement(def, [x], p) {
     const v = def.view(x, p);
     if (v) return x.withView(v.shape, v.strides, v.offset);
-    const c = materialize(x), w = def.view(c, p)!; // a reshape no strides can express copies first
+    const c = materialize(x),
+      w = def.view(c, p)!; // a reshape no strides can express copies first
     return c.withView(w.shape, w.strides, w.offset);
   },
   matmul(_, [a, b], _p, shape, dtype) {
-    const out = empty(shape, dtype), batch = shape.slice(0, -2);
-    matmul(broadcastTo(a, [...batch, ...a.shape.slice(-2)]), broadcastTo(b, [...batch, ...b.shape.slice(-2)]), out);
+    const out = empty(shape, dtype),
+      batch = shape.slice(0, -2);
+    matmul(
+      broadcastTo(a, [...batch, ...a.shape.slice(-2)]),
+      broadcastTo(b, [...batch, ...b.shape.slice(-2)]),
+      out,
+    );
     return out;
   },
   pad(_, [x], p, shape, dtype) {
     const out = empty(shape, dtype); // zeros
-    const inner = out.withView(x.shape, out.strides, p.before!.reduce((o, b, d) => o + b * out.strides[d], 0));
+    const inner = out.withView(
+      x.shape,
+      out.strides,
+      p.before!.reduce((o, b, d) => o + b * out.strides[d], 0),
+    );
     pointwise("(x) => x", [x], inner);
     return out;
   },

@@ -62,7 +62,11 @@ function shownIndices(n: number, summarize: boolean): number[] {
 }
 
 /** The elements PyTorch's get_summarized_data keeps (order is irrelevant). */
-function shownValues(values: ArrayLike<number>, shape: readonly number[], summarize: boolean): number[] {
+function shownValues(
+  values: ArrayLike<number>,
+  shape: readonly number[],
+  summarize: boolean,
+): number[] {
   const out: number[] = [];
   const walk = (dim: number, offset: number, stride: number): void => {
     if (dim === shape.length) {
@@ -70,9 +74,14 @@ function shownValues(values: ArrayLike<number>, shape: readonly number[], summar
       return;
     }
     const inner = stride / shape[dim];
-    for (const i of shownIndices(shape[dim], summarize)) if (i >= 0) walk(dim + 1, offset + i * inner, inner);
+    for (const i of shownIndices(shape[dim], summarize))
+      if (i >= 0) walk(dim + 1, offset + i * inner, inner);
   };
-  walk(0, 0, shape.reduce((a, b) => a * b, 1));
+  walk(
+    0,
+    0,
+    shape.reduce((a, b) => a * b, 1),
+  );
   return out;
 }
 
@@ -109,9 +118,11 @@ function makeFormatter(shown: number[], dtype: DType): Formatter {
 /** Python's "{:.Nf}": the exact binary value rounded half-to-even; keeps -0's sign. */
 function fixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return nonFinite(x);
-  const s = scaledAbs(x, digits).toString().padStart(digits + 1, "0");
+  const s = scaledAbs(x, digits)
+    .toString()
+    .padStart(digits + 1, "0");
   const cut = s.length - digits;
-  return sign(x) + s.slice(0, cut) + (digits > 0 ? "." + s.slice(cut) : "");
+  return sign(x) + s.slice(0, cut) + (digits > 0 ? `.${s.slice(cut)}` : "");
 }
 
 /** Python's "{:.Ne}", e.g. "4.0960e+02" (JS would give "4.0960e+2" and round ties up). */
@@ -125,7 +136,7 @@ function exponential(x: number, digits: number): string {
   while (x !== 0 && n < lo) n = scaledAbs(x, digits - --e);
   const s = n.toString().padStart(digits + 1, "0"); // zero scales to 0n
   const exp = String(Math.abs(e)).padStart(2, "0");
-  return `${sign(x)}${s[0]}${digits > 0 ? "." + s.slice(1) : ""}e${e < 0 ? "-" : "+"}${exp}`;
+  return `${sign(x)}${s[0]}${digits > 0 ? `.${s.slice(1)}` : ""}e${e < 0 ? "-" : "+"}${exp}`;
 }
 
 function nonFinite(x: number): string {
@@ -174,14 +185,15 @@ function layout(
     // Each element costs its width plus ", "; the " ..." marker counts as one element.
     const perLine = Math.max(1, Math.floor((LINEWIDTH - indent) / (fmt.width + 2)));
     const lines: string[] = [];
-    for (let i = 0; i < items.length; i += perLine) lines.push(items.slice(i, i + perLine).join(", "));
-    return "[" + lines.join(",\n" + " ".repeat(indent + 1)) + "]";
+    for (let i = 0; i < items.length; i += perLine)
+      lines.push(items.slice(i, i + perLine).join(", "));
+    return `[${lines.join(`,\n${" ".repeat(indent + 1)}`)}]`;
   }
   const rows = idx.map((i) =>
     i < 0 ? "..." : layout(values, shape.slice(1), offset + i * inner, indent + 1, summarize, fmt),
   );
   // Deeper dimensions are separated by more blank lines.
-  return "[" + rows.join("," + "\n".repeat(shape.length - 1) + " ".repeat(indent + 1)) + "]";
+  return `[${rows.join(`,${"\n".repeat(shape.length - 1)}${" ".repeat(indent + 1)}`)}]`;
 }
 
 /** Mirrors _add_suffixes: a suffix goes on its own line when the current one would pass 80 columns. */
@@ -190,12 +202,12 @@ function addSuffixes(text: string, suffixes: readonly string[], indent: number):
   let lastLen = text.length - text.lastIndexOf("\n") + 1;
   for (const suffix of suffixes) {
     if (lastLen + suffix.length + 2 > LINEWIDTH) {
-      text += ",\n" + " ".repeat(indent) + suffix;
+      text += `,\n${" ".repeat(indent)}${suffix}`;
       lastLen = indent + suffix.length;
     } else {
-      text += ", " + suffix;
+      text += `, ${suffix}`;
       lastLen += suffix.length + 2;
     }
   }
-  return text + ")";
+  return `${text})`;
 }

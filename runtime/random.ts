@@ -48,7 +48,8 @@ let hasCachedNormal = false;
 let cachedNormal = 0;
 
 export function manualSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`manualSeed: expected an integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed))
+    throw new RangeError(`manualSeed: expected an integer, got ${seed}`);
   // torch takes the seed as uint64 (negative values wrap); mt19937 keeps seed & 0xffffffff.
   let s = seed % 2 ** 32;
   if (s < 0) s += 2 ** 32;
@@ -117,7 +118,9 @@ function fillUniform53(out: Float64Array, from: number): Float64Array {
 // ---------------------------------------------------------------- public samplers
 
 export function randValues(n: number, dtype: "float32" | "float64"): Float32Array | Float64Array {
-  return dtype === "float32" ? fillUniform24(new Float32Array(n), 0) : fillUniform53(new Float64Array(n), 0);
+  return dtype === "float32"
+    ? fillUniform24(new Float32Array(n), 0)
+    : fillUniform53(new Float64Array(n), 0);
 }
 
 export function randnValues(n: number, dtype: "float32" | "float64"): Float32Array | Float64Array {

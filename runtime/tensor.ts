@@ -1,10 +1,20 @@
 // The Tensor: storage + shape + strides + offset, autograd fields and a version counter. Each op
 // method is one call into `bind` (a primitive) or `composite` (a named composition of them).
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
-import { type DType, isFloat, type Storage, torchTypeName, scalarTypeName } from "../ir/dtype";
+import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
-import { broadcastDims, broadcastShapes, fmtShape, inferShape, normDim, normDims, numel, reshapeStrides, sameShape } from "../ir/shape";
-import { AccumulateGrad, type Edge, isGradEnabled, Node, runBackward } from "./autograd";
+import {
+  broadcastDims,
+  broadcastShapes,
+  fmtShape,
+  inferShape,
+  normDim,
+  normDims,
+  numel,
+  reshapeStrides,
+  sameShape,
+} from "../ir/shape";
+import { AccumulateGrad, type Edge, isGradEnabled, type Node, runBackward } from "./autograd";
 import { composite } from "./composite";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
 import { pointwise } from "./eager";
@@ -15,7 +25,11 @@ type Operand = Tensor | number | boolean;
 type Dims = number | number[];
 // Sizes, dims and offsets must be integers: they become loop bounds in generated kernels.
 function ints(list: readonly unknown[], what: string): number[] {
-  for (const n of list) if (!Number.isInteger(n)) throw new TypeError(`${what} must be integers, but got ${typeof n === "string" ? "a string" : String(n)}`);
+  for (const n of list)
+    if (!Number.isInteger(n))
+      throw new TypeError(
+        `${what} must be integers, but got ${typeof n === "string" ? "a string" : String(n)}`,
+      );
   return list as number[];
 }
 const sizes = (args: (number | readonly number[])[]): number[] =>
@@ -40,19 +54,34 @@ export class Tensor {
     readonly version = { n: 0 }, // shared by views: in-place writes bump it
   ) {}
 
-  get ndim() { return this.shape.length; }
-  numel() { return numel(this.shape); }
-  get isLeaf() { return this.gradFn === null; }
-  get requiresGrad(): boolean { return this.gradFn !== null || this.leafRequiresGrad; }
+  get ndim() {
+    return this.shape.length;
+  }
+  numel() {
+    return numel(this.shape);
+  }
+  get isLeaf() {
+    return this.gradFn === null;
+  }
+  get requiresGrad(): boolean {
+    return this.gradFn !== null || this.leafRequiresGrad;
+  }
   set requiresGrad(flag: boolean) {
     if (!this.isLeaf) {
-      throw new Error("you can only change requires_grad flags of leaf variables." + (flag ? "" : " If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."));
+      throw new Error(
+        "you can only change requires_grad flags of leaf variables." +
+          (flag
+            ? ""
+            : " If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."),
+      );
     }
-    if (flag && !isFloat(this.dtype)) throw new Error("only Tensors of floating point and complex dtype can require gradients");
+    if (flag && !isFloat(this.dtype))
+      throw new Error("only Tensors of floating point and complex dtype can require gradients");
     this.leafRequiresGrad = flag;
   }
   requiresGrad_(flag = true): this {
-    if (flag && !isFloat(this.dtype)) throw new Error("only Tensors of floating point dtype can require gradients"); // sic: not the setter's wording
+    if (flag && !isFloat(this.dtype))
+      throw new Error("only Tensors of floating point dtype can require gradients"); // sic: not the setter's wording
     this.requiresGrad = flag;
     return this;
   }
@@ -60,7 +89,11 @@ export class Tensor {
   outputIndex = 0; // which output of gradFn this tensor is (compiled functions have several)
   // Where gradients for this tensor go: its GradFn, or (leaves) its AccumulateGrad node.
   gradEdge(): Edge {
-    return this.gradFn ? [this.gradFn, this.outputIndex] : [this.accumulator ??= new AccumulateGrad(this), 0];
+    return this.gradFn ? [this.gradFn, this.outputIndex] : [this.leafAccumulator(), 0];
+  }
+  private leafAccumulator(): AccumulateGrad {
+    this.accumulator ??= new AccumulateGrad(this);
+    return this.accumulator;
   }
 
   withView(shape: number[], strides: number[], offset: number): Tensor {
@@ -84,12 +117,15 @@ export class Tensor {
   // be baked into the compiled graph and go stale when the tensor changes.
   private data_(what: string): Storage {
     if (!this.storage || (activeTrace() && !this.wrapped)) {
-      throw new CompileError(`${what} needs a tensor's values, which are not known while tracing a compiled function; move it outside the function passed to compile()`);
+      throw new CompileError(
+        `${what} needs a tensor's values, which are not known while tracing a compiled function; move it outside the function passed to compile()`,
+      );
     }
     return this.storage;
   }
   values(): number[] {
-    const s = this.data_("reading values"), out = new Array<number>(this.numel());
+    const s = this.data_("reading values"),
+      out = new Array<number>(this.numel());
     const idx = new Array<number>(this.ndim).fill(0);
     for (let i = 0; i < out.length; i++) {
       let o = this.offset;
@@ -101,7 +137,8 @@ export class Tensor {
   }
   item(): number {
     this.data_("item()");
-    if (this.numel() !== 1) throw new Error(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
+    if (this.numel() !== 1)
+      throw new Error(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
     return this.values()[0];
   }
   tolist(): unknown {
@@ -115,20 +152,38 @@ export class Tensor {
     return build(0, 0);
   }
   toString(): string {
-    const extras = this.gradFn ? [`grad_fn=<${this.gradFn.name}>`] : this.requiresGrad ? ["requires_grad=True"] : [];
-    return formatTensor(this.data_("printing a tensor").length ? this.values() : [], this.shape, this.dtype, extras);
+    const extras = this.gradFn
+      ? [`grad_fn=<${this.gradFn.name}>`]
+      : this.requiresGrad
+        ? ["requires_grad=True"]
+        : [];
+    return formatTensor(
+      this.data_("printing a tensor").length ? this.values() : [],
+      this.shape,
+      this.dtype,
+      extras,
+    );
   }
-  [Symbol.for("nodejs.util.inspect.custom")]() { return this.storage ? this.toString() : `Tracer(${fmtShape(this.shape)}, ${this.dtype})`; }
+  [Symbol.for("nodejs.util.inspect.custom")]() {
+    return this.storage ? this.toString() : `Tracer(${fmtShape(this.shape)}, ${this.dtype})`;
+  }
 
   // ---- autograd ----
   backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
-    if (!this.storage) throw new CompileError("backward() cannot run inside compile(); compile the loss and call backward() on its result, or use grad()/valueAndGrad()");
-    if (!this.requiresGrad) throw new Error("element 0 of tensors does not require grad and does not have a grad_fn");
+    if (!this.storage)
+      throw new CompileError(
+        "backward() cannot run inside compile(); compile the loss and call backward() on its result, or use grad()/valueAndGrad()",
+      );
+    if (!this.requiresGrad)
+      throw new Error("element 0 of tensors does not require grad and does not have a grad_fn");
     if (!gradient) {
-      if (this.numel() !== 1) throw new Error("grad can be implicitly created only for scalar outputs");
+      if (this.numel() !== 1)
+        throw new Error("grad can be implicitly created only for scalar outputs");
       gradient = seedGradient(this);
     } else if (!sameShape(gradient.shape, this.shape)) {
-      throw new Error(`Mismatch in shape: grad_output[0] has a shape of torch.Size(${fmtShape(gradient.shape)}) and output[0] has a shape of torch.Size(${fmtShape(this.shape)}).`);
+      throw new Error(
+        `Mismatch in shape: grad_output[0] has a shape of torch.Size(${fmtShape(gradient.shape)}) and output[0] has a shape of torch.Size(${fmtShape(this.shape)}).`,
+      );
     }
     runBackward([this.gradEdge()], [gradient], opts.retainGraph ?? false, engineHooks);
   }
@@ -139,80 +194,182 @@ export class Tensor {
     t.base = null;
     return t;
   }
-  get data(): Tensor { // shares storage but not the version counter (PyTorch's .data)
+  get data(): Tensor {
+    // shares storage but not the version counter (PyTorch's .data)
     const t = new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
     t.value = this.value;
     return t;
   }
 
   // ---- elementwise ----
-  add(o: Operand, alpha?: number) { return bind("add", [this, alpha === undefined ? o : mulScalar(o, alpha)]); }
+  add(o: Operand, alpha?: number) {
+    return bind("add", [this, alpha === undefined ? o : mulScalar(o, alpha)]);
+  }
   sub(o: Operand, alpha?: number) {
-    const bools = [this, o].filter((x) => (x instanceof Tensor ? x.dtype === "bool" : typeof x === "boolean")).length;
-    if (bools === 2) throw new Error("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
-    if (bools === 1) throw new Error("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+    const bools = [this, o].filter((x) =>
+      x instanceof Tensor ? x.dtype === "bool" : typeof x === "boolean",
+    ).length;
+    if (bools === 2)
+      throw new Error(
+        "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.",
+      );
+    if (bools === 1)
+      throw new Error(
+        "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+      );
     return bind("sub", [this, alpha === undefined ? o : mulScalar(o, alpha)]);
   }
-  mul(o: Operand) { return bind("mul", [this, o]); }
-  div(o: Operand) { return bind("div", [this, o]); }
-  pow(o: Operand) { return bind("pow", [this, o]); }
-  maximum(o: Operand) { return bind("maximum", [this, o]); }
-  minimum(o: Operand) { return bind("minimum", [this, o]); }
+  mul(o: Operand) {
+    return bind("mul", [this, o]);
+  }
+  div(o: Operand) {
+    return bind("div", [this, o]);
+  }
+  pow(o: Operand) {
+    return bind("pow", [this, o]);
+  }
+  maximum(o: Operand) {
+    return bind("maximum", [this, o]);
+  }
+  minimum(o: Operand) {
+    return bind("minimum", [this, o]);
+  }
   neg() {
-    if (this.dtype === "bool") throw new Error("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+    if (this.dtype === "bool")
+      throw new Error(
+        "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+      );
     return bind("neg", [this]);
   }
-  exp() { return bind("exp", [this]); }
-  log() { return bind("log", [this]); }
-  sqrt() { return bind("sqrt", [this]); }
-  abs() { return bind("abs", [this]); }
-  sign() { return bind("sign", [this]); }
-  tanh() { return bind("tanh", [this]); }
-  sigmoid() { return bind("sigmoid", [this]); }
-  relu() { return bind("relu", [this]); }
-  sin() { return bind("sin", [this]); }
-  cos() { return bind("cos", [this]); }
-  erf() { return bind("erf", [this]); }
-  square() { return this.mul(this); }
-  eq(o: Operand) { return bind("eq", [this, o]); }
-  ne(o: Operand) { return bind("ne", [this, o]); }
-  lt(o: Operand) { return bind("lt", [this, o]); }
-  le(o: Operand) { return bind("le", [this, o]); }
-  gt(o: Operand) { return bind("gt", [this, o]); }
-  ge(o: Operand) { return bind("ge", [this, o]); }
-  logicalOr(o: Operand) { return bind("logicalOr", [this, o]); }
-  logicalNot() { return bind("logicalNot", [this]); }
+  exp() {
+    return bind("exp", [this]);
+  }
+  log() {
+    return bind("log", [this]);
+  }
+  sqrt() {
+    return bind("sqrt", [this]);
+  }
+  abs() {
+    return bind("abs", [this]);
+  }
+  sign() {
+    return bind("sign", [this]);
+  }
+  tanh() {
+    return bind("tanh", [this]);
+  }
+  sigmoid() {
+    return bind("sigmoid", [this]);
+  }
+  relu() {
+    return bind("relu", [this]);
+  }
+  sin() {
+    return bind("sin", [this]);
+  }
+  cos() {
+    return bind("cos", [this]);
+  }
+  erf() {
+    return bind("erf", [this]);
+  }
+  square() {
+    return this.mul(this);
+  }
+  eq(o: Operand) {
+    return bind("eq", [this, o]);
+  }
+  ne(o: Operand) {
+    return bind("ne", [this, o]);
+  }
+  lt(o: Operand) {
+    return bind("lt", [this, o]);
+  }
+  le(o: Operand) {
+    return bind("le", [this, o]);
+  }
+  gt(o: Operand) {
+    return bind("gt", [this, o]);
+  }
+  ge(o: Operand) {
+    return bind("ge", [this, o]);
+  }
+  logicalOr(o: Operand) {
+    return bind("logicalOr", [this, o]);
+  }
+  logicalNot() {
+    return bind("logicalNot", [this]);
+  }
   // PyTorch's x.where(cond, y): x where cond holds, else y
-  where(cond: Tensor, other: Operand) { return bind("where", [cond, this, other]); }
-  to(dtype: DType): Tensor { return dtype === this.dtype ? this : bind("cast", [this], { dtype }); }
-  float() { return this.to("float32"); }
-  double() { return this.to("float64"); }
-  int() { return this.to("int32"); }
-  bool() { return this.to("bool"); }
-  clone() { return bind("cast", [this], { dtype: this.dtype }, "CloneBackward0"); }
-  contiguous() { return this.isContiguous() ? this : this.clone(); }
+  where(cond: Tensor, other: Operand) {
+    return bind("where", [cond, this, other]);
+  }
+  to(dtype: DType): Tensor {
+    return dtype === this.dtype ? this : bind("cast", [this], { dtype });
+  }
+  float() {
+    return this.to("float32");
+  }
+  double() {
+    return this.to("float64");
+  }
+  int() {
+    return this.to("int32");
+  }
+  bool() {
+    return this.to("bool");
+  }
+  clone() {
+    return bind("cast", [this], { dtype: this.dtype }, "CloneBackward0");
+  }
+  contiguous() {
+    return this.isContiguous() ? this : this.clone();
+  }
 
   // ---- reductions ----
-  private reduceOp(op: "sum" | "max" | "min", dim: Dims | undefined, keepdim: boolean, all: string, some?: string) {
+  private reduceOp(
+    op: "sum" | "max" | "min",
+    dim: Dims | undefined,
+    keepdim: boolean,
+    all: string,
+    some?: string,
+  ) {
     if (op !== "sum" && this.numel() === 0 && dim === undefined) {
-      throw new Error(`${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`);
+      throw new Error(
+        `${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
+      );
     }
     const params: Params = { dims: normDims(dim, this.ndim), keepdim };
-    const empty = op !== "sum" && dim !== undefined ? params.dims!.find((d) => this.shape[d] === 0) : undefined;
-    if (empty !== undefined) throw new Error(`a${op}(): Expected reduction dim ${empty} to have non-zero size.`);
+    const empty =
+      op !== "sum" && dim !== undefined ? params.dims!.find((d) => this.shape[d] === 0) : undefined;
+    if (empty !== undefined)
+      throw new Error(`a${op}(): Expected reduction dim ${empty} to have non-zero size.`);
     return bind(op, [this], params, dim === undefined ? all : some);
   }
-  sum(dim?: Dims, keepdim = false) { return this.reduceOp("sum", dim, keepdim, "SumBackward0"); }
-  max(dim?: Dims, keepdim = false) { return this.reduceOp("max", dim, keepdim, "MaxBackward1", "AmaxBackward0"); }
-  min(dim?: Dims, keepdim = false) { return this.reduceOp("min", dim, keepdim, "MinBackward1", "AminBackward0"); }
+  sum(dim?: Dims, keepdim = false) {
+    return this.reduceOp("sum", dim, keepdim, "SumBackward0");
+  }
+  max(dim?: Dims, keepdim = false) {
+    return this.reduceOp("max", dim, keepdim, "MaxBackward1", "AmaxBackward0");
+  }
+  min(dim?: Dims, keepdim = false) {
+    return this.reduceOp("min", dim, keepdim, "MinBackward1", "AminBackward0");
+  }
   mean(dim?: Dims, keepdim = false): Tensor {
     if (!isFloat(this.dtype)) {
-      throw new Error(`mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${scalarType(this)}`);
+      throw new Error(
+        `mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${scalarType(this)}`,
+      );
     }
     const count = normDims(dim, this.ndim).reduce((n, d) => n * this.shape[d], 1);
-    return composite(dim === undefined ? "MeanBackward0" : "MeanBackward1", [this], (x) => x.sum(dim, keepdim).div(count));
+    return composite(dim === undefined ? "MeanBackward0" : "MeanBackward1", [this], (x) =>
+      x.sum(dim, keepdim).div(count),
+    );
   }
-  norm(): Tensor { return composite("NormBackward1", [this], (x) => x.mul(x).sum().sqrt()); }
+  norm(): Tensor {
+    return composite("NormBackward1", [this], (x) => x.mul(x).sum().sqrt());
+  }
   softmax(dim: number): Tensor {
     return composite("SoftmaxBackward0", [this], (x) => {
       const e = x.sub(x.max(dim, true).detach()).exp();
@@ -231,101 +388,174 @@ export class Tensor {
     matmulCheck(this, o);
     if (this.ndim >= 2 && o.ndim >= 2) return bind("matmul", [this, o]);
     // the grad_fn names of the last op in PyTorch 1.13's matmul (dot, mv, squeeze_ after mm, or a folded mm/mv)
-    const name = this.ndim === 1 && o.ndim === 1 ? "DotBackward0" : this.ndim === 2 ? "MvBackward0" : o.ndim === 2 ? "SqueezeBackward3" : "UnsafeViewBackward0";
+    const name =
+      this.ndim === 1 && o.ndim === 1
+        ? "DotBackward0"
+        : this.ndim === 2
+          ? "MvBackward0"
+          : o.ndim === 2
+            ? "SqueezeBackward3"
+            : "UnsafeViewBackward0";
     return composite(name, [this, o], (a, b) => {
-      const a2 = a.ndim === 1 ? a.unsqueeze(0) : a, b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
+      const a2 = a.ndim === 1 ? a.unsqueeze(0) : a,
+        b2 = b.ndim === 1 ? b.unsqueeze(1) : b;
       let r = bind("matmul", [a2, b2]);
       if (a.ndim === 1) r = r.squeeze(-2);
       if (b.ndim === 1) r = r.squeeze(-1);
       return r;
     });
   }
-  mm(o: Tensor) { return this.matmul(o); }
+  mm(o: Tensor) {
+    return this.matmul(o);
+  }
 
   // ---- movement (views) ----
   // PyTorch 1.13 names a reshape that can be a view ReshapeAliasBackward0, and one that copies UnsafeViewBackward0
   reshape(...shape: (number | number[])[]): Tensor {
     const target = inferShape(sizes(shape), this.numel());
     const copies = this.storage && !reshapeStrides(this.shape, this.strides, target);
-    return bind("reshape", [this], { shape: target }, copies ? "UnsafeViewBackward0" : "ReshapeAliasBackward0");
+    return bind(
+      "reshape",
+      [this],
+      { shape: target },
+      copies ? "UnsafeViewBackward0" : "ReshapeAliasBackward0",
+    );
   }
   view(...shape: (number | number[])[]): Tensor {
     const target = inferShape(sizes(shape), this.numel());
-    if (!reshapeStrides(this.shape, this.strides, target)) { // tracers carry eager's strides too
-      throw new Error("view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
+    if (!reshapeStrides(this.shape, this.strides, target)) {
+      // tracers carry eager's strides too
+      throw new Error(
+        "view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.",
+      );
     }
     return bind("reshape", [this], { shape: target }, "ViewBackward0");
   }
   flatten(startDim = 0, endDim = -1): Tensor {
     if (this.ndim === 0) return this.reshape([1]);
-    const s = normDim(startDim, this.ndim), e = normDim(endDim, this.ndim);
+    const s = normDim(startDim, this.ndim),
+      e = normDim(endDim, this.ndim);
     if (s > e) throw new Error("flatten() has invalid args: start_dim cannot come after end_dim");
     if (s === e) return this;
-    return this.reshape([...this.shape.slice(0, s), numel(this.shape.slice(s, e + 1)), ...this.shape.slice(e + 1)]);
+    return this.reshape([
+      ...this.shape.slice(0, s),
+      numel(this.shape.slice(s, e + 1)),
+      ...this.shape.slice(e + 1),
+    ]);
   }
   permute(...dims: (number | number[])[]): Tensor {
     const perm = sizes(dims).map((d) => normDim(d, this.ndim));
     if (perm.length !== this.ndim) {
-      throw new Error(`permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${this.ndim} is not equal to len(dims) = ${perm.length}`);
+      throw new Error(
+        `permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${this.ndim} is not equal to len(dims) = ${perm.length}`,
+      );
     }
-    if (new Set(perm).size !== perm.length) throw new Error("permute(): duplicate dims are not allowed.");
+    if (new Set(perm).size !== perm.length)
+      throw new Error("permute(): duplicate dims are not allowed.");
     return bind("permute", [this], { perm }, "PermuteBackward0");
   }
   transpose(dim0: number, dim1: number): Tensor {
-    const perm = [...this.shape.keys()], a = normDim(dim0, this.ndim), b = normDim(dim1, this.ndim);
+    const perm = [...this.shape.keys()],
+      a = normDim(dim0, this.ndim),
+      b = normDim(dim1, this.ndim);
     [perm[a], perm[b]] = [perm[b], perm[a]];
     return bind("permute", [this], { perm }, "TransposeBackward0");
   }
-  get T(): Tensor { return this.permute([...this.shape.keys()].reverse()); }
-  get mT(): Tensor { return this.transpose(-2, -1); }
+  get T(): Tensor {
+    return this.permute([...this.shape.keys()].reverse());
+  }
+  get mT(): Tensor {
+    return this.transpose(-2, -1);
+  }
   unsqueeze(dim: number): Tensor {
     const d = normDim(dim, this.ndim + 1);
-    return bind("reshape", [this], { shape: [...this.shape.slice(0, d), 1, ...this.shape.slice(d)] }, "UnsqueezeBackward0");
+    return bind(
+      "reshape",
+      [this],
+      { shape: [...this.shape.slice(0, d), 1, ...this.shape.slice(d)] },
+      "UnsqueezeBackward0",
+    );
   }
   squeeze(dim?: number): Tensor {
-    if (dim === undefined) return bind("reshape", [this], { shape: this.shape.filter((n) => n !== 1) }, "SqueezeBackward0");
+    if (dim === undefined)
+      return bind(
+        "reshape",
+        [this],
+        { shape: this.shape.filter((n) => n !== 1) },
+        "SqueezeBackward0",
+      );
     const d = normDim(dim, this.ndim); // a dim of size other than 1 stays (still a new view, as in PyTorch)
-    return bind("reshape", [this], { shape: this.shape.filter((n, i) => i !== d || n !== 1) }, "SqueezeBackward1");
+    return bind(
+      "reshape",
+      [this],
+      { shape: this.shape.filter((n, i) => i !== d || n !== 1) },
+      "SqueezeBackward1",
+    );
   }
   expand(...shape: (number | number[])[]): Tensor {
-    const want = sizes(shape), lead = want.length - this.ndim;
+    const want = sizes(shape),
+      lead = want.length - this.ndim;
     if (lead < 0) {
-      throw new Error(`expand(${torchTypeName[this.dtype]}{${fmtShape(this.shape)}}, size=${fmtShape(want)}): the number of sizes provided (${want.length}) must be greater or equal to the number of dimensions in the tensor (${this.ndim})`);
+      throw new Error(
+        `expand(${torchTypeName[this.dtype]}{${fmtShape(this.shape)}}, size=${fmtShape(want)}): the number of sizes provided (${want.length}) must be greater or equal to the number of dimensions in the tensor (${this.ndim})`,
+      );
     }
     const target = want.map((n, d) => (n === -1 && d >= lead ? this.shape[d - lead] : n));
     target.forEach((n, d) => {
-      if (d < lead && n < 0) throw new Error(`The expanded size of the tensor (${n}) isn't allowed in a leading, non-existing dimension ${d}`);
+      if (d < lead && n < 0)
+        throw new Error(
+          `The expanded size of the tensor (${n}) isn't allowed in a leading, non-existing dimension ${d}`,
+        );
       const have = d < lead ? 1 : this.shape[d - lead];
       if (have !== n && have !== 1) {
-        throw new Error(`The expanded size of the tensor (${n}) must match the existing size (${have}) at non-singleton dimension ${d}.  Target sizes: ${fmtShape(want)}.  Tensor sizes: ${fmtShape(this.shape)}`);
+        throw new Error(
+          `The expanded size of the tensor (${n}) must match the existing size (${have}) at non-singleton dimension ${d}.  Target sizes: ${fmtShape(want)}.  Tensor sizes: ${fmtShape(this.shape)}`,
+        );
       }
     });
     return bind("expand", [this], { shape: target }, "ExpandBackward0");
   }
-  expandAs(o: Tensor) { return this.expand(o.shape); }
+  expandAs(o: Tensor) {
+    return this.expand(o.shape);
+  }
   narrow(dim: number, start: number, length: number): Tensor {
     const d = normDim(dim, this.ndim);
     if (start < 0) start += this.shape[d];
     if (start < 0 || length < 0 || start + length > this.shape[d]) {
-      throw new Error(`start (${start}) + length (${length}) exceeds dimension size (${this.shape[d]}).`);
+      throw new Error(
+        `start (${start}) + length (${length}) exceeds dimension size (${this.shape[d]}).`,
+      );
     }
-    return this.shrink(this.shape.map((_, i) => (i === d ? start : 0)), this.shape.map((n, i) => (i === d ? start + length : n)));
+    return this.shrink(
+      this.shape.map((_, i) => (i === d ? start : 0)),
+      this.shape.map((n, i) => (i === d ? start + length : n)),
+    );
   }
   // Python-style slicing along one dim: x.slice(0, 1, 3) is x[1:3] (negative indices count from the end).
   slice(dim: number, start = 0, end = Infinity): Tensor {
-    const d = normDim(dim, this.ndim), n = this.shape[d];
+    const d = normDim(dim, this.ndim),
+      n = this.shape[d];
     const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
-    const s = clamp(start), e = Math.max(clamp(end), s);
+    const s = clamp(start),
+      e = Math.max(clamp(end), s);
     return this.narrow(d, s, e - s);
   }
   select(dim: number, index: number): Tensor {
-    const d = normDim(dim, this.ndim), n = this.shape[d];
-    if (index < -n || index >= n) throw new Error(`select(): index ${index} out of range for tensor of size ${fmtShape(this.shape)} at dimension ${d}`);
+    const d = normDim(dim, this.ndim),
+      n = this.shape[d];
+    if (index < -n || index >= n)
+      throw new Error(
+        `select(): index ${index} out of range for tensor of size ${fmtShape(this.shape)} at dimension ${d}`,
+      );
     const i = index < 0 ? index + n : index;
     return composite("SelectBackward0", [this], (x) => x.narrow(d, i, 1).squeeze(d));
   }
-  shrink(starts: number[], ends: number[]) { return bind("shrink", [this], { starts: ints(starts, "starts"), ends: ints(ends, "ends") }); }
-  pad(before: number[], after: number[]) { return bind("pad", [this], { before: ints(before, "pads"), after: ints(after, "pads") }); }
+  shrink(starts: number[], ends: number[]) {
+    return bind("shrink", [this], { starts: ints(starts, "starts"), ends: ints(ends, "ends") });
+  }
+  pad(before: number[], after: number[]) {
+    return bind("pad", [this], { before: ints(before, "pads"), after: ints(after, "pads") });
+  }
 
   // ---- in-place updates (optimizer-style) ----
   private inplace(result: () => Tensor): this {
@@ -333,29 +563,52 @@ export class Tensor {
       throw new Error("a leaf Variable that requires grad is being used in an in-place operation.");
     }
     if (isGradEnabled() && this.base?.requiresGrad) {
-      if (this.base.isLeaf) throw new Error("a view of a leaf Variable that requires grad is being used in an in-place operation.");
-      throw new Error("jitgrad does not support in-place operations on views of tensors that require grad");
+      if (this.base.isLeaf)
+        throw new Error(
+          "a view of a leaf Variable that requires grad is being used in an in-place operation.",
+        );
+      throw new Error(
+        "jitgrad does not support in-place operations on views of tensors that require grad",
+      );
     }
     const r = result();
     if (!sameShape(r.shape, this.shape)) {
-      throw new Error(`output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(r.shape)}`);
+      throw new Error(
+        `output with shape ${fmtShape(this.shape)} doesn't match the broadcast shape ${fmtShape(r.shape)}`,
+      );
     }
     // PyTorch's can_cast: the result may not move to a lower category (float > integer > bool)
     const category = (d: DType) => (isFloat(d) ? 2 : d === "int32" ? 1 : 0);
     if (category(r.dtype) > category(this.dtype)) {
-      throw new Error(`result type ${scalarType(r)} can't be cast to the desired output type ${scalarType(this)}`);
+      throw new Error(
+        `result type ${scalarType(r)} can't be cast to the desired output type ${scalarType(this)}`,
+      );
     }
     const trace = activeTrace();
-    if (trace) { trace.mutate(this, r.to(this.dtype)); return this; } // compiled: becomes a write-back
+    if (trace) {
+      trace.mutate(this, r.to(this.dtype));
+      return this;
+    } // compiled: becomes a write-back
     pointwise("(x) => x", [r], this);
     this.version.n++;
-    if (r.gradFn) { this.gradFn = r.gradFn; this.outputIndex = r.outputIndex; }
+    if (r.gradFn) {
+      this.gradFn = r.gradFn;
+      this.outputIndex = r.outputIndex;
+    }
     return this;
   }
-  add_(o: Operand, alpha?: number) { return this.inplace(() => this.add(o, alpha)); }
-  sub_(o: Operand, alpha?: number) { return this.inplace(() => this.sub(o, alpha)); }
-  mul_(o: Operand) { return this.inplace(() => this.mul(o)); }
-  div_(o: Operand) { return this.inplace(() => this.div(o)); }
+  add_(o: Operand, alpha?: number) {
+    return this.inplace(() => this.add(o, alpha));
+  }
+  sub_(o: Operand, alpha?: number) {
+    return this.inplace(() => this.sub(o, alpha));
+  }
+  mul_(o: Operand) {
+    return this.inplace(() => this.mul(o));
+  }
+  div_(o: Operand) {
+    return this.inplace(() => this.div(o));
+  }
   // src broadcast with PyTorch's error for shapes that do not broadcast; a recorded expand (not a
   // bare view), so a traced copy_ writes back the broadcast value
   copy_(src: Tensor) {
@@ -364,33 +617,56 @@ export class Tensor {
       return (sameShape(shape, src.shape) ? src : src.expand(shape)).to(this.dtype);
     });
   }
-  fill_(v: number) { return this.inplace(() => broadcastTo(scalar(v), this.shape).to(this.dtype)); }
-  zero_() { return this.fill_(0); }
+  fill_(v: number) {
+    return this.inplace(() => broadcastTo(scalar(v), this.shape).to(this.dtype));
+  }
+  zero_() {
+    return this.fill_(0);
+  }
 }
 
 // PyTorch 1.13's matmul errors, in its order and wording: first shapes, as its dot/mv/mm/bmm kernels
 // see them once batch dims are folded into rows (with a 1-D or 2-D operand on the left of a batched
 // one, the batched one is folded transposed and goes first), then dtypes, which it never promotes.
 function matmulCheck(a: Tensor, b: Tensor): void {
-  if (a.ndim === 0 || b.ndim === 0) throw new Error(`both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`);
-  const k = a.shape[a.ndim - 1], k2 = b.shape[Math.max(b.ndim - 2, 0)], n = b.shape[b.ndim - 1];
+  if (a.ndim === 0 || b.ndim === 0)
+    throw new Error(
+      `both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`,
+    );
+  const k = a.shape[a.ndim - 1],
+    k2 = b.shape[Math.max(b.ndim - 2, 0)],
+    n = b.shape[b.ndim - 1];
   if (a.ndim === 1 && b.ndim === 1) {
-    if (k !== k2) throw new Error(`inconsistent tensor size, expected tensor [${k}] and src [${k2}] to have the same number of elements, but got ${k} and ${k2} elements respectively`);
-    if (a.dtype !== b.dtype) throw new Error(`dot : expected both vectors to have same dtype, but found ${scalarType(a)} and ${scalarType(b)}`);
+    if (k !== k2)
+      throw new Error(
+        `inconsistent tensor size, expected tensor [${k}] and src [${k2}] to have the same number of elements, but got ${k} and ${k2} elements respectively`,
+      );
+    if (a.dtype !== b.dtype)
+      throw new Error(
+        `dot : expected both vectors to have same dtype, but found ${scalarType(a)} and ${scalarType(b)}`,
+      );
     return;
   }
-  const mm = (m: number, k: number, k2: number, n: number) => new Error(`mat1 and mat2 shapes cannot be multiplied (${m}x${k} and ${k2}x${n})`);
-  const mv = (m: number, k: number, v: number) => new Error(`size mismatch, got ${m}, ${m}x${k},${v}`);
+  const mm = (m: number, k: number, k2: number, n: number) =>
+    new Error(`mat1 and mat2 shapes cannot be multiplied (${m}x${k} and ${k2}x${n})`);
+  const mv = (m: number, k: number, v: number) =>
+    new Error(`size mismatch, got ${m}, ${m}x${k},${v}`);
   const swapped = a.ndim <= 2 && b.ndim >= 3;
-  if (b.ndim <= 2) { // a (folded to rows) @ b
+  if (b.ndim <= 2) {
+    // a (folded to rows) @ b
     const rows = numel(a.shape.slice(0, -1));
     if (k !== k2) throw b.ndim === 1 ? mv(rows, k, k2) : mm(rows, k, k2, n);
-  } else if (swapped) { // (b.mT folded to rows) @ a.T
+  } else if (swapped) {
+    // (b.mT folded to rows) @ a.T
     const rows = numel(b.shape.slice(0, -2)) * n;
     if (k !== k2) throw a.ndim === 1 ? mv(rows, k2, k) : mm(rows, k2, k, a.shape[0]);
-  } else { // bmm over the broadcast batch dims
+  } else {
+    // bmm over the broadcast batch dims
     const batch = numel(broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2)));
-    if (k !== k2) throw new Error(`Expected size for first two dimensions of batch2 tensor to be: [${batch}, ${k}] but got: [${batch}, ${k2}].`);
+    if (k !== k2)
+      throw new Error(
+        `Expected size for first two dimensions of batch2 tensor to be: [${batch}, ${k}] but got: [${batch}, ${k2}].`,
+      );
   }
   if (a.dtype !== b.dtype) {
     const [x, y] = swapped ? [b, a] : [a, b];
@@ -400,7 +676,8 @@ function matmulCheck(a: Tensor, b: Tensor): void {
 
 const scalarType = (t: { dtype: DType }) => scalarTypeName(t.dtype);
 
-const mulScalar = (o: Operand, alpha: number) => (o instanceof Tensor ? o.mul(alpha) : Number(o) * alpha);
+const mulScalar = (o: Operand, alpha: number) =>
+  o instanceof Tensor ? o.mul(alpha) : Number(o) * alpha;
 
 // How the engine sums a gradient back to its operand's shape, casts it, and stores it in a leaf.
 const engineHooks = {
@@ -414,6 +691,7 @@ const engineHooks = {
     else leaf.grad = g.fresh ? g : materialize(g); // a gradient nothing else holds is kept, not copied
   },
 };
+
 export { engineHooks };
 
 // backward()'s implicit gradient: ones shaped like the output
@@ -422,4 +700,3 @@ function seedGradient(t: Tensor): Tensor {
   out.storage!.fill(1);
   return out;
 }
-

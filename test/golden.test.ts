@@ -7,36 +7,95 @@ import { describe, expect, it } from "vitest";
 import * as jg from "../index";
 import { type DType, Tensor } from "../index";
 
-interface Spec { data: number[]; shape: number[]; dtype: DType; requiresGrad: boolean }
-type Arg = Spec | { ref: number } | { var: string } | Arg[] | number | boolean | number[] | null | Record<string, unknown>;
-interface Out { data: number[]; shape: number[]; dtype: DType }
-interface OpCase {
-  name: string; kind: "op"; fn: string; self?: Spec; pre?: { fn: string; args?: Arg[] }[]; args: Arg[];
-  out: Out; upstream: Spec | null; grads: (Out | null)[]; repr: string; gradFn: string | null;
+interface Spec {
+  data: number[];
+  shape: number[];
+  dtype: DType;
+  requiresGrad: boolean;
 }
-interface ErrorCase { name: string; kind: "error"; fn: string; self?: Spec; args: Arg[]; error: string }
-type Step = { let?: string; on?: string; fn: string; args?: Arg[] } | { on: string; set: "requiresGrad"; value: boolean };
-interface ProgramCase { name: string; kind: "program"; vars: Record<string, Spec>; steps: Step[]; error: string }
+type Arg =
+  | Spec
+  | { ref: number }
+  | { var: string }
+  | Arg[]
+  | number
+  | boolean
+  | number[]
+  | null
+  | Record<string, unknown>;
+interface Out {
+  data: number[];
+  shape: number[];
+  dtype: DType;
+}
+interface OpCase {
+  name: string;
+  kind: "op";
+  fn: string;
+  self?: Spec;
+  pre?: { fn: string; args?: Arg[] }[];
+  args: Arg[];
+  out: Out;
+  upstream: Spec | null;
+  grads: (Out | null)[];
+  repr: string;
+  gradFn: string | null;
+}
+interface ErrorCase {
+  name: string;
+  kind: "error";
+  fn: string;
+  self?: Spec;
+  args: Arg[];
+  error: string;
+}
+type Step =
+  | { let?: string; on?: string; fn: string; args?: Arg[] }
+  | { on: string; set: "requiresGrad"; value: boolean };
+interface ProgramCase {
+  name: string;
+  kind: "program";
+  vars: Record<string, Spec>;
+  steps: Step[];
+  error: string;
+}
 type Case = OpCase | ErrorCase | ProgramCase;
 
-const fixtures: { torch: string; cases: Case[] } = JSON.parse(readFileSync(join(import.meta.dirname, "golden/ops.json"), "utf8"));
+const fixtures: { torch: string; cases: Case[] } = JSON.parse(
+  readFileSync(join(import.meta.dirname, "golden/ops.json"), "utf8"),
+);
 const cases = fixtures.cases;
 
-const arrays = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
-const isSpec = (a: unknown): a is Spec => typeof a === "object" && a !== null && "shape" in a && "data" in a;
-const make = (s: Spec) => jg.tensor(arrays[s.dtype].from(s.data), { shape: s.shape, dtype: s.dtype, requiresGrad: s.requiresGrad });
+const arrays = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+};
+const isSpec = (a: unknown): a is Spec =>
+  typeof a === "object" && a !== null && "shape" in a && "data" in a;
+const make = (s: Spec) =>
+  jg.tensor(arrays[s.dtype].from(s.data), {
+    shape: s.shape,
+    dtype: s.dtype,
+    requiresGrad: s.requiresGrad,
+  });
 
 // Builds a case's inputs (self first, then args in order) and the arguments to pass.
 function materialize(self: Spec | undefined, args: Arg[], vars: Record<string, Tensor> = {}) {
   const inputs: Tensor[] = [];
   const conv = (a: Arg): unknown => {
-    if (isSpec(a)) { inputs.push(make(a)); return inputs[inputs.length - 1]; }
+    if (isSpec(a)) {
+      inputs.push(make(a));
+      return inputs[inputs.length - 1];
+    }
     if (a && typeof a === "object" && "ref" in a) return inputs[a.ref as number];
     if (a && typeof a === "object" && "var" in a) return vars[a.var as string];
-    if (Array.isArray(a) && a.length && a.every((x) => typeof x === "object" && x !== null)) return a.map(conv);
+    if (Array.isArray(a) && a.length && a.every((x) => typeof x === "object" && x !== null))
+      return a.map(conv);
     return a;
   };
-  const s = self ? conv(self) as Tensor : undefined;
+  const s = self ? (conv(self) as Tensor) : undefined;
   return { inputs, self: s, args: args.map(conv) };
 }
 
@@ -44,7 +103,11 @@ function materialize(self: Spec | undefined, args: Arg[], vars: Record<string, T
 function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
   if (!self) return (jg as unknown as Record<string, (...a: unknown[]) => unknown>)[fn](...args);
   if (fn === "T") return self.T;
-  if (fn === "backward") return self.backward((args[0] ?? undefined) as Tensor | undefined, (args[1] ?? {}) as { retainGraph?: boolean });
+  if (fn === "backward")
+    return self.backward(
+      (args[0] ?? undefined) as Tensor | undefined,
+      (args[1] ?? {}) as { retainGraph?: boolean },
+    );
   const method = (self as unknown as Record<string, unknown>)[fn];
   if (typeof method !== "function") throw new Error(`jitgrad has no Tensor method ${fn}`);
   return (method as (...a: unknown[]) => unknown).apply(self, args);
@@ -69,13 +132,24 @@ function expectClose(actual: Tensor, want: Out, what: string) {
 
 // Everything observable about a tensor that a failed call must not change.
 const snapshot = (t: Tensor) => ({
-  values: t.values(), shape: [...t.shape], strides: [...t.strides], dtype: t.dtype, version: t.version.n,
-  requiresGrad: t.requiresGrad, gradFn: t.gradFn, grad: t.grad ? t.grad.values() : null, storage: t.storage,
+  values: t.values(),
+  shape: [...t.shape],
+  strides: [...t.strides],
+  dtype: t.dtype,
+  version: t.version.n,
+  requiresGrad: t.requiresGrad,
+  gradFn: t.gradFn,
+  grad: t.grad ? t.grad.values() : null,
+  storage: t.storage,
 });
 
 function expectThrowsExactly(fn: () => unknown, message: string) {
   let error: unknown = null;
-  try { fn(); } catch (e) { error = e; }
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
   expect(error, "expected an error").toBeInstanceOf(Error);
   expect((error as Error).message.split("\n")[0]).toBe(message);
 }
@@ -90,7 +164,10 @@ describe(`golden fixtures from PyTorch`, () => {
     for (const c of cases.filter((c): c is OpCase => c.kind === "op")) {
       it(c.name, () => {
         const { inputs, self, args } = materialize(c.self, c.args);
-        const receiver = (c.pre ?? []).reduce((t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor, self);
+        const receiver = (c.pre ?? []).reduce(
+          (t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor,
+          self,
+        );
         const out = call(c.fn, receiver, args) as Tensor;
         expect(out).toBeInstanceOf(Tensor);
         expectClose(out, c.out, "out");
@@ -124,9 +201,14 @@ describe(`golden fixtures from PyTorch`, () => {
   describe("autograd programs", () => {
     for (const c of cases.filter((c): c is ProgramCase => c.kind === "program")) {
       it(c.name, () => {
-        const vars: Record<string, Tensor> = Object.fromEntries(Object.entries(c.vars).map(([k, s]) => [k, make(s)]));
+        const vars: Record<string, Tensor> = Object.fromEntries(
+          Object.entries(c.vars).map(([k, s]) => [k, make(s)]),
+        );
         const run = (step: Step) => {
-          if ("set" in step) { vars[step.on].requiresGrad = step.value; return; }
+          if ("set" in step) {
+            vars[step.on].requiresGrad = step.value;
+            return;
+          }
           const { self, args } = materialize(undefined, step.args ?? [], vars);
           const r = call(step.fn, step.on ? vars[step.on] : self, args);
           if (step.let) vars[step.let] = r as Tensor;

@@ -8,7 +8,13 @@ import golden from "./golden/random.json";
 
 type Call =
   | { op: "reseed"; seed: number }
-  | { op: "rand" | "randn" | "uint32"; n: number; dtype: "float32" | "float64" | null; values?: number[]; sha256?: string };
+  | {
+      op: "rand" | "randn" | "uint32";
+      n: number;
+      dtype: "float32" | "float64" | null;
+      values?: number[];
+      sha256?: string;
+    };
 interface Case {
   name: string;
   seed: number | null;
@@ -44,7 +50,9 @@ function check(call: Exclude<Call, { op: "reseed" }>): void {
   expect(got).toBeInstanceOf(dtype === "float32" ? Float32Array : Float64Array);
   expect(got.length).toBe(call.n);
   if (call.sha256 !== undefined) {
-    const digest = createHash("sha256").update(new Uint8Array(got.buffer, got.byteOffset, got.byteLength)).digest("hex");
+    const digest = createHash("sha256")
+      .update(new Uint8Array(got.buffer, got.byteOffset, got.byteLength))
+      .digest("hex");
     expect(digest, where).toBe(call.sha256);
     return;
   }
@@ -60,7 +68,8 @@ function check(call: Exclude<Call, { op: "reseed" }>): void {
     return;
   }
   // Bit-exact (Object.is also distinguishes -0 from +0).
-  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) expect(got[i], `${where}[${i}]`).toBe(want[i]);
+  for (let i = 0; i < want.length; i++)
+    if (!Object.is(got[i], want[i])) expect(got[i], `${where}[${i}]`).toBe(want[i]);
 }
 
 describe("random (torch 1.13 CPU generator)", () => {

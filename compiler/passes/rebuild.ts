@@ -4,7 +4,11 @@ import { Graph, type Value } from "../../ir/graph";
 
 export type Rewrite = (v: Value, inputs: Value[], g: Graph) => Value | undefined;
 
-export function rebuild(src: Graph, rewrite: Rewrite = () => undefined, keep: (v: Value) => boolean = () => true): Graph {
+export function rebuild(
+  src: Graph,
+  rewrite: Rewrite = () => undefined,
+  keep: (v: Value) => boolean = () => true,
+): Graph {
   const g = new Graph();
   const map = new Map<Value, Value>();
   for (const v of src.inputs) map.set(v, g.input(v.shape, v.dtype));

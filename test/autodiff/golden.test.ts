@@ -18,10 +18,11 @@ describe("compiled ops against PyTorch golden fixtures", () => {
       const runs = [inputs(), inputs()].map((xs) => ({ xs, out: f(...xs) }));
       expect(f.stats.compiles).toBe(1);
       // eager reference
-      const eagerXs = inputs(), eagerOut = fn(...eagerXs);
+      const eagerXs = inputs(),
+        eagerOut = fn(...eagerXs);
       if (c.upstream) eagerOut.backward(make(c.upstream));
 
-      for (const [k, { xs, out }] of runs.entries()) {
+      for (const [k, { out }] of runs.entries()) {
         const what = `call ${k}`;
         expectClose(out, c.out, `${what} out vs PyTorch`);
         expectClose(out, eagerOut, `${what} out vs eager`);
@@ -38,7 +39,8 @@ describe("compiled ops against PyTorch golden fixtures", () => {
       for (const [k, { xs, out }] of runs.entries()) {
         out.backward(make(c.upstream));
         xs.forEach((t: Tensor, i) => {
-          const want = c.grads[i], what = `call ${k} grad of input ${i}`;
+          const want = c.grads[i],
+            what = `call ${k} grad of input ${i}`;
           if (want === null) {
             expect(t.grad, what).toBeNull();
             expect(eagerXs[i].grad, `eager ${what}`).toBeNull();

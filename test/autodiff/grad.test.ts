@@ -1,15 +1,23 @@
 // grad(fn, { argnums }) and valueAndGrad(fn, { argnums }): gradients as values, JAX style.
 import { beforeEach, describe, expect, it } from "vitest";
-import { grad, manualSeed, noGrad, randn, tensor, type Tensor, valueAndGrad } from "../../index";
+import { grad, manualSeed, noGrad, randn, type Tensor, tensor, valueAndGrad } from "../../index";
 import { expectClose } from "./helpers";
 
 beforeEach(() => manualSeed(0));
 
-const seed = (x: Tensor) => { const y = x.add(2); const z = y.mul(y).mul(3); return z.mean(); };
-const copyLeaf = (t: Tensor) => tensor(Float32Array.from(t.values()), { shape: t.shape, dtype: t.dtype, requiresGrad: true });
+const seed = (x: Tensor) => {
+  const y = x.add(2);
+  const z = y.mul(y).mul(3);
+  return z.mean();
+};
+const copyLeaf = (t: Tensor) =>
+  tensor(Float32Array.from(t.values()), { shape: t.shape, dtype: t.dtype, requiresGrad: true });
 
 // Eager gradients of a scalar function with respect to every argument.
-function eagerGrads(fn: (...xs: Tensor[]) => Tensor, xs: Tensor[]): { value: Tensor; grads: Tensor[] } {
+function eagerGrads(
+  fn: (...xs: Tensor[]) => Tensor,
+  xs: Tensor[],
+): { value: Tensor; grads: Tensor[] } {
   const leaves = xs.map(copyLeaf);
   const value = fn(...leaves);
   value.backward();
@@ -28,7 +36,12 @@ describe("grad", () => {
   it("argnums as a number picks that argument", () => {
     const xs = [randn([3, 4]), randn([4, 2]), randn([2])];
     const want = eagerGrads(three, xs).grads;
-    for (const n of [0, 1, 2]) expectClose(grad(three, { argnums: n })(...(xs as [Tensor, Tensor, Tensor])) as Tensor, want[n], `grad ${n}`);
+    for (const n of [0, 1, 2])
+      expectClose(
+        grad(three, { argnums: n })(...(xs as [Tensor, Tensor, Tensor])) as Tensor,
+        want[n],
+        `grad ${n}`,
+      );
   });
 
   it("argnums as an array gives an array in that order (a one-element array too)", () => {
@@ -55,7 +68,11 @@ describe("grad", () => {
     expect(w.grad).toBeNull();
     expect(g.requiresGrad).toBe(false);
     expect(g.gradFn).toBeNull();
-    expectClose(g, noGrad(() => x.mul(w).exp().mul(w)), "grad");
+    expectClose(
+      g,
+      noGrad(() => x.mul(w).exp().mul(w)),
+      "grad",
+    );
   });
 
   it("works whether or not the argument requires grad, and under noGrad", () => {
@@ -67,8 +84,12 @@ describe("grad", () => {
   });
 
   it("a gradient equal to another argument is a copy, not an alias", () => {
-    const x = randn([3]), y = randn([3]);
-    const [gx, gy] = grad((x: Tensor, y: Tensor) => x.mul(y).sum(), { argnums: [0, 1] })(x, y) as Tensor[];
+    const x = randn([3]),
+      y = randn([3]);
+    const [gx, gy] = grad((x: Tensor, y: Tensor) => x.mul(y).sum(), { argnums: [0, 1] })(
+      x,
+      y,
+    ) as Tensor[];
     expect(gx.values()).toEqual(y.values());
     expect(gy.values()).toEqual(x.values());
     expect(gx.storage).not.toBe(y.storage);
@@ -78,7 +99,10 @@ describe("grad", () => {
   });
 
   it("an argument the output does not depend on gets zeros", () => {
-    const [gx, gy] = grad((x: Tensor, y: Tensor) => x.exp().sum(), { argnums: [0, 1] })(randn([2]), randn([2, 3])) as Tensor[];
+    const [gx, gy] = grad((x: Tensor, _y: Tensor) => x.exp().sum(), { argnums: [0, 1] })(
+      randn([2]),
+      randn([2, 3]),
+    ) as Tensor[];
     expect(gy.shape).toEqual([2, 3]);
     expect(gy.values()).toEqual([0, 0, 0, 0, 0, 0]);
     expect(gx.shape).toEqual([2]);
@@ -112,12 +136,16 @@ describe("grad", () => {
     const f = (x: Tensor, k: number) => x.mul(k).sum();
     expect(() => grad(f, { argnums: 1 })(randn([2]), 3)).toThrow(TypeError);
     expect(() => grad(f, { argnums: [0, 2] })(randn([2]), 3)).toThrow(TypeError);
-    expect(() => grad((x: Tensor) => x.sum().float())(tensor([1, 2], { dtype: "int32" }))).toThrow(/floating-point/);
+    expect(() => grad((x: Tensor) => x.sum().float())(tensor([1, 2], { dtype: "int32" }))).toThrow(
+      /floating-point/,
+    );
   });
 
   it("caches per signature", () => {
     const f = grad(seed);
-    f(randn([2, 2])); f(randn([2, 2])); f(randn([3]));
+    f(randn([2, 2]));
+    f(randn([2, 2]));
+    f(randn([3]));
     expect(f.stats).toEqual({ calls: 3, compiles: 2, cacheHits: 1 });
   });
 });

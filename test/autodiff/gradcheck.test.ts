@@ -24,7 +24,8 @@ describe("gradcheck through compile: composite programs", () => {
     gradcheck((a, b) => f(m, a, b), [f64([2, 3]), f64([3])]);
   });
   it("captured parameters (closure) are differentiated too", () => {
-    const w = f64([4, 3]), b = f64([3]);
+    const w = f64([4, 3]),
+      b = f64([3]);
     const f = compile((x: Tensor) => x.matmul(w).add(b).tanh().sum(1));
     // the perturbed tensors include the captured ones; the function ignores its extra arguments
     gradcheck((x) => f(x), [f64([2, 4]), w, b]);

@@ -5,23 +5,62 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "vitest";
 import * as jg from "../../index";
-import { type DType, noGrad, randn, Tensor } from "../../index";
+import { type DType, Tensor } from "../../index";
 
 // ---- fixtures ----
-export interface Spec { data: number[]; shape: number[]; dtype: DType; requiresGrad: boolean }
-export type FArg = Spec | { ref: number } | FArg[] | number | boolean | number[] | null | Record<string, unknown>;
-export interface Out { data: number[]; shape: number[]; dtype: DType }
+export interface Spec {
+  data: number[];
+  shape: number[];
+  dtype: DType;
+  requiresGrad: boolean;
+}
+export type FArg =
+  | Spec
+  | { ref: number }
+  | FArg[]
+  | number
+  | boolean
+  | number[]
+  | null
+  | Record<string, unknown>;
+export interface Out {
+  data: number[];
+  shape: number[];
+  dtype: DType;
+}
 export interface OpCase {
-  name: string; kind: "op"; fn: string; self?: Spec; pre?: { fn: string; args?: FArg[] }[]; args: FArg[];
-  out: Out; upstream: Spec | null; grads: (Out | null)[]; repr: string; gradFn: string | null;
+  name: string;
+  kind: "op";
+  fn: string;
+  self?: Spec;
+  pre?: { fn: string; args?: FArg[] }[];
+  args: FArg[];
+  out: Out;
+  upstream: Spec | null;
+  grads: (Out | null)[];
+  repr: string;
+  gradFn: string | null;
 }
 
-const fixtures: { cases: { kind: string }[] } = JSON.parse(readFileSync(join(import.meta.dirname, "../golden/ops.json"), "utf8"));
+const fixtures: { cases: { kind: string }[] } = JSON.parse(
+  readFileSync(join(import.meta.dirname, "../golden/ops.json"), "utf8"),
+);
 export const opCases = fixtures.cases.filter((c): c is OpCase => c.kind === "op");
 
-const arrays = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array };
-const isSpec = (a: unknown): a is Spec => typeof a === "object" && a !== null && "shape" in a && "data" in a;
-export const make = (s: Spec) => jg.tensor(arrays[s.dtype].from(s.data), { shape: s.shape, dtype: s.dtype, requiresGrad: s.requiresGrad });
+const arrays = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+};
+const isSpec = (a: unknown): a is Spec =>
+  typeof a === "object" && a !== null && "shape" in a && "data" in a;
+export const make = (s: Spec) =>
+  jg.tensor(arrays[s.dtype].from(s.data), {
+    shape: s.shape,
+    dtype: s.dtype,
+    requiresGrad: s.requiresGrad,
+  });
 
 // jitgrad's spelling of a fixture call: a Tensor method (or property, for "T") or an index.ts function.
 export function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
@@ -35,11 +74,19 @@ export function call(fn: string, self: Tensor | undefined, args: unknown[]): unk
 // A fixture case as a function of its input tensors (self first, then args in order, lists
 // flattened, as the fixture numbers them), so that it can be compiled: tensor specs and refs
 // become parameters, everything else stays a literal.
-export function caseFunction(c: OpCase): { fn: (...xs: Tensor[]) => Tensor; specs: Spec[]; inputs: () => Tensor[] } {
+export function caseFunction(c: OpCase): {
+  fn: (...xs: Tensor[]) => Tensor;
+  specs: Spec[];
+  inputs: () => Tensor[];
+} {
   const specs: Spec[] = [];
   const conv = (a: FArg): ((xs: Tensor[]) => unknown) => {
-    if (isSpec(a)) { const i = specs.push(a) - 1; return (xs) => xs[i]; }
-    if (a && typeof a === "object" && !Array.isArray(a) && "ref" in a) return (xs) => xs[a.ref as number];
+    if (isSpec(a)) {
+      const i = specs.push(a) - 1;
+      return (xs) => xs[i];
+    }
+    if (a && typeof a === "object" && !Array.isArray(a) && "ref" in a)
+      return (xs) => xs[a.ref as number];
     if (Array.isArray(a) && a.length && a.every((x) => typeof x === "object" && x !== null)) {
       const parts = a.map(conv);
       return (xs) => parts.map((p) => p(xs));
@@ -49,8 +96,17 @@ export function caseFunction(c: OpCase): { fn: (...xs: Tensor[]) => Tensor; spec
   const self = c.self ? conv(c.self) : undefined;
   const args = c.args.map(conv);
   const fn = (...xs: Tensor[]): Tensor => {
-    const receiver = self && (c.pre ?? []).reduce((t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor, self(xs) as Tensor);
-    return call(c.fn, receiver, args.map((a) => a(xs))) as Tensor;
+    const receiver =
+      self &&
+      (c.pre ?? []).reduce(
+        (t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor,
+        self(xs) as Tensor,
+      );
+    return call(
+      c.fn,
+      receiver,
+      args.map((a) => a(xs)),
+    ) as Tensor;
   };
   return { fn, specs, inputs: () => specs.map(make) };
 }
@@ -59,7 +115,12 @@ export function caseFunction(c: OpCase): { fn: (...xs: Tensor[]) => Tensor; spec
 // float32 tolerance: PyTorch, eager and compiled kernels may round differently in the last bits.
 export const TOL = { atol: 1e-6, rtol: 1e-5 };
 
-export function expectClose(actual: Tensor | null, want: Out | Tensor, what: string, tol = TOL): void {
+export function expectClose(
+  actual: Tensor | null,
+  want: Out | Tensor,
+  what: string,
+  tol = TOL,
+): void {
   expect(actual, `${what} is a tensor`).toBeInstanceOf(Tensor);
   const wantData = want instanceof Tensor ? want.values() : want.data;
   expect(actual!.shape, `${what} shape`).toEqual(want.shape);
@@ -70,19 +131,34 @@ export function expectClose(actual: Tensor | null, want: Out | Tensor, what: str
   got.forEach((v, i) => {
     const w = wantData[i];
     if (exact || !Number.isFinite(w)) {
-      if (!Object.is(v, w) && !(Number.isNaN(v) && Number.isNaN(w)) && v !== w) expect.fail(`${what}[${i}]: got ${v}, want ${w}`);
+      if (!Object.is(v, w) && !(Number.isNaN(v) && Number.isNaN(w)) && v !== w)
+        expect.fail(`${what}[${i}]: got ${v}, want ${w}`);
     } else if (!(Math.abs(v - w) <= tol.atol + tol.rtol * Math.abs(w))) {
-      expect.fail(`${what}[${i}]: got ${v}, want ${w} (|diff| ${Math.abs(v - w)})\n got:  ${got.join(", ")}\n want: ${wantData.join(", ")}`);
+      expect.fail(
+        `${what}[${i}]: got ${v}, want ${w} (|diff| ${Math.abs(v - w)})\n got:  ${got.join(", ")}\n want: ${wantData.join(", ")}`,
+      );
     }
   });
 }
 
 // ---- gradcheck ----
-export { gradcheck, GC } from "../support/gradcheck";
+export { GC, gradcheck } from "../support/gradcheck";
 
 // ---- explain() ----
-export interface IrValue { id: number; op: string; args: number[]; params: string; shape: number[]; dtype: string; note: string; slot?: number }
-export interface IrSection { values: Map<number, IrValue>; outputs: number[] }
+export interface IrValue {
+  id: number;
+  op: string;
+  args: number[];
+  params: string;
+  shape: number[];
+  dtype: string;
+  note: string;
+  slot?: number;
+}
+export interface IrSection {
+  values: Map<number, IrValue>;
+  outputs: number[];
+}
 
 // One section of explain().ir (`%4 = mul %2, %3 {..} : f32[8,3]  // note`, then `return %a, %b`).
 export function parseIr(text: string): IrSection {
@@ -90,16 +166,30 @@ export function parseIr(text: string): IrSection {
   let outputs: number[] = [];
   for (const line of text.split("\n")) {
     const ret = /^return ?(.*)$/.exec(line);
-    if (ret) { outputs = ret[1] ? ret[1].split(", ").map((s) => Number(s.slice(1))) : []; continue; }
+    if (ret) {
+      outputs = ret[1] ? ret[1].split(", ").map((s) => Number(s.slice(1))) : [];
+      continue;
+    }
     const m = /^%(\d+) = (\S+) ?(.*?) : (\w+)\[([\d,]*)\](?:\s+\/\/ (.*))?$/.exec(line);
     if (!m) continue;
     const [, id, op, rest, dtype, shape, note] = m;
-    const v: IrValue = { id: Number(id), op, args: [], params: "", shape: shape ? shape.split(",").map(Number) : [], dtype, note: note ?? "" };
+    const v: IrValue = {
+      id: Number(id),
+      op,
+      args: [],
+      params: "",
+      shape: shape ? shape.split(",").map(Number) : [],
+      dtype,
+      note: note ?? "",
+    };
     if (op === "input") v.slot = Number(rest);
     else if (op !== "const") {
       const brace = rest.indexOf(" {");
       v.params = brace >= 0 ? rest.slice(brace + 1) : "";
-      v.args = (brace >= 0 ? rest.slice(0, brace) : rest).split(", ").filter(Boolean).map((s) => Number(s.slice(1)));
+      v.args = (brace >= 0 ? rest.slice(0, brace) : rest)
+        .split(", ")
+        .filter(Boolean)
+        .map((s) => Number(s.slice(1)));
     }
     values.set(v.id, v);
   }
@@ -113,7 +203,11 @@ export function splitIr(ir: string): { forward: IrSection; backward: IrSection }
 }
 
 // The input slots a value depends on.
-export function inputsOf(s: IrSection, id: number, memo = new Map<number, Set<number>>()): Set<number> {
+export function inputsOf(
+  s: IrSection,
+  id: number,
+  memo = new Map<number, Set<number>>(),
+): Set<number> {
   const hit = memo.get(id);
   if (hit) return hit;
   const v = s.values.get(id)!;
@@ -131,8 +225,10 @@ export function buffers(code: string, prefix: "k" | "kb"): Set<number> {
   const out = new Set<number>();
   for (const m of code.matchAll(/function (k|kb)\d+_\w*\(([^)]*)\)/g)) {
     if (m[1] !== prefix) continue;
-    for (const p of m[2].split(",").map((s) => s.trim())) if (/^b\d+$/.test(p)) out.add(Number(p.slice(1)));
+    for (const p of m[2].split(",").map((s) => s.trim()))
+      if (/^b\d+$/.test(p)) out.add(Number(p.slice(1)));
   }
-  for (const m of code.matchAll(/^\/\/ (k|kb)\d+_\w+: %(\d+) = /gm)) if (m[1] === prefix) out.add(Number(m[2]));
+  for (const m of code.matchAll(/^\/\/ (k|kb)\d+_\w+: %(\d+) = /gm))
+    if (m[1] === prefix) out.add(Number(m[2]));
   return out;
 }

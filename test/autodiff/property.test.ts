@@ -10,7 +10,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { tensor } from "../../index";
-import { build, fuzzSettings, makeInputs, METHODS, mismatch, recipe, run, upstreams } from "../support/programs";
+import {
+  build,
+  fuzzSettings,
+  METHODS,
+  makeInputs,
+  mismatch,
+  recipe,
+  run,
+  upstreams,
+} from "../support/programs";
 import { check, TOL } from "./fuzz";
 
 const FIXED_SEED = 20261125; // the generator checks below always use it
@@ -19,12 +28,23 @@ const { seed: SEED, runs: RUNS, fromEnv } = fuzzSettings(FIXED_SEED, 200);
 describe("compiled gradients equal eager gradients on random programs", () => {
   it(`agrees on ${RUNS} programs (seed ${SEED})`, () => {
     if (fromEnv) console.log(`gradient property test: seed ${SEED}, ${RUNS} runs`);
-    fc.assert(fc.property(recipe, (r) => { check(r); }), { seed: SEED, numRuns: RUNS });
+    fc.assert(
+      fc.property(recipe, (r) => {
+        check(r);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
   });
 
   it("the generator covers every op and input kind, and every output needs grad", () => {
     const methods = new Set<string>();
-    let noGradInput = 0, nonContiguousLeaf = 0, zeroD = 0, f64 = 0, broadcast = 0, twoOutputs = 0, functional = 0;
+    let noGradInput = 0,
+      nonContiguousLeaf = 0,
+      zeroD = 0,
+      f64 = 0,
+      broadcast = 0,
+      twoOutputs = 0,
+      functional = 0;
     for (const r of fc.sample(recipe, { seed: FIXED_SEED, numRuns: 150 })) {
       const program = build(r, "grad");
       program.instrs.forEach((i) => methods.add(i.method));
@@ -43,7 +63,16 @@ describe("compiled gradients equal eager gradients on random programs", () => {
       expect(xs.every((x) => x.isLeaf)).toBe(true);
     }
     for (const m of METHODS) expect(methods, m).toContain(m);
-    for (const [what, n] of Object.entries({ noGradInput, nonContiguousLeaf, zeroD, f64, broadcast, twoOutputs, functional })) expect(n, what).toBeGreaterThan(10);
+    for (const [what, n] of Object.entries({
+      noGradInput,
+      nonContiguousLeaf,
+      zeroD,
+      f64,
+      broadcast,
+      twoOutputs,
+      functional,
+    }))
+      expect(n, what).toBeGreaterThan(10);
   });
 
   it("the comparison catches a wrong gradient (the harness is not vacuous)", () => {

@@ -2,7 +2,7 @@
 // property.test.ts, mostly), kept as regression tests once fixed. Each `it.fails` names a reported
 // bug and starts passing (so fails) once the bug is fixed: then turn it into a plain `it`.
 import { describe, expect, it } from "vitest";
-import { compile, tensor, type Tensor } from "../../index";
+import { compile, type Tensor, tensor } from "../../index";
 import { expectClose } from "./helpers";
 
 describe("max/min gradients through a float32 elementwise chain", () => {
@@ -17,12 +17,19 @@ describe("max/min gradients through a float32 elementwise chain", () => {
     compile(fn)(x).backward();
     const ex = tensor([0.1, 0.7, 0.3], { requiresGrad: true });
     fn(ex).backward();
-    expectClose(ex.grad, { data: [0, 1.100000023841858, 0], shape: [3], dtype: "float32" }, "eager grad");
+    expectClose(
+      ex.grad,
+      { data: [0, 1.100000023841858, 0], shape: [3], dtype: "float32" },
+      "eager grad",
+    );
     expectClose(x.grad, ex.grad!, "compiled grad");
   });
 
   it("the same comparison in a forward-only program", () => {
-    const g = (x: Tensor) => { const y = x.mul(1.1); return y.eq(y.max(1, true)); };
+    const g = (x: Tensor) => {
+      const y = x.mul(1.1);
+      return y.eq(y.max(1, true));
+    };
     const x = tensor([[0.1, 0.7, 0.3]]);
     expect(compile(g)(x).tolist()).toEqual(g(x).tolist()); // eager: [[false, true, false]]
   });
@@ -35,7 +42,10 @@ describe("max/min gradients through a float32 elementwise chain", () => {
   it("amax of a float32 mean that is also returned (was: recomputed float32 value differed from the stored one)", () => {
     const data = [-0.934, -1.999, -1.107, -1.415, -0.131, 0.18];
     const x = tensor(data, { requiresGrad: true });
-    const [mx] = compile((x: Tensor) => { const m = x.mean(); return [m.max(), m]; })(x);
+    const [mx] = compile((x: Tensor) => {
+      const m = x.mean();
+      return [m.max(), m];
+    })(x);
     mx.backward();
     expectClose(x.grad, { data: data.map(() => 1 / 6), shape: [6], dtype: "float32" }, "x.grad");
   });
@@ -52,7 +62,10 @@ describe("a value stored while a reduction reads part of it", () => {
   // as it is reduced": m was stored from inside the loops of the reduction over m.narrow(0, 0, 1),
   // which visit only that slice, so m's other elements were never written; fixed in 40142b6)
   it("[m.narrow(0, 0, 1).sum(), m]", () => {
-    const fn = (x: Tensor) => { const m = x.exp(); return [m.narrow(0, 0, 1).sum(), m]; };
+    const fn = (x: Tensor) => {
+      const m = x.exp();
+      return [m.narrow(0, 0, 1).sum(), m];
+    };
     const x = tensor([1, 2]);
     const [s, m] = compile(fn)(x);
     const [es, em] = fn(x);

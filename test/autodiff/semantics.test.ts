@@ -2,20 +2,35 @@
 // errors, backward(gradient), several outputs, captured parameters, accumulation, grad modes, and
 // in-place changes between forward and backward.
 import { beforeEach, describe, expect, it } from "vitest";
-import { compile, grad, isGradEnabled, manualSeed, noGrad, randn, tensor, type Tensor } from "../../index";
+import {
+  compile,
+  grad,
+  isGradEnabled,
+  manualSeed,
+  noGrad,
+  randn,
+  type Tensor,
+  tensor,
+} from "../../index";
 import { expectClose } from "./helpers";
 
 const SECOND = "Trying to backward through the graph a second time";
-const INPLACE = "one of the variables needed for gradient computation has been modified by an inplace operation";
+const INPLACE =
+  "one of the variables needed for gradient computation has been modified by an inplace operation";
 
 beforeEach(() => manualSeed(0));
 
 const leaf = (shape: number[]) => randn(shape, { requiresGrad: true });
-const copyLeaf = (t: Tensor) => tensor(Float32Array.from(t.values()), { shape: t.shape, requiresGrad: true });
+const copyLeaf = (t: Tensor) =>
+  tensor(Float32Array.from(t.values()), { shape: t.shape, requiresGrad: true });
 
 // Error message of fn() (first line), or null when it does not throw.
 function errorOf(fn: () => unknown): string | null {
-  try { fn(); } catch (e) { return (e as Error).message.split("\n")[0]; }
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message.split("\n")[0];
+  }
   return null;
 }
 
@@ -23,17 +38,27 @@ describe("retainGraph and a second backward", () => {
   const body = (x: Tensor, w: Tensor) => x.matmul(w).tanh().sum(); // saves a matmul result, reads x and w
 
   it("retainGraph allows a second backward, which accumulates", () => {
-    const x = leaf([3, 4]), w = leaf([4, 2]);
+    const x = leaf([3, 4]),
+      w = leaf([4, 2]);
     const out = compile(body)(x, w);
     out.backward(undefined, { retainGraph: true });
     const once = [x.grad!.values(), w.grad!.values()];
     out.backward();
-    expectClose(x.grad, { data: once[0].map((v) => 2 * v), shape: [3, 4], dtype: "float32" }, "x.grad after two backwards");
-    expectClose(w.grad, { data: once[1].map((v) => 2 * v), shape: [4, 2], dtype: "float32" }, "w.grad after two backwards");
+    expectClose(
+      x.grad,
+      { data: once[0].map((v) => 2 * v), shape: [3, 4], dtype: "float32" },
+      "x.grad after two backwards",
+    );
+    expectClose(
+      w.grad,
+      { data: once[1].map((v) => 2 * v), shape: [4, 2], dtype: "float32" },
+      "w.grad after two backwards",
+    );
   });
 
   it("backward twice without retainGraph throws PyTorch's error, and leaves .grad as the first backward left it", () => {
-    const x = leaf([3, 4]), w = leaf([4, 2]);
+    const x = leaf([3, 4]),
+      w = leaf([4, 2]);
     const out = compile(body)(x, w);
     out.backward();
     const after = x.grad!.values();
@@ -42,7 +67,8 @@ describe("retainGraph and a second backward", () => {
   });
 
   it("the error also comes through an eager op after the compiled output", () => {
-    const x = leaf([3, 4]), w = leaf([4, 2]);
+    const x = leaf([3, 4]),
+      w = leaf([4, 2]);
     const out = compile((x: Tensor, w: Tensor) => x.matmul(w).tanh())(x, w).sum();
     out.backward();
     expect(errorOf(() => out.backward())).toMatch(new RegExp(`^${SECOND}`));
@@ -50,11 +76,16 @@ describe("retainGraph and a second backward", () => {
 
   it("each call has its own graph: backward of an older call after a newer one's", () => {
     const f = compile(body);
-    const x1 = leaf([3, 4]), w = leaf([4, 2]), x2 = leaf([3, 4]);
-    const o1 = f(x1, w), o2 = f(x2, w);
+    const x1 = leaf([3, 4]),
+      w = leaf([4, 2]),
+      x2 = leaf([3, 4]);
+    const o1 = f(x1, w),
+      o2 = f(x2, w);
     o2.backward();
     o1.backward();
-    const ex1 = copyLeaf(x1), ew = copyLeaf(w), ex2 = copyLeaf(x2);
+    const ex1 = copyLeaf(x1),
+      ew = copyLeaf(w),
+      ex2 = copyLeaf(x2);
     body(ex1, ew).backward();
     body(ex2, ew).backward();
     expectClose(x1.grad, ex1.grad!, "x1.grad");
@@ -67,12 +98,15 @@ describe("backward of non-scalar outputs", () => {
   it("without a gradient throws PyTorch's error", () => {
     const x = leaf([2, 3]);
     const out = compile((x: Tensor) => x.exp())(x);
-    expect(errorOf(() => out.backward())).toBe("grad can be implicitly created only for scalar outputs");
+    expect(errorOf(() => out.backward())).toBe(
+      "grad can be implicitly created only for scalar outputs",
+    );
     expect(x.grad).toBeNull();
   });
 
   it("with a gradient weighs the output, as eager does", () => {
-    const x = leaf([2, 3]), v = randn([2, 3]);
+    const x = leaf([2, 3]),
+      v = randn([2, 3]);
     const fn = (x: Tensor) => x.exp().mul(x.sin()).sum(1, true).mul(x);
     compile(fn)(x).backward(v);
     const ex = copyLeaf(x);
@@ -84,7 +118,8 @@ describe("backward of non-scalar outputs", () => {
     const x = leaf([2, 3]);
     const out = compile((x: Tensor) => x.exp())(x);
     expect(errorOf(() => out.backward(randn([3, 2])))).toBe(
-      "Mismatch in shape: grad_output[0] has a shape of torch.Size([3, 2]) and output[0] has a shape of torch.Size([2, 3]).");
+      "Mismatch in shape: grad_output[0] has a shape of torch.Size([3, 2]) and output[0] has a shape of torch.Size([2, 3]).",
+    );
   });
 });
 
@@ -112,11 +147,14 @@ describe("several outputs", () => {
   });
 
   it("object outputs: both feed the loss", () => {
-    const x = leaf([4]), y = leaf([4]);
+    const x = leaf([4]),
+      y = leaf([4]);
     const fn = (x: Tensor, y: Tensor) => ({ s: x.mul(y).sum(), d: x.sub(y).tanh() });
     const { s, d } = compile(fn)(x, y);
     s.add(d.mul(d).sum()).backward();
-    const ex = copyLeaf(x), ey = copyLeaf(y), r = fn(ex, ey);
+    const ex = copyLeaf(x),
+      ey = copyLeaf(y),
+      r = fn(ex, ey);
     r.s.add(r.d.mul(r.d).sum()).backward();
     expectClose(x.grad, ex.grad!, "x.grad");
     expectClose(y.grad, ey.grad!, "y.grad");
@@ -134,7 +172,8 @@ describe("several outputs", () => {
 
   // (was a bug: every float output got the CompiledFunctionBackward node; fixed in 40142b6)
   it("an output that depends on no input requiring grad does not require grad, as in eager", () => {
-    const x = leaf([3]), y = randn([3]);
+    const x = leaf([3]),
+      y = randn([3]);
     const [a, b] = compile((x: Tensor, y: Tensor) => [x.exp(), y.exp()])(x, y);
     expect(a.requiresGrad).toBe(true);
     expect(y.exp().requiresGrad).toBe(false); // eager
@@ -144,8 +183,9 @@ describe("several outputs", () => {
 
   // (was a bug: such an input got a zero .grad; fixed in 40142b6)
   it("an input requiring grad that no output depends on keeps .grad null, as in eager", () => {
-    const x = leaf([3]), unused = leaf([2]);
-    compile((x: Tensor, u: Tensor) => x.exp().sum())(x, unused).backward();
+    const x = leaf([3]),
+      unused = leaf([2]);
+    compile((x: Tensor, _u: Tensor) => x.exp().sum())(x, unused).backward();
     expect(x.grad).not.toBeNull();
     expect(unused.grad).toBeNull();
   });
@@ -173,12 +213,16 @@ describe("several outputs", () => {
 
 describe("inputs and captured tensors", () => {
   it("captured leaf parameters (closure) get .grad; captured tensors without grad do not", () => {
-    const w = leaf([4, 3]), b = leaf([3]), c = randn([3]);
+    const w = leaf([4, 3]),
+      b = leaf([3]),
+      c = randn([3]);
     const fn = (x: Tensor) => x.matmul(w).add(b).mul(c).relu().sum();
     const x = leaf([2, 4]);
     const out = compile(fn)(x);
     out.backward();
-    const ew = copyLeaf(w), eb = copyLeaf(b), ex = copyLeaf(x);
+    const ew = copyLeaf(w),
+      eb = copyLeaf(b),
+      ex = copyLeaf(x);
     ex.matmul(ew).add(eb).mul(c).relu().sum().backward();
     expectClose(w.grad, ew.grad!, "w.grad");
     expectClose(b.grad, eb.grad!, "b.grad");
@@ -199,7 +243,8 @@ describe("inputs and captured tensors", () => {
   it("gradients accumulate across calls and backwards", () => {
     const w = leaf([3]);
     const f = compile((x: Tensor) => x.mul(w).sum());
-    const x1 = randn([3]), x2 = randn([3]);
+    const x1 = randn([3]),
+      x2 = randn([3]);
     f(x1).backward();
     f(x2).backward();
     expectClose(w.grad, x1.add(x2), "w.grad");
@@ -208,13 +253,17 @@ describe("inputs and captured tensors", () => {
 
   it("a graph outlives its cache entry (evicted by a call with another shape)", () => {
     const f = compile((x: Tensor) => x.sin().mul(x).sum(), { cacheLimit: 1 });
-    const a = leaf([3]), b = leaf([4]);
-    const oa = f(a), ob = f(b), oa2 = f(a);
+    const a = leaf([3]),
+      b = leaf([4]);
+    const oa = f(a),
+      ob = f(b),
+      oa2 = f(a);
     expect(f.stats.compiles).toBe(3);
     oa.backward();
     ob.backward();
     oa2.backward();
-    const ea = copyLeaf(a), eb = copyLeaf(b);
+    const ea = copyLeaf(a),
+      eb = copyLeaf(b);
     ea.sin().mul(ea).sum().mul(2).backward();
     eb.sin().mul(eb).sum().backward();
     expectClose(a.grad, ea.grad!, "a.grad");
@@ -233,7 +282,9 @@ describe("inputs and captured tensors", () => {
     const x = leaf([3, 2]);
     compile((t: Tensor) => t.mul(t.sin()).sum(0))(x.T).backward(tensor([1, -2, 0.5]));
     const ex = copyLeaf(x);
-    ex.T.mul(ex.T.sin()).sum(0).backward(tensor([1, -2, 0.5]));
+    ex.T.mul(ex.T.sin())
+      .sum(0)
+      .backward(tensor([1, -2, 0.5]));
     expectClose(x.grad, ex.grad!, "x.grad");
   });
 
@@ -257,7 +308,8 @@ describe("inputs and captured tensors", () => {
   });
 
   it("an integer argument and a number argument are not differentiated", () => {
-    const x = leaf([3]), i = tensor([1, 2, 3], { dtype: "int32" });
+    const x = leaf([3]),
+      i = tensor([1, 2, 3], { dtype: "int32" });
     const out = compile((x: Tensor, i: Tensor, k: number) => x.mul(i).mul(k).sum())(x, i, 2);
     out.backward();
     expect(x.grad!.values()).toEqual([2, 4, 6]);
@@ -291,7 +343,8 @@ describe("grad modes", () => {
 
   it("requiresGrad is part of the cache key", () => {
     const f = compile(fn);
-    const a = randn([3]), b = leaf([3]);
+    const a = randn([3]),
+      b = leaf([3]);
     expect(f(a).gradFn).toBeNull();
     expect(f(b).gradFn?.name).toBe("CompiledFunctionBackward");
     expect(f(a).gradFn).toBeNull();
@@ -307,7 +360,11 @@ describe("grad modes", () => {
   });
 
   it("noGrad() inside the function stops the gradient, as in eager", () => {
-    const fn = (x: Tensor) => noGrad(() => x.mul(2)).add(x).mul(x).sum();
+    const fn = (x: Tensor) =>
+      noGrad(() => x.mul(2))
+        .add(x)
+        .mul(x)
+        .sum();
     const x = leaf([2]);
     compile(fn)(x).backward();
     const ex = copyLeaf(x);
@@ -316,7 +373,10 @@ describe("grad modes", () => {
   });
 
   it("noGrad() inside grad()'s function stops the gradient too", () => {
-    const fn = (x: Tensor) => noGrad(() => x.mul(2)).add(x).sum();
+    const fn = (x: Tensor) =>
+      noGrad(() => x.mul(2))
+        .add(x)
+        .sum();
     expect((grad(fn)(randn([2])) as Tensor).values()).toEqual([1, 1]);
   });
 
@@ -346,13 +406,16 @@ describe("grad modes", () => {
 
 describe("in-place changes between forward and backward", () => {
   it("an argument the backward reads, modified in place, makes backward throw; nothing is corrupted", () => {
-    const x = leaf([3]), w = randn([3]);
+    const x = leaf([3]),
+      w = randn([3]);
     const out = compile((x: Tensor, w: Tensor) => x.mul(w).sum())(x, w);
     const wBefore = w.values();
     w.add_(1);
     const message = errorOf(() => out.backward());
     expect(message).toMatch(new RegExp(`^${INPLACE}`));
-    expect(message).toMatch(/\[torch\.FloatTensor \[3\]\].* is at version 1; expected version 0 instead/);
+    expect(message).toMatch(
+      /\[torch\.FloatTensor \[3\]\].* is at version 1; expected version 0 instead/,
+    );
     expect(x.grad).toBeNull();
     expect(w.values()).toEqual(wBefore.map((v) => Math.fround(v + 1)));
     expect(w.grad).toBeNull();
@@ -367,7 +430,8 @@ describe("in-place changes between forward and backward", () => {
   });
 
   it("a captured tensor the backward reads, modified in place, makes backward throw", () => {
-    const w = leaf([3]), c = randn([3]);
+    const w = leaf([3]),
+      c = randn([3]);
     const out = compile((x: Tensor) => x.mul(w).mul(c).sum())(randn([3]));
     c.mul_(2);
     expect(errorOf(() => out.backward())).toMatch(new RegExp(`^${INPLACE}`));
@@ -375,7 +439,8 @@ describe("in-place changes between forward and backward", () => {
   });
 
   it("an argument the backward does not read may change", () => {
-    const x = leaf([3]), w = randn([3]);
+    const x = leaf([3]),
+      w = randn([3]);
     const out = compile((x: Tensor, w: Tensor) => x.add(w).sum())(x, w);
     w.mul_(10);
     out.backward();
@@ -391,7 +456,13 @@ describe("in-place changes between forward and backward", () => {
   });
 
   it("an output the backward reads (saved), modified in place, makes backward throw; nothing is corrupted", () => {
-    const x = tensor([[1, 5, 2], [7, 3, 4]], { requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 5, 2],
+        [7, 3, 4],
+      ],
+      { requiresGrad: true },
+    );
     const out = compile((x: Tensor) => x.max(1))(x); // amax's VJP reads its output
     out.mul_(10);
     expect(errorOf(() => out.sum().backward())).toMatch(new RegExp(`^${INPLACE}`));
@@ -400,17 +471,29 @@ describe("in-place changes between forward and backward", () => {
   });
 
   it("eager reference for the case above throws", () => {
-    const x = tensor([[1, 5, 2], [7, 3, 4]], { requiresGrad: true });
+    const x = tensor(
+      [
+        [1, 5, 2],
+        [7, 3, 4],
+      ],
+      { requiresGrad: true },
+    );
     const out = x.max(1);
     out.mul_(10);
     expect(errorOf(() => out.sum().backward())).toMatch(new RegExp(`^${INPLACE}`));
   });
 
   it("in-place updates inside a function that records gradients are refused at compile time", () => {
-    const x = leaf([3]), buf = randn([3]);
-    const f = compile((x: Tensor) => { buf.add_(x.detach()); return x.mul(2).sum(); });
+    const x = leaf([3]),
+      buf = randn([3]);
+    const f = compile((x: Tensor) => {
+      buf.add_(x.detach());
+      return x.mul(2).sum();
+    });
     const before = buf.values();
-    expect(() => f(x)).toThrow(/in-place updates inside a compiled function that records gradients are not supported/);
+    expect(() => f(x)).toThrow(
+      /in-place updates inside a compiled function that records gradients are not supported/,
+    );
     expect(buf.values()).toEqual(before);
   });
 });

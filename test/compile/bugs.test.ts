@@ -2,14 +2,20 @@
 // passes while the bug is there and fails once it is fixed; then drop the `.fails` (and the bug's
 // KNOWN entry in fuzz.ts) so it guards against regressions. Fixed bugs stay as regression tests.
 import { describe, expect, it } from "vitest";
-import { compile, CompileError, grad, noGrad, ones, randn, tensor, type Tensor } from "../../index";
+import { CompileError, compile, grad, noGrad, ones, randn, type Tensor, tensor } from "../../index";
 
-const eagerAndCompiled = <A extends (Tensor | number)[]>(fn: (...a: A) => Tensor, ...args: A) =>
-  [fn(...args).tolist(), compile(fn)(...args).tolist()];
+const eagerAndCompiled = <A extends (Tensor | number)[]>(fn: (...a: A) => Tensor, ...args: A) => [
+  fn(...args).tolist(),
+  compile(fn)(...args).tolist(),
+];
 
 describe("B1 (fixed in 702953a)", () => {
   it("a reduction over a 0-d tensor fused with another root (was: ReferenceError, t3 used before its declaration)", () => {
-    const f = compile((x: Tensor) => { const s = x.sum(), m = x.max(); return [s.neg(), m]; });
+    const f = compile((x: Tensor) => {
+      const s = x.sum(),
+        m = x.max();
+      return [s.neg(), m];
+    });
     expect(f(tensor(1.5)).map((t) => t.item())).toEqual([-1.5, 1.5]);
   });
 });
@@ -25,12 +31,18 @@ describe("B2 (fixed in b7faa1c): name clash between a deduplicated temp/accumula
   });
 
   it("a row mean used by two outputs (the reduction was inlined, and computed, twice)", () => {
-    const f = compile((x: Tensor) => { const m = x.mean(1); return [m.neg(), m.exp()]; });
+    const f = compile((x: Tensor) => {
+      const m = x.mean(1);
+      return [m.neg(), m.exp()];
+    });
     expect(f(randn([2, 3]))).toHaveLength(2);
   });
 
   it("x.neg() stored alongside x.sum(0): x read as x[i, r] and as x[r, i]", () => {
-    const f = compile((x: Tensor) => { const s = x.sum(0); return [x.neg(), s]; });
+    const f = compile((x: Tensor) => {
+      const s = x.sum(0);
+      return [x.neg(), s];
+    });
     expect(f(randn([4, 4]))).toHaveLength(2);
   });
 });
@@ -69,7 +81,7 @@ describe("B4 (fixed in b7faa1c): results aliased arguments or each other when ea
 });
 
 describe("B5 (fixed in b7faa1c): -0 and 0 were treated as the same constant", () => {
-  it("hash-consing keeps const -0 apart from const 0 (`${-0}` is \"0\")", () => {
+  it('hash-consing keeps const -0 apart from const 0 (String(-0) is "0")', () => {
     const [want, got] = eagerAndCompiled((x) => x.mul(0).add(x.mul(-0).pow(-1)), tensor([1]));
     expect(want).toEqual([-Infinity]);
     expect(got).toEqual(want);
@@ -77,7 +89,8 @@ describe("B5 (fixed in b7faa1c): -0 and 0 were treated as the same constant", ()
 
   it("the guard tells the number arguments 0 and -0 apart", () => {
     const g = (x: Tensor, s: number) => x.mul(s).pow(-1);
-    const f = compile(g), x = tensor([1]);
+    const f = compile(g),
+      x = tensor([1]);
     f(x, 0);
     expect(f(x, -0).tolist()).toEqual(g(x, -0).tolist()); // [-Infinity]; the cached trace gave [Infinity]
   });
@@ -98,8 +111,12 @@ describe("B6 (fixed in b7faa1c): a missing tensor argument became NaN instead of
 
 describe("B7 (fixed in b7faa1c): aliased arguments and in-place updates", () => {
   it("f(x, x) where the function updates its first argument in place", () => {
-    const g = (a: Tensor, b: Tensor) => { a.add_(1); return b.mul(2); };
-    const x = tensor([1, 2]), y = tensor([1, 2]);
+    const g = (a: Tensor, b: Tensor) => {
+      a.add_(1);
+      return b.mul(2);
+    };
+    const x = tensor([1, 2]),
+      y = tensor([1, 2]);
     const want = g(x, x).tolist();
     expect(want).toEqual([4, 6]);
     expect(compile(g)(y, y).tolist()).toEqual(want); // was: [2, 4], b read before a's update
@@ -108,20 +125,39 @@ describe("B7 (fixed in b7faa1c): aliased arguments and in-place updates", () => 
 
 describe("E1 (eager, fixed in b7faa1c): reducing only size-1 dims read the wrong elements", () => {
   it("tensor([[1, 2]]).sum(0) is [1, 2]", () => {
-    expect(tensor([[1, 2]]).sum(0).tolist()).toEqual([1, 2]); // was: [1, NaN]
+    expect(
+      tensor([[1, 2]])
+        .sum(0)
+        .tolist(),
+    ).toEqual([1, 2]); // was: [1, NaN]
   });
 });
 
 describe("B2 (fixed in b7faa1c): a reduction read by two roots of one kernel was accumulated twice", () => {
   it.each<[string, (x: Tensor) => Tensor | Tensor[]]>([
     ["x.sum(1).square()", (x: Tensor) => x.sum(1).square()],
-    ["s + s", (x: Tensor) => { const s = x.sum(0); return s.add(s); }],
-    ["[s, s.exp()]", (x: Tensor) => { const s = x.sum(0); return [s, s.exp()]; }],
+    [
+      "s + s",
+      (x: Tensor) => {
+        const s = x.sum(0);
+        return s.add(s);
+      },
+    ],
+    [
+      "[s, s.exp()]",
+      (x: Tensor) => {
+        const s = x.sum(0);
+        return [s, s.exp()];
+      },
+    ],
     ["x.sum(0) + x.mean(0)", (x: Tensor) => x.sum(0).add(x.mean(0))],
   ])("%s", (_, fn) => {
     const x = randn([4, 5]);
-    const want = [fn(x)].flat(), got = [compile(fn)(x)].flat();
-    got.forEach((t, i) => t.values().forEach((v, j) => expect(v).toBeCloseTo(want[i].values()[j], 4)));
+    const want = [fn(x)].flat(),
+      got = [compile(fn)(x)].flat();
+    got.forEach((t, i) =>
+      t.values().forEach((v, j) => expect(v).toBeCloseTo(want[i].values()[j], 4)),
+    );
   });
 });
 
@@ -131,15 +167,24 @@ describe("B8 (fixed in 40142b6): a value stored by a reducing kernel that reads 
   // checking that the loops cover the value: y read as y.narrow(0, 0, 1) inside sum's loop
   // (1 iteration) was stored at that one point only; the rest of y's buffer stayed 0.
   it("y = sin(x); [y.narrow(0, 0, 1).sum(), y]", () => {
-    const g = (x: Tensor) => { const y = x.sin(); return [y.narrow(0, 0, 1).sum(), y]; };
+    const g = (x: Tensor) => {
+      const y = x.sin();
+      return [y.narrow(0, 0, 1).sum(), y];
+    };
     const x = tensor([1, 2]);
     const [, y] = compile(g)(x);
     expect(y.values()[1]).toBeCloseTo(Math.sin(2), 6); // was: 0
   });
 
   it("on rows: [y.narrow(1, 0, 1).sum(1), y]", () => {
-    const g = (x: Tensor) => { const y = x.exp(); return [y.narrow(1, 0, 1).sum(1), y]; };
-    const x = tensor([[1, 2], [3, 4]]);
+    const g = (x: Tensor) => {
+      const y = x.exp();
+      return [y.narrow(1, 0, 1).sum(1), y];
+    };
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(compile(g)(x)[1].tolist()).toEqual(g(x)[1].tolist()); // was: [[e, 0], [e^3, 0]]
   });
 });
@@ -151,7 +196,11 @@ describe("B9 (fixed in 40142b6): a matmul operand whose view chain has a non-vie
   // already transposed-and-reshaped buffer.
   it("x.T.reshape(2, 3).matmul(y)", () => {
     const g = (x: Tensor, y: Tensor) => x.T.reshape(2, 3).matmul(y);
-    const x = tensor([[1, 2, 3], [4, 5, 6]]), y = tensor([[1], [0], [0]]);
+    const x = tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      y = tensor([[1], [0], [0]]);
     expect(g(x, y).tolist()).toEqual([[1], [5]]);
     expect(compile(g)(x, y).tolist()).toEqual([[1], [5]]); // was: [[1], [4]]
   });
@@ -159,7 +208,8 @@ describe("B9 (fixed in 40142b6): a matmul operand whose view chain has a non-vie
   it("a 3-d transpose then reshape (every element came out 0)", () => {
     const g = (d: Tensor) => d.transpose(0, 1).reshape(3, 8).matmul(d.reshape(8, 3));
     const d = randn([2, 3, 4]);
-    const want = g(d).values(), got = compile(g)(d).values();
+    const want = g(d).values(),
+      got = compile(g)(d).values();
     got.forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
   });
 });
@@ -180,14 +230,26 @@ describe("B11 (fixed in 40142b6): a float32 value recomputed in a fused kernel w
   // the two copies of the same SSA value differed in the last bits: y == max(y) was never true, so
   // the max VJP (x.eq(out) / count) gave 0/0, and x - max(x) at the argmax was 1e-17, not 0.
   it("y.eq(y.max(1, true)) marks the row maxima", () => {
-    const g = (x: Tensor) => { const y = x.mul(1.1); return y.eq(y.max(1, true)); };
-    const x = tensor([[0.3, 0.9, -1], [1.7, 0.1, 0.7]]);
-    expect(g(x).tolist()).toEqual([[false, true, false], [true, false, false]]);
+    const g = (x: Tensor) => {
+      const y = x.mul(1.1);
+      return y.eq(y.max(1, true));
+    };
+    const x = tensor([
+      [0.3, 0.9, -1],
+      [1.7, 0.1, 0.7],
+    ]);
+    expect(g(x).tolist()).toEqual([
+      [false, true, false],
+      [true, false, false],
+    ]);
     expect(compile(g)(x).tolist()).toEqual(g(x).tolist()); // was: all false
   });
 
   it("the compiled gradient of max is finite (one-hot), not NaN", () => {
-    const x = tensor([[0.3, 0.9, -1], [1.7, 0.1, 0.7]]).requiresGrad_(); // 1.7 * 1.1 is not a float32
+    const x = tensor([
+      [0.3, 0.9, -1],
+      [1.7, 0.1, 0.7],
+    ]).requiresGrad_(); // 1.7 * 1.1 is not a float32
     compile((x: Tensor) => x.mul(1.1).max())(x).backward();
     expect(x.grad!.values().map((v) => Math.round(v * 10) / 10)).toEqual([0, 0, 0, 1.1, 0, 0]); // was: all NaN
   });
@@ -223,51 +285,91 @@ describe("B12: captured tensors are bound by identity when traced", () => {
 
 describe("review findings (fixed): regressions", () => {
   it("grad of x.matmul(w).sum(): the seed cotangent broadcast into a matmul operand is computed, not left zero", () => {
-    const x = tensor([[1, 2, 3], [3, 2, 1]]), w = tensor([[1, 0], [0, 1], [1, 1]]);
-    expect((grad((w: Tensor) => x.matmul(w).sum())(w) as Tensor).tolist()).toEqual([[4, 4], [4, 4], [4, 4]]);
+    const x = tensor([
+        [1, 2, 3],
+        [3, 2, 1],
+      ]),
+      w = tensor([
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]);
+    expect((grad((w: Tensor) => x.matmul(w).sum())(w) as Tensor).tolist()).toEqual([
+      [4, 4],
+      [4, 4],
+      [4, 4],
+    ]);
   });
 
   it("a.copy_(z); a.add_(1) writes back into a, never into z", () => {
     noGrad(() => {
-      const a = tensor([1, 2]), z = tensor([5, 6]);
-      compile((a: Tensor, z: Tensor) => { a.copy_(z); a.add_(1); return a; })(a, z);
-      expect([a.tolist(), z.tolist()]).toEqual([[6, 7], [5, 6]]);
+      const a = tensor([1, 2]),
+        z = tensor([5, 6]);
+      compile((a: Tensor, z: Tensor) => {
+        a.copy_(z);
+        a.add_(1);
+        return a;
+      })(a, z);
+      expect([a.tolist(), z.tolist()]).toEqual([
+        [6, 7],
+        [5, 6],
+      ]);
     });
   });
 
   it("an in-place update through detach() of an argument is a CompileError, not silently dropped", () => {
     const t = tensor([1, 2, 3]);
-    expect(() => compile((t: Tensor) => { t.detach().add_(1); return t.mul(2); })(t)).toThrow(CompileError);
+    expect(() =>
+      compile((t: Tensor) => {
+        t.detach().add_(1);
+        return t.mul(2);
+      })(t),
+    ).toThrow(CompileError);
     expect(t.tolist()).toEqual([1, 2, 3]);
   });
 
   it("sizes that are not integers never reach generated code", () => {
     const g = globalThis as { pwned?: boolean };
     const bad = ["(globalThis.pwned = true, 2)", 3] as unknown as number[];
-    expect(() => compile((x: Tensor) => x.expand(bad).mul(2))(ones([3]))).toThrow(/sizes must be integers/);
+    expect(() => compile((x: Tensor) => x.expand(bad).mul(2))(ones([3]))).toThrow(
+      /sizes must be integers/,
+    );
     expect(g.pwned).toBeUndefined();
   });
 
   it("a value read at more than 26 maps in one kernel (temp names stay distinct)", () => {
     const x = randn([40]);
-    const f = (x: Tensor) => { let acc = x.narrow(0, 0, 10); for (let i = 1; i < 28; i++) acc = acc.add(x.narrow(0, i, 10)); return acc.sum(); };
+    const f = (x: Tensor) => {
+      let acc = x.narrow(0, 0, 10);
+      for (let i = 1; i < 28; i++) acc = acc.add(x.narrow(0, i, 10));
+      return acc.sum();
+    };
     expect(compile(f)(x).item()).toBeCloseTo(f(x).item(), 3);
   });
 });
 
 describe("in-place dtype rule (review finding, fixed)", () => {
   it("an in-place result may not move to a lower dtype category, with PyTorch's error; the tensor is unchanged", () => {
-    const b = tensor([true, false]), i = tensor([1, 2], { dtype: "int32" });
-    expect(() => b.mul_(2)).toThrow("result type Long can't be cast to the desired output type Bool");
-    expect(() => i.add_(1.5)).toThrow("result type Float can't be cast to the desired output type Long");
-    expect([b.tolist(), i.tolist()]).toEqual([[true, false], [1, 2]]);
+    const b = tensor([true, false]),
+      i = tensor([1, 2], { dtype: "int32" });
+    expect(() => b.mul_(2)).toThrow(
+      "result type Long can't be cast to the desired output type Bool",
+    );
+    expect(() => i.add_(1.5)).toThrow(
+      "result type Float can't be cast to the desired output type Long",
+    );
+    expect([b.tolist(), i.tolist()]).toEqual([
+      [true, false],
+      [1, 2],
+    ]);
   });
 });
 
 describe("mixed-precision comparison (review finding, fixed)", () => {
   it("float32 against float64 compares in float64, compiled as eager", () => {
     const f = (x: Tensor, y: Tensor) => x.lt(y);
-    const a = tensor([1]), b = tensor([1 + 1e-10], { dtype: "float64" });
+    const a = tensor([1]),
+      b = tensor([1 + 1e-10], { dtype: "float64" });
     expect(f(a, b).tolist()).toEqual([true]);
     expect(compile(f)(a, b).tolist()).toEqual([true]);
   });
@@ -278,6 +380,8 @@ describe("view() while tracing (review finding, fixed)", () => {
     const x = randn([2, 3]);
     expect(() => x.T.view(6)).toThrow(/view size is not compatible/);
     expect(() => compile((x: Tensor) => x.T.view(6))(x)).toThrow(/view size is not compatible/);
-    expect(compile((x: Tensor) => x.T.contiguous().view(6))(x).tolist()).toEqual(x.T.contiguous().view(6).tolist());
+    expect(compile((x: Tensor) => x.T.contiguous().view(6))(x).tolist()).toEqual(
+      x.T.contiguous().view(6).tolist(),
+    );
   });
 });

@@ -10,7 +10,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compile, type Tensor } from "../../index";
-import { build, fuzzSettings, makeInputs, METHODS, outputsMismatch, recipe, run, show } from "../support/programs";
+import {
+  build,
+  fuzzSettings,
+  METHODS,
+  makeInputs,
+  outputsMismatch,
+  recipe,
+  run,
+  show,
+} from "../support/programs";
 import { check, skipped, TOL } from "./fuzz";
 
 const FIXED_SEED = 20251125; // the generator checks below always use it
@@ -19,7 +28,12 @@ const { seed: SEED, runs: RUNS, fromEnv } = fuzzSettings(FIXED_SEED, 300);
 describe("compiled vs eager on random programs", () => {
   it(`agrees on ${RUNS} programs (seed ${SEED})`, () => {
     if (fromEnv) console.log(`differential test: seed ${SEED}, ${RUNS} runs`);
-    fc.assert(fc.property(recipe, (r) => { check(r); }), { seed: SEED, numRuns: RUNS });
+    fc.assert(
+      fc.property(recipe, (r) => {
+        check(r);
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
     // known bugs may hide a few cases, not most of them
     const hidden = [...skipped.values()].reduce((a, b) => a + b, 0);
     expect(hidden).toBeLessThan(RUNS / 10);
@@ -27,7 +41,12 @@ describe("compiled vs eager on random programs", () => {
 
   it("the generator covers every op, input kind and some multi-kernel programs", () => {
     const methods = new Set<string>();
-    let multiKernel = 0, nonContiguous = 0, zeroD = 0, f64 = 0, broadcast = 0, twoOutputs = 0;
+    let multiKernel = 0,
+      nonContiguous = 0,
+      zeroD = 0,
+      f64 = 0,
+      broadcast = 0,
+      twoOutputs = 0;
     for (const r of fc.sample(recipe, { seed: FIXED_SEED, numRuns: 150 })) {
       const program = build(r, "forward");
       program.instrs.forEach((i) => methods.add(i.method));
@@ -40,11 +59,16 @@ describe("compiled vs eager on random programs", () => {
       }
       if (program.outputs.length > 1) twoOutputs++;
       const f = compile((...xs: Tensor[]) => run(program, xs));
-      try { if (f.explain(...makeInputs(program, r.seed)).forwardKernels > 1) multiKernel++; } catch { /* a known bug; counted in the property */ }
+      try {
+        if (f.explain(...makeInputs(program, r.seed)).forwardKernels > 1) multiKernel++;
+      } catch {
+        /* a known bug; counted in the property */
+      }
     }
     for (const m of METHODS) expect(methods, m).toContain(m);
     expect(multiKernel).toBeGreaterThan(15);
-    for (const [what, n] of Object.entries({ nonContiguous, zeroD, f64, broadcast, twoOutputs })) expect(n, what).toBeGreaterThan(10);
+    for (const [what, n] of Object.entries({ nonContiguous, zeroD, f64, broadcast, twoOutputs }))
+      expect(n, what).toBeGreaterThan(10);
   });
 
   it("the comparison catches a wrong result (the harness is not vacuous)", () => {
@@ -55,6 +79,8 @@ describe("compiled vs eager on random programs", () => {
     expect(outputsMismatch(wrong, want, TOL)).toMatch(/element 0/);
     expect(outputsMismatch(want.slice(1), want, TOL)).toMatch(/outputs, expected/);
     expect(show(program)).toMatch(/^\/\/ v0: /);
-    expect(makeInputs(program, 7).map((t) => t.values())).toEqual(makeInputs(program, 7).map((t) => t.values()));
+    expect(makeInputs(program, 7).map((t) => t.values())).toEqual(
+      makeInputs(program, 7).map((t) => t.values()),
+    );
   });
 });

@@ -1,6 +1,6 @@
 // Bad input to compiled functions: clear errors, nothing cached, and the next good call works.
 import { describe, expect, it } from "vitest";
-import { CompileError, compile, randn, tensor, type Tensor } from "../../index";
+import { CompileError, compile, randn, type Tensor, tensor } from "../../index";
 
 const good = (f: (x: Tensor) => Tensor) => {
   const x = tensor([1, 2, 3]);
@@ -22,14 +22,18 @@ describe("arguments", () => {
     const f = compile(double);
     expect(() => (f as unknown as (a: unknown) => Tensor)(arg)).toThrow(TypeError);
     expect(() => (f as unknown as (a: unknown) => Tensor)(arg)).toThrow(message);
-    expect(() => (f as unknown as (a: unknown) => Tensor)(arg)).toThrow(/takes Tensors and numbers/);
+    expect(() => (f as unknown as (a: unknown) => Tensor)(arg)).toThrow(
+      /takes Tensors and numbers/,
+    );
     expect(f.stats.compiles).toBe(0);
     good(f);
   });
 
   it("a bad argument after good ones is reported by position", () => {
     const f = compile((a: Tensor, b: Tensor) => a.add(b));
-    expect(() => (f as unknown as (...a: unknown[]) => Tensor)(tensor([1]), "x")).toThrow(/argument 1 is string/);
+    expect(() => (f as unknown as (...a: unknown[]) => Tensor)(tensor([1]), "x")).toThrow(
+      /argument 1 is string/,
+    );
   });
 
   it("too few arguments: a TypeError giving the expected count (not NaN from a missing operand)", () => {
@@ -47,12 +51,16 @@ describe("arguments", () => {
 
   it("an explicit undefined for a missing tensor is refused", () => {
     const f = compile((a: Tensor, b: Tensor) => a.add(b));
-    expect(() => (f as unknown as (...a: unknown[]) => Tensor)(tensor([1]), undefined)).toThrow(/argument 1 is undefined/);
+    expect(() => (f as unknown as (...a: unknown[]) => Tensor)(tensor([1]), undefined)).toThrow(
+      /argument 1 is undefined/,
+    );
   });
 
   it("a tensor of the wrong shape fails while tracing with the eager error, and caches nothing", () => {
     const f = compile((a: Tensor, b: Tensor) => a.add(b));
-    expect(() => f(tensor([1, 2]), tensor([1, 2, 3]))).toThrow(/size of tensor a \(2\) must match the size of tensor b \(3\)/);
+    expect(() => f(tensor([1, 2]), tensor([1, 2, 3]))).toThrow(
+      /size of tensor a \(2\) must match the size of tensor b \(3\)/,
+    );
     expect(f.stats.compiles).toBe(0);
     expect(f(tensor([1, 2]), tensor([3, 4])).tolist()).toEqual([4, 6]);
   });
@@ -62,9 +70,17 @@ describe("errors while tracing", () => {
   it("an error thrown by the function propagates as is, nothing is cached, the next call works", () => {
     let fail = true;
     const boom = new RangeError("user error");
-    const f = compile((x: Tensor) => { const y = x.mul(2); if (fail) throw boom; return y; });
+    const f = compile((x: Tensor) => {
+      const y = x.mul(2);
+      if (fail) throw boom;
+      return y;
+    });
     let caught: unknown;
-    try { f(tensor([1, 2, 3])); } catch (e) { caught = e; }
+    try {
+      f(tensor([1, 2, 3]));
+    } catch (e) {
+      caught = e;
+    }
     expect(caught).toBe(boom);
     expect(f.stats).toEqual({ calls: 1, compiles: 0, cacheHits: 0 });
     fail = false;
@@ -73,7 +89,10 @@ describe("errors while tracing", () => {
   });
 
   it("after a failed trace, eager code runs eagerly again (no trace left active)", () => {
-    const f = compile((x: Tensor): Tensor => { x.exp(); throw new Error("stop"); });
+    const f = compile((x: Tensor): Tensor => {
+      x.exp();
+      throw new Error("stop");
+    });
     expect(() => f(tensor([1]))).toThrow("stop");
     const y = tensor([1, 2]).add(1);
     expect(y.storage).not.toBeNull();
@@ -82,23 +101,51 @@ describe("errors while tracing", () => {
 
   it.each([
     ["item()", (x: Tensor) => x.mul(x.sum().item()), /item\(\)/],
-    ["tolist()", (x: Tensor) => { x.tolist(); return x.mul(2); }, /tolist\(\)/],
-    ["String(x)", (x: Tensor) => { String(x); return x.mul(2); }, /printing a tensor/],
-    ["a template literal", (x: Tensor) => { void `${x.exp()}`; return x.mul(2); }, /printing a tensor/],
+    [
+      "tolist()",
+      (x: Tensor) => {
+        x.tolist();
+        return x.mul(2);
+      },
+      /tolist\(\)/,
+    ],
+    [
+      "String(x)",
+      (x: Tensor) => {
+        String(x);
+        return x.mul(2);
+      },
+      /printing a tensor/,
+    ],
+    [
+      "a template literal",
+      (x: Tensor) => {
+        void `${x.exp()}`;
+        return x.mul(2);
+      },
+      /printing a tensor/,
+    ],
     ["a branch on a value", (x: Tensor) => (x.sum().item() > 0 ? x.mul(2) : x), /item\(\)/],
-  ])("data-dependent %s throws a CompileError naming it; the next good call works", (_, fn, message) => {
-    let dataDependent = true;
-    const f = compile((x: Tensor) => (dataDependent ? fn(x) : x.mul(2)));
-    let caught: unknown;
-    try { f(tensor([1, 2, 3])); } catch (e) { caught = e; }
-    expect(caught).toBeInstanceOf(CompileError);
-    expect((caught as Error).name).toBe("CompileError");
-    expect((caught as Error).message).toMatch(message);
-    expect((caught as Error).message).toMatch(/compile\(\)/); // says where the problem is
-    expect(f.stats.compiles).toBe(0);
-    dataDependent = false;
-    good(f);
-  });
+  ])(
+    "data-dependent %s throws a CompileError naming it; the next good call works",
+    (_, fn, message) => {
+      let dataDependent = true;
+      const f = compile((x: Tensor) => (dataDependent ? fn(x) : x.mul(2)));
+      let caught: unknown;
+      try {
+        f(tensor([1, 2, 3]));
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(CompileError);
+      expect((caught as Error).name).toBe("CompileError");
+      expect((caught as Error).message).toMatch(message);
+      expect((caught as Error).message).toMatch(/compile\(\)/); // says where the problem is
+      expect(f.stats.compiles).toBe(0);
+      dataDependent = false;
+      good(f);
+    },
+  );
 
   it.each([
     ["a number", () => 3],
@@ -110,7 +157,9 @@ describe("errors while tracing", () => {
   ])("returning %s throws a clear CompileError", (_, fn) => {
     const f = compile(fn as unknown as (x: Tensor) => Tensor);
     expect(() => f(tensor([1]))).toThrow(CompileError);
-    expect(() => f(tensor([1]))).toThrow(/must return a Tensor, an array of Tensors, or an object of Tensors/);
+    expect(() => f(tensor([1]))).toThrow(
+      /must return a Tensor, an array of Tensors, or an object of Tensors/,
+    );
     expect(f.stats.compiles).toBe(0);
   });
 

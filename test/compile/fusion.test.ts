@@ -10,7 +10,8 @@ function explain(fn: Fn, ...args: Tensor[]) {
   const f = compile(fn);
   const e = f.explain(...args);
   // the compiled function agrees with eager
-  const got = f(...args), want = fn(...args);
+  const got = f(...args),
+    want = fn(...args);
   expect(got.shape).toEqual(want.shape);
   got.values().forEach((v, i) => expect(v).toBeCloseTo(want.values()[i], 4));
   return e;
@@ -25,14 +26,21 @@ manualSeed(0);
 
 describe("fusion decisions", () => {
   it("the tutorial's function (x + 2)^2 * 3, mean: one kernel", () => {
-    const e = explain((x) => { const y = x.add(2); return y.mul(y).mul(3).mean(); }, randn([2, 2]));
+    const e = explain(
+      (x) => {
+        const y = x.add(2);
+        return y.mul(y).mul(3).mean();
+      },
+      randn([2, 2]),
+    );
     expect(e.forwardKernels).toBe(1);
     expect(kernelNames(e.code)).toEqual(["k0_add_mul_sum_div_4"]);
     expect(stores(e.code)).toHaveLength(1); // only the result is written; y and y*y live in registers
   });
 
   it("the tanh-GELU chain plus a sum: one kernel", () => {
-    const gelu = (x: Tensor) => x.mul(0.5).mul(x.add(x.pow(3).mul(0.044715)).mul(0.7978845608).tanh().add(1));
+    const gelu = (x: Tensor) =>
+      x.mul(0.5).mul(x.add(x.pow(3).mul(0.044715)).mul(0.7978845608).tanh().add(1));
     const e = explain((x) => gelu(x).sum(), randn([64]));
     expect(e.forwardKernels).toBe(1);
     expect(kernelNames(e.code)).toEqual([expect.stringMatching(/^k0_\w+_sum_64$/)]);
@@ -75,7 +83,12 @@ describe("fusion decisions", () => {
   });
 
   it("matmul + bias + relu: one matmul kernel with the bias add and relu as its epilogue", () => {
-    const e = explain((a, w, b) => a.matmul(w).add(b).relu(), randn([3, 4]), randn([4, 5]), randn([5]));
+    const e = explain(
+      (a, w, b) => a.matmul(w).add(b).relu(),
+      randn([3, 4]),
+      randn([4, 5]),
+      randn([5]),
+    );
     expect(e.forwardKernels).toBe(1);
     expect(kernelNames(e.code)).toEqual(["k0_matmul_add_relu_15"]);
     expect(e.code).not.toMatch(/^\s*b3\[/m); // the product itself is never stored
@@ -96,11 +109,33 @@ describe("fusion decisions", () => {
 
 describe("generated code", () => {
   const cases: [string, Fn, number[][]][] = [
-    ["tutorial", (x) => { const y = x.add(2); return y.mul(y).mul(3).mean(); }, [[2, 2]]],
+    [
+      "tutorial",
+      (x) => {
+        const y = x.add(2);
+        return y.mul(y).mul(3).mean();
+      },
+      [[2, 2]],
+    ],
     ["softmax", (x) => x.softmax(1), [[3, 4]]],
-    ["layer norm", (x) => { const m = x.mean(-1, true), d = x.sub(m); return d.div(d.mul(d).mean(-1, true).add(1e-5).sqrt()); }, [[3, 8]]],
+    [
+      "layer norm",
+      (x) => {
+        const m = x.mean(-1, true),
+          d = x.sub(m);
+        return d.div(d.mul(d).mean(-1, true).add(1e-5).sqrt());
+      },
+      [[3, 8]],
+    ],
     ["mlp", (x, w, b) => x.matmul(w).add(b).relu().sum(1), [[2, 3], [3, 4], [4]]],
-    ["broadcast", (a, b) => a.maximum(b).sigmoid(), [[3, 1], [1, 4]]],
+    [
+      "broadcast",
+      (a, b) => a.maximum(b).sigmoid(),
+      [
+        [3, 1],
+        [1, 4],
+      ],
+    ],
   ];
 
   for (const [name, fn, shapes] of cases) {
@@ -113,7 +148,10 @@ describe("generated code", () => {
       // every kernel is introduced by comments naming the IR values it computes, as in the IR
       const irLines = new Set(ir.split("\n"));
       for (const block of code.split(/\n\n+/).filter((b) => b.includes("function "))) {
-        const comments = block.split("\n").filter((l) => l.startsWith("// ")).map((l) => l.slice(3));
+        const comments = block
+          .split("\n")
+          .filter((l) => l.startsWith("// "))
+          .map((l) => l.slice(3));
         expect(comments.length).toBeGreaterThan(0);
         for (const c of comments) expect(irLines.has(c)).toBe(true);
       }

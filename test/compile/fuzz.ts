@@ -3,7 +3,17 @@
 // failing program:
 //   npx tsx test/compile/fuzz.ts [seed] [runs]
 import { compile, type Tensor } from "../../index";
-import { build, makeInputs, outputsMismatch, type Program, type Recipe, run, runIfMain, show, type Tolerance } from "../support/programs";
+import {
+  build,
+  makeInputs,
+  outputsMismatch,
+  type Program,
+  type Recipe,
+  run,
+  runIfMain,
+  show,
+  type Tolerance,
+} from "../support/programs";
 
 export const TOL: Tolerance = { rtol: 1e-4, atol: 1e-5 };
 
@@ -12,7 +22,11 @@ export const TOL: Tolerance = { rtol: 1e-4, atol: 1e-5 };
 // B2, B8 and B9 had entries, e.g. for B2
 //   { bug: "B2", test: ({ error }) => error instanceof SyntaxError && /already been declared/.test(error.message) },
 // and a mismatch can be recognized from the program, or by re-running parts of it.)
-interface Failure { error?: Error; program: Program; inputs: Tensor[] }
+interface Failure {
+  error?: Error;
+  program: Program;
+  inputs: Tensor[];
+}
 export const KNOWN: { bug: string; test: (f: Failure) => boolean }[] = [];
 export const skipped = new Map<string, number>();
 
@@ -28,14 +42,17 @@ function known(f: Failure): boolean {
 export function check(r: Recipe): void {
   const program = build(r, "forward");
   const f = compile((...xs: Tensor[]) => run(program, xs));
-  const fail = (what: string): never => { throw new Error(`${what}\nprogram (seed ${r.seed}):\n${show(program)}`); };
+  const fail = (what: string): never => {
+    throw new Error(`${what}\nprogram (seed ${r.seed}):\n${show(program)}`);
+  };
   for (const xs of [makeInputs(program, r.seed), makeInputs(program, r.seed + 1)]) {
     const want = run(program, xs);
     let got: Tensor[];
     try {
       got = f(...xs);
     } catch (e) {
-      if (!known({ error: e as Error, program, inputs: xs })) fail(`compiled call threw ${(e as Error).stack}`);
+      if (!known({ error: e as Error, program, inputs: xs }))
+        fail(`compiled call threw ${(e as Error).stack}`);
       return;
     }
     const bad = outputsMismatch(got, want, TOL);
@@ -46,4 +63,9 @@ export function check(r: Recipe): void {
   }
 }
 
-runIfMain(import.meta, check, 300, () => `; known bugs hit: ${JSON.stringify(Object.fromEntries(skipped))}`);
+runIfMain(
+  import.meta,
+  check,
+  300,
+  () => `; known bugs hit: ${JSON.stringify(Object.fromEntries(skipped))}`,
+);

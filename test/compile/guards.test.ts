@@ -1,6 +1,6 @@
 // Guards and the cache: what makes a compiled function reuse a trace, recompile, or read new data.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { compile, manualSeed, noGrad, randn, tensor, type Tensor } from "../../index";
+import { compile, manualSeed, noGrad, randn, type Tensor, tensor } from "../../index";
 
 manualSeed(1);
 const close = (got: Tensor, want: Tensor) => {
@@ -15,7 +15,8 @@ describe("guards", () => {
 
   it("the same shape is a cache hit", () => {
     const f = compile(fn);
-    const a = randn([2, 3]), b = randn([2, 3]);
+    const a = randn([2, 3]),
+      b = randn([2, 3]);
     close(f(a), fn(a));
     close(f(b), fn(b)); // same signature, new data
     expect(f.stats).toEqual({ calls: 2, compiles: 1, cacheHits: 1 });
@@ -24,13 +25,17 @@ describe("guards", () => {
   it("a new shape recompiles and gives correct results; the old one is still cached", () => {
     const f = compile(fn);
     const shapes = [[2, 3], [4], [3, 1, 2], [2, 3], [4]];
-    for (const s of shapes) { const x = randn(s); close(f(x), fn(x)); }
+    for (const s of shapes) {
+      const x = randn(s);
+      close(f(x), fn(x));
+    }
     expect(f.stats).toEqual({ calls: 5, compiles: 3, cacheHits: 2 });
   });
 
   it("a dtype change recompiles", () => {
     const f = compile(fn);
-    const x = randn([3]), d = x.double();
+    const x = randn([3]),
+      d = x.double();
     close(f(x), fn(x));
     const r = f(d);
     expect(r.dtype).toBe("float64");
@@ -77,7 +82,8 @@ describe("guards", () => {
   it("the same tensor passed twice is its own signature (aliasing), with correct results", () => {
     const g = (a: Tensor, b: Tensor) => a.mul(b).add(a);
     const f = compile(g);
-    const x = randn([3]), y = randn([3]);
+    const x = randn([3]),
+      y = randn([3]);
     close(f(x, y), g(x, y));
     close(f(x, x), g(x, x));
     close(f(y, y), g(y, y));
@@ -86,7 +92,9 @@ describe("guards", () => {
 
   it("a non-contiguous argument shares the contiguous one's trace and is read correctly", () => {
     const f = compile((x: Tensor) => x.mul(2).add(x.sum(0)));
-    const c = randn([3, 3]), t = randn([3, 3]).T, n = randn([3, 6]).narrow(1, 2, 3);
+    const c = randn([3, 3]),
+      t = randn([3, 3]).T,
+      n = randn([3, 6]).narrow(1, 2, 3);
     const offset = randn([5, 3]).narrow(0, 2, 3); // contiguous, but not at the start of its storage
     const expanded = randn([1, 3]).expand(3, 3); // stride 0
     for (const x of [c, t, n, offset, expanded]) close(f(x), x.mul(2).add(x.sum(0)));
@@ -98,15 +106,21 @@ describe("guards", () => {
     const f = compile((x: Tensor) => x.mul(W).sum());
     const x = randn([3]);
     const before = noGrad(() => f(x).item());
-    expect(before).toBeCloseTo(noGrad(() => x.mul(W).sum().item()), 5);
-    noGrad(() => { W.add_(1); });
+    expect(before).toBeCloseTo(
+      noGrad(() => x.mul(W).sum().item()),
+      5,
+    );
+    noGrad(() => {
+      W.add_(1);
+    });
     const after = noGrad(() => f(x).item());
     expect(after).toBeCloseTo(before + x.sum().item(), 4);
     expect(f.stats.compiles).toBe(1);
   });
 
   it("a captured non-grad tensor updated in place is seen by the next call", () => {
-    const W = tensor([1, 2, 3]), b = tensor(0.5);
+    const W = tensor([1, 2, 3]),
+      b = tensor(0.5);
     const f = compile((x: Tensor) => x.mul(W).add(b));
     const x = tensor([1, 1, 1]);
     expect(f(x).tolist()).toEqual([1.5, 2.5, 3.5]);
@@ -120,23 +134,30 @@ describe("guards", () => {
 
   it("outputs are fresh tensors: a later call does not overwrite an earlier result", () => {
     const f = compile((x: Tensor) => x.exp().add(1));
-    const r1 = f(tensor([0, 0])), r2 = f(tensor([1, 1]));
+    const r1 = f(tensor([0, 0])),
+      r2 = f(tensor([1, 1]));
     expect(r1.tolist()).toEqual([2, 2]);
     expect(r2.values()[0]).toBeCloseTo(Math.E + 1, 5);
   });
 });
 
 describe("cacheLimit", () => {
-  afterEach(() => { vi.restoreAllMocks(); });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
 
   it("evicts the least recently used signature", () => {
     const f = compile((x: Tensor) => x.add(1), { cacheLimit: 2 });
-    const A = randn([1]), B = randn([2]), C = randn([3]);
-    f(A); f(B); // compiles: A, B
+    const A = randn([1]),
+      B = randn([2]),
+      C = randn([3]);
+    f(A);
+    f(B); // compiles: A, B
     f(A); // hit; B is now least recently used
     f(C); // compiles, evicts B
     expect(f.stats).toEqual({ calls: 4, compiles: 3, cacheHits: 1 });
-    f(A); f(C); // both still cached
+    f(A);
+    f(C); // both still cached
     expect(f.stats.compiles).toBe(3);
     f(B); // was evicted: compiles again
     expect(f.stats).toEqual({ calls: 7, compiles: 4, cacheHits: 3 });
@@ -164,8 +185,11 @@ describe("cacheLimit", () => {
 
   it("each compiled function has its own cache", () => {
     const fn = (x: Tensor) => x.neg();
-    const f = compile(fn), g = compile(fn);
-    f(randn([2])); g(randn([2])); g(randn([2]));
+    const f = compile(fn),
+      g = compile(fn);
+    f(randn([2]));
+    g(randn([2]));
+    g(randn([2]));
     expect(f.stats).toEqual({ calls: 1, compiles: 1, cacheHits: 0 });
     expect(g.stats).toEqual({ calls: 2, compiles: 1, cacheHits: 1 });
   });

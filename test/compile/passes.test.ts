@@ -1,14 +1,14 @@
 // Each optimization pass on its own, on small hand-built graphs, checked through the printed IR.
 import { describe, expect, it } from "vitest";
-import { Graph, type Value } from "../../ir/graph";
-import { printGraph } from "../../ir/print";
-import type { DType } from "../../ir/dtype";
-import type { OpName, Params } from "../../ir/ops";
 import { cse } from "../../compiler/passes/cse";
 import { dce } from "../../compiler/passes/dce";
 import { fold } from "../../compiler/passes/fold";
 import { simplify } from "../../compiler/passes/simplify";
 import { optimize } from "../../compiler/pipeline";
+import type { DType } from "../../ir/dtype";
+import { Graph, type Value } from "../../ir/graph";
+import type { OpName, Params } from "../../ir/ops";
+import { printGraph } from "../../ir/print";
 
 const ir = (g: Graph) => printGraph(g);
 const lines = (...ls: string[]) => ls.join("\n");
@@ -16,11 +16,23 @@ const lines = (...ls: string[]) => ls.join("\n");
 // A tiny builder: elementwise results take the broadcast shape of the operands, and the dtype given.
 function graph() {
   const g = new Graph();
-  const op = (name: OpName, ins: Value[], dtype: DType = "float32", params: Params = {}, shape?: number[]) => {
-    const s = shape ?? ins.reduce<number[]>((a, x) => (x.shape.length > a.length ? x.shape : a), []);
+  const op = (
+    name: OpName,
+    ins: Value[],
+    dtype: DType = "float32",
+    params: Params = {},
+    shape?: number[],
+  ) => {
+    const s =
+      shape ?? ins.reduce<number[]>((a, x) => (x.shape.length > a.length ? x.shape : a), []);
     return g.add(name, ins, params, [...s], dtype);
   };
-  return { g, op, input: (shape: number[], dtype: DType = "float32") => g.input(shape, dtype), c: (x: number, dtype: DType = "float32") => g.constant(x, dtype) };
+  return {
+    g,
+    op,
+    input: (shape: number[], dtype: DType = "float32") => g.input(shape, dtype),
+    c: (x: number, dtype: DType = "float32") => g.constant(x, dtype),
+  };
 }
 
 describe("fold", () => {
@@ -28,14 +40,16 @@ describe("fold", () => {
     const { g, op, input, c } = graph();
     const x = input([2]);
     g.outputs = [op("mul", [x, op("add", [c(2), c(3)])])];
-    expect(ir(fold(g))).toBe(lines(
-      "%0 = input 0 : f32[2]",
-      "%1 = const 2 : f32[]",
-      "%2 = const 3 : f32[]",
-      "%3 = const 5 : f32[]",
-      "%4 = mul %0, %3 : f32[2]",
-      "return %4",
-    ));
+    expect(ir(fold(g))).toBe(
+      lines(
+        "%0 = input 0 : f32[2]",
+        "%1 = const 2 : f32[]",
+        "%2 = const 3 : f32[]",
+        "%3 = const 5 : f32[]",
+        "%4 = mul %0, %3 : f32[2]",
+        "return %4",
+      ),
+    );
   });
 
   it("folds chains, in the result's dtype (float32 rounding, int32 wrap-around, bool)", () => {
@@ -59,7 +73,10 @@ describe("fold", () => {
   it("leaves ops with a non-constant operand, and non-elementwise ops, alone", () => {
     const { g, op, input, c } = graph();
     const x = input([]);
-    g.outputs = [op("add", [x, c(1)]), op("sum", [c(2)], "float32", { dims: [], keepdim: false }, [])];
+    g.outputs = [
+      op("add", [x, c(1)]),
+      op("sum", [c(2)], "float32", { dims: [], keepdim: false }, []),
+    ];
     expect(ir(fold(g))).toBe(ir(g));
   });
 });
@@ -68,8 +85,12 @@ describe("simplify", () => {
   it("removes x*1, 1*x, x/1, x+(-0), (-0)+x, x-0 and neg(neg x)", () => {
     const { g, op, input, c } = graph();
     const x = input([3]);
-    const a = op("mul", [x, c(1)]), b = op("mul", [c(1), a]), d = op("div", [b, c(1)]);
-    const e = op("add", [d, c(-0)]), f = op("add", [c(-0), e]), h = op("sub", [f, c(0)]);
+    const a = op("mul", [x, c(1)]),
+      b = op("mul", [c(1), a]),
+      d = op("div", [b, c(1)]);
+    const e = op("add", [d, c(-0)]),
+      f = op("add", [c(-0), e]),
+      h = op("sub", [f, c(0)]);
     g.outputs = [op("neg", [op("neg", [h])])];
     const out = simplify(g);
     expect(out.outputs[0]).toBe(out.inputs[0]);
@@ -91,11 +112,9 @@ describe("simplify", () => {
     const p = op("permute", [e], "float32", { perm: [0, 1] }, [2, 3]);
     const k = op("cast", [p], "float32", { dtype: "float32" }, [2, 3]);
     g.outputs = [op("exp", [k])];
-    expect(ir(dce(simplify(g)))).toBe(lines(
-      "%0 = input 0 : f32[2,3]",
-      "%1 = exp %0 : f32[2,3]",
-      "return %1",
-    ));
+    expect(ir(dce(simplify(g)))).toBe(
+      lines("%0 = input 0 : f32[2,3]", "%1 = exp %0 : f32[2,3]", "return %1"),
+    );
   });
 
   it("does not rewrite x*0 (NaN*0 is NaN, Infinity*0 is NaN, -1*0 is -0) or 0-x", () => {
@@ -107,7 +126,9 @@ describe("simplify", () => {
 
   it("keeps x*1 and x+0 when the operand's dtype differs from the result's (promotion)", () => {
     const { g, op, input, c } = graph();
-    const i = input([3], "int32"), b = input([3], "bool"), h = input([3], "float32");
+    const i = input([3], "int32"),
+      b = input([3], "bool"),
+      h = input([3], "float32");
     const promoted = op("mul", [i, c(1)], "float32"); // int32 * 1.0 is float32
     const fromBool = op("add", [b, c(0, "int32")], "int32"); // bool + 0 is int32
     const widened = op("mul", [h, c(1, "float64")], "float64"); // float32 * (0-d float64 1) as float64
@@ -121,7 +142,10 @@ describe("simplify", () => {
     const { g, op, input } = graph();
     const x = input([1, 3]);
     const one = op("expand", [g.constant(1, "float32")], "float32", { shape: [4, 3] }, [4, 3]);
-    g.outputs = [g.add("mul", [x, g.constant(1, "float32")], {}, [1, 3], "float32"), g.add("mul", [x, one], {}, [4, 3], "float32")];
+    g.outputs = [
+      g.add("mul", [x, g.constant(1, "float32")], {}, [1, 3], "float32"),
+      g.add("mul", [x, one], {}, [4, 3], "float32"),
+    ];
     const out = simplify(g);
     expect(out.outputs[0]).toBe(out.inputs[0]);
     expect(out.outputs[1].op).toBe("mul");
@@ -131,22 +155,35 @@ describe("simplify", () => {
   it("does not remove a reshape or permute that changes the shape", () => {
     const { g, op, input } = graph();
     const x = input([2, 3]);
-    g.outputs = [op("reshape", [x], "float32", { shape: [3, 2] }, [3, 2]), op("permute", [x], "float32", { perm: [1, 0] }, [3, 2])];
+    g.outputs = [
+      op("reshape", [x], "float32", { shape: [3, 2] }, [3, 2]),
+      op("permute", [x], "float32", { perm: [1, 0] }, [3, 2]),
+    ];
     expect(ir(simplify(g))).toBe(ir(g));
   });
 
   it("collapses reshape chains and permute pairs that cancel", () => {
     const { g, op, input } = graph();
     const x = input([2, 3]);
-    const r = op("reshape", [op("reshape", [x], "float32", { shape: [6] }, [6])], "float32", { shape: [3, 2] }, [3, 2]);
-    const p = op("permute", [op("permute", [x], "float32", { perm: [1, 0] }, [3, 2])], "float32", { perm: [1, 0] }, [2, 3]);
+    const r = op(
+      "reshape",
+      [op("reshape", [x], "float32", { shape: [6] }, [6])],
+      "float32",
+      { shape: [3, 2] },
+      [3, 2],
+    );
+    const p = op(
+      "permute",
+      [op("permute", [x], "float32", { perm: [1, 0] }, [3, 2])],
+      "float32",
+      { perm: [1, 0] },
+      [2, 3],
+    );
     g.outputs = [r, p];
     const out = dce(simplify(g));
-    expect(ir(out)).toBe(lines(
-      "%0 = input 0 : f32[2,3]",
-      "%1 = reshape %0 {shape=[3,2]} : f32[3,2]",
-      "return %1, %0",
-    ));
+    expect(ir(out)).toBe(
+      lines("%0 = input 0 : f32[2,3]", "%1 = reshape %0 {shape=[3,2]} : f32[3,2]", "return %1, %0"),
+    );
   });
 });
 
@@ -156,22 +193,32 @@ describe("cse", () => {
     // `copy` appends a duplicate of v reading the given operands
     const { g, op, input, c } = graph();
     let next = 100;
-    const copy = (v: Value, inputs: Value[]): Value => { const d = { ...v, id: next++, inputs }; g.values.push(d); return d; };
-    const x = input([4]), one = c(1);
-    const e1 = op("exp", [x]), e2 = copy(e1, [x]);
-    const s1 = op("add", [e1, one]), s2 = copy(s1, [e2, one]);
-    const m1 = op("mul", [s1, s1]), m2 = copy(m1, [s2, s1]);
+    const copy = (v: Value, inputs: Value[]): Value => {
+      const d = { ...v, id: next++, inputs };
+      g.values.push(d);
+      return d;
+    };
+    const x = input([4]),
+      one = c(1);
+    const e1 = op("exp", [x]),
+      e2 = copy(e1, [x]);
+    const s1 = op("add", [e1, one]),
+      s2 = copy(s1, [e2, one]);
+    const m1 = op("mul", [s1, s1]),
+      m2 = copy(m1, [s2, s1]);
     g.outputs = [m1, m2];
     const out = cse(g);
     expect(out.outputs[0]).toBe(out.outputs[1]);
-    expect(ir(out)).toBe(lines(
-      "%0 = input 0 : f32[4]",
-      "%1 = const 1 : f32[]",
-      "%2 = exp %0 : f32[4]",
-      "%3 = add %2, %1 : f32[4]",
-      "%4 = mul %3, %3 : f32[4]",
-      "return %4, %4",
-    ));
+    expect(ir(out)).toBe(
+      lines(
+        "%0 = input 0 : f32[4]",
+        "%1 = const 1 : f32[]",
+        "%2 = exp %0 : f32[4]",
+        "%3 = add %2, %1 : f32[4]",
+        "%4 = mul %3, %3 : f32[4]",
+        "return %4, %4",
+      ),
+    );
   });
 
   it("keeps values that differ in params or dtype apart", () => {
@@ -190,18 +237,22 @@ describe("cse", () => {
 describe("dce", () => {
   it("drops values no output depends on and keeps every input (slots never move)", () => {
     const { g, op, input, c } = graph();
-    const x = input([2]), unused = input([5], "int32"), y = input([2]);
+    const x = input([2]),
+      unused = input([5], "int32"),
+      y = input([2]);
     op("exp", [op("add", [x, y])]); // dead
     op("neg", [unused]); // dead
     g.outputs = [op("mul", [y, c(2)])];
-    expect(ir(dce(g))).toBe(lines(
-      "%0 = input 0 : f32[2]",
-      "%1 = input 1 : i32[5]",
-      "%2 = input 2 : f32[2]",
-      "%3 = const 2 : f32[]",
-      "%4 = mul %2, %3 : f32[2]",
-      "return %4",
-    ));
+    expect(ir(dce(g))).toBe(
+      lines(
+        "%0 = input 0 : f32[2]",
+        "%1 = input 1 : i32[5]",
+        "%2 = input 2 : f32[2]",
+        "%3 = const 2 : f32[]",
+        "%4 = mul %2, %3 : f32[2]",
+        "return %4",
+      ),
+    );
   });
 
   it("keeps a graph whose output is an input", () => {
@@ -219,10 +270,8 @@ describe("the pipeline (fold, simplify, cse, dce)", () => {
     const x = input([3]);
     const one = op("sub", [c(3), c(2)]); // folds to 1
     g.outputs = [op("exp", [op("mul", [x, one])])];
-    expect(ir(optimize(g))).toBe(lines(
-      "%0 = input 0 : f32[3]",
-      "%1 = exp %0 : f32[3]",
-      "return %1",
-    ));
+    expect(ir(optimize(g))).toBe(
+      lines("%0 = input 0 : f32[3]", "%1 = exp %0 : f32[3]", "return %1"),
+    );
   });
 });

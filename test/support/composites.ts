@@ -4,53 +4,195 @@
 import { cat, randn, stack, type Tensor, tensor, where } from "../../index";
 import { f64, pos } from "./gradcheck";
 
-export interface Composite { name: string; fn: (...xs: Tensor[]) => Tensor; inputs: () => Tensor[] }
+export interface Composite {
+  name: string;
+  fn: (...xs: Tensor[]) => Tensor;
+  inputs: () => Tensor[];
+}
 
-const gelu = (x: Tensor) => x.mul(0.5).mul(x.pow(3).mul(0.044715).add(x).mul(Math.sqrt(2 / Math.PI)).tanh().add(1));
+const gelu = (x: Tensor) =>
+  x.mul(0.5).mul(
+    x
+      .pow(3)
+      .mul(0.044715)
+      .add(x)
+      .mul(Math.sqrt(2 / Math.PI))
+      .tanh()
+      .add(1),
+  );
 const data = (shape: number[]) => randn(shape, { dtype: "float64" }); // no grad
 
-const c = (name: string, fn: (...xs: Tensor[]) => Tensor, inputs: () => Tensor[]): Composite => ({ name, fn, inputs });
+const c = (name: string, fn: (...xs: Tensor[]) => Tensor, inputs: () => Tensor[]): Composite => ({
+  name,
+  fn,
+  inputs,
+});
 
 export const composites: Composite[] = [
   // models
-  c("seed: y = x+2; z = y*y*3; z.mean()", (x) => { const y = x.add(2); return y.mul(y).mul(3).mean(); }, () => [f64([4, 5])]),
+  c(
+    "seed: y = x+2; z = y*y*3; z.mean()",
+    (x) => {
+      const y = x.add(2);
+      return y.mul(y).mul(3).mean();
+    },
+    () => [f64([4, 5])],
+  ),
   c("tanh-GELU", gelu, () => [f64([3, 4])]),
-  c("tanh-GELU + sum", (x) => gelu(x).sum(), () => [f64([3, 4])]),
-  c("linear + bias + relu + sum", (x, w, b) => x.matmul(w).add(b).relu().sum(), () => [f64([5, 4]), f64([4, 3]), f64([3])]),
-  c("linear + tanh + logSoftmax + mean", (x, w, b) => x.matmul(w).add(b).tanh().logSoftmax(-1).mean(),
-    () => [f64([4, 3]), f64([3, 5]), f64([5])]),
-  c("two-layer MLP with relu and mse", (x, w1, w2, y) => x.matmul(w1).relu().matmul(w2).sub(y).pow(2).mean(),
-    () => [f64([5, 3]), f64([3, 4]), f64([4, 2]), f64([5, 2])]),
-  c("softmax cross-entropy by select", (x) => x.logSoftmax(1).select(1, 2).neg().mean(), () => [f64([4, 3])]),
-  c("normalize by norm", (x) => x.div(x.norm()), () => [f64([4])]),
-  c("layer norm over the last dim", (x, g, b) => {
-    const mu = x.mean(-1, true), xc = x.sub(mu);
-    return xc.div(xc.mul(xc).mean(-1, true).add(1e-5).sqrt()).mul(g).add(b);
-  }, () => [f64([3, 5]), f64([5]), f64([5])]),
-  c("batched attention", (q, k, v) => q.matmul(k.mT).div(2).softmax(-1).matmul(v),
-    () => [f64([2, 3, 4]), f64([2, 5, 4]), f64([2, 5, 2])]),
+  c(
+    "tanh-GELU + sum",
+    (x) => gelu(x).sum(),
+    () => [f64([3, 4])],
+  ),
+  c(
+    "linear + bias + relu + sum",
+    (x, w, b) => x.matmul(w).add(b).relu().sum(),
+    () => [f64([5, 4]), f64([4, 3]), f64([3])],
+  ),
+  c(
+    "linear + tanh + logSoftmax + mean",
+    (x, w, b) => x.matmul(w).add(b).tanh().logSoftmax(-1).mean(),
+    () => [f64([4, 3]), f64([3, 5]), f64([5])],
+  ),
+  c(
+    "two-layer MLP with relu and mse",
+    (x, w1, w2, y) => x.matmul(w1).relu().matmul(w2).sub(y).pow(2).mean(),
+    () => [f64([5, 3]), f64([3, 4]), f64([4, 2]), f64([5, 2])],
+  ),
+  c(
+    "softmax cross-entropy by select",
+    (x) => x.logSoftmax(1).select(1, 2).neg().mean(),
+    () => [f64([4, 3])],
+  ),
+  c(
+    "normalize by norm",
+    (x) => x.div(x.norm()),
+    () => [f64([4])],
+  ),
+  c(
+    "layer norm over the last dim",
+    (x, g, b) => {
+      const mu = x.mean(-1, true),
+        xc = x.sub(mu);
+      return xc.div(xc.mul(xc).mean(-1, true).add(1e-5).sqrt()).mul(g).add(b);
+    },
+    () => [f64([3, 5]), f64([5]), f64([5])],
+  ),
+  c(
+    "batched attention",
+    (q, k, v) => q.matmul(k.mT).div(2).softmax(-1).matmul(v),
+    () => [f64([2, 3, 4]), f64([2, 5, 4]), f64([2, 5, 2])],
+  ),
   // broadcasting and reductions
-  c("centering: x - x.mean(1, keepdim)", (x) => x.sub(x.mean(1, true)).exp(), () => [f64([3, 4])]),
-  c("outer broadcast then reduce over dim 0", (a, b) => a.mul(b).sin().sum(0), () => [f64([3, 1]), f64([1, 4])]),
-  c("broadcast both ways, reduce over [0, 2]", (a, b) => a.add(b).tanh().sum([0, 2]), () => [f64([2, 1, 4]), f64([3, 1])]),
-  c("stack of reductions", (x) => stack([x.sum(0), x.max(0), x.min(0), x.mean(0), x.sum(0).mul(x.mean(0))]), () => [f64([3, 4])]),
-  c("softmax then sum over other dim, then logSoftmax of it", (x) => x.softmax(0).sum(1).logSoftmax(0), () => [f64([4, 3])]),
-  c("maximum with a 0-d tensor, sum over a dim", (x, t) => x.maximum(t).sum(1), () => [f64([3, 4]), f64([])]),
-  c("0-d inputs and outputs", (a, b) => a.mul(b).add(a.exp()), () => [f64([]), f64([])]),
+  c(
+    "centering: x - x.mean(1, keepdim)",
+    (x) => x.sub(x.mean(1, true)).exp(),
+    () => [f64([3, 4])],
+  ),
+  c(
+    "outer broadcast then reduce over dim 0",
+    (a, b) => a.mul(b).sin().sum(0),
+    () => [f64([3, 1]), f64([1, 4])],
+  ),
+  c(
+    "broadcast both ways, reduce over [0, 2]",
+    (a, b) => a.add(b).tanh().sum([0, 2]),
+    () => [f64([2, 1, 4]), f64([3, 1])],
+  ),
+  c(
+    "stack of reductions",
+    (x) => stack([x.sum(0), x.max(0), x.min(0), x.mean(0), x.sum(0).mul(x.mean(0))]),
+    () => [f64([3, 4])],
+  ),
+  c(
+    "softmax then sum over other dim, then logSoftmax of it",
+    (x) => x.softmax(0).sum(1).logSoftmax(0),
+    () => [f64([4, 3])],
+  ),
+  c(
+    "maximum with a 0-d tensor, sum over a dim",
+    (x, t) => x.maximum(t).sum(1),
+    () => [f64([3, 4]), f64([])],
+  ),
+  c(
+    "0-d inputs and outputs",
+    (a, b) => a.mul(b).add(a.exp()),
+    () => [f64([]), f64([])],
+  ),
   // movement
-  c("sigmoid of cat of slices", (x) => cat([x.slice(1, 0, 1), x.narrow(1, 2, 1).mul(2)], 1).sigmoid(), () => [f64([3, 3])]),
-  c("view chains", (x) => x.reshape([2, 6]).T.unsqueeze(0).expand([2, 6, 2]).permute([2, 0, 1]).flatten().sqrt(), () => [pos([3, 4])]),
-  c("reshape of a transpose (copies)", (x) => x.T.reshape(-1).mul(x.reshape(-1)), () => [f64([2, 3])]),
-  c("matmul 1-D @ batched, then batched @ 1-D", (a, b, c) => a.matmul(b).matmul(c), () => [f64([3]), f64([2, 3, 4]), f64([4])]),
-  c("matmul x @ x.T (one input on both sides)", (x) => x.matmul(x.T).tanh(), () => [f64([3, 4])]),
+  c(
+    "sigmoid of cat of slices",
+    (x) => cat([x.slice(1, 0, 1), x.narrow(1, 2, 1).mul(2)], 1).sigmoid(),
+    () => [f64([3, 3])],
+  ),
+  c(
+    "view chains",
+    (x) => x.reshape([2, 6]).T.unsqueeze(0).expand([2, 6, 2]).permute([2, 0, 1]).flatten().sqrt(),
+    () => [pos([3, 4])],
+  ),
+  c(
+    "reshape of a transpose (copies)",
+    (x) => x.T.reshape(-1).mul(x.reshape(-1)),
+    () => [f64([2, 3])],
+  ),
+  c(
+    "matmul 1-D @ batched, then batched @ 1-D",
+    (a, b, c) => a.matmul(b).matmul(c),
+    () => [f64([3]), f64([2, 3, 4]), f64([4])],
+  ),
+  c(
+    "matmul x @ x.T (one input on both sides)",
+    (x) => x.matmul(x.T).tanh(),
+    () => [f64([3, 4])],
+  ),
   // shared values, domains, what is not differentiated
-  c("tensor used twice: y.mul(y)", (x) => { const y = x.sin(); return y.mul(y); }, () => [f64([2, 3])]),
-  c("x in two branches", (x) => x.exp().add(x.mul(3)).div(x.cos().add(2)), () => [f64([2, 3])]),
-  c("a value used many times", (x) => { const e = x.exp(); return e.mul(e).add(e.div(x.cos().add(2))).sub(e.sin()); }, () => [f64([5])]),
-  c("pow with both operands requiring grad", (a, b) => a.pow(b), () => [pos([3]), f64([3])]),
-  c("division by |b| + 1, log of 1 + |a|", (a, b) => a.abs().add(1).log().div(b.abs().add(1)), () => [f64([2, 3]), f64([3])]),
-  c("float32 intermediate is not used: double stays double", (x) => x.mul(2).double().sigmoid(), () => [f64([3])]),
-  c("only one input requires grad", (a, b) => a.mul(b).sum(0), () => [f64([2, 3]), data([2, 3])]),
-  c("a mask computed from the input (comparison) is not differentiated", (x) => where(x.gt(0), x.mul(x), x.exp().neg()),
-    () => [tensor([0.3, -0.7, 1.2, -0.1], { dtype: "float64", requiresGrad: true })]),
+  c(
+    "tensor used twice: y.mul(y)",
+    (x) => {
+      const y = x.sin();
+      return y.mul(y);
+    },
+    () => [f64([2, 3])],
+  ),
+  c(
+    "x in two branches",
+    (x) => x.exp().add(x.mul(3)).div(x.cos().add(2)),
+    () => [f64([2, 3])],
+  ),
+  c(
+    "a value used many times",
+    (x) => {
+      const e = x.exp();
+      return e
+        .mul(e)
+        .add(e.div(x.cos().add(2)))
+        .sub(e.sin());
+    },
+    () => [f64([5])],
+  ),
+  c(
+    "pow with both operands requiring grad",
+    (a, b) => a.pow(b),
+    () => [pos([3]), f64([3])],
+  ),
+  c(
+    "division by |b| + 1, log of 1 + |a|",
+    (a, b) => a.abs().add(1).log().div(b.abs().add(1)),
+    () => [f64([2, 3]), f64([3])],
+  ),
+  c(
+    "float32 intermediate is not used: double stays double",
+    (x) => x.mul(2).double().sigmoid(),
+    () => [f64([3])],
+  ),
+  c(
+    "only one input requires grad",
+    (a, b) => a.mul(b).sum(0),
+    () => [f64([2, 3]), data([2, 3])],
+  ),
+  c(
+    "a mask computed from the input (comparison) is not differentiated",
+    (x) => where(x.gt(0), x.mul(x), x.exp().neg()),
+    () => [tensor([0.3, -0.7, 1.2, -0.1], { dtype: "float64", requiresGrad: true })],
+  ),
 ];

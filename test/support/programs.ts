@@ -18,7 +18,11 @@ import fc from "fast-check";
 import { cat, type DType, noGrad, stack, Tensor, tensor } from "../../index";
 
 export type Arg = number | boolean | number[] | { ref: number } | { refs: number[] };
-export interface Instr { self: number; method: string; args: Arg[] }
+export interface Instr {
+  self: number;
+  method: string;
+  args: Arg[];
+}
 export interface Program {
   inputs: { shape: number[]; dtype: DType; transposed: boolean; requiresGrad: boolean }[];
   instrs: Instr[]; // value i (i >= inputs.length) is instrs[i - inputs.length] applied
@@ -27,7 +31,14 @@ export interface Program {
 export type Mode = "forward" | "grad";
 
 // ---- recipes ----
-export interface Step { op: number; a: number; b: number; p: number; q: number; k: boolean }
+export interface Step {
+  op: number;
+  a: number;
+  b: number;
+  p: number;
+  q: number;
+  k: boolean;
+}
 export interface Recipe {
   seed: number; // input data
   base: number[]; // the broadcast shape: each input takes some of its trailing dims
@@ -37,17 +48,27 @@ export interface Recipe {
   functional: boolean; // the gradient property checks valueAndGrad too
 }
 
-const step = fc.record({ op: fc.nat(1000), a: fc.nat(1000), b: fc.nat(1000), p: fc.nat(1000), q: fc.nat(1000), k: fc.boolean() });
+const step = fc.record({
+  op: fc.nat(1000),
+  a: fc.nat(1000),
+  b: fc.nat(1000),
+  p: fc.nat(1000),
+  q: fc.nat(1000),
+  k: fc.boolean(),
+});
 export const recipe: fc.Arbitrary<Recipe> = fc.record({
   seed: fc.nat(1_000_000),
   base: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 3 }),
-  inputs: fc.array(fc.record({
-    keep: fc.nat(3), // how many of base's leading dims to drop
-    ones: fc.nat(15), // < 8: a mask of dims that are 1 (broadcast) in this input
-    f64: fc.nat(5).map((n) => n === 0),
-    transposed: fc.boolean(),
-    grad: fc.nat(3).map((n) => n > 0),
-  }), { minLength: 1, maxLength: 3 }),
+  inputs: fc.array(
+    fc.record({
+      keep: fc.nat(3), // how many of base's leading dims to drop
+      ones: fc.nat(15), // < 8: a mask of dims that are 1 (broadcast) in this input
+      f64: fc.nat(5).map((n) => n === 0),
+      transposed: fc.boolean(),
+      grad: fc.nat(3).map((n) => n > 0),
+    }),
+    { minLength: 1, maxLength: 3 },
+  ),
   steps: fc.array(step, { minLength: 1, maxLength: 12 }),
   extraOut: fc.nat(20),
   functional: fc.boolean(),
@@ -66,7 +87,8 @@ function mulberry32(seed: number) {
 }
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 // values in [-2, 2] (INPUT_BOUND), three decimals
-const randomData = (n: number, rnd: () => number) => Float64Array.from({ length: n }, () => Math.round((rnd() * 4 - 2) * 1000) / 1000);
+const randomData = (n: number, rnd: () => number) =>
+  Float64Array.from({ length: n }, () => Math.round((rnd() * 4 - 2) * 1000) / 1000);
 
 // Fresh input tensors (leaves) with the program's shapes, dtypes and requiresGrad flags; `transposed`
 // ones are non-contiguous (a transposed view of a contiguous tensor, detached to be a leaf).
@@ -75,22 +97,36 @@ export function makeInputs(p: Program, seed: number): Tensor[] {
   return p.inputs.map(({ shape, dtype, transposed, requiresGrad }) => {
     const data = randomData(numel(shape), rnd);
     if (!transposed) return tensor(data, { shape, dtype, requiresGrad });
-    const r = shape.length, swapped = [...shape];
+    const r = shape.length,
+      swapped = [...shape];
     [swapped[r - 2], swapped[r - 1]] = [swapped[r - 1], swapped[r - 2]];
-    return tensor(data, { shape: swapped, dtype }).transpose(-2, -1).detach().requiresGrad_(requiresGrad);
+    return tensor(data, { shape: swapped, dtype })
+      .transpose(-2, -1)
+      .detach()
+      .requiresGrad_(requiresGrad);
   });
 }
 
 // The upstream gradient of each output, in [-1, 1].
 export function upstreams(shapes: number[][], seed: number): Tensor[] {
   const rnd = mulberry32(seed ^ 0x5bd1e995);
-  return shapes.map((s) => tensor(randomData(numel(s), rnd).map((v) => v / 2), { shape: s }));
+  return shapes.map((s) =>
+    tensor(
+      randomData(numel(s), rnd).map((v) => v / 2),
+      { shape: s },
+    ),
+  );
 }
 
 // ---- replay and printing ----
-const refsOf = (a: Arg): number[] => (a !== null && typeof a === "object" && !Array.isArray(a) ? ("ref" in a ? [a.ref] : a.refs) : []);
+const refsOf = (a: Arg): number[] =>
+  a !== null && typeof a === "object" && !Array.isArray(a) ? ("ref" in a ? [a.ref] : a.refs) : [];
 const resolve = (a: Arg, vals: Tensor[]): unknown =>
-  a !== null && typeof a === "object" && !Array.isArray(a) ? ("ref" in a ? vals[a.ref] : a.refs.map((r) => vals[r])) : a;
+  a !== null && typeof a === "object" && !Array.isArray(a)
+    ? "ref" in a
+      ? vals[a.ref]
+      : a.refs.map((r) => vals[r])
+    : a;
 const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = { cat, stack }; // index.ts functions, not methods
 
 function apply(ins: Instr, vals: Tensor[]): Tensor {
@@ -107,16 +143,27 @@ export function run(p: Program, inputs: Tensor[]): Tensor[] {
 }
 
 const fmtArg = (a: Arg): string =>
-  Array.isArray(a) ? `[${a.join(", ")}]` : typeof a === "object" ? ("ref" in a ? `v${a.ref}` : `[${a.refs.map((r) => `v${r}`).join(", ")}]`) : String(a);
+  Array.isArray(a)
+    ? `[${a.join(", ")}]`
+    : typeof a === "object"
+      ? "ref" in a
+        ? `v${a.ref}`
+        : `[${a.refs.map((r) => `v${r}`).join(", ")}]`
+      : String(a);
 
 // The program as JavaScript: a reproduction that can be pasted into a test.
 export function show(p: Program): string {
   const n = p.inputs.length;
-  const lines = p.inputs.map((x, i) => `// v${i}: ${x.dtype}[${x.shape.join(", ")}]${x.requiresGrad ? " requiresGrad" : ""}${x.transposed ? " (non-contiguous: a transposed view)" : ""}`);
+  const lines = p.inputs.map(
+    (x, i) =>
+      `// v${i}: ${x.dtype}[${x.shape.join(", ")}]${x.requiresGrad ? " requiresGrad" : ""}${x.transposed ? " (non-contiguous: a transposed view)" : ""}`,
+  );
   lines.push(`(${p.inputs.map((_, i) => `v${i}`).join(", ")}) => {`);
   p.instrs.forEach((ins, j) => {
     const args = ins.args.map(fmtArg).join(", ");
-    lines.push(`  const v${n + j} = ${ins.method in FUNCTIONS ? `${ins.method}(${args})` : `v${ins.self}.${ins.method}(${args})`};`);
+    lines.push(
+      `  const v${n + j} = ${ins.method in FUNCTIONS ? `${ins.method}(${args})` : `v${ins.self}.${ins.method}(${args})`};`,
+    );
   });
   lines.push(`  return [${p.outputs.map((i) => `v${i}`).join(", ")}];`, "}");
   return lines.join("\n");
@@ -132,33 +179,89 @@ const INPUT_BOUND = 2;
 
 function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
   const b = bounds[ins.self];
-  const other = (a: Arg) => (typeof a === "number" ? Math.abs(a) : Math.max(0, ...refsOf(a).map((r) => bounds[r])));
+  const other = (a: Arg) =>
+    typeof a === "number" ? Math.abs(a) : Math.max(0, ...refsOf(a).map((r) => bounds[r]));
   switch (ins.method) {
-    case "exp": return Math.exp(b);
-    case "log": return Math.log(Math.max(b, 1)); // only ever of |x| + 1
-    case "sqrt": return Math.sqrt(b);
-    case "square": return b * b;
-    case "tanh": case "sigmoid": case "sin": case "cos": case "softmax": return 1;
-    case "logSoftmax": return 2 * b + Math.log(Math.max(x.numel(), 1));
-    case "add": case "sub": return b + other(ins.args[0]);
-    case "mul": return b * other(ins.args[0]);
-    case "div": return typeof ins.args[0] === "number" ? b / Math.abs(ins.args[0]) : b; // tensor denominators are |y| + 1
-    case "pow": return b ** (ins.args[0] as number);
-    case "maximum": case "minimum": return Math.max(b, other(ins.args[0]));
-    case "cat": case "stack": return other(ins.args[0]);
-    case "sum": return b * (x.numel() / Math.max(out.numel(), 1));
-    case "matmul": return b * other(ins.args[0]) * x.shape[x.ndim - 1];
-    default: return b; // neg, abs, relu, movement, mean, max, min
+    case "exp":
+      return Math.exp(b);
+    case "log":
+      return Math.log(Math.max(b, 1)); // only ever of |x| + 1
+    case "sqrt":
+      return Math.sqrt(b);
+    case "square":
+      return b * b;
+    case "tanh":
+    case "sigmoid":
+    case "sin":
+    case "cos":
+    case "softmax":
+      return 1;
+    case "logSoftmax":
+      return 2 * b + Math.log(Math.max(x.numel(), 1));
+    case "add":
+    case "sub":
+      return b + other(ins.args[0]);
+    case "mul":
+      return b * other(ins.args[0]);
+    case "div":
+      return typeof ins.args[0] === "number" ? b / Math.abs(ins.args[0]) : b; // tensor denominators are |y| + 1
+    case "pow":
+      return b ** (ins.args[0] as number);
+    case "maximum":
+    case "minimum":
+      return Math.max(b, other(ins.args[0]));
+    case "cat":
+    case "stack":
+      return other(ins.args[0]);
+    case "sum":
+      return b * (x.numel() / Math.max(out.numel(), 1));
+    case "matmul":
+      return b * other(ins.args[0]) * x.shape[x.ndim - 1];
+    default:
+      return b; // neg, abs, relu, movement, mean, max, min
   }
 }
 
-export const UNARY = ["neg", "exp", "log1abs", "sqrtabs", "abs", "tanh", "sigmoid", "relu", "sin", "cos", "square"] as const;
+export const UNARY = [
+  "neg",
+  "exp",
+  "log1abs",
+  "sqrtabs",
+  "abs",
+  "tanh",
+  "sigmoid",
+  "relu",
+  "sin",
+  "cos",
+  "square",
+] as const;
 export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "pow"] as const;
 export const REDUCE = ["sum", "mean", "max", "min"] as const;
-export const MOVE = ["transpose", "permute", "reshape", "unsqueeze", "squeeze", "narrow", "expand", "select", "softmax", "logSoftmax", "matmul", "cat", "stack"] as const;
+export const MOVE = [
+  "transpose",
+  "permute",
+  "reshape",
+  "unsqueeze",
+  "squeeze",
+  "narrow",
+  "expand",
+  "select",
+  "softmax",
+  "logSoftmax",
+  "matmul",
+  "cat",
+  "stack",
+] as const;
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
 // Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt).
-export const METHODS = [...UNARY.filter((u) => u !== "log1abs" && u !== "sqrtabs"), "log", "sqrt", ...BINARY, ...REDUCE, ...MOVE];
+export const METHODS = [
+  ...UNARY.filter((u) => u !== "log1abs" && u !== "sqrtabs"),
+  "log",
+  "sqrt",
+  ...BINARY,
+  ...REDUCE,
+  ...MOVE,
+];
 
 export function shapesOfNumel(n: number): number[][] {
   const out: number[][] = [[n]];
@@ -173,24 +276,34 @@ export function shapesOfNumel(n: number): number[][] {
 
 const broadcastable = (a: number[], b: number[]) => {
   for (let i = 1; i <= Math.min(a.length, b.length); i++) {
-    const x = a[a.length - i], y = b[b.length - i];
+    const x = a[a.length - i],
+      y = b[b.length - i];
     if (x !== y && x !== 1 && y !== 1) return false;
   }
   return true;
 };
 
 export function build(r: Recipe, mode: Mode): Program {
-  const grad = mode === "grad", base = r.base;
+  const grad = mode === "grad",
+    base = r.base;
   const program: Program = {
     inputs: r.inputs.map((x, i) => {
       const rank = base.length - (x.keep % (base.length + 1)); // all of base's dims when keep is 0
-      const shape = base.slice(base.length - rank).map((n, d) => (x.ones < 8 && (x.ones >> d) & 1 ? 1 : n));
-      return { shape, dtype: x.f64 ? "float64" : "float32", transposed: x.transposed && shape.length >= 2, requiresGrad: grad && (i === 0 || x.grad) };
+      const shape = base
+        .slice(base.length - rank)
+        .map((n, d) => (x.ones < 8 && (x.ones >> d) & 1 ? 1 : n));
+      return {
+        shape,
+        dtype: x.f64 ? "float64" : "float32",
+        transposed: x.transposed && shape.length >= 2,
+        requiresGrad: grad && (i === 0 || x.grad),
+      };
     }),
     instrs: [],
     outputs: [],
   };
-  const vals: Tensor[] = makeInputs(program, r.seed), bounds: number[] = vals.map(() => INPUT_BOUND);
+  const vals: Tensor[] = makeInputs(program, r.seed),
+    bounds: number[] = vals.map(() => INPUT_BOUND);
   // which values depend on an input that requires grad
   const needs: boolean[] = program.inputs.map((x) => x.requiresGrad);
   const emit = (self: number, method: string, ...args: Arg[]): number => {
@@ -203,12 +316,16 @@ export function build(r: Recipe, mode: Mode): Program {
     return vals.length - 1;
   };
   // too large: squash with tanh, or scale down (which keeps more of the value's shape)
-  const bounded = (i: number, scale: boolean) => (bounds[i] <= BOUND ? i : scale ? emit(i, "div", Math.ceil(bounds[i] / 4)) : emit(i, "tanh"));
-  const indices = (keep: (t: Tensor) => boolean) => vals.map((_, i) => i).filter((i) => keep(vals[i]));
+  const bounded = (i: number, scale: boolean) =>
+    bounds[i] <= BOUND ? i : scale ? emit(i, "div", Math.ceil(bounds[i] / 4)) : emit(i, "tanh");
+  const indices = (keep: (t: Tensor) => boolean) =>
+    vals.map((_, i) => i).filter((i) => keep(vals[i]));
 
   for (const s of r.steps) {
     // the operand: usually the latest value (long chains), sometimes any earlier one (shared values)
-    const a = s.a % 3 ? vals.length - 1 : Math.floor(s.a / 3) % vals.length, x = vals[a], rank = x.ndim;
+    const a = s.a % 3 ? vals.length - 1 : Math.floor(s.a / 3) % vals.length,
+      x = vals[a],
+      rank = x.ndim;
     const sized = x.shape.map((_, d) => d).filter((d) => x.shape[d] >= 2);
     const ones = x.shape.map((_, d) => d).filter((d) => x.shape[d] === 1);
     const kind = s.op % 4;
@@ -226,10 +343,20 @@ export function build(r: Recipe, mode: Mode): Program {
       if (op === "pow") out = emit(a, "pow", pick([2, 3, 1, 0], s.q));
       else {
         // the other operand: a broadcast-compatible value (maybe x itself), or a JS number
-        const other: Arg = s.k ? pick(SCALARS, s.q) : { ref: pick(indices((t) => broadcastable(x.shape, t.shape)), s.b) };
+        const other: Arg = s.k
+          ? pick(SCALARS, s.q)
+          : {
+              ref: pick(
+                indices((t) => broadcastable(x.shape, t.shape)),
+                s.b,
+              ),
+            };
         if (op === "div") {
           // a denominator bounded away from 0: |y| + 1 (or a nonzero number)
-          out = typeof other === "number" ? emit(a, "div", other === 0 ? 4 : other) : emit(a, "div", { ref: emit(emit(refsOf(other)[0], "abs"), "add", 1) });
+          out =
+            typeof other === "number"
+              ? emit(a, "div", other === 0 ? 4 : other)
+              : emit(a, "div", { ref: emit(emit(refsOf(other)[0], "abs"), "add", 1) });
         } else out = emit(a, op, other);
       }
     } else if (kind === 2) {
@@ -239,32 +366,46 @@ export function build(r: Recipe, mode: Mode): Program {
         const d = s.b % rank;
         out = emit(a, op, Math.floor(s.q / 3) % 2 ? d - rank : d, s.k);
       } else {
-        const d0 = s.b % rank, d1 = (d0 + 1 + (s.q % (rank - 1))) % rank;
+        const d0 = s.b % rank,
+          d1 = (d0 + 1 + (s.q % (rank - 1))) % rank;
         out = emit(a, op, [d0, d1], s.k);
       }
     } else {
       const op = pick(MOVE, s.p);
       if (op === "transpose" && rank >= 2) {
-        const d0 = s.b % rank, d1 = (d0 + 1 + (s.q % (rank - 1))) % rank;
+        const d0 = s.b % rank,
+          d1 = (d0 + 1 + (s.q % (rank - 1))) % rank;
         out = emit(a, "transpose", d0, d1);
       } else if (op === "permute" && rank >= 2) {
         const perm = [...Array(rank).keys()];
-        for (let i = rank - 1, z = s.q; i > 0; i--, z = Math.floor(z / 3)) { const j = z % (i + 1); [perm[i], perm[j]] = [perm[j], perm[i]]; }
+        for (let i = rank - 1, z = s.q; i > 0; i--, z = Math.floor(z / 3)) {
+          const j = z % (i + 1);
+          [perm[i], perm[j]] = [perm[j], perm[i]];
+        }
         out = emit(a, "permute", perm);
       } else if (op === "reshape") {
         const shape = [...pick(shapesOfNumel(x.numel()), s.q)];
         if (s.k && shape.length) shape[s.b % shape.length] = -1; // inferred
         out = emit(a, "reshape", shape);
       } else if (op === "unsqueeze" && rank <= 3) {
-        out = emit(a, "unsqueeze", s.b % (rank + 1) - (s.k ? rank + 1 : 0));
+        out = emit(a, "unsqueeze", (s.b % (rank + 1)) - (s.k ? rank + 1 : 0));
       } else if (op === "squeeze" && ones.length) {
         out = s.k ? emit(a, "squeeze") : emit(a, "squeeze", pick(ones, s.b));
       } else if (op === "narrow" && sized.length) {
-        const d = pick(sized, s.b), n = x.shape[d], len = 1 + (s.q % (n - 1)), start = Math.floor(s.q / 4) % (n - len + 1);
+        const d = pick(sized, s.b),
+          n = x.shape[d],
+          len = 1 + (s.q % (n - 1)),
+          start = Math.floor(s.q / 4) % (n - len + 1);
         out = emit(a, "narrow", d, start, len);
       } else if (op === "expand" && (ones.length || rank < 3)) {
         const size = 2 + (s.q % 3);
-        out = emit(a, "expand", ones.length && !s.k ? x.shape.map((n, d) => (d === pick(ones, s.b) ? size : n)) : [size, ...x.shape]);
+        out = emit(
+          a,
+          "expand",
+          ones.length && !s.k
+            ? x.shape.map((n, d) => (d === pick(ones, s.b) ? size : n))
+            : [size, ...x.shape],
+        );
       } else if (op === "select" && sized.length) {
         const d = pick(sized, s.b);
         out = emit(a, "select", d, (s.q % (2 * x.shape[d])) - x.shape[d]);
@@ -273,13 +414,21 @@ export function build(r: Recipe, mode: Mode): Program {
       } else if (op === "matmul" && rank >= 1 && rank <= 3) {
         // x @ x^T, or x @ (an earlier vector or matrix that fits)
         const k = x.shape[rank - 1];
-        const partners = indices((t) => t.ndim >= 1 && t.ndim <= 2 && t.shape[0] === k && t.dtype === x.dtype);
-        if (rank >= 2 && (s.k || !partners.length)) out = emit(a, "matmul", { ref: emit(a, "transpose", -1, -2) });
+        const partners = indices(
+          (t) => t.ndim >= 1 && t.ndim <= 2 && t.shape[0] === k && t.dtype === x.dtype,
+        );
+        if (rank >= 2 && (s.k || !partners.length))
+          out = emit(a, "matmul", { ref: emit(a, "transpose", -1, -2) });
         else if (partners.length) out = emit(a, "matmul", { ref: pick(partners, s.b) });
         else out = emit(a, "softmax", -1);
       } else if (op === "cat" && rank >= 1) {
         const d = s.b % rank;
-        const fits = indices((t) => t.ndim === rank && t.dtype === x.dtype && t.shape.every((n, e) => e === d || n === x.shape[e]));
+        const fits = indices(
+          (t) =>
+            t.ndim === rank &&
+            t.dtype === x.dtype &&
+            t.shape.every((n, e) => e === d || n === x.shape[e]),
+        );
         out = emit(a, "cat", { refs: [a, pick(fits, s.q)] }, s.k ? d - rank : d);
       } else if (op === "stack") {
         const same = indices((t) => t.shape.join() === x.shape.join() && t.dtype === x.dtype);
@@ -299,24 +448,46 @@ export function build(r: Recipe, mode: Mode): Program {
   if (grad && !needs[last]) last = emit(last, "add", { ref: emit(0, "sum") });
   program.outputs = [last];
   const extra = r.extraOut % (vals.length + 2);
-  if (extra < vals.length && extra !== last && extra >= program.inputs.length && (!grad || needs[extra])) program.outputs.push(extra);
+  if (
+    extra < vals.length &&
+    extra !== last &&
+    extra >= program.inputs.length &&
+    (!grad || needs[extra])
+  )
+    program.outputs.push(extra);
   return program;
 }
 
 // ---- comparing results ----
 // |got - want| <= atol + rtol * |want| elementwise; with `scaled`, atol is relative to the largest
 // |want| (when above 1), as gradients of long chains are.
-export interface Tolerance { rtol: number; atol: number; scaled?: boolean }
+export interface Tolerance {
+  rtol: number;
+  atol: number;
+  scaled?: boolean;
+}
 
 // null when `got` matches `want` (shapes, dtypes, values within tolerance; NaN matches NaN; null
 // matches null, for .grad).
-export function mismatch(what: string, got: unknown, want: Tensor | null, tol: Tolerance): string | null {
-  if (got === null || want === null) return got === want ? null : `${what}: ${got === null ? "null" : "a tensor"}, eager ${want === null ? "null" : "a tensor"}`;
+export function mismatch(
+  what: string,
+  got: unknown,
+  want: Tensor | null,
+  tol: Tolerance,
+): string | null {
+  if (got === null || want === null)
+    return got === want
+      ? null
+      : `${what}: ${got === null ? "null" : "a tensor"}, eager ${want === null ? "null" : "a tensor"}`;
   if (!(got instanceof Tensor)) return `${what} is not a Tensor`;
-  if (got.shape.join() !== want.shape.join()) return `${what}: shape [${got.shape}], eager [${want.shape}]`;
+  if (got.shape.join() !== want.shape.join())
+    return `${what}: shape [${got.shape}], eager [${want.shape}]`;
   if (got.dtype !== want.dtype) return `${what}: dtype ${got.dtype}, eager ${want.dtype}`;
-  const g = got.values(), w = want.values();
-  const atol = tol.scaled ? tol.atol * Math.max(1, ...w.map((v) => (Number.isFinite(v) ? Math.abs(v) : 0))) : tol.atol;
+  const g = got.values(),
+    w = want.values();
+  const atol = tol.scaled
+    ? tol.atol * Math.max(1, ...w.map((v) => (Number.isFinite(v) ? Math.abs(v) : 0)))
+    : tol.atol;
   for (let i = 0; i < g.length; i++) {
     if (Number.isNaN(g[i]) && Number.isNaN(w[i])) continue;
     if (g[i] === w[i]) continue;
@@ -341,8 +512,12 @@ export function outputsMismatch(got: unknown, want: Tensor[], tol: Tolerance): s
 // ---- running a property ----
 // fast-check settings for a property test: a fixed seed, or JITGRAD_FUZZ_SEED (a number, or
 // "random" for a fresh one), and JITGRAD_FUZZ_RUNS cases.
-export function fuzzSettings(seed: number, runs: number): { seed: number; runs: number; fromEnv: boolean } {
-  const envSeed = process.env.JITGRAD_FUZZ_SEED, envRuns = process.env.JITGRAD_FUZZ_RUNS;
+export function fuzzSettings(
+  seed: number,
+  runs: number,
+): { seed: number; runs: number; fromEnv: boolean } {
+  const envSeed = process.env.JITGRAD_FUZZ_SEED,
+    envRuns = process.env.JITGRAD_FUZZ_RUNS;
   return {
     seed: envSeed === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(envSeed ?? seed),
     runs: Number(envRuns ?? runs),
@@ -352,10 +527,16 @@ export function fuzzSettings(seed: number, runs: number): { seed: number; runs: 
 
 // `npx tsx <the module> [seed] [runs]` (seed: a number or "random"): runs the property outside
 // vitest and prints the shrunk failing case, or how long the runs took and `note()`.
-export function runIfMain(meta: ImportMeta, property: (r: Recipe) => void, runs: number, note = () => ""): void {
+export function runIfMain(
+  meta: ImportMeta,
+  property: (r: Recipe) => void,
+  runs: number,
+  note = () => "",
+): void {
   if (!process.argv[1] || meta.url !== pathToFileURL(process.argv[1]).href) return;
   const seedArg = process.argv[2] ?? "1";
-  const seed = seedArg === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(seedArg), numRuns = Number(process.argv[3] ?? runs);
+  const seed = seedArg === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(seedArg),
+    numRuns = Number(process.argv[3] ?? runs);
   const t = Date.now();
   const out = fc.check(fc.property(recipe, property), { seed, numRuns });
   if (out.failed) {
