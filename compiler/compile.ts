@@ -1,12 +1,12 @@
 // compile(fn), grad(fn), valueAndGrad(fn): trace once per signature, differentiate when needed,
 // optimize, partition, fuse, emit, cache; then each call runs the cached kernels.
+import { backend } from "../backend/index";
 import { isFloat, type Storage, torchTypeName } from "../ir/dtype";
 import type { Graph, Value } from "../ir/graph";
 import { printGraph } from "../ir/print";
 import { contiguousStrides } from "../ir/shape";
 import { enableGrad, isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty, materialize } from "../runtime/dispatch";
-import { pointwise } from "../runtime/eager";
 import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
 import { dependents, differentiate } from "./autodiff";
@@ -192,9 +192,8 @@ function writeBack(t: Tensor, s: Storage): void {
   if (s !== t.storage) {
     if (t.isContiguous() && t.offset === 0) t.storage!.set(s);
     else
-      pointwise(
-        "(x) => x",
-        [{ storage: s, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0 }],
+      backend.copy(
+        { storage: s, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0 },
         t,
       );
   }

@@ -1,9 +1,19 @@
 // Building one fused loop kernel: from the values it must store (its roots), expand each value's
 // expression through inlined producers (elementwise ops; movement ops as index maps; reductions
 // over one shared set of inner loops) down to loads of materialized buffers.
+
+import {
+  type Access,
+  coalesce,
+  type LoopKernel,
+  type MatmulOperand,
+  type Reduction,
+  type Temp,
+} from "../backend/plan";
 import type { Value } from "../ir/graph";
 import { type Elementwise, ops, type Reduce, type View } from "../ir/ops";
 import { printValue } from "../ir/print";
+import { arg, S, type Scalar, substitute } from "../ir/scalar";
 import { contiguousStrides, numel, sameShape } from "../ir/shape";
 import {
   broadcastMap,
@@ -15,15 +25,6 @@ import {
   throughMovement,
   unit,
 } from "./affine";
-import { formula, onFloat32, toFloat32, toInt32 } from "./formula";
-import {
-  type Access,
-  coalesce,
-  type LoopKernel,
-  type MatmulOperand,
-  type Reduction,
-  type Temp,
-} from "./loops";
 
 // Each dim of the value is driven by its own loop of the same size, and every loop of size > 1
 // drives one: the value is visited exactly once, in full (a permutation of the loops).
@@ -111,7 +112,7 @@ export class KernelBuilder {
       v.dtype === "bool"
         ? this.temp(
             v,
-            { kind: "apply", formula: formula("(x) => (x ? 1 : 0)"), args: [c.name] },
+            { kind: "apply", scalar: S.toBool(arg(0)), dtype: "bool", args: [c.name] },
             c.phase,
           )
         : c;
@@ -134,22 +135,27 @@ export class KernelBuilder {
       const phase = args.reduce<Phase>((p, a) => (rank[a.phase] > rank[p] ? a.phase : p), "pre");
       if (phase === "post" && args.some((a) => a.phase === "inner"))
         throw new NeedsBuffer(this.reductions[0].source);
-      const f = formula((def as Elementwise).js(v.params, v.dtype));
+      const params = v.inputs.map((_, i) => arg(i));
+      const f = (def as Elementwise).scalar(params, v.params);
       // a float32 comparison (no float64 operand; constants were rounded to float32 when traced)
       const operands = v.inputs.filter((x) => x.op !== "const");
       const compare =
         v.dtype === "bool" &&
         operands.some((x) => x.dtype === "float32") &&
         !operands.some((x) => x.dtype === "float64");
-      const rounded =
+      const rounded: Scalar =
         v.dtype === "int32"
-          ? toInt32(f)
+          ? S.wrapI32(f)
           : compare
-            ? onFloat32(f)
+            ? substitute(
+                f,
+                params.map((p) => S.roundF32(p)),
+              )
             : v.dtype === "float32" && this.exact.has(v)
-              ? toFloat32(f)
+              ? S.roundF32(f)
               : f;
-      c = this.temp(v, { kind: "apply", formula: rounded, args: args.map((a) => a.name) }, phase);
+      const apply = { kind: "apply" as const, scalar: rounded, dtype: v.dtype };
+      c = this.temp(v, { ...apply, args: args.map((a) => a.name) }, phase);
     } else if (def.kind === "movement") {
       const x = v.inputs[0],
         inner = throughMovement(v, m);
@@ -217,7 +223,8 @@ export class KernelBuilder {
     this.reductions.push({
       name,
       value: input.name,
-      combine: formula(def.combine),
+      combine: def.combine(arg(0), arg(1)),
+      dtype: v.dtype,
       init: def.init,
       source: v,
     });
@@ -225,7 +232,7 @@ export class KernelBuilder {
     if (this.exact.has(v) && v.dtype === "float32")
       return this.temp(
         v,
-        { kind: "apply", formula: formula("(x) => Math.fround(x)"), args: [name] },
+        { kind: "apply", scalar: S.roundF32(arg(0)), dtype: "float32", args: [name] },
         "post",
       );
     return { name, phase: "post" };

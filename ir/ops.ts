@@ -1,10 +1,11 @@
 // The op table: every primitive declared once. Its shape/dtype rule, scalar formula (elementwise
 // and reduce ops), view rule (movement ops) and VJP rule serve eager mode, tracing, symbolic
-// differentiation and codegen alike. VJP rules use ordinary Tensor methods, so they run on eager
-// tensors and on tracers. Broadcasting's gradient is not here: callers of `vjp` sum each gradient
+// differentiation and codegen alike. Scalar formulas are backend-neutral expression trees (see
+// scalar.ts). VJP rules use ordinary Tensor methods (the `Differentiable` interface below), so they
+// run on eager tensors and on tracers. Broadcasting's gradient is not here: callers of `vjp` sum each gradient
 // back to its operand's shape (see `sumTo`), once for all ops.
-import type { Tensor } from "../runtime/tensor";
 import { type DType, isFloat, promote } from "./dtype";
+import { S, type Scalar, storeAs } from "./scalar";
 import { broadcastShapes, reducedShape, reshapeStrides, type Shape } from "./shape";
 
 export interface Operand {
@@ -28,17 +29,51 @@ export interface View {
   strides: number[];
   offset: number;
 }
-export type Grads = (Tensor | null)[];
+// What VJP rules may call: the Tensor methods they are written with (the runtime's Tensor and the
+// compiler's tracers are both Tensors; ir/ only names the interface, so it imports nothing above it).
+type Other<T> = T | number;
+export interface Differentiable<T> {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly mT: T;
+  neg(): T;
+  exp(): T;
+  log(): T;
+  sin(): T;
+  cos(): T;
+  sign(): T;
+  logicalNot(): T;
+  add(o: Other<T>): T;
+  sub(o: Other<T>): T;
+  mul(o: Other<T>): T;
+  div(o: Other<T>): T;
+  pow(o: Other<T>): T;
+  eq(o: Other<T>): T;
+  ne(o: Other<T>): T;
+  lt(o: Other<T>): T;
+  le(o: Other<T>): T;
+  gt(o: Other<T>): T;
+  ge(o: Other<T>): T;
+  logicalOr(o: T): T;
+  where(cond: T, other: Other<T>): T;
+  sum(dims: number[] | undefined, keepdim: boolean): T;
+  reshape(shape: number[]): T;
+  expand(shape: number[]): T;
+  permute(perm: number[]): T;
+  pad(before: number[], after: number[]): T;
+  shrink(starts: number[], ends: number[]): T;
+  matmul(o: T): T;
+}
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.
-export interface VjpContext {
-  ins: Tensor[];
-  out: Tensor;
+export interface VjpContext<T> {
+  ins: T[];
+  out: T;
   params: Params;
   needs: boolean[];
   shapes?: readonly (readonly number[])[];
 }
-type Vjp = (g: Tensor, ctx: VjpContext) => Grads;
+export type Vjp = <T extends Differentiable<T>>(g: T, ctx: VjpContext<T>) => (T | null)[];
 
 interface Common {
   grad: string | ((ins: Operand[]) => string); // PyTorch's grad_fn name
@@ -46,17 +81,17 @@ interface Common {
   dtype: (ins: Operand[], p: Params) => DType;
   vjp: Vjp | null; // null: not differentiable (comparisons, detach)
 }
-// js: the scalar formula, for the result's dtype (a formula may trade precision for speed in float32).
+// scalar: the value at one point, from the operands' values there.
 // costly: a transcendental function, ~10-20 ns an element here against ~1 ns for arithmetic or for
 // writing and re-reading a float (so the backward reads such a value rather than recomputing it).
 export interface Elementwise extends Common {
   kind: "elementwise";
-  js: (p: Params, dtype: DType) => string;
+  scalar: (ins: Scalar[], p: Params) => Scalar;
   costly?: boolean;
 }
 export interface Reduce extends Common {
   kind: "reduce";
-  combine: string;
+  combine: (acc: Scalar, x: Scalar) => Scalar;
   init: number;
 }
 export interface Movement extends Common {
@@ -96,14 +131,14 @@ export const promoteAll = (ins: Operand[]): DType =>
 const costly = (d: Elementwise): Elementwise => ({ ...d, costly: true });
 function unary(
   grad: string,
-  js: string | Elementwise["js"],
+  f: (x: Scalar) => Scalar,
   vjp: Vjp,
   dtype: "float" | "same" = "float",
 ): Elementwise {
   return {
     kind: "elementwise",
     grad,
-    js: typeof js === "string" ? () => js : js,
+    scalar: ([x]) => f(x),
     vjp,
     shape: ([x]) => [...x.shape],
     dtype: ([x]) => (dtype === "float" ? floatOf(x.dtype) : x.dtype),
@@ -111,24 +146,24 @@ function unary(
 }
 function binary(
   grad: string | ((ins: Operand[]) => string),
-  js: string,
+  f: (a: Scalar, b: Scalar) => Scalar,
   vjp: Vjp | null,
   dtype: "promote" | "float" | "bool" = "promote",
 ): Elementwise {
   return {
     kind: "elementwise",
     grad,
-    js: () => js,
+    scalar: ([a, b]) => f(a, b),
     vjp,
     shape: broadcastAll,
     dtype: (ins) =>
       dtype === "bool" ? "bool" : dtype === "float" ? floatOf(promoteAll(ins)) : promoteAll(ins),
   };
 }
-const compare = (js: string) => binary("", js, null, "bool");
+const compare = (f: (a: Scalar, b: Scalar) => Scalar) => binary("", f, null, "bool");
 function reduce(
   grad: string | ((ins: Operand[]) => string),
-  combine: string,
+  combine: Reduce["combine"],
   init: number,
   vjp: Vjp,
 ): Reduce {
@@ -152,9 +187,9 @@ function movement(
 }
 
 // The gradient of a reduction, put back in the input's shape.
-const unreduce = (g: Tensor, shape: readonly number[], p: Params) =>
+const unreduce = <T extends Differentiable<T>>(g: T, shape: readonly number[], p: Params) =>
   g.reshape(reducedShape(shape, p.dims!, true)).expand([...shape]);
-const shapeOf = (ctx: VjpContext, i: number): number[] => [
+const shapeOf = <T extends Differentiable<T>>(ctx: VjpContext<T>, i: number): number[] => [
   ...(ctx.shapes?.[i] ?? ctx.ins[i].shape),
 ];
 // max/min: the gradient is shared evenly among the elements that attain the extreme (PyTorch's amax).
@@ -163,7 +198,7 @@ const extremeVjp: Vjp = (g, { ins: [x], out, params }) => {
   return [
     unreduce(g, x.shape, params)
       .mul(hit)
-      .div(unreduce(hit.sum(params.dims, params.keepdim), x.shape, params)),
+      .div(unreduce(hit.sum(params.dims, params.keepdim!), x.shape, params)),
   ];
 };
 const inversePerm = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
@@ -211,38 +246,37 @@ export type OpName =
 
 // The mapped type makes a primitive without a full declaration a compile error.
 export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
-  neg: unary("NegBackward0", "(x) => -x", (g) => [g.neg()], "same"),
-  exp: costly(unary("ExpBackward0", "(x) => Math.exp(x)", (g, { out }) => [g.mul(out)])),
-  log: costly(unary("LogBackward0", "(x) => Math.log(x)", (g, { ins: [x] }) => [g.div(x)])),
-  sqrt: unary("SqrtBackward0", "(x) => Math.sqrt(x)", (g, { out }) => [g.div(out.mul(2))]),
-  abs: unary("AbsBackward0", "(x) => Math.abs(x)", (g, { ins: [x] }) => [g.mul(x.sign())], "same"),
-  sign: unary("SignBackward0", "(x) => (x > 0 ? 1 : x < 0 ? -1 : x)", (g) => [g.mul(0)], "same"),
-  // float32 uses a faster rational tanh, accurate to float32 (compiler/scalar.ts); float64 keeps Math.tanh
-  tanh: costly(
-    unary(
-      "TanhBackward0",
-      (_, dtype) => (dtype === "float32" ? "(x) => tanhf(x)" : "(x) => Math.tanh(x)"),
-      (g, { out }) => [g.mul(out.mul(out).neg().add(1))],
-    ),
+  neg: unary("NegBackward0", S.neg, (g) => [g.neg()], "same"),
+  exp: costly(unary("ExpBackward0", S.exp, (g, { out }) => [g.mul(out)])),
+  log: costly(unary("LogBackward0", S.log, (g, { ins: [x] }) => [g.div(x)])),
+  sqrt: unary("SqrtBackward0", S.sqrt, (g, { out }) => [g.div(out.mul(2))]),
+  abs: unary("AbsBackward0", S.abs, (g, { ins: [x] }) => [g.mul(x.sign())], "same"),
+  sign: unary(
+    "SignBackward0",
+    (x) => S.select(S.gt(x, 0), 1, S.select(S.lt(x, 0), -1, x)),
+    (g) => [g.mul(0)],
+    "same",
   ),
+  // a backend may compute float32 tanh faster, accurate to float32 (backend/js: a rational tanhf)
+  tanh: costly(unary("TanhBackward0", S.tanh, (g, { out }) => [g.mul(out.mul(out).neg().add(1))])),
   sigmoid: costly(
-    unary("SigmoidBackward0", "(x) => 1 / (1 + Math.exp(-x))", (g, { out }) => [
-      g.mul(out).mul(out.neg().add(1)),
-    ]),
+    unary(
+      "SigmoidBackward0",
+      (x) => S.div(1, S.add(1, S.exp(S.neg(x)))),
+      (g, { out }) => [g.mul(out).mul(out.neg().add(1))],
+    ),
   ),
   relu: unary(
     "ReluBackward0",
-    "(x) => (x > 0 ? x : 0)",
+    (x) => S.select(S.gt(x, 0), x, 0),
     (g, { out }) => [g.where(out.gt(0), 0)],
     "same",
   ),
-  sin: costly(unary("SinBackward0", "(x) => Math.sin(x)", (g, { ins: [x] }) => [g.mul(x.cos())])),
-  cos: costly(
-    unary("CosBackward0", "(x) => Math.cos(x)", (g, { ins: [x] }) => [g.mul(x.sin()).neg()]),
-  ),
-  // erf(x): a scalar helper (compiler/erf.ts); d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
+  sin: costly(unary("SinBackward0", S.sin, (g, { ins: [x] }) => [g.mul(x.cos())])),
+  cos: costly(unary("CosBackward0", S.cos, (g, { ins: [x] }) => [g.mul(x.sin()).neg()])),
+  // erf(x): a scalar helper (backend/js/erf.ts); d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
   erf: costly(
-    unary("ErfBackward0", "(x) => erf(x)", (g, { ins: [x] }) => [
+    unary("ErfBackward0", S.erf, (g, { ins: [x] }) => [
       g.mul(
         x
           .mul(x)
@@ -253,16 +287,16 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
     ]),
   ),
 
-  add: binary("AddBackward0", "(a, b) => a + b", (g) => [g, g]),
-  sub: binary("SubBackward0", "(a, b) => a - b", (g) => [g, g.neg()]),
+  add: binary("AddBackward0", S.add, (g) => [g, g]),
+  sub: binary("SubBackward0", S.sub, (g) => [g, g.neg()]),
   // each gradient reads only the saved tensor it needs, so an in-place change of the other is fine
-  mul: binary("MulBackward0", "(a, b) => a * b", (g, { ins, needs }) => [
+  mul: binary("MulBackward0", S.mul, (g, { ins, needs }) => [
     needs[0] ? g.mul(ins[1]) : null,
     needs[1] ? g.mul(ins[0]) : null,
   ]),
   div: binary(
     "DivBackward0",
-    "(a, b) => a / b",
+    S.div,
     (
       g,
       ctx, // ctx.out is read only when needed
@@ -276,7 +310,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   pow: costly(
     binary(
       (ins) => (ins[1].wrapped ? "PowBackward0" : "PowBackward1"),
-      "(a, b) => Math.pow(a, b)",
+      S.pow,
       (g, { ins: [a, b], out, needs }) => [
         needs[0]
           ? g
@@ -294,25 +328,25 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
       "promote",
     ),
   ),
-  maximum: binary("MaximumBackward0", "(a, b) => Math.max(a, b)", (g, { ins: [a, b] }) => {
+  maximum: binary("MaximumBackward0", S.max, (g, { ins: [a, b] }) => {
     const shared = g.where(a.ne(b), g.mul(0.5)); // ties split the gradient, as PyTorch does
     return [shared.where(a.ge(b), 0), shared.where(b.ge(a), 0)];
   }),
-  minimum: binary("MinimumBackward0", "(a, b) => Math.min(a, b)", (g, { ins: [a, b] }) => {
+  minimum: binary("MinimumBackward0", S.min, (g, { ins: [a, b] }) => {
     const shared = g.where(a.ne(b), g.mul(0.5));
     return [shared.where(a.le(b), 0), shared.where(b.le(a), 0)];
   }),
-  eq: compare("(a, b) => a === b"),
-  ne: compare("(a, b) => a !== b"),
-  lt: compare("(a, b) => a < b"),
-  le: compare("(a, b) => a <= b"),
-  gt: compare("(a, b) => a > b"),
-  ge: compare("(a, b) => a >= b"),
-  logicalOr: compare("(a, b) => !!(a || b)"),
+  eq: compare(S.eq),
+  ne: compare(S.ne),
+  lt: compare(S.lt),
+  le: compare(S.le),
+  gt: compare(S.gt),
+  ge: compare(S.ge),
+  logicalOr: compare((a, b) => S.not(S.not(S.or(a, b)))),
   where: {
     kind: "elementwise",
     grad: "WhereBackward0",
-    js: () => "(c, a, b) => (c ? a : b)",
+    scalar: ([c, a, b]) => S.select(c, a, b),
     shape: broadcastAll,
     dtype: (ins) => promoteAll(ins.slice(1)),
     vjp: (g, { ins: [c] }) => [null, g.where(c, 0), g.where(c.logicalNot(), 0)],
@@ -320,7 +354,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
   logicalNot: {
     kind: "elementwise",
     grad: "",
-    js: () => "(x) => !x",
+    scalar: ([x]) => S.not(x),
     shape: ([x]) => [...x.shape],
     dtype: () => "bool",
     vjp: null,
@@ -330,24 +364,26 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
     grad: "ToCopyBackward0",
     shape: ([x]) => [...x.shape],
     dtype: (_, p) => p.dtype!,
-    js: (p) =>
-      ({
-        bool: "(x) => (x ? 1 : 0)",
-        int32: "(x) => x | 0",
-        float32: "(x) => Math.fround(x)",
-        float64: "(x) => x",
-      })[p.dtype!],
+    scalar: ([x], p) => storeAs(p.dtype!, x),
     vjp: (g, { needs }) => [needs[0] ? g : null],
   } as Elementwise, // the engine casts it to the input's dtype
 
   sum: {
-    ...reduce("SumBackward1", "(a, b) => a + b", 0, (g, ctx) => [
-      unreduce(g, shapeOf(ctx, 0), ctx.params),
-    ]),
+    ...reduce("SumBackward1", S.add, 0, (g, ctx) => [unreduce(g, shapeOf(ctx, 0), ctx.params)]),
     dtype: ([x]) => (x.dtype === "bool" ? "int32" : x.dtype),
   },
-  max: reduce("MaxBackward1", "(a, b) => (a >= b || a !== a ? a : b)", -Infinity, extremeVjp),
-  min: reduce("MinBackward1", "(a, b) => (a <= b || a !== a ? a : b)", Infinity, extremeVjp),
+  max: reduce(
+    "MaxBackward1",
+    (a, b) => S.select(S.or(S.ge(a, b), S.ne(a, a)), a, b),
+    -Infinity,
+    extremeVjp,
+  ),
+  min: reduce(
+    "MinBackward1",
+    (a, b) => S.select(S.or(S.le(a, b), S.ne(a, a)), a, b),
+    Infinity,
+    extremeVjp,
+  ),
 
   reshape: movement(
     "ViewBackward0",

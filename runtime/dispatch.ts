@@ -1,12 +1,21 @@
 // bind(): the one entry point of every primitive. It types the result with the op's rules, then
 // either records it into the active trace (inside compile) or runs it now and, when gradients
 // are wanted, records a GradFn node whose backward is the op's VJP rule.
+import { backend, type Combine } from "../backend/index";
 import { allocate, type DType, isFloat } from "../ir/dtype";
-import { gradName, type OpDef, type OpName, ops, type Params, promoteAll } from "../ir/ops";
+import {
+  type Elementwise,
+  gradName,
+  type OpDef,
+  type OpName,
+  ops,
+  type Params,
+  promoteAll,
+  type Reduce,
+} from "../ir/ops";
+import { arg, S, type Scalar } from "../ir/scalar";
 import { contiguousStrides, numel } from "../ir/shape";
 import { isGradEnabled, Node, savedTensors } from "./autograd";
-import { pointwise, reduce } from "./eager";
-import { matmul } from "./matmul";
 import { Tensor } from "./tensor";
 
 export interface Trace {
@@ -63,7 +72,7 @@ export function bind(
     const t = active.record(op, ins, params, shape, dtype);
     return isGradEnabled() || !def.vjp ? t : active.record("detach", [t], {}, shape, dtype);
   }
-  const out = execute[def.kind](def as never, ins, params, shape, dtype);
+  const out = execute[def.kind](def as never, ins, params, shape, dtype, op);
   const needs = ins.map((t) => t.requiresGrad);
   if (def.vjp && isFloat(dtype) && isGradEnabled() && needs.some(Boolean)) {
     // int/bool results never require grad
@@ -108,8 +117,34 @@ export function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
 // A contiguous copy of t's data (no autograd: callers record their own node).
 export function materialize(t: Tensor): Tensor {
   const out = empty(t.shape, t.dtype);
-  pointwise("(x) => x", [t], out);
+  backend.copy(t, out);
   return out;
+}
+
+// An elementwise op's formula for these params, built once (eager runs it for every op).
+const formulas = new Map<string, Scalar>();
+function formulaOf(def: Elementwise, op: string, arity: number, p: Params): Scalar {
+  const key = `${op}|${JSON.stringify(p)}`;
+  let f = formulas.get(key);
+  if (!f) {
+    f = def.scalar(
+      Array.from({ length: arity }, (_, i) => arg(i)),
+      p,
+    );
+    formulas.set(key, f);
+  }
+  return f;
+}
+const toBool = S.toBool(arg(0));
+const reductions = new Map<string, Combine>();
+function reductionOf(def: Reduce, op: string, dtype: DType): Combine {
+  const key = `${op}|${dtype}`;
+  let r = reductions.get(key);
+  if (!r) {
+    r = { combine: def.combine(arg(0), arg(1)), init: def.init, dtype };
+    reductions.set(key, r);
+  }
+  return r;
 }
 
 type Executor<D extends OpDef> = (
@@ -118,23 +153,26 @@ type Executor<D extends OpDef> = (
   p: Params,
   shape: number[],
   dtype: DType,
+  op: OpName,
 ) => Tensor;
 const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } = {
-  elementwise(def, ins, p, shape, dtype) {
+  elementwise(def, ins, p, shape, dtype, op) {
     const out = empty(shape, dtype);
-    pointwise(
-      def.js(p, dtype),
+    const f = formulaOf(def, op, ins.length, p);
+    backend.pointwise(
+      f,
+      dtype,
       ins.map((t) => broadcastTo(t, shape)),
       out,
     );
     // arithmetic on bools stores 0/1, as PyTorch's does (True + True is True)
     if (dtype === "bool" && ins.every((t) => t.dtype === "bool"))
-      pointwise("(x) => (x ? 1 : 0)", [out], out);
+      backend.pointwise(toBool, "bool", [out], out);
     return out;
   },
-  reduce(def, [x], p, shape, dtype) {
+  reduce(def, [x], p, shape, dtype, op) {
     const out = empty(shape, dtype);
-    reduce(def, x, p.dims!, out);
+    backend.reduce(reductionOf(def, op, dtype), x, p.dims!, out);
     return out;
   },
   movement(def, [x], p) {
@@ -147,7 +185,7 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
   matmul(_, [a, b], _p, shape, dtype) {
     const out = empty(shape, dtype),
       batch = shape.slice(0, -2);
-    matmul(
+    backend.matmul(
       broadcastTo(a, [...batch, ...a.shape.slice(-2)]),
       broadcastTo(b, [...batch, ...b.shape.slice(-2)]),
       out,
@@ -161,7 +199,7 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
       out.strides,
       p.before!.reduce((o, b, d) => o + b * out.strides[d], 0),
     );
-    pointwise("(x) => x", [x], inner);
+    backend.copy(x, inner);
     return out;
   },
 };

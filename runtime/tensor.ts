@@ -1,6 +1,7 @@
 // The Tensor: storage + shape + strides + offset, autograd fields and a version counter. Each op
 // method is one call into `bind` (a primitive) or `composite` (a named composition of them).
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
+import { backend } from "../backend/index";
 import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
 import {
@@ -17,7 +18,6 @@ import {
 import { AccumulateGrad, type Edge, isGradEnabled, type Node, runBackward } from "./autograd";
 import { composite } from "./composite";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
-import { pointwise } from "./eager";
 import { CompileError } from "./errors";
 import { formatTensor } from "./format";
 
@@ -589,7 +589,7 @@ export class Tensor {
       trace.mutate(this, r.to(this.dtype));
       return this;
     } // compiled: becomes a write-back
-    pointwise("(x) => x", [r], this);
+    backend.copy(r, this);
     this.version.n++;
     if (r.gradFn) {
       this.gradFn = r.gradFn;

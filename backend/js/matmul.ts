@@ -3,7 +3,8 @@
 // elementwise ops that consume the product (bias add, relu, ...) applied to each tile element
 // before it is stored: the epilogue, so the product is never written and re-read.
 import type * as E from "estree";
-import { PANEL } from "../runtime/matmul";
+import type { LoopKernel, MatmulOperand } from "../plan";
+import { bodyAt, invariants } from "./body";
 import {
   assign,
   bin,
@@ -18,7 +19,7 @@ import {
   num,
   print,
 } from "./estree";
-import { bodyAt, invariants, type LoopKernel, type MatmulOperand } from "./loops";
+import { PANEL } from "./gemm";
 
 const T = PANEL; // tile rows and columns: the width packPanels packs with
 const plus = (e: E.Expression, n: number) => (n ? bin("+", e, num(n)) : e);
