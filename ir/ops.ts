@@ -5,6 +5,7 @@
 // run on eager tensors and on tracers. Broadcasting's gradient is not here: callers of `vjp` sum each gradient
 // back to its operand's shape (see `sumTo`), once for all ops.
 import { type DType, isFloat, promote } from "./dtype";
+import { broadcastMap, type IndexMap, throughPad, throughReshape } from "./index-map";
 import { S, type Scalar, storeAs } from "./scalar";
 import { broadcastShapes, reducedShape, reshapeStrides, type Shape } from "./shape";
 
@@ -94,14 +95,24 @@ export interface Reduce extends Common {
   combine: (acc: Scalar, x: Scalar) => Scalar;
   init: number;
 }
+// view: the result as a strided view of the operand's storage, or null when no strides express it
+// (eager then copies through the index map). index: the operand's index map given the result's
+// (null when not affine: a reshape that splits a dim, which needs its operand materialized).
 export interface Movement extends Common {
   kind: "movement";
   view: (v: View, p: Params) => View | null;
+  index: (m: IndexMap, p: Params, x: Shape, out: Shape) => IndexMap | null;
 }
-export interface Opaque extends Common {
-  kind: "matmul" | "pad";
+// An op that needs a kernel of its own (matmul today; conv, pooling, gather later): each backend
+// has an emitter for it. operands "strided": each operand is read through a strided view of a
+// buffer (transposed or sliced operands need no copy). epilogue: elementwise ops consuming the
+// result may run on each result element inside the kernel (bias add, relu) instead of a pass.
+export interface KernelDef extends Common {
+  kind: "kernel";
+  operands: "strided";
+  epilogue: boolean;
 }
-export type OpDef = Elementwise | Reduce | Movement | Opaque;
+export type OpDef = Elementwise | Reduce | Movement | KernelDef;
 
 const floatOf = (d: DType): DType => (isFloat(d) ? d : "float32");
 const broadcastAll = (ins: Operand[]) =>
@@ -181,9 +192,10 @@ function movement(
   grad: string,
   shape: Common["shape"],
   view: Movement["view"],
+  index: Movement["index"],
   vjp: Vjp | null,
 ): Movement {
-  return { kind: "movement", grad, shape, view, vjp, dtype: ([x]) => x.dtype };
+  return { kind: "movement", grad, shape, view, index, vjp, dtype: ([x]) => x.dtype };
 }
 
 // The gradient of a reduction, put back in the input's shape.
@@ -244,8 +256,13 @@ export type OpName =
   | "pad"
   | "matmul";
 
+// The ops that need a kernel of their own; each backend's emitter table is keyed by these.
+export type KernelOpName = "matmul";
+
 // The mapped type makes a primitive without a full declaration a compile error.
-export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
+export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } & {
+  expand: Movement;
+} = {
   neg: unary("NegBackward0", S.neg, (g) => [g.neg()], "same"),
   exp: costly(unary("ExpBackward0", S.exp, (g, { out }) => [g.mul(out)])),
   log: costly(unary("LogBackward0", S.log, (g, { ins: [x] }) => [g.div(x)])),
@@ -392,6 +409,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
       const s = reshapeStrides(v.shape, v.strides, p.shape!);
       return s && { shape: [...p.shape!], strides: s, offset: v.offset };
     },
+    (m, _, x, out) => throughReshape(x, out, m),
     (g, ctx) => [g.reshape(shapeOf(ctx, 0))],
   ),
   permute: movement(
@@ -402,6 +420,15 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
       strides: p.perm!.map((d) => v.strides[d]),
       offset: v.offset,
     }),
+    (m, p) => {
+      const rows: number[][] = [],
+        off: number[] = [];
+      p.perm!.forEach((d, i) => {
+        rows[d] = m.rows[i];
+        off[d] = m.off[i];
+      });
+      return { rows, off, mask: m.mask };
+    },
     (g, { params }) => [g.permute(inversePerm(params.perm!))],
   ),
   // expand's gradient is the identity: summing back to the operand's shape happens for every op.
@@ -418,6 +445,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
         offset: v.offset,
       };
     },
+    (m, _, x, out) => broadcastMap(m, x, out),
     (g) => [g],
   ),
   shrink: movement(
@@ -428,6 +456,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
       strides: [...v.strides],
       offset: v.offset + p.starts!.reduce((o, s, d) => o + s * v.strides[d], 0),
     }),
+    (m, p) => ({ rows: m.rows, off: m.off.map((o, d) => o + p.starts![d]), mask: m.mask }),
     (g, ctx) => [
       g.pad(
         ctx.params.starts!,
@@ -439,26 +468,31 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
     "",
     ([x]) => [...x.shape],
     (v) => v,
+    (m) => m,
     null,
   ),
-  pad: {
-    kind: "pad",
-    grad: "ConstantPadNdBackward0",
-    dtype: ([x]) => x.dtype,
-    shape: ([x], p) => x.shape.map((n, d) => p.before![d] + n + p.after![d]),
-    vjp: (g, ctx) => [
+  // pad with zeros: no strided view (eager copies through the index map); in kernels a masked
+  // index map, so pad, cat and slicing compositions fuse into their consumers
+  pad: movement(
+    "ConstantPadNdBackward0",
+    ([x], p) => x.shape.map((n, d) => p.before![d] + n + p.after![d]),
+    () => null,
+    (m, p, x) => throughPad(m, p.before!, p.after!, x),
+    (g, ctx) => [
       g.shrink(
         ctx.params.before!,
         ctx.params.before!.map((b, d) => b + shapeOf(ctx, 0)[d]),
       ),
     ],
-  } as Opaque,
+  ),
   // [..., m, k] @ [..., k, n] with broadcast batch dims (1-D operands are handled by Tensor.matmul)
   // grad_fn: the last op of PyTorch 1.13's matmul: mm; for a batched operand, the _unsafe_view of a
   // folded mm or bmm, except matrix @ batch, whose transposed result is made contiguous (a clone,
   // unless a size-1 dim makes the transpose contiguous already)
   matmul: {
-    kind: "matmul",
+    kind: "kernel",
+    operands: "strided",
+    epilogue: true,
     grad: ([a, b]) =>
       a.shape.length === 2 && b.shape.length === 2
         ? "MmBackward0"
@@ -479,7 +513,7 @@ export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
       needs[0] ? g.matmul(b.mT) : null,
       needs[1] ? a.mT.matmul(g) : null,
     ],
-  } as Opaque,
+  } as KernelDef,
 };
 
 export const gradName = (def: OpDef, ins: Operand[]) =>

@@ -3,9 +3,11 @@
 // are wanted, records a GradFn node whose backward is the op's VJP rule.
 import { backend, type Combine } from "../backend/index";
 import { allocate, type DType, isFloat } from "../ir/dtype";
+import { identity } from "../ir/index-map";
 import {
   type Elementwise,
   gradName,
+  type KernelOpName,
   type OpDef,
   type OpName,
   ops,
@@ -175,31 +177,24 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
     backend.reduce(reductionOf(def, op, dtype), x, p.dims!, out);
     return out;
   },
-  movement(def, [x], p) {
+  // a view where strides can express the result; else one copy through the op's index map (pad,
+  // a reshape of a transposed tensor); else (a reshape that is no index map) copy x, then view
+  movement(def, [x], p, shape, dtype) {
     const v = def.view(x, p);
     if (v) return x.withView(v.shape, v.strides, v.offset);
+    const m = def.index(identity(shape.length, shape.length), p, x.shape, shape);
+    if (m) {
+      const out = empty(shape, dtype);
+      backend.gather(x, m, out);
+      return out;
+    }
     const c = materialize(x),
-      w = def.view(c, p)!; // a reshape no strides can express copies first
+      w = def.view(c, p)!;
     return c.withView(w.shape, w.strides, w.offset);
   },
-  matmul(_, [a, b], _p, shape, dtype) {
-    const out = empty(shape, dtype),
-      batch = shape.slice(0, -2);
-    backend.matmul(
-      broadcastTo(a, [...batch, ...a.shape.slice(-2)]),
-      broadcastTo(b, [...batch, ...b.shape.slice(-2)]),
-      out,
-    );
-    return out;
-  },
-  pad(_, [x], p, shape, dtype) {
-    const out = empty(shape, dtype); // zeros
-    const inner = out.withView(
-      x.shape,
-      out.strides,
-      p.before!.reduce((o, b, d) => o + b * out.strides[d], 0),
-    );
-    backend.copy(x, inner);
+  kernel(_, ins, p, shape, dtype, op) {
+    const out = empty(shape, dtype);
+    backend.kernelOp(op as KernelOpName, ins, out, p);
     return out;
   },
 };

@@ -1,15 +1,15 @@
 // The JavaScript backend: plans printed as ESTree by astring and instantiated with `new Function`.
 import type { Backend, Kernel, Launch } from "../backend";
 import type { LoopKernel } from "../plan";
-import { copy, pointwise, reduce } from "./eager";
+import { copy, gather, pointwise, reduce } from "./eager";
 import { call, functionDecl, id, index, num, print } from "./estree";
-import { matmul } from "./gemm";
+import { kernelOps } from "./kernels";
 import { emitLoops } from "./loops";
-import { emitMatmul } from "./matmul";
 import { instantiate } from "./prelude";
 import { evaluate } from "./scalar";
 
-export const renderKernel = (k: LoopKernel): string => (k.matmul ? emitMatmul(k) : emitLoops(k));
+export const renderKernel = (k: LoopKernel): string =>
+  k.kernel ? kernelOps[k.kernel.op].emit(k) : emitLoops(k);
 
 // The driver: run(s, k) { k[0](s[3], s[0]); k[1](s[4], s[3]); ... }
 function driver(launches: Launch[]) {
@@ -36,6 +36,7 @@ export const js: Backend = {
   evaluate,
   pointwise,
   reduce,
-  matmul,
+  kernelOp: (op, ins, out, p) => kernelOps[op].eager(ins, out, p),
+  gather,
   copy,
 };
