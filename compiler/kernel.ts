@@ -16,7 +16,7 @@ import {
 } from "../ir/index-map";
 import { type Elementwise, type KernelOpName, ops, type Reduce, type View } from "../ir/ops";
 import { printValue } from "../ir/print";
-import { arg, S, type Scalar, substitute } from "../ir/scalar";
+import { arg, S, type Scalar, storeAs, substitute } from "../ir/scalar";
 import { contiguousStrides, numel, sameShape } from "../ir/shape";
 import { operandView } from "./operand-view";
 
@@ -108,7 +108,7 @@ export class KernelBuilder {
       v.dtype === "bool"
         ? this.temp(
             v,
-            { kind: "apply", scalar: S.toBool(arg(0)), dtype: "bool", args: [c.name] },
+            { kind: "apply", scalar: storeAs("bool", arg(0)), dtype: "bool", args: [c.name] },
             c.phase,
           )
         : c;

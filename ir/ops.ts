@@ -268,9 +268,10 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
   log: costly(unary("LogBackward0", S.log, (g, { ins: [x] }) => [g.div(x)])),
   sqrt: unary("SqrtBackward0", S.sqrt, (g, { out }) => [g.div(out.mul(2))]),
   abs: unary("AbsBackward0", S.abs, (g, { ins: [x] }) => [g.mul(x.sign())], "same"),
+  // sign(NaN) is 0 and sign(-0) is +0 in PyTorch 1.13
   sign: unary(
     "SignBackward0",
-    (x) => S.select(S.gt(x, 0), 1, S.select(S.lt(x, 0), -1, x)),
+    (x) => S.select(S.gt(x, 0), 1, S.select(S.lt(x, 0), -1, 0)),
     (g) => [g.mul(0)],
     "same",
   ),
@@ -285,7 +286,7 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
   ),
   relu: unary(
     "ReluBackward0",
-    (x) => S.select(S.gt(x, 0), x, 0),
+    (x) => S.select(S.lt(x, 0), 0, x), // NaN and -0 pass through, as in PyTorch
     (g, { out }) => [g.where(out.gt(0), 0)],
     "same",
   ),
@@ -359,7 +360,7 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
   le: compare(S.le),
   gt: compare(S.gt),
   ge: compare(S.ge),
-  logicalOr: compare((a, b) => S.not(S.not(S.or(a, b)))),
+  logicalOr: compare((a, b) => S.or(S.nonzero(a), S.nonzero(b))),
   where: {
     kind: "elementwise",
     grad: "WhereBackward0",
@@ -371,7 +372,7 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
   logicalNot: {
     kind: "elementwise",
     grad: "",
-    scalar: ([x]) => S.not(x),
+    scalar: ([x]) => S.not(S.nonzero(x)),
     shape: ([x]) => [...x.shape],
     dtype: () => "bool",
     vjp: null,

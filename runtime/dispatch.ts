@@ -15,7 +15,7 @@ import {
   promoteAll,
   type Reduce,
 } from "../ir/ops";
-import { arg, S, type Scalar } from "../ir/scalar";
+import { arg, type Scalar, storeAs } from "../ir/scalar";
 import { contiguousStrides, numel } from "../ir/shape";
 import { isGradEnabled, Node, savedTensors } from "./autograd";
 import { Tensor } from "./tensor";
@@ -137,7 +137,7 @@ function formulaOf(def: Elementwise, op: string, arity: number, p: Params): Scal
   }
   return f;
 }
-const toBool = S.toBool(arg(0));
+const toBool = storeAs("bool", arg(0));
 const reductions = new Map<string, Combine>();
 function reductionOf(def: Reduce, op: string, dtype: DType): Combine {
   const key = `${op}|${dtype}`;
