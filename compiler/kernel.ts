@@ -14,7 +14,14 @@ import {
   maskKey,
   unit,
 } from "../ir/index-map";
-import { type Elementwise, type KernelOpName, ops, type Reduce, type View } from "../ir/ops";
+import {
+  defOf,
+  type Elementwise,
+  type KernelOpName,
+  type Reduce,
+  reduceParams,
+  type View,
+} from "../ir/ops";
 import { printValue } from "../ir/print";
 import { arg, S, type Scalar, storeAs, substitute } from "../ir/scalar";
 import { contiguousStrides, numel, sameShape } from "../ir/shape";
@@ -123,7 +130,7 @@ export class KernelBuilder {
     let c = this.cache.get(key);
     if (c) return c;
     this.computedAt.set(v, [...(this.computedAt.get(v) ?? []), m]);
-    const def = v.op === "input" || v.op === "const" ? null : ops[v.op];
+    const def = v.op === "input" || v.op === "const" ? null : defOf(v.op);
     if (v.op === "const") c = this.temp(v, { kind: "num", value: v.constant! }, "pre");
     else if (!def || (!isRoot && this.isBuffer(v))) c = this.load(v, m);
     else if (def.kind === "elementwise") {
@@ -216,7 +223,7 @@ export class KernelBuilder {
   // v = reduce(x) read at outer map m: x's kept dims follow m, its reduced dims the inner loops.
   private reduce(v: Value, m: IndexMap, def: Reduce): Computed {
     const x = v.inputs[0],
-      dims = v.params.dims!,
+      dims = reduceParams(v).dims,
       sizes = dims.map((d) => x.shape[d]);
     // read once per output point: its index must use only, and every one of, the outer loops
     const onlyOuter = m.rows.every((r) => r.slice(this.outer.length).every((c) => c === 0));
@@ -236,7 +243,7 @@ export class KernelBuilder {
         off.push(0);
         return;
       }
-      const src = v.params.keepdim ? d : kept++;
+      const src = reduceParams(v).keepdim ? d : kept++;
       rows.push(pad(m.rows[src]));
       off.push(m.off[src]);
     });

@@ -1,7 +1,7 @@
 // A kernel op's operand as a strided view of the buffer it moves (permute, expand, slice and
 // viewable reshape chains need no copy: the kernel reads through the strides).
 import type { Value } from "../ir/graph";
-import { type Movement, type OpName, ops, type View } from "../ir/ops";
+import { defOf, type Movement, type OpName, ops, type View } from "../ir/ops";
 import { contiguousStrides } from "../ir/shape";
 
 export function operandView(x: Value): { base: Value; view: View } {
@@ -21,7 +21,7 @@ export function operandView(x: Value): { base: Value; view: View } {
     strides: contiguousStrides(base.shape),
     offset: 0,
   };
-  for (const m of chain) view = view && (ops[m.op as OpName] as Movement).view(view, m.params);
+  for (const m of chain) view = view && (defOf(m.op as OpName) as Movement).view(view, m.params);
   // a chain no strides can express (a reshape of a transpose, a pad): x itself gets a buffer
   return view
     ? { base, view }

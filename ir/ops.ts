@@ -14,17 +14,26 @@ export interface Operand {
   dtype: DType;
   wrapped?: boolean;
 }
-export interface Params {
-  dims?: number[];
-  keepdim?: boolean; // reduce
-  shape?: number[];
-  perm?: number[];
-  starts?: number[];
-  ends?: number[];
-  before?: number[];
-  after?: number[]; // movement
-  dtype?: DType; // cast
+// Each op's parameters (plain numbers, booleans and dtype names, checked at the API edge); ops
+// not listed take none. A graph value carries its op's params; rules see their own op's type.
+export interface ReduceParams {
+  dims: number[]; // sorted, normalized
+  keepdim: boolean;
 }
+interface ParamTypes {
+  sum: ReduceParams;
+  max: ReduceParams;
+  min: ReduceParams;
+  reshape: { shape: number[] };
+  expand: { shape: number[] };
+  permute: { perm: number[] };
+  shrink: { starts: number[]; ends: number[] };
+  pad: { before: number[]; after: number[] };
+  cast: { dtype: DType };
+}
+export type NoParams = Record<string, never>;
+export type ParamsOf<K extends OpName> = K extends keyof ParamTypes ? ParamTypes[K] : NoParams;
+export type Params = ParamsOf<OpName>;
 export interface View {
   shape: number[];
   strides: number[];
@@ -67,30 +76,33 @@ export interface Differentiable<T> {
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.
-export interface VjpContext<T> {
+export interface VjpContext<T, P = Params> {
   ins: T[];
   out: T;
-  params: Params;
+  params: P;
   needs: boolean[];
   shapes?: readonly (readonly number[])[];
 }
-export type Vjp = <T extends Differentiable<T>>(g: T, ctx: VjpContext<T>) => (T | null)[];
+export type Vjp<P = Params> = <T extends Differentiable<T>>(
+  g: T,
+  ctx: VjpContext<T, P>,
+) => (T | null)[];
 
-interface Common {
+interface Common<P> {
   grad: string | ((ins: Operand[]) => string); // PyTorch's grad_fn name
-  shape: (ins: Operand[], p: Params) => number[];
-  dtype: (ins: Operand[], p: Params) => DType;
-  vjp: Vjp | null; // null: not differentiable (comparisons, detach)
+  shape: (ins: Operand[], p: P) => number[];
+  dtype: (ins: Operand[], p: P) => DType;
+  vjp: Vjp<P> | null; // null: not differentiable (comparisons, detach)
 }
 // scalar: the value at one point, from the operands' values there.
 // costly: a transcendental function, ~10-20 ns an element here against ~1 ns for arithmetic or for
 // writing and re-reading a float (so the backward reads such a value rather than recomputing it).
-export interface Elementwise extends Common {
+export interface Elementwise<P = Params> extends Common<P> {
   kind: "elementwise";
-  scalar: (ins: Scalar[], p: Params) => Scalar;
+  scalar: (ins: Scalar[], p: P) => Scalar;
   costly?: boolean;
 }
-export interface Reduce extends Common {
+export interface Reduce<P = ReduceParams> extends Common<P> {
   kind: "reduce";
   combine: (acc: Scalar, x: Scalar) => Scalar;
   init: number;
@@ -98,21 +110,21 @@ export interface Reduce extends Common {
 // view: the result as a strided view of the operand's storage, or null when no strides express it
 // (eager then copies through the index map). index: the operand's index map given the result's
 // (null when not affine: a reshape that splits a dim, which needs its operand materialized).
-export interface Movement extends Common {
+export interface Movement<P = Params> extends Common<P> {
   kind: "movement";
-  view: (v: View, p: Params) => View | null;
-  index: (m: IndexMap, p: Params, x: Shape, out: Shape) => IndexMap | null;
+  view: (v: View, p: P) => View | null;
+  index: (m: IndexMap, p: P, x: Shape, out: Shape) => IndexMap | null;
 }
 // An op that needs a kernel of its own (matmul today; conv, pooling, gather later): each backend
 // has an emitter for it. operands "strided": each operand is read through a strided view of a
 // buffer (transposed or sliced operands need no copy). epilogue: elementwise ops consuming the
 // result may run on each result element inside the kernel (bias add, relu) instead of a pass.
-export interface KernelDef extends Common {
+export interface KernelDef<P = Params> extends Common<P> {
   kind: "kernel";
   operands: "strided";
   epilogue: boolean;
 }
-export type OpDef = Elementwise | Reduce | Movement | KernelDef;
+export type OpDef<P = Params> = Elementwise<P> | Reduce<P> | Movement<P> | KernelDef<P>;
 
 const floatOf = (d: DType): DType => (isFloat(d) ? d : "float32");
 const broadcastAll = (ins: Operand[]) =>
@@ -139,13 +151,13 @@ export const promoteAll = (ins: Operand[]): DType =>
     combineTiers(tierDtype(ins, TIERS[1]), tierDtype(ins, TIERS[2])),
   )!;
 
-const costly = (d: Elementwise): Elementwise => ({ ...d, costly: true });
+const costly = <P>(d: Elementwise<P>): Elementwise<P> => ({ ...d, costly: true });
 function unary(
   grad: string,
   f: (x: Scalar) => Scalar,
-  vjp: Vjp,
+  vjp: Vjp<NoParams>,
   dtype: "float" | "same" = "float",
-): Elementwise {
+): Elementwise<NoParams> {
   return {
     kind: "elementwise",
     grad,
@@ -158,9 +170,9 @@ function unary(
 function binary(
   grad: string | ((ins: Operand[]) => string),
   f: (a: Scalar, b: Scalar) => Scalar,
-  vjp: Vjp | null,
+  vjp: Vjp<NoParams> | null,
   dtype: "promote" | "float" | "bool" = "promote",
-): Elementwise {
+): Elementwise<NoParams> {
   return {
     kind: "elementwise",
     grad,
@@ -176,7 +188,7 @@ function reduce(
   grad: string | ((ins: Operand[]) => string),
   combine: Reduce["combine"],
   init: number,
-  vjp: Vjp,
+  vjp: Vjp<ReduceParams>,
 ): Reduce {
   return {
     kind: "reduce",
@@ -184,33 +196,33 @@ function reduce(
     combine,
     init,
     vjp,
-    shape: ([x], p) => reducedShape(x.shape, p.dims!, p.keepdim!),
+    shape: ([x], p) => reducedShape(x.shape, p.dims, p.keepdim),
     dtype: ([x]) => x.dtype,
   };
 }
-function movement(
+function movement<P>(
   grad: string,
-  shape: Common["shape"],
-  view: Movement["view"],
-  index: Movement["index"],
-  vjp: Vjp | null,
-): Movement {
+  shape: Common<P>["shape"],
+  view: Movement<P>["view"],
+  index: Movement<P>["index"],
+  vjp: Vjp<P> | null,
+): Movement<P> {
   return { kind: "movement", grad, shape, view, index, vjp, dtype: ([x]) => x.dtype };
 }
 
 // The gradient of a reduction, put back in the input's shape.
-const unreduce = <T extends Differentiable<T>>(g: T, shape: readonly number[], p: Params) =>
-  g.reshape(reducedShape(shape, p.dims!, true)).expand([...shape]);
-const shapeOf = <T extends Differentiable<T>>(ctx: VjpContext<T>, i: number): number[] => [
+const unreduce = <T extends Differentiable<T>>(g: T, shape: readonly number[], p: ReduceParams) =>
+  g.reshape(reducedShape(shape, p.dims, true)).expand([...shape]);
+const shapeOf = <T extends Differentiable<T>, P>(ctx: VjpContext<T, P>, i: number): number[] => [
   ...(ctx.shapes?.[i] ?? ctx.ins[i].shape),
 ];
 // max/min: the gradient is shared evenly among the elements that attain the extreme (PyTorch's amax).
-const extremeVjp: Vjp = (g, { ins: [x], out, params }) => {
+const extremeVjp: Vjp<ReduceParams> = (g, { ins: [x], out, params }) => {
   const hit = x.eq(unreduce(out, x.shape, params));
   return [
     unreduce(g, x.shape, params)
       .mul(hit)
-      .div(unreduce(hit.sum(params.dims, params.keepdim!), x.shape, params)),
+      .div(unreduce(hit.sum(params.dims, params.keepdim), x.shape, params)),
   ];
 };
 const inversePerm = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
@@ -260,9 +272,9 @@ export type OpName =
 export type KernelOpName = "matmul";
 
 // The mapped type makes a primitive without a full declaration a compile error.
-export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } & {
-  expand: Movement;
-} = {
+export const ops: {
+  [K in OpName]: K extends KernelOpName ? KernelDef<ParamsOf<K>> : OpDef<ParamsOf<K>>;
+} & { expand: Movement<ParamsOf<"expand">> } = {
   neg: unary("NegBackward0", S.neg, (g) => [g.neg()], "same"),
   exp: costly(unary("ExpBackward0", S.exp, (g, { out }) => [g.mul(out)])),
   log: costly(unary("LogBackward0", S.log, (g, { ins: [x] }) => [g.div(x)])),
@@ -368,7 +380,7 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
     shape: broadcastAll,
     dtype: (ins) => promoteAll(ins.slice(1)),
     vjp: (g, { ins: [c] }) => [null, g.where(c, 0), g.where(c.logicalNot(), 0)],
-  } as Elementwise,
+  } satisfies Elementwise<NoParams>,
   logicalNot: {
     kind: "elementwise",
     grad: "",
@@ -376,15 +388,15 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
     shape: ([x]) => [...x.shape],
     dtype: () => "bool",
     vjp: null,
-  } as Elementwise,
+  } satisfies Elementwise<NoParams>,
   cast: {
     kind: "elementwise",
     grad: "ToCopyBackward0",
     shape: ([x]) => [...x.shape],
-    dtype: (_, p) => p.dtype!,
-    scalar: ([x], p) => storeAs(p.dtype!, x),
+    dtype: (_, p) => p.dtype,
+    scalar: ([x], p) => storeAs(p.dtype, x),
     vjp: (g, { needs }) => [needs[0] ? g : null],
-  } as Elementwise, // the engine casts it to the input's dtype
+  } satisfies Elementwise<ParamsOf<"cast">>, // the engine casts it to the input's dtype
 
   sum: {
     ...reduce("SumBackward1", S.add, 0, (g, ctx) => [unreduce(g, shapeOf(ctx, 0), ctx.params)]),
@@ -405,42 +417,42 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
 
   reshape: movement(
     "ViewBackward0",
-    (_, p) => [...p.shape!],
+    (_, p) => [...p.shape],
     (v, p) => {
-      const s = reshapeStrides(v.shape, v.strides, p.shape!);
-      return s && { shape: [...p.shape!], strides: s, offset: v.offset };
+      const s = reshapeStrides(v.shape, v.strides, p.shape);
+      return s && { shape: [...p.shape], strides: s, offset: v.offset };
     },
     (m, _, x, out) => throughReshape(x, out, m),
     (g, ctx) => [g.reshape(shapeOf(ctx, 0))],
   ),
   permute: movement(
     "PermuteBackward0",
-    ([x], p) => p.perm!.map((d) => x.shape[d]),
+    ([x], p) => p.perm.map((d) => x.shape[d]),
     (v, p) => ({
-      shape: p.perm!.map((d) => v.shape[d]),
-      strides: p.perm!.map((d) => v.strides[d]),
+      shape: p.perm.map((d) => v.shape[d]),
+      strides: p.perm.map((d) => v.strides[d]),
       offset: v.offset,
     }),
     (m, p) => {
       const rows: number[][] = [],
         off: number[] = [];
-      p.perm!.forEach((d, i) => {
+      p.perm.forEach((d, i) => {
         rows[d] = m.rows[i];
         off[d] = m.off[i];
       });
       return { rows, off, mask: m.mask };
     },
-    (g, { params }) => [g.permute(inversePerm(params.perm!))],
+    (g, { params }) => [g.permute(inversePerm(params.perm))],
   ),
   // expand's gradient is the identity: summing back to the operand's shape happens for every op.
   expand: movement(
     "ExpandBackward0",
-    (_, p) => [...p.shape!],
+    (_, p) => [...p.shape],
     (v, p) => {
-      const lead = p.shape!.length - v.shape.length;
+      const lead = p.shape.length - v.shape.length;
       return {
-        shape: [...p.shape!],
-        strides: p.shape!.map((n, d) =>
+        shape: [...p.shape],
+        strides: p.shape.map((n, d) =>
           d < lead || (v.shape[d - lead] === 1 && n !== 1) ? 0 : v.strides[d - lead],
         ),
         offset: v.offset,
@@ -451,17 +463,17 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
   ),
   shrink: movement(
     "SliceBackward0",
-    (_, p) => p.starts!.map((s, d) => p.ends![d] - s),
+    (_, p) => p.starts.map((s, d) => p.ends[d] - s),
     (v, p) => ({
-      shape: p.starts!.map((s, d) => p.ends![d] - s),
+      shape: p.starts.map((s, d) => p.ends[d] - s),
       strides: [...v.strides],
-      offset: v.offset + p.starts!.reduce((o, s, d) => o + s * v.strides[d], 0),
+      offset: v.offset + p.starts.reduce((o, s, d) => o + s * v.strides[d], 0),
     }),
-    (m, p) => ({ rows: m.rows, off: m.off.map((o, d) => o + p.starts![d]), mask: m.mask }),
+    (m, p) => ({ rows: m.rows, off: m.off.map((o, d) => o + p.starts[d]), mask: m.mask }),
     (g, ctx) => [
       g.pad(
-        ctx.params.starts!,
-        shapeOf(ctx, 0).map((n, d) => n - ctx.params.ends![d]),
+        ctx.params.starts,
+        shapeOf(ctx, 0).map((n, d) => n - ctx.params.ends[d]),
       ),
     ],
   ),
@@ -476,13 +488,13 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
   // index map, so pad, cat and slicing compositions fuse into their consumers
   pad: movement(
     "ConstantPadNdBackward0",
-    ([x], p) => x.shape.map((n, d) => p.before![d] + n + p.after![d]),
+    ([x], p) => x.shape.map((n, d) => p.before[d] + n + p.after[d]),
     () => null,
-    (m, p, x) => throughPad(m, p.before!, p.after!, x),
+    (m, p, x) => throughPad(m, p.before, p.after, x),
     (g, ctx) => [
       g.shrink(
-        ctx.params.before!,
-        ctx.params.before!.map((b, d) => b + shapeOf(ctx, 0)[d]),
+        ctx.params.before,
+        ctx.params.before.map((b, d) => b + shapeOf(ctx, 0)[d]),
       ),
     ],
   ),
@@ -514,8 +526,27 @@ export const ops: { [K in OpName]: K extends KernelOpName ? KernelDef : OpDef } 
       needs[0] ? g.matmul(b.mT) : null,
       needs[1] ? a.mT.matmul(g) : null,
     ],
-  } as KernelDef,
+  } satisfies KernelDef<NoParams>,
 };
 
 export const gradName = (def: OpDef, ins: Operand[]) =>
   typeof def.grad === "string" ? def.grad : def.grad(ins);
+
+// The rules of a graph value's op. A value's params are its op's (graph values are only made
+// from the table's own ops and the params their callers typed), so graph-generic code sees every
+// rule through the union of params: the one place that widens the table's per-op types.
+export const defOf = (op: OpName): OpDef => ops[op] as unknown as OpDef;
+
+// The params of a value whose op has the given kind (checked).
+export function reduceParams(v: { op: string; params: Params }): ReduceParams {
+  if (v.op !== "sum" && v.op !== "max" && v.op !== "min")
+    throw new Error(`internal: %${v.op} is not a reduction`);
+  return v.params as ReduceParams;
+}
+export function paramsOf<K extends keyof ParamTypes>(
+  v: { op: string; params: Params },
+  op: K,
+): ParamTypes[K] {
+  if (v.op !== op) throw new Error(`internal: expected a ${op} value, got ${v.op}`);
+  return v.params as ParamTypes[K];
+}

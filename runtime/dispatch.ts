@@ -5,6 +5,7 @@ import { backend, type Combine } from "../backend/index";
 import { allocate, type DType, isFloat } from "../ir/dtype";
 import { identity } from "../ir/index-map";
 import {
+  defOf,
   type Elementwise,
   gradName,
   type KernelOpName,
@@ -12,8 +13,10 @@ import {
   type OpName,
   ops,
   type Params,
+  type ParamsOf,
   promoteAll,
   type Reduce,
+  reduceParams,
 } from "../ir/ops";
 import { arg, type Scalar, storeAs } from "../ir/scalar";
 import { contiguousStrides, numel } from "../ir/shape";
@@ -48,14 +51,16 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numel(shape)), [...shape], contiguousStrides(shape), 0, dtype);
 }
 
-export function bind(
-  op: OpName,
+// params: the op's own (typed per op: bind("sum", [x], { dims, keepdim })); ops without params
+// take none
+export function bind<K extends OpName>(
+  op: K,
   inputs: (Tensor | number | boolean)[],
-  params: Params = {},
+  params: ParamsOf<K> = {} as ParamsOf<K>,
   name?: string,
 ): Tensor {
   const ins = inputs.map((x) => (x instanceof Tensor ? x : scalar(x)));
-  const def: OpDef = ops[op];
+  const def = defOf(op);
   // a JS number takes the dtype the op computes in, as PyTorch casts it: float32 ops see 0.1 as
   // float32's 0.1 (so x.eq(0.1) holds for x made from 0.1, and x.mul(0.1) rounds as PyTorch's does)
   if (
@@ -174,7 +179,7 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
   },
   reduce(def, [x], p, shape, dtype, op) {
     const out = empty(shape, dtype);
-    backend.reduce(reductionOf(def, op, dtype), x, p.dims!, out);
+    backend.reduce(reductionOf(def, op, dtype), x, reduceParams({ op, params: p }).dims, out);
     return out;
   },
   // a view where strides can express the result; else one copy through the op's index map (pad,
