@@ -7,6 +7,7 @@ import { contiguousStrides } from "../ir/shape";
 import { enableGrad, isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty, materialize } from "../runtime/dispatch";
 import { pointwise } from "../runtime/eager";
+import { envVar } from "../runtime/env";
 import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
 import { dependents, differentiate } from "./autodiff";
@@ -41,7 +42,7 @@ interface Entry {
 }
 type Fn = (...args: Arg[]) => Result;
 
-const log = new Set((process.env.JITGRAD_LOG ?? "").split(",").map((s) => s.trim()));
+const log = new Set((envVar("JITGRAD_LOG") ?? "").split(",").map((s) => s.trim()));
 
 // The cache shared by every entry point: guard signature -> entry, least recently used dropped.
 function cached<A extends Arg[], R>(
