@@ -2,8 +2,7 @@
 //   dist/index.js     ESM, every library module bundled by esbuild (runtime dependencies stay imports)
 //   dist/index.cjs    a CommonJS entry that hands require() the same ES module (Node >= 20.19)
 //   dist/index.d.ts   the public declarations in one file: tsc emits per-module declarations without
-//                     @internal members, API Extractor rolls them up (and writes the doc model that
-//                     npm run docs renders)
+//                     @internal members, API Extractor rolls them up
 // Bundling from the one entry keeps the build independent of the source folder layout, and a single
 // .d.ts has no extensionless relative imports for a `nodenext` consumer to trip over.
 import { execFileSync } from "node:child_process";
@@ -93,7 +92,7 @@ const config = ExtractorConfig.prepare({
       },
     },
     dtsRollup: { enabled: true, untrimmedFilePath: join(dist, "index.d.ts") },
-    docModel: { enabled: true, apiJsonFilePath: join(work, "jitgrad.api.json") },
+    docModel: { enabled: false },
     apiReport: { enabled: false, reportFileName: "jitgrad.api.md" },
     tsdocMetadata: { enabled: false },
     messages: {
