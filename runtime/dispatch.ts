@@ -56,9 +56,10 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
 export function bind<K extends OpName>(
   op: K,
   inputs: (Tensor | number | boolean)[],
-  params: ParamsOf<K> = {} as ParamsOf<K>,
+  typed: ParamsOf<K> = {} as ParamsOf<K>,
   name?: string,
 ): Tensor {
+  const params = typed as Params;
   const ins = inputs.map((x) => (x instanceof Tensor ? x : scalar(x)));
   const def = defOf(op);
   // a JS number takes the dtype the op computes in, as PyTorch casts it: float32 ops see 0.1 as
