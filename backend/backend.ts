@@ -3,7 +3,7 @@
 // and the eager kernels the runtime calls op by op.
 import type { DType, Storage } from "../ir/dtype";
 import type { IndexMap } from "../ir/index-map";
-import type { KernelOpName, Params } from "../ir/ops";
+import type { IndexError, KernelOpName, Params } from "../ir/ops";
 import type { Scalar } from "../ir/scalar";
 import type { LoopKernel } from "./plan";
 
@@ -34,10 +34,11 @@ export interface Backend {
   driver(launches: Launch[]): (buffers: Storage[], kernels: Kernel[]) => void;
   evaluate(f: Scalar, args: readonly number[], dtype: DType): number;
   // eager: out = f(ins...) elementwise; out = combine over dims; a kernel op; out[i] = src at the
-  // index map's position (0 where its mask fails); a copy
+  // index map's position (0 where its mask fails); out = x read at index along a dim; a copy
   pointwise(f: Scalar, dtype: DType, ins: Strided[], out: Strided): void;
   reduce(r: Combine, x: Strided, dims: number[], out: Strided): void;
   kernelOp(op: KernelOpName, ins: Strided[], out: Strided, p: Params): void;
-  gather(src: Strided, map: IndexMap, out: Strided): void;
+  remap(src: Strided, map: IndexMap, out: Strided): void;
+  gather(x: Strided, index: Strided, along: { dim: number; error: IndexError }, out: Strided): void;
   copy(src: Strided, out: Strided): void;
 }

@@ -53,6 +53,8 @@ export function plan(g: Graph): Plan {
       if (!def.epilogue || !epilogue) buffers.add(v);
     }
     if (def.kind === "reduce" && !epilogue) buffers.add(v);
+    // gather reads its source at computed positions: from a buffer (its index fuses)
+    if (def.kind === "gather" && v.inputs[0].op !== "input") buffers.add(v.inputs[0]);
   }
   for (;;) {
     let steps: Step[];

@@ -4,13 +4,20 @@
 // `vjp` sum each gradient back to its operand's shape (see `sumTo`), once for all ops.
 import type { OpDef, Operand, ReduceParams } from "./op-def";
 import { elementwiseOps } from "./ops/elementwise";
+import { indexingOps } from "./ops/indexing";
 import { kernelOps } from "./ops/kernel";
 import { movementOps } from "./ops/movement";
 import { reduceOps } from "./ops/reduce";
 
 export * from "./op-def";
 
-export const ops = { ...elementwiseOps, ...reduceOps, ...movementOps, ...kernelOps };
+export const ops = {
+  ...elementwiseOps,
+  ...reduceOps,
+  ...movementOps,
+  ...kernelOps,
+  ...indexingOps,
+};
 export type OpName = keyof typeof ops;
 // Each op's params, as its entry declares them (plain numbers, booleans and dtype names, checked
 // at the API edge); a graph value carries its op's params.

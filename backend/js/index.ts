@@ -1,7 +1,7 @@
 // The JavaScript backend: plans printed as ESTree by astring and instantiated with `new Function`.
 import type { Backend, Kernel, Launch } from "../backend";
 import type { LoopKernel } from "../plan";
-import { copy, gather, pointwise, reduce } from "./eager";
+import { copy, gather, pointwise, reduce, remap } from "./eager";
 import { call, functionDecl, id, index, num, print } from "./estree";
 import { kernelOps } from "./kernels";
 import { emitLoops } from "./loops";
@@ -37,6 +37,7 @@ export const js: Backend = {
   pointwise,
   reduce,
   kernelOp: (op, ins, out, p) => kernelOps[op].eager(ins, out, p),
+  remap,
   gather,
   copy,
 };
