@@ -4,7 +4,7 @@
 import type { GatherDef, IndexError, OpDef } from "../op-def";
 import { kernel } from "../op-def";
 
-interface GatherParams {
+export interface GatherParams {
   dim: number; // normalized
   error: IndexError;
 }
