@@ -3,7 +3,7 @@
 // and the eager kernels the runtime calls op by op.
 import type { DType, Storage } from "../ir/dtype";
 import type { IndexMap } from "../ir/index-map";
-import type { IndexError, KernelOpName, Params } from "../ir/ops";
+import type { IndexError, KernelOpName, Params, ScanOpName } from "../ir/ops";
 import type { Scalar } from "../ir/scalar";
 import type { LoopKernel } from "./plan";
 
@@ -41,4 +41,5 @@ export interface Backend {
   remap(src: Strided, map: IndexMap, out: Strided): void;
   gather(x: Strided, index: Strided, along: { dim: number; error: IndexError }, out: Strided): void;
   copy(src: Strided, out: Strided): void;
+  scan(op: ScanOpName, dim: number, dtype: DType, x: Strided, out: Strided): void;
 }

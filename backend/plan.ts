@@ -3,7 +3,7 @@
 // optional reductions over the innermost dims, and stores. Eager single-op kernels and fused
 // compiled kernels are both plans; a backend renders and runs them (backend/js today).
 import type { DType } from "../ir/dtype";
-import type { KernelOpName, Params, View } from "../ir/ops";
+import type { KernelOpName, Params, ScanOpName, View } from "../ir/ops";
 import type { Scalar } from "../ir/scalar";
 
 export type Sym = number | string; // a literal baked in, or the name of a kernel argument
@@ -76,8 +76,9 @@ export interface LoopKernel {
 // A kernel op inside a loop kernel: its operands as strided views of buffers; the temps and stores
 // that read `acc` run on each result element (the epilogue).
 export interface KernelCall {
-  op: KernelOpName;
+  op: KernelOpName | ScanOpName;
   params: Params;
+  dtype: DType; // the result's
   acc: string;
   operands: { buf: string; view: View }[];
 }

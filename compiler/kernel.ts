@@ -18,8 +18,10 @@ import {
   defOf,
   type Elementwise,
   type KernelOpName,
+  ownKernel,
   type Reduce,
   reduceParams,
+  type ScanOpName,
   type View,
 } from "../ir/ops";
 import { printValue } from "../ir/print";
@@ -179,7 +181,7 @@ export class KernelBuilder {
         c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
       else throw new NeedsBuffer(x);
     } else if (def.kind === "reduce" && !this.product) c = this.reduce(v, m, def);
-    else if (def.kind === "kernel") c = this.kernelOp(v, m);
+    else if (ownKernel(def)) c = this.kernelOp(v, m);
     else if (def.kind === "gather") c = this.gather(v, m, def.along(v.params));
     else throw new NeedsBuffer(v);
     this.cache.set(key, c);
@@ -241,13 +243,16 @@ export class KernelBuilder {
     if (this.product || this.reducedSizes || !at) throw new NeedsBuffer(v);
     const operands = v.inputs.map(operandView);
     for (const o of operands) this.reads.add(o.base);
-    this.product = { value: v, op: v.op as KernelOpName, operands };
+    this.product = { value: v, op: v.op as KernelOpName | ScanOpName, operands };
     this.opList.push(v.op);
     this.lines.push(printValue(v));
     return { name: "acc", phase: "post" };
   }
-  product: { value: Value; op: KernelOpName; operands: { base: Value; view: View }[] } | null =
-    null;
+  product: {
+    value: Value;
+    op: KernelOpName | ScanOpName;
+    operands: { base: Value; view: View }[];
+  } | null = null;
 
   // v = reduce(x) read at outer map m: x's kept dims follow m, its reduced dims the inner loops.
   private reduce(v: Value, m: IndexMap, def: Reduce): Computed {
@@ -416,6 +421,7 @@ export class KernelBuilder {
         kernel: {
           op: this.product.op,
           params: this.product.value.params,
+          dtype: this.product.value.dtype,
           acc: "acc",
           operands: this.product.operands.map((o) => ({ buf: bufName(o.base), view: o.view })),
         },

@@ -17,6 +17,7 @@ import {
   promoteAll,
   type Reduce,
   reduceParams,
+  type ScanOpName,
 } from "../ir/ops";
 import { arg, type Scalar, storeAs } from "../ir/scalar";
 import { contiguousStrides, numel } from "../ir/shape";
@@ -201,6 +202,11 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
   gather(def, [x, index], p, shape, dtype) {
     const out = empty(shape, dtype);
     backend.gather(x, index, def.along(p), out);
+    return out;
+  },
+  scan(def, [x], p, shape, dtype, op) {
+    const out = empty(shape, dtype);
+    backend.scan(op as ScanOpName, def.along(p), dtype, x, out);
     return out;
   },
   kernel(_, ins, p, shape, dtype, op) {

@@ -496,6 +496,12 @@ export class Tensor {
     return this.matmul(o);
   }
 
+  // ---- scans ----
+  /** The cumulative sum along `dim`: out[..., j, ...] = x[..., 0, ...] + ... + x[..., j, ...]. */
+  cumsum(dim: number): Tensor {
+    return bind("cumsum", [this], { dim: normDim(dim, this.ndim) });
+  }
+
   // ---- indexing ----
   /** Zeros of `shape` with this tensor's dtype (PyTorch's `new_zeros`). */
   newZeros(shape: number[]): Tensor {

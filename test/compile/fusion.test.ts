@@ -236,3 +236,11 @@ describe("gather: a read at computed positions, fused, bounds-checked in the ker
     expect(() => f(x, bad)).toThrow("index 4 is out of bounds for dimension 1 with size 4");
   });
 });
+
+describe("scans run as their own kernel, with the consumers as its epilogue", () => {
+  it("exp, cumsum, then a multiply: the cumsum kernel stores only the product", () => {
+    const e = explain((x) => x.exp().cumsum(1).mul(2), randn([3, 5]));
+    expect(e.forwardKernels).toBe(2);
+    expect(kernelNames(e.code)[1]).toMatch(/cumsum_mul/);
+  });
+});

@@ -631,6 +631,17 @@ err("gather: index too big", "gather", T([2, 3]), [0, V([[0, 0, 0, 0, 0], [0, 0,
 err("scatterAdd: index out of range", "scatterAdd", T([2, 3]), [1, V([[0, 7]], "int32"), T([1, 2])])
 err("scatterAdd: src too small", "scatterAdd", T([2, 3]), [1, V([[0, 1]], "int32"), T([1, 1])])
 
+# --- scans
+op("cumsum dim 1", "cumsum", T([3, 4]), [1])
+op("cumsum dim 0", "cumsum", T([3, 4]), [0])
+op("cumsum dim -1, 3-d", "cumsum", T([2, 3, 4]), [-1])
+op("cumsum float64", "cumsum", T([5], "float64"), [0])
+op("cumsum int", "cumsum", T([2, 5], "int32", kind="int"), [1])
+op("cumsum bool", "cumsum", T([6], "bool", kind="bool"), [0])
+op("cumsum 0-d", "cumsum", T([]), [0])
+op("cumsum of a transposed view", "cumsum", T([3, 4]), [0], pre=[{"fn": "T"}])
+err("cumsum: dim out of range", "cumsum", T([3, 4]), [2])
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))

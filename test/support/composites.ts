@@ -65,6 +65,12 @@ export const composites: Composite[] = [
         .sum(),
     () => [f64([3, 2]), f64([3, 2])],
   ),
+  // scans
+  c(
+    "cumsum along each dim, squared",
+    (x) => x.cumsum(0).mul(x.cumsum(1)).square().sum(),
+    () => [f64([3, 4])],
+  ),
   // models
   c(
     "seed: y = x+2; z = y*y*3; z.mean()",
