@@ -40,8 +40,11 @@ export interface Explanation {
 }
 /** Counters of a compiled function: calls, compilations (one per new signature) and cache hits. */
 export interface Stats {
+  /** Calls of the compiled function. */
   calls: number;
+  /** Signatures traced and compiled. */
   compiles: number;
+  /** Calls that reused a compiled program. */
   cacheHits: number;
 }
 /**
@@ -49,7 +52,9 @@ export interface Stats {
  * cache.
  */
 export type Compiled<A extends Arg[], R> = ((...args: A) => R) & {
+  /** The IR and generated code this function runs for these arguments (compiling them if new). */
   explain(...args: A): Explanation;
+  /** Calls, compilations and cache hits so far. */
   readonly stats: Stats;
 };
 
@@ -349,6 +354,7 @@ function asOutput(t: Tensor, node: Node, k: number): Tensor {
  * differentiate (default 0).
  */
 export interface GradOptions extends CompileOptions {
+  /** The argument to differentiate (default 0), or a list of them. */
   argnums?: number | number[];
 }
 

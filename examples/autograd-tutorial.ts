@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
-import { manualSeed, noGrad, ones, randn, tensor } from "../index";
+import { manualSeed, noGrad, ones, randn, tensor } from "jitgrad";
 
 // Python's str() of a value: True/False, None, strings as they are, tensors and grad_fn nodes
 // through their PyTorch-style repr.

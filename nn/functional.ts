@@ -14,6 +14,7 @@ import type { Tensor } from "../runtime/tensor";
 export type Reduction = "mean" | "sum" | "none";
 /** Options of the losses. */
 export interface LossOptions {
+  /** How the loss reduces over elements. Default "mean". */
   reduction?: Reduction;
 }
 /**
@@ -21,6 +22,7 @@ export interface LossOptions {
  * nothing.
  */
 export interface NllOptions extends LossOptions {
+  /** A target label that contributes nothing (not to the mean's count either). Default -100. */
   ignoreIndex?: number;
 }
 
@@ -155,6 +157,7 @@ export const logSoftmax = (x: Tensor, dim = -1): Tensor => x.logSoftmax(normDim(
 
 /** Options of GELU: the exact form (`"none"`, default) or the tanh approximation. */
 export interface GeluOptions {
+  /** "none" (default): exact, with erf; "tanh": the tanh approximation. */
   approximate?: "none" | "tanh";
 }
 /**

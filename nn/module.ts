@@ -44,8 +44,10 @@ export type StateDict = Record<string, TensorData>;
  * `forward`. Parameters, state dicts, train/eval mode and printing follow PyTorch.
  */
 export abstract class Module {
+  /** Training mode (true) or evaluation mode; set by `train()` and `eval()`. */
   training = true;
 
+  /** The computation of the module. */
   abstract forward(...inputs: Tensor[]): Tensor;
 
   // ---- structure ----

@@ -62,9 +62,13 @@ export class Tensor {
   constructor(
     /** @internal */
     public storage: Storage | null,
+    /** The sizes of the dims. */
     readonly shape: number[],
+    /** Elements to step in storage per index of each dim (PyTorch's `stride()`). */
     readonly strides: number[],
+    /** Where the first element is in storage (PyTorch's `storage_offset()`). */
     readonly offset: number,
+    /** The element type. */
     readonly dtype: DType,
     /** @internal */
     readonly version = { n: 0 }, // shared by views: in-place writes bump it
