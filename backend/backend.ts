@@ -28,6 +28,9 @@ export interface Combine {
 
 export interface Backend {
   readonly name: string;
+  // false where code generation is refused (strict CSP): eager plans are then interpreted, and
+  // compile() runs functions eagerly
+  readonly generates: boolean;
   // A plan as a runnable kernel, and its source for explain()
   kernel(plan: LoopKernel): { run: Kernel; source: string };
   // runs `launches` in order over the program's buffers

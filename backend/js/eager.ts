@@ -6,8 +6,9 @@ import type { IndexMap } from "../../ir/index-map";
 import { identity, type Scalar, scalarKey } from "../../ir/scalar";
 import type { Combine, Strided } from "../backend";
 import { type Access, coalesce, type LoopKernel, type Sym } from "../plan";
+import { interpret } from "./interpret";
 import { emitLoops } from "./loops";
-import { instantiate } from "./prelude";
+import { codegenAllowed, instantiate } from "./prelude";
 
 type Kernel = (...args: (Storage | number)[]) => void;
 
@@ -20,7 +21,9 @@ function compile(key: string, build: () => LoopKernel): Kernel {
   let k = kernels.get(key);
   if (!k) {
     const spec = build();
-    k = instantiate<Kernel>(emitLoops(spec), spec.name);
+    k = codegenAllowed()
+      ? instantiate<Kernel>(emitLoops(spec), spec.name)
+      : interpret<Kernel>(spec);
     kernels.set(key, k);
   }
   return k;

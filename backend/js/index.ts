@@ -7,7 +7,7 @@ import { copy, gather, pointwise, reduce, remap } from "./eager";
 import { call, functionDecl, id, index, num, print } from "./estree";
 import { kernelOps } from "./kernels";
 import { emitLoops } from "./loops";
-import { instantiate } from "./prelude";
+import { codegenAllowed, instantiate } from "./prelude";
 import { evaluate } from "./scalar";
 import { emitScan, scan } from "./scan";
 
@@ -36,6 +36,9 @@ function driver(launches: Launch[]) {
 
 export const js: Backend = {
   name: "js",
+  get generates() {
+    return codegenAllowed();
+  },
   kernel(plan) {
     const source = renderKernel(plan);
     return { run: instantiate<Kernel>(source, plan.name), source };

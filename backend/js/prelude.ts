@@ -16,6 +16,24 @@ const lib = { tanhf, erf, packPanels, checkIndex, scatterAdd };
 const names = Object.keys(lib),
   impls = Object.values(lib);
 
+// Whether this page may create functions from source: a Content-Security-Policy without
+// 'unsafe-eval' refuses `new Function` (then plans are interpreted: interpret.ts). Asked once.
+let allowed: boolean | undefined;
+// (tests turn generation off to run the interpreted path in Node)
+export const refuseCodegenForTests = () => {
+  allowed = false;
+};
+export function codegenAllowed(): boolean {
+  if (allowed === undefined) {
+    try {
+      allowed = new Function("return true")() === true;
+    } catch {
+      allowed = false;
+    }
+  }
+  return allowed;
+}
+
 // Creates the function named `name` defined by the generated `source`, with the helpers in scope.
 // Each gets a unique first line: V8 shares type feedback between functions made from identical
 // source text, which would make kernels for different array types polymorphic (measured 2x slower).

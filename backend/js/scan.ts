@@ -10,7 +10,8 @@ import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
 import { bodyAt, invariants } from "./body";
 import { assign, decl, functionDecl, id, index, linear, loop, num, print } from "./estree";
-import { instantiate } from "./prelude";
+import { interpret } from "./interpret";
+import { codegenAllowed, instantiate } from "./prelude";
 import { render } from "./scalar";
 
 export function emitScan(k: LoopKernel): string {
@@ -63,7 +64,9 @@ export function scan(op: ScanOpName, dim: number, dtype: DType, x: Strided, out:
       stores: [{ access: store, value: "acc" }],
       kernel: { op, params: { dim }, dtype, acc: "acc", operands: [{ buf: "x", view }] },
     };
-    kernel = instantiate(emitScan(plan), "scan");
+    kernel = codegenAllowed()
+      ? instantiate<(out: unknown, x: unknown) => void>(emitScan(plan), "scan")
+      : interpret<(out: unknown, x: unknown) => void>(plan);
     kernels.set(key, kernel!);
   }
   kernel!(out.storage, x.storage);
