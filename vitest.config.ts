@@ -1,5 +1,6 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { include: ["test/**/*.test.ts"], testTimeout: 60_000 },
+  // every compile in the tests runs the IR verifier after each pipeline stage (compiler/pipeline.ts)
+  test: { include: ["test/**/*.test.ts"], testTimeout: 60_000, env: { JITGRAD_VERIFY: "1" } },
 });
