@@ -1,7 +1,7 @@
 """Golden fixtures for jitgrad's eager API: PyTorch's own results for every public op.
 
 Run with: /usr/bin/python3 test/golden/make_golden.py  (writes test/golden/ops.json)
-test/golden.test.ts replays each case through jitgrad's public API.
+test/eager/golden.test.ts replays each case through jitgrad's public API.
 
 Schema (ops.json is {"torch": version, "cases": [...]}), one case per entry:
 

@@ -12,9 +12,9 @@ import {
   type Tensor,
   tensor,
   where,
-} from "../index";
-import { composites } from "./support/composites";
-import { f64, gradcheck, pos } from "./support/gradcheck";
+} from "../../index";
+import { composites } from "../support/composites";
+import { f64, gradcheck, pos } from "../support/gradcheck";
 
 const mask = (shape: number[]) => rand(shape, { dtype: "float64" }).gt(0.5);
 
