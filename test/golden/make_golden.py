@@ -144,6 +144,8 @@ def torch_call(fn, s, args):
         return s.long()
     if fn == "logSoftmax":
         return s.log_softmax(*args)
+    if fn in ("logicalOr", "logicalNot"):
+        return getattr(s, "logical_or" if fn == "logicalOr" else "logical_not")(*args)
     if fn == "slice":
         dim, start, end = (list(args) + [0, None][len(args) - 1:])[:3]
         index = [slice(None)] * s.dim()
@@ -611,6 +613,25 @@ program("backward of a detached tensor", {"x": X}, [
     {"let": "s", "on": "y", "fn": "sum"},
     {"on": "s", "fn": "backward"},
 ])
+
+# --- ops added after the others (so their inputs come last from the seeded generator and every
+# earlier case keeps its data): sign, erf, logical or/not (test/coverage.test.ts wants every
+# primitive of ir/ops.ts in these fixtures)
+for fn, kind in [("sign", "normal"), ("erf", "normal")]:
+    op(fn, fn, T([2, 3], kind=kind))
+    op(fn + " 0-d", fn, T([], kind=kind))
+    op(fn + " float64", fn, T([4], "float64", kind=kind))
+    op(fn + " no grad", fn, T([3], kind=kind, grad=False))
+op("sign at zero", "sign", V([-1.5, 0.0, 2.0]))
+op("sign int", "sign", T([5], "int32", kind="int"))
+op("erf int -> float32", "erf", V([0, 1, 3], "int32"))
+op("erf of large values", "erf", V([-6.0, -0.5, 0.0, 0.5, 6.0]))
+op("logicalNot bool", "logicalNot", T([2, 3], "bool", kind="bool"))
+op("logicalNot float", "logicalNot", V([-1.5, 0.0, 2.0]))
+op("logicalNot int", "logicalNot", V([0, 3, -2], "int32"))
+op("logicalOr bool", "logicalOr", T([2, 3], "bool", kind="bool"), [T([2, 3], "bool", kind="bool")])
+op("logicalOr broadcast", "logicalOr", T([3, 1], "bool", kind="bool"), [T([4], "bool", kind="bool")])
+op("logicalOr float with bool", "logicalOr", V([0.0, 0.5, 0.0, -2.0]), [V([False, False, True, True], "bool")])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -9,9 +9,11 @@
 // prints as JavaScript for a bug report.
 //
 // Programs mix unary, binary (broadcasting, JS numbers), reduction (all, one or two dims, keepdim),
-// movement (views, reshape, expand, narrow, select, cat, stack), softmax/logSoftmax and matmul ops
-// over float32 and float64 inputs of rank 0 to 3 with size-1 (broadcast) dims; inputs of rank >= 2
-// may be non-contiguous (a transposed view). In "grad" mode inputs may require grad (input 0
+// movement (views, reshape, expand, narrow, select, cat, stack), softmax/logSoftmax and matmul ops,
+// casts between float32 and float64, and where() on masks made by comparisons (maybe negated or
+// or-ed with another), over float32 and float64 inputs of rank 0 to 3 with size-1 (broadcast) dims;
+// inputs of rank >= 2 may be non-contiguous (a transposed view). A mask (a bool value) is only ever
+// where()'s condition: later steps take float values only. In "grad" mode inputs may require grad (input 0
 // always does) and every output depends on one that does.
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
@@ -192,6 +194,8 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return b * b;
     case "tanh":
     case "sigmoid":
+    case "sign":
+    case "erf":
     case "sin":
     case "cos":
     case "softmax":
@@ -210,6 +214,8 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "maximum":
     case "minimum":
       return Math.max(b, other(ins.args[0]));
+    case "where":
+      return Math.max(b, other(ins.args[1]));
     case "cat":
     case "stack":
       return other(ins.args[0]);
@@ -234,8 +240,19 @@ export const UNARY = [
   "sin",
   "cos",
   "square",
+  "sign",
+  "erf",
+  "cast", // to the other float dtype (double or float)
+  "mask", // x where a comparison of x with a number (maybe negated) holds, else a number
 ] as const;
-export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "pow"] as const;
+// where: x where a comparison of x with the other operand (maybe or-ed with a comparison of x with
+// a number) holds, else the other operand
+export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "where"] as const;
+export const COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
+// thresholds for comparisons with a number: values that sums of the data (three decimals) are
+// unlikely to hit exactly, where eager and compiled sums may differ in the last bit; and 0, which
+// relu gives exactly
+const THRESHOLDS = [0, 0.3, -0.7, 1.3];
 export const REDUCE = ["sum", "mean", "max", "min"] as const;
 export const MOVE = [
   "transpose",
@@ -253,11 +270,18 @@ export const MOVE = [
   "stack",
 ] as const;
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
-// Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt).
+// Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
+// double or float; mask and where are comparisons, logicalNot or logicalOr, then where).
+const COMPOUND = ["log1abs", "sqrtabs", "cast", "mask"];
 export const METHODS = [
-  ...UNARY.filter((u) => u !== "log1abs" && u !== "sqrtabs"),
+  ...UNARY.filter((u) => !COMPOUND.includes(u)),
   "log",
   "sqrt",
+  "double",
+  "float",
+  ...COMPARE,
+  "logicalNot",
+  "logicalOr",
   ...BINARY,
   ...REDUCE,
   ...MOVE,
@@ -318,12 +342,14 @@ export function build(r: Recipe, mode: Mode): Program {
   // too large: squash with tanh, or scale down (which keeps more of the value's shape)
   const bounded = (i: number, scale: boolean) =>
     bounds[i] <= BOUND ? i : scale ? emit(i, "div", Math.ceil(bounds[i] / 4)) : emit(i, "tanh");
+  // the values an op may take as operands (not masks) that `keep` accepts
   const indices = (keep: (t: Tensor) => boolean) =>
-    vals.map((_, i) => i).filter((i) => keep(vals[i]));
+    vals.map((_, i) => i).filter((i) => vals[i].dtype !== "bool" && keep(vals[i]));
 
   for (const s of r.steps) {
     // the operand: usually the latest value (long chains), sometimes any earlier one (shared values)
-    const a = s.a % 3 ? vals.length - 1 : Math.floor(s.a / 3) % vals.length,
+    const usable = indices(() => true),
+      a = s.a % 3 ? vals.length - 1 : usable[Math.floor(s.a / 3) % usable.length],
       x = vals[a],
       rank = x.ndim;
     const sized = x.shape.map((_, d) => d).filter((d) => x.shape[d] >= 2);
@@ -337,7 +363,12 @@ export function build(r: Recipe, mode: Mode): Program {
       // float32 intermediates in float64, so an x that is exactly 0 eagerly may be 1e-8 compiled
       else if (op === "sqrtabs") out = emit(emit(emit(a, "abs"), "add", 1e-3), "sqrt");
       else if (op === "exp" && bounds[a] > 5) out = emit(emit(a, "tanh"), "exp");
-      else out = emit(a, op);
+      else if (op === "cast") out = emit(a, x.dtype === "float32" ? "double" : "float");
+      else if (op === "mask") {
+        let m = emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.b));
+        if (s.k) m = emit(m, "logicalNot");
+        out = emit(a, "where", { ref: m }, pick(SCALARS, s.q >> 3));
+      } else out = emit(a, op);
     } else if (kind === 1) {
       const op = pick(BINARY, s.p);
       if (op === "pow") out = emit(a, "pow", pick([2, 3, 1, 0], s.q));
@@ -357,6 +388,15 @@ export function build(r: Recipe, mode: Mode): Program {
             typeof other === "number"
               ? emit(a, "div", other === 0 ? 4 : other)
               : emit(a, "div", { ref: emit(emit(refsOf(other)[0], "abs"), "add", 1) });
+        } else if (op === "where") {
+          const m = emit(a, pick(COMPARE, s.q), other),
+            either = () => emit(a, pick(COMPARE, s.q >> 3), pick(THRESHOLDS, s.b));
+          out = emit(
+            a,
+            "where",
+            { ref: Math.floor(s.p / 8) % 2 ? emit(m, "logicalOr", { ref: either() }) : m },
+            other,
+          );
         } else out = emit(a, op, other);
       }
     } else if (kind === 2) {
@@ -452,6 +492,7 @@ export function build(r: Recipe, mode: Mode): Program {
     extra < vals.length &&
     extra !== last &&
     extra >= program.inputs.length &&
+    vals[extra].dtype !== "bool" &&
     (!grad || needs[extra])
   )
     program.outputs.push(extra);
