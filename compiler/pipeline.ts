@@ -44,7 +44,7 @@ export interface Compilation {
   readonly fn: (...args: Arg[]) => Result;
   readonly args: Arg[];
   readonly grad?: { argnums: number[]; withValue: boolean }; // grad() and valueAndGrad()
-  ran: StageName[]; // the stages run so far
+  ran: Stage[]; // the stages run so far
   traced?: Traced;
   nOut?: number; // the user's outputs: the graph's first outputs (then, in a forward graph, the
   // new values of inputs updated in place, written back after each call)
@@ -236,16 +236,18 @@ export function compileKind(s: Compilation): "forward" | "autograd" {
 // stages already run must be that pipeline's first ones.
 export function runPipeline(kind: EntryKind, s: Compilation, through?: StageName): Compilation {
   const stages = pipelines[kind];
-  s.ran.forEach((name, i) => {
-    if (stages[i]?.name !== name)
-      throw new Error(`internal: the ${kind} pipeline does not begin with ${s.ran.join(", ")}`);
+  s.ran.forEach((stage, i) => {
+    if (stages[i] !== stage)
+      throw new Error(
+        `internal: the ${kind} pipeline does not begin with ${s.ran.map((r) => r.name).join(", ")}`,
+      );
   });
   const verifying = isOn(envVar("JITGRAD_VERIFY")),
     logged = logRequests();
   for (const stage of stages.slice(s.ran.length)) {
     stage.run(s);
-    s.ran.push(stage.name);
-    if (verifying) for (const [, g] of graphsOf(s)) verify(g, stage.name);
+    s.ran.push(stage);
+    if (verifying) for (const [which, g] of graphsOf(s)) verify(g, stage.name + which);
     if (logged.has(`after:${stage.name}`) || logged.has("after:*"))
       console.error(`[jitgrad] after ${stage.name}\n${printStage(s)}`);
     if (stage.name === through) break;
@@ -255,14 +257,15 @@ export function runPipeline(kind: EntryKind, s: Compilation, through?: StageName
 
 const isOn = (v: string | undefined) => !!v && v !== "0" && v.toLowerCase() !== "false";
 
-// The graphs a compilation has: one, or forward and backward once partitioned.
+// The graphs a compilation has: one, or forward and backward once partitioned (named so in
+// verifier errors: "verify after partition (backward): ...").
 function graphsOf(s: Compilation): [string, Graph][] {
   if (s.partition)
     return [
-      ["forward", s.partition.forward],
-      ["backward", s.partition.backward],
+      [" (forward)", s.partition.forward],
+      [" (backward)", s.partition.backward],
     ];
-  return s.graph ? [["graph", s.graph]] : [];
+  return s.graph ? [["", s.graph]] : [];
 }
 function printStage(s: Compilation): string {
   return s.partition ? printPartition(s.partition) : printGraph(s.graph!);

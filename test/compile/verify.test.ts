@@ -180,13 +180,14 @@ describe("the pipeline", () => {
       restore();
       restore = () => {};
     });
-    // makes stage `name` of every pipeline type its last value's result as float64
+    // makes stage `name` (of the autograd pipeline, which has them all) type the last value of
+    // its graph (the backward, once partitioned) as float64
     const corrupt = (name: string) => {
-      const stage = pipelines.forward.find((s) => s.name === name) as Stage;
+      const stage = pipelines.autograd.find((s) => s.name === name) as Stage;
       const run = stage.run;
       stage.run = (s) => {
         run(s);
-        const g = s.graph!,
+        const g = s.partition?.backward ?? s.graph!,
           last = g.values[g.values.length - 1];
         last.dtype = "float64";
       };
@@ -200,6 +201,14 @@ describe("the pipeline", () => {
       const f = compile((x: Tensor) => x.add(1).exp());
       expect(() => f(ones([3]))).toThrow(
         /^verify after cse: %\d+ = exp %\d+ : f64\[3\] but the op table gives f32\[3\]$/,
+      );
+    });
+
+    it("after partition, in the forward or the backward graph", () => {
+      corrupt("partition");
+      const f = compile((x: Tensor) => x.exp().sum());
+      expect(() => f(ones([3], { requiresGrad: true }))).toThrow(
+        /^verify after partition \(backward\): %\d+ = mul %\d+, %\d+ : f64\[3\] but the op table gives f32\[3\]$/,
       );
     });
 
