@@ -26,4 +26,6 @@ export {
 } from "./runtime/create";
 export { CompileError } from "./runtime/errors";
 export { manualSeed } from "./runtime/random";
+export type { SerializedTensor, SerializeOptions } from "./runtime/serialize";
+export { deserialize, serialize } from "./runtime/serialize";
 export { Tensor } from "./runtime/tensor";

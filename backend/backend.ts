@@ -2,6 +2,8 @@
 // launches a program's kernels in order, scalar formulas evaluated on numbers (constant folding),
 // and the eager kernels the runtime calls op by op.
 import type { DType, Storage } from "../ir/dtype";
+import type { IndexMap } from "../ir/index-map";
+import type { IndexError, KernelOpName, Params, ScanOpName } from "../ir/ops";
 import type { Scalar } from "../ir/scalar";
 import type { LoopKernel } from "./plan";
 
@@ -31,9 +33,13 @@ export interface Backend {
   // runs `launches` in order over the program's buffers
   driver(launches: Launch[]): (buffers: Storage[], kernels: Kernel[]) => void;
   evaluate(f: Scalar, args: readonly number[], dtype: DType): number;
-  // eager: out = f(ins...) elementwise; out = combine over dims; out = a @ b; a copy
+  // eager: out = f(ins...) elementwise; out = combine over dims; a kernel op; out[i] = src at the
+  // index map's position (0 where its mask fails); out = x read at index along a dim; a copy
   pointwise(f: Scalar, dtype: DType, ins: Strided[], out: Strided): void;
   reduce(r: Combine, x: Strided, dims: number[], out: Strided): void;
-  matmul(a: Strided, b: Strided, out: Strided): void;
+  kernelOp(op: KernelOpName, ins: Strided[], out: Strided, p: Params): void;
+  remap(src: Strided, map: IndexMap, out: Strided): void;
+  gather(x: Strided, index: Strided, along: { dim: number; error: IndexError }, out: Strided): void;
   copy(src: Strided, out: Strided): void;
+  scan(op: ScanOpName, dim: number, dtype: DType, x: Strided, out: Strided): void;
 }

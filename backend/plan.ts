@@ -3,18 +3,38 @@
 // optional reductions over the innermost dims, and stores. Eager single-op kernels and fused
 // compiled kernels are both plans; a backend renders and runs them (backend/js today).
 import type { DType } from "../ir/dtype";
+import type { KernelOpName, Params, ScanOpName, View } from "../ir/ops";
 import type { Scalar } from "../ir/scalar";
 
 export type Sym = number | string; // a literal baked in, or the name of a kernel argument
-// strides over every dim of the space
+// strides over every dim of the space; `at`: plus a position a temp computed (gather's index),
+// checked against [0, size), times its stride
 export interface Access {
   buf: string;
   offset: Sym;
   strides: Sym[];
+  at?: ComputedIndex;
+}
+export interface ComputedIndex {
+  value: string;
+  stride: Sym;
+  size: Sym;
+  dim: number; // for the error message
+  error: number; // which message (ir's indexErrors)
+}
+
+// 0 <= sum_d index[d] * strides[d] + offset < size: a pad's border in loop terms
+export interface Bound {
+  strides: Sym[];
+  offset: Sym;
+  size: Sym;
 }
 
 export type ScalarExpr =
-  | { kind: "load"; access: Access }
+  // guard: a "valid" temp; where it is false the load reads nothing and gives 0
+  | { kind: "load"; access: Access; guard?: string }
+  // true where every bound holds
+  | { kind: "valid"; bounds: Bound[] }
   // args name earlier temps or reductions; dtype: the result's, whose precision the op may use
   | { kind: "apply"; scalar: Scalar; dtype: DType; args: string[] }
   | { kind: "num"; value: number };
@@ -50,22 +70,17 @@ export interface LoopKernel {
   temps: Temp[];
   reductions: Reduction[];
   stores: Store[];
-  matmul?: MatmulSpec; // a matmul kernel: outer loops are [...batch, m, n]; `acc` is the product there
+  kernel?: KernelCall; // a kernel op's kernel (its outer loops uncoalesced): `acc` is its result
 }
 
-// A matmul operand as strides: over the kernel's batch loops, and along its rows and columns.
-export interface MatmulOperand {
-  buf: string;
-  offset: number;
-  batch: number[];
-  rows: number;
-  cols: number;
-}
-export interface MatmulSpec {
+// A kernel op inside a loop kernel: its operands as strided views of buffers; the temps and stores
+// that read `acc` run on each result element (the epilogue).
+export interface KernelCall {
+  op: KernelOpName | ScanOpName;
+  params: Params;
+  dtype: DType; // the result's
   acc: string;
-  k: number;
-  a: MatmulOperand;
-  b: MatmulOperand;
+  operands: { buf: string; view: View }[];
 }
 
 // Merges adjacent dims that every stride array walks contiguously, and drops size-1 dims, so a

@@ -10,20 +10,38 @@ import { type Compilation, compileKind, printPartition, runPipeline, start } fro
 import { primalTensors, results, storageOf, writeBack } from "./run";
 import type { Arg, Result } from "./trace";
 
+/** Options of {@link compile}, `grad` and `valueAndGrad`. */
 export interface CompileOptions {
+  /**
+   * How many input signatures (shapes, dtypes, requiresGrad) stay compiled; least recently used go
+   * first. Default 8.
+   */
   cacheLimit?: number;
 }
+/** What a compiled function runs for given arguments, from `explain(...args)`. */
 export interface Explanation {
+  /**
+   * The optimized IR (forward and backward when gradients are recorded), with what is saved and
+   * why.
+   */
   ir: string;
+  /** The generated JavaScript kernels. */
   code: string;
+  /** The number of forward loop kernels. */
   forwardKernels: number;
+  /** The number of backward loop kernels. */
   backwardKernels: number;
 }
+/** Counters of a compiled function: calls, compilations (one per new signature) and cache hits. */
 export interface Stats {
   calls: number;
   compiles: number;
   cacheHits: number;
 }
+/**
+ * A compiled function: call it like the original; `explain(...args)` shows its kernels, `stats` its
+ * cache.
+ */
 export type Compiled<A extends Arg[], R> = ((...args: A) => R) & {
   explain(...args: A): Explanation;
   readonly stats: Stats;
@@ -31,6 +49,13 @@ export type Compiled<A extends Arg[], R> = ((...args: A) => R) & {
 
 type Fn = (...args: Arg[]) => Result;
 
+/**
+ * Compiles `fn` (tensors and numbers in, a tensor or an array/object of tensors out): the first
+ * call with a new signature traces it into a graph, differentiates it when gradients are needed,
+ * fuses elementwise chains and emits JavaScript loop kernels; later calls run the cached kernels.
+ * Results match eager execution (to float32 rounding), `backward()` on them runs a compiled
+ * backward. Tensors captured by `fn` (model parameters) are read at every call.
+ */
 export function compile<A extends Arg[], R extends Result>(
   fn: (...args: A) => R,
   opts: CompileOptions = {},
@@ -119,10 +144,31 @@ function autogradEntry(s: Compilation): Entry {
 }
 
 // ---- functional transforms (JAX's grad and value_and_grad) ----
+/**
+ * Options of `grad` and `valueAndGrad`: `argnums` picks the argument(s) to
+ * differentiate (default 0).
+ */
 export interface GradOptions extends CompileOptions {
   argnums?: number | number[];
 }
 
+/**
+ * The gradient of a scalar-valued `fn` as a compiled function, JAX style: `grad(f)(x)` is df/dx,
+ * one `Tensor` for one `argnums` (default 0), a `Tensor[]` for a list of them. Forward and
+ * gradient run in the same fused loops; no `.grad` is touched.
+ */
+export function grad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts?: CompileOptions & { argnums?: number },
+): Compiled<A, Tensor>;
+export function grad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts: CompileOptions & { argnums: number[] },
+): Compiled<A, Tensor[]>;
+export function grad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts?: GradOptions,
+): Compiled<A, Tensor | Tensor[]>;
 export function grad<A extends Arg[]>(
   fn: (...args: A) => Tensor,
   opts: GradOptions = {},
@@ -133,6 +179,19 @@ export function grad<A extends Arg[]>(
     fn.length,
   );
 }
+/** Like `grad`, and also returns the value: `[f(x), df/dx]`, from the same fused loops. */
+export function valueAndGrad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts?: CompileOptions & { argnums?: number },
+): Compiled<A, [Tensor, Tensor]>;
+export function valueAndGrad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts: CompileOptions & { argnums: number[] },
+): Compiled<A, [Tensor, Tensor[]]>;
+export function valueAndGrad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts?: GradOptions,
+): Compiled<A, [Tensor, Tensor | Tensor[]]>;
 export function valueAndGrad<A extends Arg[]>(
   fn: (...args: A) => Tensor,
   opts: GradOptions = {},

@@ -2,34 +2,38 @@
 // expression through inlined producers (elementwise ops; movement ops as index maps; reductions
 // over one shared set of inner loops) down to loads of materialized buffers.
 
-import {
-  type Access,
-  coalesce,
-  type LoopKernel,
-  type MatmulOperand,
-  type Reduction,
-  type Temp,
-} from "../backend/plan";
+import { type Access, coalesce, type LoopKernel, type Reduction, type Temp } from "../backend/plan";
 import type { Value } from "../ir/graph";
-import { type Elementwise, ops, type Reduce, type View } from "../ir/ops";
-import { printValue } from "../ir/print";
-import { arg, S, type Scalar, substitute } from "../ir/scalar";
-import { contiguousStrides, numel, sameShape } from "../ir/shape";
 import {
+  type Bound,
   broadcastMap,
   flatMap,
   type IndexMap,
   identity,
   mapKey,
-  operandView,
-  throughMovement,
+  maskKey,
   unit,
-} from "./affine";
+} from "../ir/index-map";
+import {
+  defOf,
+  type Elementwise,
+  type KernelOpName,
+  ownKernel,
+  type Reduce,
+  reduceParams,
+  type ScanOpName,
+  type View,
+} from "../ir/ops";
+import { printValue } from "../ir/print";
+import { arg, S, type Scalar, storeAs, substitute } from "../ir/scalar";
+import { contiguousStrides, numel, sameShape } from "../ir/shape";
+import { operandView } from "./operand-view";
 
 // Each dim of the value is driven by its own loop of the same size, and every loop of size > 1
 // drives one: the value is visited exactly once, in full (a permutation of the loops).
 function oneToOne(m: IndexMap, shape: readonly number[], sizes: readonly number[]): boolean {
   if (
+    m.mask.length ||
     !m.off.every((o) => o === 0) ||
     !m.rows.every((r) => r.filter((c) => c !== 0).length === 1 && r.includes(1))
   )
@@ -57,6 +61,13 @@ interface Computed {
   name: string;
   phase: Phase;
 }
+// a gather's position along one dim: a temp's value, checked against that dim's size
+interface ComputedAt {
+  value: string;
+  dim: number;
+  error: number;
+  phase: Phase; // the value's
+}
 
 export class KernelBuilder {
   reducedSizes: number[] | null = null; // the inner loops, once a reduction is part of the kernel
@@ -65,7 +76,13 @@ export class KernelBuilder {
   private readonly temps: (Omit<Temp, "phase"> & { phase: Phase })[] = [];
   private readonly reductions: (Reduction & { source: Value })[] = [];
   private readonly cache = new Map<string, Computed>();
-  private readonly loads: { buf: Value; map: IndexMap; shape: readonly number[] }[] = [];
+  private readonly loads: {
+    buf: Value;
+    map: IndexMap;
+    shape: readonly number[];
+    at?: ComputedAt;
+  }[] = [];
+  private readonly masks = new Map<string, Bound[]>(); // each "valid" temp's bounds, in loop terms
   private readonly stores: { value: Value; name: string; inner: boolean; map: IndexMap }[] = [];
   private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
   private readonly tempCount = new Map<Value, number>();
@@ -112,7 +129,7 @@ export class KernelBuilder {
       v.dtype === "bool"
         ? this.temp(
             v,
-            { kind: "apply", scalar: S.toBool(arg(0)), dtype: "bool", args: [c.name] },
+            { kind: "apply", scalar: storeAs("bool", arg(0)), dtype: "bool", args: [c.name] },
             c.phase,
           )
         : c;
@@ -127,7 +144,7 @@ export class KernelBuilder {
     let c = this.cache.get(key);
     if (c) return c;
     this.computedAt.set(v, [...(this.computedAt.get(v) ?? []), m]);
-    const def = v.op === "input" || v.op === "const" ? null : ops[v.op];
+    const def = v.op === "input" || v.op === "const" ? null : defOf(v.op);
     if (v.op === "const") c = this.temp(v, { kind: "num", value: v.constant! }, "pre");
     else if (!def || (!isRoot && this.isBuffer(v))) c = this.load(v, m);
     else if (def.kind === "elementwise") {
@@ -158,39 +175,89 @@ export class KernelBuilder {
       c = this.temp(v, { ...apply, args: args.map((a) => a.name) }, phase);
     } else if (def.kind === "movement") {
       const x = v.inputs[0],
-        inner = throughMovement(v, m);
-      if (inner) c = this.expr(x, inner);
+        inner = def.index(m, v.params, x.shape, v.shape);
+      if (inner) c = this.moved(v, x, m, inner);
       else if (this.isBuffer(x))
         c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
       else throw new NeedsBuffer(x);
     } else if (def.kind === "reduce" && !this.product) c = this.reduce(v, m, def);
-    else if (def.kind === "matmul") c = this.matmul(v, m);
-    else throw new NeedsBuffer(v); // pad runs as its own kernel
+    else if (ownKernel(def)) c = this.kernelOp(v, m);
+    else if (def.kind === "gather") c = this.gather(v, m, def.along(v.params));
+    else throw new NeedsBuffer(v);
     this.cache.set(key, c);
     return c;
   }
 
-  // A matmul at the kernel's own index: the kernel becomes a matmul kernel whose tile elements run
-  // the rest of the expression (the epilogue). Anywhere else the product needs a buffer.
-  private matmul(v: Value, m: IndexMap): Computed {
+  // v = movement(x) at m is x at `inner`; where the movement added bounds (pad's border), the
+  // value is 0 outside them.
+  private moved(v: Value, x: Value, m: IndexMap, inner: IndexMap): Computed {
+    const c = this.expr(x, inner);
+    if (inner.mask.length === m.mask.length) return c;
+    const ok = this.valid(inner.mask.slice(m.mask.length));
+    const phase = rank[ok.phase] > rank[c.phase] ? ok.phase : c.phase;
+    const select = { kind: "apply" as const, scalar: S.select(arg(0), arg(1), 0), dtype: v.dtype };
+    return this.temp(v, { ...select, args: [ok.name, c.name] }, phase);
+  }
+
+  // x read where index (computed here, fused) says along dim: a load whose position along dim is
+  // the index's value, checked in the kernel.
+  private gather(v: Value, m: IndexMap, along: { dim: number; error: number }): Computed {
+    const [x, index] = v.inputs,
+      { dim } = along;
+    if (!this.isBuffer(x)) throw new NeedsBuffer(x);
+    const i = this.expr(index, m);
+    const zero = new Array<number>(m.rows[0]?.length ?? 0).fill(0);
+    const xm: IndexMap = {
+      rows: m.rows.map((r, d) => (d === dim ? zero : r)),
+      off: m.off.map((o, d) => (d === dim ? 0 : o)),
+      mask: m.mask,
+    };
+    return this.load(x, xm, x.shape, { value: i.name, dim, error: along.error, phase: i.phase });
+  }
+
+  // A temp that is true where every bound holds (one per distinct set of bounds).
+  private valid(bounds: Bound[]): Computed {
+    const key = `valid@${maskKey(bounds)}`;
+    let c = this.cache.get(key);
+    if (c) return c;
+    const inner = bounds.some((b) => b.row.slice(this.outer.length).some((x) => x !== 0));
+    c = { name: `m${this.masks.size}`, phase: inner ? "inner" : "pre" };
+    this.masks.set(c.name, bounds);
+    this.temps.push({
+      name: c.name,
+      expr: { kind: "valid", bounds: [] }, // resolved to strides over the loops by build()
+      phase: c.phase,
+      comment: "in bounds",
+    });
+    this.cache.set(key, c);
+    return c;
+  }
+
+  // A kernel op at the kernel's own index: the kernel becomes that op's kernel, whose result
+  // elements run the rest of the expression (the epilogue). Anywhere else its result needs a
+  // buffer.
+  private kernelOp(v: Value, m: IndexMap): Computed {
     const at =
       mapKey(m) === mapKey(identity(this.outer.length, this.loops)) &&
       sameShape(v.shape, this.outer);
     if (this.product || this.reducedSizes || !at) throw new NeedsBuffer(v);
-    const [a, b] = v.inputs.map(operandView);
-    this.reads.add(a.base).add(b.base);
-    this.product = { value: v, a, b };
+    const operands = v.inputs.map(operandView);
+    for (const o of operands) this.reads.add(o.base);
+    this.product = { value: v, op: v.op as KernelOpName | ScanOpName, operands };
     this.opList.push(v.op);
     this.lines.push(printValue(v));
     return { name: "acc", phase: "post" };
   }
-  product: { value: Value; a: { base: Value; view: View }; b: { base: Value; view: View } } | null =
-    null;
+  product: {
+    value: Value;
+    op: KernelOpName | ScanOpName;
+    operands: { base: Value; view: View }[];
+  } | null = null;
 
   // v = reduce(x) read at outer map m: x's kept dims follow m, its reduced dims the inner loops.
   private reduce(v: Value, m: IndexMap, def: Reduce): Computed {
     const x = v.inputs[0],
-      dims = v.params.dims!,
+      dims = reduceParams(v).dims,
       sizes = dims.map((d) => x.shape[d]);
     // read once per output point: its index must use only, and every one of, the outer loops
     const onlyOuter = m.rows.every((r) => r.slice(this.outer.length).every((c) => c === 0));
@@ -210,11 +277,11 @@ export class KernelBuilder {
         off.push(0);
         return;
       }
-      const src = v.params.keepdim ? d : kept++;
+      const src = reduceParams(v).keepdim ? d : kept++;
       rows.push(pad(m.rows[src]));
       off.push(m.off[src]);
     });
-    const input = this.expr(x, { rows, off });
+    const input = this.expr(x, { rows, off, mask: m.mask.map((b) => ({ ...b, row: pad(b.row) })) });
     if (input.phase === "post") throw new NeedsBuffer(this.reductions[0].source);
     const copies = this.reductions.filter((r) => r.source === v).length;
     const name = `acc${v.id}${copies ? `$${copies}` : ""}`;
@@ -251,15 +318,27 @@ export class KernelBuilder {
     return { name, phase };
   }
 
-  private load(v: Value, m: IndexMap, shape: readonly number[] = v.shape): Computed {
+  // A load of buffer v at m; under a mask, guarded (nothing is read outside the bounds); `at`:
+  // plus a computed position along one dim.
+  private load(
+    v: Value,
+    m: IndexMap,
+    shape: readonly number[] = v.shape,
+    at?: ComputedAt,
+  ): Computed {
     this.reads.add(v);
-    this.loads.push({ buf: v, map: m, shape });
-    const inner = m.rows.some((r) => r.slice(this.outer.length).some((c) => c !== 0));
-    return this.temp(
-      v,
-      { kind: "load", access: { buf: `#${this.loads.length - 1}`, offset: 0, strides: [] } },
-      inner ? "inner" : "pre",
-    );
+    this.loads.push({ buf: v, map: m, shape, at });
+    const guard = m.mask.length ? this.valid(m.mask) : undefined;
+    const inner =
+      guard?.phase === "inner" ||
+      m.rows.some((r) => r.slice(this.outer.length).some((c) => c !== 0));
+    const access = { buf: `#${this.loads.length - 1}`, offset: 0, strides: [] };
+    const expr = guard
+      ? { kind: "load" as const, access, guard: guard.name }
+      : { kind: "load" as const, access };
+    const phase: Phase =
+      at?.phase === "post" ? "post" : inner || at?.phase === "inner" ? "inner" : "pre";
+    return this.temp(v, expr, phase);
   }
 
   // The LoopKernel: maps resolved to strides over the loops, loops coalesced, phases placed.
@@ -281,14 +360,22 @@ export class KernelBuilder {
       ...this.loads.map((l) => strided(l.shape, l.map)),
       ...this.stores.map((s) => strided(s.value.shape, s.map)),
     ];
-    // a matmul kernel keeps its loops as they are: the last two are the tile rows and columns
+    // bounds are linear in the loops too: coalescing must keep them linear
+    const full = (row: number[]) => [...row, ...new Array<number>(loops - row.length).fill(0)];
+    const bounds = [...this.masks.values()].flat().map((b) => full(b.row));
+    const arrays = [...accesses.map((a) => a.strides), ...bounds];
+    // a kernel op's kernel keeps its loops as they are (a matmul's last two are its tiles' rows
+    // and columns)
     const c = this.product
-      ? { sizes: this.outer, strides: accesses.map((a) => a.strides), split: this.outer.length }
-      : coalesce(
-          [...this.outer, ...(this.reducedSizes ?? [])],
-          accesses.map((a) => a.strides),
-          this.outer.length,
-        );
+      ? { sizes: this.outer, strides: arrays, split: this.outer.length }
+      : coalesce([...this.outer, ...(this.reducedSizes ?? [])], arrays, this.outer.length);
+    const boundStrides = c.strides.slice(accesses.length);
+    const resolved = new Map(
+      [...this.masks].map(([name, mask]) => [
+        name,
+        mask.map((b) => ({ strides: boundStrides.shift()!, offset: b.off, size: b.size })),
+      ]),
+    );
     const access = (v: Value, k: number): Access => ({
       buf: bufName(v),
       offset: accesses[k].offset,
@@ -304,9 +391,20 @@ export class KernelBuilder {
       sizes: c.sizes,
       reduced: c.sizes.length - c.split,
       temps: this.temps.map((t) => {
-        const k = t.expr.kind === "load" ? Number(t.expr.access.buf.slice(1)) : -1;
-        const expr =
-          k < 0 ? t.expr : { kind: "load" as const, access: access(this.loads[k].buf, k) };
+        let expr = t.expr;
+        if (expr.kind === "load") {
+          const k = Number(expr.access.buf.slice(1));
+          const { buf, shape, at } = this.loads[k];
+          const computed = at && {
+            value: at.value,
+            dim: at.dim,
+            error: at.error,
+            stride: contiguousStrides(shape)[at.dim],
+            size: shape[at.dim],
+          };
+          expr = { ...expr, access: { ...access(buf, k), ...(computed && { at: computed }) } };
+        }
+        if (expr.kind === "valid") expr = { kind: "valid", bounds: resolved.get(t.name)! };
         return {
           ...t,
           expr,
@@ -319,24 +417,15 @@ export class KernelBuilder {
         value: s.name,
         phase: s.inner ? ("inner" as const) : ("outer" as const),
       })),
-      ...(this.product && { matmul: this.matmulSpec(bufName) }),
+      ...(this.product && {
+        kernel: {
+          op: this.product.op,
+          params: this.product.value.params,
+          dtype: this.product.value.dtype,
+          acc: "acc",
+          operands: this.product.operands.map((o) => ({ buf: bufName(o.base), view: o.view })),
+        },
+      }),
     };
-  }
-
-  // The product's operands as strides over the batch loops, rows and columns.
-  private matmulSpec(bufName: (v: Value) => string): LoopKernel["matmul"] {
-    const { a, b } = this.product!,
-      batch = this.outer.slice(0, -2);
-    const operand = (o: { base: Value; view: View }): MatmulOperand => {
-      const v = ops.expand.view(o.view, { shape: [...batch, ...o.view.shape.slice(-2)] })!;
-      return {
-        buf: bufName(o.base),
-        offset: v.offset,
-        batch: v.strides.slice(0, -2),
-        rows: v.strides[batch.length],
-        cols: v.strides[batch.length + 1],
-      };
-    };
-    return { acc: "acc", k: a.view.shape[a.view.shape.length - 1], a: operand(a), b: operand(b) };
   }
 }

@@ -1,486 +1,58 @@
-// The op table: every primitive declared once. Its shape/dtype rule, scalar formula (elementwise
-// and reduce ops), view rule (movement ops) and VJP rule serve eager mode, tracing, symbolic
-// differentiation and codegen alike. Scalar formulas are backend-neutral expression trees (see
-// scalar.ts). VJP rules use ordinary Tensor methods (the `Differentiable` interface below), so they
-// run on eager tensors and on tracers. Broadcasting's gradient is not here: callers of `vjp` sum each gradient
-// back to its operand's shape (see `sumTo`), once for all ops.
-import { type DType, isFloat, promote } from "./dtype";
-import { S, type Scalar, storeAs } from "./scalar";
-import { broadcastShapes, reducedShape, reshapeStrides, type Shape } from "./shape";
+// The op table: every primitive declared once, in its family's table (ir/ops/*.ts). Its
+// shape/dtype rule, scalar formula, view and index rules and VJP rule serve eager mode, tracing,
+// symbolic differentiation and codegen alike. Broadcasting's gradient is not here: callers of
+// `vjp` sum each gradient back to its operand's shape (see `sumTo`), once for all ops.
+import type { OpDef, Operand, ReduceParams } from "./op-def";
+import { elementwiseOps } from "./ops/elementwise";
+import { indexingOps } from "./ops/indexing";
+import { kernelOps } from "./ops/kernel";
+import { movementOps } from "./ops/movement";
+import { reduceOps } from "./ops/reduce";
+import { scanOps } from "./ops/scan";
 
-export interface Operand {
-  shape: Shape;
-  dtype: DType;
-  wrapped?: boolean;
-}
-export interface Params {
-  dims?: number[];
-  keepdim?: boolean; // reduce
-  shape?: number[];
-  perm?: number[];
-  starts?: number[];
-  ends?: number[];
-  before?: number[];
-  after?: number[]; // movement
-  dtype?: DType; // cast
-}
-export interface View {
-  shape: number[];
-  strides: number[];
-  offset: number;
-}
-// What VJP rules may call: the Tensor methods they are written with (the runtime's Tensor and the
-// compiler's tracers are both Tensors; ir/ only names the interface, so it imports nothing above it).
-type Other<T> = T | number;
-export interface Differentiable<T> {
-  readonly shape: readonly number[];
-  readonly dtype: DType;
-  readonly mT: T;
-  neg(): T;
-  exp(): T;
-  log(): T;
-  sin(): T;
-  cos(): T;
-  sign(): T;
-  logicalNot(): T;
-  add(o: Other<T>): T;
-  sub(o: Other<T>): T;
-  mul(o: Other<T>): T;
-  div(o: Other<T>): T;
-  pow(o: Other<T>): T;
-  eq(o: Other<T>): T;
-  ne(o: Other<T>): T;
-  lt(o: Other<T>): T;
-  le(o: Other<T>): T;
-  gt(o: Other<T>): T;
-  ge(o: Other<T>): T;
-  logicalOr(o: T): T;
-  where(cond: T, other: Other<T>): T;
-  sum(dims: number[] | undefined, keepdim: boolean): T;
-  reshape(shape: number[]): T;
-  expand(shape: number[]): T;
-  permute(perm: number[]): T;
-  pad(before: number[], after: number[]): T;
-  shrink(starts: number[], ends: number[]): T;
-  matmul(o: T): T;
-}
-// shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
-// sizes then, so such a graph can run backward twice); absent, they are read from `ins`.
-export interface VjpContext<T> {
-  ins: T[];
-  out: T;
-  params: Params;
-  needs: boolean[];
-  shapes?: readonly (readonly number[])[];
-}
-export type Vjp = <T extends Differentiable<T>>(g: T, ctx: VjpContext<T>) => (T | null)[];
+export * from "./op-def";
 
-interface Common {
-  grad: string | ((ins: Operand[]) => string); // PyTorch's grad_fn name
-  shape: (ins: Operand[], p: Params) => number[];
-  dtype: (ins: Operand[], p: Params) => DType;
-  vjp: Vjp | null; // null: not differentiable (comparisons, detach)
-}
-// scalar: the value at one point, from the operands' values there.
-// costly: a transcendental function, ~10-20 ns an element here against ~1 ns for arithmetic or for
-// writing and re-reading a float (so the backward reads such a value rather than recomputing it).
-export interface Elementwise extends Common {
-  kind: "elementwise";
-  scalar: (ins: Scalar[], p: Params) => Scalar;
-  costly?: boolean;
-}
-export interface Reduce extends Common {
-  kind: "reduce";
-  combine: (acc: Scalar, x: Scalar) => Scalar;
-  init: number;
-}
-export interface Movement extends Common {
-  kind: "movement";
-  view: (v: View, p: Params) => View | null;
-}
-export interface Opaque extends Common {
-  kind: "matmul" | "pad";
-}
-export type OpDef = Elementwise | Reduce | Movement | Opaque;
-
-const floatOf = (d: DType): DType => (isFloat(d) ? d : "float32");
-const broadcastAll = (ins: Operand[]) =>
-  ins.reduce<number[]>((a, x) => broadcastShapes(a, x.shape), []);
-// PyTorch's result_type: tensors with dims, then 0-d tensors, then wrapped numbers (a wrapped float
-// is float32); a later tier only counts when it is of a higher category (bool < integer < float),
-// so float32 + 0-d float64 is float32, int + 2.5 is float32 and bool + 1 is int.
-// (module-level helpers, not closures: this runs for every eager op)
-const TIERS = [
-  (x: Operand) => !x.wrapped && x.shape.length > 0,
-  (x: Operand) => !x.wrapped && x.shape.length === 0,
-  (x: Operand) => !!x.wrapped,
-];
-function tierDtype(ins: Operand[], keep: (x: Operand) => boolean): DType | null {
-  let d: DType | null = null;
-  for (const x of ins) if (keep(x)) d = d ? promote(d, x.dtype) : x.dtype;
-  return d;
-}
-const combineTiers = (hi: DType | null, lo: DType | null): DType | null =>
-  !hi ? lo : !lo || isFloat(hi) ? hi : hi === "bool" || isFloat(lo) ? promote(hi, lo) : hi;
-export const promoteAll = (ins: Operand[]): DType =>
-  combineTiers(
-    tierDtype(ins, TIERS[0]),
-    combineTiers(tierDtype(ins, TIERS[1]), tierDtype(ins, TIERS[2])),
-  )!;
-
-const costly = (d: Elementwise): Elementwise => ({ ...d, costly: true });
-function unary(
-  grad: string,
-  f: (x: Scalar) => Scalar,
-  vjp: Vjp,
-  dtype: "float" | "same" = "float",
-): Elementwise {
-  return {
-    kind: "elementwise",
-    grad,
-    scalar: ([x]) => f(x),
-    vjp,
-    shape: ([x]) => [...x.shape],
-    dtype: ([x]) => (dtype === "float" ? floatOf(x.dtype) : x.dtype),
-  };
-}
-function binary(
-  grad: string | ((ins: Operand[]) => string),
-  f: (a: Scalar, b: Scalar) => Scalar,
-  vjp: Vjp | null,
-  dtype: "promote" | "float" | "bool" = "promote",
-): Elementwise {
-  return {
-    kind: "elementwise",
-    grad,
-    scalar: ([a, b]) => f(a, b),
-    vjp,
-    shape: broadcastAll,
-    dtype: (ins) =>
-      dtype === "bool" ? "bool" : dtype === "float" ? floatOf(promoteAll(ins)) : promoteAll(ins),
-  };
-}
-const compare = (f: (a: Scalar, b: Scalar) => Scalar) => binary("", f, null, "bool");
-function reduce(
-  grad: string | ((ins: Operand[]) => string),
-  combine: Reduce["combine"],
-  init: number,
-  vjp: Vjp,
-): Reduce {
-  return {
-    kind: "reduce",
-    grad,
-    combine,
-    init,
-    vjp,
-    shape: ([x], p) => reducedShape(x.shape, p.dims!, p.keepdim!),
-    dtype: ([x]) => x.dtype,
-  };
-}
-function movement(
-  grad: string,
-  shape: Common["shape"],
-  view: Movement["view"],
-  vjp: Vjp | null,
-): Movement {
-  return { kind: "movement", grad, shape, view, vjp, dtype: ([x]) => x.dtype };
-}
-
-// The gradient of a reduction, put back in the input's shape.
-const unreduce = <T extends Differentiable<T>>(g: T, shape: readonly number[], p: Params) =>
-  g.reshape(reducedShape(shape, p.dims!, true)).expand([...shape]);
-const shapeOf = <T extends Differentiable<T>>(ctx: VjpContext<T>, i: number): number[] => [
-  ...(ctx.shapes?.[i] ?? ctx.ins[i].shape),
-];
-// max/min: the gradient is shared evenly among the elements that attain the extreme (PyTorch's amax).
-const extremeVjp: Vjp = (g, { ins: [x], out, params }) => {
-  const hit = x.eq(unreduce(out, x.shape, params));
-  return [
-    unreduce(g, x.shape, params)
-      .mul(hit)
-      .div(unreduce(hit.sum(params.dims, params.keepdim!), x.shape, params)),
-  ];
+export const ops = {
+  ...elementwiseOps,
+  ...reduceOps,
+  ...movementOps,
+  ...kernelOps,
+  ...indexingOps,
+  ...scanOps,
 };
-const inversePerm = (perm: number[]) => perm.map((_, i) => perm.indexOf(i));
-
-export type OpName =
-  | "neg"
-  | "exp"
-  | "log"
-  | "sqrt"
-  | "abs"
-  | "sign"
-  | "tanh"
-  | "sigmoid"
-  | "relu"
-  | "sin"
-  | "cos"
-  | "erf"
-  | "add"
-  | "sub"
-  | "mul"
-  | "div"
-  | "pow"
-  | "maximum"
-  | "minimum"
-  | "eq"
-  | "ne"
-  | "lt"
-  | "le"
-  | "gt"
-  | "ge"
-  | "logicalOr"
-  | "logicalNot"
-  | "where"
-  | "cast"
-  | "sum"
-  | "max"
-  | "min"
-  | "reshape"
-  | "permute"
-  | "expand"
-  | "shrink"
-  | "detach"
-  | "pad"
-  | "matmul";
-
-// The mapped type makes a primitive without a full declaration a compile error.
-export const ops: { [K in OpName]: OpDef } & { expand: Movement } = {
-  neg: unary("NegBackward0", S.neg, (g) => [g.neg()], "same"),
-  exp: costly(unary("ExpBackward0", S.exp, (g, { out }) => [g.mul(out)])),
-  log: costly(unary("LogBackward0", S.log, (g, { ins: [x] }) => [g.div(x)])),
-  sqrt: unary("SqrtBackward0", S.sqrt, (g, { out }) => [g.div(out.mul(2))]),
-  abs: unary("AbsBackward0", S.abs, (g, { ins: [x] }) => [g.mul(x.sign())], "same"),
-  sign: unary(
-    "SignBackward0",
-    (x) => S.select(S.gt(x, 0), 1, S.select(S.lt(x, 0), -1, x)),
-    (g) => [g.mul(0)],
-    "same",
-  ),
-  // a backend may compute float32 tanh faster, accurate to float32 (backend/js: a rational tanhf)
-  tanh: costly(unary("TanhBackward0", S.tanh, (g, { out }) => [g.mul(out.mul(out).neg().add(1))])),
-  sigmoid: costly(
-    unary(
-      "SigmoidBackward0",
-      (x) => S.div(1, S.add(1, S.exp(S.neg(x)))),
-      (g, { out }) => [g.mul(out).mul(out.neg().add(1))],
-    ),
-  ),
-  relu: unary(
-    "ReluBackward0",
-    (x) => S.select(S.gt(x, 0), x, 0),
-    (g, { out }) => [g.where(out.gt(0), 0)],
-    "same",
-  ),
-  sin: costly(unary("SinBackward0", S.sin, (g, { ins: [x] }) => [g.mul(x.cos())])),
-  cos: costly(unary("CosBackward0", S.cos, (g, { ins: [x] }) => [g.mul(x.sin()).neg()])),
-  // erf(x): a scalar helper (backend/js/erf.ts); d/dx erf(x) = 2/sqrt(pi) exp(-x^2)
-  erf: costly(
-    unary("ErfBackward0", S.erf, (g, { ins: [x] }) => [
-      g.mul(
-        x
-          .mul(x)
-          .neg()
-          .exp()
-          .mul(2 / Math.sqrt(Math.PI)),
-      ),
-    ]),
-  ),
-
-  add: binary("AddBackward0", S.add, (g) => [g, g]),
-  sub: binary("SubBackward0", S.sub, (g) => [g, g.neg()]),
-  // each gradient reads only the saved tensor it needs, so an in-place change of the other is fine
-  mul: binary("MulBackward0", S.mul, (g, { ins, needs }) => [
-    needs[0] ? g.mul(ins[1]) : null,
-    needs[1] ? g.mul(ins[0]) : null,
-  ]),
-  div: binary(
-    "DivBackward0",
-    S.div,
-    (
-      g,
-      ctx, // ctx.out is read only when needed
-    ) => [
-      ctx.needs[0] ? g.div(ctx.ins[1]) : null,
-      ctx.needs[1] ? g.div(ctx.ins[1]).mul(ctx.out).neg() : null,
-    ],
-    "float",
-  ),
-  // d/da a^b = b a^(b-1) (0 where b == 0); d/db a^b = a^b log a (0 where a == 0 and b >= 0)
-  pow: costly(
-    binary(
-      (ins) => (ins[1].wrapped ? "PowBackward0" : "PowBackward1"),
-      S.pow,
-      (g, { ins: [a, b], out, needs }) => [
-        needs[0]
-          ? g
-              .mul(b)
-              .mul(a.pow(b.sub(1)))
-              .where(b.ne(0), 0)
-          : null,
-        needs[1]
-          ? g
-              .mul(out)
-              .mul(a.log())
-              .where(a.ne(0).logicalOr(b.lt(0)), 0)
-          : null,
-      ],
-      "promote",
-    ),
-  ),
-  maximum: binary("MaximumBackward0", S.max, (g, { ins: [a, b] }) => {
-    const shared = g.where(a.ne(b), g.mul(0.5)); // ties split the gradient, as PyTorch does
-    return [shared.where(a.ge(b), 0), shared.where(b.ge(a), 0)];
-  }),
-  minimum: binary("MinimumBackward0", S.min, (g, { ins: [a, b] }) => {
-    const shared = g.where(a.ne(b), g.mul(0.5));
-    return [shared.where(a.le(b), 0), shared.where(b.le(a), 0)];
-  }),
-  eq: compare(S.eq),
-  ne: compare(S.ne),
-  lt: compare(S.lt),
-  le: compare(S.le),
-  gt: compare(S.gt),
-  ge: compare(S.ge),
-  logicalOr: compare((a, b) => S.not(S.not(S.or(a, b)))),
-  where: {
-    kind: "elementwise",
-    grad: "WhereBackward0",
-    scalar: ([c, a, b]) => S.select(c, a, b),
-    shape: broadcastAll,
-    dtype: (ins) => promoteAll(ins.slice(1)),
-    vjp: (g, { ins: [c] }) => [null, g.where(c, 0), g.where(c.logicalNot(), 0)],
-  } as Elementwise,
-  logicalNot: {
-    kind: "elementwise",
-    grad: "",
-    scalar: ([x]) => S.not(x),
-    shape: ([x]) => [...x.shape],
-    dtype: () => "bool",
-    vjp: null,
-  } as Elementwise,
-  cast: {
-    kind: "elementwise",
-    grad: "ToCopyBackward0",
-    shape: ([x]) => [...x.shape],
-    dtype: (_, p) => p.dtype!,
-    scalar: ([x], p) => storeAs(p.dtype!, x),
-    vjp: (g, { needs }) => [needs[0] ? g : null],
-  } as Elementwise, // the engine casts it to the input's dtype
-
-  sum: {
-    ...reduce("SumBackward1", S.add, 0, (g, ctx) => [unreduce(g, shapeOf(ctx, 0), ctx.params)]),
-    dtype: ([x]) => (x.dtype === "bool" ? "int32" : x.dtype),
-  },
-  max: reduce(
-    "MaxBackward1",
-    (a, b) => S.select(S.or(S.ge(a, b), S.ne(a, a)), a, b),
-    -Infinity,
-    extremeVjp,
-  ),
-  min: reduce(
-    "MinBackward1",
-    (a, b) => S.select(S.or(S.le(a, b), S.ne(a, a)), a, b),
-    Infinity,
-    extremeVjp,
-  ),
-
-  reshape: movement(
-    "ViewBackward0",
-    (_, p) => [...p.shape!],
-    (v, p) => {
-      const s = reshapeStrides(v.shape, v.strides, p.shape!);
-      return s && { shape: [...p.shape!], strides: s, offset: v.offset };
-    },
-    (g, ctx) => [g.reshape(shapeOf(ctx, 0))],
-  ),
-  permute: movement(
-    "PermuteBackward0",
-    ([x], p) => p.perm!.map((d) => x.shape[d]),
-    (v, p) => ({
-      shape: p.perm!.map((d) => v.shape[d]),
-      strides: p.perm!.map((d) => v.strides[d]),
-      offset: v.offset,
-    }),
-    (g, { params }) => [g.permute(inversePerm(params.perm!))],
-  ),
-  // expand's gradient is the identity: summing back to the operand's shape happens for every op.
-  expand: movement(
-    "ExpandBackward0",
-    (_, p) => [...p.shape!],
-    (v, p) => {
-      const lead = p.shape!.length - v.shape.length;
-      return {
-        shape: [...p.shape!],
-        strides: p.shape!.map((n, d) =>
-          d < lead || (v.shape[d - lead] === 1 && n !== 1) ? 0 : v.strides[d - lead],
-        ),
-        offset: v.offset,
-      };
-    },
-    (g) => [g],
-  ),
-  shrink: movement(
-    "SliceBackward0",
-    (_, p) => p.starts!.map((s, d) => p.ends![d] - s),
-    (v, p) => ({
-      shape: p.starts!.map((s, d) => p.ends![d] - s),
-      strides: [...v.strides],
-      offset: v.offset + p.starts!.reduce((o, s, d) => o + s * v.strides[d], 0),
-    }),
-    (g, ctx) => [
-      g.pad(
-        ctx.params.starts!,
-        shapeOf(ctx, 0).map((n, d) => n - ctx.params.ends![d]),
-      ),
-    ],
-  ),
-  detach: movement(
-    "",
-    ([x]) => [...x.shape],
-    (v) => v,
-    null,
-  ),
-  pad: {
-    kind: "pad",
-    grad: "ConstantPadNdBackward0",
-    dtype: ([x]) => x.dtype,
-    shape: ([x], p) => x.shape.map((n, d) => p.before![d] + n + p.after![d]),
-    vjp: (g, ctx) => [
-      g.shrink(
-        ctx.params.before!,
-        ctx.params.before!.map((b, d) => b + shapeOf(ctx, 0)[d]),
-      ),
-    ],
-  } as Opaque,
-  // [..., m, k] @ [..., k, n] with broadcast batch dims (1-D operands are handled by Tensor.matmul)
-  // grad_fn: the last op of PyTorch 1.13's matmul: mm; for a batched operand, the _unsafe_view of a
-  // folded mm or bmm, except matrix @ batch, whose transposed result is made contiguous (a clone,
-  // unless a size-1 dim makes the transpose contiguous already)
-  matmul: {
-    kind: "matmul",
-    grad: ([a, b]) =>
-      a.shape.length === 2 && b.shape.length === 2
-        ? "MmBackward0"
-        : a.shape.length > 2
-          ? "UnsafeViewBackward0"
-          : a.shape[0] === 1 || b.shape[b.shape.length - 1] === 1
-            ? "TransposeBackward0"
-            : "CloneBackward0",
-    dtype: (ins) => promoteAll(ins),
-    shape: ([a, b]) => {
-      const [m, k] = a.shape.slice(-2),
-        [k2, n] = b.shape.slice(-2);
-      if (k !== k2)
-        throw new Error(`mat1 and mat2 shapes cannot be multiplied (${m}x${k} and ${k2}x${n})`);
-      return [...broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
-    },
-    vjp: (g, { ins: [a, b], needs }) => [
-      needs[0] ? g.matmul(b.mT) : null,
-      needs[1] ? a.mT.matmul(g) : null,
-    ],
-  } as Opaque,
-};
+export type OpName = keyof typeof ops;
+// Each op's params, as its entry declares them (plain numbers, booleans and dtype names, checked
+// at the API edge); a graph value carries its op's params.
+export type ParamsOf<K extends OpName> = (typeof ops)[K] extends {
+  shape: (ins: Operand[], p: infer P) => number[];
+}
+  ? P
+  : never;
+export type Params = { [K in OpName]: ParamsOf<K> }[OpName];
+// The ops that need a kernel of their own; each backend's emitter table is keyed by these.
+export type KernelOpName = {
+  [K in OpName]: (typeof ops)[K] extends { kind: "kernel" } ? K : never;
+}[OpName];
+// Scans: one backend emitter serves them all, from their combine formula.
+export type ScanOpName = {
+  [K in OpName]: (typeof ops)[K] extends { kind: "scan" } ? K : never;
+}[OpName];
 
 export const gradName = (def: OpDef, ins: Operand[]) =>
   typeof def.grad === "string" ? def.grad : def.grad(ins);
+
+// The rules of a graph value's op. A value's params are its op's (graph values are only made
+// from the table's own ops and the params their callers typed), so graph-generic code sees every
+// rule through the union of params: the one place that widens the table's per-op types.
+export const defOf = (op: OpName): OpDef => ops[op] as unknown as OpDef;
+
+// The params of a value whose op has the given kind (checked).
+export function reduceParams(v: { op: string; params: Params }): ReduceParams {
+  if (v.op !== "sum" && v.op !== "max" && v.op !== "min")
+    throw new Error(`internal: %${v.op} is not a reduction`);
+  return v.params as ReduceParams;
+}
+export function paramsOf<K extends OpName>(v: { op: string; params: Params }, op: K): ParamsOf<K> {
+  if (v.op !== op) throw new Error(`internal: expected a ${op} value, got ${v.op}`);
+  return v.params as ParamsOf<K>;
+}

@@ -4,9 +4,10 @@
 import type { DType } from "./dtype";
 
 // Arity of each named op. Arithmetic and functions are IEEE double arithmetic (a backend may
-// compute a float32 result in a faster way accurate to float32: tanh); comparisons and `not` give
-// booleans (1/0 when stored); `and`, `or` and `select` test their operands' truthiness (0 and NaN
-// are false); max/min are NaN when either operand is NaN.
+// compute a float32 result in a faster way accurate to float32: tanh); comparisons, `nonzero` and
+// `not` give booleans (1/0 when stored); `and`, `or`, `not` and `select` take booleans (comparison
+// results or bool values); `nonzero` is PyTorch's truthiness (NaN is true, -0 is false); max/min
+// are Math.max/Math.min (NaN when either operand is NaN).
 export const arity = {
   neg: 1,
   add: 2,
@@ -33,10 +34,10 @@ export const arity = {
   and: 2,
   or: 2,
   not: 1,
+  nonzero: 1,
   select: 3,
   roundF32: 1, // the nearest float32
   wrapI32: 1, // to a 32-bit integer, wrapping (as an Int32Array store does)
-  toBool: 1, // 1 if truthy, else 0
 } as const;
 export type ScalarOp = keyof typeof arity;
 
@@ -80,11 +81,11 @@ export function scalarKey(e: Scalar): string {
 }
 
 // How a value is stored in each dtype, stated once: float32 rounds to nearest, int32 wraps, bool
-// holds 0 or 1, float64 keeps the double.
+// holds 1 where the value is nonzero (NaN included) and 0 elsewhere, float64 keeps the double.
 export function storeAs(dtype: DType, x: Scalar): Scalar {
   if (dtype === "float32") return S.roundF32(x);
   if (dtype === "int32") return S.wrapI32(x);
-  if (dtype === "bool") return S.toBool(x);
+  if (dtype === "bool") return S.select(S.nonzero(x), 1, 0);
   return x;
 }
 

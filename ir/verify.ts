@@ -20,7 +20,7 @@
 // and %0 : f32[] is f64[]. Dtypes added later (int64, float16) may make the choice matter more.
 import { type DType, short } from "./dtype";
 import type { Graph, Value } from "./graph";
-import { type Elementwise, type OpDef, type Operand, ops } from "./ops";
+import { defOf, type OpDef, type Operand, type OpName, ops, paramsOf, reduceParams } from "./ops";
 import { printValue } from "./print";
 import { arg, type Scalar } from "./scalar";
 import { numel, sameShape } from "./shape";
@@ -31,10 +31,15 @@ export class VerifyError extends Error {
 
 const typeText = (shape: readonly number[], dtype: DType) => `${short[dtype]}[${shape.join(",")}]`;
 
-// How many operands an op takes: an elementwise op as many as its scalar formula reads.
+// How many operands an op takes: an elementwise op as many as its scalar formula reads; a
+// reduction, movement or scan one; a gather its source and index; a kernel op as listed here (the
+// table does not say: a new kernel op is reported until it is added).
+const KERNEL_OPERANDS: Partial<Record<OpName, number>> = { matmul: 2, scatterAdd: 3 };
 const arities = new Map<string, number>();
-function arityOf(op: string, def: OpDef, v: Value): number {
-  if (def.kind !== "elementwise") return def.kind === "matmul" ? 2 : 1;
+function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {
+  if (def.kind === "kernel") return KERNEL_OPERANDS[op];
+  if (def.kind === "gather") return 2;
+  if (def.kind !== "elementwise") return 1;
   let n = arities.get(op);
   if (n === undefined) {
     let most = 0;
@@ -42,7 +47,7 @@ function arityOf(op: string, def: OpDef, v: Value): number {
       if (e.op === "arg") most = Math.max(most, e.index + 1);
       else if (e.op !== "num") e.args.forEach(visit);
     };
-    visit((def as Elementwise).scalar([arg(0), arg(1), arg(2), arg(3)], v.params));
+    visit(def.scalar([arg(0), arg(1), arg(2), arg(3)], v.params));
     n = most;
     arities.set(op, n);
   }
@@ -51,50 +56,63 @@ function arityOf(op: string, def: OpDef, v: Value): number {
 
 // Invariants of params that the shape rules assume rather than check.
 function paramsProblem(v: Value): string | null {
-  const p = v.params,
-    x = v.inputs[0];
-  const inRange = (ds: number[] | undefined, n: number) =>
-    !!ds && ds.every((d) => Number.isInteger(d) && d >= 0 && d < n);
+  const x = v.inputs[0],
+    rank = x.shape.length;
+  const inRange = (ds: readonly number[], n: number) =>
+    ds.every((d) => Number.isInteger(d) && d >= 0 && d < n);
+  const dimOk = (dim: number) => inRange([dim], Math.max(rank, 1));
   switch (v.op) {
     case "reshape":
-      return numel(p.shape ?? []) === numel(x.shape) ? null : "a reshape changes the element count";
+      return numel(paramsOf(v, "reshape").shape) === numel(x.shape)
+        ? null
+        : "a reshape changes the element count";
     case "expand": {
-      const s = p.shape ?? [],
-        lead = s.length - x.shape.length;
+      const s = paramsOf(v, "expand").shape,
+        lead = s.length - rank;
       return lead >= 0 && x.shape.every((n, d) => n === 1 || n === s[lead + d])
         ? null
         : `expand of [${x.shape}] to [${s}]`;
     }
     case "permute": {
-      const perm = p.perm ?? [];
-      return perm.length === x.shape.length &&
-        inRange(perm, perm.length) &&
-        new Set(perm).size === perm.length
+      const { perm } = paramsOf(v, "permute");
+      return perm.length === rank && inRange(perm, rank) && new Set(perm).size === rank
         ? null
-        : `perm [${perm}] is not a permutation of ${x.shape.length} dims`;
+        : `perm [${perm}] is not a permutation of ${rank} dims`;
     }
     case "shrink": {
-      const { starts = [], ends = [] } = p;
-      return starts.length === x.shape.length &&
-        ends.length === x.shape.length &&
+      const { starts, ends } = paramsOf(v, "shrink");
+      return starts.length === rank &&
+        ends.length === rank &&
         starts.every((s, d) => s >= 0 && s <= ends[d] && ends[d] <= x.shape[d])
         ? null
         : `shrink [${starts}]..[${ends}] out of the bounds of [${x.shape}]`;
     }
     case "pad": {
-      const { before = [], after = [] } = p;
-      return before.length === x.shape.length &&
-        after.length === x.shape.length &&
+      const { before, after } = paramsOf(v, "pad");
+      return before.length === rank &&
+        after.length === rank &&
         [...before, ...after].every((n) => Number.isInteger(n) && n >= 0)
         ? null
-        : `pad before [${before}] after [${after}] of a rank-${x.shape.length} operand`;
+        : `pad before [${before}] after [${after}] of a rank-${rank} operand`;
     }
     case "sum":
     case "max":
-    case "min":
-      return inRange(p.dims, x.shape.length) && new Set(p.dims).size === p.dims!.length
+    case "min": {
+      const { dims } = reduceParams(v);
+      return inRange(dims, rank) && new Set(dims).size === dims.length
         ? null
-        : `dims [${p.dims}] of a rank-${x.shape.length} operand`;
+        : `dims [${dims}] of a rank-${rank} operand`;
+    }
+    case "cumsum":
+      return dimOk(paramsOf(v, "cumsum").dim) ? null : `dim of a rank-${rank} operand`;
+    case "gather":
+    case "scatterAdd": {
+      const dim = v.op === "gather" ? paramsOf(v, "gather").dim : paramsOf(v, "scatterAdd").dim,
+        index = v.inputs[1];
+      if (!dimOk(dim)) return `dim ${dim} of a rank-${rank} operand`;
+      if (index.dtype !== "int32") return `an index of dtype ${index.dtype}`;
+      return index.shape.length === rank ? null : `an index of rank ${index.shape.length}`;
+    }
   }
   return null;
 }
@@ -139,9 +157,11 @@ export function verify(g: Graph, stage = "?"): void {
       if (v.inputs.length || v.shape.length || typeof v.constant !== "number")
         fail(`${line()}: a constant is a 0-d number with no operands`);
     } else {
-      const def: OpDef | undefined = ops[v.op];
-      if (!def) fail(`${line()}: ${v.op} is not in the op table`);
+      if (!Object.hasOwn(ops, v.op)) fail(`${line()}: ${v.op} is not in the op table`);
+      const def = defOf(v.op);
       const n = arityOf(v.op, def, v);
+      if (n === undefined)
+        fail(`${line()}: the verifier does not know how many operands ${v.op} takes`);
       if (v.inputs.length !== n)
         fail(`${line()} has ${v.inputs.length} operands; ${v.op} takes ${n}`);
       const problem = paramsProblem(v);

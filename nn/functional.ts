@@ -10,10 +10,16 @@ import { CompileError } from "../runtime/errors";
 import { randValues } from "../runtime/random";
 import type { Tensor } from "../runtime/tensor";
 
+/** How a loss reduces over elements: their mean (default), their sum, or none. */
 export type Reduction = "mean" | "sum" | "none";
+/** Options of the losses. */
 export interface LossOptions {
   reduction?: Reduction;
 }
+/**
+ * Options of `nllLoss` and `crossEntropy`: `ignoreIndex` is a label that contributes
+ * nothing.
+ */
 export interface NllOptions extends LossOptions {
   ignoreIndex?: number;
 }
@@ -136,12 +142,18 @@ export function mseLoss(
   );
 }
 
+/** max(x, 0). */
 export const relu = (x: Tensor): Tensor => x.relu();
+/** Hyperbolic tangent. */
 export const tanh = (x: Tensor): Tensor => x.tanh();
+/** 1 / (1 + e^-x). */
 export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+/** Softmax over `dim` (default the last). */
 export const softmax = (x: Tensor, dim = -1): Tensor => x.softmax(normDim(dim, x.ndim));
+/** Log-softmax over `dim` (default the last). */
 export const logSoftmax = (x: Tensor, dim = -1): Tensor => x.logSoftmax(normDim(dim, x.ndim));
 
+/** Options of GELU: the exact form (`"none"`, default) or the tanh approximation. */
 export interface GeluOptions {
   approximate?: "none" | "tanh";
 }
@@ -169,7 +181,7 @@ export function gelu(x: Tensor, { approximate = "none" }: GeluOptions = {}): Ten
   throw new Error(`approximate argument must be either none or tanh.`);
 }
 
-/** x @ weight^T + bias; weight is [out, in]. */
+/** `x @ weight^T + bias`; weight is [out, in]. */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   if (!bias) return x.matmul(weight.T);
   if (x.ndim === 2)

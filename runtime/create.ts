@@ -6,6 +6,7 @@ import { bind } from "./dispatch";
 import { randnValues, randValues } from "./random";
 import { Tensor } from "./tensor";
 
+/** Options of the creation functions: the dtype (default float32) and whether it requires grad. */
 export interface TensorOptions {
   requiresGrad?: boolean;
   dtype?: DType;
@@ -53,6 +54,10 @@ const typedDtype = (a: ArrayLike<number>): DType =>
         ? "bool"
         : "float32";
 
+/**
+ * A tensor from nested arrays of numbers or booleans (shape inferred; booleans give bool, numbers
+ * float32) or from a typed array (dtype from its type, `shape` optional).
+ */
 export function tensor(
   data: Nested | ArrayLike<number>,
   opts: TensorOptions & { shape?: number[] } = {},
@@ -89,12 +94,17 @@ export function tensor(
 }
 
 const dt = (opts: TensorOptions) => opts.dtype ?? "float32";
+/** A tensor of `shape` filled with `value`. */
 export const full = (shape: number[], value: number, opts: TensorOptions = {}) =>
   make(filled(shape, dt(opts), value), [...shape], dt(opts), opts);
+/** A tensor of `shape` filled with 0. */
 export const zeros = (shape: number[], opts: TensorOptions = {}) => full(shape, 0, opts);
+/** A tensor of `shape` filled with 1. */
 export const ones = (shape: number[], opts: TensorOptions = {}) => full(shape, 1, opts);
+/** Zeros of `t`'s shape and dtype. */
 export const zerosLike = (t: Tensor, opts: TensorOptions = {}) =>
   zeros(t.shape, { dtype: t.dtype, ...opts });
+/** Ones of `t`'s shape and dtype. */
 export const onesLike = (t: Tensor, opts: TensorOptions = {}) =>
   ones(t.shape, { dtype: t.dtype, ...opts });
 
@@ -106,11 +116,23 @@ function random(sample: typeof randValues, shape: number[], opts: TensorOptions)
     );
   return make(sample(numel(shape), dtype), [...shape], dtype, opts);
 }
+/**
+ * Uniform samples in [0, 1) from the global generator (the same values as PyTorch after
+ * `manualSeed`).
+ */
 export const rand = (shape: number[], opts: TensorOptions = {}) => random(randValues, shape, opts);
+/**
+ * Standard normal samples from the global generator (the same values as PyTorch after
+ * `manualSeed`).
+ */
 export const randn = (shape: number[], opts: TensorOptions = {}) =>
   random(randnValues, shape, opts);
 
 // arange(end) or arange(start, end, step); all-integer arguments give int32 (PyTorch gives int64).
+/**
+ * `arange(end)` or `arange(start, end, step)`: values from start to end (exclusive); int32 when all
+ * arguments are integers.
+ */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   if (end === undefined) [start, end] = [0, start];
   if (step === 0) throw new Error("step must be nonzero");
@@ -123,6 +145,7 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   return make(s, [n], dtype, opts);
 }
 
+/** `steps` evenly spaced values from `start` to `end` inclusive. */
 export function linspace(
   start: number,
   end: number,
@@ -139,6 +162,7 @@ export function linspace(
   return make(s, [steps], dtype, opts);
 }
 
+/** An n x m matrix with ones on the diagonal. */
 export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
   const dtype = dt(opts),
     s = allocate(dtype, n * m);
@@ -147,6 +171,7 @@ export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
 }
 
 // ---- functions over several tensors ----
+/** Elements of `a` where `cond` holds, of `b` elsewhere, broadcast. */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   if (cond.dtype !== "bool")
     throw new Error(
@@ -155,6 +180,7 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   return bind("where", [cond, a, b]);
 }
 
+/** The tensors joined along an existing dim. */
 export function cat(tensors: Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new Error("torch.cat(): expected a non-empty list of Tensors");
   const first = tensors[0],
@@ -187,6 +213,7 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   });
 }
 
+/** The tensors (of one shape) joined along a new dim. */
 export function stack(tensors: Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new Error("stack expects a non-empty TensorList");
   tensors.forEach((t, i) => {

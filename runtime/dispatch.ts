@@ -3,17 +3,23 @@
 // are wanted, records a GradFn node whose backward is the op's VJP rule.
 import { backend, type Combine } from "../backend/index";
 import { allocate, type DType, isFloat } from "../ir/dtype";
+import { identity } from "../ir/index-map";
 import {
+  defOf,
   type Elementwise,
   gradName,
+  type KernelOpName,
   type OpDef,
   type OpName,
   ops,
   type Params,
+  type ParamsOf,
   promoteAll,
   type Reduce,
+  reduceParams,
+  type ScanOpName,
 } from "../ir/ops";
-import { arg, S, type Scalar } from "../ir/scalar";
+import { arg, type Scalar, storeAs } from "../ir/scalar";
 import { contiguousStrides, numel } from "../ir/shape";
 import { isGradEnabled, Node, savedTensors } from "./autograd";
 import { Tensor } from "./tensor";
@@ -46,14 +52,17 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numel(shape)), [...shape], contiguousStrides(shape), 0, dtype);
 }
 
-export function bind(
-  op: OpName,
+// params: the op's own (typed per op: bind("sum", [x], { dims, keepdim })); ops without params
+// take none
+export function bind<K extends OpName>(
+  op: K,
   inputs: (Tensor | number | boolean)[],
-  params: Params = {},
+  typed: ParamsOf<K> = {} as ParamsOf<K>,
   name?: string,
 ): Tensor {
+  const params = typed as Params;
   const ins = inputs.map((x) => (x instanceof Tensor ? x : scalar(x)));
-  const def: OpDef = ops[op];
+  const def = defOf(op);
   // a JS number takes the dtype the op computes in, as PyTorch casts it: float32 ops see 0.1 as
   // float32's 0.1 (so x.eq(0.1) holds for x made from 0.1, and x.mul(0.1) rounds as PyTorch's does)
   if (
@@ -135,7 +144,7 @@ function formulaOf(def: Elementwise, op: string, arity: number, p: Params): Scal
   }
   return f;
 }
-const toBool = S.toBool(arg(0));
+const toBool = storeAs("bool", arg(0));
 const reductions = new Map<string, Combine>();
 function reductionOf(def: Reduce, op: string, dtype: DType): Combine {
   const key = `${op}|${dtype}`;
@@ -172,34 +181,37 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
   },
   reduce(def, [x], p, shape, dtype, op) {
     const out = empty(shape, dtype);
-    backend.reduce(reductionOf(def, op, dtype), x, p.dims!, out);
+    backend.reduce(reductionOf(def, op, dtype), x, reduceParams({ op, params: p }).dims, out);
     return out;
   },
-  movement(def, [x], p) {
+  // a view where strides can express the result; else one copy through the op's index map (pad,
+  // a reshape of a transposed tensor); else (a reshape that is no index map) copy x, then view
+  movement(def, [x], p, shape, dtype) {
     const v = def.view(x, p);
     if (v) return x.withView(v.shape, v.strides, v.offset);
+    const m = def.index(identity(shape.length, shape.length), p, x.shape, shape);
+    if (m) {
+      const out = empty(shape, dtype);
+      backend.remap(x, m, out);
+      return out;
+    }
     const c = materialize(x),
-      w = def.view(c, p)!; // a reshape no strides can express copies first
+      w = def.view(c, p)!;
     return c.withView(w.shape, w.strides, w.offset);
   },
-  matmul(_, [a, b], _p, shape, dtype) {
-    const out = empty(shape, dtype),
-      batch = shape.slice(0, -2);
-    backend.matmul(
-      broadcastTo(a, [...batch, ...a.shape.slice(-2)]),
-      broadcastTo(b, [...batch, ...b.shape.slice(-2)]),
-      out,
-    );
+  gather(def, [x, index], p, shape, dtype) {
+    const out = empty(shape, dtype);
+    backend.gather(x, index, def.along(p), out);
     return out;
   },
-  pad(_, [x], p, shape, dtype) {
-    const out = empty(shape, dtype); // zeros
-    const inner = out.withView(
-      x.shape,
-      out.strides,
-      p.before!.reduce((o, b, d) => o + b * out.strides[d], 0),
-    );
-    backend.copy(x, inner);
+  scan(def, [x], p, shape, dtype, op) {
+    const out = empty(shape, dtype);
+    backend.scan(op as ScanOpName, def.along(p), dtype, x, out);
+    return out;
+  },
+  kernel(_, ins, p, shape, dtype, op) {
+    const out = empty(shape, dtype);
+    backend.kernelOp(op as KernelOpName, ins, out, p);
     return out;
   },
 };

@@ -4,6 +4,7 @@
 import { backend } from "../backend/index";
 import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
+import { IndexError } from "../ir/ops";
 import {
   broadcastDims,
   broadcastShapes,
@@ -35,34 +36,56 @@ function ints(list: readonly unknown[], what: string): number[] {
 const sizes = (args: (number | readonly number[])[]): number[] =>
   ints(args.length === 1 && Array.isArray(args[0]) ? [...args[0]] : (args as number[]), "sizes");
 
+/**
+ * An n-dimensional array of float32, float64, int32 or bool values with PyTorch's semantics:
+ * broadcasting, dtype promotion, views that share storage, and autograd (`requiresGrad`,
+ * `backward()`, `grad`, `gradFn`). Make one with {@link tensor}, {@link zeros}, {@link randn} and
+ * the other creation functions; every op is a method and returns a new tensor (methods ending in
+ * `_` update in place).
+ */
 export class Tensor {
+  /** The autograd node that made this tensor (PyTorch's `grad_fn`), `null` for leaves. */
   gradFn: Node | null = null;
+  /** The gradient accumulated by `backward()` into a leaf that requires grad, else `null`. */
   grad: Tensor | null = null;
+  /** @internal */
   wrapped = false; // made from a JS number by an op (PyTorch's "wrapped number")
+  /** @internal */
   fresh = false; // a gradient in storage no other tensor uses (a compiled backward's output)
+  /** @internal */
   value: unknown = null; // tracers: the graph value this tensor stands for
   private leafRequiresGrad = false;
   private accumulator: AccumulateGrad | null = null;
+  /** @internal */
   base: Tensor | null = null; // views: the tensor whose storage they share
 
   constructor(
+    /** @internal */
     public storage: Storage | null,
     readonly shape: number[],
     readonly strides: number[],
     readonly offset: number,
     readonly dtype: DType,
+    /** @internal */
     readonly version = { n: 0 }, // shared by views: in-place writes bump it
   ) {}
 
+  /** The number of dimensions. */
   get ndim() {
     return this.shape.length;
   }
+  /** The number of elements. */
   numel() {
     return numel(this.shape);
   }
+  /** Whether the tensor was made by the user rather than by an op that records gradients. */
   get isLeaf() {
     return this.gradFn === null;
   }
+  /**
+   * Whether gradients are recorded for ops on this tensor. Settable on leaves (floating-point
+   * only), as PyTorch's `requires_grad`.
+   */
   get requiresGrad(): boolean {
     return this.gradFn !== null || this.leafRequiresGrad;
   }
@@ -79,6 +102,7 @@ export class Tensor {
       throw new Error("only Tensors of floating point and complex dtype can require gradients");
     this.leafRequiresGrad = flag;
   }
+  /** Sets `requiresGrad` on a leaf and returns the tensor. */
   requiresGrad_(flag = true): this {
     if (flag && !isFloat(this.dtype))
       throw new Error("only Tensors of floating point dtype can require gradients"); // sic: not the setter's wording
@@ -86,8 +110,10 @@ export class Tensor {
     return this;
   }
 
+  /** @internal */
   outputIndex = 0; // which output of gradFn this tensor is (compiled functions have several)
   // Where gradients for this tensor go: its GradFn, or (leaves) its AccumulateGrad node.
+  /** @internal */
   gradEdge(): Edge {
     return this.gradFn ? [this.gradFn, this.outputIndex] : [this.leafAccumulator(), 0];
   }
@@ -96,6 +122,7 @@ export class Tensor {
     return this.accumulator;
   }
 
+  /** @internal */
   withView(shape: number[], strides: number[], offset: number): Tensor {
     const t = new Tensor(this.storage, shape, strides, offset, this.dtype, this.version);
     t.value = this.value;
@@ -103,6 +130,7 @@ export class Tensor {
     return t;
   }
   // PyTorch's is_contiguous: row-major strides (size-1 dims aside), whatever the offset
+  /** Whether the elements are laid out in row-major order (PyTorch's `is_contiguous`). */
   isContiguous(): boolean {
     for (let d = this.ndim - 1, expected = 1; d >= 0; d--) {
       if (this.shape[d] === 0) return true;
@@ -123,6 +151,7 @@ export class Tensor {
     }
     return this.storage;
   }
+  /** The elements as a flat array of numbers, in row-major order (bool as 0 and 1). */
   values(): number[] {
     const s = this.data_("reading values"),
       out = new Array<number>(this.numel());
@@ -135,12 +164,14 @@ export class Tensor {
     }
     return out;
   }
+  /** The value of a one-element tensor as a number. */
   item(): number {
     this.data_("item()");
     if (this.numel() !== 1)
       throw new Error(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
     return this.values()[0];
   }
+  /** The elements as nested arrays (booleans for bool tensors), as PyTorch's `tolist()`. */
   tolist(): unknown {
     this.data_("tolist()");
     const flat = this.values().map((v) => (this.dtype === "bool" ? v !== 0 : v));
@@ -151,6 +182,7 @@ export class Tensor {
     };
     return build(0, 0);
   }
+  /** The tensor printed exactly as PyTorch prints it. */
   toString(): string {
     const extras = this.gradFn
       ? [`grad_fn=<${this.gradFn.name}>`]
@@ -169,6 +201,11 @@ export class Tensor {
   }
 
   // ---- autograd ----
+  /**
+   * Computes the gradients of this tensor with respect to the leaves that require grad and
+   * accumulates them into their `grad`. A non-scalar tensor needs `gradient` (of its shape).
+   * The graph is freed afterwards unless `opts.retainGraph`.
+   */
   backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
     if (!this.storage)
       throw new CompileError(
@@ -189,11 +226,13 @@ export class Tensor {
   }
   // shares storage and version counter, but is not a view autograd tracks (PyTorch: x.detach()._is_view() is False),
   // so in-place updates of it are allowed
+  /** A tensor sharing this one's storage, cut from the autograd graph. */
   detach(): Tensor {
     const t = bind("detach", [this]);
     t.base = null;
     return t;
   }
+  /** The same storage as a tensor outside autograd (PyTorch's `.data`); prefer `detach()`. */
   get data(): Tensor {
     // shares storage but not the version counter (PyTorch's .data)
     const t = new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
@@ -202,9 +241,11 @@ export class Tensor {
   }
 
   // ---- elementwise ----
+  /** `this + alpha * o`, broadcast (alpha defaults to 1). */
   add(o: Operand, alpha?: number) {
     return bind("add", [this, alpha === undefined ? o : mulScalar(o, alpha)]);
   }
+  /** `this - alpha * o`, broadcast (alpha defaults to 1). */
   sub(o: Operand, alpha?: number) {
     const bools = [this, o].filter((x) =>
       x instanceof Tensor ? x.dtype === "bool" : typeof x === "boolean",
@@ -219,21 +260,27 @@ export class Tensor {
       );
     return bind("sub", [this, alpha === undefined ? o : mulScalar(o, alpha)]);
   }
+  /** Elementwise product, broadcast. */
   mul(o: Operand) {
     return bind("mul", [this, o]);
   }
+  /** Elementwise true division, broadcast (integer inputs give float32). */
   div(o: Operand) {
     return bind("div", [this, o]);
   }
+  /** Elementwise power, broadcast. */
   pow(o: Operand) {
     return bind("pow", [this, o]);
   }
+  /** Elementwise maximum, broadcast (NaN propagates). */
   maximum(o: Operand) {
     return bind("maximum", [this, o]);
   }
+  /** Elementwise minimum, broadcast (NaN propagates). */
   minimum(o: Operand) {
     return bind("minimum", [this, o]);
   }
+  /** Elementwise negation. */
   neg() {
     if (this.dtype === "bool")
       throw new Error(
@@ -241,88 +288,116 @@ export class Tensor {
       );
     return bind("neg", [this]);
   }
+  /** Elementwise e^x. */
   exp() {
     return bind("exp", [this]);
   }
+  /** Elementwise natural logarithm. */
   log() {
     return bind("log", [this]);
   }
+  /** Elementwise square root. */
   sqrt() {
     return bind("sqrt", [this]);
   }
+  /** Elementwise absolute value. */
   abs() {
     return bind("abs", [this]);
   }
+  /** Elementwise sign: -1, 0 or 1. */
   sign() {
     return bind("sign", [this]);
   }
+  /** Elementwise hyperbolic tangent. */
   tanh() {
     return bind("tanh", [this]);
   }
+  /** Elementwise logistic function 1 / (1 + e^-x). */
   sigmoid() {
     return bind("sigmoid", [this]);
   }
+  /** Elementwise max(x, 0). */
   relu() {
     return bind("relu", [this]);
   }
+  /** Elementwise sine. */
   sin() {
     return bind("sin", [this]);
   }
+  /** Elementwise cosine. */
   cos() {
     return bind("cos", [this]);
   }
+  /** Elementwise error function. */
   erf() {
     return bind("erf", [this]);
   }
+  /** Elementwise x * x. */
   square() {
     return this.mul(this);
   }
+  /** Elementwise `==`, broadcast: a bool tensor. */
   eq(o: Operand) {
     return bind("eq", [this, o]);
   }
+  /** Elementwise `!=`, broadcast: a bool tensor. */
   ne(o: Operand) {
     return bind("ne", [this, o]);
   }
+  /** Elementwise `<`, broadcast: a bool tensor. */
   lt(o: Operand) {
     return bind("lt", [this, o]);
   }
+  /** Elementwise `<=`, broadcast: a bool tensor. */
   le(o: Operand) {
     return bind("le", [this, o]);
   }
+  /** Elementwise `>`, broadcast: a bool tensor. */
   gt(o: Operand) {
     return bind("gt", [this, o]);
   }
+  /** Elementwise `>=`, broadcast: a bool tensor. */
   ge(o: Operand) {
     return bind("ge", [this, o]);
   }
+  /** Elementwise logical or, broadcast: a bool tensor. */
   logicalOr(o: Operand) {
     return bind("logicalOr", [this, o]);
   }
+  /** Elementwise logical not: a bool tensor. */
   logicalNot() {
     return bind("logicalNot", [this]);
   }
   // PyTorch's x.where(cond, y): x where cond holds, else y
+  /** This tensor where `cond` holds, `other` elsewhere (PyTorch's `x.where(cond, y)`). */
   where(cond: Tensor, other: Operand) {
     return bind("where", [cond, this, other]);
   }
+  /** This tensor converted to `dtype` (itself when it already has that dtype). */
   to(dtype: DType): Tensor {
     return dtype === this.dtype ? this : bind("cast", [this], { dtype });
   }
+  /** `to("float32")`. */
   float() {
     return this.to("float32");
   }
+  /** `to("float64")`. */
   double() {
     return this.to("float64");
   }
+  /** `to("int32")`. */
   int() {
     return this.to("int32");
   }
+  /** `to("bool")`. */
   bool() {
     return this.to("bool");
   }
+  /** A copy with its own storage (gradients flow back to this tensor). */
   clone() {
     return bind("cast", [this], { dtype: this.dtype }, "CloneBackward0");
   }
+  /** This tensor if it is contiguous, otherwise a contiguous copy. */
   contiguous() {
     return this.isContiguous() ? this : this.clone();
   }
@@ -347,15 +422,22 @@ export class Tensor {
       throw new Error(`a${op}(): Expected reduction dim ${empty} to have non-zero size.`);
     return bind(op, [this], params, dim === undefined ? all : some);
   }
+  /**
+   * Sum of all elements, or over `dim` (one or several), keeping reduced dims as size 1 if
+   * `keepdim`.
+   */
   sum(dim?: Dims, keepdim = false) {
     return this.reduceOp("sum", dim, keepdim, "SumBackward0");
   }
+  /** Maximum of all elements, or over `dim` (values only, as PyTorch's `amax`). */
   max(dim?: Dims, keepdim = false) {
     return this.reduceOp("max", dim, keepdim, "MaxBackward1", "AmaxBackward0");
   }
+  /** Minimum of all elements, or over `dim` (values only, as PyTorch's `amin`). */
   min(dim?: Dims, keepdim = false) {
     return this.reduceOp("min", dim, keepdim, "MinBackward1", "AminBackward0");
   }
+  /** Mean of all elements, or over `dim` (floating-point tensors). */
   mean(dim?: Dims, keepdim = false): Tensor {
     if (!isFloat(this.dtype)) {
       throw new Error(
@@ -367,15 +449,18 @@ export class Tensor {
       x.sum(dim, keepdim).div(count),
     );
   }
+  /** The Euclidean (2-)norm of all elements. */
   norm(): Tensor {
     return composite("NormBackward1", [this], (x) => x.mul(x).sum().sqrt());
   }
+  /** Softmax over `dim`. */
   softmax(dim: number): Tensor {
     return composite("SoftmaxBackward0", [this], (x) => {
       const e = x.sub(x.max(dim, true).detach()).exp();
       return e.div(e.sum(dim, true));
     });
   }
+  /** Log of the softmax over `dim`, computed stably. */
   logSoftmax(dim: number): Tensor {
     return composite("LogSoftmaxBackward0", [this], (x) => {
       const s = x.sub(x.max(dim, true).detach());
@@ -384,6 +469,7 @@ export class Tensor {
   }
 
   // ---- matmul: 1-D operands are promoted to matrices and the added dim removed, as in PyTorch ----
+  /** Matrix product with PyTorch's `matmul` rules (1-D operands, batch broadcasting). */
   matmul(o: Tensor): Tensor {
     matmulCheck(this, o);
     if (this.ndim >= 2 && o.ndim >= 2) return bind("matmul", [this, o]);
@@ -405,12 +491,40 @@ export class Tensor {
       return r;
     });
   }
+  /** Matrix product (same as `matmul`). */
   mm(o: Tensor) {
     return this.matmul(o);
   }
 
+  // ---- scans ----
+  /** The cumulative sum along `dim`: out[..., j, ...] = x[..., 0, ...] + ... + x[..., j, ...]. */
+  cumsum(dim: number): Tensor {
+    return bind("cumsum", [this], { dim: normDim(dim, this.ndim) });
+  }
+
+  // ---- indexing ----
+  /** Zeros of `shape` with this tensor's dtype (PyTorch's `new_zeros`). */
+  newZeros(shape: number[]): Tensor {
+    return bind("cast", [scalar(0)], { dtype: this.dtype })
+      .expand(shape)
+      .contiguous();
+  }
+  /** `out[i][j] = this[i][index[i][j]]` along `dim` (and likewise for other ranks). */
+  gather(dim: number, index: Tensor): Tensor {
+    const d = normDim(dim, this.ndim);
+    indexCheck("gather", this, d, index);
+    return bind("gather", [this, index], { dim: d, error: IndexError.gather });
+  }
+  /** A copy of this tensor with `src[p]` added at `index[p]` along `dim`, for each position p. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    const d = normDim(dim, this.ndim);
+    indexCheck("scatter_add", this, d, index, src);
+    return bind("scatterAdd", [this, index, src], { dim: d });
+  }
+
   // ---- movement (views) ----
   // PyTorch 1.13 names a reshape that can be a view ReshapeAliasBackward0, and one that copies UnsafeViewBackward0
+  /** The elements in a new shape (one size may be -1): a view when strides allow, else a copy. */
   reshape(...shape: (number | number[])[]): Tensor {
     const target = inferShape(sizes(shape), this.numel());
     const copies = this.storage && !reshapeStrides(this.shape, this.strides, target);
@@ -421,6 +535,7 @@ export class Tensor {
       copies ? "UnsafeViewBackward0" : "ReshapeAliasBackward0",
     );
   }
+  /** The elements in a new shape as a view; throws when the strides do not allow one. */
   view(...shape: (number | number[])[]): Tensor {
     const target = inferShape(sizes(shape), this.numel());
     if (!reshapeStrides(this.shape, this.strides, target)) {
@@ -431,6 +546,7 @@ export class Tensor {
     }
     return bind("reshape", [this], { shape: target }, "ViewBackward0");
   }
+  /** Dims `startDim` to `endDim` merged into one. */
   flatten(startDim = 0, endDim = -1): Tensor {
     if (this.ndim === 0) return this.reshape([1]);
     const s = normDim(startDim, this.ndim),
@@ -443,6 +559,7 @@ export class Tensor {
       ...this.shape.slice(e + 1),
     ]);
   }
+  /** A view with the dims reordered. */
   permute(...dims: (number | number[])[]): Tensor {
     const perm = sizes(dims).map((d) => normDim(d, this.ndim));
     if (perm.length !== this.ndim) {
@@ -454,6 +571,7 @@ export class Tensor {
       throw new Error("permute(): duplicate dims are not allowed.");
     return bind("permute", [this], { perm }, "PermuteBackward0");
   }
+  /** A view with two dims swapped. */
   transpose(dim0: number, dim1: number): Tensor {
     const perm = [...this.shape.keys()],
       a = normDim(dim0, this.ndim),
@@ -461,12 +579,15 @@ export class Tensor {
     [perm[a], perm[b]] = [perm[b], perm[a]];
     return bind("permute", [this], { perm }, "TransposeBackward0");
   }
+  /** The dims reversed (the transpose of a matrix). */
   get T(): Tensor {
     return this.permute([...this.shape.keys()].reverse());
   }
+  /** The last two dims swapped (batched matrix transpose). */
   get mT(): Tensor {
     return this.transpose(-2, -1);
   }
+  /** A view with a size-1 dim inserted at `dim`. */
   unsqueeze(dim: number): Tensor {
     const d = normDim(dim, this.ndim + 1);
     return bind(
@@ -476,6 +597,7 @@ export class Tensor {
       "UnsqueezeBackward0",
     );
   }
+  /** A view without size-1 dims (all of them, or `dim` if it has size 1). */
   squeeze(dim?: number): Tensor {
     if (dim === undefined)
       return bind(
@@ -492,6 +614,7 @@ export class Tensor {
       "SqueezeBackward1",
     );
   }
+  /** A broadcast view to `shape` (-1 keeps a size), without copying. */
   expand(...shape: (number | number[])[]): Tensor {
     const want = sizes(shape),
       lead = want.length - this.ndim;
@@ -515,9 +638,11 @@ export class Tensor {
     });
     return bind("expand", [this], { shape: target }, "ExpandBackward0");
   }
+  /** `expand(o.shape)`. */
   expandAs(o: Tensor) {
     return this.expand(o.shape);
   }
+  /** A view of `length` elements of `dim` from `start`. */
   narrow(dim: number, start: number, length: number): Tensor {
     const d = normDim(dim, this.ndim);
     if (start < 0) start += this.shape[d];
@@ -532,6 +657,7 @@ export class Tensor {
     );
   }
   // Python-style slicing along one dim: x.slice(0, 1, 3) is x[1:3] (negative indices count from the end).
+  /** A view of `start <= i < end` along `dim` (negative indices count from the end). */
   slice(dim: number, start = 0, end = Infinity): Tensor {
     const d = normDim(dim, this.ndim),
       n = this.shape[d];
@@ -540,6 +666,7 @@ export class Tensor {
       e = Math.max(clamp(end), s);
     return this.narrow(d, s, e - s);
   }
+  /** A view of one index of `dim`, that dim removed. */
   select(dim: number, index: number): Tensor {
     const d = normDim(dim, this.ndim),
       n = this.shape[d];
@@ -550,9 +677,11 @@ export class Tensor {
     const i = index < 0 ? index + n : index;
     return composite("SelectBackward0", [this], (x) => x.narrow(d, i, 1).squeeze(d));
   }
+  /** A view of `starts[d] <= i < ends[d]` in every dim. */
   shrink(starts: number[], ends: number[]) {
     return bind("shrink", [this], { starts: ints(starts, "starts"), ends: ints(ends, "ends") });
   }
+  /** A copy with zeros added before and after each dim. */
   pad(before: number[], after: number[]) {
     return bind("pad", [this], { before: ints(before, "pads"), after: ints(after, "pads") });
   }
@@ -597,29 +726,36 @@ export class Tensor {
     }
     return this;
   }
+  /** In place: `this += alpha * o`. */
   add_(o: Operand, alpha?: number) {
     return this.inplace(() => this.add(o, alpha));
   }
+  /** In place: `this -= alpha * o`. */
   sub_(o: Operand, alpha?: number) {
     return this.inplace(() => this.sub(o, alpha));
   }
+  /** In place: `this *= o`. */
   mul_(o: Operand) {
     return this.inplace(() => this.mul(o));
   }
+  /** In place: `this /= o`. */
   div_(o: Operand) {
     return this.inplace(() => this.div(o));
   }
   // src broadcast with PyTorch's error for shapes that do not broadcast; a recorded expand (not a
   // bare view), so a traced copy_ writes back the broadcast value
+  /** In place: copies `src` (broadcast, converted) into this tensor. */
   copy_(src: Tensor) {
     return this.inplace(() => {
       const shape = broadcastShapes(this.shape, src.shape);
       return (sameShape(shape, src.shape) ? src : src.expand(shape)).to(this.dtype);
     });
   }
+  /** In place: every element set to `v`. */
   fill_(v: number) {
     return this.inplace(() => broadcastTo(scalar(v), this.shape).to(this.dtype));
   }
+  /** In place: every element set to 0. */
   zero_() {
     return this.fill_(0);
   }
@@ -699,4 +835,22 @@ function seedGradient(t: Tensor): Tensor {
   const out = empty(t.shape, t.dtype);
   out.storage!.fill(1);
   return out;
+}
+
+// gather/scatter_add's checks on their index (and src), in PyTorch's words and order.
+function indexCheck(fn: string, self: Tensor, dim: number, index: Tensor, src?: Tensor): void {
+  if (!(index instanceof Tensor) || index.dtype !== "int32")
+    throw new Error(`${fn}(): Expected dtype int64 for index`);
+  if (index.ndim !== self.ndim && !(index.ndim <= 1 && self.ndim <= 1))
+    throw new Error("Index tensor must have the same number of dimensions as input tensor");
+  const bad = index.shape.findIndex((n, d) => d !== dim && n > self.shape[d]);
+  const tooBig = src && index.shape.some((n, d) => n > src.shape[d]);
+  if (src && (bad >= 0 || tooBig))
+    throw new Error(
+      `Expected index ${fmtShape(index.shape)} to be smaller than self ${fmtShape(self.shape)} apart from dimension ${dim} and to be smaller size than src ${fmtShape(src.shape)}`,
+    );
+  if (bad >= 0)
+    throw new Error(
+      `Size does not match at dimension ${bad} expected index ${fmtShape(index.shape)} to be smaller than self ${fmtShape(self.shape)} apart from dimension ${dim}`,
+    );
 }

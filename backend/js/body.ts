@@ -1,20 +1,28 @@
 // One point's work in a loop kernel, shared by the loop emitter and the matmul emitter (whose
 // tile elements each run it): temps, their hoisting out of loops, and stores.
 import type * as E from "estree";
-import type { Access, LoopKernel, Sym, Temp } from "../plan";
-import { assign, decl, id, index, linear, num } from "./estree";
+import type { Access, Bound, LoopKernel, ScalarExpr, Sym, Temp } from "../plan";
+import { assign, bin, call, decl, id, index, linear, num, sym } from "./estree";
 import { render } from "./scalar";
+
+// What a temp's expression depends on: strides over the loops (of its loads and bounds) and the
+// names of other temps.
+export function dependencies(e: ScalarExpr): { strides: Sym[][]; names: string[] } {
+  if (e.kind === "load") {
+    const names = [e.guard, e.access.at?.value].filter((n) => n !== undefined);
+    return { strides: [e.access.strides], names };
+  }
+  if (e.kind === "valid") return { strides: e.bounds.map((b) => b.strides), names: [] };
+  if (e.kind === "apply") return { strides: [], names: e.args };
+  return { strides: [], names: [] };
+}
 
 // Temps that no loop index reaches (constants, scalar loads, math on them): they run once, up front.
 export function invariants(k: LoopKernel): Set<string> {
   const invariant = new Set<string>();
   for (const t of k.temps) {
-    const e = t.expr;
-    if (
-      e.kind === "num" ||
-      (e.kind === "load" && e.access.strides.every((s) => s === 0)) ||
-      (e.kind === "apply" && e.args.every((a) => invariant.has(a)))
-    )
+    const { strides, names } = dependencies(t.expr);
+    if (strides.every((ss) => ss.every((s) => s === 0)) && names.every((n) => invariant.has(n)))
       invariant.add(t.name);
   }
   return invariant;
@@ -28,28 +36,36 @@ export function bodyAt(
   rename: (n: string) => string,
   invariant: Set<string>,
 ) {
-  const addr = (a: Access) =>
-    index(
-      id(a.buf),
-      linear(
-        a.strides.map((s, d) => [index_(d), s] as [E.Expression, Sym]),
-        a.offset,
-      ),
+  const addr = (a: Access) => {
+    const terms = a.strides.map((s, d) => [index_(d), s] as [E.Expression, Sym]);
+    if (a.at) {
+      const { value, size, dim, error, stride } = a.at;
+      const checked = call(id("checkIndex"), [id(rename(value)), sym(size), num(dim), num(error)]);
+      terms.push([checked, stride]);
+    }
+    return index(id(a.buf), linear(terms, a.offset));
+  };
+  // 0 <= i * s + offset && i * s + offset < size
+  const inBounds = (b: Bound) => {
+    const at = linear(
+      b.strides.map((s, d) => [index_(d), s] as [E.Expression, Sym]),
+      b.offset,
     );
-  const temp = (t: Temp) =>
-    decl(
-      "const",
-      rename(t.name),
-      t.expr.kind === "load"
-        ? addr(t.expr.access)
-        : t.expr.kind === "num"
-          ? num(t.expr.value)
-          : render(
-              t.expr.scalar,
-              t.expr.args.map((a) => id(rename(a))),
-              t.expr.dtype,
-            ),
-    );
+    return logical("&&", bin(">=", at, num(0)), bin("<", at, sym(b.size)));
+  };
+  const value = (e: ScalarExpr): E.Expression => {
+    if (e.kind === "num") return num(e.value);
+    if (e.kind === "valid") return e.bounds.map(inBounds).reduce((a, b) => logical("&&", a, b));
+    if (e.kind === "apply")
+      return render(
+        e.scalar,
+        e.args.map((a) => id(rename(a))),
+        e.dtype,
+      );
+    const load = addr(e.access);
+    return e.guard ? conditional(id(rename(e.guard)), load, num(0)) : load;
+  };
+  const temp = (t: Temp) => decl("const", rename(t.name), value(t.expr));
   return {
     temps: (phase: Temp["phase"] | "invariant" | "all", where: (t: Temp) => boolean = () => true) =>
       k.temps
@@ -67,3 +83,12 @@ export function bodyAt(
     value: (n: string) => id(rename(n)),
   };
 }
+
+const logical = (operator: "&&" | "||", left: E.Expression, right: E.Expression): E.Expression => ({
+  type: "LogicalExpression",
+  operator,
+  left,
+  right,
+});
+const conditional = (test: E.Expression, consequent: E.Expression, alternate: E.Expression) =>
+  ({ type: "ConditionalExpression", test, consequent, alternate }) as E.Expression;

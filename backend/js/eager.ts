@@ -2,6 +2,7 @@
 // kernels use (so each op's scalar meaning lives in its formula only), cached by formula, storage
 // types and stride pattern. Sizes and strides are kernel arguments, so one kernel serves all shapes.
 import type { DType, Storage } from "../../ir/dtype";
+import type { IndexMap } from "../../ir/index-map";
 import { identity, type Scalar, scalarKey } from "../../ir/scalar";
 import type { Combine, Strided } from "../backend";
 import { type Access, coalesce, type LoopKernel, type Sym } from "../plan";
@@ -162,4 +163,79 @@ export function reduce(r: Combine, x: Strided, dims: number[], out: Strided): vo
     };
   });
   kernel(out.storage!, x.storage!, ...argValues(c.sizes, [out.offset, x.offset], c.strides));
+}
+
+// out = src read at each point through `map` (0 where the map's mask fails): a movement no
+// strides can express, such as pad, as one copy. Strides and bounds are baked in; offsets are
+// arguments.
+export function remap(src: Strided, map: IndexMap, out: Strided): void {
+  const strides = out.shape.map((_, j) =>
+    map.rows.reduce((s, r, d) => s + (r[j] ?? 0) * src.strides[d], 0),
+  );
+  const offset = src.offset + map.off.reduce((o, x, d) => o + x * src.strides[d], 0);
+  const bounds = map.mask.map((b) => ({
+    strides: out.shape.map((_, j) => b.row[j] ?? 0),
+    offset: b.off,
+    size: b.size,
+  }));
+  const key = `remap|${src.storage!.constructor.name}|${out.storage!.constructor.name}|${JSON.stringify([out.shape, strides, out.strides, bounds])}`;
+  const kernel = compile(key, () => {
+    const load = { buf: "src", offset: "o0", strides };
+    return {
+      name: "gather",
+      comments: ["a masked copy"],
+      params: ["out", "src", "o0", "o1"],
+      sizes: [...out.shape],
+      reduced: 0,
+      reductions: [],
+      temps: [
+        ...(bounds.length
+          ? [{ name: "ok", expr: { kind: "valid" as const, bounds }, phase: "inner" as const }]
+          : []),
+        {
+          name: "v",
+          expr: { kind: "load", access: load, ...(bounds.length && { guard: "ok" }) },
+          phase: "inner",
+        },
+      ],
+      stores: [{ access: { buf: "out", offset: "o1", strides: [...out.strides] }, value: "v" }],
+    };
+  });
+  kernel(out.storage!, src.storage!, offset, out.offset);
+}
+
+// out = x read at index's values along `dim` (gather): one kernel per layout, indices checked.
+export function gather(
+  x: Strided,
+  index: Strided,
+  along: { dim: number; error: number },
+  out: Strided,
+): void {
+  const { dim, error } = along;
+  const strides = out.shape.map((_, d) => (d === dim ? 0 : x.strides[d]));
+  const at = { value: "i", stride: x.strides[dim], size: x.shape[dim], dim, error };
+  const layout = [out.shape, strides, at, index.strides, out.strides];
+  const key = `gather|${x.storage!.constructor.name}|${out.storage!.constructor.name}|${JSON.stringify(layout)}`;
+  const kernel = compile(key, () => ({
+    name: "gather",
+    comments: ["x read at computed indices"],
+    params: ["out", "x", "index", "o0", "o1", "o2"],
+    sizes: [...out.shape],
+    reduced: 0,
+    reductions: [],
+    temps: [
+      {
+        name: "i",
+        expr: { kind: "load", access: { buf: "index", offset: "o1", strides: [...index.strides] } },
+        phase: "inner",
+      },
+      {
+        name: "v",
+        expr: { kind: "load", access: { buf: "x", offset: "o0", strides, at } },
+        phase: "inner",
+      },
+    ],
+    stores: [{ access: { buf: "out", offset: "o2", strides: [...out.strides] }, value: "v" }],
+  }));
+  kernel(out.storage!, x.storage!, index.storage!, x.offset, index.offset, out.offset);
 }

@@ -2,7 +2,7 @@
 // over four independent accumulators, loop-invariant temps hoisted to the loop they depend on.
 import type * as E from "estree";
 import type { LoopKernel, Reduction, Temp } from "../plan";
-import { bodyAt, invariants } from "./body";
+import { bodyAt, dependencies, invariants } from "./body";
 import { assign, bin, block, decl, functionDecl, id, loop, num, print, sym } from "./estree";
 import { render } from "./scalar";
 
@@ -31,15 +31,9 @@ export function emitLoops(k: LoopKernel): string {
   // innermost index it depends on (a broadcast operand's load, out of the loop it is broadcast over)
   const depth = new Map<string, number>();
   for (const t of k.temps) {
-    const e = t.expr;
-    depth.set(
-      t.name,
-      e.kind === "num"
-        ? -1
-        : e.kind === "load"
-          ? Math.max(-1, ...e.access.strides.map((s, d) => (s === 0 ? -1 : d)))
-          : Math.max(-1, ...e.args.map((a) => depth.get(a) ?? last)),
-    );
+    const { strides, names } = dependencies(t.expr);
+    const own = strides.flatMap((ss) => ss.map((s, d) => (s === 0 ? -1 : d)));
+    depth.set(t.name, Math.max(-1, ...own, ...names.map((a) => depth.get(a) ?? last)));
   }
   const hoistable = (t: Temp) => t.phase === "pre" || (t.phase === "inner" && k.reduced === 0);
   const at_ = (d: number) => (t: Temp) => hoistable(t) && depth.get(t.name) === d;

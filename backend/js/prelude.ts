@@ -1,10 +1,18 @@
 // The helpers generated kernels call, chosen by measurement: every kernel is instantiated with
 // them in scope (as parameters of the function that creates it), so V8 inlines them into the loop.
+import { indexErrors } from "../../ir/ops";
 import { erf } from "./erf";
 import { packPanels } from "./gemm";
+import { scatterAdd } from "./scatter";
 import { tanhf } from "./tanhf";
 
-const lib = { tanhf, erf, packPanels };
+// i if 0 <= i < n, else the op's error (ir's indexErrors): bounds checks inside kernels
+function checkIndex(i: number, n: number, dim: number, error: number): number {
+  if (i >= 0 && i < n) return i;
+  throw new Error(indexErrors[error](i, n, dim));
+}
+
+const lib = { tanhf, erf, packPanels, checkIndex, scatterAdd };
 const names = Object.keys(lib),
   impls = Object.values(lib);
 

@@ -71,21 +71,14 @@ const table: { [K in ScalarOp]: Row } = {
   and: { js: infix("&&"), run: ([a, b]) => a && b },
   or: { js: infix("||"), run: ([a, b]) => a || b },
   not: { js: prefix("!"), run: ([x]) => +!x },
+  // loose != compares booleans as 0/1 too (a fused comparison's result is a JS boolean)
+  nonzero: { js: ([x]) => bin("!=", x, num(0)), run: ([x]) => +(x !== 0) },
   select: {
     js: ([c, a, b]) => ({ type: "ConditionalExpression", test: c, consequent: a, alternate: b }),
     run: ([c, a, b]) => (c ? a : b),
   },
   roundF32: { js: math("fround"), run: ([x]) => Math.fround(x) },
   wrapI32: { js: ([x]) => bin("|", x, num(0)), run: ([x]) => x | 0 },
-  toBool: {
-    js: ([x]) => ({
-      type: "ConditionalExpression",
-      test: x,
-      consequent: num(1),
-      alternate: num(0),
-    }),
-    run: ([x]) => (x ? 1 : 0),
-  },
 };
 
 // The expression for `e` with its arguments bound to `args` (identifiers, loads, ...).

@@ -3,7 +3,7 @@
 // can never disagree with the kernels).
 import { backend } from "../../backend/index";
 import type { Graph } from "../../ir/graph";
-import { type Elementwise, ops } from "../../ir/ops";
+import { defOf, type Elementwise, ops } from "../../ir/ops";
 import { arg, storeAs } from "../../ir/scalar";
 import { rebuild } from "./rebuild";
 
@@ -11,7 +11,7 @@ export function fold(g: Graph): Graph {
   return rebuild(g, (v, ins, out) => {
     if (v.op === "input" || v.op === "const" || ops[v.op].kind !== "elementwise") return;
     if (v.shape.length !== 0 || !ins.every((i) => i.op === "const")) return;
-    const f = (ops[v.op] as Elementwise).scalar(
+    const f = (defOf(v.op) as Elementwise).scalar(
       ins.map((_, i) => arg(i)),
       v.params,
     );

@@ -12,7 +12,7 @@ import { functionDecl, id, print } from "../../backend/js/estree";
 import { instantiate } from "../../backend/js/prelude";
 import { evaluate, render } from "../../backend/js/scalar";
 import type { DType } from "../../ir/dtype";
-import { type Elementwise, type OpName, ops } from "../../ir/ops";
+import { defOf, type Elementwise, type OpName, ops, type Params } from "../../ir/ops";
 import { arg, arity, type Scalar, type ScalarOp, storeAs } from "../../ir/scalar";
 
 const DTYPES: DType[] = ["float32", "float64"];
@@ -151,14 +151,14 @@ describe("the JS scalar table: render and evaluate agree", () => {
 
   describe("the op table's formulas, stored as their dtype", () => {
     const elementwise = (Object.keys(ops) as OpName[]).filter(
-      (op) => ops[op].kind === "elementwise",
+      (op) => defOf(op).kind === "elementwise",
     );
     for (const op of elementwise) {
-      const def = ops[op] as Elementwise;
+      const def = defOf(op) as Elementwise;
       const n = arityOf(def);
       for (const dtype of DTYPES) {
         it(`${op} (${dtype})`, () => {
-          const params = op === "cast" ? { dtype } : {};
+          const params = (op === "cast" ? { dtype } : {}) as Params;
           const e = storeAs(
             dtype,
             def.scalar(

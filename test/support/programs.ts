@@ -10,11 +10,12 @@
 //
 // Programs mix unary, binary (broadcasting, JS numbers), reduction (all, one or two dims, keepdim),
 // movement (views, reshape, expand, narrow, select, cat, stack), softmax/logSoftmax and matmul ops,
-// casts between float32 and float64, and where() on masks made by comparisons (maybe negated or
-// or-ed with another), over float32 and float64 inputs of rank 0 to 3 with size-1 (broadcast) dims;
-// inputs of rank >= 2 may be non-contiguous (a transposed view). A mask (a bool value) is only ever
-// where()'s condition: later steps take float values only. In "grad" mode inputs may require grad (input 0
-// always does) and every output depends on one that does.
+// casts between float32 and float64, where() on masks made by comparisons (maybe negated or or-ed
+// with another), cumsum, and gather and scatterAdd by 0/1 indices made from the values (a
+// comparison cast to int), over float32 and float64 inputs of rank 0 to 3 with size-1 (broadcast)
+// dims; inputs of rank >= 2 may be non-contiguous (a transposed view). Masks and indices only ever
+// feed where() and gather/scatterAdd: other steps take float values only. In "grad" mode inputs may
+// require grad (input 0 always does) and every output depends on one that does.
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { cat, type DType, noGrad, stack, Tensor, tensor } from "../../index";
@@ -221,6 +222,10 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return other(ins.args[0]);
     case "sum":
       return b * (x.numel() / Math.max(out.numel(), 1));
+    case "cumsum":
+      return b * (x.shape[ins.args[0] as number] ?? 1);
+    case "scatterAdd":
+      return b * (1 + x.shape[ins.args[0] as number]);
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
     default:
@@ -268,6 +273,9 @@ export const MOVE = [
   "matmul",
   "cat",
   "stack",
+  "cumsum",
+  "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int)
+  "scatterAdd", // x into itself along such a dim, by such an index
 ] as const;
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
 // Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
@@ -282,6 +290,7 @@ export const METHODS = [
   ...COMPARE,
   "logicalNot",
   "logicalOr",
+  "int",
   ...BINARY,
   ...REDUCE,
   ...MOVE,
@@ -342,9 +351,11 @@ export function build(r: Recipe, mode: Mode): Program {
   // too large: squash with tanh, or scale down (which keeps more of the value's shape)
   const bounded = (i: number, scale: boolean) =>
     bounds[i] <= BOUND ? i : scale ? emit(i, "div", Math.ceil(bounds[i] / 4)) : emit(i, "tanh");
-  // the values an op may take as operands (not masks) that `keep` accepts
+  // the values an op may take as operands (float values, not masks or indices) that `keep` accepts
   const indices = (keep: (t: Tensor) => boolean) =>
-    vals.map((_, i) => i).filter((i) => vals[i].dtype !== "bool" && keep(vals[i]));
+    vals
+      .map((_, i) => i)
+      .filter((i) => (vals[i].dtype === "float32" || vals[i].dtype === "float64") && keep(vals[i]));
 
   for (const s of r.steps) {
     // the operand: usually the latest value (long chains), sometimes any earlier one (shared values)
@@ -473,6 +484,15 @@ export function build(r: Recipe, mode: Mode): Program {
       } else if (op === "stack") {
         const same = indices((t) => t.shape.join() === x.shape.join() && t.dtype === x.dtype);
         out = emit(a, "stack", { refs: [pick(same, s.q), a] }, s.b % (rank + 1));
+      } else if (op === "cumsum") {
+        out = emit(a, "cumsum", rank === 0 ? 0 : s.b % rank);
+      } else if ((op === "gather" || op === "scatterAdd") && sized.length) {
+        const d = pick(sized, s.b);
+        const index = emit(emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.q >> 3)), "int");
+        out =
+          op === "gather"
+            ? emit(a, "gather", d, { ref: index })
+            : emit(a, "scatterAdd", d, { ref: index }, { ref: a });
       } else if (rank >= 2) {
         out = emit(a, "transpose", 0, rank - 1);
       } else if (rank === 1 && x.shape[0] >= 2) {
@@ -492,7 +512,7 @@ export function build(r: Recipe, mode: Mode): Program {
     extra < vals.length &&
     extra !== last &&
     extra >= program.inputs.length &&
-    vals[extra].dtype !== "bool" &&
+    (vals[extra].dtype === "float32" || vals[extra].dtype === "float64") &&
     (!grad || needs[extra])
   )
     program.outputs.push(extra);
