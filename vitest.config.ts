@@ -8,5 +8,6 @@ export default defineConfig({
       { find: /^jitgrad$/, replacement: fileURLToPath(new URL("index.ts", import.meta.url)) },
     ],
   },
-  test: { include: ["test/**/*.test.ts"], testTimeout: 60_000 },
+  // every compile in the tests runs the IR verifier after each pipeline stage (compiler/pipeline.ts)
+  test: { include: ["test/**/*.test.ts"], testTimeout: 60_000, env: { JITGRAD_VERIFY: "1" } },
 });

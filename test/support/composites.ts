@@ -1,4 +1,4 @@
-// Composite programs (several ops, the shapes of real models) for gradcheck: test/gradcheck.test.ts
+// Composite programs (several ops, the shapes of real models) for gradcheck: test/eager/gradcheck.test.ts
 // checks eager backward() on them, test/autodiff/gradcheck.test.ts the compiled backward. `inputs`
 // draws from the global generator (the tests call manualSeed first).
 import { cat, randn, stack, type Tensor, tensor, where } from "../../index";
