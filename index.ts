@@ -26,4 +26,8 @@ export {
 } from "./runtime/create";
 export { CompileError } from "./runtime/errors";
 export { manualSeed } from "./runtime/random";
-export { Tensor } from "./runtime/tensor";
+
+import { PublicTensor, type Tensor as TensorClass } from "./runtime/tensor";
+// the class, with its constructor checking user arguments (see runtime/tensor.ts)
+export type Tensor = TensorClass;
+export const Tensor = PublicTensor;
