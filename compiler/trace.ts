@@ -8,7 +8,7 @@ import { type Movement, type OpName, ops, type Params, type View } from "../ir/o
 import { contiguousStrides } from "../ir/shape";
 import { type Trace, withTrace } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
-import { Tensor } from "../runtime/tensor";
+import { checkLayout, Tensor } from "../runtime/tensor";
 
 export type Arg = Tensor | number;
 export type Result = Tensor | Tensor[] | { [key: string]: Tensor };
@@ -44,6 +44,7 @@ export class Recorder implements Trace {
     if (now) return now;
     let v = this.captured.get(t);
     if (!v) {
+      checkLayout(t, "a tensor captured by the compiled function");
       v = this.graph.input(t.shape, t.dtype);
       this.captured.set(t, v);
       this.slotOf.set(t, v.slot!);
