@@ -4,6 +4,7 @@ import { isFloat, type Storage, torchTypeName } from "../ir/dtype";
 import type { Graph, Value } from "../ir/graph";
 import { printGraph } from "../ir/print";
 import { contiguousStrides } from "../ir/shape";
+import * as arg from "../runtime/args";
 import { enableGrad, isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty, materialize } from "../runtime/dispatch";
 import { pointwise } from "../runtime/eager";
@@ -46,10 +47,9 @@ const log = new Set((process.env.JITGRAD_LOG ?? "").split(",").map((s) => s.trim
 // The cache shared by every entry point: guard signature -> entry, least recently used dropped.
 function cached<A extends Arg[], R>(
   build: (args: Arg[]) => Entry,
-  opts: CompileOptions,
+  limit: number,
   arity: number,
 ): Compiled<A, R> {
-  const limit = opts.cacheLimit ?? 8;
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   const stats: Stats = { calls: 0, compiles: 0, cacheHits: 0 };
   let evictions = 0,
@@ -113,10 +113,26 @@ function signature(args: Arg[]): string {
   return key;
 }
 
+// compile()'s options and function, checked once when compile() is called
+function checkFunction(fn: unknown, name: string): void {
+  if (typeof fn !== "function")
+    throw new TypeError(`${name}(): expected a function to compile, got ${arg.typeName(fn)}`);
+}
+function cacheLimitOf(v: unknown, name: string): number {
+  if (v === undefined) return 8;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+    throw new TypeError(
+      `${name}(): cacheLimit must be a positive integer, got ${typeof v === "number" ? v : arg.typeName(v)}`,
+    );
+  return v;
+}
+
 export function compile<A extends Arg[], R extends Result>(
   fn: (...args: A) => R,
-  opts: CompileOptions = {},
+  opts?: CompileOptions,
 ): Compiled<A, R> {
+  checkFunction(fn, "compile");
+  const limit = cacheLimitOf(arg.options(opts, "compile", ["cacheLimit"]).cacheLimit, "compile");
   return cached<A, R>(
     (args) => {
       const traced = trace(fn as unknown as Fn, args);
@@ -133,7 +149,7 @@ export function compile<A extends Arg[], R extends Result>(
         valid: () => traced.captured.every((t, i) => t.requiresGrad === flags[i]),
       };
     },
-    opts,
+    limit,
     fn.length,
   );
 }
@@ -324,23 +340,42 @@ export interface GradOptions extends CompileOptions {
   argnums?: number | number[];
 }
 
+// grad()'s options: argnums an int >= 0 or a list of distinct ones (copied), cacheLimit as compile's
+function gradOptions(fn: unknown, opts: unknown, name: string) {
+  checkFunction(fn, name);
+  const o = arg.options(opts, name, ["argnums", "cacheLimit"]);
+  let argnums: number | number[] = 0;
+  if (o.argnums !== undefined) {
+    const list = arg.intList(o.argnums, name, "argnums", undefined, true);
+    if (list.length === 0) throw new Error(`${name}(): argnums must name at least one argument`);
+    for (const n of list)
+      if (n < 0) throw new Error(`${name}(): argnums must be non-negative, got ${n}`);
+    if (new Set(list).size !== list.length)
+      throw new Error(`${name}(): argnums must not repeat an argument, got [${list.join(", ")}]`);
+    argnums = typeof o.argnums === "number" ? list[0] : list;
+  }
+  return { argnums, limit: cacheLimitOf(o.cacheLimit, name) };
+}
+
 export function grad<A extends Arg[]>(
   fn: (...args: A) => Tensor,
-  opts: GradOptions = {},
+  opts?: GradOptions,
 ): Compiled<A, Tensor | Tensor[]> {
+  const { argnums, limit } = gradOptions(fn, opts, "grad");
   return cached<A, Tensor | Tensor[]>(
-    (args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, false),
-    opts,
+    (args) => gradEntry(fn as unknown as Fn, args, argnums, false),
+    limit,
     fn.length,
   );
 }
 export function valueAndGrad<A extends Arg[]>(
   fn: (...args: A) => Tensor,
-  opts: GradOptions = {},
+  opts?: GradOptions,
 ): Compiled<A, [Tensor, Tensor | Tensor[]]> {
+  const { argnums, limit } = gradOptions(fn, opts, "valueAndGrad");
   return cached<A, [Tensor, Tensor | Tensor[]]>(
-    (args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, true),
-    opts,
+    (args) => gradEntry(fn as unknown as Fn, args, argnums, true),
+    limit,
     fn.length,
   );
 }

@@ -1,6 +1,7 @@
 // Layers: Linear (initialized exactly as PyTorch's, draw for draw), activations, Dropout, Sequential.
 
 import type { DType } from "../ir/dtype";
+import * as arg from "../runtime/args";
 import { empty } from "../runtime/dispatch";
 import type { Tensor } from "../runtime/tensor";
 import { dropout, type GeluOptions, gelu, linear } from "./functional";
@@ -20,20 +21,17 @@ export interface LinearOptions {
 export class Linear extends Module {
   weight: Tensor;
   bias: Tensor | null;
-  constructor(
-    readonly inFeatures: number,
-    readonly outFeatures: number,
-    { bias = true, dtype = "float32" }: LinearOptions = {},
-  ) {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  constructor(inFeatures: number, outFeatures: number, opts?: LinearOptions) {
     super();
-    for (const n of [inFeatures, outFeatures]) {
-      if (!Number.isInteger(n) || n < 0)
-        throw new Error(
-          `Trying to create tensor with negative dimension ${n}: [${outFeatures}, ${inFeatures}]`,
-        );
-    }
-    this.weight = parameter(empty([outFeatures, inFeatures], dtype));
-    this.bias = bias ? parameter(empty([outFeatures], dtype)) : null;
+    const shape = arg.size([outFeatures, inFeatures], "Linear", "in_features/out_features");
+    [this.outFeatures, this.inFeatures] = shape;
+    const o = arg.options(opts, "Linear", ["bias", "dtype"]);
+    const bias = o.bias === undefined ? true : arg.bool(o.bias, "Linear", "bias"),
+      dtype = arg.dtype(o.dtype, "Linear") ?? "float32";
+    this.weight = parameter(empty(shape, dtype));
+    this.bias = bias ? parameter(empty([shape[0]], dtype)) : null;
     this.resetParameters();
   }
   resetParameters(): void {
@@ -77,11 +75,12 @@ export class Identity extends Module {
 /** GELU, exact (erf) by default as PyTorch's nn.GELU(); { approximate: "tanh" } for the tanh form. */
 export class GELU extends Module {
   readonly approximate: "none" | "tanh";
-  constructor({ approximate = "none" }: GeluOptions = {}) {
+  constructor(opts?: GeluOptions) {
     super();
-    if (approximate !== "none" && approximate !== "tanh")
+    const a = arg.options(opts, "GELU", ["approximate"]).approximate;
+    if (a !== undefined && a !== "none" && a !== "tanh")
       throw new Error("approximate argument must be either none or tanh.");
-    this.approximate = approximate;
+    this.approximate = a ?? "none";
   }
   forward(x: Tensor): Tensor {
     return gelu(x, { approximate: this.approximate });
@@ -93,8 +92,11 @@ export class GELU extends Module {
 
 /** Zeroes each element with probability p while training (scaling the rest by 1/(1-p)); identity in eval mode. */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) {
+  readonly p: number;
+  constructor(pArg = 0.5) {
     super();
+    const p = arg.number(pArg, "Dropout", "p", 1);
+    this.p = p;
     if (!(p >= 0 && p <= 1))
       throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
   }
@@ -113,7 +115,8 @@ export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
     modules.forEach((m, i) => {
-      if (!(m instanceof Module)) throw new TypeError(`${m} is not a Module subclass`);
+      if (!(m instanceof Module))
+        throw new TypeError(`Sequential(): argument ${i} is not a Module (got ${arg.typeName(m)})`);
       this[i] = m;
     });
     Object.defineProperty(this, "length", { value: modules.length, enumerable: false });
