@@ -595,7 +595,7 @@ export class Tensor {
           `The expanded size of the tensor (${n}) isn't allowed in a leading, non-existing dimension ${d}`,
         );
       const have = d < lead ? 1 : this.shape[d - lead];
-      if (have !== n && have !== 1) {
+      if ((have !== n && have !== 1) || n < 0) {
         throw new Error(
           `The expanded size of the tensor (${n}) must match the existing size (${have}) at non-singleton dimension ${d}.  Target sizes: ${fmtShape(want)}.  Tensor sizes: ${fmtShape(this.shape)}`,
         );
@@ -759,6 +759,8 @@ export class Tensor {
   }
   fill_(value: number | boolean) {
     const v = arg.scalarValue(value, "fill_", "value");
+    if (this.dtype === "int32" && !(Math.trunc(+v) >= -2147483648 && Math.trunc(+v) <= 2147483647))
+      throw new Error("value cannot be converted to type int32 without overflow");
     return this.inplace(() => broadcastTo(scalar(v), this.shape).to(this.dtype));
   }
   zero_() {
