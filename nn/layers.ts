@@ -53,22 +53,22 @@ export class Linear extends Module {
 
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
-    return x.relu();
+    return arg.tensorArg(x, "ReLU.forward", "input").relu();
   }
 }
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
-    return x.tanh();
+    return arg.tensorArg(x, "Tanh.forward", "input").tanh();
   }
 }
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
-    return x.sigmoid();
+    return arg.tensorArg(x, "Sigmoid.forward", "input").sigmoid();
   }
 }
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
-    return x;
+    return arg.tensorArg(x, "Identity.forward", "input");
   }
 }
 

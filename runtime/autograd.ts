@@ -7,6 +7,10 @@ import type { Tensor } from "./tensor";
 let gradEnabled = true;
 export const isGradEnabled = () => gradEnabled;
 function withGradMode<T>(mode: boolean, fn: () => T): T {
+  if (typeof fn !== "function")
+    throw new TypeError(
+      `${mode ? "enableGrad" : "noGrad"}(): expected a function to run, got ${fn === null ? "null" : typeof fn}`,
+    );
   const prev = gradEnabled;
   gradEnabled = mode;
   try {

@@ -49,6 +49,8 @@ let hasCachedNormal = false;
 let cachedNormal = 0;
 
 export function manualSeed(seed: number): void {
+  if (typeof seed !== "number")
+    throw new TypeError(`manualSeed(): argument 'seed' must be an integer, not ${typeof seed}`);
   if (!Number.isSafeInteger(seed))
     throw new RangeError(`manualSeed: expected an integer, got ${seed}`);
   // torch takes the seed as uint64 (negative values wrap); mt19937 keeps seed & 0xffffffff.

@@ -1,6 +1,6 @@
 // Bad input to autograd: backward(gradient, opts), the .grad setter, requiresGrad.
 import { describe, expect, it } from "vitest";
-import { ones, randn, tensor, zeros } from "../../index";
+import { enableGrad, manualSeed, noGrad, ones, randn, tensor, zeros } from "../../index";
 import { refuses } from "./support";
 
 const bad = (v: unknown) => v as never;
@@ -141,5 +141,26 @@ describe("the .grad setter checks what PyTorch checks", () => {
     p.grad = tensor([10, 20]);
     p.mul(3).sum().backward();
     expect(p.grad!.tolist()).toEqual([13, 23]);
+  });
+});
+
+describe("grad mode and the generator", () => {
+  it("noGrad/enableGrad take a function", () => {
+    refuses(() => noGrad(bad(5)), TypeError, "noGrad(): expected a function to run, got number");
+    refuses(
+      () => enableGrad(bad(null)),
+      TypeError,
+      "enableGrad(): expected a function to run, got null",
+    );
+    expect(noGrad(() => randn([1], { requiresGrad: true }).mul(2).requiresGrad)).toBe(false);
+  });
+  it("manualSeed takes an integer", () => {
+    refuses(
+      () => manualSeed(bad(Symbol("s"))),
+      TypeError,
+      "manualSeed(): argument 'seed' must be an integer, not symbol",
+    );
+    refuses(() => manualSeed(bad("1")), TypeError, "must be an integer, not string");
+    refuses(() => manualSeed(1.5), RangeError, "manualSeed: expected an integer, got 1.5");
   });
 });

@@ -371,6 +371,21 @@ describe("modules", () => {
       TypeError,
       "Sequential(): argument 1 is not a Module (got int)",
     );
+    refuses(
+      () => new nn.ReLU().forward(bad(1)),
+      TypeError,
+      "ReLU.forward(): argument 'input' (position 1) must be Tensor, not int",
+    );
+    refuses(
+      () => new nn.Identity().forward(bad("x")),
+      TypeError,
+      "Identity.forward(): argument 'input' (position 1) must be Tensor, not str",
+    );
+    refuses(
+      () => new nn.Linear(2, 2).forward(bad([1, 2])),
+      TypeError,
+      "linear(): argument 'input' (position 1) must be Tensor, not list",
+    );
     const m = new nn.Sequential(new nn.Linear(2, 2), new nn.Dropout(0.5));
     refuses(
       () => m.train(bad("false")),
