@@ -26,6 +26,8 @@ export {
 } from "./runtime/create";
 export { CompileError } from "./runtime/errors";
 export { manualSeed } from "./runtime/random";
+export type { SerializedTensor, SerializeOptions } from "./runtime/serialize";
+export { deserialize, serialize } from "./runtime/serialize";
 
 import { PublicTensor, type Tensor as TensorClass } from "./runtime/tensor";
 // the class, with its constructor checking user arguments (see runtime/tensor.ts)

@@ -2,7 +2,7 @@
 // each op's VJP rule (the same rules eager autograd runs) on tracers, so the backward is recorded
 // as ordinary IR values. Cotangents of values that need no gradient are never built.
 import type { Graph, Value } from "../ir/graph";
-import { ops } from "../ir/ops";
+import { defOf, ops } from "../ir/ops";
 import { scalar, withTrace } from "../runtime/dispatch";
 import { engineHooks, type Tensor } from "../runtime/tensor";
 import { Recorder, tracer } from "./trace";
@@ -36,7 +36,7 @@ export function differentiate(g: Graph, outputs: Value[], seeds: Value[], wrt: V
       const v = forward[k],
         g_ = ct.get(v);
       if (!g_ || v.op === "input" || v.op === "const") continue;
-      const grads = ops[v.op].vjp!(g_, {
+      const grads = defOf(v.op).vjp!(g_, {
         ins: v.inputs.map((x) => tracer(x)),
         out: tracer(v),
         params: v.params,

@@ -1,5 +1,6 @@
 // compile(fn), grad(fn), valueAndGrad(fn): trace once per signature, differentiate when needed,
 // optimize, partition, fuse, emit, cache; then each call runs the cached kernels.
+import { backend } from "../backend/index";
 import { isFloat, type Storage, torchTypeName } from "../ir/dtype";
 import type { Graph, Value } from "../ir/graph";
 import { printGraph } from "../ir/print";
@@ -7,7 +8,7 @@ import { contiguousStrides } from "../ir/shape";
 import * as arg from "../runtime/args";
 import { enableGrad, isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty, materialize } from "../runtime/dispatch";
-import { pointwise } from "../runtime/eager";
+import { envVar } from "../runtime/env";
 import { CompileError } from "../runtime/errors";
 import { checkLayout, Tensor } from "../runtime/tensor";
 import { dependents, differentiate } from "./autodiff";
@@ -16,20 +17,38 @@ import { optimize } from "./pipeline";
 import { buildProgram } from "./program";
 import { type Arg, type Result, type Traced, trace } from "./trace";
 
+/** Options of {@link compile}, `grad` and `valueAndGrad`. */
 export interface CompileOptions {
+  /**
+   * How many input signatures (shapes, dtypes, requiresGrad) stay compiled; least recently used go
+   * first. Default 8.
+   */
   cacheLimit?: number;
 }
+/** What a compiled function runs for given arguments, from `explain(...args)`. */
 export interface Explanation {
+  /**
+   * The optimized IR (forward and backward when gradients are recorded), with what is saved and
+   * why.
+   */
   ir: string;
+  /** The generated JavaScript kernels. */
   code: string;
+  /** The number of forward loop kernels. */
   forwardKernels: number;
+  /** The number of backward loop kernels. */
   backwardKernels: number;
 }
+/** Counters of a compiled function: calls, compilations (one per new signature) and cache hits. */
 export interface Stats {
   calls: number;
   compiles: number;
   cacheHits: number;
 }
+/**
+ * A compiled function: call it like the original; `explain(...args)` shows its kernels, `stats` its
+ * cache.
+ */
 export type Compiled<A extends Arg[], R> = ((...args: A) => R) & {
   explain(...args: A): Explanation;
   readonly stats: Stats;
@@ -42,7 +61,7 @@ interface Entry {
 }
 type Fn = (...args: Arg[]) => Result;
 
-const log = new Set((process.env.JITGRAD_LOG ?? "").split(",").map((s) => s.trim()));
+const log = new Set((envVar("JITGRAD_LOG") ?? "").split(",").map((s) => s.trim()));
 
 // The cache shared by every entry point: guard signature -> entry, least recently used dropped.
 function cached<A extends Arg[], R>(
@@ -127,6 +146,13 @@ function cacheLimitOf(v: unknown, name: string): number {
   return v;
 }
 
+/**
+ * Compiles `fn` (tensors and numbers in, a tensor or an array/object of tensors out): the first
+ * call with a new signature traces it into a graph, differentiates it when gradients are needed,
+ * fuses elementwise chains and emits JavaScript loop kernels; later calls run the cached kernels.
+ * Results match eager execution (to float32 rounding), `backward()` on them runs a compiled
+ * backward. Tensors captured by `fn` (model parameters) are read at every call.
+ */
 export function compile<A extends Arg[], R extends Result>(
   fn: (...args: A) => R,
   opts?: CompileOptions,
@@ -209,9 +235,8 @@ function writeBack(t: Tensor, s: Storage): void {
   if (s !== t.storage) {
     if (t.isContiguous() && t.offset === 0) t.storage!.set(s);
     else
-      pointwise(
-        "(x) => x",
-        [{ storage: s, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0 }],
+      backend.copy(
+        { storage: s, shape: t.shape, strides: contiguousStrides(t.shape), offset: 0 },
         t,
       );
   }
@@ -336,6 +361,10 @@ function asOutput(t: Tensor, node: Node, k: number): Tensor {
 }
 
 // ---- functional transforms (JAX's grad and value_and_grad) ----
+/**
+ * Options of `grad` and `valueAndGrad`: `argnums` picks the argument(s) to
+ * differentiate (default 0).
+ */
 export interface GradOptions extends CompileOptions {
   argnums?: number | number[];
 }
@@ -357,6 +386,23 @@ function gradOptions(fn: unknown, opts: unknown, name: string) {
   return { argnums, limit: cacheLimitOf(o.cacheLimit, name) };
 }
 
+/**
+ * The gradient of a scalar-valued `fn` as a compiled function, JAX style: `grad(f)(x)` is df/dx,
+ * one `Tensor` for one `argnums` (default 0), a `Tensor[]` for a list of them. Forward and
+ * gradient run in the same fused loops; no `.grad` is touched.
+ */
+export function grad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts?: CompileOptions & { argnums?: number },
+): Compiled<A, Tensor>;
+export function grad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts: CompileOptions & { argnums: number[] },
+): Compiled<A, Tensor[]>;
+export function grad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts?: GradOptions,
+): Compiled<A, Tensor | Tensor[]>;
 export function grad<A extends Arg[]>(
   fn: (...args: A) => Tensor,
   opts?: GradOptions,
@@ -368,6 +414,19 @@ export function grad<A extends Arg[]>(
     fn.length,
   );
 }
+/** Like `grad`, and also returns the value: `[f(x), df/dx]`, from the same fused loops. */
+export function valueAndGrad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts?: CompileOptions & { argnums?: number },
+): Compiled<A, [Tensor, Tensor]>;
+export function valueAndGrad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts: CompileOptions & { argnums: number[] },
+): Compiled<A, [Tensor, Tensor[]]>;
+export function valueAndGrad<A extends Arg[]>(
+  fn: (...args: A) => Tensor,
+  opts?: GradOptions,
+): Compiled<A, [Tensor, Tensor | Tensor[]]>;
 export function valueAndGrad<A extends Arg[]>(
   fn: (...args: A) => Tensor,
   opts?: GradOptions,

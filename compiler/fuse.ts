@@ -1,26 +1,28 @@
 // Fusion: decide which values get buffers, and group the rest into as few loop kernels as the
 // iteration spaces allow.
 //
-// Buffers go to: graph outputs; pad results and operands (pad is a library copy); matmul operands
-// (read strided by the matmul kernel) and products, unless the product's one user is elementwise
-// of its shape (it then runs as the matmul kernel's epilogue: bias add, relu); reductions, unless
-// their one user is an elementwise op of the same shape (an epilogue such as mean's division,
-// fused after the reduction loop); and elementwise values that several kernels would recompute
-// and whose expression is expensive (more than SHARED_RECOMPUTE_OPS ops). Cheap shared
-// values are recomputed inside each kernel that reads them: recomputing a few flops costs less
-// than writing and re-reading a buffer. Anything a kernel finds it cannot inline (a reshape that
-// is not an index map, a second reduction over other loops) gets a buffer and planning restarts.
-// Then each buffered value becomes a kernel root, and a root joins an earlier loop kernel with the
-// same iteration space when its inputs are ready by then: outputs of one pass come out of one loop.
+// Buffers go to: graph outputs; the operands of kernel ops (matmul: read strided by its kernel)
+// and their results, unless the op allows an epilogue and the result's one user is elementwise of
+// its shape (it then runs inside the op's kernel: bias add, relu); reductions, unless their one
+// user is an elementwise op of the same shape (an epilogue such as mean's division, fused after
+// the reduction loop); and elementwise values that several kernels would recompute and whose
+// expression is expensive (more than SHARED_RECOMPUTE_OPS ops). Cheap shared values are
+// recomputed inside each kernel that reads them: recomputing a few flops costs less than writing
+// and re-reading a buffer. Movement ops, pad included, are index maps and never need a buffer of
+// their own. Anything a kernel finds it cannot inline (a reshape that is not an index map, a
+// second reduction over other loops) gets a buffer and planning restarts. Then each buffered value
+// becomes a kernel root, and a root joins an earlier loop kernel with the same iteration space
+// when its inputs are ready by then: outputs of one pass come out of one loop.
 import { type Graph, users, type Value } from "../ir/graph";
 import { ops } from "../ir/ops";
 import { sameShape } from "../ir/shape";
-import { operandView } from "./affine";
 import { KernelBuilder, NeedsBuffer } from "./kernel";
+import { operandView } from "./operand-view";
 
 const SHARED_RECOMPUTE_OPS = 8;
 
-export type Step = { kind: "loops"; builder: KernelBuilder } | { kind: "pad"; value: Value };
+// A plan's kernels in launch order.
+export type Step = KernelBuilder;
 
 export interface Plan {
   steps: Step[];
@@ -34,28 +36,23 @@ export function plan(g: Graph): Plan {
   const buffers = new Set<Value>(g.values.filter((v) => v.op === "input"));
   for (const v of g.outputs) if (v.op !== "const") buffers.add(v);
   for (const v of g.values) {
-    const kind = kindOf(v);
-    if (kind === "pad") {
-      buffers.add(v);
-      v.inputs.forEach((x) => x.op !== "const" && buffers.add(x));
-    }
-    if (kind === "matmul") {
-      // operands are read strided (a transposed or sliced buffer needs no copy); the product needs a
-      // buffer unless its one user is elementwise of its shape, which then runs as its epilogue
+    if (v.op === "input" || v.op === "const") continue;
+    const def = ops[v.op];
+    // the one user that can run as this value's epilogue: elementwise, of its shape
+    const u = uses.get(v)!;
+    const epilogue =
+      u.length === 1 && kindOf(u[0]) === "elementwise" && sameShape(u[0].shape, v.shape);
+    if (def.kind === "kernel") {
+      // operands are read strided (a transposed or sliced buffer needs no copy); the result needs a
+      // buffer unless it can run its consumer as its epilogue
       // (a view of a constant, such as the seed cotangent 1 expanded, is computed into a buffer)
       v.inputs.forEach((x) => {
         const { base } = operandView(x);
         buffers.add(base.op === "const" ? x : base);
       });
-      const u = uses.get(v)!;
-      if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape))
-        buffers.add(v);
+      if (!def.epilogue || !epilogue) buffers.add(v);
     }
-    if (kind === "reduce") {
-      const u = uses.get(v)!;
-      if (u.length !== 1 || kindOf(u[0]) !== "elementwise" || !sameShape(u[0].shape, v.shape))
-        buffers.add(v);
-    }
+    if (def.kind === "reduce" && !epilogue) buffers.add(v);
   }
   for (;;) {
     let steps: Step[];
@@ -76,9 +73,7 @@ export function plan(g: Graph): Plan {
 // SHARED_RECOMPUTE_OPS ops: they get a buffer. (Several roots of one kernel share one computation.)
 function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Value[] {
   const kernelOf = new Map<Value, number>();
-  steps.forEach((s, i) =>
-    (s.kind === "loops" ? s.builder.roots : [s.value]).forEach((r) => kernelOf.set(r, i)),
-  );
+  steps.forEach((s, i) => s.roots.forEach((r) => kernelOf.set(r, i)));
   const reachedBy = new Map<Value, Set<number>>();
   for (const [root, k] of kernelOf) {
     const visit = (v: Value) => {
@@ -142,11 +137,6 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
   };
   for (const v of g.values) {
     if (!buffers.has(v) || v.op === "input" || v.op === "const") continue;
-    const kind = kindOf(v);
-    if (kind === "pad") {
-      producer.set(v, steps.push({ kind: "pad", value: v }) - 1);
-      continue;
-    }
     const alone = build([v])!; // throws NeedsBuffer to the planner when v's expression can't be inlined
     // the kernel that writes one of v's inputs can take v too, if v reads it at the same point
     // (the merged build then uses the value directly instead of loading it)
@@ -154,21 +144,21 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
     let placed = -1;
     for (let i = steps.length - 1; i >= ready && placed < 0; i--) {
       const s = steps[i];
-      if (s.kind !== "loops" || s.builder.product || alone.product) continue; // a matmul kernel is its own loop nest
+      if (s.product || alone.product) continue; // a kernel op's kernel is its own loop nest
       let merged: KernelBuilder | null = null;
       // a reduction joins as the first root (its loops shape the kernel), anything else as the last
-      const roots = kindOf(v) === "reduce" ? [v, ...s.builder.roots] : [...s.builder.roots, v];
+      const roots = kindOf(v) === "reduce" ? [v, ...s.roots] : [...s.roots, v];
       try {
         merged = build(roots);
       } catch (e) {
         if (!(e instanceof NeedsBuffer)) throw e;
       }
       if (merged && ![...merged.reads].some((r) => merged!.roots.includes(r))) {
-        steps[i] = { kind: "loops", builder: merged };
+        steps[i] = merged;
         placed = i;
       }
     }
-    producer.set(v, placed >= 0 ? placed : steps.push({ kind: "loops", builder: alone }) - 1);
+    producer.set(v, placed >= 0 ? placed : steps.push(alone) - 1);
   }
   return steps;
 }

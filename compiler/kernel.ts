@@ -1,34 +1,37 @@
 // Building one fused loop kernel: from the values it must store (its roots), expand each value's
 // expression through inlined producers (elementwise ops; movement ops as index maps; reductions
 // over one shared set of inner loops) down to loads of materialized buffers.
+
+import { type Access, coalesce, type LoopKernel, type Reduction, type Temp } from "../backend/plan";
 import type { Value } from "../ir/graph";
-import { type Elementwise, ops, type Reduce, type View } from "../ir/ops";
-import { printValue } from "../ir/print";
-import { contiguousStrides, numel, sameShape } from "../ir/shape";
 import {
+  type Bound,
   broadcastMap,
   flatMap,
   type IndexMap,
   identity,
   mapKey,
-  operandView,
-  throughMovement,
+  maskKey,
   unit,
-} from "./affine";
-import { formula, onFloat32, toFloat32, toInt32 } from "./formula";
+} from "../ir/index-map";
 import {
-  type Access,
-  coalesce,
-  type LoopKernel,
-  type MatmulOperand,
-  type Reduction,
-  type Temp,
-} from "./loops";
+  defOf,
+  type Elementwise,
+  type KernelOpName,
+  type Reduce,
+  reduceParams,
+  type View,
+} from "../ir/ops";
+import { printValue } from "../ir/print";
+import { arg, S, type Scalar, storeAs, substitute } from "../ir/scalar";
+import { contiguousStrides, numel, sameShape } from "../ir/shape";
+import { operandView } from "./operand-view";
 
 // Each dim of the value is driven by its own loop of the same size, and every loop of size > 1
 // drives one: the value is visited exactly once, in full (a permutation of the loops).
 function oneToOne(m: IndexMap, shape: readonly number[], sizes: readonly number[]): boolean {
   if (
+    m.mask.length ||
     !m.off.every((o) => o === 0) ||
     !m.rows.every((r) => r.filter((c) => c !== 0).length === 1 && r.includes(1))
   )
@@ -65,6 +68,7 @@ export class KernelBuilder {
   private readonly reductions: (Reduction & { source: Value })[] = [];
   private readonly cache = new Map<string, Computed>();
   private readonly loads: { buf: Value; map: IndexMap; shape: readonly number[] }[] = [];
+  private readonly masks = new Map<string, Bound[]>(); // each "valid" temp's bounds, in loop terms
   private readonly stores: { value: Value; name: string; inner: boolean; map: IndexMap }[] = [];
   private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
   private readonly tempCount = new Map<Value, number>();
@@ -111,7 +115,7 @@ export class KernelBuilder {
       v.dtype === "bool"
         ? this.temp(
             v,
-            { kind: "apply", formula: formula("(x) => (x ? 1 : 0)"), args: [c.name] },
+            { kind: "apply", scalar: storeAs("bool", arg(0)), dtype: "bool", args: [c.name] },
             c.phase,
           )
         : c;
@@ -126,7 +130,7 @@ export class KernelBuilder {
     let c = this.cache.get(key);
     if (c) return c;
     this.computedAt.set(v, [...(this.computedAt.get(v) ?? []), m]);
-    const def = v.op === "input" || v.op === "const" ? null : ops[v.op];
+    const def = v.op === "input" || v.op === "const" ? null : defOf(v.op);
     if (v.op === "const") c = this.temp(v, { kind: "num", value: v.constant! }, "pre");
     else if (!def || (!isRoot && this.isBuffer(v))) c = this.load(v, m);
     else if (def.kind === "elementwise") {
@@ -134,57 +138,92 @@ export class KernelBuilder {
       const phase = args.reduce<Phase>((p, a) => (rank[a.phase] > rank[p] ? a.phase : p), "pre");
       if (phase === "post" && args.some((a) => a.phase === "inner"))
         throw new NeedsBuffer(this.reductions[0].source);
-      const f = formula((def as Elementwise).js(v.params, v.dtype));
+      const params = v.inputs.map((_, i) => arg(i));
+      const f = (def as Elementwise).scalar(params, v.params);
       // a float32 comparison (no float64 operand; constants were rounded to float32 when traced)
       const operands = v.inputs.filter((x) => x.op !== "const");
       const compare =
         v.dtype === "bool" &&
         operands.some((x) => x.dtype === "float32") &&
         !operands.some((x) => x.dtype === "float64");
-      const rounded =
+      const rounded: Scalar =
         v.dtype === "int32"
-          ? toInt32(f)
+          ? S.wrapI32(f)
           : compare
-            ? onFloat32(f)
+            ? substitute(
+                f,
+                params.map((p) => S.roundF32(p)),
+              )
             : v.dtype === "float32" && this.exact.has(v)
-              ? toFloat32(f)
+              ? S.roundF32(f)
               : f;
-      c = this.temp(v, { kind: "apply", formula: rounded, args: args.map((a) => a.name) }, phase);
+      const apply = { kind: "apply" as const, scalar: rounded, dtype: v.dtype };
+      c = this.temp(v, { ...apply, args: args.map((a) => a.name) }, phase);
     } else if (def.kind === "movement") {
       const x = v.inputs[0],
-        inner = throughMovement(v, m);
-      if (inner) c = this.expr(x, inner);
+        inner = def.index(m, v.params, x.shape, v.shape);
+      if (inner) c = this.moved(v, x, m, inner);
       else if (this.isBuffer(x))
         c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
       else throw new NeedsBuffer(x);
     } else if (def.kind === "reduce" && !this.product) c = this.reduce(v, m, def);
-    else if (def.kind === "matmul") c = this.matmul(v, m);
-    else throw new NeedsBuffer(v); // pad runs as its own kernel
+    else if (def.kind === "kernel") c = this.kernelOp(v, m);
+    else throw new NeedsBuffer(v);
     this.cache.set(key, c);
     return c;
   }
 
-  // A matmul at the kernel's own index: the kernel becomes a matmul kernel whose tile elements run
-  // the rest of the expression (the epilogue). Anywhere else the product needs a buffer.
-  private matmul(v: Value, m: IndexMap): Computed {
+  // v = movement(x) at m is x at `inner`; where the movement added bounds (pad's border), the
+  // value is 0 outside them.
+  private moved(v: Value, x: Value, m: IndexMap, inner: IndexMap): Computed {
+    const c = this.expr(x, inner);
+    if (inner.mask.length === m.mask.length) return c;
+    const ok = this.valid(inner.mask.slice(m.mask.length));
+    const phase = rank[ok.phase] > rank[c.phase] ? ok.phase : c.phase;
+    const select = { kind: "apply" as const, scalar: S.select(arg(0), arg(1), 0), dtype: v.dtype };
+    return this.temp(v, { ...select, args: [ok.name, c.name] }, phase);
+  }
+
+  // A temp that is true where every bound holds (one per distinct set of bounds).
+  private valid(bounds: Bound[]): Computed {
+    const key = `valid@${maskKey(bounds)}`;
+    let c = this.cache.get(key);
+    if (c) return c;
+    const inner = bounds.some((b) => b.row.slice(this.outer.length).some((x) => x !== 0));
+    c = { name: `m${this.masks.size}`, phase: inner ? "inner" : "pre" };
+    this.masks.set(c.name, bounds);
+    this.temps.push({
+      name: c.name,
+      expr: { kind: "valid", bounds: [] }, // resolved to strides over the loops by build()
+      phase: c.phase,
+      comment: "in bounds",
+    });
+    this.cache.set(key, c);
+    return c;
+  }
+
+  // A kernel op at the kernel's own index: the kernel becomes that op's kernel, whose result
+  // elements run the rest of the expression (the epilogue). Anywhere else its result needs a
+  // buffer.
+  private kernelOp(v: Value, m: IndexMap): Computed {
     const at =
       mapKey(m) === mapKey(identity(this.outer.length, this.loops)) &&
       sameShape(v.shape, this.outer);
     if (this.product || this.reducedSizes || !at) throw new NeedsBuffer(v);
-    const [a, b] = v.inputs.map(operandView);
-    this.reads.add(a.base).add(b.base);
-    this.product = { value: v, a, b };
+    const operands = v.inputs.map(operandView);
+    for (const o of operands) this.reads.add(o.base);
+    this.product = { value: v, op: v.op as KernelOpName, operands };
     this.opList.push(v.op);
     this.lines.push(printValue(v));
     return { name: "acc", phase: "post" };
   }
-  product: { value: Value; a: { base: Value; view: View }; b: { base: Value; view: View } } | null =
+  product: { value: Value; op: KernelOpName; operands: { base: Value; view: View }[] } | null =
     null;
 
   // v = reduce(x) read at outer map m: x's kept dims follow m, its reduced dims the inner loops.
   private reduce(v: Value, m: IndexMap, def: Reduce): Computed {
     const x = v.inputs[0],
-      dims = v.params.dims!,
+      dims = reduceParams(v).dims,
       sizes = dims.map((d) => x.shape[d]);
     // read once per output point: its index must use only, and every one of, the outer loops
     const onlyOuter = m.rows.every((r) => r.slice(this.outer.length).every((c) => c === 0));
@@ -204,11 +243,11 @@ export class KernelBuilder {
         off.push(0);
         return;
       }
-      const src = v.params.keepdim ? d : kept++;
+      const src = reduceParams(v).keepdim ? d : kept++;
       rows.push(pad(m.rows[src]));
       off.push(m.off[src]);
     });
-    const input = this.expr(x, { rows, off });
+    const input = this.expr(x, { rows, off, mask: m.mask.map((b) => ({ ...b, row: pad(b.row) })) });
     if (input.phase === "post") throw new NeedsBuffer(this.reductions[0].source);
     const copies = this.reductions.filter((r) => r.source === v).length;
     const name = `acc${v.id}${copies ? `$${copies}` : ""}`;
@@ -217,7 +256,8 @@ export class KernelBuilder {
     this.reductions.push({
       name,
       value: input.name,
-      combine: formula(def.combine),
+      combine: def.combine(arg(0), arg(1)),
+      dtype: v.dtype,
       init: def.init,
       source: v,
     });
@@ -225,7 +265,7 @@ export class KernelBuilder {
     if (this.exact.has(v) && v.dtype === "float32")
       return this.temp(
         v,
-        { kind: "apply", formula: formula("(x) => Math.fround(x)"), args: [name] },
+        { kind: "apply", scalar: S.roundF32(arg(0)), dtype: "float32", args: [name] },
         "post",
       );
     return { name, phase: "post" };
@@ -244,15 +284,19 @@ export class KernelBuilder {
     return { name, phase };
   }
 
+  // A load of buffer v at m; under a mask, guarded (nothing is read outside the bounds).
   private load(v: Value, m: IndexMap, shape: readonly number[] = v.shape): Computed {
     this.reads.add(v);
     this.loads.push({ buf: v, map: m, shape });
-    const inner = m.rows.some((r) => r.slice(this.outer.length).some((c) => c !== 0));
-    return this.temp(
-      v,
-      { kind: "load", access: { buf: `#${this.loads.length - 1}`, offset: 0, strides: [] } },
-      inner ? "inner" : "pre",
-    );
+    const guard = m.mask.length ? this.valid(m.mask) : undefined;
+    const inner =
+      guard?.phase === "inner" ||
+      m.rows.some((r) => r.slice(this.outer.length).some((c) => c !== 0));
+    const access = { buf: `#${this.loads.length - 1}`, offset: 0, strides: [] };
+    const expr = guard
+      ? { kind: "load" as const, access, guard: guard.name }
+      : { kind: "load" as const, access };
+    return this.temp(v, expr, inner ? "inner" : "pre");
   }
 
   // The LoopKernel: maps resolved to strides over the loops, loops coalesced, phases placed.
@@ -274,14 +318,22 @@ export class KernelBuilder {
       ...this.loads.map((l) => strided(l.shape, l.map)),
       ...this.stores.map((s) => strided(s.value.shape, s.map)),
     ];
-    // a matmul kernel keeps its loops as they are: the last two are the tile rows and columns
+    // bounds are linear in the loops too: coalescing must keep them linear
+    const full = (row: number[]) => [...row, ...new Array<number>(loops - row.length).fill(0)];
+    const bounds = [...this.masks.values()].flat().map((b) => full(b.row));
+    const arrays = [...accesses.map((a) => a.strides), ...bounds];
+    // a kernel op's kernel keeps its loops as they are (a matmul's last two are its tiles' rows
+    // and columns)
     const c = this.product
-      ? { sizes: this.outer, strides: accesses.map((a) => a.strides), split: this.outer.length }
-      : coalesce(
-          [...this.outer, ...(this.reducedSizes ?? [])],
-          accesses.map((a) => a.strides),
-          this.outer.length,
-        );
+      ? { sizes: this.outer, strides: arrays, split: this.outer.length }
+      : coalesce([...this.outer, ...(this.reducedSizes ?? [])], arrays, this.outer.length);
+    const boundStrides = c.strides.slice(accesses.length);
+    const resolved = new Map(
+      [...this.masks].map(([name, mask]) => [
+        name,
+        mask.map((b) => ({ strides: boundStrides.shift()!, offset: b.off, size: b.size })),
+      ]),
+    );
     const access = (v: Value, k: number): Access => ({
       buf: bufName(v),
       offset: accesses[k].offset,
@@ -297,9 +349,12 @@ export class KernelBuilder {
       sizes: c.sizes,
       reduced: c.sizes.length - c.split,
       temps: this.temps.map((t) => {
-        const k = t.expr.kind === "load" ? Number(t.expr.access.buf.slice(1)) : -1;
-        const expr =
-          k < 0 ? t.expr : { kind: "load" as const, access: access(this.loads[k].buf, k) };
+        let expr = t.expr;
+        if (expr.kind === "load") {
+          const k = Number(expr.access.buf.slice(1));
+          expr = { ...expr, access: access(this.loads[k].buf, k) };
+        }
+        if (expr.kind === "valid") expr = { kind: "valid", bounds: resolved.get(t.name)! };
         return {
           ...t,
           expr,
@@ -312,24 +367,13 @@ export class KernelBuilder {
         value: s.name,
         phase: s.inner ? ("inner" as const) : ("outer" as const),
       })),
-      ...(this.product && { matmul: this.matmulSpec(bufName) }),
+      ...(this.product && {
+        kernel: {
+          op: this.product.op,
+          acc: "acc",
+          operands: this.product.operands.map((o) => ({ buf: bufName(o.base), view: o.view })),
+        },
+      }),
     };
-  }
-
-  // The product's operands as strides over the batch loops, rows and columns.
-  private matmulSpec(bufName: (v: Value) => string): LoopKernel["matmul"] {
-    const { a, b } = this.product!,
-      batch = this.outer.slice(0, -2);
-    const operand = (o: { base: Value; view: View }): MatmulOperand => {
-      const v = ops.expand.view(o.view, { shape: [...batch, ...o.view.shape.slice(-2)] })!;
-      return {
-        buf: bufName(o.base),
-        offset: v.offset,
-        batch: v.strides.slice(0, -2),
-        rows: v.strides[batch.length],
-        cols: v.strides[batch.length + 1],
-      };
-    };
-    return { acc: "acc", k: a.view.shape[a.view.shape.length - 1], a: operand(a), b: operand(b) };
   }
 }

@@ -81,7 +81,7 @@ export function partition(
           ? "too long to recompute"
           : kind === "elementwise"
             ? `${f.op} is costly to recompute (more than writing and re-reading it)`
-            : `a ${kind} result (recomputing it would repeat its loops)`
+            : `a ${kind === "kernel" ? f.op : kind} result (recomputing it would repeat its loops)`
       }`,
     );
   };

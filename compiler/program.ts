@@ -1,17 +1,12 @@
 // A compiled graph ready to run: kernels instantiated once, a buffer plan (intermediates allocated
 // once and reused by every call; outputs fresh per call, since the caller keeps them), and a
 // generated driver that calls the kernels in order with their buffers.
+
+import { backend, type Kernel, type Launch } from "../backend/index";
 import { allocate, type Storage } from "../ir/dtype";
 import type { Graph, Value } from "../ir/graph";
-import { contiguousStrides, numel } from "../ir/shape";
-import type { Strided } from "../runtime/eager";
-import { pointwise } from "../runtime/eager";
-import { call, functionDecl, id, index, num, print } from "./estree";
+import { numel } from "../ir/shape";
 import { plan, type Step } from "./fuse";
-import { emitLoops } from "./loops";
-import { instantiate } from "./scalar";
-
-type Kernel = (...bufs: Storage[]) => void;
 export interface Program {
   graph: Graph;
   code: string; // every kernel's source, in launch order
@@ -35,11 +30,10 @@ export function buildProgram(g: Graph, prefix = "k"): Program {
   const bufName = (v: Value) => (v.op === "input" ? `in${v.slot}` : `b${v.id}`);
   const kernels: Kernel[] = [],
     sources: string[] = [],
-    calls: { kernel: number; args: number[] }[] = [];
+    calls: Launch[] = [];
   steps.forEach((s, i) => {
     const name = `${prefix}${i}_${describe(s)}`;
-    const { fn, source, args } =
-      s.kind === "loops" ? loopKernel(s, name, bufName) : opaqueKernel(s, name);
+    const { fn, source, args } = loopKernel(s, name, bufName);
     kernels.push(fn);
     sources.push(source);
     calls.push({ kernel: i, args: args.map(slot) });
@@ -50,7 +44,7 @@ export function buildProgram(g: Graph, prefix = "k"): Program {
   const storage: (Storage | null)[] = values.map((v, i) =>
     v.op === "input" || fresh.includes(i) ? null : allocate(v.dtype, numel(v.shape)),
   );
-  const driver = makeDriver(calls);
+  const driver = backend.driver(calls);
   return {
     graph: g,
     code: sources.join("\n\n"),
@@ -68,67 +62,16 @@ export function buildProgram(g: Graph, prefix = "k"): Program {
   };
 }
 
-// The driver: run(s, k) { k[0](s[3], s[0]); k[1](s[4], s[3]); ... }
-function makeDriver(
-  calls: { kernel: number; args: number[] }[],
-): (s: Storage[], k: Kernel[]) => void {
-  const body = calls.map((c) => ({
-    type: "ExpressionStatement" as const,
-    expression: call(
-      index(id("k"), num(c.kernel)),
-      c.args.map((a) => index(id("s"), num(a))),
-    ),
-  }));
-  return new Function(`${print(functionDecl("run", ["s", "k"], body, []))}\nreturn run;`)();
-}
-
-function loopKernel(
-  s: Extract<Step, { kind: "loops" }>,
-  name: string,
-  bufName: (v: Value) => string,
-) {
-  const k = s.builder.build(name, bufName);
-  const source = emitLoops(k);
-  const byName = new Map([...s.builder.roots, ...s.builder.reads].map((v) => [bufName(v), v]));
-  return {
-    fn: instantiate<Kernel>(source, name),
-    source,
-    args: k.params.map((p) => byName.get(p)!),
-  };
-}
-
-// pad runs as a library copy into a zeroed buffer; its source is shown as a comment.
-function opaqueKernel(s: Extract<Step, { kind: "pad" }>, name: string) {
-  const v = s.value,
-    x = v.inputs[0],
-    before = v.params.before!,
-    cs = contiguousStrides(v.shape);
-  const inner: Strided = {
-    storage: null,
-    shape: x.shape,
-    strides: cs,
-    offset: before.reduce((o, b, d) => o + b * cs[d], 0),
-  };
-  const src: Strided = {
-    storage: null,
-    shape: x.shape,
-    strides: contiguousStrides(x.shape),
-    offset: 0,
-  };
-  const fn: Kernel = (o, xs) => {
-    o.fill(0);
-    inner.storage = o;
-    src.storage = xs;
-    pointwise("(x) => x", [src], inner);
-  };
-  const source = `// ${name}: %${v.id} = pad %${x.id} {before=[${before}]} : [${v.shape.join(",")}] (library kernel)`;
-  return { fn, source, args: [v, x] };
+function loopKernel(s: Step, name: string, bufName: (v: Value) => string) {
+  const k = s.build(name, bufName);
+  const { run, source } = backend.kernel(k);
+  const byName = new Map([...s.roots, ...s.reads].map((v) => [bufName(v), v]));
+  return { fn: run, source, args: k.params.map((p) => byName.get(p)!) };
 }
 
 // A kernel's name says what it computes: k0_add_mul_mean_4.
 function describe(s: Step): string {
-  if (s.kind !== "loops") return `${s.kind}_${numel(s.value.shape)}`;
-  const names = s.builder.opNames();
-  if (!names.length) return `copy_${s.builder.size()}`;
-  return `${names.slice(0, 4).join("_")}${names.length > 4 ? "_etc" : ""}_${s.builder.size()}`;
+  const names = s.opNames();
+  if (!names.length) return `copy_${s.size()}`;
+  return `${names.slice(0, 4).join("_")}${names.length > 4 ? "_etc" : ""}_${s.size()}`;
 }

@@ -4,7 +4,7 @@
 
 import type { DType } from "../ir/dtype";
 import { Graph, type Value } from "../ir/graph";
-import { type Movement, type OpName, ops, type Params, type View } from "../ir/ops";
+import { defOf, type Movement, type OpName, ops, type Params, type View } from "../ir/ops";
 import { contiguousStrides } from "../ir/shape";
 import { type Trace, withTrace } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
@@ -52,7 +52,7 @@ export class Recorder implements Trace {
     return v;
   }
   record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor {
-    const def = ops[op],
+    const def = defOf(op),
       x = ins[0];
     const layout =
       def.kind === "movement" && x.storage === null ? (def as Movement).view(x, params) : null;

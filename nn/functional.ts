@@ -11,10 +11,16 @@ import { CompileError } from "../runtime/errors";
 import { randValues } from "../runtime/random";
 import type { Tensor } from "../runtime/tensor";
 
+/** How a loss reduces over elements: their mean (default), their sum, or none. */
 export type Reduction = "mean" | "sum" | "none";
+/** Options of the losses. */
 export interface LossOptions {
   reduction?: Reduction;
 }
+/**
+ * Options of `nllLoss` and `crossEntropy`: `ignoreIndex` is a label that contributes
+ * nothing; `weight` rescales each class.
+ */
 export interface NllOptions extends LossOptions {
   ignoreIndex?: number;
   /** a rescaling weight per class: 1-D, one value per class, of the input's dtype */
@@ -247,14 +253,18 @@ export function mseLoss(inputArg: Tensor, targetArg: Tensor, opts?: LossOptions)
 
 const warnedShapes = new Set<string>();
 
+/** max(x, 0). */
 export const relu = (x: Tensor): Tensor => arg.tensorArg(x, "relu", "input").relu();
+/** Hyperbolic tangent. */
 export const tanh = (x: Tensor): Tensor => arg.tensorArg(x, "tanh", "input").tanh();
+/** 1 / (1 + e^-x). */
 export const sigmoid = (x: Tensor): Tensor => arg.tensorArg(x, "sigmoid", "input").sigmoid();
-// dim is required (PyTorch 1.13's implicit choice is deprecated): the tensor method says so
+/** Softmax over `dim` (required: PyTorch 1.13's implicit choice is deprecated). */
 export const softmax = (x: Tensor, dim: number): Tensor => {
   const t = arg.tensorArg(x, "softmax", "input");
   return t.softmax(normDim(softmaxDimOf(dim, "softmax"), t.ndim));
 };
+/** Log-softmax over `dim` (required). */
 export const logSoftmax = (x: Tensor, dim: number): Tensor => {
   const t = arg.tensorArg(x, "log_softmax", "input");
   return t.logSoftmax(normDim(softmaxDimOf(dim, "log_softmax"), t.ndim));
@@ -267,6 +277,7 @@ function softmaxDimOf(dim: unknown, fn: string): number {
   return arg.int(dim, fn, "dim", 2);
 }
 
+/** Options of GELU: the exact form (`"none"`, default) or the tanh approximation. */
 export interface GeluOptions {
   approximate?: "none" | "tanh";
 }
@@ -298,7 +309,7 @@ export function gelu(input: Tensor, opts?: GeluOptions): Tensor {
   throw new Error(`approximate argument must be either none or tanh.`);
 }
 
-/** x @ weight^T + bias; weight is [out, in]. */
+/** `x @ weight^T + bias`; weight is [out, in]. */
 export function linear(input: Tensor, weightArg: Tensor, biasArg?: Tensor | null): Tensor {
   const x = arg.tensorArg(input, "linear", "input", 1),
     weight = arg.tensorArg(weightArg, "linear", "weight", 2),

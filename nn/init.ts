@@ -28,6 +28,7 @@ function nextFloat(r: number, up: boolean): number {
 // fl32(a * b + c) with one rounding, for float32 a, b, c: a * b is exact in double; p + c is
 // computed in double with its exact error (TwoSum), and a double result lying exactly halfway
 // between two floats is resolved by the sign of that error.
+/** @internal */
 export function fmaf(a: number, b: number, c: number): number {
   const p = a * b,
     s = p + c,
@@ -54,6 +55,7 @@ function twoProd(a: number, b: number): [number, number] {
     bl = b - bh;
   return [p, ah * bh - p + ah * bl + al * bh + al * bl];
 }
+/** @internal */
 export function fma(a: number, b: number, c: number): number {
   const [p, e] = twoProd(a, b);
   const s = p + c,
@@ -62,7 +64,10 @@ export function fma(a: number, b: number, c: number): number {
   return s + (t + e);
 }
 
-/** n draws of torch's uniform_(from, to) for a tensor of `dtype` (consumes the global generator). */
+/**
+ * n draws of torch's uniform_(from, to) for a tensor of `dtype` (consumes the global generator).
+ * @internal
+ */
 export function uniformValues(
   n: number,
   from: number,
@@ -101,6 +106,7 @@ export function uniform_(tensor_: Tensor, from = 0, to = 1): Tensor {
 }
 
 // torch.nn.init._calculate_fan_in_and_fan_out
+/** @internal */
 export function fans(tensor_: Tensor): [number, number] {
   const t = arg.tensorArg(tensor_, "_calculate_fan_in_and_fan_out", "tensor", 1);
   if (t.ndim < 2)

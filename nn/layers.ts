@@ -8,6 +8,7 @@ import { dropout, type GeluOptions, gelu, linear } from "./functional";
 import { fans, kaimingUniform_, uniform_ } from "./init";
 import { Module, parameter } from "./module";
 
+/** Options of `Linear`: whether it has a bias (default true) and its dtype. */
 export interface LinearOptions {
   bias?: boolean;
   dtype?: DType;
@@ -51,28 +52,34 @@ export class Linear extends Module {
   }
 }
 
+/** max(x, 0), elementwise. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return arg.tensorArg(x, "ReLU.forward", "input").relu();
   }
 }
+/** tanh, elementwise. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return arg.tensorArg(x, "Tanh.forward", "input").tanh();
   }
 }
+/** The logistic function, elementwise. */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return arg.tensorArg(x, "Sigmoid.forward", "input").sigmoid();
   }
 }
+/** Returns its input. */
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return arg.tensorArg(x, "Identity.forward", "input");
   }
 }
 
-/** GELU, exact (erf) by default as PyTorch's nn.GELU(); { approximate: "tanh" } for the tanh form. */
+/**
+ * GELU, exact (erf) by default as PyTorch's nn.GELU(); `{ approximate: "tanh" }` for the tanh form.
+ */
 export class GELU extends Module {
   readonly approximate: "none" | "tanh";
   constructor(opts?: GeluOptions) {
@@ -90,7 +97,10 @@ export class GELU extends Module {
   }
 }
 
-/** Zeroes each element with probability p while training (scaling the rest by 1/(1-p)); identity in eval mode. */
+/**
+ * Zeroes each element with probability p while training (scaling the rest by 1/(1-p)); identity in
+ * eval mode.
+ */
 export class Dropout extends Module {
   readonly p: number;
   constructor(pArg = 0.5) {

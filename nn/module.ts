@@ -11,7 +11,9 @@ import { Tensor } from "../runtime/tensor";
 const PARAMETERS = new WeakSet<Tensor>();
 const BUFFERS = new WeakSet<Tensor>();
 
-/** Marks t as a parameter (PyTorch's nn.Parameter): a leaf that requires grad unless told otherwise. */
+/**
+ * Marks t as a parameter (PyTorch's nn.Parameter): a leaf that requires grad unless told otherwise.
+ */
 export function parameter(tensor: Tensor, requiresGrad = true): Tensor {
   let t = arg.tensorArg(tensor, "parameter", "data", 1);
   if (!t.isLeaf) t = t.detach();
@@ -19,12 +21,15 @@ export function parameter(tensor: Tensor, requiresGrad = true): Tensor {
   PARAMETERS.add(t);
   return t;
 }
-/** Marks t as a buffer: state saved in stateDict() that is not trained (running statistics, masks). */
+/**
+ * Marks t as a buffer: state saved in stateDict() that is not trained (running statistics, masks).
+ */
 export function buffer(tensor: Tensor): Tensor {
   const t = arg.tensorArg(tensor, "buffer", "tensor", 1);
   BUFFERS.add(t);
   return t;
 }
+/** Whether `t` was marked as a parameter by `parameter`. */
 export const isParameter = (t: unknown): t is Tensor => t instanceof Tensor && PARAMETERS.has(t);
 
 /** One tensor of a state dict: plain data, so JSON.stringify/parse round-trips it exactly. */
@@ -33,17 +38,25 @@ export interface TensorData {
   dtype: DType;
   data: number[];
 }
+/** A module's tensors by qualified name (`"0.weight"`), as plain data. */
 export type StateDict = Record<string, TensorData>;
 
+/**
+ * Base class of layers and models (PyTorch's nn.Module): subclasses assign parameters (tensors
+ * marked with `parameter`), buffers and child modules to properties and implement
+ * `forward`. Parameters, state dicts, train/eval mode and printing follow PyTorch.
+ */
 export abstract class Module {
   training = true;
 
   abstract forward(...inputs: Tensor[]): Tensor;
 
   // ---- structure ----
+  /** The direct child modules with their property names. */
   namedChildren(): [string, Module][] {
     return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
   }
+  /** The direct child modules. */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -58,6 +71,7 @@ export abstract class Module {
       ),
     ];
   }
+  /** This module and all below it, depth first. */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -67,7 +81,9 @@ export abstract class Module {
       (e): e is [string, Tensor] => e[1] instanceof Tensor && set.has(e[1]),
     );
   }
-  /** Parameters as [qualified name, tensor], each tensor once (shared ones under their first name). */
+  /**
+   * Parameters as [qualified name, tensor], each tensor once (shared ones under their first name).
+   */
   namedParameters(): [string, Tensor][] {
     const seen = new Set<Tensor>(),
       out: [string, Tensor][] = [];
@@ -81,9 +97,11 @@ export abstract class Module {
     }
     return out;
   }
+  /** Every parameter of this module and its children, each once (for an optimizer). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }
+  /** Buffers as [qualified name, tensor]. */
   namedBuffers(): [string, Tensor][] {
     return this.namedModules().flatMap(([prefix, m]) =>
       m.ownTensors(BUFFERS).map(([n, b]) => [prefix ? `${prefix}.${n}` : n, b] as [string, Tensor]),
@@ -95,11 +113,13 @@ export abstract class Module {
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
   }
+  /** Sets training mode (dropout active) on this module and its children. */
   train(modeArg = true): this {
     const mode = arg.bool(modeArg, "train", "mode", 1);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
+  /** Sets evaluation mode: `train(false)`. */
   eval(): this {
     return this.train(false);
   }
@@ -187,9 +207,11 @@ export abstract class Module {
   }
 
   // ---- printing, as PyTorch's Module.__repr__ ----
+  /** The module's own settings for printing (`in_features=2, ...`). */
   extraRepr(): string {
     return "";
   }
+  /** The module tree printed as PyTorch prints it. */
   toString(): string {
     const lines = this.extraRepr() ? this.extraRepr().split("\n") : [];
     for (const [n, m] of this.namedChildren()) {

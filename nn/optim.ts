@@ -17,13 +17,20 @@ type Update = (...args: (Tensor | number)[]) => Tensor[];
 // Python's str() of a float, for PyTorch's messages: 1 -> "1.0"
 const pyFloat = (v: number) => (Number.isInteger(v) ? v.toFixed(1) : String(v));
 
+/** Options common to the optimizers. */
 export interface OptimizerOptions {
   /** false: run the same update op by op (eager), for comparison and debugging. Default true. */
   compiled?: boolean;
 }
 
+/**
+ * Base of the optimizers: holds the parameters; `step()` updates them from their `grad` with one
+ * compiled, fused update.
+ */
 export abstract class Optimizer {
+  /** The parameters being optimized. */
   readonly params: Tensor[];
+  /** The number of steps taken. */
   stepCount = 0;
   private readonly compiledUpdate: Compiled<(Tensor | number)[], Tensor[]>;
 
@@ -101,6 +108,7 @@ export abstract class Optimizer {
   }
   /** The compiled update the next step() would run (its IR, code and kernel counts). */
   abstract explain(): Explanation;
+  /** Updates every parameter that has a gradient. */
   abstract step(): void;
 }
 
@@ -142,6 +150,7 @@ function refuseOverlaps(params: Tensor[]): void {
 
 // ---------------------------------------------------------------- SGD
 
+/** Options of `SGD`, as torch.optim.SGD's. */
 export interface SGDOptions extends OptimizerOptions {
   lr: number;
   momentum?: number;
@@ -268,6 +277,7 @@ function sgdUpdate(...args: (Tensor | number)[]): Tensor[] {
 
 // ---------------------------------------------------------------- Adam
 
+/** Options of `Adam`, as torch.optim.Adam's (lr 1e-3, betas [0.9, 0.999], eps 1e-8). */
 export interface AdamOptions extends OptimizerOptions {
   lr?: number;
   betas?: [number, number];

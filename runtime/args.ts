@@ -11,6 +11,19 @@
 import type { DType } from "../ir/dtype";
 import { Tensor } from "./tensor";
 
+// ---- typed arrays, by their internal slots (not by properties a caller could redefine or fake
+// with Symbol.toStringTag); these work for arrays made in another realm (a worker) too ----
+const typedArrayProto = Object.getPrototypeOf(Int8Array.prototype);
+const intrinsic = (name: PropertyKey) =>
+  Object.getOwnPropertyDescriptor(typedArrayProto, name)!.get! as (this: unknown) => unknown;
+const tagGetter = intrinsic(Symbol.toStringTag),
+  lengthGetter = intrinsic("length");
+/** "Float32Array", ... for a real typed array, undefined for anything else (a DataView too). */
+export const typedArrayName = (v: unknown): string | undefined =>
+  tagGetter.call(v) as string | undefined;
+/** The length of a real typed array (check typedArrayName first). */
+export const typedArrayLength = (v: unknown): number => lengthGetter.call(v) as number;
+
 // ---- describing a bad value (never calls its toString/valueOf, never reads its properties) ----
 export function typeName(v: unknown): string {
   switch (typeof v) {

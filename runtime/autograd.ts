@@ -5,6 +5,7 @@ import type { Tensor } from "./tensor";
 
 // ---- grad mode ----
 let gradEnabled = true;
+/** Whether ops record gradients now (false inside {@link noGrad}). */
 export const isGradEnabled = () => gradEnabled;
 function withGradMode<T>(mode: boolean, fn: () => T): T {
   if (typeof fn !== "function")
@@ -19,7 +20,9 @@ function withGradMode<T>(mode: boolean, fn: () => T): T {
     gradEnabled = prev;
   }
 }
+/** Runs `fn` without recording gradients (PyTorch's `torch.no_grad()`) and returns its result. */
 export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn);
+/** Runs `fn` recording gradients, even inside {@link noGrad}, and returns its result. */
 export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
 
 // ---- nodes ----
@@ -27,6 +30,10 @@ export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn);
 // (PyTorch's next_functions entries); only compiled functions have more than one output.
 export type Edge = [Node, number];
 let nodeCount = 0;
+/**
+ * A node of the autograd graph (PyTorch's `grad_fn`), named as PyTorch names it (`AddBackward0`,
+ * ...).
+ */
 export class Node {
   released = false;
   // A fake, stable stand-in for the object address CPython prints: `<AddBackward0 object at 0x...>`.
@@ -37,13 +44,19 @@ export class Node {
     readonly inputs: { shape: readonly number[]; dtype: Tensor["dtype"] }[],
     private readonly backwardFn: (g: Tensor, all: (Tensor | undefined)[]) => (Tensor | null)[],
   ) {}
+  /**
+   * The nodes the gradients of this node's inputs flow to, with output indices (PyTorch's
+   * `next_functions`).
+   */
   get nextFunctions(): [Node | null, number][] {
     return this.next.map((e) => e ?? [null, 0]);
   }
   // gs[k]: the gradient for output k (undefined when none reached it)
+  /** @internal */
   apply(gs: (Tensor | undefined)[]): (Tensor | null)[] {
     return this.backwardFn(gs[0]!, gs);
   }
+  /** @internal */
   release(): void {
     this.released = true;
   }

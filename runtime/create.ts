@@ -1,16 +1,17 @@
 // Creation functions: tensor(), zeros, ones, full, rand, randn, arange, linspace, eye, *Like, and
 // the functions over several tensors (where, cat, stack). Every argument goes through
 // runtime/args.ts first; only the converted values are used.
+import { backend } from "../backend/index";
 import { allocate, type DType, isFloat, promote, type Storage } from "../ir/dtype";
 import { contiguousStrides, fmtShape, normDim, numel } from "../ir/shape";
 import * as arg from "./args";
 import { isGradEnabled, Node } from "./autograd";
 import { composite } from "./composite";
 import { activeTrace, bind, empty } from "./dispatch";
-import { pointwise } from "./eager";
 import { randnValues, randValues } from "./random";
 import { Tensor, whereCheck } from "./tensor";
 
+/** Options of the creation functions: the dtype (default float32) and whether it requires grad. */
 export interface TensorOptions {
   requiresGrad?: boolean;
   dtype?: DType;
@@ -57,9 +58,6 @@ function converter(dtype: DType): (v: number | boolean) => number {
 }
 
 // ---- tensor(data) ----
-const typedArrayProto = Object.getPrototypeOf(Int8Array.prototype);
-const typedArrayTag = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get!;
-const typedArrayLength = Object.getOwnPropertyDescriptor(typedArrayProto, "length")!.get!;
 const NATIVE = new Map<string, DType>([
   ["Float32Array", "float32"],
   ["Float64Array", "float64"],
@@ -80,7 +78,7 @@ function fromTypedArray(
   shapeOpt: number[] | undefined,
   requiresGrad: boolean,
 ): Tensor {
-  const tag = typedArrayTag.call(data) as string | undefined; // undefined for a DataView
+  const tag = arg.typedArrayName(data); // undefined for a DataView
   const native = tag === undefined ? undefined : NATIVE.get(tag);
   if (!native && !(tag !== undefined && CONVERTIBLE.has(tag) && dtypeOpt)) {
     const hint =
@@ -94,7 +92,7 @@ function fromTypedArray(
     );
   }
   const arr = data as unknown as ArrayLike<number>,
-    n = typedArrayLength.call(data) as number;
+    n = arg.typedArrayLength(data);
   const shape = shapeOpt ?? [n];
   if (numel(shape) !== n)
     throw new Error(`shape '${fmtShape(shape)}' is invalid for input of size ${n}`);
@@ -155,6 +153,11 @@ function collect(data: unknown, shape: number[]): (number | boolean)[] {
   return flat;
 }
 
+/**
+ * A tensor from nested arrays of numbers or booleans (shape inferred; booleans give bool, numbers
+ * float32) or from a typed array (Float32Array, Float64Array, Int32Array: dtype from its type;
+ * others need a dtype; `shape` optional).
+ */
 export function tensor(
   data: Nested | ArrayLike<number>,
   opts?: TensorOptions & { shape?: number[] },
@@ -185,6 +188,7 @@ function filled(shape: number[], value: number | boolean, dtype: DType, requires
   if (v !== 0) s.fill(v);
   return make(s, shape, dtype, requiresGrad);
 }
+/** A tensor of `shape` filled with `value`. */
 export function full(size: number | number[], value: number | boolean, opts?: TensorOptions) {
   const shape = arg.size(size, "full", "size", 1),
     v = arg.scalarValue(value, "full", "fill_value", 2),
@@ -192,12 +196,13 @@ export function full(size: number | number[], value: number | boolean, opts?: Te
   return filled(shape, v, o.dtype, o.requiresGrad);
 }
 type SizeArgs = number[] | [number[]] | [...number[], TensorOptions] | [number[], TensorOptions];
-/** zeros([2, 3]), zeros(2, 3), zeros([2, 3], { dtype }), zeros(2, 3, { dtype }). */
+/** A tensor of `shape` filled with 0: zeros([2, 3]), zeros(2, 3), zeros([2, 3], { dtype }), zeros(2, 3, { dtype }). */
 export function zeros(...args: SizeArgs): Tensor {
   const { size, opts } = arg.sizeArgs(args, "zeros"),
     o = creationOptions(opts, "zeros");
   return filled(size, 0, o.dtype, o.requiresGrad);
 }
+/** A tensor of `shape` filled with 1 (the forms of `zeros`). */
 export function ones(...args: SizeArgs): Tensor {
   const { size, opts } = arg.sizeArgs(args, "ones"),
     o = creationOptions(opts, "ones");
@@ -208,7 +213,9 @@ function like(t: unknown, opts: unknown, fn: string, value: number): Tensor {
     o = creationOptions(opts, fn, x.dtype);
   return filled([...x.shape], value, o.dtype, o.requiresGrad);
 }
+/** Zeros of `t`'s shape and dtype. */
 export const zerosLike = (t: Tensor, opts?: TensorOptions) => like(t, opts, "zeros_like", 0);
+/** Ones of `t`'s shape and dtype. */
 export const onesLike = (t: Tensor, opts?: TensorOptions) => like(t, opts, "ones_like", 1);
 
 function random(args: unknown[], fn: string, sample: typeof randValues): Tensor {
@@ -220,7 +227,15 @@ function random(args: unknown[], fn: string, sample: typeof randValues): Tensor 
     );
   return make(sample(numel(size), dtype), size, dtype, requiresGrad);
 }
+/**
+ * Uniform samples in [0, 1) from the global generator (the same values as PyTorch after
+ * `manualSeed`).
+ */
 export const rand = (...args: SizeArgs) => random(args, "rand", randValues);
+/**
+ * Standard normal samples from the global generator (the same values as PyTorch after
+ * `manualSeed`).
+ */
 export const randn = (...args: SizeArgs) => random(args, "randn", randnValues);
 
 // Trailing options after a few numbers: arange(5, { dtype }), eye(3, { dtype }).
@@ -231,7 +246,10 @@ function splitOptions(args: unknown[]): { nums: unknown[]; opts: unknown } {
   return { nums: args, opts: undefined };
 }
 
-// arange(end) or arange(start, end, step); all-integer arguments give int32 (PyTorch gives int64).
+/**
+ * `arange(end)` or `arange(start, end, step)`: values from start to end (exclusive); int32 when all
+ * arguments are integers.
+ */
 export function arange(
   ...args: [number, ...(number | TensorOptions | undefined)[]] | number[]
 ): Tensor {
@@ -261,6 +279,7 @@ export function arange(
   return make(s, [n], o.dtype, o.requiresGrad);
 }
 
+/** `steps` evenly spaced values from `start` to `end` inclusive. */
 export function linspace(start: number, end: number, steps: number, opts?: TensorOptions): Tensor {
   const a = arg.number(start, "linspace", "start", 1),
     b = arg.number(end, "linspace", "end", 2),
@@ -277,6 +296,7 @@ export function linspace(start: number, end: number, steps: number, opts?: Tenso
   return make(s, [n], o.dtype, o.requiresGrad);
 }
 
+/** An n x m matrix with ones on the diagonal. */
 export function eye(...args: [number, number?, TensorOptions?] | [number, TensorOptions]): Tensor {
   const { nums, opts } = splitOptions(args);
   if (nums.length === 2 && nums[1] === undefined) nums.pop();
@@ -291,6 +311,7 @@ export function eye(...args: [number, number?, TensorOptions?] | [number, Tensor
 }
 
 // ---- functions over several tensors ----
+/** Elements of `a` where `cond` holds, of `b` elsewhere, broadcast. */
 export function where(cond: Tensor, a: Tensor | number | boolean, b: Tensor | number | boolean) {
   const c = arg.tensorArg(cond, "where", "condition", 1),
     x = arg.operand(a, "where", "input", 2),
@@ -299,6 +320,7 @@ export function where(cond: Tensor, a: Tensor | number | boolean, b: Tensor | nu
   return bind("where", [c, x, y]);
 }
 
+/** The tensors joined along an existing dim. */
 export function cat(tensors: Tensor[], dim = 0): Tensor {
   const ts = arg.tensorList(tensors, "cat"),
     dimArg = arg.int(dim, "cat", "dim", 2);
@@ -339,6 +361,7 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
   });
 }
 
+/** The tensors (of one shape) joined along a new dim. */
 export function stack(tensors: Tensor[], dim = 0): Tensor {
   const ts = arg.tensorList(tensors, "stack"),
     dimArg = arg.int(dim, "stack", "dim", 2);
@@ -381,7 +404,7 @@ function join(ts: Tensor[], d: number, stacked: boolean, name: string): Tensor {
     starts[i] = at;
     if (t.numel() > 0) {
       const slice = { storage: out.storage, shape: t.shape, strides, offset: at * out.strides[d] };
-      pointwise("(x) => x", [t], slice);
+      backend.copy(t, slice);
     }
     at += stacked ? 1 : t.shape[d];
   });

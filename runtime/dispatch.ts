@@ -1,12 +1,26 @@
 // bind(): the one entry point of every primitive. It types the result with the op's rules, then
 // either records it into the active trace (inside compile) or runs it now and, when gradients
 // are wanted, records a GradFn node whose backward is the op's VJP rule.
+import { backend, type Combine } from "../backend/index";
 import { allocate, type DType, isFloat } from "../ir/dtype";
-import { gradName, type OpDef, type OpName, ops, type Params, promoteAll } from "../ir/ops";
+import { identity } from "../ir/index-map";
+import {
+  defOf,
+  type Elementwise,
+  gradName,
+  type KernelOpName,
+  type OpDef,
+  type OpName,
+  ops,
+  type Params,
+  type ParamsOf,
+  promoteAll,
+  type Reduce,
+  reduceParams,
+} from "../ir/ops";
+import { arg, type Scalar, storeAs } from "../ir/scalar";
 import { contiguousStrides, numel } from "../ir/shape";
 import { isGradEnabled, Node, savedTensors } from "./autograd";
-import { pointwise, reduce } from "./eager";
-import { matmul } from "./matmul";
 import { Tensor } from "./tensor";
 
 export interface Trace {
@@ -37,14 +51,17 @@ export function empty(shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numel(shape)), [...shape], contiguousStrides(shape), 0, dtype);
 }
 
-export function bind(
-  op: OpName,
+// params: the op's own (typed per op: bind("sum", [x], { dims, keepdim })); ops without params
+// take none
+export function bind<K extends OpName>(
+  op: K,
   inputs: (Tensor | number | boolean)[],
-  params: Params = {},
+  typed: ParamsOf<K> = {} as ParamsOf<K>,
   name?: string,
 ): Tensor {
+  const params = typed as Params;
   const ins = inputs.map((x) => (x instanceof Tensor ? x : scalar(x)));
-  const def: OpDef = ops[op];
+  const def = defOf(op);
   // a JS number takes the dtype the op computes in, as PyTorch casts it: float32 ops see 0.1 as
   // float32's 0.1 (so x.eq(0.1) holds for x made from 0.1, and x.mul(0.1) rounds as PyTorch's does)
   if (
@@ -63,7 +80,7 @@ export function bind(
     const t = active.record(op, ins, params, shape, dtype);
     return isGradEnabled() || !def.vjp ? t : active.record("detach", [t], {}, shape, dtype);
   }
-  const out = execute[def.kind](def as never, ins, params, shape, dtype);
+  const out = execute[def.kind](def as never, ins, params, shape, dtype, op);
   const needs = ins.map((t) => t.requiresGrad);
   if (def.vjp && isFloat(dtype) && isGradEnabled() && needs.some(Boolean)) {
     // int/bool results never require grad
@@ -108,8 +125,34 @@ export function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
 // A contiguous copy of t's data (no autograd: callers record their own node).
 export function materialize(t: Tensor): Tensor {
   const out = empty(t.shape, t.dtype);
-  pointwise("(x) => x", [t], out);
+  backend.copy(t, out);
   return out;
+}
+
+// An elementwise op's formula for these params, built once (eager runs it for every op).
+const formulas = new Map<string, Scalar>();
+function formulaOf(def: Elementwise, op: string, arity: number, p: Params): Scalar {
+  const key = `${op}|${JSON.stringify(p)}`;
+  let f = formulas.get(key);
+  if (!f) {
+    f = def.scalar(
+      Array.from({ length: arity }, (_, i) => arg(i)),
+      p,
+    );
+    formulas.set(key, f);
+  }
+  return f;
+}
+const toBool = storeAs("bool", arg(0));
+const reductions = new Map<string, Combine>();
+function reductionOf(def: Reduce, op: string, dtype: DType): Combine {
+  const key = `${op}|${dtype}`;
+  let r = reductions.get(key);
+  if (!r) {
+    r = { combine: def.combine(arg(0), arg(1)), init: def.init, dtype };
+    reductions.set(key, r);
+  }
+  return r;
 }
 
 type Executor<D extends OpDef> = (
@@ -118,50 +161,46 @@ type Executor<D extends OpDef> = (
   p: Params,
   shape: number[],
   dtype: DType,
+  op: OpName,
 ) => Tensor;
 const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } = {
-  elementwise(def, ins, p, shape, dtype) {
+  elementwise(def, ins, p, shape, dtype, op) {
     const out = empty(shape, dtype);
-    pointwise(
-      def.js(p, dtype),
+    const f = formulaOf(def, op, ins.length, p);
+    backend.pointwise(
+      f,
+      dtype,
       ins.map((t) => broadcastTo(t, shape)),
       out,
     );
     // arithmetic on bools stores 0/1, as PyTorch's does (True + True is True)
     if (dtype === "bool" && ins.every((t) => t.dtype === "bool"))
-      pointwise("(x) => (x ? 1 : 0)", [out], out);
+      backend.pointwise(toBool, "bool", [out], out);
     return out;
   },
-  reduce(def, [x], p, shape, dtype) {
+  reduce(def, [x], p, shape, dtype, op) {
     const out = empty(shape, dtype);
-    reduce(def, x, p.dims!, out);
+    backend.reduce(reductionOf(def, op, dtype), x, reduceParams({ op, params: p }).dims, out);
     return out;
   },
-  movement(def, [x], p) {
+  // a view where strides can express the result; else one copy through the op's index map (pad,
+  // a reshape of a transposed tensor); else (a reshape that is no index map) copy x, then view
+  movement(def, [x], p, shape, dtype) {
     const v = def.view(x, p);
     if (v) return x.withView(v.shape, v.strides, v.offset);
+    const m = def.index(identity(shape.length, shape.length), p, x.shape, shape);
+    if (m) {
+      const out = empty(shape, dtype);
+      backend.gather(x, m, out);
+      return out;
+    }
     const c = materialize(x),
-      w = def.view(c, p)!; // a reshape no strides can express copies first
+      w = def.view(c, p)!;
     return c.withView(w.shape, w.strides, w.offset);
   },
-  matmul(_, [a, b], _p, shape, dtype) {
-    const out = empty(shape, dtype),
-      batch = shape.slice(0, -2);
-    matmul(
-      broadcastTo(a, [...batch, ...a.shape.slice(-2)]),
-      broadcastTo(b, [...batch, ...b.shape.slice(-2)]),
-      out,
-    );
-    return out;
-  },
-  pad(_, [x], p, shape, dtype) {
-    const out = empty(shape, dtype); // zeros
-    const inner = out.withView(
-      x.shape,
-      out.strides,
-      p.before!.reduce((o, b, d) => o + b * out.strides[d], 0),
-    );
-    pointwise("(x) => x", [x], inner);
+  kernel(_, ins, p, shape, dtype, op) {
+    const out = empty(shape, dtype);
+    backend.kernelOp(op as KernelOpName, ins, out, p);
     return out;
   },
 };

@@ -48,6 +48,10 @@ const DEFAULT_SEED = 67280421310721;
 let hasCachedNormal = false;
 let cachedNormal = 0;
 
+/**
+ * Seeds the global generator; `rand`, `randn`, `nn.Linear` and dropout then draw what PyTorch draws
+ * after `torch.manual_seed(seed)`.
+ */
 export function manualSeed(seed: number): void {
   if (typeof seed !== "number")
     throw new TypeError(`manualSeed(): argument 'seed' must be an integer, not ${typeof seed}`);
@@ -100,7 +104,9 @@ export function randomUint32(): number {
   return next32() >>> 0;
 }
 
-/** uniform_real_distribution<float>(0, 1) into out[from..]: 24 random bits, exactly representable. */
+/**
+ * uniform_real_distribution<float>(0, 1) into out[from..]: 24 random bits, exactly representable.
+ */
 function fillUniform24(out: Float32Array, from: number): Float32Array {
   for (let i = from; i < out.length; i++) out[i] = (next32() & 0xffffff) * 2 ** -24;
   return out;

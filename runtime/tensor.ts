@@ -1,6 +1,7 @@
 // The Tensor: storage + shape + strides + offset, autograd fields and a version counter. Each op
 // method is one call into `bind` (a primitive) or `composite` (a named composition of them).
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
+import { backend } from "../backend/index";
 import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
 import {
@@ -18,7 +19,6 @@ import * as arg from "./args";
 import { AccumulateGrad, type Edge, isGradEnabled, type Node, runBackward } from "./autograd";
 import { composite } from "./composite";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
-import { pointwise } from "./eager";
 import { CompileError } from "./errors";
 import { formatTensor } from "./format";
 
@@ -31,40 +31,62 @@ function intArgs(args: readonly unknown[], fn: string, name: string): number[] {
   return arg.intList([...args], fn, name, 1);
 }
 
+/**
+ * An n-dimensional array of float32, float64, int32 or bool values with PyTorch's semantics:
+ * broadcasting, dtype promotion, views that share storage, and autograd (`requiresGrad`,
+ * `backward()`, `grad`, `gradFn`). Make one with {@link tensor}, {@link zeros}, {@link randn} and
+ * the other creation functions; every op is a method and returns a new tensor (methods ending in
+ * `_` update in place).
+ */
 export class Tensor {
   // A brand no Proxy or look-alike object has: Tensor.isTensor(v) holds only for real tensors
   // (instanceof can be fooled by a Proxy's getPrototypeOf, or by Object.setPrototypeOf).
   #brand() {}
+  /** Whether `v` is a real tensor (not a Proxy of one, nor an object with Tensor's prototype). */
   static isTensor(v: unknown): v is Tensor {
     return typeof v === "object" && v !== null && #brand in v;
   }
+  /** The autograd node that made this tensor (PyTorch's `grad_fn`), `null` for leaves. */
   gradFn: Node | null = null;
   private gradValue: Tensor | null = null;
+  /** @internal */
   wrapped = false; // made from a JS number by an op (PyTorch's "wrapped number")
+  /** @internal */
   fresh = false; // a gradient in storage no other tensor uses (a compiled backward's output)
+  /** @internal */
   value: unknown = null; // tracers: the graph value this tensor stands for
   private leafRequiresGrad = false;
   private accumulator: AccumulateGrad | null = null;
+  /** @internal */
   base: Tensor | null = null; // views: the tensor whose storage they share
 
   constructor(
+    /** @internal */
     public storage: Storage | null,
     readonly shape: number[],
     readonly strides: number[],
     readonly offset: number,
     readonly dtype: DType,
+    /** @internal */
     readonly version = { n: 0 }, // shared by views: in-place writes bump it
   ) {}
 
+  /** The number of dimensions. */
   get ndim() {
     return this.shape.length;
   }
+  /** The number of elements. */
   numel() {
     return numel(this.shape);
   }
+  /** Whether the tensor was made by the user rather than by an op that records gradients. */
   get isLeaf() {
     return this.gradFn === null;
   }
+  /**
+   * Whether gradients are recorded for ops on this tensor. Settable on leaves (floating-point
+   * only), as PyTorch's `requires_grad`.
+   */
   get requiresGrad(): boolean {
     return this.gradFn !== null || this.leafRequiresGrad;
   }
@@ -82,6 +104,7 @@ export class Tensor {
       throw new Error("only Tensors of floating point and complex dtype can require gradients");
     this.leafRequiresGrad = flag;
   }
+  /** Sets `requiresGrad` on a leaf and returns the tensor. */
   requiresGrad_(value = true): this {
     const flag = arg.bool(value, "requires_grad_", "requires_grad", 1);
     if (flag && !isFloat(this.dtype))
@@ -90,7 +113,10 @@ export class Tensor {
     return this;
   }
 
-  // .grad: null, or a tensor of this tensor's shape and dtype (PyTorch's checks on assignment)
+  /**
+   * The gradient accumulated by `backward()` into a leaf that requires grad, else `null`. Assigning
+   * checks what PyTorch checks: a tensor of this tensor's shape and dtype, or null.
+   */
   get grad(): Tensor | null {
     return this.gradValue;
   }
@@ -109,8 +135,10 @@ export class Tensor {
     this.gradValue = g;
   }
 
+  /** @internal */
   outputIndex = 0; // which output of gradFn this tensor is (compiled functions have several)
   // Where gradients for this tensor go: its GradFn, or (leaves) its AccumulateGrad node.
+  /** @internal */
   gradEdge(): Edge {
     return this.gradFn ? [this.gradFn, this.outputIndex] : [this.leafAccumulator(), 0];
   }
@@ -119,6 +147,7 @@ export class Tensor {
     return this.accumulator;
   }
 
+  /** @internal */
   withView(shape: number[], strides: number[], offset: number): Tensor {
     const t = new Tensor(this.storage, shape, strides, offset, this.dtype, this.version);
     t.value = this.value;
@@ -126,6 +155,7 @@ export class Tensor {
     return t;
   }
   // PyTorch's is_contiguous: row-major strides (size-1 dims aside), whatever the offset
+  /** Whether the elements are laid out in row-major order (PyTorch's `is_contiguous`). */
   isContiguous(): boolean {
     for (let d = this.ndim - 1, expected = 1; d >= 0; d--) {
       if (this.shape[d] === 0) return true;
@@ -146,6 +176,7 @@ export class Tensor {
     }
     return this.storage;
   }
+  /** The elements as a flat array of numbers, in row-major order (bool as 0 and 1). */
   values(): number[] {
     const s = this.data_("reading values"),
       out = new Array<number>(this.numel());
@@ -158,12 +189,14 @@ export class Tensor {
     }
     return out;
   }
+  /** The value of a one-element tensor as a number. */
   item(): number {
     this.data_("item()");
     if (this.numel() !== 1)
       throw new Error(`a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
     return this.values()[0];
   }
+  /** The elements as nested arrays (booleans for bool tensors), as PyTorch's `tolist()`. */
   tolist(): unknown {
     this.data_("tolist()");
     const flat = this.values().map((v) => (this.dtype === "bool" ? v !== 0 : v));
@@ -174,6 +207,7 @@ export class Tensor {
     };
     return build(0, 0);
   }
+  /** The tensor printed exactly as PyTorch prints it. */
   toString(): string {
     const extras = this.gradFn
       ? [`grad_fn=<${this.gradFn.name}>`]
@@ -220,11 +254,13 @@ export class Tensor {
   }
   // shares storage and version counter, but is not a view autograd tracks (PyTorch: x.detach()._is_view() is False),
   // so in-place updates of it are allowed
+  /** A tensor sharing this one's storage, cut from the autograd graph. */
   detach(): Tensor {
     const t = bind("detach", [this]);
     t.base = null;
     return t;
   }
+  /** The same storage as a tensor outside autograd (PyTorch's `.data`); prefer `detach()`. */
   get data(): Tensor {
     // shares storage but not the version counter (PyTorch's .data)
     const t = new Tensor(this.storage, this.shape, this.strides, this.offset, this.dtype);
@@ -240,6 +276,7 @@ export class Tensor {
       alpha === undefined ? o : mulScalar(o, arg.number(alpha, "add", "alpha")),
     ]);
   }
+  /** `this - alpha * o`, broadcast (alpha defaults to 1). */
   sub(other: Operand, alpha?: number) {
     const o = arg.operand(other, "sub");
     if (alpha !== undefined) alpha = arg.number(alpha, "sub", "alpha");
@@ -256,6 +293,7 @@ export class Tensor {
       );
     return bind("sub", [this, alpha === undefined ? o : mulScalar(o, alpha)]);
   }
+  /** Elementwise product, broadcast. */
   mul(other: Operand) {
     return bind("mul", [this, arg.operand(other, "mul")]);
   }
@@ -275,15 +313,19 @@ export class Tensor {
     }
     return bind("div", [this, o]);
   }
+  /** Elementwise power, broadcast. */
   pow(other: Operand) {
     return bind("pow", [this, arg.operand(other, "pow")]);
   }
+  /** Elementwise maximum, broadcast (NaN propagates). */
   maximum(other: Operand) {
     return bind("maximum", [this, arg.operand(other, "maximum")]);
   }
+  /** Elementwise minimum, broadcast (NaN propagates). */
   minimum(other: Operand) {
     return bind("minimum", [this, arg.operand(other, "minimum")]);
   }
+  /** Elementwise negation. */
   neg() {
     if (this.dtype === "bool")
       throw new Error(
@@ -291,93 +333,121 @@ export class Tensor {
       );
     return bind("neg", [this]);
   }
+  /** Elementwise e^x. */
   exp() {
     return bind("exp", [this]);
   }
+  /** Elementwise natural logarithm. */
   log() {
     return bind("log", [this]);
   }
+  /** Elementwise square root. */
   sqrt() {
     return bind("sqrt", [this]);
   }
+  /** Elementwise absolute value. */
   abs() {
     return bind("abs", [this]);
   }
+  /** Elementwise sign: -1, 0 or 1. */
   sign() {
     return bind("sign", [this]);
   }
+  /** Elementwise hyperbolic tangent. */
   tanh() {
     return bind("tanh", [this]);
   }
+  /** Elementwise logistic function 1 / (1 + e^-x). */
   sigmoid() {
     return bind("sigmoid", [this]);
   }
+  /** Elementwise max(x, 0). */
   relu() {
     return bind("relu", [this]);
   }
+  /** Elementwise sine. */
   sin() {
     return bind("sin", [this]);
   }
+  /** Elementwise cosine. */
   cos() {
     return bind("cos", [this]);
   }
+  /** Elementwise error function. */
   erf() {
     return bind("erf", [this]);
   }
+  /** Elementwise x * x. */
   square() {
     return this.mul(this);
   }
+  /** Elementwise `==`, broadcast: a bool tensor. */
   eq(other: Operand) {
     return bind("eq", [this, arg.operand(other, "eq")]);
   }
+  /** Elementwise `!=`, broadcast: a bool tensor. */
   ne(other: Operand) {
     return bind("ne", [this, arg.operand(other, "ne")]);
   }
+  /** Elementwise `<`, broadcast: a bool tensor. */
   lt(other: Operand) {
     return bind("lt", [this, arg.operand(other, "lt")]);
   }
+  /** Elementwise `<=`, broadcast: a bool tensor. */
   le(other: Operand) {
     return bind("le", [this, arg.operand(other, "le")]);
   }
+  /** Elementwise `>`, broadcast: a bool tensor. */
   gt(other: Operand) {
     return bind("gt", [this, arg.operand(other, "gt")]);
   }
+  /** Elementwise `>=`, broadcast: a bool tensor. */
   ge(other: Operand) {
     return bind("ge", [this, arg.operand(other, "ge")]);
   }
+  /** Elementwise logical or, broadcast: a bool tensor. */
   logicalOr(other: Operand) {
     return bind("logicalOr", [this, arg.operand(other, "logicalOr")]);
   }
+  /** Elementwise logical not: a bool tensor. */
   logicalNot() {
     return bind("logicalNot", [this]);
   }
   // PyTorch's x.where(cond, y): x where cond holds, else y
+  /** This tensor where `cond` holds, `other` elsewhere (PyTorch's `x.where(cond, y)`). */
   where(cond: Tensor, other: Operand) {
     const c = arg.tensorArg(cond, "where", "condition", 1);
     const o = arg.operand(other, "where", "other", 2);
     whereCheck(c);
     return bind("where", [c, this, o]);
   }
+  /** This tensor converted to `dtype` (itself when it already has that dtype). */
   to(dtype: DType): Tensor {
     const d = arg.dtype(dtype, "to");
     if (d === undefined) throw new TypeError("to(): expected a dtype, got undefined");
     return d === this.dtype ? this : bind("cast", [this], { dtype: d });
   }
+  /** `to("float32")`. */
   float() {
     return this.to("float32");
   }
+  /** `to("float64")`. */
   double() {
     return this.to("float64");
   }
+  /** `to("int32")`. */
   int() {
     return this.to("int32");
   }
+  /** `to("bool")`. */
   bool() {
     return this.to("bool");
   }
+  /** A copy with its own storage (gradients flow back to this tensor). */
   clone() {
     return bind("cast", [this], { dtype: this.dtype }, "CloneBackward0");
   }
+  /** This tensor if it is contiguous, otherwise a contiguous copy. */
   contiguous() {
     return this.isContiguous() ? this : this.clone();
   }
@@ -404,15 +474,22 @@ export class Tensor {
       throw new Error(`a${op}(): Expected reduction dim ${empty} to have non-zero size.`);
     return bind(op, [this], params, dim === undefined ? all : some);
   }
+  /**
+   * Sum of all elements, or over `dim` (one or several), keeping reduced dims as size 1 if
+   * `keepdim`.
+   */
   sum(dim?: Dims, keepdim = false) {
     return this.reduceOp("sum", dim, keepdim, "SumBackward0");
   }
+  /** Maximum of all elements, or over `dim` (values only, as PyTorch's `amax`). */
   max(dim?: Dims, keepdim = false) {
     return this.reduceOp("max", dim, keepdim, "MaxBackward1", "AmaxBackward0");
   }
+  /** Minimum of all elements, or over `dim` (values only, as PyTorch's `amin`). */
   min(dim?: Dims, keepdim = false) {
     return this.reduceOp("min", dim, keepdim, "MinBackward1", "AminBackward0");
   }
+  /** Mean of all elements, or over `dim` (floating-point tensors). */
   mean(dimArg?: Dims, keepdimArg = false): Tensor {
     const dim = dimArg === undefined ? undefined : arg.dims(dimArg, "mean"),
       keepdim = arg.bool(keepdimArg, "mean", "keepdim", 2);
@@ -455,6 +532,7 @@ export class Tensor {
         .pow(1 / q);
     });
   }
+  /** Softmax over `dim`. */
   softmax(dim: number): Tensor {
     dim = softmaxDim(dim, "softmax");
     return composite("SoftmaxBackward0", [this], (x) => {
@@ -462,6 +540,7 @@ export class Tensor {
       return e.div(e.sum(dim, true));
     });
   }
+  /** Log of the softmax over `dim`, computed stably. */
   logSoftmax(dim: number): Tensor {
     dim = softmaxDim(dim, "log_softmax");
     return composite("LogSoftmaxBackward0", [this], (x) => {
@@ -493,12 +572,14 @@ export class Tensor {
       return r;
     });
   }
+  /** Matrix product (same as `matmul`). */
   mm(other: Tensor) {
     return this.matmul(arg.tensorArg(other, "mm", "mat2"));
   }
 
   // ---- movement (views) ----
   // PyTorch 1.13 names a reshape that can be a view ReshapeAliasBackward0, and one that copies UnsafeViewBackward0
+  /** The elements in a new shape (one size may be -1): a view when strides allow, else a copy. */
   reshape(...shape: (number | number[])[]): Tensor {
     const target = inferShape(intArgs(shape, "reshape", "shape"), this.numel());
     const copies = this.storage && !reshapeStrides(this.shape, this.strides, target);
@@ -509,6 +590,7 @@ export class Tensor {
       copies ? "UnsafeViewBackward0" : "ReshapeAliasBackward0",
     );
   }
+  /** The elements in a new shape as a view; throws when the strides do not allow one. */
   view(...shape: (number | number[])[]): Tensor {
     const target = inferShape(intArgs(shape, "view", "size"), this.numel());
     if (!reshapeStrides(this.shape, this.strides, target)) {
@@ -519,6 +601,7 @@ export class Tensor {
     }
     return bind("reshape", [this], { shape: target }, "ViewBackward0");
   }
+  /** Dims `startDim` to `endDim` merged into one. */
   flatten(startDim = 0, endDim = -1): Tensor {
     const s = normDim(arg.int(startDim, "flatten", "start_dim", 1), this.ndim),
       e = normDim(arg.int(endDim, "flatten", "end_dim", 2), this.ndim);
@@ -531,6 +614,7 @@ export class Tensor {
       ...this.shape.slice(e + 1),
     ]);
   }
+  /** A view with the dims reordered. */
   permute(...dims: (number | number[])[]): Tensor {
     const perm = intArgs(dims, "permute", "dims").map((d) => normDim(d, this.ndim));
     if (perm.length !== this.ndim) {
@@ -542,6 +626,7 @@ export class Tensor {
       throw new Error("permute(): duplicate dims are not allowed.");
     return bind("permute", [this], { perm }, "PermuteBackward0");
   }
+  /** A view with two dims swapped. */
   transpose(dim0: number, dim1: number): Tensor {
     const perm = [...this.shape.keys()],
       a = normDim(arg.int(dim0, "transpose", "dim0", 1), this.ndim),
@@ -549,12 +634,15 @@ export class Tensor {
     [perm[a], perm[b]] = [perm[b], perm[a]];
     return bind("permute", [this], { perm }, "TransposeBackward0");
   }
+  /** The dims reversed (the transpose of a matrix). */
   get T(): Tensor {
     return this.permute([...this.shape.keys()].reverse());
   }
+  /** The last two dims swapped (batched matrix transpose). */
   get mT(): Tensor {
     return this.transpose(-2, -1);
   }
+  /** A view with a size-1 dim inserted at `dim`. */
   unsqueeze(dim: number): Tensor {
     const d = normDim(arg.int(dim, "unsqueeze", "dim", 1), this.ndim + 1);
     return bind(
@@ -564,6 +652,7 @@ export class Tensor {
       "UnsqueezeBackward0",
     );
   }
+  /** A view without size-1 dims (all of them, or `dim` if it has size 1). */
   squeeze(dim?: number): Tensor {
     if (dim === undefined)
       return bind(
@@ -580,6 +669,7 @@ export class Tensor {
       "SqueezeBackward1",
     );
   }
+  /** A broadcast view to `shape` (-1 keeps a size), without copying. */
   expand(...shape: (number | number[])[]): Tensor {
     const want = intArgs(shape, "expand", "size"),
       lead = want.length - this.ndim;
@@ -603,9 +693,11 @@ export class Tensor {
     });
     return bind("expand", [this], { shape: target }, "ExpandBackward0");
   }
+  /** `expand(o.shape)`. */
   expandAs(other: Tensor) {
     return this.expand(arg.tensorArg(other, "expand_as").shape);
   }
+  /** A view of `length` elements of `dim` from `start`. */
   narrow(dim: number, start: number, length: number): Tensor {
     const d = normDim(arg.int(dim, "narrow", "dim", 1), this.ndim);
     start = arg.int(start, "narrow", "start", 2);
@@ -628,6 +720,7 @@ export class Tensor {
     );
   }
   // Python-style slicing along one dim: x.slice(0, 1, 3) is x[1:3] (negative indices count from the end).
+  /** A view of `start <= i < end` along `dim` (negative indices count from the end). */
   slice(dim: number, start = 0, end = Infinity): Tensor {
     const bound = (v: unknown, name: string, pos: number) => {
       const x = arg.number(v, "slice", name, pos);
@@ -645,6 +738,7 @@ export class Tensor {
       e = Math.max(clamp(end), s);
     return this.narrow(d, s, e - s);
   }
+  /** A view of one index of `dim`, that dim removed. */
   select(dim: number, index: number): Tensor {
     index = arg.int(index, "select", "index", 2);
     if (this.ndim === 0) throw new Error("select() cannot be applied to a 0-dim tensor.");
@@ -721,7 +815,7 @@ export class Tensor {
       trace.mutate(this, r.to(this.dtype));
       return this;
     } // compiled: becomes a write-back
-    pointwise("(x) => x", [r], this);
+    backend.copy(r, this);
     this.version.n++;
     if (r.gradFn) {
       this.gradFn = r.gradFn;
@@ -735,15 +829,18 @@ export class Tensor {
       a = alpha === undefined ? undefined : arg.number(alpha, "add_", "alpha");
     return this.inplace(() => this.add(o, a));
   }
+  /** In place: `this -= alpha * o`. */
   sub_(other: Operand, alpha?: number) {
     const o = arg.operand(other, "sub_"),
       a = alpha === undefined ? undefined : arg.number(alpha, "sub_", "alpha");
     return this.inplace(() => this.sub(o, a));
   }
+  /** In place: `this *= o`. */
   mul_(other: Operand) {
     const o = arg.operand(other, "mul_");
     return this.inplace(() => this.mul(o));
   }
+  /** In place: `this /= o`. */
   div_(other: Operand, opts?: { roundingMode?: "trunc" | "floor" | null }) {
     const o = arg.operand(other, "div_");
     return this.inplace(() => this.div(o, opts));
@@ -757,12 +854,14 @@ export class Tensor {
       return (sameShape(shape, src.shape) ? src : src.expand(shape)).to(this.dtype);
     });
   }
+  /** In place: every element set to `v`. */
   fill_(value: number | boolean) {
     const v = arg.scalarValue(value, "fill_", "value");
     if (this.dtype === "int32" && !(Math.trunc(+v) >= -2147483648 && Math.trunc(+v) <= 2147483647))
       throw new Error("value cannot be converted to type int32 without overflow");
     return this.inplace(() => broadcastTo(scalar(v), this.shape).to(this.dtype));
   }
+  /** In place: every element set to 0. */
   zero_() {
     return this.fill_(0);
   }
@@ -868,11 +967,6 @@ function seedGradient(t: Tensor): Tensor {
 // (redefining Tensor.prototype.constructor slowed every eager op by ~7% in V8); compile() checks
 // the layout of every tensor it is given or captures (checkLayout), so a tensor built that way
 // cannot reach generated code either.
-const typedArrayProto = Object.getPrototypeOf(Int8Array.prototype);
-const intrinsic = (name: PropertyKey) =>
-  Object.getOwnPropertyDescriptor(typedArrayProto, name)!.get! as (this: unknown) => unknown;
-const typedArrayTag = intrinsic(Symbol.toStringTag),
-  typedArrayLength = intrinsic("length");
 const storageTypes = new Map<DType, { name: string; proto: object }>([
   ["float32", { name: "Float32Array", proto: Float32Array.prototype }],
   ["float64", { name: "Float64Array", proto: Float64Array.prototype }],
@@ -889,13 +983,13 @@ function checkedConstructorArgs(args: unknown[]): ConstructorParameters<typeof T
   // the internal slots, not properties a caller could redefine
   if (
     !ArrayBuffer.isView(storage) ||
-    typedArrayTag.call(storage) !== want.name ||
+    arg.typedArrayName(storage) !== want.name ||
     Object.getPrototypeOf(storage) !== want.proto
   )
     throw new TypeError(
       `Tensor(): a ${dtype} tensor's storage must be a ${want.name}, not ${arg.typeName(storage)}`,
     );
-  const length = typedArrayLength.call(storage) as number;
+  const length = arg.typedArrayLength(storage);
   const shape = arg.size(shapeArg, "Tensor", "shape", 2),
     strides = arg.intList(stridesArg, "Tensor", "strides", 3),
     offset = arg.int(offsetArg, "Tensor", "offset", 4);
@@ -947,8 +1041,8 @@ export function checkLayout(t: Tensor, what: string): void {
   if (storage !== null && numel(shape) > 0) {
     const last = shape.reduce((o, n, d) => o + (n - 1) * strides[d], offset);
     if (
-      typedArrayTag.call(storage) !== storageTypes.get(dtype)!.name ||
-      last >= (typedArrayLength.call(storage) as number)
+      arg.typedArrayName(storage) !== storageTypes.get(dtype)!.name ||
+      last >= arg.typedArrayLength(storage)
     )
       throw new TypeError(
         `${what} is not a valid tensor (its storage does not match its dtype and shape)`,

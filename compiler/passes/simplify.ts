@@ -4,6 +4,7 @@
 // One rewrite is exact only to rounding: pow(x, 2|3) becomes multiplications, which are faster
 // than Math.pow and at least as accurate.
 import type { Graph, Value } from "../../ir/graph";
+import { paramsOf, reduceParams } from "../../ir/ops";
 import { reducedShape, sameShape } from "../../ir/shape";
 import { type Rewrite, rebuild } from "./rebuild";
 
@@ -63,21 +64,19 @@ const rules: Rewrite = (v, ins, g) => {
       if (same(a)) return a;
       if (a.op === "reshape") return add("reshape", [a.inputs[0]]);
       // sum(x, dims, keepdim).reshape(shape without those dims) is sum(x, dims)
-      const p = a.params;
-      if (
-        (a.op === "sum" || a.op === "max" || a.op === "min") &&
-        p.keepdim &&
-        sameShape(v.shape, reducedShape(a.inputs[0].shape, p.dims!, false))
-      ) {
-        return add(a.op, [a.inputs[0]], { dims: p.dims, keepdim: false });
+      if (a.op === "sum" || a.op === "max" || a.op === "min") {
+        const p = reduceParams(a);
+        if (p.keepdim && sameShape(v.shape, reducedShape(a.inputs[0].shape, p.dims, false)))
+          return add(a.op, [a.inputs[0]], { dims: p.dims, keepdim: false });
       }
       return undefined;
     }
     case "permute": {
-      const perm = v.params.perm!;
+      const perm = paramsOf(v, "permute").perm;
       if (perm.every((d, i) => d === i)) return same(a);
       if (a.op === "permute") {
-        const composed = perm.map((d) => a.params.perm![d]);
+        const inner = paramsOf(a, "permute").perm;
+        const composed = perm.map((d) => inner[d]);
         return composed.every((d, i) => d === i)
           ? same(a.inputs[0])
           : add("permute", [a.inputs[0]], { perm: composed });

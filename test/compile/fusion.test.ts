@@ -2,7 +2,7 @@
 // generated code looks like. Every case also checks the compiled result against eager.
 import { parse } from "acorn";
 import { describe, expect, it } from "vitest";
-import { compile, manualSeed, randn, type Tensor } from "../../index";
+import { cat, compile, manualSeed, randn, stack, type Tensor } from "../../index";
 
 type Fn = (...xs: Tensor[]) => Tensor;
 
@@ -167,5 +167,50 @@ describe("generated code", () => {
       expect(code).not.toContain(s);
       expect(ir).not.toContain(s);
     }
+  });
+});
+
+describe("pad is a masked index map: pad, cat and slicing compositions fuse", () => {
+  it("cat of an elementwise result and an input, then a multiply: one kernel, guarded loads", () => {
+    const e = explain((a, b) => cat([a.exp(), b], 1).mul(2), randn([3, 2]), randn([3, 4]));
+    expect(e.forwardKernels).toBe(1);
+    expect(stores(e.code)).toHaveLength(1);
+    // each operand is read only inside its own columns: no read past a buffer
+    expect(e.code).toMatch(/m0 \? in0\[/);
+    expect(e.code).toMatch(/m1 \? in1\[/);
+  });
+
+  it("a pad inside a reduction: sum over a padded value is one kernel", () => {
+    const e = explain((x) => x.pad([1, 0], [2, 3]).exp().sum(1), randn([4, 5]));
+    expect(e.forwardKernels).toBe(1);
+  });
+
+  it("conv2d written with pad + narrow + stack + matmul: 3 forward and 7 backward kernels", () => {
+    // (before pad became a masked index map: 14 forward and 23 backward)
+    const conv = (x: Tensor, w: Tensor) => {
+      const [n, c, h, wd] = x.shape,
+        [o, , kh, kw] = w.shape;
+      const xp = x.pad([0, 0, 1, 1], [0, 0, 1, 1]);
+      const cols: Tensor[] = [];
+      for (let i = 0; i < kh; i++)
+        for (let j = 0; j < kw; j++) cols.push(xp.narrow(2, i, h).narrow(3, j, wd));
+      const patches = stack(cols, 2).reshape([n, c * kh * kw, h * wd]);
+      return w
+        .reshape([o, c * kh * kw])
+        .matmul(patches)
+        .reshape([n, o, h, wd]);
+    };
+    const x = randn([4, 2, 8, 8], { requiresGrad: true }),
+      w = randn([3, 2, 3, 3], { requiresGrad: true });
+    const f = compile((x: Tensor, w: Tensor) => conv(x, w).relu().sum());
+    const e = f.explain(x, w);
+    expect([e.forwardKernels, e.backwardKernels]).toEqual([3, 7]);
+    f(x, w).backward();
+    const [gx, gw] = [x.grad!, w.grad!];
+    x.grad = null;
+    w.grad = null;
+    conv(x, w).relu().sum().backward();
+    gx.values().forEach((v, i) => expect(v).toBeCloseTo(x.grad!.values()[i], 4));
+    gw.values().forEach((v, i) => expect(v).toBeCloseTo(w.grad!.values()[i], 3));
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   arange,
   cat,
+  deserialize,
   eye,
   full,
   linspace,
@@ -536,5 +537,52 @@ describe("the exported Tensor constructor", () => {
     class Named extends Tensor {}
     expect(new Named(f4(), [4], [1], 0, "float32")).toBeInstanceOf(Tensor);
     refuses(() => new Named(f4(), [5], [1], 0, "float32"), Error, "reads element 4");
+  });
+});
+
+describe("deserialize (the transfer form from postMessage)", () => {
+  it("fields read once as own properties; fakes of typed arrays refused; bool data 0/1", () => {
+    const fake = { [Symbol.toStringTag]: "Float32Array", length: 2, 0: 1, 1: 2 };
+    refuses(
+      () => deserialize(bad({ dtype: "float32", shape: [2], data: fake })),
+      TypeError,
+      "deserialize: data of a float32 tensor must be a Float32Array; got object",
+    );
+    refuses(
+      () => deserialize(bad({ dtype: "constructor", shape: [1], data: new Float32Array(1) })),
+      TypeError,
+      'deserialize: dtype must be one of float32, float64, int32, bool; got "constructor"',
+    );
+    refuses(
+      () => deserialize(bad({ dtype: "bool", shape: [2], data: Uint8Array.of(1, 7) })),
+      TypeError,
+      "deserialize: bool data must hold 0 and 1 only; element 1 is 7",
+    );
+    refuses(
+      () =>
+        deserialize(
+          { dtype: "float32", shape: [2], data: new Float32Array(2) },
+          bad({ requires_grad: true }),
+        ),
+      TypeError,
+      'deserialize(): unknown option "requires_grad"',
+    );
+    let reads = 0;
+    const shape = [2];
+    Object.defineProperty(shape, 0, { get: () => (reads++ ? "process" : 2), enumerable: true });
+    const t = deserialize({ dtype: "float32", shape, data: Float32Array.of(1, 2) });
+    expect(t.shape).toEqual([2]);
+    expect(reads).toBe(1);
+    const proto = Object.prototype as Record<string, unknown>;
+    try {
+      proto.dtype = "float32";
+      refuses(
+        () => deserialize(bad({ shape: [1], data: new Float32Array(1) })),
+        TypeError,
+        "got undefined",
+      );
+    } finally {
+      delete proto.dtype;
+    }
   });
 });

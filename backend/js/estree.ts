@@ -3,10 +3,16 @@
 import { generate } from "astring";
 import type * as E from "estree";
 
-export const id = (name: string): E.Identifier => ({ type: "Identifier", name });
+// Identifiers are compiler-made names only (checked here, where every one is built).
+export function id(name: string): E.Identifier {
+  if (typeof name !== "string" || !/^[A-Za-z_$][\w$]*$/.test(name))
+    throw new Error("internal: an identifier in generated code must be a plain name");
+  return { type: "Identifier", name };
+}
 
 // Numbers the compiler computed; non-finite and negative values get their own node shapes.
 export function num(v: number): E.Expression {
+  if (typeof v !== "number") throw new Error("internal: generated code takes numbers only");
   if (Number.isNaN(v)) return id("NaN");
   if (!Number.isFinite(v)) return v > 0 ? id("Infinity") : neg(id("Infinity"));
   if (v < 0 || Object.is(v, -0)) return neg(num(-v));
@@ -90,14 +96,15 @@ export function linear(
 }
 // A size or stride: a number, or the name of a kernel argument the compiler made (checked, so no
 // other text can reach generated code).
+// (eager kernels take sizes n0.., offsets o0.. and strides s0_1.. as arguments).
 export function sym(s: number | string): E.Expression {
   if (typeof s === "number") {
     if (!Number.isFinite(s))
       throw new Error(`internal: a loop size or stride must be a finite number, got ${s}`);
     return num(s);
   }
-  if (!/^[A-Za-z_$][\w$]*$/.test(s))
-    throw new Error("internal: a kernel argument name must be an identifier");
+  if (typeof s !== "string" || !/^[nos]\d+(_\d+)?$/.test(s))
+    throw new Error("internal: a kernel argument name must be one the compiler made");
   return id(s);
 }
 
@@ -115,9 +122,16 @@ export function functionDecl(
   };
   (fn as { comments?: unknown[] }).comments = comments.map((value) => ({
     type: "Line",
-    value: ` ${value}`,
+    value: ` ${escapeComment(value)}`,
   }));
   return { type: "Program", sourceType: "script", body: [fn] };
 }
 
 export const print = (program: E.Node): string => generate(program, { comments: true });
+
+// A line comment ends at any line terminator: they are written as escapes, so no text can leave it.
+const escapeComment = (text: string) =>
+  String(text).replace(
+    /[\n\r\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );

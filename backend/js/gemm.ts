@@ -3,8 +3,8 @@
 // panels of NR columns (contiguous along k, whatever the operands' strides, so transposed operands
 // cost nothing extra), then a register-blocked micro-kernel keeps an MR x NR tile of out in local
 // variables while it walks k. Sums are accumulated in double and rounded once when stored.
-import type { Storage } from "../ir/dtype";
-import type { Strided } from "./eager";
+import type { Storage } from "../../ir/dtype";
+import type { Strided } from "../backend";
 
 export const PANEL = 4; // rows of a, and columns of b, per packed panel: the register tile's size
 const MR = PANEL,

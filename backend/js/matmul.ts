@@ -3,7 +3,10 @@
 // elementwise ops that consume the product (bias add, relu, ...) applied to each tile element
 // before it is stored: the epilogue, so the product is never written and re-read.
 import type * as E from "estree";
-import { PANEL } from "../runtime/matmul";
+import type { View } from "../../ir/ops";
+import { ops } from "../../ir/ops";
+import type { LoopKernel } from "../plan";
+import { bodyAt, invariants } from "./body";
 import {
   assign,
   bin,
@@ -18,15 +21,37 @@ import {
   num,
   print,
 } from "./estree";
-import { bodyAt, invariants, type LoopKernel, type MatmulOperand } from "./loops";
+import { PANEL } from "./gemm";
 
 const T = PANEL; // tile rows and columns: the width packPanels packs with
 const plus = (e: E.Expression, n: number) => (n ? bin("+", e, num(n)) : e);
 
+// A matmul operand as strides: over the kernel's batch loops, and along its rows and columns.
+interface MatmulOperand {
+  buf: string;
+  offset: number;
+  batch: number[];
+  rows: number;
+  cols: number;
+}
+function operand(buf: string, view: View, batch: readonly number[]): MatmulOperand {
+  const v = ops.expand.view(view, { shape: [...batch, ...view.shape.slice(-2)] })!;
+  return {
+    buf,
+    offset: v.offset,
+    batch: v.strides.slice(0, -2),
+    rows: v.strides[batch.length],
+    cols: v.strides[batch.length + 1],
+  };
+}
+
 export function emitMatmul(k: LoopKernel): string {
-  const mm = k.matmul!,
-    batch = k.sizes.length - 2,
-    K = mm.k;
+  const call_ = k.kernel!,
+    batch = k.sizes.length - 2;
+  const batchSizes = k.sizes.slice(0, batch) as number[];
+  const [a, b] = call_.operands.map((o) => operand(o.buf, o.view, batchSizes));
+  const K = call_.operands[0].view.shape.at(-1)!;
+  const mm = { acc: call_.acc, a, b };
   const [M, N] = k.sizes.slice(batch) as number[];
   const M4 = M - (M % T),
     N4 = N - (N % T);

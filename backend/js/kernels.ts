@@ -1,0 +1,31 @@
+// The JS backend's kernel ops: for each op the op table marks `kind: "kernel"`, the emitter of its
+// compiled kernel (with the fused epilogue) and its eager implementation. A kernel op missing here
+// is a type error.
+import type { KernelOpName, Params } from "../../ir/ops";
+import { ops } from "../../ir/ops";
+import type { Strided } from "../backend";
+import type { LoopKernel } from "../plan";
+import { matmul } from "./gemm";
+import { emitMatmul } from "./matmul";
+
+interface KernelImpl {
+  emit: (k: LoopKernel) => string;
+  eager: (ins: Strided[], out: Strided, p: Params) => void;
+}
+
+// batch dims broadcast into the operands' strides (stride 0), then the packed GEMM
+function eagerMatmul([a, b]: Strided[], out: Strided): void {
+  const batch = out.shape.slice(0, -2);
+  const broadcast = (x: Strided): Strided => ({
+    ...x,
+    ...ops.expand.view(
+      { shape: [...x.shape], strides: [...x.strides], offset: x.offset },
+      { shape: [...batch, ...x.shape.slice(-2)] },
+    )!,
+  });
+  matmul(broadcast(a), broadcast(b), out);
+}
+
+export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
+  matmul: { emit: emitMatmul, eager: eagerMatmul },
+};

@@ -1,0 +1,121 @@
+// Loop kernels as JavaScript: a plan's iteration space as nested for loops, reductions unrolled
+// over four independent accumulators, loop-invariant temps hoisted to the loop they depend on.
+import type * as E from "estree";
+import type { LoopKernel, Reduction, Temp } from "../plan";
+import { bodyAt, dependencies, invariants } from "./body";
+import { assign, bin, block, decl, functionDecl, id, loop, num, print, sym } from "./estree";
+import { render } from "./scalar";
+
+const ACCUMULATORS = 4; // independent partial results let the CPU overlap the combines
+
+export function emitLoops(k: LoopKernel): string {
+  const outer = k.sizes.length - k.reduced,
+    last = k.sizes.length - 1;
+  const idx = (d: number) => (d < outer ? `i${d}` : `r${d - outer}`);
+  const invariant = invariants(k);
+  const innerNames = new Set(
+    k.temps.filter((t) => t.phase === "inner" && !invariant.has(t.name)).map((t) => t.name),
+  );
+  // one copy of the per-point work; `j` > 0 is an unrolled copy reading point r + j
+  const at = (j: number) =>
+    bodyAt(
+      k,
+      (d) => (j > 0 && d === last ? bin("+", id(idx(d)), num(j)) : id(idx(d))),
+      (n) => (j > 0 && innerNames.has(n) ? `${n}_${j}` : n),
+      invariant,
+    );
+  const combine = (r: Reduction, a: E.Expression, b: E.Expression) =>
+    render(r.combine, [a, b], r.dtype);
+  const here = at(0);
+  // loop-invariant code motion: a temp that per-point work needs runs in the loop of the
+  // innermost index it depends on (a broadcast operand's load, out of the loop it is broadcast over)
+  const depth = new Map<string, number>();
+  for (const t of k.temps) {
+    const { strides, names } = dependencies(t.expr);
+    const own = strides.flatMap((ss) => ss.map((s, d) => (s === 0 ? -1 : d)));
+    depth.set(t.name, Math.max(-1, ...own, ...names.map((a) => depth.get(a) ?? last)));
+  }
+  const hoistable = (t: Temp) => t.phase === "pre" || (t.phase === "inner" && k.reduced === 0);
+  const at_ = (d: number) => (t: Temp) => hoistable(t) && depth.get(t.name) === d;
+  const innermost = (t: Temp) => !hoistable(t) || depth.get(t.name)! >= outer - 1;
+  let body: E.Statement[];
+  if (k.reduced === 0) {
+    body = [
+      ...here.temps("pre", innermost),
+      ...here.temps("inner", innermost),
+      ...k.reductions.map((r) =>
+        decl("const", r.name, combine(r, num(r.init), here.value(r.value))),
+      ),
+      ...here.stores("inner"),
+    ];
+  } else {
+    const acc = (r: Reduction, j: number) => `${r.name}_${j}`;
+    const step = (j: number) => {
+      const s = at(j);
+      return [
+        ...s.temps("inner"),
+        ...k.reductions.map((r) =>
+          assign(id(acc(r, j)), combine(r, id(acc(r, j)), s.value(r.value))),
+        ),
+        ...s.stores("inner"),
+      ];
+    };
+    const r = idx(last),
+      n = sym(k.sizes[last]);
+    const few = typeof k.sizes[last] === "number" && (k.sizes[last] as number) < ACCUMULATORS; // the unrolled loop would never run
+    const unrolled: E.Statement = {
+      type: "ForStatement",
+      init: null,
+      test: bin("<", bin("+", id(r), num(ACCUMULATORS - 1)), n),
+      update: {
+        type: "AssignmentExpression",
+        operator: "+=",
+        left: id(r),
+        right: num(ACCUMULATORS),
+      },
+      body: block(interleave([...Array(ACCUMULATORS).keys()].map(step))),
+    };
+    const rest: E.Statement = {
+      type: "ForStatement",
+      init: null,
+      test: bin("<", id(r), n),
+      update: { type: "UpdateExpression", operator: "++", prefix: false, argument: id(r) },
+      body: block(step(0)),
+    };
+    let inner: E.Statement[] = few
+      ? [loop(r, n, step(0))]
+      : [decl("let", r, num(0)), unrolled, rest];
+    for (let d = last - 1; d >= outer; d--) inner = [loop(idx(d), sym(k.sizes[d]), inner)];
+    body = [
+      ...here.temps("pre", innermost),
+      ...k.reductions.flatMap((red) =>
+        [...Array(few ? 1 : ACCUMULATORS).keys()].map((j) =>
+          decl("let", acc(red, j), num(red.init)),
+        ),
+      ),
+      inner.length === 3 ? block(inner) : inner[0],
+      ...k.reductions.flatMap((red) =>
+        few
+          ? [decl("const", red.name, id(acc(red, 0)))]
+          : [
+              // pairwise, through temporaries (a formula may repeat its arguments)
+              decl("const", `${red.name}_01`, combine(red, id(acc(red, 0)), id(acc(red, 1)))),
+              decl("const", `${red.name}_23`, combine(red, id(acc(red, 2)), id(acc(red, 3)))),
+              decl("const", red.name, combine(red, id(`${red.name}_01`), id(`${red.name}_23`))),
+            ],
+      ),
+    ];
+  }
+  body = [...body, ...here.temps("outer"), ...here.stores("outer")];
+  for (let d = outer - 1; d >= 0; d--) {
+    body = [loop(idx(d), sym(k.sizes[d]), body)];
+    if (d > 0)
+      body = [...here.temps("pre", at_(d - 1)), ...here.temps("inner", at_(d - 1)), ...body];
+  }
+  return print(functionDecl(k.name, k.params, [...here.temps("invariant"), ...body], k.comments));
+}
+
+// The unrolled lanes' statements taken in turn (lane 0's first, lane 1's first, ...): independent
+// work sits side by side, so the CPU overlaps it (V8 does not reorder it for us).
+const interleave = (lanes: E.Statement[][]): E.Statement[] =>
+  lanes[0].flatMap((_, i) => lanes.map((l) => l[i]));

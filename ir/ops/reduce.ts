@@ -1,0 +1,43 @@
+// Reductions over some dims: a combine formula and its identity, fused with their producers.
+import {
+  type Differentiable,
+  type OpDef,
+  type ReduceParams,
+  reduce,
+  shapeOf,
+  type Vjp,
+} from "../op-def";
+import { S } from "../scalar";
+import { reducedShape } from "../shape";
+
+// The gradient of a reduction, put back in the input's shape.
+const unreduce = <T extends Differentiable<T>>(g: T, shape: readonly number[], p: ReduceParams) =>
+  g.reshape(reducedShape(shape, p.dims, true)).expand([...shape]);
+// max/min: the gradient is shared evenly among the elements that attain the extreme (PyTorch's amax).
+const extremeVjp: Vjp<ReduceParams> = (g, { ins: [x], out, params }) => {
+  const hit = x.eq(unreduce(out, x.shape, params));
+  return [
+    unreduce(g, x.shape, params)
+      .mul(hit)
+      .div(unreduce(hit.sum(params.dims, params.keepdim), x.shape, params)),
+  ];
+};
+
+export const reduceOps = {
+  sum: {
+    ...reduce("SumBackward1", S.add, 0, (g, ctx) => [unreduce(g, shapeOf(ctx, 0), ctx.params)]),
+    dtype: ([x]) => (x.dtype === "bool" ? "int32" : x.dtype),
+  },
+  max: reduce(
+    "MaxBackward1",
+    (a, b) => S.select(S.or(S.ge(a, b), S.ne(a, a)), a, b),
+    -Infinity,
+    extremeVjp,
+  ),
+  min: reduce(
+    "MinBackward1",
+    (a, b) => S.select(S.or(S.le(a, b), S.ne(a, a)), a, b),
+    Infinity,
+    extremeVjp,
+  ),
+} satisfies Record<string, OpDef<never>>;
