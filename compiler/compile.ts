@@ -7,7 +7,7 @@ import { printGraph } from "../ir/print";
 import { contiguousStrides } from "../ir/shape";
 import * as arg from "../runtime/args";
 import { enableGrad, isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/autograd";
-import { empty, materialize } from "../runtime/dispatch";
+import { activeTrace, empty, materialize } from "../runtime/dispatch";
 import { envVar } from "../runtime/env";
 import { CompileError } from "../runtime/errors";
 import { checkLayout, Tensor } from "../runtime/tensor";
@@ -64,10 +64,13 @@ type Fn = (...args: Arg[]) => Result;
 const log = new Set((envVar("JITGRAD_LOG") ?? "").split(",").map((s) => s.trim()));
 
 // The cache shared by every entry point: guard signature -> entry, least recently used dropped.
+// inline: how a call made while another function is being traced runs (compile: the function itself,
+// so it joins the outer trace; null: refused)
 function cached<A extends Arg[], R>(
   build: (args: Arg[]) => Entry,
   limit: number,
   arity: number,
+  inline: ((args: Arg[]) => unknown) | null,
 ): Compiled<A, R> {
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   const stats: Stats = { calls: 0, compiles: 0, cacheHits: 0 };
@@ -79,7 +82,7 @@ function cached<A extends Arg[], R>(
     if (e?.valid && !e.valid()) {
       cache.delete(key);
       e = undefined;
-    } // a captured tensor changed requiresGrad
+    } // a captured tensor changed requiresGrad, or a module's training flag changed
     if (e) {
       stats.cacheHits++;
       cache.delete(key);
@@ -105,6 +108,15 @@ function cached<A extends Arg[], R>(
   const compiled = (...args: A): R => {
     if (args.length < arity)
       throw new TypeError(`compiled function expects ${arity} arguments, got ${args.length}`);
+    if (activeTrace()) {
+      // called while another compiled function is being traced: part of that trace (running it
+      // here would freeze its result into the outer graph as constants)
+      if (!inline)
+        throw new CompileError(
+          "grad() and valueAndGrad() functions cannot be called inside compile() yet; compile the whole computation with compile(), or call them outside",
+        );
+      return inline(args) as R;
+    }
     stats.calls++;
     return entryFor(args).run(args) as R;
   };
@@ -136,6 +148,11 @@ function signature(args: Arg[]): string {
 function checkFunction(fn: unknown, name: string): void {
   if (typeof fn !== "function")
     throw new TypeError(`${name}(): expected a function to compile, got ${arg.typeName(fn)}`);
+  const kind = Object.prototype.toString.call(fn).slice(8, -1);
+  if (kind !== "Function")
+    throw new CompileError(
+      `${name}(): cannot compile ${kind === "AsyncFunction" ? "an async function" : kind === "GeneratorFunction" ? "a generator function" : kind === "AsyncGeneratorFunction" ? "an async generator function" : `a ${kind}`}: a compiled function must return its tensors synchronously`,
+    );
 }
 function cacheLimitOf(v: unknown, name: string): number {
   if (v === undefined) return 8;
@@ -169,14 +186,18 @@ export function compile<A extends Arg[], R extends Result>(
         traced.graph.outputs.some((v) => isFloat(v.dtype));
       const entry = wantGrad ? autogradEntry(traced, args) : forwardEntry(traced);
       // captured tensors are not in the guard key (they are found by tracing): check them on every hit
+      // state read while tracing (module training flags) is checked the same way
       const flags = traced.captured.map((t) => t.requiresGrad);
       return {
         ...entry,
-        valid: () => traced.captured.every((t, i) => t.requiresGrad === flags[i]),
+        valid: () =>
+          traced.captured.every((t, i) => t.requiresGrad === flags[i]) &&
+          traced.guards.every((check) => check()),
       };
     },
     limit,
     fn.length,
+    (args) => (fn as unknown as Fn)(...args),
   );
 }
 
@@ -412,6 +433,7 @@ export function grad<A extends Arg[]>(
     (args) => gradEntry(fn as unknown as Fn, args, argnums, false),
     limit,
     fn.length,
+    null,
   );
 }
 /** Like `grad`, and also returns the value: `[f(x), df/dx]`, from the same fused loops. */
@@ -436,6 +458,7 @@ export function valueAndGrad<A extends Arg[]>(
     (args) => gradEntry(fn as unknown as Fn, args, argnums, true),
     limit,
     fn.length,
+    null,
   );
 }
 
@@ -481,6 +504,7 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
   const opt = optimize(g),
     program = buildProgram(opt);
   return {
+    valid: () => traced.guards.every((check) => check()),
     explain: {
       ir: printGraph(opt),
       code: program.code,

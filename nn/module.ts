@@ -6,6 +6,7 @@ import { fmtShape } from "../ir/shape";
 import * as arg from "../runtime/args";
 import { noGrad } from "../runtime/autograd";
 import { tensor } from "../runtime/create";
+import { activeTrace } from "../runtime/dispatch";
 import { Tensor } from "../runtime/tensor";
 
 const PARAMETERS = new WeakSet<Tensor>();
@@ -47,7 +48,19 @@ export type StateDict = Record<string, TensorData>;
  * `forward`. Parameters, state dicts, train/eval mode and printing follow PyTorch.
  */
 export abstract class Module {
-  training = true;
+  #training = true;
+  /**
+   * Training mode (dropout active). Read while a compiled function is being traced, it becomes part
+   * of that function's guard: after `eval()` or `train()` the function is traced again.
+   */
+  get training(): boolean {
+    const value = this.#training;
+    activeTrace()?.guard(() => this.#training === value);
+    return value;
+  }
+  set training(mode: boolean) {
+    this.#training = arg.bool(mode, "training", "mode");
+  }
 
   abstract forward(...inputs: Tensor[]): Tensor;
 

@@ -1,6 +1,16 @@
 // Bad input to compile(), grad() and valueAndGrad(): the function, the options, the arguments.
 import { describe, expect, it } from "vitest";
-import { compile, grad, randn, type Tensor, tensor, valueAndGrad } from "../../index";
+import {
+  CompileError,
+  compile,
+  grad,
+  nn,
+  noGrad,
+  randn,
+  type Tensor,
+  tensor,
+  valueAndGrad,
+} from "../../index";
 import { refuses } from "./support";
 
 const bad = (v: unknown) => v as never;
@@ -150,5 +160,155 @@ describe("tensor arguments with a layout changed after they were made", () => {
     const x = randn([4]);
     (x as { storage: unknown }).storage = new Float32Array(2);
     refuses(() => compile(double)(x), TypeError, "its storage does not match its dtype and shape");
+  });
+});
+
+describe("what compile() can compile", () => {
+  it("async functions, generators and async generators: a CompileError at compile()", () => {
+    refuses(
+      () => compile(bad(async (x: Tensor) => x.mul(2))),
+      CompileError,
+      "compile(): cannot compile an async function: a compiled function must return its tensors synchronously",
+    );
+    refuses(
+      () =>
+        compile(
+          bad(function* (x: Tensor) {
+            yield x;
+          }),
+        ),
+      CompileError,
+      "cannot compile a generator function",
+    );
+    refuses(
+      () =>
+        grad(
+          bad(async function* (x: Tensor) {
+            yield x;
+          }),
+        ),
+      CompileError,
+      "grad(): cannot compile an async generator function",
+    );
+  });
+  it("a function returning a Promise, a Map, a generator or a class instance: a CompileError, not {}", () => {
+    const x = tensor([1, 2]);
+    const cases: [() => unknown, string][] = [
+      [() => Promise.resolve(x), "it returned a Promise (async functions cannot be compiled)"],
+      [() => new Map([["y", x]]), "or an object of Tensors (a plain object); it returned a Map"],
+      [() => new Set([x]), "it returned a Set"],
+      [
+        () =>
+          (function* () {
+            yield x;
+          })(),
+        "it returned a Generator",
+      ],
+      [
+        () =>
+          new (class Box {
+            y = x;
+          })(),
+        "it returned a class instance",
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const f = compile(bad(() => body()));
+      refuses(() => f(x), CompileError, message, x);
+      expect(f.stats.compiles).toBe(0);
+    }
+    expect(compile((t: Tensor) => ({ y: t.mul(2) }))(x).y.tolist()).toEqual([2, 4]);
+    expect(
+      compile((t: Tensor) => Object.assign(Object.create(null), { y: t }))(x).y.tolist(),
+    ).toEqual([1, 2]);
+  });
+});
+
+describe("compiled functions calling compiled functions", () => {
+  it("an inner compiled call joins the outer trace: captured tensors are read at every call, not frozen", () => {
+    const w = tensor([1, 2]);
+    const inner = compile((v: Tensor) => v.mul(2));
+    const outer = compile((x: Tensor) => x.add(inner(w)));
+    expect(outer(tensor([10, 10])).tolist()).toEqual([12, 14]);
+    noGrad(() => w.add_(1));
+    expect(outer(tensor([10, 10])).tolist()).toEqual([14, 16]);
+    expect(inner.stats.calls).toBe(0);
+    expect(outer.stats.compiles).toBe(1);
+  });
+  it("grad() functions inside compile(): a clear CompileError", () => {
+    const df = grad((v: Tensor) => v.mul(v).sum());
+    const f = compile((x: Tensor) => (df(x) as Tensor).mul(2));
+    refuses(
+      () => f(tensor([1, 2])),
+      CompileError,
+      "grad() and valueAndGrad() functions cannot be called inside compile() yet",
+    );
+  });
+});
+
+describe("tracers used after their trace", () => {
+  it("a tracer kept in a closure: a CompileError eagerly and in another trace", () => {
+    let leak: Tensor | null = null;
+    const f = compile((x: Tensor) => {
+      leak = x.mul(2);
+      return leak.add(1);
+    });
+    expect(f(tensor([1, 2])).tolist()).toEqual([3, 5]);
+    const kept = leak as unknown as Tensor;
+    refuses(
+      () => kept.add(1),
+      CompileError,
+      "a tensor from inside a compiled function (a tracer) was used after its trace ended",
+    );
+    refuses(() => kept.sum(), CompileError, "used after its trace ended");
+    refuses(
+      () => compile((y: Tensor) => y.add(kept))(tensor([1, 2])),
+      CompileError,
+      "used after its trace ended",
+    );
+    refuses(() => kept.tolist(), CompileError, "tolist() needs a tensor's values");
+  });
+});
+
+describe("module training flags are part of the guard", () => {
+  class Mode extends nn.Module {
+    forward(x: Tensor): Tensor {
+      return this.training ? x.mul(2) : x.mul(3);
+    }
+  }
+  it("a function traced in one mode is traced again after train()/eval()", () => {
+    const m = new Mode();
+    const f = compile((x: Tensor) => m.forward(x));
+    const x = tensor([1, 2]);
+    expect(f(x).tolist()).toEqual([2, 4]);
+    m.eval();
+    expect(f(x).tolist()).toEqual([3, 6]);
+    m.train();
+    expect(f(x).tolist()).toEqual([2, 4]);
+    expect(f.stats.compiles).toBe(3);
+    expect(f(x).tolist()).toEqual([2, 4]);
+    expect(f.stats.cacheHits).toBe(1);
+  });
+  it("dropout: traced in eval mode (identity), then train(): traced again, which refuses training-mode dropout clearly", () => {
+    const model = new nn.Sequential(new nn.Linear(2, 2), new nn.Dropout(0.5));
+    model.eval();
+    const f = compile((x: Tensor) => model.forward(x));
+    const x = randn([3, 2]);
+    const before = f(x).values();
+    model.train();
+    refuses(() => f(x), CompileError, "dropout in training mode draws a new mask at every call");
+    model.eval();
+    expect(f(x).values()).toEqual(before);
+  });
+  it("training must be a boolean", () => {
+    const m = new Mode();
+    refuses(
+      () => {
+        m.training = bad("no");
+      },
+      TypeError,
+      "training(): argument 'mode' must be bool, not str",
+    );
+    expect(m.training).toBe(true);
   });
 });
