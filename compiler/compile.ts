@@ -10,7 +10,7 @@ import { enableGrad, isGradEnabled, Node, SECOND_BACKWARD } from "../runtime/aut
 import { activeTrace, empty, materialize } from "../runtime/dispatch";
 import { envVar } from "../runtime/env";
 import { CompileError } from "../runtime/errors";
-import { checkLayout, Tensor } from "../runtime/tensor";
+import { Tensor } from "../runtime/tensor";
 import { dependents, differentiate } from "./autodiff";
 import { partition } from "./partition";
 import { optimize } from "./pipeline";
@@ -132,10 +132,8 @@ function signature(args: Arg[]): string {
     const first = a instanceof Tensor ? args.indexOf(a) : i;
     if (first < i)
       key += `|=${first}`; // the same tensor passed again: traced as one input
-    else if (a instanceof Tensor) {
-      checkLayout(a, `compile: argument ${i}`);
-      key += `|${a.shape.join("x")}:${a.dtype}${a.requiresGrad ? "+" : ""}`;
-    } else if (typeof a === "number") key += `|#${Object.is(a, -0) ? "-0" : a}`;
+    else if (a instanceof Tensor)
+      key += `|${a.shape.join("x")}:${a.dtype}${a.requiresGrad ? "+" : ""}`; else if (typeof a === "number") key += `|#${Object.is(a, -0) ? "-0" : a}`;
     else
       throw new TypeError(
         `compile: argument ${i} is ${a === null ? "null" : Array.isArray(a) ? "an array" : typeof a}; a compiled function takes Tensors and numbers`,

@@ -104,6 +104,11 @@ function derivesFromInput(v: Value): boolean {
 
 export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
   const rec = new Recorder();
+  // a tensor's layout is checked when its shape enters a graph (not on every call: kernels take
+  // shapes from the graph, so a layout changed later cannot reach generated code)
+  args.forEach((a, i) => {
+    if (a instanceof Tensor) checkLayout(a, `compile: argument ${i}`);
+  });
   // the same tensor passed twice is one input, so an in-place update through one name is seen by the other
   const argSlots = args.map((a, i) =>
     !(a instanceof Tensor)
