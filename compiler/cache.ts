@@ -1,8 +1,10 @@
 // The cache shared by every entry point: one compiled entry per guard signature (shapes, dtypes and
 // requiresGrad of tensor arguments, number arguments, grad mode), least recently used dropped.
 import { isGradEnabled } from "../runtime/autograd";
+import { activeTrace } from "../runtime/dispatch";
+import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
-import type { Compiled, CompileOptions, Explanation, Stats } from "./compile";
+import type { Compiled, Explanation, Stats } from "./compile";
 import { logRequests } from "./pipeline";
 import type { Arg, Result } from "./trace";
 
@@ -13,12 +15,14 @@ export interface Entry {
   valid?: () => boolean; // false: compile again (a captured tensor changed requiresGrad)
 }
 
+// inline: how a call made while another function is being traced runs (compile: the function
+// itself, so it joins the outer trace; null: refused)
 export function cached<A extends Arg[], R>(
   build: (args: Arg[]) => Entry,
-  opts: CompileOptions,
+  limit: number,
   arity: number,
+  inline: ((args: Arg[]) => unknown) | null,
 ): Compiled<A, R> {
-  const limit = opts.cacheLimit ?? 8;
   const cache = new Map<string, Entry>(); // insertion order = least recently used first
   const stats: Stats = { calls: 0, compiles: 0, cacheHits: 0 };
   let evictions = 0,
@@ -56,6 +60,15 @@ export function cached<A extends Arg[], R>(
   const compiled = (...args: A): R => {
     if (args.length < arity)
       throw new TypeError(`compiled function expects ${arity} arguments, got ${args.length}`);
+    if (activeTrace()) {
+      // called while another compiled function is being traced: part of that trace (running it
+      // here would freeze its result into the outer graph as constants)
+      if (!inline)
+        throw new CompileError(
+          "grad() and valueAndGrad() functions cannot be called inside compile() yet; compile the whole computation with compile(), or call them outside",
+        );
+      return inline(args) as R;
+    }
     stats.calls++;
     return entryFor(args).run(args) as R;
   };

@@ -3,6 +3,8 @@
 // runs the cached kernels on the arguments' storages (run.ts).
 import { isFloat } from "../ir/dtype";
 import { printGraph } from "../ir/print";
+import * as arg from "../runtime/args";
+import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
 import { attachBackward, type BackwardBinding } from "./backward-node";
 import { cached, type Entry } from "./cache";
@@ -63,8 +65,10 @@ type Fn = (...args: Arg[]) => Result;
  */
 export function compile<A extends Arg[], R extends Result>(
   fn: (...args: A) => R,
-  opts: CompileOptions = {},
+  opts?: CompileOptions,
 ): Compiled<A, R> {
+  checkFunction(fn, "compile");
+  const limit = cacheLimitOf(arg.options(opts, "compile", ["cacheLimit"]).cacheLimit, "compile");
   return cached<A, R>(
     (args) => {
       const s = start(fn as unknown as Fn, args);
@@ -72,17 +76,56 @@ export function compile<A extends Arg[], R extends Result>(
       const kind = compileKind(s);
       runPipeline(kind, s);
       const entry = kind === "autograd" ? autogradEntry(s) : forwardEntry(s);
-      // captured tensors are not in the guard key (they are found by tracing): check them on every hit
-      const captured = s.traced!.captured,
+      // captured tensors are not in the guard key (they are found by tracing): check them on every
+      // hit; state read while tracing (module training flags) is checked the same way
+      const { captured, guards } = s.traced!,
         flags = captured.map((t) => t.requiresGrad);
       return {
         ...entry,
-        valid: () => captured.every((t, i) => t.requiresGrad === flags[i]),
+        valid: () =>
+          captured.every((t, i) => t.requiresGrad === flags[i]) && guards.every((check) => check()),
       };
     },
-    opts,
+    limit,
     fn.length,
+    (args) => (fn as unknown as Fn)(...args),
   );
+}
+
+// compile()'s options and function, checked once when compile() is called
+function checkFunction(fn: unknown, name: string): void {
+  if (typeof fn !== "function")
+    throw new TypeError(`${name}(): expected a function to compile, got ${arg.typeName(fn)}`);
+  const kind = Object.prototype.toString.call(fn).slice(8, -1);
+  if (kind !== "Function")
+    throw new CompileError(
+      `${name}(): cannot compile ${kind === "AsyncFunction" ? "an async function" : kind === "GeneratorFunction" ? "a generator function" : kind === "AsyncGeneratorFunction" ? "an async generator function" : `a ${kind}`}: a compiled function must return its tensors synchronously`,
+    );
+}
+function cacheLimitOf(v: unknown, name: string): number {
+  if (v === undefined) return 8;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1)
+    throw new TypeError(
+      `${name}(): cacheLimit must be a positive integer, got ${typeof v === "number" ? v : arg.typeName(v)}`,
+    );
+  return v;
+}
+
+// grad()'s options: argnums an int >= 0 or a list of distinct ones (copied), cacheLimit as compile's
+function gradOptions(fn: unknown, opts: unknown, name: string) {
+  checkFunction(fn, name);
+  const o = arg.options(opts, name, ["argnums", "cacheLimit"]);
+  let argnums: number | number[] = 0;
+  if (o.argnums !== undefined) {
+    const list = arg.intList(o.argnums, name, "argnums", undefined, true);
+    if (list.length === 0) throw new Error(`${name}(): argnums must name at least one argument`);
+    for (const n of list)
+      if (n < 0) throw new Error(`${name}(): argnums must be non-negative, got ${n}`);
+    if (new Set(list).size !== list.length)
+      throw new Error(`${name}(): argnums must not repeat an argument, got [${list.join(", ")}]`);
+    argnums = typeof o.argnums === "number" ? list[0] : list;
+  }
+  return { argnums, limit: cacheLimitOf(o.cacheLimit, name) };
 }
 
 function forwardEntry(s: Compilation): Entry {
@@ -177,12 +220,14 @@ export function grad<A extends Arg[]>(
 ): Compiled<A, Tensor | Tensor[]>;
 export function grad<A extends Arg[]>(
   fn: (...args: A) => Tensor,
-  opts: GradOptions = {},
+  opts?: GradOptions,
 ): Compiled<A, Tensor | Tensor[]> {
+  const { argnums, limit } = gradOptions(fn, opts, "grad");
   return cached<A, Tensor | Tensor[]>(
-    (args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, false),
-    opts,
+    (args) => gradEntry(fn as unknown as Fn, args, argnums, false),
+    limit,
     fn.length,
+    null,
   );
 }
 /** Like `grad`, and also returns the value: `[f(x), df/dx]`, from the same fused loops. */
@@ -200,12 +245,14 @@ export function valueAndGrad<A extends Arg[]>(
 ): Compiled<A, [Tensor, Tensor | Tensor[]]>;
 export function valueAndGrad<A extends Arg[]>(
   fn: (...args: A) => Tensor,
-  opts: GradOptions = {},
+  opts?: GradOptions,
 ): Compiled<A, [Tensor, Tensor | Tensor[]]> {
+  const { argnums, limit } = gradOptions(fn, opts, "valueAndGrad");
   return cached<A, [Tensor, Tensor | Tensor[]]>(
-    (args) => gradEntry(fn as unknown as Fn, args, opts.argnums ?? 0, true),
-    opts,
+    (args) => gradEntry(fn as unknown as Fn, args, argnums, true),
+    limit,
     fn.length,
+    null,
   );
 }
 
@@ -227,6 +274,7 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
     opt = s.graph!,
     program = s.forward!;
   return {
+    valid: () => traced.guards.every((check) => check()),
     explain: {
       ir: printGraph(opt),
       code: program.code,

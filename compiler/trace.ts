@@ -6,9 +6,9 @@ import type { DType } from "../ir/dtype";
 import { Graph, type Value } from "../ir/graph";
 import { defOf, type Movement, type OpName, ops, type Params, type View } from "../ir/ops";
 import { contiguousStrides } from "../ir/shape";
-import { type Trace, withTrace } from "../runtime/dispatch";
+import { leakedTracer, type Trace, withTrace } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
-import { Tensor } from "../runtime/tensor";
+import { checkLayout, Tensor } from "../runtime/tensor";
 
 export type Arg = Tensor | number;
 export type Result = Tensor | Tensor[] | { [key: string]: Tensor };
@@ -18,6 +18,7 @@ export interface Traced {
   captured: Tensor[]; // eager tensors read by the graph, after the arguments' inputs
   argSlots: (number | null)[]; // for each argument: its input slot (tensors) or null (numbers)
   mutations: [number, Value][]; // inputs updated in place: slot and final value
+  guards: (() => boolean)[]; // state read while tracing (module training flags): true while unchanged
   rebuild: (outs: Tensor[]) => Result; // puts output tensors back into fn's result structure
 }
 
@@ -35,15 +36,25 @@ export class Recorder implements Trace {
   readonly captured = new Map<Tensor, Value>();
   readonly current = new Map<Tensor, Value>(); // captured tensors updated in place: their new value
   readonly mutations = new Map<number, Value>(); // input slot -> its final value (written back after a run)
+  readonly guards: (() => boolean)[] = [];
+  guard(check: () => boolean): void {
+    this.guards.push(check);
+  }
   constructor(readonly graph = new Graph()) {}
 
   valueOf(t: Tensor): Value {
-    if (t.value) return t.value as Value;
+    if (t.value) {
+      const v = t.value as Value;
+      // a tracer of an earlier trace (kept in a closure) does not belong to this graph
+      if (this.graph.values[v.id] !== v) throw leakedTracer();
+      return v;
+    }
     if (t.wrapped) return this.graph.constant(t.storage![t.offset], t.dtype);
     const now = this.current.get(t);
     if (now) return now;
     let v = this.captured.get(t);
     if (!v) {
+      checkLayout(t, "a tensor captured by the compiled function");
       v = this.graph.input(t.shape, t.dtype);
       this.captured.set(t, v);
       this.slotOf.set(t, v.slot!);
@@ -93,6 +104,11 @@ function derivesFromInput(v: Value): boolean {
 
 export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
   const rec = new Recorder();
+  // a tensor's layout is checked when its shape enters a graph (not on every call: kernels take
+  // shapes from the graph, so a layout changed later cannot reach generated code)
+  args.forEach((a, i) => {
+    if (a instanceof Tensor) checkLayout(a, `compile: argument ${i}`);
+  });
   // the same tensor passed twice is one input, so an in-place update through one name is seen by the other
   const argSlots = args.map((a, i) =>
     !(a instanceof Tensor)
@@ -124,8 +140,14 @@ export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
     argSlots,
     rebuild,
     mutations: [...rec.mutations],
+    guards: rec.guards,
   };
 }
+
+const describeObject = (r: object) => {
+  const tag = Object.prototype.toString.call(r).slice(8, -1);
+  return tag === "Object" ? "a class instance" : `a ${tag}`;
+};
 
 function flatten(r: Result): { outs: Tensor[]; rebuild: Traced["rebuild"] } {
   const bad = () =>
@@ -133,9 +155,29 @@ function flatten(r: Result): { outs: Tensor[]; rebuild: Traced["rebuild"] } {
       "a compiled function must return a Tensor, an array of Tensors, or an object of Tensors",
     );
   if (r instanceof Tensor) return { outs: [r], rebuild: ([t]) => t };
+  const thenable =
+    r !== null && typeof r === "object" && typeof (r as { then?: unknown }).then === "function";
+  if (thenable)
+    throw new CompileError(
+      "a compiled function must return its tensors synchronously; it returned a Promise (async functions cannot be compiled)",
+    );
   if (Array.isArray(r)) {
     if (!r.every((t) => t instanceof Tensor)) throw bad();
     return { outs: r, rebuild: (ts) => ts };
+  }
+  const proto = r !== null && typeof r === "object" ? Object.getPrototypeOf(r) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    throw new CompileError(
+      `a compiled function must return a Tensor, an array of Tensors, or an object of Tensors (a plain object); it returned ${
+        r === undefined
+          ? "undefined"
+          : r === null
+            ? "null"
+            : typeof r !== "object"
+              ? typeof r
+              : describeObject(r)
+      }`,
+    );
   }
   if (r && typeof r === "object" && Object.values(r).every((t) => t instanceof Tensor)) {
     const keys = Object.keys(r);

@@ -3,13 +3,48 @@
 export type DType = "float32" | "float64" | "int32" | "bool";
 export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
 
-const arrays = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-};
-export const allocate = (dtype: DType, n: number): Storage => new arrays[dtype](n);
+// Zero-filled storage for n elements. A switch, not a table: a dtype that is not one of the four
+// (user input reaches here only after runtime/args.ts checked it) cannot fall through to
+// Object.prototype. A size the engine cannot allocate is an error naming it, never a raw RangeError.
+export function allocate(dtype: DType, n: number): Storage {
+  if (n > SMALL || !(n >= 0)) return allocateLarge(dtype, n);
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(n);
+    case "float64":
+      return new Float64Array(n);
+    case "int32":
+      return new Int32Array(n);
+    case "bool":
+      return new Uint8Array(n);
+  }
+  throw new TypeError(`unknown dtype ${String(dtype)}`);
+}
+const SMALL = 1 << 24;
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+function allocateLarge(dtype: DType, n: number): Storage {
+  const fail = (why: string) =>
+    new Error(
+      `can't allocate memory for a ${dtype} tensor of ${n} elements (${n * BYTES[dtype]} bytes): ${why}`,
+    );
+  if (!Number.isSafeInteger(n) || n < 0) throw fail("not a valid element count");
+  try {
+    switch (dtype) {
+      case "float32":
+        return new Float32Array(n);
+      case "float64":
+        return new Float64Array(n);
+      case "int32":
+        return new Int32Array(n);
+      case "bool":
+        return new Uint8Array(n);
+    }
+  } catch (e) {
+    if (e instanceof RangeError) throw fail(`the JavaScript engine refused (${e.message})`);
+    throw e;
+  }
+  throw new TypeError(`unknown dtype ${String(dtype)}`);
+}
 
 export const isFloat = (d: DType) => d === "float32" || d === "float64";
 export const short: Record<DType, string> = {

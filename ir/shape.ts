@@ -68,6 +68,10 @@ export function inferShape(requested: Shape, total: number): number[] {
   const free = requested.filter((n) => n === -1).length;
   if (free > 1) throw new Error("only one dimension can be inferred");
   const known = requested.reduce((a, n) => (n === -1 ? a : a * n), 1);
+  if (free === 1 && total === 0 && known === 0)
+    throw new Error(
+      `cannot reshape tensor of 0 elements into shape ${fmtShape(requested)} because the unspecified dimension size -1 can be any value and is ambiguous`,
+    );
   const out = requested.map((n) => {
     if (n < -1 || !Number.isInteger(n)) throw new Error(`invalid shape dimension ${n}`);
     return n === -1 ? (known === 0 ? 0 : total / known) : n;

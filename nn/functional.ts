@@ -3,6 +3,7 @@
 // Eagerly, each loss records one grad_fn with PyTorch's name (NllLossBackward0, MseLossBackward0, ...).
 import { isFloat, scalarTypeName } from "../ir/dtype";
 import { fmtShape, normDim } from "../ir/shape";
+import * as arg from "../runtime/args";
 import { composite } from "../runtime/composite";
 import { arange, ones } from "../runtime/create";
 import { activeTrace } from "../runtime/dispatch";
@@ -19,11 +20,54 @@ export interface LossOptions {
 }
 /**
  * Options of `nllLoss` and `crossEntropy`: `ignoreIndex` is a label that contributes
- * nothing.
+ * nothing; `weight` rescales each class.
  */
 export interface NllOptions extends LossOptions {
   /** A target label that contributes nothing (not to the mean's count either). Default -100. */
   ignoreIndex?: number;
+  /** a rescaling weight per class: 1-D, one value per class, of the input's dtype */
+  weight?: Tensor | null;
+}
+export interface CrossEntropyOptions extends NllOptions {
+  /** in [0, 1]: the target mixes the labels with the uniform distribution (PyTorch's label_smoothing) */
+  labelSmoothing?: number;
+}
+const REDUCTIONS = ["mean", "sum", "none"] as const;
+function reductionOf(v: unknown, fn: string): Reduction {
+  if (v === undefined) return "mean";
+  for (const r of REDUCTIONS) if (v === r) return r;
+  if (typeof v === "string") throw new Error(`${v} is not a valid value for reduction`);
+  throw new TypeError(`${fn}(): reduction must be 'mean', 'sum' or 'none', not ${arg.typeName(v)}`);
+}
+// nll_loss/cross_entropy's options, checked once; the weight against the input's classes and dtype
+function nllOptions(input: Tensor, opts: unknown, fn: string, smoothing: boolean) {
+  const keys = ["reduction", "ignoreIndex", "weight", ...(smoothing ? ["labelSmoothing"] : [])];
+  const o = arg.options(
+    opts,
+    fn,
+    keys as ("reduction" | "ignoreIndex" | "weight" | "labelSmoothing")[],
+  );
+  const weight =
+    o.weight === undefined || o.weight === null ? null : arg.tensorArg(o.weight, fn, "weight", 3);
+  const classes = input.shape[input.ndim === 1 ? 0 : 1];
+  if (weight && input.ndim >= 1) {
+    if (weight.ndim !== 1 || weight.shape[0] !== classes)
+      throw new Error(
+        `weight tensor should be defined either for all ${classes} classes or no classes but got weight tensor of shape: ${fmtShape(weight.shape)}`,
+      );
+    if (weight.dtype !== input.dtype)
+      throw new Error(`expected scalar type ${scalarType(input)} but found ${scalarType(weight)}`);
+  }
+  const labelSmoothing =
+    o.labelSmoothing === undefined ? 0 : arg.number(o.labelSmoothing, fn, "labelSmoothing");
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+    throw new Error(`label_smoothing must be between 0.0 and 1.0. Got: ${labelSmoothing}`);
+  return {
+    reduction: reductionOf(o.reduction, fn),
+    ignoreIndex: o.ignoreIndex === undefined ? -100 : arg.int(o.ignoreIndex, fn, "ignoreIndex"),
+    weight,
+    labelSmoothing,
+  };
 }
 
 const scalarType = (t: Tensor) => scalarTypeName(t.dtype);
@@ -75,12 +119,20 @@ function checkNll(input: Tensor, target: Tensor, ignoreIndex: number): void {
  * Inside compile() the labels' values are unknown while tracing, so an out-of-range label cannot
  * throw there; it makes the loss NaN instead.
  */
-export function nllLoss(
+export function nllLoss(inputArg: Tensor, targetArg: Tensor, opts?: NllOptions): Tensor {
+  const input = arg.tensorArg(inputArg, "nll_loss", "input", 1),
+    target = arg.tensorArg(targetArg, "nll_loss", "target", 2);
+  const o = nllOptions(input, opts, "nll_loss", false);
+  checkNll(input, target, o.ignoreIndex);
+  return nll(input, target, o.reduction, o.ignoreIndex, o.weight);
+}
+function nll(
   input: Tensor,
   target: Tensor,
-  { reduction = "mean", ignoreIndex = -100 }: NllOptions = {},
+  reduction: Reduction,
+  ignoreIndex: number,
+  weight: Tensor | null,
 ): Tensor {
-  checkNll(input, target, ignoreIndex);
   const classDim = input.ndim === 1 ? 0 : 1,
     classes = input.shape[classDim];
   const classShape = input.shape.map((n, d) => (d === classDim ? n : 1)).slice(classDim);
@@ -96,13 +148,18 @@ export function nllLoss(
     const valid = target.ne(ignoreIndex);
     let hit = t.eq(arange(classes).reshape(classShape));
     if (ignoreIndex >= 0 && ignoreIndex < classes) hit = hit.where(t.ne(ignoreIndex), false);
-    let losses = x.where(hit, 0).sum(classDim).neg();
+    // weighted: each sample's loss scaled by its class's weight (not differentiated, as in PyTorch)
+    const w = weight?.detach().reshape(classShape);
+    let picked = x.where(hit, 0);
+    if (w) picked = picked.mul(w);
+    let losses = picked.sum(classDim).neg();
     if (activeTrace()) {
       // compiled: a label outside [0, C) other than ignoreIndex makes the loss NaN
       const outOfRange = target.lt(0).logicalOr(target.ge(classes)).where(valid, false).sum().gt(0);
       losses = losses.where(outOfRange.logicalNot(), NaN);
     }
-    if (reduction === "mean") return losses.sum().div(valid.sum()); // mean over non-ignored targets, as PyTorch
+    // mean over non-ignored targets (weighted: divided by the sum of their weights), as PyTorch
+    if (reduction === "mean") return losses.sum().div(w ? w.where(hit, 0).sum() : valid.sum());
     return reduce(losses, reduction);
   });
 }
@@ -111,49 +168,116 @@ export function nllLoss(
  * PyTorch's cross_entropy: logSoftmax over the class dim, then nllLoss. A float target of the
  * input's shape holds class probabilities instead of labels.
  */
-export function crossEntropy(input: Tensor, target: Tensor, opts: NllOptions = {}): Tensor {
-  const classDim = input.ndim === 1 ? 0 : 1;
+export function crossEntropy(
+  inputArg: Tensor,
+  targetArg: Tensor,
+  opts?: CrossEntropyOptions,
+): Tensor {
+  const input = arg.tensorArg(inputArg, "cross_entropy", "input", 1),
+    target = arg.tensorArg(targetArg, "cross_entropy", "target", 2);
+  const { reduction, ignoreIndex, weight, labelSmoothing } = nllOptions(
+    input,
+    opts,
+    "cross_entropy",
+    true,
+  );
+  const classDim = input.ndim === 1 ? 0 : 1,
+    classes = input.shape[classDim];
+  const classShape = input.shape.map((n, d) => (d === classDim ? n : 1));
+  const w = weight?.detach().reshape(classShape);
   if (fmtShape(input.shape) === fmtShape(target.shape)) {
     if (!isFloat(target.dtype))
       throw new Error(
         `Expected floating point type for target with class probabilities, got ${scalarType(target)}`,
       );
-    // as PyTorch's cross_entropy with class probabilities: -(logp * target) summed, then divided by the batch size
-    const reduction = opts.reduction ?? "mean",
-      batch = input.numel() / input.shape[classDim];
-    if (reduction === "none") return input.logSoftmax(classDim).mul(target).sum(classDim).neg();
-    if (reduction === "sum") return input.logSoftmax(classDim).mul(target).sum().neg();
-    if (reduction === "mean")
-      return composite("DivBackward1", [input, target], (x, t) =>
-        x.logSoftmax(classDim).mul(t).sum().neg().div(batch),
-      );
-    return reduce(input, reduction); // throws for an unknown reduction
+    // as PyTorch's cross_entropy with class probabilities: the target smoothed towards uniform,
+    // -(logp * target [* weight]) summed, and divided by the batch size for "mean"
+    const batch = input.numel() / classes;
+    const terms = (x: Tensor, t: Tensor) => {
+      const smoothed =
+        labelSmoothing > 0 ? t.mul(1 - labelSmoothing).add(labelSmoothing / classes) : t;
+      const p = x.logSoftmax(classDim).mul(smoothed);
+      return w ? p.mul(w) : p;
+    };
+    if (reduction === "none") return terms(input, target).sum(classDim).neg();
+    if (reduction === "sum") return terms(input, target).sum().neg();
+    return composite("DivBackward1", [input, target], (x, t) => terms(x, t).sum().neg().div(batch));
   }
   if (input.ndim < 1) throw new Error(`Expected 1 or more dimensions (got ${input.ndim})`);
-  return nllLoss(logSoftmax(input, classDim), target, opts);
+  checkNll(input, target, ignoreIndex);
+  if (labelSmoothing === 0)
+    return nll(logSoftmax(input, classDim), target, reduction, ignoreIndex, weight);
+  // PyTorch's cross_entropy_loss_label_smoothing: (1 - e) nll + e / C * smooth, where smooth is
+  // -sum over classes of logp [* weight] per sample (0 for ignored targets), reduced like the nll
+  // ("mean" divides by the number, or the total weight, of the non-ignored targets)
+  return composite("AddBackward0", [input], (x) => {
+    const logp = logSoftmax(x, classDim);
+    const nllLoss = nll(logp, target, reduction, ignoreIndex, weight);
+    const ignored = target.eq(ignoreIndex);
+    let smooth = (w ? logp.mul(w) : logp).sum(classDim).neg().where(ignored.logicalNot(), 0);
+    if (reduction === "mean") {
+      const kept = ignored.logicalNot();
+      const denom = w
+        ? w
+            .where(
+              target.unsqueeze(classDim).eq(arange(classes).reshape(classShape.slice(classDim))),
+              0,
+            )
+            .sum(classDim)
+            .where(kept, 0)
+            .sum()
+        : kept.sum();
+      smooth = smooth.sum().div(denom);
+    } else if (reduction === "sum") smooth = smooth.sum();
+    return nllLoss.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing / classes));
+  });
 }
 
 /** PyTorch's mse_loss: (input - target)^2, broadcast, then reduced. */
-export function mseLoss(
-  input: Tensor,
-  target: Tensor,
-  { reduction = "mean" }: LossOptions = {},
-): Tensor {
+export function mseLoss(inputArg: Tensor, targetArg: Tensor, opts?: LossOptions): Tensor {
+  const input = arg.tensorArg(inputArg, "mse_loss", "input", 1),
+    target = arg.tensorArg(targetArg, "mse_loss", "target", 2);
+  const reduction = reductionOf(arg.options(opts, "mse_loss", ["reduction"]).reduction, "mse_loss");
+  if (fmtShape(input.shape) !== fmtShape(target.shape)) {
+    // PyTorch's UserWarning, shown once per pair of shapes (Python shows it once per call site)
+    const key = `${fmtShape(input.shape)} ${fmtShape(target.shape)}`;
+    if (!warnedShapes.has(key)) {
+      warnedShapes.add(key);
+      console.warn(
+        `UserWarning: Using a target size (torch.Size(${fmtShape(target.shape)})) that is different to the input size (torch.Size(${fmtShape(input.shape)})). This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.`,
+      );
+    }
+  }
   return composite("MseLossBackward0", [input, target], (x, y) =>
     reduce(x.sub(y).square(), reduction),
   );
 }
 
+const warnedShapes = new Set<string>();
+
 /** max(x, 0). */
-export const relu = (x: Tensor): Tensor => x.relu();
+export const relu = (x: Tensor): Tensor => arg.tensorArg(x, "relu", "input").relu();
 /** Hyperbolic tangent. */
-export const tanh = (x: Tensor): Tensor => x.tanh();
+export const tanh = (x: Tensor): Tensor => arg.tensorArg(x, "tanh", "input").tanh();
 /** 1 / (1 + e^-x). */
-export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
-/** Softmax over `dim` (default the last). */
-export const softmax = (x: Tensor, dim = -1): Tensor => x.softmax(normDim(dim, x.ndim));
-/** Log-softmax over `dim` (default the last). */
-export const logSoftmax = (x: Tensor, dim = -1): Tensor => x.logSoftmax(normDim(dim, x.ndim));
+export const sigmoid = (x: Tensor): Tensor => arg.tensorArg(x, "sigmoid", "input").sigmoid();
+/** Softmax over `dim` (required: PyTorch 1.13's implicit choice is deprecated). */
+export const softmax = (x: Tensor, dim: number): Tensor => {
+  const t = arg.tensorArg(x, "softmax", "input");
+  return t.softmax(normDim(softmaxDimOf(dim, "softmax"), t.ndim));
+};
+/** Log-softmax over `dim` (required). */
+export const logSoftmax = (x: Tensor, dim: number): Tensor => {
+  const t = arg.tensorArg(x, "log_softmax", "input");
+  return t.logSoftmax(normDim(softmaxDimOf(dim, "log_softmax"), t.ndim));
+};
+function softmaxDimOf(dim: unknown, fn: string): number {
+  if (dim === undefined)
+    throw new TypeError(
+      `${fn}(): the dim argument is required (PyTorch's implicit dim choice is deprecated); pass the dim to normalize over, e.g. -1 for the last`,
+    );
+  return arg.int(dim, fn, "dim", 2);
+}
 
 /** Options of GELU: the exact form (`"none"`, default) or the tanh approximation. */
 export interface GeluOptions {
@@ -164,7 +288,11 @@ export interface GeluOptions {
  * GELU: x * Phi(x). approximate "none" (PyTorch's default) is exact, x/2 (1 + erf(x / sqrt 2));
  * "tanh" is x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
  */
-export function gelu(x: Tensor, { approximate = "none" }: GeluOptions = {}): Tensor {
+export function gelu(input: Tensor, opts?: GeluOptions): Tensor {
+  const x = arg.tensorArg(input, "gelu", "input"),
+    a = arg.options(opts, "gelu", ["approximate"]).approximate;
+  const approximate =
+    a === undefined ? "none" : arg.oneOf(a, "gelu", "approximate", ["none", "tanh"] as const);
   if (approximate === "none")
     return composite("GeluBackward0", [x], (v) => v.mul(0.5).mul(v.mul(Math.SQRT1_2).erf().add(1)));
   if (approximate === "tanh") {
@@ -185,7 +313,13 @@ export function gelu(x: Tensor, { approximate = "none" }: GeluOptions = {}): Ten
 }
 
 /** `x @ weight^T + bias`; weight is [out, in]. */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+export function linear(input: Tensor, weightArg: Tensor, biasArg?: Tensor | null): Tensor {
+  const x = arg.tensorArg(input, "linear", "input", 1),
+    weight = arg.tensorArg(weightArg, "linear", "weight", 2),
+    bias =
+      biasArg === undefined || biasArg === null
+        ? null
+        : arg.tensorArg(biasArg, "linear", "bias", 3);
   if (!bias) return x.matmul(weight.T);
   if (x.ndim === 2)
     return composite("AddmmBackward0", [x, weight, bias], (a, w, b) => a.matmul(w.T).add(b));
@@ -200,7 +334,10 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
  * bernoulli(1 - p) from double uniforms of the global generator (two 32-bit draws per element),
  * and scale kept ones by 1 / (1 - p). Identity when !training or p == 0.
  */
-export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+export function dropout(input: Tensor, pArg = 0.5, trainingArg = true): Tensor {
+  const x = arg.tensorArg(input, "dropout", "input", 1),
+    p = arg.number(pArg, "dropout", "p", 2),
+    training = arg.bool(trainingArg, "dropout", "training", 3);
   if (!(p >= 0 && p <= 1))
     throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
   if (p === 0 || !training || x.numel() === 0) return x;

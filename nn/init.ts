@@ -8,6 +8,7 @@
 //   differences with one rounding, ~50% with two).
 // float64: x = (random64() & (2^53 - 1)) * 2^-53, then the same fused multiply-add in double.
 import { type DType, isFloat } from "../ir/dtype";
+import * as arg from "../runtime/args";
 import { noGrad } from "../runtime/autograd";
 import { tensor } from "../runtime/create";
 import { randValues } from "../runtime/random";
@@ -95,7 +96,10 @@ export function uniformValues(
 }
 
 /** Fills t in place from U(a, b), as torch.nn.init.uniform_. */
-export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
+export function uniform_(tensor_: Tensor, from = 0, to = 1): Tensor {
+  const t = arg.tensorArg(tensor_, "uniform_", "tensor", 1),
+    a = arg.number(from, "uniform_", "a", 2),
+    b = arg.number(to, "uniform_", "b", 3);
   const vals = uniformValues(t.numel(), a, b, t.dtype);
   noGrad(() => t.copy_(tensor(vals, { shape: t.shape, dtype: t.dtype })));
   return t;
@@ -103,7 +107,8 @@ export function uniform_(t: Tensor, a = 0, b = 1): Tensor {
 
 // torch.nn.init._calculate_fan_in_and_fan_out
 /** @internal */
-export function fans(t: Tensor): [number, number] {
+export function fans(tensor_: Tensor): [number, number] {
+  const t = arg.tensorArg(tensor_, "_calculate_fan_in_and_fan_out", "tensor", 1);
   if (t.ndim < 2)
     throw new Error(
       "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions",
@@ -113,7 +118,9 @@ export function fans(t: Tensor): [number, number] {
 }
 
 /** torch.nn.init.kaiming_uniform_(t, a, mode="fan_in", nonlinearity="leaky_relu"). */
-export function kaimingUniform_(t: Tensor, a = 0): Tensor {
+export function kaimingUniform_(tensor_: Tensor, slope = 0): Tensor {
+  const t = arg.tensorArg(tensor_, "kaiming_uniform_", "tensor", 1),
+    a = arg.number(slope, "kaiming_uniform_", "a", 2);
   const fan = fans(t)[0];
   const gain = Math.sqrt(2.0 / (1 + a * a)); // calculate_gain("leaky_relu", a); Python's a ** 2 is a * a
   const bound = Math.sqrt(3.0) * (gain / Math.sqrt(fan));

@@ -1,6 +1,7 @@
 // Layers: Linear (initialized exactly as PyTorch's, draw for draw), activations, Dropout, Sequential.
 
 import type { DType } from "../ir/dtype";
+import * as arg from "../runtime/args";
 import { empty } from "../runtime/dispatch";
 import type { Tensor } from "../runtime/tensor";
 import { dropout, type GeluOptions, gelu, linear } from "./functional";
@@ -25,22 +26,17 @@ export class Linear extends Module {
   weight: Tensor;
   /** The bias, [outFeatures], or null. */
   bias: Tensor | null;
-  constructor(
-    /** The size of each input sample. */
-    readonly inFeatures: number,
-    /** The size of each output sample. */
-    readonly outFeatures: number,
-    { bias = true, dtype = "float32" }: LinearOptions = {},
-  ) {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  constructor(inFeatures: number, outFeatures: number, opts?: LinearOptions) {
     super();
-    for (const n of [inFeatures, outFeatures]) {
-      if (!Number.isInteger(n) || n < 0)
-        throw new Error(
-          `Trying to create tensor with negative dimension ${n}: [${outFeatures}, ${inFeatures}]`,
-        );
-    }
-    this.weight = parameter(empty([outFeatures, inFeatures], dtype));
-    this.bias = bias ? parameter(empty([outFeatures], dtype)) : null;
+    const shape = arg.size([outFeatures, inFeatures], "Linear", "in_features/out_features");
+    [this.outFeatures, this.inFeatures] = shape;
+    const o = arg.options(opts, "Linear", ["bias", "dtype"]);
+    const bias = o.bias === undefined ? true : arg.bool(o.bias, "Linear", "bias"),
+      dtype = arg.dtype(o.dtype, "Linear") ?? "float32";
+    this.weight = parameter(empty(shape, dtype));
+    this.bias = bias ? parameter(empty([shape[0]], dtype)) : null;
     this.resetParameters();
   }
   /** Draws the weight and bias again, as the constructor does (and PyTorch's reset_parameters). */
@@ -64,25 +60,25 @@ export class Linear extends Module {
 /** max(x, 0), elementwise. */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
-    return x.relu();
+    return arg.tensorArg(x, "ReLU.forward", "input").relu();
   }
 }
 /** tanh, elementwise. */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
-    return x.tanh();
+    return arg.tensorArg(x, "Tanh.forward", "input").tanh();
   }
 }
 /** The logistic function, elementwise. */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
-    return x.sigmoid();
+    return arg.tensorArg(x, "Sigmoid.forward", "input").sigmoid();
   }
 }
 /** Returns its input. */
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
-    return x;
+    return arg.tensorArg(x, "Identity.forward", "input");
   }
 }
 
@@ -91,11 +87,12 @@ export class Identity extends Module {
  */
 export class GELU extends Module {
   readonly approximate: "none" | "tanh";
-  constructor({ approximate = "none" }: GeluOptions = {}) {
+  constructor(opts?: GeluOptions) {
     super();
-    if (approximate !== "none" && approximate !== "tanh")
+    const a = arg.options(opts, "GELU", ["approximate"]).approximate;
+    if (a !== undefined && a !== "none" && a !== "tanh")
       throw new Error("approximate argument must be either none or tanh.");
-    this.approximate = approximate;
+    this.approximate = a ?? "none";
   }
   forward(x: Tensor): Tensor {
     return gelu(x, { approximate: this.approximate });
@@ -110,8 +107,11 @@ export class GELU extends Module {
  * eval mode.
  */
 export class Dropout extends Module {
-  constructor(readonly p = 0.5) {
+  readonly p: number;
+  constructor(pArg = 0.5) {
     super();
+    const p = arg.number(pArg, "Dropout", "p", 1);
+    this.p = p;
     if (!(p >= 0 && p <= 1))
       throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
   }
@@ -130,7 +130,8 @@ export class Sequential extends Module {
   constructor(...modules: Module[]) {
     super();
     modules.forEach((m, i) => {
-      if (!(m instanceof Module)) throw new TypeError(`${m} is not a Module subclass`);
+      if (!(m instanceof Module))
+        throw new TypeError(`Sequential(): argument ${i} is not a Module (got ${arg.typeName(m)})`);
       this[i] = m;
     });
     Object.defineProperty(this, "length", { value: modules.length, enumerable: false });

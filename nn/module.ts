@@ -1,10 +1,12 @@
 // nn.Module: parameters, buffers and submodules found on the module's own properties, in the order
 // they were assigned (PyTorch's registration order): a property holding a tensor marked with
 // `parameter()` is a parameter, one marked with `buffer()` a buffer, one holding a Module a child.
-import { allocate, type DType } from "../ir/dtype";
+import type { DType } from "../ir/dtype";
 import { fmtShape } from "../ir/shape";
+import * as arg from "../runtime/args";
 import { noGrad } from "../runtime/autograd";
 import { tensor } from "../runtime/create";
+import { activeTrace } from "../runtime/dispatch";
 import { Tensor } from "../runtime/tensor";
 
 const PARAMETERS = new WeakSet<Tensor>();
@@ -13,7 +15,8 @@ const BUFFERS = new WeakSet<Tensor>();
 /**
  * Marks t as a parameter (PyTorch's nn.Parameter): a leaf that requires grad unless told otherwise.
  */
-export function parameter(t: Tensor, requiresGrad = true): Tensor {
+export function parameter(tensor: Tensor, requiresGrad = true): Tensor {
+  let t = arg.tensorArg(tensor, "parameter", "data", 1);
   if (!t.isLeaf) t = t.detach();
   t.requiresGrad_(requiresGrad);
   PARAMETERS.add(t);
@@ -22,7 +25,8 @@ export function parameter(t: Tensor, requiresGrad = true): Tensor {
 /**
  * Marks t as a buffer: state saved in stateDict() that is not trained (running statistics, masks).
  */
-export function buffer(t: Tensor): Tensor {
+export function buffer(tensor: Tensor): Tensor {
+  const t = arg.tensorArg(tensor, "buffer", "tensor", 1);
   BUFFERS.add(t);
   return t;
 }
@@ -44,8 +48,19 @@ export type StateDict = Record<string, TensorData>;
  * `forward`. Parameters, state dicts, train/eval mode and printing follow PyTorch.
  */
 export abstract class Module {
-  /** Training mode (true) or evaluation mode; set by `train()` and `eval()`. */
-  training = true;
+  #training = true;
+  /**
+   * Training mode (dropout active). Read while a compiled function is being traced, it becomes part
+   * of that function's guard: after `eval()` or `train()` the function is traced again.
+   */
+  get training(): boolean {
+    const value = this.#training;
+    activeTrace()?.guard(() => this.#training === value);
+    return value;
+  }
+  set training(mode: boolean) {
+    this.#training = arg.bool(mode, "training", "mode");
+  }
 
   /** The computation of the module. */
   abstract forward(...inputs: Tensor[]): Tensor;
@@ -113,7 +128,8 @@ export abstract class Module {
     for (const p of this.parameters()) p.grad = null;
   }
   /** Sets training mode (dropout active) on this module and its children. */
-  train(mode = true): this {
+  train(modeArg = true): this {
+    const mode = arg.bool(modeArg, "train", "mode", 1);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -143,21 +159,27 @@ export abstract class Module {
    */
   loadStateDict(
     state: StateDict,
-    { strict = true } = {},
+    opts?: { strict?: boolean },
   ): { missingKeys: string[]; unexpectedKeys: string[] } {
+    const s = arg.options(opts, "load_state_dict", ["strict"]).strict;
+    const strict = s === undefined ? true : arg.bool(s, "load_state_dict", "strict");
+    if (state === null || typeof state !== "object" || Array.isArray(state))
+      throw new TypeError(
+        `load_state_dict(): expected a state dict (an object of {shape, dtype, data}), got ${arg.typeName(state)}`,
+      );
     const own = new Map<string, Tensor>();
     for (const [prefix, m] of this.namedModules()) {
       for (const [n, t] of [...m.ownTensors(PARAMETERS), ...m.ownTensors(BUFFERS)])
         own.set(prefix ? `${prefix}.${n}` : n, t);
     }
-    const missingKeys = [...own.keys()].filter((k) => !(k in state));
+    const missingKeys = [...own.keys()].filter((k) => !Object.hasOwn(state, k));
     const unexpectedKeys = Object.keys(state).filter((k) => !own.has(k));
     const errors: string[] = [];
     const loads: [Tensor, Tensor][] = [];
     for (const [k, t] of own) {
-      const src = state[k];
+      const src = Object.hasOwn(state, k) ? state[k] : undefined;
       if (!src) continue;
-      if (!Array.isArray(src.shape) || !Array.isArray(src.data)) {
+      if (typeof src !== "object" || !Array.isArray(src.shape) || !Array.isArray(src.data)) {
         errors.push(
           `While copying the parameter named "${k}", expected {shape, dtype, data} in the state dict.`,
         );
@@ -170,10 +192,12 @@ export abstract class Module {
           `While copying the parameter named "${k}", whose dimensions in the model are torch.Size(${fmtShape(t.shape)}), the state dict holds ${src.data.length} values.`,
         );
       } else {
-        const dtype = src.dtype ?? t.dtype,
-          values = allocate(dtype, src.data.length);
-        values.set(src.data);
-        loads.push([t, tensor(values, { shape: src.shape, dtype })]);
+        // values, shape and dtype checked as tensor() checks them (numbers only, a known dtype)
+        try {
+          loads.push([t, tensor(src.data, { shape: src.shape, dtype: src.dtype ?? t.dtype })]);
+        } catch (e) {
+          errors.push(`While copying the parameter named "${k}": ${(e as Error).message}`);
+        }
       }
     }
     if (strict) {

@@ -6,7 +6,9 @@
 // from step to step (lr, Adam's bias corrections) are 0-d tensor arguments, so they do not cause
 // recompiles; the others are number arguments (a change recompiles once).
 import { type Compiled, compile, type Explanation } from "../compiler/compile";
+import { torchTypeName } from "../ir/dtype";
 import { fmtShape } from "../ir/shape";
+import * as arg from "../runtime/args";
 import { noGrad } from "../runtime/autograd";
 import { full, zerosLike } from "../runtime/create";
 import { Tensor } from "../runtime/tensor";
@@ -37,17 +39,21 @@ export abstract class Optimizer {
     private readonly update: Update,
     private readonly opts: OptimizerOptions,
   ) {
-    if (params instanceof Tensor) {
+    const iterable =
+      params !== null &&
+      typeof params === "object" &&
+      typeof (params as Partial<Iterable<unknown>>)[Symbol.iterator] === "function";
+    if (Tensor.isTensor(params) || !iterable) {
       throw new TypeError(
-        "params argument given to the optimizer should be an iterable of Tensors or dicts, but got torch.FloatTensor",
+        `params argument given to the optimizer should be an iterable of Tensors or dicts, but got ${Tensor.isTensor(params) ? torchTypeName[params.dtype] : arg.typeName(params)}`,
       );
     }
-    const list = [...params];
+    const list: unknown[] = [...params];
     if (list.length === 0) throw new Error("optimizer got an empty parameter list");
     for (const p of list) {
-      if (!(p instanceof Tensor))
+      if (!Tensor.isTensor(p))
         throw new TypeError(
-          `optimizer can only optimize Tensors, but one of the params is ${p === null ? "None" : typeof p}`,
+          `optimizer can only optimize Tensors, but one of the params is ${p === null || p === undefined ? "None" : arg.typeName(p)}`,
         );
       if (!p.isLeaf) throw new Error("can't optimize a non-leaf Tensor");
       // PyTorch 1.13 accepts such a tensor and silently never updates it; earlier PyTorch raised this
@@ -55,7 +61,9 @@ export abstract class Optimizer {
     }
     if (new Set(list).size !== list.length)
       throw new Error("some parameters appear in more than one parameter group");
-    this.params = list;
+    const tensors = list as Tensor[];
+    if (opts.compiled !== false) refuseOverlaps(tensors);
+    this.params = tensors;
     this.compiledUpdate = compile(update as (...args: (Tensor | number)[]) => Tensor[], {
       cacheLimit: 16,
     });
@@ -108,6 +116,38 @@ export abstract class Optimizer {
 // float32-rounded value, as PyTorch casts a Python scalar to the tensor's type.
 const scalarLike = (p: Tensor, v: number) => full([], v, { dtype: p.dtype });
 
+const compiledOption = (v: unknown, fn: string): OptimizerOptions =>
+  v === undefined ? {} : { compiled: arg.bool(v, fn, "compiled") };
+
+// Parameters that share memory (overlapping views of one tensor): PyTorch's optimizers update them
+// one after the other, each seeing the others' updates. jitgrad's compiled update reads every
+// parameter before writing any, so its result would differ: refused here, at construction
+// ({ compiled: false } runs the one-by-one update and accepts them).
+function refuseOverlaps(params: Tensor[]): void {
+  const byStorage = new Map<unknown, number[]>();
+  params.forEach((p, i) => {
+    const list = byStorage.get(p.storage);
+    if (list) list.push(i);
+    else byStorage.set(p.storage, [i]);
+  });
+  const span = (p: Tensor): [number, number] => {
+    if (p.numel() === 0) return [0, -1];
+    return [p.offset, p.shape.reduce((o, n, d) => o + (n - 1) * p.strides[d], p.offset)];
+  };
+  for (const idx of byStorage.values()) {
+    for (let a = 0; a < idx.length; a++) {
+      for (let b = a + 1; b < idx.length; b++) {
+        const [s0, e0] = span(params[idx[a]]),
+          [s1, e1] = span(params[idx[b]]);
+        if (s0 <= e1 && s1 <= e0)
+          throw new Error(
+            `parameters ${idx[a]} and ${idx[b]} share memory (overlapping views of one tensor); the compiled update reads all parameters before writing any, where PyTorch updates them one after the other: pass tensors that do not overlap, or { compiled: false } for PyTorch's one-by-one update`,
+          );
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------- SGD
 
 /** Options of `SGD`, as torch.optim.SGD's. */
@@ -139,10 +179,26 @@ export class SGD extends Optimizer {
   /** Each parameter's momentum buffer (null before its first step with momentum). */
   readonly momentumBuffers: (Tensor | null)[];
 
-  constructor(
-    params: Iterable<Tensor>,
-    { lr, momentum = 0, dampening = 0, weightDecay = 0, nesterov = false, ...opts }: SGDOptions,
-  ) {
+  constructor(params: Iterable<Tensor>, options: SGDOptions) {
+    const o = arg.options(options, "SGD", [
+      "lr",
+      "momentum",
+      "dampening",
+      "weightDecay",
+      "nesterov",
+      "compiled",
+    ]);
+    if (o.lr === undefined)
+      throw new Error(
+        "parameter group didn't specify a value of required optimization parameter lr",
+      );
+    const lr = arg.number(o.lr, "SGD", "lr"),
+      num = (v: unknown, name: string) => (v === undefined ? 0 : arg.number(v, "SGD", name));
+    const momentum = num(o.momentum, "momentum"),
+      dampening = num(o.dampening, "dampening"),
+      weightDecay = num(o.weightDecay, "weightDecay"),
+      nesterov = o.nesterov === undefined ? false : arg.bool(o.nesterov, "SGD", "nesterov"),
+      opts = compiledOption(o.compiled, "SGD");
     if (!(lr >= 0)) throw new Error(`Invalid learning rate: ${lr}`);
     if (!(momentum >= 0)) throw new Error(`Invalid momentum value: ${momentum}`);
     if (!(weightDecay >= 0)) throw new Error(`Invalid weight_decay value: ${weightDecay}`);
@@ -259,10 +315,23 @@ export class Adam extends Optimizer {
   /** Each parameter's step count t. */
   readonly steps: number[];
 
-  constructor(
-    params: Iterable<Tensor>,
-    { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0, ...opts }: AdamOptions = {},
-  ) {
+  constructor(params: Iterable<Tensor>, options?: AdamOptions) {
+    const o = arg.options(options, "Adam", ["lr", "betas", "eps", "weightDecay", "compiled"]);
+    const num = (v: unknown, name: string, fallback: number) =>
+      v === undefined ? fallback : arg.number(v, "Adam", name);
+    const lr = num(o.lr, "lr", 1e-3),
+      eps = num(o.eps, "eps", 1e-8),
+      weightDecay = num(o.weightDecay, "weightDecay", 0),
+      opts = compiledOption(o.compiled, "Adam");
+    let betas: [number, number] = [0.9, 0.999];
+    if (o.betas !== undefined) {
+      const b = Array.isArray(o.betas) ? [...o.betas] : null;
+      if (b?.length !== 2)
+        throw new TypeError(
+          `Adam(): betas must be a pair of numbers, not ${arg.typeName(o.betas)}`,
+        );
+      betas = [arg.number(b[0], "Adam", "betas[0]"), arg.number(b[1], "Adam", "betas[1]")];
+    }
     if (!(lr >= 0)) throw new Error(`Invalid learning rate: ${lr}`);
     if (!(eps >= 0)) throw new Error(`Invalid epsilon value: ${pyFloat(eps)}`);
     if (!(betas[0] >= 0 && betas[0] < 1))

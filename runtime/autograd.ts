@@ -8,6 +8,10 @@ let gradEnabled = true;
 /** Whether ops record gradients now (false inside {@link noGrad}). */
 export const isGradEnabled = () => gradEnabled;
 function withGradMode<T>(mode: boolean, fn: () => T): T {
+  if (typeof fn !== "function")
+    throw new TypeError(
+      `${mode ? "enableGrad" : "noGrad"}(): expected a function to run, got ${fn === null ? "null" : typeof fn}`,
+    );
   const prev = gradEnabled;
   gradEnabled = mode;
   try {

@@ -22,11 +22,15 @@ import {
 import { arg, type Scalar, storeAs } from "../ir/scalar";
 import { contiguousStrides, numel } from "../ir/shape";
 import { isGradEnabled, Node, savedTensors } from "./autograd";
+import { CompileError } from "./errors";
 import { Tensor } from "./tensor";
 
 export interface Trace {
   record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor;
   mutate(target: Tensor, value: Tensor): void; // an in-place update of `target` to `value`
+  // state read while tracing that the compiled code depends on (a module's training flag): the
+  // check runs on every cache hit, and a false one retraces
+  guard(check: () => boolean): void;
 }
 let active: Trace | null = null;
 export const activeTrace = () => active;
@@ -39,6 +43,11 @@ export function withTrace<T>(trace: Trace, fn: () => T): T {
     active = prev;
   }
 }
+
+export const leakedTracer = () =>
+  new CompileError(
+    "a tensor from inside a compiled function (a tracer) was used after its trace ended; return it from the function instead of keeping it in a variable",
+  );
 
 // A JS number next to a tensor: a 0-d "wrapped number" (weak dtype, see promoteAll).
 export function scalar(v: number | boolean): Tensor {
@@ -81,6 +90,9 @@ export function bind<K extends OpName>(
     const t = active.record(op, ins, params, shape, dtype);
     return isGradEnabled() || !def.vjp ? t : active.record("detach", [t], {}, shape, dtype);
   }
+  // a tracer kept past the end of its trace (stored in a closure, returned in a structure) has no
+  // values to compute with
+  for (let i = 0; i < ins.length; i++) if (ins[i].storage === null) throw leakedTracer();
   const out = execute[def.kind](def as never, ins, params, shape, dtype, op);
   const needs = ins.map((t) => t.requiresGrad);
   if (def.vjp && isFloat(dtype) && isGradEnabled() && needs.some(Boolean)) {

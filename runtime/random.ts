@@ -26,6 +26,7 @@
 // by 1-3 ulp. Rounding the scalar path to float32 hides this (0 mismatches in 600k values).
 // Exactness there would need ports of glibc's log/sin/cos. Torch without AVX2 kernels (non-x86,
 // or ATEN_CPU_CAPABILITY=default) uses the plain float normal_fill instead, with other float32 values.
+import { allocate } from "../ir/dtype";
 
 // ---------------------------------------------------------------- mt19937 engine
 
@@ -52,6 +53,8 @@ let cachedNormal = 0;
  * after `torch.manual_seed(seed)`.
  */
 export function manualSeed(seed: number): void {
+  if (typeof seed !== "number")
+    throw new TypeError(`manualSeed(): argument 'seed' must be an integer, not ${typeof seed}`);
   if (!Number.isSafeInteger(seed))
     throw new RangeError(`manualSeed: expected an integer, got ${seed}`);
   // torch takes the seed as uint64 (negative values wrap); mt19937 keeps seed & 0xffffffff.
@@ -125,8 +128,8 @@ function fillUniform53(out: Float64Array, from: number): Float64Array {
 
 export function randValues(n: number, dtype: "float32" | "float64"): Float32Array | Float64Array {
   return dtype === "float32"
-    ? fillUniform24(new Float32Array(n), 0)
-    : fillUniform53(new Float64Array(n), 0);
+    ? fillUniform24(allocate("float32", n) as Float32Array, 0)
+    : fillUniform53(allocate("float64", n) as Float64Array, 0);
 }
 
 export function randnValues(n: number, dtype: "float32" | "float64"): Float32Array | Float64Array {
@@ -136,8 +139,9 @@ export function randnValues(n: number, dtype: "float32" | "float64"): Float32Arr
     for (let i = 0; i < n; i++) out[i] = scalarNormal();
     return out;
   }
-  if (dtype === "float32") return normalFill(new Float32Array(n), fillUniform24, boxMuller16Avx2);
-  return normalFill(new Float64Array(n), fillUniform53, boxMuller16Double);
+  if (dtype === "float32")
+    return normalFill(allocate("float32", n) as Float32Array, fillUniform24, boxMuller16Avx2);
+  return normalFill(allocate("float64", n) as Float64Array, fillUniform53, boxMuller16Double);
 }
 
 /**

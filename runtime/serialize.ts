@@ -2,7 +2,8 @@
 // plain object that the structured clone algorithm copies (or moves, with a transfer list) intact.
 // A Tensor posted as it is arrives as a plain object without methods; serialize it instead.
 import type { DType, Storage } from "../ir/dtype";
-import { contiguousStrides, numel } from "../ir/shape";
+import { contiguousStrides, fmtShape, numel } from "../ir/shape";
+import * as arg from "./args";
 import { Tensor } from "./tensor";
 
 /**
@@ -34,6 +35,12 @@ export interface SerializeOptions {
   copy?: boolean;
 }
 
+const DTYPES = new Map<string, DType>([
+  ["float32", "float32"],
+  ["float64", "float64"],
+  ["int32", "int32"],
+  ["bool", "bool"],
+]);
 const arrayName: Record<DType, string> = {
   float32: "Float32Array",
   float64: "Float64Array",
@@ -73,29 +80,51 @@ export function serialize(t: Tensor, opts: SerializeOptions = {}): SerializedTen
  * Throws a `TypeError` on an unknown dtype, a shape that is not a list of non-negative integers,
  * a `data` of the wrong array type, or a length that does not match the shape.
  */
-export function deserialize(obj: SerializedTensor, opts: { requiresGrad?: boolean } = {}): Tensor {
+export function deserialize(obj: SerializedTensor, opts?: { requiresGrad?: boolean }): Tensor {
   if (typeof obj !== "object" || obj === null)
     throw new TypeError("deserialize: expected an object { dtype, shape, data }");
-  const { dtype, shape, data } = obj as { dtype: unknown; shape: unknown; data: unknown };
-  if (typeof dtype !== "string" || !Object.hasOwn(arrayName, dtype))
+  const o = arg.options(opts, "deserialize", ["requiresGrad"]);
+  const requiresGrad =
+    o.requiresGrad === undefined ? false : arg.bool(o.requiresGrad, "deserialize", "requiresGrad");
+  // each field read once (own properties only), converted, then checked
+  const field = (k: string): unknown =>
+    Object.hasOwn(obj, k) ? (obj as unknown as Record<string, unknown>)[k] : undefined;
+  const dtypeField = field("dtype");
+  const dtype = typeof dtypeField === "string" ? DTYPES.get(dtypeField) : undefined;
+  if (dtype === undefined)
     throw new TypeError(
-      `deserialize: dtype must be one of ${Object.keys(arrayName).join(", ")}; got ${JSON.stringify(dtype) ?? String(dtype)}`,
+      `deserialize: dtype must be one of ${[...DTYPES.keys()].join(", ")}; got ${typeof dtypeField === "string" ? JSON.stringify(dtypeField) : arg.typeName(dtypeField)}`,
     );
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
+  const shapeField = field("shape");
+  // a fresh copy, read once, then checked
+  const shape: unknown[] = Array.isArray(shapeField) ? Array.from(shapeField) : [];
+  if (!Array.isArray(shapeField) || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0))
     throw new TypeError(
-      `deserialize: shape must be an array of non-negative integers; got ${Array.isArray(shape) ? `[${shape.join(", ")}]` : typeof shape}`,
+      `deserialize: shape must be an array of non-negative integers; got ${Array.isArray(shapeField) ? `[${shape.map((d) => (typeof d === "number" ? d : arg.typeName(d))).join(", ")}]` : typeof shapeField}`,
     );
-  const want = arrayName[dtype as DType];
-  // compared by tag, not instanceof: an array made in another realm (a worker, an iframe) is fine
-  const tag = Object.prototype.toString.call(data).slice(8, -1);
+  const want = arrayName[dtype],
+    data = field("data");
+  // compared by the typed array's internal slot, not instanceof (an array made in another realm,
+  // a worker or an iframe, is fine) nor Symbol.toStringTag (which any object can fake)
+  const tag = arg.typedArrayName(data);
   if (tag !== want)
-    throw new TypeError(`deserialize: data of a ${dtype} tensor must be a ${want}; got ${tag}`);
-  const storage = data as Storage;
-  if (storage.length !== numel(shape))
     throw new TypeError(
-      `deserialize: data has ${storage.length} elements, but shape [${shape.join(", ")}] needs ${numel(shape)}`,
+      `deserialize: data of a ${dtype} tensor must be a ${want}; got ${tag ?? (Array.isArray(data) ? "Array" : arg.typeName(data))}`,
     );
-  const t = new Tensor(storage, [...shape], contiguousStrides(shape), 0, dtype as DType);
-  if (opts.requiresGrad) t.requiresGrad_(true);
+  const storage = data as Storage,
+    length = arg.typedArrayLength(data),
+    sizes = shape as number[];
+  if (length !== numel(sizes))
+    throw new TypeError(
+      `deserialize: data has ${length} elements, but shape ${fmtShape(sizes)} needs ${numel(sizes)}`,
+    );
+  if (dtype === "bool")
+    for (let i = 0; i < length; i++)
+      if (storage[i] > 1)
+        throw new TypeError(
+          `deserialize: bool data must hold 0 and 1 only; element ${i} is ${storage[i]}`,
+        );
+  const t = new Tensor(storage, sizes, contiguousStrides(sizes), 0, dtype);
+  if (requiresGrad) t.requiresGrad_(true);
   return t;
 }

@@ -16,6 +16,7 @@ import {
   reshapeStrides,
   sameShape,
 } from "../ir/shape";
+import * as arg from "./args";
 import { AccumulateGrad, type Edge, isGradEnabled, type Node, runBackward } from "./autograd";
 import { composite } from "./composite";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
@@ -24,17 +25,12 @@ import { formatTensor } from "./format";
 
 type Operand = Tensor | number | boolean;
 type Dims = number | number[];
-// Sizes, dims and offsets must be integers: they become loop bounds in generated kernels.
-function ints(list: readonly unknown[], what: string): number[] {
-  for (const n of list)
-    if (!Number.isInteger(n))
-      throw new TypeError(
-        `${what} must be integers, but got ${typeof n === "string" ? "a string" : String(n)}`,
-      );
-  return list as number[];
+// A shape or a list of dims given as varargs or as one array (x.reshape(2, 3), x.reshape([2, 3])):
+// a fresh array of ints (sizes and dims become loop bounds in generated kernels).
+function intArgs(args: readonly unknown[], fn: string, name: string): number[] {
+  if (args.length === 1 && Array.isArray(args[0])) return arg.intList(args[0], fn, name, 1);
+  return arg.intList([...args], fn, name, 1);
 }
-const sizes = (args: (number | readonly number[])[]): number[] =>
-  ints(args.length === 1 && Array.isArray(args[0]) ? [...args[0]] : (args as number[]), "sizes");
 
 /**
  * An n-dimensional array of float32, float64, int32 or bool values with PyTorch's semantics:
@@ -44,10 +40,16 @@ const sizes = (args: (number | readonly number[])[]): number[] =>
  * `_` update in place).
  */
 export class Tensor {
+  // A brand no Proxy or look-alike object has: Tensor.isTensor(v) holds only for real tensors
+  // (instanceof can be fooled by a Proxy's getPrototypeOf, or by Object.setPrototypeOf).
+  #brand() {}
+  /** Whether `v` is a real tensor (not a Proxy of one, nor an object with Tensor's prototype). */
+  static isTensor(v: unknown): v is Tensor {
+    return typeof v === "object" && v !== null && #brand in v;
+  }
   /** The autograd node that made this tensor (PyTorch's `grad_fn`), `null` for leaves. */
   gradFn: Node | null = null;
-  /** The gradient accumulated by `backward()` into a leaf that requires grad, else `null`. */
-  grad: Tensor | null = null;
+  private gradValue: Tensor | null = null;
   /** @internal */
   wrapped = false; // made from a JS number by an op (PyTorch's "wrapped number")
   /** @internal */
@@ -93,7 +95,8 @@ export class Tensor {
   get requiresGrad(): boolean {
     return this.gradFn !== null || this.leafRequiresGrad;
   }
-  set requiresGrad(flag: boolean) {
+  set requiresGrad(value: boolean) {
+    const flag = arg.bool(value, "requires_grad", "requires_grad");
     if (!this.isLeaf) {
       throw new Error(
         "you can only change requires_grad flags of leaf variables." +
@@ -107,11 +110,34 @@ export class Tensor {
     this.leafRequiresGrad = flag;
   }
   /** Sets `requiresGrad` on a leaf and returns the tensor. */
-  requiresGrad_(flag = true): this {
+  requiresGrad_(value = true): this {
+    const flag = arg.bool(value, "requires_grad_", "requires_grad", 1);
     if (flag && !isFloat(this.dtype))
       throw new Error("only Tensors of floating point dtype can require gradients"); // sic: not the setter's wording
     this.requiresGrad = flag;
     return this;
+  }
+
+  /**
+   * The gradient accumulated by `backward()` into a leaf that requires grad, else `null`. Assigning
+   * checks what PyTorch checks: a tensor of this tensor's shape and dtype, or null.
+   */
+  get grad(): Tensor | null {
+    return this.gradValue;
+  }
+  set grad(g: Tensor | null) {
+    if (g === null || g === undefined) {
+      this.gradValue = null;
+      return;
+    }
+    if (!Tensor.isTensor(g))
+      throw new TypeError(
+        `assigned grad expected to be a Tensor or None but got grad of type ${arg.typeName(g)}`,
+      );
+    if (g.dtype !== this.dtype) throw new Error("assigned grad has data of a different type");
+    if (!sameShape(g.shape, this.shape))
+      throw new Error("assigned grad has data of a different size");
+    this.gradValue = g;
   }
 
   /** @internal */
@@ -205,12 +231,15 @@ export class Tensor {
   }
 
   // ---- autograd ----
-  /**
-   * Computes the gradients of this tensor with respect to the leaves that require grad and
-   * accumulates them into their `grad`. A non-scalar tensor needs `gradient` (of its shape).
-   * The graph is freed afterwards unless `opts.retainGraph`.
-   */
-  backward(gradient?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+  backward(gradient?: Tensor | null, opts?: { retainGraph?: boolean }): void {
+    const o = arg.options(opts, "backward", ["retainGraph"]);
+    const retainGraph =
+      o.retainGraph === undefined ? false : arg.bool(o.retainGraph, "backward", "retainGraph");
+    if (gradient === null) gradient = undefined;
+    if (gradient !== undefined && !Tensor.isTensor(gradient))
+      throw new TypeError(
+        `gradients can be either Tensors or None, but got ${arg.typeName(gradient)}`,
+      );
     if (!this.storage)
       throw new CompileError(
         "backward() cannot run inside compile(); compile the loss and call backward() on its result, or use grad()/valueAndGrad()",
@@ -226,7 +255,7 @@ export class Tensor {
         `Mismatch in shape: grad_output[0] has a shape of torch.Size(${fmtShape(gradient.shape)}) and output[0] has a shape of torch.Size(${fmtShape(this.shape)}).`,
       );
     }
-    runBackward([this.gradEdge()], [gradient], opts.retainGraph ?? false, engineHooks);
+    runBackward([this.gradEdge()], [gradient], retainGraph, engineHooks);
   }
   // shares storage and version counter, but is not a view autograd tracks (PyTorch: x.detach()._is_view() is False),
   // so in-place updates of it are allowed
@@ -245,14 +274,19 @@ export class Tensor {
   }
 
   // ---- elementwise ----
-  /** `this + alpha * o`, broadcast (alpha defaults to 1). */
-  add(o: Operand, alpha?: number) {
-    return bind("add", [this, alpha === undefined ? o : mulScalar(o, alpha)]);
+  add(other: Operand, alpha?: number) {
+    const o = arg.operand(other, "add");
+    return bind("add", [
+      this,
+      alpha === undefined ? o : mulScalar(o, arg.number(alpha, "add", "alpha")),
+    ]);
   }
   /** `this - alpha * o`, broadcast (alpha defaults to 1). */
-  sub(o: Operand, alpha?: number) {
+  sub(other: Operand, alpha?: number) {
+    const o = arg.operand(other, "sub");
+    if (alpha !== undefined) alpha = arg.number(alpha, "sub", "alpha");
     const bools = [this, o].filter((x) =>
-      x instanceof Tensor ? x.dtype === "bool" : typeof x === "boolean",
+      Tensor.isTensor(x) ? x.dtype === "bool" : typeof x === "boolean",
     ).length;
     if (bools === 2)
       throw new Error(
@@ -265,24 +299,36 @@ export class Tensor {
     return bind("sub", [this, alpha === undefined ? o : mulScalar(o, alpha)]);
   }
   /** Elementwise product, broadcast. */
-  mul(o: Operand) {
-    return bind("mul", [this, o]);
+  mul(other: Operand) {
+    return bind("mul", [this, arg.operand(other, "mul")]);
   }
-  /** Elementwise true division, broadcast (integer inputs give float32). */
-  div(o: Operand) {
+  // roundingMode "trunc"/"floor" needs a rounding primitive in the op table, which jitgrad does
+  // not have yet: refused rather than ignored (it used to divide exactly).
+  div(other: Operand, opts?: { roundingMode?: "trunc" | "floor" | null }) {
+    const o = arg.operand(other, "div");
+    const mode = arg.options(opts, "div", ["roundingMode"]).roundingMode;
+    if (mode !== undefined && mode !== null) {
+      if (mode === "trunc" || mode === "floor")
+        throw new Error(
+          `div(): roundingMode '${mode}' is not supported yet (jitgrad has no rounding op); divide and round the values outside the tensor library for now`,
+        );
+      throw new Error(
+        `div expected rounding_mode to be one of None, 'trunc', or 'floor' but found ${typeof mode === "string" ? `'${mode}'` : arg.typeName(mode)}`,
+      );
+    }
     return bind("div", [this, o]);
   }
   /** Elementwise power, broadcast. */
-  pow(o: Operand) {
-    return bind("pow", [this, o]);
+  pow(other: Operand) {
+    return bind("pow", [this, arg.operand(other, "pow")]);
   }
   /** Elementwise maximum, broadcast (NaN propagates). */
-  maximum(o: Operand) {
-    return bind("maximum", [this, o]);
+  maximum(other: Operand) {
+    return bind("maximum", [this, arg.operand(other, "maximum")]);
   }
   /** Elementwise minimum, broadcast (NaN propagates). */
-  minimum(o: Operand) {
-    return bind("minimum", [this, o]);
+  minimum(other: Operand) {
+    return bind("minimum", [this, arg.operand(other, "minimum")]);
   }
   /** Elementwise negation. */
   neg() {
@@ -341,32 +387,32 @@ export class Tensor {
     return this.mul(this);
   }
   /** Elementwise `==`, broadcast: a bool tensor. */
-  eq(o: Operand) {
-    return bind("eq", [this, o]);
+  eq(other: Operand) {
+    return bind("eq", [this, arg.operand(other, "eq")]);
   }
   /** Elementwise `!=`, broadcast: a bool tensor. */
-  ne(o: Operand) {
-    return bind("ne", [this, o]);
+  ne(other: Operand) {
+    return bind("ne", [this, arg.operand(other, "ne")]);
   }
   /** Elementwise `<`, broadcast: a bool tensor. */
-  lt(o: Operand) {
-    return bind("lt", [this, o]);
+  lt(other: Operand) {
+    return bind("lt", [this, arg.operand(other, "lt")]);
   }
   /** Elementwise `<=`, broadcast: a bool tensor. */
-  le(o: Operand) {
-    return bind("le", [this, o]);
+  le(other: Operand) {
+    return bind("le", [this, arg.operand(other, "le")]);
   }
   /** Elementwise `>`, broadcast: a bool tensor. */
-  gt(o: Operand) {
-    return bind("gt", [this, o]);
+  gt(other: Operand) {
+    return bind("gt", [this, arg.operand(other, "gt")]);
   }
   /** Elementwise `>=`, broadcast: a bool tensor. */
-  ge(o: Operand) {
-    return bind("ge", [this, o]);
+  ge(other: Operand) {
+    return bind("ge", [this, arg.operand(other, "ge")]);
   }
   /** Elementwise logical or, broadcast: a bool tensor. */
-  logicalOr(o: Operand) {
-    return bind("logicalOr", [this, o]);
+  logicalOr(other: Operand) {
+    return bind("logicalOr", [this, arg.operand(other, "logicalOr")]);
   }
   /** Elementwise logical not: a bool tensor. */
   logicalNot() {
@@ -375,11 +421,16 @@ export class Tensor {
   // PyTorch's x.where(cond, y): x where cond holds, else y
   /** This tensor where `cond` holds, `other` elsewhere (PyTorch's `x.where(cond, y)`). */
   where(cond: Tensor, other: Operand) {
-    return bind("where", [cond, this, other]);
+    const c = arg.tensorArg(cond, "where", "condition", 1);
+    const o = arg.operand(other, "where", "other", 2);
+    whereCheck(c);
+    return bind("where", [c, this, o]);
   }
   /** This tensor converted to `dtype` (itself when it already has that dtype). */
   to(dtype: DType): Tensor {
-    return dtype === this.dtype ? this : bind("cast", [this], { dtype });
+    const d = arg.dtype(dtype, "to");
+    if (d === undefined) throw new TypeError("to(): expected a dtype, got undefined");
+    return d === this.dtype ? this : bind("cast", [this], { dtype: d });
   }
   /** `to("float32")`. */
   float() {
@@ -409,11 +460,13 @@ export class Tensor {
   // ---- reductions ----
   private reduceOp(
     op: "sum" | "max" | "min",
-    dim: Dims | undefined,
-    keepdim: boolean,
+    dimArg: unknown,
+    keepdimArg: unknown,
     all: string,
     some?: string,
   ) {
+    const dim = dimArg === undefined ? undefined : arg.dims(dimArg, op);
+    const keepdim = arg.bool(keepdimArg, op, "keepdim", 2);
     if (op !== "sum" && this.numel() === 0 && dim === undefined) {
       throw new Error(
         `${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
@@ -442,7 +495,9 @@ export class Tensor {
     return this.reduceOp("min", dim, keepdim, "MinBackward1", "AminBackward0");
   }
   /** Mean of all elements, or over `dim` (floating-point tensors). */
-  mean(dim?: Dims, keepdim = false): Tensor {
+  mean(dimArg?: Dims, keepdimArg = false): Tensor {
+    const dim = dimArg === undefined ? undefined : arg.dims(dimArg, "mean"),
+      keepdim = arg.bool(keepdimArg, "mean", "keepdim", 2);
     if (!isFloat(this.dtype)) {
       throw new Error(
         `mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: ${scalarType(this)}`,
@@ -453,12 +508,38 @@ export class Tensor {
       x.sum(dim, keepdim).div(count),
     );
   }
-  /** The Euclidean (2-)norm of all elements. */
-  norm(): Tensor {
-    return composite("NormBackward1", [this], (x) => x.mul(x).sum().sqrt());
+  /**
+   * PyTorch's x.norm(p, dim, keepdim): the vector p-norm over `dim` (all elements by default).
+   * p: a number (2 by default; Infinity and -Infinity are max and min of |x|, 0 counts nonzeros)
+   * or "fro" (the 2-norm).
+   */
+  norm(p: number | "fro" = 2, dim?: Dims, keepdim = false): Tensor {
+    const ord =
+      typeof p === "string" ? arg.oneOf(p, "norm", "p", ["fro"]) : arg.number(p, "norm", "p", 1);
+    const d = dim === undefined ? undefined : arg.dims(dim, "norm", "dim", 2),
+      k = arg.bool(keepdim, "norm", "keepdim", 3);
+    if (!isFloat(this.dtype))
+      throw new Error(
+        `norm(): input dtype should be either floating point or complex. Got ${scalarType(this)} instead.`,
+      );
+    const q = ord === "fro" ? 2 : ord;
+    if (Number.isNaN(q)) throw new Error("norm(): p must be a number, got NaN");
+    return composite("NormBackward1", [this], (x) => {
+      if (q === 2) return x.mul(x).sum(d, k).sqrt();
+      if (q === 1) return x.abs().sum(d, k);
+      if (q === Infinity) return x.abs().max(d, k);
+      if (q === -Infinity) return x.abs().min(d, k);
+      if (q === 0) return x.ne(0).sum(d, k).to(x.dtype);
+      return x
+        .abs()
+        .pow(q)
+        .sum(d, k)
+        .pow(1 / q);
+    });
   }
   /** Softmax over `dim`. */
   softmax(dim: number): Tensor {
+    dim = softmaxDim(dim, "softmax");
     return composite("SoftmaxBackward0", [this], (x) => {
       const e = x.sub(x.max(dim, true).detach()).exp();
       return e.div(e.sum(dim, true));
@@ -466,6 +547,7 @@ export class Tensor {
   }
   /** Log of the softmax over `dim`, computed stably. */
   logSoftmax(dim: number): Tensor {
+    dim = softmaxDim(dim, "log_softmax");
     return composite("LogSoftmaxBackward0", [this], (x) => {
       const s = x.sub(x.max(dim, true).detach());
       return s.sub(s.exp().sum(dim, true).log());
@@ -473,8 +555,8 @@ export class Tensor {
   }
 
   // ---- matmul: 1-D operands are promoted to matrices and the added dim removed, as in PyTorch ----
-  /** Matrix product with PyTorch's `matmul` rules (1-D operands, batch broadcasting). */
-  matmul(o: Tensor): Tensor {
+  matmul(other: Tensor): Tensor {
+    const o = arg.tensorArg(other, "matmul");
     matmulCheck(this, o);
     if (this.ndim >= 2 && o.ndim >= 2) return bind("matmul", [this, o]);
     // the grad_fn names of the last op in PyTorch 1.13's matmul (dot, mv, squeeze_ after mm, or a folded mm/mv)
@@ -496,33 +578,40 @@ export class Tensor {
     });
   }
   /** Matrix product (same as `matmul`). */
-  mm(o: Tensor) {
-    return this.matmul(o);
+  mm(other: Tensor) {
+    return this.matmul(arg.tensorArg(other, "mm", "mat2"));
   }
 
   // ---- scans ----
   /** The cumulative sum along `dim`: out[..., j, ...] = x[..., 0, ...] + ... + x[..., j, ...]. */
   cumsum(dim: number): Tensor {
-    return bind("cumsum", [this], { dim: normDim(dim, this.ndim) });
+    return bind("cumsum", [this], { dim: normDim(arg.int(dim, "cumsum", "dim", 1), this.ndim) });
   }
 
   // ---- indexing ----
   /** Zeros of `shape` with this tensor's dtype (PyTorch's `new_zeros`). */
   newZeros(shape: number[]): Tensor {
+    const size = arg.size(shape, "new_zeros");
     return bind("cast", [scalar(0)], { dtype: this.dtype })
-      .expand(shape)
+      .expand(size)
       .contiguous();
   }
   /** `out[i][j] = this[i][index[i][j]]` along `dim` (and likewise for other ranks). */
   gather(dim: number, index: Tensor): Tensor {
-    const d = normDim(dim, this.ndim);
-    indexCheck("gather", this, d, index);
+    const d = normDim(arg.int(dim, "gather", "dim", 1), this.ndim);
+    indexCheck("gather", this, d, arg.tensorArg(index, "gather", "index", 2));
     return bind("gather", [this, index], { dim: d, error: IndexError.gather });
   }
   /** A copy of this tensor with `src[p]` added at `index[p]` along `dim`, for each position p. */
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
-    const d = normDim(dim, this.ndim);
-    indexCheck("scatter_add", this, d, index, src);
+    const d = normDim(arg.int(dim, "scatter_add", "dim", 1), this.ndim);
+    indexCheck(
+      "scatter_add",
+      this,
+      d,
+      arg.tensorArg(index, "scatter_add", "index", 2),
+      arg.tensorArg(src, "scatter_add", "src", 3),
+    );
     return bind("scatterAdd", [this, index, src], { dim: d });
   }
 
@@ -530,7 +619,7 @@ export class Tensor {
   // PyTorch 1.13 names a reshape that can be a view ReshapeAliasBackward0, and one that copies UnsafeViewBackward0
   /** The elements in a new shape (one size may be -1): a view when strides allow, else a copy. */
   reshape(...shape: (number | number[])[]): Tensor {
-    const target = inferShape(sizes(shape), this.numel());
+    const target = inferShape(intArgs(shape, "reshape", "shape"), this.numel());
     const copies = this.storage && !reshapeStrides(this.shape, this.strides, target);
     return bind(
       "reshape",
@@ -541,7 +630,7 @@ export class Tensor {
   }
   /** The elements in a new shape as a view; throws when the strides do not allow one. */
   view(...shape: (number | number[])[]): Tensor {
-    const target = inferShape(sizes(shape), this.numel());
+    const target = inferShape(intArgs(shape, "view", "size"), this.numel());
     if (!reshapeStrides(this.shape, this.strides, target)) {
       // tracers carry eager's strides too
       throw new Error(
@@ -552,9 +641,9 @@ export class Tensor {
   }
   /** Dims `startDim` to `endDim` merged into one. */
   flatten(startDim = 0, endDim = -1): Tensor {
+    const s = normDim(arg.int(startDim, "flatten", "start_dim", 1), this.ndim),
+      e = normDim(arg.int(endDim, "flatten", "end_dim", 2), this.ndim);
     if (this.ndim === 0) return this.reshape([1]);
-    const s = normDim(startDim, this.ndim),
-      e = normDim(endDim, this.ndim);
     if (s > e) throw new Error("flatten() has invalid args: start_dim cannot come after end_dim");
     if (s === e) return this;
     return this.reshape([
@@ -565,7 +654,7 @@ export class Tensor {
   }
   /** A view with the dims reordered. */
   permute(...dims: (number | number[])[]): Tensor {
-    const perm = sizes(dims).map((d) => normDim(d, this.ndim));
+    const perm = intArgs(dims, "permute", "dims").map((d) => normDim(d, this.ndim));
     if (perm.length !== this.ndim) {
       throw new Error(
         `permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${this.ndim} is not equal to len(dims) = ${perm.length}`,
@@ -578,8 +667,8 @@ export class Tensor {
   /** A view with two dims swapped. */
   transpose(dim0: number, dim1: number): Tensor {
     const perm = [...this.shape.keys()],
-      a = normDim(dim0, this.ndim),
-      b = normDim(dim1, this.ndim);
+      a = normDim(arg.int(dim0, "transpose", "dim0", 1), this.ndim),
+      b = normDim(arg.int(dim1, "transpose", "dim1", 2), this.ndim);
     [perm[a], perm[b]] = [perm[b], perm[a]];
     return bind("permute", [this], { perm }, "TransposeBackward0");
   }
@@ -593,7 +682,7 @@ export class Tensor {
   }
   /** A view with a size-1 dim inserted at `dim`. */
   unsqueeze(dim: number): Tensor {
-    const d = normDim(dim, this.ndim + 1);
+    const d = normDim(arg.int(dim, "unsqueeze", "dim", 1), this.ndim + 1);
     return bind(
       "reshape",
       [this],
@@ -610,7 +699,7 @@ export class Tensor {
         { shape: this.shape.filter((n) => n !== 1) },
         "SqueezeBackward0",
       );
-    const d = normDim(dim, this.ndim); // a dim of size other than 1 stays (still a new view, as in PyTorch)
+    const d = normDim(arg.int(dim, "squeeze", "dim", 1), this.ndim); // a dim of size other than 1 stays (still a new view, as in PyTorch)
     return bind(
       "reshape",
       [this],
@@ -620,7 +709,7 @@ export class Tensor {
   }
   /** A broadcast view to `shape` (-1 keeps a size), without copying. */
   expand(...shape: (number | number[])[]): Tensor {
-    const want = sizes(shape),
+    const want = intArgs(shape, "expand", "size"),
       lead = want.length - this.ndim;
     if (lead < 0) {
       throw new Error(
@@ -634,7 +723,7 @@ export class Tensor {
           `The expanded size of the tensor (${n}) isn't allowed in a leading, non-existing dimension ${d}`,
         );
       const have = d < lead ? 1 : this.shape[d - lead];
-      if (have !== n && have !== 1) {
+      if ((have !== n && have !== 1) || n < 0) {
         throw new Error(
           `The expanded size of the tensor (${n}) must match the existing size (${have}) at non-singleton dimension ${d}.  Target sizes: ${fmtShape(want)}.  Tensor sizes: ${fmtShape(this.shape)}`,
         );
@@ -643,12 +732,20 @@ export class Tensor {
     return bind("expand", [this], { shape: target }, "ExpandBackward0");
   }
   /** `expand(o.shape)`. */
-  expandAs(o: Tensor) {
-    return this.expand(o.shape);
+  expandAs(other: Tensor) {
+    return this.expand(arg.tensorArg(other, "expand_as").shape);
   }
   /** A view of `length` elements of `dim` from `start`. */
   narrow(dim: number, start: number, length: number): Tensor {
-    const d = normDim(dim, this.ndim);
+    const d = normDim(arg.int(dim, "narrow", "dim", 1), this.ndim);
+    start = arg.int(start, "narrow", "start", 2);
+    length = arg.int(length, "narrow", "length", 3);
+    if (this.ndim === 0) throw new Error("narrow() cannot be applied to a 0-dim tensor.");
+    const n = this.shape[d];
+    if (start < -n || start > n)
+      throw new Error(
+        `start out of range (expected to be in range of [${-n}, ${n}], but got ${start})`,
+      );
     if (start < 0) start += this.shape[d];
     if (start < 0 || length < 0 || start + length > this.shape[d]) {
       throw new Error(
@@ -663,7 +760,16 @@ export class Tensor {
   // Python-style slicing along one dim: x.slice(0, 1, 3) is x[1:3] (negative indices count from the end).
   /** A view of `start <= i < end` along `dim` (negative indices count from the end). */
   slice(dim: number, start = 0, end = Infinity): Tensor {
-    const d = normDim(dim, this.ndim),
+    const bound = (v: unknown, name: string, pos: number) => {
+      const x = arg.number(v, "slice", name, pos);
+      if (!Number.isInteger(x) && Math.abs(x) !== Infinity)
+        throw new TypeError(`slice(): argument '${name}' (position ${pos}) must be int, not float`);
+      return x;
+    };
+    start = bound(start, "start", 2);
+    end = bound(end, "end", 3);
+    if (this.ndim === 0) throw new Error("slice() cannot be applied to a 0-dim tensor.");
+    const d = normDim(arg.int(dim, "slice", "dim", 1), this.ndim),
       n = this.shape[d];
     const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + n : i, 0), n);
     const s = clamp(start),
@@ -672,7 +778,9 @@ export class Tensor {
   }
   /** A view of one index of `dim`, that dim removed. */
   select(dim: number, index: number): Tensor {
-    const d = normDim(dim, this.ndim),
+    index = arg.int(index, "select", "index", 2);
+    if (this.ndim === 0) throw new Error("select() cannot be applied to a 0-dim tensor.");
+    const d = normDim(arg.int(dim, "select", "dim", 1), this.ndim),
       n = this.shape[d];
     if (index < -n || index >= n)
       throw new Error(
@@ -681,13 +789,36 @@ export class Tensor {
     const i = index < 0 ? index + n : index;
     return composite("SelectBackward0", [this], (x) => x.narrow(d, i, 1).squeeze(d));
   }
-  /** A view of `starts[d] <= i < ends[d]` in every dim. */
+  // shrink: the view [starts[d], ends[d]) along every dim; bounds checked (a view never reads
+  // outside its tensor, even when the storage behind it is larger)
   shrink(starts: number[], ends: number[]) {
-    return bind("shrink", [this], { starts: ints(starts, "starts"), ends: ints(ends, "ends") });
+    const s = arg.intList(starts, "shrink", "starts", 1),
+      e = arg.intList(ends, "shrink", "ends", 2);
+    this.perDim(s, "shrink", "starts");
+    this.perDim(e, "shrink", "ends");
+    s.forEach((a, d) => {
+      if (!(a >= 0 && a <= e[d] && e[d] <= this.shape[d]))
+        throw new Error(
+          `shrink(): the range [${a}, ${e[d]}) at dimension ${d} is not within [0, ${this.shape[d]}] (tensor of size ${fmtShape(this.shape)})`,
+        );
+    });
+    return bind("shrink", [this], { starts: s, ends: e });
   }
-  /** A copy with zeros added before and after each dim. */
+  // pad: before[d] and after[d] zeros along every dim (non-negative)
   pad(before: number[], after: number[]) {
-    return bind("pad", [this], { before: ints(before, "pads"), after: ints(after, "pads") });
+    const b = arg.intList(before, "pad", "before", 1),
+      a = arg.intList(after, "pad", "after", 2);
+    this.perDim(b, "pad", "before");
+    this.perDim(a, "pad", "after");
+    for (const n of [...b, ...a])
+      if (n < 0) throw new Error(`pad(): pads must be non-negative, got ${n}`);
+    return bind("pad", [this], { before: b, after: a });
+  }
+  private perDim(list: number[], fn: string, name: string): void {
+    if (list.length !== this.ndim)
+      throw new Error(
+        `${fn}(): '${name}' needs one entry per dimension (${this.ndim}), got ${list.length}`,
+      );
   }
 
   // ---- in-place updates (optimizer-style) ----
@@ -730,33 +861,42 @@ export class Tensor {
     }
     return this;
   }
-  /** In place: `this += alpha * o`. */
-  add_(o: Operand, alpha?: number) {
-    return this.inplace(() => this.add(o, alpha));
+  // arguments are checked before anything else (a bad one changes nothing)
+  add_(other: Operand, alpha?: number) {
+    const o = arg.operand(other, "add_"),
+      a = alpha === undefined ? undefined : arg.number(alpha, "add_", "alpha");
+    return this.inplace(() => this.add(o, a));
   }
   /** In place: `this -= alpha * o`. */
-  sub_(o: Operand, alpha?: number) {
-    return this.inplace(() => this.sub(o, alpha));
+  sub_(other: Operand, alpha?: number) {
+    const o = arg.operand(other, "sub_"),
+      a = alpha === undefined ? undefined : arg.number(alpha, "sub_", "alpha");
+    return this.inplace(() => this.sub(o, a));
   }
   /** In place: `this *= o`. */
-  mul_(o: Operand) {
+  mul_(other: Operand) {
+    const o = arg.operand(other, "mul_");
     return this.inplace(() => this.mul(o));
   }
   /** In place: `this /= o`. */
-  div_(o: Operand) {
-    return this.inplace(() => this.div(o));
+  div_(other: Operand, opts?: { roundingMode?: "trunc" | "floor" | null }) {
+    const o = arg.operand(other, "div_");
+    return this.inplace(() => this.div(o, opts));
   }
   // src broadcast with PyTorch's error for shapes that do not broadcast; a recorded expand (not a
   // bare view), so a traced copy_ writes back the broadcast value
-  /** In place: copies `src` (broadcast, converted) into this tensor. */
-  copy_(src: Tensor) {
+  copy_(source: Tensor) {
+    const src = arg.tensorArg(source, "copy_", "src");
     return this.inplace(() => {
       const shape = broadcastShapes(this.shape, src.shape);
       return (sameShape(shape, src.shape) ? src : src.expand(shape)).to(this.dtype);
     });
   }
   /** In place: every element set to `v`. */
-  fill_(v: number) {
+  fill_(value: number | boolean) {
+    const v = arg.scalarValue(value, "fill_", "value");
+    if (this.dtype === "int32" && !(Math.trunc(+v) >= -2147483648 && Math.trunc(+v) <= 2147483647))
+      throw new Error("value cannot be converted to type int32 without overflow");
     return this.inplace(() => broadcastTo(scalar(v), this.shape).to(this.dtype));
   }
   /** In place: every element set to 0. */
@@ -817,7 +957,24 @@ function matmulCheck(a: Tensor, b: Tensor): void {
 const scalarType = (t: { dtype: DType }) => scalarTypeName(t.dtype);
 
 const mulScalar = (o: Operand, alpha: number) =>
-  o instanceof Tensor ? o.mul(alpha) : Number(o) * alpha;
+  Tensor.isTensor(o) ? o.mul(alpha) : Number(o) * alpha;
+
+// where's condition must be a bool tensor (PyTorch's wording; the dtype named as PyTorch names it)
+export function whereCheck(cond: Tensor): void {
+  if (cond.dtype !== "bool")
+    throw new Error(
+      `where expected condition to be a boolean tensor, but got a tensor with dtype ${scalarType(cond)}`,
+    );
+}
+
+// softmax's dim is required: PyTorch 1.13's implicit choice is deprecated (and often wrong)
+function softmaxDim(dim: unknown, fn: string): number {
+  if (dim === undefined)
+    throw new TypeError(
+      `${fn}(): the dim argument is required (PyTorch's implicit dim choice is deprecated); pass the dim to normalize over, e.g. -1 for the last`,
+    );
+  return arg.int(dim, fn, "dim", 1);
+}
 
 // How the engine sums a gradient back to its operand's shape, casts it, and stores it in a leaf.
 const engineHooks = {
@@ -857,4 +1014,94 @@ function indexCheck(fn: string, self: Tensor, dim: number, index: Tensor, src?: 
     throw new Error(
       `Size does not match at dimension ${bad} expected index ${fmtShape(index.shape)} to be smaller than self ${fmtShape(self.shape)} apart from dimension ${dim}`,
     );
+}
+
+// ---- the constructor users can reach ----
+// index.ts exports this Proxy of the class as `Tensor`: instanceof, statics and subclassing work as
+// with the class, but `new Tensor(...)` from user code checks its arguments (internal code calls the
+// class itself, unchecked, so no op pays for this). t.constructor is still the class itself
+// (redefining Tensor.prototype.constructor slowed every eager op by ~7% in V8); compile() checks
+// the layout of every tensor it is given or captures (checkLayout), so a tensor built that way
+// cannot reach generated code either.
+const storageTypes = new Map<DType, { name: string; proto: object }>([
+  ["float32", { name: "Float32Array", proto: Float32Array.prototype }],
+  ["float64", { name: "Float64Array", proto: Float64Array.prototype }],
+  ["int32", { name: "Int32Array", proto: Int32Array.prototype }],
+  ["bool", { name: "Uint8Array", proto: Uint8Array.prototype }],
+]);
+
+function checkedConstructorArgs(args: unknown[]): ConstructorParameters<typeof Tensor> {
+  const [storage, shapeArg, stridesArg, offsetArg, dtypeArg, version] = args;
+  const dtype = arg.dtype(dtypeArg, "Tensor");
+  if (dtype === undefined)
+    throw new TypeError("Tensor(): argument 'dtype' (position 5) is required");
+  const want = storageTypes.get(dtype)!;
+  // the internal slots, not properties a caller could redefine
+  if (
+    !ArrayBuffer.isView(storage) ||
+    arg.typedArrayName(storage) !== want.name ||
+    Object.getPrototypeOf(storage) !== want.proto
+  )
+    throw new TypeError(
+      `Tensor(): a ${dtype} tensor's storage must be a ${want.name}, not ${arg.typeName(storage)}`,
+    );
+  const length = arg.typedArrayLength(storage);
+  const shape = arg.size(shapeArg, "Tensor", "shape", 2),
+    strides = arg.intList(stridesArg, "Tensor", "strides", 3),
+    offset = arg.int(offsetArg, "Tensor", "offset", 4);
+  if (strides.length !== shape.length)
+    throw new Error(
+      `Tensor(): strides ${fmtShape(strides)} must have one entry per dimension of shape ${fmtShape(shape)}`,
+    );
+  if (strides.some((s) => s < 0) || offset < 0)
+    throw new Error("Tensor(): strides and offset must be non-negative");
+  if (version !== undefined)
+    throw new TypeError("Tensor(): the version counter (argument 6) is internal");
+  if (numel(shape) > 0) {
+    const last = shape.reduce((o, n, d) => o + (n - 1) * strides[d], offset);
+    if (last >= length)
+      throw new Error(
+        `Tensor(): shape ${fmtShape(shape)} with strides ${fmtShape(strides)} and offset ${offset} reads element ${last}, but the storage holds ${length}`,
+      );
+  }
+  return [storage as Storage, shape, strides, offset, dtype];
+}
+
+export const PublicTensor: typeof Tensor = new Proxy(Tensor, {
+  construct(target, args, newTarget) {
+    return Reflect.construct(target, checkedConstructorArgs(args), newTarget);
+  },
+});
+
+/**
+ * A tensor's layout as compile() needs it (shape and strides of integers, a known dtype, a storage
+ * of that dtype covering the view): checked for every tensor argument and captured tensor, since
+ * t.shape is an ordinary array a caller could change after the tensor was made.
+ */
+export function checkLayout(t: Tensor, what: string): void {
+  const { shape, strides, offset, dtype, storage } = t;
+  const ok =
+    Array.isArray(shape) &&
+    Array.isArray(strides) &&
+    shape.length === strides.length &&
+    shape.length <= arg.MAX_NDIM &&
+    Number.isSafeInteger(offset) &&
+    offset >= 0 &&
+    storageTypes.has(dtype) &&
+    shape.every((n) => Number.isSafeInteger(n) && n >= 0) &&
+    strides.every((n) => Number.isSafeInteger(n) && n >= 0);
+  if (!ok)
+    throw new TypeError(
+      `${what} is not a valid tensor (its shape, strides, offset or dtype were changed after it was made)`,
+    );
+  if (storage !== null && numel(shape) > 0) {
+    const last = shape.reduce((o, n, d) => o + (n - 1) * strides[d], offset);
+    if (
+      arg.typedArrayName(storage) !== storageTypes.get(dtype)!.name ||
+      last >= arg.typedArrayLength(storage)
+    )
+      throw new TypeError(
+        `${what} is not a valid tensor (its storage does not match its dtype and shape)`,
+      );
+  }
 }

@@ -333,7 +333,7 @@ describe("review findings (fixed): regressions", () => {
     const g = globalThis as { pwned?: boolean };
     const bad = ["(globalThis.pwned = true, 2)", 3] as unknown as number[];
     expect(() => compile((x: Tensor) => x.expand(bad).mul(2))(ones([3]))).toThrow(
-      /sizes must be integers/,
+      "expand(): argument 'size' must be tuple of ints, but found element of type str at pos 1",
     );
     expect(g.pwned).toBeUndefined();
   });
