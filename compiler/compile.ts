@@ -1,6 +1,8 @@
 // compile(fn), grad(fn), valueAndGrad(fn): trace once per signature, differentiate when needed,
 // optimize, partition, fuse, emit (the stages of pipeline.ts), cache (cache.ts); then each call
 // runs the cached kernels on the arguments' storages (run.ts).
+
+import { backend } from "../backend/index";
 import { isFloat } from "../ir/dtype";
 import { printGraph } from "../ir/print";
 import * as arg from "../runtime/args";
@@ -8,6 +10,7 @@ import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
 import { attachBackward, type BackwardBinding } from "./backward-node";
 import { cached, type Entry } from "./cache";
+import { eagerEntry, eagerGradEntry } from "./eager-entry";
 import { type Compilation, compileKind, printPartition, runPipeline, start } from "./pipeline";
 import { primalTensors, results, storageOf, writeBack } from "./run";
 import type { Arg, Result } from "./trace";
@@ -71,6 +74,7 @@ export function compile<A extends Arg[], R extends Result>(
   const limit = cacheLimitOf(arg.options(opts, "compile", ["cacheLimit"]).cacheLimit, "compile");
   return cached<A, R>(
     (args) => {
+      if (!backend.generates) return eagerEntry(fn as unknown as Fn);
       const s = start(fn as unknown as Fn, args);
       runPipeline("forward", s, "trace"); // both kinds trace alike; what was traced picks the kind
       const kind = compileKind(s);
@@ -269,6 +273,7 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
         `grad requires real-valued floating-point inputs, but argument ${n} has dtype ${a.dtype}`,
       );
   }
+  if (!backend.generates) return eagerGradEntry(fn, nums, typeof argnums === "number", withValue);
   const s = runPipeline("grad", start(fn, args, { argnums: nums, withValue }));
   const traced = s.traced!,
     opt = s.graph!,

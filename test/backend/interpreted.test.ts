@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { backend } from "../../backend/index";
 import { refuseCodegenForTests } from "../../backend/js/prelude";
-import { type DType, type Tensor, tensor } from "../../index";
+import { compile, type DType, grad, type Tensor, tensor, valueAndGrad } from "../../index";
 
 refuseCodegenForTests();
 
@@ -73,4 +73,24 @@ describe("eager ops with code generation refused: interpreted plans agree with P
       }
     });
   }
+});
+
+describe("compile(), grad() and valueAndGrad() with code generation refused: run eagerly", () => {
+  it("give eager's values and gradients, and say in explain() that nothing was compiled", () => {
+    const f = (x: Tensor) => x.mul(2).exp().sub(x).sum();
+    const x = tensor([0.1, 0.2, 0.3], { requiresGrad: true });
+    const c = compile(f);
+    const y = c(x);
+    y.backward();
+    const want = tensor([0.1, 0.2, 0.3], { requiresGrad: true });
+    const yw = f(want);
+    yw.backward();
+    expect(y.item()).toBe(yw.item());
+    expect(x.grad!.values()).toEqual(want.grad!.values());
+    expect(c.explain(x).code).toMatch(/not compiled/);
+    const [v, g] = valueAndGrad(f)(tensor([0.1, 0.2, 0.3]));
+    expect(v.item()).toBe(yw.item());
+    expect(g.values()).toEqual(want.grad!.values());
+    expect(grad(f)(tensor([0.1, 0.2, 0.3])).values()).toEqual(want.grad!.values());
+  });
 });

@@ -151,7 +151,13 @@ export async function openPage<T>(opts: PageOptions<T> & { url: string }): Promi
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(opts.url);
     try {
-      await page.waitForFunction(opts.until, undefined, { timeout: opts.timeout ?? 30_000 });
+      // polled from here with page.evaluate (the debugger protocol), not waitForFunction, whose
+      // in-page polling evaluates a string and is refused on a page with a strict CSP
+      const deadline = Date.now() + (opts.timeout ?? 30_000);
+      while (!(await page.evaluate(opts.until))) {
+        if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeout ?? 30_000} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     } catch (e) {
       throw new Error(
         `${opts.url}: waited for ${opts.until}: ${e}\nconsole:\n${log.join("\n")}\nerrors:\n${errors.join("\n")}`,
