@@ -13,7 +13,7 @@
 // second reduction over other loops) gets a buffer and planning restarts. Then each buffered value
 // becomes a kernel root, and a root joins an earlier loop kernel with the same iteration space
 // when its inputs are ready by then: outputs of one pass come out of one loop.
-import { type Graph, users, type Value } from "../ir/graph";
+import { type Graph, upstream, users, type Value } from "../ir/graph";
 import { allowsEpilogue, defOf, ops, ownKernel } from "../ir/ops";
 import { sameShape } from "../ir/shape";
 import { KernelBuilder, NeedsBuffer } from "./kernel";
@@ -56,6 +56,7 @@ export function plan(g: Graph): Plan {
     // gather reads its source at computed positions: from a buffer (its index fuses)
     if (def.kind === "gather" && v.inputs[0].op !== "input") buffers.add(v.inputs[0]);
   }
+  limitDepth(g, buffers);
   for (;;) {
     let steps: Step[];
     try {
@@ -71,6 +72,22 @@ export function plan(g: Graph): Plan {
   }
 }
 
+// A kernel inlines a value's whole expression down to buffers; a chain of thousands of ops would
+// make one huge function (and a deep recursion building it). Every FUSED_DEPTH ops along a chain,
+// the value gets a buffer: a long chain becomes several kernels, each FUSED_DEPTH deep at most.
+const FUSED_DEPTH = 256;
+// A kernel stores at most this many values (a merge rebuilds the kernel from all its roots).
+const MAX_ROOTS = 16;
+function limitDepth(g: Graph, buffers: Set<Value>): void {
+  const depth = new Map<Value, number>();
+  for (const v of g.values) {
+    if (buffers.has(v) || v.op === "input" || v.op === "const") continue;
+    const d = 1 + Math.max(0, ...v.inputs.map((x) => depth.get(x) ?? 0));
+    if (d >= FUSED_DEPTH) buffers.add(v);
+    else depth.set(v, d);
+  }
+}
+
 // Elementwise values that several kernels would each recompute, and that cost more than
 // SHARED_RECOMPUTE_OPS ops: they get a buffer. (Several roots of one kernel share one computation.)
 function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Value[] {
@@ -78,17 +95,16 @@ function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Valu
   steps.forEach((s, i) => s.roots.forEach((r) => kernelOf.set(r, i)));
   const reachedBy = new Map<Value, Set<number>>();
   for (const [root, k] of kernelOf) {
-    const visit = (v: Value) => {
-      for (const x of v.inputs) {
-        if (buffers.has(x) || x.op === "const") continue;
-        const seen = reachedBy.get(x) ?? new Set<number>();
-        if (seen.has(k)) continue;
-        seen.add(k);
-        reachedBy.set(x, seen);
-        visit(x);
-      }
-    };
-    visit(root);
+    const stack = [...root.inputs];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (buffers.has(x) || x.op === "const") continue;
+      const seen = reachedBy.get(x) ?? new Set<number>();
+      if (seen.has(k)) continue;
+      seen.add(k);
+      reachedBy.set(x, seen);
+      stack.push(...x.inputs);
+    }
   }
   return g.values.filter(
     (v) =>
@@ -99,11 +115,9 @@ function expensiveRecomputes(g: Graph, steps: Step[], buffers: Set<Value>): Valu
 }
 
 // Elementwise ops a value's expression expands to when inlined.
-function cost(v: Value, buffers: Set<Value>, seen = new Set<Value>()): number {
-  if (seen.has(v) || buffers.has(v) || v.op === "const" || v.op === "input") return 0;
-  seen.add(v);
-  const own = kindOf(v) === "elementwise" ? 1 : 0;
-  return own + v.inputs.reduce((n, x) => n + cost(x, buffers, seen), 0);
+function cost(v: Value, buffers: Set<Value>): number {
+  const inlined = upstream([v], (x) => buffers.has(x));
+  return [...inlined].filter((x) => !buffers.has(x) && kindOf(x) === "elementwise").length;
 }
 
 // Values whose exact float32 bits matter: everything that feeds an equality test or a max/min
@@ -111,16 +125,10 @@ function cost(v: Value, buffers: Set<Value>, seen = new Set<Value>()): number {
 // at every step, so a copy recomputed in one kernel equals the copy another kernel stored; other
 // values stay in double until stored, which is faster and no less accurate.
 function exactValues(g: Graph): Set<Value> {
-  const exact = new Set<Value>();
-  const visit = (v: Value) => {
-    if (!exact.has(v)) {
-      exact.add(v);
-      v.inputs.forEach(visit);
-    }
-  };
-  for (const v of g.values)
-    if (v.op === "eq" || v.op === "ne" || v.op === "max" || v.op === "min") v.inputs.forEach(visit);
-  return exact;
+  const tested = g.values.filter(
+    (v) => v.op === "eq" || v.op === "ne" || v.op === "max" || v.op === "min",
+  );
+  return upstream(tested.flatMap((v) => v.inputs));
 }
 
 function group(g: Graph, buffers: Set<Value>): Step[] {
@@ -147,6 +155,7 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
     for (let i = steps.length - 1; i >= ready && placed < 0; i--) {
       const s = steps[i];
       if (s.product || alone.product) continue; // a kernel op's kernel is its own loop nest
+      if (s.roots.length >= MAX_ROOTS) continue; // rebuilding ever larger kernels is quadratic
       let merged: KernelBuilder | null = null;
       // a reduction joins as the first root (its loops shape the kernel), anything else as the last
       const roots = kindOf(v) === "reduce" ? [v, ...s.roots] : [...s.roots, v];

@@ -18,14 +18,23 @@ export function extract(
   const g = new Graph(),
     map = new Map<Value, Value>();
   for (const v of inputs) map.set(v, g.input(v.shape, v.dtype));
-  const copy = (v: Value): Value => {
-    let c = map.get(v);
-    if (c) return c;
-    if (v.op === "input")
-      throw new Error(`internal: %${v.id} is an input the extracted graph was not given`);
-    c = g.add(v.op, v.inputs.map(copy), v.params, v.shape, v.dtype, v.constant);
-    map.set(v, c);
-    return c;
+  // operands first, in order (an explicit stack: graphs of any depth)
+  const copy = (root: Value): Value => {
+    const stack: [Value, boolean][] = [[root, false]];
+    while (stack.length) {
+      const [v, operandsDone] = stack.pop()!;
+      if (map.has(v)) continue;
+      if (v.op === "input")
+        throw new Error(`internal: %${v.id} is an input the extracted graph was not given`);
+      if (!operandsDone) {
+        stack.push([v, true]);
+        for (let i = v.inputs.length - 1; i >= 0; i--) stack.push([v.inputs[i], false]);
+        continue;
+      }
+      const ins = v.inputs.map((x) => map.get(x)!);
+      map.set(v, g.add(v.op, ins, v.params, v.shape, v.dtype, v.constant));
+    }
+    return map.get(root)!;
   };
   g.outputs = outputs.map(copy);
   return { graph: g, map };
@@ -53,12 +62,25 @@ export function partition(
     primalsRead = new Set<Value>(),
     reasons = new Map<Value, string>();
   const seen = new Set<Value>();
-  const size = (v: Value, memo = new Set<Value>()): number => {
-    if (memo.has(v) || v.op === "input" || v.op === "const") return 0;
-    memo.add(v);
-    return 1 + v.inputs.reduce((n, i) => n + size(i, memo), 0);
+  // whether recomputing v means more than `limit` ops (counting stops there)
+  const longer = (v: Value, limit: number): boolean => {
+    const memo = new Set<Value>(),
+      stack = [v];
+    while (stack.length) {
+      const x = stack.pop()!;
+      if (memo.has(x) || x.op === "input" || x.op === "const") continue;
+      memo.add(x);
+      if (memo.size > limit) return true;
+      stack.push(...x.inputs);
+    }
+    return false;
   };
-  const need = (f: Value) => {
+  // depth first from f, in operand order (an explicit stack: graphs of any depth)
+  const need = (root: Value) => {
+    const stack = [root];
+    while (stack.length) visit(stack.pop()!, stack);
+  };
+  const visit = (f: Value, stack: Value[]) => {
     if (seen.has(f) || tangent.has(f)) return;
     seen.add(f);
     if (f.op === "const") return;
@@ -69,8 +91,8 @@ export function partition(
     const def = ops[f.op],
       kind = def.kind;
     const cheap = kind === "movement" || (kind === "elementwise" && !(def as Elementwise).costly);
-    if (cheap && size(f) <= BACKWARD_RECOMPUTE_OPS) {
-      f.inputs.forEach(need);
+    if (cheap && !longer(f, BACKWARD_RECOMPUTE_OPS)) {
+      for (let i = f.inputs.length - 1; i >= 0; i--) stack.push(f.inputs[i]);
       return;
     }
     saved.add(f);

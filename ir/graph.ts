@@ -61,3 +61,20 @@ export function users(g: Graph): Map<Value, Value[]> {
   for (const v of g.values) for (const i of v.inputs) out.get(i)!.push(v);
   return out;
 }
+
+// The values reachable from `roots` through operands (roots included); where `stop` holds, a value
+// is included but not walked through. An explicit stack, so graphs of any depth can be walked.
+export function upstream(
+  roots: Iterable<Value>,
+  stop: (v: Value) => boolean = () => false,
+): Set<Value> {
+  const seen = new Set<Value>(),
+    stack = [...roots];
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (seen.has(v)) continue;
+    seen.add(v);
+    if (!stop(v)) for (const x of v.inputs) stack.push(x);
+  }
+  return seen;
+}
