@@ -133,7 +133,8 @@ function signature(args: Arg[]): string {
     if (first < i)
       key += `|=${first}`; // the same tensor passed again: traced as one input
     else if (a instanceof Tensor)
-      key += `|${a.shape.join("x")}:${a.dtype}${a.requiresGrad ? "+" : ""}`; else if (typeof a === "number") key += `|#${Object.is(a, -0) ? "-0" : a}`;
+      key += `|${a.shape.join("x")}:${a.dtype}${a.requiresGrad ? "+" : ""}`;
+    else if (typeof a === "number") key += `|#${Object.is(a, -0) ? "-0" : a}`;
     else
       throw new TypeError(
         `compile: argument ${i} is ${a === null ? "null" : Array.isArray(a) ? "an array" : typeof a}; a compiled function takes Tensors and numbers`,
