@@ -3,15 +3,24 @@
 // optional reductions over the innermost dims, and stores. Eager single-op kernels and fused
 // compiled kernels are both plans; a backend renders and runs them (backend/js today).
 import type { DType } from "../ir/dtype";
-import type { KernelOpName, View } from "../ir/ops";
+import type { KernelOpName, Params, ScanOpName, View } from "../ir/ops";
 import type { Scalar } from "../ir/scalar";
 
 export type Sym = number | string; // a literal baked in, or the name of a kernel argument
-// strides over every dim of the space
+// strides over every dim of the space; `at`: plus a position a temp computed (gather's index),
+// checked against [0, size), times its stride
 export interface Access {
   buf: string;
   offset: Sym;
   strides: Sym[];
+  at?: ComputedIndex;
+}
+export interface ComputedIndex {
+  value: string;
+  stride: Sym;
+  size: Sym;
+  dim: number; // for the error message
+  error: number; // which message (ir's indexErrors)
 }
 
 // 0 <= sum_d index[d] * strides[d] + offset < size: a pad's border in loop terms
@@ -67,7 +76,9 @@ export interface LoopKernel {
 // A kernel op inside a loop kernel: its operands as strided views of buffers; the temps and stores
 // that read `acc` run on each result element (the epilogue).
 export interface KernelCall {
-  op: KernelOpName;
+  op: KernelOpName | ScanOpName;
+  params: Params;
+  dtype: DType; // the result's
   acc: string;
   operands: { buf: string; view: View }[];
 }

@@ -14,7 +14,7 @@
 // becomes a kernel root, and a root joins an earlier loop kernel with the same iteration space
 // when its inputs are ready by then: outputs of one pass come out of one loop.
 import { type Graph, users, type Value } from "../ir/graph";
-import { ops } from "../ir/ops";
+import { allowsEpilogue, defOf, ops, ownKernel } from "../ir/ops";
 import { sameShape } from "../ir/shape";
 import { KernelBuilder, NeedsBuffer } from "./kernel";
 import { operandView } from "./operand-view";
@@ -37,12 +37,12 @@ export function plan(g: Graph): Plan {
   for (const v of g.outputs) if (v.op !== "const") buffers.add(v);
   for (const v of g.values) {
     if (v.op === "input" || v.op === "const") continue;
-    const def = ops[v.op];
+    const def = defOf(v.op);
     // the one user that can run as this value's epilogue: elementwise, of its shape
     const u = uses.get(v)!;
     const epilogue =
       u.length === 1 && kindOf(u[0]) === "elementwise" && sameShape(u[0].shape, v.shape);
-    if (def.kind === "kernel") {
+    if (ownKernel(def)) {
       // operands are read strided (a transposed or sliced buffer needs no copy); the result needs a
       // buffer unless it can run its consumer as its epilogue
       // (a view of a constant, such as the seed cotangent 1 expanded, is computed into a buffer)
@@ -50,9 +50,11 @@ export function plan(g: Graph): Plan {
         const { base } = operandView(x);
         buffers.add(base.op === "const" ? x : base);
       });
-      if (!def.epilogue || !epilogue) buffers.add(v);
+      if (!allowsEpilogue(def) || !epilogue) buffers.add(v);
     }
     if (def.kind === "reduce" && !epilogue) buffers.add(v);
+    // gather reads its source at computed positions: from a buffer (its index fuses)
+    if (def.kind === "gather" && v.inputs[0].op !== "input") buffers.add(v.inputs[0]);
   }
   for (;;) {
     let steps: Step[];

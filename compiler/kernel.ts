@@ -18,8 +18,10 @@ import {
   defOf,
   type Elementwise,
   type KernelOpName,
+  ownKernel,
   type Reduce,
   reduceParams,
+  type ScanOpName,
   type View,
 } from "../ir/ops";
 import { printValue } from "../ir/print";
@@ -59,6 +61,13 @@ interface Computed {
   name: string;
   phase: Phase;
 }
+// a gather's position along one dim: a temp's value, checked against that dim's size
+interface ComputedAt {
+  value: string;
+  dim: number;
+  error: number;
+  phase: Phase; // the value's
+}
 
 export class KernelBuilder {
   reducedSizes: number[] | null = null; // the inner loops, once a reduction is part of the kernel
@@ -67,7 +76,12 @@ export class KernelBuilder {
   private readonly temps: (Omit<Temp, "phase"> & { phase: Phase })[] = [];
   private readonly reductions: (Reduction & { source: Value })[] = [];
   private readonly cache = new Map<string, Computed>();
-  private readonly loads: { buf: Value; map: IndexMap; shape: readonly number[] }[] = [];
+  private readonly loads: {
+    buf: Value;
+    map: IndexMap;
+    shape: readonly number[];
+    at?: ComputedAt;
+  }[] = [];
   private readonly masks = new Map<string, Bound[]>(); // each "valid" temp's bounds, in loop terms
   private readonly stores: { value: Value; name: string; inner: boolean; map: IndexMap }[] = [];
   private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
@@ -167,7 +181,8 @@ export class KernelBuilder {
         c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
       else throw new NeedsBuffer(x);
     } else if (def.kind === "reduce" && !this.product) c = this.reduce(v, m, def);
-    else if (def.kind === "kernel") c = this.kernelOp(v, m);
+    else if (ownKernel(def)) c = this.kernelOp(v, m);
+    else if (def.kind === "gather") c = this.gather(v, m, def.along(v.params));
     else throw new NeedsBuffer(v);
     this.cache.set(key, c);
     return c;
@@ -182,6 +197,22 @@ export class KernelBuilder {
     const phase = rank[ok.phase] > rank[c.phase] ? ok.phase : c.phase;
     const select = { kind: "apply" as const, scalar: S.select(arg(0), arg(1), 0), dtype: v.dtype };
     return this.temp(v, { ...select, args: [ok.name, c.name] }, phase);
+  }
+
+  // x read where index (computed here, fused) says along dim: a load whose position along dim is
+  // the index's value, checked in the kernel.
+  private gather(v: Value, m: IndexMap, along: { dim: number; error: number }): Computed {
+    const [x, index] = v.inputs,
+      { dim } = along;
+    if (!this.isBuffer(x)) throw new NeedsBuffer(x);
+    const i = this.expr(index, m);
+    const zero = new Array<number>(m.rows[0]?.length ?? 0).fill(0);
+    const xm: IndexMap = {
+      rows: m.rows.map((r, d) => (d === dim ? zero : r)),
+      off: m.off.map((o, d) => (d === dim ? 0 : o)),
+      mask: m.mask,
+    };
+    return this.load(x, xm, x.shape, { value: i.name, dim, error: along.error, phase: i.phase });
   }
 
   // A temp that is true where every bound holds (one per distinct set of bounds).
@@ -212,13 +243,16 @@ export class KernelBuilder {
     if (this.product || this.reducedSizes || !at) throw new NeedsBuffer(v);
     const operands = v.inputs.map(operandView);
     for (const o of operands) this.reads.add(o.base);
-    this.product = { value: v, op: v.op as KernelOpName, operands };
+    this.product = { value: v, op: v.op as KernelOpName | ScanOpName, operands };
     this.opList.push(v.op);
     this.lines.push(printValue(v));
     return { name: "acc", phase: "post" };
   }
-  product: { value: Value; op: KernelOpName; operands: { base: Value; view: View }[] } | null =
-    null;
+  product: {
+    value: Value;
+    op: KernelOpName | ScanOpName;
+    operands: { base: Value; view: View }[];
+  } | null = null;
 
   // v = reduce(x) read at outer map m: x's kept dims follow m, its reduced dims the inner loops.
   private reduce(v: Value, m: IndexMap, def: Reduce): Computed {
@@ -284,10 +318,16 @@ export class KernelBuilder {
     return { name, phase };
   }
 
-  // A load of buffer v at m; under a mask, guarded (nothing is read outside the bounds).
-  private load(v: Value, m: IndexMap, shape: readonly number[] = v.shape): Computed {
+  // A load of buffer v at m; under a mask, guarded (nothing is read outside the bounds); `at`:
+  // plus a computed position along one dim.
+  private load(
+    v: Value,
+    m: IndexMap,
+    shape: readonly number[] = v.shape,
+    at?: ComputedAt,
+  ): Computed {
     this.reads.add(v);
-    this.loads.push({ buf: v, map: m, shape });
+    this.loads.push({ buf: v, map: m, shape, at });
     const guard = m.mask.length ? this.valid(m.mask) : undefined;
     const inner =
       guard?.phase === "inner" ||
@@ -296,7 +336,9 @@ export class KernelBuilder {
     const expr = guard
       ? { kind: "load" as const, access, guard: guard.name }
       : { kind: "load" as const, access };
-    return this.temp(v, expr, inner ? "inner" : "pre");
+    const phase: Phase =
+      at?.phase === "post" ? "post" : inner || at?.phase === "inner" ? "inner" : "pre";
+    return this.temp(v, expr, phase);
   }
 
   // The LoopKernel: maps resolved to strides over the loops, loops coalesced, phases placed.
@@ -352,7 +394,15 @@ export class KernelBuilder {
         let expr = t.expr;
         if (expr.kind === "load") {
           const k = Number(expr.access.buf.slice(1));
-          expr = { ...expr, access: access(this.loads[k].buf, k) };
+          const { buf, shape, at } = this.loads[k];
+          const computed = at && {
+            value: at.value,
+            dim: at.dim,
+            error: at.error,
+            stride: contiguousStrides(shape)[at.dim],
+            size: shape[at.dim],
+          };
+          expr = { ...expr, access: { ...access(buf, k), ...(computed && { at: computed }) } };
         }
         if (expr.kind === "valid") expr = { kind: "valid", bounds: resolved.get(t.name)! };
         return {
@@ -370,6 +420,8 @@ export class KernelBuilder {
       ...(this.product && {
         kernel: {
           op: this.product.op,
+          params: this.product.value.params,
+          dtype: this.product.value.dtype,
           acc: "acc",
           operands: this.product.operands.map((o) => ({ buf: bufName(o.base), view: o.view })),
         },

@@ -1,11 +1,11 @@
 // PyTorch's autograd tutorial (the Spanish edition in ../shared/reference/autograd-tutorial.txt),
 // its code cells ported line by line to jitgrad. It prints what PyTorch 1.13 prints for the same
-// cells (test/golden/autograd_tutorial.py); test/tutorial.test.ts checks that.
+// cells (test/golden/autograd_tutorial.py); test/eager/tutorial.test.ts checks that.
 // Run with: npm run demo
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
-import { manualSeed, noGrad, ones, randn, tensor } from "../index";
+import { manualSeed, noGrad, ones, randn, tensor } from "jitgrad";
 
 // Python's str() of a value: True/False, None, strings as they are, tensors and grad_fn nodes
 // through their PyTorch-style repr.

@@ -18,7 +18,7 @@ import {
   randn,
   type Tensor,
   tensor,
-} from "../index";
+} from "jitgrad";
 
 const eager = process.argv.includes("--eager");
 const CLASSES = 3,

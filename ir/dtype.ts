@@ -1,4 +1,5 @@
 // Element types, their storage, and PyTorch's promotion rules.
+/** Element types: float32 (the default), float64, int32 (PyTorch's int64 role) and bool. */
 export type DType = "float32" | "float64" | "int32" | "bool";
 export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
 

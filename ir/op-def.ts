@@ -60,6 +60,10 @@ export interface Differentiable<T> {
   pad(before: number[], after: number[]): T;
   shrink(starts: number[], ends: number[]): T;
   matmul(o: T): T;
+  newZeros(shape: number[]): T;
+  gather(dim: number, index: T): T;
+  scatterAdd(dim: number, index: T, src: T): T;
+  cumsum(dim: number): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.
@@ -111,7 +115,45 @@ export interface KernelDef<P = Params> extends Common<P> {
   operands: "strided";
   epilogue: boolean;
 }
-export type OpDef<P = Params> = Elementwise<P> | Reduce<P> | Movement<P> | KernelDef<P>;
+// A read at a position an operand computes: out[..., i, ...] = x[..., index[..., i, ...], ...]
+// along one dim of x. The index operand fuses like an elementwise operand; x is read from a
+// buffer, and an index out of range raises the op's error (also inside generated kernels).
+export interface GatherDef<P = Params> extends Common<P> {
+  kind: "gather";
+  along: (p: P) => { dim: number; error: IndexError };
+}
+// A scan along one dim (cumsum and friends): out[..., j, ...] = combine over x[..., 0..j, ...],
+// from `init`. It runs as its own kernel (sequential along the dim); consumers of its result may
+// run on each element inside it (the epilogue), as after a kernel op.
+export interface ScanDef<P = Params> extends Common<P> {
+  kind: "scan";
+  combine: (acc: Scalar, x: Scalar) => Scalar;
+  init: number;
+  along: (p: P) => number;
+}
+
+// The errors an out-of-range index raises, by id (generated code passes the id, a number).
+export const indexErrors = [
+  (i: number, n: number, dim: number) =>
+    `index ${i} is out of bounds for dimension ${dim} with size ${n}`,
+  (i: number) => `Target ${i} is out of bounds.`,
+  () => "index out of range in self",
+] as const;
+export const IndexError = { gather: 0, target: 1, select: 2 } as const;
+export type IndexError = (typeof IndexError)[keyof typeof IndexError];
+
+export type OpDef<P = Params> =
+  | Elementwise<P>
+  | Reduce<P>
+  | Movement<P>
+  | KernelDef<P>
+  | GatherDef<P>
+  | ScanDef<P>;
+
+// Ops that run as a kernel of their own, whose result elements may run an elementwise epilogue.
+export const ownKernel = (d: OpDef): d is KernelDef | ScanDef =>
+  d.kind === "kernel" || d.kind === "scan";
+export const allowsEpilogue = (d: KernelDef | ScanDef) => d.kind === "scan" || d.epilogue;
 
 export const floatOf = (d: DType): DType => (isFloat(d) ? d : "float32");
 export const broadcastAll = (ins: Operand[]) =>

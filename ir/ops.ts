@@ -4,13 +4,22 @@
 // `vjp` sum each gradient back to its operand's shape (see `sumTo`), once for all ops.
 import type { OpDef, Operand, ReduceParams } from "./op-def";
 import { elementwiseOps } from "./ops/elementwise";
+import { indexingOps } from "./ops/indexing";
 import { kernelOps } from "./ops/kernel";
 import { movementOps } from "./ops/movement";
 import { reduceOps } from "./ops/reduce";
+import { scanOps } from "./ops/scan";
 
 export * from "./op-def";
 
-export const ops = { ...elementwiseOps, ...reduceOps, ...movementOps, ...kernelOps };
+export const ops = {
+  ...elementwiseOps,
+  ...reduceOps,
+  ...movementOps,
+  ...kernelOps,
+  ...indexingOps,
+  ...scanOps,
+};
 export type OpName = keyof typeof ops;
 // Each op's params, as its entry declares them (plain numbers, booleans and dtype names, checked
 // at the API edge); a graph value carries its op's params.
@@ -23,6 +32,10 @@ export type Params = { [K in OpName]: ParamsOf<K> }[OpName];
 // The ops that need a kernel of their own; each backend's emitter table is keyed by these.
 export type KernelOpName = {
   [K in OpName]: (typeof ops)[K] extends { kind: "kernel" } ? K : never;
+}[OpName];
+// Scans: one backend emitter serves them all, from their combine formula.
+export type ScanOpName = {
+  [K in OpName]: (typeof ops)[K] extends { kind: "scan" } ? K : never;
 }[OpName];
 
 export const gradName = (def: OpDef, ins: Operand[]) =>

@@ -15,6 +15,7 @@ import type { Tensor } from "../runtime/tensor";
 export type Reduction = "mean" | "sum" | "none";
 /** Options of the losses. */
 export interface LossOptions {
+  /** How the loss reduces over elements. Default "mean". */
   reduction?: Reduction;
 }
 /**
@@ -22,6 +23,7 @@ export interface LossOptions {
  * nothing; `weight` rescales each class.
  */
 export interface NllOptions extends LossOptions {
+  /** A target label that contributes nothing (not to the mean's count either). Default -100. */
   ignoreIndex?: number;
   /** a rescaling weight per class: 1-D, one value per class, of the input's dtype */
   weight?: Tensor | null;
@@ -279,6 +281,7 @@ function softmaxDimOf(dim: unknown, fn: string): number {
 
 /** Options of GELU: the exact form (`"none"`, default) or the tanh approximation. */
 export interface GeluOptions {
+  /** "none" (default): exact, with erf; "tanh": the tanh approximation. */
   approximate?: "none" | "tanh";
 }
 /**

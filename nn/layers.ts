@@ -10,7 +10,9 @@ import { Module, parameter } from "./module";
 
 /** Options of `Linear`: whether it has a bias (default true) and its dtype. */
 export interface LinearOptions {
+  /** Whether the layer has a bias. Default true. */
   bias?: boolean;
+  /** The parameters' dtype. Default float32. */
   dtype?: DType;
 }
 
@@ -20,7 +22,9 @@ export interface LinearOptions {
  * U(-1/sqrt(in), 1/sqrt(in)); after manualSeed(s) the values equal torch.manual_seed(s)'s.
  */
 export class Linear extends Module {
+  /** The weight, [outFeatures, inFeatures]. */
   weight: Tensor;
+  /** The bias, [outFeatures], or null. */
   bias: Tensor | null;
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -35,6 +39,7 @@ export class Linear extends Module {
     this.bias = bias ? parameter(empty([shape[0]], dtype)) : null;
     this.resetParameters();
   }
+  /** Draws the weight and bias again, as the constructor does (and PyTorch's reset_parameters). */
   resetParameters(): void {
     if (this.weight.numel() === 0) return; // PyTorch: "Initializing zero-element tensors is a no-op"
     kaimingUniform_(this.weight, Math.sqrt(5));

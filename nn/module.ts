@@ -62,6 +62,7 @@ export abstract class Module {
     this.#training = arg.bool(mode, "training", "mode");
   }
 
+  /** The computation of the module. */
   abstract forward(...inputs: Tensor[]): Tensor;
 
   // ---- structure ----

@@ -152,10 +152,15 @@ function refuseOverlaps(params: Tensor[]): void {
 
 /** Options of `SGD`, as torch.optim.SGD's. */
 export interface SGDOptions extends OptimizerOptions {
+  /** The learning rate (required). */
   lr: number;
+  /** Momentum factor. Default 0. */
   momentum?: number;
+  /** Dampening of the momentum. Default 0. */
   dampening?: number;
+  /** L2 penalty added to the gradient. Default 0. */
   weightDecay?: number;
+  /** Nesterov momentum. Default false. */
   nesterov?: boolean;
 }
 
@@ -165,11 +170,13 @@ export interface SGDOptions extends OptimizerOptions {
  * p -= lr * d.
  */
 export class SGD extends Optimizer {
+  /** The learning rate (may be changed between steps without recompiling). */
   lr: number;
   momentum: number;
   dampening: number;
   weightDecay: number;
   nesterov: boolean;
+  /** Each parameter's momentum buffer (null before its first step with momentum). */
   readonly momentumBuffers: (Tensor | null)[];
 
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
@@ -279,9 +286,13 @@ function sgdUpdate(...args: (Tensor | number)[]): Tensor[] {
 
 /** Options of `Adam`, as torch.optim.Adam's (lr 1e-3, betas [0.9, 0.999], eps 1e-8). */
 export interface AdamOptions extends OptimizerOptions {
+  /** The learning rate. Default 1e-3. */
   lr?: number;
+  /** Decay rates of the first and second moment estimates. Default [0.9, 0.999]. */
   betas?: [number, number];
+  /** Added to the denominator for stability. Default 1e-8. */
   eps?: number;
+  /** L2 penalty added to the gradient. Default 0. */
   weightDecay?: number;
 }
 
@@ -292,12 +303,16 @@ export interface AdamOptions extends OptimizerOptions {
  *   p -= (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  */
 export class Adam extends Optimizer {
+  /** The learning rate (may be changed between steps without recompiling). */
   lr: number;
   betas: [number, number];
   eps: number;
   weightDecay: number;
+  /** Each parameter's first moment estimate m (null before its first step). */
   readonly expAvg: (Tensor | null)[];
+  /** Each parameter's second moment estimate v (null before its first step). */
   readonly expAvgSq: (Tensor | null)[];
+  /** Each parameter's step count t. */
   readonly steps: number[];
 
   constructor(params: Iterable<Tensor>, options?: AdamOptions) {

@@ -35,12 +35,17 @@ let nodeCount = 0;
  * ...).
  */
 export class Node {
+  /** @internal */
   released = false;
   // A fake, stable stand-in for the object address CPython prints: `<AddBackward0 object at 0x...>`.
+  /** @internal */
   readonly address = 0x7f0000000000 + 0x40 * ++nodeCount;
   constructor(
+    /** PyTorch's name of the backward function, such as `AddBackward0`. */
     readonly name: string,
+    /** @internal */
     readonly next: (Edge | null)[], // where each input's gradient flows
+    /** @internal */
     readonly inputs: { shape: readonly number[]; dtype: Tensor["dtype"] }[],
     private readonly backwardFn: (g: Tensor, all: (Tensor | undefined)[]) => (Tensor | null)[],
   ) {}

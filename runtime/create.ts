@@ -13,7 +13,9 @@ import { Tensor, whereCheck } from "./tensor";
 
 /** Options of the creation functions: the dtype (default float32) and whether it requires grad. */
 export interface TensorOptions {
+  /** Make a leaf that requires gradients (floating-point dtypes only). Default false. */
   requiresGrad?: boolean;
+  /** The element type. Default float32 (or what the data implies, for `tensor`). */
   dtype?: DType;
 }
 type Nested = number | boolean | Nested[];

@@ -17,6 +17,7 @@ import {
   promoteAll,
   type Reduce,
   reduceParams,
+  type ScanOpName,
 } from "../ir/ops";
 import { arg, type Scalar, storeAs } from "../ir/scalar";
 import { contiguousStrides, numel } from "../ir/shape";
@@ -203,12 +204,22 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
     const m = def.index(identity(shape.length, shape.length), p, x.shape, shape);
     if (m) {
       const out = empty(shape, dtype);
-      backend.gather(x, m, out);
+      backend.remap(x, m, out);
       return out;
     }
     const c = materialize(x),
       w = def.view(c, p)!;
     return c.withView(w.shape, w.strides, w.offset);
+  },
+  gather(def, [x, index], p, shape, dtype) {
+    const out = empty(shape, dtype);
+    backend.gather(x, index, def.along(p), out);
+    return out;
+  },
+  scan(def, [x], p, shape, dtype, op) {
+    const out = empty(shape, dtype);
+    backend.scan(op as ScanOpName, def.along(p), dtype, x, out);
+    return out;
   },
   kernel(_, ins, p, shape, dtype, op) {
     const out = empty(shape, dtype);

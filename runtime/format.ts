@@ -1,5 +1,5 @@
 // PyTorch-identical tensor repr: a port of torch/_tensor_str.py (PyTorch 1.13) at its
-// default print options. test/format.test.ts checks it against PyTorch's own output.
+// default print options. test/eager/format.test.ts checks it against PyTorch's own output.
 
 export type DType = "float32" | "float64" | "int32" | "bool";
 

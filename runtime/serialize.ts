@@ -13,8 +13,11 @@ import { Tensor } from "./tensor";
  * `gradFn`) is not part of it.
  */
 export interface SerializedTensor {
+  /** The element type. */
   dtype: DType;
+  /** The sizes of the dims. */
   shape: number[];
+  /** The elements in row-major order, in the typed array of the dtype. */
   data:
     | Float32Array<ArrayBuffer>
     | Float64Array<ArrayBuffer>

@@ -4,6 +4,7 @@
 import { backend } from "../backend/index";
 import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
+import { IndexError } from "../ir/ops";
 import {
   broadcastDims,
   broadcastShapes,
@@ -63,9 +64,13 @@ export class Tensor {
   constructor(
     /** @internal */
     public storage: Storage | null,
+    /** The sizes of the dims. */
     readonly shape: number[],
+    /** Elements to step in storage per index of each dim (PyTorch's `stride()`). */
     readonly strides: number[],
+    /** Where the first element is in storage (PyTorch's `storage_offset()`). */
     readonly offset: number,
+    /** The element type. */
     readonly dtype: DType,
     /** @internal */
     readonly version = { n: 0 }, // shared by views: in-place writes bump it
@@ -577,6 +582,39 @@ export class Tensor {
     return this.matmul(arg.tensorArg(other, "mm", "mat2"));
   }
 
+  // ---- scans ----
+  /** The cumulative sum along `dim`: out[..., j, ...] = x[..., 0, ...] + ... + x[..., j, ...]. */
+  cumsum(dim: number): Tensor {
+    return bind("cumsum", [this], { dim: normDim(arg.int(dim, "cumsum", "dim", 1), this.ndim) });
+  }
+
+  // ---- indexing ----
+  /** Zeros of `shape` with this tensor's dtype (PyTorch's `new_zeros`). */
+  newZeros(shape: number[]): Tensor {
+    const size = arg.size(shape, "new_zeros");
+    return bind("cast", [scalar(0)], { dtype: this.dtype })
+      .expand(size)
+      .contiguous();
+  }
+  /** `out[i][j] = this[i][index[i][j]]` along `dim` (and likewise for other ranks). */
+  gather(dim: number, index: Tensor): Tensor {
+    const d = normDim(arg.int(dim, "gather", "dim", 1), this.ndim);
+    indexCheck("gather", this, d, arg.tensorArg(index, "gather", "index", 2));
+    return bind("gather", [this, index], { dim: d, error: IndexError.gather });
+  }
+  /** A copy of this tensor with `src[p]` added at `index[p]` along `dim`, for each position p. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor {
+    const d = normDim(arg.int(dim, "scatter_add", "dim", 1), this.ndim);
+    indexCheck(
+      "scatter_add",
+      this,
+      d,
+      arg.tensorArg(index, "scatter_add", "index", 2),
+      arg.tensorArg(src, "scatter_add", "src", 3),
+    );
+    return bind("scatterAdd", [this, index, src], { dim: d });
+  }
+
   // ---- movement (views) ----
   // PyTorch 1.13 names a reshape that can be a view ReshapeAliasBackward0, and one that copies UnsafeViewBackward0
   /** The elements in a new shape (one size may be -1): a view when strides allow, else a copy. */
@@ -958,6 +996,24 @@ function seedGradient(t: Tensor): Tensor {
   const out = empty(t.shape, t.dtype);
   out.storage!.fill(1);
   return out;
+}
+
+// gather/scatter_add's checks on their index (and src), in PyTorch's words and order.
+function indexCheck(fn: string, self: Tensor, dim: number, index: Tensor, src?: Tensor): void {
+  if (!(index instanceof Tensor) || index.dtype !== "int32")
+    throw new Error(`${fn}(): Expected dtype int64 for index`);
+  if (index.ndim !== self.ndim && !(index.ndim <= 1 && self.ndim <= 1))
+    throw new Error("Index tensor must have the same number of dimensions as input tensor");
+  const bad = index.shape.findIndex((n, d) => d !== dim && n > self.shape[d]);
+  const tooBig = src && index.shape.some((n, d) => n > src.shape[d]);
+  if (src && (bad >= 0 || tooBig))
+    throw new Error(
+      `Expected index ${fmtShape(index.shape)} to be smaller than self ${fmtShape(self.shape)} apart from dimension ${dim} and to be smaller size than src ${fmtShape(src.shape)}`,
+    );
+  if (bad >= 0)
+    throw new Error(
+      `Size does not match at dimension ${bad} expected index ${fmtShape(index.shape)} to be smaller than self ${fmtShape(self.shape)} apart from dimension ${dim}`,
+    );
 }
 
 // ---- the constructor users can reach ----

@@ -2,13 +2,16 @@
 // tile elements each run it): temps, their hoisting out of loops, and stores.
 import type * as E from "estree";
 import type { Access, Bound, LoopKernel, ScalarExpr, Sym, Temp } from "../plan";
-import { assign, bin, decl, id, index, linear, num, sym } from "./estree";
+import { assign, bin, call, decl, id, index, linear, num, sym } from "./estree";
 import { render } from "./scalar";
 
 // What a temp's expression depends on: strides over the loops (of its loads and bounds) and the
 // names of other temps.
 export function dependencies(e: ScalarExpr): { strides: Sym[][]; names: string[] } {
-  if (e.kind === "load") return { strides: [e.access.strides], names: e.guard ? [e.guard] : [] };
+  if (e.kind === "load") {
+    const names = [e.guard, e.access.at?.value].filter((n) => n !== undefined);
+    return { strides: [e.access.strides], names };
+  }
   if (e.kind === "valid") return { strides: e.bounds.map((b) => b.strides), names: [] };
   if (e.kind === "apply") return { strides: [], names: e.args };
   return { strides: [], names: [] };
@@ -33,14 +36,15 @@ export function bodyAt(
   rename: (n: string) => string,
   invariant: Set<string>,
 ) {
-  const addr = (a: Access) =>
-    index(
-      id(a.buf),
-      linear(
-        a.strides.map((s, d) => [index_(d), s] as [E.Expression, Sym]),
-        a.offset,
-      ),
-    );
+  const addr = (a: Access) => {
+    const terms = a.strides.map((s, d) => [index_(d), s] as [E.Expression, Sym]);
+    if (a.at) {
+      const { value, size, dim, error, stride } = a.at;
+      const checked = call(id("checkIndex"), [id(rename(value)), sym(size), num(dim), num(error)]);
+      terms.push([checked, stride]);
+    }
+    return index(id(a.buf), linear(terms, a.offset));
+  };
   // 0 <= i * s + offset && i * s + offset < size
   const inBounds = (b: Bound) => {
     const at = linear(

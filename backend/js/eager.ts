@@ -6,8 +6,9 @@ import type { IndexMap } from "../../ir/index-map";
 import { identity, type Scalar, scalarKey } from "../../ir/scalar";
 import type { Combine, Strided } from "../backend";
 import { type Access, coalesce, type LoopKernel, type Sym } from "../plan";
+import { interpret } from "./interpret";
 import { emitLoops } from "./loops";
-import { instantiate } from "./prelude";
+import { codegenAllowed, instantiate } from "./prelude";
 
 type Kernel = (...args: (Storage | number)[]) => void;
 
@@ -20,7 +21,9 @@ function compile(key: string, build: () => LoopKernel): Kernel {
   let k = kernels.get(key);
   if (!k) {
     const spec = build();
-    k = instantiate<Kernel>(emitLoops(spec), spec.name);
+    k = codegenAllowed()
+      ? instantiate<Kernel>(emitLoops(spec), spec.name)
+      : interpret<Kernel>(spec);
     kernels.set(key, k);
   }
   return k;
@@ -168,7 +171,7 @@ export function reduce(r: Combine, x: Strided, dims: number[], out: Strided): vo
 // out = src read at each point through `map` (0 where the map's mask fails): a movement no
 // strides can express, such as pad, as one copy. Strides and bounds are baked in; offsets are
 // arguments.
-export function gather(src: Strided, map: IndexMap, out: Strided): void {
+export function remap(src: Strided, map: IndexMap, out: Strided): void {
   const strides = out.shape.map((_, j) =>
     map.rows.reduce((s, r, d) => s + (r[j] ?? 0) * src.strides[d], 0),
   );
@@ -178,7 +181,7 @@ export function gather(src: Strided, map: IndexMap, out: Strided): void {
     offset: b.off,
     size: b.size,
   }));
-  const key = `gather|${src.storage!.constructor.name}|${out.storage!.constructor.name}|${JSON.stringify([out.shape, strides, out.strides, bounds])}`;
+  const key = `remap|${src.storage!.constructor.name}|${out.storage!.constructor.name}|${JSON.stringify([out.shape, strides, out.strides, bounds])}`;
   const kernel = compile(key, () => {
     const load = { buf: "src", offset: "o0", strides };
     return {
@@ -202,4 +205,40 @@ export function gather(src: Strided, map: IndexMap, out: Strided): void {
     };
   });
   kernel(out.storage!, src.storage!, offset, out.offset);
+}
+
+// out = x read at index's values along `dim` (gather): one kernel per layout, indices checked.
+export function gather(
+  x: Strided,
+  index: Strided,
+  along: { dim: number; error: number },
+  out: Strided,
+): void {
+  const { dim, error } = along;
+  const strides = out.shape.map((_, d) => (d === dim ? 0 : x.strides[d]));
+  const at = { value: "i", stride: x.strides[dim], size: x.shape[dim], dim, error };
+  const layout = [out.shape, strides, at, index.strides, out.strides];
+  const key = `gather|${x.storage!.constructor.name}|${out.storage!.constructor.name}|${JSON.stringify(layout)}`;
+  const kernel = compile(key, () => ({
+    name: "gather",
+    comments: ["x read at computed indices"],
+    params: ["out", "x", "index", "o0", "o1", "o2"],
+    sizes: [...out.shape],
+    reduced: 0,
+    reductions: [],
+    temps: [
+      {
+        name: "i",
+        expr: { kind: "load", access: { buf: "index", offset: "o1", strides: [...index.strides] } },
+        phase: "inner",
+      },
+      {
+        name: "v",
+        expr: { kind: "load", access: { buf: "x", offset: "o0", strides, at } },
+        phase: "inner",
+      },
+    ],
+    stores: [{ access: { buf: "out", offset: "o2", strides: [...out.strides] }, value: "v" }],
+  }));
+  kernel(out.storage!, x.storage!, index.storage!, x.offset, index.offset, out.offset);
 }

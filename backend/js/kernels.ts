@@ -1,12 +1,12 @@
 // The JS backend's kernel ops: for each op the op table marks `kind: "kernel"`, the emitter of its
 // compiled kernel (with the fused epilogue) and its eager implementation. A kernel op missing here
 // is a type error.
-import type { KernelOpName, Params } from "../../ir/ops";
-import { ops } from "../../ir/ops";
+import { type KernelOpName, ops, type Params, paramsOf } from "../../ir/ops";
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
 import { matmul } from "./gemm";
 import { emitMatmul } from "./matmul";
+import { emitScatterAdd, scatterAdd } from "./scatter";
 
 interface KernelImpl {
   emit: (k: LoopKernel) => string;
@@ -28,4 +28,16 @@ function eagerMatmul([a, b]: Strided[], out: Strided): void {
 
 export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   matmul: { emit: emitMatmul, eager: eagerMatmul },
+  scatterAdd: {
+    emit: (k) =>
+      emitScatterAdd(k, paramsOf({ op: "scatterAdd", params: k.kernel!.params }, "scatterAdd").dim),
+    eager: ([base, index, src], out, p) =>
+      scatterAdd(
+        out,
+        base,
+        index,
+        src,
+        paramsOf({ op: "scatterAdd", params: p }, "scatterAdd").dim,
+      ),
+  },
 };

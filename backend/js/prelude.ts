@@ -1,12 +1,38 @@
 // The helpers generated kernels call, chosen by measurement: every kernel is instantiated with
 // them in scope (as parameters of the function that creates it), so V8 inlines them into the loop.
+import { indexErrors } from "../../ir/ops";
 import { erf } from "./erf";
 import { packPanels } from "./gemm";
+import { scatterAdd } from "./scatter";
 import { tanhf } from "./tanhf";
 
-const lib = { tanhf, erf, packPanels };
+// i if 0 <= i < n, else the op's error (ir's indexErrors): bounds checks inside kernels
+function checkIndex(i: number, n: number, dim: number, error: number): number {
+  if (i >= 0 && i < n) return i;
+  throw new Error(indexErrors[error](i, n, dim));
+}
+
+const lib = { tanhf, erf, packPanels, checkIndex, scatterAdd };
 const names = Object.keys(lib),
   impls = Object.values(lib);
+
+// Whether this page may create functions from source: a Content-Security-Policy without
+// 'unsafe-eval' refuses `new Function` (then plans are interpreted: interpret.ts). Asked once.
+let allowed: boolean | undefined;
+// (tests turn generation off to run the interpreted path in Node)
+export const refuseCodegenForTests = () => {
+  allowed = false;
+};
+export function codegenAllowed(): boolean {
+  if (allowed === undefined) {
+    try {
+      allowed = new Function("return true")() === true;
+    } catch {
+      allowed = false;
+    }
+  }
+  return allowed;
+}
 
 // Creates the function named `name` defined by the generated `source`, with the helpers in scope.
 // Each gets a unique first line: V8 shares type feedback between functions made from identical

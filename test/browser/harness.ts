@@ -4,12 +4,13 @@
 // Without Chromium the browser suites are skipped with a message, unless JITGRAD_BROWSER_TESTS=1
 // (.ci/run sets it), which makes a missing browser a failure.
 //
-//   const page = await runPage({
+//   const result = await runPage({
 //     files: { "/index.html": html, "/app.js": js },
 //     headers: { "Content-Security-Policy": "script-src 'self'" }, // on every response
 //     until: "window.done === true",
+//     inspect: async (page) => page.value("window.result"), // also page.console, page.errors
 //   });
-//   page.value("window.result"), page.console, page.errors
+// openPage({ url, until, inspect }) does the same for a page served by something else.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -134,43 +135,45 @@ export interface PageRun {
   value<T>(expression: string): Promise<T>;
 }
 
-/**
- * Serves `files` with `headers`, opens `path` in a fresh Chromium, waits until the JavaScript
- * expression `until` is truthy (or `timeout` ms), runs `inspect` on the page, then closes it all.
- */
-export async function runPage<T>(opts: {
-  files: Files;
-  headers?: Record<string, string>;
-  path?: string;
-  until: string;
-  timeout?: number;
+interface PageOptions<T> {
+  until: string; // a JavaScript expression, waited for until truthy
+  timeout?: number; // ms, default 30 s
   inspect: (run: PageRun) => Promise<T>;
-}): Promise<T> {
+}
+
+/** Opens `url` in a fresh Chromium, waits until `until` holds, runs `inspect`, then closes it. */
+export async function openPage<T>(opts: PageOptions<T> & { url: string }): Promise<T> {
+  return withBrowser(async (context) => {
+    const page = context.pages()[0] ?? (await context.newPage());
+    const log: string[] = [],
+      errors: string[] = [];
+    page.on("console", (m) => log.push(`${m.type()}: ${m.text()}`));
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(opts.url);
+    try {
+      await page.waitForFunction(opts.until, undefined, { timeout: opts.timeout ?? 30_000 });
+    } catch (e) {
+      throw new Error(
+        `${opts.url}: waited for ${opts.until}: ${e}\nconsole:\n${log.join("\n")}\nerrors:\n${errors.join("\n")}`,
+      );
+    }
+    return opts.inspect({
+      page,
+      url: opts.url,
+      console: log,
+      errors,
+      value: (expression) => page.evaluate(expression),
+    });
+  });
+}
+
+/** Serves `files` with `headers` (see serve), then opens `path` (default "/") as openPage does. */
+export async function runPage<T>(
+  opts: PageOptions<T> & { files: Files; headers?: Record<string, string>; path?: string },
+): Promise<T> {
   const server = await serve(opts.files, opts.headers);
   try {
-    return await withBrowser(async (context) => {
-      const page = context.pages()[0] ?? (await context.newPage());
-      const log: string[] = [],
-        errors: string[] = [];
-      page.on("console", (m) => log.push(`${m.type()}: ${m.text()}`));
-      page.on("pageerror", (e) => errors.push(String(e)));
-      const url = server.url + (opts.path ?? "/");
-      await page.goto(url);
-      try {
-        await page.waitForFunction(opts.until, undefined, { timeout: opts.timeout ?? 30_000 });
-      } catch (e) {
-        throw new Error(
-          `${url}: waited for ${opts.until}: ${e}\nconsole:\n${log.join("\n")}\nerrors:\n${errors.join("\n")}`,
-        );
-      }
-      return opts.inspect({
-        page,
-        url,
-        console: log,
-        errors,
-        value: (expression) => page.evaluate(expression),
-      });
-    });
+    return await openPage({ ...opts, url: server.url + (opts.path ?? "/") });
   } finally {
     await server.close();
   }

@@ -2,7 +2,7 @@
 // generated code looks like. Every case also checks the compiled result against eager.
 import { parse } from "acorn";
 import { describe, expect, it } from "vitest";
-import { cat, compile, manualSeed, randn, stack, type Tensor } from "../../index";
+import { cat, compile, manualSeed, randn, stack, type Tensor, tensor } from "../../index";
 
 type Fn = (...xs: Tensor[]) => Tensor;
 
@@ -212,5 +212,35 @@ describe("pad is a masked index map: pad, cat and slicing compositions fuse", ()
     conv(x, w).relu().sum().backward();
     gx.values().forEach((v, i) => expect(v).toBeCloseTo(x.grad!.values()[i], 4));
     gw.values().forEach((v, i) => expect(v).toBeCloseTo(w.grad!.values()[i], 3));
+  });
+});
+
+describe("gather: a read at computed positions, fused, bounds-checked in the kernel", () => {
+  const idx = tensor(
+    [
+      [0, 2, 1],
+      [3, 3, 0],
+    ],
+    { dtype: "int32" },
+  );
+  it("the index and the consumers fuse; the source is a buffer: two kernels", () => {
+    const e = explain((x, i) => x.exp().gather(1, i.add(0)).mul(2).sum(1), randn([2, 4]), idx);
+    expect(e.forwardKernels).toBe(2);
+    expect(e.code).toMatch(/checkIndex\(/);
+  });
+  it("an index out of range throws PyTorch's error from the compiled kernel, as eager does", () => {
+    const bad = tensor([[0, 4, 1]], { dtype: "int32" });
+    const f = compile((x: Tensor, i: Tensor) => x.gather(1, i).sum());
+    const x = randn([1, 4]);
+    expect(() => x.gather(1, bad)).toThrow("index 4 is out of bounds for dimension 1 with size 4");
+    expect(() => f(x, bad)).toThrow("index 4 is out of bounds for dimension 1 with size 4");
+  });
+});
+
+describe("scans run as their own kernel, with the consumers as its epilogue", () => {
+  it("exp, cumsum, then a multiply: the cumsum kernel stores only the product", () => {
+    const e = explain((x) => x.exp().cumsum(1).mul(2), randn([3, 5]));
+    expect(e.forwardKernels).toBe(2);
+    expect(kernelNames(e.code)[1]).toMatch(/cumsum_mul/);
   });
 });

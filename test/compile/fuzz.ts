@@ -17,8 +17,9 @@ import {
 
 export const TOL: Tolerance = { rtol: 1e-4, atol: 1e-5 };
 
-// Compiler bugs already reported (see bugs.test.ts): a failing case that one of these recognizes
-// is counted in `skipped`, not reported again. Remove an entry when its bug is fixed. (Empty now:
+// Compiler bugs already reported (see test/regressions/compile.test.ts): a failing case that one of
+// these recognizes is counted in `skipped`, not reported again. Remove an entry when its bug is
+// fixed. (Empty now:
 // B2, B8 and B9 had entries, e.g. for B2
 //   { bug: "B2", test: ({ error }) => error instanceof SyntaxError && /already been declared/.test(error.message) },
 // and a mismatch can be recognized from the program, or by re-running parts of it.)

@@ -1,7 +1,7 @@
 """Golden fixtures for jitgrad's eager API: PyTorch's own results for every public op.
 
 Run with: /usr/bin/python3 test/golden/make_golden.py  (writes test/golden/ops.json)
-test/golden.test.ts replays each case through jitgrad's public API.
+test/eager/golden.test.ts replays each case through jitgrad's public API.
 
 Schema (ops.json is {"torch": version, "cases": [...]}), one case per entry:
 
@@ -144,6 +144,8 @@ def torch_call(fn, s, args):
         return s.long()
     if fn == "logSoftmax":
         return s.log_softmax(*args)
+    if fn in ("logicalOr", "logicalNot"):
+        return getattr(s, "logical_or" if fn == "logicalOr" else "logical_not")(*args)
     if fn == "slice":
         dim, start, end = (list(args) + [0, None][len(args) - 1:])[:3]
         index = [slice(None)] * s.dim()
@@ -155,6 +157,8 @@ def torch_call(fn, s, args):
         gradient = args[0] if args else None
         opts = args[1] if len(args) > 1 else {}
         return s.backward(gradient, retain_graph=opts.get("retainGraph"))
+    if fn == "scatterAdd":
+        return s.scatter_add(*args)
     if fn == "requiresGrad_":
         return s.requires_grad_(*args)
     return getattr(s, fn)(*args)
@@ -611,6 +615,53 @@ program("backward of a detached tensor", {"x": X}, [
     {"let": "s", "on": "y", "fn": "sum"},
     {"on": "s", "fn": "backward"},
 ])
+
+# --- indexing: gather and scatterAdd (each the other's gradient)
+IDX = V([[0, 2, 1, 0], [2, 2, 0, 1]], "int32")
+op("gather dim 1", "gather", T([2, 3]), [1, IDX])
+op("gather dim 0", "gather", T([3, 4]), [0, V([[0, 2, 1, 0], [2, 2, 0, 1]], "int32")])
+op("gather float64", "gather", T([2, 3], "float64"), [-1, IDX])
+op("gather int", "gather", T([2, 3], "int32", kind="int"), [1, IDX])
+op("gather 3-d, smaller index", "gather", T([2, 3, 4]), [2, V([[[3, 0], [1, 1]], [[0, 2], [3, 3]]], "int32")])
+op("scatterAdd dim 1", "scatterAdd", T([2, 3]), [1, IDX, T([2, 4])])
+op("scatterAdd dim 0, repeated", "scatterAdd", T([3, 2]), [0, V([[0, 0], [0, 2]], "int32"), T([2, 2])])
+err("gather: index out of range", "gather", T([2, 3]), [1, V([[0, 5]], "int32")])
+err("gather: negative index", "gather", T([2, 3]), [1, V([[-1, 0]], "int32")])
+err("gather: float index", "gather", T([2, 3]), [1, V([[0.0, 1.0]])])
+err("gather: index of another rank", "gather", T([2, 3]), [1, V([0, 1], "int32")])
+err("gather: index too big", "gather", T([2, 3]), [0, V([[0, 0, 0, 0, 0], [0, 0, 0, 0, 0]], "int32")])
+err("scatterAdd: index out of range", "scatterAdd", T([2, 3]), [1, V([[0, 7]], "int32"), T([1, 2])])
+err("scatterAdd: src too small", "scatterAdd", T([2, 3]), [1, V([[0, 1]], "int32"), T([1, 1])])
+
+# --- scans
+op("cumsum dim 1", "cumsum", T([3, 4]), [1])
+op("cumsum dim 0", "cumsum", T([3, 4]), [0])
+op("cumsum dim -1, 3-d", "cumsum", T([2, 3, 4]), [-1])
+op("cumsum float64", "cumsum", T([5], "float64"), [0])
+op("cumsum int", "cumsum", T([2, 5], "int32", kind="int"), [1])
+op("cumsum bool", "cumsum", T([6], "bool", kind="bool"), [0])
+op("cumsum 0-d", "cumsum", T([]), [0])
+op("cumsum of a transposed view", "cumsum", T([3, 4]), [0], pre=[{"fn": "T"}])
+err("cumsum: dim out of range", "cumsum", T([3, 4]), [2])
+
+# --- ops added after the others (so their inputs come last from the seeded generator and every
+# earlier case keeps its data): sign, erf, logical or/not (test/coverage.test.ts wants every
+# primitive of ir/ops.ts in these fixtures)
+for fn, kind in [("sign", "normal"), ("erf", "normal")]:
+    op(fn, fn, T([2, 3], kind=kind))
+    op(fn + " 0-d", fn, T([], kind=kind))
+    op(fn + " float64", fn, T([4], "float64", kind=kind))
+    op(fn + " no grad", fn, T([3], kind=kind, grad=False))
+op("sign at zero", "sign", V([-1.5, 0.0, 2.0]))
+op("sign int", "sign", T([5], "int32", kind="int"))
+op("erf int -> float32", "erf", V([0, 1, 3], "int32"))
+op("erf of large values", "erf", V([-6.0, -0.5, 0.0, 0.5, 6.0]))
+op("logicalNot bool", "logicalNot", T([2, 3], "bool", kind="bool"))
+op("logicalNot float", "logicalNot", V([-1.5, 0.0, 2.0]))
+op("logicalNot int", "logicalNot", V([0, 3, -2], "int32"))
+op("logicalOr bool", "logicalOr", T([2, 3], "bool", kind="bool"), [T([2, 3], "bool", kind="bool")])
+op("logicalOr broadcast", "logicalOr", T([3, 1], "bool", kind="bool"), [T([4], "bool", kind="bool")])
+op("logicalOr float with bool", "logicalOr", V([0.0, 0.5, 0.0, -2.0]), [V([False, False, True, True], "bool")])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -1,7 +1,7 @@
 """Golden fixtures for jitgrad's nn, nn.functional (F) and optim, from PyTorch 1.13.
 
 Run with: /usr/bin/python3 test/golden/make_nn_golden.py  (writes test/golden/nn.json)
-test/nn.test.ts checks jitgrad against it.
+test/nn/nn.test.ts checks jitgrad against it.
 
 Tensors are {"shape", "dtype", "data": flat row-major values}; float32 values are exact as Python
 floats. jitgrad's int32 plays the role of torch's int64 (labels are "int32" here). Sections:

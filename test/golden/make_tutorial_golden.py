@@ -11,7 +11,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# `<AddBackward0 object at 0x7f2a...>` -> `<AddBackward0 object at 0x...>`; test/tutorial.test.ts
+# `<AddBackward0 object at 0x7f2a...>` -> `<AddBackward0 object at 0x...>`; test/eager/tutorial.test.ts
 # applies the same mask to jitgrad's output.
 ADDRESS = re.compile(r" object at 0x[0-9a-fA-F]+>")
 

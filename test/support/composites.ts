@@ -1,4 +1,4 @@
-// Composite programs (several ops, the shapes of real models) for gradcheck: test/gradcheck.test.ts
+// Composite programs (several ops, the shapes of real models) for gradcheck: test/eager/gradcheck.test.ts
 // checks eager backward() on them, test/autodiff/gradcheck.test.ts the compiled backward. `inputs`
 // draws from the global generator (the tests call manualSeed first).
 import { cat, randn, stack, type Tensor, tensor, where } from "../../index";
@@ -28,7 +28,49 @@ const c = (name: string, fn: (...xs: Tensor[]) => Tensor, inputs: () => Tensor[]
   inputs,
 });
 
+const index = (rows: number[][]) => tensor(rows, { dtype: "int32" });
+
 export const composites: Composite[] = [
+  // indexing: gather's gradient is a scatterAdd, scatterAdd's (for src) a gather
+  c(
+    "gather of exp, then a weighted sum",
+    (x) =>
+      x
+        .exp()
+        .gather(
+          1,
+          index([
+            [0, 2, 2],
+            [1, 0, 1],
+          ]),
+        )
+        .mul(x.narrow(1, 0, 3))
+        .sum(),
+    () => [f64([2, 4])],
+  ),
+  c(
+    "scatterAdd into a base, both differentiated",
+    (base, src) =>
+      base
+        .scatterAdd(
+          0,
+          index([
+            [0, 1],
+            [2, 0],
+            [0, 0],
+          ]),
+          src.tanh(),
+        )
+        .square()
+        .sum(),
+    () => [f64([3, 2]), f64([3, 2])],
+  ),
+  // scans
+  c(
+    "cumsum along each dim, squared",
+    (x) => x.cumsum(0).mul(x.cumsum(1)).square().sum(),
+    () => [f64([3, 4])],
+  ),
   // models
   c(
     "seed: y = x+2; z = y*y*3; z.mean()",

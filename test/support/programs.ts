@@ -9,10 +9,13 @@
 // prints as JavaScript for a bug report.
 //
 // Programs mix unary, binary (broadcasting, JS numbers), reduction (all, one or two dims, keepdim),
-// movement (views, reshape, expand, narrow, select, cat, stack), softmax/logSoftmax and matmul ops
-// over float32 and float64 inputs of rank 0 to 3 with size-1 (broadcast) dims; inputs of rank >= 2
-// may be non-contiguous (a transposed view). In "grad" mode inputs may require grad (input 0
-// always does) and every output depends on one that does.
+// movement (views, reshape, expand, narrow, select, cat, stack), softmax/logSoftmax and matmul ops,
+// casts between float32 and float64, where() on masks made by comparisons (maybe negated or or-ed
+// with another), cumsum, and gather and scatterAdd by 0/1 indices made from the values (a
+// comparison cast to int), over float32 and float64 inputs of rank 0 to 3 with size-1 (broadcast)
+// dims; inputs of rank >= 2 may be non-contiguous (a transposed view). Masks and indices only ever
+// feed where() and gather/scatterAdd: other steps take float values only. In "grad" mode inputs may
+// require grad (input 0 always does) and every output depends on one that does.
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { cat, type DType, noGrad, stack, Tensor, tensor } from "../../index";
@@ -192,6 +195,8 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return b * b;
     case "tanh":
     case "sigmoid":
+    case "sign":
+    case "erf":
     case "sin":
     case "cos":
     case "softmax":
@@ -210,11 +215,17 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "maximum":
     case "minimum":
       return Math.max(b, other(ins.args[0]));
+    case "where":
+      return Math.max(b, other(ins.args[1]));
     case "cat":
     case "stack":
       return other(ins.args[0]);
     case "sum":
       return b * (x.numel() / Math.max(out.numel(), 1));
+    case "cumsum":
+      return b * (x.shape[ins.args[0] as number] ?? 1);
+    case "scatterAdd":
+      return b * (1 + x.shape[ins.args[0] as number]);
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
     default:
@@ -234,8 +245,19 @@ export const UNARY = [
   "sin",
   "cos",
   "square",
+  "sign",
+  "erf",
+  "cast", // to the other float dtype (double or float)
+  "mask", // x where a comparison of x with a number (maybe negated) holds, else a number
 ] as const;
-export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "pow"] as const;
+// where: x where a comparison of x with the other operand (maybe or-ed with a comparison of x with
+// a number) holds, else the other operand
+export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "where"] as const;
+export const COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
+// thresholds for comparisons with a number: values that sums of the data (three decimals) are
+// unlikely to hit exactly, where eager and compiled sums may differ in the last bit; and 0, which
+// relu gives exactly
+const THRESHOLDS = [0, 0.3, -0.7, 1.3];
 export const REDUCE = ["sum", "mean", "max", "min"] as const;
 export const MOVE = [
   "transpose",
@@ -251,13 +273,24 @@ export const MOVE = [
   "matmul",
   "cat",
   "stack",
+  "cumsum",
+  "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int)
+  "scatterAdd", // x into itself along such a dim, by such an index
 ] as const;
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
-// Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt).
+// Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
+// double or float; mask and where are comparisons, logicalNot or logicalOr, then where).
+const COMPOUND = ["log1abs", "sqrtabs", "cast", "mask"];
 export const METHODS = [
-  ...UNARY.filter((u) => u !== "log1abs" && u !== "sqrtabs"),
+  ...UNARY.filter((u) => !COMPOUND.includes(u)),
   "log",
   "sqrt",
+  "double",
+  "float",
+  ...COMPARE,
+  "logicalNot",
+  "logicalOr",
+  "int",
   ...BINARY,
   ...REDUCE,
   ...MOVE,
@@ -318,12 +351,16 @@ export function build(r: Recipe, mode: Mode): Program {
   // too large: squash with tanh, or scale down (which keeps more of the value's shape)
   const bounded = (i: number, scale: boolean) =>
     bounds[i] <= BOUND ? i : scale ? emit(i, "div", Math.ceil(bounds[i] / 4)) : emit(i, "tanh");
+  // the values an op may take as operands (float values, not masks or indices) that `keep` accepts
   const indices = (keep: (t: Tensor) => boolean) =>
-    vals.map((_, i) => i).filter((i) => keep(vals[i]));
+    vals
+      .map((_, i) => i)
+      .filter((i) => (vals[i].dtype === "float32" || vals[i].dtype === "float64") && keep(vals[i]));
 
   for (const s of r.steps) {
     // the operand: usually the latest value (long chains), sometimes any earlier one (shared values)
-    const a = s.a % 3 ? vals.length - 1 : Math.floor(s.a / 3) % vals.length,
+    const usable = indices(() => true),
+      a = s.a % 3 ? vals.length - 1 : usable[Math.floor(s.a / 3) % usable.length],
       x = vals[a],
       rank = x.ndim;
     const sized = x.shape.map((_, d) => d).filter((d) => x.shape[d] >= 2);
@@ -337,7 +374,12 @@ export function build(r: Recipe, mode: Mode): Program {
       // float32 intermediates in float64, so an x that is exactly 0 eagerly may be 1e-8 compiled
       else if (op === "sqrtabs") out = emit(emit(emit(a, "abs"), "add", 1e-3), "sqrt");
       else if (op === "exp" && bounds[a] > 5) out = emit(emit(a, "tanh"), "exp");
-      else out = emit(a, op);
+      else if (op === "cast") out = emit(a, x.dtype === "float32" ? "double" : "float");
+      else if (op === "mask") {
+        let m = emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.b));
+        if (s.k) m = emit(m, "logicalNot");
+        out = emit(a, "where", { ref: m }, pick(SCALARS, s.q >> 3));
+      } else out = emit(a, op);
     } else if (kind === 1) {
       const op = pick(BINARY, s.p);
       if (op === "pow") out = emit(a, "pow", pick([2, 3, 1, 0], s.q));
@@ -357,6 +399,15 @@ export function build(r: Recipe, mode: Mode): Program {
             typeof other === "number"
               ? emit(a, "div", other === 0 ? 4 : other)
               : emit(a, "div", { ref: emit(emit(refsOf(other)[0], "abs"), "add", 1) });
+        } else if (op === "where") {
+          const m = emit(a, pick(COMPARE, s.q), other),
+            either = () => emit(a, pick(COMPARE, s.q >> 3), pick(THRESHOLDS, s.b));
+          out = emit(
+            a,
+            "where",
+            { ref: Math.floor(s.p / 8) % 2 ? emit(m, "logicalOr", { ref: either() }) : m },
+            other,
+          );
         } else out = emit(a, op, other);
       }
     } else if (kind === 2) {
@@ -433,6 +484,15 @@ export function build(r: Recipe, mode: Mode): Program {
       } else if (op === "stack") {
         const same = indices((t) => t.shape.join() === x.shape.join() && t.dtype === x.dtype);
         out = emit(a, "stack", { refs: [pick(same, s.q), a] }, s.b % (rank + 1));
+      } else if (op === "cumsum") {
+        out = emit(a, "cumsum", rank === 0 ? 0 : s.b % rank);
+      } else if ((op === "gather" || op === "scatterAdd") && sized.length) {
+        const d = pick(sized, s.b);
+        const index = emit(emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.q >> 3)), "int");
+        out =
+          op === "gather"
+            ? emit(a, "gather", d, { ref: index })
+            : emit(a, "scatterAdd", d, { ref: index }, { ref: a });
       } else if (rank >= 2) {
         out = emit(a, "transpose", 0, rank - 1);
       } else if (rank === 1 && x.shape[0] >= 2) {
@@ -452,6 +512,7 @@ export function build(r: Recipe, mode: Mode): Program {
     extra < vals.length &&
     extra !== last &&
     extra >= program.inputs.length &&
+    (vals[extra].dtype === "float32" || vals[extra].dtype === "float64") &&
     (!grad || needs[extra])
   )
     program.outputs.push(extra);

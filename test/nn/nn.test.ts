@@ -15,8 +15,8 @@ import {
   randn,
   type Tensor,
   tensor,
-} from "../index";
-import { uniformValues } from "../nn/init";
+} from "../../index";
+import { uniformValues } from "../../nn/init";
 
 interface Spec {
   shape: number[];
@@ -24,7 +24,7 @@ interface Spec {
   data: number[];
 }
 type State = Record<string, Spec>;
-const golden = JSON.parse(readFileSync(join(import.meta.dirname, "golden/nn.json"), "utf8"));
+const golden = JSON.parse(readFileSync(join(import.meta.dirname, "../golden/nn.json"), "utf8"));
 
 const arrays = {
   float32: Float32Array,

@@ -1,6 +1,7 @@
-// Compiler bugs found by these tests, minimized. `it.fails` marks a bug that is still open: the test
-// passes while the bug is there and fails once it is fixed; then drop the `.fails` (and the bug's
-// KNOWN entry in fuzz.ts) so it guards against regressions. Fixed bugs stay as regression tests.
+// Compiler bugs found by the compile tests (the differential property test, mostly), minimized.
+// `it.fails` marks a bug that is still open: the test passes while the bug is there and fails once
+// it is fixed; then drop the `.fails` (and the bug's KNOWN entry in test/compile/fuzz.ts) so it
+// guards against regressions. Fixed bugs stay as regression tests.
 import { describe, expect, it } from "vitest";
 import { CompileError, compile, grad, noGrad, ones, randn, type Tensor, tensor } from "../../index";
 

@@ -1,6 +1,6 @@
 // serialize/deserialize: the transfer form of a tensor for postMessage (workers).
 import { describe, expect, it } from "vitest";
-import { arange, deserialize, ones, serialize, tensor } from "../index";
+import { arange, deserialize, ones, serialize, tensor } from "../../index";
 
 describe("serialize", () => {
   it("hands over a contiguous tensor's own storage, and copies otherwise", () => {

@@ -1,9 +1,9 @@
 // Minimized reproductions of compiler bugs found by the autodiff tests (the property test in
-// property.test.ts, mostly), kept as regression tests once fixed. Each `it.fails` names a reported
+// test/autodiff/property.test.ts, mostly), kept as regression tests once fixed. Each `it.fails` names a reported
 // bug and starts passing (so fails) once the bug is fixed: then turn it into a plain `it`.
 import { describe, expect, it } from "vitest";
 import { compile, type Tensor, tensor } from "../../index";
-import { expectClose } from "./helpers";
+import { expectClose } from "../autodiff/helpers";
 
 describe("max/min gradients through a float32 elementwise chain", () => {
   const fn = (x: Tensor) => x.mul(1.1).max();
@@ -11,7 +11,7 @@ describe("max/min gradients through a float32 elementwise chain", () => {
   // Fused float32 kernels keep values in float64 registers. The forward stores the maximum rounded
   // to float32; the backward (and the forward's own hit count) recompute x * 1.1 unrounded and
   // compared it with the stored maximum with ===, found no hit, and divided by a zero count: NaN
-  // gradients (B11 in test/compile/bugs.test.ts; comparisons of float32 values now round).
+  // gradients (B11 in test/regressions/compile.test.ts; comparisons of float32 values now round).
   it("amax of x * 1.1 (float32)", () => {
     const x = tensor([0.1, 0.7, 0.3], { requiresGrad: true });
     compile(fn)(x).backward();

@@ -3,8 +3,8 @@
 // log/sin/cos, where V8 and glibc disagree in the last bits, so it is checked to a few ulps.
 import { createHash } from "node:crypto";
 import { describe, expect, test } from "vitest";
-import { manualSeed, randnValues, randomUint32, randValues } from "../runtime/random";
-import golden from "./golden/random.json";
+import { manualSeed, randnValues, randomUint32, randValues } from "../../runtime/random";
+import golden from "../golden/random.json";
 
 type Call =
   | { op: "reseed"; seed: number }

@@ -4,8 +4,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import * as jg from "../index";
-import { type DType, Tensor } from "../index";
+import * as jg from "../../index";
+import { type DType, Tensor } from "../../index";
 
 interface Spec {
   data: number[];
@@ -62,7 +62,7 @@ interface ProgramCase {
 type Case = OpCase | ErrorCase | ProgramCase;
 
 const fixtures: { torch: string; cases: Case[] } = JSON.parse(
-  readFileSync(join(import.meta.dirname, "golden/ops.json"), "utf8"),
+  readFileSync(join(import.meta.dirname, "../golden/ops.json"), "utf8"),
 );
 const cases = fixtures.cases;
 

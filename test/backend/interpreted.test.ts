@@ -1,0 +1,76 @@
+// Where code generation is refused (a page whose Content-Security-Policy lacks 'unsafe-eval'),
+// eager kernels are interpreted from the same plans. This file refuses generation for its own
+// module instances (vitest isolates test files) and replays every op golden case eagerly against
+// PyTorch: values and gradients.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { backend } from "../../backend/index";
+import { refuseCodegenForTests } from "../../backend/js/prelude";
+import { type DType, type Tensor, tensor } from "../../index";
+
+refuseCodegenForTests();
+
+interface Spec {
+  data: number[];
+  shape: number[];
+  dtype: DType;
+  requiresGrad: boolean;
+}
+interface OpCase {
+  name: string;
+  kind: string;
+  fn: string;
+  self?: Spec;
+  pre?: { fn: string; args?: unknown[] }[];
+  args: unknown[];
+  out: { data: number[]; shape: number[]; dtype: DType };
+  upstream: Spec | null;
+  grads: ({ data: number[] } | null)[];
+}
+const { cases } = JSON.parse(
+  readFileSync(join(import.meta.dirname, "../golden/ops.json"), "utf8"),
+) as { cases: OpCase[] };
+const isSpec = (a: unknown): a is Spec => typeof a === "object" && a !== null && "data" in a;
+const make = (s: Spec) =>
+  tensor(s.data, { shape: s.shape, dtype: s.dtype, requiresGrad: s.requiresGrad });
+const method = (t: Tensor, fn: string) =>
+  fn === "T"
+    ? () => t.T
+    : (t as unknown as Record<string, (...a: unknown[]) => Tensor>)[fn].bind(t);
+
+function close(got: number[], want: number[], what: string) {
+  expect(got.length, what).toBe(want.length);
+  got.forEach((v, i) => {
+    const w = want[i];
+    if (!Number.isFinite(w) || Math.abs(v - w) > 1e-6 + 1e-5 * Math.abs(w))
+      expect(v, `${what}[${i}]`).toBe(w);
+  });
+}
+
+describe("eager ops with code generation refused: interpreted plans agree with PyTorch", () => {
+  it("the backend reports that it generates no code", () => expect(backend.generates).toBe(false));
+  for (const c of cases.filter((c) => c.kind === "op" && c.self && c.fn !== "backward")) {
+    it(c.name, () => {
+      const inputs: Tensor[] = [];
+      const conv = (a: unknown): unknown => {
+        if (isSpec(a)) return inputs[inputs.push(make(a)) - 1];
+        if (a && typeof a === "object" && "ref" in a) return inputs[(a as { ref: number }).ref];
+        if (Array.isArray(a) && a.length && a.every((x) => typeof x === "object" && x))
+          return a.map(conv);
+        return a;
+      };
+      let self = conv(c.self) as Tensor;
+      const args = c.args.map(conv);
+      for (const step of c.pre ?? []) self = method(self, step.fn)(...(step.args ?? []));
+      const out = method(self, c.fn)(...args);
+      close(out.values(), c.out.data, "out");
+      if (c.upstream) {
+        out.backward(make(c.upstream));
+        c.grads.forEach((g, i) => {
+          if (g) close(inputs[i].grad!.values(), g.data, `grad ${i}`);
+        });
+      }
+    });
+  }
+});

@@ -1,0 +1,128 @@
+// Op coverage: every primitive of the op table (ir/ops.ts) is exercised by each list that checks
+// ops one by one, so a new op cannot skip them:
+// - golden: the PyTorch fixtures' op cases (test/golden/ops.json, replayed eagerly by
+//   test/eager/golden.test.ts and compiled by test/autodiff/golden.test.ts);
+// - gradcheck: the eager gradcheck cases (test/support/gradcheck-cases.ts) and the composite
+//   programs (test/support/composites.ts, gradchecked eagerly and compiled), counting only ops on a
+//   differentiable path from an input that requires grad to the output;
+// - differential: the random program generator (test/support/programs.ts) behind the compiled vs
+//   eager property tests, on a fixed sample of its programs.
+// Each case is traced (compiler/trace.ts) to see which primitives it records. An op that cannot be
+// in a list is in that list's exemptions, with the reason; an exemption that is no longer needed
+// fails the test too, so the lists stay exact.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { dependents } from "../compiler/autodiff";
+import { trace } from "../compiler/trace";
+import { manualSeed, type Tensor } from "../index";
+import type { Value } from "../ir/graph";
+import { type OpName, ops } from "../ir/ops";
+import { caseFunction, opCases } from "./autodiff/helpers";
+import { composites } from "./support/composites";
+import { gradcheckGroups } from "./support/gradcheck-cases";
+import { build, makeInputs, recipe, run } from "./support/programs";
+
+type List = "golden" | "gradcheck" | "differential";
+
+const notDifferentiable = "not differentiable (its VJP is null): gradients never flow through it";
+const EXEMPT: Record<List, Partial<Record<OpName, string>>> = {
+  golden: {},
+  gradcheck: {
+    eq: notDifferentiable,
+    ne: notDifferentiable,
+    lt: notDifferentiable,
+    le: notDifferentiable,
+    gt: notDifferentiable,
+    ge: notDifferentiable,
+    logicalOr: notDifferentiable,
+    logicalNot: notDifferentiable,
+    detach: notDifferentiable,
+  },
+  differential: {},
+};
+
+const ALL = Object.keys(ops) as OpName[];
+
+// The primitives tracing `fn` on `inputs` records; with `differentiated`, only those on a
+// differentiable path from an input that requires grad to an output.
+function opsOf(
+  fn: (...xs: Tensor[]) => Tensor | Tensor[],
+  inputs: Tensor[],
+  differentiated = false,
+): OpName[] {
+  const t = trace(fn as Parameters<typeof trace>[0], inputs),
+    g = t.graph;
+  const primals: Tensor[] = [];
+  t.argSlots.forEach((slot, i) => {
+    if (slot !== null) primals[slot] = inputs[i];
+  });
+  primals.push(...t.captured);
+  const fromGrad = dependents(
+    g,
+    g.inputs.filter((_, slot) => primals[slot].requiresGrad),
+  );
+  const toOutput = new Set<Value>();
+  const visit = (v: Value) => {
+    if (!toOutput.has(v)) {
+      toOutput.add(v);
+      v.inputs.forEach(visit);
+    }
+  };
+  g.outputs.forEach(visit);
+  return g.values
+    .filter((v) => !differentiated || (fromGrad.has(v) && toOutput.has(v)))
+    .flatMap((v) => (v.op === "input" || v.op === "const" ? [] : [v.op]));
+}
+
+const covered: Record<List, () => Set<OpName>> = {
+  golden() {
+    const out = new Set<OpName>();
+    for (const c of opCases) {
+      const { fn, inputs } = caseFunction(c);
+      for (const op of opsOf(fn, inputs())) out.add(op);
+    }
+    return out;
+  },
+  gradcheck() {
+    const out = new Set<OpName>();
+    const cases = [
+      ...Object.values(gradcheckGroups).flat(),
+      ...composites.map((c) => ({ make: () => ({ fn: c.fn, inputs: c.inputs() }) })),
+    ];
+    for (const c of cases) {
+      manualSeed(0);
+      const { fn, inputs } = c.make();
+      for (const op of opsOf(fn, inputs, true)) out.add(op);
+    }
+    return out;
+  },
+  differential() {
+    const out = new Set<OpName>();
+    for (const r of fc.sample(recipe, { seed: 20251125, numRuns: 300 })) {
+      for (const mode of ["forward", "grad"] as const) {
+        const p = build(r, mode);
+        for (const op of opsOf((...xs) => run(p, xs), makeInputs(p, r.seed))) out.add(op);
+      }
+    }
+    return out;
+  },
+};
+
+describe("every op of the op table is covered", () => {
+  for (const list of Object.keys(covered) as List[]) {
+    it(`by the ${list} cases (or exempted, with a reason)`, () => {
+      const seen = covered[list](),
+        exempt = EXEMPT[list];
+      const missing = ALL.filter((op) => !seen.has(op) && !(op in exempt));
+      const stale = Object.keys(exempt).filter((op) => seen.has(op as OpName));
+      expect(missing, `ops no ${list} case exercises: add cases, or exempt them`).toEqual([]);
+      expect(stale, `exempt from ${list} but covered: drop the exemption`).toEqual([]);
+    });
+  }
+
+  it("the exemptions name ops of the op table, and gradcheck exempts only what has no VJP", () => {
+    for (const exempt of Object.values(EXEMPT))
+      for (const op of Object.keys(exempt)) expect(ALL).toContain(op);
+    for (const op of Object.keys(EXEMPT.gradcheck) as OpName[]) expect(ops[op].vjp, op).toBeNull();
+  });
+});

@@ -1,0 +1,424 @@
+// The eager gradcheck cases as data: every differentiable op (and the Tensor methods built on them)
+// with the shapes, broadcasts and params worth checking, in groups. test/eager/gradcheck.test.ts
+// checks each with backward() against finite differences; test/coverage.test.ts reads them to
+// check that every op of the op table is gradchecked. `make` draws from the global generator (the
+// tests call manualSeed(0) before each case).
+import { cat, rand, stack, type Tensor, tensor, where } from "../../index";
+import { f64, pos } from "./gradcheck";
+
+export interface GradcheckCase {
+  name: string;
+  make: () => { fn: (...xs: Tensor[]) => Tensor; inputs: Tensor[] };
+}
+export const gradcheckGroups: Record<string, GradcheckCase[]> = {};
+
+let current: GradcheckCase[] = [];
+const group = (name: string, cases: () => void) => {
+  current = gradcheckGroups[name] = [];
+  cases();
+};
+const check = (name: string, fn: (...xs: Tensor[]) => Tensor, make: () => Tensor[]) =>
+  current.push({ name, make: () => ({ fn, inputs: make() }) });
+const custom = (name: string, make: GradcheckCase["make"]) => current.push({ name, make });
+
+const mask = (shape: number[]) => rand(shape, { dtype: "float64" }).gt(0.5);
+
+group("elementwise", () => {
+  const unary: [string, (x: Tensor) => Tensor, (s: number[]) => Tensor][] = [
+    ["neg", (x) => x.neg(), f64],
+    ["exp", (x) => x.exp(), f64],
+    ["log", (x) => x.log(), pos],
+    ["sqrt", (x) => x.sqrt(), pos],
+    ["abs", (x) => x.abs(), f64],
+    ["tanh", (x) => x.tanh(), f64],
+    ["sigmoid", (x) => x.sigmoid(), f64],
+    ["relu", (x) => x.relu(), f64],
+    ["sin", (x) => x.sin(), f64],
+    ["cos", (x) => x.cos(), f64],
+    ["square", (x) => x.square(), f64],
+    ["sign", (x) => x.sign(), f64], // zero gradients (no input is within eps of 0)
+    ["erf", (x) => x.erf(), f64],
+  ];
+  for (const [name, f, make] of unary) {
+    check(name, f, () => [make([2, 3])]);
+    check(`${name} 0-d`, f, () => [make([])]);
+  }
+
+  const binary: [string, (a: Tensor, b: Tensor | number) => Tensor, (s: number[]) => Tensor][] = [
+    ["add", (a, b) => a.add(b), f64],
+    ["sub", (a, b) => a.sub(b), f64],
+    ["mul", (a, b) => a.mul(b), f64],
+    ["div", (a, b) => a.div(b), pos],
+    ["pow", (a, b) => a.pow(b), pos],
+    ["maximum", (a, b) => a.maximum(b as Tensor), f64],
+    ["minimum", (a, b) => a.minimum(b as Tensor), f64],
+  ];
+  const shapes: [number[], number[]][] = [
+    [
+      [2, 3],
+      [2, 3],
+    ],
+    [
+      [3, 1],
+      [1, 4],
+    ],
+    [[2, 3, 4], [4]],
+    [[4], [2, 3, 4]],
+    [[2, 3], []],
+    [[], [2, 3]],
+    [
+      [2, 1, 3],
+      [4, 1],
+    ],
+    [[1], [3]],
+  ];
+  for (const [name, f, make] of binary) {
+    for (const [a, b] of shapes) check(`${name} [${a}] with [${b}]`, f, () => [make(a), make(b)]);
+    check(`${name} only one input requires grad`, f, () => [make([2, 3]), make([3]).detach()]);
+    if (name !== "maximum" && name !== "minimum") {
+      check(
+        `${name} scalar`,
+        (a) => f(a, 1.7),
+        () => [make([2, 3])],
+      );
+    }
+  }
+  check(
+    "add alpha",
+    (a, b) => a.add(b, -2.5),
+    () => [f64([2, 3]), f64([3])],
+  );
+  check(
+    "sub alpha",
+    (a, b) => a.sub(b, 0.5),
+    () => [f64([3, 1]), f64([1, 2])],
+  );
+  check(
+    "pow integer scalar exponent on negative base",
+    (a) => a.pow(3),
+    () => [f64([5])],
+  );
+  check(
+    "pow negative exponent",
+    (a) => a.pow(-1.5),
+    () => [pos([4])],
+  );
+  custom("where", () => {
+    const c = mask([2, 3]);
+    return { fn: (a, b) => where(c, a, b), inputs: [f64([2, 3]), f64([2, 3])] };
+  });
+  custom("where broadcast", () => {
+    const c = mask([3, 1]);
+    return { fn: (a, b) => where(c, a, b), inputs: [f64([1, 4]), f64([])] };
+  });
+  custom("where scalar other", () => {
+    const c = mask([2, 3]);
+    return { fn: (a) => where(c, a, 0.5), inputs: [f64([2, 3])] };
+  });
+  custom("where method", () => {
+    const c = mask([3]);
+    return { fn: (a, b) => a.where(c, b), inputs: [f64([2, 3]), f64([2, 1])] };
+  });
+});
+
+group("reductions", () => {
+  for (const op of ["sum", "mean", "max", "min"] as const) {
+    check(
+      `${op} all`,
+      (x) => x[op](),
+      () => [f64([2, 3])],
+    );
+    check(
+      `${op} 0-d`,
+      (x) => x[op](),
+      () => [f64([])],
+    );
+    for (const dim of [0, 1, -1, [0, 2], [2, 0], [0, 1, 2]]) {
+      for (const keepdim of [false, true]) {
+        check(
+          `${op} dim ${JSON.stringify(dim)} keepdim ${keepdim}`,
+          (x) => x[op](dim, keepdim),
+          () => [f64([2, 3, 4])],
+        );
+      }
+    }
+  }
+  check(
+    "norm",
+    (x) => x.norm(),
+    () => [f64([2, 3])],
+  );
+  check(
+    "sum of broadcast result over dims",
+    (a, b) => a.add(b).sum([0, 2]),
+    () => [f64([2, 1, 4]), f64([3, 1])],
+  );
+  check(
+    "mean of a product, keepdim",
+    (a, b) => a.mul(b).mean(-1, true),
+    () => [f64([3, 4]), f64([4])],
+  );
+});
+
+group("matmul", () => {
+  const ranks: [number[], number[]][] = [
+    [[3], [3]],
+    [[2, 3], [3]],
+    [[3], [3, 4]],
+    [
+      [2, 3],
+      [3, 4],
+    ],
+    [
+      [2, 2, 3],
+      [2, 3, 4],
+    ],
+    [
+      [2, 2, 3],
+      [3, 4],
+    ],
+    [
+      [2, 3],
+      [2, 3, 4],
+    ],
+    [[3], [2, 3, 4]],
+    [[2, 2, 3], [3]],
+    [
+      [2, 1, 2, 3],
+      [3, 3, 4],
+    ],
+    [
+      [2, 2, 3],
+      [1, 3, 4],
+    ],
+    [
+      [1, 2, 3],
+      [2, 3, 4],
+    ],
+    [
+      [2, 1, 2, 3],
+      [1, 2, 3, 4],
+    ],
+    [
+      [1, 3],
+      [2, 3, 1],
+    ],
+    [[1], [1, 4]],
+    [[5, 2, 2, 3], [3]],
+    [[3], [5, 2, 3, 4]],
+  ];
+  for (const [a, b] of ranks)
+    check(
+      `matmul [${a}] @ [${b}]`,
+      (x, y) => x.matmul(y),
+      () => [f64(a), f64(b)],
+    );
+  check(
+    "matmul only left requires grad",
+    (x, y) => x.matmul(y),
+    () => [f64([2, 2, 3]), f64([3, 4]).detach()],
+  );
+  check(
+    "matmul only right requires grad",
+    (x, y) => x.matmul(y),
+    () => [f64([3]).detach(), f64([2, 3, 4])],
+  );
+  check(
+    "matmul x @ x",
+    (x) => x.matmul(x),
+    () => [f64([3, 3])],
+  );
+  check(
+    "matmul of transposed",
+    (x, y) => x.T.matmul(y.mT),
+    () => [f64([3, 2]), f64([2, 4, 3])],
+  );
+  check(
+    "mm",
+    (x, y) => x.mm(y),
+    () => [f64([2, 3]), f64([3, 2])],
+  );
+});
+
+group("movement", () => {
+  check(
+    "reshape",
+    (x) => x.reshape([3, 2]),
+    () => [f64([2, 3])],
+  );
+  check(
+    "reshape -1 of a transpose (copies)",
+    (x) => x.T.reshape(-1),
+    () => [f64([2, 3])],
+  );
+  check(
+    "view",
+    (x) => x.view([4, 6]),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "transpose",
+    (x) => x.transpose(0, 2),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "permute",
+    (x) => x.permute([2, 0, 1]),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "T",
+    (x) => x.T,
+    () => [f64([2, 3])],
+  );
+  check(
+    "mT",
+    (x) => x.mT,
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "unsqueeze",
+    (x) => x.unsqueeze(1),
+    () => [f64([2, 3])],
+  );
+  check(
+    "squeeze",
+    (x) => x.squeeze(),
+    () => [f64([1, 3, 1])],
+  );
+  check(
+    "squeeze dim",
+    (x) => x.squeeze(-1),
+    () => [f64([3, 1])],
+  );
+  check(
+    "expand",
+    (x) => x.expand([2, 3, 4]),
+    () => [f64([3, 1])],
+  );
+  check(
+    "expand 0-d",
+    (x) => x.expand([2, 2]),
+    () => [f64([])],
+  );
+  check(
+    "expandAs",
+    (x, y) => x.expandAs(y).mul(y),
+    () => [f64([1, 3]), f64([2, 3])],
+  );
+  check(
+    "flatten",
+    (x) => x.flatten(1),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "narrow",
+    (x) => x.narrow(1, 1, 2),
+    () => [f64([3, 4])],
+  );
+  check(
+    "narrow negative start",
+    (x) => x.narrow(0, -2, 2),
+    () => [f64([4, 2])],
+  );
+  check(
+    "select",
+    (x) => x.select(1, -1),
+    () => [f64([3, 4])],
+  );
+  check(
+    "select 1-d",
+    (x) => x.select(0, 2),
+    () => [f64([4])],
+  );
+  check(
+    "slice",
+    (x) => x.slice(0, 1, 3),
+    () => [f64([4, 3])],
+  );
+  check(
+    "slice negative",
+    (x) => x.slice(1, -3, -1),
+    () => [f64([2, 5])],
+  );
+  check(
+    "cat dim 0",
+    (a, b, c) => cat([a, b, c], 0),
+    () => [f64([2, 3]), f64([1, 3]), f64([3, 3])],
+  );
+  check(
+    "cat dim -1",
+    (a, b) => cat([a, b], -1),
+    () => [f64([2, 3, 1]), f64([2, 3, 2])],
+  );
+  check(
+    "cat with one input not requiring grad",
+    (a, b) => cat([a, b], 0),
+    () => [f64([2]), f64([3]).detach()],
+  );
+  check(
+    "cat same tensor twice",
+    (a) => cat([a, a], 1),
+    () => [f64([2, 2])],
+  );
+  check(
+    "stack dim 0",
+    (a, b) => stack([a, b]),
+    () => [f64([2, 3]), f64([2, 3])],
+  );
+  check(
+    "stack dim -1",
+    (a, b, c) => stack([a, b, c], -1),
+    () => [f64([2, 3]), f64([2, 3]), f64([2, 3])],
+  );
+  check(
+    "clone",
+    (x) => x.clone(),
+    () => [f64([2, 3])],
+  );
+  check(
+    "contiguous of a transpose",
+    (x) => x.T.contiguous(),
+    () => [f64([2, 3])],
+  );
+  check(
+    "float64 -> float64 cast",
+    (x) => x.double(),
+    () => [f64([3])],
+  );
+});
+
+group("softmax", () => {
+  for (const dim of [0, 1, -1]) {
+    check(
+      `softmax dim ${dim}`,
+      (x) => x.softmax(dim),
+      () => [f64([2, 3])],
+    );
+    check(
+      `logSoftmax dim ${dim}`,
+      (x) => x.logSoftmax(dim),
+      () => [f64([2, 3])],
+    );
+  }
+  check(
+    "softmax 3-d middle dim",
+    (x) => x.softmax(1),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "logSoftmax 3-d",
+    (x) => x.logSoftmax(-2),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "softmax 1-d",
+    (x) => x.softmax(0),
+    () => [f64([5])],
+  );
+  check(
+    "softmax of large values",
+    (x) => x.mul(100).softmax(0),
+    () => [tensor([0.1, 0.12, 0.11], { dtype: "float64", requiresGrad: true })],
+  );
+});
