@@ -209,6 +209,15 @@ const SLOTS: [string, Slot, boolean?][] = [
   ["nn.GELU options", (x, v) => new nn.GELU(v).forward(x)],
   ["requiresGrad_ flag", (x, v) => x.clone().requiresGrad_(v)],
   ["train mode", (x, v) => new nn.ReLU().train(v).forward(x)],
+  // scans and indexing
+  ["cumsum dim", (x, v) => x.cumsum(v)],
+  ["newZeros shape", (x, v) => x.newZeros(v)],
+  ["newZeros element", (x, v) => x.newZeros([v, 2])],
+  ["gather dim", (x, v) => x.gather(v, zeros([3, 4], { dtype: "int32" }))],
+  ["gather index", (x, v) => x.gather(0, v)],
+  ["scatterAdd dim", (x, v) => x.scatterAdd(v, zeros([3, 4], { dtype: "int32" }), x)],
+  ["scatterAdd index", (x, v) => x.scatterAdd(0, v, x)],
+  ["scatterAdd src", (x, v) => x.scatterAdd(0, zeros([3, 4], { dtype: "int32" }), v)],
 ];
 
 // Errors a user can read: our own checks' classes, never an engine error from deep inside.
