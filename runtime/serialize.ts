@@ -57,8 +57,10 @@ const arrayName: Record<DType, string> = {
  * The data is `t`'s own storage when `t` is contiguous and uses all of it (unless `opts.copy`),
  * otherwise a contiguous copy of its elements.
  */
-export function serialize(t: Tensor, opts: SerializeOptions = {}): SerializedTensor {
-  if (!(t instanceof Tensor)) throw new TypeError("serialize: expected a Tensor");
+export function serialize(t: Tensor, options?: SerializeOptions): SerializedTensor {
+  if (!Tensor.isTensor(t)) throw new TypeError("serialize: expected a Tensor");
+  const c = arg.options(options, "serialize", ["copy"]).copy;
+  const opts = { copy: c === undefined ? false : arg.bool(c, "serialize", "copy") };
   const storage = t.storage;
   if (!storage)
     throw new TypeError("serialize: cannot serialize a tensor being traced inside compile()");

@@ -13,6 +13,7 @@ import {
   onesLike,
   rand,
   randn,
+  serialize,
   stack,
   Tensor,
   tensor,
@@ -566,6 +567,21 @@ describe("deserialize (the transfer form from postMessage)", () => {
         ),
       TypeError,
       'deserialize(): unknown option "requires_grad"',
+    );
+    refuses(
+      () => serialize(bad(new Proxy(zeros([1]), {}))),
+      TypeError,
+      "serialize: expected a Tensor",
+    );
+    refuses(
+      () => serialize(zeros([1]), bad({ copy: "yes" })),
+      TypeError,
+      "serialize(): argument 'copy' must be bool, not str",
+    );
+    refuses(
+      () => serialize(zeros([1]), bad({ clone: true })),
+      TypeError,
+      'serialize(): unknown option "clone"',
     );
     let reads = 0;
     const shape = [2];

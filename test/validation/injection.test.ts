@@ -15,6 +15,7 @@ import {
   F,
   full,
   linspace,
+  nn,
   ones,
   randn,
   stack,
@@ -200,6 +201,23 @@ const SLOTS: [string, Slot, boolean?][] = [
   ],
   ["F.nllLoss reduction", (x, v) => F.nllLoss(x.narrow(0, 0, 3), labels(), { reduction: v })],
   ["F.nllLoss target", (x, v) => F.nllLoss(x, v)],
+  ["F.gelu options", (x, v) => F.gelu(x, v)],
+  // modules and flags
+  ["nn.Linear in_features", (x, v) => new nn.Linear(v, 2).forward(x)],
+  ["nn.Linear options", (x, v) => new nn.Linear(4, 2, v).forward(x)],
+  ["nn.Dropout p", (x, v) => new nn.Dropout(v).forward(x)],
+  ["nn.GELU options", (x, v) => new nn.GELU(v).forward(x)],
+  ["requiresGrad_ flag", (x, v) => x.clone().requiresGrad_(v)],
+  ["train mode", (x, v) => new nn.ReLU().train(v).forward(x)],
+  // scans and indexing
+  ["cumsum dim", (x, v) => x.cumsum(v)],
+  ["newZeros shape", (x, v) => x.newZeros(v)],
+  ["newZeros element", (x, v) => x.newZeros([v, 2])],
+  ["gather dim", (x, v) => x.gather(v, zeros([3, 4], { dtype: "int32" }))],
+  ["gather index", (x, v) => x.gather(0, v)],
+  ["scatterAdd dim", (x, v) => x.scatterAdd(v, zeros([3, 4], { dtype: "int32" }), x)],
+  ["scatterAdd index", (x, v) => x.scatterAdd(0, v, x)],
+  ["scatterAdd src", (x, v) => x.scatterAdd(0, zeros([3, 4], { dtype: "int32" }), v)],
 ];
 
 // Errors a user can read: our own checks' classes, never an engine error from deep inside.

@@ -487,3 +487,60 @@ describe("in-place ops check their arguments before writing", () => {
     expect(x.fill_(true).tolist()).toEqual([1, 1, 1]);
   });
 });
+
+describe("scans and indexing", () => {
+  it("cumsum, newZeros, gather, scatterAdd check their arguments", () => {
+    const x = randn([3, 4]);
+    const idx = zeros([3, 4], { dtype: "int32" });
+    refuses(
+      () => x.cumsum(bad("0")),
+      TypeError,
+      "cumsum(): argument 'dim' (position 1) must be int, not str",
+      x,
+    );
+    refuses(
+      () => x.cumsum(bad(undefined)),
+      TypeError,
+      "cumsum(): argument 'dim' (position 1) must be int, not undefined",
+    );
+    refuses(
+      () => x.cumsum(2),
+      Error,
+      "Dimension out of range (expected to be in range of [-2, 1], but got 2)",
+    );
+    refuses(
+      () => x.newZeros(bad(["2"])),
+      TypeError,
+      "new_zeros(): argument 'size' must be tuple of ints, but found element of type str at pos 1",
+    );
+    refuses(
+      () => x.newZeros([-1]),
+      Error,
+      "Trying to create tensor with negative dimension -1: [-1]",
+    );
+    refuses(
+      () => x.gather(bad("0"), idx),
+      TypeError,
+      "gather(): argument 'dim' (position 1) must be int, not str",
+      x,
+    );
+    refuses(
+      () => x.gather(0, bad([[0]])),
+      TypeError,
+      "gather(): argument 'index' (position 2) must be Tensor, not list",
+      x,
+    );
+    refuses(
+      () => x.scatterAdd(0, idx, bad(1)),
+      TypeError,
+      "scatter_add(): argument 'src' (position 3) must be Tensor, not int",
+      x,
+    );
+    refuses(
+      () => x.scatterAdd(0, bad(null), x),
+      TypeError,
+      "scatter_add(): argument 'index' (position 2) must be Tensor, not null",
+      x,
+    );
+  });
+});
