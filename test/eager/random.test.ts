@@ -98,13 +98,4 @@ describe("random (torch 1.13 CPU generator)", () => {
     expect(stats.f64Inexact / stats.f64Values).toBeLessThan(0.12);
     expect(stats.maxUlps).toBeLessThanOrEqual(F64_RANDN_ULPS);
   });
-
-  test("1e6 float32 normals are fast", () => {
-    manualSeed(0);
-    randnValues(1e6, "float32"); // warm up the JIT
-    const t = performance.now();
-    randnValues(1e6, "float32");
-    const ms = performance.now() - t;
-    expect(ms).toBeLessThan(250); // ~35 ms on a slow 2-core box; loose bound against CI noise
-  });
 });
