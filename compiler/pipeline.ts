@@ -19,7 +19,7 @@
 //                                  every stage); it combines with `ir` and `code` (compile.ts prints
 //                                  the final IR and the generated code), e.g. JITGRAD_LOG=ir,after:trace
 import { isFloat } from "../ir/dtype";
-import { type Graph, upstream, type Value } from "../ir/graph";
+import { type Graph, upstream } from "../ir/graph";
 import { printGraph } from "../ir/print";
 import { verify } from "../ir/verify";
 import { enableGrad, isGradEnabled } from "../runtime/autograd";
@@ -65,20 +65,12 @@ export interface Stage {
 }
 
 // ---- the stages ----
-// The largest graph compiled: every stage is linear or close to it, but fusion rebuilds kernels
-// as it merges them, and a graph this size already takes seconds to compile.
-const MAX_GRAPH = 50_000;
-
 function traceStage(gradMode: boolean): Stage {
   return {
     name: "trace",
     run(s) {
       // grad() differentiates whatever the grad mode
       const t = gradMode ? enableGrad(() => trace(s.fn, s.args)) : trace(s.fn, s.args);
-      if (t.graph.values.length > MAX_GRAPH)
-        throw new CompileError(
-          `compile(): the traced function records ${t.graph.values.length} values, more than the ${MAX_GRAPH} jitgrad compiles in one graph; run it eagerly (without compile) or compile smaller pieces of it`,
-        );
       s.traced = t;
       s.nOut = t.graph.outputs.length;
       t.graph.outputs = [...t.graph.outputs, ...t.mutations.map(([, v]) => v)];

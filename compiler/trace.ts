@@ -32,6 +32,10 @@ export function tracer(v: Value, layout?: View | null): Tensor {
   return t;
 }
 
+// The largest graph compiled: every stage is linear or close to it, but fusion rebuilds kernels as
+// it merges them, and a graph this size already takes seconds to compile.
+const MAX_GRAPH = 50_000;
+
 export class Recorder implements Trace {
   readonly captured = new Map<Tensor, Value>();
   readonly current = new Map<Tensor, Value>(); // captured tensors updated in place: their new value
@@ -62,6 +66,10 @@ export class Recorder implements Trace {
     return v;
   }
   record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor {
+    if (this.graph.values.length >= MAX_GRAPH)
+      throw new CompileError(
+        `compile(): the traced function records more than the ${MAX_GRAPH} values jitgrad compiles in one graph; run it eagerly (without compile) or compile smaller pieces of it`,
+      );
     const def = defOf(op),
       x = ins[0];
     const layout =

@@ -34,7 +34,8 @@ const typeText = (shape: readonly number[], dtype: DType) => `${short[dtype]}[${
 // How many operands an op takes: an elementwise op as many as its scalar formula reads; a
 // reduction, movement or scan one; a gather its source and index; a kernel op as listed here (the
 // table does not say: a new kernel op is reported until it is added).
-const KERNEL_OPERANDS: Partial<Record<OpName, number>> = { matmul: 2, scatterAdd: 3 };
+// (cat: any number, one or more; -1 below)
+const KERNEL_OPERANDS: Partial<Record<OpName, number>> = { matmul: 2, scatterAdd: 3, cat: -1 };
 const arities = new Map<string, number>();
 function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {
   if (def.kind === "kernel") return KERNEL_OPERANDS[op];
@@ -162,8 +163,10 @@ export function verify(g: Graph, stage = "?"): void {
       const n = arityOf(v.op, def, v);
       if (n === undefined)
         fail(`${line()}: the verifier does not know how many operands ${v.op} takes`);
-      if (v.inputs.length !== n)
-        fail(`${line()} has ${v.inputs.length} operands; ${v.op} takes ${n}`);
+      if (n === -1 ? v.inputs.length === 0 : v.inputs.length !== n)
+        fail(
+          `${line()} has ${v.inputs.length} operands; ${v.op} takes ${n === -1 ? "one or more" : n}`,
+        );
       const problem = paramsProblem(v);
       if (problem) fail(`${line()}: ${problem}`);
       let shape: number[] = [];

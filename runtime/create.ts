@@ -21,6 +21,9 @@ export interface TensorOptions {
 type Nested = number | boolean | Nested[];
 
 const CREATE_OPTIONS = ["dtype", "requiresGrad"] as const;
+// Compiled cat: up to this many pieces are padded into place and summed, which fuses with the
+// consumer; more take one copy each in a cat kernel.
+const CAT_FUSED_PIECES = 16;
 // The options every creation function takes, checked; `dtype` defaults to `fallback`.
 function creationOptions(
   v: unknown,
@@ -349,6 +352,9 @@ export function cat(tensors: Tensor[], dim = 0): Tensor {
     total += t.shape[d];
   });
   if (!activeTrace()) return join(ts, d, false, "CatBackward0");
+  // compiled, many pieces: one kernel copying each once (padding and summing n pieces would cost n
+  // operations per output element)
+  if (ts.length > CAT_FUSED_PIECES) return bind("cat", ts, { dim: d }, "CatBackward0");
   // compiled: each piece padded into place along d, then summed (one primitive, pad, whose VJP is a slice)
   return composite("CatBackward0", ts, (...xs) => {
     let at = 0;

@@ -4,6 +4,7 @@
 import { type KernelOpName, ops, type Params, paramsOf } from "../../ir/ops";
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
+import { concat, emitConcat } from "./concat";
 import { matmul } from "./gemm";
 import { emitMatmul } from "./matmul";
 import { emitScatterAdd, scatterAdd } from "./scatter";
@@ -26,7 +27,13 @@ function eagerMatmul([a, b]: Strided[], out: Strided): void {
   matmul(broadcast(a), broadcast(b), out);
 }
 
+const dimOf = (p: Params) => (p as { dim: number }).dim;
+
 export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
+  cat: {
+    emit: (k) => emitConcat(k, dimOf(k.kernel!.params)),
+    eager: (pieces, out, p) => concat(out, pieces, dimOf(p)),
+  },
   matmul: { emit: emitMatmul, eager: eagerMatmul },
   scatterAdd: {
     emit: (k) =>

@@ -1,9 +1,35 @@
 // Ops that need a kernel of their own: each backend keys an emitter and an eager implementation
 // by their names (backend/js/kernels.ts).
-import { kernel, type NoParams, type OpDef, promoteAll } from "../op-def";
+import { kernel, type NoParams, type OpDef, promoteAll, shapeOf } from "../op-def";
 import { broadcastShapes } from "../shape";
 
 export const kernelOps = {
+  // many tensors joined along dim, each copied once into its slice (compiled cat of many pieces;
+  // a few pieces are padded into place and summed instead, which fuses with the consumer);
+  // each gradient is the slice of g where that piece went
+  cat: kernel<{ dim: number }>({
+    operands: "strided",
+    epilogue: false,
+    grad: "CatBackward0",
+    dtype: (ins) => promoteAll(ins),
+    shape: (ins, p) =>
+      ins[0].shape.map((n, d) => (d === p.dim ? ins.reduce((t, x) => t + x.shape[d], 0) : n)),
+    vjp: (g, ctx) => {
+      const dim = ctx.params.dim;
+      let at = 0;
+      return ctx.ins.map((_, i) => {
+        const shape = shapeOf(ctx, i),
+          start = at;
+        at += shape[dim];
+        return ctx.needs[i]
+          ? g.shrink(
+              shape.map((_, d) => (d === dim ? start : 0)),
+              g.shape.map((n, d) => (d === dim ? start + shape[dim] : n)),
+            )
+          : null;
+      });
+    },
+  }),
   // [..., m, k] @ [..., k, n] with broadcast batch dims (1-D operands are handled by Tensor.matmul)
   // grad_fn: the last op of PyTorch 1.13's matmul: mm; for a batched operand, the _unsafe_view of a
   // folded mm or bmm, except matrix @ batch, whose transposed result is made contiguous (a clone,

@@ -663,6 +663,9 @@ op("logicalOr bool", "logicalOr", T([2, 3], "bool", kind="bool"), [T([2, 3], "bo
 op("logicalOr broadcast", "logicalOr", T([3, 1], "bool", kind="bool"), [T([4], "bool", kind="bool")])
 op("logicalOr float with bool", "logicalOr", V([0.0, 0.5, 0.0, -2.0]), [V([False, False, True, True], "bool")])
 
+# --- cat of many pieces (compiled: the cat kernel op rather than pads and adds)
+op("cat of twenty pieces", "cat", None, [[T([2, 1 + i % 3]) for i in range(20)], 1])
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))

@@ -65,6 +65,12 @@ export const composites: Composite[] = [
         .sum(),
     () => [f64([3, 2]), f64([3, 2])],
   ),
+  // cat of more pieces than compile() fuses: the cat kernel op and its sliced gradients
+  c(
+    "cat of twenty pieces, weighted",
+    (...xs) => cat(xs, 1).mul(cat(xs, 1).sin()).sum(),
+    () => [...Array(20).keys()].map((i) => f64([2, 1 + (i % 3)])),
+  ),
   // scans
   c(
     "cumsum along each dim, squared",

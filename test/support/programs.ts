@@ -480,7 +480,10 @@ export function build(r: Recipe, mode: Mode): Program {
             t.dtype === x.dtype &&
             t.shape.every((n, e) => e === d || n === x.shape[e]),
         );
-        out = emit(a, "cat", { refs: [a, pick(fits, s.q)] }, s.k ? d - rank : d);
+        const other = pick(fits, s.q);
+        // sometimes more pieces than compile() pads and sums: the cat kernel op
+        const refs = s.k ? [...Array(17).keys()].map((i) => (i % 2 ? other : a)) : [a, other];
+        out = emit(a, "cat", { refs }, s.k ? d - rank : d);
       } else if (op === "stack") {
         const same = indices((t) => t.shape.join() === x.shape.join() && t.dtype === x.dtype);
         out = emit(a, "stack", { refs: [pick(same, s.q), a] }, s.b % (rank + 1));
