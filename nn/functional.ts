@@ -2,11 +2,12 @@
 // function runs eagerly, traces into compile(), and differentiates through the primitives' VJPs.
 // Eagerly, each loss records one grad_fn with PyTorch's name (NllLossBackward0, MseLossBackward0, ...).
 import { isFloat, scalarTypeName } from "../ir/dtype";
+import { IndexError } from "../ir/ops";
 import { fmtShape, normDim } from "../ir/shape";
 import * as arg from "../runtime/args";
 import { composite } from "../runtime/composite";
 import { arange, ones } from "../runtime/create";
-import { activeTrace } from "../runtime/dispatch";
+import { activeTrace, bind } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
 import { randValues } from "../runtime/random";
 import type { Tensor } from "../runtime/tensor";
@@ -104,7 +105,8 @@ function checkNll(input: Tensor, target: Tensor, ignoreIndex: number): void {
   }
   if (target.dtype !== "int32")
     throw new Error(`expected scalar type Long but found ${scalarType(target)}`);
-  if (!target.storage) return; // tracing: the labels' values are not known yet (see nllLoss)
+  // tracing: the labels' values are not known yet; the compiled kernel checks them (see nll)
+  if (!target.storage || activeTrace()) return;
   const classes = input.shape[input.ndim === 1 ? 0 : 1];
   for (const t of target.values()) {
     if (t !== ignoreIndex && (t < 0 || t >= classes))
@@ -134,8 +136,8 @@ function nll(
   weight: Tensor | null,
 ): Tensor {
   const classDim = input.ndim === 1 ? 0 : 1,
-    classes = input.shape[classDim];
-  const classShape = input.shape.map((n, d) => (d === classDim ? n : 1)).slice(classDim);
+    _classes = input.shape[classDim];
+  const _classShape = input.shape.map((n, d) => (d === classDim ? n : 1)).slice(classDim);
   // PyTorch runs (N, C, d1, ...) inputs through nll_loss2d, viewed back to the target's shape for reduction "none"
   const name =
     input.ndim <= 2
@@ -144,22 +146,23 @@ function nll(
         ? "ViewBackward0"
         : "NllLoss2DBackward0";
   return composite(name, [input], (x) => {
-    const t = target.unsqueeze(classDim); // the class axis, to compare against arange(C)
+    // each sample's log-probability, read at its label (ignored labels read class 0, masked below);
+    // a label outside [0, C) raises PyTorch's error, also from inside a compiled kernel
     const valid = target.ne(ignoreIndex);
-    let hit = t.eq(arange(classes).reshape(classShape));
-    if (ignoreIndex >= 0 && ignoreIndex < classes) hit = hit.where(t.ne(ignoreIndex), false);
+    const label = target.where(valid, 0);
+    const read = (from: Tensor, dim: number, index: Tensor) =>
+      bind("gather", [from, index], { dim, error: IndexError.target });
+    let losses = read(x, classDim, label.unsqueeze(classDim)).squeeze(classDim).where(valid, 0);
     // weighted: each sample's loss scaled by its class's weight (not differentiated, as in PyTorch)
-    const w = weight?.detach().reshape(classShape);
-    let picked = x.where(hit, 0);
-    if (w) picked = picked.mul(w);
-    let losses = picked.sum(classDim).neg();
-    if (activeTrace()) {
-      // compiled: a label outside [0, C) other than ignoreIndex makes the loss NaN
-      const outOfRange = target.lt(0).logicalOr(target.ge(classes)).where(valid, false).sum().gt(0);
-      losses = losses.where(outOfRange.logicalNot(), NaN);
-    }
+    const w = weight
+      ? read(weight.detach(), 0, label.reshape([-1]))
+          .reshape([...target.shape])
+          .where(valid, 0)
+      : null;
+    if (w) losses = losses.mul(w);
+    losses = losses.neg();
     // mean over non-ignored targets (weighted: divided by the sum of their weights), as PyTorch
-    if (reduction === "mean") return losses.sum().div(w ? w.where(hit, 0).sum() : valid.sum());
+    if (reduction === "mean") return losses.sum().div(w ? w.sum() : valid.sum());
     return reduce(losses, reduction);
   });
 }

@@ -253,11 +253,21 @@ describe("bad input: PyTorch's errors, nothing changed", () => {
     );
   });
 
-  it("compiled: an out-of-range label cannot throw while tracing; the loss is NaN", () => {
+  it("compiled: an out-of-range label raises PyTorch's error from inside the kernel, as eager does", () => {
     const f = compile((x: Tensor, t: Tensor) => F.crossEntropy(x, t));
     const x = randn([4, 3]);
     expect(f(x, tensor([0, 1, 2, 1], { dtype: "int32" })).item()).not.toBeNaN();
-    expect(f(x, tensor([0, 1, 3, 1], { dtype: "int32" })).item()).toBeNaN();
+    expect(() => F.crossEntropy(x, tensor([0, 1, 3, 1], { dtype: "int32" }))).toThrow(
+      "Target 3 is out of bounds.",
+    );
+    expect(() => f(x, tensor([0, 1, 3, 1], { dtype: "int32" }))).toThrow(
+      "Target 3 is out of bounds.",
+    );
+    // labels captured from outside the function (not arguments) are checked the same way
+    const captured = tensor([0, 1, 3, 1], { dtype: "int32" });
+    expect(() => compile((y: Tensor) => F.crossEntropy(y, captured))(x)).toThrow(
+      "Target 3 is out of bounds.",
+    );
     expect(f(x, tensor([0, -100, 2, 1], { dtype: "int32" })).item()).not.toBeNaN(); // ignoreIndex
     expect(() => f(x, tensor([0, 1, 2, 1]))).toThrow("expected scalar type Long but found Float"); // dtype and shapes are known
   });
