@@ -14,6 +14,7 @@ export {
   eye,
   full,
   linspace,
+  meshgrid,
   ones,
   onesLike,
   rand,

@@ -95,6 +95,12 @@ function paramsProblem(v: Value): string | null {
         ? null
         : `pad before [${before}] after [${after}] of a rank-${rank} operand`;
     }
+    case "flip": {
+      const { dims } = paramsOf(v, "flip");
+      return inRange(dims, rank) && new Set(dims).size === dims.length
+        ? null
+        : `flip dims [${dims}] of a rank-${rank} operand`;
+    }
     case "sum":
     case "max":
     case "min": {

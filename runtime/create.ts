@@ -423,3 +423,33 @@ function join(ts: Tensor[], d: number, stacked: boolean, name: string): Tensor {
   }
   return out;
 }
+
+/**
+ * Coordinate grids from 1-D tensors: output k holds tensors[k] along its dim, expanded to the grid.
+ * indexing "ij" (default): the grid is [n0, n1, ...]; "xy": the first two dims swapped.
+ */
+export function meshgrid(tensors: Tensor[], opts?: { indexing?: "ij" | "xy" }): Tensor[] {
+  const ts = arg.tensorList(tensors, "meshgrid");
+  const o = arg.options(opts, "meshgrid", ["indexing"]);
+  const indexing =
+    o.indexing === undefined ? "ij" : arg.oneOf(o.indexing, "meshgrid", "indexing", ["ij", "xy"]);
+  if (ts.length === 0) throw new Error("torch.meshgrid expects a non-empty TensorList");
+  ts.forEach((t) => {
+    if (t.ndim > 1)
+      throw new Error(
+        `torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: ${t.toString()}`,
+      );
+    if (t.dtype !== ts[0].dtype)
+      throw new Error(
+        "torch.meshgrid: Expected all tensors in the tensor list to have the same dtype",
+      );
+  });
+  const swap = indexing === "xy" && ts.length >= 2;
+  const order = ts.map((_, k) => k);
+  if (swap) [order[0], order[1]] = [order[1], order[0]];
+  const sizes = order.map((k) => ts[k].numel());
+  return ts.map((t, k) => {
+    const at = order.indexOf(k);
+    return t.reshape(sizes.map((n, d) => (d === at ? n : 1))).expand(sizes);
+  });
+}

@@ -276,6 +276,9 @@ export const MOVE = [
   "cumsum",
   "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int)
   "scatterAdd", // x into itself along such a dim, by such an index
+  "flip", // one dim, or all of them
+  "roll", // along a dim of size >= 2
+  "triu", // of a value with >= 2 dims
 ] as const;
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
 // Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
@@ -493,6 +496,12 @@ export function build(r: Recipe, mode: Mode): Program {
           op === "gather"
             ? emit(a, "gather", d, { ref: index })
             : emit(a, "scatterAdd", d, { ref: index }, { ref: a });
+      } else if (op === "flip" && rank >= 1) {
+        out = emit(a, "flip", s.k ? [...x.shape.keys()] : [s.b % rank]);
+      } else if (op === "roll" && sized.length) {
+        out = emit(a, "roll", (s.q % 5) - 2, pick(sized, s.b));
+      } else if (op === "triu" && rank >= 2) {
+        out = emit(a, "triu", (s.q % 3) - 1);
       } else if (rank >= 2) {
         out = emit(a, "transpose", 0, rank - 1);
       } else if (rank === 1 && x.shape[0] >= 2) {
