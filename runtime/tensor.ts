@@ -663,7 +663,7 @@ export class Tensor {
     const m = arg.tensorArg(mask, "masked_fill", "mask", 1);
     if (m.dtype !== "bool")
       throw new Error(
-        `masked_fill_ only supports boolean masks, but got mask with dtype ${torchTypeName[m.dtype].replace("torch.", "")}`,
+        `masked_fill_ only supports boolean masks, but got mask with dtype ${m.dtype}`,
       );
     const v = Tensor.isTensor(value) ? value : arg.scalarValue(value, "masked_fill", "value", 2);
     if (Tensor.isTensor(v) && v.ndim !== 0)
@@ -747,6 +747,20 @@ export class Tensor {
     const rest = [...this.shape.keys()].filter((k) => !picked.includes(k));
     const adjacent = picked[picked.length - 1] - picked[0] === picked.length - 1;
     const before = adjacent ? picked[0] : 0; // rest dims that stay before the indices' dims
+    if (picked.length === 1) {
+      // one index tensor: a gather along its dim, straight from this tensor's buffer
+      const k = picked[0],
+        nb = numel(b);
+      const at = this.shape.map((_, d) => (d === k ? nb : 1)),
+        out = this.shape.map((n, d) => (d === k ? nb : n));
+      return composite("IndexBackward0", [this], (x) => {
+        const w = checkedIndex(idxs[0], this.shape[k], k, IndexError.gather).expand(b);
+        return bind("gather", [x, w.reshape(at).expand(out)], {
+          dim: k,
+          error: IndexError.gather,
+        }).reshape([...this.shape.slice(0, k), ...b, ...this.shape.slice(k + 1)]);
+      });
+    }
     return composite("IndexBackward0", [this], (x) => {
       let lin: Tensor | null = null;
       picked.forEach((k, i) => {
