@@ -6,7 +6,7 @@ import { IndexError } from "../ir/ops";
 import { fmtShape, normDim } from "../ir/shape";
 import * as arg from "../runtime/args";
 import { composite } from "../runtime/composite";
-import { arange, ones } from "../runtime/create";
+import { arange, cat, ones } from "../runtime/create";
 import { activeTrace } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
 import { checkedIndex } from "../runtime/index-ops";
@@ -443,6 +443,119 @@ export function oneHot(input: Tensor, numClasses = -1): Tensor {
   return checkedClasses(idx, n).unsqueeze(-1).eq(arange(n)).int();
 }
 
+export interface PadOptions {
+  mode?: "constant" | "reflect" | "replicate" | "circular";
+  value?: number;
+}
+/**
+ * PyTorch's F.pad: `pad` lists (before, after) pairs from the last dim backwards. constant mode
+ * (default) pads with `value` (negative pads crop); reflect, replicate and circular pad the last
+ * 1-3 dims of a batched or unbatched input (compositions of slices, flips and cat, which fuse).
+ */
+export function pad(input: Tensor, padArg: number[], opts?: PadOptions): Tensor {
+  const x = arg.tensorArg(input, "pad", "input", 1);
+  const p = arg.intList(padArg, "pad", "pad", 2);
+  const o = arg.options(opts, "pad", ["mode", "value"]);
+  const mode =
+    o.mode === undefined
+      ? "constant"
+      : typeof o.mode === "string" &&
+          !["constant", "reflect", "replicate", "circular"].includes(o.mode)
+        ? (() => {
+            throw new Error(`Unrecognised padding mode ${o.mode}`);
+          })()
+        : arg.oneOf(o.mode, "pad", "mode", ["constant", "reflect", "replicate", "circular"]);
+  const value = o.value === undefined ? undefined : arg.number(o.value, "pad", "value");
+  if (p.length % 2 !== 0) throw new Error("Padding length must be divisible by 2");
+  const k = p.length / 2;
+  if (k > x.ndim) throw new Error("Padding length too large");
+  const dimOf = (i: number) => x.ndim - 1 - i; // pair i pads this dim
+  if (mode === "constant") {
+    const v = value ?? 0;
+    return composite("ConstantPadNdBackward0", [x], (t) => {
+      let y = t;
+      // crop first (negative pads), then pad
+      for (let i = 0; i < k; i++) {
+        const d = dimOf(i),
+          lo = Math.max(-p[2 * i], 0),
+          hi = Math.max(-p[2 * i + 1], 0);
+        if (lo || hi) {
+          if (lo + hi > y.shape[d])
+            throw new Error(
+              `The input size ${y.shape[d]}, plus negative padding ${-lo} and ${-hi} resulted in a negative output size, which is invalid. Check dimension ${d} of your input.`,
+            );
+          y = y.narrow(d, lo, y.shape[d] - lo - hi);
+        }
+      }
+      const before = y.shape.map((_, d) =>
+        d > x.ndim - 1 - k ? Math.max(p[2 * (x.ndim - 1 - d)], 0) : 0,
+      );
+      const after = y.shape.map((_, d) =>
+        d > x.ndim - 1 - k ? Math.max(p[2 * (x.ndim - 1 - d) + 1], 0) : 0,
+      );
+      const padded = y.pad(before, after);
+      if (v === 0) return padded;
+      const inside = y.newZeros([]).eq(0).expand(y.shape).pad(before, after);
+      return padded.where(inside, v);
+    });
+  }
+  if (value !== undefined && value !== 0)
+    throw new Error(`Padding mode "${mode}" doesn't take in value argument`);
+  if (k < 1 || k > 3 || (x.ndim !== k + 1 && x.ndim !== k + 2))
+    throw new Error("Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now");
+  if (p.some((n) => n < 0))
+    throw new Error(
+      `pad(): negative padding is not supported with mode "${mode}" (only with "constant")`,
+    );
+  for (let i = 0; i < k; i++) {
+    const d = dimOf(i),
+      n = x.shape[d],
+      [l, r] = [p[2 * i], p[2 * i + 1]];
+    if (mode === "reflect" && (l >= n || r >= n))
+      throw new Error(
+        `Argument #4: Padding size should be less than the corresponding input dimension, but got: padding (${l}, ${r}) at dimension ${d} of input ${fmtShape(x.shape)}`,
+      );
+    if (mode === "circular" && (l > n || r > n))
+      throw new Error("Padding value causes wrapping around more than once.");
+    if (mode === "replicate" && n === 0 && (l || r))
+      throw new Error(`pad(): cannot replicate-pad dimension ${d} of size 0`);
+  }
+  const name =
+    mode === "reflect"
+      ? `ReflectionPad${k}DBackward0`
+      : mode === "replicate"
+        ? `ReplicationPad${k}DBackward0`
+        : "CopySlices";
+  return composite(name, [x], (t) => {
+    let y = t;
+    for (let i = 0; i < k; i++) {
+      const d = dimOf(i),
+        n = y.shape[d],
+        [l, r] = [p[2 * i], p[2 * i + 1]];
+      const parts: Tensor[] = [];
+      if (l > 0)
+        parts.push(
+          mode === "reflect"
+            ? y.narrow(d, 1, l).flip(d)
+            : mode === "replicate"
+              ? y.narrow(d, 0, 1).expand(y.shape.map((m, e) => (e === d ? l : m)))
+              : y.narrow(d, n - l, l),
+        );
+      parts.push(y);
+      if (r > 0)
+        parts.push(
+          mode === "reflect"
+            ? y.narrow(d, n - 1 - r, r).flip(d)
+            : mode === "replicate"
+              ? y.narrow(d, n - 1, 1).expand(y.shape.map((m, e) => (e === d ? r : m)))
+              : y.narrow(d, 0, r),
+        );
+      if (parts.length > 1) y = cat(parts, d);
+    }
+    return y === t ? t.clone() : y;
+  });
+}
+
 /** The functional API as one object, as `torch.nn.functional` is usually imported (`F`). */
 export const F = {
   relu,
@@ -455,6 +568,7 @@ export const F = {
   dropout,
   embedding,
   oneHot,
+  pad,
   nllLoss,
   crossEntropy,
   mseLoss,

@@ -167,6 +167,15 @@ describe("indexing and shape ops", () => {
     expect(kernels((t) => t.roll(1, 1).exp(), x)).toEqual([1, 1]);
     expect(kernels((t) => t.triu().exp(), x)).toEqual([1, 1]);
     expect(kernels((t) => t.maskedFill(t.gt(0), 0).exp(), x)).toEqual([1, 1]);
+    // F.pad's modes are slices, flips and cat (pads): they fuse too; replicate's backward sums
+    // the gradient of each border into its edge (reductions: kernels of their own)
+    const img = randn([1, 3, 4]);
+    const pad = (mode: "constant" | "reflect" | "replicate" | "circular") =>
+      kernels((t) => F.pad(t, [1, 2, 2, 1], { mode }).exp(), img);
+    expect(pad("constant")).toEqual([1, 1]);
+    expect(pad("reflect")).toEqual([1, 1]);
+    expect(pad("circular")).toEqual([1, 1]);
+    expect(pad("replicate")).toEqual([1, 3]);
     // a gather from a reshaped input: the reshape is copied into a buffer first (the compiler
     // reads gather sources from buffers, not views)
     expect(kernels((t) => t.take(ix([0, 5, -1])).exp(), x)).toEqual([2, 4]);

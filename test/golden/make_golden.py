@@ -137,6 +137,8 @@ def torch_call(fn, s, args):
             return torch.tensor(*args)
         if fn == "F.embedding":
             return torch.nn.functional.embedding(args[0], args[1], **_opts(args[2] if len(args) > 2 else {}))
+        if fn == "F.pad":
+            return torch.nn.functional.pad(args[0], tuple(args[1]), **(args[2] if len(args) > 2 else {}))
         if fn == "F.oneHot":
             return torch.nn.functional.one_hot(*args)
         return getattr(torch, fn)(*args)  # where, cat, stack
@@ -793,6 +795,20 @@ err("bmm: 2-d", "bmm", T([3, 4]), [T([4, 2])])
 err("bmm: sizes", "bmm", T([2, 3, 4]), [T([2, 5, 4])])
 op("baddbmm", "baddbmm", T([2, 3, 2]), [T([2, 3, 4]), T([2, 4, 2])])
 op("baddbmm beta alpha broadcast", "baddbmm", T([3, 2]), [T([2, 3, 4]), T([2, 4, 2]), {"beta": 0.5, "alpha": 2.0}])
+op("F.pad constant", "F.pad", None, [T([2, 3]), [1, 2]])
+op("F.pad constant value, two dims", "F.pad", None, [T([2, 3]), [0, 1, 2, 1], {"value": 1.5}])
+op("F.pad constant negative crops", "F.pad", None, [T([2, 4]), [-1, 2]])
+op("F.pad reflect 1-d", "F.pad", None, [T([1, 2, 4]), [2, 3], {"mode": "reflect"}])
+op("F.pad reflect 2-d", "F.pad", None, [T([1, 3, 4]), [1, 2, 2, 1], {"mode": "reflect"}])
+op("F.pad replicate 2-d", "F.pad", None, [T([1, 1, 3, 4]), [2, 1, 1, 3], {"mode": "replicate"}])
+op("F.pad circular 1-d", "F.pad", None, [T([1, 1, 3]), [2, 1], {"mode": "circular"}])
+op("F.pad circular 2-d", "F.pad", None, [T([1, 2, 3, 3]), [1, 1, 3, 0], {"mode": "circular"}])
+err("F.pad: odd length", "F.pad", None, [T([2, 3]), [1]])
+err("F.pad: reflect too large", "F.pad", None, [T([1, 2, 3]), [3, 0], {"mode": "reflect"}])
+err("F.pad: reflect of a 1-d input", "F.pad", None, [T([3]), [1, 1], {"mode": "reflect"}])
+err("F.pad: circular wraps twice", "F.pad", None, [T([1, 2, 3]), [4, 0], {"mode": "circular"}])
+err("F.pad: unknown mode", "F.pad", None, [T([1, 2, 3]), [1, 1], {"mode": "foo"}])
+err("F.pad: value with reflect", "F.pad", None, [T([1, 2, 3]), [1, 1], {"mode": "reflect", "value": 2.0}])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -572,6 +572,12 @@ group("indexing and shape", () => {
     (x) => x.t().unflatten(1, [2, -1]),
     () => [f64([4, 3])],
   );
+  for (const mode of ["constant", "reflect", "replicate", "circular"] as const)
+    check(
+      `F.pad ${mode}, two dims`,
+      (x) => F.pad(x, [1, 2, 2, 0], mode === "constant" ? { value: 0.5 } : { mode }),
+      () => [f64([1, 3, 4])],
+    );
   check(
     "bmm",
     (a, b) => a.bmm(b),
