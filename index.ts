@@ -11,6 +11,7 @@ export type { TensorOptions } from "./runtime/create";
 export {
   arange,
   cat,
+  einsum,
   eye,
   full,
   linspace,

@@ -6,6 +6,7 @@ import {
   arange,
   CompileError,
   compile,
+  einsum,
   F,
   meshgrid,
   randn,
@@ -176,6 +177,11 @@ describe("indexing and shape ops", () => {
     expect(pad("reflect")).toEqual([1, 1]);
     expect(pad("circular")).toEqual([1, 1]);
     expect(pad("replicate")).toEqual([1, 3]);
+    // einsum contracting two operands: one batched matmul (transposes are read strided)
+    expect(
+      kernels((a, b) => einsum("bij,bkj->bik", a, b), randn([2, 3, 4]), randn([2, 5, 4])),
+    ).toEqual([1, 2]);
+    expect(() => einsum("...ij->ij", x)).toThrow("ellipsis");
     // a gather from a reshaped input: the reshape is copied into a buffer first (the compiler
     // reads gather sources from buffers, not views)
     expect(kernels((t) => t.take(ix([0, 5, -1])).exp(), x)).toEqual([2, 4]);

@@ -809,6 +809,15 @@ err("F.pad: reflect of a 1-d input", "F.pad", None, [T([3]), [1, 1], {"mode": "r
 err("F.pad: circular wraps twice", "F.pad", None, [T([1, 2, 3]), [4, 0], {"mode": "circular"}])
 err("F.pad: unknown mode", "F.pad", None, [T([1, 2, 3]), [1, 1], {"mode": "foo"}])
 err("F.pad: value with reflect", "F.pad", None, [T([1, 2, 3]), [1, 1], {"mode": "reflect", "value": 2.0}])
+# einsum: values (inputs without grad: its grad_fn is whatever op PyTorch's einsum ends with;
+# gradients are gradchecked in test/support/gradcheck-cases.ts)
+for eq, shapes in [("ij,jk->ik", [[2, 3], [3, 4]]), ("bij,bjk->bik", [[2, 2, 3], [2, 3, 2]]),
+                   ("ij->ji", [[2, 3]]), ("ii->", [[3, 3]]), ("ii->i", [[3, 3]]), ("ij->j", [[2, 3]]),
+                   ("i,j->ij", [[3], [2]]), ("ij,ij->ij", [[2, 3], [2, 3]]), ("ij,jk", [[2, 3], [3, 2]]),
+                   ("bhqd,bhkd->bhqk", [[1, 2, 3, 4], [1, 2, 2, 4]]), ("i,i->", [[4], [4]]),
+                   ("ijk,ikl,lm->jm", [[2, 3, 2], [2, 2, 3], [3, 2]])]:
+    op("einsum " + eq, "einsum", None, [eq] + [T(s, grad=False) for s in shapes])
+err("einsum: subscripts and dims", "einsum", None, ["ij,jk->ik", T([2, 3], grad=False), T([3], grad=False)])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

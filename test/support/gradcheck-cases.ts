@@ -3,7 +3,7 @@
 // checks each with backward() against finite differences; test/coverage.test.ts reads them to
 // check that every op of the op table is gradchecked. `make` draws from the global generator (the
 // tests call manualSeed(0) before each case).
-import { cat, F, rand, stack, type Tensor, tensor, where } from "../../index";
+import { cat, einsum, F, rand, stack, type Tensor, tensor, where } from "../../index";
 import { f64, pos } from "./gradcheck";
 
 export interface GradcheckCase {
@@ -577,6 +577,38 @@ group("indexing and shape", () => {
       `F.pad ${mode}, two dims`,
       (x) => F.pad(x, [1, 2, 2, 0], mode === "constant" ? { value: 0.5 } : { mode }),
       () => [f64([1, 3, 4])],
+    );
+  const einsums: [string, number[][]][] = [
+    [
+      "bij,bjk->bik",
+      [
+        [2, 2, 3],
+        [2, 3, 2],
+      ],
+    ],
+    ["ii->i", [[3, 3]]],
+    ["i,j->ij", [[3], [2]]],
+    [
+      "ij,ij->j",
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+    [
+      "ijk,ikl,lm->jm",
+      [
+        [2, 3, 2],
+        [2, 2, 3],
+        [3, 2],
+      ],
+    ],
+  ];
+  for (const [eq, shapes] of einsums)
+    check(
+      `einsum ${eq}`,
+      (...xs) => einsum(eq, ...xs),
+      () => shapes.map(f64),
     );
   check(
     "bmm",
