@@ -64,6 +64,7 @@ export interface Differentiable<T> {
   newZeros(shape: number[]): T;
   gather(dim: number, index: T): T;
   scatterAdd(dim: number, index: T, src: T): T;
+  scatter(dim: number, index: T, src: T | number): T;
   cumsum(dim: number): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the

@@ -34,7 +34,7 @@ const typeText = (shape: readonly number[], dtype: DType) => `${short[dtype]}[${
 // How many operands an op takes: an elementwise op as many as its scalar formula reads; a
 // reduction, movement or scan one; a gather its source and index; a kernel op as listed here (the
 // table does not say: a new kernel op is reported until it is added).
-const KERNEL_OPERANDS: Partial<Record<OpName, number>> = { matmul: 2, scatterAdd: 3 };
+const KERNEL_OPERANDS: Partial<Record<OpName, number>> = { matmul: 2, scatterAdd: 3, scatter: 3 };
 const arities = new Map<string, number>();
 function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {
   if (def.kind === "kernel") return KERNEL_OPERANDS[op];
@@ -112,8 +112,14 @@ function paramsProblem(v: Value): string | null {
     case "cumsum":
       return dimOk(paramsOf(v, "cumsum").dim) ? null : `dim of a rank-${rank} operand`;
     case "gather":
-    case "scatterAdd": {
-      const dim = v.op === "gather" ? paramsOf(v, "gather").dim : paramsOf(v, "scatterAdd").dim,
+    case "scatterAdd":
+    case "scatter": {
+      const dim =
+          v.op === "gather"
+            ? paramsOf(v, "gather").dim
+            : v.op === "scatter"
+              ? paramsOf(v, "scatter").dim
+              : paramsOf(v, "scatterAdd").dim,
         index = v.inputs[1];
       if (!dimOk(dim)) return `dim ${dim} of a rank-${rank} operand`;
       if (index.dtype !== "int32") return `an index of dtype ${index.dtype}`;

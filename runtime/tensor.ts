@@ -617,6 +617,29 @@ export class Tensor {
     return bind("scatterAdd", [this, index, src], { dim: d });
   }
 
+  /**
+   * A copy of this tensor with `src[p]` written at `index[p]` along `dim`, for each position p of
+   * index (src: a tensor, or a number written everywhere index points); with repeated positions
+   * the last in row-major order wins, as on PyTorch's CPU.
+   */
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
+    const d = normDim(arg.int(dim, "scatter", "dim", 1), this.ndim);
+    const idx = arg.tensorArg(index, "scatter", "index", 2);
+    if (Tensor.isTensor(src)) {
+      indexCheck("scatter", this, d, idx, src);
+      if (src.dtype !== this.dtype)
+        throw new Error("scatter(): Expected self.dtype to be equal to src.dtype");
+      return bind("scatter", [this, idx, src], { dim: d });
+    }
+    const v = arg.scalarValue(src, "scatter", "value", 3);
+    indexCheck("scatter", this, d, idx);
+    return composite("ScatterBackward1", [this], (x) =>
+      bind("scatter", [x, idx, bind("cast", [v], { dtype: x.dtype }).expand([...idx.shape])], {
+        dim: d,
+      }),
+    );
+  }
+
   // ---- indexing built on gather and scatterAdd (compositions: they fuse and differentiate) ----
   /** The entries `index` (1-D int32) picks along `dim`, in its order (PyTorch's `index_select`). */
   indexSelect(dim: number, index: Tensor): Tensor {

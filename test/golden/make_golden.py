@@ -818,6 +818,12 @@ for eq, shapes in [("ij,jk->ik", [[2, 3], [3, 4]]), ("bij,bjk->bik", [[2, 2, 3],
                    ("ijk,ikl,lm->jm", [[2, 3, 2], [2, 2, 3], [3, 2]])]:
     op("einsum " + eq, "einsum", None, [eq] + [T(s, grad=False) for s in shapes])
 err("einsum: subscripts and dims", "einsum", None, ["ij,jk->ik", T([2, 3], grad=False), T([3], grad=False)])
+op("scatter dim 1", "scatter", T([2, 3]), [1, V([[2, 0], [1, 2]], "int32"), T([2, 2])])
+op("scatter dim 0, a smaller index", "scatter", T([3, 4]), [0, V([[2, 0, 1]], "int32"), T([1, 3])])
+op("scatter a value", "scatter", T([2, 3]), [1, V([[2], [0]], "int32"), -1.5])
+op("scatter int", "scatter", T([2, 3], "int32", kind="int"), [0, V([[1, 0, 1]], "int32"), T([1, 3], "int32", kind="int")])
+err("scatter: index out of range", "scatter", T([2, 3]), [1, V([[0, 3]], "int32"), T([1, 2])])
+err("scatter: src dtype", "scatter", T([2, 3]), [1, V([[0, 1]], "int32"), T([1, 2], "float64")])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -610,6 +610,25 @@ group("indexing and shape", () => {
       (...xs) => einsum(eq, ...xs),
       () => shapes.map(f64),
     );
+  // (distinct positions: with repeated ones only the last write's src has a derivative)
+  check(
+    "scatter src into base, both differentiated",
+    (x, s) =>
+      x.scatter(
+        1,
+        ix([
+          [2, 0],
+          [1, 3],
+        ]),
+        s,
+      ),
+    () => [f64([2, 4]), f64([2, 2])],
+  );
+  check(
+    "scatter a value",
+    (x) => x.scatter(0, ix([[1, 0, 2]]), 0.5),
+    () => [f64([3, 3])],
+  );
   check(
     "bmm",
     (a, b) => a.bmm(b),
