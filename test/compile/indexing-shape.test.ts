@@ -182,6 +182,15 @@ describe("indexing and shape ops", () => {
       kernels((a, b) => einsum("bij,bkj->bik", a, b), randn([2, 3, 4]), randn([2, 5, 4])),
     ).toEqual([1, 2]);
     expect(() => einsum("...ij->ij", x)).toThrow("ellipsis");
+    // scatter: its own kernel (the src expression fused into it is read from a buffer)
+    expect(kernels((t, s) => t.scatter(1, ix([[2], [0], [1]]), s.exp()), x, randn([3, 1]))).toEqual(
+      [2, 3],
+    );
+    // nearest: one gather per spatial dim (the second reads the first's buffer); backward: a
+    // zeros and a scatterAdd per dim, and the first gradient's buffer
+    expect(kernels((t) => F.interpolate(t, { size: [5, 6] }).exp(), randn([1, 2, 3, 4]))).toEqual([
+      2, 5,
+    ]);
     // a gather from a reshaped input: the reshape is copied into a buffer first (the compiler
     // reads gather sources from buffers, not views)
     expect(kernels((t) => t.take(ix([0, 5, -1])).exp(), x)).toEqual([2, 4]);

@@ -139,6 +139,8 @@ def torch_call(fn, s, args):
             return torch.nn.functional.embedding(args[0], args[1], **_opts(args[2] if len(args) > 2 else {}))
         if fn == "F.pad":
             return torch.nn.functional.pad(args[0], tuple(args[1]), **(args[2] if len(args) > 2 else {}))
+        if fn == "F.interpolate":
+            return torch.nn.functional.interpolate(args[0], **_opts(args[1]))
         if fn == "F.oneHot":
             return torch.nn.functional.one_hot(*args)
         return getattr(torch, fn)(*args)  # where, cat, stack
@@ -824,6 +826,14 @@ op("scatter a value", "scatter", T([2, 3]), [1, V([[2], [0]], "int32"), -1.5])
 op("scatter int", "scatter", T([2, 3], "int32", kind="int"), [0, V([[1, 0, 1]], "int32"), T([1, 3], "int32", kind="int")])
 err("scatter: index out of range", "scatter", T([2, 3]), [1, V([[0, 3]], "int32"), T([1, 2])])
 err("scatter: src dtype", "scatter", T([2, 3]), [1, V([[0, 1]], "int32"), T([1, 2], "float64")])
+op("F.interpolate nearest size", "F.interpolate", None, [T([1, 2, 3, 4]), {"size": [5, 3]}])
+op("F.interpolate nearest scale 2, 1-d", "F.interpolate", None, [T([1, 2, 3]), {"scaleFactor": 2.0}])
+op("F.interpolate nearest scale 1.5", "F.interpolate", None, [T([1, 1, 4, 3]), {"scaleFactor": 1.5}])
+op("F.interpolate bilinear size", "F.interpolate", None, [T([1, 2, 3, 4]), {"size": [5, 7], "mode": "bilinear"}])
+op("F.interpolate bilinear alignCorners float64", "F.interpolate", None, [T([2, 1, 3, 3], "float64"), {"size": [4, 5], "mode": "bilinear", "alignCorners": True}])
+op("F.interpolate bilinear downscale", "F.interpolate", None, [T([1, 1, 4, 6]), {"scaleFactor": 0.5, "mode": "bilinear"}])
+err("F.interpolate: size and scaleFactor", "F.interpolate", None, [T([1, 1, 2, 2]), {"size": 3, "scaleFactor": 2.0}])
+err("F.interpolate: bilinear of a 3-d input", "F.interpolate", None, [T([1, 1, 2]), {"size": 3, "mode": "bilinear"}])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

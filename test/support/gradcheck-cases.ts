@@ -630,6 +630,17 @@ group("indexing and shape", () => {
     () => [f64([3, 3])],
   );
   check(
+    "F.interpolate nearest",
+    (x) => F.interpolate(x, { scaleFactor: 1.5 }),
+    () => [f64([1, 2, 2, 3])],
+  );
+  for (const alignCorners of [false, true])
+    check(
+      `F.interpolate bilinear, alignCorners ${alignCorners}`,
+      (x) => F.interpolate(x, { size: [3, 5], mode: "bilinear", alignCorners }),
+      () => [f64([1, 2, 2, 3])],
+    );
+  check(
     "bmm",
     (a, b) => a.bmm(b),
     () => [f64([2, 3, 4]), f64([2, 4, 2])],
