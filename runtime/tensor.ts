@@ -703,10 +703,8 @@ export class Tensor {
   /** A copy with `alpha * source` added at the rows `index` (1-D int32) picks along `dim`. */
   indexAdd(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): Tensor {
     const d = normDim(arg.int(dim, "index_add", "dim", 1), this.ndim);
-    const idx = intIndex(
-      arg.tensorArg(index, "index_add", "index", 2),
-      "index_add_(): Expected dtype int64 for index",
-    );
+    const idx = arg.tensorArg(index, "index_add", "index", 2);
+    intIndex(idx, `index_add_(): Expected dtype int32/int64 for index but got: ${scalarType(idx)}`);
     const src = arg.tensorArg(source, "index_add", "source", 3);
     const o = arg.options(opts, "index_add", ["alpha"]);
     const alpha = o.alpha === undefined ? 1 : arg.number(o.alpha, "index_add", "alpha");
@@ -833,7 +831,8 @@ export class Tensor {
   /** The elements where `mask` (bool, broadcast with this tensor) holds, as a 1-D tensor (eager only). */
   maskedSelect(mask: Tensor): Tensor {
     const m = arg.tensorArg(mask, "masked_select", "mask", 1);
-    if (m.dtype !== "bool") throw new Error(`masked_select: expected BoolTensor for mask`);
+    if (m.dtype !== "bool")
+      throw new Error("masked_select: expected BoolTensor or ByteTensor for mask");
     if (activeTrace())
       throw new CompileError(
         "maskedSelect() has a data-dependent output shape, which compile() cannot trace; call it outside the compiled function",
@@ -897,11 +896,12 @@ export class Tensor {
       throw new Error(
         "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor",
       );
+    const shape = [...new Array(r.length - this.ndim).fill(1), ...this.shape];
+    const target = shape.map((n, d) => n * r[d]);
     if (r.some((n) => n < 0))
       throw new Error(
-        `Trying to create tensor with negative dimension ${r.find((n) => n < 0)}: ${fmtShape(r)}`,
+        `Trying to create tensor with negative dimension ${target.find((n) => n < 0)}: ${fmtShape(target)}`,
       );
-    const shape = [...new Array(r.length - this.ndim).fill(1), ...this.shape];
     return composite("RepeatBackward0", [this], (x) =>
       x
         .reshape(shape.flatMap((n) => [1, n]))
