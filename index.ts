@@ -11,9 +11,11 @@ export type { TensorOptions } from "./runtime/create";
 export {
   arange,
   cat,
+  einsum,
   eye,
   full,
   linspace,
+  meshgrid,
   ones,
   onesLike,
   rand,

@@ -59,10 +59,12 @@ export interface Differentiable<T> {
   permute(perm: number[]): T;
   pad(before: number[], after: number[]): T;
   shrink(starts: number[], ends: number[]): T;
+  flip(dims: number[]): T;
   matmul(o: T): T;
   newZeros(shape: number[]): T;
   gather(dim: number, index: T): T;
   scatterAdd(dim: number, index: T, src: T): T;
+  scatter(dim: number, index: T, src: T | number): T;
   cumsum(dim: number): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
@@ -138,8 +140,12 @@ export const indexErrors = [
     `index ${i} is out of bounds for dimension ${dim} with size ${n}`,
   (i: number) => `Target ${i} is out of bounds.`,
   () => "index out of range in self",
+  (i: number, n: number) =>
+    `out of range: tried to access index ${i} on a tensor of ${n} elements.`,
+  (i: number) =>
+    i < 0 ? "Class values must be non-negative." : "Class values must be smaller than num_classes.",
 ] as const;
-export const IndexError = { gather: 0, target: 1, select: 2 } as const;
+export const IndexError = { gather: 0, target: 1, select: 2, take: 3, oneHot: 4 } as const;
 export type IndexError = (typeof IndexError)[keyof typeof IndexError];
 
 export type OpDef<P = Params> =

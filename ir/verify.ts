@@ -35,7 +35,12 @@ const typeText = (shape: readonly number[], dtype: DType) => `${short[dtype]}[${
 // reduction, movement or scan one; a gather its source and index; a kernel op as listed here (the
 // table does not say: a new kernel op is reported until it is added).
 // (cat: any number, one or more; -1 below)
-const KERNEL_OPERANDS: Partial<Record<OpName, number>> = { matmul: 2, scatterAdd: 3, cat: -1 };
+const KERNEL_OPERANDS: Partial<Record<OpName, number>> = {
+  matmul: 2,
+  scatterAdd: 3,
+  scatter: 3,
+  cat: -1,
+};
 const arities = new Map<string, number>();
 function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {
   if (def.kind === "kernel") return KERNEL_OPERANDS[op];
@@ -96,6 +101,12 @@ function paramsProblem(v: Value): string | null {
         ? null
         : `pad before [${before}] after [${after}] of a rank-${rank} operand`;
     }
+    case "flip": {
+      const { dims } = paramsOf(v, "flip");
+      return inRange(dims, rank) && new Set(dims).size === dims.length
+        ? null
+        : `flip dims [${dims}] of a rank-${rank} operand`;
+    }
     case "sum":
     case "max":
     case "min": {
@@ -107,8 +118,14 @@ function paramsProblem(v: Value): string | null {
     case "cumsum":
       return dimOk(paramsOf(v, "cumsum").dim) ? null : `dim of a rank-${rank} operand`;
     case "gather":
-    case "scatterAdd": {
-      const dim = v.op === "gather" ? paramsOf(v, "gather").dim : paramsOf(v, "scatterAdd").dim,
+    case "scatterAdd":
+    case "scatter": {
+      const dim =
+          v.op === "gather"
+            ? paramsOf(v, "gather").dim
+            : v.op === "scatter"
+              ? paramsOf(v, "scatter").dim
+              : paramsOf(v, "scatterAdd").dim,
         index = v.inputs[1];
       if (!dimOk(dim)) return `dim ${dim} of a rank-${rank} operand`;
       if (index.dtype !== "int32") return `an index of dtype ${index.dtype}`;

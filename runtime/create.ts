@@ -429,3 +429,165 @@ function join(ts: Tensor[], d: number, stacked: boolean, name: string): Tensor {
   }
   return out;
 }
+
+/**
+ * Coordinate grids from 1-D tensors: output k holds tensors[k] along its dim, expanded to the grid.
+ * indexing "ij" (default): the grid is [n0, n1, ...]; "xy": the first two dims swapped.
+ */
+export function meshgrid(tensors: Tensor[], opts?: { indexing?: "ij" | "xy" }): Tensor[] {
+  const ts = arg.tensorList(tensors, "meshgrid");
+  const o = arg.options(opts, "meshgrid", ["indexing"]);
+  const indexing =
+    o.indexing === undefined ? "ij" : arg.oneOf(o.indexing, "meshgrid", "indexing", ["ij", "xy"]);
+  if (ts.length === 0) throw new Error("torch.meshgrid expects a non-empty TensorList");
+  ts.forEach((t) => {
+    if (t.ndim > 1)
+      throw new Error(
+        `torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: ${t.toString()}`,
+      );
+    if (t.dtype !== ts[0].dtype)
+      throw new Error(
+        "torch.meshgrid: Expected all tensors in the tensor list to have the same dtype",
+      );
+  });
+  const swap = indexing === "xy" && ts.length >= 2;
+  const order = ts.map((_, k) => k);
+  if (swap) [order[0], order[1]] = [order[1], order[0]];
+  const sizes = order.map((k) => ts[k].numel());
+  return ts.map((t, k) => {
+    const at = order.indexOf(k);
+    return t.reshape(sizes.map((n, d) => (d === at ? n : 1))).expand(sizes);
+  });
+}
+
+/**
+ * Einstein summation: `einsum("ij,jk->ik", a, b)` (operands as varargs or one array). Subscripts
+ * are letters; without "->" the output is the letters that appear once, sorted. A letter repeated
+ * in one operand takes its diagonal ("ii->i", "ii->"); letters of no output are summed; two
+ * operands contract with one batched matmul. Ellipsis ("...") is not supported (an error).
+ */
+export function einsum(equation: string, ...operands: (Tensor | Tensor[])[]): Tensor {
+  if (typeof equation !== "string")
+    throw new TypeError(`einsum(): argument 'equation' must be str, not ${arg.typeName(equation)}`);
+  const ts = arg.tensorList(
+    operands.length === 1 && Array.isArray(operands[0]) ? operands[0] : operands,
+    "einsum",
+  );
+  const eq = equation.replace(/\s+/g, "");
+  if (eq.includes("."))
+    throw new Error(
+      "einsum(): ellipsis ('...') is not supported by jitgrad yet; write the dims out",
+    );
+  const [lhs, rhs] = eq.includes("->") ? eq.split("->") : [eq, undefined];
+  const subs = lhs.split(",");
+  if (subs.length !== ts.length)
+    throw new Error("einsum(): more operands were provided than specified in the equation");
+  const letter = /^[a-zA-Z]*$/;
+  for (const s of [...subs, rhs ?? ""])
+    if (!letter.test(s))
+      throw new Error(
+        `einsum(): invalid subscript given at index ${eq.search(/[^a-zA-Z,>-]/)} in the equation string, subscripts must be in [a-zA-Z]`,
+      );
+  const sizes = new Map<string, number>();
+  const counts = new Map<string, number>();
+  let parts = ts.map((t, i) => {
+    const s = subs[i];
+    if (s.length !== t.ndim)
+      throw new Error(
+        `einsum(): the number of subscripts in the equation (${s.length}) does not match the number of dimensions (${t.ndim}) for operand ${i} and no ellipsis was given`,
+      );
+    return { t, s: [...s] };
+  });
+  for (const { t, s } of parts)
+    s.forEach((c, d) => {
+      const n = t.shape[d],
+        have = sizes.get(c);
+      if (have !== undefined && have !== n && have !== 1 && n !== 1)
+        throw new Error(
+          `einsum(): operands do not broadcast with remapped shapes (original->remapped): subscript ${c} has sizes ${have} and ${n}`,
+        );
+      sizes.set(c, have === undefined || have === 1 ? n : have);
+      counts.set(c, (counts.get(c) ?? 0) + 1);
+    });
+  const out =
+    rhs === undefined ? [...counts.keys()].filter((c) => counts.get(c) === 1).sort() : [...rhs];
+  for (const c of out) {
+    if (!sizes.has(c))
+      throw new Error(
+        `einsum(): output subscript ${c} does not appear in the equation for any input operand`,
+      );
+    if (out.indexOf(c) !== out.lastIndexOf(c))
+      throw new Error(`einsum(): output subscript ${c} appears more than once in the output`);
+  }
+  // a letter repeated within an operand: its diagonal (moved last, so the letter now appears once)
+  parts = parts.map(({ t, s }) => {
+    for (;;) {
+      const c = s.find((x, d) => s.indexOf(x) !== d);
+      if (c === undefined) return { t, s };
+      const a = s.indexOf(c),
+        b = s.lastIndexOf(c);
+      t = t.diagonal(0, a, b);
+      s = [...s.filter((_, d) => d !== a && d !== b), c];
+    }
+  });
+  // letters needed after operand i: in the output or in a later operand
+  const sumOut = (t: Tensor, s: string[], keep: Set<string>) => {
+    const gone = s.map((c, d) => (keep.has(c) ? -1 : d)).filter((d) => d >= 0);
+    return gone.length ? { t: t.sum(gone), s: s.filter((c) => keep.has(c)) } : { t, s };
+  };
+  const keepAfter = (i: number) => new Set([...out, ...parts.slice(i + 1).flatMap((p) => p.s)]);
+  let acc = sumOut(parts[0].t, parts[0].s, keepAfter(0));
+  for (let i = 1; i < parts.length; i++) {
+    const keep = keepAfter(i);
+    const b = sumOut(parts[i].t, parts[i].s, new Set([...keep, ...acc.s]));
+    acc = contract(acc, b, keep, sizes);
+  }
+  // to the output's order
+  const perm = out.map((c) => acc.s.indexOf(c));
+  const r =
+    perm.every((p, i) => p === i) && perm.length === acc.s.length ? acc.t : acc.t.permute(perm);
+  return r;
+}
+
+// Two operands (each letter once) contracted over the letters both have and `keep` lacks, with
+// one batched matmul: [batch, left, k] @ [batch, k, right].
+function contract(
+  a: { t: Tensor; s: string[] },
+  b: { t: Tensor; s: string[] },
+  keep: Set<string>,
+  sizes: Map<string, number>,
+): { t: Tensor; s: string[] } {
+  const inB = new Set(b.s),
+    inA = new Set(a.s);
+  const batch = a.s.filter((c) => inB.has(c) && keep.has(c));
+  const summed = a.s.filter((c) => inB.has(c) && !keep.has(c));
+  const left = a.s.filter((c) => !inB.has(c));
+  const right = b.s.filter((c) => !inA.has(c));
+  const size = (cs: string[]) => cs.reduce((n, c) => n * sizes.get(c)!, 1);
+  // broadcast size-1 dims of shared letters to the letter's size
+  const full = (x: { t: Tensor; s: string[] }) => {
+    const want = x.s.map((c) => sizes.get(c)!);
+    return want.every((n, d) => n === x.t.shape[d]) ? x.t : x.t.expand(want);
+  };
+  const at = full(a).permute([...batch, ...left, ...summed].map((c) => a.s.indexOf(c)));
+  const bt = full(b).permute([...batch, ...summed, ...right].map((c) => b.s.indexOf(c)));
+  if (summed.length === 0) {
+    // nothing to contract: a broadcast product (outer products, elementwise products)
+    const dims = (cs: string[], x: { s: string[] }) =>
+      cs.map((c) => (x.s.includes(c) ? sizes.get(c)! : 1));
+    const order = [...batch, ...left, ...right];
+    return {
+      t: at.reshape(dims(order, a)).mul(bt.reshape(dims(order, b))),
+      s: order,
+    };
+  }
+  const nb = size(batch),
+    nl = size(left),
+    nk = size(summed),
+    nr = size(right);
+  const prod = at.reshape([nb, nl, nk]).matmul(bt.reshape([nb, nk, nr]));
+  return {
+    t: prod.reshape([...batch, ...left, ...right].map((c) => sizes.get(c)!)),
+    s: [...batch, ...left, ...right],
+  };
+}

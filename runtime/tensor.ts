@@ -19,9 +19,11 @@ import {
 import * as arg from "./args";
 import { AccumulateGrad, type Edge, isGradEnabled, type Node, runBackward } from "./autograd";
 import { composite } from "./composite";
+import { cat } from "./create";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
 import { CompileError } from "./errors";
 import { formatTensor } from "./format";
+import { broadcastIndices, checkedIndex, intIndex, iota } from "./index-ops";
 
 type Operand = Tensor | number | boolean;
 type Dims = number | number[];
@@ -613,6 +615,527 @@ export class Tensor {
       arg.tensorArg(src, "scatter_add", "src", 3),
     );
     return bind("scatterAdd", [this, index, src], { dim: d });
+  }
+
+  /**
+   * A copy of this tensor with `src[p]` written at `index[p]` along `dim`, for each position p of
+   * index (src: a tensor, or a number written everywhere index points); with repeated positions
+   * the last in row-major order wins, as on PyTorch's CPU.
+   */
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor {
+    const d = normDim(arg.int(dim, "scatter", "dim", 1), this.ndim);
+    const idx = arg.tensorArg(index, "scatter", "index", 2);
+    if (Tensor.isTensor(src)) {
+      indexCheck("scatter", this, d, idx, src);
+      if (src.dtype !== this.dtype)
+        throw new Error("scatter(): Expected self.dtype to be equal to src.dtype");
+      return bind("scatter", [this, idx, src], { dim: d });
+    }
+    const v = arg.scalarValue(src, "scatter", "value", 3);
+    indexCheck("scatter", this, d, idx);
+    return composite("ScatterBackward1", [this], (x) =>
+      bind("scatter", [x, idx, bind("cast", [v], { dtype: x.dtype }).expand([...idx.shape])], {
+        dim: d,
+      }),
+    );
+  }
+
+  // ---- indexing built on gather and scatterAdd (compositions: they fuse and differentiate) ----
+  /** The entries `index` (1-D int32) picks along `dim`, in its order (PyTorch's `index_select`). */
+  indexSelect(dim: number, index: Tensor): Tensor {
+    const d = normDim(arg.int(dim, "index_select", "dim", 1), this.ndim);
+    const idx = intIndex(
+      arg.tensorArg(index, "index_select", "index", 2),
+      "index_select(): Expected dtype int32 or int64 for index",
+    );
+    if (idx.ndim > 1) throw new Error("index_select(): Index is supposed to be a vector");
+    if (this.ndim === 0)
+      return composite("IndexSelectBackward0", [this], (x) =>
+        bind("gather", [x.reshape([1]), idx.reshape([-1])], {
+          dim: 0,
+          error: IndexError.select,
+        }).reshape(idx.ndim ? [-1] : []),
+      );
+    const m = idx.numel();
+    const out = this.shape.map((n, k) => (k === d ? m : n));
+    const at = this.shape.map((_, k) => (k === d ? m : 1));
+    return composite("IndexSelectBackward0", [this], (x) =>
+      bind("gather", [x, idx.reshape(at).expand(out)], { dim: d, error: IndexError.select }),
+    );
+  }
+  /** The elements at `index` of this tensor read as 1-D (negative entries count from the end). */
+  take(index: Tensor): Tensor {
+    const idx = intIndex(
+      arg.tensorArg(index, "take", "index", 1),
+      "take(): Expected a long tensor for index, but got Float",
+    );
+    const n = this.numel();
+    return composite("TakeBackward0", [this], (x) => {
+      const w = checkedIndex(idx, n, 0, IndexError.take);
+      return bind("gather", [x.reshape([-1]), w.reshape([-1])], {
+        dim: 0,
+        error: IndexError.take,
+      }).reshape([...idx.shape]);
+    });
+  }
+  /**
+   * `value` where `mask` (bool, broadcast to this tensor's shape) holds, this tensor elsewhere;
+   * value: a number, a bool or a 0-d tensor.
+   */
+  maskedFill(mask: Tensor, value: number | boolean | Tensor): Tensor {
+    const m = arg.tensorArg(mask, "masked_fill", "mask", 1);
+    if (m.dtype !== "bool")
+      throw new Error(
+        `masked_fill_ only supports boolean masks, but got mask with dtype ${m.dtype}`,
+      );
+    const v = Tensor.isTensor(value) ? value : arg.scalarValue(value, "masked_fill", "value", 2);
+    if (Tensor.isTensor(v) && v.ndim !== 0)
+      throw new Error(
+        `masked_fill_ only supports a 0-dimensional value tensor, but got tensor with ${v.ndim} dimension(s).`,
+      );
+    broadcastShapes(m.shape, this.shape);
+    const fill = (x: Tensor, val: Tensor | number | boolean) =>
+      bind("where", [m, Tensor.isTensor(val) ? val.to(x.dtype) : val, x]).to(x.dtype);
+    return Tensor.isTensor(v)
+      ? composite("MaskedFillBackward1", [this, v], fill)
+      : composite("MaskedFillBackward0", [this], (x) => fill(x, v));
+  }
+  /** A copy with `alpha * source` added at the rows `index` (1-D int32) picks along `dim`. */
+  indexAdd(dim: number, index: Tensor, source: Tensor, opts?: { alpha?: number }): Tensor {
+    const d = normDim(arg.int(dim, "index_add", "dim", 1), this.ndim);
+    const idx = arg.tensorArg(index, "index_add", "index", 2);
+    intIndex(idx, `index_add_(): Expected dtype int32/int64 for index but got: ${scalarType(idx)}`);
+    const src = arg.tensorArg(source, "index_add", "source", 3);
+    const o = arg.options(opts, "index_add", ["alpha"]);
+    const alpha = o.alpha === undefined ? 1 : arg.number(o.alpha, "index_add", "alpha");
+    if (idx.ndim > 1) throw new Error("index_add_(): Index is supposed to be a vector");
+    const sd = src.ndim === 0 ? 1 : src.shape[d];
+    if (idx.numel() !== sd)
+      throw new Error(
+        `index_add_(): Number of indices (${idx.numel()}) should be equal to source.size(dim): (${sd}), for dim: ${d}`,
+      );
+    if (src.ndim !== this.ndim || src.shape.some((n, k) => k !== d && n !== this.shape[k]))
+      throw new Error(
+        `index_add_(): Source/destination tensor must have same slice shapes. Destination slice shape: ${this.shape.filter((_, k) => k !== d).join(" ")} at dimension ${d} and source slice shape: ${src.shape.filter((_, k) => k !== d).join(" ")} at dimension 0.`,
+      );
+    if (src.dtype !== this.dtype)
+      throw new Error(
+        `index_add_(): self (${scalarType(this)}) and source (${scalarType(src)}) must have the same scalar type`,
+      );
+    const at = src.shape.map((n, k) => (k === d ? n : 1));
+    return composite("IndexAddBackward0", [this, src], (x, s) => {
+      const w = checkedIndex(idx, this.shape[d], d, IndexError.select, false);
+      return bind(
+        "scatterAdd",
+        [x, w.reshape(at).expand([...s.shape]), alpha === 1 ? s : s.mul(alpha)],
+        {
+          dim: d,
+        },
+      );
+    });
+  }
+  /**
+   * PyTorch's advanced indexing with a list of index tensors, x[rows, cols]: the int32 tensors
+   * (broadcast together) pick elements of the leading dims, `null` keeps a dim whole; negative
+   * indices count from the end. The picked dims are replaced by the indices' shape, in place when
+   * the index tensors are adjacent, else first.
+   */
+  index(indices: (Tensor | null)[]): Tensor {
+    if (!Array.isArray(indices))
+      throw new TypeError(
+        `index(): indices must be a list of tensors or null, not ${arg.typeName(indices)}`,
+      );
+    const list = [...indices];
+    if (list.length > this.ndim)
+      throw new Error(`too many indices for tensor of dimension ${this.ndim}`);
+    const picked: number[] = [],
+      idxs: Tensor[] = [];
+    list.forEach((t, k) => {
+      if (t === null || t === undefined) return;
+      if (!Tensor.isTensor(t))
+        throw new TypeError(`index(): entry ${k} must be a tensor or null, not ${arg.typeName(t)}`);
+      if (t.dtype !== "int32")
+        throw new Error(
+          t.dtype === "bool"
+            ? "index(): bool mask indices are not supported; use maskedSelect or where"
+            : "tensors used as indices must be long, int, byte or bool tensors",
+        );
+      picked.push(k);
+      idxs.push(t);
+    });
+    if (idxs.length === 0) return this;
+    const b = broadcastIndices(idxs);
+    const rest = [...this.shape.keys()].filter((k) => !picked.includes(k));
+    const adjacent = picked[picked.length - 1] - picked[0] === picked.length - 1;
+    const before = adjacent ? picked[0] : 0; // rest dims that stay before the indices' dims
+    if (picked.length === 1) {
+      // one index tensor: a gather along its dim, straight from this tensor's buffer
+      const k = picked[0],
+        nb = numel(b);
+      const at = this.shape.map((_, d) => (d === k ? nb : 1)),
+        out = this.shape.map((n, d) => (d === k ? nb : n));
+      return composite("IndexBackward0", [this], (x) => {
+        const w = checkedIndex(idxs[0], this.shape[k], k, IndexError.gather).expand(b);
+        return bind("gather", [x, w.reshape(at).expand(out)], {
+          dim: k,
+          error: IndexError.gather,
+        }).reshape([...this.shape.slice(0, k), ...b, ...this.shape.slice(k + 1)]);
+      });
+    }
+    return composite("IndexBackward0", [this], (x) => {
+      let lin: Tensor | null = null;
+      picked.forEach((k, i) => {
+        const w = checkedIndex(idxs[i], this.shape[k], k, IndexError.gather);
+        lin = lin === null ? w : lin.mul(this.shape[k]).add(w);
+      });
+      const xs = x.permute([...picked, ...rest]);
+      const restShape = rest.map((k) => this.shape[k]);
+      const flat = xs.reshape([-1, ...restShape]);
+      const nb = numel(b);
+      const at = (lin as unknown as Tensor)
+        .expand(b)
+        .reshape([nb, ...restShape.map(() => 1)])
+        .expand([nb, ...restShape]);
+      const out = bind("gather", [flat, at], { dim: 0, error: IndexError.gather }).reshape([
+        ...b,
+        ...restShape,
+      ]);
+      if (before === 0) return out;
+      const nbDims = b.length;
+      const perm = [
+        ...[...Array(before).keys()].map((i) => nbDims + i),
+        ...b.keys(),
+        ...[...Array(rest.length - before).keys()].map((i) => nbDims + before + i),
+      ];
+      return out.permute(perm);
+    });
+  }
+  /** The positions of the nonzero elements, one row of indices each (eager only). */
+  nonzero(): Tensor {
+    if (activeTrace())
+      throw new CompileError(
+        "nonzero() has a data-dependent output shape, which compile() cannot trace; call it outside the compiled function",
+      );
+    const vals = this.values(),
+      rows: number[] = [];
+    const idx = new Array<number>(this.ndim).fill(0);
+    for (let i = 0; i < vals.length; i++) {
+      if (vals[i] !== 0) rows.push(...idx);
+      for (let d = idx.length - 1; d >= 0 && ++idx[d] === this.shape[d]; d--) idx[d] = 0;
+    }
+    const out = empty([rows.length / Math.max(this.ndim, 1) || 0, this.ndim], "int32");
+    if (this.ndim === 0) return empty([vals[0] !== 0 ? 1 : 0, 0], "int32");
+    out.storage!.set(rows);
+    return out;
+  }
+  /** The elements where `mask` (bool, broadcast with this tensor) holds, as a 1-D tensor (eager only). */
+  maskedSelect(mask: Tensor): Tensor {
+    const m = arg.tensorArg(mask, "masked_select", "mask", 1);
+    if (m.dtype !== "bool")
+      throw new Error("masked_select: expected BoolTensor or ByteTensor for mask");
+    if (activeTrace())
+      throw new CompileError(
+        "maskedSelect() has a data-dependent output shape, which compile() cannot trace; call it outside the compiled function",
+      );
+    const shape = broadcastShapes(this.shape, m.shape);
+    const mv = m.expand(shape).values(),
+      pos: number[] = [];
+    for (let i = 0; i < mv.length; i++) if (mv[i]) pos.push(i);
+    const at = empty([pos.length], "int32");
+    at.storage!.set(pos);
+    return composite("MaskedSelectBackward0", [this], (x) =>
+      bind("gather", [x.expand(shape).reshape([-1]), at], { dim: 0, error: IndexError.gather }),
+    );
+  }
+
+  // ---- shape ops ----
+  /** The elements in reverse order along each of `dims`. */
+  flip(...dims: (number | number[])[]): Tensor {
+    const ds = intArgs(dims, "flip", "dims");
+    const norm = ds.map((d) => normDim(d, this.ndim));
+    const seen = new Set<number>();
+    for (const d of norm) {
+      if (seen.has(d)) throw new Error(`dim ${d} appears multiple times in the list of dims`);
+      seen.add(d);
+    }
+    if (this.ndim === 0) return this.clone();
+    return bind("flip", [this], { dims: norm.sort((a, b) => a - b) });
+  }
+  /** The elements shifted by `shifts` along `dims` (wrapping around); without dims, over all elements. */
+  roll(shifts: number | number[], dims?: number | number[]): Tensor {
+    const sh =
+      typeof shifts === "number"
+        ? [arg.int(shifts, "roll", "shifts", 1)]
+        : arg.intList(shifts, "roll", "shifts", 1);
+    const ds =
+      dims === undefined
+        ? []
+        : typeof dims === "number"
+          ? [arg.int(dims, "roll", "dims", 2)]
+          : arg.intList(dims, "roll", "dims", 2);
+    if (ds.length === 0 && sh.length !== 1)
+      throw new Error(`shifts and dimensions must align. shifts: ${sh.length}, dims:0`);
+    if (ds.length > 0 && ds.length !== sh.length)
+      throw new Error(`shifts and dimensions must align. shifts: ${sh.length}, dims:${ds.length}`);
+    const norm = ds.map((d) => normDim(d, this.ndim));
+    const rollDim = (x: Tensor, s: number, d: number) => {
+      const n = x.shape[d],
+        k = n === 0 ? 0 : ((s % n) + n) % n;
+      return k === 0 ? x : cat([x.narrow(d, n - k, k), x.narrow(d, 0, n - k)], d);
+    };
+    return composite("RollBackward0", [this], (x) => {
+      if (norm.length === 0) return rollDim(x.reshape([-1]), sh[0], 0).reshape([...this.shape]);
+      const y = norm.reduce((y, d, i) => rollDim(y, sh[i], d), x);
+      return y === x ? x.clone() : y;
+    });
+  }
+  /** The tensor repeated `sizes[d]` times along each dim (leading sizes add dims). */
+  repeat(...sizes: (number | number[])[]): Tensor {
+    const r = intArgs(sizes, "repeat", "repeats");
+    if (r.length < this.ndim)
+      throw new Error(
+        "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor",
+      );
+    const shape = [...new Array(r.length - this.ndim).fill(1), ...this.shape];
+    const target = shape.map((n, d) => n * r[d]);
+    if (r.some((n) => n < 0))
+      throw new Error(
+        `Trying to create tensor with negative dimension ${target.find((n) => n < 0)}: ${fmtShape(target)}`,
+      );
+    return composite("RepeatBackward0", [this], (x) =>
+      x
+        .reshape(shape.flatMap((n) => [1, n]))
+        .expand(shape.flatMap((n, d) => [r[d], n]))
+        .reshape(shape.map((n, d) => n * r[d])),
+    );
+  }
+  /** `repeat` with fewer sizes than dims allowed (missing leading sizes are 1). */
+  tile(...dims: (number | number[])[]): Tensor {
+    const r = intArgs(dims, "tile", "dims");
+    return this.repeat([...new Array(Math.max(this.ndim - r.length, 0)).fill(1), ...r]);
+  }
+  /** Each element repeated `repeats` times along `dim` (over the flattened tensor without dim). */
+  repeatInterleave(repeats: number, dim?: number): Tensor {
+    const r = arg.int(repeats, "repeat_interleave", "repeats", 1);
+    if (r < 0) throw new Error("repeats can not be negative");
+    const x0 = dim === undefined ? this.reshape([-1]) : this;
+    const d =
+      dim === undefined ? 0 : normDim(arg.int(dim, "repeat_interleave", "dim", 2), this.ndim);
+    if (x0.ndim === 0) return x0.reshape([1]).repeatInterleave(r, 0);
+    return composite("IndexSelectBackward0", [x0], (x) =>
+      x
+        .unsqueeze(d + 1)
+        .expand(x.shape.flatMap((n, k) => (k === d ? [n, r] : [n])))
+        .reshape(x.shape.map((n, k) => (k === d ? n * r : n))),
+    );
+  }
+  /** Pieces of `splitSize` along `dim` (the last may be smaller), or of the listed sizes. */
+  split(splitSize: number | number[], dim = 0): Tensor[] {
+    const d = normDim(arg.int(dim, "split", "dim", 2), this.ndim);
+    if (this.ndim === 0) throw new Error("split expects at least a 1-dimensional tensor");
+    const n = this.shape[d];
+    let sizes: number[];
+    let name = "SplitBackward0";
+    if (Array.isArray(splitSize)) {
+      sizes = arg.intList(splitSize, "split", "split_size_or_sections", 1);
+      name = "SplitWithSizesBackward0";
+      if (sizes.some((s) => s < 0) || sizes.reduce((a, b) => a + b, 0) !== n)
+        throw new Error(
+          `split_with_sizes expects split_sizes to sum exactly to ${n} (input tensor's size at dimension ${d}), but got split_sizes=${fmtShape(sizes)}`,
+        );
+    } else {
+      const s = arg.int(splitSize, "split", "split_size_or_sections", 1);
+      if (s < 0)
+        throw new Error(`split expects split_size be non-negative, but got split_size=${s}`);
+      if (s === 0 && n !== 0)
+        throw new Error(
+          `split_size can only be 0 if dimension size is 0, but got dimension size of ${n}`,
+        );
+      const count = s === 0 ? 1 : Math.max(Math.ceil(n / s), 1);
+      sizes = Array.from({ length: count }, (_, i) => Math.min(s, n - i * s));
+    }
+    let at = 0;
+    return sizes.map((s) => {
+      const start = at;
+      at += s;
+      return composite(name, [this], (x) => x.narrow(d, start, s));
+    });
+  }
+  /** `chunks` pieces of (at most) equal size along `dim`. */
+  chunk(chunks: number, dim = 0): Tensor[] {
+    const c = arg.int(chunks, "chunk", "chunks", 1);
+    const d = normDim(arg.int(dim, "chunk", "dim", 2), this.ndim);
+    if (this.ndim === 0) throw new Error("chunk expects at least a 1-dimensional tensor");
+    if (c <= 0) throw new Error(`chunk expects \`chunks\` to be greater than 0, got: ${c}`);
+    const n = this.shape[d];
+    return this.split(Math.ceil(n / c) || 1, d);
+  }
+  /** The slices along `dim`, that dim removed. */
+  unbind(dim = 0): Tensor[] {
+    const d = normDim(arg.int(dim, "unbind", "dim", 1), this.ndim);
+    if (this.ndim === 0) throw new Error("Dimension specified as 0 but tensor has no dimensions");
+    return Array.from({ length: this.shape[d] }, (_, i) =>
+      composite("UnbindBackward0", [this], (x) => x.narrow(d, i, 1).squeeze(d)),
+    );
+  }
+  /** The dims `source` moved to the positions `destination` (the others keep their order). */
+  movedim(source: number | number[], destination: number | number[]): Tensor {
+    const src = (
+      typeof source === "number"
+        ? [arg.int(source, "movedim", "source", 1)]
+        : arg.intList(source, "movedim", "source", 1)
+    ).map((d) => normDim(d, this.ndim));
+    const dst = (
+      typeof destination === "number"
+        ? [arg.int(destination, "movedim", "destination", 2)]
+        : arg.intList(destination, "movedim", "destination", 2)
+    ).map((d) => normDim(d, this.ndim));
+    if (src.length !== dst.length)
+      throw new Error(
+        `movedim: Invalid source or destination dims: source (${fmtShape(src)} dims) should contain the same number of dims as destination (${fmtShape(dst)} dims)`,
+      );
+    if (new Set(src).size !== src.length)
+      throw new Error(`movedim: repeated dim in \`source\` (${fmtShape(src)})`);
+    if (new Set(dst).size !== dst.length)
+      throw new Error(`movedim: repeated dim in \`destination\` (${fmtShape(dst)})`);
+    const perm = new Array<number>(this.ndim).fill(-1);
+    src.forEach((s, i) => {
+      perm[dst[i]] = s;
+    });
+    const others = [...this.shape.keys()].filter((d) => !src.includes(d));
+    let j = 0;
+    for (let k = 0; k < perm.length; k++) if (perm[k] === -1) perm[k] = others[j++];
+    return bind("permute", [this], { perm }, "PermuteBackward0");
+  }
+  private triangle(fn: "triu" | "tril", diagonal: number): Tensor {
+    const k = arg.int(diagonal, fn, "diagonal", 1);
+    if (this.ndim < 2) normDim(-2, this.ndim); // PyTorch's error: dim -2 out of range
+    const [rows, cols] = this.shape.slice(-2);
+    const offs = iota(cols).unsqueeze(0).sub(iota(rows).unsqueeze(1));
+    const keep = fn === "triu" ? offs.ge(k) : offs.le(k);
+    return composite(fn === "triu" ? "TriuBackward0" : "TrilBackward0", [this], (x) =>
+      bind("where", [keep, x, x.dtype === "bool" ? false : 0]).to(x.dtype),
+    );
+  }
+  /** The upper triangle of the last two dims (from `diagonal` up), zeros elsewhere. */
+  triu(diagonal = 0): Tensor {
+    return this.triangle("triu", diagonal);
+  }
+  /** The lower triangle of the last two dims (up to `diagonal`), zeros elsewhere. */
+  tril(diagonal = 0): Tensor {
+    return this.triangle("tril", diagonal);
+  }
+  /** The diagonal `offset` of the dims `dim1` and `dim2`, moved to the last dim. */
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor {
+    const off = arg.int(offset, "diagonal", "offset", 1);
+    const a = normDim(arg.int(dim1, "diagonal", "dim1", 2), this.ndim),
+      b = normDim(arg.int(dim2, "diagonal", "dim2", 3), this.ndim);
+    if (a === b) throw new Error(`diagonal dimensions cannot be identical ${dim1}, ${dim2}`);
+    const n = this.shape[a],
+      m = this.shape[b];
+    const len = Math.max(Math.min(n + Math.min(off, 0), m - Math.max(off, 0)), 0);
+    const others = [...this.shape.keys()].filter((d) => d !== a && d !== b);
+    const lead = others.map((d) => this.shape[d]);
+    const pos = iota(len)
+      .add(Math.max(-off, 0))
+      .mul(m)
+      .add(iota(len).add(Math.max(off, 0)));
+    return composite("DiagonalBackward0", [this], (x) => {
+      const flat = x.permute([...others, a, b]).reshape([...lead, n * m]);
+      const at = pos.reshape([...lead.map(() => 1), len]).expand([...lead, len]);
+      return bind("gather", [flat, at], { dim: lead.length, error: IndexError.gather });
+    });
+  }
+  /** 1-D: a square matrix with this vector on diagonal `diagonal`; 2-D: that diagonal, 1-D. */
+  diag(diagonal = 0): Tensor {
+    const k = arg.int(diagonal, "diag", "diagonal", 1);
+    if (this.ndim === 2) return composite("DiagBackward0", [this], (x) => x.diagonal(k));
+    if (this.ndim !== 1) throw new Error("matrix or a vector expected");
+    const n = this.shape[0],
+      size = n + Math.abs(k);
+    const offs = iota(size).unsqueeze(0).sub(iota(size).unsqueeze(1));
+    return composite("DiagBackward0", [this], (x) => {
+      const v = x.pad([0], [Math.abs(k)]);
+      const grid =
+        k >= 0 ? v.unsqueeze(1).expand([size, size]) : v.unsqueeze(0).expand([size, size]);
+      return bind("where", [offs.eq(k), grid, x.dtype === "bool" ? false : 0]).to(x.dtype);
+    });
+  }
+  /** The sum of the main diagonal of a matrix. */
+  trace(): Tensor {
+    if (this.ndim !== 2)
+      throw new Error(`trace: expected a matrix, but got tensor with dim ${this.ndim}`);
+    return composite("TraceBackward0", [this], (x) => x.diagonal().sum());
+  }
+  /** The outer product of two vectors. */
+  outer(vec2: Tensor): Tensor {
+    const v = arg.tensorArg(vec2, "outer", "vec2");
+    if (this.ndim !== 1)
+      throw new Error(`outer: Expected 1-D argument self, but got ${this.ndim}-D`);
+    if (v.ndim !== 1) throw new Error(`outer: Expected 1-D argument vec2, but got ${v.ndim}-D`);
+    return this.unsqueeze(1).mul(v);
+  }
+  /** The dot product of two vectors. */
+  dot(other: Tensor): Tensor {
+    const o = arg.tensorArg(other, "dot", "tensor");
+    if (this.ndim !== 1 || o.ndim !== 1)
+      throw new Error(`1D tensors expected, but got ${this.ndim}D and ${o.ndim}D tensors`);
+    return this.matmul(o);
+  }
+  /** The transpose of a matrix (a vector or a 0-d tensor as is). */
+  t(): Tensor {
+    if (this.ndim > 2)
+      throw new Error(`t() expects a tensor with <= 2 dimensions, but self is ${this.ndim}D`);
+    const perm = this.ndim === 2 ? [1, 0] : [...this.shape.keys()];
+    return bind("permute", [this], { perm }, "TBackward0");
+  }
+  /** Dim `dim` split into `sizes` (one may be -1). */
+  unflatten(dim: number, sizes: number[]): Tensor {
+    const d = normDim(arg.int(dim, "unflatten", "dim", 1), this.ndim);
+    const s = arg.intList(sizes, "unflatten", "sizes", 2);
+    if (s.length === 0) throw new Error("unflatten: sizes must be non-empty");
+    const n = this.shape[d];
+    const known = s.filter((x) => x !== -1).reduce((a, b) => a * b, 1);
+    const ok = s.includes(-1) ? known !== 0 && n % known === 0 : known === n;
+    if (!ok)
+      throw new Error(
+        `unflatten: Provided sizes ${fmtShape(s)} don't multiply up to the size of dim ${d} (${n}) in the input tensor`,
+      );
+    const full = inferShape(s, n);
+    return bind(
+      "reshape",
+      [this],
+      { shape: [...this.shape.slice(0, d), ...full, ...this.shape.slice(d + 1)] },
+      "ViewBackward0",
+    );
+  }
+  /** Batched matrix product of 3-D tensors [b, n, m] @ [b, m, p]. */
+  bmm(mat2: Tensor): Tensor {
+    const o = arg.tensorArg(mat2, "bmm", "mat2");
+    if (this.ndim !== 3) throw new Error("batch1 must be a 3D tensor");
+    if (o.ndim !== 3) throw new Error("batch2 must be a 3D tensor");
+    if (o.shape[0] !== this.shape[0] || o.shape[1] !== this.shape[2])
+      throw new Error(
+        `Expected size for first two dimensions of batch2 tensor to be: [${this.shape[0]}, ${this.shape[2]}] but got: [${o.shape[0]}, ${o.shape[1]}].`,
+      );
+    if (o.dtype !== this.dtype)
+      throw new Error(`expected scalar type ${scalarType(this)} but found ${scalarType(o)}`);
+    return bind("matmul", [this, o], {}, "BmmBackward0");
+  }
+  /** `beta * this + alpha * (batch1 @ batch2)`, batched (this broadcast to the product's shape). */
+  baddbmm(batch1: Tensor, batch2: Tensor, opts?: { beta?: number; alpha?: number }): Tensor {
+    const b1 = arg.tensorArg(batch1, "baddbmm", "batch1", 1),
+      b2 = arg.tensorArg(batch2, "baddbmm", "batch2", 2);
+    const o = arg.options(opts, "baddbmm", ["beta", "alpha"]);
+    const beta = o.beta === undefined ? 1 : arg.number(o.beta, "baddbmm", "beta"),
+      alpha = o.alpha === undefined ? 1 : arg.number(o.alpha, "baddbmm", "alpha");
+    const p = b1.bmm(b2);
+    broadcastShapes(this.shape, p.shape);
+    return composite("BaddbmmBackward0", [this, b1, b2], (x, a, b) => {
+      const prod = bind("matmul", [a, b]);
+      const scaled = alpha === 1 ? prod : prod.mul(alpha);
+      return beta === 0 ? scaled.add(x.mul(0)) : scaled.add(beta === 1 ? x : x.mul(beta));
+    });
   }
 
   // ---- movement (views) ----

@@ -7,7 +7,7 @@ import type { LoopKernel } from "../plan";
 import { concat, emitConcat } from "./concat";
 import { matmul } from "./gemm";
 import { emitMatmul } from "./matmul";
-import { emitScatterAdd, scatterAdd } from "./scatter";
+import { emitScatter, scatter, scatterAdd } from "./scatter";
 
 interface KernelImpl {
   emit: (k: LoopKernel) => string;
@@ -37,7 +37,11 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   matmul: { emit: emitMatmul, eager: eagerMatmul },
   scatterAdd: {
     emit: (k) =>
-      emitScatterAdd(k, paramsOf({ op: "scatterAdd", params: k.kernel!.params }, "scatterAdd").dim),
+      emitScatter(
+        k,
+        paramsOf({ op: "scatterAdd", params: k.kernel!.params }, "scatterAdd").dim,
+        "scatterAdd",
+      ),
     eager: ([base, index, src], out, p) =>
       scatterAdd(
         out,
@@ -46,5 +50,15 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
         src,
         paramsOf({ op: "scatterAdd", params: p }, "scatterAdd").dim,
       ),
+  },
+  scatter: {
+    emit: (k) =>
+      emitScatter(
+        k,
+        paramsOf({ op: "scatter", params: k.kernel!.params }, "scatter").dim,
+        "scatter",
+      ),
+    eager: ([base, index, src], out, p) =>
+      scatter(out, base, index, src, paramsOf({ op: "scatter", params: p }, "scatter").dim),
   },
 };

@@ -4,7 +4,7 @@ import { indexErrors } from "../../ir/ops";
 import { concat } from "./concat";
 import { erf } from "./erf";
 import { packPanels } from "./gemm";
-import { scatterAdd } from "./scatter";
+import { scatter, scatterAdd } from "./scatter";
 import { tanhf } from "./tanhf";
 
 // i if 0 <= i < n, else the op's error (ir's indexErrors): bounds checks inside kernels
@@ -13,7 +13,7 @@ function checkIndex(i: number, n: number, dim: number, error: number): number {
   throw new Error(indexErrors[error](i, n, dim));
 }
 
-const lib = { tanhf, erf, packPanels, checkIndex, scatterAdd, concat };
+const lib = { tanhf, erf, packPanels, checkIndex, scatterAdd, scatter, concat };
 const names = Object.keys(lib),
   impls = Object.values(lib);
 

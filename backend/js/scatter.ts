@@ -1,5 +1,6 @@
 // scatterAdd: out = base, plus src[p] added at base[..., index[p], ...] along `dim` for every
-// position p of index (src and index read at the same positions). A library routine over strided
+// position p of index (src and index read at the same positions); scatter: src[p] written there
+// instead (in row-major order of p, so the last of repeated positions wins, as PyTorch's CPU). A library routine over strided
 // views, run eagerly and called by compiled kernels; indices are checked as gather's are.
 
 import type * as E from "estree";
@@ -9,7 +10,24 @@ import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
 import { call, functionDecl, id, num, print } from "./estree";
 
-export function scatterAdd(out: Strided, base: Strided, index: Strided, src: Strided, dim: number) {
+export const scatterAdd = (
+  out: Strided,
+  base: Strided,
+  index: Strided,
+  src: Strided,
+  dim: number,
+) => scatterInto(out, base, index, src, dim, true);
+export const scatter = (out: Strided, base: Strided, index: Strided, src: Strided, dim: number) =>
+  scatterInto(out, base, index, src, dim, false);
+
+function scatterInto(
+  out: Strided,
+  base: Strided,
+  index: Strided,
+  src: Strided,
+  dim: number,
+  add: boolean,
+) {
   const b = base.storage!;
   walk(out.shape, (pos) => {
     out.storage![at(out, pos)] = b[at(base, pos)];
@@ -23,7 +41,8 @@ export function scatterAdd(out: Strided, base: Strided, index: Strided, src: Str
     if (!(i >= 0 && i < size)) throw new Error(indexErrors[IndexError.gather](i, size, dim));
     let to = out.offset + i * out.strides[dim];
     for (let d = 0; d < pos.length; d++) if (d !== dim) to += pos[d] * out.strides[d];
-    o[to] += s[at(src, pos)];
+    if (add) o[to] += s[at(src, pos)];
+    else o[to] = s[at(src, pos)];
   });
 }
 
@@ -38,7 +57,7 @@ function walk(shape: readonly number[], f: (pos: number[]) => void): void {
 const at = (v: Strided, pos: number[]) => pos.reduce((o, i, d) => o + i * v.strides[d], v.offset);
 
 // The compiled kernel: one call of the routine with the operands' views baked in.
-export function emitScatterAdd(k: LoopKernel, dim: number): string {
+export function emitScatter(k: LoopKernel, dim: number, routine: "scatterAdd" | "scatter"): string {
   const store = k.stores[0].access;
   const view = (buf: string, v: View): E.Expression => ({
     type: "ObjectExpression",
@@ -58,7 +77,7 @@ export function emitScatterAdd(k: LoopKernel, dim: number): string {
   const body: E.Statement[] = [
     {
       type: "ExpressionStatement",
-      expression: call(id("scatterAdd"), [outView, ...operands, num(dim)]),
+      expression: call(id(routine), [outView, ...operands, num(dim)]),
     },
   ];
   return print(functionDecl(k.name, k.params, body, k.comments));

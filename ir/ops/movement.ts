@@ -90,4 +90,17 @@ export const movementOps = {
       ),
     ],
   ),
+  // flip: reverse the listed dims. No strided view (strides are non-negative here), so eager copies
+  // through the index map; in kernels index n-1-i, so a flip fuses into its consumer.
+  flip: movement<{ dims: number[] }>(
+    "FlipBackward0",
+    ([x]) => [...x.shape],
+    () => null,
+    (m, p, x) => ({
+      rows: m.rows.map((r, d) => (p.dims.includes(d) ? r.map((c) => -c) : r)),
+      off: m.off.map((o, d) => (p.dims.includes(d) ? x[d] - 1 - o : o)),
+      mask: m.mask,
+    }),
+    (g, { params }) => [g.flip(params.dims)],
+  ),
 } satisfies Record<string, OpDef<never>>;

@@ -64,8 +64,15 @@ export const make = (s: Spec) =>
 
 // jitgrad's spelling of a fixture call: a Tensor method (or property, for "T") or an index.ts function.
 export function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
+  if (!self && fn.startsWith("F."))
+    return (jg.F as unknown as Record<string, (...a: unknown[]) => unknown>)[fn.slice(2)](...args);
   if (!self) return (jg as unknown as Record<string, (...a: unknown[]) => unknown>)[fn](...args);
   if (fn === "T") return self.T;
+  // one piece of split's list (fixture outputs are single tensors)
+  if (fn === "split0" || fn === "splitLast") {
+    const pieces = self.split(...(args as [number]));
+    return fn === "split0" ? pieces[0] : pieces[pieces.length - 1];
+  }
   const method = (self as unknown as Record<string, unknown>)[fn];
   if (typeof method !== "function") throw new Error(`jitgrad has no Tensor method ${fn}`);
   return (method as (...a: unknown[]) => unknown).apply(self, args);

@@ -101,8 +101,15 @@ function materialize(self: Spec | undefined, args: Arg[], vars: Record<string, T
 
 // jitgrad's backward(gradient?, { retainGraph }) takes the options PyTorch spells as keywords.
 function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
+  if (!self && fn.startsWith("F."))
+    return (jg.F as unknown as Record<string, (...a: unknown[]) => unknown>)[fn.slice(2)](...args);
   if (!self) return (jg as unknown as Record<string, (...a: unknown[]) => unknown>)[fn](...args);
   if (fn === "T") return self.T;
+  // one piece of split's list (fixture outputs are single tensors)
+  if (fn === "split0" || fn === "splitLast") {
+    const pieces = self.split(...(args as [number]));
+    return fn === "split0" ? pieces[0] : pieces[pieces.length - 1];
+  }
   if (fn === "backward")
     return self.backward(
       (args[0] ?? undefined) as Tensor | undefined,

@@ -135,6 +135,14 @@ def torch_call(fn, s, args):
     if s is None:
         if fn == "tensor":
             return torch.tensor(*args)
+        if fn == "F.embedding":
+            return torch.nn.functional.embedding(args[0], args[1], **_opts(args[2] if len(args) > 2 else {}))
+        if fn == "F.pad":
+            return torch.nn.functional.pad(args[0], tuple(args[1]), **(args[2] if len(args) > 2 else {}))
+        if fn == "F.interpolate":
+            return torch.nn.functional.interpolate(args[0], **_opts(args[1]))
+        if fn == "F.oneHot":
+            return torch.nn.functional.one_hot(*args)
         return getattr(torch, fn)(*args)  # where, cat, stack
     if fn == "T":
         return s.T
@@ -161,7 +169,31 @@ def torch_call(fn, s, args):
         return s.scatter_add(*args)
     if fn == "requiresGrad_":
         return s.requires_grad_(*args)
+    if fn in IDX_CALLS:
+        return IDX_CALLS[fn](s, *args)
     return getattr(s, fn)(*args)
+
+
+def _index(s, indices):
+    return s[tuple(slice(None) if i is None else i for i in indices)]
+
+
+def _opts(kw):
+    return {"".join("_" + c.lower() if c.isupper() else c for c in k): v for k, v in kw.items()}
+
+
+# issue 11, indexing and shape: jitgrad names that differ from torch's
+IDX_CALLS = {
+    "indexSelect": lambda s, *a: s.index_select(*a),
+    "maskedFill": lambda s, *a: s.masked_fill(*a),
+    "indexAdd": lambda s, d, i, src, o=None: s.index_add(d, i, src, **_opts(o or {})),
+    "index": _index,
+    "repeatInterleave": lambda s, *a: s.repeat_interleave(*a),
+    "baddbmm": lambda s, b1, b2, o=None: s.baddbmm(b1, b2, **_opts(o or {})),
+    "flip": lambda s, *a: s.flip(*a),
+    "split0": lambda s, *a: s.split(*a)[0],
+    "splitLast": lambda s, *a: s.split(*a)[-1],
+}
 
 
 # ---------------------------------------------------------------- cases
@@ -665,6 +697,146 @@ op("logicalOr float with bool", "logicalOr", V([0.0, 0.5, 0.0, -2.0]), [V([False
 
 # --- cat of many pieces (compiled: the cat kernel op rather than pads and adds)
 op("cat of twenty pieces", "cat", None, [[T([2, 1 + i % 3]) for i in range(20)], 1])
+
+# --- issue 11: indexing and shape
+XI = V([2, 0, 2], "int32")
+op("indexSelect dim 0", "indexSelect", T([3, 4]), [0, XI])
+op("indexSelect dim 1", "indexSelect", T([3, 4]), [1, V([3, 0], "int32")])
+op("indexSelect dim -1, 3-d", "indexSelect", T([2, 3, 4]), [-1, V([1, 1, 3, 0, 2], "int32")])
+op("indexSelect float64", "indexSelect", T([4, 2], "float64"), [0, V([3, 1], "int32")])
+op("indexSelect int", "indexSelect", T([3, 4], "int32", kind="int"), [0, XI])
+op("indexSelect 0-d index", "indexSelect", T([3, 4]), [0, V(1, "int32")])
+op("indexSelect of a transposed view", "indexSelect", T([3, 4]), [0, XI], pre=[{"fn": "T"}])
+err("indexSelect: index out of range", "indexSelect", T([3, 4]), [0, V([5], "int32")])
+err("indexSelect: negative index", "indexSelect", T([3, 4]), [0, V([-1], "int32")])
+err("indexSelect: 2-d index", "indexSelect", T([3, 4]), [0, V([[0]], "int32")])
+err("indexSelect: float index", "indexSelect", T([3, 4]), [0, V([0.0])])
+op("take", "take", T([3, 4]), [V([[0, 11], [5, -1]], "int32")])
+op("take repeated", "take", T([2, 3]), [V([1, 1, -6, 4], "int32")])
+op("take of a transposed view", "take", T([3, 4]), [V([1, 4, 7], "int32")], pre=[{"fn": "T"}])
+err("take: index out of range", "take", T([3, 4]), [V([12], "int32")])
+err("take: negative index out of range", "take", T([3, 4]), [V([-13], "int32")])
+op("maskedFill", "maskedFill", T([3, 4]), [T([3, 4], "bool", kind="bool"), -1.5])
+op("maskedFill broadcast mask", "maskedFill", T([3, 4]), [T([4], "bool", kind="bool"), 2.0])
+op("maskedFill 0-d tensor value", "maskedFill", T([2, 3]), [T([2, 3], "bool", kind="bool"), T([])])
+op("maskedFill int with a float value", "maskedFill", T([5], "int32", kind="int"), [T([5], "bool", kind="bool"), 2.7])
+op("maskedFill bool", "maskedFill", T([5], "bool", kind="bool"), [T([5], "bool", kind="bool"), True])
+err("maskedFill: 1-d value", "maskedFill", T([3, 4]), [V([True], "bool"), T([2])])
+err("maskedFill: mask does not broadcast", "maskedFill", T([3, 4]), [V([True] * 5, "bool"), 1.0])
+op("indexAdd dim 0", "indexAdd", T([3, 4]), [0, V([2, 0, 2], "int32"), T([3, 4])])
+op("indexAdd dim 1, alpha", "indexAdd", T([3, 4]), [1, V([3, 3], "int32"), T([3, 2]), {"alpha": 0.5}])
+err("indexAdd: index out of range", "indexAdd", T([3, 4]), [0, V([5], "int32"), T([1, 4])])
+err("indexAdd: source size", "indexAdd", T([3, 4]), [0, V([0], "int32"), T([2, 4])])
+op("index rows", "index", T([3, 4]), [[V([2, 0, -1], "int32")]])
+op("index rows and cols", "index", T([3, 4]), [[V([2, 0, 1], "int32"), V([3, -4, 1], "int32")]])
+op("index broadcast 2-d", "index", T([3, 4, 2]), [[V([[0], [2]], "int32"), V([1, 3, 0], "int32")]])
+op("index int", "index", T([3, 4], "int32", kind="int"), [[V([1, 1], "int32")]])
+op("index of a transposed view", "index", T([3, 4]), [[V([0, 3], "int32"), V([2, 1], "int32")]], pre=[{"fn": "T"}])
+err("index: out of bounds", "index", T([3, 4]), [[V([5], "int32")]])
+err("index: negative out of bounds", "index", T([3, 4]), [[V([-5], "int32")]])
+err("index: out of bounds in dim 1", "index", T([3, 4]), [[V([0], "int32"), V([4], "int32")]])
+err("index: shapes do not broadcast", "index", T([3, 4]), [[V([0, 1], "int32"), V([1, 2, 3], "int32")]])
+err("index: too many indices", "index", T([3, 4]), [[V([0], "int32"), V([0], "int32"), V([0], "int32")]])
+op("F.embedding", "F.embedding", None, [V([[1, 3], [0, 1]], "int32"), T([4, 3])])
+op("F.embedding paddingIdx", "F.embedding", None, [V([1, 3, 0, 1, 3], "int32"), T([4, 2]), {"paddingIdx": 1}])
+op("F.embedding negative paddingIdx", "F.embedding", None, [V([2, 3, 3], "int32"), T([4, 2]), {"paddingIdx": -1}])
+err("F.embedding: index out of range", "F.embedding", None, [V([5], "int32"), T([4, 2])])
+err("F.embedding: float indices", "F.embedding", None, [V([0.0]), T([4, 2])])
+op("F.oneHot", "F.oneHot", None, [V([2, 0, 1, 2], "int32"), 4])
+err("F.oneHot: class too large", "F.oneHot", None, [V([3], "int32"), 3])
+err("F.oneHot: negative class", "F.oneHot", None, [V([-1], "int32"), 3])
+err("F.oneHot: float input", "F.oneHot", None, [V([1.0]), 3])
+op("flip dim 0", "flip", T([3, 4]), [[0]])
+op("flip dims 0 and -1, 3-d", "flip", T([2, 3, 4]), [[0, -1]])
+op("flip int", "flip", T([5], "int32", kind="int"), [[0]])
+op("flip of a transposed view", "flip", T([3, 4]), [[1]], pre=[{"fn": "T"}])
+err("flip: repeated dim", "flip", T([3, 4]), [[0, 0]])
+err("flip: dim out of range", "flip", T([3, 4]), [[5]])
+op("roll dim 0", "roll", T([3, 4]), [1, 0])
+op("roll negative shift dim 1", "roll", T([3, 4]), [-3, 1])
+op("roll two dims", "roll", T([3, 4]), [[2, 5], [0, 1]])
+op("roll flattened", "roll", T([3, 4]), [5])
+err("roll: shifts and dims", "roll", T([3, 4]), [[1, 2], [0]])
+op("repeat", "repeat", T([2, 3]), [[2, 1]])
+op("repeat adds dims", "repeat", T([3]), [[2, 1, 2]])
+op("repeat int", "repeat", T([2], "int32", kind="int"), [[3]])
+err("repeat: fewer sizes than dims", "repeat", T([2, 3]), [[2]])
+op("tile", "tile", T([2, 3]), [[2]])
+op("repeatInterleave dim 0", "repeatInterleave", T([2, 3]), [2, 0])
+op("repeatInterleave flattened", "repeatInterleave", T([2, 2]), [3])
+err("repeatInterleave: negative", "repeatInterleave", T([2, 3]), [-1])
+op("split first piece", "split0", T([5, 2]), [2])
+op("split last piece", "splitLast", T([5, 2]), [2])
+op("split sizes last piece dim 1", "splitLast", T([2, 5]), [[1, 4], 1])
+op("movedim", "movedim", T([2, 3, 4]), [0, 2])
+op("movedim lists", "movedim", T([2, 3, 4]), [[0, 1], [2, 0]])
+op("triu", "triu", T([3, 4]))
+op("triu diagonal 1, 3-d", "triu", T([2, 3, 3]), [1])
+op("tril", "tril", T([4, 3]))
+op("tril diagonal -1", "tril", T([3, 3]), [-1])
+op("tril int", "tril", T([3, 3], "int32", kind="int"))
+err("triu: 1-d", "triu", T([3]))
+op("diagonal", "diagonal", T([3, 4]))
+op("diagonal offset 1", "diagonal", T([3, 4]), [1])
+op("diagonal offset -2, dims 2 and 0", "diagonal", T([3, 2, 4]), [-2, 2, 0])
+op("diag of a matrix", "diag", T([3, 4]))
+op("diag of a vector", "diag", T([3]))
+op("diag of a vector, offset -1", "diag", T([3]), [-1])
+op("diag of a vector, offset 2", "diag", T([2]), [2])
+op("trace", "trace", T([3, 4]))
+err("trace: 3-d", "trace", T([2, 2, 2]))
+op("outer", "outer", T([3]), [T([4])])
+op("dot", "dot", T([4]), [T([4])])
+err("dot: 2-d", "dot", T([2, 2]), [T([2, 2])])
+err("dot: sizes", "dot", T([3]), [T([4])])
+op("t", "t", T([3, 4]))
+op("t of a vector", "t", T([3]))
+err("t: 3-d", "t", T([2, 2, 2]))
+op("unflatten", "unflatten", T([3, 4]), [1, [2, 2]])
+op("unflatten -1", "unflatten", T([6, 2]), [0, [-1, 3]])
+err("unflatten: sizes", "unflatten", T([3, 4]), [1, [3, 2]])
+op("bmm", "bmm", T([2, 3, 4]), [T([2, 4, 2])])
+err("bmm: 2-d", "bmm", T([3, 4]), [T([4, 2])])
+err("bmm: sizes", "bmm", T([2, 3, 4]), [T([2, 5, 4])])
+op("baddbmm", "baddbmm", T([2, 3, 2]), [T([2, 3, 4]), T([2, 4, 2])])
+op("baddbmm beta alpha broadcast", "baddbmm", T([3, 2]), [T([2, 3, 4]), T([2, 4, 2]), {"beta": 0.5, "alpha": 2.0}])
+op("F.pad constant", "F.pad", None, [T([2, 3]), [1, 2]])
+op("F.pad constant value, two dims", "F.pad", None, [T([2, 3]), [0, 1, 2, 1], {"value": 1.5}])
+op("F.pad constant negative crops", "F.pad", None, [T([2, 4]), [-1, 2]])
+op("F.pad reflect 1-d", "F.pad", None, [T([1, 2, 4]), [2, 3], {"mode": "reflect"}])
+op("F.pad reflect 2-d", "F.pad", None, [T([1, 3, 4]), [1, 2, 2, 1], {"mode": "reflect"}])
+op("F.pad replicate 2-d", "F.pad", None, [T([1, 1, 3, 4]), [2, 1, 1, 3], {"mode": "replicate"}])
+op("F.pad circular 1-d", "F.pad", None, [T([1, 1, 3]), [2, 1], {"mode": "circular"}])
+op("F.pad circular 2-d", "F.pad", None, [T([1, 2, 3, 3]), [1, 1, 3, 0], {"mode": "circular"}])
+err("F.pad: odd length", "F.pad", None, [T([2, 3]), [1]])
+err("F.pad: reflect too large", "F.pad", None, [T([1, 2, 3]), [3, 0], {"mode": "reflect"}])
+err("F.pad: reflect of a 1-d input", "F.pad", None, [T([3]), [1, 1], {"mode": "reflect"}])
+err("F.pad: circular wraps twice", "F.pad", None, [T([1, 2, 3]), [4, 0], {"mode": "circular"}])
+err("F.pad: unknown mode", "F.pad", None, [T([1, 2, 3]), [1, 1], {"mode": "foo"}])
+err("F.pad: value with reflect", "F.pad", None, [T([1, 2, 3]), [1, 1], {"mode": "reflect", "value": 2.0}])
+# einsum: values (inputs without grad: its grad_fn is whatever op PyTorch's einsum ends with;
+# gradients are gradchecked in test/support/gradcheck-cases.ts)
+for eq, shapes in [("ij,jk->ik", [[2, 3], [3, 4]]), ("bij,bjk->bik", [[2, 2, 3], [2, 3, 2]]),
+                   ("ij->ji", [[2, 3]]), ("ii->", [[3, 3]]), ("ii->i", [[3, 3]]), ("ij->j", [[2, 3]]),
+                   ("i,j->ij", [[3], [2]]), ("ij,ij->ij", [[2, 3], [2, 3]]), ("ij,jk", [[2, 3], [3, 2]]),
+                   ("bhqd,bhkd->bhqk", [[1, 2, 3, 4], [1, 2, 2, 4]]), ("i,i->", [[4], [4]]),
+                   ("ijk,ikl,lm->jm", [[2, 3, 2], [2, 2, 3], [3, 2]])]:
+    op("einsum " + eq, "einsum", None, [eq] + [T(s, grad=False) for s in shapes])
+err("einsum: subscripts and dims", "einsum", None, ["ij,jk->ik", T([2, 3], grad=False), T([3], grad=False)])
+op("scatter dim 1", "scatter", T([2, 3]), [1, V([[2, 0], [1, 2]], "int32"), T([2, 2])])
+op("scatter dim 0, a smaller index", "scatter", T([3, 4]), [0, V([[2, 0, 1]], "int32"), T([1, 3])])
+op("scatter a value", "scatter", T([2, 3]), [1, V([[2], [0]], "int32"), -1.5])
+op("scatter int", "scatter", T([2, 3], "int32", kind="int"), [0, V([[1, 0, 1]], "int32"), T([1, 3], "int32", kind="int")])
+err("scatter: index out of range", "scatter", T([2, 3]), [1, V([[0, 3]], "int32"), T([1, 2])])
+err("scatter: src dtype", "scatter", T([2, 3]), [1, V([[0, 1]], "int32"), T([1, 2], "float64")])
+op("F.interpolate nearest size", "F.interpolate", None, [T([1, 2, 3, 4]), {"size": [5, 3]}])
+op("F.interpolate nearest scale 2, 1-d", "F.interpolate", None, [T([1, 2, 3]), {"scaleFactor": 2.0}])
+op("F.interpolate nearest scale 1.5", "F.interpolate", None, [T([1, 1, 4, 3]), {"scaleFactor": 1.5}])
+op("F.interpolate bilinear size", "F.interpolate", None, [T([1, 2, 3, 4]), {"size": [5, 7], "mode": "bilinear"}])
+op("F.interpolate bilinear alignCorners float64", "F.interpolate", None, [T([2, 1, 3, 3], "float64"), {"size": [4, 5], "mode": "bilinear", "alignCorners": True}])
+op("F.interpolate bilinear downscale", "F.interpolate", None, [T([1, 1, 4, 6]), {"scaleFactor": 0.5, "mode": "bilinear"}])
+err("F.interpolate: size and scaleFactor", "F.interpolate", None, [T([1, 1, 2, 2]), {"size": 3, "scaleFactor": 2.0}])
+err("F.interpolate: bilinear of a 3-d input", "F.interpolate", None, [T([1, 1, 2]), {"size": 3, "mode": "bilinear"}])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -3,7 +3,7 @@
 // checks each with backward() against finite differences; test/coverage.test.ts reads them to
 // check that every op of the op table is gradchecked. `make` draws from the global generator (the
 // tests call manualSeed(0) before each case).
-import { cat, rand, stack, type Tensor, tensor, where } from "../../index";
+import { cat, einsum, F, rand, stack, type Tensor, tensor, where } from "../../index";
 import { f64, pos } from "./gradcheck";
 
 export interface GradcheckCase {
@@ -420,5 +420,234 @@ group("softmax", () => {
     "softmax of large values",
     (x) => x.mul(100).softmax(0),
     () => [tensor([0.1, 0.12, 0.11], { dtype: "float64", requiresGrad: true })],
+  );
+});
+
+// issue 11: indexing and shape ops (compositions of gather, scatterAdd, flip, pad and slices)
+group("indexing and shape", () => {
+  const ix = (v: number[] | number[][]) => tensor(v, { dtype: "int32" });
+  const bools = (v: number[]) => tensor(v, { dtype: "bool" });
+  check(
+    "indexSelect dim 0, repeated",
+    (x) => x.indexSelect(0, ix([2, 0, 2])),
+    () => [f64([3, 4])],
+  );
+  check(
+    "indexSelect dim -1",
+    (x) => x.indexSelect(-1, ix([3, 1])),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "take, negative index",
+    (x) =>
+      x.take(
+        ix([
+          [0, 11],
+          [5, -1],
+        ]),
+      ),
+    () => [f64([3, 4])],
+  );
+  check(
+    "maskedFill",
+    (x) => x.maskedFill(bools([1, 0, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1]).reshape(3, 4), -2),
+    () => [f64([3, 4])],
+  );
+  check(
+    "maskedFill 0-d tensor value",
+    (x, v) => x.maskedFill(bools([0, 1, 1, 0]), v),
+    () => [f64([3, 4]), f64([])],
+  );
+  check(
+    "indexAdd",
+    (x, s) => x.indexAdd(1, ix([3, 0, 3]), s, { alpha: 2 }),
+    () => [f64([2, 4]), f64([2, 3])],
+  );
+  check(
+    "index rows and cols",
+    (x) => x.index([ix([2, 0, -1]), ix([[1], [3]])]),
+    () => [f64([3, 4, 2])],
+  );
+  check(
+    "index null then cols",
+    (x) => x.index([null, ix([2, 2, 0])]),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    // (not with paddingIdx: the padding row's zero gradient is a convention, not the derivative)
+    "embedding",
+    (w) =>
+      F.embedding(
+        ix([
+          [1, 3],
+          [0, 1],
+        ]),
+        w,
+      ),
+    () => [f64([4, 3])],
+  );
+  check(
+    "flip dims 0 and 2",
+    (x) => x.flip([0, 2]),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "flip then exp (fused)",
+    (x) => x.flip(1).exp(),
+    () => [f64([3, 4])],
+  );
+  check(
+    "roll two dims",
+    (x) => x.roll([1, -3], [0, 1]),
+    () => [f64([3, 4])],
+  );
+  check(
+    "roll flattened",
+    (x) => x.roll(5),
+    () => [f64([3, 4])],
+  );
+  check(
+    "repeat",
+    (x) => x.repeat(2, 1, 3),
+    () => [f64([2, 3])],
+  );
+  check(
+    "tile",
+    (x) => x.tile(2),
+    () => [f64([2, 3])],
+  );
+  check(
+    "repeatInterleave",
+    (x) => x.repeatInterleave(3, 1),
+    () => [f64([2, 3])],
+  );
+  check(
+    "split pieces recombined",
+    (x) => {
+      const [a, b, c] = x.split([1, 2, 2], 1);
+      return a.mul(2).add(b.sum(1, true)).mul(c.exp());
+    },
+    () => [f64([3, 5])],
+  );
+  check(
+    "chunk and unbind",
+    (x) => {
+      const [a, b] = x.chunk(2, 0);
+      return a.sum(0).mul(b.unbind(0)[1]);
+    },
+    () => [f64([4, 3])],
+  );
+  check(
+    "movedim",
+    (x) => x.movedim([0, 1], [2, 0]).exp(),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "triu and tril",
+    (x) => x.triu(1).add(x.tril(-1).mul(3)),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "diagonal offset -1 of dims 2 and 0",
+    (x) => x.diagonal(-1, 2, 0),
+    () => [f64([3, 2, 4])],
+  );
+  check(
+    "diag of a vector and of a matrix",
+    (v, m) => v.diag(1).add(m.diag().sum()),
+    () => [f64([3]), f64([3, 4])],
+  );
+  check(
+    "trace",
+    (x) => x.trace(),
+    () => [f64([3, 4])],
+  );
+  check(
+    "outer and dot",
+    (a, b) => a.outer(b).mul(a.dot(a)),
+    () => [f64([3]), f64([3])],
+  );
+  check(
+    "t and unflatten",
+    (x) => x.t().unflatten(1, [2, -1]),
+    () => [f64([4, 3])],
+  );
+  for (const mode of ["constant", "reflect", "replicate", "circular"] as const)
+    check(
+      `F.pad ${mode}, two dims`,
+      (x) => F.pad(x, [1, 2, 2, 0], mode === "constant" ? { value: 0.5 } : { mode }),
+      () => [f64([1, 3, 4])],
+    );
+  const einsums: [string, number[][]][] = [
+    [
+      "bij,bjk->bik",
+      [
+        [2, 2, 3],
+        [2, 3, 2],
+      ],
+    ],
+    ["ii->i", [[3, 3]]],
+    ["i,j->ij", [[3], [2]]],
+    [
+      "ij,ij->j",
+      [
+        [2, 3],
+        [2, 3],
+      ],
+    ],
+    [
+      "ijk,ikl,lm->jm",
+      [
+        [2, 3, 2],
+        [2, 2, 3],
+        [3, 2],
+      ],
+    ],
+  ];
+  for (const [eq, shapes] of einsums)
+    check(
+      `einsum ${eq}`,
+      (...xs) => einsum(eq, ...xs),
+      () => shapes.map(f64),
+    );
+  // (distinct positions: with repeated ones only the last write's src has a derivative)
+  check(
+    "scatter src into base, both differentiated",
+    (x, s) =>
+      x.scatter(
+        1,
+        ix([
+          [2, 0],
+          [1, 3],
+        ]),
+        s,
+      ),
+    () => [f64([2, 4]), f64([2, 2])],
+  );
+  check(
+    "scatter a value",
+    (x) => x.scatter(0, ix([[1, 0, 2]]), 0.5),
+    () => [f64([3, 3])],
+  );
+  check(
+    "F.interpolate nearest",
+    (x) => F.interpolate(x, { scaleFactor: 1.5 }),
+    () => [f64([1, 2, 2, 3])],
+  );
+  for (const alignCorners of [false, true])
+    check(
+      `F.interpolate bilinear, alignCorners ${alignCorners}`,
+      (x) => F.interpolate(x, { size: [3, 5], mode: "bilinear", alignCorners }),
+      () => [f64([1, 2, 2, 3])],
+    );
+  check(
+    "bmm",
+    (a, b) => a.bmm(b),
+    () => [f64([2, 3, 4]), f64([2, 4, 2])],
+  );
+  check(
+    "baddbmm with beta and alpha",
+    (x, a, b) => x.baddbmm(a, b, { beta: 0.5, alpha: -2 }),
+    () => [f64([3, 2]), f64([2, 3, 4]), f64([2, 4, 2])],
   );
 });

@@ -276,6 +276,10 @@ export const MOVE = [
   "cumsum",
   "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int)
   "scatterAdd", // x into itself along such a dim, by such an index
+  "scatter", // x into itself along such a dim, by such an index (the last write wins)
+  "flip", // one dim, or all of them
+  "roll", // along a dim of size >= 2
+  "triu", // of a value with >= 2 dims (a vector made a row first)
 ] as const;
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
 // Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
@@ -489,13 +493,19 @@ export function build(r: Recipe, mode: Mode): Program {
         out = emit(a, "stack", { refs: [pick(same, s.q), a] }, s.b % (rank + 1));
       } else if (op === "cumsum") {
         out = emit(a, "cumsum", rank === 0 ? 0 : s.b % rank);
-      } else if ((op === "gather" || op === "scatterAdd") && sized.length) {
+      } else if ((op === "gather" || op === "scatterAdd" || op === "scatter") && sized.length) {
         const d = pick(sized, s.b);
         const index = emit(emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.q >> 3)), "int");
         out =
           op === "gather"
             ? emit(a, "gather", d, { ref: index })
-            : emit(a, "scatterAdd", d, { ref: index }, { ref: a });
+            : emit(a, op, d, { ref: index }, { ref: a });
+      } else if (op === "flip" && rank >= 1) {
+        out = emit(a, "flip", s.k ? [...x.shape.keys()] : [s.b % rank]);
+      } else if (op === "roll" && sized.length) {
+        out = emit(a, "roll", (s.q % 5) - 2, pick(sized, s.b));
+      } else if (op === "triu" && rank >= 1) {
+        out = emit(rank >= 2 ? a : emit(a, "unsqueeze", 0), "triu", (s.q % 3) - 1);
       } else if (rank >= 2) {
         out = emit(a, "transpose", 0, rank - 1);
       } else if (rank === 1 && x.shape[0] >= 2) {
