@@ -5,6 +5,7 @@
 import { type DType, isFloat, promote } from "./dtype";
 import type { IndexMap } from "./index-map";
 import type { Params } from "./ops";
+import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "./ops/conv";
 import type { Scalar } from "./scalar";
 import { broadcastShapes, reducedShape, type Shape } from "./shape";
 
@@ -64,6 +65,9 @@ export interface Differentiable<T> {
   gather(dim: number, index: T): T;
   scatterAdd(dim: number, index: T, src: T): T;
   cumsum(dim: number): T;
+  conv2d(w: T, p: ConvParams): T;
+  convTranspose2d(w: T, p: ConvTransposeParams): T;
+  conv2dWeight(g: T, p: ConvWeightParams): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.

@@ -3,6 +3,7 @@
 // symbolic differentiation and codegen alike. Broadcasting's gradient is not here: callers of
 // `vjp` sum each gradient back to its operand's shape (see `sumTo`), once for all ops.
 import type { OpDef, Operand, ReduceParams } from "./op-def";
+import { convOps } from "./ops/conv";
 import { elementwiseOps } from "./ops/elementwise";
 import { indexingOps } from "./ops/indexing";
 import { kernelOps } from "./ops/kernel";
@@ -17,6 +18,7 @@ export const ops = {
   ...reduceOps,
   ...movementOps,
   ...kernelOps,
+  ...convOps,
   ...indexingOps,
   ...scanOps,
 };

@@ -34,7 +34,13 @@ const typeText = (shape: readonly number[], dtype: DType) => `${short[dtype]}[${
 // How many operands an op takes: an elementwise op as many as its scalar formula reads; a
 // reduction, movement or scan one; a gather its source and index; a kernel op as listed here (the
 // table does not say: a new kernel op is reported until it is added).
-const KERNEL_OPERANDS: Partial<Record<OpName, number>> = { matmul: 2, scatterAdd: 3 };
+const KERNEL_OPERANDS: Partial<Record<OpName, number>> = {
+  matmul: 2,
+  scatterAdd: 3,
+  conv2d: 2,
+  convTranspose2d: 2,
+  conv2dWeight: 2,
+};
 const arities = new Map<string, number>();
 function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {
   if (def.kind === "kernel") return KERNEL_OPERANDS[op];

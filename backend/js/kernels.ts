@@ -4,6 +4,7 @@
 import { type KernelOpName, ops, type Params, paramsOf } from "../../ir/ops";
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
+import { eagerConv, emitConv } from "./conv";
 import { matmul } from "./gemm";
 import { emitMatmul } from "./matmul";
 import { emitScatterAdd, scatterAdd } from "./scatter";
@@ -26,8 +27,16 @@ function eagerMatmul([a, b]: Strided[], out: Strided): void {
   matmul(broadcast(a), broadcast(b), out);
 }
 
+const conv = (op: "conv2d" | "convTranspose2d" | "conv2dWeight"): KernelImpl => ({
+  emit: (k) => emitConv(k, op),
+  eager: (ins, out, p) => eagerConv(op, ins, out, paramsOf({ op, params: p }, op)),
+});
+
 export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   matmul: { emit: emitMatmul, eager: eagerMatmul },
+  conv2d: conv("conv2d"),
+  convTranspose2d: conv("convTranspose2d"),
+  conv2dWeight: conv("conv2dWeight"),
   scatterAdd: {
     emit: (k) =>
       emitScatterAdd(k, paramsOf({ op: "scatterAdd", params: k.kernel!.params }, "scatterAdd").dim),

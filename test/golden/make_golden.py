@@ -37,6 +37,7 @@ Inputs are float32 values from a fixed seed (exact as python floats); ops with a
 import json
 import math
 import os
+import re
 
 import torch
 
@@ -132,6 +133,11 @@ def materialize(self_spec, args):
 
 
 def torch_call(fn, s, args):
+    if fn.startswith("F."):  # jitgrad's F.camelCase(tensors..., {options}) -> F.snake_case(..., **options)
+        snake = lambda n: re.sub("([A-Z])", r"_\1", n).lower()
+        kwargs = {snake(k): tuple(v) if isinstance(v, list) else v for k, v in args[-1].items()} if args and isinstance(args[-1], dict) and not is_spec(args[-1]) else {}
+        pos = args[:-1] if kwargs or (args and isinstance(args[-1], dict) and not is_spec(args[-1])) else args
+        return getattr(torch.nn.functional, snake(fn[2:]))(*pos, **kwargs)
     if s is None:
         if fn == "tensor":
             return torch.tensor(*args)
@@ -662,6 +668,43 @@ op("logicalNot int", "logicalNot", V([0, 3, -2], "int32"))
 op("logicalOr bool", "logicalOr", T([2, 3], "bool", kind="bool"), [T([2, 3], "bool", kind="bool")])
 op("logicalOr broadcast", "logicalOr", T([3, 1], "bool", kind="bool"), [T([4], "bool", kind="bool")])
 op("logicalOr float with bool", "logicalOr", V([0.0, 0.5, 0.0, -2.0]), [V([False, False, True, True], "bool")])
+
+# --- issue 11: convolution, pooling, normalization
+# F.* cases call jitgrad's F.camelCase(tensors..., {options}); torch_call maps them to
+# torch.nn.functional.snake_case(..., **snake_case options)
+x4 = lambda *shape: T(list(shape))
+op("F.conv2d", "F.conv2d", None, [x4(2, 3, 5, 6), x4(4, 3, 3, 3), x4(4), {}])
+op("F.conv2d no bias", "F.conv2d", None, [x4(1, 2, 4, 4), x4(3, 2, 2, 2), None])
+op("F.conv2d stride padding dilation", "F.conv2d", None, [x4(2, 2, 7, 6), x4(3, 2, 3, 2), x4(3), {"stride": [2, 1], "padding": [1, 2], "dilation": [1, 2]}])
+op("F.conv2d groups", "F.conv2d", None, [x4(2, 4, 5, 5), x4(6, 2, 3, 3), x4(6), {"groups": 2, "stride": 2, "padding": 1}])
+op("F.conv2d depthwise", "F.conv2d", None, [x4(1, 3, 4, 4), x4(3, 1, 2, 2), None, {"groups": 3}])
+op("F.conv2d padding same (odd total)", "F.conv2d", None, [x4(1, 2, 5, 4), x4(3, 2, 2, 3), x4(3), {"padding": "same"}])
+op("F.conv2d padding same dilated", "F.conv2d", None, [x4(1, 2, 5, 5), x4(2, 2, 3, 3), None, {"padding": "same", "dilation": 2}])
+op("F.conv2d padding valid", "F.conv2d", None, [x4(1, 2, 5, 5), x4(2, 2, 3, 3), None, {"padding": "valid"}])
+op("F.conv2d unbatched", "F.conv2d", None, [x4(2, 4, 4), x4(3, 2, 3, 3), x4(3)])
+op("F.conv2d float64", "F.conv2d", None, [T([1, 2, 4, 4], "float64"), T([2, 2, 3, 3], "float64"), None, {"padding": 1}])
+op("F.conv2d weight only requires grad", "F.conv2d", None, [T([2, 2, 4, 4], grad=False), x4(2, 2, 3, 3)])
+op("F.conv2d 1x1", "F.conv2d", None, [x4(2, 3, 3, 3), x4(5, 3, 1, 1), x4(5)])
+op("F.conv1d", "F.conv1d", None, [x4(2, 3, 7), x4(4, 3, 3), x4(4), {"stride": 2, "padding": 1}])
+op("F.conv1d same dilated", "F.conv1d", None, [x4(1, 2, 6), x4(2, 2, 2), None, {"padding": "same", "dilation": 3}])
+op("F.conv1d unbatched groups", "F.conv1d", None, [x4(4, 5), x4(2, 2, 3), x4(2), {"groups": 2}])
+op("F.convTranspose2d", "F.convTranspose2d", None, [x4(2, 3, 3, 4), x4(3, 2, 3, 3), x4(2)])
+op("F.convTranspose2d stride outputPadding", "F.convTranspose2d", None, [x4(1, 2, 3, 3), x4(2, 3, 3, 2), x4(3), {"stride": 2, "padding": 1, "outputPadding": 1}])
+op("F.convTranspose2d groups dilation", "F.convTranspose2d", None, [x4(1, 4, 2, 3), x4(4, 1, 2, 2), None, {"groups": 2, "dilation": [2, 1], "stride": [1, 2]}])
+op("F.convTranspose2d unbatched", "F.convTranspose2d", None, [x4(2, 3, 3), x4(2, 2, 2, 2)])
+err("F.conv2d: channels", "F.conv2d", None, [x4(1, 2, 5, 5), x4(4, 3, 3, 3)])
+err("F.conv2d: input rank", "F.conv2d", None, [x4(2, 3), x4(4, 3, 3, 3)])
+err("F.conv2d: kernel too large", "F.conv2d", None, [x4(1, 3, 2, 2), x4(4, 3, 3, 3)])
+err("F.conv2d: groups", "F.conv2d", None, [x4(1, 3, 5, 5), x4(3, 1, 3, 3), None, {"groups": 2}])
+err("F.conv2d: stride 0", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"stride": 0}])
+err("F.conv2d: negative padding", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"padding": -1}])
+err("F.conv2d: dilation 0", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"dilation": 0}])
+err("F.conv2d: same with stride", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"padding": "same", "stride": 2}])
+err("F.conv2d: padding string", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"padding": "full"}])
+err("F.conv2d: bias size", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), x4(3)])
+err("F.conv1d: input rank", "F.conv1d", None, [x4(1, 3, 5, 5), x4(3, 2, 3)])
+err("F.convTranspose2d: output padding", "F.convTranspose2d", None, [x4(1, 3, 5, 5), x4(3, 2, 3, 3), None, {"outputPadding": 2, "stride": 2}])
+err("F.convTranspose2d: channels", "F.convTranspose2d", None, [x4(1, 2, 5, 5), x4(3, 2, 3, 3)])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

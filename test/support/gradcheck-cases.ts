@@ -3,7 +3,7 @@
 // checks each with backward() against finite differences; test/coverage.test.ts reads them to
 // check that every op of the op table is gradchecked. `make` draws from the global generator (the
 // tests call manualSeed(0) before each case).
-import { cat, rand, stack, type Tensor, tensor, where } from "../../index";
+import { cat, F, rand, stack, type Tensor, tensor, where } from "../../index";
 import { f64, pos } from "./gradcheck";
 
 export interface GradcheckCase {
@@ -157,6 +157,60 @@ group("reductions", () => {
     "mean of a product, keepdim",
     (a, b) => a.mul(b).mean(-1, true),
     () => [f64([3, 4]), f64([4])],
+  );
+});
+
+group("convolution", () => {
+  check(
+    "conv2d with bias",
+    (x, w, b) => F.conv2d(x, w, b),
+    () => [f64([2, 3, 5, 4]), f64([4, 3, 3, 2]), f64([4])],
+  );
+  check(
+    "conv2d stride, padding, dilation, groups",
+    (x, w, b) =>
+      F.conv2d(x, w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 }),
+    () => [f64([2, 4, 6, 5]), f64([6, 2, 3, 2]), f64([6])],
+  );
+  check(
+    "conv2d padding same (odd total), no bias",
+    (x, w) => F.conv2d(x, w, null, { padding: "same" }),
+    () => [f64([1, 2, 4, 5]), f64([3, 2, 2, 3])],
+  );
+  check(
+    "conv2d only the weight requires grad",
+    (x, w) => F.conv2d(x, w, null, { stride: 2 }),
+    () => [f64([2, 2, 5, 5]).detach(), f64([3, 2, 3, 3])],
+  );
+  check(
+    "conv1d unbatched",
+    (x, w, b) => F.conv1d(x, w, b, { padding: 1, stride: 2 }),
+    () => [f64([3, 7]), f64([2, 3, 3]), f64([2])],
+  );
+  check(
+    "convTranspose2d stride, outputPadding, groups, dilation",
+    (x, w, b) =>
+      F.convTranspose2d(x, w, b, {
+        stride: [2, 1],
+        padding: 1,
+        outputPadding: [1, 0],
+        groups: 2,
+        dilation: [1, 2],
+      }),
+    () => [f64([2, 4, 3, 3]), f64([4, 2, 3, 2]), f64([4])],
+  );
+  // the weight gradient's own VJP (double backward of a convolution)
+  check(
+    "conv2dWeight (conv2d's weight gradient)",
+    (x, g) =>
+      x.conv2dWeight(g, {
+        stride: [2, 1],
+        padding: [1, 0],
+        dilation: [1, 2],
+        groups: 2,
+        kernel: [3, 2],
+      }),
+    () => [f64([2, 4, 5, 5]), f64([2, 6, 3, 3])],
   );
 });
 

@@ -18,7 +18,7 @@
 // require grad (input 0 always does) and every output depends on one that does.
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
-import { cat, type DType, noGrad, stack, Tensor, tensor } from "../../index";
+import { cat, type DType, F, noGrad, stack, Tensor, tensor } from "../../index";
 
 export type Arg = number | boolean | number[] | { ref: number } | { refs: number[] };
 export interface Instr {
@@ -130,7 +130,15 @@ const resolve = (a: Arg, vals: Tensor[]): unknown =>
       ? vals[a.ref]
       : a.refs.map((r) => vals[r])
     : a;
-const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = { cat, stack }; // index.ts functions, not methods
+// a convolution of x [1, 1, h, w] with w [1, 1, 2, 2] (variant: conv2d with padding 1,
+// convTranspose2d with stride 2, or conv2d's weight gradient of x and a stride-2 conv2d(x, w))
+function conv([x, w]: Tensor[], variant: number): Tensor {
+  if (variant === 0) return F.conv2d(x, w, null, { padding: 1 });
+  if (variant === 1) return F.convTranspose2d(x, w, null, { stride: 2 });
+  const p = { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 };
+  return x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
+}
+const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = { cat, stack, conv }; // not methods
 
 function apply(ins: Instr, vals: Tensor[]): Tensor {
   const args = ins.args.map((a) => resolve(a, vals));
@@ -228,6 +236,8 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return b * (1 + x.shape[ins.args[0] as number]);
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
+    case "conv": // a 2x2 kernel of x's values; the weight gradient sums products of such over x
+      return 4 * b * b * (ins.args[1] === 2 ? b * x.numel() : 1);
     default:
       return b; // neg, abs, relu, movement, mean, max, min
   }
@@ -276,6 +286,7 @@ export const MOVE = [
   "cumsum",
   "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int)
   "scatterAdd", // x into itself along such a dim, by such an index
+  "conv", // x as a [1, 1, h, w] image, with its top-left 2x2 corner as the kernel (see conv())
 ] as const;
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
 // Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
@@ -493,6 +504,12 @@ export function build(r: Recipe, mode: Mode): Program {
           op === "gather"
             ? emit(a, "gather", d, { ref: index })
             : emit(a, "scatterAdd", d, { ref: index }, { ref: a });
+      } else if (op === "conv" && rank >= 2 && x.shape[rank - 1] >= 2 && x.shape[rank - 2] >= 2) {
+        const h = x.numel() / x.shape[rank - 1];
+        const img = emit(a, "reshape", [1, 1, h, x.shape[rank - 1]]);
+        const kernel = emit(emit(img, "narrow", 2, 0, 2), "narrow", 3, 0, 2);
+        const y = emit(a, "conv", { refs: [img, kernel] }, s.q % 3);
+        out = emit(y, "reshape", [vals[y].shape[2], vals[y].shape[3]]);
       } else if (rank >= 2) {
         out = emit(a, "transpose", 0, rank - 1);
       } else if (rank === 1 && x.shape[0] >= 2) {
