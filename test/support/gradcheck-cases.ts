@@ -214,6 +214,44 @@ group("convolution", () => {
   );
 });
 
+group("normalization", () => {
+  check(
+    "layerNorm with weight and bias",
+    (x, w, b) => F.layerNorm(x, [4], w, b),
+    () => [f64([3, 2, 4]), f64([4]), f64([4])],
+  );
+  check(
+    "layerNorm over two dims",
+    (x) => F.layerNorm(x, [2, 4], null, null, 0.1),
+    () => [f64([3, 2, 4])],
+  );
+  check(
+    "batchNorm training",
+    (x, w, b) => F.batchNorm(x, null, null, w, b, true),
+    () => [f64([4, 3, 2, 2]), f64([3]), f64([3])],
+  );
+  check(
+    "batchNorm eval",
+    (x, m, v, w) => F.batchNorm(x, m, v.abs().add(0.5), w),
+    () => [f64([4, 3, 2]), f64([3]), f64([3]), f64([3])],
+  );
+  check(
+    "groupNorm",
+    (x, w, b) => F.groupNorm(x, 2, w, b),
+    () => [f64([2, 4, 3]), f64([4]), f64([4])],
+  );
+  check(
+    "instanceNorm",
+    (x, w) => F.instanceNorm(x, null, null, w),
+    () => [f64([2, 3, 2, 3]), f64([3])],
+  );
+  check(
+    "normalize p=2 and p=3",
+    (x) => F.normalize(x).add(F.normalize(x, 3, -1)),
+    () => [f64([3, 4])],
+  );
+});
+
 group("matmul", () => {
   const ranks: [number[], number[]][] = [
     [[3], [3]],
