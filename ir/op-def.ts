@@ -6,6 +6,7 @@ import { type DType, isFloat, promote } from "./dtype";
 import type { IndexMap } from "./index-map";
 import type { Params } from "./ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "./ops/conv";
+import type { PoolParams } from "./ops/pool";
 import type { Scalar } from "./scalar";
 import { broadcastShapes, reducedShape, type Shape } from "./shape";
 
@@ -68,6 +69,7 @@ export interface Differentiable<T> {
   conv2d(w: T, p: ConvParams): T;
   convTranspose2d(w: T, p: ConvTransposeParams): T;
   conv2dWeight(g: T, p: ConvWeightParams): T;
+  maxPool2dBackward(g: T, p: PoolParams): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.

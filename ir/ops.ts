@@ -8,6 +8,7 @@ import { elementwiseOps } from "./ops/elementwise";
 import { indexingOps } from "./ops/indexing";
 import { kernelOps } from "./ops/kernel";
 import { movementOps } from "./ops/movement";
+import { poolOps } from "./ops/pool";
 import { reduceOps } from "./ops/reduce";
 import { scanOps } from "./ops/scan";
 
@@ -19,6 +20,7 @@ export const ops = {
   ...movementOps,
   ...kernelOps,
   ...convOps,
+  ...poolOps,
   ...indexingOps,
   ...scanOps,
 };

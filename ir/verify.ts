@@ -40,6 +40,8 @@ const KERNEL_OPERANDS: Partial<Record<OpName, number>> = {
   conv2d: 2,
   convTranspose2d: 2,
   conv2dWeight: 2,
+  maxPool2d: 1,
+  maxPool2dBackward: 2,
 };
 const arities = new Map<string, number>();
 function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {

@@ -6,6 +6,7 @@ import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from
 import type { Params } from "../ir/ops";
 import { IndexError } from "../ir/ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../ir/ops/conv";
+import type { PoolParams } from "../ir/ops/pool";
 import {
   broadcastDims,
   broadcastShapes,
@@ -600,6 +601,15 @@ export class Tensor {
   /** @internal conv2d's weight gradient, from this input and the output gradient `g`. */
   conv2dWeight(g: Tensor, p: ConvWeightParams): Tensor {
     return bind("conv2dWeight", [this, arg.tensorArg(g, "conv2d", "grad", 1)], p);
+  }
+
+  /** @internal The max pooling primitive (F.maxPool2d checks the params). */
+  maxPool2d(p: PoolParams): Tensor {
+    return bind("maxPool2d", [this], p);
+  }
+  /** @internal maxPool2d's input gradient: `g` added at each window's first maximum of this. */
+  maxPool2dBackward(g: Tensor, p: PoolParams): Tensor {
+    return bind("maxPool2dBackward", [this, arg.tensorArg(g, "max_pool2d", "grad", 1)], p);
   }
 
   // ---- scans ----

@@ -43,13 +43,7 @@ function packBy(
 const ensure = (a: Float64Array, n: number) => (a.length < n ? new Float64Array(n) : a);
 
 // The op's result, contiguous, in double (a scratch reused by the next call).
-export function convolve(
-  op: ConvOp,
-  x: Strided,
-  w: Strided,
-  p: AnyConv,
-  outShape: readonly number[],
-) {
+export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: readonly number[]) {
   const size = outShape.reduce((a, b) => a * b, 1);
   result = ensure(result, size);
   const out = result;
@@ -174,8 +168,12 @@ export function convolve(
 }
 
 // Eagerly: the result copied into the output view (rounded to its dtype as it is stored).
-export function eagerConv(op: ConvOp, [x, w]: Strided[], out: Strided, p: AnyConv): void {
-  const r = convolve(op, x, w, p, out.shape);
+export function eagerConv(op: ConvOp, ins: Strided[], out: Strided, p: AnyConv): void {
+  copyOut(convolve(op, ins, p, out.shape), out);
+}
+
+// a contiguous result into a 4-d output view
+export function copyOut(r: Float64Array, out: Strided): void {
   const o = out.storage!,
     [a, b, c, d] = out.shape,
     [s0, s1, s2, s3] = out.strides;
@@ -188,7 +186,7 @@ export function eagerConv(op: ConvOp, [x, w]: Strided[], out: Strided, p: AnyCon
 
 // The compiled kernel: the routine with the operands' views and params baked in, then a loop over
 // the result running the epilogue and store of each element.
-export function emitConv(k: LoopKernel, op: ConvOp): string {
+export function emitConv(k: LoopKernel, op: string, callee = "convolve"): string {
   const kc = k.kernel!;
   const sizes = k.sizes as number[];
   const json = (v: unknown): E.Expression => ({
@@ -237,9 +235,9 @@ export function emitConv(k: LoopKernel, op: ConvOp): string {
   const run = decl(
     "const",
     "S",
-    call(id("convolve"), [
+    call(id(callee), [
       json(op),
-      ...kc.operands.map((o) => view(o.buf, o.view)),
+      { type: "ArrayExpression", elements: kc.operands.map((o) => view(o.buf, o.view)) },
       json(kc.params),
       json(sizes),
     ]),

@@ -4,9 +4,10 @@
 import { type KernelOpName, ops, type Params, paramsOf } from "../../ir/ops";
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
-import { eagerConv, emitConv } from "./conv";
+import { copyOut, eagerConv, emitConv } from "./conv";
 import { matmul } from "./gemm";
 import { emitMatmul } from "./matmul";
+import { pool } from "./pool";
 import { emitScatterAdd, scatterAdd } from "./scatter";
 
 interface KernelImpl {
@@ -32,11 +33,18 @@ const conv = (op: "conv2d" | "convTranspose2d" | "conv2dWeight"): KernelImpl => 
   eager: (ins, out, p) => eagerConv(op, ins, out, paramsOf({ op, params: p }, op)),
 });
 
+const maxPool = (op: "maxPool2d" | "maxPool2dBackward"): KernelImpl => ({
+  emit: (k) => emitConv(k, op, "pool"),
+  eager: (ins, out, p) => copyOut(pool(op, ins, paramsOf({ op, params: p }, op), out.shape), out),
+});
+
 export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   matmul: { emit: emitMatmul, eager: eagerMatmul },
   conv2d: conv("conv2d"),
   convTranspose2d: conv("convTranspose2d"),
   conv2dWeight: conv("conv2dWeight"),
+  maxPool2d: maxPool("maxPool2d"),
+  maxPool2dBackward: maxPool("maxPool2dBackward"),
   scatterAdd: {
     emit: (k) =>
       emitScatterAdd(k, paramsOf({ op: "scatterAdd", params: k.kernel!.params }, "scatterAdd").dim),

@@ -4,6 +4,7 @@ import { indexErrors } from "../../ir/ops";
 import { convolve } from "./conv";
 import { erf } from "./erf";
 import { packPanels } from "./gemm";
+import { pool } from "./pool";
 import { scatterAdd } from "./scatter";
 import { tanhf } from "./tanhf";
 
@@ -13,7 +14,7 @@ function checkIndex(i: number, n: number, dim: number, error: number): number {
   throw new Error(indexErrors[error](i, n, dim));
 }
 
-const lib = { tanhf, erf, packPanels, checkIndex, scatterAdd, convolve };
+const lib = { tanhf, erf, packPanels, checkIndex, scatterAdd, convolve, pool };
 const names = Object.keys(lib),
   impls = Object.values(lib);
 

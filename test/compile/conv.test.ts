@@ -56,3 +56,27 @@ describe("conv2d kernels", () => {
     ]);
   });
 });
+
+describe("pooling kernels", () => {
+  it("avgPool2d is one kernel: a depthwise convolution with the division as its epilogue", () => {
+    const e = compile((x: Tensor) => F.avgPool2d(x, 2)).explain(randn([4, 3, 8, 8]));
+    expect(kernelNames(e.code)).toEqual(["k0_conv2d_div_192"]);
+  });
+
+  it("conv2d + bias + relu, then maxPool2d: two kernels", () => {
+    const e = compile((x: Tensor, w: Tensor, b: Tensor) =>
+      F.maxPool2d(F.conv2d(x, w, b, { padding: 1 }).relu(), 2),
+    ).explain(randn([4, 3, 8, 8]), randn([5, 3, 3, 3]), randn([5]));
+    expect(kernelNames(e.code)).toEqual(["k0_conv2d_add_relu_1280", "k1_maxPool2d_320"]);
+  });
+
+  it("maxPool2d's backward is one kernel (the gradient to each window's first maximum)", () => {
+    const e = compile((x: Tensor) => F.maxPool2d(x, 2).sum()).explain(
+      randn([4, 3, 8, 8], { requiresGrad: true }),
+    );
+    expect(e.backwardKernels).toBe(1);
+    expect(kernelNames(e.code).filter((n) => n.startsWith("kb"))).toEqual([
+      "kb0_maxPool2dBackward_768",
+    ]);
+  });
+});

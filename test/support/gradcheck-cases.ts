@@ -252,6 +252,43 @@ group("normalization", () => {
   );
 });
 
+group("pooling", () => {
+  check(
+    "maxPool2d stride, padding, ceilMode",
+    (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }),
+    () => [f64([2, 2, 5, 6])],
+  );
+  check(
+    "maxPool1d dilated",
+    (x) => F.maxPool1d(x, 2, { dilation: 2, stride: 1 }),
+    () => [f64([2, 7])],
+  );
+  check(
+    "avgPool2d countIncludePad false, ceilMode",
+    (x) =>
+      F.avgPool2d(x, [3, 2], { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }),
+    () => [f64([1, 2, 5, 6])],
+  );
+  check(
+    "avgPool1d",
+    (x) => F.avgPool1d(x, 3, { stride: 2 }),
+    () => [f64([2, 3, 7])],
+  );
+  check(
+    "adaptiveAvgPool2d",
+    (x) => F.adaptiveAvgPool2d(x, [3, 2]),
+    () => [f64([2, 2, 7, 5])],
+  );
+  check(
+    "adaptiveMaxPool2d even and uneven",
+    (x) =>
+      F.adaptiveMaxPool2d(x, [2, 3])
+        .sum()
+        .add(F.adaptiveMaxPool2d(x, [3, 4]).sum()),
+    () => [f64([1, 2, 4, 6])],
+  );
+});
+
 group("matmul", () => {
   const ranks: [number[], number[]][] = [
     [[3], [3]],

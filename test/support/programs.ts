@@ -130,13 +130,14 @@ const resolve = (a: Arg, vals: Tensor[]): unknown =>
       ? vals[a.ref]
       : a.refs.map((r) => vals[r])
     : a;
-// a convolution of x [1, 1, h, w] with w [1, 1, 2, 2] (variant: conv2d with padding 1,
-// convTranspose2d with stride 2, or conv2d's weight gradient of x and a stride-2 conv2d(x, w))
+// convolutions of x [1, 1, h, w] with w [1, 1, 2, 2]: variant 0 max-pools a conv2d with padding 1;
+// variant 1 is a convTranspose2d (stride 2) of conv2d's weight gradient of x and a stride-2
+// conv2d(x, w)
 function conv([x, w]: Tensor[], variant: number): Tensor {
-  if (variant === 0) return F.conv2d(x, w, null, { padding: 1 });
-  if (variant === 1) return F.convTranspose2d(x, w, null, { stride: 2 });
+  if (variant === 0) return F.maxPool2d(F.conv2d(x, w, null, { padding: 1 }), 2, { stride: 1 });
   const p = { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 };
-  return x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
+  const gw = x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
+  return F.convTranspose2d(gw, w, null, { stride: 2 });
 }
 const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = { cat, stack, conv }; // not methods
 
@@ -236,8 +237,8 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return b * (1 + x.shape[ins.args[0] as number]);
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
-    case "conv": // a 2x2 kernel of x's values; the weight gradient sums products of such over x
-      return 4 * b * b * (ins.args[1] === 2 ? b * x.numel() : 1);
+    case "conv": // 2x2 kernels of x's values; the weight gradient sums products of such over x
+      return ins.args[1] === 0 ? 4 * b * b : 16 * b ** 4 * x.numel();
     default:
       return b; // neg, abs, relu, movement, mean, max, min
   }
@@ -508,7 +509,7 @@ export function build(r: Recipe, mode: Mode): Program {
         const h = x.numel() / x.shape[rank - 1];
         const img = emit(a, "reshape", [1, 1, h, x.shape[rank - 1]]);
         const kernel = emit(emit(img, "narrow", 2, 0, 2), "narrow", 3, 0, 2);
-        const y = emit(a, "conv", { refs: [img, kernel] }, s.q % 3);
+        const y = emit(a, "conv", { refs: [img, kernel] }, s.q % 2);
         out = emit(y, "reshape", [vals[y].shape[2], vals[y].shape[3]]);
       } else if (rank >= 2) {
         out = emit(a, "transpose", 0, rank - 1);
