@@ -133,6 +133,16 @@ def materialize(self_spec, args):
 
 
 def torch_call(fn, s, args):
+    if fn == "F.scaledDotProductAttention":  # PyTorch 2's math formula (1.13 has no such function)
+        q, k, v = args[:3]
+        mask = args[3] if len(args) > 3 else None
+        o = args[4] if len(args) > 4 else {}
+        scores = q @ k.transpose(-2, -1) * (o.get("scale") or 1 / math.sqrt(q.size(-1)))
+        if o.get("isCausal"):
+            mask = torch.ones(q.size(-2), k.size(-2), dtype=torch.bool).tril()
+        if mask is not None:
+            scores = scores.masked_fill(mask.logical_not(), float("-inf")) if mask.dtype == torch.bool else scores + mask
+        return scores.softmax(-1) @ v
     if fn.startswith("F."):  # jitgrad's F.camelCase(tensors..., {options}) -> F.snake_case(..., **options)
         snake = lambda n: re.sub("([A-Z])", r"_\1", n).lower()
         kwargs = {snake(k): tuple(v) if isinstance(v, list) else v for k, v in args[-1].items()} if args and isinstance(args[-1], dict) and not is_spec(args[-1]) else {}
@@ -749,6 +759,11 @@ err("F.maxPool2d: stride 0", "F.maxPool2d", None, [x4(1, 2, 5, 5), 2, {"stride":
 err("F.maxPool2d: input rank", "F.maxPool2d", None, [x4(2, 3), 2])
 err("F.maxPool2d: output too small", "F.maxPool2d", None, [x4(1, 1, 1, 1), 2])
 err("F.avgPool2d: pad", "F.avgPool2d", None, [x4(1, 2, 5, 5), 2, {"padding": 2}])
+
+op("F.scaledDotProductAttention", "F.scaledDotProductAttention", None, [x4(2, 3, 4), x4(2, 5, 4), x4(2, 5, 3)])
+op("F.scaledDotProductAttention causal", "F.scaledDotProductAttention", None, [x4(2, 1, 4, 4), x4(2, 1, 4, 4), x4(2, 1, 4, 2), None, {"isCausal": True}])
+op("F.scaledDotProductAttention bool mask, scale", "F.scaledDotProductAttention", None, [x4(3, 4), x4(5, 4), x4(5, 2), V([[True, True, False, True, False], [True, False, False, False, False], [True, True, True, True, True]], "bool"), {"scale": 0.3}])
+op("F.scaledDotProductAttention float mask", "F.scaledDotProductAttention", None, [x4(2, 3, 4), x4(2, 3, 4), x4(2, 3, 4), T([3, 3], grad=False)])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -289,6 +289,19 @@ group("pooling", () => {
   );
 });
 
+group("attention", () => {
+  check(
+    "scaledDotProductAttention causal",
+    (q, k, v) => F.scaledDotProductAttention(q, k, v, null, { isCausal: true }),
+    () => [f64([2, 4, 3]), f64([2, 4, 3]), f64([2, 4, 2])],
+  );
+  check(
+    "scaledDotProductAttention float mask (differentiated too), scale",
+    (q, k, v, m) => F.scaledDotProductAttention(q, k, v, m, { scale: 0.5 }),
+    () => [f64([3, 2]), f64([4, 2]), f64([4, 3]), f64([3, 4])],
+  );
+});
+
 group("matmul", () => {
   const ranks: [number[], number[]][] = [
     [[3], [3]],
