@@ -24,39 +24,97 @@ let panelA: Float64Array = new Float64Array(0),
   panelB: Float64Array = new Float64Array(0),
   result: Float64Array = new Float64Array(0);
 
-// rows x k values as panels of W rows, contiguous along k (rows past the edge are zero)
-function packBy(
+const ensure = (a: Float64Array, n: number) => (a.length < n ? new Float64Array(n) : a);
+
+// rows x k values as panels of W rows, contiguous along k (rows past the edge are zero): value
+// (row, p) = src[rowOff[row] + colOff[p]], or 0 where either offset is -1 (outside the input).
+// One tight loop over offset tables, so the hot path has no calls and no divisions.
+function pack(
+  src: ArrayLike<number>,
+  base: number,
+  rowOff: Int32Array,
+  colOff: Int32Array,
   rows: number,
   k: number,
-  val: (row: number, p: number) => number,
   dst: Float64Array,
 ) {
   for (let i0 = 0; i0 < rows; i0 += W) {
-    const base = i0 * k;
+    const b = i0 * k;
     for (let r = 0; r < W; r++) {
       const row = i0 + r;
-      if (row >= rows) for (let p = 0; p < k; p++) dst[base + p * W + r] = 0;
-      else for (let p = 0; p < k; p++) dst[base + p * W + r] = val(row, p);
+      if (row >= rows) {
+        for (let p = 0; p < k; p++) dst[b + p * W + r] = 0;
+        continue;
+      }
+      const ro = rowOff[row];
+      if (ro < 0) {
+        for (let p = 0; p < k; p++) dst[b + p * W + r] = 0;
+        continue;
+      }
+      for (let p = 0; p < k; p++) {
+        const co = colOff[p];
+        dst[b + p * W + r] = co < 0 ? 0 : src[base + ro + co];
+      }
     }
   }
 }
-const ensure = (a: Float64Array, n: number) => (a.length < n ? new Float64Array(n) : a);
+// For the patch of output position q and tap r = (c, kh, kw): the input offset (c, ih, iw) or -1,
+// as a [Q, R] table; conv2d reads ih = oh * s - p + kh * d, a transposed convolution the ih with
+// ih * s - p + kh * d = oh (when the stride divides it).
+function patchTable(
+  Q: number,
+  OW: number,
+  Cg: number,
+  KH: number,
+  KW: number,
+  x: Strided,
+  p: ConvParams,
+  transposed: boolean,
+): Int32Array {
+  const R = Cg * KH * KW,
+    t = new Int32Array(Q * R);
+  const [H, Wd] = [x.shape[2], x.shape[3]],
+    [, xc, xh, xw] = x.strides;
+  const [sh, sw] = p.stride,
+    [ph, pw] = p.padding,
+    [dh, dw] = p.dilation;
+  for (let q = 0; q < Q; q++) {
+    const oh = Math.floor(q / OW),
+      ow = q - oh * OW;
+    let r = 0;
+    for (let c = 0; c < Cg; c++)
+      for (let kh = 0; kh < KH; kh++)
+        for (let kw = 0; kw < KW; kw++, r++) {
+          let ih: number, iw: number;
+          if (transposed) {
+            const th = oh + ph - kh * dh,
+              tw = ow + pw - kw * dw;
+            ih = th % sh === 0 ? th / sh : -1;
+            iw = tw % sw === 0 ? tw / sw : -1;
+          } else {
+            ih = oh * sh - ph + kh * dh;
+            iw = ow * sw - pw + kw * dw;
+          }
+          t[q * R + r] = ih >= 0 && ih < H && iw >= 0 && iw < Wd ? c * xc + ih * xh + iw * xw : -1;
+        }
+  }
+  return t;
+}
+const range = (n: number, f: (i: number) => number) =>
+  Int32Array.from({ length: n }, (_, i) => f(i));
 
 // The op's result, contiguous, in double (a scratch reused by the next call).
 export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: readonly number[]) {
   const size = outShape.reduce((a, b) => a * b, 1);
   result = ensure(result, size);
   const out = result;
-  const [sh, sw] = p.stride,
-    [ph, pw] = p.padding,
-    [dh, dw] = p.dilation,
-    G = p.groups;
+  const G = p.groups;
   const xs = x.storage!,
     ws = w.storage!;
-  const [xn, xc, xh, xw] = x.strides;
-  const [H, Wd] = [x.shape[2], x.shape[3]];
+  const [xn, xc] = x.strides;
   if (op === "conv2dWeight") {
-    // x [N, C, H, W], w = g [N, O, OH, OW] -> [O, C/G, KH, KW]
+    // x [N, C, H, W], w = g [N, O, OH, OW] -> [O, C/G, KH, KW]: out[o, r] = sum over (n, q) of
+    // g[n, o, q] * patch[n][q, r]
     const [N, C] = x.shape,
       [, O, OH, OW] = w.shape,
       [KH, KWd] = p.kernel!;
@@ -66,41 +124,44 @@ export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: re
       Q = OH * OW,
       K = N * Q;
     const [gn, gc, gh, gw] = w.strides;
+    const table = patchTable(Q, OW, Cg, KH, KWd, x, p, false);
+    // by (n, q): g's offsets along k; the patches' rows are the taps r, so the table is transposed
+    const gCol = range(K, (t) => {
+      const n = Math.floor(t / Q),
+        q = t - n * Q,
+        oh = Math.floor(q / OW);
+      return n * gn + oh * gh + (q - oh * OW) * gw;
+    });
     panelA = ensure(panelA, Math.ceil(Og / W) * W * K);
     panelB = ensure(panelB, Math.ceil(R / W) * W * K);
     for (let g = 0; g < G; g++) {
-      packBy(
+      pack(
+        ws,
+        w.offset + g * Og * gc,
+        range(Og, (o) => o * gc),
+        gCol,
         Og,
         K,
-        (o, t) => {
-          const n = Math.floor(t / Q),
-            q = t - n * Q,
-            oh = Math.floor(q / OW),
-            ow = q - oh * OW;
-          return ws[w.offset + n * gn + (g * Og + o) * gc + oh * gh + ow * gw];
-        },
         panelA,
       );
-      packBy(
-        R,
-        K,
-        (r, t) => {
-          const c = Math.floor(r / (KH * KWd)),
-            kk = r - c * KH * KWd,
-            kh = Math.floor(kk / KWd),
-            kw = kk - kh * KWd;
-          const n = Math.floor(t / Q),
-            q = t - n * Q,
-            oh = Math.floor(q / OW),
-            ow = q - oh * OW;
-          const ih = oh * sh - ph + kh * dh,
-            iw = ow * sw - pw + kw * dw;
-          return ih >= 0 && ih < H && iw >= 0 && iw < Wd
-            ? xs[x.offset + n * xn + (g * Cg + c) * xc + ih * xh + iw * xw]
-            : 0;
-        },
-        panelB,
-      );
+      // the patches transposed: rows r, k along (n, q)
+      for (let i0 = 0; i0 < R; i0 += W) {
+        const b = i0 * K;
+        for (let rr = 0; rr < W; rr++) {
+          const r = i0 + rr;
+          if (r >= R) {
+            for (let t = 0; t < K; t++) panelB[b + t * W + rr] = 0;
+            continue;
+          }
+          for (let n = 0, t = 0; n < N; n++) {
+            const base = x.offset + n * xn + g * Cg * xc;
+            for (let q = 0; q < Q; q++, t++) {
+              const o = table[q * R + r];
+              panelB[b + t * W + rr] = o < 0 ? 0 : xs[base + o];
+            }
+          }
+        }
+      }
       tiles(panelA, panelB, out, g * Og * R, R, 1, Og, R, K);
     }
     return out;
@@ -116,55 +177,56 @@ export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: re
     R = Cg * KH * KWd,
     Q = OH * OW;
   const [w0, w1, w2, w3] = w.strides;
+  const table = patchTable(Q, OW, Cg, KH, KWd, x, p, transposed);
+  // the weight as [Og, R] rows: W[o, (c, kh, kw)]
+  const wCol = range(R, (r) => {
+    const c = Math.floor(r / (KH * KWd)),
+      kk = r - c * KH * KWd,
+      kh = Math.floor(kk / KWd);
+    return (transposed ? c * w0 : c * w1) + kh * w2 + (kk - kh * KWd) * w3;
+  });
+  const wRow = range(Og, (o) => (transposed ? o * w1 : o * w0));
+  const qRow = range(Q, (q) => q * R),
+    rCol = range(R, (r) => r);
   panelA = ensure(panelA, Math.ceil(Og / W) * W * R);
   panelB = ensure(panelB, Math.ceil(Q / W) * W * R);
   for (let g = 0; g < G; g++) {
-    packBy(
-      Og,
-      R,
-      (o, r) => {
-        const c = Math.floor(r / (KH * KWd)),
-          kk = r - c * KH * KWd,
-          kh = Math.floor(kk / KWd),
-          kw = kk - kh * KWd;
-        return transposed
-          ? ws[w.offset + (g * Cg + c) * w0 + o * w1 + kh * w2 + kw * w3]
-          : ws[w.offset + (g * Og + o) * w0 + c * w1 + kh * w2 + kw * w3];
-      },
-      panelA,
-    );
+    const wBase = w.offset + (transposed ? g * Cg * w0 : g * Og * w0);
+    pack(ws, wBase, wRow, wCol, Og, R, panelA);
     for (let n = 0; n < N; n++) {
-      packBy(
-        Q,
-        R,
-        (q, r) => {
-          const c = Math.floor(r / (KH * KWd)),
-            kk = r - c * KH * KWd,
-            kh = Math.floor(kk / KWd),
-            kw = kk - kh * KWd;
-          const oh = Math.floor(q / OW),
-            ow = q - oh * OW;
-          let ih: number, iw: number;
-          if (transposed) {
-            const th = oh + ph - kh * dh,
-              tw = ow + pw - kw * dw;
-            if (th % sh !== 0 || tw % sw !== 0) return 0;
-            ih = th / sh;
-            iw = tw / sw;
-          } else {
-            ih = oh * sh - ph + kh * dh;
-            iw = ow * sw - pw + kw * dw;
-          }
-          return ih >= 0 && ih < H && iw >= 0 && iw < Wd
-            ? xs[x.offset + n * xn + (g * Cg + c) * xc + ih * xh + iw * xw]
-            : 0;
-        },
-        panelB,
-      );
+      packPatches(xs, x.offset + n * xn + g * Cg * xc, table, qRow, rCol, Q, R, panelB);
       tiles(panelA, panelB, out, (n * O + g * Og) * Q, Q, 1, Og, Q, R);
     }
   }
   return out;
+}
+
+// pack() for the patches: value (q, r) = src[base + table[q * R + r]], 0 where that is -1
+function packPatches(
+  src: ArrayLike<number>,
+  base: number,
+  table: Int32Array,
+  qRow: Int32Array,
+  rCol: Int32Array,
+  rows: number,
+  k: number,
+  dst: Float64Array,
+) {
+  for (let i0 = 0; i0 < rows; i0 += W) {
+    const b = i0 * k;
+    for (let r = 0; r < W; r++) {
+      const row = i0 + r;
+      if (row >= rows) {
+        for (let p = 0; p < k; p++) dst[b + p * W + r] = 0;
+        continue;
+      }
+      const t0 = qRow[row];
+      for (let p = 0; p < k; p++) {
+        const o = table[t0 + rCol[p]];
+        dst[b + p * W + r] = o < 0 ? 0 : src[base + o];
+      }
+    }
+  }
 }
 
 // Eagerly: the result copied into the output view (rounded to its dtype as it is stored).
