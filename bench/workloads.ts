@@ -315,6 +315,111 @@ function w4Sum(): Case {
   };
 }
 
+// W5 (issue 11): the digits CNN training step: 8x8 inputs, conv 1->16->16->10 (3x3, stride 2,
+// padding 1: 8 -> 4 -> 2 -> 1) with relu between, cross-entropy, SGD lr 0.01, batch 64, synthetic
+// data. The "hand" variant is the same step written without conv ops: patches by pad + narrow +
+// reshape/select (stride 2) + stack, then matmul, run eagerly.
+const CB = 64;
+function convByMatmul(x: Tensor, w: Tensor, b: Tensor): Tensor {
+  const [N, C, H, W] = x.shape,
+    O = w.shape[0],
+    OH = H / 2,
+    OW = W / 2;
+  const xp = x.pad([0, 0, 1, 1], [0, 0, 1, 1]);
+  const taps: Tensor[] = [];
+  for (let kh = 0; kh < 3; kh++)
+    for (let kw = 0; kw < 3; kw++)
+      taps.push(
+        xp
+          .narrow(2, kh, 2 * OH)
+          .narrow(3, kw, 2 * OW)
+          .reshape([N, C, OH, 2, OW, 2])
+          .select(5, 0)
+          .select(3, 0),
+      );
+  const patches = jitgrad.stack(taps, 2).reshape([N, C * 9, OH * OW]);
+  return w
+    .reshape([O, C * 9])
+    .matmul(patches)
+    .reshape([N, O, OH, OW])
+    .add(b.reshape([1, O, 1, 1]));
+}
+function w5Cnn(): Case {
+  const { F } = api;
+  manualSeed(SEED);
+  const x = randn([CB, 1, 8, 8]);
+  const labels = tensor(
+    Int32Array.from(rand([CB]).values(), (u) => Math.min(9, Math.floor(u * 10))),
+    { shape: [CB] },
+  );
+  const init = () => {
+    manualSeed(SEED + 1);
+    const w = (o: number, c: number) =>
+      randn([o, c, 3, 3])
+        .mul(1 / Math.sqrt(c * 9))
+        .requiresGrad_();
+    const b = (o: number) => randn([o]).mul(0.01).requiresGrad_();
+    return [w(16, 1), b(16), w(16, 16), b(16), w(10, 16), b(10)];
+  };
+  type Conv = (x: Tensor, w: Tensor, b: Tensor) => Tensor;
+  const withConv: Conv = (xx, w, b) => F.conv2d(xx, w, b, { stride: 2, padding: 1 });
+  const lossOf =
+    (conv: Conv) =>
+    (
+      xx: Tensor,
+      yy: Tensor,
+      w1: Tensor,
+      b1: Tensor,
+      w2: Tensor,
+      b2: Tensor,
+      w3: Tensor,
+      b3: Tensor,
+    ) => {
+      const h = conv(conv(xx, w1, b1).relu(), w2, b2).relu();
+      return F.crossEntropy(conv(h, w3, b3).reshape([CB, 10]), yy) as Tensor;
+    };
+  const step = (loss: ReturnType<typeof lossOf>, ps: Tensor[]) => () => {
+    for (const p of ps) p.grad = null;
+    const l = loss(x, labels, ...(ps as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]));
+    l.backward();
+    jitgrad.noGrad(() => {
+      for (const p of ps) p.sub_(p.grad!.mul(LR));
+    });
+    return l;
+  };
+  const [pe, pc, ph] = [init(), init(), init()];
+  const compiledLoss = compile(lossOf(withConv));
+  const eager = step(lossOf(withConv), pe),
+    compiled = step(compiledLoss, pc),
+    hand = step(lossOf(convByMatmul), ph);
+  const grads = (ps: Tensor[]) => ps.map((p) => f32(p.grad));
+  return {
+    workload: "W5",
+    n: CB,
+    variants: [
+      {
+        id: "eager",
+        label: "eager step (F.conv2d)",
+        fn: () => keep(eager()),
+        outcome: () => ({ value: eager().item(), grads: grads(pe) }),
+      },
+      {
+        id: "compiled",
+        label: "compiled step (F.conv2d)",
+        fn: () => keep(compiled()),
+        outcome: () => ({ value: compiled().item(), grads: grads(pc) }),
+        ...explainOf(compiledLoss.explain, x, labels, ...pc),
+      },
+      {
+        id: "hand",
+        label: "eager step, convs as pad+narrow+stack+matmul",
+        fn: () => keep(hand()),
+        outcome: () => ({ value: hand().item(), grads: grads(ph) }),
+      },
+    ],
+  };
+}
+
 export function workloads(sizes: { w1: number[]; w3: number[] }): Workload[] {
   const train = hasTraining();
   return [
@@ -357,5 +462,17 @@ export function workloads(sizes: { w1: number[]; w3: number[] }): Workload[] {
           sizes: [B],
           make: w4Sum,
         },
+    ...(train
+      ? [
+          {
+            id: "W5",
+            title:
+              "W5 digits CNN training step: batch 64, 8x8, conv 1->16->16->10 (3x3, stride 2, pad 1) relu, crossEntropy, SGD lr 0.01",
+            note: "hand = the same step eagerly with convs as pad+narrow+stack+matmul (no conv ops)",
+            sizes: [CB],
+            make: w5Cnn,
+          },
+        ]
+      : []),
   ];
 }

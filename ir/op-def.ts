@@ -5,6 +5,8 @@
 import { type DType, isFloat, promote } from "./dtype";
 import type { IndexMap } from "./index-map";
 import type { Params } from "./ops";
+import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "./ops/conv";
+import type { PoolParams } from "./ops/pool";
 import type { Scalar } from "./scalar";
 import { broadcastShapes, reducedShape, type Shape } from "./shape";
 
@@ -66,6 +68,10 @@ export interface Differentiable<T> {
   scatterAdd(dim: number, index: T, src: T): T;
   scatter(dim: number, index: T, src: T | number): T;
   cumsum(dim: number): T;
+  conv2d(w: T, p: ConvParams): T;
+  convTranspose2d(w: T, p: ConvTransposeParams): T;
+  conv2dWeight(g: T, p: ConvWeightParams): T;
+  maxPool2dBackward(g: T, p: PoolParams): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.

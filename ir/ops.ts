@@ -3,10 +3,12 @@
 // symbolic differentiation and codegen alike. Broadcasting's gradient is not here: callers of
 // `vjp` sum each gradient back to its operand's shape (see `sumTo`), once for all ops.
 import type { OpDef, Operand, ReduceParams } from "./op-def";
+import { convOps } from "./ops/conv";
 import { elementwiseOps } from "./ops/elementwise";
 import { indexingOps } from "./ops/indexing";
 import { kernelOps } from "./ops/kernel";
 import { movementOps } from "./ops/movement";
+import { poolOps } from "./ops/pool";
 import { reduceOps } from "./ops/reduce";
 import { scanOps } from "./ops/scan";
 
@@ -17,6 +19,8 @@ export const ops = {
   ...reduceOps,
   ...movementOps,
   ...kernelOps,
+  ...convOps,
+  ...poolOps,
   ...indexingOps,
   ...scanOps,
 };

@@ -40,6 +40,11 @@ const KERNEL_OPERANDS: Partial<Record<OpName, number>> = {
   scatterAdd: 3,
   scatter: 3,
   cat: -1,
+  conv2d: 2,
+  convTranspose2d: 2,
+  conv2dWeight: 2,
+  maxPool2d: 1,
+  maxPool2dBackward: 2,
 };
 const arities = new Map<string, number>();
 function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {

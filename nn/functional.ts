@@ -3,10 +3,12 @@
 // Eagerly, each loss records one grad_fn with PyTorch's name (NllLossBackward0, MseLossBackward0, ...).
 import { isFloat, scalarTypeName } from "../ir/dtype";
 import { IndexError } from "../ir/ops";
+import { poolOut } from "../ir/ops/pool";
 import { fmtShape, normDim } from "../ir/shape";
 import * as arg from "../runtime/args";
+import { noGrad } from "../runtime/autograd";
 import { composite } from "../runtime/composite";
-import { arange, cat, ones, tensor } from "../runtime/create";
+import { arange, cat, ones, stack, tensor } from "../runtime/create";
 import { activeTrace, bind } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
 import { checkedIndex } from "../runtime/index-ops";
@@ -675,6 +677,786 @@ export function interpolate(input: Tensor, opts?: InterpolateOptions): Tensor {
   });
 }
 
+// ---- convolution (kernel ops: ir/ops/conv.ts; implicit GEMMs: backend/js/conv.ts) ----
+
+/** Options of `conv2d`/`conv1d`: an int applies to every spatial dim. */
+export interface ConvOptions {
+  /** Default 1. */
+  stride?: number | number[];
+  /** zeros added on both sides of each spatial dim, or "same" / "valid". Default 0. */
+  padding?: number | number[] | "same" | "valid";
+  /** Default 1. */
+  dilation?: number | number[];
+  /** Default 1. */
+  groups?: number;
+}
+/** Options of `convTranspose2d`. */
+export interface ConvTransposeOptions {
+  stride?: number | number[];
+  padding?: number | number[];
+  outputPadding?: number | number[];
+  groups?: number;
+  dilation?: number | number[];
+}
+
+// an int or a list of `n` ints, as n ints
+function tuple(v: unknown, n: number, fn: string, name: string, dflt: number): number[] {
+  if (v === undefined) return new Array<number>(n).fill(dflt);
+  if (typeof v === "number") return new Array<number>(n).fill(arg.int(v, fn, name));
+  const xs = arg.intList(v, fn, name);
+  if (xs.length !== n && xs.length !== 1)
+    throw new Error(
+      `expected ${name} to be a single integer value or a list of ${n} values to match the convolution dimensions, but got ${name}=[${xs.join(", ")}]`,
+    );
+  return xs.length === 1 ? new Array<number>(n).fill(xs[0]) : xs;
+}
+
+interface ConvSpec {
+  x: Tensor;
+  w: Tensor;
+  bias: Tensor | null;
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+  groups: number;
+  extra: number[]; // "same" with an odd total padding: one more zero after each such dim
+}
+
+// conv1d/conv2d's checks, in PyTorch 1.13's order and wording; `d` spatial dims
+function convSpec(
+  input: Tensor,
+  weightArg: Tensor,
+  biasArg: Tensor | null | undefined,
+  opts: ConvOptions | undefined,
+  d: number,
+  fn: string,
+): ConvSpec {
+  const x = arg.tensorArg(input, fn, "input", 1),
+    w = arg.tensorArg(weightArg, fn, "weight", 2),
+    bias = biasArg === undefined || biasArg === null ? null : arg.tensorArg(biasArg, fn, "bias", 3);
+  const o = arg.options(opts, fn, ["stride", "padding", "dilation", "groups"]);
+  const groups = o.groups === undefined ? 1 : arg.int(o.groups, fn, "groups");
+  const stride = tuple(o.stride, d, fn, "stride", 1),
+    dilation = tuple(o.dilation, d, fn, "dilation", 1);
+  let padding: number[],
+    mode: "same" | "valid" | null = null;
+  if (typeof o.padding === "string") {
+    if (o.padding !== "same" && o.padding !== "valid")
+      throw new Error(`Invalid padding string: '${o.padding}'`);
+    mode = o.padding;
+    padding = new Array<number>(d).fill(0);
+  } else padding = tuple(o.padding, d, fn, "padding", 0);
+  if (x.ndim !== d + 1 && x.ndim !== d + 2)
+    throw new Error(
+      `Expected ${d + 1}D (unbatched) or ${d + 2}D (batched) input to ${fn}, but got input of size: ${fmtShape(x.shape)}`,
+    );
+  if (w.ndim !== d + 2) throw new Error(`${fn}(): weight must be ${d + 2}-D, got ${w.ndim}-D`);
+  if (mode === "same" && stride.some((s) => s !== 1))
+    throw new Error("padding='same' is not supported for strided convolutions");
+  if (stride.some((s) => s <= 0)) throw new Error("non-positive stride is not supported");
+  if (padding.some((p) => p < 0)) throw new Error("negative padding is not supported");
+  if (dilation.some((s) => s <= 0))
+    throw new Error(`dilation should be greater than zero, but got [${dilation.join(", ")}]`);
+  if (groups <= 0) throw new Error("non-positive groups is not supported");
+  if (w.shape[0] % groups !== 0)
+    throw new Error(
+      `Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size [${fmtShape(w.shape)}] instead`,
+    );
+  const batched = x.ndim === d + 2 ? x.shape : [1, ...x.shape];
+  if (batched[1] !== w.shape[1] * groups)
+    throw new Error(
+      `Given groups=${groups}, weight of size ${fmtShape(w.shape)}, expected input${fmtShape(batched)} to have ${w.shape[1] * groups} channels, but got ${batched[1]} channels instead`,
+    );
+  const extra = new Array<number>(d).fill(0);
+  if (mode === "same")
+    dilation.forEach((dl, i) => {
+      const total = dl * (w.shape[2 + i] - 1);
+      padding[i] = Math.floor(total / 2);
+      extra[i] = total % 2;
+    });
+  const k = w.shape.slice(2).map((n, i) => dilation[i] * (n - 1) + 1),
+    padded = batched.slice(2).map((n, i) => n + 2 * padding[i] + extra[i]);
+  if (padded.some((n, i) => n < k[i]))
+    throw new Error(
+      `Calculated padded input size per channel: (${padded.join(" x ")}). Kernel size: (${k.join(" x ")}). Kernel size can't be greater than actual input size`,
+    );
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== w.shape[0]))
+    throw new Error(
+      `Given weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${w.shape[0]} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
+    );
+  return { x, w, bias, stride, padding, dilation, groups, extra };
+}
+
+// the convolution of a batched 4-D input, bias added; the inputs' order: x, w, bias?
+function conv2dOf(s: ConvSpec, x: Tensor, w: Tensor, b: Tensor | undefined): Tensor {
+  const xp = s.extra.some((e) => e) ? x.pad([0, 0, 0, 0], [0, 0, ...s.extra]) : x;
+  const y = xp.conv2d(w, {
+    stride: s.stride,
+    padding: s.padding,
+    dilation: s.dilation,
+    groups: s.groups,
+  });
+  return b ? y.add(b.reshape([1, -1, 1, 1])) : y;
+}
+const withBias = (s: ConvSpec) => (s.bias ? [s.x, s.w, s.bias] : [s.x, s.w]);
+
+/**
+ * 2-d convolution (cross-correlation, as PyTorch): input [N, C, H, W] (or unbatched [C, H, W]),
+ * weight [O, C/groups, KH, KW], bias [O]. A kernel op (an implicit GEMM).
+ */
+export function conv2d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts?: ConvOptions,
+): Tensor {
+  const s = convSpec(input, weight, bias, opts, 2, "conv2d");
+  if (s.x.ndim === 3)
+    return composite("SqueezeBackward1", withBias(s), (x, w, b) =>
+      conv2dOf(s, x.unsqueeze(0), w, b).squeeze(0),
+    );
+  return composite("ConvolutionBackward0", withBias(s), (x, w, b) => conv2dOf(s, x, w, b));
+}
+
+/** 1-d convolution: input [N, C, L] (or [C, L]), weight [O, C/groups, K]; runs as a conv2d. */
+export function conv1d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts?: ConvOptions,
+): Tensor {
+  const s = convSpec(input, weight, bias, opts, 1, "conv1d");
+  const s2: ConvSpec = {
+    ...s,
+    stride: [1, ...s.stride],
+    padding: [0, ...s.padding],
+    dilation: [1, ...s.dilation],
+    extra: [0, ...s.extra],
+  };
+  const batched = s.x.ndim === 3;
+  return composite(
+    batched ? "ConvolutionBackward0" : "SqueezeBackward1",
+    withBias(s),
+    (x, w, b) => {
+      const x4 = batched ? x.unsqueeze(2) : x.unsqueeze(0).unsqueeze(2);
+      const y = conv2dOf(s2, x4, w.unsqueeze(2), b).squeeze(2);
+      return batched ? y : y.squeeze(0);
+    },
+  );
+}
+
+/**
+ * 2-d transposed convolution (the input gradient of conv2d): input [N, C, H, W] (or [C, H, W]),
+ * weight [C, O/groups, KH, KW], bias [O].
+ */
+export function convTranspose2d(
+  input: Tensor,
+  weightArg: Tensor,
+  biasArg?: Tensor | null,
+  opts?: ConvTransposeOptions,
+): Tensor {
+  const fn = "conv_transpose2d";
+  const x = arg.tensorArg(input, fn, "input", 1),
+    w = arg.tensorArg(weightArg, fn, "weight", 2),
+    bias = biasArg === undefined || biasArg === null ? null : arg.tensorArg(biasArg, fn, "bias", 3);
+  const o = arg.options(opts, fn, ["stride", "padding", "outputPadding", "groups", "dilation"]);
+  const groups = o.groups === undefined ? 1 : arg.int(o.groups, fn, "groups");
+  const stride = tuple(o.stride, 2, fn, "stride", 1),
+    padding = tuple(o.padding, 2, fn, "padding", 0),
+    outputPadding = tuple(o.outputPadding, 2, fn, "output_padding", 0),
+    dilation = tuple(o.dilation, 2, fn, "dilation", 1);
+  if (x.ndim !== 3 && x.ndim !== 4)
+    throw new Error(
+      `Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of size: ${fmtShape(x.shape)}`,
+    );
+  if (w.ndim !== 4) throw new Error(`${fn}(): weight must be 4-D, got ${w.ndim}-D`);
+  if (stride.some((s) => s <= 0)) throw new Error("non-positive stride is not supported");
+  if (padding.some((p) => p < 0)) throw new Error("negative padding is not supported");
+  if (outputPadding.some((p) => p < 0)) throw new Error("negative output_padding is not supported");
+  if (dilation.some((s) => s <= 0))
+    throw new Error(`dilation should be greater than zero, but got [${dilation.join(", ")}]`);
+  if (groups <= 0) throw new Error("non-positive groups is not supported");
+  if (outputPadding.some((p, i) => p >= stride[i] && p >= dilation[i]))
+    throw new Error(
+      `output padding must be smaller than either stride or dilation, but got output_padding_height: ${outputPadding[0]} output_padding_width: ${outputPadding[1]} stride_height: ${stride[0]} stride_width: ${stride[1]} dilation_height: ${dilation[0]} dilation_width: ${dilation[1]}`,
+    );
+  if (w.shape[0] % groups !== 0)
+    throw new Error(
+      `Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size [${fmtShape(w.shape)}] instead`,
+    );
+  const batched = x.ndim === 4 ? x.shape : [1, ...x.shape];
+  if (batched[1] !== w.shape[0])
+    throw new Error(
+      `Given transposed=1, weight of size ${fmtShape(w.shape)}, expected input${fmtShape(batched)} to have ${w.shape[0]} channels, but got ${batched[1]} channels instead`,
+    );
+  const outC = w.shape[1] * groups;
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outC))
+    throw new Error(
+      `Given transposed=1, weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${outC} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
+    );
+  const p = { stride, padding, outputPadding, dilation, groups };
+  const f = (x4: Tensor, wt: Tensor, b?: Tensor) => {
+    const y = x4.convTranspose2d(wt, p);
+    return b ? y.add(b.reshape([1, -1, 1, 1])) : y;
+  };
+  const ins = bias ? [x, w, bias] : [x, w];
+  if (x.ndim === 3)
+    return composite("SqueezeBackward1", ins, (a, wt, b) => f(a.unsqueeze(0), wt, b).squeeze(0));
+  return composite("ConvolutionBackward0", ins, (a, wt, b) => f(a, wt, b));
+}
+
+// ---- normalization: compositions of reductions that fuse (the mean and the mean of squares over
+// the same loops are one kernel, the normalization and affine transform a second) ----
+
+// (x - mean) / sqrt(var + eps) over `dims`, with the biased variance E[x^2] - E[x]^2 (one pass);
+// also returns the mean and variance (keepdim)
+function standardize(x: Tensor, dims: number[], eps: number) {
+  const mean = x.mean(dims, true);
+  const variance = x.mul(x).mean(dims, true).sub(mean.mul(mean)).relu(); // relu: rounding below 0
+  return { y: x.sub(mean).mul(variance.add(eps).pow(-0.5)), mean, variance };
+}
+const optionalTensor = (v: unknown, fn: string, name: string, pos: number) =>
+  v === undefined || v === null ? null : arg.tensorArg(v, fn, name, pos);
+// weight and bias along dim 1 of an [N, C, ...] input
+const perChannel = (t: Tensor, ndim: number) =>
+  t.reshape([1, -1, ...new Array<number>(Math.max(ndim - 2, 0)).fill(1)]);
+
+/** Layer normalization over the last dims (`normalizedShape`), then `* weight + bias`. */
+export function layerNorm(
+  input: Tensor,
+  normalizedShape: number | number[],
+  weightArg?: Tensor | null,
+  biasArg?: Tensor | null,
+  epsArg = 1e-5,
+): Tensor {
+  const fn = "layer_norm";
+  const x = arg.tensorArg(input, fn, "input", 1);
+  const shape =
+    typeof normalizedShape === "number"
+      ? [arg.int(normalizedShape, fn, "normalized_shape", 2)]
+      : arg.intList(normalizedShape, fn, "normalized_shape", 2);
+  const weight = optionalTensor(weightArg, fn, "weight", 3),
+    bias = optionalTensor(biasArg, fn, "bias", 4),
+    eps = arg.number(epsArg, fn, "eps", 5);
+  const k = shape.length,
+    fits = k > 0 && k <= x.ndim && shape.every((n, i) => x.shape[x.ndim - k + i] === n);
+  for (const [t, name] of [
+    [weight, "weight"],
+    [bias, "bias"],
+  ] as const)
+    if (t && fmtShape(t.shape) !== fmtShape(shape))
+      throw new Error(
+        `Expected ${name} to be of same shape as normalized_shape, but got ${name} of shape ${fmtShape(t.shape)} and normalized_shape = ${fmtShape(shape)}`,
+      );
+  if (!fits)
+    throw new Error(
+      `Given normalized_shape=${fmtShape(shape)}, expected input with shape [*${shape.map((n) => `, ${n}`).join("")}], but got input of size${fmtShape(x.shape)}`,
+    );
+  const dims = shape.map((_, i) => x.ndim - k + i);
+  const ins = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return composite("NativeLayerNormBackward0", ins, (a, ...rest) => {
+    let y = standardize(a, dims, eps).y;
+    let i = 0;
+    if (weight) y = y.mul(rest[i++]);
+    if (bias) y = y.add(rest[i]);
+    return y;
+  });
+}
+
+/**
+ * Batch normalization over every dim but 1 (channels). training: the batch's statistics, and the
+ * running statistics (if given) updated in place: `(1 - momentum) * running + momentum * stat`,
+ * with the unbiased variance; otherwise the running statistics.
+ */
+export function batchNorm(
+  input: Tensor,
+  runningMeanArg: Tensor | null,
+  runningVarArg: Tensor | null,
+  weightArg?: Tensor | null,
+  biasArg?: Tensor | null,
+  trainingArg = false,
+  momentumArg = 0.1,
+  epsArg = 1e-5,
+): Tensor {
+  const fn = "batch_norm";
+  const x = arg.tensorArg(input, fn, "input", 1),
+    runningMean = optionalTensor(runningMeanArg, fn, "running_mean", 2),
+    runningVar = optionalTensor(runningVarArg, fn, "running_var", 3),
+    weight = optionalTensor(weightArg, fn, "weight", 4),
+    bias = optionalTensor(biasArg, fn, "bias", 5),
+    training = arg.bool(trainingArg, fn, "training", 6),
+    momentum = arg.number(momentumArg, fn, "momentum", 7),
+    eps = arg.number(epsArg, fn, "eps", 8);
+  if (x.ndim < 2)
+    throw new Error(`batch_norm(): expected an input of at least 2 dims, got ${x.ndim}`);
+  const C = x.shape[1];
+  for (const [t, name] of [
+    [runningMean, "running_mean"],
+    [runningVar, "running_var"],
+    [weight, "weight"],
+    [bias, "bias"],
+  ] as const)
+    if (t && t.numel() !== C)
+      throw new Error(`${name} should contain ${C} elements not ${t.numel()}`);
+  if (!training && (!runningMean || !runningVar))
+    throw new Error(
+      `${!runningMean ? "running_mean" : "running_var"} must be defined in evaluation mode`,
+    );
+  const n = x.numel() / C;
+  if (training && n <= 1)
+    throw new Error(
+      `Expected more than 1 value per channel when training, got input size torch.Size([${x.shape.join(", ")}])`,
+    );
+  const dims = x.shape.map((_, d) => d).filter((d) => d !== 1);
+  const ins = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const stats: { mean?: Tensor; variance?: Tensor } = {};
+  const out = composite("NativeBatchNormBackward0", ins, (a, ...rest) => {
+    let y: Tensor;
+    if (training) {
+      const s = standardize(a, dims, eps);
+      y = s.y;
+      stats.mean = s.mean;
+      stats.variance = s.variance;
+    } else
+      y = a
+        .sub(perChannel(runningMean!, a.ndim))
+        .mul(perChannel(runningVar!, a.ndim).add(eps).pow(-0.5));
+    let i = 0;
+    if (weight) y = y.mul(perChannel(rest[i++], a.ndim));
+    if (bias) y = y.add(perChannel(rest[i], a.ndim));
+    return y;
+  });
+  if (training && (runningMean || runningVar))
+    noGrad(() => {
+      if (runningMean)
+        runningMean.mul_(1 - momentum).add_(stats.mean!.detach().reshape([C]), momentum);
+      if (runningVar)
+        runningVar.mul_(1 - momentum).add_(
+          stats
+            .variance!.detach()
+            .reshape([C])
+            .mul(n / (n - 1)),
+          momentum,
+        );
+    });
+  return out;
+}
+
+/** Group normalization: channels in `numGroups` groups, each normalized over its channels and the spatial dims. */
+export function groupNorm(
+  input: Tensor,
+  numGroupsArg: number,
+  weightArg?: Tensor | null,
+  biasArg?: Tensor | null,
+  epsArg = 1e-5,
+): Tensor {
+  const fn = "group_norm";
+  const x = arg.tensorArg(input, fn, "input", 1),
+    groups = arg.int(numGroupsArg, fn, "num_groups", 2),
+    weight = optionalTensor(weightArg, fn, "weight", 3),
+    bias = optionalTensor(biasArg, fn, "bias", 4),
+    eps = arg.number(epsArg, fn, "eps", 5);
+  if (x.ndim < 2)
+    throw new Error(`group_norm(): expected an input of at least 2 dims, got ${x.ndim}`);
+  const [N, C] = x.shape;
+  if (groups <= 0 || C % groups !== 0)
+    throw new Error(
+      `Expected number of channels in input to be divisible by num_groups, but got input of shape ${fmtShape(x.shape)} and num_groups=${groups}`,
+    );
+  for (const [t, name] of [
+    [weight, "weight"],
+    [bias, "bias"],
+  ] as const)
+    if (t && (t.ndim !== 1 || t.numel() !== C))
+      throw new Error(
+        `Expected ${name} to be a vector of size equal to the number of channels in input, but got ${name} of shape ${fmtShape(t.shape)} and input of shape ${fmtShape(x.shape)}`,
+      );
+  const ins = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return composite("NativeGroupNormBackward0", ins, (a, ...rest) => {
+    let y = standardize(a.reshape([N, groups, -1]), [2], eps).y.reshape([...a.shape]);
+    let i = 0;
+    if (weight) y = y.mul(perChannel(rest[i++], a.ndim));
+    if (bias) y = y.add(perChannel(rest[i], a.ndim));
+    return y;
+  });
+}
+
+/**
+ * Instance normalization: each channel of each sample over its spatial dims (input statistics
+ * only: running statistics are not supported).
+ */
+export function instanceNorm(
+  input: Tensor,
+  runningMean?: Tensor | null,
+  runningVar?: Tensor | null,
+  weightArg?: Tensor | null,
+  biasArg?: Tensor | null,
+  useInputStats = true,
+  momentum = 0.1,
+  epsArg = 1e-5,
+): Tensor {
+  const fn = "instance_norm";
+  const x = arg.tensorArg(input, fn, "input", 1);
+  if ((runningMean ?? null) !== null || (runningVar ?? null) !== null || useInputStats !== true)
+    throw new Error(
+      "instance_norm(): running statistics (running_mean, running_var, use_input_stats=False) are not supported",
+    );
+  arg.number(momentum, fn, "momentum", 7);
+  const weight = optionalTensor(weightArg, fn, "weight", 4),
+    bias = optionalTensor(biasArg, fn, "bias", 5),
+    eps = arg.number(epsArg, fn, "eps", 8);
+  if (x.ndim < 3 || x.numel() / (x.shape[0] * x.shape[1]) <= 1)
+    throw new Error(
+      `Expected more than 1 spatial element when training, got input size torch.Size([${x.shape.join(", ")}])`,
+    );
+  const C = x.shape[1];
+  for (const [t, name] of [
+    [weight, "weight"],
+    [bias, "bias"],
+  ] as const)
+    if (t && t.numel() !== C)
+      throw new Error(`${name} should contain ${C} elements not ${t.numel()}`);
+  const dims = x.shape.map((_, d) => d).filter((d) => d >= 2);
+  const ins = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return composite("ViewBackward0", ins, (a, ...rest) => {
+    let y = standardize(a, dims, eps).y;
+    let i = 0;
+    if (weight) y = y.mul(perChannel(rest[i++], a.ndim));
+    if (bias) y = y.add(perChannel(rest[i], a.ndim));
+    return y;
+  });
+}
+
+/** `input / max(||input||_p, eps)` along `dim`. */
+export function normalize(input: Tensor, pArg = 2, dimArg = 1, epsArg = 1e-12): Tensor {
+  const fn = "normalize";
+  const x = arg.tensorArg(input, fn, "input", 1),
+    p = arg.number(pArg, fn, "p", 2),
+    dim = normDim(arg.int(dimArg, fn, "dim", 3), x.ndim),
+    eps = arg.number(epsArg, fn, "eps", 4);
+  // the p-norm with a zero gradient where it is 0 (as PyTorch's norm backward), for finite p > 0
+  let n: Tensor;
+  if (p > 0 && Number.isFinite(p)) {
+    const s = x.abs().pow(p).sum(dim, true),
+      nonzero = s.gt(0);
+    n = s
+      .where(nonzero, 1)
+      .pow(1 / p)
+      .where(nonzero, 0);
+  } else n = x.norm(p, dim, true);
+  return x.div(n.where(n.ge(eps), eps));
+}
+
+// ---- pooling: max pooling is a kernel op (ir/ops/pool.ts) whose gradient goes to each window's
+// first maximum; average pooling is a convolution with a constant weight (one kernel, the division
+// its epilogue; its gradient a transposed convolution); adaptive average pooling two matmuls with
+// constant averaging matrices ----
+
+/** Options of `maxPool2d`/`maxPool1d`. */
+export interface MaxPoolOptions {
+  /** Default: the kernel size. */
+  stride?: number | number[] | null;
+  padding?: number | number[];
+  dilation?: number | number[];
+  ceilMode?: boolean;
+  /** Not supported (true is an error). */
+  returnIndices?: boolean;
+}
+/** Options of `avgPool2d`/`avgPool1d`. */
+export interface AvgPoolOptions {
+  /** Default: the kernel size. */
+  stride?: number | number[] | null;
+  padding?: number | number[];
+  ceilMode?: boolean;
+  /** Count the zeros of the padding in each window's divisor. Default true. */
+  countIncludePad?: boolean;
+  /** The divisor of every window instead of its size. */
+  divisorOverride?: number | null;
+}
+
+interface PoolSpec {
+  x: Tensor;
+  kernel: number[];
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+  ceilMode: boolean;
+  out: number[];
+}
+function poolSpec(
+  input: Tensor,
+  kernelSize: unknown,
+  o: { stride?: unknown; padding?: unknown; dilation?: unknown; ceilMode?: unknown },
+  d: number,
+  fn: string,
+): PoolSpec {
+  const x = arg.tensorArg(input, fn, "input", 1);
+  const kernel = tuple(kernelSize, d, fn, "kernel_size", 1),
+    stride =
+      o.stride === undefined || o.stride === null ? kernel : tuple(o.stride, d, fn, "stride", 1),
+    padding = tuple(o.padding, d, fn, "padding", 0),
+    dilation = tuple(o.dilation, d, fn, "dilation", 1),
+    ceilMode = o.ceilMode === undefined ? false : arg.bool(o.ceilMode, fn, "ceil_mode");
+  if (kernel.some((k) => k <= 0))
+    throw new Error(
+      `kernel size should be greater than zero, but got kH: ${kernel[0]} kW: ${kernel[d - 1]}`,
+    );
+  if (stride.some((s) => s <= 0)) throw new Error("stride should not be zero");
+  if (dilation.some((s) => s <= 0))
+    throw new Error(
+      `dilation should be greater than zero, but got dilationH: ${dilation[0]} dilationW: ${dilation[d - 1]}`,
+    );
+  const bad = padding.findIndex((p, i) => p < 0 || p > kernel[i] / 2);
+  if (bad >= 0)
+    throw new Error(
+      `pad should be at most half of kernel size, but got pad=${padding[bad]} and kernel_size=${kernel[bad]}`,
+    );
+  if ((x.ndim !== d + 1 && x.ndim !== d + 2) || x.numel() === 0)
+    throw new Error(`non-empty ${d + 1}D or ${d + 2}D (batch mode) tensor expected for input`);
+  const sizes = x.shape.slice(-d),
+    out = sizes.map((n, i) => poolOut(n, kernel[i], stride[i], padding[i], dilation[i], ceilMode));
+  if (out.some((n) => n < 1))
+    throw new Error(
+      `Given input size: (${x.shape.slice(-d - 1).join("x")}). Calculated output size: (${x.shape[x.ndim - d - 1]}x${out.join("x")}). Output size is too small`,
+    );
+  return { x, kernel, stride, padding, dilation, ceilMode, out };
+}
+// a 1-d spec as a 2-d one (a height of 1)
+const as2d = (s: PoolSpec): PoolSpec => ({
+  ...s,
+  kernel: [1, ...s.kernel],
+  stride: [1, ...s.stride],
+  padding: [0, ...s.padding],
+  dilation: [1, ...s.dilation],
+  out: [1, ...s.out],
+});
+// f on a batched 4-d input: unbatched (and 1-d) inputs get their dims added and removed
+function batched4d(x: Tensor, d: number, f: (x4: Tensor) => Tensor): Tensor {
+  let x4 = x.ndim === d + 1 ? x.unsqueeze(0) : x;
+  if (d === 1) x4 = x4.unsqueeze(2);
+  let y = f(x4);
+  if (d === 1) y = y.squeeze(2);
+  return x.ndim === d + 1 ? y.squeeze(0) : y;
+}
+
+function maxPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, fn: string) {
+  const o = arg.options(opts, fn, ["stride", "padding", "dilation", "ceilMode", "returnIndices"]);
+  if (o.returnIndices !== undefined && arg.bool(o.returnIndices, fn, "return_indices"))
+    throw new Error(`${fn}(): returnIndices is not supported`);
+  const s1 = poolSpec(input, kernelSize, o, d, fn),
+    s = d === 1 ? as2d(s1) : s1;
+  const name = d === 1 ? "SqueezeBackward1" : "MaxPool2DWithIndicesBackward0";
+  return composite(name, [s.x], (x) =>
+    batched4d(x, d, (x4) =>
+      x4.maxPool2d({
+        kernel: s.kernel,
+        stride: s.stride,
+        padding: s.padding,
+        dilation: s.dilation,
+        ceilMode: s.ceilMode,
+      }),
+    ),
+  );
+}
+/** 2-d max pooling: input [N, C, H, W] or [C, H, W]; the gradient goes to each window's first maximum. */
+export const maxPool2d = (input: Tensor, kernelSize: number | number[], opts?: MaxPoolOptions) =>
+  maxPool(input, kernelSize, opts, 2, "max_pool2d");
+/** 1-d max pooling: input [N, C, L] or [C, L]. */
+export const maxPool1d = (input: Tensor, kernelSize: number | number[], opts?: MaxPoolOptions) =>
+  maxPool(input, kernelSize, opts, 1, "max_pool1d");
+
+function avgPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, fn: string) {
+  const o = arg.options(opts, fn, [
+    "stride",
+    "padding",
+    "ceilMode",
+    "countIncludePad",
+    "divisorOverride",
+  ]);
+  const s1 = poolSpec(input, kernelSize, o, d, fn),
+    s = d === 1 ? as2d(s1) : s1;
+  const includePad =
+    o.countIncludePad === undefined ? true : arg.bool(o.countIncludePad, fn, "count_include_pad");
+  const override =
+    o.divisorOverride === undefined || o.divisorOverride === null
+      ? null
+      : arg.int(o.divisorOverride, fn, "divisor_override");
+  if (override !== null && d === 1) throw new Error(`${fn}(): divisorOverride is not supported`);
+  if (override === 0) throw new Error("divisor must be not zero");
+  const [H, W] = d === 1 ? [1, s.x.shape[s.x.ndim - 1]] : s.x.shape.slice(-2);
+  // each window's divisor, as PyTorch's avg_pool2d counts it
+  const [OH, OW] = s.out,
+    [kh, kw] = s.kernel,
+    [sh, sw] = s.stride,
+    [ph, pw] = s.padding;
+  const divisor: number[] = [];
+  for (let oh = 0; oh < OH; oh++)
+    for (let ow = 0; ow < OW; ow++) {
+      const h0 = oh * sh - ph,
+        w0 = ow * sw - pw;
+      const h1 = Math.min(h0 + kh, H + ph),
+        w1 = Math.min(w0 + kw, W + pw);
+      const inside = (Math.min(h1, H) - Math.max(h0, 0)) * (Math.min(w1, W) - Math.max(w0, 0));
+      divisor.push(override ?? (includePad ? (h1 - h0) * (w1 - w0) : inside));
+    }
+  // extra zeros after the input so that the convolution has the ceil mode's last windows
+  const extra = [OH, OW].map((n, i) =>
+    Math.max(0, (n - 1) * s.stride[i] + s.kernel[i] - ([H, W][i] + 2 * s.padding[i])),
+  );
+  const name = d === 1 ? "SqueezeBackward1" : "AvgPool2DBackward0";
+  return composite(name, [s.x], (x) =>
+    batched4d(x, d, (x4) => {
+      // a depthwise convolution with a weight of ones, then the division (its epilogue)
+      const C = x4.shape[1];
+      const padded = extra.some((e) => e) ? x4.pad([0, 0, 0, 0], [0, 0, ...extra]) : x4;
+      const ones = tensor(new Array<number>(C * kh * kw).fill(1), { dtype: x4.dtype }).reshape([
+        C,
+        1,
+        kh,
+        kw,
+      ]);
+      const div = tensor(divisor, { dtype: x4.dtype }).reshape([1, 1, OH, OW]);
+      return padded
+        .conv2d(ones, { stride: s.stride, padding: s.padding, dilation: [1, 1], groups: C })
+        .div(div);
+    }),
+  );
+}
+/** 2-d average pooling: input [N, C, H, W] or [C, H, W]. */
+export const avgPool2d = (input: Tensor, kernelSize: number | number[], opts?: AvgPoolOptions) =>
+  avgPool(input, kernelSize, opts, 2, "avg_pool2d");
+/** 1-d average pooling: input [N, C, L] or [C, L]. */
+export const avgPool1d = (input: Tensor, kernelSize: number | number[], opts?: AvgPoolOptions) =>
+  avgPool(input, kernelSize, opts, 1, "avg_pool1d");
+
+// PyTorch's adaptive windows along one dim: [floor(i * n / out), ceil((i + 1) * n / out))
+const adaptiveWindows = (n: number, out: number) =>
+  Array.from({ length: out }, (_, i) => [
+    Math.floor((i * n) / out),
+    Math.ceil(((i + 1) * n) / out),
+  ]);
+function adaptiveSpec(input: Tensor, outputSize: unknown, fn: string) {
+  const x = arg.tensorArg(input, fn, "input", 1);
+  if ((x.ndim !== 3 && x.ndim !== 4) || x.numel() === 0)
+    throw new Error(`${fn}(): Expected 3D or 4D tensor, but got ${fmtShape(x.shape)}`);
+  const raw = typeof outputSize === "number" ? [outputSize, outputSize] : outputSize;
+  if (!Array.isArray(raw) || raw.length !== 2)
+    throw new Error(`${fn}(): output_size must be an int or a list of 2 ints`);
+  const out = raw.map((v: unknown, i: number) =>
+    v === null ? x.shape[x.ndim - 2 + i] : arg.int(v, fn, "output_size"),
+  );
+  if (out.some((n) => n <= 0))
+    throw new Error(`${fn}(): output_size must be positive, got ${fmtShape(out)}`);
+  return { x, out, sizes: x.shape.slice(-2) };
+}
+/** Adaptive average pooling to `outputSize` ([OH, OW] or an int; null keeps a size). */
+export function adaptiveAvgPool2d(input: Tensor, outputSize: number | (number | null)[]): Tensor {
+  const { x, out, sizes } = adaptiveSpec(input, outputSize, "adaptive_avg_pool2d");
+  // the averaging matrix of one dim: [out, n]
+  const averaging = (n: number, o: number) =>
+    adaptiveWindows(n, o).flatMap(([a, b]) =>
+      Array.from({ length: n }, (_, j) => (j >= a && j < b ? 1 / (b - a) : 0)),
+    );
+  const [H, W] = sizes,
+    [OH, OW] = out;
+  // (PyTorch 1.13 takes the mean for a 1x1 output)
+  if (OH === 1 && OW === 1) return x.mean([-2, -1], true);
+  return composite("AdaptiveAvgPool2DBackward0", [x], (a) => {
+    const ph = tensor(averaging(H, OH), { dtype: a.dtype }).reshape([OH, H]),
+      pw = tensor(averaging(W, OW), { dtype: a.dtype }).reshape([OW, W]);
+    return ph.matmul(a.matmul(pw.T));
+  });
+}
+/**
+ * Adaptive max pooling to `outputSize`: a max pooling when the sizes divide evenly, otherwise each
+ * window's max (its gradient then shared among tied maxima, where PyTorch picks the first).
+ */
+export function adaptiveMaxPool2d(input: Tensor, outputSize: number | (number | null)[]): Tensor {
+  const { x, out, sizes } = adaptiveSpec(input, outputSize, "adaptive_max_pool2d");
+  const [H, W] = sizes,
+    [OH, OW] = out;
+  return composite("AdaptiveMaxPool2DBackward0", [x], (a) => {
+    if (H % OH === 0 && W % OW === 0) {
+      const k = [H / OH, W / OW];
+      return batched4d(a, 2, (x4) =>
+        x4.maxPool2d({ kernel: k, stride: k, padding: [0, 0], dilation: [1, 1], ceilMode: false }),
+      );
+    }
+    const d = a.ndim;
+    const rows = adaptiveWindows(H, OH).map(([h0, h1]) =>
+      stack(
+        adaptiveWindows(W, OW).map(([w0, w1]) =>
+          a
+            .narrow(d - 2, h0, h1 - h0)
+            .narrow(d - 1, w0, w1 - w0)
+            .max([d - 2, d - 1]),
+        ),
+        -1,
+      ),
+    );
+    return stack(rows, -2);
+  });
+}
+
+// ---- attention ----
+
+/** Options of `scaledDotProductAttention`. */
+export interface AttentionOptions {
+  /** Only 0 is supported. */
+  dropoutP?: number;
+  /** a lower-triangular mask (query i attends to keys 0..i) */
+  isCausal?: boolean;
+  /** Default 1 / sqrt(E). */
+  scale?: number | null;
+}
+/**
+ * PyTorch 2's scaled_dot_product_attention (its math formula): softmax(q k^T * scale + mask) v,
+ * for q [..., L, E], k [..., S, E], v [..., S, Ev]; `attnMask`: bool (true: attend) or float
+ * (added to the scores), broadcast to [..., L, S]. A composition: the scores, the softmax and the
+ * products fuse as matmul epilogues and softmax's kernels do.
+ */
+export function scaledDotProductAttention(
+  query: Tensor,
+  key: Tensor,
+  value: Tensor,
+  attnMask?: Tensor | null,
+  opts?: AttentionOptions,
+): Tensor {
+  const fn = "scaled_dot_product_attention";
+  const q = arg.tensorArg(query, fn, "query", 1),
+    k = arg.tensorArg(key, fn, "key", 2),
+    v = arg.tensorArg(value, fn, "value", 3);
+  const mask = optionalTensor(attnMask, fn, "attn_mask", 4);
+  const o = arg.options(opts, fn, ["dropoutP", "isCausal", "scale"]);
+  const dropoutP = o.dropoutP === undefined ? 0 : arg.number(o.dropoutP, fn, "dropout_p");
+  const causal = o.isCausal === undefined ? false : arg.bool(o.isCausal, fn, "is_causal");
+  if (dropoutP !== 0) throw new Error(`${fn}(): dropoutP other than 0 is not supported`);
+  if (mask && causal)
+    throw new Error(
+      "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True",
+    );
+  if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2)
+    throw new Error(`${fn}(): query, key and value must have at least 2 dims`);
+  const E = q.shape[q.ndim - 1],
+    L = q.shape[q.ndim - 2],
+    S = k.shape[k.ndim - 2];
+  if (k.shape[k.ndim - 1] !== E || v.shape[v.ndim - 2] !== S)
+    throw new Error(
+      `${fn}(): expected key [..., S, ${E}] and value [..., S, Ev], got key ${fmtShape(k.shape)} and value ${fmtShape(v.shape)}`,
+    );
+  const scale =
+    o.scale === undefined || o.scale === null ? 1 / Math.sqrt(E) : arg.number(o.scale, fn, "scale");
+  if (mask && mask.dtype !== "bool" && !isFloat(mask.dtype))
+    throw new Error(`${fn}(): attn_mask must be bool or float, got ${scalarTypeName(mask.dtype)}`);
+  let scores = q.matmul(k.mT).mul(scale);
+  if (causal) {
+    const tril = Array.from({ length: L * S }, (_, i) => Math.floor(i / S) >= i % S);
+    scores = scores.where(tensor(tril, { dtype: "bool" }).reshape([L, S]), -Infinity);
+  } else if (mask)
+    scores = mask.dtype === "bool" ? scores.where(mask, -Infinity) : scores.add(mask);
+  return scores.softmax(-1).matmul(v);
+}
+
 /** The functional API as one object, as `torch.nn.functional` is usually imported (`F`). */
 export const F = {
   relu,
@@ -692,4 +1474,19 @@ export const F = {
   nllLoss,
   crossEntropy,
   mseLoss,
+  conv1d,
+  conv2d,
+  convTranspose2d,
+  layerNorm,
+  batchNorm,
+  groupNorm,
+  instanceNorm,
+  normalize,
+  maxPool1d,
+  maxPool2d,
+  avgPool1d,
+  avgPool2d,
+  adaptiveAvgPool2d,
+  adaptiveMaxPool2d,
+  scaledDotProductAttention,
 };

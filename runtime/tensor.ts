@@ -5,6 +5,8 @@ import { backend } from "../backend/index";
 import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
 import { IndexError } from "../ir/ops";
+import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../ir/ops/conv";
+import type { PoolParams } from "../ir/ops/pool";
 import {
   broadcastDims,
   broadcastShapes,
@@ -582,6 +584,34 @@ export class Tensor {
   /** Matrix product (same as `matmul`). */
   mm(other: Tensor) {
     return this.matmul(arg.tensorArg(other, "mm", "mat2"));
+  }
+
+  // ---- convolution primitives: F.conv2d, F.convTranspose2d and their gradients call these with
+  // params checked there (use F's functions: these take them as they are) ----
+  /** @internal The conv2d primitive: this [N, C, H, W] with weight [O, C/groups, KH, KW]. */
+  conv2d(weight: Tensor, p: ConvParams): Tensor {
+    return bind("conv2d", [this, arg.tensorArg(weight, "conv2d", "weight", 1)], p);
+  }
+  /** @internal The transposed convolution primitive: weight [C, O/groups, KH, KW]. */
+  convTranspose2d(weight: Tensor, p: ConvTransposeParams): Tensor {
+    return bind(
+      "convTranspose2d",
+      [this, arg.tensorArg(weight, "conv_transpose2d", "weight", 1)],
+      p,
+    );
+  }
+  /** @internal conv2d's weight gradient, from this input and the output gradient `g`. */
+  conv2dWeight(g: Tensor, p: ConvWeightParams): Tensor {
+    return bind("conv2dWeight", [this, arg.tensorArg(g, "conv2d", "grad", 1)], p);
+  }
+
+  /** @internal The max pooling primitive (F.maxPool2d checks the params). */
+  maxPool2d(p: PoolParams): Tensor {
+    return bind("maxPool2d", [this], p);
+  }
+  /** @internal maxPool2d's input gradient: `g` added at each window's first maximum of this. */
+  maxPool2dBackward(g: Tensor, p: PoolParams): Tensor {
+    return bind("maxPool2dBackward", [this, arg.tensorArg(g, "max_pool2d", "grad", 1)], p);
   }
 
   // ---- scans ----

@@ -92,7 +92,7 @@ function pack(
 
 // Whole MR x NR tiles in registers; the ragged right and bottom edges go through `edges`, so the
 // hot loop stays free of bounds checks.
-function tiles(
+export function tiles(
   A: Float64Array,
   B: Float64Array,
   O: Storage,

@@ -5,8 +5,10 @@ import { type KernelOpName, ops, type Params, paramsOf } from "../../ir/ops";
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
 import { concat, emitConcat } from "./concat";
+import { copyOut, eagerConv, emitConv } from "./conv";
 import { matmul } from "./gemm";
 import { emitMatmul } from "./matmul";
+import { pool } from "./pool";
 import { emitScatter, scatter, scatterAdd } from "./scatter";
 
 interface KernelImpl {
@@ -29,12 +31,27 @@ function eagerMatmul([a, b]: Strided[], out: Strided): void {
 
 const dimOf = (p: Params) => (p as { dim: number }).dim;
 
+const conv = (op: "conv2d" | "convTranspose2d" | "conv2dWeight"): KernelImpl => ({
+  emit: (k) => emitConv(k, op),
+  eager: (ins, out, p) => eagerConv(op, ins, out, paramsOf({ op, params: p }, op)),
+});
+
+const maxPool = (op: "maxPool2d" | "maxPool2dBackward"): KernelImpl => ({
+  emit: (k) => emitConv(k, op, "pool"),
+  eager: (ins, out, p) => copyOut(pool(op, ins, paramsOf({ op, params: p }, op), out.shape), out),
+});
+
 export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   cat: {
     emit: (k) => emitConcat(k, dimOf(k.kernel!.params)),
     eager: (pieces, out, p) => concat(out, pieces, dimOf(p)),
   },
   matmul: { emit: emitMatmul, eager: eagerMatmul },
+  conv2d: conv("conv2d"),
+  convTranspose2d: conv("convTranspose2d"),
+  conv2dWeight: conv("conv2dWeight"),
+  maxPool2d: maxPool("maxPool2d"),
+  maxPool2dBackward: maxPool("maxPool2dBackward"),
   scatterAdd: {
     emit: (k) =>
       emitScatter(

@@ -2,8 +2,10 @@
 // them in scope (as parameters of the function that creates it), so V8 inlines them into the loop.
 import { indexErrors } from "../../ir/ops";
 import { concat } from "./concat";
+import { convolve } from "./conv";
 import { erf } from "./erf";
 import { packPanels } from "./gemm";
+import { pool } from "./pool";
 import { scatter, scatterAdd } from "./scatter";
 import { tanhf } from "./tanhf";
 
@@ -13,7 +15,17 @@ function checkIndex(i: number, n: number, dim: number, error: number): number {
   throw new Error(indexErrors[error](i, n, dim));
 }
 
-const lib = { tanhf, erf, packPanels, checkIndex, scatterAdd, scatter, concat };
+const lib = {
+  tanhf,
+  erf,
+  packPanels,
+  checkIndex,
+  scatterAdd,
+  scatter,
+  concat,
+  convolve,
+  pool,
+};
 const names = Object.keys(lib),
   impls = Object.values(lib);
 

@@ -64,7 +64,8 @@ export const make = (s: Spec) =>
 
 // jitgrad's spelling of a fixture call: a Tensor method (or property, for "T") or an index.ts function.
 export function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
-  if (!self && fn.startsWith("F."))
+  if (fn.startsWith("F."))
+    // torch.nn.functional's: jitgrad's F
     return (jg.F as unknown as Record<string, (...a: unknown[]) => unknown>)[fn.slice(2)](...args);
   if (!self) return (jg as unknown as Record<string, (...a: unknown[]) => unknown>)[fn](...args);
   if (fn === "T") return self.T;

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { backend } from "../../backend/index";
 import { refuseCodegenForTests } from "../../backend/js/prelude";
-import { compile, type DType, grad, type Tensor, tensor, valueAndGrad } from "../../index";
+import { compile, type DType, F, grad, type Tensor, tensor, valueAndGrad } from "../../index";
 
 refuseCodegenForTests();
 
@@ -55,7 +55,11 @@ function close(got: number[], want: number[], what: string) {
 
 describe("eager ops with code generation refused: interpreted plans agree with PyTorch", () => {
   it("the backend reports that it generates no code", () => expect(backend.generates).toBe(false));
-  for (const c of cases.filter((c) => c.kind === "op" && c.self && c.fn !== "backward")) {
+  // (F.* cases: torch.nn.functional's, called on jitgrad's F)
+  const functional = (c: OpCase) => c.fn.startsWith("F.");
+  for (const c of cases.filter(
+    (c) => c.kind === "op" && (c.self || functional(c)) && c.fn !== "backward",
+  )) {
     it(c.name, () => {
       const inputs: Tensor[] = [];
       const conv = (a: unknown): unknown => {
@@ -65,10 +69,12 @@ describe("eager ops with code generation refused: interpreted plans agree with P
           return a.map(conv);
         return a;
       };
-      let self = conv(c.self) as Tensor;
+      let self = (c.self ? conv(c.self) : undefined) as Tensor;
       const args = c.args.map(conv);
       for (const step of c.pre ?? []) self = method(self, step.fn)(...(step.args ?? []));
-      const out = method(self, c.fn)(...args);
+      const out = functional(c)
+        ? (F as unknown as Record<string, (...a: unknown[]) => Tensor>)[c.fn.slice(2)](...args)
+        : method(self, c.fn)(...args);
       close(out.values(), c.out.data, "out");
       if (c.upstream) {
         out.backward(make(c.upstream));

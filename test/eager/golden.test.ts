@@ -101,7 +101,8 @@ function materialize(self: Spec | undefined, args: Arg[], vars: Record<string, T
 
 // jitgrad's backward(gradient?, { retainGraph }) takes the options PyTorch spells as keywords.
 function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
-  if (!self && fn.startsWith("F."))
+  if (fn.startsWith("F."))
+    // torch.nn.functional's: jitgrad's F
     return (jg.F as unknown as Record<string, (...a: unknown[]) => unknown>)[fn.slice(2)](...args);
   if (!self) return (jg as unknown as Record<string, (...a: unknown[]) => unknown>)[fn](...args);
   if (fn === "T") return self.T;

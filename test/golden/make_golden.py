@@ -37,6 +37,7 @@ Inputs are float32 values from a fixed seed (exact as python floats); ops with a
 import json
 import math
 import os
+import re
 
 import torch
 
@@ -132,6 +133,21 @@ def materialize(self_spec, args):
 
 
 def torch_call(fn, s, args):
+    if fn == "F.scaledDotProductAttention":  # PyTorch 2's math formula (1.13 has no such function)
+        q, k, v = args[:3]
+        mask = args[3] if len(args) > 3 else None
+        o = args[4] if len(args) > 4 else {}
+        scores = q @ k.transpose(-2, -1) * (o.get("scale") or 1 / math.sqrt(q.size(-1)))
+        if o.get("isCausal"):
+            mask = torch.ones(q.size(-2), k.size(-2), dtype=torch.bool).tril()
+        if mask is not None:
+            scores = scores.masked_fill(mask.logical_not(), float("-inf")) if mask.dtype == torch.bool else scores + mask
+        return scores.softmax(-1) @ v
+    if fn.startswith("F."):  # jitgrad's F.camelCase(tensors..., {options}) -> F.snake_case(..., **options)
+        snake = lambda n: re.sub("([A-Z])", r"_\1", n).lower()
+        kwargs = {snake(k): tuple(v) if isinstance(v, list) else v for k, v in args[-1].items()} if args and isinstance(args[-1], dict) and not is_spec(args[-1]) else {}
+        pos = args[:-1] if kwargs or (args and isinstance(args[-1], dict) and not is_spec(args[-1])) else args
+        return getattr(torch.nn.functional, snake(fn[2:]))(*pos, **kwargs)
     if s is None:
         if fn == "tensor":
             return torch.tensor(*args)
@@ -837,6 +853,95 @@ op("F.interpolate bilinear alignCorners float64", "F.interpolate", None, [T([2, 
 op("F.interpolate bilinear downscale", "F.interpolate", None, [T([1, 1, 4, 6]), {"scaleFactor": 0.5, "mode": "bilinear"}])
 err("F.interpolate: size and scaleFactor", "F.interpolate", None, [T([1, 1, 2, 2]), {"size": 3, "scaleFactor": 2.0}])
 err("F.interpolate: bilinear of a 3-d input", "F.interpolate", None, [T([1, 1, 2]), {"size": 3, "mode": "bilinear"}])
+
+# --- issue 11: convolution, pooling, normalization
+# F.* cases call jitgrad's F.camelCase(tensors..., {options}); torch_call maps them to
+# torch.nn.functional.snake_case(..., **snake_case options)
+x4 = lambda *shape: T(list(shape))
+# (float64 where float32 sums of many products land a printed digit on the other side of a rounding
+# boundary: jitgrad accumulates in double, PyTorch in float32; values agree within tolerance)
+d4 = lambda *shape: T(list(shape), "float64")
+op("F.conv2d", "F.conv2d", None, [d4(2, 3, 5, 6), d4(4, 3, 3, 3), d4(4), {}])
+op("F.conv2d no bias", "F.conv2d", None, [x4(1, 2, 4, 4), x4(3, 2, 2, 2), None])
+op("F.conv2d stride padding dilation", "F.conv2d", None, [x4(2, 2, 7, 6), x4(3, 2, 3, 2), x4(3), {"stride": [2, 1], "padding": [1, 2], "dilation": [1, 2]}])
+op("F.conv2d groups", "F.conv2d", None, [x4(2, 4, 5, 5), x4(6, 2, 3, 3), x4(6), {"groups": 2, "stride": 2, "padding": 1}])
+op("F.conv2d depthwise", "F.conv2d", None, [x4(1, 3, 4, 4), x4(3, 1, 2, 2), None, {"groups": 3}])
+op("F.conv2d padding same (odd total)", "F.conv2d", None, [d4(1, 2, 5, 4), d4(3, 2, 2, 3), d4(3), {"padding": "same"}])
+op("F.conv2d padding same dilated", "F.conv2d", None, [x4(1, 2, 5, 5), x4(2, 2, 3, 3), None, {"padding": "same", "dilation": 2}])
+op("F.conv2d padding valid", "F.conv2d", None, [x4(1, 2, 5, 5), x4(2, 2, 3, 3), None, {"padding": "valid"}])
+op("F.conv2d unbatched", "F.conv2d", None, [x4(2, 4, 4), x4(3, 2, 3, 3), x4(3)])
+op("F.conv2d float64", "F.conv2d", None, [T([1, 2, 4, 4], "float64"), T([2, 2, 3, 3], "float64"), None, {"padding": 1}])
+op("F.conv2d weight only requires grad", "F.conv2d", None, [T([2, 2, 4, 4], grad=False), x4(2, 2, 3, 3)])
+op("F.conv2d 1x1", "F.conv2d", None, [x4(2, 3, 3, 3), x4(5, 3, 1, 1), x4(5)])
+op("F.conv1d", "F.conv1d", None, [x4(2, 3, 7), x4(4, 3, 3), x4(4), {"stride": 2, "padding": 1}])
+op("F.conv1d same dilated", "F.conv1d", None, [x4(1, 2, 6), x4(2, 2, 2), None, {"padding": "same", "dilation": 3}])
+op("F.conv1d unbatched groups", "F.conv1d", None, [x4(4, 5), x4(2, 2, 3), x4(2), {"groups": 2}])
+op("F.convTranspose2d", "F.convTranspose2d", None, [x4(2, 3, 3, 4), x4(3, 2, 3, 3), x4(2)])
+op("F.convTranspose2d stride outputPadding", "F.convTranspose2d", None, [d4(1, 2, 3, 3), d4(2, 3, 3, 2), d4(3), {"stride": 2, "padding": 1, "outputPadding": 1}])
+op("F.convTranspose2d groups dilation", "F.convTranspose2d", None, [x4(1, 4, 2, 3), x4(4, 1, 2, 2), None, {"groups": 2, "dilation": [2, 1], "stride": [1, 2]}])
+op("F.convTranspose2d unbatched", "F.convTranspose2d", None, [x4(2, 3, 3), x4(2, 2, 2, 2)])
+err("F.conv2d: channels", "F.conv2d", None, [x4(1, 2, 5, 5), x4(4, 3, 3, 3)])
+err("F.conv2d: input rank", "F.conv2d", None, [x4(2, 3), x4(4, 3, 3, 3)])
+err("F.conv2d: kernel too large", "F.conv2d", None, [x4(1, 3, 2, 2), x4(4, 3, 3, 3)])
+err("F.conv2d: groups", "F.conv2d", None, [x4(1, 3, 5, 5), x4(3, 1, 3, 3), None, {"groups": 2}])
+err("F.conv2d: stride 0", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"stride": 0}])
+err("F.conv2d: negative padding", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"padding": -1}])
+err("F.conv2d: dilation 0", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"dilation": 0}])
+err("F.conv2d: same with stride", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"padding": "same", "stride": 2}])
+err("F.conv2d: padding string", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), None, {"padding": "full"}])
+err("F.conv2d: bias size", "F.conv2d", None, [x4(1, 3, 5, 5), x4(4, 3, 3, 3), x4(3)])
+err("F.conv1d: input rank", "F.conv1d", None, [x4(1, 3, 5, 5), x4(3, 2, 3)])
+err("F.convTranspose2d: output padding", "F.convTranspose2d", None, [x4(1, 3, 5, 5), x4(3, 2, 3, 3), None, {"outputPadding": 2, "stride": 2}])
+err("F.convTranspose2d: channels", "F.convTranspose2d", None, [x4(1, 2, 5, 5), x4(3, 2, 3, 3)])
+
+op("F.layerNorm", "F.layerNorm", None, [x4(2, 3, 5), [5], x4(5), x4(5)])
+op("F.layerNorm two dims, no affine", "F.layerNorm", None, [x4(2, 3, 4), [3, 4]])
+op("F.layerNorm eps float64", "F.layerNorm", None, [T([3, 4], "float64"), [4], None, T([4], "float64"), 0.1])
+# (training with running statistics updates them in place, which compile() refuses while it
+# records gradients: test/compile/norm.test.ts checks that update, eagerly and compiled under noGrad)
+op("F.batchNorm training", "F.batchNorm", None, [x4(4, 3, 2, 2), None, None, x4(3), x4(3), True, 0.2])
+op("F.batchNorm training no running stats", "F.batchNorm", None, [x4(5, 2), None, None, None, None, True])
+op("F.batchNorm eval", "F.batchNorm", None, [x4(2, 3, 4), T([3], grad=False), T([3], kind="positive", grad=False), x4(3), x4(3)])
+op("F.groupNorm", "F.groupNorm", None, [x4(2, 6, 2, 3), 3, x4(6), x4(6)])
+op("F.groupNorm one group", "F.groupNorm", None, [x4(3, 4, 5), 1])
+op("F.instanceNorm", "F.instanceNorm", None, [x4(2, 3, 3, 4), None, None, x4(3), x4(3)])
+op("F.normalize", "F.normalize", None, [x4(3, 4)])
+op("F.normalize p=1 dim=-1", "F.normalize", None, [x4(2, 3, 4), 1, -1])
+op("F.normalize of zeros (eps)", "F.normalize", None, [V([[0.0, 0.0], [3.0, 4.0]]), 2, 1])
+err("F.layerNorm: shape", "F.layerNorm", None, [x4(2, 3, 4), [5]])
+err("F.layerNorm: weight shape", "F.layerNorm", None, [x4(2, 3, 4), [4], x4(3)])
+err("F.batchNorm: running_mean size", "F.batchNorm", None, [x4(2, 3, 4), T([4], grad=False), T([3], grad=False)])
+err("F.batchNorm: one value per channel", "F.batchNorm", None, [x4(1, 3), T([3], grad=False), T([3], grad=False), None, None, True])
+err("F.batchNorm: eval without running stats", "F.batchNorm", None, [x4(2, 3, 4), None, None])
+err("F.groupNorm: groups", "F.groupNorm", None, [x4(2, 3, 4), 2])
+err("F.instanceNorm: no spatial elements", "F.instanceNorm", None, [x4(2, 3)])
+err("F.normalize: dim", "F.normalize", None, [x4(2, 3, 4), 2, 3])
+
+op("F.maxPool2d", "F.maxPool2d", None, [x4(2, 3, 4, 6), 2])
+op("F.maxPool2d stride padding ceilMode", "F.maxPool2d", None, [x4(1, 2, 6, 7), 3, {"stride": 2, "padding": 1, "ceilMode": True}])
+op("F.maxPool2d dilation", "F.maxPool2d", None, [x4(1, 2, 6, 6), [2, 3], {"dilation": [2, 1], "stride": 1}])
+op("F.maxPool2d ties go to the first maximum", "F.maxPool2d", None, [T([1, 1, 4, 4], kind="ties"), 2, {"stride": 1}])
+op("F.maxPool2d unbatched", "F.maxPool2d", None, [x4(2, 4, 4), 2])
+op("F.maxPool1d", "F.maxPool1d", None, [x4(2, 3, 7), 3, {"stride": 2, "padding": 1}])
+op("F.avgPool2d", "F.avgPool2d", None, [x4(2, 3, 4, 6), 2])
+op("F.avgPool2d padding ceilMode", "F.avgPool2d", None, [x4(1, 2, 6, 7), 3, {"stride": 2, "padding": 1, "ceilMode": True}])
+op("F.avgPool2d countIncludePad false", "F.avgPool2d", None, [x4(1, 2, 5, 5), [3, 2], {"stride": [2, 1], "padding": 1, "countIncludePad": False, "ceilMode": True}])
+op("F.avgPool2d divisorOverride", "F.avgPool2d", None, [x4(1, 1, 4, 4), 2, {"divisorOverride": 3}])
+op("F.avgPool1d", "F.avgPool1d", None, [x4(2, 7), 3, {"stride": 2, "padding": 1}])
+op("F.adaptiveAvgPool2d", "F.adaptiveAvgPool2d", None, [x4(2, 3, 7, 5), [3, 2]])
+op("F.adaptiveAvgPool2d to 1", "F.adaptiveAvgPool2d", None, [x4(2, 3, 4, 4), 1])
+op("F.adaptiveMaxPool2d even", "F.adaptiveMaxPool2d", None, [x4(2, 3, 4, 6), [2, 3]])
+op("F.adaptiveMaxPool2d uneven", "F.adaptiveMaxPool2d", None, [x4(1, 2, 7, 5), [3, 2]])
+err("F.maxPool2d: pad", "F.maxPool2d", None, [x4(1, 2, 5, 5), 2, {"padding": 2}])
+err("F.maxPool2d: stride 0", "F.maxPool2d", None, [x4(1, 2, 5, 5), 2, {"stride": 0}])
+err("F.maxPool2d: input rank", "F.maxPool2d", None, [x4(2, 3), 2])
+err("F.maxPool2d: output too small", "F.maxPool2d", None, [x4(1, 1, 1, 1), 2])
+err("F.avgPool2d: pad", "F.avgPool2d", None, [x4(1, 2, 5, 5), 2, {"padding": 2}])
+
+op("F.scaledDotProductAttention", "F.scaledDotProductAttention", None, [x4(2, 3, 4), x4(2, 5, 4), x4(2, 5, 3)])
+op("F.scaledDotProductAttention causal", "F.scaledDotProductAttention", None, [x4(2, 1, 4, 4), x4(2, 1, 4, 4), x4(2, 1, 4, 2), None, {"isCausal": True}])
+op("F.scaledDotProductAttention bool mask, scale", "F.scaledDotProductAttention", None, [x4(3, 4), x4(5, 4), x4(5, 2), V([[True, True, False, True, False], [True, False, False, False, False], [True, True, True, True, True]], "bool"), {"scale": 0.3}])
+op("F.scaledDotProductAttention float mask", "F.scaledDotProductAttention", None, [x4(2, 3, 4), x4(2, 3, 4), x4(2, 3, 4), T([3, 3], grad=False)])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -1,7 +1,7 @@
 // Composite programs (several ops, the shapes of real models) for gradcheck: test/eager/gradcheck.test.ts
 // checks eager backward() on them, test/autodiff/gradcheck.test.ts the compiled backward. `inputs`
 // draws from the global generator (the tests call manualSeed first).
-import { cat, randn, stack, type Tensor, tensor, where } from "../../index";
+import { cat, F, randn, stack, type Tensor, tensor, where } from "../../index";
 import { f64, pos } from "./gradcheck";
 
 export interface Composite {
@@ -31,6 +31,18 @@ const c = (name: string, fn: (...xs: Tensor[]) => Tensor, inputs: () => Tensor[]
 const index = (rows: number[][]) => tensor(rows, { dtype: "int32" });
 
 export const composites: Composite[] = [
+  // convolution: a small CNN (conv, bias and relu fused, strided conv, transposed conv)
+  c(
+    "conv2d + bias + relu, strided conv2d, convTranspose2d, mean",
+    (x, w1, b1, w2, w3) =>
+      F.convTranspose2d(
+        F.conv2d(F.conv2d(x, w1, b1, { padding: 1 }).relu(), w2, null, { stride: 2 }).tanh(),
+        w3,
+        null,
+        { stride: 2, outputPadding: 1 },
+      ).mean(),
+    () => [f64([2, 1, 6, 6]), f64([3, 1, 3, 3]), f64([3]), f64([4, 3, 3, 3]), f64([4, 2, 2, 2])],
+  ),
   // indexing: gather's gradient is a scatterAdd, scatterAdd's (for src) a gather
   c(
     "gather of exp, then a weighted sum",

@@ -160,6 +160,148 @@ group("reductions", () => {
   );
 });
 
+group("convolution", () => {
+  check(
+    "conv2d with bias",
+    (x, w, b) => F.conv2d(x, w, b),
+    () => [f64([2, 3, 5, 4]), f64([4, 3, 3, 2]), f64([4])],
+  );
+  check(
+    "conv2d stride, padding, dilation, groups",
+    (x, w, b) =>
+      F.conv2d(x, w, b, { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2 }),
+    () => [f64([2, 4, 6, 5]), f64([6, 2, 3, 2]), f64([6])],
+  );
+  check(
+    "conv2d padding same (odd total), no bias",
+    (x, w) => F.conv2d(x, w, null, { padding: "same" }),
+    () => [f64([1, 2, 4, 5]), f64([3, 2, 2, 3])],
+  );
+  check(
+    "conv2d only the weight requires grad",
+    (x, w) => F.conv2d(x, w, null, { stride: 2 }),
+    () => [f64([2, 2, 5, 5]).detach(), f64([3, 2, 3, 3])],
+  );
+  check(
+    "conv1d unbatched",
+    (x, w, b) => F.conv1d(x, w, b, { padding: 1, stride: 2 }),
+    () => [f64([3, 7]), f64([2, 3, 3]), f64([2])],
+  );
+  check(
+    "convTranspose2d stride, outputPadding, groups, dilation",
+    (x, w, b) =>
+      F.convTranspose2d(x, w, b, {
+        stride: [2, 1],
+        padding: 1,
+        outputPadding: [1, 0],
+        groups: 2,
+        dilation: [1, 2],
+      }),
+    () => [f64([2, 4, 3, 3]), f64([4, 2, 3, 2]), f64([4])],
+  );
+  // the weight gradient's own VJP (double backward of a convolution)
+  check(
+    "conv2dWeight (conv2d's weight gradient)",
+    (x, g) =>
+      x.conv2dWeight(g, {
+        stride: [2, 1],
+        padding: [1, 0],
+        dilation: [1, 2],
+        groups: 2,
+        kernel: [3, 2],
+      }),
+    () => [f64([2, 4, 5, 5]), f64([2, 6, 3, 3])],
+  );
+});
+
+group("normalization", () => {
+  check(
+    "layerNorm with weight and bias",
+    (x, w, b) => F.layerNorm(x, [4], w, b),
+    () => [f64([3, 2, 4]), f64([4]), f64([4])],
+  );
+  check(
+    "layerNorm over two dims",
+    (x) => F.layerNorm(x, [2, 4], null, null, 0.1),
+    () => [f64([3, 2, 4])],
+  );
+  check(
+    "batchNorm training",
+    (x, w, b) => F.batchNorm(x, null, null, w, b, true),
+    () => [f64([4, 3, 2, 2]), f64([3]), f64([3])],
+  );
+  check(
+    "batchNorm eval",
+    (x, m, v, w) => F.batchNorm(x, m, v.abs().add(0.5), w),
+    () => [f64([4, 3, 2]), f64([3]), f64([3]), f64([3])],
+  );
+  check(
+    "groupNorm",
+    (x, w, b) => F.groupNorm(x, 2, w, b),
+    () => [f64([2, 4, 3]), f64([4]), f64([4])],
+  );
+  check(
+    "instanceNorm",
+    (x, w) => F.instanceNorm(x, null, null, w),
+    () => [f64([2, 3, 2, 3]), f64([3])],
+  );
+  check(
+    "normalize p=2 and p=3",
+    (x) => F.normalize(x).add(F.normalize(x, 3, -1)),
+    () => [f64([3, 4])],
+  );
+});
+
+group("pooling", () => {
+  check(
+    "maxPool2d stride, padding, ceilMode",
+    (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }),
+    () => [f64([2, 2, 5, 6])],
+  );
+  check(
+    "maxPool1d dilated",
+    (x) => F.maxPool1d(x, 2, { dilation: 2, stride: 1 }),
+    () => [f64([2, 7])],
+  );
+  check(
+    "avgPool2d countIncludePad false, ceilMode",
+    (x) =>
+      F.avgPool2d(x, [3, 2], { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }),
+    () => [f64([1, 2, 5, 6])],
+  );
+  check(
+    "avgPool1d",
+    (x) => F.avgPool1d(x, 3, { stride: 2 }),
+    () => [f64([2, 3, 7])],
+  );
+  check(
+    "adaptiveAvgPool2d",
+    (x) => F.adaptiveAvgPool2d(x, [3, 2]),
+    () => [f64([2, 2, 7, 5])],
+  );
+  check(
+    "adaptiveMaxPool2d even and uneven",
+    (x) =>
+      F.adaptiveMaxPool2d(x, [2, 3])
+        .sum()
+        .add(F.adaptiveMaxPool2d(x, [3, 4]).sum()),
+    () => [f64([1, 2, 4, 6])],
+  );
+});
+
+group("attention", () => {
+  check(
+    "scaledDotProductAttention causal",
+    (q, k, v) => F.scaledDotProductAttention(q, k, v, null, { isCausal: true }),
+    () => [f64([2, 4, 3]), f64([2, 4, 3]), f64([2, 4, 2])],
+  );
+  check(
+    "scaledDotProductAttention float mask (differentiated too), scale",
+    (q, k, v, m) => F.scaledDotProductAttention(q, k, v, m, { scale: 0.5 }),
+    () => [f64([3, 2]), f64([4, 2]), f64([4, 3]), f64([3, 4])],
+  );
+});
+
 group("matmul", () => {
   const ranks: [number[], number[]][] = [
     [[3], [3]],

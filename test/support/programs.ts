@@ -18,7 +18,7 @@
 // require grad (input 0 always does) and every output depends on one that does.
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
-import { cat, type DType, noGrad, stack, Tensor, tensor } from "../../index";
+import { cat, type DType, F, noGrad, stack, Tensor, tensor } from "../../index";
 
 export type Arg = number | boolean | number[] | { ref: number } | { refs: number[] };
 export interface Instr {
@@ -130,7 +130,16 @@ const resolve = (a: Arg, vals: Tensor[]): unknown =>
       ? vals[a.ref]
       : a.refs.map((r) => vals[r])
     : a;
-const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = { cat, stack }; // index.ts functions, not methods
+// convolutions of x [1, 1, h, w] with w [1, 1, 2, 2]: variant 0 max-pools a conv2d with padding 1;
+// variant 1 is a convTranspose2d (stride 2) of conv2d's weight gradient of x and a stride-2
+// conv2d(x, w)
+function conv([x, w]: Tensor[], variant: number): Tensor {
+  if (variant === 0) return F.maxPool2d(F.conv2d(x, w, null, { padding: 1 }), 2, { stride: 1 });
+  const p = { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 };
+  const gw = x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
+  return F.convTranspose2d(gw, w, null, { stride: 2 });
+}
+const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = { cat, stack, conv }; // not methods
 
 function apply(ins: Instr, vals: Tensor[]): Tensor {
   const args = ins.args.map((a) => resolve(a, vals));
@@ -228,6 +237,8 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return b * (1 + x.shape[ins.args[0] as number]);
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
+    case "conv": // 2x2 kernels of x's values; the weight gradient sums products of such over x
+      return ins.args[1] === 0 ? 4 * b * b : 16 * b ** 4 * x.numel();
     default:
       return b; // neg, abs, relu, movement, mean, max, min
   }
@@ -276,6 +287,7 @@ export const MOVE = [
   "cumsum",
   "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int)
   "scatterAdd", // x into itself along such a dim, by such an index
+  "conv", // x as a [1, 1, h, w] image, with its top-left 2x2 corner as the kernel (see conv())
   "scatter", // x into itself along such a dim, by such an index (the last write wins)
   "flip", // one dim, or all of them
   "roll", // along a dim of size >= 2
@@ -506,6 +518,12 @@ export function build(r: Recipe, mode: Mode): Program {
         out = emit(a, "roll", (s.q % 5) - 2, pick(sized, s.b));
       } else if (op === "triu" && rank >= 1) {
         out = emit(rank >= 2 ? a : emit(a, "unsqueeze", 0), "triu", (s.q % 3) - 1);
+      } else if (op === "conv" && rank >= 2 && x.shape[rank - 1] >= 2 && x.shape[rank - 2] >= 2) {
+        const h = x.numel() / x.shape[rank - 1];
+        const img = emit(a, "reshape", [1, 1, h, x.shape[rank - 1]]);
+        const kernel = emit(emit(img, "narrow", 2, 0, 2), "narrow", 3, 0, 2);
+        const y = emit(a, "conv", { refs: [img, kernel] }, s.q % 2);
+        out = emit(y, "reshape", [vals[y].shape[2], vals[y].shape[3]]);
       } else if (rank >= 2) {
         out = emit(a, "transpose", 0, rank - 1);
       } else if (rank === 1 && x.shape[0] >= 2) {

@@ -1,0 +1,46 @@
+// Max pooling, a kernel op (backend/js/pool.ts): its gradient goes to the first maximum of each
+// window (PyTorch's argmax), through a second kernel op that recomputes the argmax. (Average
+// pooling is a convolution with a constant weight: nn/functional.ts.)
+import { kernel, type OpDef } from "../op-def";
+
+export interface PoolParams {
+  kernel: number[]; // [kh, kw]
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+  ceilMode: boolean;
+}
+
+// PyTorch's pooling_output_shape along one dim
+export function poolOut(n: number, k: number, s: number, p: number, d: number, ceil: boolean) {
+  let out = Math.floor((n + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0)) / s) + 1;
+  if (ceil && (out - 1) * s >= n + p) out--;
+  return out;
+}
+
+export const poolOps = {
+  // [N, C, H, W] -> [N, C, OH, OW]: the max of each window (NaN if it holds one)
+  maxPool2d: kernel<PoolParams>({
+    operands: "strided",
+    epilogue: true,
+    grad: "MaxPool2DWithIndicesBackward0",
+    dtype: ([x]) => x.dtype,
+    shape: ([x], p) => [
+      x.shape[0],
+      x.shape[1],
+      ...[0, 1].map((i) =>
+        poolOut(x.shape[2 + i], p.kernel[i], p.stride[i], p.padding[i], p.dilation[i], p.ceilMode),
+      ),
+    ],
+    vjp: (g, { ins: [x], params }) => [x.maxPool2dBackward(g, params)],
+  }),
+  // maxPool2d's input gradient: g [N, C, OH, OW] added at each window's first maximum of x
+  maxPool2dBackward: kernel<PoolParams>({
+    operands: "strided",
+    epilogue: false,
+    grad: "MaxPool2DWithIndicesBackwardBackward0",
+    dtype: ([, g]) => g.dtype,
+    shape: ([x]) => [...x.shape],
+    vjp: null,
+  }),
+} satisfies Record<string, OpDef<never>>;
