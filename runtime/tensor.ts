@@ -24,6 +24,11 @@ import { CompileError } from "./errors";
 import { formatTensor } from "./format";
 
 type Operand = Tensor | number | boolean;
+/** PyTorch's named tuple of max(dim), min(dim), sort, topk, ...: the values and their indices. */
+export type ValuesIndices = {
+  values: Tensor;
+  indices: Tensor;
+};
 type Dims = number | number[];
 // A shape or a list of dims given as varargs or as one array (x.reshape(2, 3), x.reshape([2, 3])):
 // a fresh array of ints (sizes and dims become loop bounds in generated kernels).
@@ -462,21 +467,22 @@ export class Tensor {
     op: "sum" | "max" | "min",
     dimArg: unknown,
     keepdimArg: unknown,
+    name: string, // the API name in errors (amax for max over dims)
     all: string,
     some?: string,
   ) {
-    const dim = dimArg === undefined ? undefined : arg.dims(dimArg, op);
-    const keepdim = arg.bool(keepdimArg, op, "keepdim", 2);
+    const dim = dimArg === undefined ? undefined : arg.dims(dimArg, name);
+    const keepdim = arg.bool(keepdimArg, name, "keepdim", 2);
     if (op !== "sum" && this.numel() === 0 && dim === undefined) {
       throw new Error(
-        `${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
+        `${name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
       );
     }
     const params: Params = { dims: normDims(dim, this.ndim), keepdim };
     const empty =
       op !== "sum" && dim !== undefined ? params.dims!.find((d) => this.shape[d] === 0) : undefined;
     if (empty !== undefined)
-      throw new Error(`a${op}(): Expected reduction dim ${empty} to have non-zero size.`);
+      throw new Error(`${name}(): Expected reduction dim ${empty} to have non-zero size.`);
     return bind(op, [this], params, dim === undefined ? all : some);
   }
   /**
@@ -484,15 +490,96 @@ export class Tensor {
    * `keepdim`.
    */
   sum(dim?: Dims, keepdim = false) {
-    return this.reduceOp("sum", dim, keepdim, "SumBackward0");
+    return this.reduceOp("sum", dim, keepdim, "sum", "SumBackward0");
   }
-  /** Maximum of all elements, or over `dim` (values only, as PyTorch's `amax`). */
-  max(dim?: Dims, keepdim = false) {
-    return this.reduceOp("max", dim, keepdim, "MaxBackward1", "AmaxBackward0");
+  /**
+   * `max()`: the largest element (0-d). `max(dim, keepdim)`: the largest along one dim and where
+   * it is, as PyTorch's named tuple `{ values, indices }` (the first occurrence; NaN wins). The
+   * gradient of `values` goes to the chosen element only. `max(other)`: `maximum(other)`.
+   */
+  max(): Tensor;
+  max(other: Tensor): Tensor;
+  max(dim: number, keepdim?: boolean): ValuesIndices;
+  max(dimOrOther?: number | Tensor, keepdim?: boolean): Tensor | ValuesIndices {
+    return this.extreme("max", dimOrOther, keepdim);
   }
-  /** Minimum of all elements, or over `dim` (values only, as PyTorch's `amin`). */
-  min(dim?: Dims, keepdim = false) {
-    return this.reduceOp("min", dim, keepdim, "MinBackward1", "AminBackward0");
+  /** As {@link Tensor.max}, for the smallest: `min()`, `min(dim, keepdim)`, `min(other)`. */
+  min(): Tensor;
+  min(other: Tensor): Tensor;
+  min(dim: number, keepdim?: boolean): ValuesIndices;
+  min(dimOrOther?: number | Tensor, keepdim?: boolean): Tensor | ValuesIndices {
+    return this.extreme("min", dimOrOther, keepdim);
+  }
+  private extreme(op: "max" | "min", dimArg: unknown, keepdimArg: unknown) {
+    if (dimArg === undefined) {
+      if (keepdimArg !== undefined)
+        throw new TypeError(`${op}(): keepdim needs a dim (call ${op}(dim, keepdim))`);
+      return this.reduceOp(
+        op,
+        undefined,
+        false,
+        op,
+        op === "max" ? "MaxBackward1" : "MinBackward1",
+      );
+    }
+    if (Tensor.isTensor(dimArg)) {
+      if (keepdimArg !== undefined)
+        throw new TypeError(`${op}(): keepdim is not an argument of ${op}(other)`);
+      return op === "max" ? this.maximum(dimArg) : this.minimum(dimArg);
+    }
+    const d = normDim(arg.int(dimArg, op, "dim", 1), this.ndim);
+    const keepdim = keepdimArg === undefined ? false : arg.bool(keepdimArg, op, "keepdim", 2);
+    const indices = this.argExtreme(op, op, d, keepdim);
+    const idx = keepdim ? indices : indices.unsqueeze(Math.min(d, indices.ndim));
+    const values = composite(op === "max" ? "MaxBackward0" : "MinBackward0", [this], (x) => {
+      if (x.ndim === 0) return x.reshape([]);
+      const v = x.gather(d, idx);
+      return keepdim ? v : v.squeeze(d);
+    });
+    return { values, indices };
+  }
+  // The index of the first extreme along dim d (normalized; the first NaN if there is one), as
+  // int32: the positions where x attains its amax (or is NaN), their smallest.
+  private argExtreme(op: "max" | "min", name: string, d: number, keepdim: boolean): Tensor {
+    const x = this.detach();
+    if (x.ndim === 0) return bind("cast", [scalar(0)], { dtype: "int32" });
+    const n = x.shape[d];
+    if (n === 0) throw new Error(`${name}(): Expected reduction dim ${d} to have non-zero size.`);
+    const pos = empty([n], "int32");
+    for (let i = 0; i < n; i++) pos.storage![i] = i;
+    const at = pos.reshape(x.shape.map((_, i) => (i === d ? n : 1)));
+    const m = bind(op, [x], { dims: [d], keepdim: true });
+    const hit = x.eq(m).logicalOr(x.ne(x));
+    return bind("min", [at.where(hit, n)], { dims: [d], keepdim });
+  }
+  /** The largest elements over `dim` (one or several; all by default), values only. */
+  amax(dim?: Dims, keepdim = false) {
+    return this.reduceOp("max", dim, keepdim, "amax", "AmaxBackward0", "AmaxBackward0");
+  }
+  /** The smallest elements over `dim` (one or several; all by default), values only. */
+  amin(dim?: Dims, keepdim = false) {
+    return this.reduceOp("min", dim, keepdim, "amin", "AminBackward0", "AminBackward0");
+  }
+  /** The index of the largest element along `dim` (of the flattened tensor without one). */
+  argmax(dim?: number, keepdim = false): Tensor {
+    return this.argOp("max", "argmax", dim, keepdim);
+  }
+  /** The index of the smallest element along `dim` (of the flattened tensor without one). */
+  argmin(dim?: number, keepdim = false): Tensor {
+    return this.argOp("min", "argmin", dim, keepdim);
+  }
+  private argOp(op: "max" | "min", name: string, dimArg: unknown, keepdimArg: unknown): Tensor {
+    const keepdim = arg.bool(keepdimArg, name, "keepdim", 2);
+    if (dimArg === undefined || dimArg === null) {
+      if (this.numel() === 0)
+        throw new Error(
+          `${name}(): Expected reduction dim to be specified for input.numel() == 0.`,
+        );
+      const i = this.reshape([-1]).argExtreme(op, name, 0, false);
+      return keepdim ? i.reshape(this.shape.map(() => 1)) : i;
+    }
+    const d = normDim(arg.int(dimArg, name, "dim", 1), this.ndim);
+    return this.argExtreme(op, name, d, keepdim);
   }
   /** Mean of all elements, or over `dim` (floating-point tensors). */
   mean(dimArg?: Dims, keepdimArg = false): Tensor {
@@ -527,8 +614,8 @@ export class Tensor {
     return composite("NormBackward1", [this], (x) => {
       if (q === 2) return x.mul(x).sum(d, k).sqrt();
       if (q === 1) return x.abs().sum(d, k);
-      if (q === Infinity) return x.abs().max(d, k);
-      if (q === -Infinity) return x.abs().min(d, k);
+      if (q === Infinity) return x.abs().amax(d, k);
+      if (q === -Infinity) return x.abs().amin(d, k);
       if (q === 0) return x.ne(0).sum(d, k).to(x.dtype);
       return x
         .abs()
@@ -541,7 +628,7 @@ export class Tensor {
   softmax(dim: number): Tensor {
     dim = softmaxDim(dim, "softmax");
     return composite("SoftmaxBackward0", [this], (x) => {
-      const e = x.sub(x.max(dim, true).detach()).exp();
+      const e = x.sub(x.amax(dim, true).detach()).exp();
       return e.div(e.sum(dim, true));
     });
   }
@@ -549,7 +636,7 @@ export class Tensor {
   logSoftmax(dim: number): Tensor {
     dim = softmaxDim(dim, "log_softmax");
     return composite("LogSoftmaxBackward0", [this], (x) => {
-      const s = x.sub(x.max(dim, true).detach());
+      const s = x.sub(x.amax(dim, true).detach());
       return s.sub(s.exp().sum(dim, true).log());
     });
   }

@@ -35,6 +35,7 @@ export interface OpCase {
   self?: Spec;
   pre?: { fn: string; args?: FArg[] }[];
   args: FArg[];
+  field?: "values" | "indices"; // the op returns { values, indices }: the case checks this one
   out: Out;
   upstream: Spec | null;
   grads: (Out | null)[];
@@ -102,11 +103,12 @@ export function caseFunction(c: OpCase): {
         (t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor,
         self(xs) as Tensor,
       );
-    return call(
+    const out = call(
       c.fn,
       receiver,
       args.map((a) => a(xs)),
-    ) as Tensor;
+    );
+    return (c.field ? (out as Record<string, Tensor>)[c.field] : out) as Tensor;
   };
   return { fn, specs, inputs: () => specs.map(make) };
 }

@@ -24,6 +24,7 @@ interface OpCase {
   self?: Spec;
   pre?: { fn: string; args?: unknown[] }[];
   args: unknown[];
+  field?: "values" | "indices";
   out: { data: number[]; shape: number[]; dtype: DType };
   upstream: Spec | null;
   grads: ({ data: number[] } | null)[];
@@ -63,7 +64,8 @@ describe("eager ops with code generation refused: interpreted plans agree with P
       let self = conv(c.self) as Tensor;
       const args = c.args.map(conv);
       for (const step of c.pre ?? []) self = method(self, step.fn)(...(step.args ?? []));
-      const out = method(self, c.fn)(...args);
+      const result = method(self, c.fn)(...args);
+      const out = c.field ? (result as unknown as Record<string, Tensor>)[c.field] : result;
       close(out.values(), c.out.data, "out");
       if (c.upstream) {
         out.backward(make(c.upstream));

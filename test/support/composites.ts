@@ -143,7 +143,7 @@ export const composites: Composite[] = [
   ),
   c(
     "stack of reductions",
-    (x) => stack([x.sum(0), x.max(0), x.min(0), x.mean(0), x.sum(0).mul(x.mean(0))]),
+    (x) => stack([x.sum(0), x.amax(0), x.amin(0), x.mean(0), x.sum(0).mul(x.mean(0))]),
     () => [f64([3, 4])],
   ),
   c(

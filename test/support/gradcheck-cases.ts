@@ -122,7 +122,7 @@ group("elementwise", () => {
 });
 
 group("reductions", () => {
-  for (const op of ["sum", "mean", "max", "min"] as const) {
+  for (const op of ["sum", "mean", "max", "min", "amax", "amin"] as const) {
     check(
       `${op} all`,
       (x) => x[op](),
@@ -133,6 +133,7 @@ group("reductions", () => {
       (x) => x[op](),
       () => [f64([])],
     );
+    if (op === "max" || op === "min") continue; // over dims: amax/amin (max(dim) below)
     for (const dim of [0, 1, -1, [0, 2], [2, 0], [0, 1, 2]]) {
       for (const keepdim of [false, true]) {
         check(
@@ -142,6 +143,24 @@ group("reductions", () => {
         );
       }
     }
+  }
+  for (const op of ["max", "min"] as const) {
+    for (const [dim, keepdim] of [
+      [1, false],
+      [0, true],
+      [-1, false],
+    ] as const) {
+      check(
+        `${op}(dim ${dim}, keepdim ${keepdim}).values`,
+        (x) => x[op](dim, keepdim).values,
+        () => [f64([2, 3, 4])],
+      );
+    }
+    check(
+      `${op}(dim) of 0-d`,
+      (x) => x[op](0).values,
+      () => [f64([])],
+    );
   }
   check(
     "norm",

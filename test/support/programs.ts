@@ -229,7 +229,7 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
     default:
-      return b; // neg, abs, relu, movement, mean, max, min
+      return b; // neg, abs, relu, movement, mean, amax, amin
   }
 }
 
@@ -258,7 +258,7 @@ export const COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
 // unlikely to hit exactly, where eager and compiled sums may differ in the last bit; and 0, which
 // relu gives exactly
 const THRESHOLDS = [0, 0.3, -0.7, 1.3];
-export const REDUCE = ["sum", "mean", "max", "min"] as const;
+export const REDUCE = ["sum", "mean", "amax", "amin"] as const;
 export const MOVE = [
   "transpose",
   "permute",
