@@ -54,6 +54,7 @@ export interface Differentiable<T> {
   logicalOr(o: T): T;
   where(cond: T, other: Other<T>): T;
   sum(dims: number[] | undefined, keepdim: boolean): T;
+  prod(dims: number[] | undefined, keepdim: boolean): T;
   reshape(shape: number[]): T;
   expand(shape: number[]): T;
   permute(perm: number[]): T;

@@ -96,6 +96,7 @@ function paramsProblem(v: Value): string | null {
         : `pad before [${before}] after [${after}] of a rank-${rank} operand`;
     }
     case "sum":
+    case "prod":
     case "max":
     case "min": {
       const { dims } = reduceParams(v);

@@ -4,7 +4,7 @@
 import { backend } from "../backend/index";
 import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
-import { IndexError } from "../ir/ops";
+import { floatOf, IndexError } from "../ir/ops";
 import {
   broadcastDims,
   broadcastShapes,
@@ -13,6 +13,7 @@ import {
   normDim,
   normDims,
   numel,
+  reducedShape,
   reshapeStrides,
   sameShape,
 } from "../ir/shape";
@@ -25,6 +26,12 @@ import { formatTensor } from "./format";
 
 type Operand = Tensor | number | boolean;
 /** PyTorch's named tuple of max(dim), min(dim), sort, topk, ...: the values and their indices. */
+/** The options of var/std/varMean/stdMean: PyTorch's keyword arguments. */
+export interface VarOptions {
+  correction?: number;
+  unbiased?: boolean;
+  keepdim?: boolean;
+}
 export type ValuesIndices = {
   values: Tensor;
   indices: Tensor;
@@ -464,7 +471,7 @@ export class Tensor {
 
   // ---- reductions ----
   private reduceOp(
-    op: "sum" | "max" | "min",
+    op: "sum" | "prod" | "max" | "min",
     dimArg: unknown,
     keepdimArg: unknown,
     name: string, // the API name in errors (amax for max over dims)
@@ -473,14 +480,15 @@ export class Tensor {
   ) {
     const dim = dimArg === undefined ? undefined : arg.dims(dimArg, name);
     const keepdim = arg.bool(keepdimArg, name, "keepdim", 2);
-    if (op !== "sum" && this.numel() === 0 && dim === undefined) {
+    const extreme = op === "max" || op === "min";
+    if (extreme && this.numel() === 0 && dim === undefined) {
       throw new Error(
         `${name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
       );
     }
     const params: Params = { dims: normDims(dim, this.ndim), keepdim };
     const empty =
-      op !== "sum" && dim !== undefined ? params.dims!.find((d) => this.shape[d] === 0) : undefined;
+      extreme && dim !== undefined ? params.dims!.find((d) => this.shape[d] === 0) : undefined;
     if (empty !== undefined)
       throw new Error(`${name}(): Expected reduction dim ${empty} to have non-zero size.`);
     return bind(op, [this], params, dim === undefined ? all : some);
@@ -559,6 +567,120 @@ export class Tensor {
   /** The smallest elements over `dim` (one or several; all by default), values only. */
   amin(dim?: Dims, keepdim = false) {
     return this.reduceOp("min", dim, keepdim, "amin", "AminBackward0", "AminBackward0");
+  }
+  /**
+   * Product of all elements, or over `dim` (PyTorch takes one dim; jitgrad also a list). The
+   * gradient is right with zeros among the elements (PyTorch's).
+   */
+  prod(dim?: Dims, keepdim = false) {
+    return this.reduceOp("prod", dim, keepdim, "prod", "ProdBackward0", "ProdBackward1");
+  }
+  /**
+   * The variance over `dim` (one or several; all by default): the sum of squared deviations from
+   * the mean over N - correction (correction 1 by default: Bessel's; `unbiased: false` is
+   * correction 0). `x.var(false)` is `x.var(undefined, { unbiased: false })`, as in PyTorch.
+   */
+  var(dim?: Dims | boolean | null, opts?: VarOptions): Tensor {
+    return this.moments("var", dim, opts)[0];
+  }
+  /** The standard deviation: the square root of {@link Tensor.var}, with the same arguments. */
+  std(dim?: Dims | boolean | null, opts?: VarOptions): Tensor {
+    return this.moments("std", dim, opts)[0];
+  }
+  /** `[x.var(dim, opts), x.mean(dim, keepdim)]`, as PyTorch's `torch.var_mean`. */
+  varMean(dim?: Dims | boolean | null, opts?: VarOptions): [Tensor, Tensor] {
+    return this.moments("var_mean", dim, opts);
+  }
+  /** `[x.std(dim, opts), x.mean(dim, keepdim)]`, as PyTorch's `torch.std_mean`. */
+  stdMean(dim?: Dims | boolean | null, opts?: VarOptions): [Tensor, Tensor] {
+    return this.moments("std_mean", dim, opts);
+  }
+  private moments(
+    fn: "var" | "std" | "var_mean" | "std_mean",
+    dimArg: unknown,
+    optsArg: unknown,
+  ): [Tensor, Tensor] {
+    let unbiasedArg: unknown;
+    if (typeof dimArg === "boolean") {
+      if (optsArg !== undefined)
+        throw new TypeError(`${fn}(): x.${fn}(unbiased) takes no other arguments`);
+      unbiasedArg = dimArg;
+      dimArg = undefined;
+    }
+    const o = arg.options(optsArg, fn, ["correction", "unbiased", "keepdim"]);
+    const dim = dimArg === undefined || dimArg === null ? undefined : arg.dims(dimArg, fn);
+    const keepdim = o.keepdim === undefined ? false : arg.bool(o.keepdim, fn, "keepdim");
+    if (o.unbiased !== undefined) {
+      if (unbiasedArg !== undefined || o.correction !== undefined)
+        throw new TypeError(
+          `${fn}(): give either 'unbiased' or 'correction', not both (PyTorch accepts one of them)`,
+        );
+      unbiasedArg = o.unbiased;
+    }
+    const correction =
+      unbiasedArg !== undefined
+        ? arg.bool(unbiasedArg, fn, "unbiased")
+          ? 1
+          : 0
+        : o.correction === undefined
+          ? 1
+          : arg.int(o.correction, fn, "correction");
+    if (!isFloat(this.dtype))
+      throw new Error("std and var only support floating point and complex dtypes");
+    const dims = normDims(dim, this.ndim);
+    const n = dims.reduce((k, d) => k * this.shape[d], 1);
+    const std = fn === "std" || fn === "std_mean";
+    const name = {
+      var: "VarBackward0",
+      std: "StdBackward0",
+      var_mean: "VarMeanBackward0",
+      std_mean: "StdMeanBackward0",
+    }[fn];
+    const v = composite(name, [this], (x) => {
+      const dev = x.sub(x.mean(dims, true));
+      const r = dev
+        .mul(dev)
+        .sum(dims, keepdim)
+        .div(Math.max(n - correction, 0));
+      return std ? r.sqrt() : r;
+    });
+    if (fn === "var" || fn === "std") return [v, v];
+    return [v, composite(name, [this], (x) => x.mean(dims, keepdim))];
+  }
+  /** log(sum(exp(x))) over `dim` (one or several), computed stably (the max taken out first). */
+  logsumexp(dim: Dims, keepdim = false): Tensor {
+    if (dim === undefined)
+      throw new TypeError("logsumexp(): argument 'dim' (position 1) is required");
+    const dims = normDims(arg.dims(dim, "logsumexp"), this.ndim);
+    const k = arg.bool(keepdim, "logsumexp", "keepdim", 2);
+    return composite("LogsumexpBackward0", [this.to(floatOf(this.dtype))], (x) => {
+      if (x.numel() === 0) return x.exp().sum(dims, k).log();
+      const m0 = x.amax(dims, true).detach();
+      const m = m0.where(m0.abs().ne(Infinity), 0); // all -inf (or an inf): no shift
+      const r = x.sub(m).exp().sum(dims, true).log().add(m);
+      return k ? r : r.reshape(reducedShape(r.shape, dims, false));
+    });
+  }
+  /** Whether any element is nonzero (true; NaN counts), over all elements or one `dim`: bool. */
+  any(dim?: number, keepdim = false): Tensor {
+    return this.truthCount("any", dim, keepdim).gt(0);
+  }
+  /** Whether every element is nonzero (true; NaN counts), over all elements or one `dim`: bool. */
+  all(dim?: number, keepdim = false): Tensor {
+    return this.truthCount("all", dim, keepdim).eq(0);
+  }
+  // any: how many elements are nonzero; all: how many are zero
+  private truthCount(fn: "any" | "all", dimArg: unknown, keepdimArg: unknown): Tensor {
+    const k = arg.bool(keepdimArg, fn, "keepdim", 2);
+    const flags = fn === "any" ? this.ne(0) : this.eq(0);
+    if (dimArg === undefined) return flags.sum();
+    const d = normDim(arg.int(dimArg, fn, "dim", 1), this.ndim);
+    return flags.sum(d, k);
+  }
+  /** How many elements are nonzero, over all elements or over `dim` (one or several): int32. */
+  countNonzero(dim?: Dims): Tensor {
+    const d = dim === undefined ? undefined : arg.dims(dim, "count_nonzero");
+    return this.ne(0).sum(d);
   }
   /** The index of the largest element along `dim` (of the flattened tensor without one). */
   argmax(dim?: number, keepdim = false): Tensor {

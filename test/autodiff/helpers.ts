@@ -35,7 +35,7 @@ export interface OpCase {
   self?: Spec;
   pre?: { fn: string; args?: FArg[] }[];
   args: FArg[];
-  field?: "values" | "indices"; // the op returns { values, indices }: the case checks this one
+  field?: "values" | "indices" | 0 | 1; // the op returns { values, indices } or a pair: the case checks this one
   out: Out;
   upstream: Spec | null;
   grads: (Out | null)[];
@@ -108,7 +108,9 @@ export function caseFunction(c: OpCase): {
       receiver,
       args.map((a) => a(xs)),
     );
-    return (c.field ? (out as Record<string, Tensor>)[c.field] : out) as Tensor;
+    return (
+      c.field !== undefined ? (out as Record<string | number, Tensor>)[c.field] : out
+    ) as Tensor;
   };
   return { fn, specs, inputs: () => specs.map(make) };
 }

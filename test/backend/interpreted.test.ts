@@ -24,7 +24,7 @@ interface OpCase {
   self?: Spec;
   pre?: { fn: string; args?: unknown[] }[];
   args: unknown[];
-  field?: "values" | "indices";
+  field?: "values" | "indices" | 0 | 1;
   out: { data: number[]; shape: number[]; dtype: DType };
   upstream: Spec | null;
   grads: ({ data: number[] } | null)[];
@@ -65,7 +65,10 @@ describe("eager ops with code generation refused: interpreted plans agree with P
       const args = c.args.map(conv);
       for (const step of c.pre ?? []) self = method(self, step.fn)(...(step.args ?? []));
       const result = method(self, c.fn)(...args);
-      const out = c.field ? (result as unknown as Record<string, Tensor>)[c.field] : result;
+      const out =
+        c.field !== undefined
+          ? (result as unknown as Record<string | number, Tensor>)[c.field]
+          : result;
       close(out.values(), c.out.data, "out");
       if (c.upstream) {
         out.backward(make(c.upstream));

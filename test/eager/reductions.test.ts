@@ -93,6 +93,66 @@ describe("max(dim)/min(dim): { values, indices }", () => {
   });
 });
 
+describe("prod, var/std, logsumexp, any/all", () => {
+  it("var/std of one element is NaN (N - correction = 0), as PyTorch's", () => {
+    expect(tensor([2]).var().values()).toEqual([NAN]);
+    expect(
+      tensor([[2, 4]])
+        .std(0, { correction: 0 })
+        .values(),
+    ).toEqual([0, 0]);
+  });
+  it("var/std check their options", () => {
+    const x = tensor([1, 2, 4]);
+    const v = x.var.bind(x) as (d?: unknown, o?: unknown) => Tensor;
+    expect(() => v(0, { correction: 1, unbiased: true })).toThrow(
+      "either 'unbiased' or 'correction'",
+    );
+    expect(() => v(0, { ddof: 1 })).toThrow();
+    expect(() => v(0, { correction: 0.5 })).toThrow("must be int, not float");
+    expect(() => v(0, { keepdim: 1 })).toThrow("must be bool, not int");
+    expect(() => v(true, { keepdim: true })).toThrow("takes no other arguments");
+    expect(v(false).item()).toBeCloseTo(14 / 9, 6);
+    expect(() => tensor([1, 2], { dtype: "int32" }).std()).toThrow(
+      "std and var only support floating point and complex dtypes",
+    );
+  });
+  it("logsumexp: all -inf gives -inf, +inf gives +inf, NaN propagates", () => {
+    expect(tensor([-Infinity, -Infinity]).logsumexp(0).item()).toBe(-Infinity);
+    expect(tensor([Infinity, 1]).logsumexp(0).item()).toBe(Infinity);
+    expect(tensor([NAN, 1]).logsumexp(0).item()).toBeNaN();
+    expect(() => (tensor([1]).logsumexp as (d?: unknown) => Tensor)()).toThrow("is required");
+  });
+  it("any/all: NaN is true; countNonzero counts it", () => {
+    const x = tensor([NAN, 0]);
+    expect(x.any().item()).toBe(1);
+    expect(x.all().item()).toBe(0);
+    expect(x.countNonzero().item()).toBe(1);
+    expect(x.any().dtype).toBe("bool");
+  });
+  it("prod's gradient with zeros, compiled as eager", () => {
+    const make = () =>
+      tensor(
+        [
+          [2, 0, 3],
+          [0, 0, 1],
+          [1, 2, 3],
+        ],
+        { requiresGrad: true },
+      );
+    const a = make(),
+      b = make();
+    a.prod(1).sum().backward();
+    compile((x: Tensor) => x.prod(1).sum())(b).backward();
+    expect(a.grad?.tolist()).toEqual([
+      [0, 6, 0],
+      [0, 0, 0],
+      [6, 3, 2],
+    ]);
+    expect(b.grad?.tolist()).toEqual(a.grad?.tolist());
+  });
+});
+
 describe("kernel counts", () => {
   const x = tensor(
     Array.from({ length: 12 }, (_, i) => (i * 7) % 5),
@@ -107,5 +167,15 @@ describe("kernel counts", () => {
     const e = f.explain(x);
     expect(e.forwardKernels).toBe(3);
     expect(e.backwardKernels).toBe(3); // zeros, the scatter of the gradient, its sum over rows
+  });
+  // (without gradients: with them, the forward also keeps what the backward reads)
+  it("prod(dim): one reduction kernel", () => {
+    expect(compile((x: Tensor) => x.prod(1)).explain(x.detach()).forwardKernels).toBe(1);
+  });
+  it("var(dim): the mean, then the squared deviations' sum", () => {
+    expect(compile((x: Tensor) => x.var(1)).explain(x.detach()).forwardKernels).toBe(2);
+  });
+  it("logsumexp(dim): the max, then the sum of exp (and the log) in a second pass", () => {
+    expect(compile((x: Tensor) => x.logsumexp(1)).explain(x.detach()).forwardKernels).toBe(2);
   });
 });

@@ -17,8 +17,8 @@ Schema (ops.json is {"torch": version, "cases": [...]}), one case per entry:
   tensors (cat, stack), and anything else is a literal passed as is.
 - "pre" (optional) is a chain of {"fn", "args"} method calls applied to self first, e.g. a transpose
   to make it non-contiguous; gradients are still those of the inputs.
-- "field" (optional): the op returns a named tuple ({ values, indices } in jitgrad) and the case
-  checks this field of it (values or indices), e.g. x.max(dim).values.
+- "field" (optional): the op returns a named tuple ({ values, indices } in jitgrad) or a pair
+  (varMean: [var, mean]) and the case checks this field or element of it, e.g. x.max(dim).values.
 - "out" is {"data", "shape", "dtype"}; "upstream" is the gradient given to out.backward() (null
   when the output does not require grad); "grads" lists every input's .grad after that backward,
   in input order (null where the input does not require grad or got none).
@@ -156,6 +156,13 @@ def torch_call(fn, s, args):
         gradient = args[0] if args else None
         opts = args[1] if len(args) > 1 else {}
         return s.backward(gradient, retain_graph=opts.get("retainGraph"))
+    if fn in ("var", "std", "varMean", "stdMean"):  # jitgrad: (dim, {correction, unbiased, keepdim})
+        f = {"varMean": torch.var_mean, "stdMean": torch.std_mean}.get(fn) or getattr(torch, fn)
+        if args and isinstance(args[0], bool):
+            return f(s, *args)
+        return f(s, *args[:1], **(args[1] if len(args) > 1 else {}))
+    if fn == "countNonzero":
+        return s.count_nonzero(*args)
     if fn == "scatterAdd":
         return s.scatter_add(*args)
     if fn == "requiresGrad_":
@@ -179,7 +186,7 @@ def op(name, fn, self=None, args=(), pre=None, field=None):
         s = torch_call(step["fn"], s, list(step.get("args", [])))
     out = torch_call(fn, s, targs)
     if field is not None:
-        out = getattr(out, field)
+        out = out[field] if isinstance(field, int) else getattr(out, field)
     case = {"name": name, "kind": "op", "fn": fn, "args": args}
     if self is not None:
         case["self"] = self
@@ -702,6 +709,55 @@ for fn in ["argmax", "argmin"]:
     op(fn + " int", fn, T([2, 5], "int32", kind="int"), [1])
     err(fn + ": empty dim", fn, V([[], []]), [1])
     err(fn + ": empty tensor", fn, V([]))
+# prod: gradient with zeros among the elements (one zero: the others' product there; two: none)
+op("prod all", "prod", T([2, 3]))
+op("prod dim 1", "prod", T([2, 3]), [1])
+op("prod dim 0 keepdim", "prod", T([3, 4]), [0, True])
+op("prod 0-d", "prod", T([]))
+op("prod float64", "prod", T([4], "float64"))
+op("prod int", "prod", T([2, 3], "int32", kind="int"), [1])
+op("prod bool", "prod", V([True, True, False], "bool"))
+op("prod with one zero", "prod", V([[1.5, 0.0, -2.0], [0.5, 3.0, 2.0]]), [1])
+op("prod with two zeros", "prod", V([[0.0, 0.0, -2.0], [0.5, 0.0, 2.0]]), [1])
+op("prod all with one zero", "prod", V([[1.5, 0.0], [-2.0, 0.5]]))
+op("prod of empty", "prod", V([]))
+# var/std/varMean/stdMean: dim, correction (default 1), unbiased, keepdim
+for fn in ["var", "std"]:
+    op(fn + " all", fn, T([2, 3]))
+    op(fn + " dim 1", fn, T([2, 3]), [1])
+    op(fn + " dims keepdim", fn, T([2, 3, 4]), [[0, 2], {"keepdim": True}])
+    op(fn + " correction 0", fn, T([3, 4]), [0, {"correction": 0}])
+    op(fn + " correction 2", fn, T([3, 5]), [1, {"correction": 2}])
+    op(fn + " unbiased false", fn, T([3, 4]), [-1, {"unbiased": False}])
+    op(fn + " unbiased positional", fn, T([5]), [False])
+    op(fn + " float64", fn, T([4, 3], "float64"), [0])
+    err(fn + " of int tensor", fn, T([3], "int32", kind="int"))
+for fn in ["varMean", "stdMean"]:
+    op(fn + " dim 1, first", fn, T([3, 4]), [1], field=0)
+    op(fn + " dim 1, mean", fn, T([3, 4]), [1], field=1)
+    op(fn + " all correction 0, first", fn, T([2, 3]), [None, {"correction": 0}], field=0)
+    op(fn + " keepdim, mean", fn, T([2, 3]), [0, {"keepdim": True}], field=1)
+# logsumexp: stable (large values, all -inf gives -inf)
+op("logsumexp dim 1", "logsumexp", T([2, 3]), [1])
+op("logsumexp dims keepdim", "logsumexp", T([2, 3, 4]), [[0, 2], True])
+op("logsumexp 0-d", "logsumexp", T([]), [0])
+op("logsumexp float64", "logsumexp", T([5], "float64"), [0])
+# (exp overflows float32 past 88.7; not 1000: PyTorch computes the gradient from the rounded
+# result, exp(x - 1001.3132), 1e-5 off, where jitgrad differentiates exp(x - max) exactly)
+op("logsumexp large values", "logsumexp", V([[88.0, 89.0, 87.5], [-90.0, -91.0, -89.5]]), [1])
+op("logsumexp int", "logsumexp", V([[1, 2], [3, 4]], "int32"), [0])
+# any/all/countNonzero
+for fn in ["any", "all"]:
+    op(fn + " all", fn, T([2, 3], "bool", kind="bool"))
+    op(fn + " dim 1", fn, T([3, 4], "bool", kind="bool"), [1])
+    op(fn + " dim 0 keepdim", fn, T([3, 4], "bool", kind="bool"), [0, True])
+    op(fn + " float", fn, V([[0.0, 0.5], [0.0, 0.0], [1.0, -2.0]]), [1])
+    op(fn + " int", fn, V([[0, 3], [2, 1]], "int32"))
+    op(fn + " of empty", fn, V([]))
+op("countNonzero all", "countNonzero", V([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]]))
+op("countNonzero dim 0", "countNonzero", V([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]]), [0])
+op("countNonzero dims", "countNonzero", T([2, 3, 2], "int32", kind="int"), [[0, 2]])
+op("countNonzero bool", "countNonzero", T([5], "bool", kind="bool"))
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

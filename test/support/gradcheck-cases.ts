@@ -162,6 +162,67 @@ group("reductions", () => {
       () => [f64([])],
     );
   }
+  // prod's gradient with zeros: one zero (the others' product there), two (none), and none
+  check(
+    "prod all",
+    (x) => x.prod(),
+    () => [f64([2, 3])],
+  );
+  check(
+    "prod dim 1 keepdim",
+    (x) => x.prod(1, true),
+    () => [f64([2, 3, 4])],
+  );
+  const zeros = (rows: number[][]) => () => [
+    tensor(rows, { dtype: "float64", requiresGrad: true }),
+  ];
+  check(
+    "prod dim 1 with one and two zeros",
+    (x) => x.prod(1),
+    zeros([
+      [1.5, 0, -2],
+      [0, 0.5, 0],
+      [0.7, 1.2, -0.3],
+    ]),
+  );
+  check(
+    "prod all with one zero",
+    (x) => x.prod(),
+    zeros([
+      [1.5, 0],
+      [-2, 0.5],
+    ]),
+  );
+  for (const op of ["var", "std"] as const) {
+    check(
+      `${op} all`,
+      (x) => x[op](),
+      () => [f64([2, 3])],
+    );
+    check(
+      `${op} dims keepdim correction 0`,
+      (x) => x[op]([0, 2], { correction: 0, keepdim: true }),
+      () => [f64([2, 3, 4])],
+    );
+    check(
+      `${op}Mean dim 1, both`,
+      (x) => {
+        const [a, m] = op === "var" ? x.varMean(1) : x.stdMean(1);
+        return a.mul(m);
+      },
+      () => [f64([3, 4])],
+    );
+  }
+  check(
+    "logsumexp dim 1",
+    (x) => x.logsumexp(1),
+    () => [f64([3, 4])],
+  );
+  check(
+    "logsumexp dims keepdim, shifted far",
+    (x) => x.add(500).logsumexp([0, 2], true),
+    () => [f64([2, 3, 4])],
+  );
   check(
     "norm",
     (x) => x.norm(),

@@ -258,7 +258,7 @@ export const COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
 // unlikely to hit exactly, where eager and compiled sums may differ in the last bit; and 0, which
 // relu gives exactly
 const THRESHOLDS = [0, 0.3, -0.7, 1.3];
-export const REDUCE = ["sum", "mean", "amax", "amin"] as const;
+export const REDUCE = ["sum", "mean", "amax", "amin", "prod"] as const;
 export const MOVE = [
   "transpose",
   "permute",
