@@ -65,6 +65,7 @@ export interface Differentiable<T> {
   gather(dim: number, index: T): T;
   scatterAdd(dim: number, index: T, src: T): T;
   cumsum(dim: number): T;
+  cumprod(dim: number): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.

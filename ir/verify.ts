@@ -105,7 +105,8 @@ function paramsProblem(v: Value): string | null {
         : `dims [${dims}] of a rank-${rank} operand`;
     }
     case "cumsum":
-      return dimOk(paramsOf(v, "cumsum").dim) ? null : `dim of a rank-${rank} operand`;
+    case "cumprod":
+      return dimOk(paramsOf(v, v.op).dim) ? null : `dim of a rank-${rank} operand`;
     case "gather":
     case "scatterAdd": {
       const dim = v.op === "gather" ? paramsOf(v, "gather").dim : paramsOf(v, "scatterAdd").dim,

@@ -796,6 +796,10 @@ export class Tensor {
   cumsum(dim: number): Tensor {
     return bind("cumsum", [this], { dim: normDim(arg.int(dim, "cumsum", "dim", 1), this.ndim) });
   }
+  /** The cumulative product along `dim` (its gradient is right with zeros, as PyTorch's). */
+  cumprod(dim: number): Tensor {
+    return bind("cumprod", [this], { dim: normDim(arg.int(dim, "cumprod", "dim", 1), this.ndim) });
+  }
 
   // ---- indexing ----
   /** Zeros of `shape` with this tensor's dtype (PyTorch's `new_zeros`). */

@@ -175,6 +175,11 @@ describe("kernel counts", () => {
   it("var(dim): the mean, then the squared deviations' sum", () => {
     expect(compile((x: Tensor) => x.var(1)).explain(x.detach()).forwardKernels).toBe(2);
   });
+  it("cumprod(dim): one scan kernel; its gradient runs as scans too", () => {
+    expect(compile((x: Tensor) => x.cumprod(1)).explain(x.detach()).forwardKernels).toBe(1);
+    const e = compile((x: Tensor) => x.cumprod(1).sum()).explain(x);
+    expect(e.backwardKernels).toBeGreaterThan(0);
+  });
   it("logsumexp(dim): the max, then the sum of exp (and the log) in a second pass", () => {
     expect(compile((x: Tensor) => x.logsumexp(1)).explain(x.detach()).forwardKernels).toBe(2);
   });

@@ -71,6 +71,11 @@ export const composites: Composite[] = [
     (x) => x.cumsum(0).mul(x.cumsum(1)).square().sum(),
     () => [f64([3, 4])],
   ),
+  c(
+    "cumprod along each dim, with zeros, summed",
+    (x) => x.mul(x.gt(0.3)).cumprod(1).add(x.cumprod(0)).sum(),
+    () => [f64([3, 4])],
+  ),
   // models
   c(
     "seed: y = x+2; z = y*y*3; z.mean()",

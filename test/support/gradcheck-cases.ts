@@ -224,6 +224,20 @@ group("reductions", () => {
     () => [f64([2, 3, 4])],
   );
   check(
+    "cumprod dim 1",
+    (x) => x.cumprod(1),
+    () => [f64([3, 4])],
+  );
+  check(
+    "cumprod with zeros (one, two, at the start)",
+    (x) => x.cumprod(1),
+    zeros([
+      [1.5, 0, -2, 0.5],
+      [0, 0.5, 0, 2],
+      [0.7, 1.2, -0.3, 0],
+    ]),
+  );
+  check(
     "norm",
     (x) => x.norm(),
     () => [f64([2, 3])],

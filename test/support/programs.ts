@@ -223,6 +223,7 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "sum":
       return b * (x.numel() / Math.max(out.numel(), 1));
     case "cumsum":
+    case "cumprod":
       return b * (x.shape[ins.args[0] as number] ?? 1);
     case "scatterAdd":
       return b * (1 + x.shape[ins.args[0] as number]);
@@ -274,6 +275,7 @@ export const MOVE = [
   "cat",
   "stack",
   "cumsum",
+  "cumprod",
   "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int)
   "scatterAdd", // x into itself along such a dim, by such an index
 ] as const;
@@ -484,8 +486,8 @@ export function build(r: Recipe, mode: Mode): Program {
       } else if (op === "stack") {
         const same = indices((t) => t.shape.join() === x.shape.join() && t.dtype === x.dtype);
         out = emit(a, "stack", { refs: [pick(same, s.q), a] }, s.b % (rank + 1));
-      } else if (op === "cumsum") {
-        out = emit(a, "cumsum", rank === 0 ? 0 : s.b % rank);
+      } else if (op === "cumsum" || op === "cumprod") {
+        out = emit(a, op, rank === 0 ? 0 : s.b % rank);
       } else if ((op === "gather" || op === "scatterAdd") && sized.length) {
         const d = pick(sized, s.b);
         const index = emit(emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.q >> 3)), "int");
