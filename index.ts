@@ -31,6 +31,8 @@ export { manualSeed } from "./runtime/random";
 export type { SerializedTensor, SerializeOptions } from "./runtime/serialize";
 export { deserialize, serialize } from "./runtime/serialize";
 
+export type { ValuesIndices } from "./runtime/tensor";
+
 import { PublicTensor, type Tensor as TensorClass } from "./runtime/tensor";
 // the class, with its constructor checking user arguments (see runtime/tensor.ts)
 export type Tensor = TensorClass;

@@ -56,6 +56,7 @@ export interface Differentiable<T> {
   logicalOr(o: T): T;
   where(cond: T, other: Other<T>): T;
   sum(dims: number[] | undefined, keepdim: boolean): T;
+  prod(dims: number[] | undefined, keepdim: boolean): T;
   reshape(shape: number[]): T;
   expand(shape: number[]): T;
   permute(perm: number[]): T;
@@ -72,6 +73,7 @@ export interface Differentiable<T> {
   convTranspose2d(w: T, p: ConvTransposeParams): T;
   conv2dWeight(g: T, p: ConvWeightParams): T;
   maxPool2dBackward(g: T, p: PoolParams): T;
+  cumprod(dim: number): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.

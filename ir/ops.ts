@@ -52,7 +52,7 @@ export const defOf = (op: OpName): OpDef => ops[op] as unknown as OpDef;
 
 // The params of a value whose op has the given kind (checked).
 export function reduceParams(v: { op: string; params: Params }): ReduceParams {
-  if (v.op !== "sum" && v.op !== "max" && v.op !== "min")
+  if (v.op !== "sum" && v.op !== "max" && v.op !== "min" && v.op !== "prod")
     throw new Error(`internal: %${v.op} is not a reduction`);
   return v.params as ReduceParams;
 }

@@ -113,6 +113,7 @@ function paramsProblem(v: Value): string | null {
         : `flip dims [${dims}] of a rank-${rank} operand`;
     }
     case "sum":
+    case "prod":
     case "max":
     case "min": {
       const { dims } = reduceParams(v);
@@ -121,7 +122,8 @@ function paramsProblem(v: Value): string | null {
         : `dims [${dims}] of a rank-${rank} operand`;
     }
     case "cumsum":
-      return dimOk(paramsOf(v, "cumsum").dim) ? null : `dim of a rank-${rank} operand`;
+    case "cumprod":
+      return dimOk(paramsOf(v, v.op).dim) ? null : `dim of a rank-${rank} operand`;
     case "gather":
     case "scatterAdd":
     case "scatter": {

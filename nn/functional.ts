@@ -1389,7 +1389,7 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: number | (number | 
           a
             .narrow(d - 2, h0, h1 - h0)
             .narrow(d - 1, w0, w1 - w0)
-            .max([d - 2, d - 1]),
+            .amax([d - 2, d - 1]),
         ),
         -1,
       ),

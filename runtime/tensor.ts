@@ -4,7 +4,7 @@
 import { backend } from "../backend/index";
 import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
 import type { Params } from "../ir/ops";
-import { IndexError } from "../ir/ops";
+import { floatOf, IndexError } from "../ir/ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../ir/ops/conv";
 import type { PoolParams } from "../ir/ops/pool";
 import {
@@ -15,6 +15,7 @@ import {
   normDim,
   normDims,
   numel,
+  reducedShape,
   reshapeStrides,
   sameShape,
 } from "../ir/shape";
@@ -28,6 +29,17 @@ import { formatTensor } from "./format";
 import { broadcastIndices, checkedIndex, intIndex, iota } from "./index-ops";
 
 type Operand = Tensor | number | boolean;
+/** PyTorch's named tuple of max(dim), min(dim), sort, topk, ...: the values and their indices. */
+/** The options of var/std/varMean/stdMean: PyTorch's keyword arguments. */
+export interface VarOptions {
+  correction?: number;
+  unbiased?: boolean;
+  keepdim?: boolean;
+}
+export type ValuesIndices = {
+  values: Tensor;
+  indices: Tensor;
+};
 type Dims = number | number[];
 // A shape or a list of dims given as varargs or as one array (x.reshape(2, 3), x.reshape([2, 3])):
 // a fresh array of ints (sizes and dims become loop bounds in generated kernels).
@@ -463,24 +475,26 @@ export class Tensor {
 
   // ---- reductions ----
   private reduceOp(
-    op: "sum" | "max" | "min",
+    op: "sum" | "prod" | "max" | "min",
     dimArg: unknown,
     keepdimArg: unknown,
+    name: string, // the API name in errors (amax for max over dims)
     all: string,
     some?: string,
   ) {
-    const dim = dimArg === undefined ? undefined : arg.dims(dimArg, op);
-    const keepdim = arg.bool(keepdimArg, op, "keepdim", 2);
-    if (op !== "sum" && this.numel() === 0 && dim === undefined) {
+    const dim = dimArg === undefined ? undefined : arg.dims(dimArg, name);
+    const keepdim = arg.bool(keepdimArg, name, "keepdim", 2);
+    const extreme = op === "max" || op === "min";
+    if (extreme && this.numel() === 0 && dim === undefined) {
       throw new Error(
-        `${op}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
+        `${name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.`,
       );
     }
     const params: Params = { dims: normDims(dim, this.ndim), keepdim };
     const empty =
-      op !== "sum" && dim !== undefined ? params.dims!.find((d) => this.shape[d] === 0) : undefined;
+      extreme && dim !== undefined ? params.dims!.find((d) => this.shape[d] === 0) : undefined;
     if (empty !== undefined)
-      throw new Error(`a${op}(): Expected reduction dim ${empty} to have non-zero size.`);
+      throw new Error(`${name}(): Expected reduction dim ${empty} to have non-zero size.`);
     return bind(op, [this], params, dim === undefined ? all : some);
   }
   /**
@@ -488,15 +502,210 @@ export class Tensor {
    * `keepdim`.
    */
   sum(dim?: Dims, keepdim = false) {
-    return this.reduceOp("sum", dim, keepdim, "SumBackward0");
+    return this.reduceOp("sum", dim, keepdim, "sum", "SumBackward0");
   }
-  /** Maximum of all elements, or over `dim` (values only, as PyTorch's `amax`). */
-  max(dim?: Dims, keepdim = false) {
-    return this.reduceOp("max", dim, keepdim, "MaxBackward1", "AmaxBackward0");
+  /**
+   * `max()`: the largest element (0-d). `max(dim, keepdim)`: the largest along one dim and where
+   * it is, as PyTorch's named tuple `{ values, indices }` (the first occurrence; NaN wins). The
+   * gradient of `values` goes to the chosen element only. `max(other)`: `maximum(other)`.
+   */
+  max(): Tensor;
+  max(other: Tensor): Tensor;
+  max(dim: number, keepdim?: boolean): ValuesIndices;
+  max(dimOrOther?: number | Tensor, keepdim?: boolean): Tensor | ValuesIndices {
+    return this.extreme("max", dimOrOther, keepdim);
   }
-  /** Minimum of all elements, or over `dim` (values only, as PyTorch's `amin`). */
-  min(dim?: Dims, keepdim = false) {
-    return this.reduceOp("min", dim, keepdim, "MinBackward1", "AminBackward0");
+  /** As {@link Tensor.max}, for the smallest: `min()`, `min(dim, keepdim)`, `min(other)`. */
+  min(): Tensor;
+  min(other: Tensor): Tensor;
+  min(dim: number, keepdim?: boolean): ValuesIndices;
+  min(dimOrOther?: number | Tensor, keepdim?: boolean): Tensor | ValuesIndices {
+    return this.extreme("min", dimOrOther, keepdim);
+  }
+  private extreme(op: "max" | "min", dimArg: unknown, keepdimArg: unknown) {
+    if (dimArg === undefined) {
+      if (keepdimArg !== undefined)
+        throw new TypeError(`${op}(): keepdim needs a dim (call ${op}(dim, keepdim))`);
+      return this.reduceOp(
+        op,
+        undefined,
+        false,
+        op,
+        op === "max" ? "MaxBackward1" : "MinBackward1",
+      );
+    }
+    if (Tensor.isTensor(dimArg)) {
+      if (keepdimArg !== undefined)
+        throw new TypeError(`${op}(): keepdim is not an argument of ${op}(other)`);
+      return op === "max" ? this.maximum(dimArg) : this.minimum(dimArg);
+    }
+    const d = normDim(arg.int(dimArg, op, "dim", 1), this.ndim);
+    const keepdim = keepdimArg === undefined ? false : arg.bool(keepdimArg, op, "keepdim", 2);
+    const indices = this.argExtreme(op, op, d, keepdim);
+    const idx = keepdim ? indices : indices.unsqueeze(Math.min(d, indices.ndim));
+    const values = composite(op === "max" ? "MaxBackward0" : "MinBackward0", [this], (x) => {
+      if (x.ndim === 0) return x.reshape([]);
+      const v = x.gather(d, idx);
+      return keepdim ? v : v.squeeze(d);
+    });
+    return { values, indices };
+  }
+  // The index of the first extreme along dim d (normalized; the first NaN if there is one), as
+  // int32: the positions where x attains its amax (or is NaN), their smallest.
+  private argExtreme(op: "max" | "min", name: string, d: number, keepdim: boolean): Tensor {
+    const x = this.detach();
+    if (x.ndim === 0) return bind("cast", [scalar(0)], { dtype: "int32" });
+    const n = x.shape[d];
+    if (n === 0) throw new Error(`${name}(): Expected reduction dim ${d} to have non-zero size.`);
+    const pos = empty([n], "int32");
+    for (let i = 0; i < n; i++) pos.storage![i] = i;
+    const at = pos.reshape(x.shape.map((_, i) => (i === d ? n : 1)));
+    const m = bind(op, [x], { dims: [d], keepdim: true });
+    const hit = x.eq(m).logicalOr(x.ne(x));
+    return bind("min", [at.where(hit, n)], { dims: [d], keepdim });
+  }
+  /** The largest elements over `dim` (one or several; all by default), values only. */
+  amax(dim?: Dims, keepdim = false) {
+    return this.reduceOp("max", dim, keepdim, "amax", "AmaxBackward0", "AmaxBackward0");
+  }
+  /** The smallest elements over `dim` (one or several; all by default), values only. */
+  amin(dim?: Dims, keepdim = false) {
+    return this.reduceOp("min", dim, keepdim, "amin", "AminBackward0", "AminBackward0");
+  }
+  /**
+   * Product of all elements, or over `dim` (PyTorch takes one dim; jitgrad also a list). The
+   * gradient is right with zeros among the elements (PyTorch's).
+   */
+  prod(dim?: Dims, keepdim = false) {
+    return this.reduceOp("prod", dim, keepdim, "prod", "ProdBackward0", "ProdBackward1");
+  }
+  /**
+   * The variance over `dim` (one or several; all by default): the sum of squared deviations from
+   * the mean over N - correction (correction 1 by default: Bessel's; `unbiased: false` is
+   * correction 0). `x.var(false)` is `x.var(undefined, { unbiased: false })`, as in PyTorch.
+   */
+  var(dim?: Dims | boolean | null, opts?: VarOptions): Tensor {
+    return this.moments("var", dim, opts)[0];
+  }
+  /** The standard deviation: the square root of {@link Tensor.var}, with the same arguments. */
+  std(dim?: Dims | boolean | null, opts?: VarOptions): Tensor {
+    return this.moments("std", dim, opts)[0];
+  }
+  /** `[x.var(dim, opts), x.mean(dim, keepdim)]`, as PyTorch's `torch.var_mean`. */
+  varMean(dim?: Dims | boolean | null, opts?: VarOptions): [Tensor, Tensor] {
+    return this.moments("var_mean", dim, opts);
+  }
+  /** `[x.std(dim, opts), x.mean(dim, keepdim)]`, as PyTorch's `torch.std_mean`. */
+  stdMean(dim?: Dims | boolean | null, opts?: VarOptions): [Tensor, Tensor] {
+    return this.moments("std_mean", dim, opts);
+  }
+  private moments(
+    fn: "var" | "std" | "var_mean" | "std_mean",
+    dimArg: unknown,
+    optsArg: unknown,
+  ): [Tensor, Tensor] {
+    let unbiasedArg: unknown;
+    if (typeof dimArg === "boolean") {
+      if (optsArg !== undefined)
+        throw new TypeError(`${fn}(): x.${fn}(unbiased) takes no other arguments`);
+      unbiasedArg = dimArg;
+      dimArg = undefined;
+    }
+    const o = arg.options(optsArg, fn, ["correction", "unbiased", "keepdim"]);
+    const dim = dimArg === undefined || dimArg === null ? undefined : arg.dims(dimArg, fn);
+    const keepdim = o.keepdim === undefined ? false : arg.bool(o.keepdim, fn, "keepdim");
+    if (o.unbiased !== undefined) {
+      if (unbiasedArg !== undefined || o.correction !== undefined)
+        throw new TypeError(
+          `${fn}(): give either 'unbiased' or 'correction', not both (PyTorch accepts one of them)`,
+        );
+      unbiasedArg = o.unbiased;
+    }
+    const correction =
+      unbiasedArg !== undefined
+        ? arg.bool(unbiasedArg, fn, "unbiased")
+          ? 1
+          : 0
+        : o.correction === undefined
+          ? 1
+          : arg.int(o.correction, fn, "correction");
+    if (!isFloat(this.dtype))
+      throw new Error("std and var only support floating point and complex dtypes");
+    const dims = normDims(dim, this.ndim);
+    const n = dims.reduce((k, d) => k * this.shape[d], 1);
+    const std = fn === "std" || fn === "std_mean";
+    const name = {
+      var: "VarBackward0",
+      std: "StdBackward0",
+      var_mean: "VarMeanBackward0",
+      std_mean: "StdMeanBackward0",
+    }[fn];
+    const v = composite(name, [this], (x) => {
+      const dev = x.sub(x.mean(dims, true));
+      const r = dev
+        .mul(dev)
+        .sum(dims, keepdim)
+        .div(Math.max(n - correction, 0));
+      return std ? r.sqrt() : r;
+    });
+    if (fn === "var" || fn === "std") return [v, v];
+    return [v, composite(name, [this], (x) => x.mean(dims, keepdim))];
+  }
+  /** log(sum(exp(x))) over `dim` (one or several), computed stably (the max taken out first). */
+  logsumexp(dim: Dims, keepdim = false): Tensor {
+    if (dim === undefined)
+      throw new TypeError("logsumexp(): argument 'dim' (position 1) is required");
+    const dims = normDims(arg.dims(dim, "logsumexp"), this.ndim);
+    const k = arg.bool(keepdim, "logsumexp", "keepdim", 2);
+    return composite("LogsumexpBackward0", [this.to(floatOf(this.dtype))], (x) => {
+      if (x.numel() === 0) return x.exp().sum(dims, k).log();
+      const m0 = x.amax(dims, true).detach();
+      const m = m0.where(m0.abs().ne(Infinity), 0); // all -inf (or an inf): no shift
+      const r = x.sub(m).exp().sum(dims, true).log().add(m);
+      return k ? r : r.reshape(reducedShape(r.shape, dims, false));
+    });
+  }
+  /** Whether any element is nonzero (true; NaN counts), over all elements or one `dim`: bool. */
+  any(dim?: number, keepdim = false): Tensor {
+    return this.truthCount("any", dim, keepdim).gt(0);
+  }
+  /** Whether every element is nonzero (true; NaN counts), over all elements or one `dim`: bool. */
+  all(dim?: number, keepdim = false): Tensor {
+    return this.truthCount("all", dim, keepdim).eq(0);
+  }
+  // any: how many elements are nonzero; all: how many are zero
+  private truthCount(fn: "any" | "all", dimArg: unknown, keepdimArg: unknown): Tensor {
+    const k = arg.bool(keepdimArg, fn, "keepdim", 2);
+    const flags = fn === "any" ? this.ne(0) : this.eq(0);
+    if (dimArg === undefined) return flags.sum();
+    const d = normDim(arg.int(dimArg, fn, "dim", 1), this.ndim);
+    return flags.sum(d, k);
+  }
+  /** How many elements are nonzero, over all elements or over `dim` (one or several): int32. */
+  countNonzero(dim?: Dims): Tensor {
+    const d = dim === undefined ? undefined : arg.dims(dim, "count_nonzero");
+    return this.ne(0).sum(d);
+  }
+  /** The index of the largest element along `dim` (of the flattened tensor without one). */
+  argmax(dim?: number, keepdim = false): Tensor {
+    return this.argOp("max", "argmax", dim, keepdim);
+  }
+  /** The index of the smallest element along `dim` (of the flattened tensor without one). */
+  argmin(dim?: number, keepdim = false): Tensor {
+    return this.argOp("min", "argmin", dim, keepdim);
+  }
+  private argOp(op: "max" | "min", name: string, dimArg: unknown, keepdimArg: unknown): Tensor {
+    const keepdim = arg.bool(keepdimArg, name, "keepdim", 2);
+    if (dimArg === undefined || dimArg === null) {
+      if (this.numel() === 0)
+        throw new Error(
+          `${name}(): Expected reduction dim to be specified for input.numel() == 0.`,
+        );
+      const i = this.reshape([-1]).argExtreme(op, name, 0, false);
+      return keepdim ? i.reshape(this.shape.map(() => 1)) : i;
+    }
+    const d = normDim(arg.int(dimArg, name, "dim", 1), this.ndim);
+    return this.argExtreme(op, name, d, keepdim);
   }
   /** Mean of all elements, or over `dim` (floating-point tensors). */
   mean(dimArg?: Dims, keepdimArg = false): Tensor {
@@ -531,8 +740,8 @@ export class Tensor {
     return composite("NormBackward1", [this], (x) => {
       if (q === 2) return x.mul(x).sum(d, k).sqrt();
       if (q === 1) return x.abs().sum(d, k);
-      if (q === Infinity) return x.abs().max(d, k);
-      if (q === -Infinity) return x.abs().min(d, k);
+      if (q === Infinity) return x.abs().amax(d, k);
+      if (q === -Infinity) return x.abs().amin(d, k);
       if (q === 0) return x.ne(0).sum(d, k).to(x.dtype);
       return x
         .abs()
@@ -545,7 +754,7 @@ export class Tensor {
   softmax(dim: number): Tensor {
     dim = softmaxDim(dim, "softmax");
     return composite("SoftmaxBackward0", [this], (x) => {
-      const e = x.sub(x.max(dim, true).detach()).exp();
+      const e = x.sub(x.amax(dim, true).detach()).exp();
       return e.div(e.sum(dim, true));
     });
   }
@@ -553,7 +762,7 @@ export class Tensor {
   logSoftmax(dim: number): Tensor {
     dim = softmaxDim(dim, "log_softmax");
     return composite("LogSoftmaxBackward0", [this], (x) => {
-      const s = x.sub(x.max(dim, true).detach());
+      const s = x.sub(x.amax(dim, true).detach());
       return s.sub(s.exp().sum(dim, true).log());
     });
   }
@@ -618,6 +827,10 @@ export class Tensor {
   /** The cumulative sum along `dim`: out[..., j, ...] = x[..., 0, ...] + ... + x[..., j, ...]. */
   cumsum(dim: number): Tensor {
     return bind("cumsum", [this], { dim: normDim(arg.int(dim, "cumsum", "dim", 1), this.ndim) });
+  }
+  /** The cumulative product along `dim` (its gradient is right with zeros, as PyTorch's). */
+  cumprod(dim: number): Tensor {
+    return bind("cumprod", [this], { dim: normDim(arg.int(dim, "cumprod", "dim", 1), this.ndim) });
   }
 
   // ---- indexing ----

@@ -17,7 +17,10 @@ export function renderKernel(k: LoopKernel): string {
   return op in scanEmitters ? emitScan(k) : kernelOps[op as KernelOpName].emit(k);
 }
 // every scan op, for the check above (a prototype-free table)
-const scanEmitters: Record<ScanOpName, true> = Object.assign(Object.create(null), { cumsum: true });
+const scanEmitters: Record<ScanOpName, true> = Object.assign(Object.create(null), {
+  cumsum: true,
+  cumprod: true,
+});
 
 // The driver: run(s, k) { k[0](s[3], s[0]); k[1](s[4], s[3]); ... }
 function driver(launches: Launch[]) {

@@ -64,7 +64,7 @@ const rules: Rewrite = (v, ins, g) => {
       if (same(a)) return a;
       if (a.op === "reshape") return add("reshape", [a.inputs[0]]);
       // sum(x, dims, keepdim).reshape(shape without those dims) is sum(x, dims)
-      if (a.op === "sum" || a.op === "max" || a.op === "min") {
+      if (a.op === "sum" || a.op === "prod" || a.op === "max" || a.op === "min") {
         const p = reduceParams(a);
         if (p.keepdim && sameShape(v.shape, reducedShape(a.inputs[0].shape, p.dims, false)))
           return add(a.op, [a.inputs[0]], { dims: p.dims, keepdim: false });

@@ -23,6 +23,24 @@ const extremeVjp: Vjp<ReduceParams> = (g, { ins: [x], out, params }) => {
   ];
 };
 
+// prod: d out / d x_i is the product of the others: out / x_i when no element is 0; with one 0, the
+// product of the nonzero ones at the 0 and 0 elsewhere; with more, 0 (PyTorch's prod_backward).
+const prodVjp: Vjp<ReduceParams> = (g, { ins: [x], out, params }) => {
+  const shape = [...x.shape],
+    nonzero = x.ne(0),
+    safe = x.where(nonzero, 1);
+  const zeros = nonzero.logicalNot().sum(params.dims, true).expand(shape);
+  const gx = unreduce(g, shape, params);
+  const others = safe.prod(params.dims, true).expand(shape); // the product of the nonzero ones
+  const atTheZero = gx.mul(others).where(nonzero.logicalNot(), 0).where(zeros.eq(1), 0);
+  return [
+    gx
+      .mul(unreduce(out, shape, params))
+      .div(safe)
+      .where(zeros.eq(0), atTheZero),
+  ];
+};
+
 export const reduceOps = {
   sum: {
     ...reduce("SumBackward1", S.add, 0, (g, ctx) => [unreduce(g, shapeOf(ctx, 0), ctx.params)]),
@@ -34,6 +52,10 @@ export const reduceOps = {
     -Infinity,
     extremeVjp,
   ),
+  prod: {
+    ...reduce("ProdBackward1", S.mul, 1, prodVjp),
+    dtype: ([x]) => (x.dtype === "bool" ? "int32" : x.dtype),
+  },
   min: reduce(
     "MinBackward1",
     (a, b) => S.select(S.or(S.le(a, b), S.ne(a, a)), a, b),

@@ -35,6 +35,7 @@ export interface OpCase {
   self?: Spec;
   pre?: { fn: string; args?: FArg[] }[];
   args: FArg[];
+  field?: "values" | "indices" | 0 | 1; // the op returns { values, indices } or a pair: the case checks this one
   out: Out;
   upstream: Spec | null;
   grads: (Out | null)[];
@@ -110,10 +111,13 @@ export function caseFunction(c: OpCase): {
         (t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor,
         self(xs) as Tensor,
       );
-    return call(
+    const out = call(
       c.fn,
       receiver,
       args.map((a) => a(xs)),
+    );
+    return (
+      c.field !== undefined ? (out as Record<string | number, Tensor>)[c.field] : out
     ) as Tensor;
   };
   return { fn, specs, inputs: () => specs.map(make) };

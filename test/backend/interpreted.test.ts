@@ -24,6 +24,7 @@ interface OpCase {
   self?: Spec;
   pre?: { fn: string; args?: unknown[] }[];
   args: unknown[];
+  field?: "values" | "indices" | 0 | 1;
   out: { data: number[]; shape: number[]; dtype: DType };
   upstream: Spec | null;
   grads: ({ data: number[] } | null)[];
@@ -72,9 +73,13 @@ describe("eager ops with code generation refused: interpreted plans agree with P
       let self = (c.self ? conv(c.self) : undefined) as Tensor;
       const args = c.args.map(conv);
       for (const step of c.pre ?? []) self = method(self, step.fn)(...(step.args ?? []));
-      const out = functional(c)
+      const result = functional(c)
         ? (F as unknown as Record<string, (...a: unknown[]) => Tensor>)[c.fn.slice(2)](...args)
         : method(self, c.fn)(...args);
+      const out =
+        c.field !== undefined
+          ? (result as unknown as Record<string | number, Tensor>)[c.field]
+          : result;
       close(out.values(), c.out.data, "out");
       if (c.upstream) {
         out.backward(make(c.upstream));

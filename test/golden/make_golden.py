@@ -17,6 +17,8 @@ Schema (ops.json is {"torch": version, "cases": [...]}), one case per entry:
   tensors (cat, stack), and anything else is a literal passed as is.
 - "pre" (optional) is a chain of {"fn", "args"} method calls applied to self first, e.g. a transpose
   to make it non-contiguous; gradients are still those of the inputs.
+- "field" (optional): the op returns a named tuple ({ values, indices } in jitgrad) or a pair
+  (varMean: [var, mean]) and the case checks this field or element of it, e.g. x.max(dim).values.
 - "out" is {"data", "shape", "dtype"}; "upstream" is the gradient given to out.backward() (null
   when the output does not require grad); "grads" lists every input's .grad after that backward,
   in input order (null where the input does not require grad or got none).
@@ -26,8 +28,7 @@ Schema (ops.json is {"torch": version, "cases": [...]}), one case per entry:
   {"let"?: name, "on"?: var, "fn": method or function, "args"} (args may hold {"var": name}), or
   {"on": var, "set": property, "value"}. Every step but the last must succeed; the last raises.
 
-Naming: jitgrad is camelCase (logSoftmax, requiresGrad, retainGraph); its x.max(dim)/x.min(dim)
-return only values, so they are compared with torch.amax/torch.amin; jitgrad's int32 plays the
+Naming: jitgrad is camelCase (logSoftmax, requiresGrad, retainGraph); jitgrad's int32 plays the
 role of torch's default int64 (int64 tensors here are "int32" in the fixtures); x.slice(d, s, e)
 is x[s:e] along d.
 
@@ -162,8 +163,6 @@ def torch_call(fn, s, args):
         return getattr(torch, fn)(*args)  # where, cat, stack
     if fn == "T":
         return s.T
-    if fn in ("max", "min") and args:  # jitgrad's max(dim) is amax: values only
-        return (torch.amax if fn == "max" else torch.amin)(s, *args)
     if fn == "int":  # jitgrad's int32 plays the role of torch's int64
         return s.long()
     if fn == "logSoftmax":
@@ -181,6 +180,13 @@ def torch_call(fn, s, args):
         gradient = args[0] if args else None
         opts = args[1] if len(args) > 1 else {}
         return s.backward(gradient, retain_graph=opts.get("retainGraph"))
+    if fn in ("var", "std", "varMean", "stdMean"):  # jitgrad: (dim, {correction, unbiased, keepdim})
+        f = {"varMean": torch.var_mean, "stdMean": torch.std_mean}.get(fn) or getattr(torch, fn)
+        if args and isinstance(args[0], bool):
+            return f(s, *args)
+        return f(s, *args[:1], **(args[1] if len(args) > 1 else {}))
+    if fn == "countNonzero":
+        return s.count_nonzero(*args)
     if fn == "scatterAdd":
         return s.scatter_add(*args)
     if fn == "requiresGrad_":
@@ -221,17 +227,21 @@ def add_case(case):
     cases.append(case)
 
 
-def op(name, fn, self=None, args=(), pre=None):
+def op(name, fn, self=None, args=(), pre=None, field=None):
     args = list(args)
     inputs, s, targs = materialize(self, args)
     for step in pre or []:
         s = torch_call(step["fn"], s, list(step.get("args", [])))
     out = torch_call(fn, s, targs)
+    if field is not None:
+        out = out[field] if isinstance(field, int) else getattr(out, field)
     case = {"name": name, "kind": "op", "fn": fn, "args": args}
     if self is not None:
         case["self"] = self
     if pre:
         case["pre"] = pre
+    if field is not None:
+        case["field"] = field
     case["out"] = {"data": values_of(out), "shape": list(out.shape), "dtype": DTYPES[out.dtype]}
     case["repr"] = repr(out)
     case["gradFn"] = type(out.grad_fn).__name__ if out.grad_fn is not None else None
@@ -387,8 +397,11 @@ op("where method", "where", T([2, 3]), [T([2, 3], "bool", kind="bool"), T([2, 3]
 op("where method broadcast cond", "where", T([2, 3]), [T([3], "bool", kind="bool"), T([2, 1])])
 
 # --- reductions
+# (over dims, max and min are amax and amin: jitgrad's max(dim) returns values and indices, below)
+AMAX = {"max": "amax", "min": "amin"}
 for fn in ["sum", "mean", "max", "min"]:
     kind = "ties" if fn in ("max", "min") else "normal"
+    dfn = AMAX.get(fn, fn)
     op(fn + " all", fn, T([2, 3], kind=kind))
     op(fn + " all 0-d", fn, T([], kind=kind))
     op(fn + " all float64", fn, T([4], "float64", kind=kind))
@@ -396,18 +409,18 @@ for fn in ["sum", "mean", "max", "min"]:
     for dim in [0, 1, -1, [0, 2], [-1, 0], [1]]:
         for keepdim in [False, True]:
             shape = [2, 3, 4] if isinstance(dim, list) or dim == -1 else [2, 3]
-            op("{} dim {} keepdim {}".format(fn, dim, keepdim), fn, T(shape, kind=kind), [dim, keepdim])
-    op(fn + " dim default keepdim", fn, T([2, 3], kind=kind), [1])
-    op(fn + " dim of 0-d", fn, T([], kind=kind), [0])
-    op(fn + " dim of 1-d", fn, T([5], kind=kind), [0, True])
+            op("{} dim {} keepdim {}".format(dfn, dim, keepdim), dfn, T(shape, kind=kind), [dim, keepdim])
+    op(dfn + " dim default keepdim", dfn, T([2, 3], kind=kind), [1])
+    op(dfn + " dim of 0-d", dfn, T([], kind=kind), [0])
+    op(dfn + " dim of 1-d", dfn, T([5], kind=kind), [0, True])
 for fn in ["sum", "max", "min"]:
     op(fn + " int", fn, T([2, 3], "int32", kind="int"))
-    op(fn + " int dim", fn, T([2, 3], "int32", kind="int"), [1])
+    op(AMAX.get(fn, fn) + " int dim", AMAX.get(fn, fn), T([2, 3], "int32", kind="int"), [1])
 op("sum bool", "sum", T([2, 3], "bool", kind="bool"))
 op("sum bool dim", "sum", T([2, 3], "bool", kind="bool"), [0])
 op("max with all ties", "max", V([[1.0, 1.0], [1.0, 1.0]]))
-op("max dim with ties", "max", V([[1.0, 2.0, 2.0], [3.0, 3.0, 3.0]]), [1])
-op("min dim with ties keepdim", "min", V([[1.0, 1.0, 2.0], [0.0, 3.0, 0.0]]), [1, True])
+op("amax dim with ties", "amax", V([[1.0, 2.0, 2.0], [3.0, 3.0, 3.0]]), [1])
+op("amin dim with ties keepdim", "amin", V([[1.0, 1.0, 2.0], [0.0, 3.0, 0.0]]), [1, True])
 op("norm", "norm", T([2, 3]))
 op("norm 0-d", "norm", T([]))
 op("norm float64", "norm", T([5], "float64"))
@@ -942,6 +955,100 @@ op("F.scaledDotProductAttention", "F.scaledDotProductAttention", None, [x4(2, 3,
 op("F.scaledDotProductAttention causal", "F.scaledDotProductAttention", None, [x4(2, 1, 4, 4), x4(2, 1, 4, 4), x4(2, 1, 4, 2), None, {"isCausal": True}])
 op("F.scaledDotProductAttention bool mask, scale", "F.scaledDotProductAttention", None, [x4(3, 4), x4(5, 4), x4(5, 2), V([[True, True, False, True, False], [True, False, False, False, False], [True, True, True, True, True]], "bool"), {"scale": 0.3}])
 op("F.scaledDotProductAttention float mask", "F.scaledDotProductAttention", None, [x4(2, 3, 4), x4(2, 3, 4), x4(2, 3, 4), T([3, 3], grad=False)])
+
+# --- issue 11: reductions, scans, sort
+# max(dim)/min(dim): PyTorch's named tuple; the values' gradient goes to the chosen index only
+for fn in ["max", "min"]:
+    for shape, dim, keepdim in [([2, 3], 1, False), ([2, 3], 0, True), ([2, 3, 4], -1, False), ([2, 3, 4], 1, True),
+                                ([5], 0, False), ([], 0, False)]:
+        x = T(shape, kind="ties")
+        name = "{} dim {} keepdim {} of {}".format(fn, dim, keepdim, shape)
+        op(name + " values", fn, x, [dim, keepdim], field="values")
+        op(name + " indices", fn, x, [dim, keepdim], field="indices")
+    op(fn + " dim default keepdim values", fn, T([3, 4]), [1], field="values")
+    op(fn + " dim float64 values", fn, T([3, 4], "float64"), [0], field="values")
+    op(fn + " dim int values", fn, T([2, 5], "int32", kind="int"), [1], field="values")
+    op(fn + " dim int indices", fn, T([2, 5], "int32", kind="int"), [1], field="indices")
+    op(fn + " dim of a transposed view values", fn, T([3, 4], kind="ties"), [1], pre=[{"fn": "T"}], field="values")
+    op(fn + " dim with all ties indices", fn, V([[1.0, 1.0, 1.0], [2.0, 0.0, 2.0]]), [1], field="indices")
+    op(fn + " dim with all ties values", fn, V([[1.0, 1.0, 1.0], [2.0, 0.0, 2.0]]), [1], field="values")
+    op(fn + " of other tensor", fn, T([2, 3]), [T([3])])
+    err(fn + " dim: empty dim", fn, V([[], []]), [1])
+    err(fn + " dim: dim out of range", fn, T([2, 3]), [2])
+for fn in ["amax", "amin"]:
+    op(fn + " all", fn, T([2, 3], kind="ties"))
+    op(fn + " all 0-d", fn, T([]))
+    err(fn + " of empty tensor", fn, V([]))
+for fn in ["argmax", "argmin"]:
+    op(fn + " flattened", fn, T([3, 4], kind="ties"))
+    op(fn + " flattened keepdim", fn, T([2, 3], kind="ties"), [None, True])
+    op(fn + " dim 1", fn, T([3, 4], kind="ties"), [1])
+    op(fn + " dim 0 keepdim", fn, T([3, 4], kind="ties"), [0, True])
+    op(fn + " dim -1 3-d", fn, T([2, 3, 4], kind="ties"), [-1])
+    op(fn + " 0-d", fn, T([]))
+    op(fn + " int", fn, T([2, 5], "int32", kind="int"), [1])
+    err(fn + ": empty dim", fn, V([[], []]), [1])
+    err(fn + ": empty tensor", fn, V([]))
+# prod: gradient with zeros among the elements (one zero: the others' product there; two: none)
+op("prod all", "prod", T([2, 3]))
+op("prod dim 1", "prod", T([2, 3]), [1])
+op("prod dim 0 keepdim", "prod", T([3, 4]), [0, True])
+op("prod 0-d", "prod", T([]))
+op("prod float64", "prod", T([4], "float64"))
+op("prod int", "prod", T([2, 3], "int32", kind="int"), [1])
+op("prod bool", "prod", V([True, True, False], "bool"))
+op("prod with one zero", "prod", V([[1.5, 0.0, -2.0], [0.5, 3.0, 2.0]]), [1])
+op("prod with two zeros", "prod", V([[0.0, 0.0, -2.0], [0.5, 0.0, 2.0]]), [1])
+op("prod all with one zero", "prod", V([[1.5, 0.0], [-2.0, 0.5]]))
+op("prod of empty", "prod", V([]))
+# var/std/varMean/stdMean: dim, correction (default 1), unbiased, keepdim
+for fn in ["var", "std"]:
+    op(fn + " all", fn, T([2, 3]))
+    op(fn + " dim 1", fn, T([2, 3]), [1])
+    op(fn + " dims keepdim", fn, T([2, 3, 4]), [[0, 2], {"keepdim": True}])
+    op(fn + " correction 0", fn, T([3, 4]), [0, {"correction": 0}])
+    op(fn + " correction 2", fn, T([3, 5]), [1, {"correction": 2}])
+    op(fn + " unbiased false", fn, T([3, 4]), [-1, {"unbiased": False}])
+    op(fn + " unbiased positional", fn, T([5]), [False])
+    op(fn + " float64", fn, T([4, 3], "float64"), [0])
+    err(fn + " of int tensor", fn, T([3], "int32", kind="int"))
+for fn in ["varMean", "stdMean"]:
+    op(fn + " dim 1, first", fn, T([3, 4]), [1], field=0)
+    op(fn + " dim 1, mean", fn, T([3, 4]), [1], field=1)
+    op(fn + " all correction 0, first", fn, T([2, 3]), [None, {"correction": 0}], field=0)
+    op(fn + " keepdim, mean", fn, T([2, 3]), [0, {"keepdim": True}], field=1)
+# logsumexp: stable (large values, all -inf gives -inf)
+op("logsumexp dim 1", "logsumexp", T([2, 3]), [1])
+op("logsumexp dims keepdim", "logsumexp", T([2, 3, 4]), [[0, 2], True])
+op("logsumexp 0-d", "logsumexp", T([]), [0])
+op("logsumexp float64", "logsumexp", T([5], "float64"), [0])
+# (exp overflows float32 past 88.7; not 1000: PyTorch computes the gradient from the rounded
+# result, exp(x - 1001.3132), 1e-5 off, where jitgrad differentiates exp(x - max) exactly)
+op("logsumexp large values", "logsumexp", V([[88.0, 89.0, 87.5], [-90.0, -91.0, -89.5]]), [1])
+op("logsumexp int", "logsumexp", V([[1, 2], [3, 4]], "int32"), [0])
+# any/all/countNonzero
+for fn in ["any", "all"]:
+    op(fn + " all", fn, T([2, 3], "bool", kind="bool"))
+    op(fn + " dim 1", fn, T([3, 4], "bool", kind="bool"), [1])
+    op(fn + " dim 0 keepdim", fn, T([3, 4], "bool", kind="bool"), [0, True])
+    op(fn + " float", fn, V([[0.0, 0.5], [0.0, 0.0], [1.0, -2.0]]), [1])
+    op(fn + " int", fn, V([[0, 3], [2, 1]], "int32"))
+    op(fn + " of empty", fn, V([]))
+op("countNonzero all", "countNonzero", V([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]]))
+op("countNonzero dim 0", "countNonzero", V([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]]), [0])
+op("countNonzero dims", "countNonzero", T([2, 3, 2], "int32", kind="int"), [[0, 2]])
+op("countNonzero bool", "countNonzero", T([5], "bool", kind="bool"))
+# cumprod: its gradient with zeros (before, at and after a line's first zero)
+op("cumprod dim 1", "cumprod", T([3, 4]), [1])
+op("cumprod dim 0", "cumprod", T([3, 4]), [0])
+op("cumprod dim -1, 3-d", "cumprod", T([2, 3, 4]), [-1])
+op("cumprod float64", "cumprod", T([5], "float64"), [0])
+op("cumprod int", "cumprod", T([2, 5], "int32", kind="int"), [1])
+op("cumprod bool", "cumprod", V([True, True, False, True], "bool"), [0])
+op("cumprod 0-d", "cumprod", T([]), [0])
+op("cumprod with zeros", "cumprod", V([[2.0, 0.0, 3.0, 0.0, 5.0], [0.0, 2.0, -1.5, 4.0, 0.5], [1.5, 2.0, 3.0, 0.5, 0.0]]), [1])
+op("cumprod of a transposed view", "cumprod", T([3, 4]), [0], pre=[{"fn": "T"}])
+err("cumprod: dim out of range", "cumprod", T([3, 4]), [2])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -230,10 +230,10 @@ describe("B11 (fixed in 40142b6): a float32 value recomputed in a fused kernel w
   // kernel stored y (or a reduction of y, rounded to float32) and another recomputed y unrounded,
   // the two copies of the same SSA value differed in the last bits: y == max(y) was never true, so
   // the max VJP (x.eq(out) / count) gave 0/0, and x - max(x) at the argmax was 1e-17, not 0.
-  it("y.eq(y.max(1, true)) marks the row maxima", () => {
+  it("y.eq(y.amax(1, true)) marks the row maxima", () => {
     const g = (x: Tensor) => {
       const y = x.mul(1.1);
-      return y.eq(y.max(1, true));
+      return y.eq(y.amax(1, true));
     };
     const x = tensor([
       [0.3, 0.9, -1],

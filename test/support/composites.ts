@@ -89,6 +89,11 @@ export const composites: Composite[] = [
     (x) => x.cumsum(0).mul(x.cumsum(1)).square().sum(),
     () => [f64([3, 4])],
   ),
+  c(
+    "cumprod along each dim, with zeros, summed",
+    (x) => x.mul(x.gt(0.3)).cumprod(1).add(x.cumprod(0)).sum(),
+    () => [f64([3, 4])],
+  ),
   // models
   c(
     "seed: y = x+2; z = y*y*3; z.mean()",
@@ -161,7 +166,7 @@ export const composites: Composite[] = [
   ),
   c(
     "stack of reductions",
-    (x) => stack([x.sum(0), x.max(0), x.min(0), x.mean(0), x.sum(0).mul(x.mean(0))]),
+    (x) => stack([x.sum(0), x.amax(0), x.amin(0), x.mean(0), x.sum(0).mul(x.mean(0))]),
     () => [f64([3, 4])],
   ),
   c(

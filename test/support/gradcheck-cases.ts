@@ -122,7 +122,7 @@ group("elementwise", () => {
 });
 
 group("reductions", () => {
-  for (const op of ["sum", "mean", "max", "min"] as const) {
+  for (const op of ["sum", "mean", "max", "min", "amax", "amin"] as const) {
     check(
       `${op} all`,
       (x) => x[op](),
@@ -133,6 +133,7 @@ group("reductions", () => {
       (x) => x[op](),
       () => [f64([])],
     );
+    if (op === "max" || op === "min") continue; // over dims: amax/amin (max(dim) below)
     for (const dim of [0, 1, -1, [0, 2], [2, 0], [0, 1, 2]]) {
       for (const keepdim of [false, true]) {
         check(
@@ -143,6 +144,99 @@ group("reductions", () => {
       }
     }
   }
+  for (const op of ["max", "min"] as const) {
+    for (const [dim, keepdim] of [
+      [1, false],
+      [0, true],
+      [-1, false],
+    ] as const) {
+      check(
+        `${op}(dim ${dim}, keepdim ${keepdim}).values`,
+        (x) => x[op](dim, keepdim).values,
+        () => [f64([2, 3, 4])],
+      );
+    }
+    check(
+      `${op}(dim) of 0-d`,
+      (x) => x[op](0).values,
+      () => [f64([])],
+    );
+  }
+  // prod's gradient with zeros: one zero (the others' product there), two (none), and none
+  check(
+    "prod all",
+    (x) => x.prod(),
+    () => [f64([2, 3])],
+  );
+  check(
+    "prod dim 1 keepdim",
+    (x) => x.prod(1, true),
+    () => [f64([2, 3, 4])],
+  );
+  const zeros = (rows: number[][]) => () => [
+    tensor(rows, { dtype: "float64", requiresGrad: true }),
+  ];
+  check(
+    "prod dim 1 with one and two zeros",
+    (x) => x.prod(1),
+    zeros([
+      [1.5, 0, -2],
+      [0, 0.5, 0],
+      [0.7, 1.2, -0.3],
+    ]),
+  );
+  check(
+    "prod all with one zero",
+    (x) => x.prod(),
+    zeros([
+      [1.5, 0],
+      [-2, 0.5],
+    ]),
+  );
+  for (const op of ["var", "std"] as const) {
+    check(
+      `${op} all`,
+      (x) => x[op](),
+      () => [f64([2, 3])],
+    );
+    check(
+      `${op} dims keepdim correction 0`,
+      (x) => x[op]([0, 2], { correction: 0, keepdim: true }),
+      () => [f64([2, 3, 4])],
+    );
+    check(
+      `${op}Mean dim 1, both`,
+      (x) => {
+        const [a, m] = op === "var" ? x.varMean(1) : x.stdMean(1);
+        return a.mul(m);
+      },
+      () => [f64([3, 4])],
+    );
+  }
+  check(
+    "logsumexp dim 1",
+    (x) => x.logsumexp(1),
+    () => [f64([3, 4])],
+  );
+  check(
+    "logsumexp dims keepdim, shifted far",
+    (x) => x.add(500).logsumexp([0, 2], true),
+    () => [f64([2, 3, 4])],
+  );
+  check(
+    "cumprod dim 1",
+    (x) => x.cumprod(1),
+    () => [f64([3, 4])],
+  );
+  check(
+    "cumprod with zeros (one, two, at the start)",
+    (x) => x.cumprod(1),
+    zeros([
+      [1.5, 0, -2, 0.5],
+      [0, 0.5, 0, 2],
+      [0.7, 1.2, -0.3, 0],
+    ]),
+  );
   check(
     "norm",
     (x) => x.norm(),

@@ -232,6 +232,7 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "sum":
       return b * (x.numel() / Math.max(out.numel(), 1));
     case "cumsum":
+    case "cumprod":
       return b * (x.shape[ins.args[0] as number] ?? 1);
     case "scatterAdd":
       return b * (1 + x.shape[ins.args[0] as number]);
@@ -240,7 +241,7 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "conv": // 2x2 kernels of x's values; the weight gradient sums products of such over x
       return ins.args[1] === 0 ? 4 * b * b : 16 * b ** 4 * x.numel();
     default:
-      return b; // neg, abs, relu, movement, mean, max, min
+      return b; // neg, abs, relu, movement, mean, amax, amin
   }
 }
 
@@ -269,7 +270,7 @@ export const COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
 // unlikely to hit exactly, where eager and compiled sums may differ in the last bit; and 0, which
 // relu gives exactly
 const THRESHOLDS = [0, 0.3, -0.7, 1.3];
-export const REDUCE = ["sum", "mean", "max", "min"] as const;
+export const REDUCE = ["sum", "mean", "amax", "amin", "prod"] as const;
 export const MOVE = [
   "transpose",
   "permute",
@@ -285,6 +286,7 @@ export const MOVE = [
   "cat",
   "stack",
   "cumsum",
+  "cumprod",
   "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int)
   "scatterAdd", // x into itself along such a dim, by such an index
   "conv", // x as a [1, 1, h, w] image, with its top-left 2x2 corner as the kernel (see conv())
@@ -503,8 +505,8 @@ export function build(r: Recipe, mode: Mode): Program {
       } else if (op === "stack") {
         const same = indices((t) => t.shape.join() === x.shape.join() && t.dtype === x.dtype);
         out = emit(a, "stack", { refs: [pick(same, s.q), a] }, s.b % (rank + 1));
-      } else if (op === "cumsum") {
-        out = emit(a, "cumsum", rank === 0 ? 0 : s.b % rank);
+      } else if (op === "cumsum" || op === "cumprod") {
+        out = emit(a, op, rank === 0 ? 0 : s.b % rank);
       } else if ((op === "gather" || op === "scatterAdd" || op === "scatter") && sized.length) {
         const d = pick(sized, s.b);
         const index = emit(emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.q >> 3)), "int");
