@@ -3,6 +3,7 @@
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
 import { backend } from "../backend/index";
 import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
+import { promoteAll } from "../ir/op-def";
 import type { Params } from "../ir/ops";
 import { IndexError } from "../ir/ops";
 import {
@@ -302,16 +303,15 @@ export class Tensor {
   mul(other: Operand) {
     return bind("mul", [this, arg.operand(other, "mul")]);
   }
-  // roundingMode "trunc"/"floor" needs a rounding primitive in the op table, which jitgrad does
-  // not have yet: refused rather than ignored (it used to divide exactly).
-  div(other: Operand, opts?: { roundingMode?: "trunc" | "floor" | null }) {
+  /**
+   * Elementwise division, broadcast; roundingMode "trunc" rounds the quotient toward zero, "floor"
+   * down (integer operands then give an integer result, as PyTorch's).
+   */
+  div(other: Operand, opts?: { roundingMode?: "trunc" | "floor" | null }): Tensor {
     const o = arg.operand(other, "div");
     const mode = arg.options(opts, "div", ["roundingMode"]).roundingMode;
     if (mode !== undefined && mode !== null) {
-      if (mode === "trunc" || mode === "floor")
-        throw new Error(
-          `div(): roundingMode '${mode}' is not supported yet (jitgrad has no rounding op); divide and round the values outside the tensor library for now`,
-        );
+      if (mode === "trunc" || mode === "floor") return this.roundedDiv(o, mode);
       throw new Error(
         `div expected rounding_mode to be one of None, 'trunc', or 'floor' but found ${typeof mode === "string" ? `'${mode}'` : arg.typeName(mode)}`,
       );
@@ -381,6 +381,158 @@ export class Tensor {
   /** Elementwise error function. */
   erf() {
     return bind("erf", [this]);
+  }
+  // ---- rounding and more elementwise math (issue 11) ----
+  private rounding(op: "floor" | "ceil" | "round" | "trunc") {
+    if (this.dtype === "bool") throw new Error(`"${op}_vml_cpu" not implemented for 'Bool'`);
+    return bind(op, [this]);
+  }
+  /** Elementwise floor (integers unchanged; zero gradient). */
+  floor() {
+    return this.rounding("floor");
+  }
+  /** Elementwise ceiling (integers unchanged; zero gradient). */
+  ceil() {
+    return this.rounding("ceil");
+  }
+  /** Elementwise rounding to the nearest integer, halves to even (as PyTorch's round). */
+  round() {
+    return this.rounding("round");
+  }
+  /** Elementwise rounding toward zero. */
+  trunc() {
+    return this.rounding("trunc");
+  }
+  /** The fractional part, x - trunc(x) (floating-point tensors). */
+  frac() {
+    if (!isFloat(this.dtype))
+      throw new Error(`"frac_cpu" not implemented for '${scalarType(this)}'`);
+    return composite("FracBackward0", [this], (x) => x.sub(x.detach().trunc()));
+  }
+  /** Elementwise log(1 + x), accurate near 0. */
+  log1p() {
+    return bind("log1p", [this]);
+  }
+  /** Elementwise e^x - 1, accurate near 0. */
+  expm1() {
+    return bind("expm1", [this]);
+  }
+  /** Elementwise base-2 logarithm. */
+  log2() {
+    return bind("log2", [this]);
+  }
+  /** Elementwise base-10 logarithm. */
+  log10() {
+    return bind("log10", [this]);
+  }
+  /** Elementwise 2^x. */
+  exp2() {
+    const x = isFloat(this.dtype) ? this : this.to("float32");
+    return composite("Exp2Backward0", [x], (v) => bind("pow", [scalar(2), v]));
+  }
+  /** Elementwise 1 / sqrt(x). */
+  rsqrt() {
+    return composite("RsqrtBackward0", [this], (x) => x.sqrt().reciprocalOf());
+  }
+  /** Elementwise 1 / x. */
+  reciprocal() {
+    return composite("ReciprocalBackward0", [this], (x) => x.reciprocalOf());
+  }
+  private reciprocalOf() {
+    return bind("div", [scalar(1), this]);
+  }
+  /** Elementwise tangent. */
+  tan() {
+    return bind("tan", [this]);
+  }
+  /** Elementwise arcsine. */
+  asin() {
+    return bind("asin", [this]);
+  }
+  /** Elementwise arccosine. */
+  acos() {
+    return bind("acos", [this]);
+  }
+  /** Elementwise arctangent. */
+  atan() {
+    return bind("atan", [this]);
+  }
+  /** Elementwise hyperbolic sine. */
+  sinh() {
+    return bind("sinh", [this]);
+  }
+  /** Elementwise hyperbolic cosine. */
+  cosh() {
+    return bind("cosh", [this]);
+  }
+  /** Elementwise inverse hyperbolic sine. */
+  asinh() {
+    return bind("asinh", [this]);
+  }
+  /** Elementwise inverse hyperbolic cosine. */
+  acosh() {
+    return bind("acosh", [this]);
+  }
+  /** Elementwise inverse hyperbolic tangent. */
+  atanh() {
+    return bind("atanh", [this]);
+  }
+  /** Elementwise atan2(this, other): the angle of the point (other, this), broadcast. */
+  atan2(other: Tensor) {
+    return bind("atan2", [this, arg.tensorArg(other, "atan2")]);
+  }
+  /** C's fmod: the remainder of this / other with this one's sign, broadcast. */
+  fmod(other: Operand) {
+    return bind("fmod", [this, arg.operand(other, "fmod")]);
+  }
+  /** Python's remainder: this - floor(this / other) * other, with other's sign, broadcast. */
+  remainder(other: Operand) {
+    return bind("remainder", [this, arg.operand(other, "remainder")]);
+  }
+  /** Division rounded down (PyTorch's floor_divide, which floors since 1.13). */
+  floorDivide(other: Operand) {
+    return this.roundedDiv(arg.operand(other, "floor_divide"), "floor");
+  }
+  private roundedDiv(o: Tensor | number | boolean, mode: "trunc" | "floor"): Tensor {
+    const ins = [this, typeof o === "object" ? o : scalar(o)];
+    const dtype = promoteAll(ins),
+      intResult = !isFloat(dtype);
+    // PyTorch raises for an integer division by zero (compiled, the values are not known)
+    if (intResult && ins[1].storage && !activeTrace() && ins[1].values().includes(0))
+      throw new Error("ZeroDivisionError");
+    if (mode === "floor") return bind("divFloor", ins);
+    return composite("DivBackward2", ins, (a, b) => {
+      // integers divide exactly in double, then round and come back to their dtype
+      const q = intResult ? a.to("float64").div(b.to("float64")) : a.div(b);
+      return intResult ? q.trunc().to(dtype) : q.trunc();
+    });
+  }
+  /**
+   * Clamps each element into [min, max] (either may be omitted; numbers or tensors, broadcast). The
+   * gradient passes where min <= x <= max, as PyTorch's; NaN stays NaN.
+   */
+  clamp(min?: Operand | null, max?: Operand | null): Tensor {
+    const lo = min === undefined || min === null ? null : arg.operand(min, "clamp", "min", 1);
+    const hi = max === undefined || max === null ? null : arg.operand(max, "clamp", "max", 2);
+    if (lo === null && hi === null)
+      throw new Error("torch.clamp: At least one of 'min' or 'max' must not be None");
+    if (typeof lo === "boolean" || typeof hi === "boolean")
+      throw new TypeError("clamp(): min and max must be numbers or tensors, not bool");
+    const bounds = [lo, hi].filter((b): b is Tensor => typeof b === "object" && b !== null);
+    const name = bounds.length ? "ClampBackward0" : "ClampBackward1";
+    return composite(name, [this, ...bounds], (x, ...bs) => {
+      const l = typeof lo === "object" && lo !== null ? bs.shift()! : lo;
+      const h = typeof hi === "object" && hi !== null ? bs.shift()! : hi;
+      // each side: x where it is inside that bound (the gradient passes), else the bound (NaN
+      // stays NaN: maximum and minimum propagate it)
+      let y = l === null ? x : x.where(x.ge(l), x.maximum(l));
+      if (h !== null) y = y.where(y.le(h), y.minimum(h));
+      return y;
+    });
+  }
+  /** Same as `clamp`. */
+  clip(min?: Operand | null, max?: Operand | null): Tensor {
+    return this.clamp(min, max);
   }
   /** Elementwise x * x. */
   square() {

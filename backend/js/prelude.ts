@@ -3,6 +3,7 @@
 import { indexErrors } from "../../ir/ops";
 import { erf } from "./erf";
 import { packPanels } from "./gemm";
+import { roundEven } from "./round";
 import { scatterAdd } from "./scatter";
 import { tanhf } from "./tanhf";
 
@@ -12,7 +13,7 @@ function checkIndex(i: number, n: number, dim: number, error: number): number {
   throw new Error(indexErrors[error](i, n, dim));
 }
 
-const lib = { tanhf, erf, packPanels, checkIndex, scatterAdd };
+const lib = { tanhf, erf, roundEven, packPanels, checkIndex, scatterAdd };
 const names = Object.keys(lib),
   impls = Object.values(lib);
 

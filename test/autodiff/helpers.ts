@@ -64,7 +64,12 @@ export const make = (s: Spec) =>
 
 // jitgrad's spelling of a fixture call: a Tensor method (or property, for "T") or an index.ts function.
 export function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
-  if (!self) return (jg as unknown as Record<string, (...a: unknown[]) => unknown>)[fn](...args);
+  if (!self) {
+    // "F.name": a function of jitgrad's F (torch.nn.functional)
+    const ns = fn.startsWith("F.") ? jg.F : jg;
+    const name = fn.startsWith("F.") ? fn.slice(2) : fn;
+    return (ns as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...args);
+  }
   if (fn === "T") return self.T;
   const method = (self as unknown as Record<string, unknown>)[fn];
   if (typeof method !== "function") throw new Error(`jitgrad has no Tensor method ${fn}`);

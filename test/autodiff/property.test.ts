@@ -45,7 +45,7 @@ describe("compiled gradients equal eager gradients on random programs", () => {
       broadcast = 0,
       twoOutputs = 0,
       functional = 0;
-    for (const r of fc.sample(recipe, { seed: FIXED_SEED, numRuns: 150 })) {
+    for (const r of fc.sample(recipe, { seed: FIXED_SEED, numRuns: 400 })) {
       const program = build(r, "grad");
       program.instrs.forEach((i) => methods.add(i.method));
       expect(program.inputs[0].requiresGrad).toBe(true);

@@ -47,7 +47,7 @@ describe("compiled vs eager on random programs", () => {
       f64 = 0,
       broadcast = 0,
       twoOutputs = 0;
-    for (const r of fc.sample(recipe, { seed: FIXED_SEED, numRuns: 150 })) {
+    for (const r of fc.sample(recipe, { seed: FIXED_SEED, numRuns: 400 })) {
       const program = build(r, "forward");
       program.instrs.forEach((i) => methods.add(i.method));
       for (const x of program.inputs) {

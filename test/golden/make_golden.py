@@ -135,6 +135,8 @@ def torch_call(fn, s, args):
     if s is None:
         if fn == "tensor":
             return torch.tensor(*args)
+        if fn.startswith("F."):
+            return functional_call(fn[2:], args)
         return getattr(torch, fn)(*args)  # where, cat, stack
     if fn == "T":
         return s.T
@@ -161,7 +163,26 @@ def torch_call(fn, s, args):
         return s.scatter_add(*args)
     if fn == "requiresGrad_":
         return s.requires_grad_(*args)
+    if fn in ISSUE11_EW_NAMES:
+        fn = ISSUE11_EW_NAMES[fn]
+    if fn == "div" and len(args) == 2:
+        return s.div(args[0], rounding_mode=args[1].get("roundingMode"))
     return getattr(s, fn)(*args)
+
+
+ISSUE11_EW_NAMES = {"floorDivide": "floor_divide"}
+
+
+def functional_call(name, args):
+    """F.<jitgrad name>(*args, options) as torch.nn.functional's snake_case call with keywords."""
+    import re
+    import torch.nn.functional as F
+    snake = {"binaryCrossEntropyWithLogits": "binary_cross_entropy_with_logits"}.get(name) or re.sub(r"(?<!^)([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+    args = list(args)
+    kwargs = {}
+    if args and isinstance(args[-1], dict) and not is_spec(args[-1]):
+        kwargs = {re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), k): v for k, v in args.pop().items()}
+    return getattr(F, snake)(*args, **kwargs)
 
 
 # ---------------------------------------------------------------- cases
@@ -662,6 +683,60 @@ op("logicalNot int", "logicalNot", V([0, 3, -2], "int32"))
 op("logicalOr bool", "logicalOr", T([2, 3], "bool", kind="bool"), [T([2, 3], "bool", kind="bool")])
 op("logicalOr broadcast", "logicalOr", T([3, 1], "bool", kind="bool"), [T([4], "bool", kind="bool")])
 op("logicalOr float with bool", "logicalOr", V([0.0, 0.5, 0.0, -2.0]), [V([False, False, True, True], "bool")])
+
+# --- issue 11: elementwise ops, activations, losses
+for fn in ["floor", "ceil", "round", "trunc"]:
+    op(fn, fn, V([2.5, -0.5, 0.5, 1.5, -2.5, 3.7, -3.2, 0.0]))
+    op(fn + " 2-d", fn, T([2, 3]))
+    op(fn + " float64", fn, T([4], "float64"))
+    op(fn + " int", fn, T([5], "int32", kind="int"))
+    err(fn + ": bool", fn, T([3], "bool", kind="bool"))
+op("frac", "frac", V([2.5, -0.5, 1.25, -3.75]))
+err("frac: int", "frac", T([3], "int32", kind="int"))
+for fn, kind in [("log1p", "positive"), ("expm1", "normal"), ("log2", "positive"), ("log10", "positive"),
+                 ("tan", "normal"), ("atan", "normal"), ("sinh", "normal"), ("cosh", "normal"),
+                 ("asinh", "normal"), ("exp2", "normal"), ("rsqrt", "positive"), ("reciprocal", "positive")]:
+    op(fn, fn, T([2, 3], kind=kind))
+    op(fn + " 0-d", fn, T([], kind=kind))
+    op(fn + " float64", fn, T([4], "float64", kind=kind))
+    op(fn + " int -> float32", fn, V([1, 2, 3], "int32"))
+for fn in ["asin", "acos", "atanh"]:
+    op(fn, fn, V([-0.9, -0.3, 0.0, 0.4, 0.8]))
+    op(fn + " float64", fn, V([-0.5, 0.25, 0.75], "float64"))
+op("acosh", "acosh", V([1.5, 2.0, 3.25, 10.0]))
+op("acosh float64", "acosh", V([1.25, 4.0], "float64"))
+op("log1p near 0", "log1p", V([1e-7, -1e-7, 0.0]))
+op("expm1 near 0", "expm1", V([1e-7, -1e-7, 0.0]))
+op("atan2", "atan2", T([2, 3]), [T([2, 3])])
+op("atan2 broadcast", "atan2", T([2, 3]), [T([3])])
+op("atan2 float64", "atan2", T([3], "float64"), [T([3], "float64")])
+op("fmod by a number", "fmod", V([5.5, -5.5, 3.0, -0.25]), [2])
+op("fmod by a negative number", "fmod", V([5.5, -5.5, 3.0, -0.25]), [-2])
+op("fmod by a tensor", "fmod", T([2, 3]), [V([0.7, -1.3, 2.1])])
+op("fmod int", "fmod", V([5, -5, 7, -8], "int32"), [3])
+op("remainder by a number", "remainder", V([5.5, -5.5, 3.0, -0.25]), [2])
+op("remainder by a negative number", "remainder", V([5.5, -5.5, 3.0, -0.25]), [-2])
+op("remainder by a tensor", "remainder", T([2, 3]), [V([0.7, -1.3, 2.1])])
+op("remainder int", "remainder", V([5, -5, 7, -8], "int32"), [3])
+op("div floor", "div", V([5.5, -5.5, 3.0, -0.25]), [V([2.0, 2.0, -2.0, 0.5]), {"roundingMode": "floor"}])
+op("div trunc", "div", V([5.5, -5.5, 3.0, -0.25]), [V([2.0, 2.0, -2.0, 0.5]), {"roundingMode": "trunc"}])
+op("div floor by a number", "div", T([2, 3]), [0.3, {"roundingMode": "floor"}])
+op("div trunc int", "div", V([5, -5, 7, -8], "int32"), [3, {"roundingMode": "trunc"}])
+op("div floor int", "div", V([5, -5, 7, -8], "int32"), [V([3, 3, -2, 3], "int32"), {"roundingMode": "floor"}])
+op("floorDivide", "floorDivide", V([5.5, -5.5, 3.0, -0.25], grad=False), [2])
+op("floorDivide int", "floorDivide", V([5, -5, 7, -8], "int32"), [3])
+err("div floor int by zero", "div", V([5, -5], "int32"), [0, {"roundingMode": "floor"}])
+err("div: bad rounding mode", "div", V([5.0]), [2, {"roundingMode": "round"}])
+op("clamp", "clamp", V([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0]), [-1, 1])
+op("clamp min only", "clamp", T([2, 3]), [0])
+op("clamp max only", "clamp", T([2, 3]), [None, 0.2])
+op("clamp min above max", "clamp", T([4]), [1, -1])
+op("clamp tensor bounds", "clamp", V([-2.0, -0.5, 0.5, 2.0]), [V([-1.0, -1.0, 0.0, 0.0]), V([1.0, 0.0, 1.0, 1.5])])
+op("clamp tensor min", "clamp", T([2, 3]), [T([3])])
+op("clamp int", "clamp", V([-5, 0, 3, 9], "int32"), [-1, 4])
+op("clamp int by a float", "clamp", V([-5, 0, 3, 9], "int32"), [0.5])
+op("clip", "clip", T([2, 3]), [-0.5, 0.5])
+err("clamp: neither bound", "clamp", T([3]), [])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -3,7 +3,7 @@
 // checks each with backward() against finite differences; test/coverage.test.ts reads them to
 // check that every op of the op table is gradchecked. `make` draws from the global generator (the
 // tests call manualSeed(0) before each case).
-import { cat, rand, stack, type Tensor, tensor, where } from "../../index";
+import { cat, rand, randn, stack, type Tensor, tensor, where } from "../../index";
 import { f64, pos } from "./gradcheck";
 
 export interface GradcheckCase {
@@ -420,5 +420,66 @@ group("softmax", () => {
     "softmax of large values",
     (x) => x.mul(100).softmax(0),
     () => [tensor([0.1, 0.12, 0.11], { dtype: "float64", requiresGrad: true })],
+  );
+});
+
+// issue 11: elementwise math (rounding ops have zero gradients: no input is within eps of a jump)
+const unit = (shape: number[]) =>
+  rand(shape, { dtype: "float64" }).mul(1.6).sub(0.8).detach().requiresGrad_();
+const aboveOne = (shape: number[]) =>
+  rand(shape, { dtype: "float64" }).add(1.2).detach().requiresGrad_();
+const wide = (shape: number[]) =>
+  randn(shape, { dtype: "float64" }).mul(3).detach().requiresGrad_();
+group("elementwise math (issue 11)", () => {
+  const unary: [string, (x: Tensor) => Tensor, (s: number[]) => Tensor][] = [
+    ["floor", (x) => x.floor(), wide],
+    ["ceil", (x) => x.ceil(), wide],
+    ["round", (x) => x.round(), wide],
+    ["trunc", (x) => x.trunc(), wide],
+    ["frac", (x) => x.frac(), wide],
+    ["log1p", (x) => x.log1p(), pos],
+    ["expm1", (x) => x.expm1(), f64],
+    ["log2", (x) => x.log2(), pos],
+    ["log10", (x) => x.log10(), pos],
+    ["exp2", (x) => x.exp2(), f64],
+    ["rsqrt", (x) => x.rsqrt(), pos],
+    ["reciprocal", (x) => x.reciprocal(), pos],
+    ["tan", (x) => x.tan(), unit],
+    ["asin", (x) => x.asin(), unit],
+    ["acos", (x) => x.acos(), unit],
+    ["atan", (x) => x.atan(), f64],
+    ["sinh", (x) => x.sinh(), f64],
+    ["cosh", (x) => x.cosh(), f64],
+    ["asinh", (x) => x.asinh(), f64],
+    ["acosh", (x) => x.acosh(), aboveOne],
+    ["atanh", (x) => x.atanh(), unit],
+    ["clamp", (x) => x.clamp(-0.5, 0.7), f64],
+    ["clamp min", (x) => x.clamp(0.1), f64],
+    ["clamp max", (x) => x.clamp(null, 0.1), f64],
+  ];
+  for (const [name, f, make] of unary) {
+    check(name, f, () => [make([2, 3])]);
+    check(`${name} 0-d`, f, () => [make([])]);
+  }
+  const binary: [string, (a: Tensor, b: Tensor) => Tensor, (s: number[]) => Tensor][] = [
+    ["atan2", (a, b) => a.atan2(b), f64],
+    ["fmod", (a, b) => a.fmod(b), wide],
+    ["remainder", (a, b) => a.remainder(b), wide],
+    ["clamp tensor bounds", (a, b) => a.clamp(b, b.add(0.8)), f64],
+    ["div floor (zero gradient)", (a, b) => a.div(b, { roundingMode: "floor" }), wide],
+  ];
+  for (const [name, f, make] of binary) {
+    check(name, f, () => [make([2, 3]), make([2, 3])]);
+    check(`${name} broadcast`, f, () => [make([2, 3]), make([3])]);
+  }
+  check(
+    "fmod by a number",
+    (a) => a.fmod(-1.3),
+    () => [wide([2, 3])],
+  );
+  check(
+    "remainder by a number",
+    (a) => a.remainder(1.3),
+    () => [wide([2, 3])],
   );
 });
