@@ -3,7 +3,7 @@
 // checks each with backward() against finite differences; test/coverage.test.ts reads them to
 // check that every op of the op table is gradchecked. `make` draws from the global generator (the
 // tests call manualSeed(0) before each case).
-import { cat, rand, randn, stack, type Tensor, tensor, where } from "../../index";
+import { cat, F, rand, randn, stack, type Tensor, tensor, where } from "../../index";
 import { f64, pos } from "./gradcheck";
 
 export interface GradcheckCase {
@@ -481,5 +481,88 @@ group("elementwise math (issue 11)", () => {
     "remainder by a number",
     (a) => a.remainder(1.3),
     () => [wide([2, 3])],
+  );
+});
+
+// issue 11: activations and losses of F (compositions), in float64
+const probs = (shape: number[]) =>
+  rand(shape, { dtype: "float64" }).mul(0.9).add(0.05).detach().requiresGrad_();
+group("activations and losses (issue 11)", () => {
+  const act: [string, (x: Tensor) => Tensor][] = [
+    ["softplus", (x) => F.softplus(x)],
+    ["softplus beta threshold", (x) => F.softplus(x, { beta: 2, threshold: 1 })],
+    ["silu", (x) => F.silu(x)],
+    ["mish", (x) => F.mish(x)],
+    ["elu", (x) => F.elu(x, { alpha: 0.7 })],
+    ["selu", (x) => F.selu(x)],
+    ["celu", (x) => F.celu(x, { alpha: 2 })],
+    ["leakyRelu", (x) => F.leakyRelu(x, { negativeSlope: 0.1 })],
+    ["hardtanh", (x) => F.hardtanh(x, { minVal: -0.5, maxVal: 0.8 })],
+    ["relu6", (x) => F.relu6(x.mul(4))],
+    ["hardsigmoid", (x) => F.hardsigmoid(x.mul(2))],
+    ["hardswish", (x) => F.hardswish(x.mul(2))],
+    ["logsigmoid", (x) => F.logsigmoid(x)],
+    ["softsign", (x) => F.softsign(x)],
+    ["tanhshrink", (x) => F.tanhshrink(x)],
+    ["glu", (x) => F.glu(x, 1)],
+    ["softmin", (x) => F.softmin(x, 1)],
+  ];
+  for (const [name, f] of act) check(name, f, () => [wide([2, 4])]);
+  check(
+    "prelu per channel",
+    (x, w) => F.prelu(x, w),
+    () => [wide([2, 3, 2]), pos([3])],
+  );
+  for (const reduction of ["mean", "sum", "none"] as const) {
+    check(
+      `l1Loss ${reduction}`,
+      (x, y) => F.l1Loss(x, y, { reduction }),
+      () => [f64([2, 3]), f64([2, 3])],
+    );
+    check(
+      `smoothL1Loss ${reduction}`,
+      (x, y) => F.smoothL1Loss(x, y, { reduction, beta: 0.7 }),
+      () => [f64([2, 3]), f64([2, 3])],
+    );
+    check(
+      `huberLoss ${reduction}`,
+      (x, y) => F.huberLoss(x, y, { reduction, delta: 0.6 }),
+      () => [f64([2, 3]), f64([2, 3])],
+    );
+    check(
+      `binaryCrossEntropy ${reduction}`,
+      (x, t) => F.binaryCrossEntropy(x, t, { reduction }),
+      () => [probs([2, 3]), probs([2, 3])],
+    );
+    check(
+      `binaryCrossEntropyWithLogits ${reduction}`,
+      (x, t) => F.binaryCrossEntropyWithLogits(x, t, { reduction }),
+      () => [wide([2, 3]), probs([2, 3])],
+    );
+    check(
+      `klDiv ${reduction}`,
+      (x, t) => F.klDiv(x, t, { reduction }),
+      () => [f64([2, 3]), probs([2, 3])],
+    );
+  }
+  custom("binaryCrossEntropyWithLogits weight posWeight", () => {
+    const w = rand([2, 3], { dtype: "float64" }),
+      pw = rand([3], { dtype: "float64" }).add(0.5);
+    return {
+      fn: (x, t) => F.binaryCrossEntropyWithLogits(x, t, { weight: w, posWeight: pw }),
+      inputs: [wide([2, 3]), probs([2, 3])],
+    };
+  });
+  custom("binaryCrossEntropy weight", () => {
+    const w = rand([3], { dtype: "float64" });
+    return {
+      fn: (x, t) => F.binaryCrossEntropy(x, t, { weight: w, reduction: "sum" }),
+      inputs: [probs([2, 3]), probs([2, 3])],
+    };
+  });
+  check(
+    "klDiv batchmean logTarget",
+    (x, t) => F.klDiv(x, t, { reduction: "batchmean", logTarget: true }),
+    () => [f64([2, 3]), f64([2, 3])],
   );
 });
