@@ -13,6 +13,7 @@ export {
   cat,
   eye,
   full,
+  fullLike,
   linspace,
   ones,
   onesLike,

@@ -534,6 +534,133 @@ export class Tensor {
   clip(min?: Operand | null, max?: Operand | null): Tensor {
     return this.clamp(min, max);
   }
+  /** this + weight * (end - this), PyTorch's two-sided formula (exact at weight 0 and 1). */
+  lerp(end: Tensor, weight: Tensor | number): Tensor {
+    const e = arg.tensorArg(end, "lerp", "end", 1);
+    if (typeof weight === "number") {
+      const w = weight;
+      return composite("LerpBackward0", [this, e], (a, b) =>
+        w < 0.5 ? a.add(b.sub(a).mul(w)) : b.sub(b.sub(a).mul(1 - w)),
+      );
+    }
+    const w = arg.tensorArg(weight, "lerp", "weight", 2);
+    return composite("LerpBackward1", [this, e, w], (a, b, t) => {
+      const d = b.sub(a);
+      return a.add(d.mul(t)).where(t.lt(0.5), b.sub(d.mul(t.neg().add(1))));
+    });
+  }
+  /** this + value * tensor1 * tensor2 (value defaults to 1). */
+  addcmul(tensor1: Tensor, tensor2: Tensor, opts?: { value?: number }): Tensor {
+    const t1 = arg.tensorArg(tensor1, "addcmul", "tensor1", 1),
+      t2 = arg.tensorArg(tensor2, "addcmul", "tensor2", 2);
+    const v = arg.options(opts, "addcmul", ["value"]).value;
+    const value = v === undefined ? 1 : arg.number(v, "addcmul", "value");
+    return composite("AddcmulBackward0", [this, t1, t2], (s, a, b) =>
+      s.add(value === 1 ? a.mul(b) : a.mul(b).mul(value)),
+    );
+  }
+  /** this + value * tensor1 / tensor2 (value defaults to 1). */
+  addcdiv(tensor1: Tensor, tensor2: Tensor, opts?: { value?: number }): Tensor {
+    const t1 = arg.tensorArg(tensor1, "addcdiv", "tensor1", 1),
+      t2 = arg.tensorArg(tensor2, "addcdiv", "tensor2", 2);
+    const v = arg.options(opts, "addcdiv", ["value"]).value;
+    const value = v === undefined ? 1 : arg.number(v, "addcdiv", "value");
+    if (!isFloat(t1.dtype) && !isFloat(t2.dtype))
+      throw new Error(
+        "Integer division with addcdiv is no longer supported, and in a future release addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all dtypes.",
+      );
+    return composite("AddcdivBackward0", [this, t1, t2], (s, a, b) =>
+      s.add(value === 1 ? a.div(b) : a.mul(value).div(b)),
+    );
+  }
+  /** sqrt(this^2 + other^2), broadcast. */
+  hypot(other: Tensor): Tensor {
+    const o = arg.tensorArg(other, "hypot");
+    return composite("HypotBackward0", [this, o], (a, b) => a.mul(a).add(b.mul(b)).sqrt());
+  }
+  /** log(exp(this) + exp(other)), computed stably, broadcast. */
+  logaddexp(other: Tensor): Tensor {
+    const o = arg.tensorArg(other, "logaddexp");
+    return composite("LogaddexpBackward0", [this, o], (a, b) => {
+      const r = a.maximum(b).add(a.sub(b).abs().neg().exp().log1p());
+      // equal infinities: the infinity itself (their difference is NaN)
+      return r.where(a.ne(b).logicalOr(a.abs().ne(Infinity)), a);
+    });
+  }
+  /** Where the elements are NaN (a bool tensor). */
+  isnan(): Tensor {
+    return this.ne(this);
+  }
+  /** Where the elements are +-infinity (a bool tensor). */
+  isinf(): Tensor {
+    return isFloat(this.dtype) ? this.abs().eq(Infinity) : this.ne(this);
+  }
+  /** Where the elements are finite: not NaN nor +-infinity (a bool tensor). */
+  isfinite(): Tensor {
+    return isFloat(this.dtype) ? this.sub(this).eq(0) : this.eq(this);
+  }
+  /** Where the sign bit is set: negative values, -0 and -infinity (a bool tensor). */
+  signbit(): Tensor {
+    if (this.dtype === "bool") return this.ne(this);
+    if (!isFloat(this.dtype)) return this.lt(0);
+    return this.lt(0).logicalOr(bind("div", [scalar(1), this]).lt(0)); // -0: 1 / -0 is -inf
+  }
+  /** |this| with the sign of `other` (its sign bit: -0 counts as negative), broadcast. */
+  copysign(other: Operand): Tensor {
+    const o = arg.operand(other, "copysign");
+    const ins = [this, typeof o === "object" ? o : scalar(o)];
+    const name = typeof o === "object" ? "CopysignBackward0" : "CopysignBackward1";
+    return composite(name, ins, (a, b) => {
+      const m = isFloat(a.dtype) ? a.abs() : a.to("float32").abs();
+      const y = m.where(b.signbit().logicalNot(), m.neg());
+      // other's gradient is zeros, as PyTorch's: minus 0 from an all-false where (keeps -0)
+      return b.requiresGrad ? y.sub(b.where(b.lt(b), 0)) : y;
+    });
+  }
+  /**
+   * NaN, +infinity and -infinity replaced by `nan` (0), `posinf` and `neginf` (by default the
+   * dtype's largest and lowest finite values); the gradient passes where the input is finite.
+   */
+  nanToNum(opts?: { nan?: number; posinf?: number; neginf?: number }): Tensor {
+    const o = arg.options(opts, "nan_to_num", ["nan", "posinf", "neginf"]);
+    if (!isFloat(this.dtype)) return this.clone();
+    const big = this.dtype === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
+    const nan = o.nan === undefined ? 0 : arg.number(o.nan, "nan_to_num", "nan"),
+      posinf = o.posinf === undefined ? big : arg.number(o.posinf, "nan_to_num", "posinf"),
+      neginf = o.neginf === undefined ? -big : arg.number(o.neginf, "nan_to_num", "neginf");
+    return composite("NanToNumBackward0", [this], (x) =>
+      x.where(x.eq(x), nan).where(x.ne(Infinity), posinf).where(x.ne(-Infinity), neginf),
+    );
+  }
+  /**
+   * Where |this - other| <= atol + rtol |other| (or the two are equal; NaNs count as equal with
+   * equalNan), broadcast: a bool tensor. rtol 1e-5 and atol 1e-8 by default, as PyTorch.
+   */
+  isclose(other: Tensor, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor {
+    const o = arg.tensorArg(other, "isclose");
+    const p = arg.options(opts, "isclose", ["rtol", "atol", "equalNan"]);
+    const rtol = p.rtol === undefined ? 1e-5 : arg.number(p.rtol, "isclose", "rtol"),
+      atol = p.atol === undefined ? 1e-8 : arg.number(p.atol, "isclose", "atol"),
+      equalNan = p.equalNan === undefined ? false : arg.bool(p.equalNan, "isclose", "equalNan");
+    if (o.dtype !== this.dtype)
+      throw new Error(`${scalarType(this)} did not match ${scalarType(o)}`);
+    if (!(rtol >= 0))
+      throw new Error(`rtol must be greater than or equal to zero, but got ${rtol}`);
+    if (!(atol >= 0))
+      throw new Error(`atol must be greater than or equal to zero, but got ${atol}`);
+    let close = this.eq(o);
+    if (equalNan) close = close.logicalOr(this.ne(this).where(o.ne(o), false));
+    if (!isFloat(this.dtype) && this.dtype !== "int32") return close;
+    const a = this.dtype === "int32" ? this.to("float64") : this,
+      b = this.dtype === "int32" ? o.to("float64") : o;
+    const actual = a.sub(b).abs(),
+      allowed = b.abs().mul(rtol).add(atol);
+    return close.logicalOr(actual.le(allowed).where(actual.ne(Infinity), false));
+  }
+  /** Whether every element is close to `other`'s (see `isclose`): a boolean. */
+  allclose(other: Tensor, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean {
+    return this.isclose(other, opts).logicalNot().sum().item() === 0;
+  }
   /** Elementwise x * x. */
   square() {
     return this.mul(this);

@@ -137,6 +137,8 @@ def torch_call(fn, s, args):
             return torch.tensor(*args)
         if fn.startswith("F."):
             return functional_call(fn[2:], args)
+        if fn == "fullLike":
+            return torch.full_like(*args)
         return getattr(torch, fn)(*args)  # where, cat, stack
     if fn == "T":
         return s.T
@@ -167,10 +169,13 @@ def torch_call(fn, s, args):
         fn = ISSUE11_EW_NAMES[fn]
     if fn == "div" and len(args) == 2:
         return s.div(args[0], rounding_mode=args[1].get("roundingMode"))
+    if fn in ("addcmul", "addcdiv", "nan_to_num", "isclose") and args and isinstance(args[-1], dict) and not is_spec(args[-1]):
+        kw = {{"equalNan": "equal_nan"}.get(k, k): v for k, v in args[-1].items()}
+        return getattr(s, fn)(*args[:-1], **kw)
     return getattr(s, fn)(*args)
 
 
-ISSUE11_EW_NAMES = {"floorDivide": "floor_divide"}
+ISSUE11_EW_NAMES = {"floorDivide": "floor_divide", "nanToNum": "nan_to_num"}
 
 
 def functional_call(name, args):
@@ -784,6 +789,28 @@ err("F.smoothL1Loss: negative beta", "F.smoothL1Loss", None, [T([3]), T([3]), {"
 err("F.huberLoss: zero delta", "F.huberLoss", None, [T([3]), T([3]), {"delta": 0.0}])
 err("F.klDiv: bad reduction", "F.klDiv", None, [T([3]), T([3]), {"reduction": "bad"}])
 err("F.l1Loss: shapes that do not broadcast", "F.l1Loss", None, [T([2, 4]), T([3])])
+
+op("lerp scalar weight", "lerp", T([2, 3]), [T([2, 3]), 0.3])
+op("lerp scalar weight above a half", "lerp", T([2, 3]), [T([3]), 0.8])
+op("lerp tensor weight", "lerp", T([2, 3]), [T([2, 3]), spec_of(torch.tensor([[0.0, 0.25, 0.5], [0.75, 1.0, 1.5]]), True)])
+op("addcmul", "addcmul", T([2, 3]), [T([2, 3]), T([3])])
+op("addcmul value", "addcmul", T([2, 3]), [T([2, 3]), T([2, 3]), {"value": -0.5}])
+op("addcdiv value", "addcdiv", T([2, 3]), [T([2, 3]), T([2, 3], kind="positive"), {"value": 2.0}])
+op("hypot", "hypot", T([2, 3]), [T([2, 3])])
+op("logaddexp", "logaddexp", T([2, 3]), [T([3])])
+op("isnan", "isnan", V([1.0, 0.0, -2.5], grad=False))
+op("isinf", "isinf", V([1.0, 0.0, -2.5], grad=False))
+op("isfinite int", "isfinite", V([1, 0, -2], "int32"))
+op("signbit", "signbit", V([1.0, -0.0, 0.0, -2.5], grad=False))
+op("copysign", "copysign", T([2, 3]), [V([1.0, -0.0, -2.0])])
+op("copysign by a number", "copysign", T([2, 3]), [-1])
+op("nanToNum of finite values", "nanToNum", T([2, 3]))
+op("isclose", "isclose", V([1.0, 1.0001, 1.00001, 0.0], grad=False), [V([1.0, 1.0, 1.0, 1e-9], grad=False)])
+op("isclose rtol atol", "isclose", V([1.0, 1.1, 2.0], grad=False), [V([1.05, 1.0, 2.5], grad=False), {"rtol": 0.01, "atol": 0.06}])
+err("isclose: dtypes differ", "isclose", V([1.0]), [V([1.0], "float64")])
+err("isclose: negative rtol", "isclose", V([1.0]), [V([1.0]), {"rtol": -1.0}])
+op("fullLike", "fullLike", None, [T([2, 3], grad=False), 2.5])
+op("fullLike int", "fullLike", None, [T([3], "int32", kind="int"), 2.7])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -566,3 +566,20 @@ group("activations and losses (issue 11)", () => {
     () => [f64([2, 3]), f64([2, 3])],
   );
 });
+
+group("elementwise compositions (issue 11)", () => {
+  const cases: [string, (a: Tensor, b: Tensor, c: Tensor) => Tensor][] = [
+    ["lerp scalar weight", (a, b) => a.lerp(b, 0.3)],
+    ["lerp scalar weight above a half", (a, b) => a.lerp(b, 0.7)],
+    ["lerp tensor weight", (a, b, c) => a.lerp(b, c)],
+    ["addcmul", (a, b, c) => a.addcmul(b, c, { value: -1.5 })],
+    ["addcdiv", (a, b, c) => a.addcdiv(b, c.abs().add(0.5), { value: 0.5 })],
+    ["hypot", (a, b) => a.hypot(b)],
+    ["logaddexp", (a, b) => a.logaddexp(b)],
+    ["copysign", (a, b) => a.copysign(b)],
+    ["nanToNum", (a) => a.nanToNum()],
+  ];
+  for (const [name, f] of cases) {
+    check(name, f, () => [f64([2, 3]), f64([2, 3]), f64([3])].slice(0, f.length));
+  }
+});
