@@ -41,6 +41,7 @@ export const arity = {
   acosh: 1,
   atanh: 1,
   atan2: 2,
+  hypot: 2, // sqrt(a^2 + b^2) without overflow; +inf when either is infinite (even with NaN)
   fmod: 2, // C's fmod: the remainder with the dividend's sign (JS %)
   max: 2,
   min: 2,

@@ -576,7 +576,7 @@ export class Tensor {
   /** sqrt(this^2 + other^2), broadcast. */
   hypot(other: Tensor): Tensor {
     const o = arg.tensorArg(other, "hypot");
-    return composite("HypotBackward0", [this, o], (a, b) => a.mul(a).add(b.mul(b)).sqrt());
+    return bind("hypot", [this, o]);
   }
   /** log(exp(this) + exp(other)), computed stably, broadcast. */
   logaddexp(other: Tensor): Tensor {

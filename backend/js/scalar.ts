@@ -79,6 +79,7 @@ const table: { [K in ScalarOp]: Row } = {
   acosh: { js: math("acosh"), run: ([x]) => Math.acosh(x) },
   atanh: { js: math("atanh"), run: ([x]) => Math.atanh(x) },
   atan2: { js: math("atan2"), run: ([a, b]) => Math.atan2(a, b) },
+  hypot: { js: math("hypot"), run: ([a, b]) => Math.hypot(a, b) },
   fmod: { js: infix("%"), run: ([a, b]) => a % b },
   max: { js: math("max"), run: ([a, b]) => Math.max(a, b) },
   min: { js: math("min"), run: ([a, b]) => Math.min(a, b) },

@@ -141,6 +141,17 @@ export const elementwiseOps = {
       "float",
     ),
   ),
+  hypot: costly(
+    binary(
+      "HypotBackward0",
+      S.hypot,
+      (g, { ins: [a, b], out, needs }) => {
+        const r = g.div(out);
+        return [needs[0] ? r.mul(a) : null, needs[1] ? r.mul(b) : null];
+      },
+      "float",
+    ),
+  ),
   // C's fmod (the dividend's sign) and Python's remainder (the divisor's sign); gradients:
   // g to the dividend, -g trunc(a / b) (fmod) or -g floor(a / b) (remainder) to the divisor
   fmod: binary(

@@ -35,6 +35,8 @@ UNARY = {
     "log10": torch.log10, "exp2": torch.exp2, "rsqrt": torch.rsqrt, "reciprocal": torch.reciprocal,
     "tan": torch.tan, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan, "sinh": torch.sinh,
     "cosh": torch.cosh, "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
+    "isnan": torch.isnan, "isinf": torch.isinf, "isfinite": torch.isfinite,
+    "signbit": torch.signbit, "nanToNum": torch.nan_to_num,
 }
 BINARY = {
     "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "pow": torch.pow,
@@ -42,7 +44,8 @@ BINARY = {
     "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge, "logicalOr": torch.logical_or,
     # issue 11: elementwise math
     "atan2": torch.atan2, "fmod": torch.fmod, "remainder": torch.remainder,
-    "floorDivide": torch.floor_divide,
+    "floorDivide": torch.floor_divide, "hypot": torch.hypot, "logaddexp": torch.logaddexp,
+    "copysign": torch.copysign,
 }
 REDUCE = {"sum": torch.sum, "max": torch.amax, "min": torch.amin}
 

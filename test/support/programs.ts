@@ -215,6 +215,8 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "fmod":
     case "remainder":
       return Math.max(b, other(ins.args[0]));
+    case "hypot":
+      return b + other(ins.args[0]);
     case "floorDivide":
       return typeof ins.args[0] === "number" ? b / Math.abs(ins.args[0]) + 1 : b + 1;
     case "square":
@@ -284,7 +286,8 @@ export const UNARY = [
 ] as const;
 // where: x where a comparison of x with the other operand (maybe or-ed with a comparison of x with
 // a number) holds, else the other operand
-// atan2, fmod, remainder, floorDivide: by |y| + 1 or a nonzero number, as div
+// atan2, fmod, remainder, floorDivide, hypot: by |y| + 1 or a nonzero number, as div
+// (atan2 and hypot: by |y| + 1 always, they take tensors)
 export const BINARY = [
   "add",
   "sub",
@@ -298,6 +301,7 @@ export const BINARY = [
   "fmod",
   "remainder",
   "floorDivide",
+  "hypot",
 ] as const;
 export const COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
 // thresholds for comparisons with a number: values that sums of the data (three decimals) are
@@ -479,10 +483,10 @@ export function build(r: Recipe, mode: Mode): Program {
                 s.b,
               ),
             };
-        if (["div", "atan2", "fmod", "remainder", "floorDivide"].includes(op)) {
+        if (["div", "atan2", "fmod", "remainder", "floorDivide", "hypot"].includes(op)) {
           // a denominator bounded away from 0: |y| + 1 (or a nonzero number; atan2 takes tensors)
           out =
-            typeof other === "number" && op !== "atan2"
+            typeof other === "number" && op !== "atan2" && op !== "hypot"
               ? emit(a, op, other === 0 ? 4 : other)
               : emit(a, op, {
                   ref: emit(
