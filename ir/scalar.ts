@@ -23,6 +23,7 @@ export const arity = {
   sin: 1,
   cos: 1,
   erf: 1,
+  erfc: 1, // 1 - erf(x), accurate where erf(x) is close to 1
   floor: 1,
   ceil: 1,
   trunc: 1,

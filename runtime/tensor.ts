@@ -409,6 +409,10 @@ export class Tensor {
       throw new Error(`"frac_cpu" not implemented for '${scalarType(this)}'`);
     return composite("FracBackward0", [this], (x) => x.sub(x.detach().trunc()));
   }
+  /** Elementwise complementary error function 1 - erf(x), accurate for large x. */
+  erfc() {
+    return bind("erfc", [this]);
+  }
   /** Elementwise log(1 + x), accurate near 0. */
   log1p() {
     return bind("log1p", [this]);

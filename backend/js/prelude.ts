@@ -1,7 +1,7 @@
 // The helpers generated kernels call, chosen by measurement: every kernel is instantiated with
 // them in scope (as parameters of the function that creates it), so V8 inlines them into the loop.
 import { indexErrors } from "../../ir/ops";
-import { erf } from "./erf";
+import { erf, erfc } from "./erf";
 import { packPanels } from "./gemm";
 import { roundEven } from "./round";
 import { scatterAdd } from "./scatter";
@@ -13,7 +13,7 @@ function checkIndex(i: number, n: number, dim: number, error: number): number {
   throw new Error(indexErrors[error](i, n, dim));
 }
 
-const lib = { tanhf, erf, roundEven, packPanels, checkIndex, scatterAdd };
+const lib = { tanhf, erf, erfc, roundEven, packPanels, checkIndex, scatterAdd };
 const names = Object.keys(lib),
   impls = Object.values(lib);
 

@@ -87,6 +87,18 @@ export const elementwiseOps = {
   atanh: costly(
     unary("AtanhBackward0", S.atanh, (g, { ins: [x] }) => [g.div(x.mul(x).neg().add(1))]),
   ),
+  // d/dx erfc(x) = -2/sqrt(pi) exp(-x^2)
+  erfc: costly(
+    unary("ErfcBackward0", S.erfc, (g, { ins: [x] }) => [
+      g.mul(
+        x
+          .mul(x)
+          .neg()
+          .exp()
+          .mul(-2 / Math.sqrt(Math.PI)),
+      ),
+    ]),
+  ),
 
   add: binary("AddBackward0", S.add, (g) => [g, g]),
   sub: binary("SubBackward0", S.sub, (g) => [g, g.neg()]),

@@ -1,7 +1,7 @@
 // Issue 11's elementwise ops, activations and losses under compile(): each composition fuses into
 // as few kernels as its reductions allow, and the compiled values and gradients equal eager ones.
 import { describe, expect, it } from "vitest";
-import { compile, F, manualSeed, rand, randn, type Tensor } from "../../index";
+import { compile, F, manualSeed, rand, randn, type Tensor, tensor } from "../../index";
 
 type Fn = (...xs: Tensor[]) => Tensor;
 const inputs = () => {
@@ -80,5 +80,24 @@ describe("issue 11 functions check their options", () => {
     const i = x.int();
     expect(() => i.div(0, { roundingMode: "floor" })).toThrow("ZeroDivisionError");
     expect(() => i.floorDivide(0)).toThrow("ZeroDivisionError");
+  });
+});
+
+describe("erfc is accurate where erf is close to 1 (not 1 - erf)", () => {
+  // PyTorch 1.13's float64 erfc at these points
+  const xs = [-7, -3, -1, -0.3, 0, 0.2, 0.3, 0.6, 0.9, 1.1, 1.5, 2.5, 3, 5, 10, 26, 27.9];
+  const want = [
+    2.0, 1.9999779095030015, 1.8427007929497148, 1.3286267594591274, 1.0, 0.7772974107895215,
+    0.6713732405408726, 0.3961439091520741, 0.20309178757716786, 0.11979493042591827,
+    0.033894853524689274, 0.0004069520174449589, 2.209049699858544e-5, 1.537459794428035e-12,
+    2.088487583762545e-45, 5.663192408856143e-296, 0.0,
+  ];
+  it("eager and compiled, to a few ulps in float64", () => {
+    const x = tensor(xs, { dtype: "float64" });
+    for (const got of [x.erfc(), compile((t: Tensor) => t.erfc())(x)]) {
+      got.values().forEach((v, i) => {
+        expect(Math.abs(v - want[i]), `erfc(${xs[i]})`).toBeLessThanOrEqual(4e-16 * want[i]);
+      });
+    }
   });
 });

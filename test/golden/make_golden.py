@@ -812,6 +812,12 @@ err("isclose: negative rtol", "isclose", V([1.0]), [V([1.0]), {"rtol": -1.0}])
 op("fullLike", "fullLike", None, [T([2, 3], grad=False), 2.5])
 op("fullLike int", "fullLike", None, [T([3], "int32", kind="int"), 2.7])
 
+op("erfc", "erfc", T([2, 3]))
+op("erfc float64", "erfc", T([4], "float64"))
+op("erfc of large values", "erfc", V([-30.0, -6.5, -2.0, -1.0, -0.5, 0.1, 0.3, 0.9, 1.5, 3.0, 5.0, 9.0, 27.0, 30.0]))
+op("erfc of large values float64", "erfc", V([-7.0, 0.2, 0.6, 1.1, 2.5, 4.0, 10.0, 26.0], "float64"))
+op("erfc int -> float32", "erfc", V([0, 1, 3], "int32"))
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))

@@ -36,7 +36,7 @@ UNARY = {
     "tan": torch.tan, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan, "sinh": torch.sinh,
     "cosh": torch.cosh, "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
     "isnan": torch.isnan, "isinf": torch.isinf, "isfinite": torch.isfinite,
-    "signbit": torch.signbit, "nanToNum": torch.nan_to_num,
+    "signbit": torch.signbit, "nanToNum": torch.nan_to_num, "erfc": torch.erfc,
 }
 BINARY = {
     "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "pow": torch.pow,

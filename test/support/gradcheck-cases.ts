@@ -453,6 +453,7 @@ group("elementwise math (issue 11)", () => {
     ["asinh", (x) => x.asinh(), f64],
     ["acosh", (x) => x.acosh(), aboveOne],
     ["atanh", (x) => x.atanh(), unit],
+    ["erfc", (x) => x.erfc(), wide],
     ["clamp", (x) => x.clamp(-0.5, 0.7), f64],
     ["clamp min", (x) => x.clamp(0.1), f64],
     ["clamp max", (x) => x.clamp(null, 0.1), f64],

@@ -211,6 +211,7 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return 1.6;
     case "acos":
     case "atan2":
+    case "erfc":
       return 3.2;
     case "fmod":
     case "remainder":
@@ -278,7 +279,7 @@ export const UNARY = [
   "cast", // to the other float dtype (double or float)
   "mask", // x where a comparison of x with a number (maybe negated) holds, else a number
   "rounding", // floor, ceil, round or trunc
-  "smooth", // atan, asinh or tan (of tanh(x) when |x| may exceed 1)
+  "smooth", // atan, asinh, erfc or tan (of tanh(x) when |x| may exceed 1)
   "grow", // expm1, sinh or cosh (of tanh(x) when |x| may exceed 5)
   "logs", // log1p, log2 or log10 of |x| (+ 1 for log2 and log10)
   "arc", // asin, acos or atanh of 0.9 tanh(x)
@@ -355,6 +356,7 @@ export const METHODS = [
   "atan",
   "asinh",
   "tan",
+  "erfc",
   "expm1",
   "sinh",
   "cosh",
@@ -453,7 +455,7 @@ export function build(r: Recipe, mode: Mode): Program {
       else if (op === "sqrtabs") out = emit(emit(emit(a, "abs"), "add", 1e-3), "sqrt");
       else if (op === "rounding") out = emit(a, pick(["floor", "ceil", "round", "trunc"], s.q));
       else if (op === "smooth") {
-        const f = pick(["atan", "asinh", "tan"], s.q);
+        const f = pick(["atan", "asinh", "tan", "erfc"], s.q);
         out = emit(f === "tan" && bounds[a] > 1 ? emit(a, "tanh") : a, f);
       } else if (op === "grow")
         out = emit(bounds[a] > 5 ? emit(a, "tanh") : a, pick(["expm1", "sinh", "cosh"], s.q));
