@@ -44,6 +44,13 @@ export const arity = {
   atan2: 2,
   hypot: 2, // sqrt(a^2 + b^2) without overflow; +inf when either is infinite (even with NaN)
   fmod: 2, // C's fmod: the remainder with the dividend's sign (JS %)
+  // bitwise ops on 32-bit integers (JS's & | ^ ~ << >>, whose shift counts are taken mod 32)
+  bitAnd: 2,
+  bitOr: 2,
+  bitXor: 2,
+  bitNot: 1,
+  shl: 2,
+  shr: 2,
   max: 2,
   min: 2,
   eq: 2,

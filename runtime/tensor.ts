@@ -665,6 +665,52 @@ export class Tensor {
   allclose(other: Tensor, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean {
     return this.isclose(other, opts).logicalNot().sum().item() === 0;
   }
+  // ---- bitwise ops (int32 and bool; bool results for bool operands) ----
+  private bitwise(
+    op: "bitwiseAnd" | "bitwiseOr" | "bitwiseXor" | "bitwiseLeftShift" | "bitwiseRightShift",
+    other: unknown,
+    kernel: string,
+  ): Tensor {
+    const o = arg.operand(other, op);
+    const ins = [this, typeof o === "object" ? o : scalar(o)];
+    const dtype = promoteAll(ins);
+    const shift = op === "bitwiseLeftShift" || op === "bitwiseRightShift";
+    if (isFloat(dtype) || (shift && dtype === "bool"))
+      throw new Error(`"${kernel}" not implemented for '${scalarTypeName(dtype)}'`);
+    return bind(op, ins);
+  }
+  /** Elementwise bitwise and (logical and for bool), broadcast. */
+  bitwiseAnd(other: Operand): Tensor {
+    return this.bitwise("bitwiseAnd", other, "bitwise_and_cpu");
+  }
+  /** Elementwise bitwise or (logical or for bool), broadcast. */
+  bitwiseOr(other: Operand): Tensor {
+    return this.bitwise("bitwiseOr", other, "bitwise_or_cpu");
+  }
+  /** Elementwise bitwise xor (logical xor for bool), broadcast. */
+  bitwiseXor(other: Operand): Tensor {
+    return this.bitwise("bitwiseXor", other, "bitwise_xor_cpu");
+  }
+  /**
+   * Elementwise `this << other` on int32 (wrapping to 32 bits; shift counts outside [0, 32) give
+   * 0), broadcast.
+   */
+  bitwiseLeftShift(other: Operand): Tensor {
+    return this.bitwise("bitwiseLeftShift", other, "lshift_cpu");
+  }
+  /**
+   * Elementwise arithmetic `this >> other` on int32 (shift counts outside [0, 32) give 0, or -1 for
+   * negative values), broadcast.
+   */
+  bitwiseRightShift(other: Operand): Tensor {
+    return this.bitwise("bitwiseRightShift", other, "rshift_cpu");
+  }
+  /** Elementwise bitwise not (logical not for bool). */
+  bitwiseNot(): Tensor {
+    if (isFloat(this.dtype))
+      throw new Error(`"bitwise_not_cpu" not implemented for '${scalarType(this)}'`);
+    return this.dtype === "bool" ? this.logicalNot() : bind("bitwiseNot", [this]);
+  }
   /** Elementwise x * x. */
   square() {
     return this.mul(this);

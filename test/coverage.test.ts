@@ -37,8 +37,22 @@ const EXEMPT: Record<List, Partial<Record<OpName, string>>> = {
     logicalOr: notDifferentiable,
     logicalNot: notDifferentiable,
     detach: notDifferentiable,
+    bitwiseAnd: notDifferentiable,
+    bitwiseOr: notDifferentiable,
+    bitwiseXor: notDifferentiable,
+    bitwiseNot: notDifferentiable,
+    bitwiseLeftShift: notDifferentiable,
+    bitwiseRightShift: notDifferentiable,
   },
-  differential: {},
+  differential: {
+    // integer-only: the generator builds float programs (the golden cases run these compiled too)
+    bitwiseAnd: "integer and bool only; the random programs compute on floats",
+    bitwiseOr: "integer and bool only; the random programs compute on floats",
+    bitwiseXor: "integer and bool only; the random programs compute on floats",
+    bitwiseNot: "integer only; the random programs compute on floats",
+    bitwiseLeftShift: "integer only; the random programs compute on floats",
+    bitwiseRightShift: "integer only; the random programs compute on floats",
+  },
 };
 
 const ALL = Object.keys(ops) as OpName[];

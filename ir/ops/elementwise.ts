@@ -217,6 +217,28 @@ export const elementwiseOps = {
   gt: compare(S.gt),
   ge: compare(S.ge),
   logicalOr: compare((a, b) => S.or(S.nonzero(a), S.nonzero(b))),
+  // bitwise ops on int32 and bool (checked at the API edge); not differentiable. Shift counts
+  // outside [0, 32) give 0 (a right shift of a negative value: -1), as a shift past the width
+  bitwiseAnd: binary("", S.bitAnd, null),
+  bitwiseOr: binary("", S.bitOr, null),
+  bitwiseXor: binary("", S.bitXor, null),
+  bitwiseNot: elementwise<NoParams>({
+    grad: "",
+    scalar: ([x]) => S.bitNot(x),
+    shape: ([x]) => [...x.shape],
+    dtype: ([x]) => x.dtype,
+    vjp: null,
+  }),
+  bitwiseLeftShift: binary(
+    "",
+    (a, b) => S.select(S.and(S.ge(b, 0), S.lt(b, 32)), S.shl(a, b), 0),
+    null,
+  ),
+  bitwiseRightShift: binary(
+    "",
+    (a, b) => S.select(S.and(S.ge(b, 0), S.lt(b, 32)), S.shr(a, b), S.select(S.lt(a, 0), -1, 0)),
+    null,
+  ),
   where: elementwise<NoParams>({
     grad: "WhereBackward0",
     scalar: ([c, a, b]) => S.select(c, a, b),

@@ -175,7 +175,9 @@ def torch_call(fn, s, args):
     return getattr(s, fn)(*args)
 
 
-ISSUE11_EW_NAMES = {"floorDivide": "floor_divide", "nanToNum": "nan_to_num"}
+ISSUE11_EW_NAMES = {"floorDivide": "floor_divide", "nanToNum": "nan_to_num", "bitwiseAnd": "bitwise_and",
+                    "bitwiseOr": "bitwise_or", "bitwiseXor": "bitwise_xor", "bitwiseNot": "bitwise_not",
+                    "bitwiseLeftShift": "bitwise_left_shift", "bitwiseRightShift": "bitwise_right_shift"}
 
 
 def functional_call(name, args):
@@ -817,6 +819,21 @@ op("erfc float64", "erfc", T([4], "float64"))
 op("erfc of large values", "erfc", V([-30.0, -6.5, -2.0, -1.0, -0.5, 0.1, 0.3, 0.9, 1.5, 3.0, 5.0, 9.0, 27.0, 30.0]))
 op("erfc of large values float64", "erfc", V([-7.0, 0.2, 0.6, 1.1, 2.5, 4.0, 10.0, 26.0], "float64"))
 op("erfc int -> float32", "erfc", V([0, 1, 3], "int32"))
+
+BITS_A = V([5, -6, 7, 0, -1, 12], "int32")
+for fn in ["bitwiseAnd", "bitwiseOr", "bitwiseXor"]:
+    op(fn, fn, BITS_A, [V([3, 1, -8, 9, 6, 10], "int32")])
+    op(fn + " with a number", fn, BITS_A, [6])
+    op(fn + " bool", fn, T([2, 3], "bool", kind="bool"), [T([3], "bool", kind="bool")])
+    op(fn + " int with bool", fn, BITS_A, [V([True, False, True, True, False, True], "bool")])
+    err(fn + ": float", fn, V([1.0, 2.0]), [V([1.0, 2.0])])
+op("bitwiseNot", "bitwiseNot", BITS_A)
+op("bitwiseNot bool", "bitwiseNot", T([4], "bool", kind="bool"))
+op("bitwiseLeftShift", "bitwiseLeftShift", BITS_A, [V([0, 1, 2, 3, 4, 5], "int32")])
+op("bitwiseRightShift", "bitwiseRightShift", BITS_A, [V([0, 1, 2, 3, 4, 1], "int32")])
+op("bitwiseRightShift by a number", "bitwiseRightShift", V([-100, 100, 7], "int32"), [2])
+err("bitwiseLeftShift: bool", "bitwiseLeftShift", T([3], "bool", kind="bool"), [T([3], "bool", kind="bool")])
+err("bitwiseNot: float", "bitwiseNot", V([1.0]))
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
