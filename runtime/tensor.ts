@@ -487,23 +487,21 @@ export class Tensor {
   }
   /** C's fmod: the remainder of this / other with this one's sign, broadcast. */
   fmod(other: Operand) {
-    return bind("fmod", [this, arg.operand(other, "fmod")]);
+    return bind("fmod", intDivisorCheck([this, arg.operand(other, "fmod")]));
   }
   /** Python's remainder: this - floor(this / other) * other, with other's sign, broadcast. */
   remainder(other: Operand) {
-    return bind("remainder", [this, arg.operand(other, "remainder")]);
+    return bind("remainder", intDivisorCheck([this, arg.operand(other, "remainder")]));
   }
   /** Division rounded down (PyTorch's floor_divide, which floors since 1.13). */
   floorDivide(other: Operand) {
     return this.roundedDiv(arg.operand(other, "floor_divide"), "floor");
   }
   private roundedDiv(o: Tensor | number | boolean, mode: "trunc" | "floor"): Tensor {
-    const ins = [this, typeof o === "object" ? o : scalar(o)];
+    const ins: [Tensor, Tensor] = [this, typeof o === "object" ? o : scalar(o)];
     const dtype = promoteAll(ins),
       intResult = !isFloat(dtype);
-    // PyTorch raises for an integer division by zero (compiled, the values are not known)
-    if (intResult && ins[1].storage && !activeTrace() && ins[1].values().includes(0))
-      throw new Error("ZeroDivisionError");
+    intDivisorCheck(ins);
     if (mode === "floor") return bind("divFloor", ins);
     return composite("DivBackward2", ins, (a, b) => {
       // integers divide exactly in double, then round and come back to their dtype
@@ -1284,6 +1282,16 @@ function matmulCheck(a: Tensor, b: Tensor): void {
 }
 
 const scalarType = (t: { dtype: DType }) => scalarTypeName(t.dtype);
+// PyTorch raises for an integer division (or remainder) by zero; compiled, the values are not
+// known while tracing, and the result there is 0
+function intDivisorCheck<T extends [Tensor, Operand]>(ins: T): T {
+  const [a, b] = ins;
+  const divisor = Tensor.isTensor(b) ? b : scalar(b);
+  if (isFloat(promoteAll([a, divisor]))) return ins;
+  if (divisor.storage && !(activeTrace() && !divisor.wrapped) && divisor.values().includes(0))
+    throw new Error("ZeroDivisionError");
+  return ins;
+}
 
 const mulScalar = (o: Operand, alpha: number) =>
   Tensor.isTensor(o) ? o.mul(alpha) : Number(o) * alpha;

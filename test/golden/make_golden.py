@@ -835,6 +835,9 @@ op("bitwiseRightShift by a number", "bitwiseRightShift", V([-100, 100, 7], "int3
 err("bitwiseLeftShift: bool", "bitwiseLeftShift", T([3], "bool", kind="bool"), [T([3], "bool", kind="bool")])
 err("bitwiseNot: float", "bitwiseNot", V([1.0]))
 
+err("fmod int by zero", "fmod", V([5, -5], "int32"), [0])
+err("remainder int by a zero tensor", "remainder", V([5, -5], "int32"), [V([1, 0], "int32")])
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
