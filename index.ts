@@ -14,6 +14,7 @@ export {
   einsum,
   eye,
   full,
+  fullLike,
   linspace,
   meshgrid,
   ones,

@@ -121,12 +121,14 @@ function cost(v: Value, buffers: Set<Value>): number {
 }
 
 // Values whose exact float32 bits matter: everything that feeds an equality test or a max/min
-// (whose gradient tests its operand for equality with the result). Kernels round these to float32
+// (whose gradient tests its operand for equality with the result), or a rounding op (floor,
+// fmod, ...: a jump at integers, where a double intermediate could land on the other side). Kernels round these to float32
 // at every step, so a copy recomputed in one kernel equals the copy another kernel stored; other
 // values stay in double until stored, which is faster and no less accurate.
+const JUMPS = new Set(["floor", "ceil", "round", "trunc", "fmod", "remainder", "divFloor"]);
 function exactValues(g: Graph): Set<Value> {
   const tested = g.values.filter(
-    (v) => v.op === "eq" || v.op === "ne" || v.op === "max" || v.op === "min",
+    (v) => v.op === "eq" || v.op === "ne" || v.op === "max" || v.op === "min" || JUMPS.has(v.op),
   );
   return upstream(tested.flatMap((v) => v.inputs));
 }

@@ -41,6 +41,11 @@ export interface Differentiable<T> {
   sin(): T;
   cos(): T;
   sign(): T;
+  sqrt(): T;
+  sinh(): T;
+  cosh(): T;
+  floor(): T;
+  trunc(): T;
   logicalNot(): T;
   add(o: Other<T>): T;
   sub(o: Other<T>): T;

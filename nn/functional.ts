@@ -260,6 +260,198 @@ export function mseLoss(inputArg: Tensor, targetArg: Tensor, opts?: LossOptions)
 }
 
 const warnedShapes = new Set<string>();
+// PyTorch's UserWarning for a target that broadcasts against the input, once per pair of shapes
+function warnBroadcast(input: Tensor, target: Tensor): void {
+  if (fmtShape(input.shape) === fmtShape(target.shape)) return;
+  const key = `${fmtShape(input.shape)} ${fmtShape(target.shape)}`;
+  if (warnedShapes.has(key)) return;
+  warnedShapes.add(key);
+  console.warn(
+    `UserWarning: Using a target size (torch.Size(${fmtShape(target.shape)})) that is different to the input size (torch.Size(${fmtShape(input.shape)})). This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.`,
+  );
+}
+function lossArgs(inputArg: unknown, targetArg: unknown, fn: string) {
+  return [
+    arg.tensorArg(inputArg, fn, "input", 1),
+    arg.tensorArg(targetArg, fn, "target", 2),
+  ] as const;
+}
+const sameSize = (a: Tensor, b: Tensor) => fmtShape(a.shape) === fmtShape(b.shape);
+
+// ---- losses (issue 11) ----
+/** PyTorch's l1_loss: |input - target|, broadcast, then reduced. */
+export function l1Loss(inputArg: Tensor, targetArg: Tensor, opts?: LossOptions): Tensor {
+  const [input, target] = lossArgs(inputArg, targetArg, "l1_loss");
+  const reduction = reductionOf(arg.options(opts, "l1_loss", ["reduction"]).reduction, "l1_loss");
+  warnBroadcast(input, target);
+  return reduce(input.sub(target).abs(), reduction);
+}
+/** Options of smoothL1Loss: where the loss turns from quadratic to linear (default 1). */
+export interface SmoothL1Options extends LossOptions {
+  beta?: number;
+}
+/** PyTorch's smooth_l1_loss: 0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere. */
+export function smoothL1Loss(inputArg: Tensor, targetArg: Tensor, opts?: SmoothL1Options): Tensor {
+  const [input, target] = lossArgs(inputArg, targetArg, "smooth_l1_loss");
+  const o = arg.options(opts, "smooth_l1_loss", ["reduction", "beta"]);
+  const reduction = reductionOf(o.reduction, "smooth_l1_loss"),
+    beta = numberOpt(o, "beta", "smooth_l1_loss", 1);
+  if (beta < 0) throw new Error("smooth_l1_loss does not support negative values for beta.");
+  warnBroadcast(input, target);
+  return composite("SmoothL1LossBackward0", [input, target], (x, y) => {
+    const d = x.sub(y),
+      a = d.abs();
+    if (beta === 0) return reduce(a, reduction);
+    return reduce(
+      d
+        .mul(d)
+        .mul(0.5 / beta)
+        .where(a.lt(beta), a.sub(0.5 * beta)),
+      reduction,
+    );
+  });
+}
+/** Options of huberLoss: where the loss turns from quadratic to linear (default 1). */
+export interface HuberOptions extends LossOptions {
+  delta?: number;
+}
+/** PyTorch's huber_loss: 0.5 d^2 where |d| <= delta, delta (|d| - 0.5 delta) elsewhere. */
+export function huberLoss(inputArg: Tensor, targetArg: Tensor, opts?: HuberOptions): Tensor {
+  const [input, target] = lossArgs(inputArg, targetArg, "huber_loss");
+  const o = arg.options(opts, "huber_loss", ["reduction", "delta"]);
+  const reduction = reductionOf(o.reduction, "huber_loss"),
+    delta = numberOpt(o, "delta", "huber_loss", 1);
+  if (!(delta > 0)) throw new Error("huber_loss does not support non-positive values for delta.");
+  warnBroadcast(input, target);
+  return composite("HuberLossBackward0", [input, target], (x, y) => {
+    const d = x.sub(y),
+      a = d.abs();
+    return reduce(
+      d
+        .mul(d)
+        .mul(0.5)
+        .where(a.le(delta), a.sub(0.5 * delta).mul(delta)),
+      reduction,
+    );
+  });
+}
+/** Options of binaryCrossEntropy: a weight (broadcast to the input) rescales each element's loss. */
+export interface BceOptions extends LossOptions {
+  weight?: Tensor | null;
+}
+function weightOpt(v: unknown, fn: string, name: string, input: Tensor): Tensor | null {
+  if (v === undefined || v === null) return null;
+  const w = arg.tensorArg(v, fn, name);
+  broadcastCheck(w, input);
+  return w;
+}
+// PyTorch's "The size of tensor a (4) must match the size of tensor b (3) at non-singleton dimension 1"
+function broadcastCheck(w: Tensor, input: Tensor): void {
+  for (let i = 1; i <= w.ndim; i++) {
+    const a = input.shape[input.ndim - i] ?? 1,
+      b = w.shape[w.ndim - i];
+    if (b !== a && b !== 1)
+      throw new Error(
+        `The size of tensor a (${a}) must match the size of tensor b (${b}) at non-singleton dimension ${Math.max(input.ndim, w.ndim) - i}`,
+      );
+  }
+}
+/**
+ * PyTorch's binary_cross_entropy: -(t log x + (1 - t) log(1 - x)), input probabilities in [0, 1],
+ * each log clamped at -100 as PyTorch does; target of the input's size.
+ */
+export function binaryCrossEntropy(inputArg: Tensor, targetArg: Tensor, opts?: BceOptions): Tensor {
+  const [input, target] = lossArgs(inputArg, targetArg, "binary_cross_entropy");
+  const o = arg.options(opts, "binary_cross_entropy", ["reduction", "weight"]);
+  const reduction = reductionOf(o.reduction, "binary_cross_entropy");
+  if (!sameSize(input, target))
+    throw new Error(
+      `Using a target size (torch.Size(${fmtShape(target.shape)})) that is different to the input size (torch.Size(${fmtShape(input.shape)})) is deprecated. Please ensure they have the same size.`,
+    );
+  const weight = weightOpt(o.weight, "binary_cross_entropy", "weight", input);
+  if (input.storage && !activeTrace() && input.values().some((v) => !(v >= 0 && v <= 1)))
+    throw new Error("all elements of input should be between 0 and 1");
+  const ins = weight ? [input, target, weight] : [input, target];
+  return composite("BinaryCrossEntropyBackward0", ins, (x, t, w) => {
+    // PyTorch's value, (t - 1) max(log(1 - x), -100) - t max(log x, -100), and its gradients:
+    // (x - t) / max((1 - x) x, 1e-12) for the input, log(1 - x) - log x (clamped) for the target
+    // (the composition's own gradient would be 0/0 at x = 0 or 1), each added as k x - k x, which
+    // is exactly 0 with gradient k
+    const xd = x.detach(),
+      td = t.detach();
+    const logx = xd.log().clamp(-100),
+      log1mx = xd.neg().add(1).log().clamp(-100);
+    let l = td.sub(1).mul(log1mx).sub(td.mul(logx));
+    const gx = xd.sub(td).div(xd.neg().add(1).mul(xd).clamp(1e-12)),
+      gt = log1mx.sub(logx);
+    l = l.add(x.mul(gx).sub(xd.mul(gx))).add(t.mul(gt).sub(td.mul(gt)));
+    if (w) l = l.mul(w.detach());
+    return reduce(l, reduction);
+  });
+}
+
+/** Options of binaryCrossEntropyWithLogits: weight, and posWeight (the positive class's weight). */
+export interface BceWithLogitsOptions extends BceOptions {
+  posWeight?: Tensor | null;
+}
+/**
+ * PyTorch's binary_cross_entropy_with_logits: binaryCrossEntropy(sigmoid(x), t) computed stably,
+ * (1 - t) x + lw (log1p(exp(-|x|)) + max(-x, 0)), lw = (posWeight - 1) t + 1.
+ */
+export function binaryCrossEntropyWithLogits(
+  inputArg: Tensor,
+  targetArg: Tensor,
+  opts?: BceWithLogitsOptions,
+): Tensor {
+  const fn = "binary_cross_entropy_with_logits";
+  const [input, target] = lossArgs(inputArg, targetArg, fn);
+  const o = arg.options(opts, fn, ["reduction", "weight", "posWeight"]);
+  const reduction = reductionOf(o.reduction, fn);
+  if (!sameSize(input, target))
+    throw new Error(
+      `Target size (torch.Size(${fmtShape(target.shape)})) must be the same as input size (torch.Size(${fmtShape(input.shape)}))`,
+    );
+  const weight = weightOpt(o.weight, fn, "weight", input),
+    posWeight = weightOpt(o.posWeight, fn, "posWeight", input);
+  const ins = [input, target, ...(weight ? [weight] : []), ...(posWeight ? [posWeight] : [])];
+  return composite("BinaryCrossEntropyWithLogitsBackward0", ins, (x, t, ...rest) => {
+    const w = weight ? rest.shift() : undefined,
+      pw = posWeight ? rest.shift() : undefined;
+    // max(-x, 0) by maximum, whose tie at x = 0 splits the gradient: d/dx softplus(-x) = -1/2 there
+    const soft = x.abs().neg().exp().log1p().add(x.neg().maximum(0));
+    const lw = pw ? pw.detach().sub(1).mul(t).add(1) : null;
+    let l = t
+      .neg()
+      .add(1)
+      .mul(x)
+      .add(lw ? lw.mul(soft) : soft);
+    if (w) l = l.mul(w);
+    return reduce(l, reduction);
+  });
+}
+/** Options of klDiv: reduction may also be "batchmean"; logTarget: the target holds log-probabilities. */
+export interface KlDivOptions {
+  reduction?: Reduction | "batchmean";
+  logTarget?: boolean;
+}
+/**
+ * PyTorch's kl_div: target (log(target) - input) pointwise (0 where target is 0; with logTarget,
+ * exp(target) (target - input)), input holding log-probabilities; "batchmean" divides the sum by
+ * the batch size (the KL divergence), "mean" by the number of elements.
+ */
+export function klDiv(inputArg: Tensor, targetArg: Tensor, opts?: KlDivOptions): Tensor {
+  const [input, target] = lossArgs(inputArg, targetArg, "kl_div");
+  const o = arg.options(opts, "kl_div", ["reduction", "logTarget"]);
+  const reduction = o.reduction === "batchmean" ? "batchmean" : reductionOf(o.reduction, "kl_div");
+  const logTarget =
+    o.logTarget === undefined ? false : arg.bool(o.logTarget, "kl_div", "logTarget");
+  const pointwise = logTarget
+    ? target.exp().mul(target.sub(input))
+    : target.where(target.gt(0), 1).log().mul(target).sub(target.mul(input));
+  if (reduction === "batchmean")
+    return input.ndim === 0 ? pointwise.sum() : pointwise.sum().div(input.shape[0]);
+  return reduce(pointwise, reduction);
+}
 
 /** max(x, 0). */
 export const relu = (x: Tensor): Tensor => arg.tensorArg(x, "relu", "input").relu();
@@ -316,6 +508,195 @@ export function gelu(input: Tensor, opts?: GeluOptions): Tensor {
     );
   }
   throw new Error(`approximate argument must be either none or tanh.`);
+}
+
+// ---- activations (issue 11): compositions recorded as one node with PyTorch's grad_fn name ----
+// A number option: absent means its default; anything but a number is a TypeError.
+function numberOpt(o: Record<string, unknown>, key: string, fn: string, dflt: number): number {
+  return o[key] === undefined ? dflt : arg.number(o[key], fn, key);
+}
+// x where `keep` holds, else 0: the argument of a branch that where() discards, so that the
+// discarded branch cannot overflow and send NaN gradients (0 * inf) back
+const safe = (x: Tensor, keep: Tensor) => x.where(keep, 0);
+function floatInput(input: unknown, fn: string): Tensor {
+  const x = arg.tensorArg(input, fn, "input", 1);
+  if (!isFloat(x.dtype)) throw new Error(`"${fn}" not implemented for '${scalarType(x)}'`);
+  return x;
+}
+
+/** Options of softplus: beta scales the input; above `threshold` (of beta x) it is linear. */
+export interface SoftplusOptions {
+  beta?: number;
+  threshold?: number;
+}
+/** log(1 + exp(beta x)) / beta, and x where beta x > threshold (PyTorch's defaults: 1, 20). */
+export function softplus(input: Tensor, opts?: SoftplusOptions): Tensor {
+  const x = floatInput(input, "softplus");
+  const o = arg.options(opts, "softplus", ["beta", "threshold"]);
+  const beta = numberOpt(o, "beta", "softplus", 1),
+    threshold = numberOpt(o, "threshold", "softplus", 20);
+  return composite("SoftplusBackward0", [x], (v) => softplusOf(v, beta, threshold));
+}
+function softplusOf(v: Tensor, beta: number, threshold: number): Tensor {
+  const linear = v.mul(beta).gt(threshold);
+  const smooth = safe(v, linear.logicalNot()).mul(beta).exp().log1p();
+  return v.where(linear, beta === 1 ? smooth : smooth.div(beta));
+}
+/** x * sigmoid(x) (SiLU, swish). */
+export function silu(input: Tensor): Tensor {
+  const x = floatInput(input, "silu");
+  return composite("SiluBackward0", [x], (v) => v.mul(v.sigmoid()));
+}
+/** x * tanh(softplus(x)). */
+export function mish(input: Tensor): Tensor {
+  const x = floatInput(input, "mish");
+  return composite("MishBackward0", [x], (v) => v.mul(softplusOf(v, 1, 20).tanh()));
+}
+/** Options of elu and celu. */
+export interface AlphaOptions {
+  alpha?: number;
+}
+const eluOf = (v: Tensor, alpha: number, inputScale: number, scale: number) => {
+  const pos = v.gt(0);
+  let neg = safe(v, pos.logicalNot());
+  if (inputScale !== 1) neg = neg.mul(inputScale);
+  const y = v.where(pos, neg.expm1().mul(alpha));
+  return scale === 1 ? y : y.mul(scale);
+};
+/** x for x > 0, alpha (exp(x) - 1) elsewhere (alpha defaults to 1). */
+export function elu(input: Tensor, opts?: AlphaOptions): Tensor {
+  const x = floatInput(input, "elu");
+  const alpha = numberOpt(arg.options(opts, "elu", ["alpha"]), "alpha", "elu", 1);
+  return composite("EluBackward0", [x], (v) => eluOf(v, alpha, 1, 1));
+}
+const SELU_ALPHA = 1.6732632423543772,
+  SELU_SCALE = 1.0507009873554805;
+/** scale * elu(x, alpha) with SELU's fixed constants. */
+export function selu(input: Tensor): Tensor {
+  const x = floatInput(input, "selu");
+  return composite("EluBackward0", [x], (v) => eluOf(v, SELU_ALPHA, 1, SELU_SCALE));
+}
+/** max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (alpha defaults to 1). */
+export function celu(input: Tensor, opts?: AlphaOptions): Tensor {
+  const x = floatInput(input, "celu");
+  const alpha = numberOpt(arg.options(opts, "celu", ["alpha"]), "alpha", "celu", 1);
+  if (alpha === 0) throw new Error("ZeroDivisionError"); // PyTorch divides by alpha too
+  return composite("CeluBackward0", [x], (v) => eluOf(v, alpha, 1 / alpha, 1));
+}
+/** Options of leakyRelu: the slope for x < 0 (default 0.01). */
+export interface LeakyReluOptions {
+  negativeSlope?: number;
+}
+/** x for x > 0, negativeSlope * x elsewhere. */
+export function leakyRelu(input: Tensor, opts?: LeakyReluOptions): Tensor {
+  const x = floatInput(input, "leaky_relu");
+  const slope = numberOpt(
+    arg.options(opts, "leaky_relu", ["negativeSlope"]),
+    "negativeSlope",
+    "leaky_relu",
+    0.01,
+  );
+  return composite("LeakyReluBackward0", [x], (v) => v.where(v.gt(0), v.mul(slope)));
+}
+// clamp to [lo, hi] with the gradient passing strictly inside (PyTorch's hardtanh_backward)
+const hardtanhOf = (v: Tensor, lo: number, hi: number) => {
+  const a = v.where(v.gt(lo), v.detach().maximum(lo));
+  return a.where(a.lt(hi), a.detach().minimum(hi));
+};
+/** Options of hardtanh: the bounds (default -1 and 1). */
+export interface HardtanhOptions {
+  minVal?: number;
+  maxVal?: number;
+}
+/** x clamped to [minVal, maxVal]; the gradient passes strictly inside. */
+export function hardtanh(input: Tensor, opts?: HardtanhOptions): Tensor {
+  const x = arg.tensorArg(input, "hardtanh", "input", 1);
+  const o = arg.options(opts, "hardtanh", ["minVal", "maxVal"]);
+  const lo = numberOpt(o, "minVal", "hardtanh", -1),
+    hi = numberOpt(o, "maxVal", "hardtanh", 1);
+  return composite("HardtanhBackward0", [x], (v) => hardtanhOf(v, lo, hi));
+}
+/** min(max(x, 0), 6). */
+export function relu6(input: Tensor): Tensor {
+  const x = arg.tensorArg(input, "relu6", "input", 1);
+  return composite("HardtanhBackward0", [x], (v) => hardtanhOf(v, 0, 6));
+}
+/** relu6(x + 3) / 6. */
+export function hardsigmoid(input: Tensor): Tensor {
+  const x = floatInput(input, "hardsigmoid");
+  return composite("HardsigmoidBackward0", [x], (v) => hardtanhOf(v, -3, 3).div(6).add(0.5));
+}
+/** x * relu6(x + 3) / 6. */
+export function hardswish(input: Tensor): Tensor {
+  const x = floatInput(input, "hardswish");
+  return composite("HardswishBackward0", [x], (v) => {
+    // PyTorch's gradient: 0 below -3, x / 3 + 1/2 in [-3, 3], 1 above
+    const inside = v.mul(v.add(3)).div(6);
+    return inside.where(v.ge(-3), v.mul(0)).where(v.le(3), v); // -0 below -3, as x * 0
+  });
+}
+/** log(sigmoid(x)), computed stably as min(x, 0) - log1p(exp(-|x|)). */
+export function logsigmoid(input: Tensor): Tensor {
+  const x = floatInput(input, "log_sigmoid_forward");
+  return composite("LogSigmoidBackward0", [x], (v) =>
+    v.minimum(0).sub(v.abs().neg().exp().log1p()),
+  );
+}
+/** x / (1 + |x|). */
+export function softsign(input: Tensor): Tensor {
+  const x = arg.tensorArg(input, "softsign", "input", 1);
+  return composite("DivBackward0", [x], (v) => v.div(v.abs().add(1)));
+}
+/** x - tanh(x). */
+export function tanhshrink(input: Tensor): Tensor {
+  const x = arg.tensorArg(input, "tanhshrink", "input", 1);
+  // float32: tanh rounded from double (jitgrad's float32 tanh is within 3 ulps, which x - tanh(x)
+  // would magnify for small x)
+  return composite("SubBackward0", [x], (v) =>
+    v.sub(v.dtype === "float32" ? v.double().tanh().float() : v.tanh()),
+  );
+}
+/** The gated linear unit: a * sigmoid(b), a and b the halves of `dim` (default -1). */
+export function glu(input: Tensor, dimArg = -1): Tensor {
+  const x = floatInput(input, "glu");
+  if (x.ndim === 0)
+    throw new Error("glu does not support scalars because halving size must be even");
+  const dim = normDim(arg.int(dimArg, "glu", "dim", 2), x.ndim);
+  const n = x.shape[dim];
+  if (n % 2) throw new Error(`Halving dimension must be even, but dimension ${dim} is size ${n}`);
+  return composite("GluBackward0", [x], (v) =>
+    v.narrow(dim, 0, n / 2).mul(v.narrow(dim, n / 2, n / 2).sigmoid()),
+  );
+}
+/** Softmax of -x over `dim` (required). */
+export const softmin = (x: Tensor, dim: number): Tensor => {
+  const t = arg.tensorArg(x, "softmin", "input");
+  const d = normDim(softmaxDimOf(dim, "softmin"), t.ndim);
+  return composite("SoftmaxBackward0", [t], (v) => v.neg().softmax(d));
+};
+/**
+ * max(0, x) + weight * min(0, x), weight (learnable) either one value or one per channel (dim 1
+ * of the input).
+ */
+export function prelu(input: Tensor, weightArg: Tensor): Tensor {
+  const x = floatInput(input, "prelu"),
+    weight = arg.tensorArg(weightArg, "prelu", "weight", 2);
+  const channels = x.ndim >= 2 ? x.shape[1] : 1;
+  if (weight.ndim > 1)
+    throw new Error(
+      `prelu: Expected \`weight\` to be a scalar or 1D tensor, but got: ndim = ${weight.ndim}`,
+    );
+  const n = weight.numel();
+  if (n !== 1 && n !== channels)
+    throw new Error(
+      `Mismatch of parameter numbers and input channel size. Found parameter numbers = ${n} and channel size = ${channels}.`,
+    );
+  if (weight.dtype !== x.dtype)
+    throw new Error(`expected scalar type ${scalarType(x)} but found ${scalarType(weight)}`);
+  const shape = x.shape.map((s, d) => (d === 1 && n > 1 ? s : 1));
+  return composite("PreluBackward0", [x, weight], (v, w) =>
+    v.where(v.gt(0), v.mul(n > 1 ? w.reshape(shape) : w.reshape(x.ndim ? shape : []))),
+  );
 }
 
 /** `x @ weight^T + bias`; weight is [out, in]. */
@@ -1459,6 +1840,23 @@ export function scaledDotProductAttention(
 
 /** The functional API as one object, as `torch.nn.functional` is usually imported (`F`). */
 export const F = {
+  softplus,
+  silu,
+  mish,
+  elu,
+  selu,
+  celu,
+  leakyRelu,
+  hardtanh,
+  relu6,
+  hardsigmoid,
+  hardswish,
+  logsigmoid,
+  softsign,
+  tanhshrink,
+  glu,
+  softmin,
+  prelu,
   relu,
   tanh,
   sigmoid,
@@ -1489,4 +1887,11 @@ export const F = {
   adaptiveAvgPool2d,
   adaptiveMaxPool2d,
   scaledDotProductAttention,
+
+  l1Loss,
+  smoothL1Loss,
+  huberLoss,
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  klDiv,
 };

@@ -213,7 +213,7 @@ export function ones(...args: SizeArgs): Tensor {
     o = creationOptions(opts, "ones");
   return filled(size, 1, o.dtype, o.requiresGrad);
 }
-function like(t: unknown, opts: unknown, fn: string, value: number): Tensor {
+function like(t: unknown, opts: unknown, fn: string, value: number | boolean): Tensor {
   const x = arg.tensorArg(t, fn, "input", 1),
     o = creationOptions(opts, fn, x.dtype);
   return filled([...x.shape], value, o.dtype, o.requiresGrad);
@@ -222,6 +222,9 @@ function like(t: unknown, opts: unknown, fn: string, value: number): Tensor {
 export const zerosLike = (t: Tensor, opts?: TensorOptions) => like(t, opts, "zeros_like", 0);
 /** Ones of `t`'s shape and dtype. */
 export const onesLike = (t: Tensor, opts?: TensorOptions) => like(t, opts, "ones_like", 1);
+/** `value` in `t`'s shape and dtype (converted to it: 2.7 in an int32 tensor is 2). */
+export const fullLike = (t: Tensor, value: number | boolean, opts?: TensorOptions) =>
+  like(t, opts, "full_like", arg.scalarValue(value, "full_like", "fill_value", 2));
 
 function random(args: unknown[], fn: string, sample: typeof randValues): Tensor {
   const { size, opts } = arg.sizeArgs(args, fn),

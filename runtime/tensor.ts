@@ -3,6 +3,7 @@
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
 import { backend } from "../backend/index";
 import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
+import { promoteAll } from "../ir/op-def";
 import type { Params } from "../ir/ops";
 import { floatOf, IndexError } from "../ir/ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../ir/ops/conv";
@@ -318,16 +319,15 @@ export class Tensor {
   mul(other: Operand) {
     return bind("mul", [this, arg.operand(other, "mul")]);
   }
-  // roundingMode "trunc"/"floor" needs a rounding primitive in the op table, which jitgrad does
-  // not have yet: refused rather than ignored (it used to divide exactly).
-  div(other: Operand, opts?: { roundingMode?: "trunc" | "floor" | null }) {
+  /**
+   * Elementwise division, broadcast; roundingMode "trunc" rounds the quotient toward zero, "floor"
+   * down (integer operands then give an integer result, as PyTorch's).
+   */
+  div(other: Operand, opts?: { roundingMode?: "trunc" | "floor" | null }): Tensor {
     const o = arg.operand(other, "div");
     const mode = arg.options(opts, "div", ["roundingMode"]).roundingMode;
     if (mode !== undefined && mode !== null) {
-      if (mode === "trunc" || mode === "floor")
-        throw new Error(
-          `div(): roundingMode '${mode}' is not supported yet (jitgrad has no rounding op); divide and round the values outside the tensor library for now`,
-        );
+      if (mode === "trunc" || mode === "floor") return this.roundedDiv(o, mode);
       throw new Error(
         `div expected rounding_mode to be one of None, 'trunc', or 'floor' but found ${typeof mode === "string" ? `'${mode}'` : arg.typeName(mode)}`,
       );
@@ -397,6 +397,333 @@ export class Tensor {
   /** Elementwise error function. */
   erf() {
     return bind("erf", [this]);
+  }
+  // ---- rounding and more elementwise math (issue 11) ----
+  private rounding(op: "floor" | "ceil" | "round" | "trunc") {
+    if (this.dtype === "bool") throw new Error(`"${op}_vml_cpu" not implemented for 'Bool'`);
+    return bind(op, [this]);
+  }
+  /** Elementwise floor (integers unchanged; zero gradient). */
+  floor() {
+    return this.rounding("floor");
+  }
+  /** Elementwise ceiling (integers unchanged; zero gradient). */
+  ceil() {
+    return this.rounding("ceil");
+  }
+  /** Elementwise rounding to the nearest integer, halves to even (as PyTorch's round). */
+  round() {
+    return this.rounding("round");
+  }
+  /** Elementwise rounding toward zero. */
+  trunc() {
+    return this.rounding("trunc");
+  }
+  /** The fractional part, x - trunc(x) (floating-point tensors). */
+  frac() {
+    if (!isFloat(this.dtype))
+      throw new Error(`"frac_cpu" not implemented for '${scalarType(this)}'`);
+    return composite("FracBackward0", [this], (x) => x.sub(x.detach().trunc()));
+  }
+  /** Elementwise complementary error function 1 - erf(x), accurate for large x. */
+  erfc() {
+    return bind("erfc", [this]);
+  }
+  /** Elementwise log(1 + x), accurate near 0. */
+  log1p() {
+    return bind("log1p", [this]);
+  }
+  /** Elementwise e^x - 1, accurate near 0. */
+  expm1() {
+    return bind("expm1", [this]);
+  }
+  /** Elementwise base-2 logarithm. */
+  log2() {
+    return bind("log2", [this]);
+  }
+  /** Elementwise base-10 logarithm. */
+  log10() {
+    return bind("log10", [this]);
+  }
+  /** Elementwise 2^x. */
+  exp2() {
+    const x = isFloat(this.dtype) ? this : this.to("float32");
+    return composite("Exp2Backward0", [x], (v) => bind("pow", [scalar(2), v]));
+  }
+  /** Elementwise 1 / sqrt(x). */
+  rsqrt() {
+    return composite("RsqrtBackward0", [this], (x) => x.sqrt().reciprocalOf());
+  }
+  /** Elementwise 1 / x. */
+  reciprocal() {
+    return composite("ReciprocalBackward0", [this], (x) => x.reciprocalOf());
+  }
+  private reciprocalOf() {
+    return bind("div", [scalar(1), this]);
+  }
+  /** Elementwise tangent. */
+  tan() {
+    return bind("tan", [this]);
+  }
+  /** Elementwise arcsine. */
+  asin() {
+    return bind("asin", [this]);
+  }
+  /** Elementwise arccosine. */
+  acos() {
+    return bind("acos", [this]);
+  }
+  /** Elementwise arctangent. */
+  atan() {
+    return bind("atan", [this]);
+  }
+  /** Elementwise hyperbolic sine. */
+  sinh() {
+    return bind("sinh", [this]);
+  }
+  /** Elementwise hyperbolic cosine. */
+  cosh() {
+    return bind("cosh", [this]);
+  }
+  /** Elementwise inverse hyperbolic sine. */
+  asinh() {
+    return bind("asinh", [this]);
+  }
+  /** Elementwise inverse hyperbolic cosine. */
+  acosh() {
+    return bind("acosh", [this]);
+  }
+  /** Elementwise inverse hyperbolic tangent. */
+  atanh() {
+    return bind("atanh", [this]);
+  }
+  /** Elementwise atan2(this, other): the angle of the point (other, this), broadcast. */
+  atan2(other: Tensor) {
+    return bind("atan2", [this, arg.tensorArg(other, "atan2")]);
+  }
+  /** C's fmod: the remainder of this / other with this one's sign, broadcast. */
+  fmod(other: Operand) {
+    return bind("fmod", intDivisorCheck([this, arg.operand(other, "fmod")]));
+  }
+  /** Python's remainder: this - floor(this / other) * other, with other's sign, broadcast. */
+  remainder(other: Operand) {
+    return bind("remainder", intDivisorCheck([this, arg.operand(other, "remainder")]));
+  }
+  /** Division rounded down (PyTorch's floor_divide, which floors since 1.13). */
+  floorDivide(other: Operand) {
+    return this.roundedDiv(arg.operand(other, "floor_divide"), "floor");
+  }
+  private roundedDiv(o: Tensor | number | boolean, mode: "trunc" | "floor"): Tensor {
+    const ins: [Tensor, Tensor] = [this, typeof o === "object" ? o : scalar(o)];
+    const dtype = promoteAll(ins),
+      intResult = !isFloat(dtype);
+    intDivisorCheck(ins);
+    if (mode === "floor") return bind("divFloor", ins);
+    return composite("DivBackward2", ins, (a, b) => {
+      // integers divide exactly in double, then round and come back to their dtype
+      const q = intResult ? a.to("float64").div(b.to("float64")) : a.div(b);
+      return intResult ? q.trunc().to(dtype) : q.trunc();
+    });
+  }
+  /**
+   * Clamps each element into [min, max] (either may be omitted; numbers or tensors, broadcast). The
+   * gradient passes where min <= x <= max, as PyTorch's; NaN stays NaN.
+   */
+  clamp(min?: Operand | null, max?: Operand | null): Tensor {
+    const lo = min === undefined || min === null ? null : arg.operand(min, "clamp", "min", 1);
+    const hi = max === undefined || max === null ? null : arg.operand(max, "clamp", "max", 2);
+    if (lo === null && hi === null)
+      throw new Error("torch.clamp: At least one of 'min' or 'max' must not be None");
+    if (typeof lo === "boolean" || typeof hi === "boolean")
+      throw new TypeError("clamp(): min and max must be numbers or tensors, not bool");
+    const bounds = [lo, hi].filter((b): b is Tensor => typeof b === "object" && b !== null);
+    const name = bounds.length ? "ClampBackward0" : "ClampBackward1";
+    return composite(name, [this, ...bounds], (x, ...bs) => {
+      const l = typeof lo === "object" && lo !== null ? bs.shift()! : lo;
+      const h = typeof hi === "object" && hi !== null ? bs.shift()! : hi;
+      // each side: x where it is inside that bound (the gradient passes), else the bound (NaN
+      // stays NaN: maximum and minimum propagate it)
+      let y = l === null ? x : x.where(x.ge(l), x.maximum(l));
+      if (h !== null) y = y.where(y.le(h), y.minimum(h));
+      return y;
+    });
+  }
+  /** Same as `clamp`. */
+  clip(min?: Operand | null, max?: Operand | null): Tensor {
+    return this.clamp(min, max);
+  }
+  /** this + weight * (end - this), PyTorch's two-sided formula (exact at weight 0 and 1). */
+  lerp(end: Tensor, weight: Tensor | number): Tensor {
+    const e = arg.tensorArg(end, "lerp", "end", 1);
+    if (typeof weight === "number") {
+      const w = weight;
+      return composite("LerpBackward0", [this, e], (a, b) =>
+        w < 0.5 ? a.add(b.sub(a).mul(w)) : b.sub(b.sub(a).mul(1 - w)),
+      );
+    }
+    const w = arg.tensorArg(weight, "lerp", "weight", 2);
+    return composite("LerpBackward1", [this, e, w], (a, b, t) => {
+      const d = b.sub(a);
+      return a.add(d.mul(t)).where(t.lt(0.5), b.sub(d.mul(t.neg().add(1))));
+    });
+  }
+  /** this + value * tensor1 * tensor2 (value defaults to 1). */
+  addcmul(tensor1: Tensor, tensor2: Tensor, opts?: { value?: number }): Tensor {
+    const t1 = arg.tensorArg(tensor1, "addcmul", "tensor1", 1),
+      t2 = arg.tensorArg(tensor2, "addcmul", "tensor2", 2);
+    const v = arg.options(opts, "addcmul", ["value"]).value;
+    const value = v === undefined ? 1 : arg.number(v, "addcmul", "value");
+    return composite("AddcmulBackward0", [this, t1, t2], (s, a, b) =>
+      s.add(value === 1 ? a.mul(b) : a.mul(b).mul(value)),
+    );
+  }
+  /** this + value * tensor1 / tensor2 (value defaults to 1). */
+  addcdiv(tensor1: Tensor, tensor2: Tensor, opts?: { value?: number }): Tensor {
+    const t1 = arg.tensorArg(tensor1, "addcdiv", "tensor1", 1),
+      t2 = arg.tensorArg(tensor2, "addcdiv", "tensor2", 2);
+    const v = arg.options(opts, "addcdiv", ["value"]).value;
+    const value = v === undefined ? 1 : arg.number(v, "addcdiv", "value");
+    if (!isFloat(t1.dtype) && !isFloat(t2.dtype))
+      throw new Error(
+        "Integer division with addcdiv is no longer supported, and in a future release addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all dtypes.",
+      );
+    return composite("AddcdivBackward0", [this, t1, t2], (s, a, b) =>
+      s.add(value === 1 ? a.div(b) : a.mul(value).div(b)),
+    );
+  }
+  /** sqrt(this^2 + other^2), broadcast. */
+  hypot(other: Tensor): Tensor {
+    const o = arg.tensorArg(other, "hypot");
+    return bind("hypot", [this, o]);
+  }
+  /** log(exp(this) + exp(other)), computed stably, broadcast. */
+  logaddexp(other: Tensor): Tensor {
+    const o = arg.tensorArg(other, "logaddexp");
+    return composite("LogaddexpBackward0", [this, o], (a, b) => {
+      const r = a.maximum(b).add(a.sub(b).abs().neg().exp().log1p());
+      // equal infinities: the infinity itself (their difference is NaN)
+      return r.where(a.ne(b).logicalOr(a.abs().ne(Infinity)), a);
+    });
+  }
+  /** Where the elements are NaN (a bool tensor). */
+  isnan(): Tensor {
+    return this.ne(this);
+  }
+  /** Where the elements are +-infinity (a bool tensor). */
+  isinf(): Tensor {
+    return isFloat(this.dtype) ? this.abs().eq(Infinity) : this.ne(this);
+  }
+  /** Where the elements are finite: not NaN nor +-infinity (a bool tensor). */
+  isfinite(): Tensor {
+    return isFloat(this.dtype) ? this.sub(this).eq(0) : this.eq(this);
+  }
+  /** Where the sign bit is set: negative values, -0 and -infinity (a bool tensor). */
+  signbit(): Tensor {
+    if (this.dtype === "bool") return this.ne(this);
+    if (!isFloat(this.dtype)) return this.lt(0);
+    return this.lt(0).logicalOr(bind("div", [scalar(1), this]).lt(0)); // -0: 1 / -0 is -inf
+  }
+  /** |this| with the sign of `other` (its sign bit: -0 counts as negative), broadcast. */
+  copysign(other: Operand): Tensor {
+    const o = arg.operand(other, "copysign");
+    const ins = [this, typeof o === "object" ? o : scalar(o)];
+    const name = typeof o === "object" ? "CopysignBackward0" : "CopysignBackward1";
+    return composite(name, ins, (a, b) => {
+      const m = isFloat(a.dtype) ? a.abs() : a.to("float32").abs();
+      const y = m.where(b.signbit().logicalNot(), m.neg());
+      // other's gradient is zeros, as PyTorch's: minus 0 from an all-false where (keeps -0)
+      return b.requiresGrad ? y.sub(b.where(b.lt(b), 0)) : y;
+    });
+  }
+  /**
+   * NaN, +infinity and -infinity replaced by `nan` (0), `posinf` and `neginf` (by default the
+   * dtype's largest and lowest finite values); the gradient passes where the input is finite.
+   */
+  nanToNum(opts?: { nan?: number; posinf?: number; neginf?: number }): Tensor {
+    const o = arg.options(opts, "nan_to_num", ["nan", "posinf", "neginf"]);
+    if (!isFloat(this.dtype)) return this.clone();
+    const big = this.dtype === "float32" ? 3.4028234663852886e38 : Number.MAX_VALUE;
+    const nan = o.nan === undefined ? 0 : arg.number(o.nan, "nan_to_num", "nan"),
+      posinf = o.posinf === undefined ? big : arg.number(o.posinf, "nan_to_num", "posinf"),
+      neginf = o.neginf === undefined ? -big : arg.number(o.neginf, "nan_to_num", "neginf");
+    return composite("NanToNumBackward0", [this], (x) =>
+      x.where(x.eq(x), nan).where(x.ne(Infinity), posinf).where(x.ne(-Infinity), neginf),
+    );
+  }
+  /**
+   * Where |this - other| <= atol + rtol |other| (or the two are equal; NaNs count as equal with
+   * equalNan), broadcast: a bool tensor. rtol 1e-5 and atol 1e-8 by default, as PyTorch.
+   */
+  isclose(other: Tensor, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): Tensor {
+    const o = arg.tensorArg(other, "isclose");
+    const p = arg.options(opts, "isclose", ["rtol", "atol", "equalNan"]);
+    const rtol = p.rtol === undefined ? 1e-5 : arg.number(p.rtol, "isclose", "rtol"),
+      atol = p.atol === undefined ? 1e-8 : arg.number(p.atol, "isclose", "atol"),
+      equalNan = p.equalNan === undefined ? false : arg.bool(p.equalNan, "isclose", "equalNan");
+    if (o.dtype !== this.dtype)
+      throw new Error(`${scalarType(this)} did not match ${scalarType(o)}`);
+    if (!(rtol >= 0))
+      throw new Error(`rtol must be greater than or equal to zero, but got ${rtol}`);
+    if (!(atol >= 0))
+      throw new Error(`atol must be greater than or equal to zero, but got ${atol}`);
+    let close = this.eq(o);
+    if (equalNan) close = close.logicalOr(this.ne(this).where(o.ne(o), false));
+    if (!isFloat(this.dtype) && this.dtype !== "int32") return close;
+    const a = this.dtype === "int32" ? this.to("float64") : this,
+      b = this.dtype === "int32" ? o.to("float64") : o;
+    const actual = a.sub(b).abs(),
+      allowed = b.abs().mul(rtol).add(atol);
+    return close.logicalOr(actual.le(allowed).where(actual.ne(Infinity), false));
+  }
+  /** Whether every element is close to `other`'s (see `isclose`): a boolean. */
+  allclose(other: Tensor, opts?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean {
+    return this.isclose(other, opts).logicalNot().sum().item() === 0;
+  }
+  // ---- bitwise ops (int32 and bool; bool results for bool operands) ----
+  private bitwise(
+    op: "bitwiseAnd" | "bitwiseOr" | "bitwiseXor" | "bitwiseLeftShift" | "bitwiseRightShift",
+    other: unknown,
+    kernel: string,
+  ): Tensor {
+    const o = arg.operand(other, op);
+    const ins = [this, typeof o === "object" ? o : scalar(o)];
+    const dtype = promoteAll(ins);
+    const shift = op === "bitwiseLeftShift" || op === "bitwiseRightShift";
+    if (isFloat(dtype) || (shift && dtype === "bool"))
+      throw new Error(`"${kernel}" not implemented for '${scalarTypeName(dtype)}'`);
+    return bind(op, ins);
+  }
+  /** Elementwise bitwise and (logical and for bool), broadcast. */
+  bitwiseAnd(other: Operand): Tensor {
+    return this.bitwise("bitwiseAnd", other, "bitwise_and_cpu");
+  }
+  /** Elementwise bitwise or (logical or for bool), broadcast. */
+  bitwiseOr(other: Operand): Tensor {
+    return this.bitwise("bitwiseOr", other, "bitwise_or_cpu");
+  }
+  /** Elementwise bitwise xor (logical xor for bool), broadcast. */
+  bitwiseXor(other: Operand): Tensor {
+    return this.bitwise("bitwiseXor", other, "bitwise_xor_cpu");
+  }
+  /**
+   * Elementwise `this << other` on int32 (wrapping to 32 bits; shift counts outside [0, 32) give
+   * 0), broadcast.
+   */
+  bitwiseLeftShift(other: Operand): Tensor {
+    return this.bitwise("bitwiseLeftShift", other, "lshift_cpu");
+  }
+  /**
+   * Elementwise arithmetic `this >> other` on int32 (shift counts outside [0, 32) give 0, or -1 for
+   * negative values), broadcast.
+   */
+  bitwiseRightShift(other: Operand): Tensor {
+    return this.bitwise("bitwiseRightShift", other, "rshift_cpu");
+  }
+  /** Elementwise bitwise not (logical not for bool). */
+  bitwiseNot(): Tensor {
+    if (isFloat(this.dtype))
+      throw new Error(`"bitwise_not_cpu" not implemented for '${scalarType(this)}'`);
+    return this.dtype === "bool" ? this.logicalNot() : bind("bitwiseNot", [this]);
   }
   /** Elementwise x * x. */
   square() {
@@ -1721,6 +2048,16 @@ function matmulCheck(a: Tensor, b: Tensor): void {
 }
 
 const scalarType = (t: { dtype: DType }) => scalarTypeName(t.dtype);
+// PyTorch raises for an integer division (or remainder) by zero; compiled, the values are not
+// known while tracing, and the result there is 0
+function intDivisorCheck<T extends [Tensor, Operand]>(ins: T): T {
+  const [a, b] = ins;
+  const divisor = Tensor.isTensor(b) ? b : scalar(b);
+  if (isFloat(promoteAll([a, divisor]))) return ins;
+  if (divisor.storage && !(activeTrace() && !divisor.wrapped) && divisor.values().includes(0))
+    throw new Error("ZeroDivisionError");
+  return ins;
+}
 
 const mulScalar = (o: Operand, alpha: number) =>
   Tensor.isTensor(o) ? o.mul(alpha) : Number(o) * alpha;

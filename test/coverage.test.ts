@@ -43,10 +43,23 @@ const EXEMPT: Record<List, Partial<Record<OpName, string>>> = {
     logicalNot: notDifferentiable,
     detach: notDifferentiable,
     maxPool2dBackward: notDifferentiable, // max pooling's gradient (no double backward through it)
+    bitwiseAnd: notDifferentiable,
+    bitwiseOr: notDifferentiable,
+    bitwiseXor: notDifferentiable,
+    bitwiseNot: notDifferentiable,
+    bitwiseLeftShift: notDifferentiable,
+    bitwiseRightShift: notDifferentiable,
   },
   differential: {
     maxPool2dBackward:
       "only in backward graphs (max pooling's gradient): the grad-mode programs that max-pool compare it",
+    // integer-only: the generator builds float programs (the golden cases run these compiled too)
+    bitwiseAnd: "integer and bool only; the random programs compute on floats",
+    bitwiseOr: "integer and bool only; the random programs compute on floats",
+    bitwiseXor: "integer and bool only; the random programs compute on floats",
+    bitwiseNot: "integer only; the random programs compute on floats",
+    bitwiseLeftShift: "integer only; the random programs compute on floats",
+    bitwiseRightShift: "integer only; the random programs compute on floats",
   },
 };
 

@@ -69,3 +69,27 @@ export function erf(x: number): number {
   const rs = a < 1 / 0.35 ? poly(s, ra) / poly(s, sa) : poly(s, rb) / poly(s, sb);
   return sign * (1 - (Math.exp(-z * z - 0.5625) * Math.exp((z - a) * (z + a) + rs)) / a);
 }
+
+// erfc(x) = 1 - erf(x) without the cancellation for large x (msun's erfc, same approximations):
+// exp(-x^2) R/S / x directly for x >= 1.25, so erfc(5) = 1.5e-12 keeps its digits.
+export function erfc(x: number): number {
+  const a = Math.abs(x);
+  if (a < 0.84375) {
+    const z = x * x,
+      y = x * (poly(z, pp) / poly(z, qq));
+    if (x < 0.25) return 1 - (x + y);
+    return 0.5 - (y + (x - 0.5)); // msun's half - (x*y + (x - half)), y here being x*y there
+  }
+  if (a < 1.25) {
+    const s = a - 1,
+      p = poly(s, pa) / poly(s, qa);
+    return x >= 0 ? 1 - erx - p : 1 + (erx + p);
+  }
+  if (!(a < 28)) return Number.isNaN(x) ? x : x > 0 ? 0 : 2;
+  if (x < -6) return 2;
+  const s = 1 / (a * a),
+    z = Math.fround(a);
+  const rs = a < 1 / 0.35 ? poly(s, ra) / poly(s, sa) : poly(s, rb) / poly(s, sb);
+  const r = (Math.exp(-z * z - 0.5625) * Math.exp((z - a) * (z + a) + rs)) / a;
+  return x > 0 ? r : 2 - r;
+}

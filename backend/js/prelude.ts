@@ -3,9 +3,10 @@
 import { indexErrors } from "../../ir/ops";
 import { concat } from "./concat";
 import { convolve } from "./conv";
-import { erf } from "./erf";
+import { erf, erfc } from "./erf";
 import { packPanels } from "./gemm";
 import { pool } from "./pool";
+import { roundEven } from "./round";
 import { scatter, scatterAdd } from "./scatter";
 import { tanhf } from "./tanhf";
 
@@ -18,6 +19,8 @@ function checkIndex(i: number, n: number, dim: number, error: number): number {
 const lib = {
   tanhf,
   erf,
+  erfc,
+  roundEven,
   packPanels,
   checkIndex,
   scatterAdd,

@@ -5,8 +5,9 @@
 import type * as E from "estree";
 import type { DType } from "../../ir/dtype";
 import type { Scalar, ScalarOp } from "../../ir/scalar";
-import { erf } from "./erf";
+import { erf, erfc } from "./erf";
 import { bin, call, id, num } from "./estree";
+import { roundEven } from "./round";
 import { tanhf } from "./tanhf";
 
 interface Row {
@@ -60,6 +61,36 @@ const table: { [K in ScalarOp]: Row } = {
   sin: { js: math("sin"), run: ([x]) => Math.sin(x) },
   cos: { js: math("cos"), run: ([x]) => Math.cos(x) },
   erf: { js: (a) => call(id("erf"), a), run: ([x]) => erf(x) },
+  erfc: { js: (a) => call(id("erfc"), a), run: ([x]) => erfc(x) },
+  floor: { js: math("floor"), run: ([x]) => Math.floor(x) },
+  ceil: { js: math("ceil"), run: ([x]) => Math.ceil(x) },
+  trunc: { js: math("trunc"), run: ([x]) => Math.trunc(x) },
+  roundEven: { js: (a) => call(id("roundEven"), a), run: ([x]) => roundEven(x) },
+  log1p: { js: math("log1p"), run: ([x]) => Math.log1p(x) },
+  expm1: { js: math("expm1"), run: ([x]) => Math.expm1(x) },
+  log2: { js: math("log2"), run: ([x]) => Math.log2(x) },
+  log10: { js: math("log10"), run: ([x]) => Math.log10(x) },
+  tan: { js: math("tan"), run: ([x]) => Math.tan(x) },
+  asin: { js: math("asin"), run: ([x]) => Math.asin(x) },
+  acos: { js: math("acos"), run: ([x]) => Math.acos(x) },
+  atan: { js: math("atan"), run: ([x]) => Math.atan(x) },
+  sinh: { js: math("sinh"), run: ([x]) => Math.sinh(x) },
+  cosh: { js: math("cosh"), run: ([x]) => Math.cosh(x) },
+  asinh: { js: math("asinh"), run: ([x]) => Math.asinh(x) },
+  acosh: { js: math("acosh"), run: ([x]) => Math.acosh(x) },
+  atanh: { js: math("atanh"), run: ([x]) => Math.atanh(x) },
+  atan2: { js: math("atan2"), run: ([a, b]) => Math.atan2(a, b) },
+  hypot: { js: math("hypot"), run: ([a, b]) => Math.hypot(a, b) },
+  fmod: { js: infix("%"), run: ([a, b]) => a % b },
+  bitAnd: { js: infix("&"), run: ([a, b]) => a & b },
+  bitOr: { js: infix("|"), run: ([a, b]) => a | b },
+  bitXor: { js: infix("^"), run: ([a, b]) => a ^ b },
+  bitNot: {
+    js: ([x]) => ({ type: "UnaryExpression", operator: "~", prefix: true, argument: x }),
+    run: ([x]) => ~x,
+  },
+  shl: { js: infix("<<"), run: ([a, b]) => a << b },
+  shr: { js: infix(">>"), run: ([a, b]) => a >> b },
   max: { js: math("max"), run: ([a, b]) => Math.max(a, b) },
   min: { js: math("min"), run: ([a, b]) => Math.min(a, b) },
   eq: { js: infix("==="), run: ([a, b]) => +(a === b) },

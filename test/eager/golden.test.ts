@@ -102,10 +102,12 @@ function materialize(self: Spec | undefined, args: Arg[], vars: Record<string, T
 
 // jitgrad's backward(gradient?, { retainGraph }) takes the options PyTorch spells as keywords.
 function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
-  if (fn.startsWith("F."))
-    // torch.nn.functional's: jitgrad's F
-    return (jg.F as unknown as Record<string, (...a: unknown[]) => unknown>)[fn.slice(2)](...args);
-  if (!self) return (jg as unknown as Record<string, (...a: unknown[]) => unknown>)[fn](...args);
+  if (!self) {
+    // "F.name": a function of jitgrad's F (torch.nn.functional)
+    const ns = fn.startsWith("F.") ? jg.F : jg;
+    const name = fn.startsWith("F.") ? fn.slice(2) : fn;
+    return (ns as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...args);
+  }
   if (fn === "T") return self.T;
   // one piece of split's list (fixture outputs are single tensors)
   if (fn === "split0" || fn === "splitLast") {

@@ -160,6 +160,11 @@ def torch_call(fn, s, args):
             return torch.nn.functional.interpolate(args[0], **_opts(args[1]))
         if fn == "F.oneHot":
             return torch.nn.functional.one_hot(*args)
+
+        if fn.startswith("F."):
+            return functional_call(fn[2:], args)
+        if fn == "fullLike":
+            return torch.full_like(*args)
         return getattr(torch, fn)(*args)  # where, cat, stack
     if fn == "T":
         return s.T
@@ -193,6 +198,13 @@ def torch_call(fn, s, args):
         return s.requires_grad_(*args)
     if fn in IDX_CALLS:
         return IDX_CALLS[fn](s, *args)
+    if fn in ISSUE11_EW_NAMES:
+        fn = ISSUE11_EW_NAMES[fn]
+    if fn == "div" and len(args) == 2:
+        return s.div(args[0], rounding_mode=args[1].get("roundingMode"))
+    if fn in ("addcmul", "addcdiv", "nan_to_num", "isclose") and args and isinstance(args[-1], dict) and not is_spec(args[-1]):
+        kw = {{"equalNan": "equal_nan"}.get(k, k): v for k, v in args[-1].items()}
+        return getattr(s, fn)(*args[:-1], **kw)
     return getattr(s, fn)(*args)
 
 
@@ -216,6 +228,24 @@ IDX_CALLS = {
     "split0": lambda s, *a: s.split(*a)[0],
     "splitLast": lambda s, *a: s.split(*a)[-1],
 }
+
+
+
+ISSUE11_EW_NAMES = {"floorDivide": "floor_divide", "nanToNum": "nan_to_num", "bitwiseAnd": "bitwise_and",
+                    "bitwiseOr": "bitwise_or", "bitwiseXor": "bitwise_xor", "bitwiseNot": "bitwise_not",
+                    "bitwiseLeftShift": "bitwise_left_shift", "bitwiseRightShift": "bitwise_right_shift"}
+
+
+def functional_call(name, args):
+    """F.<jitgrad name>(*args, options) as torch.nn.functional's snake_case call with keywords."""
+    import re
+    import torch.nn.functional as F
+    snake = {"binaryCrossEntropyWithLogits": "binary_cross_entropy_with_logits"}.get(name) or re.sub(r"(?<!^)([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+    args = list(args)
+    kwargs = {}
+    if args and isinstance(args[-1], dict) and not is_spec(args[-1]):
+        kwargs = {re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), k): v for k, v in args.pop().items()}
+    return getattr(F, snake)(*args, **kwargs)
 
 
 # ---------------------------------------------------------------- cases
@@ -1049,6 +1079,153 @@ op("cumprod 0-d", "cumprod", T([]), [0])
 op("cumprod with zeros", "cumprod", V([[2.0, 0.0, 3.0, 0.0, 5.0], [0.0, 2.0, -1.5, 4.0, 0.5], [1.5, 2.0, 3.0, 0.5, 0.0]]), [1])
 op("cumprod of a transposed view", "cumprod", T([3, 4]), [0], pre=[{"fn": "T"}])
 err("cumprod: dim out of range", "cumprod", T([3, 4]), [2])
+
+# --- issue 11: elementwise ops, activations, losses
+for fn in ["floor", "ceil", "round", "trunc"]:
+    op(fn, fn, V([2.5, -0.5, 0.5, 1.5, -2.5, 3.7, -3.2, 0.0]))
+    op(fn + " 2-d", fn, T([2, 3]))
+    op(fn + " float64", fn, T([4], "float64"))
+    op(fn + " int", fn, T([5], "int32", kind="int"))
+    err(fn + ": bool", fn, T([3], "bool", kind="bool"))
+op("frac", "frac", V([2.5, -0.5, 1.25, -3.75]))
+err("frac: int", "frac", T([3], "int32", kind="int"))
+for fn, kind in [("log1p", "positive"), ("expm1", "normal"), ("log2", "positive"), ("log10", "positive"),
+                 ("tan", "normal"), ("atan", "normal"), ("sinh", "normal"), ("cosh", "normal"),
+                 ("asinh", "normal"), ("exp2", "normal"), ("rsqrt", "positive"), ("reciprocal", "positive")]:
+    op(fn, fn, T([2, 3], kind=kind))
+    op(fn + " 0-d", fn, T([], kind=kind))
+    op(fn + " float64", fn, T([4], "float64", kind=kind))
+    op(fn + " int -> float32", fn, V([1, 2, 3], "int32"))
+for fn in ["asin", "acos", "atanh"]:
+    op(fn, fn, V([-0.9, -0.3, 0.0, 0.4, 0.8]))
+    op(fn + " float64", fn, V([-0.5, 0.25, 0.75], "float64"))
+op("acosh", "acosh", V([1.5, 2.0, 3.25, 10.0]))
+op("acosh float64", "acosh", V([1.25, 4.0], "float64"))
+op("log1p near 0", "log1p", V([1e-7, -1e-7, 0.0]))
+op("expm1 near 0", "expm1", V([1e-7, -1e-7, 0.0]))
+op("atan2", "atan2", T([2, 3]), [T([2, 3])])
+op("atan2 broadcast", "atan2", T([2, 3]), [T([3])])
+op("atan2 float64", "atan2", T([3], "float64"), [T([3], "float64")])
+op("fmod by a number", "fmod", V([5.5, -5.5, 3.0, -0.25]), [2])
+op("fmod by a negative number", "fmod", V([5.5, -5.5, 3.0, -0.25]), [-2])
+op("fmod by a tensor", "fmod", T([2, 3]), [V([0.7, -1.3, 2.1])])
+op("fmod int", "fmod", V([5, -5, 7, -8], "int32"), [3])
+op("remainder by a number", "remainder", V([5.5, -5.5, 3.0, -0.25]), [2])
+op("remainder by a negative number", "remainder", V([5.5, -5.5, 3.0, -0.25]), [-2])
+op("remainder by a tensor", "remainder", T([2, 3]), [V([0.7, -1.3, 2.1])])
+op("remainder int", "remainder", V([5, -5, 7, -8], "int32"), [3])
+op("div floor", "div", V([5.5, -5.5, 3.0, -0.25]), [V([2.0, 2.0, -2.0, 0.5]), {"roundingMode": "floor"}])
+op("div trunc", "div", V([5.5, -5.5, 3.0, -0.25]), [V([2.0, 2.0, -2.0, 0.5]), {"roundingMode": "trunc"}])
+op("div floor by a number", "div", T([2, 3]), [0.3, {"roundingMode": "floor"}])
+op("div trunc int", "div", V([5, -5, 7, -8], "int32"), [3, {"roundingMode": "trunc"}])
+op("div floor int", "div", V([5, -5, 7, -8], "int32"), [V([3, 3, -2, 3], "int32"), {"roundingMode": "floor"}])
+op("floorDivide", "floorDivide", V([5.5, -5.5, 3.0, -0.25], grad=False), [2])
+op("floorDivide int", "floorDivide", V([5, -5, 7, -8], "int32"), [3])
+err("div floor int by zero", "div", V([5, -5], "int32"), [0, {"roundingMode": "floor"}])
+err("div: bad rounding mode", "div", V([5.0]), [2, {"roundingMode": "round"}])
+op("clamp", "clamp", V([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0]), [-1, 1])
+op("clamp min only", "clamp", T([2, 3]), [0])
+op("clamp max only", "clamp", T([2, 3]), [None, 0.2])
+op("clamp min above max", "clamp", T([4]), [1, -1])
+op("clamp tensor bounds", "clamp", V([-2.0, -0.5, 0.5, 2.0]), [V([-1.0, -1.0, 0.0, 0.0]), V([1.0, 0.0, 1.0, 1.5])])
+op("clamp tensor min", "clamp", T([2, 3]), [T([3])])
+op("clamp int", "clamp", V([-5, 0, 3, 9], "int32"), [-1, 4])
+op("clamp int by a float", "clamp", V([-5, 0, 3, 9], "int32"), [0.5])
+op("clip", "clip", T([2, 3]), [-0.5, 0.5])
+err("clamp: neither bound", "clamp", T([3]), [])
+
+X11 = V([-25.0, -3.5, -3.0, -1.2, -0.4, 0.0, 0.3, 1.0, 2.7, 3.0, 6.5, 25.0])
+for fn in ["softplus", "silu", "mish", "elu", "selu", "celu", "leakyRelu", "hardtanh", "relu6",
+           "hardsigmoid", "hardswish", "logsigmoid", "softsign", "tanhshrink"]:
+    op("F." + fn, "F." + fn, None, [X11])
+    op("F." + fn + " 2-d", "F." + fn, None, [T([2, 3])])
+    op("F." + fn + " float64", "F." + fn, None, [T([4], "float64")])
+op("F.softplus beta threshold", "F.softplus", None, [X11, {"beta": 2.0, "threshold": 5.0}])
+op("F.elu alpha", "F.elu", None, [X11, {"alpha": 0.5}])
+op("F.celu alpha", "F.celu", None, [X11, {"alpha": 2.0}])
+op("F.leakyRelu slope", "F.leakyRelu", None, [X11, {"negativeSlope": 0.2}])
+op("F.hardtanh bounds", "F.hardtanh", None, [X11, {"minVal": -2.0, "maxVal": 2.5}])
+op("F.relu6 int", "F.relu6", None, [V([-3, 2, 9], "int32")])
+op("F.glu", "F.glu", None, [T([2, 4])])
+op("F.glu dim 0", "F.glu", None, [T([4, 3]), 0])
+op("F.glu 3-d", "F.glu", None, [T([2, 6, 3]), 1])
+err("F.glu: odd dim", "F.glu", None, [T([2, 3]), 1])
+op("F.softmin", "F.softmin", None, [T([2, 3]), 1])
+op("F.softmin dim 0", "F.softmin", None, [T([2, 3]), 0])
+op("F.prelu one weight", "F.prelu", None, [T([2, 3]), V([0.25])])
+op("F.prelu per channel", "F.prelu", None, [T([2, 3, 4]), V([0.1, 0.2, 0.3])])
+err("F.prelu: weight of another size", "F.prelu", None, [T([2, 4]), V([0.1, 0.2, 0.3])])
+PROB = lambda shape: spec_of(torch.rand(shape) * 0.9 + 0.05, True)
+for red in ["mean", "sum", "none"]:
+    opts = {"reduction": red}
+    op("F.l1Loss " + red, "F.l1Loss", None, [T([2, 3]), T([2, 3]), opts])
+    op("F.smoothL1Loss " + red, "F.smoothL1Loss", None, [T([2, 3]), T([2, 3]), opts])
+    op("F.huberLoss " + red, "F.huberLoss", None, [T([2, 3]), T([2, 3]), opts])
+    op("F.binaryCrossEntropy " + red, "F.binaryCrossEntropy", None, [PROB([2, 3]), PROB([2, 3]), opts])
+    op("F.binaryCrossEntropyWithLogits " + red, "F.binaryCrossEntropyWithLogits", None, [T([2, 3]), PROB([2, 3]), opts])
+    op("F.klDiv " + red, "F.klDiv", None, [T([2, 3]), PROB([2, 3]), opts])
+op("F.l1Loss default", "F.l1Loss", None, [T([4]), T([4])])
+op("F.smoothL1Loss beta", "F.smoothL1Loss", None, [T([2, 3]), T([2, 3]), {"beta": 0.5}])
+op("F.smoothL1Loss beta 0", "F.smoothL1Loss", None, [T([2, 3]), T([2, 3]), {"beta": 0.0}])
+op("F.huberLoss delta", "F.huberLoss", None, [T([2, 3]), T([2, 3]), {"delta": 0.3}])
+op("F.binaryCrossEntropy at 0 and 1", "F.binaryCrossEntropy", None, [V([0.0, 1.0, 0.5, 1.0]), V([0.0, 1.0, 1.0, 0.0], grad=False)])
+op("F.binaryCrossEntropyWithLogits large logits", "F.binaryCrossEntropyWithLogits", None, [V([-120.0, -30.0, 0.0, 40.0, 200.0]), V([1.0, 0.0, 0.5, 1.0, 0.0])])
+op("F.klDiv batchmean", "F.klDiv", None, [T([2, 3]), PROB([2, 3]), {"reduction": "batchmean"}])
+op("F.klDiv logTarget", "F.klDiv", None, [T([2, 3]), T([2, 3]), {"logTarget": True, "reduction": "sum"}])
+op("F.klDiv zero target", "F.klDiv", None, [T([3]), V([0.0, 0.5, 0.5], grad=False), {"reduction": "sum"}])
+err("F.binaryCrossEntropy: target of another size", "F.binaryCrossEntropy", None, [PROB([2, 3]), PROB([3])])
+err("F.binaryCrossEntropy: input above 1", "F.binaryCrossEntropy", None, [V([0.5, 1.5]), V([0.0, 1.0])])
+err("F.binaryCrossEntropyWithLogits: target of another size", "F.binaryCrossEntropyWithLogits", None, [T([2, 3]), PROB([3])])
+err("F.smoothL1Loss: negative beta", "F.smoothL1Loss", None, [T([3]), T([3]), {"beta": -1.0}])
+err("F.huberLoss: zero delta", "F.huberLoss", None, [T([3]), T([3]), {"delta": 0.0}])
+err("F.klDiv: bad reduction", "F.klDiv", None, [T([3]), T([3]), {"reduction": "bad"}])
+err("F.l1Loss: shapes that do not broadcast", "F.l1Loss", None, [T([2, 4]), T([3])])
+
+op("lerp scalar weight", "lerp", T([2, 3]), [T([2, 3]), 0.3])
+op("lerp scalar weight above a half", "lerp", T([2, 3]), [T([3]), 0.8])
+op("lerp tensor weight", "lerp", T([2, 3]), [T([2, 3]), spec_of(torch.tensor([[0.0, 0.25, 0.5], [0.75, 1.0, 1.5]]), True)])
+op("addcmul", "addcmul", T([2, 3]), [T([2, 3]), T([3])])
+op("addcmul value", "addcmul", T([2, 3]), [T([2, 3]), T([2, 3]), {"value": -0.5}])
+op("addcdiv value", "addcdiv", T([2, 3]), [T([2, 3]), T([2, 3], kind="positive"), {"value": 2.0}])
+op("hypot", "hypot", T([2, 3]), [T([2, 3])])
+op("logaddexp", "logaddexp", T([2, 3]), [T([3])])
+op("isnan", "isnan", V([1.0, 0.0, -2.5], grad=False))
+op("isinf", "isinf", V([1.0, 0.0, -2.5], grad=False))
+op("isfinite int", "isfinite", V([1, 0, -2], "int32"))
+op("signbit", "signbit", V([1.0, -0.0, 0.0, -2.5], grad=False))
+op("copysign", "copysign", T([2, 3]), [V([1.0, -0.0, -2.0])])
+op("copysign by a number", "copysign", T([2, 3]), [-1])
+op("nanToNum of finite values", "nanToNum", T([2, 3]))
+op("isclose", "isclose", V([1.0, 1.0001, 1.00001, 0.0], grad=False), [V([1.0, 1.0, 1.0, 1e-9], grad=False)])
+op("isclose rtol atol", "isclose", V([1.0, 1.1, 2.0], grad=False), [V([1.05, 1.0, 2.5], grad=False), {"rtol": 0.01, "atol": 0.06}])
+err("isclose: dtypes differ", "isclose", V([1.0]), [V([1.0], "float64")])
+err("isclose: negative rtol", "isclose", V([1.0]), [V([1.0]), {"rtol": -1.0}])
+op("fullLike", "fullLike", None, [T([2, 3], grad=False), 2.5])
+op("fullLike int", "fullLike", None, [T([3], "int32", kind="int"), 2.7])
+
+op("erfc", "erfc", T([2, 3]))
+op("erfc float64", "erfc", T([4], "float64"))
+op("erfc of large values", "erfc", V([-30.0, -6.5, -2.0, -1.0, -0.5, 0.1, 0.3, 0.9, 1.5, 3.0, 5.0, 9.0, 27.0, 30.0]))
+op("erfc of large values float64", "erfc", V([-7.0, 0.2, 0.6, 1.1, 2.5, 4.0, 10.0, 26.0], "float64"))
+op("erfc int -> float32", "erfc", V([0, 1, 3], "int32"))
+
+BITS_A = V([5, -6, 7, 0, -1, 12], "int32")
+for fn in ["bitwiseAnd", "bitwiseOr", "bitwiseXor"]:
+    op(fn, fn, BITS_A, [V([3, 1, -8, 9, 6, 10], "int32")])
+    op(fn + " with a number", fn, BITS_A, [6])
+    op(fn + " bool", fn, T([2, 3], "bool", kind="bool"), [T([3], "bool", kind="bool")])
+    op(fn + " int with bool", fn, BITS_A, [V([True, False, True, True, False, True], "bool")])
+    err(fn + ": float", fn, V([1.0, 2.0]), [V([1.0, 2.0])])
+op("bitwiseNot", "bitwiseNot", BITS_A)
+op("bitwiseNot bool", "bitwiseNot", T([4], "bool", kind="bool"))
+op("bitwiseLeftShift", "bitwiseLeftShift", BITS_A, [V([0, 1, 2, 3, 4, 5], "int32")])
+op("bitwiseRightShift", "bitwiseRightShift", BITS_A, [V([0, 1, 2, 3, 4, 1], "int32")])
+op("bitwiseRightShift by a number", "bitwiseRightShift", V([-100, 100, 7], "int32"), [2])
+err("bitwiseLeftShift: bool", "bitwiseLeftShift", T([3], "bool", kind="bool"), [T([3], "bool", kind="bool")])
+err("bitwiseNot: float", "bitwiseNot", V([1.0]))
+
+err("fmod int by zero", "fmod", V([5, -5], "int32"), [0])
+err("remainder int by a zero tensor", "remainder", V([5, -5], "int32"), [V([1, 0], "int32")])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

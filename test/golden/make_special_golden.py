@@ -29,11 +29,23 @@ UNARY = {
     "sign": torch.sign, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
     "sin": torch.sin, "cos": torch.cos, "erf": torch.erf, "logicalNot": torch.logical_not,
     "bool": lambda t: t.bool(),
+    # issue 11: elementwise math
+    "floor": torch.floor, "ceil": torch.ceil, "round": torch.round, "trunc": torch.trunc,
+    "frac": torch.frac, "log1p": torch.log1p, "expm1": torch.expm1, "log2": torch.log2,
+    "log10": torch.log10, "exp2": torch.exp2, "rsqrt": torch.rsqrt, "reciprocal": torch.reciprocal,
+    "tan": torch.tan, "asin": torch.asin, "acos": torch.acos, "atan": torch.atan, "sinh": torch.sinh,
+    "cosh": torch.cosh, "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
+    "isnan": torch.isnan, "isinf": torch.isinf, "isfinite": torch.isfinite,
+    "signbit": torch.signbit, "nanToNum": torch.nan_to_num, "erfc": torch.erfc,
 }
 BINARY = {
     "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "pow": torch.pow,
     "maximum": torch.maximum, "minimum": torch.minimum, "eq": torch.eq, "ne": torch.ne,
     "lt": torch.lt, "le": torch.le, "gt": torch.gt, "ge": torch.ge, "logicalOr": torch.logical_or,
+    # issue 11: elementwise math
+    "atan2": torch.atan2, "fmod": torch.fmod, "remainder": torch.remainder,
+    "floorDivide": torch.floor_divide, "hypot": torch.hypot, "logaddexp": torch.logaddexp,
+    "copysign": torch.copysign,
 }
 REDUCE = {"sum": torch.sum, "max": torch.amax, "min": torch.amin}
 

@@ -3,7 +3,7 @@
 // checks each with backward() against finite differences; test/coverage.test.ts reads them to
 // check that every op of the op table is gradchecked. `make` draws from the global generator (the
 // tests call manualSeed(0) before each case).
-import { cat, einsum, F, rand, stack, type Tensor, tensor, where } from "../../index";
+import { cat, einsum, F, rand, randn, stack, type Tensor, tensor, where } from "../../index";
 import { f64, pos } from "./gradcheck";
 
 export interface GradcheckCase {
@@ -886,4 +886,166 @@ group("indexing and shape", () => {
     (x, a, b) => x.baddbmm(a, b, { beta: 0.5, alpha: -2 }),
     () => [f64([3, 2]), f64([2, 3, 4]), f64([2, 4, 2])],
   );
+});
+
+// issue 11: elementwise math (rounding ops have zero gradients: no input is within eps of a jump)
+const unit = (shape: number[]) =>
+  rand(shape, { dtype: "float64" }).mul(1.6).sub(0.8).detach().requiresGrad_();
+const aboveOne = (shape: number[]) =>
+  rand(shape, { dtype: "float64" }).add(1.2).detach().requiresGrad_();
+const wide = (shape: number[]) =>
+  randn(shape, { dtype: "float64" }).mul(3).detach().requiresGrad_();
+group("elementwise math (issue 11)", () => {
+  const unary: [string, (x: Tensor) => Tensor, (s: number[]) => Tensor][] = [
+    ["floor", (x) => x.floor(), wide],
+    ["ceil", (x) => x.ceil(), wide],
+    ["round", (x) => x.round(), wide],
+    ["trunc", (x) => x.trunc(), wide],
+    ["frac", (x) => x.frac(), wide],
+    ["log1p", (x) => x.log1p(), pos],
+    ["expm1", (x) => x.expm1(), f64],
+    ["log2", (x) => x.log2(), pos],
+    ["log10", (x) => x.log10(), pos],
+    ["exp2", (x) => x.exp2(), f64],
+    ["rsqrt", (x) => x.rsqrt(), pos],
+    ["reciprocal", (x) => x.reciprocal(), pos],
+    ["tan", (x) => x.tan(), unit],
+    ["asin", (x) => x.asin(), unit],
+    ["acos", (x) => x.acos(), unit],
+    ["atan", (x) => x.atan(), f64],
+    ["sinh", (x) => x.sinh(), f64],
+    ["cosh", (x) => x.cosh(), f64],
+    ["asinh", (x) => x.asinh(), f64],
+    ["acosh", (x) => x.acosh(), aboveOne],
+    ["atanh", (x) => x.atanh(), unit],
+    ["erfc", (x) => x.erfc(), wide],
+    ["clamp", (x) => x.clamp(-0.5, 0.7), f64],
+    ["clamp min", (x) => x.clamp(0.1), f64],
+    ["clamp max", (x) => x.clamp(null, 0.1), f64],
+  ];
+  for (const [name, f, make] of unary) {
+    check(name, f, () => [make([2, 3])]);
+    check(`${name} 0-d`, f, () => [make([])]);
+  }
+  const binary: [string, (a: Tensor, b: Tensor) => Tensor, (s: number[]) => Tensor][] = [
+    ["atan2", (a, b) => a.atan2(b), f64],
+    ["fmod", (a, b) => a.fmod(b), wide],
+    ["remainder", (a, b) => a.remainder(b), wide],
+    ["clamp tensor bounds", (a, b) => a.clamp(b, b.add(0.8)), f64],
+    ["div floor (zero gradient)", (a, b) => a.div(b, { roundingMode: "floor" }), wide],
+  ];
+  for (const [name, f, make] of binary) {
+    check(name, f, () => [make([2, 3]), make([2, 3])]);
+    check(`${name} broadcast`, f, () => [make([2, 3]), make([3])]);
+  }
+  check(
+    "fmod by a number",
+    (a) => a.fmod(-1.3),
+    () => [wide([2, 3])],
+  );
+  check(
+    "remainder by a number",
+    (a) => a.remainder(1.3),
+    () => [wide([2, 3])],
+  );
+});
+
+// issue 11: activations and losses of F (compositions), in float64
+const probs = (shape: number[]) =>
+  rand(shape, { dtype: "float64" }).mul(0.9).add(0.05).detach().requiresGrad_();
+group("activations and losses (issue 11)", () => {
+  const act: [string, (x: Tensor) => Tensor][] = [
+    ["softplus", (x) => F.softplus(x)],
+    ["softplus beta threshold", (x) => F.softplus(x, { beta: 2, threshold: 1 })],
+    ["silu", (x) => F.silu(x)],
+    ["mish", (x) => F.mish(x)],
+    ["elu", (x) => F.elu(x, { alpha: 0.7 })],
+    ["selu", (x) => F.selu(x)],
+    ["celu", (x) => F.celu(x, { alpha: 2 })],
+    ["leakyRelu", (x) => F.leakyRelu(x, { negativeSlope: 0.1 })],
+    ["hardtanh", (x) => F.hardtanh(x, { minVal: -0.5, maxVal: 0.8 })],
+    ["relu6", (x) => F.relu6(x.mul(4))],
+    ["hardsigmoid", (x) => F.hardsigmoid(x.mul(2))],
+    ["hardswish", (x) => F.hardswish(x.mul(2))],
+    ["logsigmoid", (x) => F.logsigmoid(x)],
+    ["softsign", (x) => F.softsign(x)],
+    ["tanhshrink", (x) => F.tanhshrink(x)],
+    ["glu", (x) => F.glu(x, 1)],
+    ["softmin", (x) => F.softmin(x, 1)],
+  ];
+  for (const [name, f] of act) check(name, f, () => [wide([2, 4])]);
+  check(
+    "prelu per channel",
+    (x, w) => F.prelu(x, w),
+    () => [wide([2, 3, 2]), pos([3])],
+  );
+  for (const reduction of ["mean", "sum", "none"] as const) {
+    check(
+      `l1Loss ${reduction}`,
+      (x, y) => F.l1Loss(x, y, { reduction }),
+      () => [f64([2, 3]), f64([2, 3])],
+    );
+    check(
+      `smoothL1Loss ${reduction}`,
+      (x, y) => F.smoothL1Loss(x, y, { reduction, beta: 0.7 }),
+      () => [f64([2, 3]), f64([2, 3])],
+    );
+    check(
+      `huberLoss ${reduction}`,
+      (x, y) => F.huberLoss(x, y, { reduction, delta: 0.6 }),
+      () => [f64([2, 3]), f64([2, 3])],
+    );
+    check(
+      `binaryCrossEntropy ${reduction}`,
+      (x, t) => F.binaryCrossEntropy(x, t, { reduction }),
+      () => [probs([2, 3]), probs([2, 3])],
+    );
+    check(
+      `binaryCrossEntropyWithLogits ${reduction}`,
+      (x, t) => F.binaryCrossEntropyWithLogits(x, t, { reduction }),
+      () => [wide([2, 3]), probs([2, 3])],
+    );
+    check(
+      `klDiv ${reduction}`,
+      (x, t) => F.klDiv(x, t, { reduction }),
+      () => [f64([2, 3]), probs([2, 3])],
+    );
+  }
+  custom("binaryCrossEntropyWithLogits weight posWeight", () => {
+    const w = rand([2, 3], { dtype: "float64" }),
+      pw = rand([3], { dtype: "float64" }).add(0.5);
+    return {
+      fn: (x, t) => F.binaryCrossEntropyWithLogits(x, t, { weight: w, posWeight: pw }),
+      inputs: [wide([2, 3]), probs([2, 3])],
+    };
+  });
+  custom("binaryCrossEntropy weight", () => {
+    const w = rand([3], { dtype: "float64" });
+    return {
+      fn: (x, t) => F.binaryCrossEntropy(x, t, { weight: w, reduction: "sum" }),
+      inputs: [probs([2, 3]), probs([2, 3])],
+    };
+  });
+  check(
+    "klDiv batchmean logTarget",
+    (x, t) => F.klDiv(x, t, { reduction: "batchmean", logTarget: true }),
+    () => [f64([2, 3]), f64([2, 3])],
+  );
+});
+
+group("elementwise compositions (issue 11)", () => {
+  const cases: [string, (a: Tensor, b: Tensor, c: Tensor) => Tensor][] = [
+    ["lerp scalar weight", (a, b) => a.lerp(b, 0.3)],
+    ["lerp scalar weight above a half", (a, b) => a.lerp(b, 0.7)],
+    ["lerp tensor weight", (a, b, c) => a.lerp(b, c)],
+    ["addcmul", (a, b, c) => a.addcmul(b, c, { value: -1.5 })],
+    ["addcdiv", (a, b, c) => a.addcdiv(b, c.abs().add(0.5), { value: 0.5 })],
+    ["hypot", (a, b) => a.hypot(b)],
+    ["logaddexp", (a, b) => a.logaddexp(b)],
+    ["copysign", (a, b) => a.copysign(b)],
+    ["nanToNum", (a) => a.nanToNum()],
+  ];
+  for (const [name, f] of cases) {
+    check(name, f, () => [f64([2, 3]), f64([2, 3]), f64([3])].slice(0, f.length));
+  }
 });

@@ -200,6 +200,35 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return Math.log(Math.max(b, 1)); // only ever of |x| + 1
     case "sqrt":
       return Math.sqrt(b);
+    case "expm1":
+    case "sinh":
+    case "cosh":
+      return Math.exp(b);
+    case "log1p":
+    case "log2":
+    case "log10":
+      return Math.log2(b + 1);
+    case "floor":
+    case "ceil":
+    case "round":
+    case "trunc":
+      return b + 1;
+    case "tan":
+    case "atan":
+    case "asin":
+    case "atanh":
+      return 1.6;
+    case "acos":
+    case "atan2":
+    case "erfc":
+      return 3.2;
+    case "fmod":
+    case "remainder":
+      return Math.max(b, other(ins.args[0]));
+    case "hypot":
+      return b + other(ins.args[0]);
+    case "floorDivide":
+      return typeof ins.args[0] === "number" ? b / Math.abs(ins.args[0]) + 1 : b + 1;
     case "square":
       return b * b;
     case "tanh":
@@ -261,10 +290,32 @@ export const UNARY = [
   "erf",
   "cast", // to the other float dtype (double or float)
   "mask", // x where a comparison of x with a number (maybe negated) holds, else a number
+  "rounding", // floor, ceil, round or trunc
+  "smooth", // atan, asinh, erfc or tan (of tanh(x) when |x| may exceed 1)
+  "grow", // expm1, sinh or cosh (of tanh(x) when |x| may exceed 5)
+  "logs", // log1p, log2 or log10 of |x| (+ 1 for log2 and log10)
+  "arc", // asin, acos or atanh of 0.9 tanh(x)
+  "acosh1", // acosh(|x| + 1.1)
 ] as const;
 // where: x where a comparison of x with the other operand (maybe or-ed with a comparison of x with
 // a number) holds, else the other operand
-export const BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "where"] as const;
+// atan2, fmod, remainder, floorDivide, hypot: by |y| + 1 or a nonzero number, as div
+// (atan2 and hypot: by |y| + 1 always, they take tensors)
+export const BINARY = [
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "maximum",
+  "minimum",
+  "pow",
+  "where",
+  "atan2",
+  "fmod",
+  "remainder",
+  "floorDivide",
+  "hypot",
+] as const;
 export const COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"] as const;
 // thresholds for comparisons with a number: values that sums of the data (three decimals) are
 // unlikely to hit exactly, where eager and compiled sums may differ in the last bit; and 0, which
@@ -298,13 +349,42 @@ export const MOVE = [
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
 // Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
 // double or float; mask and where are comparisons, logicalNot or logicalOr, then where).
-const COMPOUND = ["log1abs", "sqrtabs", "cast", "mask"];
+const COMPOUND = [
+  "log1abs",
+  "sqrtabs",
+  "cast",
+  "mask",
+  "rounding",
+  "smooth",
+  "grow",
+  "logs",
+  "arc",
+  "acosh1",
+];
 export const METHODS = [
   ...UNARY.filter((u) => !COMPOUND.includes(u)),
   "log",
   "sqrt",
   "double",
   "float",
+  "floor",
+  "ceil",
+  "round",
+  "trunc",
+  "atan",
+  "asinh",
+  "tan",
+  "erfc",
+  "expm1",
+  "sinh",
+  "cosh",
+  "log1p",
+  "log2",
+  "log10",
+  "asin",
+  "acos",
+  "atanh",
+  "acosh",
   ...COMPARE,
   "logicalNot",
   "logicalOr",
@@ -391,7 +471,19 @@ export function build(r: Recipe, mode: Mode): Program {
       // sqrt(|x| + 1e-3), not sqrt(|x|): at 0 its slope is unbounded, and compiled kernels keep
       // float32 intermediates in float64, so an x that is exactly 0 eagerly may be 1e-8 compiled
       else if (op === "sqrtabs") out = emit(emit(emit(a, "abs"), "add", 1e-3), "sqrt");
-      else if (op === "exp" && bounds[a] > 5) out = emit(emit(a, "tanh"), "exp");
+      else if (op === "rounding") out = emit(a, pick(["floor", "ceil", "round", "trunc"], s.q));
+      else if (op === "smooth") {
+        const f = pick(["atan", "asinh", "tan", "erfc"], s.q);
+        out = emit(f === "tan" && bounds[a] > 1 ? emit(a, "tanh") : a, f);
+      } else if (op === "grow")
+        out = emit(bounds[a] > 5 ? emit(a, "tanh") : a, pick(["expm1", "sinh", "cosh"], s.q));
+      else if (op === "logs") {
+        const f = pick(["log1p", "log2", "log10"], s.q);
+        const m = emit(a, "abs");
+        out = emit(f === "log1p" ? m : emit(m, "add", 1), f);
+      } else if (op === "arc")
+        out = emit(emit(emit(a, "tanh"), "mul", 0.9), pick(["asin", "acos", "atanh"], s.q));
+      else if (op === "acosh1") out = emit(emit(emit(a, "abs"), "add", 1.1), "acosh");
       else if (op === "cast") out = emit(a, x.dtype === "float32" ? "double" : "float");
       else if (op === "mask") {
         let m = emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.b));
@@ -411,12 +503,18 @@ export function build(r: Recipe, mode: Mode): Program {
                 s.b,
               ),
             };
-        if (op === "div") {
-          // a denominator bounded away from 0: |y| + 1 (or a nonzero number)
+        if (["div", "atan2", "fmod", "remainder", "floorDivide", "hypot"].includes(op)) {
+          // a denominator bounded away from 0: |y| + 1 (or a nonzero number; atan2 takes tensors)
           out =
-            typeof other === "number"
-              ? emit(a, "div", other === 0 ? 4 : other)
-              : emit(a, "div", { ref: emit(emit(refsOf(other)[0], "abs"), "add", 1) });
+            typeof other === "number" && op !== "atan2" && op !== "hypot"
+              ? emit(a, op, other === 0 ? 4 : other)
+              : emit(a, op, {
+                  ref: emit(
+                    emit(typeof other === "number" ? a : refsOf(other)[0], "abs"),
+                    "add",
+                    1,
+                  ),
+                });
         } else if (op === "where") {
           const m = emit(a, pick(COMPARE, s.q), other),
             either = () => emit(a, pick(COMPARE, s.q >> 3), pick(THRESHOLDS, s.b));

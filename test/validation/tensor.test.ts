@@ -388,18 +388,12 @@ describe("dtypes and casts", () => {
     refuses(() => x.to(bad(undefined)), TypeError, "to(): expected a dtype, got undefined");
     refuses(() => x.to(bad({ dtype: "float64" })), TypeError, "to(): dtype must be one of");
   });
-  it("div's roundingMode: not supported yet (no rounding op), instead of being ignored", () => {
-    refuses(
-      () => x.div(2, { roundingMode: "floor" }),
-      Error,
-      "div(): roundingMode 'floor' is not supported yet",
-      x,
-    );
-    refuses(
-      () => x.div(2, { roundingMode: "trunc" }),
-      Error,
-      "roundingMode 'trunc' is not supported yet",
-    );
+  it("div's roundingMode: 'trunc' and 'floor' round, anything else is refused", () => {
+    expect(tensor([3.5, -3.5]).div(2, { roundingMode: "floor" }).tolist()).toEqual([1, -2]);
+    expect(tensor([3.5, -3.5]).div(2, { roundingMode: "trunc" }).tolist()).toEqual([1, -1]);
+    expect(tensor([7, -7], { dtype: "int32" }).div(2, { roundingMode: "floor" }).tolist()).toEqual([
+      3, -4,
+    ]);
     refuses(
       () => x.div(2, bad({ roundingMode: "round" })),
       Error,
@@ -410,7 +404,9 @@ describe("dtypes and casts", () => {
       TypeError,
       'div(): unknown option "rounding_mode"; the options are roundingMode',
     );
-    refuses(() => x.clone().div_(2, { roundingMode: "floor" }), Error, "not supported yet");
+    const y = tensor([3.5, -3.5]);
+    y.div_(2, { roundingMode: "floor" });
+    expect(y.tolist()).toEqual([1, -2]);
     expect(tensor([3]).div(2, { roundingMode: null }).tolist()).toEqual([1.5]);
   });
   it("requiresGrad flags are booleans", () => {
