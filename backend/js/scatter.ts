@@ -1,14 +1,8 @@
-// scatterAdd: out = base, plus src[p] added at base[..., index[p], ...] along `dim` for every
-// position p of index (src and index read at the same positions); scatter: src[p] written there
-// instead (in row-major order of p, so the last of repeated positions wins, as PyTorch's CPU). A library routine over strided
-// views, run eagerly and called by compiled kernels; indices are checked as gather's are.
-
-import type * as E from "estree";
-import { IndexError, indexErrors, type View } from "../../ir/ops";
+import { IndexError, indexErrors } from "../../ir/ops";
 import { numel } from "../../ir/shape";
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
-import { call, functionDecl, id, num, print } from "./estree";
+import { emitRoutineCall } from "./routine";
 
 export const scatterAdd = (
   out: Strided,
@@ -57,42 +51,5 @@ function walk(shape: readonly number[], f: (pos: number[]) => void): void {
 const at = (v: Strided, pos: number[]) => pos.reduce((o, i, d) => o + i * v.strides[d], v.offset);
 
 // The compiled kernel: one call of the routine with the operands' views baked in.
-export function emitScatter(k: LoopKernel, dim: number, routine: "scatterAdd" | "scatter"): string {
-  const store = k.stores[0].access;
-  const view = (buf: string, v: View): E.Expression => ({
-    type: "ObjectExpression",
-    properties: [
-      prop("storage", id(buf)),
-      prop("shape", list(v.shape)),
-      prop("strides", list(v.strides)),
-      prop("offset", num(v.offset)),
-    ],
-  });
-  const outView = view(store.buf, {
-    shape: k.sizes as number[],
-    strides: store.strides as number[],
-    offset: store.offset as number,
-  });
-  const operands = k.kernel!.operands.map((o) => view(o.buf, o.view));
-  const body: E.Statement[] = [
-    {
-      type: "ExpressionStatement",
-      expression: call(id(routine), [outView, ...operands, num(dim)]),
-    },
-  ];
-  return print(functionDecl(k.name, k.params, body, k.comments));
-}
-
-const list = (xs: readonly number[]): E.Expression => ({
-  type: "ArrayExpression",
-  elements: xs.map(num),
-});
-const prop = (key: string, value: E.Expression): E.Property => ({
-  type: "Property",
-  key: id(key),
-  value,
-  kind: "init",
-  computed: false,
-  method: false,
-  shorthand: false,
-});
+export const emitScatter = (k: LoopKernel, dim: number, routine: "scatterAdd" | "scatter") =>
+  emitRoutineCall(k, routine, [dim], "spread");
