@@ -145,7 +145,7 @@ export function materialize(t: Tensor): Tensor {
 // An elementwise op's formula for these params, built once (eager runs it for every op).
 const formulas = new Map<string, Scalar>();
 function formulaOf(def: Elementwise, op: string, arity: number, p: Params): Scalar {
-  const key = `${op}|${JSON.stringify(p)}`;
+  const key = hasKeys(p) ? `${op}|${arity}|${JSON.stringify(p)}` : `${op}|${arity}`;
   let f = formulas.get(key);
   if (!f) {
     f = def.scalar(
@@ -157,6 +157,10 @@ function formulaOf(def: Elementwise, op: string, arity: number, p: Params): Scal
   return f;
 }
 const toBool = storeAs("bool", arg(0));
+const hasKeys = (p: object) => {
+  for (const _ in p) return true;
+  return false;
+};
 const reductions = new Map<string, Combine>();
 function reductionOf(def: Reduce, op: string, dtype: DType): Combine {
   const key = `${op}|${dtype}`;
