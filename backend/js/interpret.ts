@@ -55,6 +55,10 @@ export function interpret<F>(k: LoopKernel): F {
           (env.get(s.access.buf) as Arg)[address(s.access)] = values.get(s.value)!;
     };
     if (k.kernel) {
+      // only scans reach here: eager kernel ops run their library routines, and compile() does
+      // not generate programs where code generation is refused
+      if (defOf(k.kernel.op).kind !== "scan")
+        throw new Error(`internal: a ${k.kernel.op} kernel plan cannot be interpreted`);
       const source = env.get(k.kernel.operands[0].buf) as Arg;
       return scanLine(k, sizes, idx, values, run, store, source);
     }
