@@ -1,0 +1,231 @@
+// convolution (kernel ops: ir/ops/conv.ts; implicit GEMMs: backend/js/conv.ts)
+import { fmtShape } from "../../ir/shape";
+import * as arg from "../../runtime/args";
+import { composite } from "../../runtime/composite";
+import type { Tensor } from "../../runtime/tensor";
+
+/** Options of `conv2d`/`conv1d`: an int applies to every spatial dim. */
+export interface ConvOptions {
+  /** Default 1. */
+  stride?: number | number[];
+  /** zeros added on both sides of each spatial dim, or "same" / "valid". Default 0. */
+  padding?: number | number[] | "same" | "valid";
+  /** Default 1. */
+  dilation?: number | number[];
+  /** Default 1. */
+  groups?: number;
+}
+/** Options of `convTranspose2d`. */
+export interface ConvTransposeOptions {
+  stride?: number | number[];
+  padding?: number | number[];
+  outputPadding?: number | number[];
+  groups?: number;
+  dilation?: number | number[];
+}
+
+// an int or a list of `n` ints, as n ints
+export function tuple(v: unknown, n: number, fn: string, name: string, dflt: number): number[] {
+  if (v === undefined) return new Array<number>(n).fill(dflt);
+  if (typeof v === "number") return new Array<number>(n).fill(arg.int(v, fn, name));
+  const xs = arg.intList(v, fn, name);
+  if (xs.length !== n && xs.length !== 1)
+    throw new Error(
+      `expected ${name} to be a single integer value or a list of ${n} values to match the convolution dimensions, but got ${name}=[${xs.join(", ")}]`,
+    );
+  return xs.length === 1 ? new Array<number>(n).fill(xs[0]) : xs;
+}
+
+interface ConvSpec {
+  x: Tensor;
+  w: Tensor;
+  bias: Tensor | null;
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+  groups: number;
+  extra: number[]; // "same" with an odd total padding: one more zero after each such dim
+}
+
+// conv1d/conv2d's checks, in PyTorch 1.13's order and wording; `d` spatial dims
+function convSpec(
+  input: Tensor,
+  weightArg: Tensor,
+  biasArg: Tensor | null | undefined,
+  opts: ConvOptions | undefined,
+  d: number,
+  fn: string,
+): ConvSpec {
+  const x = arg.tensorArg(input, fn, "input", 1),
+    w = arg.tensorArg(weightArg, fn, "weight", 2),
+    bias = biasArg === undefined || biasArg === null ? null : arg.tensorArg(biasArg, fn, "bias", 3);
+  const o = arg.options(opts, fn, ["stride", "padding", "dilation", "groups"]);
+  const groups = o.groups === undefined ? 1 : arg.int(o.groups, fn, "groups");
+  const stride = tuple(o.stride, d, fn, "stride", 1),
+    dilation = tuple(o.dilation, d, fn, "dilation", 1);
+  let padding: number[],
+    mode: "same" | "valid" | null = null;
+  if (typeof o.padding === "string") {
+    if (o.padding !== "same" && o.padding !== "valid")
+      throw new Error(`Invalid padding string: '${o.padding}'`);
+    mode = o.padding;
+    padding = new Array<number>(d).fill(0);
+  } else padding = tuple(o.padding, d, fn, "padding", 0);
+  if (x.ndim !== d + 1 && x.ndim !== d + 2)
+    throw new Error(
+      `Expected ${d + 1}D (unbatched) or ${d + 2}D (batched) input to ${fn}, but got input of size: ${fmtShape(x.shape)}`,
+    );
+  if (w.ndim !== d + 2) throw new Error(`${fn}(): weight must be ${d + 2}-D, got ${w.ndim}-D`);
+  if (mode === "same" && stride.some((s) => s !== 1))
+    throw new Error("padding='same' is not supported for strided convolutions");
+  if (stride.some((s) => s <= 0)) throw new Error("non-positive stride is not supported");
+  if (padding.some((p) => p < 0)) throw new Error("negative padding is not supported");
+  if (dilation.some((s) => s <= 0))
+    throw new Error(`dilation should be greater than zero, but got [${dilation.join(", ")}]`);
+  if (groups <= 0) throw new Error("non-positive groups is not supported");
+  if (w.shape[0] % groups !== 0)
+    throw new Error(
+      `Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size [${fmtShape(w.shape)}] instead`,
+    );
+  const batched = x.ndim === d + 2 ? x.shape : [1, ...x.shape];
+  if (batched[1] !== w.shape[1] * groups)
+    throw new Error(
+      `Given groups=${groups}, weight of size ${fmtShape(w.shape)}, expected input${fmtShape(batched)} to have ${w.shape[1] * groups} channels, but got ${batched[1]} channels instead`,
+    );
+  const extra = new Array<number>(d).fill(0);
+  if (mode === "same")
+    dilation.forEach((dl, i) => {
+      const total = dl * (w.shape[2 + i] - 1);
+      padding[i] = Math.floor(total / 2);
+      extra[i] = total % 2;
+    });
+  const k = w.shape.slice(2).map((n, i) => dilation[i] * (n - 1) + 1),
+    padded = batched.slice(2).map((n, i) => n + 2 * padding[i] + extra[i]);
+  if (padded.some((n, i) => n < k[i]))
+    throw new Error(
+      `Calculated padded input size per channel: (${padded.join(" x ")}). Kernel size: (${k.join(" x ")}). Kernel size can't be greater than actual input size`,
+    );
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== w.shape[0]))
+    throw new Error(
+      `Given weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${w.shape[0]} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
+    );
+  return { x, w, bias, stride, padding, dilation, groups, extra };
+}
+
+// the convolution of a batched 4-D input, bias added; the inputs' order: x, w, bias?
+function conv2dOf(s: ConvSpec, x: Tensor, w: Tensor, b: Tensor | undefined): Tensor {
+  const xp = s.extra.some((e) => e) ? x.pad([0, 0, 0, 0], [0, 0, ...s.extra]) : x;
+  const y = xp.conv2d(w, {
+    stride: s.stride,
+    padding: s.padding,
+    dilation: s.dilation,
+    groups: s.groups,
+  });
+  return b ? y.add(b.reshape([1, -1, 1, 1])) : y;
+}
+const withBias = (s: ConvSpec) => (s.bias ? [s.x, s.w, s.bias] : [s.x, s.w]);
+
+/**
+ * 2-d convolution (cross-correlation, as PyTorch): input [N, C, H, W] (or unbatched [C, H, W]),
+ * weight [O, C/groups, KH, KW], bias [O]. A kernel op (an implicit GEMM).
+ */
+export function conv2d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts?: ConvOptions,
+): Tensor {
+  const s = convSpec(input, weight, bias, opts, 2, "conv2d");
+  if (s.x.ndim === 3)
+    return composite("SqueezeBackward1", withBias(s), (x, w, b) =>
+      conv2dOf(s, x.unsqueeze(0), w, b).squeeze(0),
+    );
+  return composite("ConvolutionBackward0", withBias(s), (x, w, b) => conv2dOf(s, x, w, b));
+}
+
+/** 1-d convolution: input [N, C, L] (or [C, L]), weight [O, C/groups, K]; runs as a conv2d. */
+export function conv1d(
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts?: ConvOptions,
+): Tensor {
+  const s = convSpec(input, weight, bias, opts, 1, "conv1d");
+  const s2: ConvSpec = {
+    ...s,
+    stride: [1, ...s.stride],
+    padding: [0, ...s.padding],
+    dilation: [1, ...s.dilation],
+    extra: [0, ...s.extra],
+  };
+  const batched = s.x.ndim === 3;
+  return composite(
+    batched ? "ConvolutionBackward0" : "SqueezeBackward1",
+    withBias(s),
+    (x, w, b) => {
+      const x4 = batched ? x.unsqueeze(2) : x.unsqueeze(0).unsqueeze(2);
+      const y = conv2dOf(s2, x4, w.unsqueeze(2), b).squeeze(2);
+      return batched ? y : y.squeeze(0);
+    },
+  );
+}
+
+/**
+ * 2-d transposed convolution (the input gradient of conv2d): input [N, C, H, W] (or [C, H, W]),
+ * weight [C, O/groups, KH, KW], bias [O].
+ */
+export function convTranspose2d(
+  input: Tensor,
+  weightArg: Tensor,
+  biasArg?: Tensor | null,
+  opts?: ConvTransposeOptions,
+): Tensor {
+  const fn = "conv_transpose2d";
+  const x = arg.tensorArg(input, fn, "input", 1),
+    w = arg.tensorArg(weightArg, fn, "weight", 2),
+    bias = biasArg === undefined || biasArg === null ? null : arg.tensorArg(biasArg, fn, "bias", 3);
+  const o = arg.options(opts, fn, ["stride", "padding", "outputPadding", "groups", "dilation"]);
+  const groups = o.groups === undefined ? 1 : arg.int(o.groups, fn, "groups");
+  const stride = tuple(o.stride, 2, fn, "stride", 1),
+    padding = tuple(o.padding, 2, fn, "padding", 0),
+    outputPadding = tuple(o.outputPadding, 2, fn, "output_padding", 0),
+    dilation = tuple(o.dilation, 2, fn, "dilation", 1);
+  if (x.ndim !== 3 && x.ndim !== 4)
+    throw new Error(
+      `Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of size: ${fmtShape(x.shape)}`,
+    );
+  if (w.ndim !== 4) throw new Error(`${fn}(): weight must be 4-D, got ${w.ndim}-D`);
+  if (stride.some((s) => s <= 0)) throw new Error("non-positive stride is not supported");
+  if (padding.some((p) => p < 0)) throw new Error("negative padding is not supported");
+  if (outputPadding.some((p) => p < 0)) throw new Error("negative output_padding is not supported");
+  if (dilation.some((s) => s <= 0))
+    throw new Error(`dilation should be greater than zero, but got [${dilation.join(", ")}]`);
+  if (groups <= 0) throw new Error("non-positive groups is not supported");
+  if (outputPadding.some((p, i) => p >= stride[i] && p >= dilation[i]))
+    throw new Error(
+      `output padding must be smaller than either stride or dilation, but got output_padding_height: ${outputPadding[0]} output_padding_width: ${outputPadding[1]} stride_height: ${stride[0]} stride_width: ${stride[1]} dilation_height: ${dilation[0]} dilation_width: ${dilation[1]}`,
+    );
+  if (w.shape[0] % groups !== 0)
+    throw new Error(
+      `Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size [${fmtShape(w.shape)}] instead`,
+    );
+  const batched = x.ndim === 4 ? x.shape : [1, ...x.shape];
+  if (batched[1] !== w.shape[0])
+    throw new Error(
+      `Given transposed=1, weight of size ${fmtShape(w.shape)}, expected input${fmtShape(batched)} to have ${w.shape[0]} channels, but got ${batched[1]} channels instead`,
+    );
+  const outC = w.shape[1] * groups;
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== outC))
+    throw new Error(
+      `Given transposed=1, weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${outC} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
+    );
+  const p = { stride, padding, outputPadding, dilation, groups };
+  const f = (x4: Tensor, wt: Tensor, b?: Tensor) => {
+    const y = x4.convTranspose2d(wt, p);
+    return b ? y.add(b.reshape([1, -1, 1, 1])) : y;
+  };
+  const ins = bias ? [x, w, bias] : [x, w];
+  if (x.ndim === 3)
+    return composite("SqueezeBackward1", ins, (a, wt, b) => f(a.unsqueeze(0), wt, b).squeeze(0));
+  return composite("ConvolutionBackward0", ins, (a, wt, b) => f(a, wt, b));
+}

@@ -1,0 +1,257 @@
+// pooling: max pooling is a kernel op (ir/ops/pool.ts) whose gradient goes to each window's
+// first maximum; average pooling is a convolution with a constant weight (one kernel, the division
+// its epilogue; its gradient a transposed convolution); adaptive average pooling two matmuls with
+// constant averaging matrices
+import { poolOut } from "../../ir/ops/pool";
+import { fmtShape } from "../../ir/shape";
+import * as arg from "../../runtime/args";
+import { composite } from "../../runtime/composite";
+import { stack, tensor } from "../../runtime/create";
+import type { Tensor } from "../../runtime/tensor";
+import { tuple } from "./conv";
+
+/** Options of `maxPool2d`/`maxPool1d`. */
+export interface MaxPoolOptions {
+  /** Default: the kernel size. */
+  stride?: number | number[] | null;
+  padding?: number | number[];
+  dilation?: number | number[];
+  ceilMode?: boolean;
+  /** Not supported (true is an error). */
+  returnIndices?: boolean;
+}
+/** Options of `avgPool2d`/`avgPool1d`. */
+export interface AvgPoolOptions {
+  /** Default: the kernel size. */
+  stride?: number | number[] | null;
+  padding?: number | number[];
+  ceilMode?: boolean;
+  /** Count the zeros of the padding in each window's divisor. Default true. */
+  countIncludePad?: boolean;
+  /** The divisor of every window instead of its size. */
+  divisorOverride?: number | null;
+}
+
+interface PoolSpec {
+  x: Tensor;
+  kernel: number[];
+  stride: number[];
+  padding: number[];
+  dilation: number[];
+  ceilMode: boolean;
+  out: number[];
+}
+function poolSpec(
+  input: Tensor,
+  kernelSize: unknown,
+  o: { stride?: unknown; padding?: unknown; dilation?: unknown; ceilMode?: unknown },
+  d: number,
+  fn: string,
+): PoolSpec {
+  const x = arg.tensorArg(input, fn, "input", 1);
+  const kernel = tuple(kernelSize, d, fn, "kernel_size", 1),
+    stride =
+      o.stride === undefined || o.stride === null ? kernel : tuple(o.stride, d, fn, "stride", 1),
+    padding = tuple(o.padding, d, fn, "padding", 0),
+    dilation = tuple(o.dilation, d, fn, "dilation", 1),
+    ceilMode = o.ceilMode === undefined ? false : arg.bool(o.ceilMode, fn, "ceil_mode");
+  if (kernel.some((k) => k <= 0))
+    throw new Error(
+      `kernel size should be greater than zero, but got kH: ${kernel[0]} kW: ${kernel[d - 1]}`,
+    );
+  if (stride.some((s) => s <= 0)) throw new Error("stride should not be zero");
+  if (dilation.some((s) => s <= 0))
+    throw new Error(
+      `dilation should be greater than zero, but got dilationH: ${dilation[0]} dilationW: ${dilation[d - 1]}`,
+    );
+  const bad = padding.findIndex((p, i) => p < 0 || p > kernel[i] / 2);
+  if (bad >= 0)
+    throw new Error(
+      `pad should be at most half of kernel size, but got pad=${padding[bad]} and kernel_size=${kernel[bad]}`,
+    );
+  if ((x.ndim !== d + 1 && x.ndim !== d + 2) || x.numel() === 0)
+    throw new Error(`non-empty ${d + 1}D or ${d + 2}D (batch mode) tensor expected for input`);
+  const sizes = x.shape.slice(-d),
+    out = sizes.map((n, i) => poolOut(n, kernel[i], stride[i], padding[i], dilation[i], ceilMode));
+  if (out.some((n) => n < 1))
+    throw new Error(
+      `Given input size: (${x.shape.slice(-d - 1).join("x")}). Calculated output size: (${x.shape[x.ndim - d - 1]}x${out.join("x")}). Output size is too small`,
+    );
+  return { x, kernel, stride, padding, dilation, ceilMode, out };
+}
+// a 1-d spec as a 2-d one (a height of 1)
+const as2d = (s: PoolSpec): PoolSpec => ({
+  ...s,
+  kernel: [1, ...s.kernel],
+  stride: [1, ...s.stride],
+  padding: [0, ...s.padding],
+  dilation: [1, ...s.dilation],
+  out: [1, ...s.out],
+});
+// f on a batched 4-d input: unbatched (and 1-d) inputs get their dims added and removed
+function batched4d(x: Tensor, d: number, f: (x4: Tensor) => Tensor): Tensor {
+  let x4 = x.ndim === d + 1 ? x.unsqueeze(0) : x;
+  if (d === 1) x4 = x4.unsqueeze(2);
+  let y = f(x4);
+  if (d === 1) y = y.squeeze(2);
+  return x.ndim === d + 1 ? y.squeeze(0) : y;
+}
+
+function maxPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, fn: string) {
+  const o = arg.options(opts, fn, ["stride", "padding", "dilation", "ceilMode", "returnIndices"]);
+  if (o.returnIndices !== undefined && arg.bool(o.returnIndices, fn, "return_indices"))
+    throw new Error(`${fn}(): returnIndices is not supported`);
+  const s1 = poolSpec(input, kernelSize, o, d, fn),
+    s = d === 1 ? as2d(s1) : s1;
+  const name = d === 1 ? "SqueezeBackward1" : "MaxPool2DWithIndicesBackward0";
+  return composite(name, [s.x], (x) =>
+    batched4d(x, d, (x4) =>
+      x4.maxPool2d({
+        kernel: s.kernel,
+        stride: s.stride,
+        padding: s.padding,
+        dilation: s.dilation,
+        ceilMode: s.ceilMode,
+      }),
+    ),
+  );
+}
+/** 2-d max pooling: input [N, C, H, W] or [C, H, W]; the gradient goes to each window's first maximum. */
+export const maxPool2d = (input: Tensor, kernelSize: number | number[], opts?: MaxPoolOptions) =>
+  maxPool(input, kernelSize, opts, 2, "max_pool2d");
+/** 1-d max pooling: input [N, C, L] or [C, L]. */
+export const maxPool1d = (input: Tensor, kernelSize: number | number[], opts?: MaxPoolOptions) =>
+  maxPool(input, kernelSize, opts, 1, "max_pool1d");
+
+function avgPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, fn: string) {
+  const o = arg.options(opts, fn, [
+    "stride",
+    "padding",
+    "ceilMode",
+    "countIncludePad",
+    "divisorOverride",
+  ]);
+  const s1 = poolSpec(input, kernelSize, o, d, fn),
+    s = d === 1 ? as2d(s1) : s1;
+  const includePad =
+    o.countIncludePad === undefined ? true : arg.bool(o.countIncludePad, fn, "count_include_pad");
+  const override =
+    o.divisorOverride === undefined || o.divisorOverride === null
+      ? null
+      : arg.int(o.divisorOverride, fn, "divisor_override");
+  if (override !== null && d === 1) throw new Error(`${fn}(): divisorOverride is not supported`);
+  if (override === 0) throw new Error("divisor must be not zero");
+  const [H, W] = d === 1 ? [1, s.x.shape[s.x.ndim - 1]] : s.x.shape.slice(-2);
+  // each window's divisor, as PyTorch's avg_pool2d counts it
+  const [OH, OW] = s.out,
+    [kh, kw] = s.kernel,
+    [sh, sw] = s.stride,
+    [ph, pw] = s.padding;
+  const divisor: number[] = [];
+  for (let oh = 0; oh < OH; oh++)
+    for (let ow = 0; ow < OW; ow++) {
+      const h0 = oh * sh - ph,
+        w0 = ow * sw - pw;
+      const h1 = Math.min(h0 + kh, H + ph),
+        w1 = Math.min(w0 + kw, W + pw);
+      const inside = (Math.min(h1, H) - Math.max(h0, 0)) * (Math.min(w1, W) - Math.max(w0, 0));
+      divisor.push(override ?? (includePad ? (h1 - h0) * (w1 - w0) : inside));
+    }
+  // extra zeros after the input so that the convolution has the ceil mode's last windows
+  const extra = [OH, OW].map((n, i) =>
+    Math.max(0, (n - 1) * s.stride[i] + s.kernel[i] - ([H, W][i] + 2 * s.padding[i])),
+  );
+  const name = d === 1 ? "SqueezeBackward1" : "AvgPool2DBackward0";
+  return composite(name, [s.x], (x) =>
+    batched4d(x, d, (x4) => {
+      // a depthwise convolution with a weight of ones, then the division (its epilogue)
+      const C = x4.shape[1];
+      const padded = extra.some((e) => e) ? x4.pad([0, 0, 0, 0], [0, 0, ...extra]) : x4;
+      const ones = tensor(new Array<number>(C * kh * kw).fill(1), { dtype: x4.dtype }).reshape([
+        C,
+        1,
+        kh,
+        kw,
+      ]);
+      const div = tensor(divisor, { dtype: x4.dtype }).reshape([1, 1, OH, OW]);
+      return padded
+        .conv2d(ones, { stride: s.stride, padding: s.padding, dilation: [1, 1], groups: C })
+        .div(div);
+    }),
+  );
+}
+/** 2-d average pooling: input [N, C, H, W] or [C, H, W]. */
+export const avgPool2d = (input: Tensor, kernelSize: number | number[], opts?: AvgPoolOptions) =>
+  avgPool(input, kernelSize, opts, 2, "avg_pool2d");
+/** 1-d average pooling: input [N, C, L] or [C, L]. */
+export const avgPool1d = (input: Tensor, kernelSize: number | number[], opts?: AvgPoolOptions) =>
+  avgPool(input, kernelSize, opts, 1, "avg_pool1d");
+
+// PyTorch's adaptive windows along one dim: [floor(i * n / out), ceil((i + 1) * n / out))
+const adaptiveWindows = (n: number, out: number) =>
+  Array.from({ length: out }, (_, i) => [
+    Math.floor((i * n) / out),
+    Math.ceil(((i + 1) * n) / out),
+  ]);
+function adaptiveSpec(input: Tensor, outputSize: unknown, fn: string) {
+  const x = arg.tensorArg(input, fn, "input", 1);
+  if ((x.ndim !== 3 && x.ndim !== 4) || x.numel() === 0)
+    throw new Error(`${fn}(): Expected 3D or 4D tensor, but got ${fmtShape(x.shape)}`);
+  const raw = typeof outputSize === "number" ? [outputSize, outputSize] : outputSize;
+  if (!Array.isArray(raw) || raw.length !== 2)
+    throw new Error(`${fn}(): output_size must be an int or a list of 2 ints`);
+  const out = raw.map((v: unknown, i: number) =>
+    v === null ? x.shape[x.ndim - 2 + i] : arg.int(v, fn, "output_size"),
+  );
+  if (out.some((n) => n <= 0))
+    throw new Error(`${fn}(): output_size must be positive, got ${fmtShape(out)}`);
+  return { x, out, sizes: x.shape.slice(-2) };
+}
+/** Adaptive average pooling to `outputSize` ([OH, OW] or an int; null keeps a size). */
+export function adaptiveAvgPool2d(input: Tensor, outputSize: number | (number | null)[]): Tensor {
+  const { x, out, sizes } = adaptiveSpec(input, outputSize, "adaptive_avg_pool2d");
+  // the averaging matrix of one dim: [out, n]
+  const averaging = (n: number, o: number) =>
+    adaptiveWindows(n, o).flatMap(([a, b]) =>
+      Array.from({ length: n }, (_, j) => (j >= a && j < b ? 1 / (b - a) : 0)),
+    );
+  const [H, W] = sizes,
+    [OH, OW] = out;
+  // (PyTorch 1.13 takes the mean for a 1x1 output)
+  if (OH === 1 && OW === 1) return x.mean([-2, -1], true);
+  return composite("AdaptiveAvgPool2DBackward0", [x], (a) => {
+    const ph = tensor(averaging(H, OH), { dtype: a.dtype }).reshape([OH, H]),
+      pw = tensor(averaging(W, OW), { dtype: a.dtype }).reshape([OW, W]);
+    return ph.matmul(a.matmul(pw.T));
+  });
+}
+/**
+ * Adaptive max pooling to `outputSize`: a max pooling when the sizes divide evenly, otherwise each
+ * window's max (its gradient then shared among tied maxima, where PyTorch picks the first).
+ */
+export function adaptiveMaxPool2d(input: Tensor, outputSize: number | (number | null)[]): Tensor {
+  const { x, out, sizes } = adaptiveSpec(input, outputSize, "adaptive_max_pool2d");
+  const [H, W] = sizes,
+    [OH, OW] = out;
+  return composite("AdaptiveMaxPool2DBackward0", [x], (a) => {
+    if (H % OH === 0 && W % OW === 0) {
+      const k = [H / OH, W / OW];
+      return batched4d(a, 2, (x4) =>
+        x4.maxPool2d({ kernel: k, stride: k, padding: [0, 0], dilation: [1, 1], ceilMode: false }),
+      );
+    }
+    const d = a.ndim;
+    const rows = adaptiveWindows(H, OH).map(([h0, h1]) =>
+      stack(
+        adaptiveWindows(W, OW).map(([w0, w1]) =>
+          a
+            .narrow(d - 2, h0, h1 - h0)
+            .narrow(d - 1, w0, w1 - w0)
+            .amax([d - 2, d - 1]),
+        ),
+        -1,
+      ),
+    );
+    return stack(rows, -2);
+  });
+}
