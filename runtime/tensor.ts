@@ -958,6 +958,51 @@ export class Tensor {
     });
     return { values, indices: keep || this.ndim === 0 ? picked : picked.squeeze(d) };
   }
+  /**
+   * `median()`: the lower median of all elements (0-d; NaN if there is a NaN), its gradient shared
+   * evenly by the elements equal to it. `median(dim, keepdim)`: the lower median along one dim and
+   * where it is, as `{ values, indices }` (a line with NaN gives its first NaN); the gradient of
+   * `values` goes to that index.
+   */
+  median(): Tensor;
+  median(dim: number, keepdim?: boolean): ValuesIndices;
+  median(dimArg?: number, keepdimArg?: boolean): Tensor | ValuesIndices {
+    if (dimArg === undefined) {
+      if (keepdimArg !== undefined)
+        throw new TypeError("median(): keepdim needs a dim (call median(dim, keepdim))");
+      if (this.numel() === 0) return bind("cast", [scalar(Number.NaN)], { dtype: this.dtype });
+      const flat = this.detach().reshape([-1]);
+      const m = flat.gather(0, flat.medianIndex(0)).reshape([]);
+      if (!isFloat(this.dtype)) return m; // (not differentiable)
+      return composite("MedianBackward0", [this], (x) => {
+        const v = x.detach(); // equal to m, or NaN where m is: v == m | !(v == v | m == m)
+        const hit = v.eq(m).logicalOr(v.eq(v).logicalOr(m.eq(m)).logicalNot());
+        const share = hit.to(x.dtype);
+        // m exactly, plus zero whose gradient is spread over the hits
+        return m.sub(x.detach().sub(x).mul(share).sum().div(share.sum()));
+      });
+    }
+    const d = normDim(arg.int(dimArg, "median", "dim", 1), this.ndim);
+    const keepdim = keepdimArg === undefined ? false : arg.bool(keepdimArg, "median", "keepdim", 2);
+    if (this.ndim > 0 && this.shape[d] === 0)
+      throw new Error(`median(): Expected reduction dim ${d} to have non-zero size.`);
+    const picked = this.ndim === 0 ? this.sortIndices(d, false) : this.medianIndex(d);
+    const values = composite("MedianBackward1", [this], (x) => {
+      if (x.ndim === 0) return x.reshape([]);
+      const v = x.gather(d, picked);
+      return keepdim ? v : v.squeeze(d);
+    });
+    return { values, indices: keepdim || this.ndim === 0 ? picked : picked.squeeze(d) };
+  }
+  // where the lower median of each line along d (normalized, rank >= 1) is, keeping d: the middle
+  // of the sorted positions, or the first NaN of a line that has one
+  private medianIndex(d: number): Tensor {
+    const x = this.detach(),
+      n = x.shape[d];
+    const middle = x.sortIndices(d, false).narrow(d, (n - 1) >> 1, 1);
+    const firstNan = x.argExtreme("max", "median", d, true);
+    return firstNan.where(x.gather(d, firstNan).isnan(), middle).contiguous();
+  }
   // argsort's kernel along dim d (normalized); a 0-d tensor's only index is 0
   private sortIndices(d: number, descending: boolean): Tensor {
     const x = this.detach();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compile, tensor } from "../../index";
+import { compile, grad, tensor } from "../../index";
 
 const list = (t: { tolist(): unknown }) => t.tolist();
 
@@ -72,6 +72,47 @@ describe("sort, argsort, topk, kthvalue (issue 11)", () => {
       .sum()
       .backward();
     expect(list(x.grad!)).toEqual([10, 0, 20]);
+  });
+  it("median: the lower median, NaN first, the all-reduce gradient shared by ties", () => {
+    const x = tensor([
+      [1, Number.NaN, 3, Number.NaN, 0],
+      [2, 2, 1, 2, 2],
+      [5, 1, 1, 4, 1],
+    ]);
+    const m = x.median(1);
+    expect(list(m.values)).toEqual([Number.NaN, 2, 1]);
+    expect(list(m.indices)).toEqual([1, 1, 4]);
+    expect(list(x.median())).toBeNaN();
+    expect(list(x.narrow(0, 1, 2).median())).toBe(2);
+    expect(list(compile((t: typeof x) => t.median(1).indices)(x))).toEqual([1, 1, 4]);
+    const y = tensor([2, 1, 2, 3, 2]).requiresGrad_();
+    const all = y.median();
+    expect(all.gradFn?.name).toBe("MedianBackward0");
+    all.backward();
+    expect(list(y.grad!.mul(3))).toEqual([1, 0, 1, 0, 1]);
+    const z = tensor([2, 1, 2, 3, 2]).requiresGrad_();
+    const byDim = z.median(0);
+    expect(byDim.values.gradFn?.name).toBe("MedianBackward1");
+    byDim.values.backward();
+    expect(list(z.grad!)).toEqual([0, 0, 1, 0, 0]);
+    expect(list(tensor([]).median())).toBeNaN();
+    expect(() => tensor([[]]).median(1)).toThrow(
+      "median(): Expected reduction dim 1 to have non-zero size.",
+    );
+  });
+  it("compiled gradients match eager ones (median's shared gradient, topk's scatter)", () => {
+    const x = tensor([2, 1, 2, 3, 2, 0.5]);
+    const f = (t: typeof x) =>
+      t.median().add(
+        t
+          .topk(2)
+          .values.mul(tensor([3, 5]))
+          .sum(),
+      );
+    const y = x.detach().requiresGrad_();
+    f(y).backward();
+    expect(list(y.grad!.mul(3))).toEqual([16, 0, 1, 9, 1, 0]);
+    expect(list(grad(f)(x) as typeof x)).toEqual(list(y.grad!));
   });
   it("raises PyTorch's errors", () => {
     const x = tensor([3, 1, 2]);

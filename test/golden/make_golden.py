@@ -1284,6 +1284,20 @@ for shape, k, dim, keepdim in [([5], 2, 0, False), ([3, 5], 1, 1, False), ([3, 5
 op("kthvalue default dim values", "kthvalue", T([3, 4]), [2], field="values")
 err("kthvalue: k too large", "kthvalue", T([2, 3]), [4])
 err("kthvalue: k zero", "kthvalue", T([2, 3]), [0, 1])
+op("median all", "median", T([3, 4]))
+op("median all even count", "median", T([2, 3]))
+op("median all with ties", "median", V([2.0, 1.0, 2.0, 3.0, 2.0]))
+op("median all 0-d", "median", T([]))
+op("median all int", "median", T([2, 5], "int32", kind="int"))
+for shape, dim, keepdim in [([5], 0, False), ([3, 4], 1, False), ([3, 4], 0, True), ([2, 3, 4], -1, True), ([], 0, False)]:
+    x = T(shape)
+    name = "median dim {} keepdim {} of {}".format(dim, keepdim, shape)
+    op(name + " values", "median", x, [dim, keepdim], field="values")
+    op(name + " indices", "median", x, [dim, keepdim], field="indices")
+op("median dim with ties indices", "median", V([[2.0, 2.0, 1.0, 2.0, 2.0], [5.0, 1.0, 1.0, 4.0, 1.0]]), [1], field="indices")
+op("median dim of a transposed view values", "median", T([3, 4]), [1], pre=[{"fn": "T"}], field="values")
+err("median dim: empty dim", "median", V([[], []]), [1])
+err("median dim: dim out of range", "median", T([2, 3]), [2])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

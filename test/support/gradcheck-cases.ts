@@ -191,6 +191,17 @@ group("reductions", () => {
     (x) => x.sort().values,
     () => [f64([])],
   );
+  // (median's ties: the golden cases; finite differences see no change at a tie)
+  check(
+    "median all",
+    (x) => x.median(),
+    () => [f64([3, 5])],
+  );
+  check(
+    "median(dim 1).values",
+    (x) => x.median(1).values,
+    () => [f64([3, 4])],
+  );
   check(
     "kthvalue(2, dim 0, keepdim)",
     (x) => x.kthvalue(2, 0, true).values,
