@@ -39,6 +39,7 @@ const KERNEL_OPERANDS: Partial<Record<OpName, number>> = {
   matmul: 2,
   scatterAdd: 3,
   scatter: 3,
+  argsort: 1,
   cat: -1,
   conv2d: 2,
   convTranspose2d: 2,
@@ -121,6 +122,8 @@ function paramsProblem(v: Value): string | null {
         ? null
         : `dims [${dims}] of a rank-${rank} operand`;
     }
+    case "argsort":
+      return dimOk(paramsOf(v, "argsort").dim) ? null : `dim of a rank-${rank} operand`;
     case "cumsum":
     case "cumprod":
       return dimOk(paramsOf(v, v.op).dim) ? null : `dim of a rank-${rank} operand`;

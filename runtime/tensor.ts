@@ -891,6 +891,124 @@ export class Tensor {
     const hit = x.eq(m).logicalOr(x.ne(x));
     return bind("min", [at.where(hit, n)], { dims: [d], keepdim });
   }
+  /**
+   * The elements sorted along `dim` (the last by default), with where each came from, as PyTorch's
+   * named tuple `{ values, indices }` (int32). NaN sorts as the largest value; ties keep their
+   * original order (`stable` is accepted; the sort is always stable, as PyTorch's CPU sort). The
+   * gradient of `values` goes back to the positions in `indices`.
+   */
+  sort(dim = -1, opts?: { descending?: boolean; stable?: boolean }): ValuesIndices {
+    const o = arg.options(opts, "sort", ["descending", "stable"]);
+    if (o.stable !== undefined) arg.bool(o.stable, "sort", "stable");
+    const d = normDim(arg.int(dim, "sort", "dim", 1), this.ndim);
+    const descending =
+      o.descending === undefined ? false : arg.bool(o.descending, "sort", "descending");
+    const indices = this.sortIndices(d, descending);
+    const values = composite("SortBackward0", [this], (x) =>
+      x.ndim === 0 ? x.reshape([]) : x.gather(d, indices),
+    );
+    return { values, indices };
+  }
+  /** The indices that sort this tensor along `dim` (int32): `sort(dim, opts).indices`. */
+  argsort(dim = -1, opts?: { descending?: boolean }): Tensor {
+    const o = arg.options(opts, "argsort", ["descending"]);
+    const d = normDim(arg.int(dim, "argsort", "dim", 1), this.ndim);
+    const descending =
+      o.descending === undefined ? false : arg.bool(o.descending, "argsort", "descending");
+    return this.sortIndices(d, descending);
+  }
+  /**
+   * The `k` largest elements along `dim` (the smallest with `largest: false`), in sorted order, and
+   * where they are, as `{ values, indices }`. NaN counts as the largest value; among ties the first
+   * in order is taken (PyTorch's choice among ties is unspecified). `sorted: false` is accepted
+   * (the result is sorted anyway).
+   */
+  topk(k: number, dim = -1, opts?: { largest?: boolean; sorted?: boolean }): ValuesIndices {
+    const o = arg.options(opts, "topk", ["largest", "sorted"]);
+    const n = arg.int(k, "topk", "k", 1);
+    const d = normDim(arg.int(dim, "topk", "dim", 2), this.ndim);
+    const largest = o.largest === undefined ? true : arg.bool(o.largest, "topk", "largest");
+    if (o.sorted !== undefined) arg.bool(o.sorted, "topk", "sorted");
+    const size = this.ndim === 0 ? 1 : this.shape[d];
+    if (n < 0 || n > size) throw new Error("selected index k out of range");
+    const all = this.sortIndices(d, largest);
+    const indices = this.ndim === 0 ? all : all.narrow(d, 0, n).contiguous();
+    const values = composite("TopkBackward0", [this], (x) =>
+      x.ndim === 0 ? x.reshape([]) : x.gather(d, indices),
+    );
+    return { values, indices };
+  }
+  /**
+   * The `k`-th smallest element (1-based) along `dim` (the last by default) and its index, as
+   * `{ values, indices }`; NaN counts as the largest value.
+   */
+  kthvalue(k: number, dim = -1, keepdim = false): ValuesIndices {
+    const n = arg.int(k, "kthvalue", "k", 1);
+    const d = normDim(arg.int(dim, "kthvalue", "dim", 2), this.ndim);
+    const keep = arg.bool(keepdim, "kthvalue", "keepdim", 3);
+    const size = this.ndim === 0 ? 1 : this.shape[d];
+    if (n < 1 || n > size)
+      throw new Error(`kthvalue(): selected number k out of range for dimension ${d}`);
+    const all = this.sortIndices(d, false);
+    const picked = this.ndim === 0 ? all : all.narrow(d, n - 1, 1).contiguous();
+    const values = composite("KthvalueBackward0", [this], (x) => {
+      if (x.ndim === 0) return x.reshape([]);
+      const v = x.gather(d, picked);
+      return keep ? v : v.squeeze(d);
+    });
+    return { values, indices: keep || this.ndim === 0 ? picked : picked.squeeze(d) };
+  }
+  /**
+   * `median()`: the lower median of all elements (0-d; NaN if there is a NaN), its gradient shared
+   * evenly by the elements equal to it. `median(dim, keepdim)`: the lower median along one dim and
+   * where it is, as `{ values, indices }` (a line with NaN gives its first NaN); the gradient of
+   * `values` goes to that index.
+   */
+  median(): Tensor;
+  median(dim: number, keepdim?: boolean): ValuesIndices;
+  median(dimArg?: number, keepdimArg?: boolean): Tensor | ValuesIndices {
+    if (dimArg === undefined) {
+      if (keepdimArg !== undefined)
+        throw new TypeError("median(): keepdim needs a dim (call median(dim, keepdim))");
+      if (this.numel() === 0) return bind("cast", [scalar(Number.NaN)], { dtype: this.dtype });
+      const flat = this.detach().reshape([-1]);
+      const m = flat.gather(0, flat.medianIndex(0)).reshape([]);
+      if (!isFloat(this.dtype)) return m; // (not differentiable)
+      return composite("MedianBackward0", [this], (x) => {
+        const v = x.detach(); // equal to m, or NaN where m is: v == m | !(v == v | m == m)
+        const hit = v.eq(m).logicalOr(v.eq(v).logicalOr(m.eq(m)).logicalNot());
+        const share = hit.to(x.dtype);
+        // m exactly, plus zero whose gradient is spread over the hits
+        return m.sub(x.detach().sub(x).mul(share).sum().div(share.sum()));
+      });
+    }
+    const d = normDim(arg.int(dimArg, "median", "dim", 1), this.ndim);
+    const keepdim = keepdimArg === undefined ? false : arg.bool(keepdimArg, "median", "keepdim", 2);
+    if (this.ndim > 0 && this.shape[d] === 0)
+      throw new Error(`median(): Expected reduction dim ${d} to have non-zero size.`);
+    const picked = this.ndim === 0 ? this.sortIndices(d, false) : this.medianIndex(d);
+    const values = composite("MedianBackward1", [this], (x) => {
+      if (x.ndim === 0) return x.reshape([]);
+      const v = x.gather(d, picked);
+      return keepdim ? v : v.squeeze(d);
+    });
+    return { values, indices: keepdim || this.ndim === 0 ? picked : picked.squeeze(d) };
+  }
+  // where the lower median of each line along d (normalized, rank >= 1) is, keeping d: the middle
+  // of the sorted positions, or the first NaN of a line that has one
+  private medianIndex(d: number): Tensor {
+    const x = this.detach(),
+      n = x.shape[d];
+    const middle = x.sortIndices(d, false).narrow(d, (n - 1) >> 1, 1);
+    const firstNan = x.argExtreme("max", "median", d, true);
+    return firstNan.where(x.gather(d, firstNan).isnan(), middle).contiguous();
+  }
+  // argsort's kernel along dim d (normalized); a 0-d tensor's only index is 0
+  private sortIndices(d: number, descending: boolean): Tensor {
+    const x = this.detach();
+    if (x.ndim === 0) return bind("cast", [scalar(0)], { dtype: "int32" });
+    return bind("argsort", [x], { dim: d, descending });
+  }
   /** The largest elements over `dim` (one or several; all by default), values only. */
   amax(dim?: Dims, keepdim = false) {
     return this.reduceOp("max", dim, keepdim, "amax", "AmaxBackward0", "AmaxBackward0");

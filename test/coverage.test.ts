@@ -43,6 +43,7 @@ const EXEMPT: Record<List, Partial<Record<OpName, string>>> = {
     logicalNot: notDifferentiable,
     detach: notDifferentiable,
     maxPool2dBackward: notDifferentiable, // max pooling's gradient (no double backward through it)
+    argsort: notDifferentiable, // sort/topk/kthvalue's positions; their values differentiate through gather
     bitwiseAnd: notDifferentiable,
     bitwiseOr: notDifferentiable,
     bitwiseXor: notDifferentiable,

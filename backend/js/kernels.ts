@@ -9,7 +9,9 @@ import { copyOut, eagerConv, emitConv } from "./conv";
 import { matmul } from "./gemm";
 import { emitMatmul } from "./matmul";
 import { pool } from "./pool";
+import { emitRoutineCall } from "./routine";
 import { emitScatter, scatter, scatterAdd } from "./scatter";
+import { argsortLines } from "./sort";
 
 interface KernelImpl {
   emit: (k: LoopKernel) => string;
@@ -41,7 +43,19 @@ const maxPool = (op: "maxPool2d" | "maxPool2dBackward"): KernelImpl => ({
   eager: (ins, out, p) => copyOut(pool(op, ins, paramsOf({ op, params: p }, op), out.shape), out),
 });
 
+const sortParams = (p: Params) => paramsOf({ op: "argsort", params: p }, "argsort");
+
 export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
+  argsort: {
+    emit: (k) => {
+      const { dim, descending } = sortParams(k.kernel!.params);
+      return emitRoutineCall(k, "argsortLines", [dim, descending ? 1 : 0], "spread");
+    },
+    eager: ([x], out, p) => {
+      const { dim, descending } = sortParams(p);
+      argsortLines(out, x, dim, descending ? 1 : 0);
+    },
+  },
   cat: {
     emit: (k) => emitConcat(k, dimOf(k.kernel!.params)),
     eager: (pieces, out, p) => concat(out, pieces, dimOf(p)),

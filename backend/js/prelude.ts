@@ -8,6 +8,7 @@ import { packPanels } from "./gemm";
 import { pool } from "./pool";
 import { roundEven } from "./round";
 import { scatter, scatterAdd } from "./scatter";
+import { argsortLines } from "./sort";
 import { tanhf } from "./tanhf";
 
 // i if 0 <= i < n, else the op's error (ir's indexErrors): bounds checks inside kernels
@@ -25,6 +26,7 @@ const lib = {
   checkIndex,
   scatterAdd,
   scatter,
+  argsortLines,
   concat,
   convolve,
   pool,

@@ -4,6 +4,16 @@ import { kernel, type NoParams, type OpDef, promoteAll, shapeOf } from "../op-de
 import { broadcastShapes } from "../shape";
 
 export const kernelOps = {
+  // the positions that sort each line along dim (int32): NaN largest, ties in their original order
+  // (stable); not differentiable (sort/topk gather x at these positions, which is)
+  argsort: kernel<{ dim: number; descending: boolean }>({
+    operands: "strided",
+    epilogue: false,
+    grad: "SortBackward0",
+    dtype: () => "int32",
+    shape: ([x]) => [...x.shape],
+    vjp: null,
+  }),
   // many tensors joined along dim, each copied once into its slice (compiled cat of many pieces;
   // a few pieces are padded into place and summed instead, which fuses with the consumer);
   // each gradient is the slice of g where that piece went

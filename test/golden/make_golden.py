@@ -196,6 +196,10 @@ def torch_call(fn, s, args):
         return s.scatter_add(*args)
     if fn == "requiresGrad_":
         return s.requires_grad_(*args)
+    if fn in ("sort", "argsort", "topk") and args and isinstance(args[-1], dict) and not is_spec(args[-1]):
+        if "stable" in args[-1]:  # torch's sort takes dim as a keyword with stable
+            return s.sort(dim=args[0], **args[-1])
+        return getattr(s, fn)(*args[:-1], **args[-1])
     if fn in IDX_CALLS:
         return IDX_CALLS[fn](s, *args)
     if fn in ISSUE11_EW_NAMES:
@@ -1226,6 +1230,74 @@ err("bitwiseNot: float", "bitwiseNot", V([1.0]))
 
 err("fmod int by zero", "fmod", V([5, -5], "int32"), [0])
 err("remainder int by a zero tensor", "remainder", V([5, -5], "int32"), [V([1, 0], "int32")])
+
+# --- issue 11: sorting
+# sort/argsort/topk/kthvalue: NaN is the largest value (test/eager/sort.test.ts); sort keeps ties in
+# their original order, as PyTorch's CPU sort; topk's choice among ties is unspecified (no ties here)
+for shape, dim in [([5], 0), ([3, 4], 1), ([3, 4], 0), ([2, 3, 4], 1), ([2, 3, 4], -1), ([], 0)]:
+    x = T(shape)
+    for desc in [False, True]:
+        name = "sort dim {} of {}{}".format(dim, shape, " descending" if desc else "")
+        op(name + " values", "sort", x, [dim, {"descending": desc}], field="values")
+        op(name + " indices", "sort", x, [dim, {"descending": desc}], field="indices")
+op("sort default dim values", "sort", T([3, 4]), [], field="values")
+op("sort default dim indices", "sort", T([3, 4]), [], field="indices")
+for desc in [False, True]:
+    x = T([4, 6], kind="ties")
+    suffix = " descending" if desc else ""
+    op("sort with ties values" + suffix, "sort", x, [1, {"descending": desc}], field="values")
+    op("sort with ties indices" + suffix, "sort", x, [1, {"descending": desc}], field="indices")
+    op("sort stable with ties indices" + suffix, "sort", x, [0, {"descending": desc, "stable": True}], field="indices")
+    op("argsort with ties" + suffix, "argsort", x, [1, {"descending": desc}])
+op("sort float64 values", "sort", T([3, 5], "float64"), [1], field="values")
+op("sort int values", "sort", T([2, 6], "int32", kind="int"), [1], field="values")
+op("sort int with ties indices", "sort", T([2, 6], "int32", kind="int"), [1], field="indices")
+op("sort of a transposed view values", "sort", T([3, 4]), [1], pre=[{"fn": "T"}], field="values")
+op("sort of a transposed view indices", "sort", T([3, 4]), [1], pre=[{"fn": "T"}], field="indices")
+op("sort empty values", "sort", V([[], []]), [1], field="values")
+op("argsort", "argsort", T([3, 4]))
+op("argsort dim 0", "argsort", T([3, 4]), [0])
+op("argsort descending", "argsort", T([2, 5]), [1, {"descending": True}])
+err("sort: dim out of range", "sort", T([2, 3]), [2])
+err("argsort: dim out of range", "argsort", T([2, 3]), [-3])
+for shape, k, dim in [([6], 3, 0), ([3, 5], 2, 1), ([3, 5], 3, 0), ([2, 3, 4], 4, -1), ([2, 3, 4], 0, 1), ([], 1, 0)]:
+    x = T(shape)
+    for largest in [True, False]:
+        name = "topk {} dim {} of {}{}".format(k, dim, shape, "" if largest else " smallest")
+        op(name + " values", "topk", x, [k, dim, {"largest": largest}], field="values")
+        op(name + " indices", "topk", x, [k, dim, {"largest": largest}], field="indices")
+op("topk default dim values", "topk", T([3, 4]), [2], field="values")
+op("topk default dim indices", "topk", T([3, 4]), [2], field="indices")
+op("topk float64 values", "topk", T([4, 5], "float64"), [3, 1], field="values")
+op("topk int values", "topk", V([[4, -1, 7, 0], [2, 9, -3, 5]], "int32"), [2], field="values")
+op("topk of a transposed view values", "topk", T([3, 4]), [2, 1], pre=[{"fn": "T"}], field="values")
+op("topk of a transposed view indices", "topk", T([3, 4]), [2, 1], pre=[{"fn": "T"}], field="indices")
+op("topk whole dim values", "topk", T([2, 4]), [4], field="values")
+err("topk: k too large", "topk", T([2, 3]), [4])
+err("topk: negative k", "topk", T([2, 3]), [-1])
+err("topk: dim out of range", "topk", T([2, 3]), [1, 2])
+for shape, k, dim, keepdim in [([5], 2, 0, False), ([3, 5], 1, 1, False), ([3, 5], 3, 0, True), ([2, 3, 4], 4, -1, True), ([], 1, 0, False)]:
+    x = T(shape)
+    name = "kthvalue {} dim {} keepdim {} of {}".format(k, dim, keepdim, shape)
+    op(name + " values", "kthvalue", x, [k, dim, keepdim], field="values")
+    op(name + " indices", "kthvalue", x, [k, dim, keepdim], field="indices")
+op("kthvalue default dim values", "kthvalue", T([3, 4]), [2], field="values")
+err("kthvalue: k too large", "kthvalue", T([2, 3]), [4])
+err("kthvalue: k zero", "kthvalue", T([2, 3]), [0, 1])
+op("median all", "median", T([3, 4]))
+op("median all even count", "median", T([2, 3]))
+op("median all with ties", "median", V([2.0, 1.0, 2.0, 3.0, 2.0]))
+op("median all 0-d", "median", T([]))
+op("median all int", "median", T([2, 5], "int32", kind="int"))
+for shape, dim, keepdim in [([5], 0, False), ([3, 4], 1, False), ([3, 4], 0, True), ([2, 3, 4], -1, True), ([], 0, False)]:
+    x = T(shape)
+    name = "median dim {} keepdim {} of {}".format(dim, keepdim, shape)
+    op(name + " values", "median", x, [dim, keepdim], field="values")
+    op(name + " indices", "median", x, [dim, keepdim], field="indices")
+op("median dim with ties indices", "median", V([[2.0, 2.0, 1.0, 2.0, 2.0], [5.0, 1.0, 1.0, 4.0, 1.0]]), [1], field="indices")
+op("median dim of a transposed view values", "median", T([3, 4]), [1], pre=[{"fn": "T"}], field="values")
+err("median dim: empty dim", "median", V([[], []]), [1])
+err("median dim: dim out of range", "median", T([2, 3]), [2])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

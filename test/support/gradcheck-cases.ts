@@ -162,6 +162,51 @@ group("reductions", () => {
       () => [f64([])],
     );
   }
+  // sort/topk/kthvalue: the values' gradient goes back to where each came from (random inputs:
+  // no ties, which finite differences would straddle)
+  for (const dim of [1, -1]) {
+    check(
+      `sort(dim ${dim}).values`,
+      (x) => x.sort(dim).values,
+      () => [f64([2, 3, 4])],
+    );
+    check(
+      `sort(dim ${dim}, descending).values`,
+      (x) => x.sort(dim, { descending: true }).values,
+      () => [f64([2, 3, 4])],
+    );
+    check(
+      `topk(2, dim ${dim}).values`,
+      (x) => x.topk(2, dim).values,
+      () => [f64([2, 3, 4])],
+    );
+  }
+  check(
+    "topk(3, smallest) of a transposed view",
+    (x) => x.mT.topk(3, 0, { largest: false }).values,
+    () => [f64([4, 5])],
+  );
+  check(
+    "sort of 0-d",
+    (x) => x.sort().values,
+    () => [f64([])],
+  );
+  // (median's ties: the golden cases; finite differences see no change at a tie)
+  check(
+    "median all",
+    (x) => x.median(),
+    () => [f64([3, 5])],
+  );
+  check(
+    "median(dim 1).values",
+    (x) => x.median(1).values,
+    () => [f64([3, 4])],
+  );
+  check(
+    "kthvalue(2, dim 0, keepdim)",
+    (x) => x.kthvalue(2, 0, true).values,
+    () => [f64([3, 4])],
+  );
   // prod's gradient with zeros: one zero (the others' product there), two (none), and none
   check(
     "prod all",

@@ -12,7 +12,7 @@
 // movement (views, reshape, expand, narrow, select, cat, stack), softmax/logSoftmax and matmul ops,
 // casts between float32 and float64, where() on masks made by comparisons (maybe negated or or-ed
 // with another), cumsum, and gather and scatterAdd by 0/1 indices made from the values (a
-// comparison cast to int), over float32 and float64 inputs of rank 0 to 3 with size-1 (broadcast)
+// comparison cast to int, or an argsort of the values), over float32 and float64 inputs of rank 0 to 3 with size-1 (broadcast)
 // dims; inputs of rank >= 2 may be non-contiguous (a transposed view). Masks and indices only ever
 // feed where() and gather/scatterAdd: other steps take float values only. In "grad" mode inputs may
 // require grad (input 0 always does) and every output depends on one that does.
@@ -338,7 +338,7 @@ export const MOVE = [
   "stack",
   "cumsum",
   "cumprod",
-  "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int)
+  "gather", // along a dim of size >= 2, by a 0/1 index computed from x (a comparison, as int), or x's argsort
   "scatterAdd", // x into itself along such a dim, by such an index
   "conv", // x as a [1, 1, h, w] image, with its top-left 2x2 corner as the kernel (see conv())
   "scatter", // x into itself along such a dim, by such an index (the last write wins)
@@ -389,6 +389,7 @@ export const METHODS = [
   "logicalNot",
   "logicalOr",
   "int",
+  "argsort",
   ...BINARY,
   ...REDUCE,
   ...MOVE,
@@ -607,7 +608,11 @@ export function build(r: Recipe, mode: Mode): Program {
         out = emit(a, op, rank === 0 ? 0 : s.b % rank);
       } else if ((op === "gather" || op === "scatterAdd" || op === "scatter") && sized.length) {
         const d = pick(sized, s.b);
-        const index = emit(emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.q >> 3)), "int");
+        // gather's index is sometimes argsort's (x sorted along d), else 0/1 from a comparison
+        const index =
+          op === "gather" && s.k
+            ? emit(a, "argsort", d)
+            : emit(emit(a, pick(COMPARE, s.q), pick(THRESHOLDS, s.q >> 3)), "int");
         out =
           op === "gather"
             ? emit(a, "gather", d, { ref: index })
