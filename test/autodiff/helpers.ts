@@ -1,86 +1,21 @@
-// Shared by the compiled-autodiff tests: the PyTorch golden fixtures (test/golden/ops.json, schema
-// at the top of test/golden/make_golden.py) replayed as compiled functions, float32 comparisons,
-// a float64 finite-difference gradcheck, and a small parser for explain()'s IR text and code.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+// Shared by the compiled-autodiff tests: the PyTorch golden fixtures (test/support/golden.ts)
+// replayed as compiled functions, float32 comparisons, a float64 finite-difference gradcheck, and a
+// small parser for explain()'s IR text and code.
 import { expect } from "vitest";
-import * as jg from "../../index";
-import { type DType, Tensor } from "../../index";
+import { Tensor } from "../../index";
 
-// ---- fixtures ----
-export interface Spec {
-  data: number[];
-  shape: number[];
-  dtype: DType;
-  requiresGrad: boolean;
-}
-export type FArg =
-  | Spec
-  | { ref: number }
-  | FArg[]
-  | number
-  | boolean
-  | number[]
-  | null
-  | Record<string, unknown>;
-export interface Out {
-  data: number[];
-  shape: number[];
-  dtype: DType;
-}
-export interface OpCase {
-  name: string;
-  kind: "op";
-  fn: string;
-  self?: Spec;
-  pre?: { fn: string; args?: FArg[] }[];
-  args: FArg[];
-  field?: "values" | "indices" | 0 | 1; // the op returns { values, indices } or a pair: the case checks this one
-  out: Out;
-  upstream: Spec | null;
-  grads: (Out | null)[];
-  repr: string;
-  gradFn: string | null;
-}
+// ---- fixtures (test/support/golden.ts) ----
+export {
+  call,
+  type FArg,
+  make,
+  type OpCase,
+  type Out,
+  opCases,
+  type Spec,
+} from "../support/golden";
 
-const fixtures: { cases: { kind: string }[] } = JSON.parse(
-  readFileSync(join(import.meta.dirname, "../golden/ops.json"), "utf8"),
-);
-export const opCases = fixtures.cases.filter((c): c is OpCase => c.kind === "op");
-
-const arrays = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-};
-const isSpec = (a: unknown): a is Spec =>
-  typeof a === "object" && a !== null && "shape" in a && "data" in a;
-export const make = (s: Spec) =>
-  jg.tensor(arrays[s.dtype].from(s.data), {
-    shape: s.shape,
-    dtype: s.dtype,
-    requiresGrad: s.requiresGrad,
-  });
-
-// jitgrad's spelling of a fixture call: a Tensor method (or property, for "T") or an index.ts function.
-export function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
-  if (!self) {
-    // "F.name": a function of jitgrad's F (torch.nn.functional)
-    const ns = fn.startsWith("F.") ? jg.F : jg;
-    const name = fn.startsWith("F.") ? fn.slice(2) : fn;
-    return (ns as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...args);
-  }
-  if (fn === "T") return self.T;
-  // one piece of split's list (fixture outputs are single tensors)
-  if (fn === "split0" || fn === "splitLast") {
-    const pieces = self.split(...(args as [number]));
-    return fn === "split0" ? pieces[0] : pieces[pieces.length - 1];
-  }
-  const method = (self as unknown as Record<string, unknown>)[fn];
-  if (typeof method !== "function") throw new Error(`jitgrad has no Tensor method ${fn}`);
-  return (method as (...a: unknown[]) => unknown).apply(self, args);
-}
+import { call, type FArg, isSpec, make, type OpCase, type Out, type Spec } from "../support/golden";
 
 // A fixture case as a function of its input tensors (self first, then args in order, lists
 // flattened, as the fixture numbers them), so that it can be compiled: tensor specs and refs

@@ -4,44 +4,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import * as jg from "../../index";
-import { type DType, Tensor } from "../../index";
+import { Tensor } from "../../index";
+import {
+  type FArg as Arg,
+  call,
+  isSpec,
+  make,
+  type OpCase,
+  type Out,
+  type Spec,
+} from "../support/golden";
 
-interface Spec {
-  data: number[];
-  shape: number[];
-  dtype: DType;
-  requiresGrad: boolean;
-}
-type Arg =
-  | Spec
-  | { ref: number }
-  | { var: string }
-  | Arg[]
-  | number
-  | boolean
-  | number[]
-  | null
-  | Record<string, unknown>;
-interface Out {
-  data: number[];
-  shape: number[];
-  dtype: DType;
-}
-interface OpCase {
-  name: string;
-  kind: "op";
-  fn: string;
-  self?: Spec;
-  pre?: { fn: string; args?: Arg[] }[];
-  args: Arg[];
-  field?: "values" | "indices" | 0 | 1; // the op returns { values, indices } or a pair: the case checks this one
-  out: Out;
-  upstream: Spec | null;
-  grads: (Out | null)[];
-  repr: string;
-  gradFn: string | null;
-}
 interface ErrorCase {
   name: string;
   kind: "error";
@@ -67,21 +40,6 @@ const fixtures: { torch: string; cases: Case[] } = JSON.parse(
 );
 const cases = fixtures.cases;
 
-const arrays = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-};
-const isSpec = (a: unknown): a is Spec =>
-  typeof a === "object" && a !== null && "shape" in a && "data" in a;
-const make = (s: Spec) =>
-  jg.tensor(arrays[s.dtype].from(s.data), {
-    shape: s.shape,
-    dtype: s.dtype,
-    requiresGrad: s.requiresGrad,
-  });
-
 // Builds a case's inputs (self first, then args in order) and the arguments to pass.
 function materialize(self: Spec | undefined, args: Arg[], vars: Record<string, Tensor> = {}) {
   const inputs: Tensor[] = [];
@@ -101,28 +59,6 @@ function materialize(self: Spec | undefined, args: Arg[], vars: Record<string, T
 }
 
 // jitgrad's backward(gradient?, { retainGraph }) takes the options PyTorch spells as keywords.
-function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
-  if (!self) {
-    // "F.name": a function of jitgrad's F (torch.nn.functional)
-    const ns = fn.startsWith("F.") ? jg.F : jg;
-    const name = fn.startsWith("F.") ? fn.slice(2) : fn;
-    return (ns as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...args);
-  }
-  if (fn === "T") return self.T;
-  // one piece of split's list (fixture outputs are single tensors)
-  if (fn === "split0" || fn === "splitLast") {
-    const pieces = self.split(...(args as [number]));
-    return fn === "split0" ? pieces[0] : pieces[pieces.length - 1];
-  }
-  if (fn === "backward")
-    return self.backward(
-      (args[0] ?? undefined) as Tensor | undefined,
-      (args[1] ?? {}) as { retainGraph?: boolean },
-    );
-  const method = (self as unknown as Record<string, unknown>)[fn];
-  if (typeof method !== "function") throw new Error(`jitgrad has no Tensor method ${fn}`);
-  return (method as (...a: unknown[]) => unknown).apply(self, args);
-}
 
 // float32 tolerance: PyTorch and jitgrad may round differently in the last bits.
 function expectClose(actual: Tensor, want: Out, what: string) {

@@ -1,0 +1,87 @@
+// The PyTorch golden fixtures (test/golden/ops.json, schema at the top of test/golden/make_golden.py)
+// as the eager and compiled replays read them: their types, tensors made from specs, and the call of
+// a case's function in jitgrad's spelling.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { DType, Tensor } from "../../index";
+import * as jg from "../../index";
+
+export interface Spec {
+  data: number[];
+  shape: number[];
+  dtype: DType;
+  requiresGrad: boolean;
+}
+export type FArg =
+  | Spec
+  | { ref: number }
+  | FArg[]
+  | number
+  | boolean
+  | number[]
+  | null
+  | Record<string, unknown>;
+export interface Out {
+  data: number[];
+  shape: number[];
+  dtype: DType;
+}
+export interface OpCase {
+  name: string;
+  kind: "op";
+  fn: string;
+  self?: Spec;
+  pre?: { fn: string; args?: FArg[] }[];
+  args: FArg[];
+  field?: "values" | "indices" | 0 | 1; // the op returns { values, indices } or a pair: the case checks this one
+  out: Out;
+  upstream: Spec | null;
+  grads: (Out | null)[];
+  repr: string;
+  gradFn: string | null;
+}
+
+const fixtures: { cases: { kind: string }[] } = JSON.parse(
+  readFileSync(join(import.meta.dirname, "../golden/ops.json"), "utf8"),
+);
+export const opCases = fixtures.cases.filter((c): c is OpCase => c.kind === "op");
+
+const arrays = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  bool: Uint8Array,
+};
+export const isSpec = (a: unknown): a is Spec =>
+  typeof a === "object" && a !== null && "shape" in a && "data" in a;
+export const make = (s: Spec) =>
+  jg.tensor(arrays[s.dtype].from(s.data), {
+    shape: s.shape,
+    dtype: s.dtype,
+    requiresGrad: s.requiresGrad,
+  });
+
+// jitgrad's spelling of a fixture call: a Tensor method (or property, for "T"), an index.ts
+// function, or F's ("F.name").
+export function call(fn: string, self: Tensor | undefined, args: unknown[]): unknown {
+  if (!self) {
+    // "F.name": a function of jitgrad's F (torch.nn.functional)
+    const ns = fn.startsWith("F.") ? jg.F : jg;
+    const name = fn.startsWith("F.") ? fn.slice(2) : fn;
+    return (ns as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...args);
+  }
+  if (fn === "T") return self.T;
+  // one piece of split's list (fixture outputs are single tensors)
+  if (fn === "split0" || fn === "splitLast") {
+    const pieces = self.split(...(args as [number]));
+    return fn === "split0" ? pieces[0] : pieces[pieces.length - 1];
+  }
+  if (fn === "backward")
+    return self.backward(
+      (args[0] ?? undefined) as Tensor | undefined,
+      (args[1] ?? {}) as { retainGraph?: boolean },
+    );
+  const method = (self as unknown as Record<string, unknown>)[fn];
+  if (typeof method !== "function") throw new Error(`jitgrad has no Tensor method ${fn}`);
+  return (method as (...a: unknown[]) => unknown).apply(self, args);
+}
