@@ -4,7 +4,7 @@
 import type { Storage } from "../ir/dtype";
 import { torchTypeName } from "../ir/dtype";
 import type { Value } from "../ir/graph";
-import { Node, SECOND_BACKWARD } from "../runtime/autograd";
+import { isCreatingGraph, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty } from "../runtime/dispatch";
 import type { Tensor } from "../runtime/tensor";
 import type { Program } from "./program";
@@ -38,6 +38,10 @@ export function attachBackward(
     wrt.map((t) => ({ shape: t.shape, dtype: t.dtype })),
     (_, gs) => {
       if (node.released || !saved) throw new Error(SECOND_BACKWARD);
+      if (isCreatingGraph())
+        throw new Error(
+          "backward with createGraph through a compiled function is not supported: its backward runs compiled kernels, which record no graph; for higher-order gradients nest grad() (grad(grad(f))) or run the function eagerly",
+        );
       reads.forEach((t, k) => {
         if (t.version.n !== versions[k]) {
           throw new Error(

@@ -45,7 +45,13 @@ const maxPool = (op: "maxPool2d" | "maxPool2dBackward"): KernelImpl => ({
 
 const sortParams = (p: Params) => paramsOf({ op: "argsort", params: p }, "argsort");
 
+// simplify replaces a custom Function's value by its forward's before any kernel is planned
+const replacedBeforeCodegen = (): never => {
+  throw new Error("internal: a custom Function's value reached code generation");
+};
+
 export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
+  custom: { emit: replacedBeforeCodegen, eager: replacedBeforeCodegen },
   argsort: {
     emit: (k) => {
       const { dim, descending } = sortParams(k.kernel!.params);

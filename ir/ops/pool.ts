@@ -41,6 +41,12 @@ export const poolOps = {
     grad: "MaxPool2DWithIndicesBackwardBackward0",
     dtype: ([, g]) => g.dtype,
     shape: ([x]) => [...x.shape],
-    vjp: null,
+    // a gradient of max pooling's gradient (double backward) would read each window's argmax,
+    // which no op gives yet: an error rather than a gradient that silently misses this path
+    vjp: () => {
+      throw new Error(
+        "the derivative of max_pool2d's backward (a second derivative through maxPool2d) is not implemented",
+      );
+    },
   }),
 } satisfies Record<string, OpDef<never>>;
