@@ -3,11 +3,12 @@
 // place since, and lets the saved buffers go when the graph is released.
 import type { Storage } from "../ir/dtype";
 import { torchTypeName } from "../ir/dtype";
-import type { Value } from "../ir/graph";
+import type { Graph, Value } from "../ir/graph";
 import { isCreatingGraph, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty } from "../runtime/dispatch";
 import type { Tensor } from "../runtime/tensor";
 import type { Program } from "./program";
+import { replay } from "./replay";
 import { storageOf, wrap } from "./run";
 
 export interface BackwardBinding {
@@ -16,7 +17,14 @@ export interface BackwardBinding {
   diffOut: number[]; // the user outputs that get a cotangent, in the backward's cotangent order
   readSlots: number[]; // primal input slots the backward reads
   savedOutputs: number[]; // user outputs whose storage the backward reads as saved values
+  joint: Graph; // forward and backward: primals ++ cotangents -> user outputs ++ gradients
 }
+
+const zeros = (v: Value) => {
+  const t = empty(v.shape, v.dtype);
+  t.storage!.fill(0);
+  return t;
+};
 
 // Makes the node for one call: `user` are the call's output tensors, `saved` the forward's saved
 // buffers; the outputs listed in diffOut get the node as their gradFn.
@@ -38,9 +46,12 @@ export function attachBackward(
     wrt.map((t) => ({ shape: t.shape, dtype: t.dtype })),
     (_, gs) => {
       if (node.released || !saved) throw new Error(SECOND_BACKWARD);
+      // with createGraph the gradients need a graph: the joint graph runs again op by op, recorded
       if (isCreatingGraph())
-        throw new Error(
-          "backward with createGraph through a compiled function is not supported: its backward runs compiled kernels, which record no graph; for higher-order gradients nest grad() (grad(grad(f))) or run the function eagerly",
+        return replay(
+          b.joint,
+          [...primals, ...b.diffOut.map((i, k) => gs[k] ?? zeros(b.outputs[i]))],
+          b.joint.outputs.slice(b.outputs.length),
         );
       reads.forEach((t, k) => {
         if (t.version.n !== versions[k]) {

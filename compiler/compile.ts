@@ -171,6 +171,7 @@ function autogradEntry(s: Compilation): Entry {
     savedOutputs: fwdOut
       .slice(0, nOut)
       .flatMap((v, i) => (fwdOut.indexOf(v, nOut) >= 0 ? [i] : [])),
+    joint: s.graph!,
   };
   return {
     explain: {

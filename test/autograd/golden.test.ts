@@ -6,16 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { autograd, F, type Tensor, tensor } from "../../index";
-import {
-  call,
-  expectClose,
-  make,
-  materialize,
-  type OpCase,
-  type Out,
-  opCases,
-  type Spec,
-} from "../support/golden";
+import { expectClose, make, type Out, opCases, runOpCase, type Spec } from "../support/golden";
 import { functions } from "./functions";
 
 interface SecondCase {
@@ -78,19 +69,6 @@ const KNOWN: Record<string, { skip: number[] | "all"; why: string }> = {
   "F.binaryCrossEntropy at 0 and 1": { skip: "all", why: BCE },
 };
 
-function runOp(c: OpCase) {
-  const { inputs, self, args } = materialize(c.self, c.args);
-  const receiver = (c.pre ?? []).reduce(
-    (t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor,
-    self,
-  );
-  const result = call(c.fn, receiver, args);
-  const out = (
-    c.field !== undefined ? (result as Record<string | number, Tensor>)[c.field] : result
-  ) as Tensor;
-  return { out, wrt: inputs.filter((t) => t.requiresGrad) };
-}
-
 describe("second derivatives of every op (autograd.grad with createGraph)", () => {
   const byName = new Map(opCases.map((c) => [c.name, c]));
   it("covers every differentiable op case", () => {
@@ -103,7 +81,8 @@ describe("second derivatives of every op (autograd.grad with createGraph)", () =
     const skip = new Set(Array.isArray(known) ? known : []);
     it(s.name, () => {
       const c = byName.get(s.name)!;
-      const { out, wrt } = runOp(c);
+      const { inputs, out } = runOpCase(c);
+      const wrt = inputs.filter((t) => t.requiresGrad);
       let gs: (Tensor | null)[];
       try {
         gs = autograd.grad(out, wrt, {

@@ -12,6 +12,7 @@ import {
   make,
   materialize,
   type OpCase,
+  runOpCase,
   type Spec,
 } from "../support/golden";
 
@@ -73,15 +74,7 @@ describe(`golden fixtures from PyTorch`, () => {
   describe("ops", () => {
     for (const c of cases.filter((c): c is OpCase => c.kind === "op")) {
       it(c.name, () => {
-        const { inputs, self, args } = materialize(c.self, c.args);
-        const receiver = (c.pre ?? []).reduce(
-          (t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor,
-          self,
-        );
-        const result = call(c.fn, receiver, args);
-        const out = (
-          c.field !== undefined ? (result as Record<string | number, Tensor>)[c.field] : result
-        ) as Tensor;
+        const { inputs, out } = runOpCase(c);
         expect(out).toBeInstanceOf(Tensor);
         expectClose(out, c.out, "out");
         expect(out.gradFn?.name ?? null, "gradFn").toBe(c.gradFn);

@@ -126,3 +126,18 @@ export function expectClose(actual: Tensor, want: Out, what: string, tol = 1e-5)
     }
   });
 }
+
+// A fixture op case run through jitgrad: its inputs and its output (the field the case checks,
+// when the op returns several).
+export function runOpCase(c: OpCase): { inputs: Tensor[]; out: Tensor } {
+  const { inputs, self, args } = materialize(c.self, c.args);
+  const receiver = (c.pre ?? []).reduce(
+    (t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor,
+    self,
+  );
+  const result = call(c.fn, receiver, args);
+  const out = (
+    c.field !== undefined ? (result as Record<string | number, Tensor>)[c.field] : result
+  ) as Tensor;
+  return { inputs, out };
+}
