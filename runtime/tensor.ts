@@ -1280,6 +1280,10 @@ export class Tensor {
   maxPool2dBackward(g: Tensor, p: PoolParams): Tensor {
     return bind("maxPool2dBackward", [this, arg.tensorArg(g, "max_pool2d", "grad", 1)], p);
   }
+  /** @internal `v` read at each window's first maximum of this (maxPool2dBackward's adjoint). */
+  maxPool2dSelect(v: Tensor, p: PoolParams): Tensor {
+    return bind("maxPool2dSelect", [this, arg.tensorArg(v, "max_pool2d", "grad", 1)], p);
+  }
 
   // ---- scans ----
   /** The cumulative sum along `dim`: out[..., j, ...] = x[..., 0, ...] + ... + x[..., j, ...]. */

@@ -38,7 +38,7 @@ const conv = (op: "conv2d" | "convTranspose2d" | "conv2dWeight"): KernelImpl => 
   eager: (ins, out, p) => eagerConv(op, ins, out, paramsOf({ op, params: p }, op)),
 });
 
-const maxPool = (op: "maxPool2d" | "maxPool2dBackward"): KernelImpl => ({
+const maxPool = (op: "maxPool2d" | "maxPool2dBackward" | "maxPool2dSelect"): KernelImpl => ({
   emit: (k) => emitConv(k, op, "pool"),
   eager: (ins, out, p) => copyOut(pool(op, ins, paramsOf({ op, params: p }, op), out.shape), out),
 });
@@ -72,6 +72,7 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   conv2dWeight: conv("conv2dWeight"),
   maxPool2d: maxPool("maxPool2d"),
   maxPool2dBackward: maxPool("maxPool2dBackward"),
+  maxPool2dSelect: maxPool("maxPool2dSelect"),
   scatterAdd: {
     emit: (k) =>
       emitScatter(
