@@ -124,14 +124,13 @@ function applyFunction(fn: typeof Function, args: unknown[]): Output {
     );
     return checkGrads(name, fn.backward(ctx, ...gs), tensors, ctx.needsInputGrad);
   };
-  const final = tracing
-    ? traced(name, backward, outs, differentiable, tensors)
+  const { final, node } = tracing
+    ? { final: traced(name, backward, outs, differentiable, tensors), node: null }
     : recorded(name, ctx, backward, outs, differentiable, tensors);
   // saved outputs are read back as the outputs the caller got (so they carry the node); eagerly,
   // through getters that check for in-place changes and a released graph
   const saved = ctx.saved.map((t) => (t && outs.includes(t) ? final[outs.indexOf(t)] : t));
-  const node = final.find((t) => t?.gradFn)?.gradFn;
-  if (tracing || !node) ctx.unpack = () => [...saved];
+  if (!node) ctx.unpack = () => [...saved];
   else {
     const present = saved.filter((t): t is Tensor => t !== null);
     const getters = savedTensors(
@@ -159,7 +158,7 @@ function recorded(
   outs: (Tensor | null)[],
   differentiable: boolean[],
   inputs: (Tensor | null)[],
-): (Tensor | null)[] {
+): { final: (Tensor | null)[]; node: Node } {
   // edges for the tensor arguments only (PyTorch's next_functions), gradients for all of them
   const ins = inputs.filter((t): t is Tensor => t !== null);
   const node = new Node(
@@ -171,7 +170,7 @@ function recorded(
       return all.filter((_, i) => inputs[i] !== null);
     },
   );
-  return outs.map((o, k) => {
+  const final = outs.map((o, k) => {
     if (!o || !differentiable[k]) return o;
     let out = o;
     if (ctx.dirty.has(o)) {
@@ -184,6 +183,7 @@ function recorded(
     out.outputIndex = k;
     return out;
   });
+  return { final, node };
 }
 
 // Traced: each differentiable output is `custom(value, ...tensor inputs)`; the graph's autodiff
