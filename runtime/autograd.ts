@@ -189,7 +189,7 @@ export function runBackward(roots: Edge[], grads: Tensor[], opts: BackwardOption
           hooks.accumulate(n.variable, g);
         continue;
       }
-      const run = runs.has(n) && !(capture?.stop && captured.has(n));
+      const run = (!runs || runs.has(n)) && !(capture?.stop && captured.has(n));
       const out = run && gs ? n.apply(gs) : []; // a node that got no gradient passes none on
       n.next.forEach((e, i) => {
         if (!e || (capture?.stop && captured.has(n))) return;
@@ -215,8 +215,8 @@ export function runBackward(roots: Edge[], grads: Tensor[], opts: BackwardOption
   }
 }
 
-// The nodes backward runs: all of them, or (autograd.grad without accumulation) those from which a
-// capture is reached past the node itself. `order` lists every node after the ones leading to it
+// The nodes backward runs: all of them (null), or (autograd.grad without accumulation) those from
+// which a capture is reached past the node itself. `order` lists every node after the ones leading to it
 // that were found first, so a reverse sweep over a topological order (Kahn's, from the counts)
 // sees a node's successors before the node.
 function nodesToRun(
@@ -224,8 +224,8 @@ function nodesToRun(
   pending: Map<Node, number>,
   captured: Map<Node, number[]>,
   capture: Capture | undefined,
-): Set<Node> {
-  if (!capture || capture.accumulate) return new Set(order);
+): Set<Node> | null {
+  if (!capture || capture.accumulate) return null;
   const left = new Map(pending),
     topo: Node[] = order.filter((n) => !left.get(n));
   for (let i = 0; i < topo.length; i++)
