@@ -165,6 +165,19 @@ describe("higher-order gradients through the compiler", () => {
     expect(g2(x).tolist()).toEqual([3, -6, 12]); // 6x
   });
 
+  it("valueAndGrad nests too, with several argnums", () => {
+    const h = (x: Tensor, y: Tensor) => x.mul(y).exp().sum();
+    const inner = valueAndGrad(h, { argnums: [0, 1] });
+    const outer = compile((x: Tensor, y: Tensor) => {
+      const [v, [gx, gy]] = inner(x, y);
+      return v.add(gx.mul(gy).sum());
+    });
+    const x = tensor([0.3, -0.2], { dtype: "float64" }),
+      y = tensor([1.5, 0.7], { dtype: "float64" });
+    const e = x.mul(y).exp(); // h = sum e, dh/dx = y e, dh/dy = x e
+    close(outer(x, y), e.sum().add(y.mul(e).mul(x.mul(e)).sum()), 1e-12);
+  });
+
   it("values the inner function closes over are constants to its gradient (JAX semantics)", () => {
     const x = tensor([0.5, 1.5], { dtype: "float64" });
     // the inner gradient of sum(z * y) is y = exp(x) whatever y depends on, so the outer is exp(x)
