@@ -62,7 +62,16 @@ function makeAdamRule(name: string, decoupled: boolean): Rule {
       amsgrad: h.amsgrad as boolean,
     }),
     stateNames: (f) => ["expAvg", "expAvgSq", ...(f.amsgrad ? ["maxExpAvgSq"] : [])],
-    scalarNames: ["beta1", "beta1c", "beta2", "beta2c", "eps", "weightDecay", "stepSize", "bc2Sqrt"],
+    scalarNames: [
+      "beta1",
+      "beta1c",
+      "beta2",
+      "beta2c",
+      "eps",
+      "weightDecay",
+      "stepSize",
+      "bc2Sqrt",
+    ],
     scalars(h, { step }) {
       const [beta1, beta2] = h.betas as Betas,
         lr = h.lr as number,

@@ -17,8 +17,8 @@ import * as arg from "../../runtime/args";
 import { noGrad } from "../../runtime/autograd";
 import { full } from "../../runtime/create";
 import { Tensor } from "../../runtime/tensor";
-import { checkedState, groupOptions, type SavedState, savedState } from "./state-dict";
 import { convertOption, type Hyper, type OptionValue, type ParamState, type Rule } from "./rule";
+import { checkedState, groupOptions, type SavedState, savedState } from "./state-dict";
 
 /** Options common to the optimizers. */
 export interface OptimizerOptions {
@@ -37,7 +37,8 @@ export const SCHEDULER_KEYS = ["initialLr", "maxLr", "minLr", "maxMomentum", "ba
 /** A parameter group: its parameters (fixed) and its options (read at every step; writable). */
 export type ParamGroup<G> = G & SchedulerFields & { readonly params: readonly Tensor[] };
 /** A group given to a constructor or `addParamGroup`: parameters and options overriding defaults. */
-export type ParamGroupInput<G> = Partial<G> & SchedulerFields & { params: Tensor | Iterable<Tensor> };
+export type ParamGroupInput<G> = Partial<G> &
+  SchedulerFields & { params: Tensor | Iterable<Tensor> };
 
 type Arg = Tensor | number;
 interface Item {
@@ -126,7 +127,8 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
   addParamGroup(group: ParamGroupInput<G>): void {
     const name = this.rule.name,
       fn = `${name}.addParamGroup`;
-    if (!isGroup(group)) throw new TypeError(`param group must be a dict, not ${arg.typeName(group)}`);
+    if (!isGroup(group))
+      throw new TypeError(`param group must be a dict, not ${arg.typeName(group)}`);
     const o = arg.options(group, fn, [
       "params",
       ...this.rule.options.map((s) => s.name),
@@ -169,7 +171,8 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
   private groupHyper(i: number, fn: string): Hyper {
     const g = this.paramGroups[i] as unknown as Record<string, unknown>;
     const own: Record<string, unknown> = Object.create(null);
-    for (const spec of this.rule.options) if (Object.hasOwn(g, spec.name)) own[spec.name] = g[spec.name];
+    for (const spec of this.rule.options)
+      if (Object.hasOwn(g, spec.name)) own[spec.name] = g[spec.name];
     return this.hyper(own, fn, `paramGroups[${i}].`);
   }
   private newTensor(h: Hyper, p: Tensor, name: string): Tensor {
@@ -324,7 +327,9 @@ function checkGrad(p: Tensor, i: number): void {
       `the gradient of parameter ${i} has shape ${fmtShape(g.shape)}, but the parameter has shape ${fmtShape(p.shape)}`,
     );
   if (g.dtype !== p.dtype)
-    throw new Error(`the gradient of parameter ${i} is ${g.dtype}, but the parameter is ${p.dtype}`);
+    throw new Error(
+      `the gradient of parameter ${i} is ${g.dtype}, but the parameter is ${p.dtype}`,
+    );
 }
 
 // The one update of all parameters: numbers first (bucket count; per bucket its size and flags),

@@ -82,8 +82,10 @@ export function ema(m: Tensor, x: Tensor, beta: Tensor, oneMinusBeta: Tensor): v
 }
 
 // ---- option specs shared by the rules, with PyTorch's messages ----
-const atLeast0 = (what: string, fmt: (v: number) => string = String) => (v: number) =>
-  v >= 0 ? undefined : `Invalid ${what}: ${fmt(v)}`;
+const atLeast0 =
+  (what: string, fmt: (v: number) => string = String) =>
+  (v: number) =>
+    v >= 0 ? undefined : `Invalid ${what}: ${fmt(v)}`;
 export const lrOption = (dflt?: number): OptionSpec => ({
   name: "lr",
   kind: "number",
@@ -116,7 +118,9 @@ export const betasOption = (dflt: Betas): OptionSpec => ({
   invalid: (b: Betas) =>
     [0, 1]
       .map((i) =>
-        b[i] >= 0 && b[i] < 1 ? undefined : `Invalid beta parameter at index ${i}: ${pyFloat(b[i])}`,
+        b[i] >= 0 && b[i] < 1
+          ? undefined
+          : `Invalid beta parameter at index ${i}: ${pyFloat(b[i])}`,
       )
       .find((m) => m !== undefined),
 });

@@ -1,14 +1,7 @@
 // torch.optim.SGD: momentum with dampening, Nesterov, weight decay, maximize.
 import { Tensor } from "../../runtime/tensor";
 import { Optimizer, type OptimizerOptions, type ParamGroupInput } from "./optimizer";
-import {
-  decayed,
-  flagOption,
-  lrOption,
-  numberOption,
-  type Rule,
-  weightDecayOption,
-} from "./rule";
+import { decayed, flagOption, lrOption, numberOption, type Rule, weightDecayOption } from "./rule";
 
 /** Options of `SGD`, as torch.optim.SGD's. */
 export interface SGDOptions extends OptimizerOptions {

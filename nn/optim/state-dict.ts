@@ -76,12 +76,13 @@ export function checkedState(
   if (saved.length !== groups.length)
     throw new Error("loaded state dict has a different number of parameter groups");
   const optionNames = rule.options.map((s) => s.name);
-  const savedGroups = saved.map((g, i) =>
-    arg.options(g, `${fn}: paramGroups[${i}]`, [
-      "params",
-      ...optionNames,
-      ...SAVED_GROUP_EXTRA,
-    ]) as Record<string, unknown>,
+  const savedGroups = saved.map(
+    (g, i) =>
+      arg.options(g, `${fn}: paramGroups[${i}]`, [
+        "params",
+        ...optionNames,
+        ...SAVED_GROUP_EXTRA,
+      ]) as Record<string, unknown>,
   );
   const ids = new Map<string, Tensor>();
   savedGroups.forEach((g, i) => {
@@ -114,7 +115,8 @@ export function checkedState(
       unknown
     >;
     const s: ParamState = { ...rule.host };
-    for (const n of hostNames) if (e[n] !== undefined) s[n] = hostNumber(e[n], fn, `state[${k}].${n}`);
+    for (const n of hostNames)
+      if (e[n] !== undefined) s[n] = hostNumber(e[n], fn, `state[${k}].${n}`);
     for (const n of tensorNames) {
       if (e[n] === undefined || e[n] === null) continue;
       s[n] = stateTensor(e[n], p, fn, `state[${k}].${n}`);
