@@ -2,8 +2,9 @@
 // optimizer and option combination, float32 and float64, compiled and eager; parameter groups,
 // lr changes, parameters without grads; state dicts (PyTorch's contents, round trips, refusals);
 // the update's compilation (one call for all groups, call-time hyper-parameters).
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { optim, randn, type Tensor, tensor } from "../../index";
+import { manualSeed, optim, randn, type Tensor, tensor } from "../../index";
 import {
   expectClose,
   golden,
@@ -308,4 +309,76 @@ describe("bad options (PyTorch's messages)", () => {
     const opt = new optim.SGD([{ params: [p()], lr: 0.1 }], {});
     expect(opt.paramGroups[0].lr).toBe(0.1);
   });
+});
+
+describe("the compiled update equals the eager formula (random options, dtypes, gradients)", () => {
+  const rate = fc.double({ min: 1e-3, max: 0.3, noNaN: true });
+  const maybe = (x: fc.Arbitrary<number>) => fc.oneof(fc.constant(0), x);
+  const common = { lr: rate, weightDecay: maybe(rate), maximize: fc.boolean() };
+  const betas = fc.tuple(
+    fc.double({ min: 0, max: 0.95, noNaN: true }),
+    fc.double({ min: 0.5, max: 0.999, noNaN: true }),
+  );
+  const kinds: [string, fc.Arbitrary<Record<string, unknown>>][] = [
+    [
+      "SGD",
+      fc
+        .record({
+          ...common,
+          momentum: maybe(rate),
+          dampening: maybe(rate),
+          nesterov: fc.boolean(),
+        })
+        .map((o) => (o.nesterov ? { ...o, momentum: 0.9, dampening: 0 } : o)),
+    ],
+    ["Adam", fc.record({ ...common, betas, amsgrad: fc.boolean() })],
+    ["AdamW", fc.record({ ...common, betas, amsgrad: fc.boolean() })],
+    [
+      "RMSprop",
+      fc.record({
+        ...common,
+        alpha: fc.double({ min: 0.5, max: 0.99, noNaN: true }),
+        momentum: maybe(rate),
+        centered: fc.boolean(),
+      }),
+    ],
+    [
+      "Adagrad",
+      fc.record({ ...common, lrDecay: maybe(rate), initialAccumulatorValue: maybe(rate) }),
+    ],
+    ["Adadelta", fc.record({ ...common, rho: fc.double({ min: 0.5, max: 0.99, noNaN: true }) })],
+    ["Adamax", fc.record({ ...common, betas })],
+    ["NAdam", fc.record({ lr: rate, weightDecay: maybe(rate), betas, momentumDecay: maybe(rate) })],
+  ];
+  for (const [kind, options] of kinds) {
+    it(kind, () => {
+      fc.assert(
+        fc.property(
+          options,
+          fc.constantFrom("float32", "float64"),
+          fc.nat(1000),
+          (o, dtype, seed) => {
+            manualSeed(seed);
+            const a = [randn([5, 3], { dtype }), randn([4], { dtype })].map((p) =>
+              p.requiresGrad_(),
+            );
+            const b = a.map((p) => p.detach().clone().requiresGrad_());
+            const oa = new ctors[kind](a, { ...o, compiled: true }),
+              ob = new ctors[kind](b, { ...o, compiled: false });
+            for (let s = 0; s < 3; s++) {
+              a.forEach((p, i) => {
+                p.grad = randn(p.shape, { dtype });
+                b[i].grad = p.grad.clone();
+              });
+              oa.step();
+              ob.step();
+            }
+            const [rtol, atol] = dtype === "float32" ? [1e-4, 1e-5] : [1e-10, 1e-12];
+            a.forEach((p, i) => expectClose(p, { ...b[i], data: b[i].values() }, rtol, atol));
+          },
+        ),
+        { numRuns: 25 },
+      );
+    });
+  }
 });
