@@ -8,6 +8,7 @@ export {
   type OptimizerOptions,
   type ParamGroup,
   type ParamGroupInput,
+  type Params,
   type SchedulerFields,
 } from "./optim/optimizer";
 export type { Betas, Rule } from "./optim/rule";

@@ -1,7 +1,7 @@
 // The Adam family: Adam and AdamW (with amsgrad), Adamax, NAdam, as PyTorch 1.13 computes them
 // (bias corrections in Python doubles on the host, passed as 0-d tensors).
 import type { Tensor } from "../../runtime/tensor";
-import { Optimizer, type OptimizerOptions, type ParamGroupInput } from "./optimizer";
+import { Optimizer, type OptimizerOptions, type Params } from "./optimizer";
 import {
   type Betas,
   betasOption,
@@ -12,12 +12,10 @@ import {
   lrOption,
   numberOption,
   type Rule,
+  stepOnce,
   type UpdateArgs,
   weightDecayOption,
 } from "./rule";
-
-type Params<G> = Iterable<Tensor> | Iterable<ParamGroupInput<G>>;
-const stepOnce = (_: unknown, s: Record<string, unknown>) => ({ step: (s.step as number) + 1 });
 
 /** Options of `Adam` and `AdamW`, as torch.optim.Adam's. */
 export interface AdamOptions extends OptimizerOptions {

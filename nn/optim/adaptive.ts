@@ -1,6 +1,6 @@
 // Optimizers that scale each element by its own gradient history: RMSprop, Adagrad, Adadelta.
 import type { Tensor } from "../../runtime/tensor";
-import { Optimizer, type OptimizerOptions, type ParamGroupInput } from "./optimizer";
+import { Optimizer, type OptimizerOptions, type Params } from "./optimizer";
 import {
   decayed,
   ema,
@@ -9,11 +9,10 @@ import {
   lrOption,
   numberOption,
   type Rule,
+  stepOnce,
   weightDecayOption,
 } from "./rule";
 
-type Params<G> = Iterable<Tensor> | Iterable<ParamGroupInput<G>>;
-const stepOnce = (_: unknown, s: Record<string, unknown>) => ({ step: (s.step as number) + 1 });
 const maximizeAndDecay = ["maximize", "weightDecay"];
 const decayFlags = (h: Record<string, unknown>) => ({
   maximize: h.maximize as boolean,

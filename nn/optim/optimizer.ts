@@ -39,6 +39,8 @@ export type ParamGroup<G> = G & SchedulerFields & { readonly params: readonly Te
 /** A group given to a constructor or `addParamGroup`: parameters and options overriding defaults. */
 export type ParamGroupInput<G> = Partial<G> &
   SchedulerFields & { params: Tensor | Iterable<Tensor> };
+/** What an optimizer is given: parameters, or groups of parameters with their own options. */
+export type Params<G> = Iterable<Tensor> | Iterable<ParamGroupInput<G>>;
 
 type Arg = Tensor | number;
 interface Item {
@@ -71,7 +73,7 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
   private readonly compiled: boolean;
 
   constructor(
-    params: Iterable<Tensor> | Iterable<ParamGroupInput<G>>,
+    params: Params<G>,
     options: unknown,
     readonly rule: Rule,
   ) {

@@ -67,6 +67,9 @@ export interface UpdateArgs {
   f: Record<string, boolean>;
 }
 
+/** `advance` of the optimizers whose only host number is the step count. */
+export const stepOnce = (_: Hyper, s: ParamState) => ({ step: (s.step as number) + 1 });
+
 // Python's str() of a float, for PyTorch's messages: 1 -> "1.0"
 export const pyFloat = (v: number) => (Number.isInteger(v) ? v.toFixed(1) : String(v));
 

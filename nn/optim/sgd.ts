@@ -1,6 +1,6 @@
 // torch.optim.SGD: momentum with dampening, Nesterov, weight decay, maximize.
 import { Tensor } from "../../runtime/tensor";
-import { Optimizer, type OptimizerOptions, type ParamGroupInput } from "./optimizer";
+import { Optimizer, type OptimizerOptions, type Params } from "./optimizer";
 import { decayed, flagOption, lrOption, numberOption, type Rule, weightDecayOption } from "./rule";
 
 /** Options of `SGD`, as torch.optim.SGD's. */
@@ -73,7 +73,7 @@ export const sgdRule: Rule = {
 
 /** torch.optim.SGD (see `sgdRule` for the update). */
 export class SGD extends Optimizer<SGDGroup> {
-  constructor(params: Iterable<Tensor> | Iterable<ParamGroupInput<SGDGroup>>, options: SGDOptions) {
+  constructor(params: Params<SGDGroup>, options: SGDOptions) {
     super(params, options, sgdRule);
   }
   /** Each parameter's momentum buffer (null before its first step with momentum). */
