@@ -284,13 +284,12 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
   }
 }
 
-// A group object (not a tensor, an array or another iterable)
-const isGroup = (v: unknown): v is Record<string, unknown> =>
-  v !== null &&
-  typeof v === "object" &&
-  !Tensor.isTensor(v) &&
-  !Array.isArray(v) &&
-  typeof (v as Partial<Iterable<unknown>>)[Symbol.iterator] !== "function";
+// A group: a plain object (PyTorch's dict), not a tensor, a look-alike or another class instance
+const isGroup = (v: unknown): v is Record<string, unknown> => {
+  if (v === null || typeof v !== "object" || Tensor.isTensor(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
 
 // A group's params: a tensor or an ordered iterable of leaf tensors that require grad
 function paramList(v: unknown): Tensor[] {
