@@ -1,6 +1,6 @@
 // Bad input to optimizers: parameters, options, and parameters that share memory.
 import { describe, expect, it } from "vitest";
-import { optim, type Tensor, tensor, zeros } from "../../index";
+import { nn, optim, type Tensor, tensor, zeros } from "../../index";
 import { refuses } from "./support";
 
 const bad = (v: unknown) => v as never;
@@ -204,6 +204,84 @@ describe("a step with bad state set after construction", () => {
       () => opt.step(),
       TypeError,
       "SGD.step(): argument 'paramGroups[0].lr' must be a number, not str",
+      p,
+    );
+  });
+});
+
+describe("the other optimizers, groups, state dicts, schedulers, clipping", () => {
+  const withGrad = () => {
+    const p = param();
+    p.grad = tensor([1, -1]);
+    return p;
+  };
+  it("options of every optimizer and group, checked at construction and at each step", () => {
+    const p = withGrad();
+    refuses(() => new optim.RMSprop([p], { alpha: -1 }), Error, "Invalid alpha value: -1", p);
+    refuses(
+      () => new optim.Adagrad([p], { lrDecay: bad("x") }),
+      TypeError,
+      "Adagrad(): argument 'lrDecay' must be a number, not str",
+      p,
+    );
+    refuses(
+      () => new optim.SGD([{ params: [p], lr: 0.1, momentum: -1 }], {}),
+      Error,
+      "Invalid momentum value: -1",
+      p,
+    );
+    refuses(
+      () => new optim.Adam([p]).addParamGroup({ params: [param().mul(2)] }),
+      Error,
+      "can't optimize a non-leaf Tensor",
+      p,
+    );
+    const opt = new optim.NAdam([p]);
+    opt.paramGroups[0].lr = -1;
+    refuses(() => opt.step(), Error, "Invalid learning rate: -1", p);
+    refuses(
+      () => opt.loadStateDict({ state: {}, paramGroups: [{ params: [0, 1], lr: 0.1 }] }),
+      Error,
+      "loaded state dict contains a parameter group that doesn't match the size of optimizer's group",
+      p,
+    );
+  });
+  it("schedulers and clipping", () => {
+    const p = withGrad();
+    const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+    refuses(
+      () => new optim.lrScheduler.StepLR(opt, { stepSize: 0 }),
+      Error,
+      "StepLR(): stepSize must be a positive integer, got 0",
+      p,
+    );
+    refuses(
+      () =>
+        new optim.lrScheduler.OneCycleLR(opt, {
+          maxLr: 1,
+          totalSteps: 10,
+          annealStrategy: bad("exp"),
+        }),
+      Error,
+      "anneal_strategy must by one of 'cos' or 'linear', instead got exp",
+      p,
+    );
+    refuses(
+      () => new optim.lrScheduler.ReduceLROnPlateau(opt, { minLr: [0.1, 0.2] }),
+      Error,
+      "expected 1 min_lrs, got 2",
+      p,
+    );
+    refuses(
+      () => nn.utils.clipGradNorm_([p], -1),
+      Error,
+      "clipGradNorm_(): maxNorm must be a non-negative number, got -1",
+      p,
+    );
+    refuses(
+      () => nn.utils.clipGradValue_(p, bad("1")),
+      TypeError,
+      "clipGradValue_(): argument 'clipValue' (position 2) must be a number, not str",
       p,
     );
   });
