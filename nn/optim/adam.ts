@@ -1,7 +1,7 @@
 // The Adam family: Adam and AdamW (with amsgrad), Adamax, NAdam, as PyTorch 1.13 computes them
 // (bias corrections in Python doubles on the host, passed as 0-d tensors).
 import type { Tensor } from "../../runtime/tensor";
-import { Optimizer, type OptimizerOptions, type Params } from "./optimizer";
+import { groupAccessors, Optimizer, type OptimizerOptions, type Params } from "./optimizer";
 import {
   type Betas,
   betasOption,
@@ -109,6 +109,10 @@ export const adamWRule = makeAdamRule("AdamW", true);
 
 /** torch.optim.Adam (see `makeAdamRule`). */
 export class Adam extends Optimizer<AdamGroup> {
+  /** The first group's option; setting it sets every group's. */
+  declare betas: Betas;
+  declare eps: number;
+  declare weightDecay: number;
   constructor(params: Params<AdamGroup>, options?: AdamOptions) {
     super(params, options, adamRule);
   }
@@ -127,11 +131,8 @@ export class Adam extends Optimizer<AdamGroup> {
   get steps(): number[] {
     return this.params.map((p) => (this.state.get(p)?.step as number | undefined) ?? 0);
   }
-  /** The first group's betas. */
-  get betas(): Betas {
-    return [...this.paramGroups[0].betas];
-  }
 }
+groupAccessors(Adam, ["betas", "eps", "weightDecay"]);
 /** torch.optim.AdamW: Adam with decoupled weight decay (default 1e-2). */
 export class AdamW extends Optimizer<AdamGroup> {
   constructor(params: Params<AdamGroup>, options?: AdamOptions) {

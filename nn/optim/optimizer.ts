@@ -111,12 +111,7 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
     return this.paramGroups.flatMap((g) => [...g.params]);
   }
   /** The first group's learning rate; setting it sets every group's. */
-  get lr(): number {
-    return (this.paramGroups[0] as unknown as { lr: number }).lr;
-  }
-  set lr(v: number) {
-    for (const g of this.paramGroups) (g as unknown as { lr: number }).lr = v;
-  }
+  declare lr: number;
   /** Calls and compilations of the compiled update (one compile per structure signature). */
   get stats() {
     return this.compiledUpdate.stats;
@@ -283,6 +278,25 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
     for (const [p, s] of state) this.state.set(p, s);
   }
 }
+
+/**
+ * Options readable and writable on the optimizer itself, as jitgrad's first SGD and Adam had them:
+ * the first group's value; setting one sets every group's (checked at the next step).
+ */
+export function groupAccessors(cls: { prototype: object }, names: string[]): void {
+  for (const name of names)
+    Object.defineProperty(cls.prototype, name, {
+      get(this: Optimizer) {
+        const v = (this.paramGroups[0] as Record<string, unknown>)[name];
+        return Array.isArray(v) ? [...v] : v;
+      },
+      set(this: Optimizer, v: unknown) {
+        for (const g of this.paramGroups)
+          (g as Record<string, unknown>)[name] = Array.isArray(v) ? [...v] : v;
+      },
+    });
+}
+groupAccessors(Optimizer, ["lr"]);
 
 // A group: a plain object (PyTorch's dict), not a tensor, a look-alike or another class instance
 const isGroup = (v: unknown): v is Record<string, unknown> => {

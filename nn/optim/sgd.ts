@@ -1,6 +1,6 @@
 // torch.optim.SGD: momentum with dampening, Nesterov, weight decay, maximize.
 import { Tensor } from "../../runtime/tensor";
-import { Optimizer, type OptimizerOptions, type Params } from "./optimizer";
+import { groupAccessors, Optimizer, type OptimizerOptions, type Params } from "./optimizer";
 import { decayed, flagOption, lrOption, numberOption, type Rule, weightDecayOption } from "./rule";
 
 /** Options of `SGD`, as torch.optim.SGD's. */
@@ -73,6 +73,11 @@ export const sgdRule: Rule = {
 
 /** torch.optim.SGD (see `sgdRule` for the update). */
 export class SGD extends Optimizer<SGDGroup> {
+  /** The first group's option; setting it sets every group's. */
+  declare momentum: number;
+  declare dampening: number;
+  declare weightDecay: number;
+  declare nesterov: boolean;
   constructor(params: Params<SGDGroup>, options: SGDOptions) {
     super(params, options, sgdRule);
   }
@@ -84,3 +89,4 @@ export class SGD extends Optimizer<SGDGroup> {
     });
   }
 }
+groupAccessors(SGD, ["momentum", "dampening", "weightDecay", "nesterov"]);

@@ -382,3 +382,32 @@ describe("the compiled update equals the eager formula (random options, dtypes, 
     });
   }
 });
+
+describe("SGD and Adam as before groups existed", () => {
+  it("options on the optimizer: the first group's, and setting one sets every group's", () => {
+    const ps = [randn([2], { requiresGrad: true }), randn([2], { requiresGrad: true })];
+    const sgd = new optim.SGD([{ params: [ps[0]] }, { params: [ps[1]], momentum: 0.5 }], {
+      lr: 0.1,
+      momentum: 0.9,
+    });
+    expect([sgd.lr, sgd.momentum, sgd.dampening, sgd.weightDecay, sgd.nesterov]).toEqual([
+      0.1,
+      0.9,
+      0,
+      0,
+      false,
+    ]);
+    sgd.lr = 0.5;
+    sgd.momentum = 0.8;
+    expect(sgd.paramGroups.map((g) => [g.lr, g.momentum])).toEqual([
+      [0.5, 0.8],
+      [0.5, 0.8],
+    ]);
+    const adam = new optim.Adam(ps, { betas: [0.8, 0.9] });
+    const b = adam.betas;
+    b[0] = 0; // a copy
+    expect([adam.betas, adam.eps, adam.weightDecay]).toEqual([[0.8, 0.9], 1e-8, 0]);
+    adam.eps = 1e-6;
+    expect(adam.paramGroups[0].eps).toBe(1e-6);
+  });
+});
