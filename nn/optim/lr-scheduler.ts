@@ -112,7 +112,12 @@ export abstract class LRScheduler<S extends SchedulerState = SchedulerState> {
   }
 
   /** Advances one epoch and sets each group's lr. */
-  step(): void {
+  step(...args: never[]): void {
+    // PyTorch's deprecated step(epoch) would be silently ignored here: refused instead
+    if (args.length)
+      throw new TypeError(
+        `${this.constructor.name}.step() takes no epoch (deprecated in PyTorch); use stepTo(epoch) for the closed-form lrs of an epoch`,
+      );
     this.apply(this.lastEpoch + 1, false);
   }
   /**
@@ -660,7 +665,8 @@ export class SequentialLR {
     this.lastLr = schedulers[0].getLastLr();
   }
   /** Advances one epoch with the scheduler of that epoch. */
-  step(): void {
+  step(...args: never[]): void {
+    if (args.length) throw new TypeError("SequentialLR.step() takes no arguments");
     const epoch = this.lastEpoch + 1;
     const idx = bisectRight(this.milestones, epoch),
       s = this.schedulers[idx];
@@ -793,7 +799,9 @@ export class ReduceLROnPlateau {
     return tm === "rel" ? a > best * (t + 1) : a > best + t;
   }
   /** Records one epoch's metric (a number or a one-element tensor), reducing lrs if it is time. */
-  step(metrics: number | Tensor): void {
+  step(metrics: number | Tensor, ...args: never[]): void {
+    if (args.length)
+      throw new TypeError("ReduceLROnPlateau.step() takes the metric only (epoch is deprecated)");
     const current = Tensor.isTensor(metrics)
       ? (metrics.item() as number)
       : arg.number(metrics, "ReduceLROnPlateau.step", "metrics");

@@ -14,7 +14,7 @@ import { type Compiled, compile, type Explanation } from "../../compiler/compile
 import { torchTypeName } from "../../ir/dtype";
 import { fmtShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
-import { noGrad } from "../../runtime/autograd";
+import { enableGrad, noGrad } from "../../runtime/autograd";
 import { full } from "../../runtime/create";
 import { Tensor } from "../../runtime/tensor";
 import { convertOption, type Hyper, type OptionValue, type ParamState, type Rule } from "./rule";
@@ -176,9 +176,20 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
     return full(p.shape, this.rule.init?.(h, name) ?? 0, { dtype: p.dtype });
   }
 
-  /** Sets every parameter's grad to null (PyTorch 2's default, set_to_none=True). */
-  zeroGrad(): void {
-    for (const p of this.params) p.grad = null;
+  /**
+   * Sets every parameter's grad to null (PyTorch 2's default, set_to_none=True), or with
+   * `setToNone` false fills the existing grads with zeros in place (PyTorch 1.13's default).
+   */
+  zeroGrad(setToNone = true): void {
+    const none = arg.bool(setToNone, `${this.rule.name}.zeroGrad`, "setToNone", 1);
+    for (const p of this.params) {
+      if (none || !p.grad) p.grad = null;
+      else {
+        if (p.grad.requiresGrad) p.grad = p.grad.detach(); // PyTorch's grad.detach_()
+        const g = p.grad;
+        noGrad(() => g.zero_());
+      }
+    }
   }
 
   // Everything one step needs, checked before anything changes: the call's arguments (buckets of
@@ -229,13 +240,22 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
     };
   }
 
-  /** Updates every parameter that has a gradient: one compiled call for all groups. */
-  step(): void {
-    const { args, commit } = this.plan(`${this.rule.name}.step`);
+  /**
+   * Updates every parameter that has a gradient: one compiled call for all groups. A `closure`
+   * (PyTorch's: it recomputes the loss, calling backward) runs first, with gradients enabled; its
+   * result is returned.
+   */
+  step<L = undefined>(closure?: () => L): L | undefined {
+    const fn = `${this.rule.name}.step`;
+    if (closure !== undefined && typeof closure !== "function")
+      throw new TypeError(`${fn}(): closure must be a function, not ${arg.typeName(closure)}`);
+    const loss = closure === undefined ? undefined : enableGrad(closure);
+    const { args, commit } = this.plan(fn);
     if (args.length)
       noGrad(() => (this.compiled ? this.compiledUpdate(...args) : this.update(...args)));
     commit();
     this.stepCount++;
+    return loss;
   }
   /** The compiled update the next step() would run (its IR, code and kernel counts). */
   explain(): Explanation {

@@ -213,7 +213,11 @@ describe("bad options (PyTorch's messages)", () => {
     expect(() => new lrScheduler.LambdaLR(sgd(), { lrLambda: 3 as never })).toThrow(
       "lrLambda must be a function, not int",
     );
+    expect(() => new lrScheduler.StepLR(sgd(), { stepSize: 1 }).step(3 as never)).toThrow(
+      "StepLR.step() takes no epoch (deprecated in PyTorch); use stepTo(epoch)",
+    );
     const s = new lrScheduler.ReduceLROnPlateau(sgd());
+    expect(() => s.step(1, 4 as never)).toThrow("takes the metric only");
     expect(() => s.step("0.5" as never)).toThrow("argument 'metrics' must be a number, not str");
     expect(() => s.step(tensor([1, 2]) as Tensor)).toThrow();
   });

@@ -4,7 +4,7 @@
 // the update's compilation (one call for all groups, call-time hyper-parameters).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { manualSeed, optim, randn, type Tensor, tensor } from "../../index";
+import { manualSeed, noGrad, optim, randn, type Tensor, tensor } from "../../index";
 import {
   expectClose,
   golden,
@@ -409,5 +409,35 @@ describe("SGD and Adam as before groups existed", () => {
     expect([adam.betas, adam.eps, adam.weightDecay]).toEqual([[0.8, 0.9], 1e-8, 0]);
     adam.eps = 1e-6;
     expect(adam.paramGroups[0].eps).toBe(1e-6);
+  });
+});
+
+describe("step(closure), zeroGrad(setToNone)", () => {
+  it("the closure runs first with gradients enabled; its loss is returned", () => {
+    const p = tensor([1, 2], { requiresGrad: true });
+    const opt = new optim.SGD([p], { lr: 0.5 });
+    const loss = noGrad(() =>
+      opt.step(() => {
+        opt.zeroGrad();
+        const l = p.mul(p).sum();
+        l.backward();
+        return l;
+      }),
+    );
+    expect(loss?.item()).toBe(5);
+    expect(p.tolist()).toEqual([0, 0]); // p - 0.5 * 2p
+    expect(() => opt.step(5 as never)).toThrow("SGD.step(): closure must be a function, not int");
+  });
+  it("zeroGrad(false) zeros the grads in place, zeroGrad() drops them", () => {
+    const p = tensor([1, 2], { requiresGrad: true });
+    const opt = new optim.Adam([p]);
+    p.grad = tensor([3, 4]);
+    const g = p.grad;
+    opt.zeroGrad(false);
+    expect(p.grad).toBe(g);
+    expect(g.tolist()).toEqual([0, 0]);
+    opt.zeroGrad();
+    expect(p.grad).toBeNull();
+    expect(() => opt.zeroGrad("no" as never)).toThrow("must be bool, not str");
   });
 });
