@@ -441,3 +441,37 @@ describe("step(closure), zeroGrad(setToNone)", () => {
     expect(() => opt.zeroGrad("no" as never)).toThrow("must be bool, not str");
   });
 });
+
+describe("parameters of mixed dtypes and layouts", () => {
+  it("float32 and float64 parameters, a transposed (non-contiguous) one: compiled equals eager", () => {
+    manualSeed(9);
+    const make = () => [
+      randn([3, 4]).requiresGrad_(),
+      randn([5], { dtype: "float64" }).requiresGrad_(),
+      randn([4, 2]).t().requiresGrad_(),
+    ];
+    const a = make();
+    const b = a.map((p) => p.detach().clone().requiresGrad_());
+    const oa = new optim.RMSprop(a, { momentum: 0.9, centered: true, weightDecay: 0.1 }),
+      ob = new optim.RMSprop(b, {
+        momentum: 0.9,
+        centered: true,
+        weightDecay: 0.1,
+        compiled: false,
+      });
+    for (let s = 0; s < 3; s++) {
+      a.forEach((p, i) => {
+        p.grad = randn(p.shape, { dtype: p.dtype });
+        b[i].grad = p.grad.clone();
+      });
+      oa.step();
+      ob.step();
+    }
+    expect(oa.stats.calls).toBe(3);
+    a.forEach((p, i) => {
+      expect(p.dtype).toBe(b[i].dtype);
+      expectClose(p, { ...b[i], data: b[i].values() }, 1e-5, 1e-6);
+    });
+    expect(a[2].isContiguous()).toBe(false);
+  });
+});
