@@ -389,41 +389,84 @@ export class CosineAnnealingLR extends LRScheduler<ReturnType<typeof cosineLR>> 
   }
 }
 
-/** Options of `LambdaLR`. */
+/** Options of `LambdaLR` and `MultiplicativeLR`. */
 export interface LambdaLROptions {
-  /** epoch -> factor of the initial lr, one for all groups or one per group. */
-  lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[];
+  /** epoch -> a factor, one function for all groups or one per group. */
+  lrLambda: LrLambda | LrLambda[];
   /** The index of the last epoch when resuming. Default -1. */
   lastEpoch?: number;
 }
 type LrLambda = (epoch: number) => number;
-/** Sets each lr to its initial lr times lrLambda(epoch) (lambdas are not part of the state). */
-export class LambdaLR extends LRScheduler<{ lrLambdas: LrLambda[] }> {
+// Both lambda schedulers' settings: one function per group (PyTorch's lr_lambdas)
+abstract class LambdaScheduler extends LRScheduler<{ lrLambdas: LrLambda[] }> {
   constructor(optimizer: AnyOptimizer, options: LambdaLROptions | LrLambda | LrLambda[]) {
     const n = checkOptimizer(optimizer).paramGroups.length;
     const o =
       typeof options === "function" || Array.isArray(options) ? { lrLambda: options } : options;
-    super(optimizer, o, ["lrLambda"], (v) => {
+    super(optimizer, o, ["lrLambda"], (v, fn) => {
       const f = v.lrLambda;
       const list = Array.isArray(f) ? [...f] : Array.from({ length: n }, () => f);
       if (Array.isArray(f) && list.length !== n)
         throw new Error(`Expected ${n} lr_lambdas, but got ${list.length}`);
       for (const g of list)
         if (typeof g !== "function")
-          throw new TypeError(`LambdaLR(): lrLambda must be a function, not ${arg.typeName(g)}`);
+          throw new TypeError(`${fn}(): lrLambda must be a function, not ${arg.typeName(g)}`);
       return { lrLambdas: list as LrLambda[] };
     });
     this.initialStep();
   }
-  protected lrs(epoch: number): number[] {
-    return this.baseLrs.map((b, i) => {
-      const f = this.settings.lrLambdas[i](epoch);
-      return b * arg.number(f, "LambdaLR", "lrLambda(epoch)");
-    });
+  protected factor(i: number, epoch: number): number {
+    const f = this.settings.lrLambdas[i](epoch);
+    return arg.number(f, this.constructor.name, "lrLambda(epoch)");
   }
   // the lambdas are code, not state: loading keeps them
   protected loadSettings() {
     return this.settings;
+  }
+}
+/** Sets each lr to its initial lr times lrLambda(epoch) (lambdas are not part of the state). */
+export class LambdaLR extends LambdaScheduler {
+  protected lrs(epoch: number): number[] {
+    return this.baseLrs.map((b, i) => b * this.factor(i, epoch));
+  }
+}
+/** Multiplies each lr by lrLambda(epoch) at every step after the first. */
+export class MultiplicativeLR extends LambdaScheduler {
+  protected lrs(epoch: number): number[] {
+    const lrs = this.currentLrs();
+    return epoch > 0 ? lrs.map((lr, i) => lr * this.factor(i, epoch)) : lrs;
+  }
+}
+
+/** Options of `PolynomialLR`. */
+export interface PolynomialLROptions {
+  /** Epochs of the decay to 0. Default 5. */
+  totalIters?: number;
+  /** The polynomial's power. Default 1. */
+  power?: number;
+  /** The index of the last epoch when resuming. Default -1. */
+  lastEpoch?: number;
+}
+const polynomialLR = (o: Options, fn: string) => ({
+  totalIters: positiveInt(o.totalIters, fn, "totalIters", 5),
+  power: num(o.power, fn, "power", 1),
+});
+/** Decays each lr to 0 over totalIters epochs along (1 - epoch / totalIters)^power. */
+export class PolynomialLR extends LRScheduler<ReturnType<typeof polynomialLR>> {
+  constructor(optimizer: AnyOptimizer, options?: PolynomialLROptions) {
+    super(optimizer, options, ["totalIters", "power"], polynomialLR);
+    this.initialStep();
+  }
+  protected lrs(epoch: number): number[] {
+    const { totalIters: n, power } = this.settings;
+    const lrs = this.currentLrs();
+    if (epoch === 0 || epoch > n) return lrs;
+    const decay = ((1 - epoch / n) / (1 - (epoch - 1) / n)) ** power;
+    return lrs.map((lr) => lr * decay);
+  }
+  protected closedForm(epoch: number): number[] {
+    const { totalIters: n, power } = this.settings;
+    return this.baseLrs.map((b) => b * (1 - Math.min(n, epoch) / n) ** power);
   }
 }
 

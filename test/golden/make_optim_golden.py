@@ -20,8 +20,11 @@ import json
 import math
 import os
 import re
+import warnings
 
 import torch
+
+warnings.filterwarnings("ignore")  # the schedulers' notes about step order and the epoch argument
 
 DT = {torch.float32: "float32", torch.float64: "float64"}
 
@@ -141,6 +144,9 @@ SCHED_RUNS = [
     ("ConstantLR", "ConstantLR", {"factor": 0.5, "total_iters": 3}, 6),
     ("LambdaLR", "LambdaLR", {"lr_lambda": "0.95 ** epoch"}, 6),
     ("LambdaLR per group", "LambdaLR", {"lr_lambda": ["1 / (epoch + 1)", "epoch % 3 + 1"]}, 6),
+    ("MultiplicativeLR", "MultiplicativeLR", {"lr_lambda": "0.95 ** epoch"}, 6),
+    ("PolynomialLR", "PolynomialLR", {"total_iters": 4, "power": 2.0}, 7),
+    ("PolynomialLR defaults", "PolynomialLR", {}, 7),
     ("OneCycleLR", "OneCycleLR", {"max_lr": 1.0, "total_steps": 10}, 9),
     ("OneCycleLR linear three phase", "OneCycleLR", {"max_lr": [0.5, 0.2], "epochs": 3, "steps_per_epoch": 4, "pct_start": 0.25, "anneal_strategy": "linear", "three_phase": True, "div_factor": 10.0, "final_div_factor": 100.0}, 11),
     ("OneCycleLR Adam betas", "OneCycleLR", {"max_lr": 0.3, "total_steps": 6, "base_momentum": 0.8, "max_momentum": 0.9}, 5),
@@ -165,7 +171,7 @@ schedulers = []
 for name, kind, kw, n in SCHED_RUNS:
     opt = sched_optimizer(adam="Adam" in name)
     args = dict(kw)
-    if kind == "LambdaLR":
+    if kind in ("LambdaLR", "MultiplicativeLR"):
         f = args["lr_lambda"]
         args["lr_lambda"] = [LAMBDAS[x] for x in f] if isinstance(f, list) else LAMBDAS[f]
     sched = getattr(torch.optim.lr_scheduler, kind)(opt, **args)

@@ -39,7 +39,7 @@ function schedulerOptions(kind: string, options: Record<string, unknown>) {
     o.tMax = o.TMax;
     delete o.TMax;
   }
-  if (kind === "LambdaLR") {
+  if (kind === "LambdaLR" || kind === "MultiplicativeLR") {
     const f = o.lrLambda as string | string[];
     o.lrLambda = Array.isArray(f) ? f.map((x) => LAMBDAS[x]) : LAMBDAS[f];
   }
