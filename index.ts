@@ -8,6 +8,14 @@ export { F } from "./nn/functional";
 export * as nn from "./nn/index";
 export * as optim from "./nn/optim";
 export { enableGrad, isGradEnabled, noGrad } from "./runtime/autograd";
+export type { SaveSafetensorsOptions } from "./runtime/checkpoint";
+export {
+  load,
+  loadSafetensors,
+  safetensorsMetadata,
+  save,
+  saveSafetensors,
+} from "./runtime/checkpoint";
 export type { TensorOptions } from "./runtime/create";
 export {
   arange,
