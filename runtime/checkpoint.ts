@@ -1,8 +1,9 @@
 // Checkpoints: state dicts (and anything nested around them: an optimizer's state, the epoch) saved
 // in the safetensors format. Tensors go into the file's tensors under their dotted paths; the rest
 // of the structure is JSON in `__metadata__`. Bytes everywhere; files where Node's fs exists.
+import { allocate, type DType } from "../ir/dtype";
+import { contiguousStrides, fmtShape, numel } from "../ir/shape";
 import * as arg from "./args";
-import { tensor } from "./create";
 import { decodeSafetensors, encodeSafetensors } from "./safetensors";
 import { Tensor } from "./tensor";
 
@@ -44,11 +45,34 @@ function asTensor(v: unknown, where: string): Tensor | undefined {
     return v;
   }
   if (!isPlainTensor(v)) return undefined;
-  try {
-    return tensor(v.data, { shape: v.shape, dtype: v.dtype as never });
-  } catch (e) {
-    throw new TypeError(`${where}: ${(e as Error).message}`);
+  return fromPlain(v, where);
+}
+
+/**
+ * `{ shape, dtype, data }` as a Tensor: the dtype and shape checked, every element a number that
+ * the dtype holds exactly (an integer in range for int32, 0/1 or a boolean for bool). A direct
+ * fill, as `tensor()` would be slow for millions of values.
+ */
+function fromPlain(v: PlainTensor, where: string): Tensor {
+  const dtype = arg.dtype(v.dtype, "save") as DType;
+  const shape = arg.size(v.shape, "save", "shape");
+  const n = numel(shape),
+    data = v.data;
+  if (data.length !== n)
+    throw new TypeError(`${where}: ${data.length} values for shape ${fmtShape(shape)}`);
+  const storage = allocate(dtype, n);
+  for (let i = 0; i < n; i++) {
+    let x: unknown = data[i];
+    if (dtype === "bool" && typeof x === "boolean") x = x ? 1 : 0;
+    const ok =
+      typeof x === "number" &&
+      (dtype === "int32"
+        ? Number.isInteger(x) && x >= -2147483648 && x <= 2147483647
+        : dtype !== "bool" || x === 0 || x === 1);
+    if (!ok) throw new TypeError(`${where}: element ${i} (${String(x)}) is not a ${dtype} value`);
+    storage[i] = x as number;
   }
+  return new Tensor(storage, shape, contiguousStrides(shape), 0, dtype);
 }
 
 function bytesOf(source: unknown, fn: string): Uint8Array | ArrayBuffer {
