@@ -132,6 +132,24 @@ describe("DataLoader: PyTorch's batches and random draws", () => {
       });
     }
   }
+  it("an epoch left early draws no more than PyTorch's", () => {
+    const c = golden.partial;
+    manualSeed(5);
+    const x = arange(10);
+    const loader = new data.DataLoader(new data.TensorDataset(x, x), {
+      batchSize: 3,
+      shuffle: true,
+      generator: new Generator().manualSeed(c.seed),
+    });
+    const first: number[][] = [];
+    for (const [xb] of loader) {
+      first.push(xb.values() as number[]);
+      if (first.length === 2) break;
+    }
+    expect(first).toEqual(c.first);
+    expect([[...loader].map(([xb]) => xb.values())]).toEqual(c.next);
+    expect(nextDraws()).toEqual(c.after);
+  });
   it("collateFn gets the items; the default collates numbers, arrays and objects", () => {
     const items = [
       { x: tensor([1, 2]), label: 3, w: 0.5, ok: true, name: "a" },

@@ -69,6 +69,17 @@ for kw in [
     loader = DataLoader(ds, **args)
     out["loader"].append({"n": n, "options": kw, "length": len(loader), "epochs": epochs(loader, 3), "after": after()})
 
+# an epoch left after two batches draws no more (RandomSampler's trailing randperm never runs)
+torch.manual_seed(5)
+g = torch.Generator().manual_seed(3)
+loader = DataLoader(ds, batch_size=3, shuffle=True, generator=g)
+partial = []
+for b in loader:
+    partial.append(b[0].tolist())
+    if len(partial) == 2:
+        break
+out["partial"] = {"seed": 3, "first": partial, "next": epochs(loader, 1), "after": after()}
+
 for size, lengths, seed in [
     (10, [3, 7], 42),
     (30, [0.3, 0.3, 0.4], 42),

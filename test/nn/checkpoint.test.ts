@@ -223,6 +223,19 @@ describe("save / load: nested checkpoints", () => {
       rmSync(dir, { recursive: true });
     }
   });
+  it("without Node's fs, a path is an error that points to the bytes", () => {
+    const proc = process as { getBuiltinModule?: unknown };
+    const original = proc.getBuiltinModule;
+    proc.getBuiltinModule = undefined;
+    try {
+      expect(() => save({ a: arange(2) }, "x.safetensors")).toThrow(
+        "save(path) reads and writes files with Node.js's fs",
+      );
+      expect(() => load("x.safetensors")).toThrow("use the bytes: save(obj) returns them");
+    } finally {
+      proc.getBuiltinModule = original;
+    }
+  });
   it("refuses what it cannot store", () => {
     expect(() => save({ epoch: Number.NaN, t: arange(2) })).toThrow("save(): epoch is NaN");
     expect(() => save({ f: () => 1 })).toThrow("save(): f is a function");
