@@ -32,7 +32,9 @@ const OPTIONS = ["batchSize", "shuffle", "generator", "dropLast", "collateFn"] a
  * Starting an epoch draws a 64-bit base seed from `generator` (PyTorch draws it for worker seeds
  * even with `shuffle` off; it is unused here but drawn so the streams stay aligned); with `shuffle`,
  * the first batch then draws the order: `randperm(n, { generator })` when a generator is given,
- * otherwise a seed from the global generator that seeds a fresh Generator for `randperm`. So after
+ * otherwise a seed from the global generator that seeds a fresh Generator for `randperm`; running
+ * out of items draws one more permutation and uses none of it (PyTorch's sampler does), which
+ * advances a given generator by n - 1 draws (an epoch left early skips it, as in PyTorch). So after
  * `manualSeed(s)` (or with `generator: new Generator().manualSeed(s)`) the batches are PyTorch's
  * for the same seed, and the global generator advances as PyTorch's does.
  */

@@ -27,17 +27,17 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 /** `{ shape, dtype, data }` with exactly those keys: a state dict entry as plain data. */
 function isPlainTensor(v: unknown): v is PlainTensor {
   if (!isPlainObject(v)) return false;
-  const keys = Object.keys(v);
+  const keys = Object.keys(v); // own keys first: nothing inherited is read
   return (
     keys.length === 3 &&
+    keys.every((k) => k === "shape" || k === "dtype" || k === "data") &&
     Array.isArray(v.shape) &&
     typeof v.dtype === "string" &&
-    Array.isArray(v.data) &&
-    keys.every((k) => k === "shape" || k === "dtype" || k === "data")
+    Array.isArray(v.data)
   );
 }
 
-/** A Tensor, or plain data made into one (checked as `tensor()` checks it). */
+/** A Tensor as it is, plain `{ shape, dtype, data }` made into one (checked), else undefined. */
 function asTensor(v: unknown, where: string): Tensor | undefined {
   if (Tensor.isTensor(v)) {
     if (!v.storage)
