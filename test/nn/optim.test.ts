@@ -475,3 +475,40 @@ describe("parameters of mixed dtypes and layouts", () => {
     expect(a[2].isContiguous()).toBe(false);
   });
 });
+
+describe("a user's own rule runs on the same machinery", () => {
+  it("signSGD: p -= lr * sign(g), one compiled call, groups and state dicts for free", () => {
+    const signSGD: optim.Rule = {
+      name: "SignSGD",
+      options: [{ name: "lr", kind: "number", default: 0.01 }],
+      host: { step: 0 },
+      advance: (_, s) => ({ step: (s.step as number) + 1 }),
+      flagNames: [],
+      flags: () => ({}),
+      stateNames: () => [],
+      scalarNames: ["lr"],
+      scalars: (h) => ({ lr: h.lr as number }),
+      update: ({ p, g, k }) => void p.sub_(g.sign().mul(k.lr)),
+    };
+    const a = tensor([1, 2, 3], { requiresGrad: true }),
+      b = tensor([4, 5], { requiresGrad: true });
+    const opt = new optim.Optimizer<{ lr: number }>(
+      [{ params: [a] }, { params: [b], lr: 0.5 }],
+      {},
+      signSGD,
+    );
+    a.grad = tensor([3, -2, 0]);
+    b.grad = tensor([-1, 1]);
+    opt.step();
+    expect(a.tolist()).toEqual([0.99, 2.01, 3].map(Math.fround));
+    expect(b.tolist()).toEqual([4.5, 4.5]);
+    expect(opt.stats.calls).toBe(1);
+    expect(opt.stateDict()).toEqual({
+      state: { 0: { step: 1 }, 1: { step: 1 } },
+      paramGroups: [
+        { lr: 0.01, params: [0] },
+        { lr: 0.5, params: [1] },
+      ],
+    });
+  });
+});
