@@ -79,6 +79,9 @@ export interface Differentiable<T> {
   conv2dWeight(g: T, p: ConvWeightParams): T;
   maxPool2dBackward(g: T, p: PoolParams): T;
   cumprod(dim: number): T;
+  abs(): T;
+  logcumsumexp(dim: number): T;
+  cumExtreme(op: "cummax" | "cummin", dim: number): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.

@@ -8,6 +8,7 @@ import type { Params } from "../ir/ops";
 import { floatOf, IndexError } from "../ir/ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../ir/ops/conv";
 import type { PoolParams } from "../ir/ops/pool";
+import { cumIndices } from "../ir/ops/scan";
 import {
   broadcastDims,
   broadcastShapes,
@@ -1276,6 +1277,38 @@ export class Tensor {
   /** The cumulative product along `dim` (its gradient is right with zeros, as PyTorch's). */
   cumprod(dim: number): Tensor {
     return bind("cumprod", [this], { dim: normDim(arg.int(dim, "cumprod", "dim", 1), this.ndim) });
+  }
+
+  // ---- scans (issue 11, the rest) ----
+  /**
+   * The running maximum along `dim` and where each was taken, as PyTorch's named tuple
+   * `{ values, indices }` (int32): a tie takes the later index, and from a line's first NaN on the
+   * value is NaN and the index that of the latest NaN. The gradient goes to the index.
+   */
+  cummax(dim: number): ValuesIndices {
+    return this.cumExtremes("cummax", dim);
+  }
+  /** The running minimum along `dim` and where each was taken (see {@link Tensor.cummax}). */
+  cummin(dim: number): ValuesIndices {
+    return this.cumExtremes("cummin", dim);
+  }
+  private cumExtremes(op: "cummax" | "cummin", dim: number): ValuesIndices {
+    const d = normDim(arg.int(dim, op, "dim", 1), this.ndim);
+    const values = this.cumExtreme(op, d);
+    // the positions along d as a constant (no kernel)
+    const at = iota(this.shape[d] ?? 1).reshape(this.shape.map((n, e) => (e === d ? n : 1)));
+    return { values, indices: cumIndices(this.detach(), values.detach(), d, at) };
+  }
+  /** The running max/min values along a normalized `dim` (the scan primitive of cummax/cummin). */
+  cumExtreme(op: "cummax" | "cummin", dim: number): Tensor {
+    return bind(op, [this], { dim });
+  }
+  /** log(cumsum(exp(x))) along `dim`, computed without overflow (float tensors). */
+  logcumsumexp(dim: number): Tensor {
+    const d = normDim(arg.int(dim, "logcumsumexp", "dim", 1), this.ndim);
+    if (!isFloat(this.dtype))
+      throw new Error(`"logcumsumexp_out_cpu" not implemented for '${scalarTypeName(this.dtype)}'`);
+    return bind("logcumsumexp", [this], { dim: d });
   }
 
   // ---- indexing ----

@@ -1299,6 +1299,32 @@ op("median dim of a transposed view values", "median", T([3, 4]), [1], pre=[{"fn
 err("median dim: empty dim", "median", V([[], []]), [1])
 err("median dim: dim out of range", "median", T([2, 3]), [2])
 
+# --- issue 11: the rest (scans with indices, logcumsumexp)
+# cummax/cummin: ties take the later index; from a line's first NaN the value is NaN and the index
+# the latest NaN's (NaN cases in test/eager/scans.test.ts: fixtures hold finite values only)
+for fn in ["cummax", "cummin"]:
+    for shape, dim in [([6], 0), ([3, 5], 1), ([3, 5], 0), ([2, 3, 4], -1), ([2, 3, 4], 1), ([], 0)]:
+        x = T(shape, kind="ties")
+        name = "{} dim {} of {}".format(fn, dim, shape)
+        op(name + " values", fn, x, [dim], field="values")
+        op(name + " indices", fn, x, [dim], field="indices")
+    op(fn + " float64 values", fn, T([3, 4], "float64"), [1], field="values")
+    op(fn + " int values", fn, T([2, 6], "int32", kind="int"), [1], field="values")
+    op(fn + " int indices", fn, T([2, 6], "int32", kind="int"), [1], field="indices")
+    op(fn + " bool indices", fn, V([True, False, True, False], "bool"), [0], field="indices")
+    op(fn + " of a transposed view values", fn, T([3, 4], kind="ties"), [1], pre=[{"fn": "T"}], field="values")
+    op(fn + " of a transposed view indices", fn, T([3, 4], kind="ties"), [1], pre=[{"fn": "T"}], field="indices")
+    err(fn + ": dim out of range", fn, T([3, 4]), [2])
+op("logcumsumexp dim 1", "logcumsumexp", T([3, 4]), [1])
+op("logcumsumexp dim 0", "logcumsumexp", T([3, 4]), [0])
+op("logcumsumexp dim -1, 3-d", "logcumsumexp", T([2, 3, 4]), [-1])
+op("logcumsumexp float64", "logcumsumexp", T([5], "float64"), [0])
+op("logcumsumexp 0-d", "logcumsumexp", T([]), [0])
+op("logcumsumexp large values", "logcumsumexp", V([[88.0, 89.0, 1000.0, -3.0], [-1000.0, -1001.0, -999.5, -1000.0]]), [1])
+op("logcumsumexp of a transposed view", "logcumsumexp", T([3, 4]), [0], pre=[{"fn": "T"}])
+err("logcumsumexp of int", "logcumsumexp", V([1, 2], "int32"), [0])
+err("logcumsumexp: dim out of range", "logcumsumexp", T([3, 4]), [-3])
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))

@@ -94,6 +94,11 @@ export const composites: Composite[] = [
     (x) => x.mul(x.gt(0.3)).cumprod(1).add(x.cumprod(0)).sum(),
     () => [f64([3, 4])],
   ),
+  c(
+    "cummax and cummin along each dim, logcumsumexp, summed",
+    (x) => x.cummax(1).values.mul(x.cummin(0).values).add(x.mul(3).logcumsumexp(1)).sum(),
+    () => [f64([3, 4])],
+  ),
   // models
   c(
     "seed: y = x+2; z = y*y*3; z.mean()",

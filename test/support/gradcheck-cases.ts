@@ -1094,3 +1094,29 @@ group("elementwise compositions (issue 11)", () => {
     check(name, f, () => [f64([2, 3]), f64([2, 3]), f64([3])].slice(0, f.length));
   }
 });
+
+group("scans, indexing, unfold and pooling with indices (issue 11, the rest)", () => {
+  check(
+    "cummax values dim 1",
+    (x) => x.cummax(1).values,
+    () => [f64([3, 5])],
+  );
+  check(
+    "cummin values dim 0, with its indices gathered",
+    (x) => {
+      const { values, indices } = x.cummin(0);
+      return values.add(x.gather(0, indices).mul(2));
+    },
+    () => [f64([4, 3])],
+  );
+  check(
+    "logcumsumexp dim 1",
+    (x) => x.logcumsumexp(1),
+    () => [f64([3, 4])],
+  );
+  check(
+    "logcumsumexp dim 0, shifted far",
+    (x) => x.add(800).logcumsumexp(0),
+    () => [f64([4, 2])],
+  );
+});

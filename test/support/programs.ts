@@ -139,7 +139,18 @@ function conv([x, w]: Tensor[], variant: number): Tensor {
   const gw = x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
   return F.convTranspose2d(gw, w, null, { stride: 2 });
 }
-const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = { cat, stack, conv }; // not methods
+// cummax/cummin's values plus x read at their indices; code: dim * 2 + (1 for cummin)
+function cumExtreme([x]: Tensor[], code: number): Tensor {
+  const dim = code >> 1,
+    { values, indices } = code & 1 ? x.cummin(dim) : x.cummax(dim);
+  return x.ndim === 0 ? values : values.add(x.gather(dim, indices));
+}
+const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = {
+  cat,
+  stack,
+  conv,
+  cumExtreme,
+}; // not methods
 
 function apply(ins: Instr, vals: Tensor[]): Tensor {
   const args = ins.args.map((a) => resolve(a, vals));
@@ -263,6 +274,10 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "cumsum":
     case "cumprod":
       return b * (x.shape[ins.args[0] as number] ?? 1);
+    case "logcumsumexp":
+      return b + Math.log(x.shape[ins.args[0] as number] ?? 1);
+    case "cumExtreme":
+      return 2 * b;
     case "scatterAdd":
       return b * (1 + x.shape[ins.args[0] as number]);
     case "matmul":
@@ -346,6 +361,11 @@ export const MOVE = [
   "roll", // along a dim of size >= 2
   "triu", // of a value with >= 2 dims (a vector made a row first)
 ] as const;
+// scans drawn in place of a quarter of the cumsum (logcumsumexp) and cumprod (cumExtreme) steps
+const SCANS = [
+  "logcumsumexp",
+  "cumExtreme", // cummax or cummin along a dim: values, plus x gathered at the indices
+];
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
 // Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
 // double or float; mask and where are comparisons, logicalNot or logicalOr, then where).
@@ -393,6 +413,7 @@ export const METHODS = [
   ...BINARY,
   ...REDUCE,
   ...MOVE,
+  ...SCANS,
 ];
 
 export function shapesOfNumel(n: number): number[][] {
@@ -604,6 +625,12 @@ export function build(r: Recipe, mode: Mode): Program {
       } else if (op === "stack") {
         const same = indices((t) => t.shape.join() === x.shape.join() && t.dtype === x.dtype);
         out = emit(a, "stack", { refs: [pick(same, s.q), a] }, s.b % (rank + 1));
+      } else if ((op === "cumsum" || op === "cumprod") && s.q % 4 === 3) {
+        const d = rank === 0 ? 0 : s.b % rank;
+        out =
+          op === "cumsum"
+            ? emit(a, "logcumsumexp", d)
+            : emit(a, "cumExtreme", { refs: [a] }, 2 * d + (s.k ? 1 : 0));
       } else if (op === "cumsum" || op === "cumprod") {
         out = emit(a, op, rank === 0 ? 0 : s.b % rank);
       } else if ((op === "gather" || op === "scatterAdd" || op === "scatter") && sized.length) {
