@@ -430,6 +430,10 @@ export class Tensor {
   erfc() {
     return bind("erfc", [this]);
   }
+  /** Elementwise inverse error function: erfinv(erf(x)) = x; NaN outside [-1, 1], +-inf at +-1. */
+  erfinv() {
+    return bind("erfinv", [this]);
+  }
   /** Elementwise log(1 + x), accurate near 0. */
   log1p() {
     return bind("log1p", [this]);

@@ -3,7 +3,7 @@
 import { indexErrors } from "../../ir/ops";
 import { concat } from "./concat";
 import { convolve } from "./conv";
-import { erf, erfc } from "./erf";
+import { erf, erfc, erfinv } from "./erf";
 import { packPanels } from "./gemm";
 import { pool } from "./pool";
 import { roundEven } from "./round";
@@ -21,6 +21,7 @@ const lib = {
   tanhf,
   erf,
   erfc,
+  erfinv,
   roundEven,
   packPanels,
   checkIndex,

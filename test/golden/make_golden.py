@@ -1325,6 +1325,13 @@ op("logcumsumexp of a transposed view", "logcumsumexp", T([3, 4]), [0], pre=[{"f
 err("logcumsumexp of int", "logcumsumexp", V([1, 2], "int32"), [0])
 err("logcumsumexp: dim out of range", "logcumsumexp", T([3, 4]), [-3])
 
+# erfinv: PyTorch's calc_erfinv (a rational approximation, two Newton steps); NaN outside [-1, 1]
+# and +-inf at +-1 in special.json
+op("erfinv", "erfinv", V([-0.95, -0.7, -0.3, 0.0, 0.1, 0.5, 0.7, 0.71, 0.9]))
+op("erfinv float64", "erfinv", V([-0.999, -0.7, -0.3, 0.0, 0.25, 0.69, 0.8, 0.99], "float64"))
+op("erfinv 2-d", "erfinv", T([2, 3]), pre=[{"fn": "tanh"}])
+op("erfinv int", "erfinv", V([0, 0], "int32"))
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))

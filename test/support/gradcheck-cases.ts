@@ -1110,6 +1110,11 @@ group("scans, indexing, unfold and pooling with indices (issue 11, the rest)", (
     () => [f64([4, 3])],
   );
   check(
+    "erfinv of 0.9 tanh(x)",
+    (x) => x.tanh().mul(0.9).erfinv(),
+    () => [f64([2, 3])],
+  );
+  check(
     "logcumsumexp dim 1",
     (x) => x.logcumsumexp(1),
     () => [f64([3, 4])],

@@ -228,6 +228,7 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "atan":
     case "asin":
     case "atanh":
+    case "erfinv": // of 0.9 tanh(x): below 1.17
       return 1.6;
     case "acos":
     case "atan2":
@@ -309,7 +310,7 @@ export const UNARY = [
   "smooth", // atan, asinh, erfc or tan (of tanh(x) when |x| may exceed 1)
   "grow", // expm1, sinh or cosh (of tanh(x) when |x| may exceed 5)
   "logs", // log1p, log2 or log10 of |x| (+ 1 for log2 and log10)
-  "arc", // asin, acos or atanh of 0.9 tanh(x)
+  "arc", // asin, acos, atanh or erfinv of 0.9 tanh(x)
   "acosh1", // acosh(|x| + 1.1)
 ] as const;
 // where: x where a comparison of x with the other operand (maybe or-ed with a comparison of x with
@@ -404,6 +405,7 @@ export const METHODS = [
   "asin",
   "acos",
   "atanh",
+  "erfinv",
   "acosh",
   ...COMPARE,
   "logicalNot",
@@ -504,7 +506,10 @@ export function build(r: Recipe, mode: Mode): Program {
         const m = emit(a, "abs");
         out = emit(f === "log1p" ? m : emit(m, "add", 1), f);
       } else if (op === "arc")
-        out = emit(emit(emit(a, "tanh"), "mul", 0.9), pick(["asin", "acos", "atanh"], s.q));
+        out = emit(
+          emit(emit(a, "tanh"), "mul", 0.9),
+          pick(["asin", "acos", "atanh", "erfinv"], s.q),
+        );
       else if (op === "acosh1") out = emit(emit(emit(a, "abs"), "add", 1.1), "acosh");
       else if (op === "cast") out = emit(a, x.dtype === "float32" ? "double" : "float");
       else if (op === "mask") {
