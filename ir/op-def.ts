@@ -6,6 +6,7 @@ import { type DType, isFloat, promote } from "./dtype";
 import type { IndexMap } from "./index-map";
 import type { Params } from "./ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "./ops/conv";
+import type { ScatterReduction } from "./ops/indexing";
 import type { PoolParams } from "./ops/pool";
 import type { Scalar } from "./scalar";
 import { broadcastShapes, reducedShape, type Shape } from "./shape";
@@ -73,6 +74,13 @@ export interface Differentiable<T> {
   gather(dim: number, index: T): T;
   scatterAdd(dim: number, index: T, src: T): T;
   scatter(dim: number, index: T, src: T | number): T;
+  scatterReduce(
+    dim: number,
+    index: T,
+    src: T,
+    reduce: ScatterReduction,
+    opts: { includeSelf: boolean },
+  ): T;
   cumsum(dim: number): T;
   conv2d(w: T, p: ConvParams): T;
   convTranspose2d(w: T, p: ConvTransposeParams): T;

@@ -7,6 +7,7 @@ import { promoteAll } from "../ir/op-def";
 import type { Params } from "../ir/ops";
 import { floatOf, IndexError } from "../ir/ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../ir/ops/conv";
+import { type ScatterReduction, scatterReductions } from "../ir/ops/indexing";
 import type { PoolParams } from "../ir/ops/pool";
 import { cumIndices } from "../ir/ops/scan";
 import {
@@ -1363,6 +1364,42 @@ export class Tensor {
         dim: d,
       }),
     );
+  }
+
+  /**
+   * A copy of this tensor with each `src[p]` combined into `this[..., index[p], ...]` along `dim` by
+   * `reduce`: "sum", "prod", "mean", "amax" or "amin" (NaN wins), as PyTorch's `scatter_reduce`.
+   * `includeSelf` (default true): whether this tensor's values take part at the positions written;
+   * false, they are replaced by the reduction of what was scattered there. Mean rounds down for
+   * integers. Gradients as PyTorch 1.13's (amax/amin share among ties).
+   */
+  scatterReduce(
+    dim: number,
+    index: Tensor,
+    src: Tensor,
+    reduce: ScatterReduction,
+    opts?: { includeSelf?: boolean },
+  ): Tensor {
+    const fn = "scatter_reduce";
+    const d = normDim(arg.int(dim, fn, "dim", 1), this.ndim);
+    const idx = arg.tensorArg(index, fn, "index", 2),
+      s = arg.tensorArg(src, fn, "src", 3);
+    const how = typeof reduce === "string" && scatterReductions.find((r) => r === reduce);
+    if (!how) throw new Error("reduce argument must be either sum, prod, mean, amax or amin.");
+    const o = arg.options(opts, fn, ["includeSelf"]);
+    const includeSelf =
+      o.includeSelf === undefined ? true : arg.bool(o.includeSelf, fn, "include_self");
+    indexCheck("scatter", this, d, idx, s);
+    if (s.dtype !== this.dtype)
+      throw new Error("scatter(): Expected self.dtype to be equal to src.dtype");
+    // src beyond index's shape is never read: trimmed, so the op sees one shape for both
+    const trimmed = sameShape(s.shape, idx.shape)
+      ? s
+      : s.shrink(
+          idx.shape.map(() => 0),
+          [...idx.shape],
+        );
+    return bind("scatterReduce", [this, idx, trimmed], { dim: d, reduce: how, includeSelf });
   }
 
   // ---- indexing built on gather and scatterAdd (compositions: they fuse and differentiate) ----

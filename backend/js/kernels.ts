@@ -2,6 +2,7 @@
 // compiled kernel (with the fused epilogue) and its eager implementation. A kernel op missing here
 // is a type error.
 import { type KernelOpName, ops, type Params, paramsOf } from "../../ir/ops";
+import { scatterReductions } from "../../ir/ops/indexing";
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
 import { concat, emitConcat } from "./concat";
@@ -10,7 +11,7 @@ import { matmul } from "./gemm";
 import { emitMatmul } from "./matmul";
 import { pool } from "./pool";
 import { emitRoutineCall } from "./routine";
-import { emitScatter, scatter, scatterAdd } from "./scatter";
+import { emitScatter, scatter, scatterAdd, scatterReduce } from "./scatter";
 import { argsortLines } from "./sort";
 
 interface KernelImpl {
@@ -44,6 +45,14 @@ const maxPool = (op: "maxPool2d" | "maxPool2dBackward"): KernelImpl => ({
 });
 
 const sortParams = (p: Params) => paramsOf({ op: "argsort", params: p }, "argsort");
+// scatterReduce's routine arguments after the operands: dim, the reduction's id, includeSelf
+const reduceArgs = (p: Params) => {
+  const { dim, reduce, includeSelf } = paramsOf(
+    { op: "scatterReduce", params: p },
+    "scatterReduce",
+  );
+  return [dim, scatterReductions.indexOf(reduce), includeSelf ? 1 : 0] as const;
+};
 
 export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   argsort: {
@@ -81,6 +90,10 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
         src,
         paramsOf({ op: "scatterAdd", params: p }, "scatterAdd").dim,
       ),
+  },
+  scatterReduce: {
+    emit: (k) => emitRoutineCall(k, "scatterReduce", [...reduceArgs(k.kernel!.params)], "spread"),
+    eager: ([base, index, src], out, p) => scatterReduce(out, base, index, src, ...reduceArgs(p)),
   },
   scatter: {
     emit: (k) =>

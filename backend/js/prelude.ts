@@ -7,7 +7,7 @@ import { erf, erfc, erfinv } from "./erf";
 import { packPanels } from "./gemm";
 import { pool } from "./pool";
 import { roundEven } from "./round";
-import { scatter, scatterAdd } from "./scatter";
+import { scatter, scatterAdd, scatterReduce } from "./scatter";
 import { argsortLines } from "./sort";
 import { tanhf } from "./tanhf";
 
@@ -27,6 +27,7 @@ const lib = {
   checkIndex,
   scatterAdd,
   scatter,
+  scatterReduce,
   argsortLines,
   concat,
   convolve,

@@ -194,6 +194,9 @@ def torch_call(fn, s, args):
         return s.count_nonzero(*args)
     if fn == "scatterAdd":
         return s.scatter_add(*args)
+    if fn == "scatterReduce":  # jitgrad: (dim, index, src, reduce, {includeSelf})
+        kw = {"include_self": args[4]["includeSelf"]} if len(args) > 4 else {}
+        return s.scatter_reduce(*args[:4], **kw)
     if fn == "requiresGrad_":
         return s.requires_grad_(*args)
     if fn in ("sort", "argsort", "topk") and args and isinstance(args[-1], dict) and not is_spec(args[-1]):
@@ -1331,6 +1334,32 @@ op("erfinv", "erfinv", V([-0.95, -0.7, -0.3, 0.0, 0.1, 0.5, 0.7, 0.71, 0.9]))
 op("erfinv float64", "erfinv", V([-0.999, -0.7, -0.3, 0.0, 0.25, 0.69, 0.8, 0.99], "float64"))
 op("erfinv 2-d", "erfinv", T([2, 3]), pre=[{"fn": "tanh"}])
 op("erfinv int", "erfinv", V([0, 0], "int32"))
+
+# scatterReduce: every reduction with and without self, repeated positions, ties for amax/amin
+# (their gradient shared), zeros for prod (one and two at a position)
+import warnings
+warnings.filterwarnings("ignore", "scatter_reduce")
+SR_INDEX = V([[0, 1, 0, 2], [2, 2, 0, 1]], "int32")
+for reduce in ["sum", "prod", "mean", "amax", "amin"]:
+    for include in [True, False]:
+        name = "scatterReduce {}{}".format(reduce, "" if include else " without self")
+        op(name + " dim 0", "scatterReduce", T([3, 4]), [0, SR_INDEX, T([2, 4]), reduce, {"includeSelf": include}])
+        op(name + " dim 1", "scatterReduce", T([2, 5]), [1, V([[0, 4, 0], [3, 3, 3]], "int32"), T([2, 3]), reduce, {"includeSelf": include}])
+        op(name + " int", "scatterReduce", V([5, 7, 9, -3], "int32"), [0, V([0, 0, 1, 3, 3], "int32"), V([-2, 3, -4, 1, -6], "int32"), reduce, {"includeSelf": include}])
+    op("scatterReduce {} with ties".format(reduce), "scatterReduce", V([[1.0, 2.0], [0.5, 2.0], [3.0, 0.0]]),
+       [0, V([[0, 0], [0, 1], [2, 1]], "int32"), V([[1.0, 0.5], [1.0, 2.0], [3.0, -1.0]]), reduce])
+    op("scatterReduce {} with ties without self".format(reduce), "scatterReduce", V([[1.0, 2.0], [0.5, 2.0], [3.0, 0.0]]),
+       [0, V([[0, 0], [0, 1], [2, 1]], "int32"), V([[1.0, 0.5], [1.0, 2.0], [3.0, -1.0]]), reduce, {"includeSelf": False}])
+op("scatterReduce prod with zeros", "scatterReduce", V([[0.0, 2.0, 1.5], [3.0, 0.5, -1.0]]),
+   [1, V([[0, 0, 1, 2], [1, 1, 2, 2]], "int32"), V([[2.0, 0.0, -1.0, 0.0], [0.0, 4.0, 0.0, 0.0]]), "prod"])
+op("scatterReduce float64 mean", "scatterReduce", T([4], "float64"), [0, V([0, 0, 3], "int32"), T([3], "float64"), "mean"])
+op("scatterReduce src larger than index", "scatterReduce", T([3, 2], grad=False), [0, V([[2, 0]], "int32"), T([2, 3], grad=False), "amax"])
+op("scatterReduce src without grad", "scatterReduce", T([3]), [0, V([1, 1], "int32"), T([2], grad=False), "prod"])
+err("scatterReduce: unknown reduction", "scatterReduce", T([3, 4]), [0, SR_INDEX, T([2, 4]), "max"])
+err("scatterReduce: dtype mismatch", "scatterReduce", T([3, 4]), [0, SR_INDEX, T([2, 4], "float64"), "sum"])
+err("scatterReduce: float index", "scatterReduce", T([3, 4]), [0, V([[0.0]]), T([2, 4]), "sum"])
+err("scatterReduce: index out of range", "scatterReduce", T([3, 4]), [0, V([[5]], "int32"), T([2, 4]), "sum"])
+err("scatterReduce: dim out of range", "scatterReduce", T([3, 4]), [2, SR_INDEX, T([2, 4]), "sum"])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

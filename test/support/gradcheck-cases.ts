@@ -1114,6 +1114,27 @@ group("scans, indexing, unfold and pooling with indices (issue 11, the rest)", (
     (x) => x.tanh().mul(0.9).erfinv(),
     () => [f64([2, 3])],
   );
+  for (const reduce of ["sum", "prod", "mean", "amax", "amin"] as const)
+    for (const includeSelf of [true, false])
+      check(
+        `scatterReduce ${reduce}${includeSelf ? "" : " without self"}`,
+        (x, s) =>
+          x.scatterReduce(
+            0,
+            tensor(
+              [
+                [0, 1, 0, 2],
+                [2, 2, 0, 1],
+                [0, 1, 1, 1],
+              ],
+              { dtype: "int32" },
+            ),
+            s,
+            reduce,
+            { includeSelf },
+          ),
+        () => [f64([3, 4]), f64([3, 4])],
+      );
   check(
     "logcumsumexp dim 1",
     (x) => x.logcumsumexp(1),

@@ -145,11 +145,19 @@ function cumExtreme([x]: Tensor[], code: number): Tensor {
     { values, indices } = code & 1 ? x.cummin(dim) : x.cummax(dim);
   return x.ndim === 0 ? values : values.add(x.gather(dim, indices));
 }
+// x.scatterReduce(dim, index, x, reduction) with code: dim * 10 + reduction * 2 + includeSelf
+const REDUCTIONS = ["sum", "prod", "mean", "amax", "amin"] as const;
+function scatterReduce([x, index]: Tensor[], code: number): Tensor {
+  const dim = Math.floor(code / 10),
+    reduce = REDUCTIONS[(code % 10) >> 1];
+  return x.scatterReduce(dim, index, x, reduce, { includeSelf: code % 2 === 1 });
+}
 const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = {
   cat,
   stack,
   conv,
   cumExtreme,
+  scatterReduce,
 }; // not methods
 
 function apply(ins: Instr, vals: Tensor[]): Tensor {
@@ -279,6 +287,11 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return b + Math.log(x.shape[ins.args[0] as number] ?? 1);
     case "cumExtreme":
       return 2 * b;
+    case "scatterReduce": {
+      const code = ins.args[1] as number,
+        n = 1 + x.shape[Math.floor(code / 10)];
+      return [b * n, b ** n, b, b, b][(code % 10) >> 1];
+    }
     case "scatterAdd":
       return b * (1 + x.shape[ins.args[0] as number]);
     case "matmul":
@@ -366,6 +379,7 @@ export const MOVE = [
 const SCANS = [
   "logcumsumexp",
   "cumExtreme", // cummax or cummin along a dim: values, plus x gathered at the indices
+  "scatterReduce", // x into itself as scatterAdd, by a reduction, with or without self (half of scatterAdd's steps)
 ];
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
 // Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
@@ -648,7 +662,9 @@ export function build(r: Recipe, mode: Mode): Program {
         out =
           op === "gather"
             ? emit(a, "gather", d, { ref: index })
-            : emit(a, op, d, { ref: index }, { ref: a });
+            : op === "scatterAdd" && Math.floor(s.p / MOVE.length) % 2 === 1
+              ? emit(a, "scatterReduce", { refs: [a, index] }, d * 10 + ((s.b >> 2) % 10))
+              : emit(a, op, d, { ref: index }, { ref: a });
       } else if (op === "flip" && rank >= 1) {
         out = emit(a, "flip", s.k ? [...x.shape.keys()] : [s.b % rank]);
       } else if (op === "roll" && sized.length) {
