@@ -49,6 +49,8 @@ import {
   avgPool2d,
   maxPool1d,
   maxPool2d,
+  maxUnpool1d,
+  maxUnpool2d,
 } from "./functional/pool";
 import { interpolate, pad } from "./functional/resample";
 
@@ -105,6 +107,8 @@ export const F = {
   normalize,
   maxPool1d,
   maxPool2d,
+  maxUnpool1d,
+  maxUnpool2d,
   avgPool1d,
   avgPool2d,
   adaptiveAvgPool2d,

@@ -1308,6 +1308,10 @@ export class Tensor {
   cumExtreme(op: "cummax" | "cummin", dim: number): Tensor {
     return bind(op, [this], { dim });
   }
+  /** @internal Where each max pooling window's maximum is (int32, h * W + w in its plane). */
+  maxPool2dIndices(p: PoolParams): Tensor {
+    return bind("maxPool2dIndices", [this], p);
+  }
   /** log(cumsum(exp(x))) along `dim`, computed without overflow (float tensors). */
   logcumsumexp(dim: number): Tensor {
     const d = normDim(arg.int(dim, "logcumsumexp", "dim", 1), this.ndim);

@@ -43,6 +43,7 @@ const EXEMPT: Record<List, Partial<Record<OpName, string>>> = {
     logicalNot: notDifferentiable,
     detach: notDifferentiable,
     maxPool2dBackward: notDifferentiable, // max pooling's gradient (no double backward through it)
+    maxPool2dIndices: notDifferentiable, // where the maxima are (int32)
     argsort: notDifferentiable, // sort/topk/kthvalue's positions; their values differentiate through gather
     bitwiseAnd: notDifferentiable,
     bitwiseOr: notDifferentiable,

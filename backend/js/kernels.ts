@@ -39,7 +39,7 @@ const conv = (op: "conv2d" | "convTranspose2d" | "conv2dWeight"): KernelImpl => 
   eager: (ins, out, p) => eagerConv(op, ins, out, paramsOf({ op, params: p }, op)),
 });
 
-const maxPool = (op: "maxPool2d" | "maxPool2dBackward"): KernelImpl => ({
+const maxPool = (op: "maxPool2d" | "maxPool2dBackward" | "maxPool2dIndices"): KernelImpl => ({
   emit: (k) => emitConv(k, op, "pool"),
   eager: (ins, out, p) => copyOut(pool(op, ins, paramsOf({ op, params: p }, op), out.shape), out),
 });
@@ -75,6 +75,7 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   conv2dWeight: conv("conv2dWeight"),
   maxPool2d: maxPool("maxPool2d"),
   maxPool2dBackward: maxPool("maxPool2dBackward"),
+  maxPool2dIndices: maxPool("maxPool2dIndices"),
   scatterAdd: {
     emit: (k) =>
       emitScatter(

@@ -1,5 +1,5 @@
-// Max pooling over strided views: each window's first maximum in row-major order (a NaN wins, as
-// in PyTorch), and the backward that adds each output gradient at that position. Results go to a
+// Max pooling over strided views: each window's first maximum in row-major order (a NaN wins, the
+// last of them, as in PyTorch's `val > maxval || isnan(val)`), and the backward that adds each output gradient at that position. Results go to a
 // contiguous double scratch, as the convolutions' do (conv.ts: eagerly copied out, compiled
 // kernels run their epilogue on it).
 import type { PoolParams } from "../../ir/ops/pool";
@@ -8,7 +8,7 @@ import type { Strided } from "../backend";
 let result: Float64Array = new Float64Array(0);
 
 export function pool(
-  op: "maxPool2d" | "maxPool2dBackward",
+  op: "maxPool2d" | "maxPool2dBackward" | "maxPool2dIndices",
   [x, g]: Strided[],
   p: PoolParams,
   outShape: readonly number[],
@@ -17,7 +17,7 @@ export function pool(
   if (result.length < size) result = new Float64Array(size);
   const out = result;
   const [N, C, H, W] = x.shape;
-  const [OH, OW] = op === "maxPool2d" ? outShape.slice(2) : g.shape.slice(2);
+  const [OH, OW] = op === "maxPool2dBackward" ? g.shape.slice(2) : outShape.slice(2);
   const [kh, kw] = p.kernel,
     [sh, sw] = p.stride,
     [ph, pw] = p.padding,
@@ -43,14 +43,11 @@ export function pool(
               if (at < 0 || v > best || Number.isNaN(v)) {
                 best = v;
                 at = ih * W + iw;
-                if (Number.isNaN(v)) {
-                  a = kh;
-                  break;
-                }
               }
             }
           }
           if (op === "maxPool2d") out[t] = best;
+          else if (op === "maxPool2dIndices") out[t] = at;
           else if (at >= 0) {
             const gv =
               g.storage![

@@ -1,7 +1,8 @@
-// Max pooling, a kernel op (backend/js/pool.ts): its gradient goes to the first maximum of each
-// window (PyTorch's argmax), through a second kernel op that recomputes the argmax. (Average
+// Max pooling, a kernel op (backend/js/pool.ts): its gradient goes to the maximum of each window
+// (PyTorch's argmax: the first maximum, or the last NaN), through a second kernel op that
+// recomputes the argmax; a third gives the argmax itself (returnIndices). (Average
 // pooling is a convolution with a constant weight: nn/functional.ts.)
-import { kernel, type OpDef } from "../op-def";
+import { kernel, type OpDef, type Operand } from "../op-def";
 
 export interface PoolParams {
   kernel: number[]; // [kh, kw]
@@ -18,6 +19,14 @@ export function poolOut(n: number, k: number, s: number, p: number, d: number, c
   return out;
 }
 
+const pooledShape = ([x]: Operand[], p: PoolParams) => [
+  x.shape[0],
+  x.shape[1],
+  ...[0, 1].map((i) =>
+    poolOut(x.shape[2 + i], p.kernel[i], p.stride[i], p.padding[i], p.dilation[i], p.ceilMode),
+  ),
+];
+
 export const poolOps = {
   // [N, C, H, W] -> [N, C, OH, OW]: the max of each window (NaN if it holds one)
   maxPool2d: kernel<PoolParams>({
@@ -25,14 +34,18 @@ export const poolOps = {
     epilogue: true,
     grad: "MaxPool2DWithIndicesBackward0",
     dtype: ([x]) => x.dtype,
-    shape: ([x], p) => [
-      x.shape[0],
-      x.shape[1],
-      ...[0, 1].map((i) =>
-        poolOut(x.shape[2 + i], p.kernel[i], p.stride[i], p.padding[i], p.dilation[i], p.ceilMode),
-      ),
-    ],
+    shape: pooledShape,
     vjp: (g, { ins: [x], params }) => [x.maxPool2dBackward(g, params)],
+  }),
+  // where each window's maximum is (int32): h * W + w in its [H, W] plane, PyTorch's indices (the
+  // first maximum; the last NaN)
+  maxPool2dIndices: kernel<PoolParams>({
+    operands: "strided",
+    epilogue: false,
+    grad: "",
+    dtype: () => "int32",
+    shape: pooledShape,
+    vjp: null,
   }),
   // maxPool2d's input gradient: g [N, C, OH, OW] added at each window's first maximum of x
   maxPool2dBackward: kernel<PoolParams>({

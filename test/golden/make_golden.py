@@ -1361,6 +1361,37 @@ err("scatterReduce: float index", "scatterReduce", T([3, 4]), [0, V([[0.0]]), T(
 err("scatterReduce: index out of range", "scatterReduce", T([3, 4]), [0, V([[5]], "int32"), T([2, 4]), "sum"])
 err("scatterReduce: dim out of range", "scatterReduce", T([3, 4]), [2, SR_INDEX, T([2, 4]), "sum"])
 
+# max pooling with indices (jitgrad: [output, indices], PyTorch's plain tuple) and max unpooling
+for name, x, k, o in [("2-d", T([1, 2, 5, 5]), 2, {}), ("2-d stride 1 padding 1", T([2, 1, 4, 4]), 3, {"stride": 1, "padding": 1}),
+                      ("2-d dilation ceilMode", T([1, 2, 6, 5]), 2, {"dilation": 2, "ceilMode": True}), ("2-d unbatched", T([2, 4, 4]), [2, 1], {}),
+                      ("2-d with ties", T([1, 1, 4, 4], kind="ties"), 2, {"stride": 1})]:
+    op("F.maxPool2d returnIndices " + name + " output", "F.maxPool2d", None, [x, k, dict(o, returnIndices=True)], field=0)
+    op("F.maxPool2d returnIndices " + name + " indices", "F.maxPool2d", None, [x, k, dict(o, returnIndices=True)], field=1)
+for name, x, k, o in [("1-d", T([2, 3, 7]), 2, {}), ("1-d stride 1 padding 1 unbatched", T([2, 6]), 3, {"stride": 1, "padding": 1})]:
+    op("F.maxPool1d returnIndices " + name + " output", "F.maxPool1d", None, [x, k, dict(o, returnIndices=True)], field=0)
+    op("F.maxPool1d returnIndices " + name + " indices", "F.maxPool1d", None, [x, k, dict(o, returnIndices=True)], field=1)
+
+
+def pooled(fn, shape, k, **o):
+    out, idx = fn(torch.randn(shape), k, return_indices=True, **o)
+    return spec_of(out, True), spec_of(idx)
+
+
+x, i = pooled(torch.nn.functional.max_pool2d, [1, 2, 4, 4], 2)
+op("F.maxUnpool2d", "F.maxUnpool2d", None, [x, i, 2])
+op("F.maxUnpool2d outputSize", "F.maxUnpool2d", None, [x, i, 2, {"outputSize": [5, 5]}])
+op("F.maxUnpool2d outputSize with batch dims", "F.maxUnpool2d", None, [x, i, 2, {"outputSize": [1, 2, 5, 4]}])
+err("F.maxUnpool2d: index out of range", "F.maxUnpool2d", None, [x, V([[[[0, 1], [2, 40]], [[0, 1], [2, 3]]]], "int32"), 2])
+err("F.maxUnpool2d: bad outputSize", "F.maxUnpool2d", None, [x, i, 2, {"outputSize": [9, 9]}])
+err("F.maxUnpool2d: outputSize length", "F.maxUnpool2d", None, [x, i, 2, {"outputSize": [1, 2, 3]}])
+err("F.maxUnpool2d: float indices", "F.maxUnpool2d", None, [x, V([[[[0.0, 1.0], [2.0, 3.0]], [[0.0, 1.0], [2.0, 3.0]]]]), 2])
+err("F.maxUnpool2d: indices shape", "F.maxUnpool2d", None, [x, V([[[[0, 1], [2, 3]]]], "int32"), 2])
+x, i = pooled(torch.nn.functional.max_pool2d, [2, 5, 5], 3, stride=2, padding=1)
+op("F.maxUnpool2d unbatched stride padding", "F.maxUnpool2d", None, [x, i, 3, {"stride": 2, "padding": 1}])
+x, i = pooled(torch.nn.functional.max_pool1d, [2, 3, 6], 2)
+op("F.maxUnpool1d", "F.maxUnpool1d", None, [x, i, 2])
+op("F.maxUnpool1d outputSize", "F.maxUnpool1d", None, [x, i, 2, {"outputSize": [7]}])
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))

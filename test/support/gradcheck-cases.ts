@@ -1136,6 +1136,22 @@ group("scans, indexing, unfold and pooling with indices (issue 11, the rest)", (
         () => [f64([3, 4]), f64([3, 4])],
       );
   check(
+    "maxPool2d returnIndices, then maxUnpool2d",
+    (x) => {
+      const [y, at] = F.maxPool2d(x, 2, { returnIndices: true });
+      return F.maxUnpool2d(y.mul(y), at, 2, { outputSize: [4, 5] });
+    },
+    () => [f64([1, 2, 4, 5])],
+  );
+  check(
+    "maxPool1d returnIndices, then maxUnpool1d with an outputSize",
+    (x) => {
+      const [y, at] = F.maxPool1d(x, 2, { returnIndices: true });
+      return F.maxUnpool1d(y, at, 2, { outputSize: [7] });
+    },
+    () => [f64([2, 7])],
+  );
+  check(
     "logcumsumexp dim 1",
     (x) => x.logcumsumexp(1),
     () => [f64([3, 4])],

@@ -130,11 +130,20 @@ const resolve = (a: Arg, vals: Tensor[]): unknown =>
       ? vals[a.ref]
       : a.refs.map((r) => vals[r])
     : a;
-// convolutions of x [1, 1, h, w] with w [1, 1, 2, 2]: variant 0 max-pools a conv2d with padding 1;
+// convolutions of x [1, 1, h, w] with w [1, 1, 2, 2]: variant 0 max-pools a conv2d with padding 1
+// (with indices) and unpools the maxima and their indices (as floats) back to the conv's size;
 // variant 1 is a convTranspose2d (stride 2) of conv2d's weight gradient of x and a stride-2
 // conv2d(x, w)
 function conv([x, w]: Tensor[], variant: number): Tensor {
-  if (variant === 0) return F.maxPool2d(F.conv2d(x, w, null, { padding: 1 }), 2, { stride: 1 });
+  if (variant === 0) {
+    const o = { stride: 1 };
+    const [y, at] = F.maxPool2d(F.conv2d(x, w, null, { padding: 1 }), 2, {
+      ...o,
+      returnIndices: true,
+    });
+    const where = x.dtype === "float64" ? at.double() : at.float();
+    return F.maxUnpool2d(y, at, 2, o).add(F.maxUnpool2d(where, at, 2, o));
+  }
   const p = { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 };
   const gw = x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
   return F.convTranspose2d(gw, w, null, { stride: 2 });
@@ -297,7 +306,7 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
     case "conv": // 2x2 kernels of x's values; the weight gradient sums products of such over x
-      return ins.args[1] === 0 ? 4 * b * b : 16 * b ** 4 * x.numel();
+      return ins.args[1] === 0 ? 4 * b * b + 4 * x.numel() : 16 * b ** 4 * x.numel();
     default:
       return b; // neg, abs, relu, movement, mean, amax, amin
   }
