@@ -8,6 +8,7 @@ import type { Params } from "./ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "./ops/conv";
 import type { ScatterReduction } from "./ops/indexing";
 import type { PoolParams } from "./ops/pool";
+import type { Col2imParams, WindowParams } from "./ops/window";
 import type { Scalar } from "./scalar";
 import { broadcastShapes, reducedShape, type Shape } from "./shape";
 
@@ -90,6 +91,8 @@ export interface Differentiable<T> {
   abs(): T;
   logcumsumexp(dim: number): T;
   cumExtreme(op: "cummax" | "cummin", dim: number): T;
+  windows(p: WindowParams): T;
+  col2im(p: Col2imParams): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.

@@ -11,6 +11,7 @@ import { movementOps } from "./ops/movement";
 import { poolOps } from "./ops/pool";
 import { reduceOps } from "./ops/reduce";
 import { scanOps } from "./ops/scan";
+import { windowOps } from "./ops/window";
 
 export * from "./op-def";
 
@@ -23,6 +24,7 @@ export const ops = {
   ...poolOps,
   ...indexingOps,
   ...scanOps,
+  ...windowOps,
 };
 export type OpName = keyof typeof ops;
 // Each op's params, as its entry declares them (plain numbers, booleans and dtype names, checked

@@ -48,6 +48,7 @@ const KERNEL_OPERANDS: Partial<Record<OpName, number>> = {
   maxPool2d: 1,
   maxPool2dBackward: 2,
   maxPool2dIndices: 1,
+  col2im: 1,
 };
 const arities = new Map<string, number>();
 function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {

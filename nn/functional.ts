@@ -29,6 +29,7 @@ import {
 import { scaledDotProductAttention } from "./functional/attention";
 import { conv1d, conv2d, convTranspose2d } from "./functional/conv";
 import { embedding, oneHot } from "./functional/embedding";
+import { fold, unfold } from "./functional/fold";
 import { dropout, linear } from "./functional/linear";
 import {
   binaryCrossEntropy,
@@ -58,6 +59,7 @@ export * from "./functional/activations";
 export * from "./functional/attention";
 export * from "./functional/conv";
 export * from "./functional/embedding";
+export * from "./functional/fold";
 export * from "./functional/linear";
 export * from "./functional/losses";
 export * from "./functional/norm";
@@ -109,6 +111,8 @@ export const F = {
   maxPool2d,
   maxUnpool1d,
   maxUnpool2d,
+  unfold,
+  fold,
   avgPool1d,
   avgPool2d,
   adaptiveAvgPool2d,

@@ -10,6 +10,7 @@ import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../ir/op
 import { type ScatterReduction, scatterReductions } from "../ir/ops/indexing";
 import type { PoolParams } from "../ir/ops/pool";
 import { cumIndices } from "../ir/ops/scan";
+import type { Col2imParams, WindowParams } from "../ir/ops/window";
 import {
   broadcastDims,
   broadcastShapes,
@@ -1311,6 +1312,14 @@ export class Tensor {
   /** @internal Where each max pooling window's maximum is (int32, h * W + w in its plane). */
   maxPool2dIndices(p: PoolParams): Tensor {
     return bind("maxPool2dIndices", [this], p);
+  }
+  /** @internal Sliding windows over the last two dims: [..., kh, kw, oh, ow] (F.unfold checks). */
+  windows(p: WindowParams): Tensor {
+    return bind("windows", [this], p);
+  }
+  /** @internal The adjoint of windows: each element summed back into [..., H, W] (F.fold). */
+  col2im(p: Col2imParams): Tensor {
+    return bind("col2im", [this], p);
   }
   /** log(cumsum(exp(x))) along `dim`, computed without overflow (float tensors). */
   logcumsumexp(dim: number): Tensor {

@@ -5,6 +5,7 @@ import { type KernelOpName, ops, type Params, paramsOf } from "../../ir/ops";
 import { scatterReductions } from "../../ir/ops/indexing";
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
+import { col2im } from "./col2im";
 import { concat, emitConcat } from "./concat";
 import { copyOut, eagerConv, emitConv } from "./conv";
 import { matmul } from "./gemm";
@@ -44,6 +45,11 @@ const maxPool = (op: "maxPool2d" | "maxPool2dBackward" | "maxPool2dIndices"): Ke
   eager: (ins, out, p) => copyOut(pool(op, ins, paramsOf({ op, params: p }, op), out.shape), out),
 });
 
+// col2im's routine arguments after the operands: kernel, dilation, stride
+const col2imArgs = (p: Params) => {
+  const { kernel, dilation, stride } = paramsOf({ op: "col2im", params: p }, "col2im");
+  return [...kernel, ...dilation, ...stride] as [number, number, number, number, number, number];
+};
 const sortParams = (p: Params) => paramsOf({ op: "argsort", params: p }, "argsort");
 // scatterReduce's routine arguments after the operands: dim, the reduction's id, includeSelf
 const reduceArgs = (p: Params) => {
@@ -91,6 +97,10 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
         src,
         paramsOf({ op: "scatterAdd", params: p }, "scatterAdd").dim,
       ),
+  },
+  col2im: {
+    emit: (k) => emitRoutineCall(k, "col2im", col2imArgs(k.kernel!.params), "spread"),
+    eager: ([x], out, p) => col2im(out, x, ...col2imArgs(p)),
   },
   scatterReduce: {
     emit: (k) => emitRoutineCall(k, "scatterReduce", [...reduceArgs(k.kernel!.params)], "spread"),

@@ -1,6 +1,7 @@
 // The helpers generated kernels call, chosen by measurement: every kernel is instantiated with
 // them in scope (as parameters of the function that creates it), so V8 inlines them into the loop.
 import { indexErrors } from "../../ir/ops";
+import { col2im } from "./col2im";
 import { concat } from "./concat";
 import { convolve } from "./conv";
 import { erf, erfc, erfinv } from "./erf";
@@ -30,6 +31,7 @@ const lib = {
   scatterReduce,
   argsortLines,
   concat,
+  col2im,
   convolve,
   pool,
 };

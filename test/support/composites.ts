@@ -121,6 +121,11 @@ export const composites: Composite[] = [
     },
     () => [f64([2, 3]), f64([2, 3])],
   ),
+  c(
+    "unfold, a weighting of the columns, fold back",
+    (x, w) => F.fold(F.unfold(x, 2, { padding: 1 }).mul(w).sin(), [3, 4], 2, { padding: 1 }),
+    () => [f64([2, 2, 3, 4]), f64([8, 1])],
+  ),
   // models
   c(
     "seed: y = x+2; z = y*y*3; z.mean()",

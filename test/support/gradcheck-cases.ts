@@ -1152,6 +1152,16 @@ group("scans, indexing, unfold and pooling with indices (issue 11, the rest)", (
     () => [f64([2, 7])],
   );
   check(
+    "unfold with dilation, padding and stride",
+    (x) => F.unfold(x, [2, 3], { dilation: [1, 2], padding: 1, stride: [2, 1] }),
+    () => [f64([2, 2, 4, 5])],
+  );
+  check(
+    "fold of overlapping blocks, unbatched",
+    (x) => F.fold(x, [3, 4], 2, { stride: 1, padding: [1, 0] }),
+    () => [f64([8, 12])],
+  );
+  check(
     "logcumsumexp dim 1",
     (x) => x.logcumsumexp(1),
     () => [f64([3, 4])],

@@ -133,7 +133,7 @@ const resolve = (a: Arg, vals: Tensor[]): unknown =>
 // convolutions of x [1, 1, h, w] with w [1, 1, 2, 2]: variant 0 max-pools a conv2d with padding 1
 // (with indices) and unpools the maxima and their indices (as floats) back to the conv's size;
 // variant 1 is a convTranspose2d (stride 2) of conv2d's weight gradient of x and a stride-2
-// conv2d(x, w)
+// conv2d(x, w), unfolded and folded
 function conv([x, w]: Tensor[], variant: number): Tensor {
   if (variant === 0) {
     const o = { stride: 1 };
@@ -146,7 +146,10 @@ function conv([x, w]: Tensor[], variant: number): Tensor {
   }
   const p = { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 };
   const gw = x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
-  return F.convTranspose2d(gw, w, null, { stride: 2 });
+  const y = F.convTranspose2d(gw, w, null, { stride: 2 });
+  // then unfolded into overlapping 2x2 blocks and folded back (each value times its block count)
+  const o = { padding: 1 };
+  return F.fold(F.unfold(y, 2, o), [y.shape[2], y.shape[3]], 2, o);
 }
 // cummax/cummin's values plus x read at their indices; code: dim * 2 + (1 for cummin)
 function cumExtreme([x]: Tensor[], code: number): Tensor {
@@ -306,7 +309,7 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
     case "conv": // 2x2 kernels of x's values; the weight gradient sums products of such over x
-      return ins.args[1] === 0 ? 4 * b * b + 4 * x.numel() : 16 * b ** 4 * x.numel();
+      return ins.args[1] === 0 ? 4 * b * b + 4 * x.numel() : 64 * b ** 4 * x.numel();
     default:
       return b; // neg, abs, relu, movement, mean, amax, amin
   }
