@@ -30,12 +30,8 @@ function scatterInto(
   const o = out.storage!,
     ix = index.storage!,
     s = src.storage!;
-  const size = out.shape[dim];
   walk(index.shape, (pos) => {
-    const i = ix[at(index, pos)];
-    if (!(i >= 0 && i < size)) throw new Error(indexErrors[IndexError.gather](i, size, dim));
-    let to = out.offset + i * out.strides[dim];
-    for (let d = 0; d < pos.length; d++) if (d !== dim) to += pos[d] * out.strides[d];
+    const to = target(out, pos, dim, ix[at(index, pos)]);
     if (add) o[to] += s[at(src, pos)];
     else o[to] = s[at(src, pos)];
   });
@@ -72,12 +68,8 @@ export function scatterReduce(
   });
   const combine = combines[reduce],
     count = new Float64Array(o.length);
-  const size = out.shape[dim];
   walk(index.shape, (pos) => {
-    const i = ix[at(index, pos)];
-    if (!(i >= 0 && i < size)) throw new Error(indexErrors[IndexError.gather](i, size, dim));
-    let to = out.offset + i * out.strides[dim];
-    for (let d = 0; d < pos.length; d++) if (d !== dim) to += pos[d] * out.strides[d];
+    const to = target(out, pos, dim, ix[at(index, pos)]);
     const v = s[at(src, pos)];
     o[to] = !includeSelf && count[to] === 0 ? v : combine(o[to], v);
     count[to]++;
@@ -89,6 +81,15 @@ export function scatterReduce(
       const q = o[k] / (count[k] + includeSelf);
       o[k] = whole ? Math.floor(q) : q;
     }
+}
+
+// Where index value i at position pos of index lands in out (checked: PyTorch's gather error).
+function target(out: Strided, pos: number[], dim: number, i: number): number {
+  const size = out.shape[dim];
+  if (!(i >= 0 && i < size)) throw new Error(indexErrors[IndexError.gather](i, size, dim));
+  let to = out.offset + i * out.strides[dim];
+  for (let d = 0; d < pos.length; d++) if (d !== dim) to += pos[d] * out.strides[d];
+  return to;
 }
 
 // Calls f with every position of `shape`, in row-major order (pos is reused between calls).

@@ -82,6 +82,21 @@ const logcumsumexpVjp: Vjp<ScanParams> = (g, { ins: [x], out, params: { dim } })
 
 const along = (p: ScanParams) => p.dim;
 const sameShape = ([x]: Operand[]) => [...x.shape];
+// the running max/min along dim (NaN from a line's first NaN on); indices: cumIndices
+const cumExtreme = (
+  grad: string,
+  combine: (acc: Scalar, x: Scalar) => Scalar,
+  init: number,
+): ScanDef<ScanParams> => ({
+  kind: "scan",
+  grad,
+  combine,
+  init,
+  along,
+  shape: sameShape,
+  dtype: ([x]) => x.dtype,
+  vjp: cumExtremeVjp,
+});
 
 export const scanOps = {
   // d/dx cumsum(x) = the reversed cumulative sum of g: sum(g) - cumsum(g) + g along the dim
@@ -105,27 +120,8 @@ export const scanOps = {
     dtype: ([x]) => (x.dtype === "bool" ? "int32" : x.dtype),
     vjp: cumprodVjp,
   } satisfies ScanDef<ScanParams> as ScanDef<ScanParams>,
-  // the running max/min along dim (NaN from a line's first NaN on); indices: cumIndices
-  cummax: {
-    kind: "scan",
-    grad: "CummaxBackward0",
-    combine: S.max,
-    init: -Infinity,
-    along,
-    shape: sameShape,
-    dtype: ([x]) => x.dtype,
-    vjp: cumExtremeVjp,
-  } satisfies ScanDef<ScanParams> as ScanDef<ScanParams>,
-  cummin: {
-    kind: "scan",
-    grad: "CumminBackward0",
-    combine: S.min,
-    init: Infinity,
-    along,
-    shape: sameShape,
-    dtype: ([x]) => x.dtype,
-    vjp: cumExtremeVjp,
-  } satisfies ScanDef<ScanParams> as ScanDef<ScanParams>,
+  cummax: cumExtreme("CummaxBackward0", S.max, -Infinity),
+  cummin: cumExtreme("CumminBackward0", S.min, Infinity),
   // log(cumsum(exp(x))) along dim, without overflow (floats only: the Tensor method checks)
   logcumsumexp: {
     kind: "scan",
