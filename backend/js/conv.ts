@@ -100,8 +100,33 @@ function patchTable(
   }
   return t;
 }
-const range = (n: number, f: (i: number) => number) =>
-  Int32Array.from({ length: n }, (_, i) => f(i));
+const range = (n: number, f: (i: number) => number) => {
+  const r = new Int32Array(n);
+  for (let i = 0; i < n; i++) r[i] = f(i);
+  return r;
+};
+
+// The offset tables of a convolution depend only on its layout (shapes, strides, params), which a
+// training step repeats every call: built once per layout (profiling the digits CNN step, building
+// them took ~10% of it). A few dozen layouts at most are kept.
+const layouts = new Map<string, Int32Array[]>();
+function layoutTables(
+  op: ConvOp,
+  x: Strided,
+  w: Strided,
+  p: AnyConv,
+  outShape: readonly number[],
+  make: () => Int32Array[],
+): Int32Array[] {
+  const key = `${op}|${x.shape}|${x.strides}|${w.shape}|${w.strides}|${outShape}|${JSON.stringify(p)}`;
+  let t = layouts.get(key);
+  if (!t) {
+    if (layouts.size >= 64) layouts.clear();
+    t = make();
+    layouts.set(key, t);
+  }
+  return t;
+}
 
 // The op's result, contiguous, in double (a scratch reused by the next call).
 export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: readonly number[]) {
@@ -124,26 +149,21 @@ export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: re
       Q = OH * OW,
       K = N * Q;
     const [gn, gc, gh, gw] = w.strides;
-    const table = patchTable(Q, OW, Cg, KH, KWd, x, p, false);
     // by (n, q): g's offsets along k; the patches' rows are the taps r, so the table is transposed
-    const gCol = range(K, (t) => {
-      const n = Math.floor(t / Q),
-        q = t - n * Q,
-        oh = Math.floor(q / OW);
-      return n * gn + oh * gh + (q - oh * OW) * gw;
-    });
+    const [table, gCol, oRow] = layoutTables(op, x, w, p, outShape, () => [
+      patchTable(Q, OW, Cg, KH, KWd, x, p, false),
+      range(K, (t) => {
+        const n = Math.floor(t / Q),
+          q = t - n * Q,
+          oh = Math.floor(q / OW);
+        return n * gn + oh * gh + (q - oh * OW) * gw;
+      }),
+      range(Og, (o) => o * gc),
+    ]);
     panelA = ensure(panelA, Math.ceil(Og / W) * W * K);
     panelB = ensure(panelB, Math.ceil(R / W) * W * K);
     for (let g = 0; g < G; g++) {
-      pack(
-        ws,
-        w.offset + g * Og * gc,
-        range(Og, (o) => o * gc),
-        gCol,
-        Og,
-        K,
-        panelA,
-      );
+      pack(ws, w.offset + g * Og * gc, oRow, gCol, Og, K, panelA);
       // the patches transposed: rows r, k along (n, q)
       for (let i0 = 0; i0 < R; i0 += W) {
         const b = i0 * K;
@@ -177,17 +197,19 @@ export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: re
     R = Cg * KH * KWd,
     Q = OH * OW;
   const [w0, w1, w2, w3] = w.strides;
-  const table = patchTable(Q, OW, Cg, KH, KWd, x, p, transposed);
   // the weight as [Og, R] rows: W[o, (c, kh, kw)]
-  const wCol = range(R, (r) => {
-    const c = Math.floor(r / (KH * KWd)),
-      kk = r - c * KH * KWd,
-      kh = Math.floor(kk / KWd);
-    return (transposed ? c * w0 : c * w1) + kh * w2 + (kk - kh * KWd) * w3;
-  });
-  const wRow = range(Og, (o) => (transposed ? o * w1 : o * w0));
-  const qRow = range(Q, (q) => q * R),
-    rCol = range(R, (r) => r);
+  const [table, wCol, wRow, qRow, rCol] = layoutTables(op, x, w, p, outShape, () => [
+    patchTable(Q, OW, Cg, KH, KWd, x, p, transposed),
+    range(R, (r) => {
+      const c = Math.floor(r / (KH * KWd)),
+        kk = r - c * KH * KWd,
+        kh = Math.floor(kk / KWd);
+      return (transposed ? c * w0 : c * w1) + kh * w2 + (kk - kh * KWd) * w3;
+    }),
+    range(Og, (o) => (transposed ? o * w1 : o * w0)),
+    range(Q, (q) => q * R),
+    range(R, (r) => r),
+  ]);
   panelA = ensure(panelA, Math.ceil(Og / W) * W * R);
   panelB = ensure(panelB, Math.ceil(Q / W) * W * R);
   for (let g = 0; g < G; g++) {

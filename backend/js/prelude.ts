@@ -1,13 +1,14 @@
 // The helpers generated kernels call, chosen by measurement: every kernel is instantiated with
 // them in scope (as parameters of the function that creates it), so V8 inlines them into the loop.
 import { indexErrors } from "../../ir/ops";
+import { col2im } from "./col2im";
 import { concat } from "./concat";
 import { convolve } from "./conv";
-import { erf, erfc } from "./erf";
+import { erf, erfc, erfinv } from "./erf";
 import { packPanels } from "./gemm";
 import { pool } from "./pool";
 import { roundEven } from "./round";
-import { scatter, scatterAdd } from "./scatter";
+import { scatter, scatterAdd, scatterReduce } from "./scatter";
 import { argsortLines } from "./sort";
 import { tanhf } from "./tanhf";
 
@@ -21,13 +22,16 @@ const lib = {
   tanhf,
   erf,
   erfc,
+  erfinv,
   roundEven,
   packPanels,
   checkIndex,
   scatterAdd,
   scatter,
+  scatterReduce,
   argsortLines,
   concat,
+  col2im,
   convolve,
   pool,
 };
