@@ -1,0 +1,56 @@
+// Matmul on the Wasm micro-kernel: out[..., m, n] = a[..., m, k] @ b[..., k, n] in float32, batch
+// dims already broadcast into the operands' strides. Operands are packed (any strides, so the
+// transposed operands of the backward cost nothing extra) straight into Wasm memory; the product
+// lands contiguous there and the caller copies it out (eagerly) or runs the fused epilogue on
+// each element as it stores it (compiled kernels). k is walked in blocks of KC: the panels' slices
+// stay in cache, and each product is a sum of KC-long float32 runs, so its rounding error grows
+// with KC + k / KC rather than k.
+import type { Strided } from "../backend";
+import { pack } from "../pack";
+import { MR, NR } from "./microkernel";
+import { gemm, heap } from "./module";
+
+const KC = 256;
+// products computed here (tests check which path ran)
+export const gemmStats = { products: 0 };
+const up4 = (n: number) => Math.ceil(n / 4) * 4; // region starts 16-byte aligned
+
+// The product as a contiguous float32 view of Wasm memory, valid until the next Wasm kernel runs.
+export function matmulF32(a: Strided, b: Strided, outShape: readonly number[]): Float32Array {
+  const r = outShape.length,
+    m = outShape[r - 2],
+    n = outShape[r - 1],
+    k = a.shape[r - 1];
+  const batch = outShape.slice(0, -2),
+    count = batch.reduce((x, y) => x * y, 1);
+  const mp = Math.ceil(m / MR) * MR,
+    np = Math.ceil(n / NR) * NR;
+  const A = 0,
+    B = up4(mp * k),
+    T = B + up4(np * k),
+    C = T + MR * NR,
+    size = count * m * n;
+  const H = heap(C + size);
+  gemmStats.products++;
+  if (k === 0) return H.fill(0, C, C + size).subarray(C, C + size);
+  const run = gemm();
+  for (let t = 0; t < count; t++) {
+    let aOff = a.offset,
+      bOff = b.offset,
+      rest = t;
+    for (let d = batch.length - 1; d >= 0; d--) {
+      const i = rest % batch[d];
+      rest = (rest - i) / batch[d];
+      aOff += i * a.strides[d];
+      bOff += i * b.strides[d];
+    }
+    pack(a.storage!, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, H, A);
+    pack(b.storage!, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, H, B);
+    const c = C + t * m * n;
+    for (let p = 0; p < k; p += KC) {
+      const kc = Math.min(KC, k - p);
+      run(4 * (A + p * MR), 4 * (B + p * NR), 4 * c, 4 * T, m, n, k, kc, n, p > 0 ? 1 : 0);
+    }
+  }
+  return H.subarray(C, C + size);
+}
