@@ -8,12 +8,37 @@
 import type { Strided } from "../backend";
 import { pack } from "../pack";
 import { MR, NR } from "./microkernel";
-import { gemm, heap } from "./module";
+import { gemm, heap, packPanels } from "./module";
 
 const KC = 256;
 // products computed here (tests check which path ran)
 export const gemmStats = { products: 0 };
 const up4 = (n: number) => Math.ceil(n / 4) * 4; // region starts 16-byte aligned
+
+// Rows of x (row stride rs, column stride cs, from element off) packed as panels of w rows at
+// heap[at]: the span of x they cover copied into the staging area at heap[stage] in one `set`,
+// then rearranged by the Wasm packer. A view that covers a much larger span than its elements (a
+// column of a wide matrix), or walks backwards, is packed element by element from JS instead.
+function packInto(
+  x: Strided,
+  off: number,
+  rs: number,
+  cs: number,
+  rows: number,
+  k: number,
+  w: number,
+  at: number,
+  stage: number,
+  H: Float32Array,
+) {
+  const last = off + (rows - 1) * rs + (k - 1) * cs;
+  if (rs < 0 || cs < 0 || last - off > 2 * rows * k + 64) {
+    pack(x.storage!, off, rs, cs, rows, k, w, H, at);
+    return;
+  }
+  H.set((x.storage as Float32Array).subarray(off, last + 1), stage);
+  packPanels()(4 * stage, rs, cs, rows, k, w, 4 * at, Math.abs(cs) <= Math.abs(rs) ? 1 : 0);
+}
 
 // The product as a contiguous float32 view of Wasm memory, valid until the next Wasm kernel runs.
 export function matmulF32(a: Strided, b: Strided, outShape: readonly number[]): Float32Array {
@@ -29,8 +54,9 @@ export function matmulF32(a: Strided, b: Strided, outShape: readonly number[]): 
     B = up4(mp * k),
     T = B + up4(np * k),
     C = T + MR * NR,
-    size = count * m * n;
-  const H = heap(C + size);
+    size = count * m * n,
+    S = C + up4(size);
+  const H = heap(S + 2 * Math.max(m, n) * k + 64);
   gemmStats.products++;
   if (k === 0) return H.fill(0, C, C + size).subarray(C, C + size);
   const run = gemm();
@@ -44,8 +70,8 @@ export function matmulF32(a: Strided, b: Strided, outShape: readonly number[]): 
       aOff += i * a.strides[d];
       bOff += i * b.strides[d];
     }
-    pack(a.storage!, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, H, A);
-    pack(b.storage!, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, H, B);
+    packInto(a, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, A, S, H);
+    packInto(b, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, B, S, H);
     const c = C + t * m * n;
     for (let p = 0; p < k; p += KC) {
       const kc = Math.min(KC, k - p);

@@ -7,45 +7,10 @@
 // element by element. `$add` = 1 adds the tile to C instead of storing it: the caller blocks k
 // (cache blocking, and blocked summation: a sum over k is kc-long runs added together).
 import type { FuncSpec, Instr } from "./assembler";
+import { address, bump, forLoop, get, i32, min, set } from "./instructions";
 
 export const MR = 4, // rows of A per panel
   NR = 8; // columns of B per panel: two f32x4
-
-const get = (x: string): Instr => ["local.get", x];
-const set = (x: string): Instr => ["local.set", x];
-const i32 = (n: number): Instr => ["i32.const", n];
-// x = x + n (n a constant or a local)
-const bump = (x: string, n: number | string): Instr[] => [
-  get(x),
-  typeof n === "number" ? i32(n) : get(n),
-  ["i32.add"],
-  set(x),
-];
-// x * 4 + base: an f32 element's byte address
-const address = (base: string, element: Instr[]): Instr[] => [
-  get(base),
-  ...element,
-  i32(2),
-  ["i32.shl"],
-  ["i32.add"],
-];
-// for (x = 0; x < limit; x += step) body, with labels $x_done / $x_next
-const forLoop = (x: string, limit: Instr[], step: number | string, body: Instr[]): Instr[] => [
-  i32(0),
-  set(x),
-  ["block", `${x}_done`],
-  ["loop", `${x}_next`],
-  get(x),
-  ...limit,
-  ["i32.ge_s"],
-  ["br_if", `${x}_done`],
-  ...body,
-  ...bump(x, step),
-  ["br", `${x}_next`],
-  ["end"],
-  ["end"],
-];
-const min = (a: Instr[], b: Instr[]): Instr[] => [...a, ...b, ...a, ...b, ["i32.lt_s"], ["select"]];
 
 const H = NR / 4; // f32x4 vectors per tile row
 const acc = (r: number, h: number) => `$c${r}_${h}`;

@@ -3,9 +3,11 @@
 // out of it, so tensors keep ordinary typed arrays and nothing needs disposing.
 import { assemble, type FuncSpec, listing } from "./assembler";
 import { gemmKernel } from "./microkernel";
+import { packKernel } from "./pack";
 
-export const GEMM = "gemm_f32_4x8";
-const funcs: FuncSpec[] = [gemmKernel(GEMM)];
+export const GEMM = "gemm_f32_4x8",
+  PACK = "pack_f32_panels";
+const funcs: FuncSpec[] = [gemmKernel(GEMM), packKernel(PACK)];
 
 // The part of the WebAssembly JS API used here (the library's types target plain ES2022, which
 // does not declare it; engines without WebAssembly leave it undefined).
@@ -24,6 +26,7 @@ const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 interface Instance {
   memory: Memory;
   gemm: (...args: number[]) => void;
+  pack: (...args: number[]) => void;
 }
 let made: Instance | undefined;
 let simd: boolean | undefined;
@@ -60,7 +63,11 @@ export function load(fs: FuncSpec[], pages = 1) {
 function instance(): Instance {
   if (!made) {
     const { memory, exports } = load(funcs, 16);
-    made = { memory, gemm: exports[GEMM] as Instance["gemm"] };
+    made = {
+      memory,
+      gemm: exports[GEMM] as Instance["gemm"],
+      pack: exports[PACK] as Instance["pack"],
+    };
   }
   return made;
 }
@@ -73,6 +80,7 @@ export function heap(floats: number): Float32Array {
   return new Float32Array(memory.buffer);
 }
 export const gemm = () => instance().gemm;
+export const packPanels = () => instance().pack;
 
 // The module as WAT-like text, for explain()
 let text: string | undefined;

@@ -143,6 +143,7 @@ describe("Wasm GEMM", () => {
       [x.mT, x], // A^T B, batched
       [w.T.narrow(1, 5, 33), x.narrow(1, 3, 33)], // offsets and strides, broadcast batch
       [x.select(0, 1).narrow(0, 1, 39).mT, randn([2, 39, 24])],
+      [randn([20, 3000]).narrow(1, 7, 40), randn([40, 30])], // sparse rows: packed from JS
     ];
     for (const [a, b] of cases) {
       const { wasm, js } = onBoth(() => a.matmul(b));
