@@ -42,7 +42,7 @@ export const backend: Backend = {
   },
   kernel: (plan) => (wasmOn() && js.generates && wasmKernel(plan)) || js.kernel(plan),
   kernelOp: (op, ins, out, p) => {
-    if (!(wasmOn() && wasmKernelOp(op, ins, out))) js.kernelOp(op, ins, out, p);
+    if (!(wasmOn() && wasmKernelOp(op, ins, out, p))) js.kernelOp(op, ins, out, p);
   },
 };
 export type { Backend, Combine, Kernel, Launch, Strided } from "./backend";

@@ -6,6 +6,7 @@
 // stay in cache, and each product is a sum of KC-long float32 runs, so its rounding error grows
 // with KC + k / KC rather than k.
 import type { Strided } from "../backend";
+import type { Gemm, Scratch } from "../js/conv";
 import { pack } from "../pack";
 import { MR, NR } from "./microkernel";
 import { gemm, heap, packPanels } from "./module";
@@ -40,6 +41,31 @@ function packInto(
   packPanels()(4 * stage, rs, cs, rows, k, w, 4 * at, Math.abs(cs) <= Math.abs(rs) ? 1 : 0);
 }
 
+// Wasm memory as the GEMM's scratch: the ragged-edge tile, then A's panels, B's panels, the
+// contiguous result and `stage` more floats for packing (regions 16-byte aligned).
+const T = 0;
+function scratch(a: number, b: number, out: number, stage = 0): Scratch & { s: number } {
+  const A = MR * NR,
+    B = A + up4(a),
+    C = B + up4(b),
+    S = C + up4(out);
+  const H = heap(S + stage);
+  gemmStats.products++;
+  return { A: H, a: A, B: H, b: B, C: H, c: C, s: S };
+}
+// C[c + out + i * ldc + j] = A . B over the packed panels, k in blocks of KC
+function multiply(s: Scratch, out: number, ldc: number, m: number, n: number, k: number): void {
+  const c = s.c + out;
+  if (k === 0) for (let i = 0; i < m; i++) s.C.fill(0, c + i * ldc, c + i * ldc + n);
+  const run = gemm();
+  for (let p = 0; p < k; p += KC) {
+    const kc = Math.min(KC, k - p);
+    run(4 * (s.a + p * MR), 4 * (s.b + p * NR), 4 * c, 4 * T, m, n, k, kc, ldc, p > 0 ? 1 : 0);
+  }
+}
+// the GEMM convolutions run on (backend/js/conv.ts packs their patches into its panels)
+export const wasmGemm: Gemm = { mr: MR, nr: NR, scratch, multiply };
+
 // The product as a contiguous float32 view of Wasm memory, valid until the next Wasm kernel runs.
 export function matmulF32(a: Strided, b: Strided, outShape: readonly number[]): Float32Array {
   const r = outShape.length,
@@ -48,18 +74,14 @@ export function matmulF32(a: Strided, b: Strided, outShape: readonly number[]): 
     k = a.shape[r - 1];
   const batch = outShape.slice(0, -2),
     count = batch.reduce((x, y) => x * y, 1);
-  const mp = Math.ceil(m / MR) * MR,
-    np = Math.ceil(n / NR) * NR;
-  const A = 0,
-    B = up4(mp * k),
-    T = B + up4(np * k),
-    C = T + MR * NR,
-    size = count * m * n,
-    S = C + up4(size);
-  const H = heap(S + 2 * Math.max(m, n) * k + 64);
-  gemmStats.products++;
-  if (k === 0) return H.fill(0, C, C + size).subarray(C, C + size);
-  const run = gemm();
+  const size = count * m * n;
+  const s = scratch(
+    Math.ceil(m / MR) * MR * k,
+    Math.ceil(n / NR) * NR * k,
+    size,
+    2 * Math.max(m, n) * k + 64,
+  );
+  const H = s.C as Float32Array;
   for (let t = 0; t < count; t++) {
     let aOff = a.offset,
       bOff = b.offset,
@@ -70,13 +92,9 @@ export function matmulF32(a: Strided, b: Strided, outShape: readonly number[]): 
       aOff += i * a.strides[d];
       bOff += i * b.strides[d];
     }
-    packInto(a, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, A, S, H);
-    packInto(b, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, B, S, H);
-    const c = C + t * m * n;
-    for (let p = 0; p < k; p += KC) {
-      const kc = Math.min(KC, k - p);
-      run(4 * (A + p * MR), 4 * (B + p * NR), 4 * c, 4 * T, m, n, k, kc, n, p > 0 ? 1 : 0);
-    }
+    packInto(a, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, s.a, s.s, H);
+    packInto(b, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, s.b, s.s, H);
+    multiply(s, t * m * n, n, m, n, k);
   }
-  return H.subarray(C, C + size);
+  return H.subarray(s.c, s.c + size);
 }

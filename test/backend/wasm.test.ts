@@ -8,6 +8,7 @@ import { wasmSettings } from "../../backend/wasm/index";
 import { load } from "../../backend/wasm/module";
 import {
   compile,
+  F,
   getBackend,
   manualSeed,
   randn,
@@ -223,5 +224,51 @@ describe("Wasm GEMM", () => {
     const got = values(a.matmul(b));
     const want = reference(a, b).value;
     for (let j = 0; j < 8; j++) expect(Math.abs(got[j] - want[j]) / want[j]).toBeLessThan(2e-6);
+  });
+});
+
+describe("Wasm implicit-GEMM convolutions", () => {
+  manualSeed(11);
+  const configs = [
+    { x: [2, 3, 9, 9], w: [5, 3, 3, 3], o: { padding: 1 } },
+    { x: [1, 4, 11, 8], w: [6, 2, 3, 2], o: { stride: [2, 1], padding: [1, 0], groups: 2 } },
+    { x: [3, 2, 12, 12], w: [4, 2, 3, 3], o: { dilation: 2, stride: 2 } },
+    { x: [2, 9, 7, 7], w: [9, 1, 3, 3], o: { padding: 1, groups: 9 } }, // depthwise
+  ];
+  for (const { x: xs, w: ws, o } of configs) {
+    it(`conv2d ${JSON.stringify(o)}: forward and both gradients, as JS and float64`, () => {
+      const x = randn(xs),
+        w = randn(ws),
+        b = randn([ws[0]]);
+      const run = (x: Tensor, w: Tensor, b: Tensor) => {
+        const xg = x.detach().requiresGrad_(),
+          wg = w.detach().requiresGrad_();
+        const y = F.conv2d(xg, wg, b, o);
+        y.mul(y.detach().cos()).sum().backward(); // a non-uniform upstream gradient
+        return [y, xg.grad!, wg.grad!].map(values);
+      };
+      wasmSettings.minWork = 0;
+      const { wasm, js } = onBoth(() => run(x, w, b));
+      const want = run(x.to("float64"), w.to("float64"), b.to("float64"));
+      for (const [k, ref] of want.entries()) {
+        const scale = Math.max(...ref.map(Math.abs));
+        for (const got of [wasm[k], js[k]])
+          for (let i = 0; i < ref.length; i++)
+            expect(Math.abs(got[i] - ref[i])).toBeLessThan(2e-5 * scale);
+      }
+    });
+  }
+  it("convTranspose2d eagerly and compiled with its epilogue", () => {
+    const x = randn([2, 6, 5, 5]),
+      w = randn([6, 4, 3, 3]),
+      b = randn([4]);
+    const f = (x: Tensor, w: Tensor, b: Tensor) =>
+      F.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }).tanh();
+    const { wasm, js } = onBoth(() => [values(f(x, w, b)), values(compile(f)(x, w, b))]);
+    const want = values(f(x.to("float64"), w.to("float64"), b.to("float64")));
+    for (const got of [...wasm, ...js])
+      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
+    const code = compile(f).explain(x, w, b).code;
+    expect(code).toMatch(/wasmGemm\("convTranspose2d"/);
   });
 });
