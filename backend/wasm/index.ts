@@ -6,7 +6,7 @@
 // (and int) products stay in JS.
 import { ops, type Params, paramsOf } from "../../ir/ops";
 import type { Kernel, Strided } from "../backend";
-import { type ConvOp, convolve, copyOut, emitConv } from "../js/conv";
+import { type ConvOp, convolve, emitConv } from "../js/conv";
 import { copy } from "../js/eager";
 import { instantiate } from "../js/prelude";
 import type { LoopKernel } from "../plan";
@@ -68,11 +68,11 @@ export function wasmKernelOp(op: string, ins: Strided[], out: Strided, p: Params
   if (!g || !ins.every(f32) || !f32(out)) return false;
   if (g.work(ins, out.shape) < wasmSettings.minWork) return false;
   const result = g.run(ins, out.shape, p);
-  if (op !== "matmul") copyOut(result, out);
-  else {
-    const strides = out.shape.map((_, d) => numel(out.shape.slice(d + 1)));
-    copy({ storage: result, shape: out.shape, strides, offset: 0 }, out);
-  }
+  // the result is contiguous: one block copy into a contiguous output, else strided
+  const strides = out.shape.map((_, d) => numel(out.shape.slice(d + 1)));
+  if (out.shape.every((n, d) => n === 1 || out.strides[d] === strides[d]))
+    (out.storage as Float32Array).set(result, out.offset);
+  else copy({ storage: result, shape: out.shape, strides, offset: 0 }, out);
   return true;
 }
 
