@@ -7,6 +7,7 @@ import { js } from "./js/index";
 import { wasmKernel, wasmKernelOp } from "./wasm/index";
 import { simdAvailable } from "./wasm/module";
 
+/** Which backend renders the compute-bound kernels: `"js"` for everything, or `"wasm"`. */
 export type BackendName = "js" | "wasm";
 let useWasm: boolean | undefined;
 
@@ -22,8 +23,12 @@ function wasmOn(): boolean {
   return useWasm;
 }
 
-// Which backend renders the compute-bound kernels from now on: eager ops at once, compiled
-// functions at their next call (the backend is part of their cache's guard).
+/**
+ * Chooses the backend for the compute-bound kernels (float32 matmul and convolution): `"wasm"`
+ * runs them on WebAssembly SIMD (the default where it is available), `"js"` keeps everything in
+ * JavaScript. Eager ops switch at once, compiled functions at their next call. Throws a
+ * `TypeError` for another name, an `Error` for `"wasm"` where WebAssembly SIMD is unavailable.
+ */
 export function setBackend(name: BackendName): void {
   if (name !== "js" && name !== "wasm")
     throw new TypeError(`setBackend(): expected "js" or "wasm", got ${describe(name)}`);
@@ -31,6 +36,7 @@ export function setBackend(name: BackendName): void {
     throw new Error("setBackend(): WebAssembly SIMD is not available here");
   useWasm = name === "wasm";
 }
+/** The backend in use: `"wasm"` or `"js"` (see `setBackend`). */
 export const getBackend = (): BackendName => (wasmOn() ? "wasm" : "js");
 const describe = (x: unknown) => (typeof x === "string" ? JSON.stringify(x) : typeof x);
 
