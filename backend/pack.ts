@@ -35,3 +35,21 @@ export function pack(
     }
   }
 }
+
+// Where batch element t (row-major over the batch dims) starts in each view: its offset plus the
+// batch indices times its strides over the leading dims.
+export function batchOffsets(
+  t: number,
+  batch: readonly number[],
+  views: readonly { offset: number; strides: readonly number[] }[],
+): number[] {
+  const offsets = views.map((v) => v.offset);
+  for (let d = batch.length - 1, rest = t; d >= 0; d--) {
+    const i = rest % batch[d];
+    rest = (rest - i) / batch[d];
+    views.forEach((v, k) => {
+      offsets[k] += i * v.strides[d];
+    });
+  }
+  return offsets;
+}

@@ -5,7 +5,7 @@
 // variables while it walks k. Sums are accumulated in double and rounded once when stored.
 import type { Storage } from "../../ir/dtype";
 import type { Strided } from "../backend";
-import { pack } from "../pack";
+import { batchOffsets, pack } from "../pack";
 
 export const PANEL = 4; // rows of a, and columns of b, per packed panel: the register tile's size
 const MR = PANEL,
@@ -25,17 +25,7 @@ export function matmul(a: Strided, b: Strided, out: Strided): void {
   if (panelA.length < mp * k) panelA = new Float64Array(mp * k);
   if (panelB.length < np * k) panelB = new Float64Array(np * k);
   for (let t = 0; t < count; t++) {
-    let aOff = a.offset,
-      bOff = b.offset,
-      oOff = out.offset,
-      rest = t;
-    for (let d = batch.length - 1; d >= 0; d--) {
-      const i = rest % batch[d];
-      rest = (rest - i) / batch[d];
-      aOff += i * a.strides[d];
-      bOff += i * b.strides[d];
-      oOff += i * out.strides[d];
-    }
+    const [aOff, bOff, oOff] = batchOffsets(t, batch, [a, b, out]);
     pack(a.storage!, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, panelA);
     pack(b.storage!, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, panelB);
     tiles(panelA, panelB, out.storage!, oOff, out.strides[r - 2], out.strides[r - 1], m, n, k);

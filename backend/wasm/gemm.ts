@@ -7,7 +7,7 @@
 // with KC + k / KC rather than k.
 import type { Strided } from "../backend";
 import type { Gemm, Scratch } from "../js/conv";
-import { pack } from "../pack";
+import { batchOffsets, pack } from "../pack";
 import { MR, NR } from "./microkernel";
 import { gemm, heap, packPanels } from "./module";
 
@@ -83,15 +83,7 @@ export function matmulF32(a: Strided, b: Strided, outShape: readonly number[]): 
   );
   const H = s.C as Float32Array;
   for (let t = 0; t < count; t++) {
-    let aOff = a.offset,
-      bOff = b.offset,
-      rest = t;
-    for (let d = batch.length - 1; d >= 0; d--) {
-      const i = rest % batch[d];
-      rest = (rest - i) / batch[d];
-      aOff += i * a.strides[d];
-      bOff += i * b.strides[d];
-    }
+    const [aOff, bOff] = batchOffsets(t, batch, [a, b]);
     packInto(a, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, s.a, s.s, H);
     packInto(b, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, s.b, s.s, H);
     multiply(s, t * m * n, n, m, n, k);
