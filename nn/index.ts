@@ -6,3 +6,4 @@ export type { LinearOptions } from "./layers";
 export { Dropout, GELU, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh } from "./layers";
 export type { StateDict, TensorData } from "./module";
 export { buffer, isParameter, Module, parameter } from "./module";
+export * as utils from "./utils";
