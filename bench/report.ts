@@ -105,9 +105,9 @@ export function workloadTable(w: WorkloadResult): string {
 export function markdownTables(r: Results): string {
   const out: string[] = [];
   out.push(
-    "| workload | N | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand |",
+    "| workload | N | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand | eager, JS backend | compiled, JS backend |",
   );
-  out.push("|---|---:|---:|---:|---:|---:|---:|---:|");
+  out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const w of r.workloads) {
     for (const c of w.cases) {
       const t = (id: VariantId) => {
@@ -115,7 +115,7 @@ export function markdownTables(r: Results): string {
         return v ? `${fmtTime(v.mean)} ±${v.rme.toFixed(1)}%` : "-";
       };
       out.push(
-        `| ${w.id} | ${fmtN(c.n)} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} |`,
+        `| ${w.id} | ${fmtN(c.n)} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} | ${t("eagerJs")} | ${t("compiledJs")} |`,
       );
     }
   }
@@ -140,12 +140,16 @@ const COLORS: Record<VariantId, string> = {
   compiled: "#1f6fb4",
   valueAndGrad: "#7fb3e0",
   hand: "#3a9a4a",
+  eagerJs: "#f0ad4e",
+  compiledJs: "#8e6cc0",
 };
 const NAMES: Record<VariantId, string> = {
   eager: "eager",
   compiled: "compiled",
   valueAndGrad: "compiled (valueAndGrad)",
   hand: "hand-written JS",
+  eagerJs: "eager, JS backend",
+  compiledJs: "compiled, JS backend",
 };
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
@@ -180,7 +184,7 @@ export function svgChart(r: Results): string {
   );
   // legend
   let lx = left;
-  for (const id of ["eager", "compiled", "valueAndGrad", "hand"] as VariantId[]) {
+  for (const id of Object.keys(NAMES) as VariantId[]) {
     els.push(
       `<rect x="${lx}" y="60" width="12" height="12" fill="${COLORS[id]}"/><text x="${lx + 16}" y="70" font-size="12">${NAMES[id]}</text>`,
     );

@@ -14,7 +14,8 @@ import {
 } from "../index";
 import { makeHandMlp, w1Hand, w2Hand, w3Hand } from "./hand";
 
-export type VariantId = "eager" | "compiled" | "valueAndGrad" | "hand";
+// eagerJs / compiledJs: the same step with setBackend("js") (W4: both backends in one run)
+export type VariantId = "eager" | "compiled" | "valueAndGrad" | "hand" | "eagerJs" | "compiledJs";
 export interface Outcome {
   value: number;
   grads: Float32Array[];
@@ -205,11 +206,14 @@ function w4Train(): Case {
   };
   const e = build(),
     c = build(),
+    ej = build(),
+    cj = build(),
     init = build().params.map(f32);
   const lossOf = (m: any) => (xx: Tensor, yy: Tensor) =>
     F.crossEntropy(m.forward(xx), yy) as Tensor;
   const eagerLoss = lossOf(e.model),
-    compiledLoss = compile(lossOf(c.model));
+    compiledLoss = compile(lossOf(c.model)),
+    compiledLossJs = compile(lossOf(cj.model));
   const trainer =
     (s: { params: Tensor[]; opt: any }, loss: (x: Tensor, y: Tensor) => Tensor) => () => {
       s.opt.zeroGrad();
@@ -220,6 +224,20 @@ function w4Train(): Case {
     };
   const eager = trainer(e, eagerLoss),
     compiled = trainer(c, compiledLoss);
+  // the JavaScript backend for one call, then back to the one chosen at startup
+  const onJs =
+    <T>(f: () => T) =>
+    () => {
+      const was = jitgrad.getBackend();
+      jitgrad.setBackend("js");
+      try {
+        return f();
+      } finally {
+        jitgrad.setBackend(was);
+      }
+    };
+  const eagerJs = onJs(trainer(ej, lossOf(ej.model))),
+    compiledJs = onJs(trainer(cj, compiledLossJs));
   const hand = makeHandMlp(B, D, H, O, { W1: init[0], b1: init[1], W2: init[2], b2: init[3] });
   const xs = storage(x),
     ls = labels.storage as Int32Array,
@@ -240,6 +258,18 @@ function w4Train(): Case {
         fn: () => keep(compiled()),
         outcome: () => ({ value: compiled().item(), grads: c.params.map((p) => f32(p.grad)) }),
         ...explainOf(compiledLoss.explain, x, labels),
+      },
+      {
+        id: "eagerJs",
+        label: "eager step, JS backend",
+        fn: () => keep(eagerJs()),
+        outcome: () => ({ value: eagerJs().item(), grads: ej.params.map((p) => f32(p.grad)) }),
+      },
+      {
+        id: "compiledJs",
+        label: "compiled step, JS backend",
+        fn: () => keep(compiledJs()),
+        outcome: () => ({ value: compiledJs().item(), grads: cj.params.map((p) => f32(p.grad)) }),
       },
       {
         id: "hand",

@@ -1,5 +1,8 @@
 // The cache shared by every entry point: one compiled entry per guard signature (shapes, dtypes and
-// requiresGrad of tensor arguments, number arguments, grad mode), least recently used dropped.
+// requiresGrad of tensor arguments, number arguments, grad mode, backend), least recently used
+// dropped.
+
+import { getBackend } from "../backend/index";
 import { isGradEnabled } from "../runtime/autograd";
 import { activeTrace } from "../runtime/dispatch";
 import { Tensor } from "../runtime/tensor";
@@ -72,9 +75,10 @@ export function cached<A extends Arg[], R>(
   return compiled as Compiled<A, R>;
 }
 
-// The guard: shapes, dtypes and requiresGrad of tensor arguments, number arguments, grad mode.
+// The guard: shapes, dtypes and requiresGrad of tensor arguments, number arguments, grad mode, and
+// the backend chosen (setBackend), whose kernels the entry holds.
 export function signature(args: Arg[]): string {
-  let key = isGradEnabled() ? "G" : "N";
+  let key = `${isGradEnabled() ? "G" : "N"}${getBackend()}`;
   args.forEach((a, i) => {
     const first = a instanceof Tensor ? args.indexOf(a) : i;
     if (first < i)

@@ -59,9 +59,18 @@ export function codegenAllowed(): boolean {
 // Creates the function named `name` defined by the generated `source`, with the helpers in scope.
 // Each gets a unique first line: V8 shares type feedback between functions made from identical
 // source text, which would make kernels for different array types polymorphic (measured 2x slower).
+// `extra`: more helpers in scope (another backend's routines the kernel calls, e.g. a Wasm GEMM).
 let made = 0;
-export function instantiate<F>(source: string, name: string): F {
+export function instantiate<F>(
+  source: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+): F {
   if (!/^[A-Za-z_$][\w$]*$/.test(name))
     throw new Error("internal: a kernel name must be an identifier");
-  return new Function(...names, `// instance ${++made}\n${source}\nreturn ${name};`)(...impls) as F;
+  return new Function(
+    ...names,
+    ...Object.keys(extra),
+    `// instance ${++made}\n${source}\nreturn ${name};`,
+  )(...impls, ...Object.values(extra)) as F;
 }
