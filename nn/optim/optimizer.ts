@@ -151,14 +151,20 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
       }
   }
 
-  // A group's options converted and checked: given values, else the defaults (PyTorch's messages)
-  private hyper(o: Record<string, unknown>, fn: string, prefix: string): Hyper {
+  // A group's options converted and checked (PyTorch's messages): given values, else the defaults
+  // when a group is added or loaded (PyTorch's setdefault). At a step there is no fallback: PyTorch
+  // reads group['lr'] then, so a group whose lr was deleted or set to undefined must be an error,
+  // not a step with the default lr.
+  private hyper(o: Record<string, unknown>, fn: string, prefix: string, fallback = true): Hyper {
     const h: Hyper = Object.create(null);
     for (const spec of this.rule.options) {
-      const v = o[spec.name] === undefined ? this.defaults[spec.name as keyof G] : o[spec.name];
+      const given = o[spec.name];
+      const v = given === undefined && fallback ? this.defaults[spec.name as keyof G] : given;
       if (v === undefined)
         throw new Error(
-          `parameter group didn't specify a value of required optimization parameter ${spec.name}`,
+          fallback
+            ? `parameter group didn't specify a value of required optimization parameter ${spec.name}`
+            : `${fn}(): ${prefix}${spec.name} is undefined; a group needs a value for each option`,
         );
       h[spec.name] = convertOption(spec, v, fn, `${prefix}${spec.name}`);
     }
@@ -170,7 +176,7 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
     const own: Record<string, unknown> = Object.create(null);
     for (const spec of this.rule.options)
       if (Object.hasOwn(g, spec.name)) own[spec.name] = g[spec.name];
-    return this.hyper(own, fn, `paramGroups[${i}].`);
+    return this.hyper(own, fn, `paramGroups[${i}].`, false);
   }
   private newTensor(h: Hyper, p: Tensor, name: string): Tensor {
     return full(p.shape, this.rule.init?.(h, name) ?? 0, { dtype: p.dtype });

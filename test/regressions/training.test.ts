@@ -1,0 +1,65 @@
+// Defects found reviewing the training toolkit (optimizers, schedulers, data, checkpoints), each
+// with the input that showed it. Expected values are PyTorch 1.13's behaviour.
+import { describe, expect, it } from "vitest";
+import { optim, type Tensor, tensor } from "../../index";
+
+const param = () => tensor([1, 2, 3], { requiresGrad: true, dtype: "float64" });
+const withGrad = (p: Tensor) => {
+  p.grad = tensor([1, 1, 1], { dtype: "float64" });
+  return p;
+};
+
+describe("optimizer options read at step time", () => {
+  it("a group whose lr was removed or set to undefined is refused, not stepped with the default lr", () => {
+    for (const edit of [
+      (g: Record<string, unknown>) => delete g.lr,
+      (g: Record<string, unknown>) => (g.lr = undefined),
+    ]) {
+      const p = withGrad(param());
+      const o = new optim.SGD([p], { lr: 0.5 });
+      edit(o.paramGroups[0] as unknown as Record<string, unknown>);
+      expect(() => o.step()).toThrow(/paramGroups\[0\]\.lr/);
+      expect(p.tolist()).toEqual([1, 2, 3]);
+    }
+  });
+});
+
+describe("optimizer loadStateDict: step counts", () => {
+  it("a step that is NaN, negative or not an integer is refused (was: NaN parameters)", () => {
+    for (const bad of [Number.NaN, -1, 1.5, Number.POSITIVE_INFINITY]) {
+      const p = withGrad(param());
+      const o = new optim.Adam([p], { lr: 0.5 });
+      o.step();
+      const sd = o.stateDict();
+      const before = o.stateDict();
+      sd.state[0].step = bad;
+      expect(() => o.loadStateDict(sd)).toThrow(/step/);
+      expect(o.stateDict().state[0].step).toBe(before.state[0].step);
+    }
+  });
+});
+
+describe("lr schedulers and groups added after them", () => {
+  it("stepTo leaves a group the scheduler does not know untouched (PyTorch's zip)", () => {
+    const p = param(),
+      q = withGrad(param());
+    const o = new optim.SGD([p], { lr: 0.5 });
+    const s = new optim.lrScheduler.StepLR(o, { stepSize: 1, gamma: 0.5 });
+    o.addParamGroup({ params: [q], lr: 0.1 });
+    s.stepTo(2);
+    expect(o.paramGroups.map((g) => g.lr)).toEqual([0.125, 0.1]);
+    o.step();
+    expect(q.tolist()).toEqual([0.9, 1.9, 2.9]);
+  });
+  it("CosineAnnealingLR's restart step leaves such a group untouched too (was: NaN lr)", () => {
+    const p = param(),
+      q = param();
+    const o = new optim.SGD([p], { lr: 0.5 });
+    const s = new optim.lrScheduler.CosineAnnealingLR(o, { tMax: 2 });
+    s.step();
+    s.step();
+    o.addParamGroup({ params: [q], lr: 0.1 });
+    s.step(); // epoch 3 = tMax + 1: PyTorch 1.13 gives [0.24999999999999997, 0.1]
+    expect(o.paramGroups.map((g) => g.lr)).toEqual([0.24999999999999997, 0.1]);
+  });
+});
