@@ -155,7 +155,22 @@ export function safetensorsMetadata(bytes: Uint8Array | ArrayBuffer): Record<str
  */
 function flatten(obj: unknown): { tensors: Map<string, Tensor>; structure: string } {
   const tensors = new Map<string, Tensor>();
+  // the arrays and objects being walked: one met again inside itself is a cycle, which JSON cannot
+  // hold (without this the walk overflows the stack with an error that names nothing)
+  const open = new Set<object>();
   const walk = (v: unknown, path: string[]): unknown => {
+    if (v !== null && typeof v === "object" && open.has(v))
+      throw new TypeError(
+        `save(): ${path.join(".")} refers back to an object that contains it; a checkpoint cannot hold a cycle`,
+      );
+    if (v !== null && typeof v === "object") open.add(v);
+    try {
+      return walkValue(v, path);
+    } finally {
+      if (v !== null && typeof v === "object") open.delete(v);
+    }
+  };
+  const walkValue = (v: unknown, path: string[]): unknown => {
     const where = `save(): ${path.length ? path.join(".") : "the checkpoint"}`;
     const t = asTensor(v, where);
     if (t) {

@@ -1,7 +1,7 @@
 // Defects found reviewing the training toolkit (optimizers, schedulers, data, checkpoints), each
 // with the input that showed it. Expected values are PyTorch 1.13's behaviour.
 import { describe, expect, it } from "vitest";
-import { optim, type Tensor, tensor } from "../../index";
+import { load, loadSafetensors, optim, save, type Tensor, tensor } from "../../index";
 
 const param = () => tensor([1, 2, 3], { requiresGrad: true, dtype: "float64" });
 const withGrad = (p: Tensor) => {
@@ -61,5 +61,31 @@ describe("lr schedulers and groups added after them", () => {
     o.addParamGroup({ params: [q], lr: 0.1 });
     s.step(); // epoch 3 = tMax + 1: PyTorch 1.13 gives [0.24999999999999997, 0.1]
     expect(o.paramGroups.map((g) => g.lr)).toEqual([0.24999999999999997, 0.1]);
+  });
+});
+
+describe("checkpoints", () => {
+  const file = (header: string, data = new Uint8Array(0)) => {
+    const h = new TextEncoder().encode(header);
+    const out = new Uint8Array(8 + h.length + data.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+    out.set(h, 8);
+    out.set(data, 8 + h.length);
+    return out;
+  };
+  it("save() of a structure holding a cycle names it (was: Maximum call stack size exceeded)", () => {
+    const a: Record<string, unknown> = { epoch: 1, w: tensor([1]) };
+    a.self = { back: a };
+    expect(() => save(a)).toThrow("save(): self.back refers back to an object that contains it");
+    const shared = { x: 1 }; // the same object twice, not inside itself, is no cycle
+    expect(load(save({ a: shared, b: shared, w: tensor([1]) })).b).toEqual({ x: 1 });
+  });
+  it("a safetensors header with more dims than a tensor can have is refused", () => {
+    const shape = JSON.stringify(Array(65).fill(1));
+    const bytes = file(
+      `{"a":{"dtype":"F32","shape":${shape},"data_offsets":[0,4]}}`,
+      new Uint8Array(4),
+    );
+    expect(() => loadSafetensors(bytes)).toThrow('tensor "a" has a bad shape');
   });
 });
