@@ -173,9 +173,11 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
   }
   private groupHyper(i: number, fn: string): Hyper {
     const g = this.paramGroups[i] as unknown as Record<string, unknown>;
-    const own: Record<string, unknown> = Object.create(null);
-    for (const spec of this.rule.options)
-      if (Object.hasOwn(g, spec.name)) own[spec.name] = g[spec.name];
+    // a key the optimizer does not read (weight_decay written for weightDecay, a typo) would be
+    // ignored silently: refused, as addParamGroup refuses it
+    const known = ["params", ...this.rule.options.map((s) => s.name), ...SCHEDULER_KEYS];
+    const own = arg.options(g, `${fn}: paramGroups[${i}]`, known) as Record<string, unknown>;
+    delete own.params;
     return this.hyper(own, fn, `paramGroups[${i}].`, false);
   }
   private newTensor(h: Hyper, p: Tensor, name: string): Tensor {

@@ -89,3 +89,13 @@ describe("checkpoints", () => {
     expect(() => loadSafetensors(bytes)).toThrow('tensor "a" has a bad shape');
   });
 });
+
+describe("optimizer groups edited between steps", () => {
+  it("a key the optimizer does not read is refused at step (was: ignored, e.g. weight_decay)", () => {
+    const p = withGrad(param());
+    const o = new optim.SGD([p], { lr: 0.5 });
+    (o.paramGroups[0] as unknown as Record<string, unknown>).weight_decay = 0.1;
+    expect(() => o.step()).toThrow('unknown option "weight_decay"');
+    expect(p.tolist()).toEqual([1, 2, 3]);
+  });
+});
