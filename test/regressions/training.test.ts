@@ -1,7 +1,7 @@
 // Defects found reviewing the training toolkit (optimizers, schedulers, data, checkpoints), each
 // with the input that showed it. Expected values are PyTorch 1.13's behaviour.
 import { describe, expect, it } from "vitest";
-import { load, loadSafetensors, optim, save, type Tensor, tensor } from "../../index";
+import { data, load, loadSafetensors, optim, save, type Tensor, tensor } from "../../index";
 
 const param = () => tensor([1, 2, 3], { requiresGrad: true, dtype: "float64" });
 const withGrad = (p: Tensor) => {
@@ -97,5 +97,29 @@ describe("optimizer groups edited between steps", () => {
     (o.paramGroups[0] as unknown as Record<string, unknown>).weight_decay = 0.1;
     expect(() => o.step()).toThrow('unknown option "weight_decay"');
     expect(p.tolist()).toEqual([1, 2, 3]);
+  });
+});
+
+describe("DataLoader over TensorDataset subclasses", () => {
+  it("a subclass's own getItem makes the batches (was: raw rows, the transform skipped)", () => {
+    class Shifted extends data.TensorDataset {
+      getItem(i: number): Tensor[] {
+        return super.getItem(i).map((t) => t.add(100));
+      }
+    }
+    const ds = new Shifted(tensor([0, 1, 2, 3]));
+    const batches = [...new data.DataLoader(ds, { batchSize: 2 })] as Tensor[][];
+    expect(batches.map((b) => b[0].tolist())).toEqual([
+      [100, 101],
+      [102, 103],
+    ]);
+    class Negated extends data.Subset<Tensor[]> {
+      getItem(i: number): Tensor[] {
+        return super.getItem(i).map((t) => t.neg());
+      }
+    }
+    const sub = new Negated(new data.TensorDataset(tensor([0, 1, 2, 3])), [1, 2]);
+    const [batch] = [...new data.DataLoader(sub, { batchSize: 4 })] as Tensor[][];
+    expect(batch[0].tolist()).toEqual([-1, -2]);
   });
 });
