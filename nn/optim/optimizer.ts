@@ -18,7 +18,13 @@ import { enableGrad, noGrad } from "../../runtime/autograd";
 import { full } from "../../runtime/create";
 import { Tensor } from "../../runtime/tensor";
 import { convertOption, type Hyper, type OptionValue, type ParamState, type Rule } from "./rule";
-import { checkedState, groupOptions, type SavedState, savedState } from "./state-dict";
+import {
+  checkedState,
+  groupOptions,
+  type SavedState,
+  SCHEDULER_KEYS,
+  savedState,
+} from "./state-dict";
 
 /** Options common to the optimizers. */
 export interface OptimizerOptions {
@@ -33,7 +39,6 @@ export interface SchedulerFields {
   maxMomentum?: number;
   baseMomentum?: number;
 }
-export const SCHEDULER_KEYS = ["initialLr", "maxLr", "minLr", "maxMomentum", "baseMomentum"];
 /** A parameter group: its parameters (fixed) and its options (read at every step; writable). */
 export type ParamGroup<G> = G & SchedulerFields & { readonly params: readonly Tensor[] };
 /** A group given to a constructor or `addParamGroup`: parameters and options overriding defaults. */

@@ -19,7 +19,8 @@ export interface SavedState {
   paramGroups: ({ params: number[] } & Record<string, unknown>)[];
 }
 
-const SAVED_GROUP_EXTRA = ["initialLr", "maxLr", "minLr", "maxMomentum", "baseMomentum"];
+/** Values the lr schedulers keep in a group (PyTorch's initial_lr, max_lr, ...), saved with it. */
+export const SCHEDULER_KEYS = ["initialLr", "maxLr", "minLr", "maxMomentum", "baseMomentum"];
 
 /** The state dict of these groups and states (tensors copied, options copied). */
 export function savedState(
@@ -81,7 +82,7 @@ export function checkedState(
       arg.options(g, `${fn}: paramGroups[${i}]`, [
         "params",
         ...optionNames,
-        ...SAVED_GROUP_EXTRA,
+        ...SCHEDULER_KEYS,
       ]) as Record<string, unknown>,
   );
   const ids = new Map<string, Tensor>();
