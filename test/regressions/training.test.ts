@@ -1,7 +1,7 @@
 // Defects found reviewing the training toolkit (optimizers, schedulers, data, checkpoints), each
 // with the input that showed it. Expected values are PyTorch 1.13's behaviour.
 import { describe, expect, it } from "vitest";
-import { data, load, loadSafetensors, optim, save, type Tensor, tensor } from "../../index";
+import { data, load, loadSafetensors, nn, optim, save, type Tensor, tensor } from "../../index";
 
 const param = () => tensor([1, 2, 3], { requiresGrad: true, dtype: "float64" });
 const withGrad = (p: Tensor) => {
@@ -121,5 +121,16 @@ describe("DataLoader over TensorDataset subclasses", () => {
     const sub = new Negated(new data.TensorDataset(tensor([0, 1, 2, 3])), [1, 2]);
     const [batch] = [...new data.DataLoader(sub, { batchSize: 4 })] as Tensor[][];
     expect(batch[0].tolist()).toEqual([-1, -2]);
+  });
+});
+
+describe("clipGradNorm_", () => {
+  it("an errorIfNonfinite argument next to an options object is refused (was: dropped)", () => {
+    const p = tensor([1, 2], { requiresGrad: true });
+    p.grad = tensor([Number.POSITIVE_INFINITY, 1]);
+    expect(() => nn.utils.clipGradNorm_([p], 1, { normType: 2 }, true)).toThrow(
+      "errorIfNonfinite given both",
+    );
+    expect(p.grad.tolist()).toEqual([Number.POSITIVE_INFINITY, 1]);
   });
 });
