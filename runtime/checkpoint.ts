@@ -108,6 +108,10 @@ export function saveSafetensors(
   if (m !== undefined) {
     if (!isPlainObject(m)) throw new TypeError(`${fn}(): metadata must be an object of strings`);
     for (const [k, v] of Object.entries(m)) {
+      // load() reads this key as a nested checkpoint's structure: a flat file carrying it would
+      // load as that structure, its tensors silently gone
+      if (k === STRUCTURE_KEY)
+        throw new TypeError(`${fn}(): metadata key "${STRUCTURE_KEY}" is reserved for save()`);
       if (typeof v !== "string")
         throw new TypeError(
           `${fn}(): metadata ${JSON.stringify(k)} must be a string, not ${arg.typeName(v)}`,

@@ -1,7 +1,17 @@
 // Defects found reviewing the training toolkit (optimizers, schedulers, data, checkpoints), each
 // with the input that showed it. Expected values are PyTorch 1.13's behaviour.
 import { describe, expect, it } from "vitest";
-import { data, load, loadSafetensors, nn, optim, save, type Tensor, tensor } from "../../index";
+import {
+  data,
+  load,
+  loadSafetensors,
+  nn,
+  optim,
+  save,
+  saveSafetensors,
+  type Tensor,
+  tensor,
+} from "../../index";
 
 const param = () => tensor([1, 2, 3], { requiresGrad: true, dtype: "float64" });
 const withGrad = (p: Tensor) => {
@@ -132,5 +142,12 @@ describe("clipGradNorm_", () => {
       "errorIfNonfinite given both",
     );
     expect(p.grad.tolist()).toEqual([Number.POSITIVE_INFINITY, 1]);
+  });
+});
+
+describe("saveSafetensors metadata", () => {
+  it("the key load() reads as a checkpoint's structure is refused (was: load() returned it, tensors dropped)", () => {
+    const metadata = { "jitgrad.checkpoint": '{"epoch": 3}' };
+    expect(() => saveSafetensors({ w: tensor([1, 2]) }, { metadata })).toThrow("is reserved");
   });
 });
