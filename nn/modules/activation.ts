@@ -34,11 +34,15 @@ import {
 import { Module, parameter } from "../module";
 import { pyFloat, pyNumber } from "./repr";
 
+// the input of a module's forward, checked in the module's name
+export const input = (m: Module, x: unknown): Tensor =>
+  arg.tensorArg(x, `${m.constructor.name}.forward`, "input");
+
 /** The base of a module that applies `f` to its input and has no settings. */
 function pointwise(f: (x: Tensor) => Tensor) {
   return class extends Module {
     forward(x: Tensor): Tensor {
-      return f(x);
+      return f(input(this, x));
     }
   };
 }
@@ -69,7 +73,7 @@ function withSettings<O extends Record<string, number | undefined>>(
         Object.defineProperty(this, k, { value: resolved[k], enumerable: false });
     }
     forward(x: Tensor): Tensor {
-      return f(x, { ...this.#options });
+      return f(input(this, x), { ...this.#options });
     }
     override extraRepr(): string {
       return keys
@@ -101,7 +105,7 @@ function overDim(f: (x: Tensor, dim: number) => Tensor, dflt?: number) {
       this.dim = arg.int(dim ?? dflt, name, "dim", 1);
     }
     forward(x: Tensor): Tensor {
-      return f(x, this.dim);
+      return f(input(this, x), this.dim);
     }
     override extraRepr(): string {
       return `dim=${this.dim}`;

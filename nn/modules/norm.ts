@@ -5,6 +5,8 @@ import type { DType } from "../../ir/dtype";
 import * as arg from "../../runtime/args";
 import { noGrad } from "../../runtime/autograd";
 import { ones, tensor, zeros } from "../../runtime/create";
+import { activeTrace } from "../../runtime/dispatch";
+import { CompileError } from "../../runtime/errors";
 import type { Tensor } from "../../runtime/tensor";
 import { batchNorm, groupNorm, instanceNorm, layerNorm } from "../functional/norm";
 import { buffer, Module, parameter } from "../module";
@@ -116,7 +118,14 @@ function batchNormNd(ranks: number[], expected: string) {
       if (training && this.trackRunningStats && this.numBatchesTracked) {
         const count = this.numBatchesTracked;
         noGrad(() => count.add_(1));
-        if (this.momentum === null) factor = 1 / count.item(); // a cumulative moving average
+        if (this.momentum === null) {
+          // a cumulative moving average: the factor is 1 / the count, a value read eagerly
+          if (activeTrace())
+            throw new CompileError(
+              `${this.constructor.name} with momentum null (a cumulative average) reads numBatchesTracked at every training step, which compile() cannot trace; give it a momentum or run it eagerly`,
+            );
+          factor = 1 / count.item();
+        }
       }
       // eval mode without running statistics normalizes with the batch's own statistics
       const useBatch = training || (!this.runningMean && !this.runningVar);
