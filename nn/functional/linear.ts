@@ -15,11 +15,13 @@ export function linear(input: Tensor, weightArg: Tensor, biasArg?: Tensor | null
         ? null
         : arg.tensorArg(biasArg, "linear", "bias", 3);
   if (!bias) return x.matmul(weight.T);
-  if (x.ndim === 2)
-    return composite("AddmmBackward0", [x, weight, bias], (a, w, b) => a.matmul(w.T).add(b));
+  // addmm(bias, x, weight.t()) as PyTorch records it: next functions (bias, x, TBackward0)
+  const addmm = (rows: Tensor) =>
+    composite("AddmmBackward0", [bias, rows, weight.t()], (b, a, wt) => a.matmul(wt).add(b));
+  if (x.ndim === 2) return addmm(x);
   // PyTorch 1.13 folds a contiguous 3-D input to rows for addmm and views the result back
   if (x.ndim === 3 && x.isContiguous())
-    return composite("ViewBackward0", [x, weight, bias], (a, w, b) => a.matmul(w.T).add(b));
+    return addmm(x.view([-1, x.shape[2]])).view([x.shape[0], x.shape[1], -1]);
   return x.matmul(weight.T).add(bias);
 }
 

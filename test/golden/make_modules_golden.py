@@ -13,6 +13,7 @@ Tensors are {"shape", "dtype", "data"} (int64 labels as "int32"). Sections:
             inputs, the grads of sum(out * upstream) for the float inputs and every parameter, and
             the state dict after the forward (running statistics)
   trees     printed module trees (PyTorch's Module.__repr__) of nested models
+  names     the qualified names of Block's parameters, buffers, modules, children and state dict
 """
 import json
 import math
@@ -259,7 +260,15 @@ trees = {
     "empty": repr(nn.Sequential()) + "|" + repr(nn.ModuleList()) + "|" + repr(nn.ModuleDict()),
 }
 
-out = {"torch": torch.__version__, "modules": cases, "trees": trees}
+block = Block()
+names = {
+    "parameters": [k for k, _ in block.named_parameters()],
+    "buffers": [k for k, _ in block.named_buffers()],
+    "modules": [k for k, _ in block.named_modules()],
+    "children": [k for k, _ in block.named_children()],
+    "state": list(block.state_dict().keys()),
+}
+out = {"torch": torch.__version__, "modules": cases, "trees": trees, "names": names}
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "modules.json")
 with open(path, "w") as f:
     json.dump(out, f, separators=(",", ":"))
