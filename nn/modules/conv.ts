@@ -45,6 +45,16 @@ export interface ConvTransposeLayerOptions {
   dtype?: DType;
 }
 
+function paddingModeOf(v: unknown, fn: string): PaddingMode {
+  if (v === undefined) return "zeros";
+  if (typeof v !== "string")
+    throw new TypeError(`${fn}(): padding_mode must be a string, not ${arg.typeName(v)}`);
+  for (const m of PADDING_MODES) if (v === m) return m;
+  throw new Error(
+    `padding_mode must be one of {'zeros', 'reflect', 'replicate', 'circular'}, but got padding_mode='${v}'`,
+  );
+}
+
 // the settings shared by every convolution layer, checked in PyTorch's _ConvNd order
 function convSettings(
   fn: string,
@@ -61,10 +71,7 @@ function convSettings(
     dilation = tuple(o.dilation, d, fn, "dilation", 1),
     groups = o.groups === undefined ? 1 : arg.int(o.groups, fn, "groups"),
     bias = o.bias === undefined ? true : arg.bool(o.bias, fn, "bias"),
-    paddingMode: PaddingMode =
-      o.paddingMode === undefined
-        ? "zeros"
-        : arg.oneOf(o.paddingMode, fn, "padding_mode", PADDING_MODES),
+    paddingMode = paddingModeOf(o.paddingMode, fn),
     dtype = arg.dtype(o.dtype, fn) ?? "float32";
   if (inC < 0 || outC < 0 || kernel.some((k) => k < 0))
     throw new Error(`${fn}(): in_channels, out_channels and kernel_size must not be negative`);
@@ -158,7 +165,7 @@ function convNd(d: number, f: (x: Tensor, w: Tensor, b: Tensor | null, o: object
       if (typeof o.padding === "string") {
         if (o.padding !== "same" && o.padding !== "valid")
           throw new Error(
-            `Invalid padding string '${o.padding}', should be one of ['same', 'valid']`,
+            `Invalid padding string '${o.padding}', should be one of {'valid', 'same'}`,
           );
         if (o.padding === "same" && s.stride.some((x) => x !== 1))
           throw new Error("padding='same' is not supported for strided convolutions");

@@ -2,7 +2,7 @@
 // constructor, checked there (before any data is seen). Tensor options (class weights) are
 // buffers, as in PyTorch (`weight`, `pos_weight` in state dicts).
 import * as arg from "../../runtime/args";
-import type { Tensor } from "../../runtime/tensor";
+import { Tensor } from "../../runtime/tensor";
 import {
   type BceOptions,
   type BceWithLogitsOptions,
@@ -35,6 +35,10 @@ const reductionIn =
     throw new Error(`${v} is not a valid value for reduction`);
   };
 const reduction = reductionIn(["mean", "sum", "none"]);
+function optionalTensor(v: unknown, fn: string, name: string): Tensor | null {
+  if (v === null || Tensor.isTensor(v)) return v;
+  throw new TypeError(`${fn}(): argument '${name}' must be Tensor, not ${arg.typeName(v)}`);
+}
 const number =
   (name: string, ok: (x: number) => boolean, message: (x: number) => string): Check =>
   (v, fn) => {
@@ -45,8 +49,8 @@ const number =
 const CHECKS: Record<string, Check> = {
   reduction,
   ignoreIndex: (v, fn) => arg.int(v, fn, "ignore_index"),
-  weight: (v, fn) => (v === null ? null : arg.tensorArg(v, fn, "weight")),
-  posWeight: (v, fn) => (v === null ? null : arg.tensorArg(v, fn, "pos_weight")),
+  weight: (v, fn) => optionalTensor(v, fn, "weight"),
+  posWeight: (v, fn) => optionalTensor(v, fn, "pos_weight"),
   labelSmoothing: number(
     "label_smoothing",
     (x) => x >= 0 && x <= 1,
