@@ -35,14 +35,28 @@ import { Module, parameter } from "../module";
 import { pyFloat, pyNumber } from "./repr";
 
 // the input of a module's forward, checked in the module's name
-export const input = (m: Module, x: unknown): Tensor =>
+const input = (m: Module, x: unknown): Tensor =>
   arg.tensorArg(x, `${m.constructor.name}.forward`, "input");
 
-/** The base of a module that applies `f` to its input and has no settings. */
-function pointwise(f: (x: Tensor) => Tensor) {
-  return class extends Module {
-    forward(x: Tensor): Tensor {
-      return f(input(this, x));
+// Each factory below returns a subclass of a named base class that binds the function and its
+// settings; the public classes extend those (declaration files can name a named base, not an
+// anonymous class).
+
+/** A module that applies a function to its input and has no settings. */
+class Pointwise extends Module {
+  readonly #f: (x: Tensor) => Tensor;
+  constructor(f: (x: Tensor) => Tensor) {
+    super();
+    this.#f = f;
+  }
+  forward(x: Tensor): Tensor {
+    return this.#f(input(this, x));
+  }
+}
+function pointwise(f: (x: Tensor) => Tensor): new () => Pointwise {
+  return class extends Pointwise {
+    constructor() {
+      super(f);
     }
   };
 }
@@ -51,64 +65,87 @@ function pointwise(f: (x: Tensor) => Tensor) {
 // default is an int (printed as 20) or a float (printed as 1.0)
 type Setting = [py: string, dflt: number, int?: "int"];
 /**
- * The base of a module with numeric settings (an options object, the keys of `f`'s options): each
+ * A module with numeric settings (an options object, the keys of its function's options): each
  * becomes a read-only property of the module (PyTorch's attributes, camelCased).
  */
-function withSettings<O extends Record<string, number | undefined>>(
-  f: (x: Tensor, o: O) => Tensor,
-  settings: { [K in keyof O]-?: Setting },
-) {
-  const keys = Object.keys(settings) as (keyof O & string)[];
-  class WithSettings extends Module {
-    readonly #options: Required<O>;
-    constructor(opts?: O) {
-      super();
-      const name = new.target.name,
-        o = arg.options(opts, name, keys);
-      const resolved = Object.create(null) as Record<string, number>;
-      for (const k of keys)
-        resolved[k] = o[k] === undefined ? settings[k][1] : arg.number(o[k], name, k);
-      this.#options = resolved as Required<O>;
-      for (const k of keys)
-        Object.defineProperty(this, k, { value: resolved[k], enumerable: false });
+class WithSettings extends Module {
+  readonly #f: (x: Tensor, o: Record<string, number>) => Tensor;
+  readonly #settings: Record<string, Setting>;
+  readonly #options: Record<string, number> = Object.create(null);
+  constructor(
+    f: (x: Tensor, o: Record<string, number>) => Tensor,
+    settings: Record<string, Setting>,
+    opts: unknown,
+  ) {
+    super();
+    const name = new.target.name,
+      keys = Object.keys(settings),
+      o = arg.options(opts, name, keys);
+    for (const k of keys) {
+      const v = o[k] === undefined ? settings[k][1] : arg.number(o[k], name, k);
+      this.#options[k] = v;
+      Object.defineProperty(this, k, { value: v, enumerable: false });
     }
-    forward(x: Tensor): Tensor {
-      return f(input(this, x), { ...this.#options });
-    }
-    override extraRepr(): string {
-      return keys
-        .map((k) => {
-          const [py, , int] = settings[k],
-            v = this.#options[k] as number;
-          return `${py}=${int ? pyNumber(v) : pyFloat(v)}`;
-        })
-        .join(", ");
-    }
+    this.#f = f;
+    this.#settings = settings;
   }
-  return WithSettings as unknown as new (
-    opts?: O,
-  ) => WithSettings & { readonly [K in keyof O]-?: number };
+  forward(x: Tensor): Tensor {
+    return this.#f(input(this, x), { ...this.#options });
+  }
+  override extraRepr(): string {
+    return Object.entries(this.#settings)
+      .map(([k, [py, , int]]) => {
+        const v = this.#options[k];
+        return `${py}=${int ? pyNumber(v) : pyFloat(v)}`;
+      })
+      .join(", ");
+  }
+}
+function withSettings<O extends object>(
+  f: (x: Tensor, o?: O) => Tensor,
+  settings: { [K in keyof O]-?: Setting },
+): new (
+  opts?: O,
+) => WithSettings & { readonly [K in keyof O]-?: number } {
+  const g = f as unknown as (x: Tensor, o: Record<string, number>) => Tensor;
+  return class extends WithSettings {
+    constructor(opts?: O) {
+      super(g, settings as Record<string, Setting>, opts);
+    }
+  } as never;
 }
 
-/** The base of a module applying `f` over one dim (softmax and relatives). */
-function overDim(f: (x: Tensor, dim: number) => Tensor, dflt?: number) {
-  return class extends Module {
-    /** The dim the function works along. */
-    readonly dim: number;
+/** A module applying a function over one dim (softmax and relatives). */
+class OverDim extends Module {
+  /** The dim the function works along. */
+  readonly dim: number;
+  readonly #f: (x: Tensor, dim: number) => Tensor;
+  constructor(f: (x: Tensor, dim: number) => Tensor, dim: unknown, dflt: number | undefined) {
+    super();
+    const name = new.target.name;
+    if (dim === undefined && dflt === undefined)
+      throw new TypeError(
+        `${name}(): the dim argument is required (PyTorch's implicit dim choice is deprecated); pass the dim to normalize over, e.g. -1 for the last`,
+      );
+    this.dim = arg.int(dim ?? dflt, name, "dim", 1);
+    this.#f = f;
+  }
+  forward(x: Tensor): Tensor {
+    return this.#f(input(this, x), this.dim);
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+function overDim(
+  f: (x: Tensor, dim: number) => Tensor,
+  dflt?: number,
+): new (
+  dim?: number,
+) => OverDim {
+  return class extends OverDim {
     constructor(dim?: number) {
-      super();
-      const name = new.target.name;
-      if (dim === undefined && dflt === undefined)
-        throw new TypeError(
-          `${name}(): the dim argument is required (PyTorch's implicit dim choice is deprecated); pass the dim to normalize over, e.g. -1 for the last`,
-        );
-      this.dim = arg.int(dim ?? dflt, name, "dim", 1);
-    }
-    forward(x: Tensor): Tensor {
-      return f(input(this, x), this.dim);
-    }
-    override extraRepr(): string {
-      return `dim=${this.dim}`;
+      super(f, dim, dflt);
     }
   };
 }

@@ -149,53 +149,77 @@ const CONV_KEYS = [
   "dtype",
 ] as const;
 
+type ConvFn = (x: Tensor, w: Tensor, b: Tensor | null, o: object) => Tensor;
 /** Convolution over `d` spatial dims: F.conv1d/conv2d, after F.pad for a non-zero paddingMode. */
-function convNd(d: number, f: (x: Tensor, w: Tensor, b: Tensor | null, o: object) => Tensor) {
-  return class extends ConvBase {
+class ConvNd extends ConvBase {
+  readonly #f: ConvFn;
+  constructor(
+    d: number,
+    f: ConvFn,
+    inChannels: unknown,
+    outChannels: unknown,
+    kernelSize: unknown,
+    opts: unknown,
+  ) {
+    const fn = new.target.name,
+      o = arg.options(opts, fn, CONV_KEYS);
+    const s = convSettings(fn, d, inChannels, outChannels, kernelSize, o);
+    let padding: number[] | "same" | "valid";
+    if (typeof o.padding === "string") {
+      if (o.padding !== "same" && o.padding !== "valid")
+        throw new Error(
+          `Invalid padding string '${o.padding}', should be one of {'valid', 'same'}`,
+        );
+      if (o.padding === "same" && s.stride.some((x) => x !== 1))
+        throw new Error("padding='same' is not supported for strided convolutions");
+      padding = o.padding;
+    } else padding = tuple(o.padding, d, fn, "padding", 0);
+    super(s, padding, new Array<number>(d).fill(0), false);
+    this.#f = f;
+  }
+  // PyTorch's _reversed_padding_repeated_twice: F.pad's (before, after) pairs, last dim first
+  #padPairs(): number[] {
+    const p = this.padding;
+    return this.kernelSize
+      .map((k, i) => {
+        if (p === "valid") return [0, 0];
+        if (p !== "same") return [p[i], p[i]];
+        const total = this.dilation[i] * (k - 1),
+          left = Math.floor(total / 2);
+        return [left, total - left];
+      })
+      .reverse()
+      .flat();
+  }
+  forward(x: Tensor): Tensor {
+    const opts = { stride: [...this.stride], dilation: [...this.dilation], groups: this.groups };
+    if (this.paddingMode === "zeros")
+      return this.#f(x, this.weight, this.bias, {
+        ...opts,
+        padding: typeof this.padding === "string" ? this.padding : [...this.padding],
+      });
+    const padded = pad(x, this.#padPairs(), { mode: this.paddingMode });
+    return this.#f(padded, this.weight, this.bias, { ...opts, padding: 0 });
+  }
+}
+// (a subclass binding d and f: declaration files can name ConvNd, not an anonymous class)
+function convNd(
+  d: number,
+  f: ConvFn,
+): new (
+  inChannels: number,
+  outChannels: number,
+  kernelSize: number | number[],
+  opts?: ConvLayerOptions,
+) => ConvNd {
+  return class extends ConvNd {
     constructor(
       inChannels: number,
       outChannels: number,
       kernelSize: number | number[],
       opts?: ConvLayerOptions,
     ) {
-      const fn = new.target.name,
-        o = arg.options(opts, fn, CONV_KEYS);
-      const s = convSettings(fn, d, inChannels, outChannels, kernelSize, o);
-      let padding: number[] | "same" | "valid";
-      if (typeof o.padding === "string") {
-        if (o.padding !== "same" && o.padding !== "valid")
-          throw new Error(
-            `Invalid padding string '${o.padding}', should be one of {'valid', 'same'}`,
-          );
-        if (o.padding === "same" && s.stride.some((x) => x !== 1))
-          throw new Error("padding='same' is not supported for strided convolutions");
-        padding = o.padding;
-      } else padding = tuple(o.padding, d, fn, "padding", 0);
-      super(s, padding, new Array<number>(d).fill(0), false);
-    }
-    // PyTorch's _reversed_padding_repeated_twice: F.pad's (before, after) pairs, last dim first
-    private padPairs(): number[] {
-      const p = this.padding;
-      return this.kernelSize
-        .map((k, i) => {
-          if (p === "valid") return [0, 0];
-          if (p !== "same") return [p[i], p[i]];
-          const total = this.dilation[i] * (k - 1),
-            left = Math.floor(total / 2);
-          return [left, total - left];
-        })
-        .reverse()
-        .flat();
-    }
-    forward(x: Tensor): Tensor {
-      const opts = { stride: [...this.stride], dilation: [...this.dilation], groups: this.groups };
-      if (this.paddingMode === "zeros")
-        return f(x, this.weight, this.bias, {
-          ...opts,
-          padding: typeof this.padding === "string" ? this.padding : [...this.padding],
-        });
-      const padded = pad(x, this.padPairs(), { mode: this.paddingMode });
-      return f(padded, this.weight, this.bias, { ...opts, padding: 0 });
+      super(d, f, inChannels, outChannels, kernelSize, opts);
     }
   };
 }

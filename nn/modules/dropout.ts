@@ -6,22 +6,35 @@ import { dropout, dropout1d, dropout2d } from "../functional/linear";
 import { Module } from "../module";
 import { pyFloat } from "./repr";
 
-function withProbability(f: (x: Tensor, p: number, training: boolean) => Tensor) {
-  return class extends Module {
-    /** The probability of zeroing an element (a channel for Dropout1d/2d). */
-    readonly p: number;
-    constructor(pArg = 0.5) {
-      super();
-      const p = arg.number(pArg, new.target.name, "p", 1);
-      if (!(p >= 0 && p <= 1))
-        throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
-      this.p = p;
-    }
-    forward(x: Tensor): Tensor {
-      return f(x, this.p, this.training);
-    }
-    override extraRepr() {
-      return `p=${pyFloat(this.p)}, inplace=False`;
+/** A dropout module: its probability, and the function applying it in training mode. */
+class DropoutNd extends Module {
+  /** The probability of zeroing an element (a channel for Dropout1d/2d). */
+  readonly p: number;
+  readonly #f: (x: Tensor, p: number, training: boolean) => Tensor;
+  constructor(f: (x: Tensor, p: number, training: boolean) => Tensor, pArg: unknown) {
+    super();
+    const p = arg.number(pArg, new.target.name, "p", 1);
+    if (!(p >= 0 && p <= 1))
+      throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
+    this.p = p;
+    this.#f = f;
+  }
+  forward(x: Tensor): Tensor {
+    return this.#f(x, this.p, this.training);
+  }
+  override extraRepr() {
+    return `p=${pyFloat(this.p)}, inplace=False`;
+  }
+}
+// (a subclass binding f: declaration files can name DropoutNd, not an anonymous class)
+function withProbability(
+  f: (x: Tensor, p: number, training: boolean) => Tensor,
+): new (
+  p?: number,
+) => DropoutNd {
+  return class extends DropoutNd {
+    constructor(p = 0.5) {
+      super(f, p);
     }
   };
 }

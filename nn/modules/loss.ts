@@ -70,47 +70,57 @@ const CHECKS: Record<string, Check> = {
 };
 const TENSOR_OPTIONS = new Set(["weight", "posWeight"]);
 
+type LossFn = (input: Tensor, target: Tensor, o: Record<string, unknown>) => Tensor;
 /**
- * The base of a loss module over `f`, with the options `keys` (checked by CHECKS, or `own` for
- * a key whose check differs): each a read-only property; tensor options registered as buffers.
+ * A loss module over its F function, with the option keys it takes (each checked by CHECKS, or
+ * by `own` where the check differs) as read-only properties; tensor options are buffers.
  */
+class Loss extends Module {
+  protected static override readonly stateNames = new Map([["posWeight", "pos_weight"]]);
+  readonly #f: LossFn;
+  readonly #keys: readonly string[];
+  readonly #options: Record<string, unknown> = Object.create(null);
+  constructor(f: LossFn, keys: readonly string[], own: Record<string, Check>, opts: unknown) {
+    super();
+    const fn = new.target.name,
+      o = arg.options(opts, fn, keys);
+    for (const k of keys) {
+      const v = o[k];
+      if (v === undefined || TENSOR_OPTIONS.has(k)) continue;
+      const checked = (Object.hasOwn(own, k) ? own[k] : CHECKS[k])(v, fn);
+      this.#options[k] = checked;
+      Object.defineProperty(this, k, { value: checked, enumerable: false });
+    }
+    // tensor options are buffers (assigned in PyTorch's order: weight, then pos_weight)
+    for (const k of keys)
+      if (TENSOR_OPTIONS.has(k)) {
+        const v = o[k] === undefined ? null : CHECKS[k](o[k], fn);
+        Object.assign(this, { [k]: v === null ? null : buffer(v as Tensor) });
+      }
+    this.#f = f;
+    this.#keys = keys;
+  }
+  forward(input: Tensor, target: Tensor): Tensor {
+    const opts: Record<string, unknown> = { ...this.#options };
+    for (const k of this.#keys)
+      if (TENSOR_OPTIONS.has(k)) opts[k] = (this as unknown as Record<string, unknown>)[k];
+    return this.#f(input, target, opts);
+  }
+}
+// (a subclass binding the loss's function and options: declaration files can name Loss, not an
+// anonymous class)
 function lossOf<O extends object>(
   f: (input: Tensor, target: Tensor, o: O) => Tensor,
   keys: readonly (keyof O & string)[],
   own: Record<string, Check> = {},
-) {
-  class Loss extends Module {
-    protected static override readonly stateNames = new Map([["posWeight", "pos_weight"]]);
-    readonly #options: Record<string, unknown> = Object.create(null);
+): new (
+  opts?: O,
+) => Loss & { readonly [K in keyof O]?: O[K] } {
+  return class extends Loss {
     constructor(opts?: O) {
-      super();
-      const fn = new.target.name,
-        o = arg.options(opts, fn, keys);
-      for (const k of keys) {
-        const v = o[k];
-        if (v === undefined) continue;
-        const checked = (Object.hasOwn(own, k) ? own[k] : CHECKS[k])(v, fn);
-        if (TENSOR_OPTIONS.has(k)) continue;
-        this.#options[k] = checked;
-        Object.defineProperty(this, k, { value: checked, enumerable: false });
-      }
-      // tensor options are buffers (assigned in PyTorch's order: weight, then pos_weight)
-      for (const k of keys)
-        if (TENSOR_OPTIONS.has(k)) {
-          const v = o[k];
-          Object.assign(this, { [k]: v === undefined || v === null ? null : buffer(v as Tensor) });
-        }
+      super(f as unknown as LossFn, keys, own, opts);
     }
-    forward(input: Tensor, target: Tensor): Tensor {
-      const opts: Record<string, unknown> = { ...this.#options };
-      for (const k of keys)
-        if (TENSOR_OPTIONS.has(k)) opts[k] = (this as Record<string, unknown>)[k];
-      return f(input, target, opts as O);
-    }
-  }
-  return Loss as unknown as new (
-    opts?: O,
-  ) => Loss & { readonly [K in keyof O]?: O[K] };
+  } as never;
 }
 
 /** Mean (or sum) of squared differences. */

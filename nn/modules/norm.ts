@@ -104,42 +104,56 @@ abstract class NormBase extends Module {
   }
 }
 
-function batchNormNd(ranks: number[], expected: string) {
-  return class extends NormBase {
-    constructor(numFeatures: number, opts?: BatchNormOptions) {
-      super(normSettings(new.target.name, numFeatures, opts, false));
-    }
-    forward(input: Tensor): Tensor {
-      const x = arg.tensorArg(input, `${this.constructor.name}.forward`, "input");
-      if (!ranks.includes(x.ndim))
-        throw new Error(`expected ${expected} input (got ${x.ndim}D input)`);
-      const training = this.training;
-      let factor = this.momentum ?? 0;
-      if (training && this.trackRunningStats && this.numBatchesTracked) {
-        const count = this.numBatchesTracked;
-        noGrad(() => count.add_(1));
-        if (this.momentum === null) {
-          // a cumulative moving average: the factor is 1 / the count, a value read eagerly
-          if (activeTrace())
-            throw new CompileError(
-              `${this.constructor.name} with momentum null (a cumulative average) reads numBatchesTracked at every training step, which compile() cannot trace; give it a momentum or run it eagerly`,
-            );
-          factor = 1 / count.item();
-        }
+/** Batch normalization of inputs of the given ranks. */
+class BatchNormNd extends NormBase {
+  readonly #ranks: number[];
+  readonly #expected: string;
+  constructor(ranks: number[], expected: string, numFeatures: unknown, opts: unknown) {
+    super(normSettings(new.target.name, numFeatures, opts, false));
+    this.#ranks = ranks;
+    this.#expected = expected;
+  }
+  forward(input: Tensor): Tensor {
+    const ranks = this.#ranks,
+      expected = this.#expected;
+    const x = arg.tensorArg(input, `${this.constructor.name}.forward`, "input");
+    if (!ranks.includes(x.ndim))
+      throw new Error(`expected ${expected} input (got ${x.ndim}D input)`);
+    const training = this.training;
+    let factor = this.momentum ?? 0;
+    if (training && this.trackRunningStats && this.numBatchesTracked) {
+      const count = this.numBatchesTracked;
+      noGrad(() => count.add_(1));
+      if (this.momentum === null) {
+        // a cumulative moving average: the factor is 1 / the count, a value read eagerly
+        if (activeTrace())
+          throw new CompileError(
+            `${this.constructor.name} with momentum null (a cumulative average) reads numBatchesTracked at every training step, which compile() cannot trace; give it a momentum or run it eagerly`,
+          );
+        factor = 1 / count.item();
       }
-      // eval mode without running statistics normalizes with the batch's own statistics
-      const useBatch = training || (!this.runningMean && !this.runningVar);
-      const keep = !training || this.trackRunningStats;
-      return batchNorm(
-        x,
-        keep ? this.runningMean : null,
-        keep ? this.runningVar : null,
-        this.weight,
-        this.bias,
-        useBatch,
-        factor,
-        this.eps,
-      );
+    }
+    // eval mode without running statistics normalizes with the batch's own statistics
+    const useBatch = training || (!this.runningMean && !this.runningVar);
+    const keep = !training || this.trackRunningStats;
+    return batchNorm(
+      x,
+      keep ? this.runningMean : null,
+      keep ? this.runningVar : null,
+      this.weight,
+      this.bias,
+      useBatch,
+      factor,
+      this.eps,
+    );
+  }
+}
+// (each factory binds a named class's arguments: declaration files can name it, not an anonymous one)
+type NormConstructor<T> = new (numFeatures: number, opts?: BatchNormOptions) => T;
+function batchNormNd(ranks: number[], expected: string): NormConstructor<BatchNormNd> {
+  return class extends BatchNormNd {
+    constructor(numFeatures: number, opts?: BatchNormOptions) {
+      super(ranks, expected, numFeatures, opts);
     }
   };
 }
@@ -148,37 +162,49 @@ export class BatchNorm1d extends batchNormNd([2, 3], "2D or 3D") {}
 /** Batch normalization of [N, C, H, W] inputs over N, H and W, per channel. */
 export class BatchNorm2d extends batchNormNd([4], "4D") {}
 
-function instanceNormNd(ranks: number[], expected: string) {
-  return class extends NormBase {
-    constructor(numFeatures: number, opts?: BatchNormOptions) {
-      const s = normSettings(new.target.name, numFeatures, opts, true);
-      if (s.track)
-        throw new Error(
-          `${new.target.name}(): trackRunningStats is not supported (F.instanceNorm has no running statistics)`,
-        );
-      super(s);
-    }
-    forward(input: Tensor): Tensor {
-      const x = arg.tensorArg(input, `${this.constructor.name}.forward`, "input");
-      if (!ranks.includes(x.ndim))
-        throw new Error(`expected ${expected} input (got ${x.ndim}D input)`);
-      const batched = x.ndim === ranks[1],
-        featureDim = batched ? 1 : 0;
-      if (this.affine && x.shape[featureDim] !== this.numFeatures)
-        throw new Error(
-          `expected input's size at dim=${featureDim} to match num_features (${this.numFeatures}), but got: ${x.shape[featureDim]}.`,
-        );
-      const y = instanceNorm(
-        batched ? x : x.unsqueeze(0),
-        null,
-        null,
-        this.weight,
-        this.bias,
-        true,
-        this.momentum ?? 0.1,
-        this.eps,
+/** Instance normalization of inputs of the given ranks (the second: batched). */
+class InstanceNormNd extends NormBase {
+  readonly #ranks: number[];
+  readonly #expected: string;
+  constructor(ranks: number[], expected: string, numFeatures: unknown, opts: unknown) {
+    const s = normSettings(new.target.name, numFeatures, opts, true);
+    if (s.track)
+      throw new Error(
+        `${new.target.name}(): trackRunningStats is not supported (F.instanceNorm has no running statistics)`,
       );
-      return batched ? y : y.squeeze(0);
+    super(s);
+    this.#ranks = ranks;
+    this.#expected = expected;
+  }
+  forward(input: Tensor): Tensor {
+    const ranks = this.#ranks,
+      expected = this.#expected;
+    const x = arg.tensorArg(input, `${this.constructor.name}.forward`, "input");
+    if (!ranks.includes(x.ndim))
+      throw new Error(`expected ${expected} input (got ${x.ndim}D input)`);
+    const batched = x.ndim === ranks[1],
+      featureDim = batched ? 1 : 0;
+    if (this.affine && x.shape[featureDim] !== this.numFeatures)
+      throw new Error(
+        `expected input's size at dim=${featureDim} to match num_features (${this.numFeatures}), but got: ${x.shape[featureDim]}.`,
+      );
+    const y = instanceNorm(
+      batched ? x : x.unsqueeze(0),
+      null,
+      null,
+      this.weight,
+      this.bias,
+      true,
+      this.momentum ?? 0.1,
+      this.eps,
+    );
+    return batched ? y : y.squeeze(0);
+  }
+}
+function instanceNormNd(ranks: number[], expected: string): NormConstructor<InstanceNormNd> {
+  return class extends InstanceNormNd {
+    constructor(numFeatures: number, opts?: BatchNormOptions) {
+      super(ranks, expected, numFeatures, opts);
     }
   };
 }
