@@ -1,7 +1,7 @@
 // nn modules against PyTorch 1.13 (test/golden/modules.json, written by
 // test/golden/make_modules_golden.py): default initialization under manualSeed (draw for draw),
-// the printed repr, outputs, gradients and running statistics; then each module compiled against
-// itself run eagerly.
+// the printed repr, outputs, grad_fn names, gradients and running statistics; then each module
+// compiled against itself run eagerly.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -118,6 +118,7 @@ describe("modules against PyTorch: default initialization, repr, forward, backwa
       expect(String(m)).toBe(c.repr);
       const { ins, out } = run(m, c);
       expectClose(out, c.out, tol(c), tol(c));
+      expect(out.gradFn?.name ?? null).toBe(c.gradFn); // PyTorch's grad_fn name
       c.gradInputs.forEach((g, i) => {
         if (g) expectClose(ins[i].grad, g, tol(c), tol(c));
         else expect(ins[i].grad).toBeNull();
