@@ -13,5 +13,7 @@ export * from "./modules/flatten";
 export * from "./modules/linear";
 export * from "./modules/loss";
 export * from "./modules/norm";
+export * from "./modules/padding";
 export * from "./modules/pool";
 export * from "./modules/sparse";
+export * from "./modules/upsampling";

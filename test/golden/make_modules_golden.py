@@ -148,6 +148,24 @@ case("InstanceNorm1d unbatched", "InstanceNorm1d", [3], {}, lambda: nn.InstanceN
 case("InstanceNorm2d affine", "InstanceNorm2d", [3], {"affine": True}, lambda: nn.InstanceNorm2d(3, affine=True),
      [rnd(2, 3, 4, 4)])
 
+# ---- padding and upsampling
+case("ZeroPad2d", "ZeroPad2d", [1], {}, lambda: nn.ZeroPad2d(1), [rnd(2, 2, 3, 3)])
+case("ZeroPad2d tuple", "ZeroPad2d", [[1, 2, 0, 1]], {}, lambda: nn.ZeroPad2d((1, 2, 0, 1)), [rnd(2, 3, 3)])
+case("ConstantPad1d", "ConstantPad1d", [2, 3.5], {}, lambda: nn.ConstantPad1d(2, 3.5), [rnd(2, 3, 4)])
+case("ConstantPad2d", "ConstantPad2d", [[1, 0, 2, 1], -1], {}, lambda: nn.ConstantPad2d((1, 0, 2, 1), -1), [rnd(1, 2, 3, 3)])
+case("ReflectionPad1d", "ReflectionPad1d", [2], {}, lambda: nn.ReflectionPad1d(2), [rnd(2, 3, 5)])
+case("ReflectionPad2d", "ReflectionPad2d", [[1, 1, 2, 0]], {}, lambda: nn.ReflectionPad2d((1, 1, 2, 0)), [rnd(1, 2, 4, 4)])
+case("ReplicationPad1d", "ReplicationPad1d", [[1, 2]], {}, lambda: nn.ReplicationPad1d((1, 2)), [rnd(2, 3, 4)])
+case("ReplicationPad2d", "ReplicationPad2d", [1], {}, lambda: nn.ReplicationPad2d(1), [rnd(1, 2, 3, 4)])
+case("Upsample nearest", "Upsample", [], {"scaleFactor": 2}, lambda: nn.Upsample(scale_factor=2), [rnd(1, 2, 3, 3)])
+case("Upsample bilinear size", "Upsample", [], {"size": [4, 5], "mode": "bilinear"},
+     lambda: nn.Upsample(size=(4, 5), mode="bilinear"), [rnd(2, 2, 3, 3)])
+case("Upsample bilinear align corners", "Upsample", [], {"scaleFactor": 1.5, "mode": "bilinear", "alignCorners": True},
+     lambda: nn.Upsample(scale_factor=1.5, mode="bilinear", align_corners=True), [rnd(1, 2, 4, 4)])
+case("UpsamplingNearest2d", "UpsamplingNearest2d", [], {"scaleFactor": 2}, lambda: nn.UpsamplingNearest2d(scale_factor=2),
+     [rnd(1, 2, 2, 3)])
+case("UpsamplingBilinear2d", "UpsamplingBilinear2d", [], {"size": 3}, lambda: nn.UpsamplingBilinear2d(size=3), [rnd(1, 2, 2, 2)])
+
 # ---- embedding
 case("Embedding", "Embedding", [10, 3], {}, lambda: nn.Embedding(10, 3), [labels(2, 10, 4)], seed=13)
 case("Embedding paddingIdx", "Embedding", [10, 3], {"paddingIdx": 0}, lambda: nn.Embedding(10, 3, padding_idx=0),

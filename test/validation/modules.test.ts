@@ -174,6 +174,44 @@ describe("module constructors", () => {
     );
     refuses(() => new nn.PReLU({ numParameters: 0 }), Error, "numParameters must be at least 1");
   });
+  it("padding and upsampling", () => {
+    refuses(
+      () => new nn.ZeroPad2d([1, 2]),
+      Error,
+      "ZeroPad2d(): padding must be an int or a list of 4 ints, got 2",
+    );
+    refuses(
+      () => new nn.ConstantPad1d(1, bad("0")),
+      TypeError,
+      "ConstantPad1d(): argument 'value' (position 2) must be a number, not str",
+    );
+    refuses(
+      () => new nn.ReflectionPad1d(bad(1.5)),
+      TypeError,
+      "argument 'padding' (position 1) must be int, not float",
+    );
+    refuses(() => new nn.Upsample(), Error, "either size or scale_factor should be defined");
+    refuses(
+      () => new nn.Upsample({ size: 2, scaleFactor: 2 }),
+      Error,
+      "only one of size or scale_factor should be defined",
+    );
+    refuses(
+      () => new nn.Upsample({ scaleFactor: 2, mode: bad("bicubic") }),
+      Error,
+      "mode must be one of 'nearest', 'bilinear'",
+    );
+    refuses(
+      () => new nn.Upsample({ scaleFactor: 2, alignCorners: true }),
+      Error,
+      "align_corners option can only be set with the interpolating modes",
+    );
+    refuses(
+      () => new nn.UpsamplingBilinear2d(bad({ size: 2, mode: "nearest" })),
+      TypeError,
+      'unknown option "mode"',
+    );
+  });
   it("losses: reductions and ranges checked before any data is seen", () => {
     refuses(
       () => new nn.MSELoss({ reduction: bad("avg") }),
