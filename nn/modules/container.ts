@@ -5,8 +5,14 @@ import * as arg from "../../runtime/args";
 import type { Tensor } from "../../runtime/tensor";
 import { Module } from "../module";
 
-/** Children as given to Sequential or ModuleDict: an object of modules or [name, module] pairs. */
-export type NamedModules = Record<string, Module> | readonly (readonly [string, Module])[];
+/**
+ * Children as given to Sequential or ModuleDict: a plain object of modules, [name, module] pairs or
+ * a Map.
+ */
+export type NamedModules =
+  | Record<string, Module>
+  | readonly (readonly [string, Module])[]
+  | ReadonlyMap<string, Module>;
 
 function checkModule(m: unknown, fn: string, what: string): Module {
   if (m instanceof Module) return m;
@@ -19,7 +25,7 @@ function checkName(name: unknown, fn: string): string {
   if (name === "") throw new Error(`module name can't be empty string ""`);
   return name;
 }
-// the [name, module] pairs of an object (own enumerable keys) or of a list of pairs, checked
+// the [name, module] pairs of a plain object (own enumerable keys), a Map or a list of pairs, checked
 function namedEntries(v: unknown, fn: string): [string, Module][] {
   if (Array.isArray(v))
     return v.map((pair: unknown, i) => {
@@ -29,11 +35,13 @@ function namedEntries(v: unknown, fn: string): [string, Module][] {
         );
       return [checkName(pair[0], fn), checkModule(pair[1], fn, `the module named ${pair[0]}`)];
     });
-  if (v === null || typeof v !== "object" || v instanceof Module)
+  if (v instanceof Map) return namedEntries([...v], fn);
+  const proto = v !== null && typeof v === "object" ? Object.getPrototypeOf(v) : undefined;
+  if (proto !== Object.prototype && proto !== null)
     throw new TypeError(
       `${fn}(): expected an object of modules or a list of [name, module] pairs, got ${arg.typeName(v)}`,
     );
-  return Object.keys(v).map((k) => [
+  return Object.keys(v as object).map((k) => [
     checkName(k, fn),
     checkModule((v as Record<string, unknown>)[k], fn, `the module named ${k}`),
   ]);

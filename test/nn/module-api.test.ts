@@ -143,6 +143,12 @@ describe("Sequential", () => {
       "the module named a is not a Module (got int)",
     );
     expect(() => new nn.Sequential(new nn.ReLU()).append({} as nn.Module)).toThrow(TypeError);
+    // not a plain object: refused rather than read as an empty one
+    expect(() => new nn.Sequential(new Set([new nn.ReLU()]) as never)).toThrow(
+      "expected an object of modules or a list of [name, module] pairs, got object",
+    );
+    const fromMap = new nn.Sequential(new Map([["only", new nn.ReLU()]]));
+    expect(names(fromMap.namedChildren())).toEqual(["only"]);
   });
   it("children named like Module members do not shadow them", () => {
     const s = new nn.Sequential({ forward: new nn.ReLU(), training: new nn.Tanh() });
