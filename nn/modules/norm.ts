@@ -70,8 +70,10 @@ abstract class NormBase extends Module {
   readonly momentum: number | null;
   readonly affine: boolean;
   readonly trackRunningStats: boolean;
-  constructor(s: ReturnType<typeof normSettings>) {
+  readonly #ranks: readonly number[];
+  constructor(s: ReturnType<typeof normSettings>, ranks: readonly number[]) {
     super();
+    this.#ranks = ranks;
     this.numFeatures = s.n;
     this.eps = s.eps;
     this.momentum = s.momentum;
@@ -82,6 +84,16 @@ abstract class NormBase extends Module {
     this.runningMean = s.track ? buffer(zeros([s.n], { dtype: s.dtype })) : null;
     this.runningVar = s.track ? buffer(ones([s.n], { dtype: s.dtype })) : null;
     this.numBatchesTracked = s.track ? buffer(tensor(0, { dtype: "int32" })) : null;
+  }
+  // the forward's input, of one of the layer's ranks (PyTorch's _check_input_dim)
+  protected checkedInput(input: unknown): Tensor {
+    const x = arg.tensorArg(input, `${this.constructor.name}.forward`, "input"),
+      ranks = this.#ranks;
+    if (!ranks.includes(x.ndim))
+      throw new Error(
+        `expected ${ranks.map((r) => `${r}D`).join(" or ")} input (got ${x.ndim}D input)`,
+      );
+    return x;
   }
   /** Running statistics back to mean 0, variance 1, no batches. */
   resetRunningStats(): void {
@@ -106,19 +118,11 @@ abstract class NormBase extends Module {
 
 /** Batch normalization of inputs of the given ranks. */
 class BatchNormNd extends NormBase {
-  readonly #ranks: number[];
-  readonly #expected: string;
-  constructor(ranks: number[], expected: string, numFeatures: unknown, opts: unknown) {
-    super(normSettings(new.target.name, numFeatures, opts, false));
-    this.#ranks = ranks;
-    this.#expected = expected;
+  constructor(ranks: number[], numFeatures: unknown, opts: unknown) {
+    super(normSettings(new.target.name, numFeatures, opts, false), ranks);
   }
   forward(input: Tensor): Tensor {
-    const ranks = this.#ranks,
-      expected = this.#expected;
-    const x = arg.tensorArg(input, `${this.constructor.name}.forward`, "input");
-    if (!ranks.includes(x.ndim))
-      throw new Error(`expected ${expected} input (got ${x.ndim}D input)`);
+    const x = this.checkedInput(input);
     const training = this.training;
     let factor = this.momentum ?? 0;
     if (training && this.trackRunningStats && this.numBatchesTracked) {
@@ -150,39 +154,33 @@ class BatchNormNd extends NormBase {
 }
 // (each factory binds a named class's arguments: declaration files can name it, not an anonymous one)
 type NormConstructor<T> = new (numFeatures: number, opts?: BatchNormOptions) => T;
-function batchNormNd(ranks: number[], expected: string): NormConstructor<BatchNormNd> {
+function batchNormNd(ranks: number[]): NormConstructor<BatchNormNd> {
   return class extends BatchNormNd {
     constructor(numFeatures: number, opts?: BatchNormOptions) {
-      super(ranks, expected, numFeatures, opts);
+      super(ranks, numFeatures, opts);
     }
   };
 }
 /** Batch normalization of [N, C] or [N, C, L] inputs over the batch (and L), per channel. */
-export class BatchNorm1d extends batchNormNd([2, 3], "2D or 3D") {}
+export class BatchNorm1d extends batchNormNd([2, 3]) {}
 /** Batch normalization of [N, C, H, W] inputs over N, H and W, per channel. */
-export class BatchNorm2d extends batchNormNd([4], "4D") {}
+export class BatchNorm2d extends batchNormNd([4]) {}
 
-/** Instance normalization of inputs of the given ranks (the second: batched). */
+/** Instance normalization of inputs of the given ranks (unbatched, batched). */
 class InstanceNormNd extends NormBase {
-  readonly #ranks: number[];
-  readonly #expected: string;
-  constructor(ranks: number[], expected: string, numFeatures: unknown, opts: unknown) {
+  readonly #batchedRank: number;
+  constructor(ranks: number[], numFeatures: unknown, opts: unknown) {
     const s = normSettings(new.target.name, numFeatures, opts, true);
     if (s.track)
       throw new Error(
         `${new.target.name}(): trackRunningStats is not supported (F.instanceNorm has no running statistics)`,
       );
-    super(s);
-    this.#ranks = ranks;
-    this.#expected = expected;
+    super(s, ranks);
+    this.#batchedRank = ranks[1];
   }
   forward(input: Tensor): Tensor {
-    const ranks = this.#ranks,
-      expected = this.#expected;
-    const x = arg.tensorArg(input, `${this.constructor.name}.forward`, "input");
-    if (!ranks.includes(x.ndim))
-      throw new Error(`expected ${expected} input (got ${x.ndim}D input)`);
-    const batched = x.ndim === ranks[1],
+    const x = this.checkedInput(input);
+    const batched = x.ndim === this.#batchedRank,
       featureDim = batched ? 1 : 0;
     if (this.affine && x.shape[featureDim] !== this.numFeatures)
       throw new Error(
@@ -201,17 +199,17 @@ class InstanceNormNd extends NormBase {
     return batched ? y : y.squeeze(0);
   }
 }
-function instanceNormNd(ranks: number[], expected: string): NormConstructor<InstanceNormNd> {
+function instanceNormNd(ranks: number[]): NormConstructor<InstanceNormNd> {
   return class extends InstanceNormNd {
     constructor(numFeatures: number, opts?: BatchNormOptions) {
-      super(ranks, expected, numFeatures, opts);
+      super(ranks, numFeatures, opts);
     }
   };
 }
 /** Instance normalization of [N, C, L] (or [C, L]) inputs: each channel of each sample over L. */
-export class InstanceNorm1d extends instanceNormNd([2, 3], "2D or 3D") {}
+export class InstanceNorm1d extends instanceNormNd([2, 3]) {}
 /** Instance normalization of [N, C, H, W] (or [C, H, W]) inputs. */
-export class InstanceNorm2d extends instanceNormNd([3, 4], "3D or 4D") {}
+export class InstanceNorm2d extends instanceNormNd([3, 4]) {}
 
 /** Options of `LayerNorm`. */
 export interface LayerNormOptions {
