@@ -2,11 +2,21 @@
 
 export type { Compiled, CompileOptions, Explanation, GradOptions, Stats } from "./compiler/compile";
 export { compile, grad, valueAndGrad } from "./compiler/compile";
+export * as data from "./data/index";
 export type { DType } from "./ir/dtype";
 export { F } from "./nn/functional";
 export * as nn from "./nn/index";
 export * as optim from "./nn/optim";
 export { enableGrad, isGradEnabled, noGrad } from "./runtime/autograd";
+export * as autograd from "./runtime/autograd-api";
+export type { SaveSafetensorsOptions } from "./runtime/checkpoint";
+export {
+  load,
+  loadSafetensors,
+  safetensorsMetadata,
+  save,
+  saveSafetensors,
+} from "./runtime/checkpoint";
 export type { TensorOptions } from "./runtime/create";
 export {
   arange,
@@ -28,7 +38,9 @@ export {
   zerosLike,
 } from "./runtime/create";
 export { CompileError } from "./runtime/errors";
-export { manualSeed } from "./runtime/random";
+export { Generator, manualSeed } from "./runtime/random";
+export type { RandpermOptions } from "./runtime/randperm";
+export { randperm } from "./runtime/randperm";
 export type { SerializedTensor, SerializeOptions } from "./runtime/serialize";
 export { deserialize, serialize } from "./runtime/serialize";
 

@@ -17,3 +17,4 @@ export * from "./modules/padding";
 export * from "./modules/pool";
 export * from "./modules/sparse";
 export * from "./modules/upsampling";
+export * as utils from "./utils";

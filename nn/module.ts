@@ -43,6 +43,37 @@ export interface TensorData {
 export type StateDict = Record<string, TensorData>;
 
 /**
+ * The tensor a state dict entry holds for the model's tensor `t` named `k`, or PyTorch's error for
+ * it: a Tensor as it is, plain `{shape, dtype, data}` checked as `tensor()` checks it.
+ */
+function sourceTensor(src: unknown, k: string, t: Tensor): Tensor | string {
+  const sizeMismatch = (shape: readonly number[]) =>
+    `size mismatch for ${k}: copying a param with shape torch.Size(${fmtShape(shape)}) from checkpoint, the shape in current model is torch.Size(${fmtShape(t.shape)}).`;
+  if (Tensor.isTensor(src)) {
+    if (!src.storage)
+      return `While copying the parameter named "${k}": it is being traced inside compile()`;
+    return src.shape.join() === t.shape.join() ? src : sizeMismatch(src.shape);
+  }
+  const plain = src as Partial<TensorData> | null;
+  if (
+    plain === null ||
+    typeof plain !== "object" ||
+    !Array.isArray(plain.shape) ||
+    !Array.isArray(plain.data)
+  )
+    return `While copying the parameter named "${k}", expected torch.Tensor or Tensor-like object from checkpoint but received ${arg.typeName(src)}`;
+  if (plain.shape.join() !== t.shape.join()) return sizeMismatch(plain.shape);
+  if (plain.data.length !== t.numel())
+    return `While copying the parameter named "${k}", whose dimensions in the model are torch.Size(${fmtShape(t.shape)}), the state dict holds ${plain.data.length} values.`;
+  try {
+    // values, shape and dtype checked as tensor() checks them (numbers only, a known dtype)
+    return tensor(plain.data, { shape: plain.shape, dtype: plain.dtype ?? t.dtype });
+  } catch (e) {
+    return `While copying the parameter named "${k}": ${(e as Error).message}`;
+  }
+}
+
+/**
  * Base class of layers and models (PyTorch's nn.Module): subclasses assign parameters (tensors
  * marked with `parameter`), buffers and child modules to properties and implement
  * `forward`. Parameters, state dicts, train/eval mode and printing follow PyTorch.
@@ -179,17 +210,25 @@ export abstract class Module {
   }
   /**
    * Copies values from a state dict into this module's tensors, with PyTorch's load_state_dict
-   * errors. Everything is checked before anything is written, so a failed load changes nothing.
+   * errors. Entries may be Tensors (as `load()` returns them) or plain `{shape, dtype, data}`; a
+   * value of another dtype is converted, as PyTorch's copy_. Everything is checked before anything
+   * is written, so a failed load changes nothing. With `strict: false`, missing and unexpected keys
+   * are not errors; they are returned either way.
    */
   loadStateDict(
-    state: StateDict,
+    state: StateDict | Record<string, Tensor | TensorData>,
     opts?: { strict?: boolean },
   ): { missingKeys: string[]; unexpectedKeys: string[] } {
     const s = arg.options(opts, "load_state_dict", ["strict"]).strict;
     const strict = s === undefined ? true : arg.bool(s, "load_state_dict", "strict");
-    if (state === null || typeof state !== "object" || Array.isArray(state))
+    if (
+      state === null ||
+      typeof state !== "object" ||
+      Array.isArray(state) ||
+      Tensor.isTensor(state)
+    )
       throw new TypeError(
-        `load_state_dict(): expected a state dict (an object of {shape, dtype, data}), got ${arg.typeName(state)}`,
+        `load_state_dict(): expected a state dict (an object of Tensors or {shape, dtype, data}), got ${arg.typeName(state)}`,
       );
     const own = new Map<string, Tensor>();
     for (const [prefix, m] of this.namedModules()) {
@@ -201,28 +240,10 @@ export abstract class Module {
     const errors: string[] = [];
     const loads: [Tensor, Tensor][] = [];
     for (const [k, t] of own) {
-      const src = Object.hasOwn(state, k) ? state[k] : undefined;
-      if (!src) continue;
-      if (typeof src !== "object" || !Array.isArray(src.shape) || !Array.isArray(src.data)) {
-        errors.push(
-          `While copying the parameter named "${k}", expected {shape, dtype, data} in the state dict.`,
-        );
-      } else if (src.shape.join() !== t.shape.join()) {
-        errors.push(
-          `size mismatch for ${k}: copying a param with shape torch.Size(${fmtShape(src.shape)}) from checkpoint, the shape in current model is torch.Size(${fmtShape(t.shape)}).`,
-        );
-      } else if (src.data.length !== t.numel()) {
-        errors.push(
-          `While copying the parameter named "${k}", whose dimensions in the model are torch.Size(${fmtShape(t.shape)}), the state dict holds ${src.data.length} values.`,
-        );
-      } else {
-        // values, shape and dtype checked as tensor() checks them (numbers only, a known dtype)
-        try {
-          loads.push([t, tensor(src.data, { shape: src.shape, dtype: src.dtype ?? t.dtype })]);
-        } catch (e) {
-          errors.push(`While copying the parameter named "${k}": ${(e as Error).message}`);
-        }
-      }
+      if (!Object.hasOwn(state, k)) continue;
+      const src = sourceTensor((state as Record<string, unknown>)[k], k, t);
+      if (typeof src === "string") errors.push(src);
+      else loads.push([t, src]);
     }
     if (strict) {
       if (unexpectedKeys.length)

@@ -32,41 +32,118 @@ import { allocate } from "../ir/dtype";
 
 const N = 624;
 const M = 397;
-// Int32Array keeps every state word a small integer for V8 (values >= 2^31 in a Uint32Array
-// become heap doubles); results are converted with >>> 0 only where needed.
-const state = new Int32Array(N);
-let index = N;
 
 /**
- * Seed used at module load: c10::detail::default_rng_seed_val, which is what a fresh
+ * Seed of a fresh generator: c10::detail::default_rng_seed_val, which is what a new
  * torch.Generator() starts from. (torch's global default generator itself is seeded
  * non-deterministically at startup, so only an explicit manual_seed is reproducible.)
  */
 const DEFAULT_SEED = 67280421310721;
 
-// CPUGeneratorImpl::next_double_normal_sample_: the sine half of the last scalar Box-Muller pair.
+// The engine below works on module variables (V8 keeps them in registers in the hot loops); they
+// hold the state of the `active` generator. Int32Array keeps every state word a small integer for
+// V8 (values >= 2^31 in a Uint32Array become heap doubles); results are converted with >>> 0 only
+// where needed.
+let active: Generator | undefined;
+let state = new Int32Array(N);
+let index = N;
 let hasCachedNormal = false;
 let cachedNormal = 0;
+
+/**
+ * A random number generator with its own state (PyTorch's `torch.Generator` on the CPU): an
+ * mt19937 engine that draws exactly what torch's draws after the same `manualSeed`. Pass it as the
+ * `generator` option (`randperm`, `data.DataLoader`, `data.randomSplit`) to keep a stream of
+ * random numbers apart from the global one that `manualSeed` seeds.
+ */
+export class Generator {
+  /** @internal mt19937 state words, as signed int32 (see `state` below). */
+  readonly words = new Int32Array(N);
+  /** @internal next word to temper; N means the block must be regenerated first. */
+  index = N;
+  /** @internal CPUGeneratorImpl::next_double_normal_sample_ (sine half of a Box-Muller pair). */
+  hasCachedNormal = false;
+  /** @internal */
+  cachedNormal = 0;
+  #seed = DEFAULT_SEED;
+
+  constructor() {
+    seedWords(this, DEFAULT_SEED);
+  }
+  /** Seeds this generator (PyTorch's `Generator.manual_seed`); returns it, so calls chain. */
+  manualSeed(seed: number): this {
+    this.#seed = checkSeed(seed, "manualSeed");
+    seedWords(this, this.#seed);
+    return this;
+  }
+  /** The seed last given to `manualSeed` (67280421310721 for a fresh generator, as PyTorch). */
+  initialSeed(): number {
+    return this.#seed;
+  }
+}
+
+function checkSeed(seed: unknown, fn: string): number {
+  if (typeof seed !== "number")
+    throw new TypeError(`${fn}(): argument 'seed' must be an integer, not ${typeof seed}`);
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`${fn}: expected an integer, got ${seed}`);
+  return seed;
+}
+
+/** mt19937 seeding; torch takes the seed as uint64 (negatives wrap) and keeps its low 32 bits. */
+function seedWords(g: Generator, seed: number): void {
+  let s = seed % 2 ** 32;
+  if (s < 0) s += 2 ** 32;
+  const w = g.words;
+  w[0] = s;
+  for (let j = 1; j < N; j++) {
+    const prev = w[j - 1];
+    w[j] = Math.imul(1812433253, prev ^ (prev >>> 30)) + j;
+  }
+  g.index = N; // first draw regenerates the state block, as in the reference engine
+  g.hasCachedNormal = false;
+  if (g === active) load(g);
+}
+
+/** The global generator that `manualSeed` seeds and every sampler uses unless given another. */
+export const defaultGenerator = new Generator();
+load(defaultGenerator);
+
+function load(g: Generator): void {
+  active = g;
+  state = g.words;
+  index = g.index;
+  hasCachedNormal = g.hasCachedNormal;
+  cachedNormal = g.cachedNormal;
+}
+function store(g: Generator): void {
+  g.index = index;
+  g.hasCachedNormal = hasCachedNormal;
+  g.cachedNormal = cachedNormal;
+}
+
+/**
+ * Runs `draw` with `g` as the engine's generator (the global one when `g` is undefined), so the
+ * samplers below draw from it; `g`'s state is saved afterwards.
+ */
+export function withGenerator<T>(g: Generator | undefined, draw: () => T): T {
+  if (g === undefined || g === active) return draw();
+  const previous = active ?? defaultGenerator;
+  store(previous);
+  load(g);
+  try {
+    return draw();
+  } finally {
+    store(g);
+    load(previous);
+  }
+}
 
 /**
  * Seeds the global generator; `rand`, `randn`, `nn.Linear` and dropout then draw what PyTorch draws
  * after `torch.manual_seed(seed)`.
  */
 export function manualSeed(seed: number): void {
-  if (typeof seed !== "number")
-    throw new TypeError(`manualSeed(): argument 'seed' must be an integer, not ${typeof seed}`);
-  if (!Number.isSafeInteger(seed))
-    throw new RangeError(`manualSeed: expected an integer, got ${seed}`);
-  // torch takes the seed as uint64 (negative values wrap); mt19937 keeps seed & 0xffffffff.
-  let s = seed % 2 ** 32;
-  if (s < 0) s += 2 ** 32;
-  state[0] = s;
-  for (let j = 1; j < N; j++) {
-    const prev = state[j - 1];
-    state[j] = Math.imul(1812433253, prev ^ (prev >>> 30)) + j;
-  }
-  index = N; // first draw regenerates the state block, as in the reference engine
-  hasCachedNormal = false;
+  defaultGenerator.manualSeed(seed);
 }
 
 // Constants written as signed int32 so V8 keeps all of this in integer registers.
@@ -102,6 +179,29 @@ function next32(): number {
 /** Next raw 32-bit draw of the generator (CPUGeneratorImpl::random()), as 0..2^32-1. */
 export function randomUint32(): number {
   return next32() >>> 0;
+}
+
+/**
+ * `torch.empty((), dtype=torch.int64).random_()`: random64() mod 2^63, as PyTorch's samplers and
+ * DataLoader draw a seed. Returns its low 32 bits, all of it that seeding an mt19937 keeps.
+ */
+export function drawSeed32(): number {
+  next32(); // the high word only reaches the bits that seeding drops
+  return next32() >>> 0;
+}
+
+/**
+ * ATen's randperm_cpu: out = 0..n-1, then for i < n-1 swap out[i] with out[i + random() % (n-i)].
+ */
+export function fillRandperm(out: Int32Array | Float32Array | Float64Array): void {
+  const n = out.length;
+  for (let i = 0; i < n; i++) out[i] = i;
+  for (let i = 0; i < n - 1; i++) {
+    const z = i + ((next32() >>> 0) % (n - i));
+    const saved = out[i];
+    out[i] = out[z];
+    out[z] = saved;
+  }
 }
 
 /**
@@ -299,5 +399,3 @@ function boxMuller16Avx2(data: Float32Array, o: number): void {
     data[j + 8] = radius * sin + 0;
   }
 }
-
-manualSeed(DEFAULT_SEED);

@@ -1,6 +1,6 @@
 // Bad input to optimizers: parameters, options, and parameters that share memory.
 import { describe, expect, it } from "vitest";
-import { optim, type Tensor, tensor, zeros } from "../../index";
+import { nn, optim, type Tensor, tensor, zeros } from "../../index";
 import { refuses } from "./support";
 
 const bad = (v: unknown) => v as never;
@@ -56,7 +56,7 @@ describe("options", () => {
     refuses(
       () => new optim.SGD([p], bad({ learningRate: 0.1 })),
       TypeError,
-      'SGD(): unknown option "learningRate"; the options are lr, momentum, dampening, weightDecay, nesterov, compiled',
+      'SGD(): unknown option "learningRate"; the options are lr, momentum, dampening, weightDecay, nesterov, maximize, compiled',
     );
   });
   it("numbers must be numbers and in range (PyTorch's messages)", () => {
@@ -123,7 +123,7 @@ describe("options", () => {
     refuses(
       () => new optim.Adam([p], bad({ beta1: 0.9 })),
       TypeError,
-      'Adam(): unknown option "beta1"; the options are lr, betas, eps, weightDecay, compiled',
+      'Adam(): unknown option "beta1"; the options are lr, betas, eps, weightDecay, amsgrad, maximize, compiled',
     );
   });
   it("inherited options (a polluted Object.prototype) are never read", () => {
@@ -195,7 +195,7 @@ describe("parameters that share memory", () => {
 });
 
 describe("a step with bad state set after construction", () => {
-  it("lr changed to a string is refused when used, nothing updated", () => {
+  it("lr changed to a string is refused at the next step, nothing updated", () => {
     const p = param();
     p.grad = tensor([1, 1]);
     const opt = new optim.SGD([p], { lr: 0.1 });
@@ -203,7 +203,85 @@ describe("a step with bad state set after construction", () => {
     refuses(
       () => opt.step(),
       TypeError,
-      "full(): argument 'fill_value' (position 2) must be Number, not str",
+      "SGD.step(): argument 'paramGroups[0].lr' must be a number, not str",
+      p,
+    );
+  });
+});
+
+describe("the other optimizers, groups, state dicts, schedulers, clipping", () => {
+  const withGrad = () => {
+    const p = param();
+    p.grad = tensor([1, -1]);
+    return p;
+  };
+  it("options of every optimizer and group, checked at construction and at each step", () => {
+    const p = withGrad();
+    refuses(() => new optim.RMSprop([p], { alpha: -1 }), Error, "Invalid alpha value: -1", p);
+    refuses(
+      () => new optim.Adagrad([p], { lrDecay: bad("x") }),
+      TypeError,
+      "Adagrad(): argument 'lrDecay' must be a number, not str",
+      p,
+    );
+    refuses(
+      () => new optim.SGD([{ params: [p], lr: 0.1, momentum: -1 }], {}),
+      Error,
+      "Invalid momentum value: -1",
+      p,
+    );
+    refuses(
+      () => new optim.Adam([p]).addParamGroup({ params: [param().mul(2)] }),
+      Error,
+      "can't optimize a non-leaf Tensor",
+      p,
+    );
+    const opt = new optim.NAdam([p]);
+    opt.paramGroups[0].lr = -1;
+    refuses(() => opt.step(), Error, "Invalid learning rate: -1", p);
+    refuses(
+      () => opt.loadStateDict({ state: {}, paramGroups: [{ params: [0, 1], lr: 0.1 }] }),
+      Error,
+      "loaded state dict contains a parameter group that doesn't match the size of optimizer's group",
+      p,
+    );
+  });
+  it("schedulers and clipping", () => {
+    const p = withGrad();
+    const opt = new optim.SGD([p], { lr: 0.1, momentum: 0.9 });
+    refuses(
+      () => new optim.lrScheduler.StepLR(opt, { stepSize: 0 }),
+      Error,
+      "StepLR(): stepSize must be a positive integer, got 0",
+      p,
+    );
+    refuses(
+      () =>
+        new optim.lrScheduler.OneCycleLR(opt, {
+          maxLr: 1,
+          totalSteps: 10,
+          annealStrategy: bad("exp"),
+        }),
+      Error,
+      "anneal_strategy must by one of 'cos' or 'linear', instead got exp",
+      p,
+    );
+    refuses(
+      () => new optim.lrScheduler.ReduceLROnPlateau(opt, { minLr: [0.1, 0.2] }),
+      Error,
+      "expected 1 min_lrs, got 2",
+      p,
+    );
+    refuses(
+      () => nn.utils.clipGradNorm_([p], -1),
+      Error,
+      "clipGradNorm_(): maxNorm must be a non-negative number, got -1",
+      p,
+    );
+    refuses(
+      () => nn.utils.clipGradValue_(p, bad("1")),
+      TypeError,
+      "clipGradValue_(): argument 'clipValue' (position 2) must be a number, not str",
       p,
     );
   });
