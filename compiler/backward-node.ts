@@ -51,7 +51,8 @@ export function attachBackward(
         return replay(
           b.joint,
           [...primals, ...b.diffOut.map((i, k) => gs[k] ?? zeros(b.outputs[i]))],
-          b.joint.outputs.slice(b.outputs.length),
+          // (the gradients are the joint graph's last outputs, after any updated inputs)
+          b.joint.outputs.slice(b.joint.outputs.length - wrt.length),
         );
       reads.forEach((t, k) => {
         if (t.version.n !== versions[k]) {

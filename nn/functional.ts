@@ -30,7 +30,7 @@ import { scaledDotProductAttention } from "./functional/attention";
 import { conv1d, conv2d, convTranspose2d } from "./functional/conv";
 import { embedding, oneHot } from "./functional/embedding";
 import { fold, unfold } from "./functional/fold";
-import { dropout, linear } from "./functional/linear";
+import { dropout, dropout1d, dropout2d, linear } from "./functional/linear";
 import {
   binaryCrossEntropy,
   binaryCrossEntropyWithLogits,
@@ -92,6 +92,8 @@ export const F = {
   logSoftmax,
   linear,
   dropout,
+  dropout1d,
+  dropout2d,
   embedding,
   oneHot,
   pad,
