@@ -1,5 +1,6 @@
-// The cache shared by every entry point: one compiled entry per guard signature (shapes, dtypes and
-// requiresGrad of tensor arguments, number arguments, grad mode), least recently used dropped.
+// The cache shared by every entry point: compiled entries per guard signature (shapes, dtypes and
+// requiresGrad of tensor arguments, number arguments, grad mode), one per state read while tracing
+// (module training flags), least recently used dropped.
 import { isGradEnabled } from "../runtime/autograd";
 import { activeTrace } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
@@ -12,7 +13,7 @@ import type { Arg, Result } from "./trace";
 export interface Entry {
   run(args: Arg[]): Result;
   explain: Explanation;
-  valid?: () => boolean; // false: compile again (a captured tensor changed requiresGrad)
+  valid?: () => boolean; // false: not for this call (a captured tensor's requiresGrad or a training flag differs)
 }
 
 // inline: how a call made while another function is being traced runs (compile: the function
@@ -23,31 +24,43 @@ export function cached<A extends Arg[], R>(
   arity: number,
   inline: ((args: Arg[]) => unknown) | null,
 ): Compiled<A, R> {
-  const cache = new Map<string, Entry>(); // insertion order = least recently used first
+  // per signature, its entries most recently used first: several when state read while tracing
+  // (a module's training flag) differs, so that train()/eval() switches find their trace again;
+  // keys in insertion order = least recently used first
+  const cache = new Map<string, Entry[]>();
   const stats: Stats = { calls: 0, compiles: 0, cacheHits: 0 };
-  let evictions = 0,
+  let size = 0,
+    evictions = 0,
     warned = false;
   const entryFor = (args: Arg[]): Entry => {
     const key = signature(args);
-    let e = cache.get(key);
-    if (e?.valid && !e.valid()) {
-      cache.delete(key);
-      e = undefined;
-    } // a captured tensor changed requiresGrad
-    if (e) {
+    const list = cache.get(key) ?? [];
+    cache.delete(key);
+    // valid(): the guards of what was read while tracing (captured tensors' requiresGrad, flags)
+    const hit = list.find((e) => !e.valid || e.valid());
+    if (hit) {
       stats.cacheHits++;
-      cache.delete(key);
-      cache.set(key, e);
-      return e;
+      cache.set(key, [hit, ...list.filter((e) => e !== hit)]);
+      return hit;
     }
-    e = build(args); // a throw here caches nothing
+    let e: Entry;
+    try {
+      e = build(args); // a throw here caches nothing
+    } finally {
+      if (list.length) cache.set(key, list);
+    }
     stats.compiles++;
-    cache.set(key, e);
+    cache.set(key, [e, ...list]);
+    size++;
     const log = logRequests();
     if (log.has("ir")) console.error(`[jitgrad] IR\n${e.explain.ir}`);
     if (log.has("code")) console.error(`[jitgrad] code\n${e.explain.code}`);
-    if (cache.size > limit) {
-      cache.delete(cache.keys().next().value!);
+    if (size > limit) {
+      // the least recently used entry of the least recently used signature
+      const [oldest, entries] = cache.entries().next().value!;
+      entries.pop();
+      if (!entries.length) cache.delete(oldest);
+      size--;
       if (++evictions >= limit && !warned) {
         warned = true;
         console.warn(

@@ -161,8 +161,17 @@ function autogradEntry(s: Compilation): Entry {
     forward = s.forward!,
     backward = s.backward!,
     { diffOut, wrtSlots } = s.joint!,
-    nOut = s.nOut!;
+    nOut = s.nOut!,
+    nMut = traced.mutations.length; // forward outputs: the user's, updated inputs, saved values
   const fwdOut = part.forward.outputs;
+  // an updated input is written back after the forward, so the backward must not read it
+  const readsUpdated = traced.mutations.some(([slot]) =>
+    part.primalsRead.some((v) => v.slot === slot),
+  );
+  if (readsUpdated)
+    throw new CompileError(
+      "a compiled function that records gradients updates a tensor in place that its backward reads; run the update under noGrad() outside the compiled function",
+    );
   const binding: BackwardBinding = {
     backward,
     outputs: s.graph!.outputs.slice(0, nOut),
@@ -170,7 +179,7 @@ function autogradEntry(s: Compilation): Entry {
     readSlots: part.primalsRead.map((v) => v.slot!),
     savedOutputs: fwdOut
       .slice(0, nOut)
-      .flatMap((v, i) => (fwdOut.indexOf(v, nOut) >= 0 ? [i] : [])),
+      .flatMap((v, i) => (fwdOut.indexOf(v, nOut + nMut) >= 0 ? [i] : [])),
   };
   return {
     explain: {
@@ -183,12 +192,13 @@ function autogradEntry(s: Compilation): Entry {
       const primals = primalTensors(traced, args);
       const outs = forward.run(primals.map(storageOf));
       const user = results(fwdOut.slice(0, nOut), outs, primals);
+      traced.mutations.forEach(([slot], k) => writeBack(primals[slot], outs[nOut + k]));
       attachBackward(
         binding,
         primals,
         wrtSlots.map((slot) => primals[slot]),
         user,
-        outs.slice(nOut),
+        outs.slice(nOut + nMut),
       );
       return traced.rebuild(user);
     },

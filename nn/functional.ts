@@ -29,7 +29,7 @@ import {
 import { scaledDotProductAttention } from "./functional/attention";
 import { conv1d, conv2d, convTranspose2d } from "./functional/conv";
 import { embedding, oneHot } from "./functional/embedding";
-import { dropout, linear } from "./functional/linear";
+import { dropout, dropout1d, dropout2d, linear } from "./functional/linear";
 import {
   binaryCrossEntropy,
   binaryCrossEntropyWithLogits,
@@ -88,6 +88,8 @@ export const F = {
   logSoftmax,
   linear,
   dropout,
+  dropout1d,
+  dropout2d,
   embedding,
   oneHot,
   pad,
