@@ -29,7 +29,7 @@ import {
   save,
   type Tensor,
 } from "jitgrad";
-import { loadDigits } from "./data/digits";
+import { DIGITS_COUNT, loadDigits } from "./data/digits";
 
 export interface Options {
   /** Epochs of the whole schedule (the cosine decays over them). */
@@ -66,7 +66,7 @@ const SEED = 0,
 
 // ---------------------------------------------------------------- model
 // [N, 1, 8, 8] -> two conv blocks (8x8 -> 4x4 -> 2x2) -> 10 logits. 25k parameters.
-const makeModel = () =>
+export const makeModel = () =>
   new nn.Sequential({
     conv1: new nn.Conv2d(1, 32, 3, { padding: 1 }),
     bn1: new nn.BatchNorm2d(32),
@@ -266,7 +266,16 @@ function positiveInt(v: string | undefined, name: string): number | undefined {
   return Number(v);
 }
 
-export function parseOptions(argv: string[]): Options {
+const USAGE = `usage: npm run example:digits -- [options]
+  --epochs N         the schedule's length in epochs (default ${EPOCHS})
+  --stop-after E     stop after epoch E (resume later)
+  --resume FILE      continue from a checkpoint (same --epochs)
+  --checkpoint FILE  where to save the checkpoint after each epoch (default digits-cnn.safetensors)
+  --eager            run op by op instead of compiled
+  --limit N          use the first N images only (a quick try)`;
+
+/** The command line's options, checked; null for --help. */
+export function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -277,15 +286,17 @@ export function parseOptions(argv: string[]): Options {
       resume: { type: "string" },
       checkpoint: { type: "string" },
       limit: { type: "string" },
+      help: { type: "boolean" },
     },
   });
+  if (values.help) return null;
   const epochs = positiveInt(values.epochs, "epochs") ?? EPOCHS;
   const stopAfter = positiveInt(values["stop-after"], "stop-after");
   if (stopAfter !== undefined && stopAfter > epochs)
     throw new Error(`--stop-after ${stopAfter} is past --epochs ${epochs}`);
   const limit = positiveInt(values.limit, "limit");
-  if (limit !== undefined && (limit < 50 || limit > 1797))
-    throw new Error(`--limit must be between 50 and 1797 images, got ${limit}`);
+  if (limit !== undefined && (limit < 50 || limit > DIGITS_COUNT))
+    throw new Error(`--limit must be between 50 and ${DIGITS_COUNT} images, got ${limit}`);
   return {
     epochs,
     stopAfter,
@@ -297,14 +308,16 @@ export function parseOptions(argv: string[]): Options {
 }
 
 function main(): void {
-  let opts: Options;
+  let opts: Options | null;
   try {
     opts = parseOptions(process.argv.slice(2));
   } catch (e) {
-    console.error(
-      `${(e as Error).message}\nusage: digits-cnn [--epochs N] [--stop-after E] [--eager] [--resume FILE] [--checkpoint FILE] [--limit N]`,
-    );
+    console.error(`${(e as Error).message}\n${USAGE}`);
     process.exitCode = 2;
+    return;
+  }
+  if (opts === null) {
+    console.log(USAGE);
     return;
   }
   const start = performance.now();

@@ -48,6 +48,8 @@ describe("digits CNN example", () => {
       stopAfter: 2,
       eager: true,
     });
+    expect(parseOptions([])).toMatchObject({ epochs: 20, eager: false, stopAfter: undefined });
+    expect(parseOptions(["--help"])).toBeNull();
     expect(() => parseOptions(["--epochs", "0"])).toThrow("--epochs must be a positive integer");
     expect(() => parseOptions(["--epochs", "2.5"])).toThrow("--epochs must be a positive integer");
     expect(() => parseOptions(["--epochs", "3", "--stop-after", "4"])).toThrow(
