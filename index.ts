@@ -8,6 +8,7 @@ export { F } from "./nn/functional";
 export * as nn from "./nn/index";
 export * as optim from "./nn/optim";
 export { enableGrad, isGradEnabled, noGrad } from "./runtime/autograd";
+export * as autograd from "./runtime/autograd-api";
 export type { SaveSafetensorsOptions } from "./runtime/checkpoint";
 export {
   load,

@@ -3,11 +3,12 @@
 // place since, and lets the saved buffers go when the graph is released.
 import type { Storage } from "../ir/dtype";
 import { torchTypeName } from "../ir/dtype";
-import type { Value } from "../ir/graph";
-import { Node, SECOND_BACKWARD } from "../runtime/autograd";
+import type { Graph, Value } from "../ir/graph";
+import { isCreatingGraph, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty } from "../runtime/dispatch";
 import type { Tensor } from "../runtime/tensor";
 import type { Program } from "./program";
+import { replay } from "./replay";
 import { storageOf, wrap } from "./run";
 
 export interface BackwardBinding {
@@ -16,7 +17,14 @@ export interface BackwardBinding {
   diffOut: number[]; // the user outputs that get a cotangent, in the backward's cotangent order
   readSlots: number[]; // primal input slots the backward reads
   savedOutputs: number[]; // user outputs whose storage the backward reads as saved values
+  joint: Graph; // forward and backward: primals ++ cotangents -> user outputs ++ gradients
 }
+
+const zeros = (v: Value) => {
+  const t = empty(v.shape, v.dtype);
+  t.storage!.fill(0);
+  return t;
+};
 
 // Makes the node for one call: `user` are the call's output tensors, `saved` the forward's saved
 // buffers; the outputs listed in diffOut get the node as their gradFn.
@@ -38,6 +46,14 @@ export function attachBackward(
     wrt.map((t) => ({ shape: t.shape, dtype: t.dtype })),
     (_, gs) => {
       if (node.released || !saved) throw new Error(SECOND_BACKWARD);
+      // with createGraph the gradients need a graph: the joint graph runs again op by op, recorded
+      if (isCreatingGraph())
+        return replay(
+          b.joint,
+          [...primals, ...b.diffOut.map((i, k) => gs[k] ?? zeros(b.outputs[i]))],
+          // (the gradients are the joint graph's last outputs, after any updated inputs)
+          b.joint.outputs.slice(b.joint.outputs.length - wrt.length),
+        );
       reads.forEach((t, k) => {
         if (t.version.n !== versions[k]) {
           throw new Error(

@@ -3,7 +3,6 @@
 // (module training flags), least recently used dropped.
 import { isGradEnabled } from "../runtime/autograd";
 import { activeTrace } from "../runtime/dispatch";
-import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
 import type { Compiled, Explanation, Stats } from "./compile";
 import { logRequests } from "./pipeline";
@@ -17,12 +16,12 @@ export interface Entry {
 }
 
 // inline: how a call made while another function is being traced runs (compile: the function
-// itself, so it joins the outer trace; null: refused)
+// itself, so it joins the outer trace; grad: traced and differentiated in the outer trace)
 export function cached<A extends Arg[], R>(
   build: (args: Arg[]) => Entry,
   limit: number,
   arity: number,
-  inline: ((args: Arg[]) => unknown) | null,
+  inline: (args: Arg[]) => unknown,
 ): Compiled<A, R> {
   // per signature, its entries most recently used first: several when state read while tracing
   // (a module's training flag) differs, so that train()/eval() switches find their trace again;
@@ -76,10 +75,6 @@ export function cached<A extends Arg[], R>(
     if (activeTrace()) {
       // called while another compiled function is being traced: part of that trace (running it
       // here would freeze its result into the outer graph as constants)
-      if (!inline)
-        throw new CompileError(
-          "grad() and valueAndGrad() functions cannot be called inside compile() yet; compile the whole computation with compile(), or call them outside",
-        );
       return inline(args) as R;
     }
     stats.calls++;

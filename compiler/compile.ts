@@ -3,14 +3,14 @@
 // runs the cached kernels on the arguments' storages (run.ts).
 
 import { backend } from "../backend/index";
-import { isFloat } from "../ir/dtype";
 import { printGraph } from "../ir/print";
 import * as arg from "../runtime/args";
 import { CompileError } from "../runtime/errors";
-import { Tensor } from "../runtime/tensor";
+import type { Tensor } from "../runtime/tensor";
 import { attachBackward, type BackwardBinding } from "./backward-node";
 import { cached, type Entry } from "./cache";
 import { eagerEntry, eagerGradEntry } from "./eager-entry";
+import { checkArgnums, nestedGrad } from "./nested-grad";
 import { type Compilation, compileKind, printPartition, runPipeline, start } from "./pipeline";
 import { primalTensors, results, storageOf, writeBack } from "./run";
 import type { Arg, Result } from "./trace";
@@ -180,6 +180,7 @@ function autogradEntry(s: Compilation): Entry {
     savedOutputs: fwdOut
       .slice(0, nOut)
       .flatMap((v, i) => (fwdOut.indexOf(v, nOut + nMut) >= 0 ? [i] : [])),
+    joint: s.graph!,
   };
   return {
     explain: {
@@ -241,7 +242,8 @@ export function grad<A extends Arg[]>(
     (args) => gradEntry(fn as unknown as Fn, args, argnums, false),
     limit,
     fn.length,
-    null,
+    (args) =>
+      nestedGrad(fn as unknown as Fn, args, numsOf(argnums), typeof argnums === "number", false),
   );
 }
 /** Like `grad`, and also returns the value: `[f(x), df/dx]`, from the same fused loops. */
@@ -266,23 +268,16 @@ export function valueAndGrad<A extends Arg[]>(
     (args) => gradEntry(fn as unknown as Fn, args, argnums, true),
     limit,
     fn.length,
-    null,
+    (args) =>
+      nestedGrad(fn as unknown as Fn, args, numsOf(argnums), typeof argnums === "number", true),
   );
 }
 
+const numsOf = (argnums: number | number[]) => (typeof argnums === "number" ? [argnums] : argnums);
+
 function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: boolean): Entry {
-  const nums = typeof argnums === "number" ? [argnums] : argnums;
-  for (const n of nums) {
-    const a = args[n];
-    if (!(a instanceof Tensor))
-      throw new TypeError(
-        `grad: argnums refers to argument ${n}, which is ${a === undefined ? "missing" : "not a Tensor"}`,
-      );
-    if (!isFloat(a.dtype))
-      throw new TypeError(
-        `grad requires real-valued floating-point inputs, but argument ${n} has dtype ${a.dtype}`,
-      );
-  }
+  const nums = numsOf(argnums);
+  checkArgnums(args, nums);
   if (!backend.generates) return eagerGradEntry(fn, nums, typeof argnums === "number", withValue);
   const s = runPipeline("grad", start(fn, args, { argnums: nums, withValue }));
   const traced = s.traced!,

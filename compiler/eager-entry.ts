@@ -3,6 +3,7 @@
 // through the interpreted eager kernels. A warning says so once.
 import { isFloat } from "../ir/dtype";
 import { enableGrad } from "../runtime/autograd";
+import { grad as autogradGrad } from "../runtime/autograd-api";
 import { Tensor } from "../runtime/tensor";
 import type { Entry } from "./cache";
 import type { Explanation } from "./compile";
@@ -31,25 +32,32 @@ export function eagerEntry(fn: Fn): Entry {
   return { explain, run: (args) => fn(...args) };
 }
 
-// grad/valueAndGrad by eager autograd: the chosen arguments as fresh leaves that require grad.
+// grad/valueAndGrad by eager autograd: the chosen arguments as fresh leaves that require grad,
+// or, for arguments that already require grad (a grad() inside a function being differentiated,
+// grad(grad(f))), the arguments themselves, with the gradient's graph recorded so the outer
+// differentiation sees it. No .grad is touched (autograd.grad).
 export function eagerGradEntry(fn: Fn, nums: number[], single: boolean, withValue: boolean): Entry {
   warnOnce();
   return {
     explain,
     run(args) {
+      const nested = nums.some((n) => (args[n] as Tensor).requiresGrad);
       const leaves = new Map(
-        nums.map((n) => [n, (args[n] as Tensor).detach().requiresGrad_(true)] as const),
+        nums.map((n) => {
+          const a = args[n] as Tensor;
+          return [n, a.requiresGrad ? a : a.detach().requiresGrad_(true)] as const;
+        }),
       );
       const out = enableGrad(() => fn(...args.map((a, i) => leaves.get(i) ?? a)));
       if (!(out instanceof Tensor) || out.numel() !== 1 || !isFloat(out.dtype))
         throw new TypeError("grad requires a function returning one scalar float Tensor");
-      out.backward();
-      const grads = nums.map((n) => {
-        const leaf = leaves.get(n)!;
-        return leaf.grad ?? leaf.detach().mul(0);
-      });
+      const wrt = nums.map((n) => leaves.get(n)!);
+      const gs = out.requiresGrad
+        ? autogradGrad(out, wrt, { createGraph: nested, allowUnused: true })
+        : wrt.map(() => null);
+      const grads = gs.map((g, i) => g ?? wrt[i].detach().mul(0));
       const g = single ? grads[0] : grads;
-      return (withValue ? [out.detach(), g] : g) as unknown as Result;
+      return (withValue ? [nested ? out : out.detach(), g] : g) as unknown as Result;
     },
   };
 }

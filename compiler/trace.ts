@@ -8,6 +8,7 @@ import { defOf, type Movement, type OpName, ops, type Params, type View } from "
 import { contiguousStrides } from "../ir/shape";
 import { leakedTracer, type Trace, withTrace } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
+import type { CustomCall } from "../runtime/function";
 import { checkLayout, Tensor } from "../runtime/tensor";
 
 export type Arg = Tensor | number;
@@ -32,6 +33,9 @@ export function tracer(v: Value, layout?: View | null): Tensor {
   return t;
 }
 
+// Each graph's custom autograd Function calls, by id (the differentiation of a graph runs them).
+export const customCalls = new WeakMap<Graph, CustomCall[]>();
+
 // The largest graph compiled: every stage is linear or close to it, but fusion rebuilds kernels as
 // it merges them, and a graph this size already takes seconds to compile.
 const MAX_GRAPH = 50_000;
@@ -43,6 +47,11 @@ export class Recorder implements Trace {
   readonly guards: (() => boolean)[] = [];
   guard(check: () => boolean): void {
     this.guards.push(check);
+  }
+  customCall(call: CustomCall): number {
+    const calls = customCalls.get(this.graph) ?? [];
+    customCalls.set(this.graph, calls);
+    return calls.push(call) - 1;
   }
   constructor(readonly graph = new Graph()) {}
 

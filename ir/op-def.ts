@@ -78,6 +78,7 @@ export interface Differentiable<T> {
   convTranspose2d(w: T, p: ConvTransposeParams): T;
   conv2dWeight(g: T, p: ConvWeightParams): T;
   maxPool2dBackward(g: T, p: PoolParams): T;
+  maxPool2dSelect(v: T, p: PoolParams): T;
   cumprod(dim: number): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the

@@ -4,6 +4,7 @@
 // `vjp` sum each gradient back to its operand's shape (see `sumTo`), once for all ops.
 import type { OpDef, Operand, ReduceParams } from "./op-def";
 import { convOps } from "./ops/conv";
+import { customOps } from "./ops/custom";
 import { elementwiseOps } from "./ops/elementwise";
 import { indexingOps } from "./ops/indexing";
 import { kernelOps } from "./ops/kernel";
@@ -23,6 +24,7 @@ export const ops = {
   ...poolOps,
   ...indexingOps,
   ...scanOps,
+  ...customOps,
 };
 export type OpName = keyof typeof ops;
 // Each op's params, as its entry declares them (plain numbers, booleans and dtype names, checked

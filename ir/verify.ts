@@ -46,6 +46,8 @@ const KERNEL_OPERANDS: Partial<Record<OpName, number>> = {
   conv2dWeight: 2,
   maxPool2d: 1,
   maxPool2dBackward: 2,
+  maxPool2dSelect: 2,
+  custom: -1,
 };
 const arities = new Map<string, number>();
 function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {

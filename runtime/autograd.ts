@@ -111,30 +111,50 @@ export function savedTensors(
 }
 
 // ---- the engine ----
-let retaining = false; // composite nodes run an inner backward with the caller's retainGraph
+// composite nodes run an inner backward with the caller's retainGraph and createGraph
+let retaining = false,
+  creating = false;
 export const isRetainingGraph = () => retaining;
+export const isCreatingGraph = () => creating;
 
 export interface Hooks {
   sumTo: (g: Tensor, shape: readonly number[]) => Tensor;
   cast: (g: Tensor, dtype: Tensor["dtype"]) => Tensor;
   accumulate: (leaf: Tensor, g: Tensor) => void;
 }
+export interface BackwardOptions {
+  retainGraph: boolean;
+  // the backward's own ops are recorded (grad mode on), so its gradients have a grad_fn
+  createGraph: boolean;
+  capture?: Capture;
+}
+// autograd.grad style: the gradient flowing into each edge is captured in `grads` (null when none
+// reaches it); a captured node is not run unless another capture lies past it. accumulate: whether
+// gradients reaching other leaves land in their .grad (backward inside a composite node) or are
+// dropped (autograd.grad, which runs only the nodes that lead to a capture). stop: the walk ends at
+// the captures (a composite's stand-ins, whose inputs' graph is the caller's business).
+export interface Capture {
+  edges: Edge[];
+  grads: (Tensor | null)[];
+  accumulate: boolean;
+  stop: boolean;
+}
 
-// Runs backward from `roots` seeded with `grads`. Gradients reaching an AccumulateGrad land in its
-// leaf's .grad, or in `capture` when the leaf is one of its keys (autograd.grad style).
-export function runBackward(
-  roots: Edge[],
-  grads: Tensor[],
-  retainGraph: boolean,
-  hooks: Hooks,
-  capture?: Map<Node, Tensor | null>,
-) {
+// Runs backward from `roots` seeded with `grads`; gradients reaching an AccumulateGrad land in its
+// leaf's .grad unless captured.
+export function runBackward(roots: Edge[], grads: Tensor[], opts: BackwardOptions, hooks: Hooks) {
+  const { retainGraph, createGraph, capture } = opts;
+  const captured = new Map<Node, number[]>(); // node -> the capture entries at its outputs
+  capture?.edges.forEach(([n], i) => captured.set(n, [...(captured.get(n) ?? []), i]));
   // count, for each node, how many edges lead into it, so a node runs once all its gradients are in
   const pending = new Map<Node, number>();
   const stack = roots.map(([n]) => n);
   const seen = new Set<Node>(stack);
+  const order: Node[] = [];
   while (stack.length) {
     const n = stack.pop()!;
+    order.push(n);
+    if (capture?.stop && captured.has(n)) continue;
     for (const e of n.next) {
       if (!e) continue;
       const m = e[0];
@@ -145,6 +165,7 @@ export function runBackward(
       }
     }
   }
+  const runs = nodesToRun(order, pending, captured, capture);
   const buffers = new Map<Node, (Tensor | undefined)[]>();
   const add = ([n, k]: Edge, g: Tensor) => {
     const gs = buffers.get(n) ?? [];
@@ -153,39 +174,73 @@ export function runBackward(
   };
   roots.forEach((r, i) => add(r, grads[i]));
   const ready = [...new Set(roots.map(([n]) => n))].filter((n) => !pending.get(n));
-  const prevRetain = retaining;
+  const prev = [retaining, creating];
   retaining = retainGraph;
-  try {
-    noGrad(() => {
-      while (ready.length) {
-        const n = ready.pop()!;
-        const gs = buffers.get(n);
-        buffers.delete(n);
-        if (n instanceof AccumulateGrad) {
-          const g = gs?.[0];
-          if (!g) continue;
-          if (capture?.has(n)) capture.set(n, capture.get(n) ? capture.get(n)!.add(g) : g);
-          else hooks.accumulate(n.variable, g);
-        } else {
-          const out = gs ? n.apply(gs) : []; // a node that got no gradient passes none on
-          n.next.forEach((e, i) => {
-            if (!e) return;
-            const m = e[0];
-            let gi = out[i];
-            if (gi) {
-              const want = n.inputs[i];
-              gi = hooks.cast(hooks.sumTo(gi, want.shape), want.dtype);
-              add(e, gi);
-            }
-            const left = pending.get(m)! - 1;
-            pending.set(m, left);
-            if (left === 0) ready.push(m);
-          });
-          if (!retainGraph) n.release();
-        }
+  creating = createGraph;
+  const step = () => {
+    while (ready.length) {
+      const n = ready.pop()!;
+      const gs = buffers.get(n);
+      buffers.delete(n);
+      for (const i of captured.get(n) ?? []) capture!.grads[i] = gs?.[capture!.edges[i][1]] ?? null;
+      if (n instanceof AccumulateGrad) {
+        const g = gs?.[0];
+        if (g && !captured.has(n) && (!capture || capture.accumulate))
+          hooks.accumulate(n.variable, g);
+        continue;
       }
-    });
+      const run = (!runs || runs.has(n)) && !(capture?.stop && captured.has(n));
+      const out = run && gs ? n.apply(gs) : []; // a node that got no gradient passes none on
+      n.next.forEach((e, i) => {
+        if (!e || (capture?.stop && captured.has(n))) return;
+        const m = e[0];
+        let gi = out[i];
+        if (gi) {
+          const want = n.inputs[i];
+          gi = hooks.cast(hooks.sumTo(gi, want.shape), want.dtype);
+          add(e, gi);
+        }
+        const left = pending.get(m)! - 1;
+        pending.set(m, left);
+        if (left === 0) ready.push(m);
+      });
+      if (run && !retainGraph) n.release();
+    }
+  };
+  try {
+    if (createGraph) enableGrad(step);
+    else noGrad(step);
   } finally {
-    retaining = prevRetain;
+    [retaining, creating] = prev;
   }
+}
+
+// The nodes backward runs: all of them (null), or (autograd.grad without accumulation) those from
+// which a capture is reached past the node itself. `order` lists every node after the ones leading to it
+// that were found first, so a reverse sweep over a topological order (Kahn's, from the counts)
+// sees a node's successors before the node.
+function nodesToRun(
+  order: Node[],
+  pending: Map<Node, number>,
+  captured: Map<Node, number[]>,
+  capture: Capture | undefined,
+): Set<Node> | null {
+  if (!capture || capture.accumulate) return null;
+  const left = new Map(pending),
+    topo: Node[] = order.filter((n) => !left.get(n));
+  for (let i = 0; i < topo.length; i++)
+    for (const e of topo[i].next) {
+      if (!e) continue;
+      const k = left.get(e[0])! - 1;
+      left.set(e[0], k);
+      if (k === 0) topo.push(e[0]);
+    }
+  const leads = new Set<Node>(); // a capture is this node or past it
+  const runs = new Set<Node>(); // a capture is strictly past it
+  for (let i = topo.length - 1; i >= 0; i--) {
+    const n = topo[i];
+    if (n.next.some((e) => e && leads.has(e[0]))) runs.add(n);
+    if (runs.has(n) || captured.has(n)) leads.add(n);
+  }
+  return runs;
 }

@@ -2,7 +2,7 @@
 // one GradFn node with PyTorch's name: the composition runs on stand-ins for the inputs (sharing
 // their storage and version counters), and the node's backward runs the inner graph's backward.
 // While tracing, or when no gradient is wanted, it is just the composition.
-import { isGradEnabled, isRetainingGraph, Node, runBackward } from "./autograd";
+import { isCreatingGraph, isGradEnabled, isRetainingGraph, Node, runBackward } from "./autograd";
 import { activeTrace } from "./dispatch";
 import { engineHooks, Tensor } from "./tensor";
 
@@ -18,11 +18,25 @@ export function composite(name: string, inputs: Tensor[], fn: (...xs: Tensor[]) 
     inputs.map((t) => (t.requiresGrad ? t.gradEdge() : null)),
     inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })),
     (g) => {
-      const capture = new Map(
-        standIns.filter((s) => s.requiresGrad).map((s) => [s.gradEdge()[0], null as Tensor | null]),
+      // with createGraph the gradients must be functions of the real inputs (not of stand-ins),
+      // so the composition runs again on them, recorded, and its backward stops at their edges
+      const creating = isCreatingGraph();
+      const from = creating ? inputs : standIns;
+      const root = creating ? fn(...inputs) : inner;
+      const wanted = from.filter((s) => s.requiresGrad);
+      const capture = {
+        edges: wanted.map((s) => s.gradEdge()),
+        grads: wanted.map(() => null),
+        accumulate: true,
+        stop: true,
+      };
+      runBackward(
+        [root.gradEdge()],
+        [g],
+        { retainGraph: isRetainingGraph(), createGraph: creating, capture },
+        engineHooks,
       );
-      runBackward([inner.gradEdge()], [g], isRetainingGraph(), engineHooks, capture);
-      return standIns.map((s) => (s.requiresGrad ? (capture.get(s.gradEdge()[0]) ?? null) : null));
+      return from.map((s) => (s.requiresGrad ? capture.grads[wanted.indexOf(s)] : null));
     },
   );
   const out = new Tensor(

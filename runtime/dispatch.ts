@@ -23,6 +23,7 @@ import { arg, type Scalar, storeAs } from "../ir/scalar";
 import { contiguousStrides, numel } from "../ir/shape";
 import { isGradEnabled, Node, savedTensors } from "./autograd";
 import { CompileError } from "./errors";
+import type { CustomCall } from "./function";
 import { Tensor } from "./tensor";
 
 export interface Trace {
@@ -31,6 +32,8 @@ export interface Trace {
   // state read while tracing that the compiled code depends on (a module's training flag): the
   // check runs on every cache hit, and a false one retraces
   guard(check: () => boolean): void;
+  // a custom autograd Function's call: its id, which the call's `custom` values carry
+  customCall(call: CustomCall): number;
 }
 let active: Trace | null = null;
 export const activeTrace = () => active;

@@ -248,10 +248,23 @@ export class Tensor {
   }
 
   // ---- autograd ----
-  backward(gradient?: Tensor | null, opts?: { retainGraph?: boolean }): void {
-    const o = arg.options(opts, "backward", ["retainGraph"]);
+  /**
+   * Accumulates the gradient of this tensor into the `.grad` of the leaves it was computed from
+   * (`gradient` defaults to 1 for a one-element tensor). `retainGraph` keeps the graph for another
+   * backward (default: `createGraph`); `createGraph` records the backward's own ops, so the
+   * gradients have a `gradFn` and can be differentiated again.
+   */
+  backward(
+    gradient?: Tensor | null,
+    opts?: { retainGraph?: boolean; createGraph?: boolean },
+  ): void {
+    const o = arg.options(opts, "backward", ["retainGraph", "createGraph"]);
+    const createGraph =
+      o.createGraph === undefined ? false : arg.bool(o.createGraph, "backward", "createGraph");
     const retainGraph =
-      o.retainGraph === undefined ? false : arg.bool(o.retainGraph, "backward", "retainGraph");
+      o.retainGraph === undefined
+        ? createGraph
+        : arg.bool(o.retainGraph, "backward", "retainGraph");
     if (gradient === null) gradient = undefined;
     if (gradient !== undefined && !Tensor.isTensor(gradient))
       throw new TypeError(
@@ -272,7 +285,7 @@ export class Tensor {
         `Mismatch in shape: grad_output[0] has a shape of torch.Size(${fmtShape(gradient.shape)}) and output[0] has a shape of torch.Size(${fmtShape(this.shape)}).`,
       );
     }
-    runBackward([this.gradEdge()], [gradient], retainGraph, engineHooks);
+    runBackward([this.gradEdge()], [gradient], { retainGraph, createGraph }, engineHooks);
   }
   // shares storage and version counter, but is not a view autograd tracks (PyTorch: x.detach()._is_view() is False),
   // so in-place updates of it are allowed
@@ -1267,6 +1280,10 @@ export class Tensor {
   maxPool2dBackward(g: Tensor, p: PoolParams): Tensor {
     return bind("maxPool2dBackward", [this, arg.tensorArg(g, "max_pool2d", "grad", 1)], p);
   }
+  /** @internal `v` read at each window's first maximum of this (maxPool2dBackward's adjoint). */
+  maxPool2dSelect(v: Tensor, p: PoolParams): Tensor {
+    return bind("maxPool2dSelect", [this, arg.tensorArg(v, "max_pool2d", "grad", 1)], p);
+  }
 
   // ---- scans ----
   /** The cumulative sum along `dim`: out[..., j, ...] = x[..., 0, ...] + ... + x[..., j, ...]. */
@@ -2205,7 +2222,12 @@ const engineHooks = {
   },
   cast: (g: Tensor, dtype: DType) => g.to(dtype),
   accumulate(leaf: Tensor, g: Tensor) {
-    if (leaf.grad) leaf.grad.add_(g);
+    // with createGraph (grad mode on), .grad keeps its graph: a copy, then out-of-place sums
+    if (isGradEnabled())
+      leaf.grad = leaf.grad
+        ? leaf.grad.add(g)
+        : bind("cast", [g], { dtype: g.dtype }, "CopyBackwards");
+    else if (leaf.grad) leaf.grad.add_(g);
     else leaf.grad = g.fresh ? g : materialize(g); // a gradient nothing else holds is kept, not copied
   },
 };

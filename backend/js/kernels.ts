@@ -38,14 +38,20 @@ const conv = (op: "conv2d" | "convTranspose2d" | "conv2dWeight"): KernelImpl => 
   eager: (ins, out, p) => eagerConv(op, ins, out, paramsOf({ op, params: p }, op)),
 });
 
-const maxPool = (op: "maxPool2d" | "maxPool2dBackward"): KernelImpl => ({
+const maxPool = (op: "maxPool2d" | "maxPool2dBackward" | "maxPool2dSelect"): KernelImpl => ({
   emit: (k) => emitConv(k, op, "pool"),
   eager: (ins, out, p) => copyOut(pool(op, ins, paramsOf({ op, params: p }, op), out.shape), out),
 });
 
 const sortParams = (p: Params) => paramsOf({ op: "argsort", params: p }, "argsort");
 
+// simplify replaces a custom Function's value by its forward's before any kernel is planned
+const replacedBeforeCodegen = (): never => {
+  throw new Error("internal: a custom Function's value reached code generation");
+};
+
 export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
+  custom: { emit: replacedBeforeCodegen, eager: replacedBeforeCodegen },
   argsort: {
     emit: (k) => {
       const { dim, descending } = sortParams(k.kernel!.params);
@@ -66,6 +72,7 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   conv2dWeight: conv("conv2dWeight"),
   maxPool2d: maxPool("maxPool2d"),
   maxPool2dBackward: maxPool("maxPool2dBackward"),
+  maxPool2dSelect: maxPool("maxPool2dSelect"),
   scatterAdd: {
     emit: (k) =>
       emitScatter(

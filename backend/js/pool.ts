@@ -1,5 +1,6 @@
 // Max pooling over strided views: each window's first maximum in row-major order (a NaN wins, as
-// in PyTorch), and the backward that adds each output gradient at that position. Results go to a
+// in PyTorch), the backward that adds each output gradient at that position, and its adjoint
+// (maxPool2dSelect: a tensor of x's shape read at that position, for double backward). Results go to a
 // contiguous double scratch, as the convolutions' do (conv.ts: eagerly copied out, compiled
 // kernels run their epilogue on it).
 import type { PoolParams } from "../../ir/ops/pool";
@@ -8,7 +9,7 @@ import type { Strided } from "../backend";
 let result: Float64Array = new Float64Array(0);
 
 export function pool(
-  op: "maxPool2d" | "maxPool2dBackward",
+  op: "maxPool2d" | "maxPool2dBackward" | "maxPool2dSelect",
   [x, g]: Strided[],
   p: PoolParams,
   outShape: readonly number[],
@@ -17,7 +18,7 @@ export function pool(
   if (result.length < size) result = new Float64Array(size);
   const out = result;
   const [N, C, H, W] = x.shape;
-  const [OH, OW] = op === "maxPool2d" ? outShape.slice(2) : g.shape.slice(2);
+  const [OH, OW] = op === "maxPool2dBackward" ? g.shape.slice(2) : outShape.slice(2);
   const [kh, kw] = p.kernel,
     [sh, sw] = p.stride,
     [ph, pw] = p.padding,
@@ -51,6 +52,17 @@ export function pool(
             }
           }
           if (op === "maxPool2d") out[t] = best;
+          else if (op === "maxPool2dSelect")
+            out[t] =
+              at < 0
+                ? 0
+                : g.storage![
+                    g.offset +
+                      n * g.strides[0] +
+                      c * g.strides[1] +
+                      Math.floor(at / W) * g.strides[2] +
+                      (at % W) * g.strides[3]
+                  ];
           else if (at >= 0) {
             const gv =
               g.storage![

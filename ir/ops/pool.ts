@@ -1,7 +1,8 @@
 // Max pooling, a kernel op (backend/js/pool.ts): its gradient goes to the first maximum of each
-// window (PyTorch's argmax), through a second kernel op that recomputes the argmax. (Average
+// window (PyTorch's argmax), through a second kernel op that recomputes the argmax, and that one's
+// gradient reads each window's first maximum through a third. (Average
 // pooling is a convolution with a constant weight: nn/functional.ts.)
-import { kernel, type OpDef } from "../op-def";
+import { kernel, type OpDef, type Operand } from "../op-def";
 
 export interface PoolParams {
   kernel: number[]; // [kh, kw]
@@ -18,6 +19,16 @@ export function poolOut(n: number, k: number, s: number, p: number, d: number, c
   return out;
 }
 
+const pooledShape = ([x]: Operand[], p: PoolParams) => [
+  x.shape[0],
+  x.shape[1],
+  ...[0, 1].map((i) =>
+    poolOut(x.shape[2 + i], p.kernel[i], p.stride[i], p.padding[i], p.dilation[i], p.ceilMode),
+  ),
+];
+
+// maxPool2dBackward and maxPool2dSelect are linear in their second operand and each other's
+// adjoint; in x they are piecewise constant (the argmax moves only at ties), so no gradient to x.
 export const poolOps = {
   // [N, C, H, W] -> [N, C, OH, OW]: the max of each window (NaN if it holds one)
   maxPool2d: kernel<PoolParams>({
@@ -25,13 +36,7 @@ export const poolOps = {
     epilogue: true,
     grad: "MaxPool2DWithIndicesBackward0",
     dtype: ([x]) => x.dtype,
-    shape: ([x], p) => [
-      x.shape[0],
-      x.shape[1],
-      ...[0, 1].map((i) =>
-        poolOut(x.shape[2 + i], p.kernel[i], p.stride[i], p.padding[i], p.dilation[i], p.ceilMode),
-      ),
-    ],
+    shape: pooledShape,
     vjp: (g, { ins: [x], params }) => [x.maxPool2dBackward(g, params)],
   }),
   // maxPool2d's input gradient: g [N, C, OH, OW] added at each window's first maximum of x
@@ -41,6 +46,21 @@ export const poolOps = {
     grad: "MaxPool2DWithIndicesBackwardBackward0",
     dtype: ([, g]) => g.dtype,
     shape: ([x]) => [...x.shape],
-    vjp: null,
+    vjp: (gg, { ins: [x], params, needs }) => [
+      null,
+      needs[1] ? x.maxPool2dSelect(gg, params) : null,
+    ],
+  }),
+  // v [N, C, H, W] read at each window's first maximum of x: [N, C, OH, OW] (double backward)
+  maxPool2dSelect: kernel<PoolParams>({
+    operands: "strided",
+    epilogue: true,
+    grad: "MaxPool2DWithIndicesBackward0",
+    dtype: ([, v]) => v.dtype,
+    shape: pooledShape,
+    vjp: (g, { ins: [x], params, needs }) => [
+      null,
+      needs[1] ? x.maxPool2dBackward(g, params) : null,
+    ],
   }),
 } satisfies Record<string, OpDef<never>>;

@@ -23,8 +23,9 @@ const extremeVjp: Vjp<ReduceParams> = (g, { ins: [x], out, params }) => {
   ];
 };
 
-// prod: d out / d x_i is the product of the others: out / x_i when no element is 0; with one 0, the
-// product of the nonzero ones at the 0 and 0 elsewhere; with more, 0 (PyTorch's prod_backward).
+// prod: d out / d x_i is the product of the others: out / x_i where x_i is not 0 (0 when another
+// element is, and written with out, so its own derivative stays right there for double backward);
+// at a 0, the product of the nonzero ones if it is the only 0, else 0 (PyTorch's prod_backward).
 const prodVjp: Vjp<ReduceParams> = (g, { ins: [x], out, params }) => {
   const shape = [...x.shape],
     nonzero = x.ne(0),
@@ -32,12 +33,12 @@ const prodVjp: Vjp<ReduceParams> = (g, { ins: [x], out, params }) => {
   const zeros = nonzero.logicalNot().sum(params.dims, true).expand(shape);
   const gx = unreduce(g, shape, params);
   const others = safe.prod(params.dims, true).expand(shape); // the product of the nonzero ones
-  const atTheZero = gx.mul(others).where(nonzero.logicalNot(), 0).where(zeros.eq(1), 0);
+  const atTheZero = gx.mul(others).where(zeros.eq(1), 0);
   return [
     gx
       .mul(unreduce(out, shape, params))
       .div(safe)
-      .where(zeros.eq(0), atTheZero),
+      .where(nonzero, atTheZero),
   ];
 };
 

@@ -109,4 +109,9 @@ describe("compile(), grad() and valueAndGrad() with code generation refused: run
     expect(g.values()).toEqual(want.grad!.values());
     expect(grad(f)(tensor([0.1, 0.2, 0.3])).values()).toEqual(want.grad!.values());
   });
+  it("nest: grad(grad(f)) is the second derivative", () => {
+    const f = (x: Tensor) => x.pow(3).sum();
+    const x = tensor([0.5, -1, 2], { dtype: "float64" });
+    expect(grad((x: Tensor) => grad(f)(x).sum())(x).tolist()).toEqual([3, -6, 12]); // 6x
+  });
 });

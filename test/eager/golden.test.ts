@@ -8,10 +8,11 @@ import { Tensor } from "../../index";
 import {
   type FArg as Arg,
   call,
-  isSpec,
+  expectClose,
   make,
+  materialize,
   type OpCase,
-  type Out,
+  runOpCase,
   type Spec,
 } from "../support/golden";
 
@@ -39,43 +40,6 @@ const fixtures: { torch: string; cases: Case[] } = JSON.parse(
   readFileSync(join(import.meta.dirname, "../golden/ops.json"), "utf8"),
 );
 const cases = fixtures.cases;
-
-// Builds a case's inputs (self first, then args in order) and the arguments to pass.
-function materialize(self: Spec | undefined, args: Arg[], vars: Record<string, Tensor> = {}) {
-  const inputs: Tensor[] = [];
-  const conv = (a: Arg): unknown => {
-    if (isSpec(a)) {
-      inputs.push(make(a));
-      return inputs[inputs.length - 1];
-    }
-    if (a && typeof a === "object" && "ref" in a) return inputs[a.ref as number];
-    if (a && typeof a === "object" && "var" in a) return vars[a.var as string];
-    if (Array.isArray(a) && a.length && a.every((x) => typeof x === "object" && x !== null))
-      return a.map(conv);
-    return a;
-  };
-  const s = self ? (conv(self) as Tensor) : undefined;
-  return { inputs, self: s, args: args.map(conv) };
-}
-
-// jitgrad's backward(gradient?, { retainGraph }) takes the options PyTorch spells as keywords.
-
-// float32 tolerance: PyTorch and jitgrad may round differently in the last bits.
-function expectClose(actual: Tensor, want: Out, what: string) {
-  expect(actual.shape, `${what} shape`).toEqual(want.shape);
-  expect(actual.dtype, `${what} dtype`).toBe(want.dtype);
-  const got = actual.values();
-  expect(got.length, `${what} numel`).toBe(want.data.length);
-  const exact = actual.dtype === "int32" || actual.dtype === "bool";
-  got.forEach((v, i) => {
-    const w = want.data[i];
-    if (exact || !Number.isFinite(w)) {
-      expect(v, `${what}[${i}]`).toBe(w);
-    } else if (Math.abs(v - w) > 1e-6 + 1e-5 * Math.abs(w)) {
-      expect.fail(`${what}[${i}]: got ${v}, PyTorch ${w} (|diff| ${Math.abs(v - w)})`);
-    }
-  });
-}
 
 // Everything observable about a tensor that a failed call must not change.
 const snapshot = (t: Tensor) => ({
@@ -110,15 +74,7 @@ describe(`golden fixtures from PyTorch`, () => {
   describe("ops", () => {
     for (const c of cases.filter((c): c is OpCase => c.kind === "op")) {
       it(c.name, () => {
-        const { inputs, self, args } = materialize(c.self, c.args);
-        const receiver = (c.pre ?? []).reduce(
-          (t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor,
-          self,
-        );
-        const result = call(c.fn, receiver, args);
-        const out = (
-          c.field !== undefined ? (result as Record<string | number, Tensor>)[c.field] : result
-        ) as Tensor;
+        const { inputs, out } = runOpCase(c);
         expect(out).toBeInstanceOf(Tensor);
         expectClose(out, c.out, "out");
         expect(out.gradFn?.name ?? null, "gradFn").toBe(c.gradFn);

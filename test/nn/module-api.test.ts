@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compile, manualSeed, nn, noGrad, randn, type Tensor } from "../../index";
+import { autograd, compile, manualSeed, nn, noGrad, randn, type Tensor } from "../../index";
 
 const golden: { trees: Record<string, string>; names: Record<string, string[]> } = JSON.parse(
   readFileSync(join(import.meta.dirname, "../golden/modules.json"), "utf8"),
@@ -282,6 +282,37 @@ describe("a compiled function follows the modules' training flags", () => {
     const y = noGrad(() => f(x)).item(),
       yRef = noGrad(() => ref.forward(x).sum()).item();
     expect(Math.abs(y - yRef)).toBeLessThan(1e-4);
+  });
+});
+
+describe("a compiled training step that updates running statistics, differentiated twice", () => {
+  it("createGraph replays the joint graph: first and second derivatives equal eager ones", () => {
+    const build = () => {
+      manualSeed(9);
+      return new nn.Sequential(new nn.Linear(3, 4), new nn.BatchNorm1d(4), new nn.Tanh());
+    };
+    const m = build(),
+      ref = build();
+    const f = compile((x: Tensor) => m.forward(x).pow(2).sum());
+    const x0 = randn([5, 3]);
+    const grads = (out: Tensor, x: Tensor) => {
+      const [g] = autograd.grad(out, x, { createGraph: true });
+      const [gg] = autograd.grad(g!.pow(2).sum(), x);
+      return [g!.values(), gg!.values()];
+    };
+    const xa = x0.clone().requiresGrad_(),
+      xb = x0.clone().requiresGrad_();
+    const got = grads(f(xa), xa),
+      want = grads(ref.forward(xb).pow(2).sum(), xb);
+    got.forEach((vs, k) =>
+      vs.forEach((v, i) =>
+        expect(Math.abs(v - want[k][i])).toBeLessThan(1e-3 * (1 + Math.abs(want[k][i]))),
+      ),
+    );
+    expect(m.stateDict()["1.num_batches_tracked"].data).toEqual([1]);
+    const rm = m.stateDict()["1.running_mean"].data,
+      rmRef = ref.stateDict()["1.running_mean"].data;
+    rm.forEach((v, i) => expect(Math.abs(v - rmRef[i])).toBeLessThan(1e-6));
   });
 });
 

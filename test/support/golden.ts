@@ -3,6 +3,7 @@
 // a case's function in jitgrad's spelling.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { expect } from "vitest";
 import type { DType, Tensor } from "../../index";
 import * as jg from "../../index";
 
@@ -84,4 +85,59 @@ export function call(fn: string, self: Tensor | undefined, args: unknown[]): unk
   const method = (self as unknown as Record<string, unknown>)[fn];
   if (typeof method !== "function") throw new Error(`jitgrad has no Tensor method ${fn}`);
   return (method as (...a: unknown[]) => unknown).apply(self, args);
+}
+
+// Builds a case's inputs (self first, then args in order) and the arguments to pass.
+export function materialize(
+  self: Spec | undefined,
+  args: FArg[],
+  vars: Record<string, Tensor> = {},
+) {
+  const inputs: Tensor[] = [];
+  const conv = (a: FArg): unknown => {
+    if (isSpec(a)) {
+      inputs.push(make(a));
+      return inputs[inputs.length - 1];
+    }
+    if (a && typeof a === "object" && "ref" in a) return inputs[a.ref as number];
+    if (a && typeof a === "object" && "var" in a) return vars[a.var as string];
+    if (Array.isArray(a) && a.length && a.every((x) => typeof x === "object" && x !== null))
+      return a.map(conv);
+    return a;
+  };
+  const s = self ? (conv(self) as Tensor) : undefined;
+  return { inputs, self: s, args: args.map(conv) };
+}
+
+// float32 tolerance: PyTorch and jitgrad may round differently in the last bits.
+// (tol: a looser relative tolerance, for results of longer computations such as second derivatives)
+export function expectClose(actual: Tensor, want: Out, what: string, tol = 1e-5) {
+  expect(actual.shape, `${what} shape`).toEqual(want.shape);
+  expect(actual.dtype, `${what} dtype`).toBe(want.dtype);
+  const got = actual.values();
+  expect(got.length, `${what} numel`).toBe(want.data.length);
+  const exact = actual.dtype === "int32" || actual.dtype === "bool";
+  got.forEach((v, i) => {
+    const w = want.data[i];
+    if (exact || !Number.isFinite(w)) {
+      expect(v, `${what}[${i}]`).toBe(w);
+    } else if (Math.abs(v - w) > tol / 10 + tol * Math.abs(w)) {
+      expect.fail(`${what}[${i}]: got ${v}, PyTorch ${w} (|diff| ${Math.abs(v - w)})`);
+    }
+  });
+}
+
+// A fixture op case run through jitgrad: its inputs and its output (the field the case checks,
+// when the op returns several).
+export function runOpCase(c: OpCase): { inputs: Tensor[]; out: Tensor } {
+  const { inputs, self, args } = materialize(c.self, c.args);
+  const receiver = (c.pre ?? []).reduce(
+    (t, step) => call(step.fn, t, (step.args ?? []) as unknown[]) as Tensor,
+    self,
+  );
+  const result = call(c.fn, receiver, args);
+  const out = (
+    c.field !== undefined ? (result as Record<string | number, Tensor>)[c.field] : result
+  ) as Tensor;
+  return { inputs, out };
 }

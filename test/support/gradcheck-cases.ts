@@ -3,7 +3,18 @@
 // checks each with backward() against finite differences; test/coverage.test.ts reads them to
 // check that every op of the op table is gradchecked. `make` draws from the global generator (the
 // tests call manualSeed(0) before each case).
-import { cat, einsum, F, rand, randn, stack, type Tensor, tensor, where } from "../../index";
+import {
+  autograd,
+  cat,
+  einsum,
+  F,
+  rand,
+  randn,
+  stack,
+  type Tensor,
+  tensor,
+  where,
+} from "../../index";
 import { f64, pos } from "./gradcheck";
 
 export interface GradcheckCase {
@@ -1093,4 +1104,23 @@ group("elementwise compositions (issue 11)", () => {
   for (const [name, f] of cases) {
     check(name, f, () => [f64([2, 3]), f64([2, 3]), f64([3])].slice(0, f.length));
   }
+});
+
+// a custom autograd Function (inside compile, the `custom` value that runs its backward)
+class SinCos extends autograd.Function {
+  static forward(ctx: autograd.FunctionCtx, x: Tensor, y: Tensor) {
+    ctx.saveForBackward(x, y);
+    return x.sin().mul(y.cos());
+  }
+  static backward(ctx: autograd.FunctionCtx, g: Tensor) {
+    const [x, y] = ctx.savedTensors;
+    return [g.mul(x!.cos()).mul(y!.cos()), g.mul(x!.sin()).mul(y!.sin()).neg()];
+  }
+}
+group("custom autograd Functions", () => {
+  check(
+    "sin(x) cos(y), y broadcast",
+    (x, y) => SinCos.apply(x, y),
+    () => [f64([2, 3]), f64([3])],
+  );
 });
