@@ -33,6 +33,7 @@ const lib = {
 };
 const names = Object.keys(lib),
   impls = Object.values(lib);
+export const helperNames: readonly string[] = names;
 
 // Whether this page may create functions from source: a Content-Security-Policy without
 // 'unsafe-eval' refuses `new Function` (then plans are interpreted: interpret.ts). Asked once.
