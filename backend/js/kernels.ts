@@ -7,6 +7,7 @@ import type { LoopKernel } from "../plan";
 import { concat, emitConcat } from "./concat";
 import { copyOut, eagerConv, emitConv } from "./conv";
 import { matmul } from "./gemm";
+import { rowsInParallel } from "./gemm-split";
 import { emitMatmul } from "./matmul";
 import { pool } from "./pool";
 import { emitRoutineCall } from "./routine";
@@ -28,7 +29,7 @@ function eagerMatmul([a, b]: Strided[], out: Strided): void {
       { shape: [...batch, ...x.shape.slice(-2)] },
     )!,
   });
-  matmul(broadcast(a), broadcast(b), out);
+  matmul(broadcast(a), broadcast(b), out, rowsInParallel);
 }
 
 const dimOf = (p: Params) => (p as { dim: number }).dim;

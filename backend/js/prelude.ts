@@ -4,7 +4,7 @@ import { indexErrors } from "../../ir/ops";
 import { concat } from "./concat";
 import { convolve } from "./conv";
 import { erf, erfc } from "./erf";
-import { packPanels } from "./gemm";
+import { packPanels, tiles } from "./gemm";
 import { pool } from "./pool";
 import { roundEven } from "./round";
 import { scatter, scatterAdd } from "./scatter";
@@ -23,6 +23,7 @@ const lib = {
   erfc,
   roundEven,
   packPanels,
+  tiles,
   checkIndex,
   scatterAdd,
   scatter,

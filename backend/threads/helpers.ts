@@ -1,11 +1,22 @@
-// The kernel helpers a worker has: the prelude's functions that are self-contained (no module
-// state, no free names but globals), shipped as their own source text. A kernel that calls any
-// other helper runs on the calling thread only (parallel.ts checks its source).
+// The kernel helpers a worker has: the prelude's functions that need no module state but the few
+// names declared in `preamble` (gemm.ts's panel width and packing scratch, declared again here for
+// the worker's own copy), shipped as their source text and created in one scope. A kernel that
+// calls any other helper runs on the calling thread only (parallel.ts checks its source); a test
+// rebuilds them from this text and compares them with the originals.
+import { edges, PANEL, pack, packPanels, tiles } from "../js/gemm";
 import { roundEven } from "../js/round";
 import { tanhf } from "../js/tanhf";
 
-const portable: Record<string, (...a: number[]) => number> = { tanhf, roundEven };
+// biome-ignore lint/complexity/noBannedTypes: functions of any signature, shipped as text
+const portable: Record<string, Function> = { tanhf, roundEven, packPanels, pack, tiles, edges };
+const preamble = `const MR = ${PANEL}, NR = ${PANEL};
+const scratch = [new Float64Array(0), new Float64Array(0)];`;
 
 export const portableHelpers = new Set(Object.keys(portable));
-export const helperSources = () =>
-  Object.entries(portable).map(([name, f]) => ({ name, source: f.toString() }));
+export const helperSource = () => ({
+  names: Object.keys(portable),
+  source: [preamble, ...Object.values(portable).map((f) => f.toString())].join("\n"),
+});
+// the helpers made from that text, as a worker makes them
+export const rebuildHelpers = (h: ReturnType<typeof helperSource>): unknown[] =>
+  new Function(`${h.source}\nreturn [${h.names.join(", ")}];`)();

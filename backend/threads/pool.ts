@@ -11,7 +11,7 @@
 // cross-origin isolation for SharedArrayBuffer storage; see README "Threads".
 //
 // Workers are unref'd (the process ends by itself) and started on the first parallel call.
-import { helperSources } from "./helpers";
+import { helperSource } from "./helpers";
 import { CTRL, ERROR_BYTES, STATUS, workerSource } from "./worker-source";
 
 export type RangeArg = Float32Array | Float64Array | Int32Array | Uint8Array | number;
@@ -210,7 +210,7 @@ function run(p: Pool, helpers: number, task: RangeTask, args: RangeArg[], edges:
       ? []
       : [{ key: task.key, name: task.name, source: task.source }];
     p.defined[i].add(task.key);
-    const h = p.helpersSent[i] ? undefined : helperSources();
+    const h = p.helpersSent[i] ? undefined : helperSource();
     p.helpersSent[i] = true;
     p.workers[i].postMessage({ define, helpers: h, key: task.key, args, edges, ctrl: ctrl.buffer });
   }

@@ -3,7 +3,7 @@
 // no imports: generated kernels arrive as source with the helpers they may call (helpers.ts).
 //
 // Protocol (one message per job, control words in a SharedArrayBuffer of the job's own):
-//   { define: [{ key, name, source }], helpers, key, args, edges, ctrl }
+//   { define: [{ key, name, source }], helpers: { names, source }, key, args, edges, ctrl }
 // The worker adds itself to ACTIVE, then claims chunk indices from NEXT until they run out or ERR
 // is set, runs the kernel over [edges[c], edges[c + 1]) and counts DONE; a thrown error is written
 // to the pool's error text and flags ERR. The caller (pool.ts) claims from the same counter.
@@ -34,8 +34,8 @@ process.on("exit", (code) => {
 
 function run(m) {
   if (m.helpers) {
-    helperNames = m.helpers.map((h) => h.name);
-    helpers = m.helpers.map((h) => new Function("return (" + h.source + ");")());
+    helperNames = m.helpers.names;
+    helpers = new Function(m.helpers.source + "\\nreturn [" + helperNames.join(", ") + "];")();
   }
   for (const d of m.define)
     kernels.set(d.key, new Function(...helperNames, d.source + "\\nreturn " + d.name + ";")(...helpers));

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { roundEven } from "../../backend/js/round";
 import { tanhf } from "../../backend/js/tanhf";
-import { helperSources } from "../../backend/threads/helpers";
+import { helperSource, rebuildHelpers } from "../../backend/threads/helpers";
 import {
   counts,
   type RangeTask,
@@ -15,6 +15,7 @@ import {
   setStallTimeoutForTests,
   shutdown,
 } from "../../backend/threads/pool";
+import { workerSource } from "../../backend/threads/worker-source";
 import {
   compile,
   getNumThreads,
@@ -96,6 +97,13 @@ describe("determinism across thread counts", () => {
       },
     ],
     ["eager mean of a chain", () => [x.add(2).mul(x).mean()]],
+    [
+      "eager matmul (row panels)",
+      () => [
+        m.narrow(0, 0, 200).matmul(m.T.narrow(1, 0, 100)),
+        m.narrow(1, 0, 200).T.matmul(m.narrow(1, 0, 64)),
+      ],
+    ],
     ["eager row sums and broadcasting", () => [m.sum(1), m.sub(v), m.amax(0)]],
     [
       "compiled prod of a whole matrix",
@@ -212,15 +220,33 @@ describe("failures in workers", () => {
 });
 
 describe("workers' helpers", () => {
+  it("the worker's own source parses (a syntax error there would only show as a stall)", () => {
+    expect(() => new Function("require", "process", workerSource)).not.toThrow();
+  });
+
   it("are self-contained: rebuilt from their source text they compute the same", () => {
-    const rebuilt = new Map(
-      helperSources().map((h) => [h.name, new Function(`return (${h.source});`)()]),
-    );
+    const h = helperSource();
+    const made = new Map(h.names.map((n, i) => [n, rebuildHelpers(h)[i]]));
+    type F = (...a: unknown[]) => unknown;
+    const [tanh, round] = [made.get("tanhf") as F, made.get("roundEven") as F];
     for (const v of [-10, -3.2, -0.5, 0, 0.1, 1.5, 2.5, 8, 9.5])
-      expect([rebuilt.get("tanhf")(v), rebuilt.get("roundEven")(v)]).toEqual([
-        tanhf(v),
-        roundEven(v),
-      ]);
+      expect([tanh(v), round(v)]).toEqual([tanhf(v), roundEven(v)]);
+    // a 6x5 @ 5x7 product through the rebuilt packPanels and tiles, against a plain loop
+    const [m, k, n] = [6, 5, 7];
+    const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+    const pp = made.get("packPanels") as F,
+      tl = made.get("tiles") as F;
+    const A = Float64Array.from(pp(a, 0, k, 1, m, k, 0) as Float64Array);
+    const B = pp(b, 0, 1, n, n, k, 1);
+    const out = new Float64Array(m * n);
+    tl(A, B, out, 0, n, 1, m, n, k);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+        expect(out[i * n + j]).toBeCloseTo(s, 12);
+      }
   });
 });
 
