@@ -13,10 +13,20 @@ const preamble = `const MR = ${PANEL}, NR = ${PANEL};
 const scratch = [new Float64Array(0), new Float64Array(0)];`;
 
 export const portableHelpers = new Set(Object.keys(portable));
-export const helperSource = () => ({
-  names: Object.keys(portable),
-  source: [preamble, ...Object.values(portable).map((f) => f.toString())].join("\n"),
-});
+// names: what kernels call them; source: their declarations, then `return [...]` of them under the
+// names they were declared with (a bundler may have renamed one, e.g. to pack2: its callers' text
+// says pack2 as well)
+export const helperSource = () => {
+  const fns = Object.values(portable);
+  return {
+    names: Object.keys(portable),
+    source: [
+      preamble,
+      ...fns.map((f) => f.toString()),
+      `return [${fns.map((f) => f.name).join(", ")}];`,
+    ].join("\n"),
+  };
+};
 // the helpers made from that text, as a worker makes them
 export const rebuildHelpers = (h: ReturnType<typeof helperSource>): unknown[] =>
-  new Function(`${h.source}\nreturn [${h.names.join(", ")}];`)();
+  new Function(h.source)();

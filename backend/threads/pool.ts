@@ -12,7 +12,7 @@
 //
 // Workers are unref'd (the process ends by itself) and started on the first parallel call.
 import { helperSource } from "./helpers";
-import { CTRL, ERROR_BYTES, STATUS, workerSource } from "./worker-source";
+import { CTRL, ERROR_CHARS, STATUS, workerSource } from "./worker-source";
 
 export type RangeArg = Float32Array | Float64Array | Int32Array | Uint8Array | number;
 // A kernel over chunk ranges: run(chunk, begin, end, ...args); workers instantiate `source`
@@ -96,7 +96,7 @@ interface Pool {
   defined: Set<string>[]; // kernel keys each worker has instantiated
   helpersSent: boolean[];
   status: Int32Array; // per worker: STATUS.READY / STATUS.DEAD (written by the worker)
-  errors: Uint8Array; // per worker: its last error message
+  errors: Uint16Array; // per worker: its last error message
 }
 let pool: Pool | null = null;
 let unavailable = false; // no worker_threads here: everything runs on the calling thread
@@ -119,7 +119,7 @@ function start(count: number): Pool | null {
       defined: [],
       helpersSent: [],
       status: new Int32Array(new SharedArrayBuffer(4 * max)),
-      errors: new Uint8Array(new SharedArrayBuffer(ERROR_BYTES * max)),
+      errors: new Uint16Array(new SharedArrayBuffer(2 * ERROR_CHARS * max)),
     };
   }
   const p = pool;
@@ -238,7 +238,7 @@ function run(p: Pool, helpers: number, task: RangeTask, args: RangeArg[], edges:
 // a dead worker or a stall is an Error (and the pool is stopped, so no late write lands anywhere).
 function wait(p: Pool, ctrl: Int32Array, chunks: number, used: number, name: string): Error | null {
   let last = -1,
-    since = performance.now();
+    since = Date.now();
   for (;;) {
     const done = Atomics.load(ctrl, CTRL.DONE),
       err = Atomics.load(ctrl, CTRL.ERR);
@@ -259,7 +259,7 @@ function wait(p: Pool, ctrl: Int32Array, chunks: number, used: number, name: str
         shutdown();
         return e;
       }
-    const now = performance.now();
+    const now = Date.now();
     if (done !== last) {
       last = done;
       since = now;
@@ -274,7 +274,8 @@ function wait(p: Pool, ctrl: Int32Array, chunks: number, used: number, name: str
 }
 
 function errorText(p: Pool, i: number): string {
-  const bytes = p.errors.slice(i * ERROR_BYTES, (i + 1) * ERROR_BYTES);
-  const end = bytes.indexOf(0);
-  return new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end)) || "no message";
+  let text = "";
+  for (let j = i * ERROR_CHARS; j < (i + 1) * ERROR_CHARS && p.errors[j] !== 0; j++)
+    text += String.fromCharCode(p.errors[j]);
+  return text || "no message";
 }

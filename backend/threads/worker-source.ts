@@ -9,21 +9,21 @@
 // to the pool's error text and flags ERR. The caller (pool.ts) claims from the same counter.
 export const CTRL = { NEXT: 0, DONE: 1, ACTIVE: 2, ERR: 3, WORDS: 4 } as const;
 export const STATUS = { READY: 1, DEAD: 2 } as const;
-export const ERROR_BYTES = 1024; // per worker: the first bytes of its error message, UTF-8
+export const ERROR_CHARS = 512; // per worker: the first UTF-16 code units of its error message
 
 export const workerSource = `"use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const NEXT = ${CTRL.NEXT}, DONE = ${CTRL.DONE}, ACTIVE = ${CTRL.ACTIVE}, ERR = ${CTRL.ERR};
 const me = workerData.index;
 const status = new Int32Array(workerData.status);
-const errors = new Uint8Array(workerData.errors, me * ${ERROR_BYTES}, ${ERROR_BYTES});
+const errors = new Uint16Array(workerData.errors, me * ${2 * ERROR_CHARS}, ${ERROR_CHARS});
 const kernels = new Map();
 let helperNames = [], helpers = [], ctrl = null;
 
 function report(text) {
-  const bytes = new TextEncoder().encode(String(text).slice(0, ${ERROR_BYTES / 4}));
+  const s = String(text);
   errors.fill(0);
-  errors.set(bytes.subarray(0, ${ERROR_BYTES}));
+  for (let i = 0; i < Math.min(s.length, ${ERROR_CHARS}); i++) errors[i] = s.charCodeAt(i);
 }
 // a worker that ends for any reason says so, and wakes a caller waiting on its job
 process.on("exit", (code) => {
@@ -35,7 +35,7 @@ process.on("exit", (code) => {
 function run(m) {
   if (m.helpers) {
     helperNames = m.helpers.names;
-    helpers = new Function(m.helpers.source + "\\nreturn [" + helperNames.join(", ") + "];")();
+    helpers = new Function(m.helpers.source)();
   }
   for (const d of m.define)
     kernels.set(d.key, new Function(...helperNames, d.source + "\\nreturn " + d.name + ";")(...helpers));
