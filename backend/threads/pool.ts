@@ -5,7 +5,7 @@
 // never changes what the chunk computes (fixed partial slots, see backend/js/parallel.ts), so
 // results do not depend on the thread count or on scheduling.
 //
-// Platforms: Node's worker_threads (reached through process.getBuiltinModule, so browsers' bundles
+// Platforms: Node's worker_threads (reached through globalThis.process?.getBuiltinModule, so bundles
 // never see a Node import). Elsewhere (browsers, Deno without it) everything runs on the calling
 // thread: a browser page's main thread may not block in Atomics.wait, and Web Workers would need
 // cross-origin isolation for SharedArrayBuffer storage; see README "Threads".

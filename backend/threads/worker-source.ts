@@ -12,7 +12,9 @@ export const STATUS = { READY: 1, DEAD: 2 } as const;
 export const ERROR_CHARS = 512; // per worker: the first UTF-16 code units of its error message
 
 export const workerSource = `"use strict";
-const { parentPort, workerData } = require("node:worker_threads");
+// (Node's worker_threads through getBuiltinModule, as the library reaches it: no require here)
+const proc = globalThis.process;
+const { parentPort, workerData } = proc.getBuiltinModule("node:worker_threads");
 const NEXT = ${CTRL.NEXT}, DONE = ${CTRL.DONE}, ACTIVE = ${CTRL.ACTIVE}, ERR = ${CTRL.ERR};
 const me = workerData.index;
 const status = new Int32Array(workerData.status);
@@ -26,7 +28,7 @@ function report(text) {
   for (let i = 0; i < Math.min(s.length, ${ERROR_CHARS}); i++) errors[i] = s.charCodeAt(i);
 }
 // a worker that ends for any reason says so, and wakes a caller waiting on its job
-process.on("exit", (code) => {
+proc.on("exit", (code) => {
   report("the worker thread exited (code " + code + ")");
   Atomics.store(status, me, ${STATUS.DEAD});
   if (ctrl) Atomics.notify(ctrl, DONE);
