@@ -3,7 +3,7 @@
 // one dot product in k order whoever computes it, so the split never changes a bit.
 import { type RangeTask, runRanges } from "../threads/pool";
 import { PANEL, type RowsRunner } from "./gemm";
-import { CHUNK_WORK, PARALLEL_MIN_WORK } from "./parallel";
+import { CHUNK_WORK, MAC_UNITS, PARALLEL_MIN_WORK } from "./parallel";
 import { codegenAllowed, instantiate } from "./prelude";
 
 // Rows [lo, hi) of out = a @ b, b given as packed panels B. Source text, as generated kernels are:
@@ -17,10 +17,6 @@ const gemmTask = () => {
   task ??= { key: "gemmRows", name: "gemmRows", source, run: instantiate(source, "gemmRows") };
   return task;
 };
-
-// Work units of a multiply-add in the 4x4 register tile: about a quarter of a loop kernel's point
-// (measured: ~2 GFLOP/s against ~0.5-1 ns per elementwise point).
-const MAC_UNITS = 0.25;
 
 export const rowsInParallel: RowsRunner = (a, aOff, ars, acs, B, O, oOff, ors, ocs, m, n, k) => {
   const work = m * n * k * MAC_UNITS;

@@ -83,7 +83,9 @@ describe("determinism across thread counts", () => {
   manualSeed(7);
   const x = randn([1_000_003]),
     m = randn([700, 1500]),
-    v = randn([1500]);
+    v = randn([1500]),
+    p = randn([130, 300]),
+    q = randn([300, 70]);
   const cases: [string, () => Tensor[]][] = [
     ["compiled mean of a chain", () => [compile((a: Tensor) => a.add(2).mul(a).mean())(x)]],
     ["compiled gelu sum", () => [compile(gelu)(x)]],
@@ -95,6 +97,16 @@ describe("determinism across thread counts", () => {
         const f = compile((a: Tensor, b: Tensor) => [a.add(b).sum(1), a.mul(b).amax(0), a.sub(b)]);
         return f(m, v) as Tensor[];
       },
+    ],
+    [
+      "compiled matmul with an epilogue (row panels)",
+      () => [
+        compile((a: Tensor, b: Tensor, c: Tensor) => a.matmul(b).add(c).relu())(
+          p,
+          q,
+          v.narrow(0, 0, 70),
+        ),
+      ],
     ],
     ["eager mean of a chain", () => [x.add(2).mul(x).mean()]],
     [
@@ -137,6 +149,19 @@ describe("determinism across thread counts", () => {
     let s = 0;
     for (let i = 0; i < xs.length; i++) s += (xs[i] + 2) * xs[i];
     expect(f(x).item()).toBeCloseTo(s / xs.length, 4);
+    // a compiled matmul split by row panels (130 rows: the last chunk is ragged), against a plain loop
+    const mm = compile((a: Tensor, b: Tensor) => a.matmul(b).relu())(p, q).storage!;
+    const [ps, qs] = [p.storage!, q.storage!];
+    for (const [i, j] of [
+      [0, 0],
+      [33, 69],
+      [127, 5],
+      [129, 68],
+    ]) {
+      let d = 0;
+      for (let r = 0; r < 300; r++) d += ps[i * 300 + r] * qs[r * 70 + j];
+      expect(mm[i * 70 + j]).toBeCloseTo(Math.max(d, 0), 3);
+    }
     const rows = compile((a: Tensor) => a.sum(1))(m).storage!;
     const ms = m.storage!;
     for (const i of [0, 349, 699]) {
