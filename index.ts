@@ -1,5 +1,6 @@
 // jitgrad's public API.
 
+export { getNumThreads, setNumThreads } from "./backend/threads/pool";
 export type { Compiled, CompileOptions, Explanation, GradOptions, Stats } from "./compiler/compile";
 export { compile, grad, valueAndGrad } from "./compiler/compile";
 export * as data from "./data/index";

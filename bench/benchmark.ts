@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --large | --reference | --filter=W3]
+// npm run bench [-- --quick | --large | --reference | --filter=W3 | --threads=1,2]
 // Times W1-W4 (eager, compiled, hand-written), a copy loop (bandwidth), matmul GFLOP/s, steady-state
 // memory and per-call overhead with the `benchmark` package; prints tables and the issue's targets,
 // writes JSON and an SVG chart under bench/results/ (--reference: reference.json / reference.svg).
@@ -9,7 +9,16 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Benchmark from "benchmark";
-import { compile, getBackend, manualSeed, randn, setBackend, type Tensor } from "../index";
+import {
+  compile,
+  getBackend,
+  getNumThreads,
+  manualSeed,
+  randn,
+  setBackend,
+  setNumThreads,
+  type Tensor,
+} from "../index";
 import { copyLoop, mmNN } from "./hand";
 import {
   type CaseResult,
@@ -35,8 +44,28 @@ const filter = argv
   .find((a) => a.startsWith("--filter="))
   ?.slice(9)
   .split(",");
-for (const a of argv)
-  if (!["--quick", "--large", "--reference"].includes(a) && !a.startsWith("--filter=")) {
+// --threads=1,2 (or --threads 1,2): every case runs at each thread count (setNumThreads), so the
+// speedup is a ratio within one run; default: the library's own count (cores / JITGRAD_NUM_THREADS)
+const threadsAt = argv.findIndex((a) => a === "--threads" || a.startsWith("--threads="));
+const threadsArg =
+  threadsAt < 0
+    ? undefined
+    : argv[threadsAt].startsWith("--threads=")
+      ? argv[threadsAt].slice(10)
+      : argv[threadsAt + 1];
+const threadCounts =
+  threadsArg === undefined ? [getNumThreads()] : threadsArg.split(",").map(Number);
+if (threadCounts.some((t) => !Number.isInteger(t) || t < 1)) {
+  console.error(`--threads takes positive integers (1,2,...), got ${threadsArg}`);
+  process.exit(2);
+}
+for (const [i, a] of argv.entries())
+  if (
+    !["--quick", "--large", "--reference"].includes(a) &&
+    !a.startsWith("--filter=") &&
+    !a.startsWith("--threads") &&
+    !(threadsAt >= 0 && !argv[threadsAt].includes("=") && i === threadsAt + 1)
+  ) {
     console.error(`unknown option ${a}`);
     process.exit(2);
   }
@@ -122,8 +151,8 @@ function time(
   return s;
 }
 
-function runCase(c: Case): CaseResult {
-  const label = `${c.workload} ${c.workload === "W4" ? `B=${c.n}` : `N=${fmtN(c.n)}`}`;
+function runCase(c: Case, threads: number): CaseResult {
+  const label = `${c.workload} ${c.workload === "W4" ? `B=${c.n}` : `N=${fmtN(c.n)}`} T=${threads}`;
   const ref = c.variants[0].outcome();
   const errs = new Map<Variant, number>([[c.variants[0], 0]]);
   for (const v of c.variants.slice(1))
@@ -148,6 +177,7 @@ function runCase(c: Case): CaseResult {
   return {
     workload: c.workload,
     n: c.n,
+    threads,
     variants: vs,
     eagerOverCompiled: r(m("eager"), m("compiled")),
     compiledOverHand: r(m("compiled"), m("hand")),
@@ -440,6 +470,28 @@ function targets(
     "lower",
     "something the compiled call allocates is retained",
   );
+  // threads (issue 14): the same case at 1 and 2 threads, in this run (--threads=1,2)
+  const at = (w: string, n: number | null, t: number) =>
+    ws.find((x) => x.id === w)?.cases.find((c) => (n === null || c.n === n) && c.threads === t);
+  for (const [w, n] of [
+    ["W1", 1e6],
+    ["W3", 1e6],
+    ["W4", null],
+  ] as const)
+    for (const id of ["compiled", "eager"] as const) {
+      const mean = (t: number) => at(w, n, t)?.variants.find((v) => v.id === id)?.mean;
+      const one = mean(1),
+        two = mean(2);
+      add(
+        `${w}-threads-${id}`,
+        `${w}${n ? " N=1e6" : ""} ${id}: 1 thread / 2 threads (issue 14 target)`,
+        one && two ? one / two : null,
+        "x",
+        1.7,
+        "higher",
+        "kernels not split (see the cost model, backend/js/parallel.ts), or the cores were busy",
+      );
+    }
   const w4 = ws.find((x) => x.id === "W4")?.cases[0];
   const w4c = w4?.variants.find((v) => v.id === "compiled"),
     rate = extras.matmul?.eager.gflops;
@@ -558,7 +610,10 @@ function main() {
   total =
     ws.reduce(
       (n, w) =>
-        n + w.sizes.length * (w.id === "W2" || w.id === "W3" ? 4 : w.id === "W4" && train ? 5 : 3),
+        n +
+        w.sizes.length *
+          threadCounts.length *
+          (w.id === "W2" || w.id === "W3" ? 4 : w.id === "W4" && train ? 5 : 3),
       0,
     ) + (extrasOn ? 9 : 0);
   console.log(
@@ -574,9 +629,15 @@ function main() {
 
   const results: WorkloadResult[] = [];
   for (const w of ws) {
-    const cases = w.sizes.map((n) => runCase(w.make(n)));
+    const cases = w.sizes.flatMap((n) =>
+      threadCounts.map((t) => {
+        setNumThreads(t);
+        return runCase(w.make(n), t);
+      }),
+    );
     results.push({ id: w.id, title: w.title, note: w.note, cases });
   }
+  setNumThreads(threadCounts[0]);
   const extras: Record<string, unknown> = {};
   let fresh: ReturnType<typeof freshOutput> | undefined;
   let memory: ReturnType<typeof steadyMemory> | undefined,

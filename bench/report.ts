@@ -17,6 +17,7 @@ export interface VariantResult {
 export interface CaseResult {
   workload: string;
   n: number;
+  threads?: number; // setNumThreads during the case (older results have none)
   variants: VariantResult[];
   eagerOverCompiled: number | null;
   compiledOverHand: number | null;
@@ -83,7 +84,7 @@ const lpad = (s: string, n: number) => s.padStart(n);
 export function workloadTable(w: WorkloadResult): string {
   const lines = [w.title + (w.note ? `\n  (${w.note})` : "")];
   lines.push(
-    `  ${lpad("N", 5)}  ${pad("variant", 32)} ${lpad("mean", 10)} ${lpad("±%", 6)} ${lpad("calls/s", 8)} ${lpad("eager/compiled", 15)} ${lpad("compiled/hand", 14)}`,
+    `  ${lpad("N", 5)} ${lpad("threads", 7)}  ${pad("variant", 32)} ${lpad("mean", 10)} ${lpad("±%", 6)} ${lpad("calls/s", 8)} ${lpad("eager/compiled", 15)} ${lpad("compiled/hand", 14)}`,
   );
   for (const c of w.cases) {
     c.variants.forEach((v, i) => {
@@ -94,7 +95,7 @@ export function workloadTable(w: WorkloadResult): string {
             ? [c.eagerOverValueAndGrad, c.valueAndGradOverHand]
             : [null, null];
       lines.push(
-        `  ${lpad(i === 0 ? fmtN(c.n) : "", 5)}  ${pad(v.label, 32)} ${lpad(fmtTime(v.mean), 10)} ${lpad(`${v.rme.toFixed(1)}%`, 6)} ${lpad(fmtHz(v.hz), 8)} ${lpad(x(ratios[0]), 15)} ${lpad(x(ratios[1]), 14)}`,
+        `  ${lpad(i === 0 ? fmtN(c.n) : "", 5)} ${lpad(i === 0 ? String(c.threads ?? "") : "", 7)}  ${pad(v.label, 32)} ${lpad(fmtTime(v.mean), 10)} ${lpad(`${v.rme.toFixed(1)}%`, 6)} ${lpad(fmtHz(v.hz), 8)} ${lpad(x(ratios[0]), 15)} ${lpad(x(ratios[1]), 14)}`,
       );
     });
   }
@@ -105,9 +106,9 @@ export function workloadTable(w: WorkloadResult): string {
 export function markdownTables(r: Results): string {
   const out: string[] = [];
   out.push(
-    "| workload | N | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand | eager, JS backend | compiled, JS backend |",
+    "| workload | N | threads | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand | eager, JS backend | compiled, JS backend |",
   );
-  out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const w of r.workloads) {
     for (const c of w.cases) {
       const t = (id: VariantId) => {
@@ -115,7 +116,7 @@ export function markdownTables(r: Results): string {
         return v ? `${fmtTime(v.mean)} ±${v.rme.toFixed(1)}%` : "-";
       };
       out.push(
-        `| ${w.id} | ${fmtN(c.n)} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} | ${t("eagerJs")} | ${t("compiledJs")} |`,
+        `| ${w.id} | ${fmtN(c.n)} | ${c.threads ?? ""} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} | ${t("eagerJs")} | ${t("compiledJs")} |`,
       );
     }
   }

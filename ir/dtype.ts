@@ -6,8 +6,14 @@ export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
 // Zero-filled storage for n elements. A switch, not a table: a dtype that is not one of the four
 // (user input reaches here only after runtime/args.ts checked it) cannot fall through to
 // Object.prototype. A size the engine cannot allocate is an error naming it, never a raw RangeError.
+// Storages of SHARED_MIN elements or more live on a SharedArrayBuffer where the platform has one
+// (Node; browsers only when cross-origin isolated), so worker threads can run kernels on them
+// (backend/threads); they are ordinary typed arrays, collected like any other.
 export function allocate(dtype: DType, n: number): Storage {
   if (n > SMALL || !(n >= 0)) return allocateLarge(dtype, n);
+  return n >= SHARED_MIN && shared ? sharedArray(dtype, n) : array(dtype, n);
+}
+function array(dtype: DType, n: number): Storage {
   switch (dtype) {
     case "float32":
       return new Float32Array(n);
@@ -20,7 +26,27 @@ export function allocate(dtype: DType, n: number): Storage {
   }
   throw new TypeError(`unknown dtype ${String(dtype)}`);
 }
+function sharedArray(dtype: DType, n: number): Storage {
+  const buffer = new SharedArrayBuffer(n * BYTES[dtype]);
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(buffer);
+    case "float64":
+      return new Float64Array(buffer);
+    case "int32":
+      return new Int32Array(buffer);
+    case "bool":
+      return new Uint8Array(buffer);
+  }
+  throw new TypeError(`unknown dtype ${String(dtype)}`);
+}
 const SMALL = 1 << 24;
+// Below this, a kernel is never split across threads (the cost model in backend/js/parallel.ts
+// wants far more work than that), and an ordinary ArrayBuffer is cheaper to allocate.
+export const SHARED_MIN = 1 << 14;
+const shared =
+  typeof SharedArrayBuffer === "function" &&
+  (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 function allocateLarge(dtype: DType, n: number): Storage {
   const fail = (why: string) =>
@@ -29,21 +55,11 @@ function allocateLarge(dtype: DType, n: number): Storage {
     );
   if (!Number.isSafeInteger(n) || n < 0) throw fail("not a valid element count");
   try {
-    switch (dtype) {
-      case "float32":
-        return new Float32Array(n);
-      case "float64":
-        return new Float64Array(n);
-      case "int32":
-        return new Int32Array(n);
-      case "bool":
-        return new Uint8Array(n);
-    }
+    return shared ? sharedArray(dtype, n) : array(dtype, n);
   } catch (e) {
     if (e instanceof RangeError) throw fail(`the JavaScript engine refused (${e.message})`);
     throw e;
   }
-  throw new TypeError(`unknown dtype ${String(dtype)}`);
 }
 
 export const isFloat = (d: DType) => d === "float32" || d === "float64";

@@ -65,13 +65,17 @@ export function serialize(t: Tensor, options?: SerializeOptions): SerializedTens
   if (!storage)
     throw new TypeError("serialize: cannot serialize a tensor being traced inside compile()");
   const n = t.numel();
-  let data: Storage; // over an ArrayBuffer: storage is never allocated in shared memory
+  let data: Storage;
   if (t.isContiguous()) {
     const whole = t.offset === 0 && storage.length === n;
     data = whole && !opts.copy ? storage : storage.slice(t.offset, t.offset + n);
   } else {
     data = t.contiguous().storage!; // a fresh storage of its own
   }
+  // large storages live in shared memory (ir/dtype.ts), which postMessage cannot move: the
+  // transfer form is always over an ordinary ArrayBuffer (slice() makes one)
+  if (typeof SharedArrayBuffer === "function" && data.buffer instanceof SharedArrayBuffer)
+    data = data.slice();
   return { dtype: t.dtype, shape: [...t.shape], data } as SerializedTensor;
 }
 

@@ -8,25 +8,46 @@ import type { Combine, Strided } from "../backend";
 import { type Access, coalesce, type LoopKernel, type Sym } from "../plan";
 import { interpret } from "./interpret";
 import { emitLoops } from "./loops";
+import { chunkEdges, type Split, splitKernel, weightOf } from "./parallel";
 import { codegenAllowed, instantiate } from "./prelude";
 
 type Kernel = (...args: (Storage | number)[]) => void;
+// a kernel, its plan (kept for its split form, made when a call is large enough: parallel.ts)
+interface Cached {
+  run: Kernel;
+  spec: LoopKernel;
+  split?: Split | null;
+}
 
-const kernels = new Map<string, Kernel>();
+const kernels = new Map<string, Cached>();
 
 // A stride that is 0 or 1 is baked in (broadcast / contiguous); any other is a kernel argument.
 const baked = (s: number) => s === 0 || s === 1;
 
-function compile(key: string, build: () => LoopKernel): Kernel {
+function compile(key: string, build: () => LoopKernel): Cached {
   let k = kernels.get(key);
   if (!k) {
     const spec = build();
-    k = codegenAllowed()
+    const run = codegenAllowed()
       ? instantiate<Kernel>(emitLoops(spec), spec.name)
       : interpret<Kernel>(spec);
+    k = { run, spec };
     kernels.set(key, k);
   }
   return k;
+}
+// Runs a cached kernel over `sizes` (its coalesced space): split across threads when it is large
+// enough for the cost model, else in one call.
+function launch(k: Cached, sizes: number[], args: (Storage | number)[]): void {
+  const edges = chunkEdges(sizes, weightOf(k.spec));
+  if (edges) {
+    if (k.split === undefined) k.split = splitKernel(k.spec);
+    if (k.split) {
+      k.split(edges, args);
+      return;
+    }
+  }
+  k.run(...args);
 }
 
 // The hot path: the layout part of the cache key, and the numbers passed to the kernel.
@@ -116,14 +137,14 @@ export function pointwise(f: Scalar, dtype: DType, ins: Strided[], out: Strided)
       stores: [{ access: o.access[0], value: "r" }],
     };
   });
-  kernel(
+  launch(kernel, c.sizes, [
     ...all.map((t) => t.storage!),
     ...argValues(
       c.sizes,
       all.map((t) => t.offset),
       c.strides,
     ),
-  );
+  ]);
 }
 
 // A copy of src's elements into out's (same shape; any strides).
@@ -165,7 +186,11 @@ export function reduce(r: Combine, x: Strided, dims: number[], out: Strided): vo
       stores: [{ access: o.access[0], value: "acc", phase: "outer" }],
     };
   });
-  kernel(out.storage!, x.storage!, ...argValues(c.sizes, [out.offset, x.offset], c.strides));
+  launch(kernel, c.sizes, [
+    out.storage!,
+    x.storage!,
+    ...argValues(c.sizes, [out.offset, x.offset], c.strides),
+  ]);
 }
 
 // out = src read at each point through `map` (0 where the map's mask fails): a movement no
@@ -204,7 +229,7 @@ export function remap(src: Strided, map: IndexMap, out: Strided): void {
       stores: [{ access: { buf: "out", offset: "o1", strides: [...out.strides] }, value: "v" }],
     };
   });
-  kernel(out.storage!, src.storage!, offset, out.offset);
+  kernel.run(out.storage!, src.storage!, offset, out.offset);
 }
 
 // out = x read at index's values along `dim` (gather): one kernel per layout, indices checked.
@@ -240,5 +265,5 @@ export function gather(
     ],
     stores: [{ access: { buf: "out", offset: "o2", strides: [...out.strides] }, value: "v" }],
   }));
-  kernel(out.storage!, x.storage!, index.storage!, x.offset, index.offset, out.offset);
+  kernel.run(out.storage!, x.storage!, index.storage!, x.offset, index.offset, out.offset);
 }

@@ -96,14 +96,15 @@ export function linear(
 }
 // A size or stride: a number, or the name of a kernel argument the compiler made (checked, so no
 // other text can reach generated code).
-// (eager kernels take sizes n0.., offsets o0.. and strides s0_1.. as arguments).
+// (eager kernels take sizes n0.., offsets o0.. and strides s0_1.. as arguments; a chunk of a kernel
+// split across threads its index `chunk`, where its partial result goes).
 export function sym(s: number | string): E.Expression {
   if (typeof s === "number") {
     if (!Number.isFinite(s))
       throw new Error(`internal: a loop size or stride must be a finite number, got ${s}`);
     return num(s);
   }
-  if (typeof s !== "string" || !/^[nos]\d+(_\d+)?$/.test(s))
+  if (typeof s !== "string" || !/^([nos]\d+(_\d+)?|chunk)$/.test(s))
     throw new Error("internal: a kernel argument name must be one the compiler made");
   return id(s);
 }

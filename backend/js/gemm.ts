@@ -10,10 +10,32 @@ import { batchOffsets, pack } from "../pack";
 export const PANEL = 4; // rows of a, and columns of b, per packed panel: the register tile's size
 const MR = PANEL,
   NR = PANEL;
-let panelA = new Float64Array(0),
-  panelB = new Float64Array(0); // reused across calls: no garbage per call
+let panelA: Float64Array = new Float64Array(0),
+  panelB: Float64Array = new Float64Array(0); // reused across calls: no garbage per call
+// b's panels are read by every thread of a parallel matmul (gemm-split.ts): shared memory
+const sharedPanels = (n: number) =>
+  typeof SharedArrayBuffer === "function"
+    ? new Float64Array(new SharedArrayBuffer(8 * n))
+    : new Float64Array(n);
 
-export function matmul(a: Strided, b: Strided, out: Strided): void {
+// rows(...) may take the product of a over b's packed panels (all of a's m rows) on several
+// threads; it returns false when it does not (then the rows run here)
+export type RowsRunner = (
+  a: Storage,
+  aOff: number,
+  ars: number,
+  acs: number,
+  B: Float64Array,
+  O: Storage,
+  oOff: number,
+  ors: number,
+  ocs: number,
+  m: number,
+  n: number,
+  k: number,
+) => boolean;
+
+export function matmul(a: Strided, b: Strided, out: Strided, rows?: RowsRunner): void {
   const r = out.shape.length,
     m = out.shape[r - 2],
     n = out.shape[r - 1],
@@ -23,17 +45,28 @@ export function matmul(a: Strided, b: Strided, out: Strided): void {
   const mp = Math.ceil(m / MR) * MR,
     np = Math.ceil(n / NR) * NR;
   if (panelA.length < mp * k) panelA = new Float64Array(mp * k);
-  if (panelB.length < np * k) panelB = new Float64Array(np * k);
+  if (panelB.length < np * k) panelB = sharedPanels(np * k);
   for (let t = 0; t < count; t++) {
     const [aOff, bOff, oOff] = batchOffsets(t, batch, [a, b, out]);
-    pack(a.storage!, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, panelA);
+    const [ars, acs, ors, ocs] = [
+      a.strides[r - 2],
+      a.strides[r - 1],
+      out.strides[r - 2],
+      out.strides[r - 1],
+    ];
     pack(b.storage!, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, panelB);
-    tiles(panelA, panelB, out.storage!, oOff, out.strides[r - 2], out.strides[r - 1], m, n, k);
+    if (rows?.(a.storage!, aOff, ars, acs, panelB, out.storage!, oOff, ors, ocs, m, n, k)) continue;
+    pack(a.storage!, aOff, ars, acs, m, k, MR, panelA);
+    tiles(panelA, panelB, out.storage!, oOff, ors, ocs, m, n, k);
   }
 }
 
 // Compiled matmul kernels pack through this: the panels of `rows` rows in scratch slot `slot`.
 const scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+// pack under a name of this module: packPanels' source text names it, and workers rebuild
+// packPanels from that text (backend/threads/helpers.ts), where an imported binding's name (a
+// module loader's rewrite of it) would mean nothing
+const packRows = pack;
 export function packPanels(
   src: Storage,
   off: number,
@@ -45,7 +78,7 @@ export function packPanels(
 ): Float64Array {
   const size = Math.ceil(rows / MR) * MR * k;
   if (scratch[slot].length < size) scratch[slot] = new Float64Array(size);
-  pack(src, off, rs, cs, rows, k, MR, scratch[slot]);
+  packRows(src, off, rs, cs, rows, k, MR, scratch[slot]);
   return scratch[slot];
 }
 
@@ -134,7 +167,7 @@ export function tiles(
 }
 
 // out elements outside the whole tiles: rows >= m4 or columns >= n4, one dot product each.
-function edges(
+export function edges(
   A: Float64Array,
   B: Float64Array,
   O: Storage,

@@ -7,6 +7,7 @@ import { copy, gather, pointwise, reduce, remap } from "./eager";
 import { call, functionDecl, id, index, num, print } from "./estree";
 import { kernelOps } from "./kernels";
 import { emitLoops } from "./loops";
+import { parallelKernel } from "./parallel";
 import { codegenAllowed, instantiate } from "./prelude";
 import { evaluate } from "./scalar";
 import { emitScan, scan } from "./scan";
@@ -47,7 +48,8 @@ export const js: Backend = {
   },
   kernel(plan) {
     const source = renderKernel(plan);
-    return { run: instantiate<Kernel>(source, plan.name), source };
+    // large kernels run split across threads (parallel.ts); the source shown is the whole loop
+    return { run: parallelKernel(plan) ?? instantiate<Kernel>(source, plan.name), source };
   },
   driver,
   evaluate,

@@ -9,6 +9,7 @@ import { col2im } from "./col2im";
 import { concat, emitConcat } from "./concat";
 import { copyOut, eagerConv, emitConv } from "./conv";
 import { matmul } from "./gemm";
+import { rowsInParallel } from "./gemm-split";
 import { emitMatmul } from "./matmul";
 import { pool } from "./pool";
 import { emitRoutineCall } from "./routine";
@@ -30,7 +31,7 @@ function eagerMatmul([a, b]: Strided[], out: Strided): void {
       { shape: [...batch, ...x.shape.slice(-2)] },
     )!,
   });
-  matmul(broadcast(a), broadcast(b), out);
+  matmul(broadcast(a), broadcast(b), out, rowsInParallel);
 }
 
 const dimOf = (p: Params) => (p as { dim: number }).dim;

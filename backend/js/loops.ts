@@ -8,7 +8,9 @@ import { render } from "./scalar";
 
 const ACCUMULATORS = 4; // independent partial results let the CPU overlap the combines
 
-export function emitLoops(k: LoopKernel): string {
+// `ranged`: the kernel runs dim 0 over [lo, hi) only, as `name(chunk, lo, hi, ...params)`: one
+// chunk of a kernel split across threads (parallel.ts; `chunk` may address a partial result).
+export function emitLoops(k: LoopKernel, ranged = false): string {
   const outer = k.sizes.length - k.reduced,
     last = k.sizes.length - 1;
   const idx = (d: number) => (d < outer ? `i${d}` : `r${d - outer}`);
@@ -27,6 +29,8 @@ export function emitLoops(k: LoopKernel): string {
   const combine = (r: Reduction, a: E.Expression, b: E.Expression) =>
     render(r.combine, [a, b], r.dtype);
   const here = at(0);
+  const from = (d: number) => (ranged && d === 0 ? id("lo") : num(0)),
+    bound = (d: number) => (ranged && d === 0 ? id("hi") : sym(k.sizes[d]));
   // loop-invariant code motion: a temp that per-point work needs runs in the loop of the
   // innermost index it depends on (a broadcast operand's load, out of the loop it is broadcast over)
   const depth = new Map<string, number>();
@@ -61,7 +65,7 @@ export function emitLoops(k: LoopKernel): string {
       ];
     };
     const r = idx(last),
-      n = sym(k.sizes[last]);
+      n = bound(last);
     const few = typeof k.sizes[last] === "number" && (k.sizes[last] as number) < ACCUMULATORS; // the unrolled loop would never run
     const unrolled: E.Statement = {
       type: "ForStatement",
@@ -83,9 +87,9 @@ export function emitLoops(k: LoopKernel): string {
       body: block(step(0)),
     };
     let inner: E.Statement[] = few
-      ? [loop(r, n, step(0))]
-      : [decl("let", r, num(0)), unrolled, rest];
-    for (let d = last - 1; d >= outer; d--) inner = [loop(idx(d), sym(k.sizes[d]), inner)];
+      ? [loop(r, n, step(0), from(last))]
+      : [decl("let", r, from(last)), unrolled, rest];
+    for (let d = last - 1; d >= outer; d--) inner = [loop(idx(d), bound(d), inner, from(d))];
     body = [
       ...here.temps("pre", innermost),
       ...k.reductions.flatMap((red) =>
@@ -108,11 +112,12 @@ export function emitLoops(k: LoopKernel): string {
   }
   body = [...body, ...here.temps("outer"), ...here.stores("outer")];
   for (let d = outer - 1; d >= 0; d--) {
-    body = [loop(idx(d), sym(k.sizes[d]), body)];
+    body = [loop(idx(d), bound(d), body, from(d))];
     if (d > 0)
       body = [...here.temps("pre", at_(d - 1)), ...here.temps("inner", at_(d - 1)), ...body];
   }
-  return print(functionDecl(k.name, k.params, [...here.temps("invariant"), ...body], k.comments));
+  const params = ranged ? ["chunk", "lo", "hi", ...k.params] : k.params;
+  return print(functionDecl(k.name, params, [...here.temps("invariant"), ...body], k.comments));
 }
 
 // The unrolled lanes' statements taken in turn (lane 0's first, lane 1's first, ...): independent

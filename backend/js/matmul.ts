@@ -45,9 +45,13 @@ function operand(buf: string, view: View, batch: readonly number[]): MatmulOpera
   };
 }
 
-export function emitMatmul(k: LoopKernel): string {
+// `ranged`: rows [lo, hi) only, as `name(chunk, lo, hi, ...params)` (a chunk of a matmul split by
+// row panels across threads, parallel.ts; lo is a multiple of the tile height): a's rows from lo are
+// packed, all of b (each chunk packs b: cheap next to its rows' products at the chunk sizes used).
+export function emitMatmul(k: LoopKernel, ranged = false): string {
   const call_ = k.kernel!,
     batch = k.sizes.length - 2;
+  if (ranged && batch > 0) throw new Error("internal: a ranged matmul kernel has no batch dims");
   const batchSizes = k.sizes.slice(0, batch) as number[];
   const [a, b] = call_.operands.map((o) => operand(o.buf, o.view, batchSizes));
   const K = call_.operands[0].view.shape.at(-1)!;
@@ -75,16 +79,18 @@ export function emitMatmul(k: LoopKernel): string {
       o.offset,
     );
   // pack(src, offset, row stride, column stride, rows, k, scratch slot) -> Float64Array panels
+  const lo = id("lo"),
+    hi = id("hi");
   const packs = [
     decl(
       "const",
       "A",
       call(id("packPanels"), [
         id(mm.a.buf),
-        offset(mm.a),
+        ranged ? bin("+", offset(mm.a), bin("*", lo, num(mm.a.rows))) : offset(mm.a),
         num(mm.a.rows),
         num(mm.a.cols),
-        num(M),
+        ranged ? bin("-", hi, lo) : num(M),
         num(K),
         num(0),
       ]),
@@ -157,28 +163,40 @@ export function emitMatmul(k: LoopKernel): string {
       ],
       T,
       [
-        ["pa", bin("*", id(row), num(K))],
+        ["pa", bin("*", ranged ? bin("-", id(row), lo) : id(row), num(K))],
         ["pb", bin("*", id(col), num(K))],
       ],
     ),
     ...cells.flatMap(([r, s]) => element(plus(id(row), r), plus(id(col), s), c(r, s), `_${r}${s}`)),
   ];
+  // whole tiles: rows up to M4 (ranged: up to hi, or M4 in the last chunk)
+  const tileEnd: E.Expression = ranged
+    ? {
+        type: "ConditionalExpression",
+        test: bin("<", hi, num(M4)),
+        consequent: hi,
+        alternate: num(M4),
+      }
+    : num(M4);
   let body: E.Statement[] =
     M4 && N4
-      ? [...packs, loop(row, num(M4), [loop(col, num(N4), tile, num(0), T)], num(0), T)]
+      ? [
+          ...packs,
+          loop(row, tileEnd, [loop(col, num(N4), tile, num(0), T)], ranged ? lo : num(0), T),
+        ]
       : packs;
   if (M4 < M || N4 < N) {
     // elements outside whole tiles: one dot product each, over the same panels
-    const panel = (i: string) =>
-      bin("+", bin("*", bin("-", id(i), bin("%", id(i), num(T))), num(K)), bin("%", id(i), num(T)));
+    const panel = (i: E.Expression) =>
+      bin("+", bin("*", bin("-", i, bin("%", i, num(T))), num(K)), bin("%", i, num(T)));
     const dot: E.Statement[] = [
       decl("let", "acc", num(0)),
       walk(
         [assign(id("acc"), bin("*", index(id("A"), id("pa")), index(id("B"), id("pb"))), "+=")],
         T,
         [
-          ["pa", panel(row)],
-          ["pb", panel(col)],
+          ["pa", panel(ranged ? bin("-", id(row), lo) : id(row))],
+          ["pb", panel(id(col))],
         ],
       ),
       ...element(id(row), id(col), "acc", ""),
@@ -192,7 +210,9 @@ export function emitMatmul(k: LoopKernel): string {
             alternate: num(0),
           }
         : num(0);
-    body.push(loop(row, num(M), [loop(col, num(N), dot, firstCol)]));
+    body.push(
+      loop(row, ranged ? hi : num(M), [loop(col, num(N), dot, firstCol)], ranged ? lo : num(0)),
+    );
   }
   for (let d = batch - 1; d >= 0; d--) body = [loop(`i${d}`, num(k.sizes[d] as number), body)];
   const hoisted = bodyAt(
@@ -201,5 +221,6 @@ export function emitMatmul(k: LoopKernel): string {
     (n) => n,
     invariant,
   ).temps("invariant");
-  return print(functionDecl(k.name, k.params, [...hoisted, ...body], k.comments));
+  const params = ranged ? ["chunk", "lo", "hi", ...k.params] : k.params;
+  return print(functionDecl(k.name, params, [...hoisted, ...body], k.comments));
 }

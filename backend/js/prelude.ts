@@ -5,7 +5,7 @@ import { col2im } from "./col2im";
 import { concat } from "./concat";
 import { convolve } from "./conv";
 import { erf, erfc, erfinv } from "./erf";
-import { packPanels } from "./gemm";
+import { packPanels, tiles } from "./gemm";
 import { pool } from "./pool";
 import { roundEven } from "./round";
 import { scatter, scatterAdd, scatterReduce } from "./scatter";
@@ -25,6 +25,7 @@ const lib = {
   erfinv,
   roundEven,
   packPanels,
+  tiles,
   checkIndex,
   scatterAdd,
   scatter,
@@ -37,6 +38,7 @@ const lib = {
 };
 const names = Object.keys(lib),
   impls = Object.values(lib);
+export const helperNames: readonly string[] = names;
 
 // Whether this page may create functions from source: a Content-Security-Policy without
 // 'unsafe-eval' refuses `new Function` (then plans are interpreted: interpret.ts). Asked once.

@@ -1,0 +1,185 @@
+// Loop kernels split across threads. A kernel whose work outweighs the dispatch cost is cut along
+// dim 0 into chunks of a fixed amount of work (independent of the thread count) and run through the
+// pool's parallel-for (backend/threads/pool.ts):
+//   - dim 0 is an output dim (elementwise kernels, reductions that keep dims): each chunk writes
+//     its own outputs, computed exactly as the whole loop would;
+//   - dim 0 is reduced (a reduction to one value): each chunk leaves its partial results in a fixed
+//     slot, and a finishing kernel on the calling thread combines the slots in chunk order, then
+//     runs what followed the reduction (mean's scale, the stores).
+// Chunks depend only on the kernel's sizes, so results are the same bits for any thread count
+// (1 included: the chunks then all run on the calling thread).
+import type { Storage } from "../../ir/dtype";
+import type { Kernel } from "../backend";
+import type { Access, LoopKernel, ScalarExpr, Store, Temp } from "../plan";
+import { portableHelpers } from "../threads/helpers";
+import { type RangeTask, runRanges } from "../threads/pool";
+import { emitLoops } from "./loops";
+import { emitMatmul } from "./matmul";
+import { codegenAllowed, helperNames, instantiate } from "./prelude";
+
+// The cost model, in "work units": a point of the iteration space times (1 + its temps), about
+// 1-2 ns each in a compiled loop on this machine (a 2-core Xeon VM, Node 20). Handing a kernel to
+// a worker costs ~35 us for the postMessage and the wake-up (measured: a 1-chunk round trip,
+// while another process loaded both cores), so a kernel goes parallel from ~2e5 units (about
+// 0.3 ms of work: below that, the worker joins too late to help). Chunks hold 2^16 units (~0.1 ms),
+// small enough to balance, large enough that claiming one (an atomic add) is noise.
+export const PARALLEL_MIN_WORK = 200_000;
+export const CHUNK_WORK = 1 << 16;
+
+const key = (() => {
+  let n = 0;
+  return (name: string) => `${name}#${++n}`;
+})();
+
+// Helpers the workers lack: a kernel calling one stays on the calling thread.
+const local = helperNames.filter((n) => !portableHelpers.has(n));
+const callsLocal = (source: string) => local.some((n) => source.includes(`${n}(`));
+
+// Where a kernel over `sizes` is cut: the chunks' edges along dim 0, or null when the kernel is too
+// small to be worth a thread (or has one chunk). `weight`: work units per point (1 + its temps).
+export function chunkEdges(sizes: readonly number[], weight: number): number[] | null {
+  if (sizes.length === 0) return null;
+  const work = sizes.reduce((a, b) => a * b, 1) * weight;
+  if (work < PARALLEL_MIN_WORK) return null;
+  const grain = Math.max(1, Math.ceil(CHUNK_WORK / (work / sizes[0])));
+  const edges: number[] = [];
+  for (let i = 0; i < sizes[0]; i += grain) edges.push(i);
+  edges.push(sizes[0]);
+  return edges.length < 3 ? null : edges;
+}
+export const weightOf = (k: LoopKernel) => 1 + k.temps.length;
+
+// A plan made runnable over chunks: run(edges, args) with the plan's own arguments.
+export type Split = (edges: number[], args: (Storage | number)[]) => void;
+
+// The split form of a loop kernel, or null where it cannot be split (a kernel op, a helper the
+// workers lack, code generation refused, or a reduction whose epilogue reads along the reduced dims).
+export function splitKernel(k: LoopKernel): Split | null {
+  if (k.kernel || !codegenAllowed() || k.sizes.length === 0) return null;
+  return k.sizes.length > k.reduced ? splitOutputs(k) : splitReduction(k);
+}
+
+// A compiled kernel (sizes known): its split form when the cost model says so.
+export function parallelKernel(k: LoopKernel): Kernel | null {
+  if (!k.sizes.every((s) => typeof s === "number")) return null;
+  if (k.kernel?.op === "matmul") return splitMatmul(k);
+  const edges = chunkEdges(k.sizes as number[], weightOf(k));
+  const split = edges && splitKernel(k);
+  return split ? (...bufs: Storage[]) => split(edges!, bufs) : null;
+}
+
+// Work units of a multiply-add in the matmul's 4x4 register tile: about a quarter of a loop
+// kernel's point (~2-4 GFLOP/s against ~1 ns per elementwise point).
+export const MAC_UNITS = 0.25;
+// a compiled 2-D matmul by row panels of at least 32 rows (each chunk packs all of b: at 32 rows
+// that is 1/64 of its multiply-adds); every output element is computed whole by one chunk
+function splitMatmul(k: LoopKernel): Kernel | null {
+  if (k.sizes.length !== 2 || !codegenAllowed()) return null;
+  const [M, N] = k.sizes as number[],
+    K = k.kernel!.operands[0].view.shape.at(-1)!;
+  if (M * N * K * MAC_UNITS < PARALLEL_MIN_WORK) return null;
+  const rows = Math.max(32, Math.ceil(CHUNK_WORK / (N * K * MAC_UNITS) / 4) * 4);
+  const edges: number[] = [];
+  for (let i = 0; i < M; i += rows) edges.push(i);
+  edges.push(M);
+  if (edges.length < 3) return null;
+  const t = task(k, emitMatmul);
+  return t && ((...bufs: Storage[]) => runRanges(t, bufs, edges));
+}
+
+function task(
+  plan: LoopKernel,
+  emit: (k: LoopKernel, ranged: boolean) => string = emitLoops,
+): RangeTask | null {
+  const source = emit(plan, true);
+  if (callsLocal(source)) return null;
+  return { key: key(plan.name), name: plan.name, source, run: instantiate(source, plan.name) };
+}
+
+function splitOutputs(k: LoopKernel): Split | null {
+  const t = task(k);
+  return t && ((edges, args) => runRanges(t, args, edges));
+}
+
+// A reduction of everything (no output dims): partial results per chunk, then the finish.
+function splitReduction(k: LoopKernel): Split | null {
+  const parts = k.reductions.map((r) => `part_${r.name}`);
+  const flat = (a: Access): Access | null =>
+    a.at || !a.strides.every((s) => s === 0) ? null : { ...a, strides: [0] };
+  const outerTemps = k.temps.filter((t) => t.phase !== "inner");
+  const outerStores = k.stores.filter((s) => (s.phase ?? "outer") === "outer");
+  // what runs after the reduction must read nothing along the reduced dims
+  const moved: Temp[] = [];
+  for (const t of outerTemps) {
+    let expr: ScalarExpr = t.expr;
+    if (expr.kind === "valid") return null;
+    if (expr.kind === "load") {
+      const access = flat(expr.access);
+      if (!access) return null;
+      expr = { ...expr, access };
+    }
+    moved.push({ ...t, expr });
+  }
+  const stores: Store[] = [];
+  for (const s of outerStores) {
+    const access = flat(s.access);
+    if (!access) return null;
+    stores.push({ ...s, access });
+  }
+  const partial = task({
+    ...k,
+    name: `${k.name}_part`,
+    params: [...parts, ...k.params],
+    temps: k.temps.filter((t) => t.phase !== "outer"),
+    stores: [
+      ...k.stores.filter((s) => s.phase === "inner"),
+      ...k.reductions.map((r, i) => ({
+        access: { buf: parts[i], offset: "chunk", strides: k.sizes.map(() => 0) },
+        value: r.name,
+        phase: "outer" as const,
+      })),
+    ],
+  });
+  if (!partial) return null;
+  // per chunk count (fixed for a compiled kernel; eager ones see several sizes): the partial
+  // slots, and the finish that combines them in chunk order
+  const finishes = new Map<number, { partials: Float64Array[]; finish: Kernel }>();
+  const finishFor = (chunks: number) => {
+    let f = finishes.get(chunks);
+    if (!f) {
+      const plan: LoopKernel = {
+        ...k,
+        name: `${k.name}_finish`,
+        params: [...parts, ...k.params],
+        sizes: [chunks],
+        reduced: 1,
+        temps: [
+          ...moved,
+          ...parts.map((p) => ({
+            name: `${p}_v`,
+            expr: { kind: "load" as const, access: { buf: p, offset: 0, strides: [1] } },
+            phase: "inner" as const,
+          })),
+        ],
+        reductions: k.reductions.map((r, i) => ({ ...r, value: `${parts[i]}_v` })),
+        stores,
+      };
+      f = {
+        partials: parts.map(() => sharedFloat64(chunks)),
+        finish: instantiate<Kernel>(emitLoops(plan), plan.name),
+      };
+      finishes.set(chunks, f);
+    }
+    return f;
+  };
+  return (edges, args) => {
+    const { partials, finish } = finishFor(edges.length - 1);
+    runRanges(partial, [...partials, ...args], edges);
+    (finish as (...a: (Storage | number)[]) => void)(...partials, ...args);
+  };
+}
+
+const sharedFloat64 = (n: number) =>
+  typeof SharedArrayBuffer === "function"
+    ? new Float64Array(new SharedArrayBuffer(8 * n))
+    : new Float64Array(n);

@@ -1,0 +1,79 @@
+// The code a pool worker runs, as source text: a worker is started from it (Node's `eval: true`),
+// so it needs no file of its own, whatever bundler or loader the library went through. Plain JS,
+// no imports: generated kernels arrive as source with the helpers they may call (helpers.ts).
+//
+// Protocol (one message per job, control words in a SharedArrayBuffer of the job's own):
+//   { define: [{ key, name, source }], helpers: { names, source }, key, args, edges, ctrl }
+// The worker adds itself to ACTIVE, then claims chunk indices from NEXT until they run out or ERR
+// is set, runs the kernel over [edges[c], edges[c + 1]) and counts DONE; a thrown error is written
+// to the pool's error text and flags ERR. The caller (pool.ts) claims from the same counter.
+export const CTRL = { NEXT: 0, DONE: 1, ACTIVE: 2, ERR: 3, WORDS: 4 } as const;
+export const STATUS = { READY: 1, DEAD: 2 } as const;
+export const ERROR_CHARS = 512; // per worker: the first UTF-16 code units of its error message
+
+export const workerSource = `"use strict";
+// (Node's worker_threads through getBuiltinModule, as the library reaches it: no require here)
+const proc = globalThis.process;
+const { parentPort, workerData } = proc.getBuiltinModule("node:worker_threads");
+const NEXT = ${CTRL.NEXT}, DONE = ${CTRL.DONE}, ACTIVE = ${CTRL.ACTIVE}, ERR = ${CTRL.ERR};
+const me = workerData.index;
+const status = new Int32Array(workerData.status);
+const errors = new Uint16Array(workerData.errors, me * ${2 * ERROR_CHARS}, ${ERROR_CHARS});
+const kernels = new Map();
+let helperNames = [], helpers = [], ctrl = null;
+
+function report(text) {
+  const s = String(text);
+  errors.fill(0);
+  for (let i = 0; i < Math.min(s.length, ${ERROR_CHARS}); i++) errors[i] = s.charCodeAt(i);
+}
+// a worker that ends for any reason says so, and wakes a caller waiting on its job
+proc.on("exit", (code) => {
+  report("the worker thread exited (code " + code + ")");
+  Atomics.store(status, me, ${STATUS.DEAD});
+  if (ctrl) Atomics.notify(ctrl, DONE);
+});
+
+function run(m) {
+  if (m.helpers) {
+    helperNames = m.helpers.names;
+    helpers = new Function(m.helpers.source)();
+  }
+  for (const d of m.define)
+    kernels.set(d.key, new Function(...helperNames, d.source + "\\nreturn " + d.name + ";")(...helpers));
+  const fn = kernels.get(m.key), edges = m.edges, args = m.args, chunks = edges.length - 1;
+  ctrl = new Int32Array(m.ctrl);
+  Atomics.add(ctrl, ACTIVE, 1);
+  try {
+    while (Atomics.load(ctrl, ERR) === 0) {
+      const c = Atomics.add(ctrl, NEXT, 1);
+      if (c >= chunks) break;
+      try {
+        fn(c, edges[c], edges[c + 1], ...args);
+      } catch (e) {
+        report(e && e.stack ? e.stack : e);
+        Atomics.store(ctrl, ERR, me + 1);
+      }
+      Atomics.add(ctrl, DONE, 1);
+      Atomics.notify(ctrl, DONE);
+    }
+  } finally {
+    Atomics.sub(ctrl, ACTIVE, 1);
+    Atomics.notify(ctrl, DONE);
+    ctrl = null;
+  }
+}
+
+parentPort.on("message", (m) => {
+  try {
+    run(m);
+  } catch (e) {
+    // a kernel that does not compile here, or a malformed job: the caller sees ERR
+    report(e && e.stack ? e.stack : e);
+    const c = new Int32Array(m.ctrl);
+    Atomics.store(c, ERR, me + 1);
+    Atomics.notify(c, DONE);
+  }
+});
+Atomics.store(status, me, ${STATUS.READY});
+`;

@@ -1,0 +1,305 @@
+// Parallel kernels: the same bits for 1, 2, 3 and 4 threads; errors and crashes in workers surface
+// as Errors in the caller (never a hang); the thread count's API; storage in shared memory.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { roundEven } from "../../backend/js/round";
+import { tanhf } from "../../backend/js/tanhf";
+import { helperSource, rebuildHelpers } from "../../backend/threads/helpers";
+import {
+  counts,
+  type RangeTask,
+  runRanges,
+  STALL_MS,
+  setCallerWorksForTests,
+  setStallTimeoutForTests,
+  shutdown,
+} from "../../backend/threads/pool";
+import { workerSource } from "../../backend/threads/worker-source";
+import {
+  compile,
+  getNumThreads,
+  manualSeed,
+  randn,
+  serialize,
+  setNumThreads,
+  type Tensor,
+  valueAndGrad,
+} from "../../index";
+import { allocate } from "../../ir/dtype";
+
+const initial = getNumThreads();
+afterAll(() => {
+  setNumThreads(initial);
+  setStallTimeoutForTests(STALL_MS);
+});
+
+const bytes = (t: Tensor) => {
+  const s = t.contiguous().storage!;
+  return new Uint8Array(s.buffer, s.byteOffset, s.byteLength);
+};
+// where two results' bytes first differ, or -1 (a plain loop: toEqual on millions of bytes is slow)
+function firstDifference(a: Uint8Array[], b: Uint8Array[]): string | number {
+  if (a.length !== b.length) return "different counts";
+  for (let k = 0; k < a.length; k++) {
+    if (a[k].length !== b[k].length) return `result ${k}: different lengths`;
+    for (let i = 0; i < a[k].length; i++) if (a[k][i] !== b[k][i]) return `result ${k}, byte ${i}`;
+  }
+  return -1;
+}
+const gelu = (x: Tensor) =>
+  x
+    .mul(0.5)
+    .mul(x.add(x.pow(3).mul(0.044715)).mul(0.7978845608).tanh().add(1))
+    .sum();
+
+describe("thread count", () => {
+  it("defaults to the cores (or JITGRAD_NUM_THREADS) and takes positive integers only", () => {
+    expect(Number.isInteger(initial) && initial >= 1).toBe(true);
+    for (const bad of [0, -1, 1.5, Number.NaN, Infinity, "2", null])
+      expect(() => setNumThreads(bad as number)).toThrow(
+        /setNumThreads\(\): n must be a positive integer/,
+      );
+    setNumThreads(3);
+    expect(getNumThreads()).toBe(3);
+    setNumThreads(initial);
+  });
+});
+
+describe("shared storage", () => {
+  it("puts large storages in shared memory, small ones and transfer forms in ordinary buffers", () => {
+    expect(allocate("float32", 1 << 14).buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(allocate("float64", 1 << 20).buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(allocate("float32", 100).buffer).toBeInstanceOf(ArrayBuffer);
+    const big = randn([1 << 15]);
+    expect(big.storage!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const s = serialize(big);
+    expect(s.data.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(Array.from(s.data)).toEqual(Array.from(big.storage!));
+  });
+});
+
+describe("determinism across thread counts", () => {
+  manualSeed(7);
+  const x = randn([1_000_003]),
+    m = randn([700, 1500]),
+    v = randn([1500]),
+    p = randn([130, 300]),
+    q = randn([300, 70]);
+  const cases: [string, () => Tensor[]][] = [
+    ["compiled mean of a chain", () => [compile((a: Tensor) => a.add(2).mul(a).mean())(x)]],
+    ["compiled gelu sum", () => [compile(gelu)(x)]],
+    ["compiled gelu value and gradient", () => valueAndGrad(gelu)(x) as Tensor[]],
+    ["compiled elementwise", () => [compile((a: Tensor) => a.mul(3).exp().sub(a))(x)]],
+    [
+      "compiled row sums, column maxima, broadcasting",
+      () => {
+        const f = compile((a: Tensor, b: Tensor) => [a.add(b).sum(1), a.mul(b).amax(0), a.sub(b)]);
+        return f(m, v) as Tensor[];
+      },
+    ],
+    // float64 products: the JS GEMM (float32 ones go to the Wasm GEMM where it runs)
+    [
+      "compiled float64 matmul with an epilogue (row panels)",
+      () => [
+        compile((a: Tensor, b: Tensor, c: Tensor) => a.matmul(b).add(c).relu())(
+          p.double(),
+          q.double(),
+          v.narrow(0, 0, 70).double(),
+        ),
+      ],
+    ],
+    // a float32 product (the Wasm GEMM, on the calling thread) in one program with split kernels
+    [
+      "compiled float32 matmul beside an elementwise chain",
+      () =>
+        compile((a: Tensor, b: Tensor, y: Tensor) => [a.matmul(b).relu(), y.mul(3).exp().sub(y)])(
+          p,
+          q,
+          x,
+        ) as Tensor[],
+    ],
+    ["eager mean of a chain", () => [x.add(2).mul(x).mean()]],
+    [
+      "eager float64 matmul (row panels)",
+      () => {
+        const d = m.double();
+        return [
+          d.narrow(0, 0, 200).matmul(d.T.narrow(1, 0, 100)),
+          d.narrow(1, 0, 200).T.matmul(d.narrow(1, 0, 64)),
+        ];
+      },
+    ],
+    ["eager row sums and broadcasting", () => [m.sum(1), m.sub(v), m.amax(0)]],
+    [
+      "compiled prod of a whole matrix",
+      () => [compile((a: Tensor) => a.mul(0.001).add(1).prod())(m)],
+    ],
+  ];
+  for (const [name, run] of cases)
+    it(`${name}: the same bits for 1, 2, 3 and 4 threads`, () => {
+      setNumThreads(1);
+      const ref = run().map(bytes);
+      for (const n of [2, 3, 4]) {
+        setNumThreads(n);
+        // the caller takes part (chunks go to whoever is free), then the workers run them all
+        expect(firstDifference(run().map(bytes), ref)).toBe(-1);
+        const before = counts.workerChunks;
+        setCallerWorksForTests(false);
+        try {
+          expect(firstDifference(run().map(bytes), ref)).toBe(-1);
+        } finally {
+          setCallerWorksForTests(true);
+        }
+        expect(counts.workerChunks).toBeGreaterThan(before);
+      }
+      setNumThreads(initial);
+    });
+
+  it("the split results are right (float64 references)", () => {
+    setNumThreads(2);
+    const f = compile((a: Tensor) => a.add(2).mul(a).mean());
+    const xs = x.storage!;
+    let s = 0;
+    for (let i = 0; i < xs.length; i++) s += (xs[i] + 2) * xs[i];
+    expect(f(x).item()).toBeCloseTo(s / xs.length, 4);
+    // a compiled matmul split by row panels (130 rows: the last chunk is ragged), against a plain loop
+    const [pd, qd] = [p.double(), q.double()];
+    const mm = compile((a: Tensor, b: Tensor) => a.matmul(b).relu())(pd, qd).storage!;
+    const [ps, qs] = [pd.storage!, qd.storage!];
+    for (const [i, j] of [
+      [0, 0],
+      [33, 69],
+      [127, 5],
+      [129, 68],
+    ]) {
+      let d = 0;
+      for (let r = 0; r < 300; r++) d += ps[i * 300 + r] * qs[r * 70 + j];
+      expect(mm[i * 70 + j]).toBeCloseTo(Math.max(d, 0), 3);
+    }
+    const rows = compile((a: Tensor) => a.sum(1))(m).storage!;
+    const ms = m.storage!;
+    for (const i of [0, 349, 699]) {
+      let r = 0;
+      for (let j = 0; j < 1500; j++) r += ms[i * 1500 + j];
+      expect(rows[i]).toBeCloseTo(r, 2);
+    }
+    setNumThreads(initial);
+  });
+});
+
+// A task whose workers' code differs from the caller's: the caller's chunk waits until a worker
+// has entered a chunk of its own, so the workers' code surely runs.
+const shared = () => new Int32Array(new SharedArrayBuffer(16));
+function rendezvous(workerBody: string, name: string): RangeTask {
+  return {
+    key: `${name}-${Math.random()}`,
+    name,
+    source: `function ${name}(c, lo, hi, flag) { Atomics.store(flag, 0, 1); Atomics.notify(flag, 0); ${workerBody} }`,
+    run: (_c, _lo, _hi, flag) => {
+      const f = flag as Int32Array,
+        t0 = Date.now();
+      while (Atomics.load(f, 0) === 0 && Date.now() - t0 < 20_000) Atomics.wait(f, 0, 0, 50);
+    },
+  };
+}
+
+describe("failures in workers", () => {
+  it("a kernel error on a worker is an Error in the caller, with the worker's message", () => {
+    setNumThreads(2);
+    const t = rendezvous(`throw new Error("boom in chunk " + c);`, "throws");
+    expect(() => runRanges(t, [shared()], [0, 1, 2, 3, 4])).toThrow(
+      /kernel throws failed on worker thread 1: Error: boom in chunk/,
+    );
+  });
+
+  it("a worker that dies mid-kernel is an Error, and the next call gets a fresh pool", () => {
+    setNumThreads(2);
+    const t = rendezvous(`process.exit(7);`, "dies");
+    expect(() => runRanges(t, [shared()], [0, 1, 2, 3, 4])).toThrow(
+      /worker thread 1 stopped while running kernel dies \(the worker thread exited \(code 7\)\)/,
+    );
+    const out = new Float64Array(new SharedArrayBuffer(8 * 64));
+    const fill: RangeTask = {
+      key: "fill",
+      name: "fill",
+      source: "function fill(c, lo, hi, o) { for (let i = lo; i < hi; i++) o[i] = i * c; }",
+      run: (c, lo, hi, o) => {
+        for (let i = lo; i < hi; i++) (o as Float64Array)[i] = i * c;
+      },
+    };
+    runRanges(fill, [out], [0, 16, 32, 48, 64]);
+    expect(out[5]).toBe(0);
+    expect(out[20]).toBe(20);
+    expect(out[63]).toBe(63 * 3);
+  });
+
+  it("a worker that never finishes is an Error after the stall timeout, not a hang", () => {
+    setNumThreads(2);
+    setStallTimeoutForTests(300);
+    const t = rendezvous(`for (;;) {}`, "spins");
+    expect(() => runRanges(t, [shared()], [0, 1, 2])).toThrow(
+      /kernel spins made no progress on the worker threads for 300 ms/,
+    );
+    setStallTimeoutForTests(STALL_MS);
+  });
+
+  it("an error on the calling thread is thrown as it is, after the workers stop", () => {
+    setNumThreads(2);
+    const t: RangeTask = {
+      key: "callerThrows",
+      name: "callerThrows",
+      source: "function callerThrows() {}",
+      run: () => {
+        throw new RangeError("caller's own");
+      },
+    };
+    expect(() => runRanges(t, [shared()], [0, 1, 2, 3])).toThrow(RangeError);
+    shutdown();
+  });
+});
+
+describe("workers' helpers", () => {
+  it("the worker's own source parses (a syntax error there would only show as a stall)", () => {
+    expect(() => new Function(workerSource)).not.toThrow();
+    // no Node-only names a bundler or the package test would flag (test/package)
+    expect(workerSource).not.toMatch(/\bprocess\.|\brequire\(|from "node:/);
+  });
+
+  it("are self-contained: rebuilt from their source text they compute the same", () => {
+    const h = helperSource();
+    const made = new Map(h.names.map((n, i) => [n, rebuildHelpers(h)[i]]));
+    type F = (...a: unknown[]) => unknown;
+    const [tanh, round] = [made.get("tanhf") as F, made.get("roundEven") as F];
+    for (const v of [-10, -3.2, -0.5, 0, 0.1, 1.5, 2.5, 8, 9.5])
+      expect([tanh(v), round(v)]).toEqual([tanhf(v), roundEven(v)]);
+    // a 6x5 @ 5x7 product through the rebuilt packPanels and tiles, against a plain loop
+    const [m, k, n] = [6, 5, 7];
+    const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+    const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+    const pp = made.get("packPanels") as F,
+      tl = made.get("tiles") as F;
+    const A = Float64Array.from(pp(a, 0, k, 1, m, k, 0) as Float64Array);
+    const B = pp(b, 0, 1, n, n, k, 1);
+    const out = new Float64Array(m * n);
+    tl(A, B, out, 0, n, 1, m, n, k);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+        expect(out[i * n + j]).toBeCloseTo(s, 12);
+      }
+  });
+});
+
+describe("process exit", () => {
+  it("a process that ran parallel kernels ends by itself (workers are unref'd)", () => {
+    const script = fileURLToPath(new URL("./threads-exit.fixture.ts", import.meta.url));
+    const out = execFileSync(process.execPath, ["--import", "tsx", script], {
+      timeout: 60_000,
+      encoding: "utf8",
+      env: { ...process.env, JITGRAD_NUM_THREADS: "2" },
+    });
+    expect(out.trim()).toBe("ran on 2 threads: 1000000");
+  });
+});
