@@ -13,8 +13,9 @@ import {
   valueAndGrad,
 } from "../index";
 import { makeHandMlp, w1Hand, w2Hand, w3Hand } from "./hand";
+import { type External, smallStep } from "./small";
 
-export type VariantId = "eager" | "compiled" | "valueAndGrad" | "hand";
+export type VariantId = "eager" | "compiled" | "valueAndGrad" | "wholeStep" | "hand" | "torch";
 export interface Outcome {
   value: number;
   grads: Float32Array[];
@@ -26,6 +27,7 @@ export interface Variant {
   outcome: () => Outcome; // one call whose results are compared across variants
   code?: () => string; // compiled variants: the generated kernels (explain().code)
   kernels?: () => { forward: number; backward: number };
+  external?: () => External; // timed elsewhere (the PyTorch peer): its figures, not fn's
 }
 export interface Case {
   workload: string;
@@ -420,7 +422,7 @@ function w5Cnn(): Case {
   };
 }
 
-export function workloads(sizes: { w1: number[]; w3: number[] }): Workload[] {
+export function workloads(sizes: { w1: number[]; w3: number[] }, torchSeconds = 3): Workload[] {
   const train = hasTraining();
   return [
     {
@@ -471,6 +473,22 @@ export function workloads(sizes: { w1: number[]; w3: number[] }): Workload[] {
             note: "hand = the same step eagerly with convs as pad+narrow+stack+matmul (no conv ops)",
             sizes: [CB],
             make: w5Cnn,
+          },
+          {
+            id: "S1",
+            title:
+              "S1 small MLP training step: batch 64, 64->128 relu ->10, crossEntropy, Adam lr 1e-3",
+            note: "synthetic data; PyTorch row: torch 1.13, torch.set_num_threads(1), same weights and data",
+            sizes: [64],
+            make: smallStep("S1", [64, 128, 10], torchSeconds),
+          },
+          {
+            id: "S2",
+            title:
+              "S2 digits softmax regression step: batch 64, 8x8 inputs (64->10), crossEntropy, Adam lr 1e-3",
+            note: "synthetic data of the digits' shape; PyTorch row as S1",
+            sizes: [64],
+            make: smallStep("S2", [64, 10], torchSeconds),
           },
         ]
       : []),
