@@ -6,14 +6,15 @@ import { backend } from "../backend/index";
 import { isFloat } from "../ir/dtype";
 import { printGraph } from "../ir/print";
 import * as arg from "../runtime/args";
+import { stateEpoch } from "../runtime/epoch";
 import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
 import { attachBackward, type BackwardBinding } from "./backward-node";
 import { cached, type Entry } from "./cache";
 import { eagerEntry, eagerGradEntry } from "./eager-entry";
 import { type Compilation, compileKind, printPartition, runPipeline, start } from "./pipeline";
-import { primalTensors, results, storageOf, writeBack } from "./run";
-import type { Arg, Result } from "./trace";
+import { Binder, resultMaker, writeBack } from "./run";
+import type { Arg, Result, Traced } from "./trace";
 
 /** Options of {@link compile}, `grad` and `valueAndGrad`. */
 export interface CompileOptions {
@@ -80,20 +81,30 @@ export function compile<A extends Arg[], R extends Result>(
       const kind = compileKind(s);
       runPipeline(kind, s);
       const entry = kind === "autograd" ? autogradEntry(s) : forwardEntry(s);
-      // captured tensors are not in the guard key (they are found by tracing): check them on every
-      // hit; state read while tracing (module training flags) is checked the same way
-      const { captured, guards } = s.traced!,
-        flags = captured.map((t) => t.requiresGrad);
-      return {
-        ...entry,
-        valid: () =>
-          captured.every((t, i) => t.requiresGrad === flags[i]) && guards.every((check) => check()),
-      };
+      return { ...entry, valid: validity(s.traced!) };
     },
     limit,
     fn.length,
     (args) => (fn as unknown as Fn)(...args),
   );
+}
+
+// Captured tensors are not in the guard key (they are found by tracing), and neither is state read
+// while tracing (module training flags): both are checked on a cache hit, but only when the state
+// epoch (runtime/epoch.ts) moved since the last check, so a hit usually costs one comparison.
+function validity(traced: Traced): () => boolean {
+  const { captured, guards } = traced,
+    flags = captured.map((t) => t.requiresGrad);
+  let checkedAt = -1;
+  return () => {
+    if (checkedAt !== stateEpoch.n) {
+      for (let i = 0; i < captured.length; i++)
+        if (captured[i].requiresGrad !== flags[i]) return false;
+      for (let i = 0; i < guards.length; i++) if (!guards[i]()) return false;
+      checkedAt = stateEpoch.n;
+    }
+    return true;
+  };
 }
 
 // compile()'s options and function, checked once when compile() is called
@@ -136,7 +147,10 @@ function forwardEntry(s: Compilation): Entry {
   const traced = s.traced!,
     graph = s.graph!,
     program = s.forward!,
-    nOut = s.nOut!;
+    nOut = s.nOut!,
+    mutations = traced.mutations,
+    binder = new Binder(traced),
+    make = resultMaker(graph.outputs.slice(0, nOut));
   return {
     explain: {
       ir: printGraph(graph),
@@ -145,10 +159,14 @@ function forwardEntry(s: Compilation): Entry {
       backwardKernels: 0,
     },
     run(args) {
-      const primals = primalTensors(traced, args);
-      const outs = program.run(primals.map(storageOf));
-      traced.mutations.forEach(([slot], k) => writeBack(primals[slot], outs[nOut + k]));
-      return traced.rebuild(results(graph.outputs.slice(0, nOut), outs, primals));
+      binder.bind(args);
+      const primals = binder.primals,
+        outs = program.run(binder.storages);
+      for (let k = 0; k < mutations.length; k++)
+        writeBack(primals[mutations[k][0]], outs[nOut + k]);
+      const user = make(outs, primals);
+      binder.release();
+      return traced.rebuild(user);
     },
   };
 }
@@ -161,8 +179,10 @@ function autogradEntry(s: Compilation): Entry {
     forward = s.forward!,
     backward = s.backward!,
     { diffOut, wrtSlots } = s.joint!,
-    nOut = s.nOut!;
-  const fwdOut = part.forward.outputs;
+    nOut = s.nOut!,
+    binder = new Binder(traced);
+  const fwdOut = part.forward.outputs,
+    primals = binder.primals;
   const binding: BackwardBinding = {
     backward,
     outputs: s.graph!.outputs.slice(0, nOut),
@@ -171,7 +191,14 @@ function autogradEntry(s: Compilation): Entry {
     savedOutputs: fwdOut
       .slice(0, nOut)
       .flatMap((v, i) => (fwdOut.indexOf(v, nOut) >= 0 ? [i] : [])),
+    wrtSlots,
+    inputs: wrtSlots.map((slot) => {
+      const v = part.forward.inputs[slot];
+      return { shape: [...v.shape], dtype: v.dtype };
+    }),
+    onePass: false,
   };
+  const make = resultMaker(fwdOut.slice(0, nOut));
   return {
     explain: {
       ir: printPartition(part),
@@ -180,16 +207,11 @@ function autogradEntry(s: Compilation): Entry {
       backwardKernels: backward.kernels,
     },
     run(args) {
-      const primals = primalTensors(traced, args);
-      const outs = forward.run(primals.map(storageOf));
-      const user = results(fwdOut.slice(0, nOut), outs, primals);
-      attachBackward(
-        binding,
-        primals,
-        wrtSlots.map((slot) => primals[slot]),
-        user,
-        outs.slice(nOut),
-      );
+      binder.bind(args);
+      const outs = forward.run(binder.storages),
+        user = make(outs, primals);
+      attachBackward(binding, primals, user, outs.slice(nOut));
+      binder.release();
       return traced.rebuild(user);
     },
   };
@@ -277,7 +299,9 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
   const s = runPipeline("grad", start(fn, args, { argnums: nums, withValue }));
   const traced = s.traced!,
     opt = s.graph!,
-    program = s.forward!;
+    program = s.forward!,
+    binder = new Binder(traced),
+    make = resultMaker(opt.outputs);
   return {
     valid: () => traced.guards.every((check) => check()),
     explain: {
@@ -287,9 +311,9 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
       backwardKernels: 0,
     },
     run(args) {
-      const primals = primalTensors(traced, args);
-      const outs = program.run(primals.map(storageOf));
-      const ts = results(opt.outputs, outs, primals);
+      binder.bind(args);
+      const ts = make(program.run(binder.storages), binder.primals);
+      binder.release();
       const gs = withValue ? ts.slice(1) : ts,
         gradResult = typeof argnums === "number" ? gs[0] : gs;
       return (withValue ? [ts[0], gradResult] : gradResult) as unknown as Result;

@@ -129,6 +129,8 @@ export function runBackward(
   hooks: Hooks,
   capture?: Map<Node, Tensor | null>,
 ) {
+  if (!capture && roots.length === 1 && leafOnlyBackward(roots[0], grads[0], retainGraph, hooks))
+    return;
   // count, for each node, how many edges lead into it, so a node runs once all its gradients are in
   const pending = new Map<Node, number>();
   const stack = roots.map(([n]) => n);
@@ -188,4 +190,42 @@ export function runBackward(
   } finally {
     retaining = prevRetain;
   }
+}
+
+// The engine's fast path, for a root node whose inputs are all distinct leaves (a compiled
+// function of parameters, one op on leaves): run it and accumulate, without counting dependencies
+// or buffering gradients. False (nothing done) when the graph is any other shape.
+function leafOnlyBackward([n, k]: Edge, grad: Tensor, retainGraph: boolean, hooks: Hooks): boolean {
+  if (n instanceof AccumulateGrad) return false;
+  const next = n.next;
+  for (let i = 0; i < next.length; i++) {
+    const e = next[i];
+    if (!e) continue;
+    if (!(e[0] instanceof AccumulateGrad)) return false;
+    for (let j = 0; j < i; j++) if (next[j]?.[0] === e[0]) return false;
+  }
+  const gs: (Tensor | undefined)[] = [];
+  gs[k] = grad;
+  const prevRetain = retaining,
+    prevGrad = gradEnabled;
+  retaining = retainGraph;
+  gradEnabled = false;
+  try {
+    const out = n.apply(gs);
+    for (let i = 0; i < next.length; i++) {
+      const e = next[i],
+        gi = out[i];
+      if (!e || !gi) continue;
+      const want = n.inputs[i];
+      hooks.accumulate(
+        (e[0] as AccumulateGrad).variable,
+        hooks.cast(hooks.sumTo(gi, want.shape), want.dtype),
+      );
+    }
+    if (!retainGraph) n.release();
+  } finally {
+    retaining = prevRetain;
+    gradEnabled = prevGrad;
+  }
+  return true;
 }

@@ -25,6 +25,7 @@ import { AccumulateGrad, type Edge, isGradEnabled, type Node, runBackward } from
 import { composite } from "./composite";
 import { cat } from "./create";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
+import { stateEpoch } from "./epoch";
 import { CompileError } from "./errors";
 import { formatTensor } from "./format";
 import { broadcastIndices, checkedIndex, intIndex, iota } from "./index-ops";
@@ -125,6 +126,7 @@ export class Tensor {
     if (flag && !isFloat(this.dtype))
       throw new Error("only Tensors of floating point and complex dtype can require gradients");
     this.leafRequiresGrad = flag;
+    stateEpoch.n++;
   }
   /** Sets `requiresGrad` on a leaf and returns the tensor. */
   requiresGrad_(value = true): this {
@@ -2067,6 +2069,7 @@ export class Tensor {
     backend.copy(r, this);
     this.version.n++;
     if (r.gradFn) {
+      stateEpoch.n++;
       this.gradFn = r.gradFn;
       this.outputIndex = r.outputIndex;
     }
@@ -2203,7 +2206,7 @@ const engineHooks = {
     if (sameShape(g.shape, shape)) return g;
     return g.sum(broadcastDims(g.shape, shape).dims, true).reshape([...shape]);
   },
-  cast: (g: Tensor, dtype: DType) => g.to(dtype),
+  cast: (g: Tensor, dtype: DType) => (g.dtype === dtype ? g : g.to(dtype)),
   accumulate(leaf: Tensor, g: Tensor) {
     if (leaf.grad) leaf.grad.add_(g);
     else leaf.grad = g.fresh ? g : materialize(g); // a gradient nothing else holds is kept, not copied
