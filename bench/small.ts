@@ -3,7 +3,8 @@
 //   S2: softmax regression on 8x8 digits-shaped inputs (64->10), cross-entropy, Adam, batch 64
 // Synthetic data of the digits' shape (the digits themselves are not in the repo). Variants: eager
 // (op by op, Adam { compiled: false }), compiled (compiled loss + backward() + Adam's compiled
-// update), and PyTorch 1.13 on one thread (bench/torch_step.py, from the same weights and data; its
+// update), the compiled whole step (compile over zeroGrad, loss, backward(), step()), and PyTorch
+// 1.13 on one thread (bench/torch_step.py, from the same weights and data; its
 // first step's loss and gradients are checked against eager's like every other variant).
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -102,7 +103,8 @@ export function smallStep(id: string, sizes: number[], torchSeconds: number): ()
     const lossOf = (m: Built["model"]) => (xx: Tensor, yy: Tensor) =>
       F.crossEntropy(m.forward(xx), yy);
     const e = build(sizes, false),
-      c = build(sizes, true);
+      c = build(sizes, true),
+      w = build(sizes, true);
     const init = build(sizes, false).params.map(f32);
     const compiledLoss = compile(lossOf(c.model));
     const stepWith = (s: Built, loss: (x: Tensor, y: Tensor) => Tensor) => () => {
@@ -113,7 +115,8 @@ export function smallStep(id: string, sizes: number[], torchSeconds: number): ()
       return l;
     };
     const eager = stepWith(e, lossOf(e.model)),
-      compiled = stepWith(c, compiledLoss);
+      compiled = stepWith(c, compiledLoss),
+      whole = compile(stepWith(w, lossOf(w.model)));
     const grads = (s: Built) => s.params.map((p) => f32(p.grad));
     const variants: Variant[] = [
       {
@@ -136,6 +139,16 @@ export function smallStep(id: string, sizes: number[], torchSeconds: number): ()
           const ex = compiledLoss.explain(x, y);
           return { forward: ex.forwardKernels, backward: ex.backwardKernels };
         },
+      },
+      {
+        id: "wholeStep",
+        label: "compiled whole step",
+        fn: () => {
+          smallSink = whole();
+        },
+        outcome: () => ({ value: whole().item(), grads: grads(w) }),
+        code: () => whole.explain().code,
+        kernels: () => ({ forward: whole.explain().forwardKernels, backward: 0 }),
       },
     ];
     if (hasTorch()) {

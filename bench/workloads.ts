@@ -207,6 +207,7 @@ function w4Train(): Case {
   };
   const e = build(),
     c = build(),
+    w = build(),
     init = build().params.map(f32);
   const lossOf = (m: any) => (xx: Tensor, yy: Tensor) =>
     F.crossEntropy(m.forward(xx), yy) as Tensor;
@@ -221,7 +222,8 @@ function w4Train(): Case {
       return l;
     };
   const eager = trainer(e, eagerLoss),
-    compiled = trainer(c, compiledLoss);
+    compiled = trainer(c, compiledLoss),
+    whole = compile(trainer(w, lossOf(w.model)));
   const hand = makeHandMlp(B, D, H, O, { W1: init[0], b1: init[1], W2: init[2], b2: init[3] });
   const xs = storage(x),
     ls = labels.storage as Int32Array,
@@ -242,6 +244,13 @@ function w4Train(): Case {
         fn: () => keep(compiled()),
         outcome: () => ({ value: compiled().item(), grads: c.params.map((p) => f32(p.grad)) }),
         ...explainOf(compiledLoss.explain, x, labels),
+      },
+      {
+        id: "wholeStep",
+        label: "compiled whole step",
+        fn: () => keep(whole()),
+        outcome: () => ({ value: whole().item(), grads: w.params.map((p) => f32(p.grad)) }),
+        ...explainOf(whole.explain),
       },
       {
         id: "hand",

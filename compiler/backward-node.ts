@@ -5,7 +5,7 @@
 import type { Storage } from "../ir/dtype";
 import { torchTypeName } from "../ir/dtype";
 import type { Value } from "../ir/graph";
-import { type Edge, Node, SECOND_BACKWARD } from "../runtime/autograd";
+import { type Edge, isRetainingGraph, Node, SECOND_BACKWARD } from "../runtime/autograd";
 import { empty } from "../runtime/dispatch";
 import type { Tensor } from "../runtime/tensor";
 import type { Program } from "./program";
@@ -19,8 +19,9 @@ export interface BackwardBinding {
   savedOutputs: number[]; // user outputs whose storage the backward reads as saved values
   wrtSlots: number[]; // the primal input slots that get a gradient
   inputs: { shape: readonly number[]; dtype: Tensor["dtype"] }[]; // of the wrt inputs
-  // one pass (pipeline.ts: onePass): the forward also computed the gradients for cotangent 1
-  onePass: boolean;
+  // one pass (one-pass.ts): the forward also computed the gradients for cotangent 1: their values
+  // and which are buffers of their own (handed over without a copy)
+  onePass: { values: Value[]; own: boolean[] } | null;
 }
 
 // The version check of PyTorch's saved variables, in its words.
@@ -40,7 +41,6 @@ class CompiledFunctionBackward extends Node {
   ) {
     super("CompiledFunctionBackward", next, b.inputs, () => []);
   }
-  private handedOver = false; // one pass: the gradient buffers were given to the engine once
   apply(gs: (Tensor | undefined)[]): (Tensor | null)[] {
     const { b, reads, versions } = this,
       saved = this.saved;
@@ -66,20 +66,20 @@ class CompiledFunctionBackward extends Node {
     });
   }
   // The gradients for cotangent c are c times those for 1 (the function is a scalar, its gradient
-  // linear in c): handed over as they are for c = 1 the first time, scaled copies otherwise.
+  // linear in c): for c = 1 handed over as they are, once, when the graph is released after this
+  // backward (so nothing else ever sees the buffers); scaled or copied otherwise.
   private scaled(grads: Storage[], ct: Tensor | undefined): (Tensor | null)[] {
-    const c = ct ? storageOf(ct)[0] : 0;
+    const { values, own } = this.b.onePass!,
+      c = ct ? storageOf(ct)[0] : 0,
+      handOver = c === 1 && !isRetainingGraph();
     const out = new Array<Tensor | null>(grads.length);
     for (let k = 0; k < grads.length; k++) {
-      const g = grads[k],
-        own = c === 1 && !this.handedOver && grads.indexOf(g) === k,
-        s = own ? g : g.slice();
+      const s = handOver && own[k] ? grads[k] : grads[k].slice();
       if (c !== 1) for (let i = 0; i < s.length; i++) s[i] *= c;
-      const t = wrap(s, this.b.backward.graph.outputs[k]);
+      const t = wrap(s, values[k]);
       t.fresh = true;
       out[k] = t;
     }
-    this.handedOver = true;
     return out;
   }
   release(): void {

@@ -13,7 +13,9 @@ import { attachBackward, type BackwardBinding } from "./backward-node";
 import { cached, type Entry } from "./cache";
 import { eagerEntry, eagerGradEntry } from "./eager-entry";
 import { type Compilation, compileKind, printPartition, runPipeline, start } from "./pipeline";
+import type { Program } from "./program";
 import { Binder, resultMaker, writeBack } from "./run";
+import { afterStep, stepEntry } from "./step";
 import type { Arg, Result, Traced } from "./trace";
 
 /** Options of {@link compile}, `grad` and `valueAndGrad`. */
@@ -37,6 +39,12 @@ export interface Explanation {
   forwardKernels: number;
   /** The number of backward loop kernels. */
   backwardKernels: number;
+  /**
+   * Set when calls run the one-pass program instead (a scalar loss: value and gradients for
+   * cotangent 1 in the same loops, see README): its IR, code and kernel count. `ir`, `code` and
+   * the counts above still describe the two-pass split (and which inputs backward() checks).
+   */
+  onePass?: { ir: string; code: string; kernels: number };
 }
 /** Counters of a compiled function: calls, compilations (one per new signature) and cache hits. */
 export interface Stats {
@@ -94,9 +102,11 @@ export function compile<A extends Arg[], R extends Result>(
 // epoch (runtime/epoch.ts) moved since the last check, so a hit usually costs one comparison.
 function validity(traced: Traced): () => boolean {
   const { captured, guards } = traced,
-    flags = captured.map((t) => t.requiresGrad);
+    flags = captured.map((t) => t.requiresGrad),
+    checks = traced.step?.checks ?? [];
   let checkedAt = -1;
   return () => {
+    for (let i = 0; i < checks.length; i++) if (!checks[i]()) return false;
     if (checkedAt !== stateEpoch.n) {
       for (let i = 0; i < captured.length; i++)
         if (captured[i].requiresGrad !== flags[i]) return false;
@@ -149,15 +159,18 @@ function forwardEntry(s: Compilation): Entry {
     program = s.forward!,
     nOut = s.nOut!,
     mutations = traced.mutations,
+    step = traced.step,
     binder = new Binder(traced),
     make = resultMaker(graph.outputs.slice(0, nOut));
+  const explain = {
+    ir: printGraph(graph),
+    code: program.code,
+    forwardKernels: program.kernels,
+    backwardKernels: 0,
+  };
+  if (step) return stepEntry(s, binder, explain);
   return {
-    explain: {
-      ir: printGraph(graph),
-      code: program.code,
-      forwardKernels: program.kernels,
-      backwardKernels: 0,
-    },
+    explain,
     run(args) {
       binder.bind(args);
       const primals = binder.primals,
@@ -180,6 +193,8 @@ function autogradEntry(s: Compilation): Entry {
     backward = s.backward!,
     { diffOut, wrtSlots } = s.joint!,
     nOut = s.nOut!,
+    onePass = s.onePass,
+    step = traced.step, // zeroGrad() or an optimizer step without backward(): effects only
     binder = new Binder(traced);
   const fwdOut = part.forward.outputs,
     primals = binder.primals;
@@ -196,24 +211,54 @@ function autogradEntry(s: Compilation): Entry {
       const v = part.forward.inputs[slot];
       return { shape: [...v.shape], dtype: v.dtype };
     }),
-    onePass: false,
+    onePass: onePass ? onePassGrads(onePass) : null,
   };
-  const make = resultMaker(fwdOut.slice(0, nOut));
+  // one pass: the program computes value ++ gradients for cotangent 1; the node keeps the gradients
+  const program = onePass ?? forward,
+    make = resultMaker(program.graph.outputs.slice(0, nOut));
   return {
     explain: {
       ir: printPartition(part),
       code: `${forward.code}\n\n${backward.code}`,
       forwardKernels: forward.kernels,
       backwardKernels: backward.kernels,
+      ...(onePass
+        ? {
+            onePass: {
+              ir: printGraph(onePass.graph),
+              code: onePass.code,
+              kernels: onePass.kernels,
+            },
+          }
+        : {}),
     },
     run(args) {
+      if (step) for (let k = 0; k < step.before.length; k++) step.before[k]();
       binder.bind(args);
-      const outs = forward.run(binder.storages),
+      const outs = program.run(binder.storages),
         user = make(outs, primals);
       attachBackward(binding, primals, user, outs.slice(nOut));
       binder.release();
+      if (step) afterStep(step);
       return traced.rebuild(user);
     },
+  };
+}
+
+// The one-pass program's gradient outputs, and which of them are buffers of their own that a
+// backward() may hand over without copying (not an input, a constant or a repeated output).
+function onePassGrads(p: Program): BackwardBinding["onePass"] {
+  const outs = p.graph.outputs,
+    values = outs.slice(1);
+  return {
+    values,
+    own: values.map(
+      (v, k) =>
+        v.op !== "input" &&
+        v.op !== "const" &&
+        outs.indexOf(v) === k + 1 &&
+        outs.lastIndexOf(v) === k + 1,
+    ),
   };
 }
 

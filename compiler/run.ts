@@ -54,25 +54,41 @@ export function resultMaker(outputs: Value[]): (outs: Storage[], primals: Tensor
 export class Binder {
   readonly primals: Tensor[];
   readonly storages: Storage[];
-  private readonly argOf: number[] = []; // input slot -> the argument bound to it
+  private readonly argOf: number[]; // input slot -> the argument bound to it
+  private readonly gradSlots: number[] = []; // input slots read from a leaf's .grad at each call
+  private readonly gradLeaves: Tensor[] = [];
   constructor(traced: Traced) {
+    // (filled, no holes: a hole would read Object.prototype)
+    this.argOf = new Array<number>(1 + Math.max(-1, ...traced.argSlots.map((s) => s ?? -1))).fill(
+      -1,
+    );
     traced.argSlots.forEach((s, i) => {
-      if (s !== null && this.argOf[s] === undefined) this.argOf[s] = i;
+      if (s !== null && this.argOf[s] < 0) this.argOf[s] = i;
     });
     const nArg = this.argOf.length,
       n = nArg + traced.captured.length;
     this.primals = new Array<Tensor>(n);
     this.storages = new Array<Storage>(n);
-    for (let k = nArg; k < n; k++) this.primals[k] = traced.captured[k - nArg];
+    for (let k = nArg; k < n; k++) {
+      this.primals[k] = traced.captured[k - nArg];
+      const leaf = traced.gradOf[k - nArg];
+      if (leaf) {
+        this.gradSlots.push(k);
+        this.gradLeaves.push(leaf);
+      }
+    }
   }
   bind(args: Arg[]): void {
-    const { primals, storages, argOf } = this;
+    const { primals, storages, argOf, gradSlots, gradLeaves } = this;
     for (let s = 0; s < argOf.length; s++) primals[s] = args[argOf[s]] as Tensor;
+    for (let k = 0; k < gradSlots.length; k++) primals[gradSlots[k]] = gradLeaves[k].grad!;
     for (let s = 0; s < primals.length; s++) storages[s] = storageOf(primals[s]);
   }
   release(): void {
-    const { primals, storages, argOf } = this;
+    const { primals, storages, argOf, gradSlots } = this;
     for (let s = 0; s < argOf.length; s++) primals[s] = undefined as unknown as Tensor;
+    for (let k = 0; k < gradSlots.length; k++)
+      primals[gradSlots[k]] = undefined as unknown as Tensor;
     for (let s = 0; s < storages.length; s++) storages[s] = undefined as unknown as Storage;
   }
 }

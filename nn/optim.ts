@@ -6,11 +6,12 @@
 // from step to step (lr, Adam's bias corrections) are 0-d tensor arguments, so they do not cause
 // recompiles; the others are number arguments (a change recompiles once).
 import { type Compiled, compile, type Explanation } from "../compiler/compile";
+import { afterCall, callTimeScalar, guardEveryCall, tracingStep } from "../compiler/step";
 import { torchTypeName } from "../ir/dtype";
 import { fmtShape } from "../ir/shape";
 import * as arg from "../runtime/args";
 import { noGrad } from "../runtime/autograd";
-import { full, zerosLike } from "../runtime/create";
+import { zerosLike } from "../runtime/create";
 import { Tensor } from "../runtime/tensor";
 
 type Update = (...args: (Tensor | number)[]) => Tensor[];
@@ -99,9 +100,68 @@ export abstract class Optimizer {
   }
 
   protected run(args: (Tensor | number)[]): void {
+    if (tracingStep()) this.guardBaked();
     noGrad(() =>
       this.opts.compiled === false ? this.update(...args) : this.compiledUpdate(...args),
     );
+  }
+
+  // ---- inside compile() (a whole training step, compiler/step.ts) ----
+  // step() then runs once, while tracing: what changes from step to step is read at every call
+  // (scalar), the bookkeeping runs after every call (later), state is created as eager would
+  // (state), and every other hyperparameter is baked into the code with a guard (guardBaked).
+  /**
+   * A 0-d hyperparameter tensor of `read()` in the parameters' dtype (a float32 update sees the
+   * float32-rounded value, as PyTorch casts a Python scalar), read again at every call of a
+   * compiled step.
+   */
+  protected scalar(p: Tensor, read: () => number): Tensor {
+    return callTimeScalar(read, p.dtype);
+  }
+  /** Bookkeeping (step counts): now, or after every call of a compiled step. */
+  protected later(effect: () => void): void {
+    afterCall(effect);
+  }
+  /** Parameter i's state tensor in `list`, zeros on its first step (stored once that step ran). */
+  protected state(list: (Tensor | null)[], i: number): Tensor {
+    const have = list[i];
+    guardEveryCall(() => list[i] === have);
+    if (have) return have;
+    const t = zerosLike(this.params[i]);
+    afterCall(() => {
+      list[i] = t;
+    });
+    return t;
+  }
+  // Number and boolean options (momentum, betas, eps, weightDecay, nesterov, ...) are baked into a
+  // compiled step; a change retraces. lr and the step counts are read at call time instead.
+  private guardBaked(): void {
+    const keys = Object.keys(this).filter((k) => {
+      const v = (this as Record<string, unknown>)[k];
+      return (
+        !READ_AT_CALL_TIME.has(k) &&
+        (typeof v === "number" ||
+          typeof v === "boolean" ||
+          (Array.isArray(v) && v.every((x) => typeof x === "number")))
+      );
+    });
+    const self = this as Record<string, unknown>,
+      baked = keys.map((k) => (Array.isArray(self[k]) ? [...(self[k] as number[])] : self[k]));
+    guardEveryCall(() => {
+      for (let k = 0; k < keys.length; k++) {
+        const v = self[keys[k]],
+          b = baked[k];
+        if (!Array.isArray(b)) {
+          if (!Object.is(v, b)) return false;
+        } else if (
+          !Array.isArray(v) ||
+          v.length !== b.length ||
+          v.some((x, j) => !Object.is(x, b[j]))
+        )
+          return false;
+      }
+      return true;
+    });
   }
   protected explainRun(args: (Tensor | number)[]): Explanation {
     return noGrad(() => this.compiledUpdate.explain(...args));
@@ -112,9 +172,7 @@ export abstract class Optimizer {
   abstract step(): void;
 }
 
-// A scalar hyperparameter as a 0-d tensor of the parameters' dtype, so a float32 update sees the
-// float32-rounded value, as PyTorch casts a Python scalar to the tensor's type.
-const scalarLike = (p: Tensor, v: number) => full([], v, { dtype: p.dtype });
+const READ_AT_CALL_TIME = new Set(["lr", "stepCount", "steps"]);
 
 const compiledOption = (v: unknown, fn: string): OptimizerOptions =>
   v === undefined ? {} : { compiled: arg.bool(v, fn, "compiled") };
@@ -224,10 +282,7 @@ export class SGD extends Optimizer {
   }
   private args(first: number, idx: number[]): (Tensor | number)[] {
     const ps = idx.map((i) => this.params[i]);
-    const bufs =
-      this.momentum === 0
-        ? []
-        : idx.map((i) => (this.momentumBuffers[i] ??= zerosLike(this.params[i])));
+    const bufs = this.momentum === 0 ? [] : idx.map((i) => this.state(this.momentumBuffers, i));
     return [
       idx.length,
       first,
@@ -235,7 +290,7 @@ export class SGD extends Optimizer {
       this.dampening,
       this.weightDecay,
       this.nesterov ? 1 : 0,
-      scalarLike(ps[0] ?? this.params[0], this.lr),
+      this.scalar(ps[0] ?? this.params[0], () => this.lr),
       ...ps,
       ...ps.map((p) => p.grad!),
       ...bufs,
@@ -243,7 +298,7 @@ export class SGD extends Optimizer {
   }
   step(): void {
     for (const { first, idx } of this.groups()) if (idx.length) this.run(this.args(first, idx));
-    this.stepCount++;
+    this.later(() => this.stepCount++);
   }
   explain(): Explanation {
     const g = this.groups().find((x) => x.idx.length) ?? { first: 0, idx: [] };
@@ -358,30 +413,31 @@ export class Adam extends Optimizer {
   }
   private args(idx: number[]): (Tensor | number)[] {
     const ps = idx.map((i) => this.params[i]),
-      t = this.steps[idx[0]] + 1;
+      t = () => this.steps[idx[0]] + 1;
     const [beta1, beta2] = this.betas;
-    const stepSize = this.lr / (1 - beta1 ** t),
-      bc2Sqrt = Math.sqrt(1 - beta2 ** t); // Python doubles, as torch
     return [
       idx.length,
       beta1,
       beta2,
       this.eps,
       this.weightDecay,
-      scalarLike(ps[0], stepSize),
-      scalarLike(ps[0], bc2Sqrt),
+      // Python doubles, as torch: step size and the square root of the second bias correction
+      this.scalar(ps[0], () => this.lr / (1 - this.betas[0] ** t())),
+      this.scalar(ps[0], () => Math.sqrt(1 - this.betas[1] ** t())),
       ...ps,
       ...ps.map((p) => p.grad!),
-      ...idx.map((i) => (this.expAvg[i] ??= zerosLike(this.params[i]))),
-      ...idx.map((i) => (this.expAvgSq[i] ??= zerosLike(this.params[i]))),
+      ...idx.map((i) => this.state(this.expAvg, i)),
+      ...idx.map((i) => this.state(this.expAvgSq, i)),
     ];
   }
   step(): void {
     for (const idx of this.groups()) {
       this.run(this.args(idx));
-      for (const i of idx) this.steps[i]++;
+      this.later(() => {
+        for (const i of idx) this.steps[i]++;
+      });
     }
-    this.stepCount++;
+    this.later(() => this.stepCount++);
   }
   explain(): Explanation {
     const idx = this.groups()[0];

@@ -204,7 +204,7 @@ function leafOnlyBackward([n, k]: Edge, grad: Tensor, retainGraph: boolean, hook
     if (!(e[0] instanceof AccumulateGrad)) return false;
     for (let j = 0; j < i; j++) if (next[j]?.[0] === e[0]) return false;
   }
-  const gs: (Tensor | undefined)[] = [];
+  const gs = new Array<Tensor | undefined>(k + 1).fill(undefined); // no holes (Object.prototype)
   gs[k] = grad;
   const prevRetain = retaining,
     prevGrad = gradEnabled;

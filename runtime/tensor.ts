@@ -142,9 +142,11 @@ export class Tensor {
    * checks what PyTorch checks: a tensor of this tensor's shape and dtype, or null.
    */
   get grad(): Tensor | null {
+    activeTrace()?.gradRead?.(this, this.gradValue);
     return this.gradValue;
   }
   set grad(g: Tensor | null) {
+    activeTrace()?.gradAssigned?.(this, this.gradValue);
     if (g === null || g === undefined) {
       this.gradValue = null;
       return;
@@ -259,7 +261,8 @@ export class Tensor {
       throw new TypeError(
         `gradients can be either Tensors or None, but got ${arg.typeName(gradient)}`,
       );
-    if (!this.storage)
+    const tracing = !this.storage;
+    if (tracing && !activeTrace()?.autograd)
       throw new CompileError(
         "backward() cannot run inside compile(); compile the loss and call backward() on its result, or use grad()/valueAndGrad()",
       );
@@ -268,12 +271,18 @@ export class Tensor {
     if (!gradient) {
       if (this.numel() !== 1)
         throw new Error("grad can be implicitly created only for scalar outputs");
-      gradient = seedGradient(this);
+      // while tracing a whole step: ones as a graph constant
+      gradient = tracing
+        ? scalar(1)
+            .to(this.dtype)
+            .expand([...this.shape])
+        : seedGradient(this);
     } else if (!sameShape(gradient.shape, this.shape)) {
       throw new Error(
         `Mismatch in shape: grad_output[0] has a shape of torch.Size(${fmtShape(gradient.shape)}) and output[0] has a shape of torch.Size(${fmtShape(this.shape)}).`,
       );
     }
+    if (tracing) activeTrace()!.backwardCalled?.();
     runBackward([this.gradEdge()], [gradient], retainGraph, engineHooks);
   }
   // shares storage and version counter, but is not a view autograd tracks (PyTorch: x.detach()._is_view() is False),
@@ -2063,9 +2072,18 @@ export class Tensor {
     }
     const trace = activeTrace();
     if (trace) {
-      trace.mutate(this, r.to(this.dtype));
+      trace.mutate(this, r.to(this.dtype)); // compiled: becomes a write-back
+      if (trace.autograd) {
+        // as eager: the version moves (saved-tensor checks see it; the recorder restores the
+        // versions of eager tensors after the trace) and a tracer takes the result's node
+        this.version.n++;
+        if (r.gradFn && !this.storage) {
+          this.gradFn = r.gradFn;
+          this.outputIndex = r.outputIndex;
+        }
+      }
       return this;
-    } // compiled: becomes a write-back
+    }
     backend.copy(r, this);
     this.version.n++;
     if (r.gradFn) {
@@ -2209,6 +2227,8 @@ const engineHooks = {
   cast: (g: Tensor, dtype: DType) => (g.dtype === dtype ? g : g.to(dtype)),
   accumulate(leaf: Tensor, g: Tensor) {
     if (leaf.grad) leaf.grad.add_(g);
+    else if (!g.storage)
+      leaf.grad = g.withView([...g.shape], [...g.strides], g.offset); // traced: a tensor of its own (in-place updates of it touch nothing else)
     else leaf.grad = g.fresh ? g : materialize(g); // a gradient nothing else holds is kept, not copied
   },
 };
