@@ -139,13 +139,17 @@ const COLORS: Record<VariantId, string> = {
   eager: "#d9534f",
   compiled: "#1f6fb4",
   valueAndGrad: "#7fb3e0",
+  wholeStep: "#0b3d6b",
   hand: "#3a9a4a",
+  torch: "#ee7f2d",
 };
 const NAMES: Record<VariantId, string> = {
   eager: "eager",
   compiled: "compiled",
   valueAndGrad: "compiled (valueAndGrad)",
+  wholeStep: "compiled whole step",
   hand: "hand-written JS",
+  torch: "PyTorch (1 thread)",
 };
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
@@ -180,7 +184,7 @@ export function svgChart(r: Results): string {
   );
   // legend
   let lx = left;
-  for (const id of ["eager", "compiled", "valueAndGrad", "hand"] as VariantId[]) {
+  for (const id of Object.keys(NAMES) as VariantId[]) {
     els.push(
       `<rect x="${lx}" y="60" width="12" height="12" fill="${COLORS[id]}"/><text x="${lx + 16}" y="70" font-size="12">${NAMES[id]}</text>`,
     );

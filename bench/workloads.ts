@@ -13,8 +13,9 @@ import {
   valueAndGrad,
 } from "../index";
 import { makeHandMlp, w1Hand, w2Hand, w3Hand } from "./hand";
+import { type External, smallStep } from "./small";
 
-export type VariantId = "eager" | "compiled" | "valueAndGrad" | "hand";
+export type VariantId = "eager" | "compiled" | "valueAndGrad" | "wholeStep" | "hand" | "torch";
 export interface Outcome {
   value: number;
   grads: Float32Array[];
@@ -26,6 +27,7 @@ export interface Variant {
   outcome: () => Outcome; // one call whose results are compared across variants
   code?: () => string; // compiled variants: the generated kernels (explain().code)
   kernels?: () => { forward: number; backward: number };
+  external?: () => External; // timed elsewhere (the PyTorch peer): its figures, not fn's
 }
 export interface Case {
   workload: string;
@@ -205,6 +207,7 @@ function w4Train(): Case {
   };
   const e = build(),
     c = build(),
+    w = build(),
     init = build().params.map(f32);
   const lossOf = (m: any) => (xx: Tensor, yy: Tensor) =>
     F.crossEntropy(m.forward(xx), yy) as Tensor;
@@ -219,7 +222,8 @@ function w4Train(): Case {
       return l;
     };
   const eager = trainer(e, eagerLoss),
-    compiled = trainer(c, compiledLoss);
+    compiled = trainer(c, compiledLoss),
+    whole = compile(trainer(w, lossOf(w.model)));
   const hand = makeHandMlp(B, D, H, O, { W1: init[0], b1: init[1], W2: init[2], b2: init[3] });
   const xs = storage(x),
     ls = labels.storage as Int32Array,
@@ -240,6 +244,13 @@ function w4Train(): Case {
         fn: () => keep(compiled()),
         outcome: () => ({ value: compiled().item(), grads: c.params.map((p) => f32(p.grad)) }),
         ...explainOf(compiledLoss.explain, x, labels),
+      },
+      {
+        id: "wholeStep",
+        label: "compiled whole step",
+        fn: () => keep(whole()),
+        outcome: () => ({ value: whole().item(), grads: w.params.map((p) => f32(p.grad)) }),
+        ...explainOf(whole.explain),
       },
       {
         id: "hand",
@@ -420,7 +431,7 @@ function w5Cnn(): Case {
   };
 }
 
-export function workloads(sizes: { w1: number[]; w3: number[] }): Workload[] {
+export function workloads(sizes: { w1: number[]; w3: number[] }, torchSeconds = 3): Workload[] {
   const train = hasTraining();
   return [
     {
@@ -471,6 +482,22 @@ export function workloads(sizes: { w1: number[]; w3: number[] }): Workload[] {
             note: "hand = the same step eagerly with convs as pad+narrow+stack+matmul (no conv ops)",
             sizes: [CB],
             make: w5Cnn,
+          },
+          {
+            id: "S1",
+            title:
+              "S1 small MLP training step: batch 64, 64->128 relu ->10, crossEntropy, Adam lr 1e-3",
+            note: "synthetic data; PyTorch row: torch 1.13, torch.set_num_threads(1), same weights and data",
+            sizes: [64],
+            make: smallStep("S1", [64, 128, 10], torchSeconds),
+          },
+          {
+            id: "S2",
+            title:
+              "S2 digits softmax regression step: batch 64, 8x8 inputs (64->10), crossEntropy, Adam lr 1e-3",
+            note: "synthetic data of the digits' shape; PyTorch row as S1",
+            sizes: [64],
+            make: smallStep("S2", [64, 10], torchSeconds),
           },
         ]
       : []),
