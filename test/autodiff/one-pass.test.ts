@@ -3,7 +3,7 @@
 // scales them (any other cotangent). Checked against eager autograd, with retainGraph, accumulation,
 // the in-place errors and the cost rule that declines it.
 import { beforeEach, describe, expect, it } from "vitest";
-import { compile, manualSeed, noGrad, randn, type Tensor, tensor } from "../../index";
+import { autograd, compile, manualSeed, noGrad, randn, type Tensor, tensor } from "../../index";
 import { expectClose } from "./helpers";
 
 const INPLACE =
@@ -108,5 +108,31 @@ describe("one pass when the cotangent is known", () => {
     // and not used for several outputs or a non-scalar one
     expect(compile((a: Tensor) => a.mul(2)).explain(w).onePass).toBeUndefined();
     expect(compile((a: Tensor) => [a.sum(), a.mean()]).explain(w).onePass).toBeUndefined();
+  });
+
+  // createGraph (main's higher-order gradients) replays the joint graph instead of handing the
+  // one-pass gradient over, and the engine's leaf-only fast path must not take it: the gradient
+  // keeps a graph and its own derivative is eager's
+  it("under createGraph the gradient has a graph: second derivatives equal eager", () => {
+    const f = compile((x: Tensor) => x.pow(3).sum());
+    const x = tensor([1, 2, 3], { requiresGrad: true });
+    expect(f.explain(x).onePass).toBeDefined();
+    for (let call = 0; call < 2; call++) {
+      x.grad = null;
+      f(x).backward(null, { createGraph: true });
+      const g = x.grad!;
+      expect(g.requiresGrad).toBe(true);
+      expect(g.values()).toEqual([3, 12, 27]);
+      x.grad = null;
+      g.sum().backward();
+      expect(x.grad!.values()).toEqual([6, 12, 18]);
+    }
+    const l = f(x);
+    const g = autograd.grad(l, [x], { createGraph: true })[0]!;
+    const h = autograd.grad(g.mul(g).sum(), [x])[0]!;
+    expect(h.values()).toEqual([36, 288, 972]); // 2 g 6x = 36 x^3
+    x.grad = null;
+    l.backward(); // the graph was retained by createGraph; the one-pass gradient as before
+    expect(x.grad!.values()).toEqual([3, 12, 27]);
   });
 });
