@@ -242,6 +242,22 @@ describe("compile over a whole training step", () => {
     );
   });
 
+  it("an lr scheduler stepping between calls never retraces", () => {
+    const scheds = new Map<Opt, optim.lrScheduler.CosineAnnealingLR>(); // one per setup
+    const step = differential(
+      (ps) => new optim.AdamW(ps, { lr: 0.02 }),
+      fullStep,
+      5,
+      (s) => {
+        const o = s.opt as optim.AdamW;
+        if (!scheds.has(o)) scheds.set(o, new optim.lrScheduler.CosineAnnealingLR(o, { tMax: 4 }));
+        scheds.get(o)!.step();
+      },
+    );
+    for (const sc of scheds.values()) expect(sc.getLastLr()[0]).toBeLessThan(0.01);
+    expect(step.stats.compiles).toBe(2); // the first step, then the rest
+  });
+
   it("an invalid option set between calls raises eager's error and changes nothing", () => {
     const c = make((ps) => new optim.SGD(ps, { lr: 0.1 }));
     const step = compile(() => fullStep(c));
