@@ -50,3 +50,5 @@ import { PublicTensor, type Tensor as TensorClass } from "./runtime/tensor";
 // the class, with its constructor checking user arguments (see runtime/tensor.ts)
 export type Tensor = TensorClass;
 export const Tensor = PublicTensor;
+export type { BackendName } from "./backend/index";
+export { getBackend, setBackend } from "./backend/index";

@@ -1,6 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+// every compile in the tests runs the IR verifier after each pipeline stage (compiler/pipeline.ts)
+const env = { JITGRAD_VERIFY: "1" };
 export default defineConfig({
   // "jitgrad" (as the examples import it) is the source here, as tsconfig.json's paths say
   resolve: {
@@ -8,6 +10,26 @@ export default defineConfig({
       { find: /^jitgrad$/, replacement: fileURLToPath(new URL("index.ts", import.meta.url)) },
     ],
   },
-  // every compile in the tests runs the IR verifier after each pipeline stage (compiler/pipeline.ts)
-  test: { include: ["test/**/*.test.ts"], testTimeout: 60_000, env: { JITGRAD_VERIFY: "1" } },
+  test: {
+    testTimeout: 60_000,
+    projects: [
+      // everything, on the default backend (WebAssembly for the GEMMs where it runs)
+      { extends: true, test: { name: "default", include: ["test/**/*.test.ts"], env } },
+      // the PyTorch golden suites again with JITGRAD_BACKEND=js, so both backends meet the same
+      // fixtures
+      {
+        extends: true,
+        test: {
+          name: "js",
+          include: [
+            "test/backend/backend-env.test.ts",
+            "test/eager/golden.test.ts",
+            "test/autodiff/golden.test.ts",
+            "test/compile/conv.test.ts",
+          ],
+          env: { ...env, JITGRAD_BACKEND: "js" },
+        },
+      },
+    ],
+  },
 });

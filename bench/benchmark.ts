@@ -9,7 +9,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Benchmark from "benchmark";
-import { compile, manualSeed, randn, type Tensor } from "../index";
+import { compile, getBackend, manualSeed, randn, setBackend, type Tensor } from "../index";
 import { copyLoop, mmNN } from "./hand";
 import {
   type CaseResult,
@@ -224,9 +224,21 @@ function matmulRate() {
       fail(`matmul: hand-written[${i}] = ${C[i]}, eager ${v}`);
   });
   const rate = (s: { mean: number }) => ({ ...s, gflops: flops / s.mean / 1e9 });
+  const backend = getBackend();
+  setBackend("js");
+  const jsRows = {
+    "eager, JS backend": rate(
+      time("matmul 128x784 @ 784x256 eager, JS backend", () => a.matmul(b)),
+    ),
+    "compiled, JS backend": rate(
+      time("matmul 128x784 @ 784x256 compiled, JS backend", () => cm(a, b)),
+    ),
+  };
+  setBackend(backend);
   return {
     eager: rate(time("matmul 128x784 @ 784x256 eager", () => a.matmul(b))),
     compiled: rate(time("matmul 128x784 @ 784x256 compiled", () => cm(a, b))),
+    ...jsRows,
     "hand-written (4-row blocked)": rate(
       time("matmul 128x784 @ 784x256 hand-written", () => mmNN(A, Bm, C, M, K, N)),
     ),
@@ -517,6 +529,58 @@ function targets(
       "",
     );
   }
+  const w4m = (id: string) => w4?.variants.find((v) => v.id === id)?.mean;
+  const w4Ratio = (p: string, q: string) => {
+    const a = w4m(p),
+      b = w4m(q);
+    return a !== undefined && b !== undefined ? a / b : null;
+  };
+  add(
+    "W4-compiled-ms",
+    "W4 compiled step (issue 13 target)",
+    w4c ? w4c.mean * 1e3 : null,
+    " ms",
+    4,
+    "lower",
+    "absolute time: only meaningful when this process had a core to itself",
+  );
+  add(
+    "W4-eager-over-compiled",
+    "W4 eager/compiled at most (issue 13 target)",
+    w4Ratio("eager", "compiled"),
+    "x",
+    1.5,
+    "lower",
+    "",
+  );
+  add(
+    "W4-js-over-wasm",
+    "W4 compiled step, JS backend / default backend",
+    w4Ratio("compiledJs", "compiled"),
+    "x",
+    5,
+    "higher",
+    "the Wasm GEMMs' gain on the whole step, measured in one run",
+  );
+  add(
+    "matmul-wasm",
+    "matmul 128x784 @ 784x256 compiled GFLOP/s (issue 13 target)",
+    extras.matmul?.compiled.gflops,
+    "",
+    30,
+    "higher",
+    "absolute rate: only meaningful when this process had a core to itself",
+  );
+  const mm = extras.matmul;
+  add(
+    "matmul-wasm-over-js",
+    "matmul compiled GFLOP/s, default backend / JS backend",
+    mm ? mm.compiled.gflops / mm["compiled, JS backend"].gflops : null,
+    "x",
+    7,
+    "higher",
+    "the issue's 30 GFLOP/s is 7x the JS backend's 4 GFLOP/s",
+  );
   add(
     "matmul",
     "matmul 128x784 @ 784x256 compiled GFLOP/s (issue 6 target)",
@@ -558,14 +622,17 @@ function machine() {
   };
 }
 
+// rows per size, for the progress count (W4: eager, compiled, whole step, both on JS, hand)
+const variantCount = (id: string, train: boolean) =>
+  id === "W4" && train ? 6 : ["W2", "W3", "S1", "S2"].includes(id) ? 4 : 3;
+
 function main() {
   const m = machine(),
     train = hasTraining();
   const ws = workloads(sizes, quick ? 1 : 3).filter((w) => selected(w.id));
   const extrasOn = selected("extras");
   total =
-    ws.reduce((n, w) => n + w.sizes.length * (w.id === "W2" || w.id === "W3" ? 4 : 3), 0) +
-    (extrasOn ? 7 : 0);
+    ws.reduce((n, w) => n + w.sizes.length * variantCount(w.id, train), 0) + (extrasOn ? 9 : 0);
   console.log(
     `jitgrad benchmark (${quick ? "quick" : "full"}${large ? ", large" : ""}${reference ? ", reference" : ""}): ${m.cpu}, ${m.nproc} cores, Node ${m.node}, commit ${m.commit}`,
   );

@@ -105,9 +105,9 @@ export function workloadTable(w: WorkloadResult): string {
 export function markdownTables(r: Results): string {
   const out: string[] = [];
   out.push(
-    "| workload | N | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand |",
+    "| workload | N | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand | eager, JS backend | compiled, JS backend |",
   );
-  out.push("|---|---:|---:|---:|---:|---:|---:|---:|");
+  out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const w of r.workloads) {
     for (const c of w.cases) {
       const t = (id: VariantId) => {
@@ -115,7 +115,7 @@ export function markdownTables(r: Results): string {
         return v ? `${fmtTime(v.mean)} ±${v.rme.toFixed(1)}%` : "-";
       };
       out.push(
-        `| ${w.id} | ${fmtN(c.n)} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} |`,
+        `| ${w.id} | ${fmtN(c.n)} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} | ${t("eagerJs")} | ${t("compiledJs")} |`,
       );
     }
   }
@@ -142,6 +142,8 @@ const COLORS: Record<VariantId, string> = {
   wholeStep: "#0b3d6b",
   hand: "#3a9a4a",
   torch: "#ee7f2d",
+  eagerJs: "#f0ad4e",
+  compiledJs: "#8e6cc0",
 };
 const NAMES: Record<VariantId, string> = {
   eager: "eager",
@@ -150,6 +152,8 @@ const NAMES: Record<VariantId, string> = {
   wholeStep: "compiled whole step",
   hand: "hand-written JS",
   torch: "PyTorch (1 thread)",
+  eagerJs: "eager, JS backend",
+  compiledJs: "compiled, JS backend",
 };
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 

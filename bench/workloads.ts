@@ -15,7 +15,16 @@ import {
 import { makeHandMlp, w1Hand, w2Hand, w3Hand } from "./hand";
 import { type External, smallStep } from "./small";
 
-export type VariantId = "eager" | "compiled" | "valueAndGrad" | "wholeStep" | "hand" | "torch";
+// eagerJs / compiledJs: the same step with setBackend("js") (W4: both backends in one run)
+export type VariantId =
+  | "eager"
+  | "compiled"
+  | "valueAndGrad"
+  | "wholeStep"
+  | "hand"
+  | "torch"
+  | "eagerJs"
+  | "compiledJs";
 export interface Outcome {
   value: number;
   grads: Float32Array[];
@@ -208,11 +217,14 @@ function w4Train(): Case {
   const e = build(),
     c = build(),
     w = build(),
+    ej = build(),
+    cj = build(),
     init = build().params.map(f32);
   const lossOf = (m: any) => (xx: Tensor, yy: Tensor) =>
     F.crossEntropy(m.forward(xx), yy) as Tensor;
   const eagerLoss = lossOf(e.model),
-    compiledLoss = compile(lossOf(c.model));
+    compiledLoss = compile(lossOf(c.model)),
+    compiledLossJs = compile(lossOf(cj.model));
   const trainer =
     (s: { params: Tensor[]; opt: any }, loss: (x: Tensor, y: Tensor) => Tensor) => () => {
       s.opt.zeroGrad();
@@ -224,6 +236,20 @@ function w4Train(): Case {
   const eager = trainer(e, eagerLoss),
     compiled = trainer(c, compiledLoss),
     whole = compile(trainer(w, lossOf(w.model)));
+  // the JavaScript backend for one call, then back to the one chosen at startup
+  const onJs =
+    <T>(f: () => T) =>
+    () => {
+      const was = jitgrad.getBackend();
+      jitgrad.setBackend("js");
+      try {
+        return f();
+      } finally {
+        jitgrad.setBackend(was);
+      }
+    };
+  const eagerJs = onJs(trainer(ej, lossOf(ej.model))),
+    compiledJs = onJs(trainer(cj, compiledLossJs));
   const hand = makeHandMlp(B, D, H, O, { W1: init[0], b1: init[1], W2: init[2], b2: init[3] });
   const xs = storage(x),
     ls = labels.storage as Int32Array,
@@ -251,6 +277,18 @@ function w4Train(): Case {
         fn: () => keep(whole()),
         outcome: () => ({ value: whole().item(), grads: w.params.map((p) => f32(p.grad)) }),
         ...explainOf(whole.explain),
+      },
+      {
+        id: "eagerJs",
+        label: "eager step, JS backend",
+        fn: () => keep(eagerJs()),
+        outcome: () => ({ value: eagerJs().item(), grads: ej.params.map((p) => f32(p.grad)) }),
+      },
+      {
+        id: "compiledJs",
+        label: "compiled step, JS backend",
+        fn: () => keep(compiledJs()),
+        outcome: () => ({ value: compiledJs().item(), grads: cj.params.map((p) => f32(p.grad)) }),
       },
       {
         id: "hand",
@@ -331,26 +369,28 @@ function w4Sum(): Case {
 // data. The "hand" variant is the same step written without conv ops: patches by pad + narrow +
 // reshape/select (stride 2) + stack, then matmul, run eagerly.
 const CB = 64;
-function convByMatmul(x: Tensor, w: Tensor, b: Tensor): Tensor {
+// a k x k convolution (stride s, padding p) as patches by pad + narrow + reshape/select + stack,
+// then one matmul
+function convByMatmul(x: Tensor, w: Tensor, b: Tensor, k = 3, s = 2, p = 1): Tensor {
   const [N, C, H, W] = x.shape,
     O = w.shape[0],
-    OH = H / 2,
-    OW = W / 2;
-  const xp = x.pad([0, 0, 1, 1], [0, 0, 1, 1]);
+    OH = Math.floor((H + 2 * p - k) / s) + 1,
+    OW = Math.floor((W + 2 * p - k) / s) + 1;
+  const xp = p ? x.pad([0, 0, p, p], [0, 0, p, p]) : x;
   const taps: Tensor[] = [];
-  for (let kh = 0; kh < 3; kh++)
-    for (let kw = 0; kw < 3; kw++)
+  for (let kh = 0; kh < k; kh++)
+    for (let kw = 0; kw < k; kw++)
       taps.push(
         xp
-          .narrow(2, kh, 2 * OH)
-          .narrow(3, kw, 2 * OW)
-          .reshape([N, C, OH, 2, OW, 2])
+          .narrow(2, kh, s * OH)
+          .narrow(3, kw, s * OW)
+          .reshape([N, C, OH, s, OW, s])
           .select(5, 0)
           .select(3, 0),
       );
-  const patches = jitgrad.stack(taps, 2).reshape([N, C * 9, OH * OW]);
+  const patches = jitgrad.stack(taps, 2).reshape([N, C * k * k, OH * OW]);
   return w
-    .reshape([O, C * 9])
+    .reshape([O, C * k * k])
     .matmul(patches)
     .reshape([N, O, OH, OW])
     .add(b.reshape([1, O, 1, 1]));
@@ -431,6 +471,103 @@ function w5Cnn(): Case {
   };
 }
 
+// W6 (issue 11): LeNet-5 training step on 1x32x32 inputs, batch 32: conv 1->6 5x5, relu, max pool
+// 2, conv 6->16 5x5, relu, max pool 2, linear 400->120->84->10 (relu), cross-entropy, SGD lr 0.01.
+// "hand": convs as pad+narrow+stack+matmul and pooling as reshape + amax, eagerly.
+const LB = 32;
+function w6LeNet(): Case {
+  const { F } = api;
+  manualSeed(SEED);
+  const x = randn([LB, 1, 32, 32]);
+  const labels = tensor(
+    Int32Array.from(rand([LB]).values(), (u) => Math.min(9, Math.floor(u * 10))),
+    { shape: [LB] },
+  );
+  const init = () => {
+    manualSeed(SEED + 2);
+    const param = (shape: number[], fanIn: number) =>
+      randn(shape)
+        .mul(1 / Math.sqrt(fanIn))
+        .requiresGrad_();
+    return [
+      param([6, 1, 5, 5], 25),
+      param([6], 25),
+      param([16, 6, 5, 5], 150),
+      param([16], 150),
+      param([120, 400], 400),
+      param([120], 400),
+      param([84, 120], 120),
+      param([84], 120),
+      param([10, 84], 84),
+      param([10], 84),
+    ];
+  };
+  type Layers = {
+    conv: (x: Tensor, w: Tensor, b: Tensor) => Tensor;
+    pool: (x: Tensor) => Tensor;
+  };
+  const library: Layers = {
+    conv: (xx, w, b) => F.conv2d(xx, w, b),
+    pool: (xx) => F.maxPool2d(xx, 2),
+  };
+  const byHand: Layers = {
+    conv: (xx, w, b) => convByMatmul(xx, w, b, 5, 1, 0),
+    pool: (xx) => {
+      const [N, C, H, W] = xx.shape;
+      return xx.reshape([N, C, H / 2, 2, W / 2, 2]).amax([3, 5]);
+    },
+  };
+  const lossOf =
+    ({ conv, pool }: Layers) =>
+    (xx: Tensor, yy: Tensor, ...p: Tensor[]) => {
+      const h1 = pool(conv(xx, p[0], p[1]).relu());
+      const h2 = pool(conv(h1, p[2], p[3]).relu()).reshape([LB, 400]);
+      const f1 = F.linear(h2, p[4], p[5]).relu();
+      const f2 = F.linear(f1, p[6], p[7]).relu();
+      return F.crossEntropy(F.linear(f2, p[8], p[9]), yy) as Tensor;
+    };
+  const step = (loss: (xx: Tensor, yy: Tensor, ...p: Tensor[]) => Tensor, ps: Tensor[]) => () => {
+    for (const p of ps) p.grad = null;
+    const l = loss(x, labels, ...ps);
+    l.backward();
+    jitgrad.noGrad(() => {
+      for (const p of ps) p.sub_(p.grad!.mul(LR));
+    });
+    return l;
+  };
+  const [pe, pc, ph] = [init(), init(), init()];
+  const compiledLoss = compile(lossOf(library));
+  const eager = step(lossOf(library), pe),
+    compiled = step(compiledLoss, pc),
+    hand = step(lossOf(byHand), ph);
+  const grads = (ps: Tensor[]) => ps.map((p) => f32(p.grad));
+  return {
+    workload: "W6",
+    n: LB,
+    variants: [
+      {
+        id: "eager",
+        label: "eager step (F.conv2d, F.maxPool2d)",
+        fn: () => keep(eager()),
+        outcome: () => ({ value: eager().item(), grads: grads(pe) }),
+      },
+      {
+        id: "compiled",
+        label: "compiled step (F.conv2d, F.maxPool2d)",
+        fn: () => keep(compiled()),
+        outcome: () => ({ value: compiled().item(), grads: grads(pc) }),
+        ...explainOf(compiledLoss.explain, x, labels, ...pc),
+      },
+      {
+        id: "hand",
+        label: "eager step, convs as pad+narrow+stack+matmul, pools as amax",
+        fn: () => keep(hand()),
+        outcome: () => ({ value: hand().item(), grads: grads(ph) }),
+      },
+    ],
+  };
+}
+
 export function workloads(sizes: { w1: number[]; w3: number[] }, torchSeconds = 3): Workload[] {
   const train = hasTraining();
   return [
@@ -482,6 +619,14 @@ export function workloads(sizes: { w1: number[]; w3: number[] }, torchSeconds = 
             note: "hand = the same step eagerly with convs as pad+narrow+stack+matmul (no conv ops)",
             sizes: [CB],
             make: w5Cnn,
+          },
+          {
+            id: "W6",
+            title:
+              "W6 LeNet-5 training step: batch 32, 1x32x32, conv 6 5x5, relu, max pool 2, conv 16 5x5, relu, max pool 2, linear 400->120->84->10, crossEntropy, SGD lr 0.01",
+            note: "hand = the same step eagerly with convs as pad+narrow+stack+matmul and pools as reshape+amax",
+            sizes: [LB],
+            make: w6LeNet,
           },
           {
             id: "S1",

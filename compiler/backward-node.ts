@@ -24,7 +24,7 @@ export interface BackwardBinding {
   diffOut: number[]; // the user outputs that get a cotangent, in the backward's cotangent order
   readSlots: number[]; // primal input slots the backward reads
   savedOutputs: number[]; // user outputs whose storage the backward reads as saved values
-  joint: Graph; // forward and backward: primals ++ cotangents -> user outputs ++ gradients
+  joint: Graph; // primals ++ cotangents -> user outputs ++ updated inputs ++ gradients
   wrtSlots: number[]; // the primal input slots that get a gradient
   inputs: { shape: readonly number[]; dtype: Tensor["dtype"] }[]; // of the wrt inputs
   // one pass (one-pass.ts): the forward also computed the gradients for cotangent 1: their values
@@ -57,7 +57,13 @@ class CompiledFunctionBackward extends Node {
     // with createGraph the gradients need a graph: the joint graph runs again op by op, recorded
     if (isCreatingGraph()) {
       const cts = b.diffOut.map((i, k) => gs[k] ?? zeros(b.outputs[i]));
-      return replay(b.joint, [...this.primals, ...cts], b.joint.outputs.slice(b.outputs.length));
+      // (the gradients are the joint graph's last outputs, after any updated inputs)
+      const joint = b.joint.outputs;
+      return replay(
+        b.joint,
+        [...this.primals, ...cts],
+        joint.slice(joint.length - b.wrtSlots.length),
+      );
     }
     const nRead = b.readSlots.length;
     for (let k = 0; k < reads.length; k++)

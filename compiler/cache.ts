@@ -1,5 +1,8 @@
-// The cache shared by every entry point: one compiled entry per guard signature (shapes, dtypes and
-// requiresGrad of tensor arguments, number arguments, grad mode), least recently used dropped.
+// The cache shared by every entry point: compiled entries per guard signature (shapes, dtypes and
+// requiresGrad of tensor arguments, number arguments, grad mode, backend), one per state read while
+// tracing (module training flags), least recently used dropped.
+
+import { type BackendName, getBackend } from "../backend/index";
 import { isGradEnabled } from "../runtime/autograd";
 import { activeTrace } from "../runtime/dispatch";
 import { Tensor } from "../runtime/tensor";
@@ -11,13 +14,14 @@ import type { Arg, Result } from "./trace";
 export interface Entry {
   run(args: Arg[]): Result;
   explain: Explanation;
-  valid?: () => boolean; // false: compile again (a captured tensor changed requiresGrad)
+  valid?: () => boolean; // false: not for this call (a captured tensor's requiresGrad or a training flag differs)
 }
 
 // What a cached call checks before anything else: the arguments of the last signature, compared
-// field by field (no key string built on a hit), and the grad mode.
+// field by field (no key string built on a hit), the grad mode and the backend.
 interface Spec {
   grad: boolean;
+  backend: BackendName;
   args: (
     | { kind: "number"; value: number }
     | { kind: "tensor"; shape: number[]; dtype: string; requiresGrad: boolean }
@@ -27,6 +31,7 @@ interface Spec {
 function specOf(args: Arg[]): Spec {
   return {
     grad: isGradEnabled(),
+    backend: getBackend(),
     args: args.map((a, i) => {
       if (!(a instanceof Tensor)) return { kind: "number", value: a };
       const first = args.indexOf(a);
@@ -40,6 +45,7 @@ function specOf(args: Arg[]): Spec {
 function matches(spec: Spec, args: Arg[]): boolean {
   const want = spec.args;
   if (spec.grad !== isGradEnabled() || want.length !== args.length) return false;
+  if (spec.backend !== getBackend()) return false; // setBackend() between calls
   for (let i = 0; i < want.length; i++) {
     const w = want[i],
       a = args[i];
@@ -67,54 +73,64 @@ export function cached<A extends Arg[], R>(
   arity: number,
   inline: (args: Arg[]) => unknown,
 ): Compiled<A, R> {
-  const cache = new Map<string, Entry>(); // insertion order = least recently used first
+  // per signature, its entries most recently used first: several when state read while tracing
+  // (a module's training flag) differs, so that train()/eval() switches find their trace again;
+  // keys in insertion order = least recently used first
+  const cache = new Map<string, Entry[]>();
   const stats: Stats = { calls: 0, compiles: 0, cacheHits: 0 };
-  let evictions = 0,
+  let size = 0,
+    evictions = 0,
     warned = false;
-  // the most recently used entry, its key and argument spec: a repeated signature is one compare
+  // the most recently used entry and its argument spec: a repeated signature is one compare (and
+  // its valid(), which finds a train()/eval() switch); on a miss, the entries of the signature
   let last: Entry | null = null,
-    lastKey = "",
     lastSpec: Spec | null = null;
-  const entryFor = (args: Arg[]): Entry => {
-    if (last && matches(lastSpec!, args)) {
-      if (!last.valid || last.valid()) {
-        stats.cacheHits++;
-        return last;
-      }
-    }
-    const key = signature(args);
-    let e = cache.get(key);
-    if (e?.valid && !e.valid()) {
-      cache.delete(key);
-      e = undefined;
-    } // a captured tensor changed requiresGrad
-    if (e) {
-      stats.cacheHits++;
-      cache.delete(key);
-      cache.set(key, e);
-    } else {
-      e = build(args); // a throw here caches nothing
-      stats.compiles++;
-      cache.set(key, e);
-      const log = logRequests();
-      if (log.has("ir")) console.error(`[jitgrad] IR\n${e.explain.ir}`);
-      if (log.has("code")) console.error(`[jitgrad] code\n${e.explain.code}`);
-      if (cache.size > limit) {
-        const oldest = cache.keys().next().value!;
-        if (oldest === lastKey) last = null;
-        cache.delete(oldest);
-        if (++evictions >= limit && !warned) {
-          warned = true;
-          console.warn(
-            `jitgrad: a compiled function hit its cache limit (${limit}) ${evictions} times and is being recompiled for many signatures; raise { cacheLimit } or keep input shapes stable.`,
-          );
-        }
-      }
-    }
+  const use = (e: Entry, args: Arg[]): Entry => {
     last = e;
-    lastKey = key;
     lastSpec = specOf(args);
     return e;
+  };
+  const entryFor = (args: Arg[]): Entry => {
+    if (last && matches(lastSpec!, args) && (!last.valid || last.valid())) {
+      stats.cacheHits++;
+      return last;
+    }
+    const key = signature(args);
+    const list = cache.get(key) ?? [];
+    cache.delete(key);
+    // valid(): the guards of what was read while tracing (captured tensors' requiresGrad, flags)
+    const hit = list.find((e) => !e.valid || e.valid());
+    if (hit) {
+      stats.cacheHits++;
+      cache.set(key, [hit, ...list.filter((e) => e !== hit)]);
+      return use(hit, args);
+    }
+    let e: Entry;
+    try {
+      e = build(args); // a throw here caches nothing
+    } finally {
+      if (list.length) cache.set(key, list);
+    }
+    stats.compiles++;
+    cache.set(key, [e, ...list]);
+    size++;
+    const log = logRequests();
+    if (log.has("ir")) console.error(`[jitgrad] IR\n${e.explain.ir}`);
+    if (log.has("code")) console.error(`[jitgrad] code\n${e.explain.code}`);
+    if (size > limit) {
+      // the least recently used entry of the least recently used signature
+      const [oldest, entries] = cache.entries().next().value!;
+      entries.pop(); // never e: e leads its list, and a list of one is not over the limit
+      if (!entries.length) cache.delete(oldest);
+      size--;
+      if (++evictions >= limit && !warned) {
+        warned = true;
+        console.warn(
+          `jitgrad: a compiled function hit its cache limit (${limit}) ${evictions} times and is being recompiled for many signatures; raise { cacheLimit } or keep input shapes stable.`,
+        );
+      }
+    }
+    return use(e, args);
   };
   const compiled = (...args: A): R => {
     if (args.length < arity)
@@ -132,9 +148,10 @@ export function cached<A extends Arg[], R>(
   return compiled as Compiled<A, R>;
 }
 
-// The guard: shapes, dtypes and requiresGrad of tensor arguments, number arguments, grad mode.
+// The guard: shapes, dtypes and requiresGrad of tensor arguments, number arguments, grad mode, and
+// the backend chosen (setBackend), whose kernels the entry holds.
 export function signature(args: Arg[]): string {
-  let key = isGradEnabled() ? "G" : "N";
+  let key = `${isGradEnabled() ? "G" : "N"}${getBackend()}`;
   args.forEach((a, i) => {
     const first = a instanceof Tensor ? args.indexOf(a) : i;
     if (first < i)

@@ -193,11 +193,18 @@ function autogradEntry(s: Compilation): Entry {
     backward = s.backward!,
     { diffOut, wrtSlots } = s.joint!,
     nOut = s.nOut!,
+    nMut = traced.mutations.length, // outputs: the user's, updated inputs, saved values (gradients)
     onePass = s.onePass,
     step = traced.step, // zeroGrad() or an optimizer step without backward(): effects only
+    mutSlots = traced.mutations.map(([slot]) => slot),
     binder = new Binder(traced);
   const fwdOut = part.forward.outputs,
     primals = binder.primals;
+  // an updated input is written back after the forward, so the backward must not read it
+  if (mutSlots.some((slot) => part.primalsRead.some((v) => v.slot === slot)))
+    throw new CompileError(
+      "a compiled function that records gradients updates a tensor in place that its backward reads; run the update under noGrad() outside the compiled function",
+    );
   const binding: BackwardBinding = {
     backward,
     outputs: s.graph!.outputs.slice(0, nOut),
@@ -205,14 +212,14 @@ function autogradEntry(s: Compilation): Entry {
     readSlots: part.primalsRead.map((v) => v.slot!),
     savedOutputs: fwdOut
       .slice(0, nOut)
-      .flatMap((v, i) => (fwdOut.indexOf(v, nOut) >= 0 ? [i] : [])),
+      .flatMap((v, i) => (fwdOut.indexOf(v, nOut + nMut) >= 0 ? [i] : [])),
     joint: s.graph!,
     wrtSlots,
     inputs: wrtSlots.map((slot) => {
       const v = part.forward.inputs[slot];
       return { shape: [...v.shape], dtype: v.dtype };
     }),
-    onePass: onePass ? onePassGrads(onePass) : null,
+    onePass: onePass ? onePassGrads(onePass, nMut) : null,
   };
   // one pass: the program computes value ++ gradients for cotangent 1; the node keeps the gradients
   const program = onePass ?? forward,
@@ -238,7 +245,8 @@ function autogradEntry(s: Compilation): Entry {
       binder.bind(args);
       const outs = program.run(binder.storages),
         user = make(outs, primals);
-      attachBackward(binding, primals, user, outs.slice(nOut));
+      for (let k = 0; k < nMut; k++) writeBack(primals[mutSlots[k]], outs[nOut + k]);
+      attachBackward(binding, primals, user, outs.slice(nOut + nMut));
       binder.release();
       if (step) afterStep(step);
       return traced.rebuild(user);
@@ -246,19 +254,21 @@ function autogradEntry(s: Compilation): Entry {
   };
 }
 
-// The one-pass program's gradient outputs, and which of them are buffers of their own that a
-// backward() may hand over without copying (not an input, a constant or a repeated output).
-function onePassGrads(p: Program): BackwardBinding["onePass"] {
+// The one-pass program's gradient outputs (after the loss and the updated inputs), and which of
+// them are buffers of their own that a backward() may hand over without copying (not an input, a
+// constant or a repeated output).
+function onePassGrads(p: Program, nMut: number): BackwardBinding["onePass"] {
   const outs = p.graph.outputs,
-    values = outs.slice(1);
+    first = 1 + nMut,
+    values = outs.slice(first);
   return {
     values,
     own: values.map(
       (v, k) =>
         v.op !== "input" &&
         v.op !== "const" &&
-        outs.indexOf(v) === k + 1 &&
-        outs.lastIndexOf(v) === k + 1,
+        outs.indexOf(v) === k + first &&
+        outs.lastIndexOf(v) === k + first,
     ),
   };
 }

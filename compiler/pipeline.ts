@@ -111,17 +111,21 @@ const passStages: Stage[] = passes.map(([name, pass]) => ({
 const differentiateJoint: Stage = {
   name: "differentiate",
   run(s) {
-    const traced = s.traced!;
-    if (traced.mutations.length)
+    const traced = s.traced!,
+      primalsAtTrace = primalTensors(traced, s.args);
+    // in-place updates of tensors that get no gradient (batch norm's running statistics) are
+    // outputs written back after each call, as in a forward graph; updating a tensor that requires
+    // grad would change what its gradient is taken of
+    if (traced.mutations.some(([slot]) => primalsAtTrace[slot].requiresGrad))
       throw new CompileError(
-        "in-place updates inside a compiled function that records gradients are not supported; run it under noGrad()",
+        "in-place updates of tensors that require grad inside a compiled function that records gradients are not supported; run it under noGrad()",
       );
     if (traced.step?.gradOuts.length)
       throw new CompileError(
         "a compiled function whose result records gradients cannot assign a computed .grad; call backward() inside it, or assign .grad outside",
       );
     const joint = s.graph!,
-      primalsAtTrace = primalTensors(traced, s.args);
+      nUser = s.nOut!;
     const nPrimals = joint.inputs.length,
       outputs = joint.outputs;
     // outputs get a gradFn only if they depend on an input requiring grad, and inputs get a gradient
@@ -131,7 +135,9 @@ const differentiateJoint: Stage = {
       joint,
       wanted.map((slot) => joint.inputs[slot]),
     );
-    const diffOut = outputs.flatMap((v, i) => (isFloat(v.dtype) && live.has(v) ? [i] : []));
+    const diffOut = outputs.flatMap((v, i) =>
+      i < nUser && isFloat(v.dtype) && live.has(v) ? [i] : [],
+    );
     const cotangents = diffOut.map((i) => joint.input(outputs[i].shape, outputs[i].dtype));
     const reached = upstream(diffOut.map((i) => outputs[i]));
     const wrtSlots = wanted.filter((slot) => reached.has(joint.inputs[slot]));
@@ -193,7 +199,7 @@ const partitionStage: Stage = {
   run(s) {
     const g = s.graph!,
       { nPrimals } = s.joint!,
-      n = s.nOut!;
+      n = s.nOut! + s.traced!.mutations.length; // the user's outputs, then updated inputs
     s.partition = partition(
       g,
       g.inputs.slice(0, nPrimals),

@@ -98,14 +98,16 @@ export class Subset<T> extends Dataset<T> {
 
 /**
  * The tensors and row indices behind `ds` when it is a TensorDataset or a Subset of one: then a
- * batch is one indexSelect per tensor instead of a stack of rows (the same values).
+ * batch is one indexSelect per tensor instead of a stack of rows (the same values). Only when the
+ * items are the base classes' own: a subclass with its own getItem (a transform) gets its items.
  */
 export function tensorRows(
   ds: DatasetLike<unknown>,
   indices: number[],
 ): { tensors: Tensor[]; rows: number[] } | undefined {
-  if (ds instanceof TensorDataset) return { tensors: ds.tensors, rows: indices };
-  if (ds instanceof Subset)
+  if (ds instanceof TensorDataset && ds.getItem === TensorDataset.prototype.getItem)
+    return { tensors: ds.tensors, rows: indices };
+  if (ds instanceof Subset && ds.getItem === Subset.prototype.getItem)
     return tensorRows(
       ds.dataset,
       indices.map((i) => ds.indices[i]),

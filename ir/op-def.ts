@@ -6,7 +6,9 @@ import { type DType, isFloat, promote } from "./dtype";
 import type { IndexMap } from "./index-map";
 import type { Params } from "./ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "./ops/conv";
+import type { ScatterReduction } from "./ops/indexing";
 import type { PoolParams } from "./ops/pool";
+import type { Col2imParams, WindowParams } from "./ops/window";
 import type { Scalar } from "./scalar";
 import { broadcastShapes, reducedShape, type Shape } from "./shape";
 
@@ -73,6 +75,13 @@ export interface Differentiable<T> {
   gather(dim: number, index: T): T;
   scatterAdd(dim: number, index: T, src: T): T;
   scatter(dim: number, index: T, src: T | number): T;
+  scatterReduce(
+    dim: number,
+    index: T,
+    src: T,
+    reduce: ScatterReduction,
+    opts: { includeSelf: boolean },
+  ): T;
   cumsum(dim: number): T;
   conv2d(w: T, p: ConvParams): T;
   convTranspose2d(w: T, p: ConvTransposeParams): T;
@@ -80,6 +89,11 @@ export interface Differentiable<T> {
   maxPool2dBackward(g: T, p: PoolParams): T;
   maxPool2dSelect(v: T, p: PoolParams): T;
   cumprod(dim: number): T;
+  abs(): T;
+  logcumsumexp(dim: number): T;
+  cumExtreme(op: "cummax" | "cummin", dim: number): T;
+  windows(p: WindowParams): T;
+  col2im(p: Col2imParams): T;
 }
 // shapes: the inputs' shapes, for rules that need nothing else of an input (PyTorch saves only the
 // sizes then, so such a graph can run backward twice); absent, they are read from `ins`.

@@ -12,6 +12,7 @@ import { movementOps } from "./ops/movement";
 import { poolOps } from "./ops/pool";
 import { reduceOps } from "./ops/reduce";
 import { scanOps } from "./ops/scan";
+import { windowOps } from "./ops/window";
 
 export * from "./op-def";
 
@@ -25,6 +26,7 @@ export const ops = {
   ...indexingOps,
   ...scanOps,
   ...customOps,
+  ...windowOps,
 };
 export type OpName = keyof typeof ops;
 // Each op's params, as its entry declares them (plain numbers, booleans and dtype names, checked

@@ -24,6 +24,7 @@ export const arity = {
   cos: 1,
   erf: 1,
   erfc: 1, // 1 - erf(x), accurate where erf(x) is close to 1
+  erfinv: 1, // the inverse of erf on [-1, 1] (NaN outside, +-inf at +-1)
   floor: 1,
   ceil: 1,
   trunc: 1,

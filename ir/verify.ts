@@ -39,6 +39,7 @@ const KERNEL_OPERANDS: Partial<Record<OpName, number>> = {
   matmul: 2,
   scatterAdd: 3,
   scatter: 3,
+  scatterReduce: 3,
   argsort: 1,
   cat: -1,
   conv2d: 2,
@@ -48,6 +49,8 @@ const KERNEL_OPERANDS: Partial<Record<OpName, number>> = {
   maxPool2dBackward: 2,
   maxPool2dSelect: 2,
   custom: -1,
+  maxPool2dIndices: 1,
+  col2im: 1,
 };
 const arities = new Map<string, number>();
 function arityOf(op: OpName, def: OpDef, v: Value): number | undefined {
@@ -128,16 +131,15 @@ function paramsProblem(v: Value): string | null {
       return dimOk(paramsOf(v, "argsort").dim) ? null : `dim of a rank-${rank} operand`;
     case "cumsum":
     case "cumprod":
+    case "cummax":
+    case "cummin":
+    case "logcumsumexp":
       return dimOk(paramsOf(v, v.op).dim) ? null : `dim of a rank-${rank} operand`;
     case "gather":
     case "scatterAdd":
-    case "scatter": {
-      const dim =
-          v.op === "gather"
-            ? paramsOf(v, "gather").dim
-            : v.op === "scatter"
-              ? paramsOf(v, "scatter").dim
-              : paramsOf(v, "scatterAdd").dim,
+    case "scatter":
+    case "scatterReduce": {
+      const dim = paramsOf(v, v.op).dim,
         index = v.inputs[1];
       if (!dimOk(dim)) return `dim ${dim} of a rank-${rank} operand`;
       if (index.dtype !== "int32") return `an index of dtype ${index.dtype}`;

@@ -29,7 +29,8 @@ import {
 import { scaledDotProductAttention } from "./functional/attention";
 import { conv1d, conv2d, convTranspose2d } from "./functional/conv";
 import { embedding, oneHot } from "./functional/embedding";
-import { dropout, linear } from "./functional/linear";
+import { fold, unfold } from "./functional/fold";
+import { dropout, dropout1d, dropout2d, linear } from "./functional/linear";
 import {
   binaryCrossEntropy,
   binaryCrossEntropyWithLogits,
@@ -49,6 +50,8 @@ import {
   avgPool2d,
   maxPool1d,
   maxPool2d,
+  maxUnpool1d,
+  maxUnpool2d,
 } from "./functional/pool";
 import { interpolate, pad } from "./functional/resample";
 
@@ -56,6 +59,7 @@ export * from "./functional/activations";
 export * from "./functional/attention";
 export * from "./functional/conv";
 export * from "./functional/embedding";
+export * from "./functional/fold";
 export * from "./functional/linear";
 export * from "./functional/losses";
 export * from "./functional/norm";
@@ -88,6 +92,8 @@ export const F = {
   logSoftmax,
   linear,
   dropout,
+  dropout1d,
+  dropout2d,
   embedding,
   oneHot,
   pad,
@@ -105,6 +111,10 @@ export const F = {
   normalize,
   maxPool1d,
   maxPool2d,
+  maxUnpool1d,
+  maxUnpool2d,
+  unfold,
+  fold,
   avgPool1d,
   avgPool2d,
   adaptiveAvgPool2d,

@@ -11,7 +11,7 @@ import { type DType, isFloat } from "../ir/dtype";
 import * as arg from "../runtime/args";
 import { noGrad } from "../runtime/autograd";
 import { tensor } from "../runtime/create";
-import { randValues } from "../runtime/random";
+import { randnValues, randValues } from "../runtime/random";
 import type { Tensor } from "../runtime/tensor";
 
 const f32 = Math.fround;
@@ -126,3 +126,33 @@ export function kaimingUniform_(tensor_: Tensor, slope = 0): Tensor {
   const bound = Math.sqrt(3.0) * (gain / Math.sqrt(fan));
   return uniform_(t, -bound, bound);
 }
+
+/**
+ * Fills t in place from N(mean, std^2), as torch.nn.init.normal_: the draws of randn (exactly
+ * PyTorch's for the default mean 0 and std 1; scaled and shifted afterwards otherwise).
+ */
+export function normal_(tensor_: Tensor, mean = 0, std = 1): Tensor {
+  const t = arg.tensorArg(tensor_, "normal_", "tensor", 1),
+    m = arg.number(mean, "normal_", "mean", 2),
+    s = arg.number(std, "normal_", "std", 3);
+  if (!isFloat(t.dtype))
+    throw new Error(
+      `"normal_kernel_cpu" not implemented for '${t.dtype === "int32" ? "Long" : "Bool"}'`,
+    );
+  if (!(s >= 0)) throw new Error(`normal expects std >= 0.0, but found std ${s}`);
+  const vals = randnValues(t.numel(), t.dtype as "float32" | "float64");
+  if (m !== 0 || s !== 1) for (let i = 0; i < vals.length; i++) vals[i] = vals[i] * s + m;
+  noGrad(() => t.copy_(tensor(vals, { shape: t.shape, dtype: t.dtype })));
+  return t;
+}
+/** Fills t in place with `value` (torch.nn.init.constant_). */
+export function constant_(tensor_: Tensor, value: number): Tensor {
+  const t = arg.tensorArg(tensor_, "constant_", "tensor", 1),
+    v = arg.number(value, "constant_", "val", 2);
+  noGrad(() => t.fill_(v));
+  return t;
+}
+/** Fills t in place with ones. */
+export const ones_ = (t: Tensor): Tensor => constant_(t, 1);
+/** Fills t in place with zeros. */
+export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);

@@ -123,10 +123,16 @@ export abstract class Module {
     return this.namedModules().map(([, m]) => m);
   }
 
+  /**
+   * Names under which properties appear in state dicts and parameter names, where they differ from
+   * the property (PyTorch's `running_mean` for `runningMean`): a subclass overrides it.
+   */
+  protected static readonly stateNames: ReadonlyMap<string, string> = new Map();
   private ownTensors(set: WeakSet<Tensor>): [string, Tensor][] {
-    return Object.entries(this).filter(
-      (e): e is [string, Tensor] => e[1] instanceof Tensor && set.has(e[1]),
-    );
+    const names = (this.constructor as typeof Module).stateNames;
+    return Object.entries(this)
+      .filter((e): e is [string, Tensor] => e[1] instanceof Tensor && set.has(e[1]))
+      .map(([k, t]) => [names.get(k) ?? k, t]);
   }
   /**
    * Parameters as [qualified name, tensor], each tensor once (shared ones under their first name).
@@ -153,6 +159,24 @@ export abstract class Module {
     return this.namedModules().flatMap(([prefix, m]) =>
       m.ownTensors(BUFFERS).map(([n, b]) => [prefix ? `${prefix}.${n}` : n, b] as [string, Tensor]),
     );
+  }
+
+  /**
+   * Calls `fn` on every child module (recursively), then on this one, and returns this (PyTorch's
+   * apply, as used for custom initialization).
+   */
+  apply(fn: (m: Module) => void): this {
+    if (typeof fn !== "function")
+      throw new TypeError(`apply(): argument 'fn' must be a function, not ${arg.typeName(fn)}`);
+    for (const m of this.children()) m.apply(fn);
+    fn(this);
+    return this;
+  }
+  /** Sets requiresGrad on every parameter (PyTorch's requires_grad_, to freeze or unfreeze). */
+  requiresGrad_(requiresGrad = true): this {
+    const flag = arg.bool(requiresGrad, "requires_grad_", "requires_grad", 1);
+    for (const p of this.parameters()) p.requiresGrad_(flag);
+    return this;
   }
 
   // ---- training state ----

@@ -108,6 +108,10 @@ export function saveSafetensors(
   if (m !== undefined) {
     if (!isPlainObject(m)) throw new TypeError(`${fn}(): metadata must be an object of strings`);
     for (const [k, v] of Object.entries(m)) {
+      // load() reads this key as a nested checkpoint's structure: a flat file carrying it would
+      // load as that structure, its tensors silently gone
+      if (k === STRUCTURE_KEY)
+        throw new TypeError(`${fn}(): metadata key "${STRUCTURE_KEY}" is reserved for save()`);
       if (typeof v !== "string")
         throw new TypeError(
           `${fn}(): metadata ${JSON.stringify(k)} must be a string, not ${arg.typeName(v)}`,
@@ -155,7 +159,22 @@ export function safetensorsMetadata(bytes: Uint8Array | ArrayBuffer): Record<str
  */
 function flatten(obj: unknown): { tensors: Map<string, Tensor>; structure: string } {
   const tensors = new Map<string, Tensor>();
+  // the arrays and objects being walked: one met again inside itself is a cycle, which JSON cannot
+  // hold (without this the walk overflows the stack with an error that names nothing)
+  const open = new Set<object>();
   const walk = (v: unknown, path: string[]): unknown => {
+    if (v !== null && typeof v === "object" && open.has(v))
+      throw new TypeError(
+        `save(): ${path.join(".")} refers back to an object that contains it; a checkpoint cannot hold a cycle`,
+      );
+    if (v !== null && typeof v === "object") open.add(v);
+    try {
+      return walkValue(v, path);
+    } finally {
+      if (v !== null && typeof v === "object") open.delete(v);
+    }
+  };
+  const walkValue = (v: unknown, path: string[]): unknown => {
     const where = `save(): ${path.length ? path.join(".") : "the checkpoint"}`;
     const t = asTensor(v, where);
     if (t) {

@@ -215,7 +215,8 @@ export function decodeSafetensors(source: Uint8Array | ArrayBuffer): DecodedSafe
     const shape = field("shape"),
       offsets = field("data_offsets");
     const isUint = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-    if (!Array.isArray(shape) || !shape.every(isUint)) throw bad(`${what} has a bad shape`);
+    if (!Array.isArray(shape) || shape.length > arg.MAX_NDIM || !shape.every(isUint))
+      throw bad(`${what} has a bad shape`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isUint))
       throw bad(`${what} has bad data_offsets`);
     const [begin, end] = offsets as number[];

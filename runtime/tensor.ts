@@ -7,7 +7,10 @@ import { promoteAll } from "../ir/op-def";
 import type { Params } from "../ir/ops";
 import { floatOf, IndexError } from "../ir/ops";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../ir/ops/conv";
+import { type ScatterReduction, scatterReductions } from "../ir/ops/indexing";
 import type { PoolParams } from "../ir/ops/pool";
+import { cumIndices } from "../ir/ops/scan";
+import type { Col2imParams, WindowParams } from "../ir/ops/window";
 import {
   broadcastDims,
   broadcastShapes,
@@ -452,6 +455,10 @@ export class Tensor {
   /** Elementwise complementary error function 1 - erf(x), accurate for large x. */
   erfc() {
     return bind("erfc", [this]);
+  }
+  /** Elementwise inverse error function: erfinv(erf(x)) = x; NaN outside [-1, 1], +-inf at +-1. */
+  erfinv() {
+    return bind("erfinv", [this]);
   }
   /** Elementwise log(1 + x), accurate near 0. */
   log1p() {
@@ -1306,6 +1313,50 @@ export class Tensor {
     return bind("cumprod", [this], { dim: normDim(arg.int(dim, "cumprod", "dim", 1), this.ndim) });
   }
 
+  // ---- scans (issue 11, the rest) ----
+  /**
+   * The running maximum along `dim` and where each was taken, as PyTorch's named tuple
+   * `{ values, indices }` (int32): a tie takes the later index, and from a line's first NaN on the
+   * value is NaN and the index that of the latest NaN. The gradient goes to the index.
+   */
+  cummax(dim: number): ValuesIndices {
+    return this.cumExtremes("cummax", dim);
+  }
+  /** The running minimum along `dim` and where each was taken (see {@link Tensor.cummax}). */
+  cummin(dim: number): ValuesIndices {
+    return this.cumExtremes("cummin", dim);
+  }
+  private cumExtremes(op: "cummax" | "cummin", dim: number): ValuesIndices {
+    const d = normDim(arg.int(dim, op, "dim", 1), this.ndim);
+    const values = this.cumExtreme(op, d);
+    // the positions along d as a constant (no kernel)
+    const at = iota(this.shape[d] ?? 1).reshape(this.shape.map((n, e) => (e === d ? n : 1)));
+    return { values, indices: cumIndices(this.detach(), values.detach(), d, at) };
+  }
+  /** The running max/min values along a normalized `dim` (the scan primitive of cummax/cummin). */
+  cumExtreme(op: "cummax" | "cummin", dim: number): Tensor {
+    return bind(op, [this], { dim });
+  }
+  /** @internal Where each max pooling window's maximum is (int32, h * W + w in its plane). */
+  maxPool2dIndices(p: PoolParams): Tensor {
+    return bind("maxPool2dIndices", [this], p);
+  }
+  /** @internal Sliding windows over the last two dims: [..., kh, kw, oh, ow] (F.unfold checks). */
+  windows(p: WindowParams): Tensor {
+    return bind("windows", [this], p);
+  }
+  /** @internal The adjoint of windows: each element summed back into [..., H, W] (F.fold). */
+  col2im(p: Col2imParams): Tensor {
+    return bind("col2im", [this], p);
+  }
+  /** log(cumsum(exp(x))) along `dim`, computed without overflow (float tensors). */
+  logcumsumexp(dim: number): Tensor {
+    const d = normDim(arg.int(dim, "logcumsumexp", "dim", 1), this.ndim);
+    if (!isFloat(this.dtype))
+      throw new Error(`"logcumsumexp_out_cpu" not implemented for '${scalarTypeName(this.dtype)}'`);
+    return bind("logcumsumexp", [this], { dim: d });
+  }
+
   // ---- indexing ----
   /** Zeros of `shape` with this tensor's dtype (PyTorch's `new_zeros`). */
   newZeros(shape: number[]): Tensor {
@@ -1354,6 +1405,42 @@ export class Tensor {
         dim: d,
       }),
     );
+  }
+
+  /**
+   * A copy of this tensor with each `src[p]` combined into `this[..., index[p], ...]` along `dim` by
+   * `reduce`: "sum", "prod", "mean", "amax" or "amin" (NaN wins), as PyTorch's `scatter_reduce`.
+   * `includeSelf` (default true): whether this tensor's values take part at the positions written;
+   * false, they are replaced by the reduction of what was scattered there. Mean rounds down for
+   * integers. Gradients as PyTorch 1.13's (amax/amin share among ties).
+   */
+  scatterReduce(
+    dim: number,
+    index: Tensor,
+    src: Tensor,
+    reduce: ScatterReduction,
+    opts?: { includeSelf?: boolean },
+  ): Tensor {
+    const fn = "scatter_reduce";
+    const d = normDim(arg.int(dim, fn, "dim", 1), this.ndim);
+    const idx = arg.tensorArg(index, fn, "index", 2),
+      s = arg.tensorArg(src, fn, "src", 3);
+    const how = typeof reduce === "string" && scatterReductions.find((r) => r === reduce);
+    if (!how) throw new Error("reduce argument must be either sum, prod, mean, amax or amin.");
+    const o = arg.options(opts, fn, ["includeSelf"]);
+    const includeSelf =
+      o.includeSelf === undefined ? true : arg.bool(o.includeSelf, fn, "include_self");
+    indexCheck("scatter", this, d, idx, s);
+    if (s.dtype !== this.dtype)
+      throw new Error("scatter(): Expected self.dtype to be equal to src.dtype");
+    // src beyond index's shape is never read: trimmed, so the op sees one shape for both
+    const trimmed = sameShape(s.shape, idx.shape)
+      ? s
+      : s.shrink(
+          idx.shape.map(() => 0),
+          [...idx.shape],
+        );
+    return bind("scatterReduce", [this, idx, trimmed], { dim: d, reduce: how, includeSelf });
   }
 
   // ---- indexing built on gather and scatterAdd (compositions: they fuse and differentiate) ----

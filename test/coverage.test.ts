@@ -51,6 +51,7 @@ const EXEMPT: Record<List, Partial<Record<OpName, string>>> = {
     detach: notDifferentiable,
     maxPool2dBackward: ONLY_BACKWARD,
     maxPool2dSelect: ONLY_BACKWARD,
+    maxPool2dIndices: notDifferentiable, // where the maxima are (int32)
     argsort: notDifferentiable, // sort/topk/kthvalue's positions; their values differentiate through gather
     bitwiseAnd: notDifferentiable,
     bitwiseOr: notDifferentiable,

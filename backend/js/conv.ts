@@ -19,12 +19,43 @@ import { PANEL, tiles } from "./gemm";
 export type ConvOp = "conv2d" | "convTranspose2d" | "conv2dWeight";
 type AnyConv = ConvParams & Partial<ConvTransposeParams> & Partial<ConvWeightParams>;
 
-const W = PANEL;
-let panelA: Float64Array = new Float64Array(0),
-  panelB: Float64Array = new Float64Array(0),
-  result: Float64Array = new Float64Array(0);
+// The GEMM a convolution runs on: panel widths (rows of A, columns of B per panel), scratch for
+// the panels and the contiguous result (grown to the sizes asked, all may share one array), and
+// C[out + i * ldc + j] = A[m, k] . B[k, n] over the packed panels.
+export type Panels = Float64Array | Float32Array;
+export interface Gemm {
+  mr: number;
+  nr: number;
+  scratch(a: number, b: number, out: number): Scratch;
+  multiply(s: Scratch, out: number, ldc: number, m: number, n: number, k: number): void;
+}
+export interface Scratch {
+  A: Panels;
+  a: number; // where A's panels start in it
+  B: Panels;
+  b: number;
+  C: Panels;
+  c: number;
+}
 
-const ensure = (a: Float64Array, n: number) => (a.length < n ? new Float64Array(n) : a);
+// the JavaScript GEMM: double panels and result, gemm.ts's register tiles
+let panelA = new Float64Array(0),
+  panelB = new Float64Array(0),
+  result = new Float64Array(0);
+const ensure = (a: Float64Array<ArrayBuffer>, n: number) =>
+  a.length < n ? new Float64Array(n) : a;
+const jsGemm: Gemm = {
+  mr: PANEL,
+  nr: PANEL,
+  scratch(a, b, out) {
+    panelA = ensure(panelA, a);
+    panelB = ensure(panelB, b);
+    result = ensure(result, out);
+    return { A: panelA, a: 0, B: panelB, b: 0, C: result, c: 0 };
+  },
+  multiply: (s, out, ldc, m, n, k) =>
+    tiles(s.A as Float64Array, s.B as Float64Array, s.C, out, ldc, 1, m, n, k),
+};
 
 // rows x k values as panels of W rows, contiguous along k (rows past the edge are zero): value
 // (row, p) = src[rowOff[row] + colOff[p]], or 0 where either offset is -1 (outside the input).
@@ -36,10 +67,12 @@ function pack(
   colOff: Int32Array,
   rows: number,
   k: number,
-  dst: Float64Array,
+  W: number,
+  dst: Panels,
+  at: number,
 ) {
   for (let i0 = 0; i0 < rows; i0 += W) {
-    const b = i0 * k;
+    const b = at + i0 * k;
     for (let r = 0; r < W; r++) {
       const row = i0 + r;
       if (row >= rows) {
@@ -100,14 +133,45 @@ function patchTable(
   }
   return t;
 }
-const range = (n: number, f: (i: number) => number) =>
-  Int32Array.from({ length: n }, (_, i) => f(i));
+const range = (n: number, f: (i: number) => number) => {
+  const r = new Int32Array(n);
+  for (let i = 0; i < n; i++) r[i] = f(i);
+  return r;
+};
 
-// The op's result, contiguous, in double (a scratch reused by the next call).
-export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: readonly number[]) {
+// The offset tables of a convolution depend only on its layout (shapes, strides, params), which a
+// training step repeats every call: built once per layout (profiling the digits CNN step, building
+// them took ~10% of it). A few dozen layouts at most are kept.
+const layouts = new Map<string, Int32Array[]>();
+function layoutTables(
+  op: ConvOp,
+  x: Strided,
+  w: Strided,
+  p: AnyConv,
+  outShape: readonly number[],
+  make: () => Int32Array[],
+): Int32Array[] {
+  const key = `${op}|${x.shape}|${x.strides}|${w.shape}|${w.strides}|${outShape}|${JSON.stringify(p)}`;
+  let t = layouts.get(key);
+  if (!t) {
+    if (layouts.size >= 64) layouts.clear();
+    t = make();
+    layouts.set(key, t);
+  }
+  return t;
+}
+
+// The op's result, contiguous (a view of scratch reused by the next call), in double on the JS
+// GEMM, in float32 on another (the Wasm one).
+export function convolve(
+  op: ConvOp,
+  [x, w]: Strided[],
+  p: AnyConv,
+  outShape: readonly number[],
+  gemm: Gemm = jsGemm,
+): Panels {
   const size = outShape.reduce((a, b) => a * b, 1);
-  result = ensure(result, size);
-  const out = result;
+  const { mr, nr } = gemm;
   const G = p.groups;
   const xs = x.storage!,
     ws = w.storage!;
@@ -124,47 +188,42 @@ export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: re
       Q = OH * OW,
       K = N * Q;
     const [gn, gc, gh, gw] = w.strides;
-    const table = patchTable(Q, OW, Cg, KH, KWd, x, p, false);
     // by (n, q): g's offsets along k; the patches' rows are the taps r, so the table is transposed
-    const gCol = range(K, (t) => {
-      const n = Math.floor(t / Q),
-        q = t - n * Q,
-        oh = Math.floor(q / OW);
-      return n * gn + oh * gh + (q - oh * OW) * gw;
-    });
-    panelA = ensure(panelA, Math.ceil(Og / W) * W * K);
-    panelB = ensure(panelB, Math.ceil(R / W) * W * K);
+    const [table, gCol, oRow] = layoutTables(op, x, w, p, outShape, () => [
+      patchTable(Q, OW, Cg, KH, KWd, x, p, false),
+      range(K, (t) => {
+        const n = Math.floor(t / Q),
+          q = t - n * Q,
+          oh = Math.floor(q / OW);
+        return n * gn + oh * gh + (q - oh * OW) * gw;
+      }),
+      range(Og, (o) => o * gc),
+    ]);
+    const s = gemm.scratch(Math.ceil(Og / mr) * mr * K, Math.ceil(R / nr) * nr * K, size);
+    const panelB = s.B;
     for (let g = 0; g < G; g++) {
-      pack(
-        ws,
-        w.offset + g * Og * gc,
-        range(Og, (o) => o * gc),
-        gCol,
-        Og,
-        K,
-        panelA,
-      );
+      pack(ws, w.offset + g * Og * gc, oRow, gCol, Og, K, mr, s.A, s.a);
       // the patches transposed: rows r, k along (n, q)
-      for (let i0 = 0; i0 < R; i0 += W) {
-        const b = i0 * K;
-        for (let rr = 0; rr < W; rr++) {
+      for (let i0 = 0; i0 < R; i0 += nr) {
+        const b = s.b + i0 * K;
+        for (let rr = 0; rr < nr; rr++) {
           const r = i0 + rr;
           if (r >= R) {
-            for (let t = 0; t < K; t++) panelB[b + t * W + rr] = 0;
+            for (let t = 0; t < K; t++) panelB[b + t * nr + rr] = 0;
             continue;
           }
           for (let n = 0, t = 0; n < N; n++) {
             const base = x.offset + n * xn + g * Cg * xc;
             for (let q = 0; q < Q; q++, t++) {
               const o = table[q * R + r];
-              panelB[b + t * W + rr] = o < 0 ? 0 : xs[base + o];
+              panelB[b + t * nr + rr] = o < 0 ? 0 : xs[base + o];
             }
           }
         }
       }
-      tiles(panelA, panelB, out, g * Og * R, R, 1, Og, R, K);
+      gemm.multiply(s, g * Og * R, R, Og, R, K);
     }
-    return out;
+    return s.C.subarray(s.c, s.c + size);
   }
   // conv2d: w [O, C/G, KH, KW]; convTranspose2d: w [C, O/G, KH, KW]
   const transposed = op === "convTranspose2d";
@@ -177,28 +236,29 @@ export function convolve(op: ConvOp, [x, w]: Strided[], p: AnyConv, outShape: re
     R = Cg * KH * KWd,
     Q = OH * OW;
   const [w0, w1, w2, w3] = w.strides;
-  const table = patchTable(Q, OW, Cg, KH, KWd, x, p, transposed);
   // the weight as [Og, R] rows: W[o, (c, kh, kw)]
-  const wCol = range(R, (r) => {
-    const c = Math.floor(r / (KH * KWd)),
-      kk = r - c * KH * KWd,
-      kh = Math.floor(kk / KWd);
-    return (transposed ? c * w0 : c * w1) + kh * w2 + (kk - kh * KWd) * w3;
-  });
-  const wRow = range(Og, (o) => (transposed ? o * w1 : o * w0));
-  const qRow = range(Q, (q) => q * R),
-    rCol = range(R, (r) => r);
-  panelA = ensure(panelA, Math.ceil(Og / W) * W * R);
-  panelB = ensure(panelB, Math.ceil(Q / W) * W * R);
+  const [table, wCol, wRow, qRow, rCol] = layoutTables(op, x, w, p, outShape, () => [
+    patchTable(Q, OW, Cg, KH, KWd, x, p, transposed),
+    range(R, (r) => {
+      const c = Math.floor(r / (KH * KWd)),
+        kk = r - c * KH * KWd,
+        kh = Math.floor(kk / KWd);
+      return (transposed ? c * w0 : c * w1) + kh * w2 + (kk - kh * KWd) * w3;
+    }),
+    range(Og, (o) => (transposed ? o * w1 : o * w0)),
+    range(Q, (q) => q * R),
+    range(R, (r) => r),
+  ]);
+  const s = gemm.scratch(Math.ceil(Og / mr) * mr * R, Math.ceil(Q / nr) * nr * R, size);
   for (let g = 0; g < G; g++) {
     const wBase = w.offset + (transposed ? g * Cg * w0 : g * Og * w0);
-    pack(ws, wBase, wRow, wCol, Og, R, panelA);
+    pack(ws, wBase, wRow, wCol, Og, R, mr, s.A, s.a);
     for (let n = 0; n < N; n++) {
-      packPatches(xs, x.offset + n * xn + g * Cg * xc, table, qRow, rCol, Q, R, panelB);
-      tiles(panelA, panelB, out, (n * O + g * Og) * Q, Q, 1, Og, Q, R);
+      packPatches(xs, x.offset + n * xn + g * Cg * xc, table, qRow, rCol, Q, R, nr, s.B, s.b);
+      gemm.multiply(s, (n * O + g * Og) * Q, Q, Og, Q, R);
     }
   }
-  return out;
+  return s.C.subarray(s.c, s.c + size);
 }
 
 // pack() for the patches: value (q, r) = src[base + table[q * R + r]], 0 where that is -1
@@ -210,10 +270,12 @@ function packPatches(
   rCol: Int32Array,
   rows: number,
   k: number,
-  dst: Float64Array,
+  W: number,
+  dst: Panels,
+  at: number,
 ) {
   for (let i0 = 0; i0 < rows; i0 += W) {
-    const b = i0 * k;
+    const b = at + i0 * k;
     for (let r = 0; r < W; r++) {
       const row = i0 + r;
       if (row >= rows) {
@@ -235,7 +297,7 @@ export function eagerConv(op: ConvOp, ins: Strided[], out: Strided, p: AnyConv):
 }
 
 // a contiguous result into a 4-d output view
-export function copyOut(r: Float64Array, out: Strided): void {
+export function copyOut(r: Panels, out: Strided): void {
   const o = out.storage!,
     [a, b, c, d] = out.shape,
     [s0, s1, s2, s3] = out.strides;

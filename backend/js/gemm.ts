@@ -5,6 +5,7 @@
 // variables while it walks k. Sums are accumulated in double and rounded once when stored.
 import type { Storage } from "../../ir/dtype";
 import type { Strided } from "../backend";
+import { batchOffsets, pack } from "../pack";
 
 export const PANEL = 4; // rows of a, and columns of b, per packed panel: the register tile's size
 const MR = PANEL,
@@ -24,17 +25,7 @@ export function matmul(a: Strided, b: Strided, out: Strided): void {
   if (panelA.length < mp * k) panelA = new Float64Array(mp * k);
   if (panelB.length < np * k) panelB = new Float64Array(np * k);
   for (let t = 0; t < count; t++) {
-    let aOff = a.offset,
-      bOff = b.offset,
-      oOff = out.offset,
-      rest = t;
-    for (let d = batch.length - 1; d >= 0; d--) {
-      const i = rest % batch[d];
-      rest = (rest - i) / batch[d];
-      aOff += i * a.strides[d];
-      bOff += i * b.strides[d];
-      oOff += i * out.strides[d];
-    }
+    const [aOff, bOff, oOff] = batchOffsets(t, batch, [a, b, out]);
     pack(a.storage!, aOff, a.strides[r - 2], a.strides[r - 1], m, k, MR, panelA);
     pack(b.storage!, bOff, b.strides[r - 1], b.strides[r - 2], n, k, NR, panelB);
     tiles(panelA, panelB, out.storage!, oOff, out.strides[r - 2], out.strides[r - 1], m, n, k);
@@ -56,38 +47,6 @@ export function packPanels(
   if (scratch[slot].length < size) scratch[slot] = new Float64Array(size);
   pack(src, off, rs, cs, rows, k, MR, scratch[slot]);
   return scratch[slot];
-}
-
-// Rows [i, i + w) of a (row stride rs, column stride cs) as panels: panel[(i / w) * k * w + p * w + (row - i)].
-// b is packed as the rows of b^T. Rows past the edge are zero.
-function pack(
-  src: Storage,
-  off: number,
-  rs: number,
-  cs: number,
-  rows: number,
-  k: number,
-  w: number,
-  dst: Float64Array,
-): void {
-  for (let i0 = 0; i0 < rows; i0 += w) {
-    const base = i0 * k,
-      full = Math.min(w, rows - i0);
-    if (full < w) for (let q = base; q < base + w * k; q++) dst[q] = 0;
-    // walk the source along its smaller stride, so reads stay in cache lines
-    if (Math.abs(cs) <= Math.abs(rs)) {
-      for (let r = 0; r < full; r++) {
-        const o = off + (i0 + r) * rs;
-        for (let p = 0; p < k; p++) dst[base + p * w + r] = src[o + p * cs];
-      }
-    } else {
-      for (let p = 0; p < k; p++) {
-        const o = off + i0 * rs + p * cs,
-          d = base + p * w;
-        for (let r = 0; r < full; r++) dst[d + r] = src[o + r * rs];
-      }
-    }
-  }
 }
 
 // Whole MR x NR tiles in registers; the ragged right and bottom edges go through `edges`, so the

@@ -20,6 +20,9 @@ export function renderKernel(k: LoopKernel): string {
 const scanEmitters: Record<ScanOpName, true> = Object.assign(Object.create(null), {
   cumsum: true,
   cumprod: true,
+  cummax: true,
+  cummin: true,
+  logcumsumexp: true,
 });
 
 // The driver: run(s, k) { k[0](s[3], s[0]); k[1](s[4], s[3]); ... }

@@ -2,15 +2,17 @@
 // compiled kernel (with the fused epilogue) and its eager implementation. A kernel op missing here
 // is a type error.
 import { type KernelOpName, ops, type Params, paramsOf } from "../../ir/ops";
+import { scatterReductions } from "../../ir/ops/indexing";
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
+import { col2im } from "./col2im";
 import { concat, emitConcat } from "./concat";
 import { copyOut, eagerConv, emitConv } from "./conv";
 import { matmul } from "./gemm";
 import { emitMatmul } from "./matmul";
 import { pool } from "./pool";
 import { emitRoutineCall } from "./routine";
-import { emitScatter, scatter, scatterAdd } from "./scatter";
+import { emitScatter, scatter, scatterAdd, scatterReduce } from "./scatter";
 import { argsortLines } from "./sort";
 
 interface KernelImpl {
@@ -38,12 +40,26 @@ const conv = (op: "conv2d" | "convTranspose2d" | "conv2dWeight"): KernelImpl => 
   eager: (ins, out, p) => eagerConv(op, ins, out, paramsOf({ op, params: p }, op)),
 });
 
-const maxPool = (op: "maxPool2d" | "maxPool2dBackward" | "maxPool2dSelect"): KernelImpl => ({
+type MaxPoolOp = "maxPool2d" | "maxPool2dBackward" | "maxPool2dSelect" | "maxPool2dIndices";
+const maxPool = (op: MaxPoolOp): KernelImpl => ({
   emit: (k) => emitConv(k, op, "pool"),
   eager: (ins, out, p) => copyOut(pool(op, ins, paramsOf({ op, params: p }, op), out.shape), out),
 });
 
+// col2im's routine arguments after the operands: kernel, dilation, stride
+const col2imArgs = (p: Params) => {
+  const { kernel, dilation, stride } = paramsOf({ op: "col2im", params: p }, "col2im");
+  return [...kernel, ...dilation, ...stride] as [number, number, number, number, number, number];
+};
 const sortParams = (p: Params) => paramsOf({ op: "argsort", params: p }, "argsort");
+// scatterReduce's routine arguments after the operands: dim, the reduction's id, includeSelf
+const reduceArgs = (p: Params) => {
+  const { dim, reduce, includeSelf } = paramsOf(
+    { op: "scatterReduce", params: p },
+    "scatterReduce",
+  );
+  return [dim, scatterReductions.indexOf(reduce), includeSelf ? 1 : 0] as const;
+};
 
 // simplify replaces a custom Function's value by its forward's before any kernel is planned
 const replacedBeforeCodegen = (): never => {
@@ -73,6 +89,7 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
   maxPool2d: maxPool("maxPool2d"),
   maxPool2dBackward: maxPool("maxPool2dBackward"),
   maxPool2dSelect: maxPool("maxPool2dSelect"),
+  maxPool2dIndices: maxPool("maxPool2dIndices"),
   scatterAdd: {
     emit: (k) =>
       emitScatter(
@@ -88,6 +105,14 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
         src,
         paramsOf({ op: "scatterAdd", params: p }, "scatterAdd").dim,
       ),
+  },
+  col2im: {
+    emit: (k) => emitRoutineCall(k, "col2im", col2imArgs(k.kernel!.params), "spread"),
+    eager: ([x], out, p) => col2im(out, x, ...col2imArgs(p)),
+  },
+  scatterReduce: {
+    emit: (k) => emitRoutineCall(k, "scatterReduce", [...reduceArgs(k.kernel!.params)], "spread"),
+    eager: ([base, index, src], out, p) => scatterReduce(out, base, index, src, ...reduceArgs(p)),
   },
   scatter: {
     emit: (k) =>

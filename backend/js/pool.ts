@@ -1,7 +1,8 @@
-// Max pooling over strided views: each window's first maximum in row-major order (a NaN wins, as
-// in PyTorch), the backward that adds each output gradient at that position, and its adjoint
-// (maxPool2dSelect: a tensor of x's shape read at that position, for double backward). Results go to a
-// contiguous double scratch, as the convolutions' do (conv.ts: eagerly copied out, compiled
+// Max pooling over strided views: each window's first maximum in row-major order (a NaN wins, the
+// last of them, as in PyTorch's `val > maxval || isnan(val)`), that position itself
+// (maxPool2dIndices), the backward that adds each output gradient at that position, and its
+// adjoint (maxPool2dSelect: a tensor of x's shape read at that position, for double backward).
+// Results go to a contiguous double scratch, as the convolutions' do (conv.ts: eagerly copied out, compiled
 // kernels run their epilogue on it).
 import type { PoolParams } from "../../ir/ops/pool";
 import type { Strided } from "../backend";
@@ -9,7 +10,7 @@ import type { Strided } from "../backend";
 let result: Float64Array = new Float64Array(0);
 
 export function pool(
-  op: "maxPool2d" | "maxPool2dBackward" | "maxPool2dSelect",
+  op: "maxPool2d" | "maxPool2dBackward" | "maxPool2dSelect" | "maxPool2dIndices",
   [x, g]: Strided[],
   p: PoolParams,
   outShape: readonly number[],
@@ -44,10 +45,6 @@ export function pool(
               if (at < 0 || v > best || Number.isNaN(v)) {
                 best = v;
                 at = ih * W + iw;
-                if (Number.isNaN(v)) {
-                  a = kh;
-                  break;
-                }
               }
             }
           }
@@ -63,6 +60,7 @@ export function pool(
                       Math.floor(at / W) * g.strides[2] +
                       (at % W) * g.strides[3]
                   ];
+          else if (op === "maxPool2dIndices") out[t] = at;
           else if (at >= 0) {
             const gv =
               g.storage![

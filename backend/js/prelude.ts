@@ -1,13 +1,14 @@
 // The helpers generated kernels call, chosen by measurement: every kernel is instantiated with
 // them in scope (as parameters of the function that creates it), so V8 inlines them into the loop.
 import { indexErrors } from "../../ir/ops";
+import { col2im } from "./col2im";
 import { concat } from "./concat";
 import { convolve } from "./conv";
-import { erf, erfc } from "./erf";
+import { erf, erfc, erfinv } from "./erf";
 import { packPanels } from "./gemm";
 import { pool } from "./pool";
 import { roundEven } from "./round";
-import { scatter, scatterAdd } from "./scatter";
+import { scatter, scatterAdd, scatterReduce } from "./scatter";
 import { argsortLines } from "./sort";
 import { tanhf } from "./tanhf";
 
@@ -21,13 +22,16 @@ const lib = {
   tanhf,
   erf,
   erfc,
+  erfinv,
   roundEven,
   packPanels,
   checkIndex,
   scatterAdd,
   scatter,
+  scatterReduce,
   argsortLines,
   concat,
+  col2im,
   convolve,
   pool,
 };
@@ -55,9 +59,18 @@ export function codegenAllowed(): boolean {
 // Creates the function named `name` defined by the generated `source`, with the helpers in scope.
 // Each gets a unique first line: V8 shares type feedback between functions made from identical
 // source text, which would make kernels for different array types polymorphic (measured 2x slower).
+// `extra`: more helpers in scope (another backend's routines the kernel calls, e.g. a Wasm GEMM).
 let made = 0;
-export function instantiate<F>(source: string, name: string): F {
+export function instantiate<F>(
+  source: string,
+  name: string,
+  extra: Record<string, unknown> = {},
+): F {
   if (!/^[A-Za-z_$][\w$]*$/.test(name))
     throw new Error("internal: a kernel name must be an identifier");
-  return new Function(...names, `// instance ${++made}\n${source}\nreturn ${name};`)(...impls) as F;
+  return new Function(
+    ...names,
+    ...Object.keys(extra),
+    `// instance ${++made}\n${source}\nreturn ${name};`,
+  )(...impls, ...Object.values(extra)) as F;
 }

@@ -5,7 +5,7 @@
 import type * as E from "estree";
 import type { DType } from "../../ir/dtype";
 import type { Scalar, ScalarOp } from "../../ir/scalar";
-import { erf, erfc } from "./erf";
+import { erf, erfc, erfinv } from "./erf";
 import { bin, call, id, num } from "./estree";
 import { roundEven } from "./round";
 import { tanhf } from "./tanhf";
@@ -62,6 +62,7 @@ const table: { [K in ScalarOp]: Row } = {
   cos: { js: math("cos"), run: ([x]) => Math.cos(x) },
   erf: { js: (a) => call(id("erf"), a), run: ([x]) => erf(x) },
   erfc: { js: (a) => call(id("erfc"), a), run: ([x]) => erfc(x) },
+  erfinv: { js: (a) => call(id("erfinv"), a), run: ([x]) => erfinv(x) },
   floor: { js: math("floor"), run: ([x]) => Math.floor(x) },
   ceil: { js: math("ceil"), run: ([x]) => Math.ceil(x) },
   trunc: { js: math("trunc"), run: ([x]) => Math.trunc(x) },

@@ -87,6 +87,17 @@ export const elementwiseOps = {
   atanh: costly(
     unary("AtanhBackward0", S.atanh, (g, { ins: [x] }) => [g.div(x.mul(x).neg().add(1))]),
   ),
+  // erfinv(y): PyTorch's calc_erfinv (backend/js/erf.ts); d/dy erfinv(y) = sqrt(pi)/2 exp(erfinv(y)^2)
+  erfinv: costly(
+    unary("ErfinvBackward0", S.erfinv, (g, { out }) => [
+      g.mul(
+        out
+          .mul(out)
+          .exp()
+          .mul(Math.sqrt(Math.PI) / 2),
+      ),
+    ]),
+  ),
   // d/dx erfc(x) = -2/sqrt(pi) exp(-x^2)
   erfc: costly(
     unary("ErfcBackward0", S.erfc, (g, { ins: [x] }) => [

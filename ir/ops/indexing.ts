@@ -1,8 +1,68 @@
 // Indexing primitives: gather (a fused read at computed positions) and scatterAdd (a kernel that
 // accumulates into computed positions), each the other's gradient. indexSelect, take, embedding,
 // the losses' target lookups and indexAdd are compositions of these.
-import type { GatherDef, IndexError, OpDef } from "../op-def";
+import type { Differentiable, GatherDef, IndexError, OpDef, Vjp } from "../op-def";
 import { kernel, shapeOf } from "../op-def";
+
+// scatterReduce's reductions (a backend receives the position in this list)
+export const scatterReductions = ["sum", "prod", "mean", "amax", "amin"] as const;
+export type ScatterReduction = (typeof scatterReductions)[number];
+export interface ScatterReduceParams {
+  dim: number; // normalized
+  reduce: ScatterReduction;
+  includeSelf: boolean;
+}
+
+// 1 where mask holds, else 0, in like's dtype
+const ones = <T extends Differentiable<T>>(mask: T, like: T) =>
+  like
+    .newZeros([...mask.shape])
+    .add(1)
+    .where(mask, 0);
+const and = <T extends Differentiable<T>>(a: T, b: T) =>
+  a.logicalNot().logicalOr(b.logicalNot()).logicalNot();
+
+// PyTorch 1.13's scatter_reduce_backward (index and src have one shape: the Tensor method trims
+// src). prod: the products without the zeros of self, and for a src element that is the only zero
+// scattered to its position, the product of the others; mean: g over each position's count; amax
+// and amin: g shared evenly among the elements equal to the result. Without includeSelf, self
+// gets nothing where anything was scattered.
+const scatterReduceVjp: Vjp<ScatterReduceParams> = (g, ctx) => {
+  const [self, index, src] = ctx.ins,
+    result = ctx.out,
+    { dim, reduce, includeSelf } = ctx.params;
+  const again = (base: typeof g, s: typeof g) =>
+    base.scatterReduce(dim, index, s, reduce, { includeSelf });
+  let gSelf: typeof g, gSrc: typeof g;
+  if (reduce === "sum") {
+    gSelf = g;
+    gSrc = g.gather(dim, index);
+  } else if (reduce === "prod") {
+    const maskedSelf = self.where(self.ne(0), 1);
+    gSelf = g.mul(again(maskedSelf, src)).div(maskedSelf);
+    const srcZero = src.eq(0);
+    const zeros = self.newZeros([...self.shape]).scatterAdd(dim, index, ones(srcZero, self));
+    const single = and(srcZero, zeros.gather(dim, index).eq(1));
+    const others = g.mul(again(self, src.where(single.logicalNot(), 1))).gather(dim, index);
+    const shared = g.mul(result).gather(dim, index).div(src.where(srcZero.logicalNot(), 1));
+    gSrc = others.where(single, shared);
+  } else if (reduce === "mean") {
+    let n = g.newZeros([...g.shape]).add(includeSelf ? 1 : 0);
+    n = n.scatterAdd(dim, index, g.newZeros([...src.shape]).add(1));
+    n = n.where(n.ne(0), 1);
+    gSelf = g.div(n);
+    gSrc = g.gather(dim, index).div(n.gather(dim, index));
+  } else {
+    const value = result.gather(dim, index);
+    const selfIs = self.eq(result),
+      srcIs = src.eq(value);
+    const shared = g.div(ones(selfIs, g).scatterAdd(dim, index, ones(srcIs, g)));
+    gSelf = shared.where(selfIs, 0);
+    gSrc = shared.gather(dim, index).where(srcIs, 0);
+  }
+  if (!includeSelf) gSelf = gSelf.scatter(dim, index, 0);
+  return [ctx.needs[0] ? gSelf : null, null, ctx.needs[2] ? gSrc : null];
+};
 
 export interface GatherParams {
   dim: number; // normalized
@@ -35,6 +95,15 @@ export const indexingOps = {
       null,
       needs[2] ? g.gather(params.dim, index) : null,
     ],
+  }),
+  // out = base, with src[p] combined into base[..., index[p], ...] along dim by the reduction
+  scatterReduce: kernel<ScatterReduceParams>({
+    operands: "strided",
+    epilogue: false,
+    grad: "ScatterReduceBackward0",
+    shape: ([base]) => [...base.shape],
+    dtype: ([base]) => base.dtype,
+    vjp: scatterReduceVjp,
   }),
   // out = base, with src[p] written at base[..., index[p], ...] along dim (the last of repeated
   // positions wins); d/dbase is g where nothing was written, d/dsrc reads g at the positions

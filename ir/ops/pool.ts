@@ -1,6 +1,7 @@
-// Max pooling, a kernel op (backend/js/pool.ts): its gradient goes to the first maximum of each
-// window (PyTorch's argmax), through a second kernel op that recomputes the argmax, and that one's
-// gradient reads each window's first maximum through a third. (Average
+// Max pooling, a kernel op (backend/js/pool.ts): its gradient goes to the maximum of each window
+// (PyTorch's argmax: the first maximum, or the last NaN), through a second kernel op that
+// recomputes the argmax, and that one's gradient reads each window's maximum through a third; a
+// fourth gives the argmax itself (returnIndices). (Average
 // pooling is a convolution with a constant weight: nn/functional.ts.)
 import { kernel, type OpDef, type Operand } from "../op-def";
 
@@ -38,6 +39,16 @@ export const poolOps = {
     dtype: ([x]) => x.dtype,
     shape: pooledShape,
     vjp: (g, { ins: [x], params }) => [x.maxPool2dBackward(g, params)],
+  }),
+  // where each window's maximum is (int32): h * W + w in its [H, W] plane, PyTorch's indices (the
+  // first maximum; the last NaN)
+  maxPool2dIndices: kernel<PoolParams>({
+    operands: "strided",
+    epilogue: false,
+    grad: "",
+    dtype: () => "int32",
+    shape: pooledShape,
+    vjp: null,
   }),
   // maxPool2d's input gradient: g [N, C, OH, OW] added at each window's first maximum of x
   maxPool2dBackward: kernel<PoolParams>({

@@ -367,16 +367,27 @@ export function binaryCrossEntropy(inputArg: Tensor, targetArg: Tensor, opts?: B
   return composite("BinaryCrossEntropyBackward0", ins, (x, t, w) => {
     // PyTorch's value, (t - 1) max(log(1 - x), -100) - t max(log x, -100), and its gradients:
     // (x - t) / max((1 - x) x, 1e-12) for the input, log(1 - x) - log x (clamped) for the target
-    // (the composition's own gradient would be 0/0 at x = 0 or 1), each added as k x - k x, which
-    // is exactly 0 with gradient k
+    // (the composition's own gradient would be 0/0 at x = 0 or 1). They are attached as a second
+    // order Taylor term in dx = x - detach(x), which is exactly 0: gx dx + gt dt has gradient
+    // (gx, gt), and gxx dx^2 / 2 + gxt dx dt gives PyTorch's second derivatives (its
+    // binary_cross_entropy_double_backward formulas) to a double backward or a nested grad
     const xd = x.detach(),
       td = t.detach();
     const logx = xd.log().clamp(-100),
       log1mx = xd.neg().add(1).log().clamp(-100);
     let l = td.sub(1).mul(log1mx).sub(td.mul(logx));
-    const gx = xd.sub(td).div(xd.neg().add(1).mul(xd).clamp(1e-12)),
+    const xx1 = xd.neg().add(1).mul(xd).clamp(1e-12);
+    const gx = xd.sub(td).div(xx1),
       gt = log1mx.sub(logx);
-    l = l.add(x.mul(gx).sub(xd.mul(gx))).add(t.mul(gt).sub(td.mul(gt)));
+    const gxx = xd
+        .mul(xd)
+        .sub(xd.mul(td).mul(2))
+        .add(td)
+        .div(xd.add(1e-12).square().mul(xd.neg().add(1).add(1e-12).square())),
+      gxt = xx1.reciprocal().neg();
+    const dx = x.sub(xd),
+      dt = t.sub(td);
+    l = l.add(dx.mul(gx.add(dx.mul(gxx).mul(0.5)).add(dt.mul(gxt))).add(dt.mul(gt)));
     if (w) l = l.mul(w.detach());
     return reduce(l, reduction);
   });

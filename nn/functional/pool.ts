@@ -3,10 +3,11 @@
 // its epilogue; its gradient a transposed convolution); adaptive average pooling two matmuls with
 // constant averaging matrices
 import { poolOut } from "../../ir/ops/pool";
-import { fmtShape } from "../../ir/shape";
+import { fmtShape, sameShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
 import { composite } from "../../runtime/composite";
 import { stack, tensor } from "../../runtime/create";
+import { activeTrace } from "../../runtime/dispatch";
 import type { Tensor } from "../../runtime/tensor";
 import { tuple } from "./conv";
 
@@ -17,8 +18,19 @@ export interface MaxPoolOptions {
   padding?: number | number[];
   dilation?: number | number[];
   ceilMode?: boolean;
-  /** Not supported (true is an error). */
+  /**
+   * Also return where each maximum is: `[output, indices]` (PyTorch's plain tuple, as an array like
+   * `varMean`'s), indices int32 of the output's shape, h * W + w in the input's plane (w for 1-d).
+   */
   returnIndices?: boolean;
+}
+/** Options of `maxUnpool2d`/`maxUnpool1d`. */
+export interface MaxUnpoolOptions {
+  /** Default: the kernel size. */
+  stride?: number | number[] | null;
+  padding?: number | number[];
+  /** The output's spatial size ([H, W], or [N, C, H, W]); default (in - 1) * stride + kernel - 2 * padding. */
+  outputSize?: number[] | null;
 }
 /** Options of `avgPool2d`/`avgPool1d`. */
 export interface AvgPoolOptions {
@@ -99,29 +111,145 @@ function batched4d(x: Tensor, d: number, f: (x4: Tensor) => Tensor): Tensor {
 
 function maxPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, fn: string) {
   const o = arg.options(opts, fn, ["stride", "padding", "dilation", "ceilMode", "returnIndices"]);
-  if (o.returnIndices !== undefined && arg.bool(o.returnIndices, fn, "return_indices"))
-    throw new Error(`${fn}(): returnIndices is not supported`);
+  const withIndices =
+    o.returnIndices !== undefined && arg.bool(o.returnIndices, fn, "return_indices");
   const s1 = poolSpec(input, kernelSize, o, d, fn),
     s = d === 1 ? as2d(s1) : s1;
+  const p = {
+    kernel: s.kernel,
+    stride: s.stride,
+    padding: s.padding,
+    dilation: s.dilation,
+    ceilMode: s.ceilMode,
+  };
   const name = d === 1 ? "SqueezeBackward1" : "MaxPool2DWithIndicesBackward0";
-  return composite(name, [s.x], (x) =>
-    batched4d(x, d, (x4) =>
-      x4.maxPool2d({
-        kernel: s.kernel,
-        stride: s.stride,
-        padding: s.padding,
-        dilation: s.dilation,
-        ceilMode: s.ceilMode,
-      }),
-    ),
-  );
+  const out = composite(name, [s.x], (x) => batched4d(x, d, (x4) => x4.maxPool2d(p)));
+  if (!withIndices) return out;
+  return [out, batched4d(s.x.detach(), d, (x4) => x4.maxPool2dIndices(p))];
 }
-/** 2-d max pooling: input [N, C, H, W] or [C, H, W]; the gradient goes to each window's first maximum. */
-export const maxPool2d = (input: Tensor, kernelSize: number | number[], opts?: MaxPoolOptions) =>
-  maxPool(input, kernelSize, opts, 2, "max_pool2d");
-/** 1-d max pooling: input [N, C, L] or [C, L]. */
-export const maxPool1d = (input: Tensor, kernelSize: number | number[], opts?: MaxPoolOptions) =>
-  maxPool(input, kernelSize, opts, 1, "max_pool1d");
+/**
+ * 2-d max pooling: input [N, C, H, W] or [C, H, W]; the gradient goes to each window's first
+ * maximum. With `returnIndices: true`, `[output, indices]`.
+ */
+export function maxPool2d(
+  input: Tensor,
+  kernelSize: number | number[],
+  opts?: MaxPoolOptions & { returnIndices?: false },
+): Tensor;
+export function maxPool2d(
+  input: Tensor,
+  kernelSize: number | number[],
+  opts: MaxPoolOptions & { returnIndices: true },
+): [Tensor, Tensor];
+export function maxPool2d(
+  input: Tensor,
+  kernelSize: number | number[],
+  opts?: MaxPoolOptions,
+): Tensor | [Tensor, Tensor];
+export function maxPool2d(input: Tensor, kernelSize: number | number[], opts?: MaxPoolOptions) {
+  return maxPool(input, kernelSize, opts, 2, "max_pool2d");
+}
+/** 1-d max pooling: input [N, C, L] or [C, L]. With `returnIndices: true`, `[output, indices]`. */
+export function maxPool1d(
+  input: Tensor,
+  kernelSize: number | number[],
+  opts?: MaxPoolOptions & { returnIndices?: false },
+): Tensor;
+export function maxPool1d(
+  input: Tensor,
+  kernelSize: number | number[],
+  opts: MaxPoolOptions & { returnIndices: true },
+): [Tensor, Tensor];
+export function maxPool1d(
+  input: Tensor,
+  kernelSize: number | number[],
+  opts?: MaxPoolOptions,
+): Tensor | [Tensor, Tensor];
+export function maxPool1d(input: Tensor, kernelSize: number | number[], opts?: MaxPoolOptions) {
+  return maxPool(input, kernelSize, opts, 1, "max_pool1d");
+}
+
+// The inverse of max pooling: each value of input written at its index in a zero output plane
+// (a scatter along the flattened plane; its gradient reads the output gradient there).
+function maxUnpool(
+  input: Tensor,
+  indices: Tensor,
+  kernelSize: unknown,
+  opts: unknown,
+  d: number,
+  fn: string,
+): Tensor {
+  const x = arg.tensorArg(input, fn, "input", 1),
+    idx = arg.tensorArg(indices, fn, "indices", 2);
+  const o = arg.options(opts, fn, ["stride", "padding", "outputSize"]);
+  const kernel = tuple(kernelSize, d, fn, "kernel_size", 1),
+    stride =
+      o.stride === undefined || o.stride === null ? kernel : tuple(o.stride, d, fn, "stride", 1),
+    padding = tuple(o.padding, d, fn, "padding", 0);
+  if (idx.dtype !== "int32") {
+    const name = { float32: "Float", float64: "Double", bool: "Bool" }[idx.dtype];
+    throw new Error(`elements in indices should be type int64 but got: ${name}`);
+  }
+  if (x.ndim !== d + 1 && x.ndim !== d + 2)
+    throw new Error(`${fn}(): Expected ${d + 1}D or ${d + 2}D input, but got ${fmtShape(x.shape)}`);
+  if (!sameShape(x.shape, idx.shape))
+    throw new Error(
+      `Expected shape of indices to be same as that of the input tensor (${fmtShape(x.shape)}) but got indices tensor with shape: ${fmtShape(idx.shape)}`,
+    );
+  const sizes = x.shape.slice(-d);
+  // PyTorch's _unpool_output_size
+  const fallback = sizes.map((n, i) => (n - 1) * stride[i] + kernel[i] - 2 * padding[i]);
+  let out = fallback;
+  if (o.outputSize !== undefined && o.outputSize !== null) {
+    let given = arg.intList(o.outputSize, fn, "output_size");
+    if (given.length === d + 2) given = given.slice(2);
+    if (given.length !== d)
+      throw new Error(
+        `output_size should be a sequence containing ${d} or ${d + 2} elements, but it has a length of '${given.length}'`,
+      );
+    given.forEach((n, i) => {
+      const lo = fallback[i] - stride[i],
+        hi = fallback[i] + stride[i];
+      if (!(lo < n && n < hi))
+        throw new Error(
+          `invalid output_size "(${given.join(", ")})" (dim ${i} must be between ${lo} and ${hi})`,
+        );
+    });
+    out = given;
+  }
+  const plane = out.reduce((a, b) => a * b, 1);
+  // eagerly, PyTorch's wording for an index outside the output (compiled, the scatter's check)
+  if (!activeTrace()) {
+    const bad = idx.values().find((i) => i < 0 || i >= plane);
+    if (bad !== undefined)
+      throw new Error(
+        `Found an invalid max index: ${bad} (output volumes are of size ${d === 1 ? "1x" : ""}${out.join("x")}`,
+      );
+  }
+  const lead = x.shape.slice(0, -d);
+  const name = d === 1 ? "SqueezeBackward1" : "MaxUnpool2DBackward0";
+  return composite(name, [x], (v) => {
+    const flat = [...lead, -1];
+    return v
+      .newZeros([...lead, plane])
+      .scatter(lead.length, idx.reshape(flat), v.reshape(flat))
+      .reshape([...lead, ...out]);
+  });
+}
+/** The inverse of `maxPool2d` given its indices: input [N, C, H, W] or [C, H, W], zeros elsewhere. */
+export const maxUnpool2d = (
+  input: Tensor,
+  indices: Tensor,
+  kernelSize: number | number[],
+  opts?: MaxUnpoolOptions,
+) => maxUnpool(input, indices, kernelSize, opts, 2, "max_unpool2d");
+/** The inverse of `maxPool1d` given its indices: input [N, C, L] or [C, L]. */
+export const maxUnpool1d = (
+  input: Tensor,
+  indices: Tensor,
+  kernelSize: number | number[],
+  opts?: MaxUnpoolOptions,
+) => maxUnpool(input, indices, kernelSize, opts, 1, "max_unpool1d");
 
 function avgPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, fn: string) {
   const o = arg.options(opts, fn, [

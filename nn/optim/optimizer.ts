@@ -21,7 +21,13 @@ import { activeTrace } from "../../runtime/dispatch";
 import { CompileError } from "../../runtime/errors";
 import { Tensor } from "../../runtime/tensor";
 import { convertOption, type Hyper, type OptionValue, type ParamState, type Rule } from "./rule";
-import { checkedState, groupOptions, type SavedState, savedState } from "./state-dict";
+import {
+  checkedState,
+  groupOptions,
+  type SavedState,
+  SCHEDULER_KEYS,
+  savedState,
+} from "./state-dict";
 
 /** Options common to the optimizers. */
 export interface OptimizerOptions {
@@ -36,7 +42,6 @@ export interface SchedulerFields {
   maxMomentum?: number;
   baseMomentum?: number;
 }
-export const SCHEDULER_KEYS = ["initialLr", "maxLr", "minLr", "maxMomentum", "baseMomentum"];
 /** A parameter group: its parameters (fixed) and its options (read at every step; writable). */
 export type ParamGroup<G> = G & SchedulerFields & { readonly params: readonly Tensor[] };
 /** A group given to a constructor or `addParamGroup`: parameters and options overriding defaults. */
@@ -161,14 +166,20 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
       }
   }
 
-  // A group's options converted and checked: given values, else the defaults (PyTorch's messages)
-  private hyper(o: Record<string, unknown>, fn: string, prefix: string): Hyper {
+  // A group's options converted and checked (PyTorch's messages): given values, else the defaults
+  // when a group is added or loaded (PyTorch's setdefault). At a step there is no fallback: PyTorch
+  // reads group['lr'] then, so a group whose lr was deleted or set to undefined must be an error,
+  // not a step with the default lr.
+  private hyper(o: Record<string, unknown>, fn: string, prefix: string, fallback = true): Hyper {
     const h: Hyper = Object.create(null);
     for (const spec of this.rule.options) {
-      const v = o[spec.name] === undefined ? this.defaults[spec.name as keyof G] : o[spec.name];
+      const given = o[spec.name];
+      const v = given === undefined && fallback ? this.defaults[spec.name as keyof G] : given;
       if (v === undefined)
         throw new Error(
-          `parameter group didn't specify a value of required optimization parameter ${spec.name}`,
+          fallback
+            ? `parameter group didn't specify a value of required optimization parameter ${spec.name}`
+            : `${fn}(): ${prefix}${spec.name} is undefined; a group needs a value for each option`,
         );
       h[spec.name] = convertOption(spec, v, fn, `${prefix}${spec.name}`);
     }
@@ -177,10 +188,12 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
   }
   private groupHyper(i: number, fn: string): Hyper {
     const g = this.paramGroups[i] as unknown as Record<string, unknown>;
-    const own: Record<string, unknown> = Object.create(null);
-    for (const spec of this.rule.options)
-      if (Object.hasOwn(g, spec.name)) own[spec.name] = g[spec.name];
-    return this.hyper(own, fn, `paramGroups[${i}].`);
+    // a key the optimizer does not read (weight_decay written for weightDecay, a typo) would be
+    // ignored silently: refused, as addParamGroup refuses it
+    const known = ["params", ...this.rule.options.map((s) => s.name), ...SCHEDULER_KEYS];
+    const own = arg.options(g, `${fn}: paramGroups[${i}]`, known) as Record<string, unknown>;
+    delete own.params;
+    return this.hyper(own, fn, `paramGroups[${i}].`, false);
   }
   private newTensor(h: Hyper, p: Tensor, name: string): Tensor {
     return full(p.shape, this.rule.init?.(h, name) ?? 0, { dtype: p.dtype });

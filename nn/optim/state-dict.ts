@@ -19,7 +19,8 @@ export interface SavedState {
   paramGroups: ({ params: number[] } & Record<string, unknown>)[];
 }
 
-const SAVED_GROUP_EXTRA = ["initialLr", "maxLr", "minLr", "maxMomentum", "baseMomentum"];
+/** Values the lr schedulers keep in a group (PyTorch's initial_lr, max_lr, ...), saved with it. */
+export const SCHEDULER_KEYS = ["initialLr", "maxLr", "minLr", "maxMomentum", "baseMomentum"];
 
 /** The state dict of these groups and states (tensors copied, options copied). */
 export function savedState(
@@ -81,7 +82,7 @@ export function checkedState(
       arg.options(g, `${fn}: paramGroups[${i}]`, [
         "params",
         ...optionNames,
-        ...SAVED_GROUP_EXTRA,
+        ...SCHEDULER_KEYS,
       ]) as Record<string, unknown>,
   );
   const ids = new Map<string, Tensor>();
@@ -116,7 +117,7 @@ export function checkedState(
     >;
     const s: ParamState = { ...rule.host };
     for (const n of hostNames)
-      if (e[n] !== undefined) s[n] = hostNumber(e[n], fn, `state[${k}].${n}`);
+      if (e[n] !== undefined) s[n] = hostNumber(e[n], n === "step", fn, `state[${k}].${n}`);
     for (const n of tensorNames) {
       if (e[n] === undefined || e[n] === null) continue;
       s[n] = stateTensor(e[n], p, fn, `state[${k}].${n}`);
@@ -126,13 +127,20 @@ export function checkedState(
   return { groups: savedGroups, state };
 }
 
-// A step count or NAdam's mu product: a number, or a 0-d tensor as PyTorch 1.13 saves them
-function hostNumber(v: unknown, fn: string, name: string): number {
+// A step count or NAdam's mu product: a number, or a 0-d tensor as PyTorch 1.13 saves them. The
+// bias corrections divide by 1 - beta^step, so a step that is not a count (NaN, -1, 1.5) would
+// turn every parameter into NaN or Infinity at the next step: refused, as is a non-finite product.
+function hostNumber(v: unknown, isStep: boolean, fn: string, name: string): number {
+  let x: number;
   if (Tensor.isTensor(v)) {
     if (v.numel() !== 1) throw new Error(`${fn}(): ${name} must hold one number, not ${v.numel()}`);
-    return v.item() as number;
-  }
-  return arg.number(v, fn, name);
+    x = Number(v.item());
+  } else x = arg.number(v, fn, name);
+  if (isStep ? !(Number.isSafeInteger(x) && x >= 0) : !Number.isFinite(x))
+    throw new Error(
+      `${fn}(): ${name} must be ${isStep ? "a step count (an integer >= 0)" : "a finite number"}, not ${x}`,
+    );
+  return x;
 }
 
 // A state tensor shaped like its parameter, converted to the parameter's dtype, in new storage

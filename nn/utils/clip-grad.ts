@@ -47,12 +47,17 @@ export function clipGradNorm_(
   parameters: Tensor | Iterable<Tensor>,
   maxNorm: number,
   normType: number | "inf" | ClipGradNormOptions = 2,
-  errorIfNonfinite = false,
+  errorIfNonfinite?: boolean,
 ): Tensor {
   const fn = "clipGradNorm_";
   let p: unknown = normType,
-    strict: unknown = errorIfNonfinite;
+    strict: unknown = errorIfNonfinite ?? false;
   if (normType !== null && typeof normType === "object") {
+    // a fourth argument next to the options object would otherwise be dropped without a word
+    if (errorIfNonfinite !== undefined)
+      throw new TypeError(
+        `${fn}(): errorIfNonfinite given both as an argument and with the options object; pass it in the options`,
+      );
     const o = arg.options(normType, fn, ["normType", "errorIfNonfinite"]);
     p = o.normType ?? 2;
     strict = o.errorIfNonfinite ?? false;

@@ -483,17 +483,43 @@ describe("in-place changes between forward and backward", () => {
     expect(errorOf(() => out.sum().backward())).toMatch(new RegExp(`^${INPLACE}`));
   });
 
-  it("in-place updates inside a function that records gradients are refused at compile time", () => {
+  it("in-place updates of tensors without grad inside a function that records gradients are written back (running statistics)", () => {
     const x = leaf([3]),
       buf = randn([3]);
+    const want = buf.add(x.detach()).values();
     const f = compile((x: Tensor) => {
       buf.add_(x.detach());
       return x.mul(2).sum();
     });
+    f(x).backward();
+    expect(buf.values()).toEqual(want);
+    expect(x.grad!.values()).toEqual([2, 2, 2]);
+  });
+
+  it("an updated tensor whose old value the backward would read is refused at compile time", () => {
+    const x = leaf([3]),
+      buf = randn([3]);
+    const f = compile((x: Tensor) => {
+      const old = buf.mul(1);
+      buf.add_(1);
+      return x.mul(old).sum();
+    });
     const before = buf.values();
-    expect(() => f(x)).toThrow(
-      /in-place updates inside a compiled function that records gradients are not supported/,
-    );
+    expect(() => f(x)).toThrow(/updates a tensor in place that its backward reads/);
     expect(buf.values()).toEqual(before);
+  });
+
+  it("in-place updates of a tensor that requires grad inside such a function are refused at compile time", () => {
+    const x = leaf([3]),
+      w = leaf([3]);
+    const f = compile((x: Tensor) => {
+      noGrad(() => w.add_(1));
+      return x.mul(w).sum();
+    });
+    const before = w.values();
+    expect(() => f(x)).toThrow(
+      /in-place updates of tensors that require grad inside a compiled function/,
+    );
+    expect(w.values()).toEqual(before);
   });
 });

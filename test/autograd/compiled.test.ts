@@ -134,6 +134,25 @@ describe("higher-order gradients through the compiler", () => {
     );
   });
 
+  it("grad(grad(binaryCrossEntropy)) equals eager double backward (its Taylor-attached second derivative)", () => {
+    const x = tensor([0.1, 0.35, 0.5, 0.8, 0.97], { dtype: "float64" });
+    const t = tensor([0, 1, 0.25, 1, 0.5], { dtype: "float64" });
+    const loss = (x: Tensor, t: Tensor) => F.binaryCrossEntropy(x, t, { reduction: "sum" });
+    const g2 = grad((x: Tensor, t: Tensor) => grad(loss)(x, t).mul(x).sum());
+    const xe = x.clone().requiresGrad_();
+    const [g] = autograd.grad(loss(xe, t), xe, { createGraph: true });
+    const [h] = autograd.grad(g!.mul(xe).sum(), xe);
+    close(g2(x, t), h!, 1e-12);
+    // d/dx [x gx(x)] = gx + x gxx, gx = (x - t) / (x (1 - x)), gxx = (x^2 - 2xt + t) / (x (1 - x))^2
+    const xv = x.values(),
+      tv = t.values();
+    const want = xv.map((a, i) => {
+      const d = a * (1 - a);
+      return (a - tv[i]) / d + (a * (a * a - 2 * a * tv[i] + tv[i])) / (d * d);
+    });
+    close(h!, tensor(want, { dtype: "float64" }), 1e-9);
+  });
+
   it("third derivatives by nesting grad three times, against PyTorch", () => {
     const p = golden("third");
     const [x] = p.inputs.map(make);

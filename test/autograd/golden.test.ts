@@ -36,8 +36,6 @@ const fixtures: { second: SecondCase[]; functions: FunctionCase[]; programs: Pro
   JSON.parse(readFileSync(join(import.meta.dirname, "../golden/autograd.json"), "utf8"));
 
 const SECOND_TOL = 1e-4;
-const BCE =
-  "binaryCrossEntropy's gradient is PyTorch's clamped formula, attached as a constant: no second derivative"; // float32 second derivatives: two gradient computations' rounding
 
 // Known differences, by case: the elements not compared (all: the case is not compared), and why.
 // Kinks are points where the first derivative is not differentiable and each library has its
@@ -60,10 +58,6 @@ const KNOWN: Record<string, { skip: number[] | "all"; why: string }> = {
     skip: "all",
     why: "cumprod's gradient at zeros is assembled from masks; its derivative there is not PyTorch's",
   },
-  "F.binaryCrossEntropy mean": { skip: "all", why: BCE },
-  "F.binaryCrossEntropy sum": { skip: "all", why: BCE },
-  "F.binaryCrossEntropy none": { skip: "all", why: BCE },
-  "F.binaryCrossEntropy at 0 and 1": { skip: "all", why: BCE },
 };
 
 describe("second derivatives of every op (autograd.grad with createGraph)", () => {

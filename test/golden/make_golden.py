@@ -194,6 +194,9 @@ def torch_call(fn, s, args):
         return s.count_nonzero(*args)
     if fn == "scatterAdd":
         return s.scatter_add(*args)
+    if fn == "scatterReduce":  # jitgrad: (dim, index, src, reduce, {includeSelf})
+        kw = {"include_self": args[4]["includeSelf"]} if len(args) > 4 else {}
+        return s.scatter_reduce(*args[:4], **kw)
     if fn == "requiresGrad_":
         return s.requires_grad_(*args)
     if fn in ("sort", "argsort", "topk") and args and isinstance(args[-1], dict) and not is_spec(args[-1]):
@@ -1298,6 +1301,114 @@ op("median dim with ties indices", "median", V([[2.0, 2.0, 1.0, 2.0, 2.0], [5.0,
 op("median dim of a transposed view values", "median", T([3, 4]), [1], pre=[{"fn": "T"}], field="values")
 err("median dim: empty dim", "median", V([[], []]), [1])
 err("median dim: dim out of range", "median", T([2, 3]), [2])
+
+# --- issue 11: the rest (scans with indices, logcumsumexp)
+# cummax/cummin: ties take the later index; from a line's first NaN the value is NaN and the index
+# the latest NaN's (NaN cases in test/eager/scans.test.ts: fixtures hold finite values only)
+for fn in ["cummax", "cummin"]:
+    for shape, dim in [([6], 0), ([3, 5], 1), ([3, 5], 0), ([2, 3, 4], -1), ([2, 3, 4], 1), ([], 0)]:
+        x = T(shape, kind="ties")
+        name = "{} dim {} of {}".format(fn, dim, shape)
+        op(name + " values", fn, x, [dim], field="values")
+        op(name + " indices", fn, x, [dim], field="indices")
+    op(fn + " float64 values", fn, T([3, 4], "float64"), [1], field="values")
+    op(fn + " int values", fn, T([2, 6], "int32", kind="int"), [1], field="values")
+    op(fn + " int indices", fn, T([2, 6], "int32", kind="int"), [1], field="indices")
+    op(fn + " bool indices", fn, V([True, False, True, False], "bool"), [0], field="indices")
+    op(fn + " of a transposed view values", fn, T([3, 4], kind="ties"), [1], pre=[{"fn": "T"}], field="values")
+    op(fn + " of a transposed view indices", fn, T([3, 4], kind="ties"), [1], pre=[{"fn": "T"}], field="indices")
+    err(fn + ": dim out of range", fn, T([3, 4]), [2])
+op("logcumsumexp dim 1", "logcumsumexp", T([3, 4]), [1])
+op("logcumsumexp dim 0", "logcumsumexp", T([3, 4]), [0])
+op("logcumsumexp dim -1, 3-d", "logcumsumexp", T([2, 3, 4]), [-1])
+op("logcumsumexp float64", "logcumsumexp", T([5], "float64"), [0])
+op("logcumsumexp 0-d", "logcumsumexp", T([]), [0])
+op("logcumsumexp large values", "logcumsumexp", V([[88.0, 89.0, 1000.0, -3.0], [-1000.0, -1001.0, -999.5, -1000.0]]), [1])
+op("logcumsumexp of a transposed view", "logcumsumexp", T([3, 4]), [0], pre=[{"fn": "T"}])
+err("logcumsumexp of int", "logcumsumexp", V([1, 2], "int32"), [0])
+err("logcumsumexp: dim out of range", "logcumsumexp", T([3, 4]), [-3])
+
+# erfinv: PyTorch's calc_erfinv (a rational approximation, two Newton steps); NaN outside [-1, 1]
+# and +-inf at +-1 in special.json
+op("erfinv", "erfinv", V([-0.95, -0.7, -0.3, 0.0, 0.1, 0.5, 0.7, 0.71, 0.9]))
+op("erfinv float64", "erfinv", V([-0.999, -0.7, -0.3, 0.0, 0.25, 0.69, 0.8, 0.99], "float64"))
+op("erfinv 2-d", "erfinv", T([2, 3]), pre=[{"fn": "tanh"}])
+op("erfinv int", "erfinv", V([0, 0], "int32"))
+
+# scatterReduce: every reduction with and without self, repeated positions, ties for amax/amin
+# (their gradient shared), zeros for prod (one and two at a position)
+import warnings
+warnings.filterwarnings("ignore", "scatter_reduce")
+SR_INDEX = V([[0, 1, 0, 2], [2, 2, 0, 1]], "int32")
+for reduce in ["sum", "prod", "mean", "amax", "amin"]:
+    for include in [True, False]:
+        name = "scatterReduce {}{}".format(reduce, "" if include else " without self")
+        op(name + " dim 0", "scatterReduce", T([3, 4]), [0, SR_INDEX, T([2, 4]), reduce, {"includeSelf": include}])
+        op(name + " dim 1", "scatterReduce", T([2, 5]), [1, V([[0, 4, 0], [3, 3, 3]], "int32"), T([2, 3]), reduce, {"includeSelf": include}])
+        op(name + " int", "scatterReduce", V([5, 7, 9, -3], "int32"), [0, V([0, 0, 1, 3, 3], "int32"), V([-2, 3, -4, 1, -6], "int32"), reduce, {"includeSelf": include}])
+    op("scatterReduce {} with ties".format(reduce), "scatterReduce", V([[1.0, 2.0], [0.5, 2.0], [3.0, 0.0]]),
+       [0, V([[0, 0], [0, 1], [2, 1]], "int32"), V([[1.0, 0.5], [1.0, 2.0], [3.0, -1.0]]), reduce])
+    op("scatterReduce {} with ties without self".format(reduce), "scatterReduce", V([[1.0, 2.0], [0.5, 2.0], [3.0, 0.0]]),
+       [0, V([[0, 0], [0, 1], [2, 1]], "int32"), V([[1.0, 0.5], [1.0, 2.0], [3.0, -1.0]]), reduce, {"includeSelf": False}])
+op("scatterReduce prod with zeros", "scatterReduce", V([[0.0, 2.0, 1.5], [3.0, 0.5, -1.0]]),
+   [1, V([[0, 0, 1, 2], [1, 1, 2, 2]], "int32"), V([[2.0, 0.0, -1.0, 0.0], [0.0, 4.0, 0.0, 0.0]]), "prod"])
+op("scatterReduce float64 mean", "scatterReduce", T([4], "float64"), [0, V([0, 0, 3], "int32"), T([3], "float64"), "mean"])
+op("scatterReduce src larger than index", "scatterReduce", T([3, 2], grad=False), [0, V([[2, 0]], "int32"), T([2, 3], grad=False), "amax"])
+op("scatterReduce src without grad", "scatterReduce", T([3]), [0, V([1, 1], "int32"), T([2], grad=False), "prod"])
+err("scatterReduce: unknown reduction", "scatterReduce", T([3, 4]), [0, SR_INDEX, T([2, 4]), "max"])
+err("scatterReduce: dtype mismatch", "scatterReduce", T([3, 4]), [0, SR_INDEX, T([2, 4], "float64"), "sum"])
+err("scatterReduce: float index", "scatterReduce", T([3, 4]), [0, V([[0.0]]), T([2, 4]), "sum"])
+err("scatterReduce: index out of range", "scatterReduce", T([3, 4]), [0, V([[5]], "int32"), T([2, 4]), "sum"])
+err("scatterReduce: dim out of range", "scatterReduce", T([3, 4]), [2, SR_INDEX, T([2, 4]), "sum"])
+
+# max pooling with indices (jitgrad: [output, indices], PyTorch's plain tuple) and max unpooling
+for name, x, k, o in [("2-d", T([1, 2, 5, 5]), 2, {}), ("2-d stride 1 padding 1", T([2, 1, 4, 4]), 3, {"stride": 1, "padding": 1}),
+                      ("2-d dilation ceilMode", T([1, 2, 6, 5]), 2, {"dilation": 2, "ceilMode": True}), ("2-d unbatched", T([2, 4, 4]), [2, 1], {}),
+                      ("2-d with ties", T([1, 1, 4, 4], kind="ties"), 2, {"stride": 1})]:
+    op("F.maxPool2d returnIndices " + name + " output", "F.maxPool2d", None, [x, k, dict(o, returnIndices=True)], field=0)
+    op("F.maxPool2d returnIndices " + name + " indices", "F.maxPool2d", None, [x, k, dict(o, returnIndices=True)], field=1)
+for name, x, k, o in [("1-d", T([2, 3, 7]), 2, {}), ("1-d stride 1 padding 1 unbatched", T([2, 6]), 3, {"stride": 1, "padding": 1})]:
+    op("F.maxPool1d returnIndices " + name + " output", "F.maxPool1d", None, [x, k, dict(o, returnIndices=True)], field=0)
+    op("F.maxPool1d returnIndices " + name + " indices", "F.maxPool1d", None, [x, k, dict(o, returnIndices=True)], field=1)
+
+
+def pooled(fn, shape, k, **o):
+    out, idx = fn(torch.randn(shape), k, return_indices=True, **o)
+    return spec_of(out, True), spec_of(idx)
+
+
+x, i = pooled(torch.nn.functional.max_pool2d, [1, 2, 4, 4], 2)
+op("F.maxUnpool2d", "F.maxUnpool2d", None, [x, i, 2])
+op("F.maxUnpool2d outputSize", "F.maxUnpool2d", None, [x, i, 2, {"outputSize": [5, 5]}])
+op("F.maxUnpool2d outputSize with batch dims", "F.maxUnpool2d", None, [x, i, 2, {"outputSize": [1, 2, 5, 4]}])
+err("F.maxUnpool2d: index out of range", "F.maxUnpool2d", None, [x, V([[[[0, 1], [2, 40]], [[0, 1], [2, 3]]]], "int32"), 2])
+err("F.maxUnpool2d: bad outputSize", "F.maxUnpool2d", None, [x, i, 2, {"outputSize": [9, 9]}])
+err("F.maxUnpool2d: outputSize length", "F.maxUnpool2d", None, [x, i, 2, {"outputSize": [1, 2, 3]}])
+err("F.maxUnpool2d: float indices", "F.maxUnpool2d", None, [x, V([[[[0.0, 1.0], [2.0, 3.0]], [[0.0, 1.0], [2.0, 3.0]]]]), 2])
+err("F.maxUnpool2d: indices shape", "F.maxUnpool2d", None, [x, V([[[[0, 1], [2, 3]]]], "int32"), 2])
+x, i = pooled(torch.nn.functional.max_pool2d, [2, 5, 5], 3, stride=2, padding=1)
+op("F.maxUnpool2d unbatched stride padding", "F.maxUnpool2d", None, [x, i, 3, {"stride": 2, "padding": 1}])
+x, i = pooled(torch.nn.functional.max_pool1d, [2, 3, 6], 2)
+op("F.maxUnpool1d", "F.maxUnpool1d", None, [x, i, 2])
+op("F.maxUnpool1d outputSize", "F.maxUnpool1d", None, [x, i, 2, {"outputSize": [7]}])
+
+# F.unfold / F.fold (each the other's gradient)
+op("F.unfold", "F.unfold", None, [T([2, 3, 4, 5]), 2])
+op("F.unfold dilation padding stride", "F.unfold", None, [T([2, 3, 5, 6]), [2, 3], {"dilation": [1, 2], "padding": 1, "stride": [2, 1]}])
+op("F.unfold unbatched", "F.unfold", None, [T([2, 4, 4]), 3, {"padding": [0, 1]}])
+op("F.unfold float64 overlapping", "F.unfold", None, [T([1, 2, 3, 3], "float64"), 2, {"stride": 1}])
+op("F.fold", "F.fold", None, [T([2, 12, 12]), [4, 5], 2])
+op("F.fold dilation padding stride", "F.fold", None, [T([2, 18, 12]), [5, 6], [2, 3], {"dilation": [1, 2], "padding": 1, "stride": [2, 1]}])
+op("F.fold unbatched overlapping", "F.fold", None, [T([8, 4]), 3, 2, {"stride": 1}])
+op("F.fold float64", "F.fold", None, [T([1, 4, 16], "float64"), [3, 3], 2, {"padding": 1, "stride": 1}])
+err("F.unfold: 5-d input", "F.unfold", None, [T([1, 1, 3, 5, 6]), 2])
+err("F.unfold: kernel 0", "F.unfold", None, [T([1, 3, 5, 6]), 0])
+err("F.unfold: dilation 0", "F.unfold", None, [T([1, 3, 5, 6]), 2, {"dilation": 0}])
+err("F.unfold: negative padding", "F.unfold", None, [T([1, 3, 5, 6]), 2, {"padding": -1}])
+err("F.unfold: stride 0", "F.unfold", None, [T([1, 3, 5, 6]), 2, {"stride": 0}])
+err("F.fold: 4-d input", "F.fold", None, [T([2, 3, 5, 6]), [5, 6], 2])
+err("F.fold: channels not divisible", "F.fold", None, [T([2, 18, 12]), [5, 6], [2, 2], {"dilation": [1, 2], "padding": 1, "stride": [2, 1]}])
+err("F.fold: wrong number of blocks", "F.fold", None, [T([2, 18, 12]), [5, 7], [2, 3], {"dilation": [1, 2], "padding": 1, "stride": [2, 1]}])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

@@ -37,6 +37,7 @@ UNARY = {
     "cosh": torch.cosh, "asinh": torch.asinh, "acosh": torch.acosh, "atanh": torch.atanh,
     "isnan": torch.isnan, "isinf": torch.isinf, "isfinite": torch.isfinite,
     "signbit": torch.signbit, "nanToNum": torch.nan_to_num, "erfc": torch.erfc,
+    "erfinv": torch.erfinv,
 }
 BINARY = {
     "add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div, "pow": torch.pow,

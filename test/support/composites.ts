@@ -94,6 +94,38 @@ export const composites: Composite[] = [
     (x) => x.mul(x.gt(0.3)).cumprod(1).add(x.cumprod(0)).sum(),
     () => [f64([3, 4])],
   ),
+  c(
+    "cummax and cummin along each dim, logcumsumexp, summed",
+    (x) => x.cummax(1).values.mul(x.cummin(0).values).add(x.mul(3).logcumsumexp(1)).sum(),
+    () => [f64([3, 4])],
+  ),
+  c(
+    "scatterReduce of each reduction, summed with weights",
+    (x, s) => {
+      const index = tensor(
+        [
+          [1, 0, 1],
+          [1, 2, 0],
+        ],
+        { dtype: "int32" },
+      );
+      return (["sum", "prod", "mean", "amax", "amin"] as const)
+        .map((r, i) =>
+          x
+            .scatterReduce(1, index, s, r, { includeSelf: i % 2 === 0 })
+            .mul(i + 1)
+            .sin(),
+        )
+        .reduce((a, b) => a.add(b))
+        .sum();
+    },
+    () => [f64([2, 3]), f64([2, 3])],
+  ),
+  c(
+    "unfold, a weighting of the columns, fold back",
+    (x, w) => F.fold(F.unfold(x, 2, { padding: 1 }).mul(w).sin(), [3, 4], 2, { padding: 1 }),
+    () => [f64([2, 2, 3, 4]), f64([8, 1])],
+  ),
   // models
   c(
     "seed: y = x+2; z = y*y*3; z.mean()",

@@ -1124,3 +1124,81 @@ group("custom autograd Functions", () => {
     () => [f64([2, 3]), f64([3])],
   );
 });
+
+group("scans, indexing, unfold and pooling with indices (issue 11, the rest)", () => {
+  check(
+    "cummax values dim 1",
+    (x) => x.cummax(1).values,
+    () => [f64([3, 5])],
+  );
+  check(
+    "cummin values dim 0, with its indices gathered",
+    (x) => {
+      const { values, indices } = x.cummin(0);
+      return values.add(x.gather(0, indices).mul(2));
+    },
+    () => [f64([4, 3])],
+  );
+  check(
+    "erfinv of 0.9 tanh(x)",
+    (x) => x.tanh().mul(0.9).erfinv(),
+    () => [f64([2, 3])],
+  );
+  for (const reduce of ["sum", "prod", "mean", "amax", "amin"] as const)
+    for (const includeSelf of [true, false])
+      check(
+        `scatterReduce ${reduce}${includeSelf ? "" : " without self"}`,
+        (x, s) =>
+          x.scatterReduce(
+            0,
+            tensor(
+              [
+                [0, 1, 0, 2],
+                [2, 2, 0, 1],
+                [0, 1, 1, 1],
+              ],
+              { dtype: "int32" },
+            ),
+            s,
+            reduce,
+            { includeSelf },
+          ),
+        () => [f64([3, 4]), f64([3, 4])],
+      );
+  check(
+    "maxPool2d returnIndices, then maxUnpool2d",
+    (x) => {
+      const [y, at] = F.maxPool2d(x, 2, { returnIndices: true });
+      return F.maxUnpool2d(y.mul(y), at, 2, { outputSize: [4, 5] });
+    },
+    () => [f64([1, 2, 4, 5])],
+  );
+  check(
+    "maxPool1d returnIndices, then maxUnpool1d with an outputSize",
+    (x) => {
+      const [y, at] = F.maxPool1d(x, 2, { returnIndices: true });
+      return F.maxUnpool1d(y, at, 2, { outputSize: [7] });
+    },
+    () => [f64([2, 7])],
+  );
+  check(
+    "unfold with dilation, padding and stride",
+    (x) => F.unfold(x, [2, 3], { dilation: [1, 2], padding: 1, stride: [2, 1] }),
+    () => [f64([2, 2, 4, 5])],
+  );
+  check(
+    "fold of overlapping blocks, unbatched",
+    (x) => F.fold(x, [3, 4], 2, { stride: 1, padding: [1, 0] }),
+    () => [f64([8, 12])],
+  );
+  check(
+    "logcumsumexp dim 1",
+    (x) => x.logcumsumexp(1),
+    () => [f64([3, 4])],
+  );
+  check(
+    "logcumsumexp dim 0, shifted far",
+    (x) => x.add(800).logcumsumexp(0),
+    () => [f64([4, 2])],
+  );
+});

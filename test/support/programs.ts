@@ -130,16 +130,47 @@ const resolve = (a: Arg, vals: Tensor[]): unknown =>
       ? vals[a.ref]
       : a.refs.map((r) => vals[r])
     : a;
-// convolutions of x [1, 1, h, w] with w [1, 1, 2, 2]: variant 0 max-pools a conv2d with padding 1;
+// convolutions of x [1, 1, h, w] with w [1, 1, 2, 2]: variant 0 max-pools a conv2d with padding 1
+// (with indices) and unpools the maxima and their indices (as floats) back to the conv's size;
 // variant 1 is a convTranspose2d (stride 2) of conv2d's weight gradient of x and a stride-2
-// conv2d(x, w)
+// conv2d(x, w), unfolded and folded
 function conv([x, w]: Tensor[], variant: number): Tensor {
-  if (variant === 0) return F.maxPool2d(F.conv2d(x, w, null, { padding: 1 }), 2, { stride: 1 });
+  if (variant === 0) {
+    const o = { stride: 1 };
+    const [y, at] = F.maxPool2d(F.conv2d(x, w, null, { padding: 1 }), 2, {
+      ...o,
+      returnIndices: true,
+    });
+    const where = x.dtype === "float64" ? at.double() : at.float();
+    return F.maxUnpool2d(y, at, 2, o).add(F.maxUnpool2d(where, at, 2, o));
+  }
   const p = { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 };
   const gw = x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
-  return F.convTranspose2d(gw, w, null, { stride: 2 });
+  const y = F.convTranspose2d(gw, w, null, { stride: 2 });
+  // then unfolded into overlapping 2x2 blocks and folded back (each value times its block count)
+  const o = { padding: 1 };
+  return F.fold(F.unfold(y, 2, o), [y.shape[2], y.shape[3]], 2, o);
 }
-const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = { cat, stack, conv }; // not methods
+// cummax/cummin's values plus x read at their indices; code: dim * 2 + (1 for cummin)
+function cumExtreme([x]: Tensor[], code: number): Tensor {
+  const dim = code >> 1,
+    { values, indices } = code & 1 ? x.cummin(dim) : x.cummax(dim);
+  return x.ndim === 0 ? values : values.add(x.gather(dim, indices));
+}
+// x.scatterReduce(dim, index, x, reduction) with code: dim * 10 + reduction * 2 + includeSelf
+const REDUCTIONS = ["sum", "prod", "mean", "amax", "amin"] as const;
+function scatterReduce([x, index]: Tensor[], code: number): Tensor {
+  const dim = Math.floor(code / 10),
+    reduce = REDUCTIONS[(code % 10) >> 1];
+  return x.scatterReduce(dim, index, x, reduce, { includeSelf: code % 2 === 1 });
+}
+const FUNCTIONS: Record<string, (ts: Tensor[], dim: number) => Tensor> = {
+  cat,
+  stack,
+  conv,
+  cumExtreme,
+  scatterReduce,
+}; // not methods
 
 function apply(ins: Instr, vals: Tensor[]): Tensor {
   const args = ins.args.map((a) => resolve(a, vals));
@@ -217,6 +248,7 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "atan":
     case "asin":
     case "atanh":
+    case "erfinv": // of 0.9 tanh(x): below 1.17
       return 1.6;
     case "acos":
     case "atan2":
@@ -263,12 +295,21 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "cumsum":
     case "cumprod":
       return b * (x.shape[ins.args[0] as number] ?? 1);
+    case "logcumsumexp":
+      return b + Math.log(x.shape[ins.args[0] as number] ?? 1);
+    case "cumExtreme":
+      return 2 * b;
+    case "scatterReduce": {
+      const code = ins.args[1] as number,
+        n = 1 + x.shape[Math.floor(code / 10)];
+      return [b * n, b ** n, b, b, b][(code % 10) >> 1];
+    }
     case "scatterAdd":
       return b * (1 + x.shape[ins.args[0] as number]);
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
     case "conv": // 2x2 kernels of x's values; the weight gradient sums products of such over x
-      return ins.args[1] === 0 ? 4 * b * b : 16 * b ** 4 * x.numel();
+      return ins.args[1] === 0 ? 4 * b * b + 4 * x.numel() : 64 * b ** 4 * x.numel();
     default:
       return b; // neg, abs, relu, movement, mean, amax, amin
   }
@@ -294,7 +335,7 @@ export const UNARY = [
   "smooth", // atan, asinh, erfc or tan (of tanh(x) when |x| may exceed 1)
   "grow", // expm1, sinh or cosh (of tanh(x) when |x| may exceed 5)
   "logs", // log1p, log2 or log10 of |x| (+ 1 for log2 and log10)
-  "arc", // asin, acos or atanh of 0.9 tanh(x)
+  "arc", // asin, acos, atanh or erfinv of 0.9 tanh(x)
   "acosh1", // acosh(|x| + 1.1)
 ] as const;
 // where: x where a comparison of x with the other operand (maybe or-ed with a comparison of x with
@@ -346,6 +387,12 @@ export const MOVE = [
   "roll", // along a dim of size >= 2
   "triu", // of a value with >= 2 dims (a vector made a row first)
 ] as const;
+// scans drawn in place of a quarter of the cumsum (logcumsumexp) and cumprod (cumExtreme) steps
+const SCANS = [
+  "logcumsumexp",
+  "cumExtreme", // cummax or cummin along a dim: values, plus x gathered at the indices
+  "scatterReduce", // x into itself as scatterAdd, by a reduction, with or without self (half of scatterAdd's steps)
+];
 const SCALARS = [1, -1, 2, 0.5, -1.5, 3, 0];
 // Every method a program may call (log1abs and sqrtabs are abs, add, then log or sqrt; cast is
 // double or float; mask and where are comparisons, logicalNot or logicalOr, then where).
@@ -384,6 +431,7 @@ export const METHODS = [
   "asin",
   "acos",
   "atanh",
+  "erfinv",
   "acosh",
   ...COMPARE,
   "logicalNot",
@@ -393,6 +441,7 @@ export const METHODS = [
   ...BINARY,
   ...REDUCE,
   ...MOVE,
+  ...SCANS,
 ];
 
 export function shapesOfNumel(n: number): number[][] {
@@ -483,7 +532,10 @@ export function build(r: Recipe, mode: Mode): Program {
         const m = emit(a, "abs");
         out = emit(f === "log1p" ? m : emit(m, "add", 1), f);
       } else if (op === "arc")
-        out = emit(emit(emit(a, "tanh"), "mul", 0.9), pick(["asin", "acos", "atanh"], s.q));
+        out = emit(
+          emit(emit(a, "tanh"), "mul", 0.9),
+          pick(["asin", "acos", "atanh", "erfinv"], s.q),
+        );
       else if (op === "acosh1") out = emit(emit(emit(a, "abs"), "add", 1.1), "acosh");
       else if (op === "cast") out = emit(a, x.dtype === "float32" ? "double" : "float");
       else if (op === "mask") {
@@ -604,6 +656,12 @@ export function build(r: Recipe, mode: Mode): Program {
       } else if (op === "stack") {
         const same = indices((t) => t.shape.join() === x.shape.join() && t.dtype === x.dtype);
         out = emit(a, "stack", { refs: [pick(same, s.q), a] }, s.b % (rank + 1));
+      } else if ((op === "cumsum" || op === "cumprod") && s.q % 4 === 3) {
+        const d = rank === 0 ? 0 : s.b % rank;
+        out =
+          op === "cumsum"
+            ? emit(a, "logcumsumexp", d)
+            : emit(a, "cumExtreme", { refs: [a] }, 2 * d + (s.k ? 1 : 0));
       } else if (op === "cumsum" || op === "cumprod") {
         out = emit(a, op, rank === 0 ? 0 : s.b % rank);
       } else if ((op === "gather" || op === "scatterAdd" || op === "scatter") && sized.length) {
@@ -616,7 +674,9 @@ export function build(r: Recipe, mode: Mode): Program {
         out =
           op === "gather"
             ? emit(a, "gather", d, { ref: index })
-            : emit(a, op, d, { ref: index }, { ref: a });
+            : op === "scatterAdd" && Math.floor(s.p / MOVE.length) % 2 === 1
+              ? emit(a, "scatterReduce", { refs: [a, index] }, d * 10 + ((s.b >> 2) % 10))
+              : emit(a, op, d, { ref: index }, { ref: a });
       } else if (op === "flip" && rank >= 1) {
         out = emit(a, "flip", s.k ? [...x.shape.keys()] : [s.b % rank]);
       } else if (op === "roll" && sized.length) {

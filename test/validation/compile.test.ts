@@ -273,7 +273,7 @@ describe("module training flags are part of the guard", () => {
       return this.training ? x.mul(2) : x.mul(3);
     }
   }
-  it("a function traced in one mode is traced again after train()/eval()", () => {
+  it("a function traced in one mode is traced again after train()/eval(), once per mode", () => {
     const m = new Mode();
     const f = compile((x: Tensor) => m.forward(x));
     const x = tensor([1, 2]);
@@ -281,10 +281,24 @@ describe("module training flags are part of the guard", () => {
     m.eval();
     expect(f(x).tolist()).toEqual([3, 6]);
     m.train();
+    expect(f(x).tolist()).toEqual([2, 4]); // the training-mode trace, kept
+    expect(f.stats.compiles).toBe(2);
     expect(f(x).tolist()).toEqual([2, 4]);
+    m.eval();
+    expect(f(x).tolist()).toEqual([3, 6]);
+    expect(f.stats.compiles).toBe(2);
+    expect(f.stats.cacheHits).toBe(3);
+  });
+  it("entries of every mode count toward cacheLimit", () => {
+    const m = new Mode();
+    const f = compile((x: Tensor) => m.forward(x), { cacheLimit: 1 });
+    const x = tensor([1, 2]);
+    expect(f(x).tolist()).toEqual([2, 4]);
+    m.eval();
+    expect(f(x).tolist()).toEqual([3, 6]);
+    m.train();
+    expect(f(x).tolist()).toEqual([2, 4]); // evicted: traced again
     expect(f.stats.compiles).toBe(3);
-    expect(f(x).tolist()).toEqual([2, 4]);
-    expect(f.stats.cacheHits).toBe(1);
   });
   it("dropout: traced in eval mode (identity), then train(): traced again, which refuses training-mode dropout clearly", () => {
     const model = new nn.Sequential(new nn.Linear(2, 2), new nn.Dropout(0.5));

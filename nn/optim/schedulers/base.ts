@@ -130,7 +130,9 @@ export abstract class LRScheduler<S extends SchedulerState = SchedulerState> {
     const lrs = closed ? this.closedForm(epoch, count) : this.lrs(epoch, count);
     const momenta = this.momenta(epoch);
     const groups = groupsOf(this.optimizer);
-    groups.forEach((g, i) => {
+    // PyTorch zips the groups with the values: a group added after the scheduler was made has no
+    // base lr, so the closed forms give it nothing and it keeps its own lr (never undefined)
+    groups.slice(0, lrs.length).forEach((g, i) => {
       g.lr = lrs[i];
       if (momenta) {
         if (g.betas) g.betas = [momenta[i], g.betas[1]];

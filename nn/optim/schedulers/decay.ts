@@ -197,7 +197,7 @@ export class CosineAnnealingLR extends LRScheduler<ReturnType<typeof cosineLR>> 
     if (epoch === 0) return lrs;
     if (stepCount === 1 && epoch > 0) return this.closedForm(epoch);
     if ((epoch - 1 - T) % (2 * T) === 0)
-      return lrs.map((lr, i) => lr + ((this.baseLrs[i] - eta) * (1 - Math.cos(Math.PI / T))) / 2);
+      return this.baseLrs.map((b, i) => lrs[i] + ((b - eta) * (1 - Math.cos(Math.PI / T))) / 2);
     return lrs.map(
       (lr) =>
         ((1 + Math.cos((Math.PI * epoch) / T)) / (1 + Math.cos((Math.PI * (epoch - 1)) / T))) *

@@ -1,0 +1,100 @@
+// The WebAssembly backend's share of the work: float32 GEMMs (matmul, and the convolutions as
+// implicit GEMMs: conv2d, convTranspose2d, conv2dWeight) big enough to pay for packing run on the
+// Wasm SIMD micro-kernel; everything else stays with the JS backend. A compiled kernel of one of
+// them is a JS function that calls the Wasm GEMM, then runs the fused epilogue (bias, activation,
+// the elementwise chain after it) in JS on each element of the product as it stores it. float64
+// (and int) products stay in JS.
+import { ops, type Params, paramsOf } from "../../ir/ops";
+import type { Kernel, Strided } from "../backend";
+import { type ConvOp, convolve, emitConv } from "../js/conv";
+import { copy } from "../js/eager";
+import { instantiate } from "../js/prelude";
+import type { LoopKernel } from "../plan";
+import { matmulF32, wasmGemm } from "./gemm";
+import { GEMM, wat } from "./module";
+
+// below `minWork` multiply-adds the JS loop is as fast (packing and the call dominate); tests
+// lower it to send tiny products through Wasm too
+export const wasmSettings = { minWork: 4096 };
+
+const f32 = (x: Strided) => x.storage instanceof Float32Array;
+
+// the batch dims broadcast into an operand's strides (stride 0)
+function broadcast(x: Strided, batch: readonly number[]): Strided {
+  const v = ops.expand.view(
+    { shape: [...x.shape], strides: [...x.strides], offset: x.offset },
+    { shape: [...batch, ...x.shape.slice(-2)] },
+  )!;
+  return { storage: x.storage, ...v };
+}
+function product([a, b]: Strided[], outShape: readonly number[]): Float32Array {
+  const batch = outShape.slice(0, -2);
+  return matmulF32(broadcast(a, batch), broadcast(b, batch), outShape);
+}
+const numel = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
+
+// The ops taken, each with its multiply-adds (to decide) and its contiguous float32 result.
+type Op = "matmul" | ConvOp;
+const gemms: Record<Op, { work(ins: Shaped[], out: readonly number[]): number; run: Run }> =
+  Object.assign(Object.create(null), {
+    matmul: {
+      work: (ins: Shaped[], out: readonly number[]) => numel(out) * ins[0].shape.at(-1)!,
+      run: product,
+    },
+    conv2d: convolution("conv2d", (ins, out) => numel(out) * numel(ins[1].shape.slice(1))),
+    // every input element meets every weight of its group's output channels
+    convTranspose2d: convolution(
+      "convTranspose2d",
+      (ins) => numel(ins[0].shape) * numel(ins[1].shape.slice(1)),
+    ),
+    // [O, C/G, KH, KW] outputs, each a sum over the gradient's (N, OH, OW)
+    conv2dWeight: convolution(
+      "conv2dWeight",
+      (ins, out) => (numel(out) * numel(ins[1].shape)) / ins[1].shape[1],
+    ),
+  });
+type Shaped = { shape: readonly number[] };
+type Run = (ins: Strided[], outShape: readonly number[], p: Params) => Float32Array;
+function convolution(op: ConvOp, work: (ins: Shaped[], out: readonly number[]) => number) {
+  const run: Run = (ins, outShape, p) =>
+    convolve(op, ins, paramsOf({ op, params: p }, op), outShape, wasmGemm) as Float32Array;
+  return { work, run };
+}
+const taken = (op: string) => (op in gemms ? gemms[op as Op] : undefined);
+
+// Eagerly: true when the Wasm GEMM took the op (the product copied into `out`).
+export function wasmKernelOp(op: string, ins: Strided[], out: Strided, p: Params): boolean {
+  const g = taken(op);
+  if (!g || !ins.every(f32) || !f32(out)) return false;
+  if (g.work(ins, out.shape) < wasmSettings.minWork) return false;
+  const result = g.run(ins, out.shape, p);
+  // the result is contiguous: one block copy into a contiguous output, else strided
+  const strides = out.shape.map((_, d) => numel(out.shape.slice(d + 1)));
+  if (out.shape.every((n, d) => n === 1 || out.strides[d] === strides[d]))
+    (out.storage as Float32Array).set(result, out.offset);
+  else copy({ storage: result, shape: out.shape, strides, offset: 0 }, out);
+  return true;
+}
+
+// what compiled kernels call: wasmGemm(op, operands, params, outShape) -> the contiguous product
+const helpers = {
+  wasmGemm: (op: Op, ins: Strided[], p: Params, outShape: number[]) =>
+    gemms[op].run(ins, outShape, p),
+};
+
+// A compiled plan as a Wasm-backed kernel, or undefined when JS renders it better.
+export function wasmKernel(plan: LoopKernel): { run: Kernel; source: string } | undefined {
+  const call = plan.kernel;
+  const g = call && taken(call.op);
+  if (!g || call!.dtype !== "float32") return undefined;
+  if (
+    g.work(
+      call!.operands.map((o) => o.view),
+      plan.sizes as number[],
+    ) < wasmSettings.minWork
+  )
+    return undefined;
+  const js = emitConv(plan, call!.op, "wasmGemm");
+  const source = `${js}\n// wasmGemm runs ${GEMM}:\n${wat().replace(/^/gm, "// ")}`;
+  return { run: instantiate<Kernel>(js, plan.name, helpers), source };
+}

@@ -1,0 +1,90 @@
+// The WebAssembly instance every Wasm kernel runs in: its functions assembled at first use, one
+// memory owned by JS and grown on demand. Operands are packed into the memory and results copied
+// out of it, so tensors keep ordinary typed arrays and nothing needs disposing.
+import { assemble, type FuncSpec, listing } from "./assembler";
+import { gemmKernel } from "./microkernel";
+import { packKernel } from "./pack";
+
+export const GEMM = "gemm_f32_4x8",
+  PACK = "pack_f32_panels";
+const funcs: FuncSpec[] = [gemmKernel(GEMM), packKernel(PACK)];
+
+// The part of the WebAssembly JS API used here (the library's types target plain ES2022, which
+// does not declare it; engines without WebAssembly leave it undefined).
+interface Memory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (d: { initial: number }) => Memory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
+  validate(bytes: Uint8Array): boolean;
+}
+const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+interface Instance {
+  memory: Memory;
+  gemm: (...args: number[]) => void;
+  pack: (...args: number[]) => void;
+}
+let made: Instance | undefined;
+let simd: boolean | undefined;
+
+// Whether this engine runs WebAssembly with SIMD: a one-function module using f32x4 validates.
+export function simdAvailable(): boolean {
+  if (simd === undefined) {
+    try {
+      const probe = assemble([
+        {
+          name: "probe",
+          params: [],
+          results: [],
+          locals: [],
+          body: [["f32.const", 0], ["f32x4.splat"], ["drop"]],
+        },
+      ]);
+      simd = api?.validate(probe) === true;
+    } catch {
+      simd = false;
+    }
+  }
+  return simd === true;
+}
+
+// functions assembled into a module and instantiated over a fresh memory of `pages` 64 KiB pages
+export function load(fs: FuncSpec[], pages = 1) {
+  if (!api) throw new Error("internal: WebAssembly is not available");
+  const memory = new api.Memory({ initial: pages });
+  const module = new api.Module(assemble(fs));
+  return { memory, exports: new api.Instance(module, { env: { memory } }).exports };
+}
+
+function instance(): Instance {
+  if (!made) {
+    const { memory, exports } = load(funcs, 16);
+    made = {
+      memory,
+      gemm: exports[GEMM] as Instance["gemm"],
+      pack: exports[PACK] as Instance["pack"],
+    };
+  }
+  return made;
+}
+
+// The memory as float32s, at least `floats` long (a fresh view: growing detaches the old one).
+export function heap(floats: number): Float32Array {
+  const { memory } = instance();
+  const need = Math.ceil((floats * 4) / 65536) - memory.buffer.byteLength / 65536;
+  if (need > 0) memory.grow(need);
+  return new Float32Array(memory.buffer);
+}
+export const gemm = () => instance().gemm;
+export const packPanels = () => instance().pack;
+
+// The module as WAT-like text, for explain()
+let text: string | undefined;
+export const wat = () => {
+  text ??= listing(funcs);
+  return text;
+};

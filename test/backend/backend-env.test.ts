@@ -1,0 +1,13 @@
+// JITGRAD_BACKEND picks the backend at startup: the "js" vitest project runs this file (and the
+// golden suites) with JITGRAD_BACKEND=js, the default project without it (Wasm, where it runs).
+import { expect, it } from "vitest";
+import { gemmStats } from "../../backend/wasm/gemm";
+import { getBackend, randn } from "../../index";
+
+it("JITGRAD_BACKEND chooses the backend", () => {
+  const asked = process.env.JITGRAD_BACKEND;
+  expect(getBackend()).toBe(asked === "js" ? "js" : "wasm");
+  const before = gemmStats.products;
+  randn([64, 64]).matmul(randn([64, 64]));
+  expect(gemmStats.products - before).toBe(asked === "js" ? 0 : 1);
+});
