@@ -151,8 +151,19 @@ function time(
   return s;
 }
 
+// A variant timed outside this process (the PyTorch peer): its own figures, printed like ours.
+function external(name: string, get: () => ReturnType<typeof time>) {
+  const s = get();
+  done++;
+  console.log(
+    `[${String(done).padStart(2)}/${total}] ${name.padEnd(48)} ${fmtTime(s.mean).padStart(10)} ±${s.rme.toFixed(1).padStart(4)}%  (${String(s.samples).padStart(3)} samples, ${elapsed()}, timed by the peer)`,
+  );
+  return s;
+}
+
 function runCase(c: Case, threads: number): CaseResult {
-  const label = `${c.workload} ${c.workload === "W4" ? `B=${c.n}` : `N=${fmtN(c.n)}`} T=${threads}`;
+  const batch = c.workload === "W4" || c.workload.startsWith("S");
+  const label = `${c.workload} ${batch ? `B=${c.n}` : `N=${fmtN(c.n)}`} T=${threads}`;
   const ref = c.variants[0].outcome();
   const errs = new Map<Variant, number>([[c.variants[0], 0]]);
   for (const v of c.variants.slice(1))
@@ -165,7 +176,9 @@ function runCase(c: Case, threads: number): CaseResult {
     return {
       id: v.id,
       label: v.label,
-      ...time(`${label} ${v.label}`, v.fn),
+      ...(v.external
+        ? external(`${label} ${v.label}`, v.external)
+        : time(`${label} ${v.label}`, v.fn)),
       maxRelErr: errs.get(v)!,
       ...(code === undefined
         ? {}
@@ -509,6 +522,65 @@ function targets(
     "higher",
     w4Why,
   );
+  // issue 15: whole steps and the one-pass backward
+  const mean = (c: CaseResult | undefined, id: string) =>
+    c?.variants.find((v) => v.id === id)?.mean;
+  for (const s of ["S1", "S2"]) {
+    const c = ws.find((x) => x.id === s)?.cases[0],
+      best = mean(c, "wholeStep") ?? mean(c, "compiled"),
+      torch = mean(c, "torch");
+    add(
+      `${s}-torch`,
+      `${s} ${mean(c, "wholeStep") ? "compiled whole step" : "compiled loss+backward+step"}/PyTorch 1-thread step`,
+      best !== undefined && torch !== undefined ? best / torch : null,
+      "x",
+      1,
+      "lower",
+      "the step's matmuls run at this library's matmul rate (see the matmul row), far below MKL's",
+    );
+  }
+  for (const [w, goal] of [
+    ["W2", 1.6],
+    ["W3", 1.5],
+  ] as const) {
+    const c = find(w, 1e6);
+    add(
+      `${w}-1e6-backward-hand`,
+      `${w} N=1e6 compiled+backward()/hand-written (issue 15)`,
+      c?.compiledOverHand,
+      "x",
+      goal,
+      "lower",
+      codeWhy(c, "compiled"),
+    );
+  }
+  {
+    const c = find("W2", 4),
+      comp = mean(c, "compiled"),
+      hand = mean(c, "hand");
+    add(
+      "W2-n4-backward-overhead",
+      "W2 N=4 compiled+backward() minus hand-written (issue 15)",
+      comp !== undefined && hand !== undefined ? (comp - hand) * 1e6 : null,
+      " µs",
+      1,
+      "lower",
+      "the autograd node and engine of backward()",
+    );
+  }
+  {
+    const whole = mean(w4, "wholeStep"),
+      split = mean(w4, "compiled");
+    add(
+      "W4-wholestep",
+      "W4 compiled whole step / compiled loss+backward()+step()",
+      whole !== undefined && split !== undefined ? whole / split : null,
+      "x",
+      1,
+      "lower",
+      "",
+    );
+  }
   const w4m = (id: string) => w4?.variants.find((v) => v.id === id)?.mean;
   const w4Ratio = (p: string, q: string) => {
     const a = w4m(p),
@@ -602,20 +674,18 @@ function machine() {
   };
 }
 
+// rows per size, for the progress count (W4: eager, compiled, whole step, both on JS, hand)
+const variantCount = (id: string, train: boolean) =>
+  id === "W4" && train ? 6 : ["W2", "W3", "S1", "S2"].includes(id) ? 4 : 3;
+
 function main() {
   const m = machine(),
     train = hasTraining();
-  const ws = workloads(sizes).filter((w) => selected(w.id));
+  const ws = workloads(sizes, quick ? 1 : 3).filter((w) => selected(w.id));
   const extrasOn = selected("extras");
   total =
-    ws.reduce(
-      (n, w) =>
-        n +
-        w.sizes.length *
-          threadCounts.length *
-          (w.id === "W2" || w.id === "W3" ? 4 : w.id === "W4" && train ? 5 : 3),
-      0,
-    ) + (extrasOn ? 9 : 0);
+    ws.reduce((n, w) => n + w.sizes.length * threadCounts.length * variantCount(w.id, train), 0) +
+    (extrasOn ? 9 : 0);
   console.log(
     `jitgrad benchmark (${quick ? "quick" : "full"}${large ? ", large" : ""}${reference ? ", reference" : ""}): ${m.cpu}, ${m.nproc} cores, Node ${m.node}, commit ${m.commit}`,
   );
@@ -720,7 +790,7 @@ function main() {
       `Steady state (heap used after gc, median of ${w1m.rounds.length} rounds): W1 N=4 compiled ${w1m.before} -> ${w1m.after} bytes over ${w1m.calls} calls (${w1m.bytesPerCall.toFixed(3)} B/call retained); W2 compiled + backward() ${w2m.before} -> ${w2m.after} over ${w2m.calls} calls`,
     );
   }
-  console.log(`\nTargets (issue 5; the last two from issue 6)\n${targetTable(ts)}`);
+  console.log(`\nTargets (issues 5, 6 and 15)\n${targetTable(ts)}`);
 
   const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
   mkdirSync(dir, { recursive: true });

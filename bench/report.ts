@@ -140,7 +140,9 @@ const COLORS: Record<VariantId, string> = {
   eager: "#d9534f",
   compiled: "#1f6fb4",
   valueAndGrad: "#7fb3e0",
+  wholeStep: "#0b3d6b",
   hand: "#3a9a4a",
+  torch: "#ee7f2d",
   eagerJs: "#f0ad4e",
   compiledJs: "#8e6cc0",
 };
@@ -148,7 +150,9 @@ const NAMES: Record<VariantId, string> = {
   eager: "eager",
   compiled: "compiled",
   valueAndGrad: "compiled (valueAndGrad)",
+  wholeStep: "compiled whole step",
   hand: "hand-written JS",
+  torch: "PyTorch (1 thread)",
   eagerJs: "eager, JS backend",
   compiledJs: "compiled, JS backend",
 };

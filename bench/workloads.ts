@@ -13,9 +13,18 @@ import {
   valueAndGrad,
 } from "../index";
 import { makeHandMlp, w1Hand, w2Hand, w3Hand } from "./hand";
+import { type External, smallStep } from "./small";
 
 // eagerJs / compiledJs: the same step with setBackend("js") (W4: both backends in one run)
-export type VariantId = "eager" | "compiled" | "valueAndGrad" | "hand" | "eagerJs" | "compiledJs";
+export type VariantId =
+  | "eager"
+  | "compiled"
+  | "valueAndGrad"
+  | "wholeStep"
+  | "hand"
+  | "torch"
+  | "eagerJs"
+  | "compiledJs";
 export interface Outcome {
   value: number;
   grads: Float32Array[];
@@ -27,6 +36,7 @@ export interface Variant {
   outcome: () => Outcome; // one call whose results are compared across variants
   code?: () => string; // compiled variants: the generated kernels (explain().code)
   kernels?: () => { forward: number; backward: number };
+  external?: () => External; // timed elsewhere (the PyTorch peer): its figures, not fn's
 }
 export interface Case {
   workload: string;
@@ -206,6 +216,7 @@ function w4Train(): Case {
   };
   const e = build(),
     c = build(),
+    w = build(),
     ej = build(),
     cj = build(),
     init = build().params.map(f32);
@@ -223,7 +234,8 @@ function w4Train(): Case {
       return l;
     };
   const eager = trainer(e, eagerLoss),
-    compiled = trainer(c, compiledLoss);
+    compiled = trainer(c, compiledLoss),
+    whole = compile(trainer(w, lossOf(w.model)));
   // the JavaScript backend for one call, then back to the one chosen at startup
   const onJs =
     <T>(f: () => T) =>
@@ -258,6 +270,13 @@ function w4Train(): Case {
         fn: () => keep(compiled()),
         outcome: () => ({ value: compiled().item(), grads: c.params.map((p) => f32(p.grad)) }),
         ...explainOf(compiledLoss.explain, x, labels),
+      },
+      {
+        id: "wholeStep",
+        label: "compiled whole step",
+        fn: () => keep(whole()),
+        outcome: () => ({ value: whole().item(), grads: w.params.map((p) => f32(p.grad)) }),
+        ...explainOf(whole.explain),
       },
       {
         id: "eagerJs",
@@ -549,7 +568,7 @@ function w6LeNet(): Case {
   };
 }
 
-export function workloads(sizes: { w1: number[]; w3: number[] }): Workload[] {
+export function workloads(sizes: { w1: number[]; w3: number[] }, torchSeconds = 3): Workload[] {
   const train = hasTraining();
   return [
     {
@@ -608,6 +627,22 @@ export function workloads(sizes: { w1: number[]; w3: number[] }): Workload[] {
             note: "hand = the same step eagerly with convs as pad+narrow+stack+matmul and pools as reshape+amax",
             sizes: [LB],
             make: w6LeNet,
+          },
+          {
+            id: "S1",
+            title:
+              "S1 small MLP training step: batch 64, 64->128 relu ->10, crossEntropy, Adam lr 1e-3",
+            note: "synthetic data; PyTorch row: torch 1.13, torch.set_num_threads(1), same weights and data",
+            sizes: [64],
+            make: smallStep("S1", [64, 128, 10], torchSeconds),
+          },
+          {
+            id: "S2",
+            title:
+              "S2 digits softmax regression step: batch 64, 8x8 inputs (64->10), crossEntropy, Adam lr 1e-3",
+            note: "synthetic data of the digits' shape; PyTorch row as S1",
+            sizes: [64],
+            make: smallStep("S2", [64, 10], torchSeconds),
           },
         ]
       : []),

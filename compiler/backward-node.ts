@@ -1,10 +1,17 @@
 // The autograd node of a compiled function's outputs: CompiledFunctionBackward runs the compiled
 // backward program on what the forward saved, after checking that nothing it reads was updated in
-// place since, and lets the saved buffers go when the graph is released.
+// place since, and lets the saved buffers go when the graph is released. One object per call, no
+// closures: what is the same for every call (programs, slots, shapes) lives in the binding.
 import type { Storage } from "../ir/dtype";
 import { torchTypeName } from "../ir/dtype";
 import type { Graph, Value } from "../ir/graph";
-import { isCreatingGraph, Node, SECOND_BACKWARD } from "../runtime/autograd";
+import {
+  type Edge,
+  isCreatingGraph,
+  isRetainingGraph,
+  Node,
+  SECOND_BACKWARD,
+} from "../runtime/autograd";
 import { empty } from "../runtime/dispatch";
 import type { Tensor } from "../runtime/tensor";
 import type { Program } from "./program";
@@ -17,7 +24,88 @@ export interface BackwardBinding {
   diffOut: number[]; // the user outputs that get a cotangent, in the backward's cotangent order
   readSlots: number[]; // primal input slots the backward reads
   savedOutputs: number[]; // user outputs whose storage the backward reads as saved values
-  joint: Graph; // forward and backward: primals ++ cotangents -> user outputs ++ gradients
+  joint: Graph; // primals ++ cotangents -> user outputs ++ updated inputs ++ gradients
+  wrtSlots: number[]; // the primal input slots that get a gradient
+  inputs: { shape: readonly number[]; dtype: Tensor["dtype"] }[]; // of the wrt inputs
+  // one pass (one-pass.ts): the forward also computed the gradients for cotangent 1: their values
+  // and which are buffers of their own (handed over without a copy)
+  onePass: { values: Value[]; own: boolean[] } | null;
+}
+
+// The version check of PyTorch's saved variables, in its words.
+export function modifiedError(t: Tensor, k: number, nRead: number, expected: number): Error {
+  return new Error(
+    `one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]], which is ${k < nRead ? "an input" : "an output"} of CompiledFunctionBackward, is at version ${t.version.n}; expected version ${expected} instead.`,
+  );
+}
+
+class CompiledFunctionBackward extends Node {
+  constructor(
+    next: (Edge | null)[],
+    private readonly b: BackwardBinding,
+    private readonly reads: Tensor[], // primal inputs read, then user outputs read as saved
+    private readonly versions: number[],
+    private saved: Storage[] | null, // the forward's saved buffers (one pass: the gradients)
+    private readonly primals: Tensor[], // the call's inputs (a copy), for a createGraph replay
+  ) {
+    super("CompiledFunctionBackward", next, b.inputs, () => []);
+  }
+  apply(gs: (Tensor | undefined)[]): (Tensor | null)[] {
+    const { b, reads, versions } = this,
+      saved = this.saved;
+    if (this.released || !saved) throw new Error(SECOND_BACKWARD);
+    // with createGraph the gradients need a graph: the joint graph runs again op by op, recorded
+    if (isCreatingGraph()) {
+      const cts = b.diffOut.map((i, k) => gs[k] ?? zeros(b.outputs[i]));
+      // (the gradients are the joint graph's last outputs, after any updated inputs)
+      const joint = b.joint.outputs;
+      return replay(
+        b.joint,
+        [...this.primals, ...cts],
+        joint.slice(joint.length - b.wrtSlots.length),
+      );
+    }
+    const nRead = b.readSlots.length;
+    for (let k = 0; k < reads.length; k++)
+      if (reads[k].version.n !== versions[k]) throw modifiedError(reads[k], k, nRead, versions[k]);
+    if (b.onePass) return this.scaled(saved, gs[0]);
+    // outputs that fed nothing get zero cotangents: a zeroed buffer, no kernel
+    const given: Storage[] = saved.slice();
+    for (let k = 0; k < nRead; k++) given.push(storageOf(reads[k]));
+    b.diffOut.forEach((i, k) => {
+      given.push(storageOf(gs[k] ?? empty(b.outputs[i].shape, b.outputs[i].dtype)));
+    });
+    const gradStorages = b.backward.run(given);
+    return b.backward.graph.outputs.map((v, k) => {
+      const t = wrap(gradStorages[k], v);
+      t.fresh =
+        gradStorages.indexOf(gradStorages[k]) === k &&
+        gradStorages.lastIndexOf(gradStorages[k]) === k &&
+        !given.includes(gradStorages[k]);
+      return t;
+    });
+  }
+  // The gradients for cotangent c are c times those for 1 (the function is a scalar, its gradient
+  // linear in c): for c = 1 handed over as they are, once, when the graph is released after this
+  // backward (so nothing else ever sees the buffers); scaled or copied otherwise.
+  private scaled(grads: Storage[], ct: Tensor | undefined): (Tensor | null)[] {
+    const { values, own } = this.b.onePass!,
+      c = ct ? storageOf(ct)[0] : 0,
+      handOver = c === 1 && !isRetainingGraph();
+    const out = new Array<Tensor | null>(grads.length);
+    for (let k = 0; k < grads.length; k++) {
+      const s = handOver && own[k] ? grads[k] : grads[k].slice();
+      if (c !== 1) for (let i = 0; i < s.length; i++) s[i] *= c;
+      const t = wrap(s, values[k]);
+      t.fresh = true;
+      out[k] = t;
+    }
+    return out;
+  }
+  release(): void {
+    super.release();
+    this.saved = null;
+  }
 }
 
 const zeros = (v: Value) => {
@@ -31,59 +119,29 @@ const zeros = (v: Value) => {
 export function attachBackward(
   b: BackwardBinding,
   primals: Tensor[],
-  wrt: Tensor[],
   user: Tensor[],
   savedBuffers: Storage[],
 ): void {
-  let saved: Storage[] | null = savedBuffers;
   // inputs the backward reads, and user outputs whose storage it reads as saved values, must not change
-  const reads = [...b.readSlots.map((s) => primals[s]), ...b.savedOutputs.map((i) => user[i])];
-  const versions = reads.map((t) => t.version.n);
-  const nRead = b.readSlots.length;
-  const node: Node = new Node(
-    "CompiledFunctionBackward",
-    wrt.map((t) => t.gradEdge()),
-    wrt.map((t) => ({ shape: t.shape, dtype: t.dtype })),
-    (_, gs) => {
-      if (node.released || !saved) throw new Error(SECOND_BACKWARD);
-      // with createGraph the gradients need a graph: the joint graph runs again op by op, recorded
-      if (isCreatingGraph())
-        return replay(
-          b.joint,
-          [...primals, ...b.diffOut.map((i, k) => gs[k] ?? zeros(b.outputs[i]))],
-          // (the gradients are the joint graph's last outputs, after any updated inputs)
-          b.joint.outputs.slice(b.joint.outputs.length - wrt.length),
-        );
-      reads.forEach((t, k) => {
-        if (t.version.n !== versions[k]) {
-          throw new Error(
-            `one of the variables needed for gradient computation has been modified by an inplace operation: [${torchTypeName[t.dtype]} [${t.shape.join(", ")}]], which is ${k < nRead ? "an input" : "an output"} of CompiledFunctionBackward, is at version ${t.version.n}; expected version ${versions[k]} instead.`,
-          );
-        }
-      });
-      // outputs that fed nothing get zero cotangents: a zeroed buffer, no kernel
-      const cts = b.diffOut.map((i, k) =>
-        storageOf(gs[k] ?? empty(b.outputs[i].shape, b.outputs[i].dtype)),
-      );
-      const given = [...saved, ...reads.slice(0, nRead).map(storageOf), ...cts];
-      const gradStorages = b.backward.run(given);
-      return b.backward.graph.outputs.map((v, k) => {
-        const t = wrap(gradStorages[k], v);
-        t.fresh =
-          gradStorages.indexOf(gradStorages[k]) === k &&
-          gradStorages.lastIndexOf(gradStorages[k]) === k &&
-          !given.includes(gradStorages[k]);
-        return t;
-      });
-    },
+  const nRead = b.readSlots.length,
+    reads = new Array<Tensor>(nRead + b.savedOutputs.length),
+    versions = new Array<number>(reads.length);
+  for (let k = 0; k < nRead; k++) reads[k] = primals[b.readSlots[k]];
+  for (let k = 0; k < b.savedOutputs.length; k++) reads[nRead + k] = user[b.savedOutputs[k]];
+  for (let k = 0; k < reads.length; k++) versions[k] = reads[k].version.n;
+  const next = new Array<Edge>(b.wrtSlots.length);
+  for (let k = 0; k < next.length; k++) next[k] = primals[b.wrtSlots[k]].gradEdge();
+  const node = new CompiledFunctionBackward(
+    next,
+    b,
+    reads,
+    versions,
+    savedBuffers,
+    primals.slice(),
   );
-  const release = node.release.bind(node);
-  node.release = () => {
-    release();
-    saved = null;
-  };
-  b.diffOut.forEach((i, k) => {
-    user[i].gradFn = node;
-    user[i].outputIndex = k;
-  });
+  for (let k = 0; k < b.diffOut.length; k++) {
+    const t = user[b.diffOut[k]];
+    t.gradFn = node;
+    t.outputIndex = k;
+  }
 }

@@ -2,7 +2,7 @@
 // requiresGrad of tensor arguments, number arguments, grad mode, backend), one per state read while
 // tracing (module training flags), least recently used dropped.
 
-import { getBackend } from "../backend/index";
+import { type BackendName, getBackend } from "../backend/index";
 import { isGradEnabled } from "../runtime/autograd";
 import { activeTrace } from "../runtime/dispatch";
 import { Tensor } from "../runtime/tensor";
@@ -15,6 +15,54 @@ export interface Entry {
   run(args: Arg[]): Result;
   explain: Explanation;
   valid?: () => boolean; // false: not for this call (a captured tensor's requiresGrad or a training flag differs)
+}
+
+// What a cached call checks before anything else: the arguments of the last signature, compared
+// field by field (no key string built on a hit), the grad mode and the backend.
+interface Spec {
+  grad: boolean;
+  backend: BackendName;
+  args: (
+    | { kind: "number"; value: number }
+    | { kind: "tensor"; shape: number[]; dtype: string; requiresGrad: boolean }
+    | { kind: "same"; first: number }
+  )[];
+}
+function specOf(args: Arg[]): Spec {
+  return {
+    grad: isGradEnabled(),
+    backend: getBackend(),
+    args: args.map((a, i) => {
+      if (!(a instanceof Tensor)) return { kind: "number", value: a };
+      const first = args.indexOf(a);
+      if (first < i) return { kind: "same", first };
+      return { kind: "tensor", shape: [...a.shape], dtype: a.dtype, requiresGrad: a.requiresGrad };
+    }),
+  };
+}
+// Ordered by how often each check fails in a training loop: grad mode (eval loops), then per
+// argument the kind, shape, dtype and requiresGrad.
+function matches(spec: Spec, args: Arg[]): boolean {
+  const want = spec.args;
+  if (spec.grad !== isGradEnabled() || want.length !== args.length) return false;
+  if (spec.backend !== getBackend()) return false; // setBackend() between calls
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i],
+      a = args[i];
+    if (w.kind === "same") {
+      if (a !== args[w.first]) return false;
+    } else if (w.kind === "number") {
+      if (!Object.is(a, w.value)) return false;
+    } else {
+      if (!(a instanceof Tensor) || a.dtype !== w.dtype || a.requiresGrad !== w.requiresGrad)
+        return false;
+      const shape = a.shape;
+      if (shape.length !== w.shape.length) return false;
+      for (let d = 0; d < shape.length; d++) if (shape[d] !== w.shape[d]) return false;
+      for (let j = 0; j < i; j++) if (args[j] === a) return false; // would be "same"
+    }
+  }
+  return true;
 }
 
 // inline: how a call made while another function is being traced runs (compile: the function
@@ -33,7 +81,20 @@ export function cached<A extends Arg[], R>(
   let size = 0,
     evictions = 0,
     warned = false;
+  // the most recently used entry and its argument spec: a repeated signature is one compare (and
+  // its valid(), which finds a train()/eval() switch); on a miss, the entries of the signature
+  let last: Entry | null = null,
+    lastSpec: Spec | null = null;
+  const use = (e: Entry, args: Arg[]): Entry => {
+    last = e;
+    lastSpec = specOf(args);
+    return e;
+  };
   const entryFor = (args: Arg[]): Entry => {
+    if (last && matches(lastSpec!, args) && (!last.valid || last.valid())) {
+      stats.cacheHits++;
+      return last;
+    }
     const key = signature(args);
     const list = cache.get(key) ?? [];
     cache.delete(key);
@@ -42,7 +103,7 @@ export function cached<A extends Arg[], R>(
     if (hit) {
       stats.cacheHits++;
       cache.set(key, [hit, ...list.filter((e) => e !== hit)]);
-      return hit;
+      return use(hit, args);
     }
     let e: Entry;
     try {
@@ -59,7 +120,7 @@ export function cached<A extends Arg[], R>(
     if (size > limit) {
       // the least recently used entry of the least recently used signature
       const [oldest, entries] = cache.entries().next().value!;
-      entries.pop();
+      entries.pop(); // never e: e leads its list, and a list of one is not over the limit
       if (!entries.length) cache.delete(oldest);
       size--;
       if (++evictions >= limit && !warned) {
@@ -69,7 +130,7 @@ export function cached<A extends Arg[], R>(
         );
       }
     }
-    return e;
+    return use(e, args);
   };
   const compiled = (...args: A): R => {
     if (args.length < arity)

@@ -5,6 +5,7 @@
 import { backend } from "../backend/index";
 import { printGraph } from "../ir/print";
 import * as arg from "../runtime/args";
+import { stateEpoch } from "../runtime/epoch";
 import { CompileError } from "../runtime/errors";
 import type { Tensor } from "../runtime/tensor";
 import { attachBackward, type BackwardBinding } from "./backward-node";
@@ -12,8 +13,10 @@ import { cached, type Entry } from "./cache";
 import { eagerEntry, eagerGradEntry } from "./eager-entry";
 import { checkArgnums, nestedGrad } from "./nested-grad";
 import { type Compilation, compileKind, printPartition, runPipeline, start } from "./pipeline";
-import { primalTensors, results, storageOf, writeBack } from "./run";
-import type { Arg, Result } from "./trace";
+import type { Program } from "./program";
+import { Binder, resultMaker, writeBack } from "./run";
+import { afterStep, stepEntry } from "./step";
+import type { Arg, Result, Traced } from "./trace";
 
 /** Options of {@link compile}, `grad` and `valueAndGrad`. */
 export interface CompileOptions {
@@ -36,6 +39,12 @@ export interface Explanation {
   forwardKernels: number;
   /** The number of backward loop kernels. */
   backwardKernels: number;
+  /**
+   * Set when calls run the one-pass program instead (a scalar loss: value and gradients for
+   * cotangent 1 in the same loops, see README): its IR, code and kernel count. `ir`, `code` and
+   * the counts above still describe the two-pass split (and which inputs backward() checks).
+   */
+  onePass?: { ir: string; code: string; kernels: number };
 }
 /** Counters of a compiled function: calls, compilations (one per new signature) and cache hits. */
 export interface Stats {
@@ -80,20 +89,32 @@ export function compile<A extends Arg[], R extends Result>(
       const kind = compileKind(s);
       runPipeline(kind, s);
       const entry = kind === "autograd" ? autogradEntry(s) : forwardEntry(s);
-      // captured tensors are not in the guard key (they are found by tracing): check them on every
-      // hit; state read while tracing (module training flags) is checked the same way
-      const { captured, guards } = s.traced!,
-        flags = captured.map((t) => t.requiresGrad);
-      return {
-        ...entry,
-        valid: () =>
-          captured.every((t, i) => t.requiresGrad === flags[i]) && guards.every((check) => check()),
-      };
+      return { ...entry, valid: validity(s.traced!) };
     },
     limit,
     fn.length,
     (args) => (fn as unknown as Fn)(...args),
   );
+}
+
+// Captured tensors are not in the guard key (they are found by tracing), and neither is state read
+// while tracing (module training flags): both are checked on a cache hit, but only when the state
+// epoch (runtime/epoch.ts) moved since the last check, so a hit usually costs one comparison.
+function validity(traced: Traced): () => boolean {
+  const { captured, guards } = traced,
+    flags = captured.map((t) => t.requiresGrad),
+    checks = traced.step?.checks ?? [];
+  let checkedAt = -1;
+  return () => {
+    for (let i = 0; i < checks.length; i++) if (!checks[i]()) return false;
+    if (checkedAt !== stateEpoch.n) {
+      for (let i = 0; i < captured.length; i++)
+        if (captured[i].requiresGrad !== flags[i]) return false;
+      for (let i = 0; i < guards.length; i++) if (!guards[i]()) return false;
+      checkedAt = stateEpoch.n;
+    }
+    return true;
+  };
 }
 
 // compile()'s options and function, checked once when compile() is called
@@ -136,19 +157,29 @@ function forwardEntry(s: Compilation): Entry {
   const traced = s.traced!,
     graph = s.graph!,
     program = s.forward!,
-    nOut = s.nOut!;
+    nOut = s.nOut!,
+    mutations = traced.mutations,
+    step = traced.step,
+    binder = new Binder(traced),
+    make = resultMaker(graph.outputs.slice(0, nOut));
+  const explain = {
+    ir: printGraph(graph),
+    code: program.code,
+    forwardKernels: program.kernels,
+    backwardKernels: 0,
+  };
+  if (step) return stepEntry(s, binder, explain);
   return {
-    explain: {
-      ir: printGraph(graph),
-      code: program.code,
-      forwardKernels: program.kernels,
-      backwardKernels: 0,
-    },
+    explain,
     run(args) {
-      const primals = primalTensors(traced, args);
-      const outs = program.run(primals.map(storageOf));
-      traced.mutations.forEach(([slot], k) => writeBack(primals[slot], outs[nOut + k]));
-      return traced.rebuild(results(graph.outputs.slice(0, nOut), outs, primals));
+      binder.bind(args);
+      const primals = binder.primals,
+        outs = program.run(binder.storages);
+      for (let k = 0; k < mutations.length; k++)
+        writeBack(primals[mutations[k][0]], outs[nOut + k]);
+      const user = make(outs, primals);
+      binder.release();
+      return traced.rebuild(user);
     },
   };
 }
@@ -162,13 +193,15 @@ function autogradEntry(s: Compilation): Entry {
     backward = s.backward!,
     { diffOut, wrtSlots } = s.joint!,
     nOut = s.nOut!,
-    nMut = traced.mutations.length; // forward outputs: the user's, updated inputs, saved values
-  const fwdOut = part.forward.outputs;
+    nMut = traced.mutations.length, // outputs: the user's, updated inputs, saved values (gradients)
+    onePass = s.onePass,
+    step = traced.step, // zeroGrad() or an optimizer step without backward(): effects only
+    mutSlots = traced.mutations.map(([slot]) => slot),
+    binder = new Binder(traced);
+  const fwdOut = part.forward.outputs,
+    primals = binder.primals;
   // an updated input is written back after the forward, so the backward must not read it
-  const readsUpdated = traced.mutations.some(([slot]) =>
-    part.primalsRead.some((v) => v.slot === slot),
-  );
-  if (readsUpdated)
+  if (mutSlots.some((slot) => part.primalsRead.some((v) => v.slot === slot)))
     throw new CompileError(
       "a compiled function that records gradients updates a tensor in place that its backward reads; run the update under noGrad() outside the compiled function",
     );
@@ -181,28 +214,62 @@ function autogradEntry(s: Compilation): Entry {
       .slice(0, nOut)
       .flatMap((v, i) => (fwdOut.indexOf(v, nOut + nMut) >= 0 ? [i] : [])),
     joint: s.graph!,
+    wrtSlots,
+    inputs: wrtSlots.map((slot) => {
+      const v = part.forward.inputs[slot];
+      return { shape: [...v.shape], dtype: v.dtype };
+    }),
+    onePass: onePass ? onePassGrads(onePass, nMut) : null,
   };
+  // one pass: the program computes value ++ gradients for cotangent 1; the node keeps the gradients
+  const program = onePass ?? forward,
+    make = resultMaker(program.graph.outputs.slice(0, nOut));
   return {
     explain: {
       ir: printPartition(part),
       code: `${forward.code}\n\n${backward.code}`,
       forwardKernels: forward.kernels,
       backwardKernels: backward.kernels,
+      ...(onePass
+        ? {
+            onePass: {
+              ir: printGraph(onePass.graph),
+              code: onePass.code,
+              kernels: onePass.kernels,
+            },
+          }
+        : {}),
     },
     run(args) {
-      const primals = primalTensors(traced, args);
-      const outs = forward.run(primals.map(storageOf));
-      const user = results(fwdOut.slice(0, nOut), outs, primals);
-      traced.mutations.forEach(([slot], k) => writeBack(primals[slot], outs[nOut + k]));
-      attachBackward(
-        binding,
-        primals,
-        wrtSlots.map((slot) => primals[slot]),
-        user,
-        outs.slice(nOut + nMut),
-      );
+      if (step) for (let k = 0; k < step.before.length; k++) step.before[k]();
+      binder.bind(args);
+      const outs = program.run(binder.storages),
+        user = make(outs, primals);
+      for (let k = 0; k < nMut; k++) writeBack(primals[mutSlots[k]], outs[nOut + k]);
+      attachBackward(binding, primals, user, outs.slice(nOut + nMut));
+      binder.release();
+      if (step) afterStep(step);
       return traced.rebuild(user);
     },
+  };
+}
+
+// The one-pass program's gradient outputs (after the loss and the updated inputs), and which of
+// them are buffers of their own that a backward() may hand over without copying (not an input, a
+// constant or a repeated output).
+function onePassGrads(p: Program, nMut: number): BackwardBinding["onePass"] {
+  const outs = p.graph.outputs,
+    first = 1 + nMut,
+    values = outs.slice(first);
+  return {
+    values,
+    own: values.map(
+      (v, k) =>
+        v.op !== "input" &&
+        v.op !== "const" &&
+        outs.indexOf(v) === k + first &&
+        outs.lastIndexOf(v) === k + first,
+    ),
   };
 }
 
@@ -282,7 +349,9 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
   const s = runPipeline("grad", start(fn, args, { argnums: nums, withValue }));
   const traced = s.traced!,
     opt = s.graph!,
-    program = s.forward!;
+    program = s.forward!,
+    binder = new Binder(traced),
+    make = resultMaker(opt.outputs);
   return {
     valid: () => traced.guards.every((check) => check()),
     explain: {
@@ -292,9 +361,9 @@ function gradEntry(fn: Fn, args: Arg[], argnums: number | number[], withValue: b
       backwardKernels: 0,
     },
     run(args) {
-      const primals = primalTensors(traced, args);
-      const outs = program.run(primals.map(storageOf));
-      const ts = results(opt.outputs, outs, primals);
+      binder.bind(args);
+      const ts = make(program.run(binder.storages), binder.primals);
+      binder.release();
       const gs = withValue ? ts.slice(1) : ts,
         gradResult = typeof argnums === "number" ? gs[0] : gs;
       return (withValue ? [ts[0], gradResult] : gradResult) as unknown as Result;

@@ -1,9 +1,12 @@
 // The compiler's pipeline: for each kind of entry, the named stages a function goes through, in
 // order, as data. Each stage is a function that advances one Compilation (the state they share).
 //
-//   forward  (compile, no gradients recorded): trace, fold, simplify, cse, dce, program
+//   forward  (compile, no gradients recorded, or a whole step that ran backward() while tracing,
+//            its backward recorded into the same graph by the autograd engine on tracers):
+//            trace, fold, simplify, cse, dce, program
 //   autograd (compile, outputs need grad):     trace, differentiate (joint forward+backward, the
-//            cotangents as inputs), fold, simplify, cse, dce, partition, program (forward, backward)
+//            cotangents as inputs), fold, simplify, cse, dce, partition, program (forward, backward;
+//            for a scalar loss also the one-pass program with cotangent 1, see one-pass.ts)
 //   grad     (grad, valueAndGrad):             trace, differentiate (cotangent 1), fold, simplify,
 //            cse, dce, program
 //
@@ -26,6 +29,7 @@ import { enableGrad, isGradEnabled } from "../runtime/autograd";
 import { envVar } from "../runtime/env";
 import { CompileError } from "../runtime/errors";
 import { dependents, differentiate } from "./autodiff";
+import { prefersOnePass, scalarLoss, unitCotangent } from "./one-pass";
 import { type Partition, partition } from "./partition";
 import { cse } from "./passes/cse";
 import { dce } from "./passes/dce";
@@ -57,6 +61,9 @@ export interface Compilation {
   partition?: Partition;
   forward?: Program; // the program a call runs (forward, grad)
   backward?: Program; // autograd: the program CompiledFunctionBackward runs
+  // autograd, a scalar loss, when one-pass.ts's rule prefers it: value and gradients for cotangent
+  // 1 in one program, run instead of forward (backward() then only scales)
+  onePass?: Program;
 }
 
 export interface Stage {
@@ -73,7 +80,12 @@ function traceStage(gradMode: boolean): Stage {
       const t = gradMode ? enableGrad(() => trace(s.fn, s.args)) : trace(s.fn, s.args);
       s.traced = t;
       s.nOut = t.graph.outputs.length;
-      t.graph.outputs = [...t.graph.outputs, ...t.mutations.map(([, v]) => v)];
+      // then the new values of inputs updated in place, then (a whole step) the new .grad values
+      t.graph.outputs = [
+        ...t.graph.outputs,
+        ...t.mutations.map(([, v]) => v),
+        ...(t.step?.gradOuts.map(([, v]) => v) ?? []),
+      ];
       s.graph = t.graph;
     },
   };
@@ -107,6 +119,10 @@ const differentiateJoint: Stage = {
     if (traced.mutations.some(([slot]) => primalsAtTrace[slot].requiresGrad))
       throw new CompileError(
         "in-place updates of tensors that require grad inside a compiled function that records gradients are not supported; run it under noGrad()",
+      );
+    if (traced.step?.gradOuts.length)
+      throw new CompileError(
+        "a compiled function whose result records gradients cannot assign a computed .grad; call backward() inside it, or assign .grad outside",
       );
     const joint = s.graph!,
       nUser = s.nOut!;
@@ -146,6 +162,10 @@ const differentiateScalar: Stage = {
       { argnums, withValue } = s.grad!;
     if (traced.mutations.length)
       throw new CompileError("grad(): the function must not update tensors in place");
+    if (traced.step)
+      throw new CompileError(
+        "grad(): the function must not call backward(), assign .grad or step an optimizer; use compile() for a whole training step",
+      );
     const out = g.outputs[0];
     if (
       g.outputs.length !== 1 ||
@@ -197,6 +217,13 @@ const program: Stage = {
     if (s.partition) {
       s.forward = buildProgram(s.partition.forward, "k");
       s.backward = buildProgram(s.partition.backward, "kb");
+      const { nPrimals, diffOut } = s.joint!;
+      if (scalarLoss(s.graph!.outputs, s.nOut!, diffOut)) {
+        const g = optimize(unitCotangent(s.graph!, nPrimals));
+        if (isOn(envVar("JITGRAD_VERIFY"))) verify(g, "program (one pass)");
+        const fused = buildProgram(g, "p");
+        if (prefersOnePass(fused, s.forward, s.backward)) s.onePass = fused;
+      }
     } else s.forward = buildProgram(s.graph!);
   },
 };
@@ -222,11 +249,17 @@ export function start(fn: Compilation["fn"], args: Arg[], grad?: Compilation["gr
 }
 
 // compile()'s kind, known once traced: autograd when gradients are recorded for a float output.
+// A whole step (the function ran backward()) is a forward graph: its gradients are already in it.
+// Autograd when gradients are recorded for a float output that depends on an input requiring grad.
 export function compileKind(s: Compilation): "forward" | "autograd" {
-  const primals = primalTensors(s.traced!, s.args);
-  return isGradEnabled() &&
-    primals.some((t) => t.requiresGrad) &&
-    s.graph!.outputs.slice(0, s.nOut).some((v) => isFloat(v.dtype))
+  if (s.traced!.step?.backward || !isGradEnabled()) return "forward";
+  const g = s.graph!,
+    primals = primalTensors(s.traced!, s.args);
+  const live = dependents(
+    g,
+    primals.flatMap((t, slot) => (t.requiresGrad ? [g.inputs[slot]] : [])),
+  );
+  return g.outputs.slice(0, s.nOut).some((v) => isFloat(v.dtype) && live.has(v))
     ? "autograd"
     : "forward";
 }

@@ -45,19 +45,25 @@ export function buildProgram(g: Graph, prefix = "k"): Program {
     v.op === "input" || fresh.includes(i) ? null : allocate(v.dtype, numel(v.shape)),
   );
   const driver = backend.driver(calls);
+  const freshDtype = fresh.map((s) => values[s].dtype),
+    freshSize = fresh.map((s) => numel(values[s].shape)),
+    nOut = g.outputs.length;
   return {
     graph: g,
     code: sources.join("\n\n"),
     kernels: steps.length,
     run(inputs) {
-      inputs.forEach((s, i) => {
-        storage[i] = s;
-      });
-      for (const s of fresh) storage[s] = allocate(values[s].dtype, numel(values[s].shape));
+      for (let i = 0; i < inputs.length; i++) storage[i] = inputs[i];
+      for (let k = 0; k < fresh.length; k++)
+        storage[fresh[k]] = allocate(freshDtype[k], freshSize[k]);
       driver(storage as Storage[], kernels);
-      return g.outputs.map((v, i) =>
-        v.op === "const" ? allocate(v.dtype, 1).fill(v.constant!) : storage[outSlots[i]]!,
-      );
+      const outs = new Array<Storage>(nOut);
+      for (let i = 0; i < nOut; i++) {
+        const v = g.outputs[i];
+        outs[i] = outSlots[i] < 0 ? allocate(v.dtype, 1).fill(v.constant!) : storage[outSlots[i]]!;
+      }
+      for (let i = 0; i < inputs.length; i++) storage[i] = null; // keep no caller's buffers
+      return outs;
     },
   };
 }

@@ -29,6 +29,70 @@ export function results(outputs: Value[], outs: Storage[], primals: Tensor[]): T
   });
 }
 
+// The same, precomputed once per compiled entry (which output is an input, which repeats one).
+export function resultMaker(outputs: Value[]): (outs: Storage[], primals: Tensor[]) => Tensor[] {
+  const shapes = outputs.map((v) => [...v.shape]),
+    strides = outputs.map((v) => contiguousStrides(v.shape)),
+    dtypes = outputs.map((v) => v.dtype);
+  const source = outputs.map((v, i) => (v.op === "input" ? -1 : outputs.indexOf(v) < i ? 1 : 0));
+  const slots = outputs.map((v) => v.slot ?? -1),
+    n = outputs.length;
+  return (outs, primals) => {
+    const ts = new Array<Tensor>(n);
+    for (let i = 0; i < n; i++) {
+      const src = source[i],
+        s = src < 0 ? storageOf(primals[slots[i]]).slice() : src ? outs[i].slice() : outs[i];
+      ts[i] = new Tensor(s, shapes[i].slice(), strides[i].slice(), 0, dtypes[i]);
+    }
+    return ts;
+  };
+}
+
+// The graph inputs of a call, bound without per-call closures: `bind(args)` fills `primals`
+// (tensor arguments, then captured tensors) and `storages` (their data, contiguous), both reused
+// by every call of the entry; `release()` drops the arguments so a finished call keeps nothing.
+export class Binder {
+  readonly primals: Tensor[];
+  readonly storages: Storage[];
+  private readonly argOf: number[]; // input slot -> the argument bound to it
+  private readonly gradSlots: number[] = []; // input slots read from a leaf's .grad at each call
+  private readonly gradLeaves: Tensor[] = [];
+  constructor(traced: Traced) {
+    // (filled, no holes: a hole would read Object.prototype)
+    this.argOf = new Array<number>(1 + Math.max(-1, ...traced.argSlots.map((s) => s ?? -1))).fill(
+      -1,
+    );
+    traced.argSlots.forEach((s, i) => {
+      if (s !== null && this.argOf[s] < 0) this.argOf[s] = i;
+    });
+    const nArg = this.argOf.length,
+      n = nArg + traced.captured.length;
+    this.primals = new Array<Tensor>(n);
+    this.storages = new Array<Storage>(n);
+    for (let k = nArg; k < n; k++) {
+      this.primals[k] = traced.captured[k - nArg];
+      const leaf = traced.gradOf[k - nArg];
+      if (leaf) {
+        this.gradSlots.push(k);
+        this.gradLeaves.push(leaf);
+      }
+    }
+  }
+  bind(args: Arg[]): void {
+    const { primals, storages, argOf, gradSlots, gradLeaves } = this;
+    for (let s = 0; s < argOf.length; s++) primals[s] = args[argOf[s]] as Tensor;
+    for (let k = 0; k < gradSlots.length; k++) primals[gradSlots[k]] = gradLeaves[k].grad!;
+    for (let s = 0; s < primals.length; s++) storages[s] = storageOf(primals[s]);
+  }
+  release(): void {
+    const { primals, storages, argOf, gradSlots } = this;
+    for (let s = 0; s < argOf.length; s++) primals[s] = undefined as unknown as Tensor;
+    for (let k = 0; k < gradSlots.length; k++)
+      primals[gradSlots[k]] = undefined as unknown as Tensor;
+    for (let s = 0; s < storages.length; s++) storages[s] = undefined as unknown as Storage;
+  }
+}
+
 // The tensors behind the graph's inputs: tensor arguments, then captured tensors.
 export function primalTensors(traced: Traced, args: Arg[]): Tensor[] {
   const out: Tensor[] = [];

@@ -17,18 +17,31 @@ export type Result = Tensor | Tensor[] | { [key: string]: Tensor };
 export interface Traced {
   graph: Graph;
   captured: Tensor[]; // eager tensors read by the graph, after the arguments' inputs
+  gradOf: (Tensor | null)[]; // per captured tensor: the leaf whose .grad it is read from at each call
   argSlots: (number | null)[]; // for each argument: its input slot (tensors) or null (numbers)
   mutations: [number, Value][]; // inputs updated in place: slot and final value
   guards: (() => boolean)[]; // state read while tracing (module training flags): true while unchanged
   rebuild: (outs: Tensor[]) => Result; // puts output tensors back into fn's result structure
+  step: WholeStep | null; // set when the function ran backward() (a whole training step)
+}
+
+// What a whole step (or any function that assigns .grad or steps an optimizer) does besides its graph's outputs and write-backs (step.ts runs it).
+export interface WholeStep {
+  backward: boolean; // the function ran backward(): forward, backward and update are one graph
+  checks: (() => boolean)[]; // guards run on every call (a .grad's identity, baked hyperparameters)
+  before: (() => void)[]; // before each run: refresh the call-time scalars (lr, bias corrections)
+  gradOuts: [Tensor, Value][]; // leaves whose .grad becomes a graph output after each run
+  gradSets: [Tensor, Tensor | null][]; // leaves whose .grad is set to a known tensor (or null)
+  after: (() => void)[]; // after each run: the optimizer's bookkeeping (step counts, new state)
+  outNodes: (string | null)[]; // the user outputs' gradFn names in the trace (null: none)
 }
 
 // A tracer laid out as eager would lay it out: a movement op's result keeps its input's strides
 // (so view() and isContiguous() answer as in eager), anything else is contiguous.
-export function tracer(v: Value, layout?: View | null): Tensor {
+export function tracer(v: Value, layout?: View | null, version?: { n: number }): Tensor {
   const t = layout
-    ? new Tensor(null, layout.shape, layout.strides, layout.offset, v.dtype)
-    : new Tensor(null, v.shape, contiguousStrides(v.shape), 0, v.dtype);
+    ? new Tensor(null, layout.shape, layout.strides, layout.offset, v.dtype, version)
+    : new Tensor(null, v.shape, contiguousStrides(v.shape), 0, v.dtype, version);
   t.value = v;
   return t;
 }
@@ -45,15 +58,55 @@ export class Recorder implements Trace {
   readonly current = new Map<Tensor, Value>(); // captured tensors updated in place: their new value
   readonly mutations = new Map<number, Value>(); // input slot -> its final value (written back after a run)
   readonly guards: (() => boolean)[] = [];
-  guard(check: () => boolean): void {
-    this.guards.push(check);
+  readonly checks: (() => boolean)[] = []; // guards run on every call
+  guard(check: () => boolean, everyCall = false): void {
+    (everyCall ? this.checks : this.guards).push(check);
+  }
+  // compile()'s traces record autograd nodes on tracers, so the function may call backward();
+  // differentiate()'s recorder does not
+  constructor(
+    readonly graph = new Graph(),
+    readonly autograd = false,
+  ) {}
+  backwardRan = false;
+  backwardCalled(): void {
+    this.backwardRan = true;
+  }
+  readonly before: (() => void)[] = [];
+  readonly after: (() => void)[] = [];
+  // eager tensors whose state the trace changed, restored when it ends (each call redoes it)
+  readonly gradsBefore = new Map<Tensor, Tensor | null>(); // leaves whose .grad was assigned
+  private readonly gradsGuarded = new Set<Tensor>();
+  readonly versionsBefore = new Map<{ n: number }, number>();
+  // captured tensors that are a leaf's .grad read before the trace assigned it: bound to that
+  // leaf's .grad at every call (eager backward makes a new one each step), guarded by shape and dtype
+  readonly gradSources = new Map<Tensor, Tensor>();
+  gradRead(t: Tensor, current: Tensor | null): void {
+    if (!t.storage || this.gradsBefore.has(t) || this.gradsGuarded.has(t)) return;
+    this.gradsGuarded.add(t);
+    if (!current) {
+      this.guard(() => t.grad === null, true);
+      return;
+    }
+    const shape = current.shape,
+      dtype = current.dtype;
+    this.gradSources.set(current, t);
+    this.guard(() => {
+      const g = t.grad;
+      if (g === null || g.dtype !== dtype || g.shape.length !== shape.length) return false;
+      for (let d = 0; d < shape.length; d++) if (g.shape[d] !== shape[d]) return false;
+      return true;
+    }, true);
+  }
+  gradAssigned(t: Tensor, current: Tensor | null): void {
+    // (assigned before any read: the .grad from before the call does not matter)
+    if (t.storage && !this.gradsBefore.has(t)) this.gradsBefore.set(t, current);
   }
   customCall(call: CustomCall): number {
     const calls = customCalls.get(this.graph) ?? [];
     customCalls.set(this.graph, calls);
     return calls.push(call) - 1;
   }
-  constructor(readonly graph = new Graph()) {}
 
   valueOf(t: Tensor): Value {
     if (t.value) {
@@ -81,8 +134,7 @@ export class Recorder implements Trace {
       );
     const def = defOf(op),
       x = ins[0];
-    const layout =
-      def.kind === "movement" && x.storage === null ? (def as Movement).view(x, params) : null;
+    const view = def.kind === "movement" ? (def as Movement).view(x, params) : null;
     return tracer(
       this.graph.add(
         op,
@@ -91,7 +143,9 @@ export class Recorder implements Trace {
         shape,
         dtype,
       ),
-      layout,
+      x.storage === null ? view : null,
+      // a view shares its input's version counter, as eager's do (saved-tensor checks see through it)
+      view && this.autograd ? x.version : undefined,
     );
   }
   // Functionalization: an in-place op rebinds the tensor to its new value; an input's final value
@@ -107,7 +161,11 @@ export class Recorder implements Trace {
       );
     }
     if (target.value) target.value = v;
-    else this.current.set(target, v);
+    else {
+      this.current.set(target, v);
+      if (!this.versionsBefore.has(target.version))
+        this.versionsBefore.set(target.version, target.version.n);
+    }
     const slot = this.slotOf.get(target);
     if (slot !== undefined) this.mutations.set(slot, v);
   }
@@ -120,7 +178,7 @@ function derivesFromInput(v: Value): boolean {
 }
 
 export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
-  const rec = new Recorder();
+  const rec = new Recorder(new Graph(), true);
   // a tensor's layout is checked when its shape enters a graph (not on every call: kernels take
   // shapes from the graph, so a layout changed later cannot reach generated code)
   args.forEach((a, i) => {
@@ -148,16 +206,66 @@ export function trace(fn: (...args: Arg[]) => Result, args: Arg[]): Traced {
     }
     return tracersBySlot.get(s)!;
   });
-  const result = withTrace(rec, () => fn(...tracers));
+  let result: Result, grads: [Tensor, Tensor | null][];
+  try {
+    result = withTrace(rec, () => fn(...tracers));
+  } finally {
+    grads = restore(rec);
+  }
   const { outs, rebuild } = flatten(result);
   rec.graph.outputs = outs.map((t) => rec.valueOf(t));
   return {
     graph: rec.graph,
     captured: [...rec.captured.keys()],
+    gradOf: [...rec.captured.keys()].map((c) => rec.gradSources.get(c) ?? null),
     argSlots,
     rebuild,
     mutations: [...rec.mutations],
     guards: rec.guards,
+    step:
+      rec.backwardRan || grads.length || rec.checks.length || rec.before.length || rec.after.length
+        ? wholeStep(rec, args, outs, grads)
+        : null,
+  };
+}
+
+// The trace ran the function for real on eager objects too: the .grad it assigned and the versions
+// it bumped go back to what they were (each call redoes them). Returns each touched leaf's final .grad.
+function restore(rec: Recorder): [Tensor, Tensor | null][] {
+  const finals: [Tensor, Tensor | null][] = [];
+  for (const [t, before] of rec.gradsBefore) {
+    finals.push([t, t.grad]);
+    t.grad = before;
+  }
+  for (const [version, n] of rec.versionsBefore) version.n = n;
+  return finals;
+}
+
+function wholeStep(
+  rec: Recorder,
+  args: Arg[],
+  outs: Tensor[],
+  grads: [Tensor, Tensor | null][],
+): WholeStep {
+  const i = args.findIndex((a) => a instanceof Tensor && a.requiresGrad);
+  if (rec.backwardRan && i >= 0)
+    throw new CompileError(
+      `backward() inside compile() accumulates into the .grad of tensors the function captures (model parameters); argument ${i} requires grad: capture it instead of passing it, or call backward() outside`,
+    );
+  const gradOuts: [Tensor, Value][] = [],
+    gradSets: [Tensor, Tensor | null][] = [];
+  for (const [t, g] of grads) {
+    if (g && !g.storage) gradOuts.push([t, rec.valueOf(g)]);
+    else if (!(g && rec.gradSources.get(g) === t)) gradSets.push([t, g]); // (else: unchanged)
+  }
+  return {
+    backward: rec.backwardRan,
+    checks: rec.checks,
+    before: rec.before,
+    gradOuts,
+    gradSets,
+    after: rec.after,
+    outNodes: outs.map((t) => t.gradFn?.name ?? null),
   };
 }
 

@@ -7,6 +7,7 @@ import * as arg from "../runtime/args";
 import { noGrad } from "../runtime/autograd";
 import { tensor } from "../runtime/create";
 import { activeTrace } from "../runtime/dispatch";
+import { stateEpoch } from "../runtime/epoch";
 import { Tensor } from "../runtime/tensor";
 
 const PARAMETERS = new WeakSet<Tensor>();
@@ -91,6 +92,7 @@ export abstract class Module {
   }
   set training(mode: boolean) {
     this.#training = arg.bool(mode, "training", "mode");
+    stateEpoch.n++;
   }
 
   /** The computation of the module. */

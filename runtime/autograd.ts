@@ -144,6 +144,9 @@ export interface Capture {
 // leaf's .grad unless captured.
 export function runBackward(roots: Edge[], grads: Tensor[], opts: BackwardOptions, hooks: Hooks) {
   const { retainGraph, createGraph, capture } = opts;
+  if (!capture && !createGraph && roots.length === 1) {
+    if (leafOnlyBackward(roots[0], grads[0], retainGraph, hooks)) return;
+  }
   const captured = new Map<Node, number[]>(); // node -> the capture entries at its outputs
   capture?.edges.forEach(([n], i) => captured.set(n, [...(captured.get(n) ?? []), i]));
   // count, for each node, how many edges lead into it, so a node runs once all its gradients are in
@@ -243,4 +246,45 @@ function nodesToRun(
     if (runs.has(n) || captured.has(n)) leads.add(n);
   }
   return runs;
+}
+
+// The engine's fast path, for a root node whose inputs are all distinct leaves (a compiled
+// function of parameters, one op on leaves): run it and accumulate, without counting dependencies
+// or buffering gradients. False (nothing done) when the graph is any other shape.
+function leafOnlyBackward([n, k]: Edge, grad: Tensor, retainGraph: boolean, hooks: Hooks): boolean {
+  if (n instanceof AccumulateGrad) return false;
+  const next = n.next;
+  for (let i = 0; i < next.length; i++) {
+    const e = next[i];
+    if (!e) continue;
+    if (!(e[0] instanceof AccumulateGrad)) return false;
+    for (let j = 0; j < i; j++) if (next[j]?.[0] === e[0]) return false;
+  }
+  const gs = new Array<Tensor | undefined>(k + 1).fill(undefined); // no holes (Object.prototype)
+  gs[k] = grad;
+  const prevRetain = retaining,
+    prevCreate = creating,
+    prevGrad = gradEnabled;
+  retaining = retainGraph;
+  creating = false;
+  gradEnabled = false;
+  try {
+    const out = n.apply(gs);
+    for (let i = 0; i < next.length; i++) {
+      const e = next[i],
+        gi = out[i];
+      if (!e || !gi) continue;
+      const want = n.inputs[i];
+      hooks.accumulate(
+        (e[0] as AccumulateGrad).variable,
+        hooks.cast(hooks.sumTo(gi, want.shape), want.dtype),
+      );
+    }
+    if (!retainGraph) n.release();
+  } finally {
+    retaining = prevRetain;
+    creating = prevCreate;
+    gradEnabled = prevGrad;
+  }
+  return true;
 }

@@ -30,8 +30,16 @@ export interface Trace {
   record(op: OpName, ins: Tensor[], params: Params, shape: number[], dtype: DType): Tensor;
   mutate(target: Tensor, value: Tensor): void; // an in-place update of `target` to `value`
   // state read while tracing that the compiled code depends on (a module's training flag): the
-  // check runs on every cache hit, and a false one retraces
-  guard(check: () => boolean): void;
+  // check runs on a cache hit (when the state epoch moved, or on every call with everyCall), and a
+  // false one retraces
+  guard(check: () => boolean, everyCall?: boolean): void;
+  // a whole-step trace (compile over loss.backward() and optimizer.step()): ops on tracers record
+  // autograd nodes as eager ones do, so backward() can run the engine on them into the same graph
+  readonly autograd?: boolean;
+  // a leaf's .grad read or assigned while tracing (its value then, before an assignment)
+  gradRead?(t: Tensor, current: Tensor | null): void;
+  gradAssigned?(t: Tensor, current: Tensor | null): void;
+  backwardCalled?(): void;
   // a custom autograd Function's call: its id, which the call's `custom` values carry
   customCall(call: CustomCall): number;
 }
@@ -88,15 +96,19 @@ export function bind<K extends OpName>(
   }
   const shape = def.shape(ins, params),
     dtype = def.dtype(ins, params);
+  let out: Tensor;
   if (active) {
     // ops traced under noGrad() are cut from differentiation, as eager records no node for them
     const t = active.record(op, ins, params, shape, dtype);
-    return isGradEnabled() || !def.vjp ? t : active.record("detach", [t], {}, shape, dtype);
+    if (!isGradEnabled() && def.vjp) return active.record("detach", [t], {}, shape, dtype);
+    if (!active.autograd) return t;
+    out = t; // a whole-step trace: the node below, on tracers
+  } else {
+    // a tracer kept past the end of its trace (stored in a closure, returned in a structure) has no
+    // values to compute with
+    for (let i = 0; i < ins.length; i++) if (ins[i].storage === null) throw leakedTracer();
+    out = execute[def.kind](def as never, ins, params, shape, dtype, op);
   }
-  // a tracer kept past the end of its trace (stored in a closure, returned in a structure) has no
-  // values to compute with
-  for (let i = 0; i < ins.length; i++) if (ins[i].storage === null) throw leakedTracer();
-  const out = execute[def.kind](def as never, ins, params, shape, dtype, op);
   const needs = ins.map((t) => t.requiresGrad);
   if (def.vjp && isFloat(dtype) && isGradEnabled() && needs.some(Boolean)) {
     // int/bool results never require grad

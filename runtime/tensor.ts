@@ -28,6 +28,7 @@ import { AccumulateGrad, type Edge, isGradEnabled, type Node, runBackward } from
 import { composite } from "./composite";
 import { cat } from "./create";
 import { activeTrace, bind, broadcastTo, empty, materialize, scalar } from "./dispatch";
+import { stateEpoch } from "./epoch";
 import { CompileError } from "./errors";
 import { formatTensor } from "./format";
 import { broadcastIndices, checkedIndex, intIndex, iota } from "./index-ops";
@@ -128,6 +129,7 @@ export class Tensor {
     if (flag && !isFloat(this.dtype))
       throw new Error("only Tensors of floating point and complex dtype can require gradients");
     this.leafRequiresGrad = flag;
+    stateEpoch.n++;
   }
   /** Sets `requiresGrad` on a leaf and returns the tensor. */
   requiresGrad_(value = true): this {
@@ -143,9 +145,11 @@ export class Tensor {
    * checks what PyTorch checks: a tensor of this tensor's shape and dtype, or null.
    */
   get grad(): Tensor | null {
+    activeTrace()?.gradRead?.(this, this.gradValue);
     return this.gradValue;
   }
   set grad(g: Tensor | null) {
+    activeTrace()?.gradAssigned?.(this, this.gradValue);
     if (g === null || g === undefined) {
       this.gradValue = null;
       return;
@@ -273,7 +277,8 @@ export class Tensor {
       throw new TypeError(
         `gradients can be either Tensors or None, but got ${arg.typeName(gradient)}`,
       );
-    if (!this.storage)
+    const tracing = !this.storage;
+    if (tracing && !activeTrace()?.autograd)
       throw new CompileError(
         "backward() cannot run inside compile(); compile the loss and call backward() on its result, or use grad()/valueAndGrad()",
       );
@@ -282,12 +287,18 @@ export class Tensor {
     if (!gradient) {
       if (this.numel() !== 1)
         throw new Error("grad can be implicitly created only for scalar outputs");
-      gradient = seedGradient(this);
+      // while tracing a whole step: ones as a graph constant
+      gradient = tracing
+        ? scalar(1)
+            .to(this.dtype)
+            .expand([...this.shape])
+        : seedGradient(this);
     } else if (!sameShape(gradient.shape, this.shape)) {
       throw new Error(
         `Mismatch in shape: grad_output[0] has a shape of torch.Size(${fmtShape(gradient.shape)}) and output[0] has a shape of torch.Size(${fmtShape(this.shape)}).`,
       );
     }
+    if (tracing) activeTrace()!.backwardCalled?.();
     runBackward([this.gradEdge()], [gradient], { retainGraph, createGraph }, engineHooks);
   }
   // shares storage and version counter, but is not a view autograd tracks (PyTorch: x.detach()._is_view() is False),
@@ -2165,12 +2176,22 @@ export class Tensor {
     }
     const trace = activeTrace();
     if (trace) {
-      trace.mutate(this, r.to(this.dtype));
+      trace.mutate(this, r.to(this.dtype)); // compiled: becomes a write-back
+      if (trace.autograd) {
+        // as eager: the version moves (saved-tensor checks see it; the recorder restores the
+        // versions of eager tensors after the trace) and a tracer takes the result's node
+        this.version.n++;
+        if (r.gradFn && !this.storage) {
+          this.gradFn = r.gradFn;
+          this.outputIndex = r.outputIndex;
+        }
+      }
       return this;
-    } // compiled: becomes a write-back
+    }
     backend.copy(r, this);
     this.version.n++;
     if (r.gradFn) {
+      stateEpoch.n++;
       this.gradFn = r.gradFn;
       this.outputIndex = r.outputIndex;
     }
@@ -2307,7 +2328,7 @@ const engineHooks = {
     if (sameShape(g.shape, shape)) return g;
     return g.sum(broadcastDims(g.shape, shape).dims, true).reshape([...shape]);
   },
-  cast: (g: Tensor, dtype: DType) => g.to(dtype),
+  cast: (g: Tensor, dtype: DType) => (g.dtype === dtype ? g : g.to(dtype)),
   accumulate(leaf: Tensor, g: Tensor) {
     // with createGraph (grad mode on), .grad keeps its graph: a copy, then out-of-place sums
     if (isGradEnabled())
@@ -2315,6 +2336,8 @@ const engineHooks = {
         ? leaf.grad.add(g)
         : bind("cast", [g], { dtype: g.dtype }, "CopyBackwards");
     else if (leaf.grad) leaf.grad.add_(g);
+    else if (!g.storage)
+      leaf.grad = g.withView([...g.shape], [...g.strides], g.offset); // traced: a tensor of its own (in-place updates of it touch nothing else)
     else leaf.grad = g.fresh ? g : materialize(g); // a gradient nothing else holds is kept, not copied
   },
 };

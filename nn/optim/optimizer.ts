@@ -11,11 +11,14 @@
 // amsgrad, a first momentum step...): those are number arguments, part of the compiled function's
 // signature, so a change recompiles once.
 import { type Compiled, compile, type Explanation } from "../../compiler/compile";
+import { afterCall, beforeCall, guardEveryCall, tracingStep } from "../../compiler/step";
 import { torchTypeName } from "../../ir/dtype";
 import { fmtShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
 import { enableGrad, noGrad } from "../../runtime/autograd";
 import { full } from "../../runtime/create";
+import { activeTrace } from "../../runtime/dispatch";
+import { CompileError } from "../../runtime/errors";
 import { Tensor } from "../../runtime/tensor";
 import { convertOption, type Hyper, type OptionValue, type ParamState, type Rule } from "./rule";
 import {
@@ -55,9 +58,16 @@ interface Item {
   fresh: Record<string, Tensor>;
 }
 interface Bucket {
+  gi: number; // its group
   h: Hyper;
   f: Record<string, boolean>;
   items: Item[];
+  k: Tensor[]; // its scalars, as passed
+}
+interface Plan {
+  args: Arg[];
+  buckets: Bucket[];
+  commit: () => void;
 }
 
 /**
@@ -207,7 +217,7 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
 
   // Everything one step needs, checked before anything changes: the call's arguments (buckets of
   // parameters sharing a group, dtype, structure and step scalars) and the state to keep after it
-  private plan(fn: string): { args: Arg[]; commit: () => void } {
+  private plan(fn: string): Plan {
     const rule = this.rule,
       hypers = this.paramGroups.map((_, i) => this.groupHyper(i, fn));
     const buckets = new Map<string, Bucket>();
@@ -225,7 +235,7 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
         for (const n of rule.stateNames(f))
           if (!(state[n] instanceof Tensor)) fresh[n] = this.newTensor(h, p, n);
         const key = JSON.stringify([gi, p.dtype, rule.flagNames.map((n) => f[n]), next]);
-        const b = buckets.get(key) ?? { h, f, items: [] };
+        const b = buckets.get(key) ?? { gi, h, f, items: [], k: [] };
         b.items.push({ p, state, next, fresh });
         buckets.set(key, b);
       }
@@ -233,11 +243,13 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
     const all = [...buckets.values()];
     const layout: number[] = [all.length],
       tensors: Tensor[] = [];
-    for (const { h, f, items } of all) {
+    for (const b of all) {
+      const { h, f, items } = b;
       layout.push(items.length, ...rule.flagNames.map((n) => (f[n] ? 1 : 0)));
       const k = rule.scalars(h, items[0].next),
         dtype = items[0].p.dtype;
-      for (const n of rule.scalarNames) tensors.push(full([], k[n], { dtype }));
+      for (const n of rule.scalarNames) b.k.push(full([], k[n], { dtype }));
+      tensors.push(...b.k);
       for (const { p, state, fresh } of items) {
         tensors.push(p, p.grad!);
         for (const n of rule.stateNames(f)) tensors.push((fresh[n] ?? state[n]) as Tensor);
@@ -245,6 +257,7 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
     }
     return {
       args: all.length ? [...layout, ...tensors] : [],
+      buckets: all,
       commit: () => {
         for (const b of all)
           for (const { p, state, next, fresh } of b.items)
@@ -263,12 +276,87 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
     if (closure !== undefined && typeof closure !== "function")
       throw new TypeError(`${fn}(): closure must be a function, not ${arg.typeName(closure)}`);
     const loss = closure === undefined ? undefined : enableGrad(closure);
-    const { args, commit } = this.plan(fn);
+    const plan = this.plan(fn),
+      args = plan.args;
     if (args.length)
       noGrad(() => (this.compiled ? this.compiledUpdate(...args) : this.update(...args)));
-    commit();
-    this.stepCount++;
+    if (tracingStep()) this.atEveryCall(plan, fn);
+    else {
+      plan.commit();
+      this.stepCount++;
+    }
     return loss;
+  }
+
+  // ---- inside compile() (a whole training step, compiler/step.ts) ----
+  // step() then runs once, while tracing. The plan's structure (buckets, flags, which state tensors)
+  // is baked into the trace and guarded at every call; its scalars are refilled before every call
+  // from the groups' options and the state then, so changing lr, momentum or betas never retraces
+  // (as outside compile()); the step counts and new state are committed after every call.
+  private atEveryCall(plan: Plan, fn: string): void {
+    // a second step would need the state the first one leaves, which is only known after a call
+    const trace = activeTrace()!;
+    if (this.#steppedIn.has(trace))
+      throw new CompileError(`${fn}(): an optimizer can step only once in a compiled function`);
+    this.#steppedIn.add(trace);
+    const rule = this.rule,
+      buckets = plan.buckets,
+      baked = buckets.map((b) =>
+        b.items.map(({ state }) => rule.stateNames(b.f).map((n) => state[n])),
+      );
+    // the groups' options, converted and checked by the guard (before every call of this trace),
+    // or before the call when none ran (the call that traced it)
+    let hypers: Hyper[] = [],
+      checked = false;
+    const current = () => this.paramGroups.map((_, i) => this.groupHyper(i, fn));
+    guardEveryCall(() => {
+      try {
+        hypers = current();
+        checked = true;
+      } catch {
+        return false; // an invalid option: traced again, which raises the error as eager does
+      }
+      return buckets.every((b, bi) => {
+        const h = hypers[b.gi],
+          first = JSON.stringify(rule.advance(h, this.#stateOf(b.items[0].p)));
+        return b.items.every(({ p }, i) => {
+          const s = this.#stateOf(p),
+            f = rule.flags(h, s),
+            names = rule.stateNames(f);
+          return (
+            rule.flagNames.every((n) => f[n] === b.f[n]) &&
+            names.length === baked[bi][i].length &&
+            names.every((n, j) => s[n] === baked[bi][i][j]) &&
+            JSON.stringify(rule.advance(h, s)) === first
+          );
+        });
+      });
+    });
+    beforeCall(() => {
+      if (!checked) hypers = current();
+      checked = false;
+      for (const b of buckets) {
+        const h = hypers[b.gi],
+          k = rule.scalars(h, rule.advance(h, this.#stateOf(b.items[0].p)));
+        rule.scalarNames.forEach((n, j) => {
+          b.k[j].storage![0] = k[n];
+        });
+      }
+    });
+    afterCall(() => {
+      for (const b of buckets) {
+        const h = hypers[b.gi];
+        for (const { p, fresh } of b.items) {
+          const state = this.#stateOf(p);
+          this.state.set(p, { ...state, ...rule.advance(h, state), ...fresh });
+        }
+      }
+      this.stepCount++;
+    });
+  }
+  #steppedIn = new WeakSet<object>(); // the traces in which this optimizer stepped
+  #stateOf(p: Tensor): ParamState {
+    return this.state.get(p) ?? { ...this.rule.host };
   }
   /** The compiled update the next step() would run (its IR, code and kernel counts). */
   explain(): Explanation {
