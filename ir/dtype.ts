@@ -6,9 +6,12 @@ export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
 // Zero-filled storage for n elements. A switch, not a table: a dtype that is not one of the four
 // (user input reaches here only after runtime/args.ts checked it) cannot fall through to
 // Object.prototype. A size the engine cannot allocate is an error naming it, never a raw RangeError.
-// Storages of SHARED_MIN elements or more live on a SharedArrayBuffer where the platform has one
-// (Node; browsers only when cross-origin isolated), so worker threads can run kernels on them
-// (backend/threads); they are ordinary typed arrays, collected like any other.
+// While more than one thread is asked for (backend/threads calls shareStorages), storages of
+// SHARED_MIN elements or more live on a SharedArrayBuffer where the platform has one (Node;
+// browsers only when cross-origin isolated), so worker threads can run kernels on them; they are
+// ordinary typed arrays, collected like any other. Only then: writing a fresh SharedArrayBuffer is
+// far slower than a fresh ArrayBuffer (4 MB: 14.5 vs 5.6 ms here), which made single-threaded
+// W2 at 1e6 3x slower.
 export function allocate(dtype: DType, n: number): Storage {
   if (n > SMALL || !(n >= 0)) return allocateLarge(dtype, n);
   return n >= SHARED_MIN && shared ? sharedArray(dtype, n) : array(dtype, n);
@@ -44,9 +47,14 @@ const SMALL = 1 << 24;
 // Below this, a kernel is never split across threads (the cost model in backend/js/parallel.ts
 // wants far more work than that), and an ordinary ArrayBuffer is cheaper to allocate.
 export const SHARED_MIN = 1 << 14;
-const shared =
+const sharable =
   typeof SharedArrayBuffer === "function" &&
   (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+let shared = false;
+/** Whether new large storages go on a SharedArrayBuffer (set by the thread count). */
+export function shareStorages(on: boolean): void {
+  shared = on && sharable;
+}
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 function allocateLarge(dtype: DType, n: number): Storage {
   const fail = (why: string) =>

@@ -11,6 +11,7 @@
 // cross-origin isolation for SharedArrayBuffer storage; see README "Threads".
 //
 // Workers are unref'd (the process ends by itself) and started on the first parallel call.
+import { shareStorages } from "../../ir/dtype";
 import { helperSource } from "./helpers";
 import { CTRL, ERROR_CHARS, STATUS, workerSource } from "./worker-source";
 
@@ -71,6 +72,8 @@ export function getNumThreads(): number {
       env === undefined || env === ""
         ? 1
         : checkCount(Number(env), `JITGRAD_NUM_THREADS ("${env}")`);
+    // storages made before this first look stay ordinary: their kernels run on the calling thread
+    shareStorages(threads > 1);
   }
   return threads;
 }
@@ -83,6 +86,7 @@ export function getNumThreads(): number {
 export function setNumThreads(n: number): void {
   const count = checkCount(n, "setNumThreads(): n");
   threads = count;
+  shareStorages(count > 1);
   if (pool && pool.workers.length > count - 1) shutdown();
 }
 

@@ -29,6 +29,8 @@ import {
 import { allocate } from "../../ir/dtype";
 
 const initial = getNumThreads();
+// more than one thread puts large storages in shared memory (one thread keeps ordinary ones)
+setNumThreads(2);
 afterAll(() => {
   setNumThreads(initial);
   setStallTimeoutForTests(STALL_MS);
@@ -69,6 +71,9 @@ describe("thread count", () => {
 
 describe("shared storage", () => {
   it("puts large storages in shared memory, small ones and transfer forms in ordinary buffers", () => {
+    setNumThreads(1);
+    expect(allocate("float32", 1 << 20).buffer).toBeInstanceOf(ArrayBuffer);
+    setNumThreads(2);
     expect(allocate("float32", 1 << 14).buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(allocate("float64", 1 << 20).buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(allocate("float32", 100).buffer).toBeInstanceOf(ArrayBuffer);
