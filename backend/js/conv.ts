@@ -1,13 +1,10 @@
-// Convolutions as implicit GEMMs over the matmul micro-kernel (gemm.ts `tiles`): no im2col buffer,
-// the input patches are packed into the micro-kernel's panels on the fly, reading the (virtually)
-// padded input through index arithmetic, zeros outside. Per batch element and group:
-//   conv2d:          out[o, q]  = W[o, r] . patch[r, q]          r = (c, kh, kw), q = (oh, ow)
-//   convTranspose2d: out[o, q]  = W^T[o, r] . patch^T[r, q]      (a gather: the input position
-//                    that reaches output q through tap (kh, kw), when the stride divides it)
-//   conv2dWeight:    out[o, r]  = G[o, (n, q)] . patch[r, (n, q)] (one GEMM over the whole batch)
-// Results are accumulated in double into a contiguous scratch (returned); eagerly it is copied
-// into the output, and a compiled kernel runs its epilogue (bias add, relu, ...) on each element
-// of it as it stores (backend/js/kernels.ts).
+// Convolutions as GEMMs over the matmul micro-kernel (gemm.ts `tiles`, or the Wasm one): the input
+// patches are packed straight into the micro-kernel's panels (im2col.ts), reading the (virtually)
+// padded input through index arithmetic, zeros outside; a transposed convolution multiplies the
+// dense input and scatter-adds the product's columns into its output (col2im). The shapes of the
+// three GEMMs are at `convolve`. Results land in a contiguous scratch (returned, in double on the
+// JS GEMM); eagerly it is copied into the output, and a compiled kernel runs its epilogue (bias
+// add, relu, ...) on each element of it as it stores (backend/js/kernels.ts).
 import type * as E from "estree";
 import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../../ir/ops/conv";
 import type { Strided } from "../backend";
@@ -15,6 +12,7 @@ import type { LoopKernel } from "../plan";
 import { bodyAt, invariants } from "./body";
 import { call, decl, functionDecl, id, index, linear, loop, num, print } from "./estree";
 import { PANEL, tiles } from "./gemm";
+import { gatherRow, scatterRow, tapTable } from "./im2col";
 
 export type ConvOp = "conv2d" | "convTranspose2d" | "conv2dWeight";
 type AnyConv = ConvParams & Partial<ConvTransposeParams> & Partial<ConvWeightParams>;
@@ -91,48 +89,6 @@ function pack(
     }
   }
 }
-// For the patch of output position q and tap r = (c, kh, kw): the input offset (c, ih, iw) or -1,
-// as a [Q, R] table; conv2d reads ih = oh * s - p + kh * d, a transposed convolution the ih with
-// ih * s - p + kh * d = oh (when the stride divides it).
-function patchTable(
-  Q: number,
-  OW: number,
-  Cg: number,
-  KH: number,
-  KW: number,
-  x: Strided,
-  p: ConvParams,
-  transposed: boolean,
-): Int32Array {
-  const R = Cg * KH * KW,
-    t = new Int32Array(Q * R);
-  const [H, Wd] = [x.shape[2], x.shape[3]],
-    [, xc, xh, xw] = x.strides;
-  const [sh, sw] = p.stride,
-    [ph, pw] = p.padding,
-    [dh, dw] = p.dilation;
-  for (let q = 0; q < Q; q++) {
-    const oh = Math.floor(q / OW),
-      ow = q - oh * OW;
-    let r = 0;
-    for (let c = 0; c < Cg; c++)
-      for (let kh = 0; kh < KH; kh++)
-        for (let kw = 0; kw < KW; kw++, r++) {
-          let ih: number, iw: number;
-          if (transposed) {
-            const th = oh + ph - kh * dh,
-              tw = ow + pw - kw * dw;
-            ih = th % sh === 0 ? th / sh : -1;
-            iw = tw % sw === 0 ? tw / sw : -1;
-          } else {
-            ih = oh * sh - ph + kh * dh;
-            iw = ow * sw - pw + kw * dw;
-          }
-          t[q * R + r] = ih >= 0 && ih < H && iw >= 0 && iw < Wd ? c * xc + ih * xh + iw * xw : -1;
-        }
-  }
-  return t;
-}
 const range = (n: number, f: (i: number) => number) => {
   const r = new Int32Array(n);
   for (let i = 0; i < n; i++) r[i] = f(i);
@@ -140,13 +96,11 @@ const range = (n: number, f: (i: number) => number) => {
 };
 
 // The offset tables of a convolution depend only on its layout (shapes, strides, params), which a
-// training step repeats every call: built once per layout (profiling the digits CNN step, building
-// them took ~10% of it). A few dozen layouts at most are kept.
+// training step repeats every call: built once per layout. A few dozen layouts at most are kept.
 const layouts = new Map<string, Int32Array[]>();
 function layoutTables(
   op: ConvOp,
-  x: Strided,
-  w: Strided,
+  [x, w]: Strided[],
   p: AnyConv,
   outShape: readonly number[],
   make: () => Int32Array[],
@@ -161,134 +115,183 @@ function layoutTables(
   return t;
 }
 
+// Patch matrices and column matrices of at most this many values (floats) at a time: the batch is
+// taken in chunks of samples, so scratch stays bounded for large inputs.
+// (tests lower it to run the chunked path)
+export const convSettings = { chunk: 1 << 20 };
+const up4 = (n: number) => Math.ceil(n / 4) * 4;
+// B's panels of `cols` columns: the columns past the edge of the last panel zeroed for all k rows
+function zeroTail(dst: Panels, at: number, cols: number, k: number, nr: number) {
+  const full = cols % nr;
+  if (full === 0) return;
+  const base = at + (cols - full) * k;
+  for (let p = 0; p < k; p++) dst.fill(0, base + p * nr + full, base + p * nr + nr);
+}
+// A's panels of `rows` rows along k: the rows past the edge of the last panel zeroed
+function zeroRows(dst: Panels, at: number, rows: number, k: number, mr: number) {
+  const full = rows % mr;
+  if (full === 0) return;
+  const base = at + (rows - full) * k;
+  for (let t = 0; t < k; t++) dst.fill(0, base + t * mr + full, base + t * mr + mr);
+}
+
 // The op's result, contiguous (a view of scratch reused by the next call), in double on the JS
-// GEMM, in float32 on another (the Wasm one).
+// GEMM, in float32 on another (the Wasm one). Batches are one GEMM (per group and chunk of
+// samples), not one per sample: the small spatial sizes of a CNN's later layers would leave the
+// micro-kernel's panels mostly empty.
+//   conv2d:          C[o, (n, q)] = W[o, r] . patch[r, (n, q)], then transposed to [n, o, q]
+//   convTranspose2d: cols[(o, kh, kw), (n, i)] = W^T[(o, kh, kw), c] . x[c, (n, i)], then
+//                    scatter-added into the output (col2im): no multiplications by zero taps
+//   conv2dWeight:    out[o, r] = G[o, (n, q)] . patch[r, (n, q)]
 export function convolve(
   op: ConvOp,
-  [x, w]: Strided[],
+  ins: Strided[],
   p: AnyConv,
   outShape: readonly number[],
   gemm: Gemm = jsGemm,
 ): Panels {
+  const [x, w] = ins;
   const size = outShape.reduce((a, b) => a * b, 1);
   const { mr, nr } = gemm;
   const G = p.groups;
   const xs = x.storage!,
     ws = w.storage!;
-  const [xn, xc] = x.strides;
+  const [N, C, H, W] = x.shape,
+    [xn, xc, xh, xw] = x.strides;
+  const Cg = C / G;
   if (op === "conv2dWeight") {
     // x [N, C, H, W], w = g [N, O, OH, OW] -> [O, C/G, KH, KW]: out[o, r] = sum over (n, q) of
     // g[n, o, q] * patch[n][q, r]
-    const [N, C] = x.shape,
-      [, O, OH, OW] = w.shape,
-      [KH, KWd] = p.kernel!;
-    const Cg = C / G,
-      Og = O / G,
-      R = Cg * KH * KWd,
+    const [, O, OH, OW] = w.shape,
+      [KH, KW] = p.kernel!;
+    const Og = O / G,
+      T = KH * KW,
+      R = Cg * T,
       Q = OH * OW,
       K = N * Q;
     const [gn, gc, gh, gw] = w.strides;
-    // by (n, q): g's offsets along k; the patches' rows are the taps r, so the table is transposed
-    const [table, gCol, oRow] = layoutTables(op, x, w, p, outShape, () => [
-      patchTable(Q, OW, Cg, KH, KWd, x, p, false),
-      range(K, (t) => {
-        const n = Math.floor(t / Q),
-          q = t - n * Q,
-          oh = Math.floor(q / OW);
-        return n * gn + oh * gh + (q - oh * OW) * gw;
-      }),
-      range(Og, (o) => o * gc),
+    // the patches' taps, and g's positions (a 1x1 "tap")
+    const [taps, grid] = layoutTables(op, ins, p, outShape, () => [
+      tapTable(KH, KW, OH, OW, H, W, xh, xw, p.stride, p.padding, p.dilation),
+      tapTable(1, 1, OH, OW, OH, OW, gh, gw, [1, 1], [0, 0], [1, 1]),
     ]);
     const s = gemm.scratch(Math.ceil(Og / mr) * mr * K, Math.ceil(R / nr) * nr * K, size);
-    const panelB = s.B;
     for (let g = 0; g < G; g++) {
-      pack(ws, w.offset + g * Og * gc, oRow, gCol, Og, K, mr, s.A, s.a);
-      // the patches transposed: rows r, k along (n, q)
-      for (let i0 = 0; i0 < R; i0 += nr) {
-        const b = s.b + i0 * K;
-        for (let rr = 0; rr < nr; rr++) {
-          const r = i0 + rr;
-          if (r >= R) {
-            for (let t = 0; t < K; t++) panelB[b + t * nr + rr] = 0;
-            continue;
-          }
-          for (let n = 0, t = 0; n < N; n++) {
-            const base = x.offset + n * xn + g * Cg * xc;
-            for (let q = 0; q < Q; q++, t++) {
-              const o = table[q * R + r];
-              panelB[b + t * nr + rr] = o < 0 ? 0 : xs[base + o];
-            }
-          }
-        }
+      for (let o = 0; o < Og; o++) {
+        const at = s.a + (o - (o % mr)) * K + (o % mr);
+        gatherRow(ws, w.offset + (g * Og + o) * gc, gn, N, grid, 0, Q, s.A, at, 0, mr, 0);
       }
+      zeroRows(s.A, s.a, Og, K, mr);
+      for (let r = 0; r < R; r++) {
+        const c = Math.floor(r / T),
+          at = s.b + (r - (r % nr)) * K + (r % nr);
+        const base = x.offset + (g * Cg + c) * xc;
+        gatherRow(xs, base, xn, N, taps, (r - c * T) * Q, Q, s.B, at, 0, nr, 0);
+      }
+      zeroRows(s.B, s.b, R, K, nr);
       gemm.multiply(s, g * Og * R, R, Og, R, K);
     }
     return s.C.subarray(s.c, s.c + size);
   }
-  // conv2d: w [O, C/G, KH, KW]; convTranspose2d: w [C, O/G, KH, KW]
-  const transposed = op === "convTranspose2d";
-  const [N, C] = x.shape,
-    [, O, OH, OW] = outShape;
+  const [, O, OH, OW] = outShape;
   const KH = w.shape[2],
-    KWd = w.shape[3];
-  const Cg = C / G,
-    Og = O / G,
-    R = Cg * KH * KWd,
+    KW = w.shape[3],
+    T = KH * KW;
+  const Og = O / G,
     Q = OH * OW;
   const [w0, w1, w2, w3] = w.strides;
-  // the weight as [Og, R] rows: W[o, (c, kh, kw)]
-  const [table, wCol, wRow, qRow, rCol] = layoutTables(op, x, w, p, outShape, () => [
-    patchTable(Q, OW, Cg, KH, KWd, x, p, transposed),
-    range(R, (r) => {
-      const c = Math.floor(r / (KH * KWd)),
-        kk = r - c * KH * KWd,
-        kh = Math.floor(kk / KWd);
-      return (transposed ? c * w0 : c * w1) + kh * w2 + (kk - kh * KWd) * w3;
-    }),
-    range(Og, (o) => (transposed ? o * w1 : o * w0)),
-    range(Q, (q) => q * R),
-    range(R, (r) => r),
-  ]);
-  const s = gemm.scratch(Math.ceil(Og / mr) * mr * R, Math.ceil(Q / nr) * nr * R, size);
-  for (let g = 0; g < G; g++) {
-    const wBase = w.offset + (transposed ? g * Cg * w0 : g * Og * w0);
-    pack(ws, wBase, wRow, wCol, Og, R, mr, s.A, s.a);
-    for (let n = 0; n < N; n++) {
-      packPatches(xs, x.offset + n * xn + g * Cg * xc, table, qRow, rCol, Q, R, nr, s.B, s.b);
-      gemm.multiply(s, (n * O + g * Og) * Q, Q, Og, Q, R);
+  if (op === "convTranspose2d") {
+    // x [N, C, H, W], w [C, O/G, KH, KW]: rows m = (o, kh, kw) of W^T, k = c; the output
+    // position each input position i reaches through each tap (col2im), and x's positions
+    const M = Og * T,
+      I = H * W;
+    const [mRow, cCol, taps, grid] = layoutTables(op, ins, p, outShape, () => [
+      range(M, (m) => {
+        const o = Math.floor(m / T),
+          kk = m - o * T,
+          kh = Math.floor(kk / KW);
+        return o * w1 + kh * w2 + (kk - kh * KW) * w3;
+      }),
+      range(Cg, (c) => c * w0),
+      tapTable(KH, KW, H, W, OH, OW, OW, 1, p.stride, p.padding, p.dilation),
+      tapTable(1, 1, H, W, H, W, xh, xw, [1, 1], [0, 0], [1, 1]),
+    ]);
+    const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / (M * I)))),
+      most = ns * I;
+    const colsAt = up4(M * most);
+    const s = gemm.scratch(
+      Math.ceil(M / mr) * mr * Cg,
+      Math.ceil(most / nr) * nr * Cg,
+      colsAt + size,
+    );
+    const out = s.c + colsAt;
+    s.C.fill(0, out, out + size);
+    for (let g = 0; g < G; g++) {
+      pack(ws, w.offset + g * Cg * w0, mRow, cCol, M, Cg, mr, s.A, s.a);
+      for (let n0 = 0; n0 < N; n0 += ns) {
+        const nb = Math.min(ns, N - n0),
+          cols = nb * I;
+        for (let c = 0; c < Cg; c++) {
+          const base = x.offset + n0 * xn + (g * Cg + c) * xc;
+          gatherRow(xs, base, xn, nb, grid, 0, I, s.B, s.b + c * nr, nr, 1, nr * Cg);
+        }
+        zeroTail(s.B, s.b, cols, Cg, nr);
+        gemm.multiply(s, 0, cols, M, cols, Cg);
+        for (let m = 0; m < M; m++) {
+          const o = Math.floor(m / T),
+            base = out + (n0 * O + g * Og + o) * Q;
+          scatterRow(s.C, s.c + m * cols, nb, I, taps, (m - o * T) * I, s.C, base, O * Q);
+        }
+      }
     }
+    return s.C.subarray(out, out + size);
   }
-  return s.C.subarray(s.c, s.c + size);
-}
-
-// pack() for the patches: value (q, r) = src[base + table[q * R + r]], 0 where that is -1
-function packPatches(
-  src: ArrayLike<number>,
-  base: number,
-  table: Int32Array,
-  qRow: Int32Array,
-  rCol: Int32Array,
-  rows: number,
-  k: number,
-  W: number,
-  dst: Panels,
-  at: number,
-) {
-  for (let i0 = 0; i0 < rows; i0 += W) {
-    const b = at + i0 * k;
-    for (let r = 0; r < W; r++) {
-      const row = i0 + r;
-      if (row >= rows) {
-        for (let p = 0; p < k; p++) dst[b + p * W + r] = 0;
+  // conv2d: w [O, C/G, KH, KW] as [Og, R] rows W[o, (c, kh, kw)]
+  const R = Cg * T;
+  const [wRow, wCol, taps] = layoutTables(op, ins, p, outShape, () => [
+    range(Og, (o) => o * w0),
+    range(R, (r) => {
+      const c = Math.floor(r / T),
+        kk = r - c * T,
+        kh = Math.floor(kk / KW);
+      return c * w1 + kh * w2 + (kk - kh * KW) * w3;
+    }),
+    tapTable(KH, KW, OH, OW, H, W, xh, xw, p.stride, p.padding, p.dilation),
+  ]);
+  const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / (R * Q)))),
+    most = ns * Q;
+  // one sample per chunk: the product lands in place; more: in [o, (n, q)] order, then transposed
+  const direct = ns === 1;
+  const prodAt = direct ? 0 : up4(Og * most);
+  const s = gemm.scratch(Math.ceil(Og / mr) * mr * R, Math.ceil(most / nr) * nr * R, prodAt + size);
+  const out = s.c + prodAt,
+    Cs = s.C;
+  for (let g = 0; g < G; g++) {
+    pack(ws, w.offset + g * Og * w0, wRow, wCol, Og, R, mr, s.A, s.a);
+    for (let n0 = 0; n0 < N; n0 += ns) {
+      const nb = Math.min(ns, N - n0),
+        cols = nb * Q;
+      for (let r = 0; r < R; r++) {
+        const c = Math.floor(r / T),
+          base = x.offset + n0 * xn + (g * Cg + c) * xc;
+        gatherRow(xs, base, xn, nb, taps, (r - c * T) * Q, Q, s.B, s.b + r * nr, nr, 1, nr * R);
+      }
+      zeroTail(s.B, s.b, cols, R, nr);
+      if (direct) {
+        gemm.multiply(s, prodAt + (n0 * O + g * Og) * Q, Q, Og, Q, R);
         continue;
       }
-      const t0 = qRow[row];
-      for (let p = 0; p < k; p++) {
-        const o = table[t0 + rCol[p]];
-        dst[b + p * W + r] = o < 0 ? 0 : src[base + o];
-      }
+      gemm.multiply(s, 0, cols, Og, cols, R);
+      // [o, (n, q)] -> out[n0 + n, g * Og + o, q]
+      for (let o = 0; o < Og; o++)
+        for (let n = 0; n < nb; n++) {
+          const from = s.c + o * cols + n * Q,
+            to = out + ((n0 + n) * O + g * Og + o) * Q;
+          for (let q = 0; q < Q; q++) Cs[to + q] = Cs[from + q];
+        }
     }
   }
+  return Cs.subarray(out, out + size);
 }
 
 // Eagerly: the result copied into the output view (rounded to its dtype as it is stored).

@@ -2,7 +2,9 @@
 // and activation after it as its epilogue; its backward is two more kernel ops (the input gradient
 // as a transposed convolution, the weight gradient) plus one fused pass for the bias/activation.
 import { beforeEach, describe, expect, it } from "vitest";
-import { compile, F, manualSeed, randn, type Tensor } from "../../index";
+import { convSettings } from "../../backend/js/conv";
+import { wasmSettings } from "../../backend/wasm/index";
+import { autograd, compile, F, manualSeed, randn, type Tensor } from "../../index";
 
 beforeEach(() => manualSeed(0));
 
@@ -55,6 +57,45 @@ describe("conv2d kernels", () => {
       "kb0_convTranspose2d_54",
       "kb1_copy_54",
     ]);
+  });
+});
+
+describe("convolutions over a batch in chunks of samples", () => {
+  // conv2d with groups, stride, padding and dilation, its input gradient (a transposed
+  // convolution) and weight gradient; values from one chunk, from chunks of a few samples and from
+  // one sample at a time (the product stored in place) must agree (chunk 1300: conv2d 3 samples,
+  // its transpose 2)
+  const run = () => {
+    manualSeed(1);
+    const x = randn([5, 4, 9, 7], { requiresGrad: true }),
+      w = randn([6, 2, 3, 2], { requiresGrad: true });
+    const y = F.conv2d(x, w, null, {
+      stride: [2, 1],
+      padding: [1, 2],
+      dilation: [1, 2],
+      groups: 2,
+    });
+    const [gx, gw] = autograd.grad(y.mul(y).sum(), [x, w]);
+    return [y, gx, gw].map((t) => t.values());
+  };
+  it("give the same values", () => {
+    const [saved, work] = [convSettings.chunk, wasmSettings.minWork];
+    wasmSettings.minWork = 0; // on the Wasm GEMM too, where it runs
+    try {
+      const whole = run();
+      for (const chunk of [1300, 1]) {
+        convSettings.chunk = chunk;
+        const got = run();
+        got.forEach((vs, i) => {
+          vs.forEach((v, j) => {
+            expect(Math.abs(v - whole[i][j])).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(v)));
+          });
+        });
+      }
+    } finally {
+      convSettings.chunk = saved;
+      wasmSettings.minWork = work;
+    }
   });
 });
 

@@ -1,0 +1,93 @@
+// The data movement of the convolutions' GEMMs (conv.ts): one row of the patch matrix packed
+// straight into GEMM panels (im2col without the intermediate matrix), and the scatter-add of a
+// transposed convolution's columns into its output (col2im). Both go through a per-tap table of
+// spatial offsets (-1 outside), so the inner loops are a table read, a test and a copy: in
+// JavaScript that beat walking runs with bounds computed per row (2.0 vs 2.7 ns a value for
+// LeNet's first layer, 2.1 vs 5.2 for the digits CNN's 2x2 second one).
+import type { Panels } from "./conv";
+
+// For tap t = (kh, kw) and position q = (oh, ow) of a [OH, OW] grid: the offset ih * xh + iw * xw
+// of ih = oh * sh + kh * dh - ph, iw = ow * sw + kw * dw - pw in an H x W input, or -1 outside,
+// at [t * OH * OW + q]. A transposed convolution's col2im uses the same table with the roles of
+// input and output swapped.
+export function tapTable(
+  KH: number,
+  KW: number,
+  OH: number,
+  OW: number,
+  H: number,
+  W: number,
+  xh: number,
+  xw: number,
+  [sh, sw]: readonly number[],
+  [ph, pw]: readonly number[],
+  [dh, dw]: readonly number[],
+): Int32Array {
+  const Q = OH * OW,
+    t = new Int32Array(KH * KW * Q);
+  for (let kh = 0, i = 0; kh < KH; kh++)
+    for (let kw = 0; kw < KW; kw++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++, i++) {
+          const ih = oh * sh + kh * dh - ph,
+            iw = ow * sw + kw * dw - pw;
+          t[i] = ih >= 0 && ih < H && iw >= 0 && iw < W ? ih * xh + iw * xw : -1;
+        }
+  return t;
+}
+
+// One patch row: for (n, q) in row-major order over [N, Q], the value src[base + n * xn +
+// tab[t0 + q]] (0 where that is -1). The j-th value lands at dst[at + floor(j / per) * big +
+// (j % per) * small]: `per` = the panel width for a row of B's panels (k = this row), or 0 (never
+// wraps) for a row of A's panels walked along k.
+export function gatherRow(
+  src: ArrayLike<number>,
+  base: number,
+  xn: number,
+  N: number,
+  tab: Int32Array,
+  t0: number,
+  Q: number,
+  dst: Panels,
+  at: number,
+  per: number,
+  small: number,
+  big: number,
+): void {
+  const wrap = per * small;
+  let pb = at,
+    jj = 0;
+  for (let n = 0, b = base; n < N; n++, b += xn) {
+    for (let q = t0, end = t0 + Q; q < end; q++) {
+      const o = tab[q];
+      dst[pb + jj] = o < 0 ? 0 : src[b + o];
+      jj += small;
+      if (jj === wrap) {
+        jj = 0;
+        pb += big;
+      }
+    }
+  }
+}
+
+// col2im for one row of the column matrix (one output channel's tap): out[base + n * on +
+// tab[t0 + i]] += cols[c + n * I + i] for the I input positions i of each of N samples, where the
+// table is not -1.
+export function scatterRow(
+  cols: Panels,
+  c: number,
+  N: number,
+  I: number,
+  tab: Int32Array,
+  t0: number,
+  out: Panels,
+  base: number,
+  on: number,
+): void {
+  for (let n = 0, s = c, b = base; n < N; n++, b += on) {
+    for (let i = t0, end = t0 + I; i < end; i++, s++) {
+      const o = tab[i];
+      if (o >= 0) out[b + o] += cols[s];
+    }
+  }
+}
