@@ -12,7 +12,7 @@ import type { LoopKernel } from "../plan";
 import { bodyAt, invariants } from "./body";
 import { call, decl, functionDecl, id, index, linear, loop, num, print } from "./estree";
 import { PANEL, tiles } from "./gemm";
-import { gatherRow, scatterRow, tapTable } from "./im2col";
+import { jsMovement, type Movement, tapTable } from "./im2col";
 
 export type ConvOp = "conv2d" | "convTranspose2d" | "conv2dWeight";
 type AnyConv = ConvParams & Partial<ConvTransposeParams> & Partial<ConvWeightParams>;
@@ -120,6 +120,18 @@ function layoutTables(
 // (tests lower it to run the chunked path)
 export const convSettings = { chunk: 1 << 20 };
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
+const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+// the storage range [lo, hi) a view reads
+function span(v: Strided): [number, number] {
+  let lo = v.offset,
+    hi = v.offset;
+  v.shape.forEach((n, d) => {
+    const e = (n - 1) * v.strides[d];
+    if (e < 0) lo += e;
+    else hi += e;
+  });
+  return numel(v.shape) === 0 ? [v.offset, v.offset] : [lo, hi + 1];
+}
 // B's panels of `cols` columns: the columns past the edge of the last panel zeroed for all k rows
 function zeroTail(dst: Panels, at: number, cols: number, k: number, nr: number) {
   const full = cols % nr;
@@ -149,8 +161,32 @@ export function convolve(
   p: AnyConv,
   outShape: readonly number[],
   gemm: Gemm = jsGemm,
+  movement: Movement = jsMovement,
 ): Panels {
   const [x, w] = ins;
+  // the data movement stages the operands' spans next to the product, unless one is much wider
+  // than its elements (a view into a larger tensor): then it runs here, reading them in place
+  const spans = ins.map(span);
+  const mv =
+    movement.staged && ins.every((v, i) => spans[i][1] - spans[i][0] <= 2 * numel(v.shape) + 64)
+      ? movement
+      : jsMovement;
+  // after the GEMM's scratch (from `free`): the staged spans and tables
+  let free = 0;
+  const stage = (s: Scratch, v: number, tabs: Int32Array[]): number[] => {
+    const src = mv.source(s.C, free, ins[v].storage!, spans[v][0], spans[v][1]);
+    free += up4(spans[v][1] - spans[v][0]);
+    return [
+      src,
+      ...tabs.map((t) => {
+        const at = mv.table(s.C, free, t);
+        free += up4(t.length);
+        return at;
+      }),
+    ];
+  };
+  const staged = (v: number, tabs: Int32Array[]) =>
+    mv.staged ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + up4(t.length), 0) : 0;
   const size = outShape.reduce((a, b) => a * b, 1);
   const { mr, nr } = gemm;
   const G = p.groups;
@@ -175,18 +211,25 @@ export function convolve(
       tapTable(KH, KW, OH, OW, H, W, xh, xw, p.stride, p.padding, p.dilation),
       tapTable(1, 1, OH, OW, OH, OW, gh, gw, [1, 1], [0, 0], [1, 1]),
     ]);
-    const s = gemm.scratch(Math.ceil(Og / mr) * mr * K, Math.ceil(R / nr) * nr * K, size);
+    const s = gemm.scratch(
+      Math.ceil(Og / mr) * mr * K,
+      Math.ceil(R / nr) * nr * K,
+      size + staged(0, [taps]) + staged(1, [grid]),
+    );
+    free = s.c + size;
+    const [sx, st] = stage(s, 0, [taps]),
+      [sg, sd] = stage(s, 1, [grid]);
     for (let g = 0; g < G; g++) {
       for (let o = 0; o < Og; o++) {
         const at = s.a + (o - (o % mr)) * K + (o % mr);
-        gatherRow(ws, w.offset + (g * Og + o) * gc, gn, N, grid, 0, Q, s.A, at, 0, mr, 0);
+        mv.gather(ws, w.offset + (g * Og + o) * gc + sg, gn, N, grid, sd, Q, s.A, at, 0, mr, 0);
       }
       zeroRows(s.A, s.a, Og, K, mr);
       for (let r = 0; r < R; r++) {
         const c = Math.floor(r / T),
           at = s.b + (r - (r % nr)) * K + (r % nr);
         const base = x.offset + (g * Cg + c) * xc;
-        gatherRow(xs, base, xn, N, taps, (r - c * T) * Q, Q, s.B, at, 0, nr, 0);
+        mv.gather(xs, base + sx, xn, N, taps, st + (r - c * T) * Q, Q, s.B, at, 0, nr, 0);
       }
       zeroRows(s.B, s.b, R, K, nr);
       gemm.multiply(s, g * Og * R, R, Og, R, K);
@@ -222,9 +265,11 @@ export function convolve(
     const s = gemm.scratch(
       Math.ceil(M / mr) * mr * Cg,
       Math.ceil(most / nr) * nr * Cg,
-      colsAt + size,
+      colsAt + size + staged(0, [taps, grid]),
     );
     const out = s.c + colsAt;
+    free = out + size;
+    const [sx, st, sd] = stage(s, 0, [taps, grid]);
     s.C.fill(0, out, out + size);
     for (let g = 0; g < G; g++) {
       pack(ws, w.offset + g * Cg * w0, mRow, cCol, M, Cg, mr, s.A, s.a);
@@ -233,14 +278,14 @@ export function convolve(
           cols = nb * I;
         for (let c = 0; c < Cg; c++) {
           const base = x.offset + n0 * xn + (g * Cg + c) * xc;
-          gatherRow(xs, base, xn, nb, grid, 0, I, s.B, s.b + c * nr, nr, 1, nr * Cg);
+          mv.gather(xs, base + sx, xn, nb, grid, sd, I, s.B, s.b + c * nr, nr, 1, nr * Cg);
         }
         zeroTail(s.B, s.b, cols, Cg, nr);
         gemm.multiply(s, 0, cols, M, cols, Cg);
         for (let m = 0; m < M; m++) {
           const o = Math.floor(m / T),
             base = out + (n0 * O + g * Og + o) * Q;
-          scatterRow(s.C, s.c + m * cols, nb, I, taps, (m - o * T) * I, s.C, base, O * Q);
+          mv.scatter(s.C, s.c + m * cols, nb, I, taps, st + (m - o * T) * I, s.C, base, O * Q);
         }
       }
     }
@@ -263,9 +308,15 @@ export function convolve(
   // one sample per chunk: the product lands in place; more: in [o, (n, q)] order, then transposed
   const direct = ns === 1;
   const prodAt = direct ? 0 : up4(Og * most);
-  const s = gemm.scratch(Math.ceil(Og / mr) * mr * R, Math.ceil(most / nr) * nr * R, prodAt + size);
+  const s = gemm.scratch(
+    Math.ceil(Og / mr) * mr * R,
+    Math.ceil(most / nr) * nr * R,
+    prodAt + size + staged(0, [taps]),
+  );
   const out = s.c + prodAt,
     Cs = s.C;
+  free = out + size;
+  const [sx, st] = stage(s, 0, [taps]);
   for (let g = 0; g < G; g++) {
     pack(ws, w.offset + g * Og * w0, wRow, wCol, Og, R, mr, s.A, s.a);
     for (let n0 = 0; n0 < N; n0 += ns) {
@@ -274,7 +325,20 @@ export function convolve(
       for (let r = 0; r < R; r++) {
         const c = Math.floor(r / T),
           base = x.offset + n0 * xn + (g * Cg + c) * xc;
-        gatherRow(xs, base, xn, nb, taps, (r - c * T) * Q, Q, s.B, s.b + r * nr, nr, 1, nr * R);
+        mv.gather(
+          xs,
+          base + sx,
+          xn,
+          nb,
+          taps,
+          st + (r - c * T) * Q,
+          Q,
+          s.B,
+          s.b + r * nr,
+          nr,
+          1,
+          nr * R,
+        );
       }
       zeroTail(s.B, s.b, cols, R, nr);
       if (direct) {

@@ -91,3 +91,21 @@ export function scatterRow(
     }
   }
 }
+
+// Where the loops above run: here, or (the Wasm GEMM's) in WebAssembly, on copies of the source
+// and the tables staged into its memory. `source` and `table` put src[lo, hi) and a table at
+// dst[at] when staged and return the shift to add to indices into them (0 here: read in place).
+export interface Movement {
+  staged: boolean;
+  source(dst: Panels, at: number, src: ArrayLike<number>, lo: number, hi: number): number;
+  table(dst: Panels, at: number, tab: Int32Array): number;
+  gather: typeof gatherRow;
+  scatter: typeof scatterRow;
+}
+export const jsMovement: Movement = {
+  staged: false,
+  source: () => 0,
+  table: () => 0,
+  gather: gatherRow,
+  scatter: scatterRow,
+};

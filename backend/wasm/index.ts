@@ -12,6 +12,7 @@ import { instantiate } from "../js/prelude";
 import type { LoopKernel } from "../plan";
 import { matmulF32, wasmGemm } from "./gemm";
 import { GEMM, wat } from "./module";
+import { wasmMovement } from "./movement";
 
 // below `minWork` multiply-adds the JS loop is as fast (packing and the call dominate); tests
 // lower it to send tiny products through Wasm too
@@ -57,7 +58,14 @@ type Shaped = { shape: readonly number[] };
 type Run = (ins: Strided[], outShape: readonly number[], p: Params) => Float32Array;
 function convolution(op: ConvOp, work: (ins: Shaped[], out: readonly number[]) => number) {
   const run: Run = (ins, outShape, p) =>
-    convolve(op, ins, paramsOf({ op, params: p }, op), outShape, wasmGemm) as Float32Array;
+    convolve(
+      op,
+      ins,
+      paramsOf({ op, params: p }, op),
+      outShape,
+      wasmGemm,
+      wasmMovement,
+    ) as Float32Array;
   return { work, run };
 }
 const taken = (op: string) => (op in gemms ? gemms[op as Op] : undefined);

@@ -2,12 +2,20 @@
 // memory owned by JS and grown on demand. Operands are packed into the memory and results copied
 // out of it, so tensors keep ordinary typed arrays and nothing needs disposing.
 import { assemble, type FuncSpec, listing } from "./assembler";
+import { gatherKernel, scatterKernel } from "./im2col";
 import { gemmKernel } from "./microkernel";
 import { packKernel } from "./pack";
 
 export const GEMM = "gemm_f32_4x8",
-  PACK = "pack_f32_panels";
-const funcs: FuncSpec[] = [gemmKernel(GEMM), packKernel(PACK)];
+  PACK = "pack_f32_panels",
+  GATHER = "im2col_f32_row",
+  SCATTER = "col2im_f32_row";
+const funcs: FuncSpec[] = [
+  gemmKernel(GEMM),
+  packKernel(PACK),
+  gatherKernel(GATHER),
+  scatterKernel(SCATTER),
+];
 
 // The part of the WebAssembly JS API used here (the library's types target plain ES2022, which
 // does not declare it; engines without WebAssembly leave it undefined).
@@ -27,6 +35,8 @@ interface Instance {
   memory: Memory;
   gemm: (...args: number[]) => void;
   pack: (...args: number[]) => void;
+  gather: (...args: number[]) => void;
+  scatter: (...args: number[]) => void;
 }
 let made: Instance | undefined;
 let simd: boolean | undefined;
@@ -67,6 +77,8 @@ function instance(): Instance {
       memory,
       gemm: exports[GEMM] as Instance["gemm"],
       pack: exports[PACK] as Instance["pack"],
+      gather: exports[GATHER] as Instance["gather"],
+      scatter: exports[SCATTER] as Instance["scatter"],
     };
   }
   return made;
@@ -81,6 +93,8 @@ export function heap(floats: number): Float32Array {
 }
 export const gemm = () => instance().gemm;
 export const packPanels = () => instance().pack;
+export const gatherRowWasm = () => instance().gather;
+export const scatterRowWasm = () => instance().scatter;
 
 // The module as WAT-like text, for explain()
 let text: string | undefined;

@@ -76,7 +76,7 @@ describe("convolutions over a batch in chunks of samples", () => {
       groups: 2,
     });
     const [gx, gw] = autograd.grad(y.mul(y).sum(), [x, w]);
-    return [y, gx, gw].map((t) => t.values());
+    return [y, gx as Tensor, gw as Tensor].map((t) => t.values());
   };
   it("give the same values", () => {
     const [saved, work] = [convSettings.chunk, wasmSettings.minWork];
