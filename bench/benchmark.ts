@@ -539,6 +539,25 @@ function targets(
       "the step's matmuls run at this library's matmul rate (see the matmul row), far below MKL's",
     );
   }
+  // issues 11 and 13: the CNN training steps against PyTorch 1.13 on one thread
+  for (const [w, goal, issue] of [
+    ["W5", 2, "issue 11"],
+    ["W5", 1, "issue 13"],
+    ["W6", 1, "issue 11: as close as possible"],
+  ] as const) {
+    const c = ws.find((x) => x.id === w)?.cases[0],
+      comp = mean(c, "compiled"),
+      torch = mean(c, "torch");
+    add(
+      `${w}-torch-${goal}x`,
+      `${w} compiled step/PyTorch 1-thread step (${issue})`,
+      comp !== undefined && torch !== undefined ? comp / torch : null,
+      "x",
+      goal,
+      "lower",
+      "",
+    );
+  }
   for (const [w, goal] of [
     ["W2", 1.6],
     ["W3", 1.5],
@@ -790,7 +809,7 @@ function main() {
       `Steady state (heap used after gc, median of ${w1m.rounds.length} rounds): W1 N=4 compiled ${w1m.before} -> ${w1m.after} bytes over ${w1m.calls} calls (${w1m.bytesPerCall.toFixed(3)} B/call retained); W2 compiled + backward() ${w2m.before} -> ${w2m.after} over ${w2m.calls} calls`,
     );
   }
-  console.log(`\nTargets (issues 5, 6 and 15)\n${targetTable(ts)}`);
+  console.log(`\nTargets (issues 5, 6, 11, 13, 14 and 15)\n${targetTable(ts)}`);
 
   const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
   mkdirSync(dir, { recursive: true });

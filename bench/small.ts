@@ -39,30 +39,20 @@ export function hasTorch(): boolean {
   return torchOk;
 }
 
-function torchPeer(
-  sizes: number[],
-  x: Tensor,
-  y: Tensor,
-  init: Float32Array[],
-  seconds: number,
+// Runs a PyTorch peer script (bench/<script>) on `spec` as JSON: its first step's loss and
+// gradients, and its own timing of further steps on one thread.
+export function torchRun(
+  script: string,
+  spec: Record<string, unknown>,
 ): { outcome: Outcome; timing: External } {
-  const script = join(dirname(fileURLToPath(import.meta.url)), "torch_step.py");
-  const input = JSON.stringify({
-    sizes,
-    batch: BATCH,
-    lr: LR,
-    seconds,
-    x: x.values(),
-    y: y.values(),
-    params: init.map((p) => Array.from(p)),
-  });
-  const r = spawnSync("/usr/bin/python3", [script], {
-    input,
+  const path = join(dirname(fileURLToPath(import.meta.url)), script);
+  const r = spawnSync("/usr/bin/python3", [path], {
+    input: JSON.stringify(spec),
     encoding: "utf8",
     maxBuffer: 1 << 26,
     env: { ...process.env, OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
   });
-  if (r.status !== 0) throw new Error(`torch_step.py failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${script} failed: ${r.stderr}`);
   const o = JSON.parse(r.stdout);
   return {
     outcome: { value: o.value, grads: o.grads.map((g: number[]) => Float32Array.from(g)) },
@@ -76,6 +66,16 @@ function torchPeer(
     },
   };
 }
+const torchPeer = (sizes: number[], x: Tensor, y: Tensor, init: Float32Array[], seconds: number) =>
+  torchRun("torch_step.py", {
+    sizes,
+    batch: BATCH,
+    lr: LR,
+    seconds,
+    x: x.values(),
+    y: y.values(),
+    params: init.map((p) => Array.from(p)),
+  });
 
 // A model of Linear layers with ReLU between, its parameters and an Adam optimizer.
 function build(sizes: number[], compiledAdam: boolean) {

@@ -13,7 +13,7 @@ import {
   valueAndGrad,
 } from "../index";
 import { makeHandMlp, w1Hand, w2Hand, w3Hand } from "./hand";
-import { type External, smallStep } from "./small";
+import { type External, hasTorch, smallStep, torchRun } from "./small";
 
 // eagerJs / compiledJs: the same step with setBackend("js") (W4: both backends in one run)
 export type VariantId =
@@ -369,6 +369,45 @@ function w4Sum(): Case {
 // data. The "hand" variant is the same step written without conv ops: patches by pad + narrow +
 // reshape/select (stride 2) + stack, then matmul, run eagerly.
 const CB = 64;
+// The PyTorch 1.13 peer of a CNN row (bench/torch_cnn_step.py, one thread): the same step from the
+// same weights and data; none when /usr/bin/python3 has no torch (the workload's note says so).
+function torchCnn(
+  workload: "W5" | "W6",
+  x: Tensor,
+  labels: Tensor,
+  init: Tensor[],
+  seconds: number,
+): Variant[] {
+  if (!hasTorch()) return [];
+  let peer: ReturnType<typeof torchRun> | null = null;
+  const run = () => {
+    peer ??= torchRun("torch_cnn_step.py", {
+      workload,
+      batch: x.shape[0],
+      lr: LR,
+      seconds,
+      x: x.values(),
+      xShape: x.shape,
+      y: labels.values(),
+      params: init.map((p) => p.values()),
+      shapes: init.map((p) => p.shape),
+    });
+    return peer;
+  };
+  return [
+    {
+      id: "torch",
+      label: "PyTorch 1.13 step (1 thread)",
+      fn: () => {},
+      outcome: () => run().outcome,
+      external: () => run().timing,
+    },
+  ];
+}
+const torchNote = () =>
+  hasTorch()
+    ? "; PyTorch row: torch 1.13, torch.set_num_threads(1), same weights and data"
+    : "; PyTorch row skipped: /usr/bin/python3 cannot import torch";
 // a k x k convolution (stride s, padding p) as patches by pad + narrow + reshape/select + stack,
 // then one matmul
 function convByMatmul(x: Tensor, w: Tensor, b: Tensor, k = 3, s = 2, p = 1): Tensor {
@@ -395,7 +434,7 @@ function convByMatmul(x: Tensor, w: Tensor, b: Tensor, k = 3, s = 2, p = 1): Ten
     .reshape([N, O, OH, OW])
     .add(b.reshape([1, O, 1, 1]));
 }
-function w5Cnn(): Case {
+function w5Cnn(torchSeconds: number): Case {
   const { F } = api;
   manualSeed(SEED);
   const x = randn([CB, 1, 8, 8]);
@@ -467,6 +506,7 @@ function w5Cnn(): Case {
         fn: () => keep(hand()),
         outcome: () => ({ value: hand().item(), grads: grads(ph) }),
       },
+      ...torchCnn("W5", x, labels, init(), torchSeconds),
     ],
   };
 }
@@ -475,7 +515,7 @@ function w5Cnn(): Case {
 // 2, conv 6->16 5x5, relu, max pool 2, linear 400->120->84->10 (relu), cross-entropy, SGD lr 0.01.
 // "hand": convs as pad+narrow+stack+matmul and pooling as reshape + amax, eagerly.
 const LB = 32;
-function w6LeNet(): Case {
+function w6LeNet(torchSeconds: number): Case {
   const { F } = api;
   manualSeed(SEED);
   const x = randn([LB, 1, 32, 32]);
@@ -564,6 +604,7 @@ function w6LeNet(): Case {
         fn: () => keep(hand()),
         outcome: () => ({ value: hand().item(), grads: grads(ph) }),
       },
+      ...torchCnn("W6", x, labels, init(), torchSeconds),
     ],
   };
 }
@@ -616,17 +657,21 @@ export function workloads(sizes: { w1: number[]; w3: number[] }, torchSeconds = 
             id: "W5",
             title:
               "W5 digits CNN training step: batch 64, 8x8, conv 1->16->16->10 (3x3, stride 2, pad 1) relu, crossEntropy, SGD lr 0.01",
-            note: "hand = the same step eagerly with convs as pad+narrow+stack+matmul (no conv ops)",
+            get note() {
+              return `hand = the same step eagerly with convs as pad+narrow+stack+matmul (no conv ops)${torchNote()}`;
+            },
             sizes: [CB],
-            make: w5Cnn,
+            make: () => w5Cnn(torchSeconds),
           },
           {
             id: "W6",
             title:
               "W6 LeNet-5 training step: batch 32, 1x32x32, conv 6 5x5, relu, max pool 2, conv 16 5x5, relu, max pool 2, linear 400->120->84->10, crossEntropy, SGD lr 0.01",
-            note: "hand = the same step eagerly with convs as pad+narrow+stack+matmul and pools as reshape+amax",
+            get note() {
+              return `hand = the same step eagerly with convs as pad+narrow+stack+matmul and pools as reshape+amax${torchNote()}`;
+            },
             sizes: [LB],
-            make: w6LeNet,
+            make: () => w6LeNet(torchSeconds),
           },
           {
             id: "S1",
