@@ -13,6 +13,7 @@ import type { LoopKernel } from "../plan";
 import { matmulF32, wasmGemm } from "./gemm";
 import { GEMM, wat } from "./module";
 import { wasmMovement } from "./movement";
+import { maxPoolF32 } from "./pool";
 
 // below `minWork` multiply-adds the JS loop is as fast (packing and the call dominate); tests
 // lower it to send tiny products through Wasm too
@@ -35,7 +36,7 @@ function product([a, b]: Strided[], outShape: readonly number[]): Float32Array {
 const numel = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
 
 // The ops taken, each with its multiply-adds (to decide) and its contiguous float32 result.
-type Op = "matmul" | ConvOp;
+type Op = "matmul" | ConvOp | "maxPool2d" | "maxPool2dBackward";
 const gemms: Record<Op, { work(ins: Shaped[], out: readonly number[]): number; run: Run }> =
   Object.assign(Object.create(null), {
     matmul: {
@@ -53,6 +54,9 @@ const gemms: Record<Op, { work(ins: Shaped[], out: readonly number[]): number; r
       "conv2dWeight",
       (ins, out) => (numel(out) * numel(ins[1].shape)) / ins[1].shape[1],
     ),
+    // max pooling: its argmax is branch-free there (pool.ts); work = the windows' taps
+    maxPool2d: pooling("maxPool2d", (_ins, out) => numel(out)),
+    maxPool2dBackward: pooling("maxPool2dBackward", (ins) => numel(ins[1].shape)),
   });
 type Shaped = { shape: readonly number[] };
 type Run = (ins: Strided[], outShape: readonly number[], p: Params) => Float32Array;
@@ -67,6 +71,15 @@ function convolution(op: ConvOp, work: (ins: Shaped[], out: readonly number[]) =
       wasmMovement,
     ) as Float32Array;
   return { work, run };
+}
+function pooling(
+  op: "maxPool2d" | "maxPool2dBackward",
+  windows: (ins: Shaped[], out: readonly number[]) => number,
+) {
+  const run: Run = (ins, outShape, p) =>
+    maxPoolF32(op, ins, paramsOf({ op, params: p }, op), outShape);
+  // (a 2x2 window's four taps per window: close enough to decide)
+  return { work: (ins: Shaped[], out: readonly number[]) => windows(ins, out) * 4, run };
 }
 const taken = (op: string) => (op in gemms ? gemms[op as Op] : undefined);
 

@@ -5,16 +5,19 @@ import { assemble, type FuncSpec, listing } from "./assembler";
 import { gatherKernel, scatterKernel } from "./im2col";
 import { gemmKernel } from "./microkernel";
 import { packKernel } from "./pack";
+import { argmaxKernel } from "./pool-kernel";
 
 export const GEMM = "gemm_f32_4x8",
   PACK = "pack_f32_panels",
   GATHER = "im2col_f32_row",
-  SCATTER = "col2im_f32_row";
+  SCATTER = "col2im_f32_row",
+  ARGMAX = "pool_argmax_f32";
 const funcs: FuncSpec[] = [
   gemmKernel(GEMM),
   packKernel(PACK),
   gatherKernel(GATHER),
   scatterKernel(SCATTER),
+  argmaxKernel(ARGMAX),
 ];
 
 // The part of the WebAssembly JS API used here (the library's types target plain ES2022, which
@@ -37,6 +40,7 @@ interface Instance {
   pack: (...args: number[]) => void;
   gather: (...args: number[]) => void;
   scatter: (...args: number[]) => void;
+  argmax: (...args: number[]) => void;
 }
 let made: Instance | undefined;
 let simd: boolean | undefined;
@@ -79,6 +83,7 @@ function instance(): Instance {
       pack: exports[PACK] as Instance["pack"],
       gather: exports[GATHER] as Instance["gather"],
       scatter: exports[SCATTER] as Instance["scatter"],
+      argmax: exports[ARGMAX] as Instance["argmax"],
     };
   }
   return made;
@@ -95,6 +100,7 @@ export const gemm = () => instance().gemm;
 export const packPanels = () => instance().pack;
 export const gatherRowWasm = () => instance().gather;
 export const scatterRowWasm = () => instance().scatter;
+export const poolArgmax = () => instance().argmax;
 
 // The module as WAT-like text, for explain()
 let text: string | undefined;

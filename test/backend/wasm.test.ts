@@ -272,3 +272,60 @@ describe("Wasm implicit-GEMM convolutions", () => {
     expect(code).toMatch(/wasmGemm\("convTranspose2d"/);
   });
 });
+
+describe("max pooling on WebAssembly", () => {
+  // window argmax in Wasm (select, no branch) against the JS loop: maxima equal to the bit, NaNs
+  // and ties by PyTorch's rule, gradients to the same positions (float32 sums where windows
+  // overlap, so within rounding)
+  const cases: [string, number[], Parameters<typeof F.maxPool2d>[2], number | number[]][] = [
+    ["2x2", [3, 4, 10, 12], {}, 2],
+    [
+      "overlapping, padded, dilated, ceil mode",
+      [2, 3, 11, 9],
+      { stride: [2, 1], padding: 1, dilation: [1, 2], ceilMode: true },
+      3,
+    ],
+  ];
+  for (const [name, shape, opts, k] of cases) {
+    it(`${name}: eager and compiled, forward and backward, as JS`, () => {
+      manualSeed(3);
+      const base = randn(shape);
+      // NaNs and ties
+      const v = base.values() as number[];
+      v[5] = Number.NaN;
+      v[40] = Number.NaN;
+      v[41] = Number.NaN;
+      v[60] = v[61] = v[62] = 2.5;
+      const x = tensor(v, { shape }).transpose(2, 3).contiguous().transpose(2, 3); // strided
+      const pool = (a: Tensor) => F.maxPool2d(a, k, opts) as Tensor;
+      const run = () => {
+        const xe = x.detach().requiresGrad_();
+        const y = pool(xe);
+        y.mul(y.detach().nanToNum().cos()).nanToNum().sum().backward();
+        const f = compile((a: Tensor) => pool(a).mul(2));
+        const xc = x.detach().requiresGrad_();
+        const yc = compile((a: Tensor) => pool(a).nanToNum().sum())(xc);
+        yc.backward();
+        return [y, xe.grad!, f(x), xc.grad!].map(values);
+      };
+      wasmSettings.minWork = 0;
+      setBackend("wasm");
+      const wasm = run();
+      setBackend("js");
+      const js = run();
+      for (const [i, w] of wasm.entries()) {
+        expect(w.length).toBe(js[i].length);
+        w.forEach((a, j) => {
+          if (Number.isNaN(js[i][j])) expect(a).toBeNaN();
+          else expect(Math.abs(a - js[i][j])).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(a)));
+        });
+      }
+      const code = compile((a: Tensor) => pool(a).mul(2)).explain(x).code;
+      setBackend("wasm");
+      expect(compile((a: Tensor) => pool(a).mul(2)).explain(x).code).toMatch(
+        /wasmGemm\("maxPool2d"/,
+      );
+      expect(code).toMatch(/pool\("maxPool2d"/);
+    });
+  }
+});
