@@ -11,15 +11,14 @@ const i32s = (names: string[]) => names.map((n) => [n, "i32"] as [string, "i32"]
 const times4: Instr[] = [i32(2), ["i32.shl"]];
 
 // for (n < N) { for (q < Q) { o = tab[q]; dst[pb + jj] = o < 0 ? 0 : src[b + o]; jj += small;
-// if (jj == wrap) { jj = 0; pb += big } } b += xn }   (addresses in bytes)
+// if (jj == wrap) { jj = 0; pb += big } } b += xn }   (addresses in bytes; the q loop walks a
+// pointer into the table and tests at its end, the fewest instructions per value)
 export function gatherKernel(name: string): FuncSpec {
   const element: Instr[] = [
-    get("$tab"),
-    get("$q"),
-    ...times4,
-    ["i32.add"],
+    get("$t"),
     ["i32.load"],
     set("$o"),
+    ...bump("$t", 4),
     get("$pb"),
     get("$jj"),
     ["i32.add"],
@@ -45,11 +44,23 @@ export function gatherKernel(name: string): FuncSpec {
     ...bump("$pb", "$big"),
     ["end"],
   ];
+  const row: Instr[] = [
+    get("$tab"),
+    set("$t"),
+    ["loop", "$q_next"],
+    ...element,
+    get("$t"),
+    get("$end"),
+    ["i32.lt_u"],
+    ["br_if", "$q_next"],
+    ["end"],
+    ...bump("$b", "$xn"),
+  ];
   return {
     name,
     params: i32s(["$src", "$xn", "$N", "$tab", "$Q", "$dst", "$per", "$small", "$big"]),
     results: [],
-    locals: i32s(["$n", "$q", "$o", "$b", "$pb", "$jj", "$wrap"]),
+    locals: i32s(["$n", "$t", "$end", "$o", "$b", "$pb", "$jj", "$wrap"]),
     body: [
       get("$per"),
       get("$small"),
@@ -61,10 +72,18 @@ export function gatherKernel(name: string): FuncSpec {
       set("$jj"),
       get("$src"),
       set("$b"),
-      ...forLoop("$n", [get("$N")], 1, [
-        ...forLoop("$q", [get("$Q")], 1, element),
-        ...bump("$b", "$xn"),
-      ]),
+      get("$tab"),
+      get("$Q"),
+      ...times4,
+      ["i32.add"],
+      set("$end"),
+      // Q = 0: nothing to do (the row loop runs its body at least once)
+      get("$Q"),
+      i32(0),
+      ["i32.gt_s"],
+      ["if", "$any"],
+      ...forLoop("$n", [get("$N")], 1, row),
+      ["end"],
     ],
   };
 }
