@@ -55,10 +55,25 @@ function view(dtype: DType, buffer: SharedArrayBuffer): Storage {
 // Node's uninitialized Buffer.allocUnsafeSlow, a malloc whose pages are never touched (no RSS, no
 // page faults). With it the same loop stays at ~140 MB. (Workers do the same for the shared
 // buffers they are sent: worker-source.ts.)
+// (A zeroed `new ArrayBuffer` would do, but calloc clears reused memory: 535 us per 4 MB, against
+// 25 us.) Node's Buffer is reached through process.getBuiltinModule, as backend/threads reaches
+// worker_threads, so bundles never see a Node global.
 const ballasts = new WeakMap<Storage, unknown>();
-const NodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(n: number): unknown } }).Buffer;
-const ballast = (bytes: number) =>
-  NodeBuffer ? NodeBuffer.allocUnsafeSlow(bytes) : new ArrayBuffer(bytes);
+type Unzeroed = { allocUnsafeSlow(n: number): unknown };
+let unzeroed: Unzeroed | null | undefined;
+function ballast(bytes: number): unknown {
+  if (unzeroed === undefined) {
+    const node = (
+      globalThis as { process?: { getBuiltinModule?: (id: string) => { Buffer?: Unzeroed } } }
+    ).process;
+    try {
+      unzeroed = node?.getBuiltinModule?.("node:buffer")?.Buffer ?? null;
+    } catch {
+      unzeroed = null;
+    }
+  }
+  return unzeroed ? unzeroed.allocUnsafeSlow(bytes) : new ArrayBuffer(bytes);
+}
 const SMALL = 1 << 24;
 // Below this, a kernel is never split across threads (the cost model in backend/js/parallel.ts
 // wants far more work than that), and an ordinary ArrayBuffer is cheaper to allocate.

@@ -28,11 +28,12 @@ let helperNames = [], helpers = [], ctrl = null;
 // So the bytes received are mirrored, in batches, by an untouched counted buffer that is dropped
 // at once: V8 sees the pressure and collects (the same 400 jobs: ~150 MB).
 const NUDGE_BYTES = ${NUDGE_BYTES};
+const unzeroed = proc.getBuiltinModule("node:buffer").Buffer;
 let received = 0;
 function nudge(args) {
   for (const a of args) if (a && a.buffer instanceof SharedArrayBuffer) received += a.byteLength;
   if (received >= NUDGE_BYTES) {
-    Buffer.allocUnsafeSlow(received);
+    unzeroed.allocUnsafeSlow(received);
     received = 0;
   }
 }
