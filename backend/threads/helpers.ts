@@ -15,7 +15,8 @@ import { pack } from "../pack";
 // biome-ignore lint/complexity/noBannedTypes: functions of any signature, shipped as text
 const functions: Record<string, Function> = { tanhf, roundEven, pack, panels, tiles };
 // per-thread values: name -> a self-contained function that makes a fresh one
-const values: Record<string, () => unknown> = { gemmScratch: newScratch };
+// (wasmThread: this thread's instance of the Wasm GEMM module and what it holds, wasm/gemm-split.ts)
+const values: Record<string, () => unknown> = { gemmScratch: newScratch, wasmThread: () => ({}) };
 
 export const portableHelpers = new Set([...Object.keys(functions), ...Object.keys(values)]);
 // names: what kernels call them; source: a function body returning them in that order

@@ -117,7 +117,23 @@ describe("determinism across thread counts", () => {
         ),
       ],
     ],
-    // a float32 product (the Wasm GEMM, on the calling thread) in one program with split kernels
+    // float32 products on the Wasm GEMM, split by row panels (wasm/gemm-split.ts): transposed
+    // operands, ragged last panels, the compiled epilogue after the split product
+    [
+      "compiled float32 matmul split on the Wasm GEMM, with an epilogue",
+      () => [
+        compile((a: Tensor, b: Tensor, c: Tensor) => a.matmul(b).add(c).relu())(
+          m.narrow(0, 0, 131),
+          m.T.narrow(1, 0, 70),
+          v.narrow(0, 0, 70),
+        ),
+      ],
+    ],
+    [
+      "eager float32 matmul split on the Wasm GEMM",
+      () => [m.narrow(1, 0, 301).T.matmul(m.narrow(1, 0, 66))],
+    ],
+    // a float32 product too small to split, in one program with split kernels
     [
       "compiled float32 matmul beside an elementwise chain",
       () =>
