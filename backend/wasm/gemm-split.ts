@@ -13,12 +13,16 @@ import { gemmHooks, KC } from "./gemm";
 import { MR, NR } from "./microkernel";
 import { GEMM, gemmModule, PACK } from "./module";
 
-// Cost model (see backend/js/parallel.ts for the dispatch cost): the Wasm micro-kernel does about
-// WASM_MACS_PER_NS multiply-adds per ns on one thread here; a product is split from
-// SPLIT_MIN_MACS (about 0.5 ms of work: every extra thread also packs all of b, and a chunk should
-// outweigh a worker's wake-up many times), into about CHUNKS chunks of whole panels.
-export const WASM_MACS_PER_NS = 8;
+// Cost model (the dispatch cost is in backend/js/parallel.ts, both measured by `npm run
+// bench:dispatch`): the Wasm micro-kernel does about WASM_MACS_PER_NS multiply-adds per ns on one
+// thread here (128x784 @ 784x256: 19.9). A product is split from SPLIT_MIN_MACS (~200 us of work,
+// like the loop kernels' threshold past a break-even of ~30 us) into about CHUNKS chunks of whole
+// panels, and only with SPLIT_MIN_ROWS rows or more: every extra thread packs all of b again
+// (n * k moves), which next to its share of the m * n * k multiply-adds is small only for
+// enough rows.
+export const WASM_MACS_PER_NS = 20;
 export const SPLIT_MIN_MACS = 1 << 22;
+const SPLIT_MIN_ROWS = 32;
 const CHUNKS = 8;
 
 // Rows [lo, hi) of the product on this thread's instance (source text: workers build it with the
@@ -77,7 +81,7 @@ let calls = 0;
 
 // Where the rows of a product of m rows are cut: whole panels, about CHUNKS chunks.
 export function wasmRowEdges(m: number, n: number, k: number): number[] | null {
-  if (m * n * k < SPLIT_MIN_MACS) return null;
+  if (m * n * k < SPLIT_MIN_MACS || m < SPLIT_MIN_ROWS) return null;
   const rows = Math.max(MR, Math.ceil(m / CHUNKS / MR) * MR);
   const edges: number[] = [];
   for (let i = 0; i < m; i += rows) edges.push(i);
