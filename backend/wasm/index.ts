@@ -11,6 +11,7 @@ import { copy } from "../js/eager";
 import { instantiate } from "../js/prelude";
 import type { LoopKernel } from "../plan";
 import { matmulF32, wasmGemm } from "./gemm";
+import "./gemm-split"; // sets gemm.ts's hook: large products split across threads
 import { GEMM, wat } from "./module";
 
 // below `minWork` multiply-adds the JS loop is as fast (packing and the call dominate); tests
