@@ -1,0 +1,511 @@
+// Loop kernels as Wasm SIMD functions: the emitter for the elementwise kind (a flat loop, optionally
+// summed), rendering any plan whose temps are float32 formulas over the scalar ops below. Four
+// points per f32x4 step; values live in v128 locals (comparisons as lane masks); exp, log, tanh
+// and erf are vmath.ts's polynomials. Operands stream through Wasm memory in chunks of CHUNK
+// elements (the wrapper in chain-kernel.ts copies each chunk in, calls the function, copies the
+// results out), so a chunk stays in cache between the copies and the loop.
+//
+// A sum accumulates every float32 term into two f64x2 registers (the four lanes promoted to
+// double), so it is the float64 sum of the terms, as the JS kernel's double accumulators are; the
+// running total crosses chunks in an f64 slot of memory. The function is
+// `name(n, last)`: n points of the chunk; when `last` is 1, the outer phase runs after the loop
+// (the sums, then temps and stores that read them).
+import type { Scalar, ScalarOp } from "../../ir/scalar";
+import { invariants } from "../js/body";
+import type { Access, LoopKernel, Temp } from "../plan";
+import type { FuncSpec, Instr, V128 } from "./assembler";
+import { type VecCtx, verf, vexp, vlog, vtanh } from "./vmath";
+
+export const CHUNK = 8192;
+
+// Where each operand lives in memory (float offsets) and how it moves.
+export interface Stream {
+  param: number; // which kernel argument
+  offset: number; // element offset into it
+  slot: number; // float index in Wasm memory
+  load: boolean; // copied in before each chunk
+  store: boolean; // copied out after each chunk
+}
+export interface Single {
+  param: number;
+  offset: number;
+  slot: number;
+}
+export interface ChainLayout {
+  size: number; // points
+  streams: Stream[];
+  scalarsIn: Single[]; // stride-0 loads, copied in once per call
+  scalarsOut: Single[]; // stores of the outer phase
+  sums: number[]; // f64 slots (float64 index) of the running sums, zeroed per call
+  floats: number; // memory used, in floats
+}
+
+const supported = new Set<ScalarOp>([
+  "neg",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "sqrt",
+  "abs",
+  "exp",
+  "log",
+  "tanh",
+  "erf",
+  "floor",
+  "ceil",
+  "trunc",
+  "roundEven",
+  "max",
+  "min",
+  "eq",
+  "ne",
+  "lt",
+  "le",
+  "gt",
+  "ge",
+  "and",
+  "or",
+  "not",
+  "nonzero",
+  "select",
+  "roundF32",
+]);
+// the transcendental scalar ops of the costly ops' formulas that the cost rule counts
+export const transcendental = new Set<ScalarOp>(["exp", "log", "tanh", "erf"]);
+
+// x^k for the small integer powers a formula uses; others are not rendered
+const smallPower = (e: Scalar) =>
+  e.op === "num" && Number.isInteger(e.value) && e.value >= 1 && e.value <= 4;
+
+function formulaOk(e: Scalar): boolean {
+  if (e.op === "arg" || e.op === "num") return true;
+  if (!supported.has(e.op)) return false;
+  if (e.op === "pow" && !smallPower(e.args[1])) return false;
+  return e.args.every(formulaOk);
+}
+
+// How many transcendental and other ops one point runs (for the cost rule).
+export function opCounts(k: LoopKernel): { costly: number; cheap: number } {
+  let costly = 0,
+    cheap = 0;
+  const walk = (e: Scalar) => {
+    if (e.op === "arg" || e.op === "num") return;
+    if (transcendental.has(e.op)) costly++;
+    else cheap++;
+    e.args.forEach(walk);
+  };
+  for (const t of k.temps) if (t.expr.kind === "apply") walk(t.expr.scalar);
+  return { costly, cheap };
+}
+
+const flat = (a: Access) =>
+  a.at === undefined &&
+  typeof a.offset === "number" &&
+  a.strides.length === 1 &&
+  (a.strides[0] === 0 || a.strides[0] === 1);
+
+// The memory layout of a plan this emitter renders, or undefined.
+export function chainLayout(k: LoopKernel): ChainLayout | undefined {
+  if (k.kernel || k.sizes.length !== 1 || typeof k.sizes[0] !== "number") return undefined;
+  if (k.reduced > 1 || (k.reduced === 0 && k.reductions.length > 0)) return undefined;
+  for (const r of k.reductions) {
+    const c = r.combine;
+    const sum =
+      c.op === "add" &&
+      c.args[0].op === "arg" &&
+      c.args[0].index === 0 &&
+      c.args[1].op === "arg" &&
+      c.args[1].index === 1;
+    if (!sum || r.init !== 0 || r.dtype !== "float32") return undefined;
+  }
+  const invariant = invariants(k);
+  // temps keep their names as locals ($t12); the emitter's own are $x.., $c.., $i, $end, $n, $last
+  const reserved = /^(x\d+|c\d+|i|end|n|last)$/;
+  if ([...k.temps, ...k.reductions].some((t) => reserved.test(t.name))) return undefined;
+  for (const t of k.temps) {
+    const e = t.expr;
+    if (e.kind === "valid") return undefined;
+    if (e.kind === "load" && (e.guard !== undefined || !flat(e.access))) return undefined;
+    if (e.kind === "apply") {
+      if (e.dtype !== "float32" && e.dtype !== "bool") return undefined;
+      if (!formulaOk(e.scalar)) return undefined;
+    }
+    // with a reduction loop, "pre" temps run once per output point: here only invariant ones
+    if (k.reduced === 1 && t.phase === "pre" && !invariant.has(t.name)) return undefined;
+    if (k.reduced === 1 && t.phase === "outer" && e.kind === "load") return undefined;
+  }
+  const size = k.sizes[0] as number;
+  const streams: Stream[] = [],
+    scalarsIn: Single[] = [],
+    scalarsOut: Single[] = [];
+  let floats = 0;
+  const param = (buf: string) => k.params.indexOf(buf);
+  const stream = (a: Access, load: boolean): boolean => {
+    const p = param(a.buf),
+      offset = a.offset as number;
+    if (p < 0) return false;
+    const same = streams.find((s) => s.param === p);
+    if (same && same.offset !== offset) return false; // two views of a buffer could overlap
+    if (same) {
+      if (load) same.load = true;
+      else same.store = true;
+      return true;
+    }
+    streams.push({ param: p, offset, slot: floats, load, store: !load });
+    floats += CHUNK;
+    return true;
+  };
+  for (const t of k.temps) {
+    if (t.expr.kind !== "load") continue;
+    const a = t.expr.access;
+    if (a.strides[0] === 1) {
+      if (!stream(a, true)) return undefined;
+    } else if (param(a.buf) >= 0)
+      scalarsIn.push({ param: param(a.buf), offset: a.offset as number, slot: floats++ });
+    else return undefined;
+  }
+  for (const s of k.stores) {
+    const a = s.access,
+      inner = k.reduced === 0 || s.phase === "inner";
+    if (!flat(a) || (a.strides[0] === 1) !== inner) return undefined;
+    if (inner) {
+      if (!stream(a, false)) return undefined;
+    } else {
+      if (param(a.buf) < 0) return undefined;
+      scalarsOut.push({ param: param(a.buf), offset: a.offset as number, slot: floats++ });
+    }
+  }
+  // a buffer read at one point and written at another would need ordering across chunks
+  for (const s of scalarsIn)
+    if (streams.some((t) => t.param === s.param && t.store)) return undefined;
+  floats = Math.ceil(floats / 2) * 2; // f64 slots after the floats
+  const sums = k.reductions.map((_, i) => floats / 2 + i);
+  floats += 2 * sums.length;
+  return { size, streams, scalarsIn, scalarsOut, sums, floats };
+}
+
+// ---- the function ----
+type Kind = "f" | "m"; // float lanes, or a lane mask (all ones where true)
+
+export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
+  const locals: [string, "v128" | "i32"][] = [
+    ["$i", "i32"],
+    ["$end", "i32"],
+  ];
+  const prologue: Instr[] = [];
+  const constants = new Map<string, string>();
+  const fresh = () => {
+    const n = `$x${locals.length}`;
+    locals.push([n, "v128"]);
+    return n;
+  };
+  const ctxOf = (code: Instr[]): VecCtx => ({
+    code,
+    local: fresh,
+    constant: (lanes: V128) => {
+      // by bit pattern (-0 is not 0)
+      const key = JSON.stringify(lanes, (_, v) => (Object.is(v, -0) ? "-0" : v));
+      let n = constants.get(key);
+      if (!n) {
+        n = `$c${constants.size}`;
+        locals.push([n, "v128"]);
+        constants.set(key, n);
+        prologue.push(["v128.const", lanes], ["local.set", n]);
+      }
+      return n;
+    },
+  });
+  const kinds = new Map<string, Kind>();
+  const local = (name: string) => `$${name}`;
+  const slotOf = (t: Temp) => {
+    const a = (t.expr as { access: Access }).access;
+    const p = k.params.indexOf(a.buf);
+    if (a.strides[0] === 1) return layout.streams.find((s) => s.param === p)!.slot;
+    return layout.scalarsIn.find((s) => s.param === p && s.offset === a.offset)!.slot;
+  };
+
+  // a formula's value into a local, with its kind
+  function render(c: VecCtx, e: Scalar, args: [string, Kind][]): [string, Kind] {
+    if (e.op === "arg") return args[e.index];
+    if (e.op === "num") return [c.constant({ f32x4: [e.value, e.value, e.value, e.value] }), "f"];
+    const vals = e.args.map((a) => render(c, a, args));
+    const one = c.constant({ f32x4: [1, 1, 1, 1] }),
+      zero = c.constant({ f32x4: [0, 0, 0, 0] });
+    const emit = (name: string, ...xs: string[]) => {
+      const out = c.local();
+      c.code.push(...xs.map((x): Instr => ["local.get", x]), [name], ["local.set", out]);
+      return out;
+    };
+    // a mask as a number (1 or 0), a number as a mask (nonzero, NaN included)
+    const number = ([x, kind]: [string, Kind]) => (kind === "f" ? x : emit("v128.and", x, one));
+    const mask = ([x, kind]: [string, Kind]) => (kind === "m" ? x : emit("f32x4.ne", x, zero));
+    const xs = vals.map(number);
+    const unary: Partial<Record<ScalarOp, string>> = {
+      neg: "f32x4.neg",
+      sqrt: "f32x4.sqrt",
+      abs: "f32x4.abs",
+      floor: "f32x4.floor",
+      ceil: "f32x4.ceil",
+      trunc: "f32x4.trunc",
+      roundEven: "f32x4.nearest",
+    };
+    const binary: Partial<Record<ScalarOp, string>> = {
+      add: "f32x4.add",
+      sub: "f32x4.sub",
+      mul: "f32x4.mul",
+      div: "f32x4.div",
+      max: "f32x4.max",
+      min: "f32x4.min",
+    };
+    const compare: Partial<Record<ScalarOp, string>> = {
+      eq: "f32x4.eq",
+      ne: "f32x4.ne",
+      lt: "f32x4.lt",
+      le: "f32x4.le",
+      gt: "f32x4.gt",
+      ge: "f32x4.ge",
+    };
+    const op = e.op;
+    if (unary[op]) return [emit(unary[op]!, xs[0]), "f"];
+    if (binary[op]) return [emit(binary[op]!, xs[0], xs[1]), "f"];
+    if (compare[op]) return [emit(compare[op]!, xs[0], xs[1]), "m"];
+    switch (op) {
+      case "roundF32":
+        return vals[0]; // lanes are float32 already
+      case "exp":
+        return [vexp(c, xs[0]), "f"];
+      case "log":
+        return [vlog(c, xs[0]), "f"];
+      case "tanh":
+        return [vtanh(c, xs[0]), "f"];
+      case "erf":
+        return [verf(c, xs[0]), "f"];
+      case "pow": {
+        let p = xs[0];
+        for (let i = 1; i < (e.args[1] as { value: number }).value; i++)
+          p = emit("f32x4.mul", p, xs[0]);
+        return [p, "f"];
+      }
+      case "nonzero":
+        return [mask(vals[0]), "m"];
+      case "not":
+        return [emit("v128.not", mask(vals[0])), "m"];
+      case "and":
+        return [emit("v128.and", mask(vals[0]), mask(vals[1])), "m"];
+      case "or":
+        return [emit("v128.or", mask(vals[0]), mask(vals[1])), "m"];
+      case "select":
+        return [emit("v128.bitselect", xs[1], xs[2], mask(vals[0])), "f"];
+    }
+    throw new Error(`internal: ${op} reached the Wasm chain emitter`);
+  }
+
+  // one temp into its local ($name); `at`: the byte offset of the point in its chunk
+  const temp = (c: VecCtx, t: Temp) => {
+    const e = t.expr;
+    if (e.kind === "load") {
+      const slot = slotOf(t);
+      const strided = (e.access.strides[0] as number) === 1;
+      c.code.push(
+        strided ? ["local.get", "$i"] : ["i32.const", 0],
+        [strided ? "v128.load" : "v128.load32_splat", { offset: slot * 4 }],
+        ["local.set", local(t.name)],
+      );
+      kinds.set(t.name, "f");
+      return;
+    }
+    let value: [string, Kind];
+    if (e.kind === "num")
+      value = [c.constant({ f32x4: [e.value, e.value, e.value, e.value] }), "f"];
+    else if (e.kind === "apply")
+      value = render(
+        c,
+        e.scalar,
+        e.args.map((a) => [local(a), kinds.get(a) ?? "f"]),
+      );
+    else throw new Error("internal: a bound check reached the Wasm chain emitter");
+    c.code.push(["local.get", value[0]], ["local.set", local(t.name)]);
+    kinds.set(t.name, value[1]);
+  };
+  for (const t of k.temps) locals.push([local(t.name), "v128"]);
+  for (const r of k.reductions) locals.push([local(r.name), "v128"]);
+
+  const invariant = invariants(k);
+  const setup: Instr[] = [];
+  for (const t of k.temps) if (invariant.has(t.name)) temp(ctxOf(setup), t);
+  const perPoint = k.temps.filter(
+    (t) => !invariant.has(t.name) && (k.reduced === 0 || t.phase === "inner"),
+  );
+  const after = k.temps.filter(
+    (t) => !invariant.has(t.name) && k.reduced === 1 && t.phase === "outer",
+  );
+  const accs = k.reductions.map((r) => [`${local(r.name)}_lo`, `${local(r.name)}_hi`]);
+  for (const [lo, hi] of accs) locals.push([lo, "v128"], [hi, "v128"]);
+
+  // one step over four points; `tail`: only the lanes below n count in the sums
+  const step = (tail: boolean): Instr[] => {
+    const code: Instr[] = [];
+    const c = ctxOf(code);
+    for (const t of perPoint) temp(c, t);
+    for (const s of k.stores) {
+      if (!(k.reduced === 0 || s.phase === "inner")) continue;
+      const p = k.params.indexOf(s.access.buf);
+      const slot = layout.streams.find((x) => x.param === p)!.slot;
+      const v = kinds.get(s.value) === "m" ? c.local() : local(s.value);
+      if (v !== local(s.value))
+        code.push(
+          ["local.get", local(s.value)],
+          ["local.get", c.constant({ f32x4: [1, 1, 1, 1] })],
+          ["v128.and"],
+          ["local.set", v],
+        );
+      code.push(["local.get", "$i"], ["local.get", v], ["v128.store", { offset: slot * 4 }]);
+    }
+    k.reductions.forEach((r, j) => {
+      const [lo, hi] = accs[j];
+      let v = local(r.value);
+      if (tail) {
+        // lanes 0..3 < n - i (in points): the rest of the vector lies past the chunk
+        const m = c.local();
+        code.push(
+          ["local.get", c.constant({ f32x4: [0, 1, 2, 3] })],
+          ["local.get", "$end"],
+          ["local.get", "$i"],
+          ["i32.sub"],
+          ["i32.const", 2],
+          ["i32.shr_s"],
+          ["f32.convert_i32_s"],
+          ["f32x4.splat"],
+          ["f32x4.lt"],
+          ["local.get", v],
+          ["v128.and"],
+          ["local.set", m],
+        );
+        v = m;
+      }
+      code.push(
+        ["local.get", lo],
+        ["local.get", v],
+        ["f64x2.promote_low_f32x4"],
+        ["f64x2.add"],
+        ["local.set", lo],
+        ["local.get", hi],
+        ["local.get", v],
+        ["local.get", v],
+        ["i8x16.shuffle", { i8x16: [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7] }],
+        ["f64x2.promote_low_f32x4"],
+        ["f64x2.add"],
+        ["local.set", hi],
+      );
+    });
+    return code;
+  };
+
+  const zero: V128 = { f32x4: [0, 0, 0, 0] };
+  const body: Instr[] = [
+    ...setup,
+    ...accs.flatMap(([lo, hi]): Instr[] => [
+      ["v128.const", zero],
+      ["local.set", lo],
+      ["v128.const", zero],
+      ["local.set", hi],
+    ]),
+    // $end: the bytes of the whole vectors; the loop walks $i over them
+    ["local.get", "$n"],
+    ["i32.const", -4],
+    ["i32.and"],
+    ["i32.const", 2],
+    ["i32.shl"],
+    ["local.set", "$end"],
+    ["i32.const", 0],
+    ["local.set", "$i"],
+    ["block", "$done"],
+    ["loop", "$next"],
+    ["local.get", "$i"],
+    ["local.get", "$end"],
+    ["i32.ge_s"],
+    ["br_if", "$done"],
+    ...step(false),
+    ["local.get", "$i"],
+    ["i32.const", 16],
+    ["i32.add"],
+    ["local.set", "$i"],
+    ["br", "$next"],
+    ["end"],
+    ["end"],
+    // the last 1-3 points: one more step, its extra lanes masked out of the sums ($end: n * 4)
+    ["local.get", "$n"],
+    ["i32.const", 3],
+    ["i32.and"],
+    ["if"],
+    ["local.get", "$n"],
+    ["i32.const", 2],
+    ["i32.shl"],
+    ["local.set", "$end"],
+    ...step(true),
+    ["end"],
+  ];
+  // the chunk's sums added to the running totals
+  k.reductions.forEach((_, j) => {
+    const [lo, hi] = accs[j],
+      at = layout.sums[j] * 8;
+    body.push(
+      ["local.get", lo],
+      ["local.get", hi],
+      ["f64x2.add"],
+      ["local.set", lo],
+      ["i32.const", 0],
+      ["i32.const", 0],
+      ["f64.load", { offset: at }],
+      ["local.get", lo],
+      ["f64x2.extract_lane", 0],
+      ["local.get", lo],
+      ["f64x2.extract_lane", 1],
+      ["f64.add"],
+      ["f64.add"],
+      ["f64.store", { offset: at }],
+    );
+  });
+  if (k.reduced === 1) {
+    const outer: Instr[] = [];
+    const c = ctxOf(outer);
+    k.reductions.forEach((r, j) => {
+      outer.push(
+        ["i32.const", 0],
+        ["f64.load", { offset: layout.sums[j] * 8 }],
+        ["f32.demote_f64"],
+        ["f32x4.splat"],
+        ["local.set", local(r.name)],
+      );
+      kinds.set(r.name, "f");
+    });
+    for (const t of after) temp(c, t);
+    let o = 0;
+    for (const s of k.stores) {
+      if (s.phase === "inner") continue;
+      const slot = layout.scalarsOut[o++].slot;
+      outer.push(
+        ["i32.const", 0],
+        ["local.get", local(s.value)],
+        ...(kinds.get(s.value) === "m"
+          ? ([["local.get", c.constant({ f32x4: [1, 1, 1, 1] })], ["v128.and"]] as Instr[])
+          : []),
+        ["f32x4.extract_lane", 0],
+        ["f32.store", { offset: slot * 4 }],
+      );
+    }
+    body.push(["local.get", "$last"], ["if"], ...outer, ["end"]);
+  }
+  return {
+    name: k.name,
+    params: [
+      ["$n", "i32"],
+      ["$last", "i32"],
+    ],
+    results: [],
+    locals,
+    body: [...prologue, ...body],
+  };
+}
