@@ -205,8 +205,10 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
     code,
     local: fresh,
     constant: (lanes: V128) => {
-      // by bit pattern (-0 is not 0)
-      const key = JSON.stringify(lanes, (_, v) => (Object.is(v, -0) ? "-0" : v));
+      // by value, as text that tells -0, NaN and the infinities apart (JSON does not)
+      const key = JSON.stringify(lanes, (_, v) =>
+        typeof v === "number" ? (Object.is(v, -0) ? "-0" : String(v)) : v,
+      );
       let n = constants.get(key);
       if (!n) {
         n = `$c${constants.size}`;
