@@ -130,6 +130,8 @@ const table: Record<string, OpInfo> = Object.assign(Object.create(null), {
   "f32x4.div": simd(0xe7),
   "f32x4.min": simd(0xe8),
   "f32x4.max": simd(0xe9),
+  "f32x4.pmin": simd(0xea), // b < a ? b : a (one minps on x64; min/max handle NaN and -0)
+  "f32x4.pmax": simd(0xeb), // a < b ? b : a
   "f64x2.promote_low_f32x4": simd(0x5f),
   "f32x4.ceil": simd(0x67),
   "f32x4.floor": simd(0x68),

@@ -17,6 +17,7 @@ import type { FuncSpec, Instr, V128 } from "./assembler";
 import { type VecCtx, verf, vexp, vlog, vtanh } from "./vmath";
 
 export const CHUNK = 8192;
+const UNROLL = 2; // vectors a loop step (16 points)
 
 // Where each operand lives in memory (float offsets) and how it moves.
 export interface Stream {
@@ -304,16 +305,29 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
     throw new Error(`internal: ${op} reached the Wasm chain emitter`);
   }
 
-  // one temp into its local ($name); `at`: the byte offset of the point in its chunk
-  const temp = (c: VecCtx, t: Temp) => {
+  const invariant = invariants(k);
+  const declared = new Set<string>();
+  const declare = (n: string) => {
+    if (!declared.has(n)) locals.push([n, "v128"]);
+    declared.add(n);
+    return n;
+  };
+  // a temp's local in copy j of the step (invariant temps have one copy)
+  const nameOf = (name: string, j: number) =>
+    declare(j === 0 || invariant.has(name) ? local(name) : `${local(name)}.${j}`);
+
+  // one temp into its local, in copy j (reading the vector 16 j bytes further)
+  const temp = (c: VecCtx, t: Temp, j: number) => {
     const e = t.expr;
     if (e.kind === "load") {
       const slot = slotOf(t);
       const strided = (e.access.strides[0] as number) === 1;
       c.code.push(
         strided ? ["local.get", "$i"] : ["i32.const", 0],
-        [strided ? "v128.load" : "v128.load32_splat", { offset: slot * 4 }],
-        ["local.set", local(t.name)],
+        strided
+          ? ["v128.load", { offset: slot * 4 + 16 * j }]
+          : ["v128.load32_splat", { offset: slot * 4 }],
+        ["local.set", nameOf(t.name, j)],
       );
       kinds.set(t.name, "f");
       return;
@@ -325,49 +339,58 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
       value = render(
         c,
         e.scalar,
-        e.args.map((a) => [local(a), kinds.get(a) ?? "f"]),
+        e.args.map((a) => [nameOf(a, j), kinds.get(a) ?? "f"]),
       );
     else throw new Error("internal: a bound check reached the Wasm chain emitter");
-    c.code.push(["local.get", value[0]], ["local.set", local(t.name)]);
+    c.code.push(["local.get", value[0]], ["local.set", nameOf(t.name, j)]);
     kinds.set(t.name, value[1]);
   };
-  for (const t of k.temps) locals.push([local(t.name), "v128"]);
-  for (const r of k.reductions) locals.push([local(r.name), "v128"]);
 
-  const invariant = invariants(k);
   const setup: Instr[] = [];
-  for (const t of k.temps) if (invariant.has(t.name)) temp(ctxOf(setup), t);
+  for (const t of k.temps) if (invariant.has(t.name)) temp(ctxOf(setup), t, 0);
   const perPoint = k.temps.filter(
     (t) => !invariant.has(t.name) && (k.reduced === 0 || t.phase === "inner"),
   );
   const after = k.temps.filter(
     (t) => !invariant.has(t.name) && k.reduced === 1 && t.phase === "outer",
   );
-  const accs = k.reductions.map((r) => [`${local(r.name)}_lo`, `${local(r.name)}_hi`]);
-  for (const [lo, hi] of accs) locals.push([lo, "v128"], [hi, "v128"]);
+  // per reduction and copy: the float64 partial sums of lanes 0-1 and 2-3
+  const accs = k.reductions.map((r) =>
+    [...Array(UNROLL).keys()].map((j) => [
+      declare(`${local(r.name)}_lo.${j}`),
+      declare(`${local(r.name)}_hi.${j}`),
+    ]),
+  );
 
-  // one step over four points; `tail`: only the lanes below n count in the sums
-  const step = (tail: boolean): Instr[] => {
+  // copy j of one step over four points; `tail`: only the lanes below n count in the sums
+  const step = (tail: boolean, j: number): Instr[] => {
     const code: Instr[] = [];
     const c = ctxOf(code);
-    for (const t of perPoint) temp(c, t);
+    for (const t of perPoint) temp(c, t, j);
     for (const s of k.stores) {
       if (!(k.reduced === 0 || s.phase === "inner")) continue;
       const p = k.params.indexOf(s.access.buf);
       const slot = layout.streams.find((x) => x.param === p)!.slot;
-      const v = kinds.get(s.value) === "m" ? c.local() : local(s.value);
-      if (v !== local(s.value))
+      let v = nameOf(s.value, j);
+      if (kinds.get(s.value) === "m") {
+        const number = c.local();
         code.push(
-          ["local.get", local(s.value)],
+          ["local.get", v],
           ["local.get", c.constant({ f32x4: [1, 1, 1, 1] })],
           ["v128.and"],
-          ["local.set", v],
+          ["local.set", number],
         );
-      code.push(["local.get", "$i"], ["local.get", v], ["v128.store", { offset: slot * 4 }]);
+        v = number;
+      }
+      code.push(
+        ["local.get", "$i"],
+        ["local.get", v],
+        ["v128.store", { offset: slot * 4 + 16 * j }],
+      );
     }
-    k.reductions.forEach((r, j) => {
-      const [lo, hi] = accs[j];
-      let v = local(r.value);
+    k.reductions.forEach((r, q) => {
+      const [lo, hi] = accs[q][j];
+      let v = nameOf(r.value, j);
       if (tail) {
         // lanes 0..3 < n - i (in points): the rest of the vector lies past the chunk
         const m = c.local();
@@ -404,17 +427,44 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
     });
     return code;
   };
+  // UNROLL copies, their statements taken in turn: independent work side by side, so the CPU
+  // overlaps the long dependency chains of the polynomials (V8 does not interleave them for us)
+  const statements = (code: Instr[]) => {
+    const out: Instr[][] = [[]];
+    for (const ins of code) {
+      out.at(-1)!.push(ins);
+      if (ins[0] === "local.set" || ins[0] === "v128.store") out.push([]);
+    }
+    return out;
+  };
+  const copies = [...Array(UNROLL).keys()].map((j) => statements(step(false, j)));
+  const unrolled = copies[0].flatMap((_, i) => copies.flatMap((c) => c[i]));
 
   const zero: V128 = { f32x4: [0, 0, 0, 0] };
+  const loop = (label: string, test: Instr[], stepCode: Instr[], bytes: number): Instr[] => [
+    ["block", `$${label}_done`],
+    ["loop", `$${label}_next`],
+    ...test,
+    ["br_if", `$${label}_done`],
+    ...stepCode,
+    ["local.get", "$i"],
+    ["i32.const", bytes],
+    ["i32.add"],
+    ["local.set", "$i"],
+    ["br", `$${label}_next`],
+    ["end"],
+    ["end"],
+  ];
   const body: Instr[] = [
     ...setup,
-    ...accs.flatMap(([lo, hi]): Instr[] => [
+    ...accs.flat().flatMap(([lo, hi]): Instr[] => [
       ["v128.const", zero],
       ["local.set", lo],
       ["v128.const", zero],
       ["local.set", hi],
     ]),
-    // $end: the bytes of the whole vectors; the loop walks $i over them
+    // $end: the bytes of the whole vectors; the loops walk $i over them, UNROLL vectors a step,
+    // then one
     ["local.get", "$n"],
     ["i32.const", -4],
     ["i32.and"],
@@ -423,20 +473,19 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
     ["local.set", "$end"],
     ["i32.const", 0],
     ["local.set", "$i"],
-    ["block", "$done"],
-    ["loop", "$next"],
-    ["local.get", "$i"],
-    ["local.get", "$end"],
-    ["i32.ge_s"],
-    ["br_if", "$done"],
-    ...step(false),
-    ["local.get", "$i"],
-    ["i32.const", 16],
-    ["i32.add"],
-    ["local.set", "$i"],
-    ["br", "$next"],
-    ["end"],
-    ["end"],
+    ...loop(
+      "wide",
+      [
+        ["local.get", "$i"],
+        ["i32.const", 16 * UNROLL],
+        ["i32.add"],
+        ["local.get", "$end"],
+        ["i32.gt_s"],
+      ],
+      unrolled,
+      16 * UNROLL,
+    ),
+    ...loop("one", [["local.get", "$i"], ["local.get", "$end"], ["i32.ge_s"]], step(false, 0), 16),
     // the last 1-3 points: one more step, its extra lanes masked out of the sums ($end: n * 4)
     ["local.get", "$n"],
     ["i32.const", 3],
@@ -446,18 +495,24 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
     ["i32.const", 2],
     ["i32.shl"],
     ["local.set", "$end"],
-    ...step(true),
+    ...step(true, 0),
     ["end"],
   ];
   // the chunk's sums added to the running totals
-  k.reductions.forEach((_, j) => {
-    const [lo, hi] = accs[j],
-      at = layout.sums[j] * 8;
+  k.reductions.forEach((_, q) => {
+    const [lo] = accs[q][0],
+      at = layout.sums[q] * 8;
+    for (const [l, h] of accs[q])
+      body.push(
+        ...(l === lo
+          ? []
+          : ([["local.get", lo], ["local.get", l], ["f64x2.add"], ["local.set", lo]] as Instr[])),
+        ["local.get", lo],
+        ["local.get", h],
+        ["f64x2.add"],
+        ["local.set", lo],
+      );
     body.push(
-      ["local.get", lo],
-      ["local.get", hi],
-      ["f64x2.add"],
-      ["local.set", lo],
       ["i32.const", 0],
       ["i32.const", 0],
       ["f64.load", { offset: at }],
@@ -479,18 +534,18 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
         ["f64.load", { offset: layout.sums[j] * 8 }],
         ["f32.demote_f64"],
         ["f32x4.splat"],
-        ["local.set", local(r.name)],
+        ["local.set", declare(local(r.name))],
       );
       kinds.set(r.name, "f");
     });
-    for (const t of after) temp(c, t);
+    for (const t of after) temp(c, t, 0);
     let o = 0;
     for (const s of k.stores) {
       if (s.phase === "inner") continue;
       const slot = layout.scalarsOut[o++].slot;
       outer.push(
         ["i32.const", 0],
-        ["local.get", local(s.value)],
+        ["local.get", nameOf(s.value, 0)],
         ...(kinds.get(s.value) === "m"
           ? ([["local.get", c.constant({ f32x4: [1, 1, 1, 1] })], ["v128.and"]] as Instr[])
           : []),

@@ -49,12 +49,18 @@ const LN2_HI = 0.693145751953125,
   LN2_LO = 1.428606765330187e-6,
   LOG2E = Math.LOG2E;
 
-// x = n ln2 + r, |r| <= ln2/2: n (a float holding an integer) and p = e^r - 1
-function reduce(c: VecCtx, x: string): { n: string; p: string } {
-  const n = op(c, "f32x4.nearest", mul(c, x, num(c, LOG2E)));
+// 1.5 * 2^23: adding it rounds |y| < 2^22 to an integer n (ties to even) held in the low mantissa
+// bits, so the bit pattern minus MAGIC's is n as an int32 (cheaper than nearest + trunc_sat)
+const MAGIC = 12582912,
+  MAGIC_BITS = 0x4b400000;
+// x = n ln2 + r, |r| <= ln2/2 (|x| < 2^21): n as a float, k = n as int32 lanes, p = e^r - 1
+function reduce(c: VecCtx, x: string): { k: string; p: string } {
+  const v = add(c, mul(c, x, num(c, LOG2E)), num(c, MAGIC));
+  const n = sub(c, v, num(c, MAGIC));
+  const k = op(c, "i32x4.sub", v, c.constant(bits(MAGIC_BITS)));
   const r = sub(c, sub(c, x, mul(c, n, num(c, LN2_HI))), mul(c, n, num(c, LN2_LO)));
   const p = add(c, r, mul(c, mul(c, r, r), horner(c, r, EXP_Q)));
-  return { n, p };
+  return { k, p };
 }
 // 2^k for integer lanes k in [-126, 127]: the exponent field
 const pow2 = (c: VecCtx, k: string) => {
@@ -65,10 +71,10 @@ const pow2 = (c: VecCtx, k: string) => {
 
 export function vexp(c: VecCtx, x: string): string {
   // past 89 the result overflows to inf, below -104 it underflows to 0 (NaN stays NaN)
-  const xc = op(c, "f32x4.min", op(c, "f32x4.max", x, num(c, -104)), num(c, 89));
-  const { n, p } = reduce(c, xc);
+  // (pmax/pmin keep a NaN x: the comparison fails and x is taken)
+  const xc = op(c, "f32x4.pmin", op(c, "f32x4.pmax", x, num(c, -104)), num(c, 89));
+  const { k, p } = reduce(c, xc);
   // 2^n as 2^n1 2^n2 (n1 = n >> 1), both normal even where 2^n is a denormal or overflows
-  const k = op(c, "i32x4.trunc_sat_f32x4_s", n);
   const k1 = c.local();
   c.code.push(["local.get", k], ["i32.const", 1], ["i32x4.shr_s"], ["local.set", k1]);
   const s1 = pow2(c, k1),
@@ -80,9 +86,9 @@ export function vexp(c: VecCtx, x: string): string {
 // tanh|x| = -m / (m + 2) with m = e^(-2|x|) - 1 = 2^n p + (2^n - 1), the sign put back; |x| is
 // capped at 9.01, past which float32 tanh is 1 (XNNPACK's expm1minus scheme)
 export function vtanh(c: VecCtx, x: string): string {
-  const z = op(c, "f32x4.min", op(c, "f32x4.abs", x), num(c, 9.01));
-  const { n, p } = reduce(c, mul(c, z, num(c, -2)));
-  const s = pow2(c, op(c, "i32x4.trunc_sat_f32x4_s", n));
+  const z = op(c, "f32x4.pmin", op(c, "f32x4.abs", x), num(c, 9.01));
+  const { k, p } = reduce(c, mul(c, z, num(c, -2)));
+  const s = pow2(c, k);
   const m = add(c, mul(c, s, p), sub(c, s, num(c, 1)));
   const t = op(c, "f32x4.div", op(c, "f32x4.neg", m), add(c, m, num(c, 2)));
   return op(c, "v128.or", t, op(c, "v128.and", x, c.constant(f(-0))));
@@ -141,8 +147,8 @@ const ERF_D = [
 export function verf(c: VecCtx, x: string): string {
   const a = op(c, "f32x4.abs", x);
   const small = mul(c, x, horner(c, mul(c, x, x), ERF_S));
-  const t = sub(c, op(c, "f32x4.min", a, num(c, 3.92)), num(c, 2.46));
-  const big = op(c, "f32x4.min", horner(c, t, ERF_D), num(c, 1));
+  const t = sub(c, op(c, "f32x4.pmin", a, num(c, 3.92)), num(c, 2.46));
+  const big = op(c, "f32x4.pmin", horner(c, t, ERF_D), num(c, 1));
   const signed = op(c, "v128.or", big, op(c, "v128.and", x, c.constant(f(-0))));
   return pick(c, small, signed, op(c, "f32x4.lt", a, num(c, 1)));
 }

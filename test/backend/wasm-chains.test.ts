@@ -148,7 +148,7 @@ describe("compiled on Wasm = eager and JS", () => {
     ["clamp, abs, floor", (x) => x.clamp(-1, 1.5).abs().add(x.floor().mul(0.25)).exp()],
     ["mean of a chain", (x, w) => x.tanh().mul(w).mean()],
   ];
-  for (const n of [5, CHUNK * 2 + 3])
+  for (const n of [5, 29, CHUNK * 2 + 3])
     for (const [name, f] of chains)
       it(`${name} at N = ${n}`, () => {
         manualSeed(3);
