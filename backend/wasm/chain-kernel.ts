@@ -15,10 +15,11 @@ import { listing } from "./assembler";
 import { CHUNK, type ChainLayout, chainFunction, chainLayout, opCounts } from "./chain";
 import { load, type Memory } from "./module";
 
-export const chainSettings = { rule: "cost" as "cost" | "always", minSaving: 4096 };
+// rule: "cost" (the rule above), or "always" / "never" (tests)
+export const chainSettings = { rule: "cost" as "cost" | "always" | "never", minSaving: 4096 };
 
 export function worthIt(k: LoopKernel, layout: ChainLayout): boolean {
-  if (chainSettings.rule === "always") return true;
+  if (chainSettings.rule !== "cost") return chainSettings.rule === "always";
   const { costly, cheap } = opCounts(k);
   if (costly === 0) return false;
   const moved = layout.streams.reduce((n, s) => n + +s.load + +s.store, 0);

@@ -9,11 +9,13 @@ import { chainSettings } from "../../backend/wasm/chain-kernel";
 import { CHAIN_ULPS } from "../../backend/wasm/vmath";
 import {
   compile,
+  getNumThreads,
   manualSeed,
   noGrad,
   rand,
   randn,
   setBackend,
+  setNumThreads,
   type Tensor,
   tensor,
 } from "../../index";
@@ -243,6 +245,21 @@ describe("choosing the backend", () => {
     const js = compile(f).explain(x).code;
     expect(js).not.toContain(WASM);
     expect(js).toContain("tanhf(");
+  });
+  it("a Wasm chain gives the same bits at any thread count (it runs on the calling thread)", () => {
+    chainSettings.rule = "cost";
+    manualSeed(6);
+    const x = randn([300_001]);
+    const f = compile((x: Tensor) => x.tanh().mul(x).sum());
+    expect(f.explain(x).code).toContain(WASM);
+    const initial = getNumThreads();
+    try {
+      const one = f(x).item();
+      setNumThreads(2);
+      expect(Object.is(f(x).item(), one)).toBe(true);
+    } finally {
+      setNumThreads(initial);
+    }
   });
   it("the listing names the kernel after what it computes", () => {
     const code = compile((x: Tensor) => x.tanh().mul(x).sum()).explain(randn([64])).code;
