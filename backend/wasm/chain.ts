@@ -233,18 +233,21 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
   function render(c: VecCtx, e: Scalar, args: [string, Kind][]): [string, Kind] {
     if (e.op === "arg") return args[e.index];
     if (e.op === "num") return [c.constant({ f32x4: [e.value, e.value, e.value, e.value] }), "f"];
+    const op = e.op;
     const vals = e.args.map((a) => render(c, a, args));
-    const one = c.constant({ f32x4: [1, 1, 1, 1] }),
-      zero = c.constant({ f32x4: [0, 0, 0, 0] });
+    const one = () => c.constant({ f32x4: [1, 1, 1, 1] }),
+      zero = () => c.constant({ f32x4: [0, 0, 0, 0] });
     const emit = (name: string, ...xs: string[]) => {
       const out = c.local();
       c.code.push(...xs.map((x): Instr => ["local.get", x]), [name], ["local.set", out]);
       return out;
     };
     // a mask as a number (1 or 0), a number as a mask (nonzero, NaN included)
-    const number = ([x, kind]: [string, Kind]) => (kind === "f" ? x : emit("v128.and", x, one));
-    const mask = ([x, kind]: [string, Kind]) => (kind === "m" ? x : emit("f32x4.ne", x, zero));
-    const xs = vals.map(number);
+    const number = ([x, kind]: [string, Kind]) => (kind === "f" ? x : emit("v128.and", x, one()));
+    const mask = ([x, kind]: [string, Kind]) => (kind === "m" ? x : emit("f32x4.ne", x, zero()));
+    // the operands as numbers (select's condition and the logical ops take masks instead)
+    const logical = op === "and" || op === "or" || op === "not" || op === "nonzero";
+    const xs = logical ? [] : vals.map((v, i) => (op === "select" && i === 0 ? v[0] : number(v)));
     const unary: Partial<Record<ScalarOp, string>> = {
       neg: "f32x4.neg",
       sqrt: "f32x4.sqrt",
@@ -270,7 +273,6 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
       gt: "f32x4.gt",
       ge: "f32x4.ge",
     };
-    const op = e.op;
     if (unary[op]) return [emit(unary[op]!, xs[0]), "f"];
     if (binary[op]) return [emit(binary[op]!, xs[0], xs[1]), "f"];
     if (compare[op]) return [emit(compare[op]!, xs[0], xs[1]), "m"];
