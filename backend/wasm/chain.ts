@@ -14,7 +14,7 @@ import type { Scalar, ScalarOp } from "../../ir/scalar";
 import { invariants } from "../js/body";
 import type { Access, LoopKernel, Temp } from "../plan";
 import type { FuncSpec, Instr, V128 } from "./assembler";
-import { type VecCtx, verf, vexp, vlog, vtanh } from "./vmath";
+import { type VecCtx, vabs, verf, vexp, vlog, vneg, vtanh } from "./vmath";
 
 export const CHUNK = 8192;
 const UNROLL = 2; // vectors a loop step (16 points)
@@ -249,9 +249,7 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
     const logical = op === "and" || op === "or" || op === "not" || op === "nonzero";
     const xs = logical ? [] : vals.map((v, i) => (op === "select" && i === 0 ? v[0] : number(v)));
     const unary: Partial<Record<ScalarOp, string>> = {
-      neg: "f32x4.neg",
       sqrt: "f32x4.sqrt",
-      abs: "f32x4.abs",
       floor: "f32x4.floor",
       ceil: "f32x4.ceil",
       trunc: "f32x4.trunc",
@@ -277,6 +275,10 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
     if (binary[op]) return [emit(binary[op]!, xs[0], xs[1]), "f"];
     if (compare[op]) return [emit(compare[op]!, xs[0], xs[1]), "m"];
     switch (op) {
+      case "neg":
+        return [vneg(c, xs[0]), "f"];
+      case "abs":
+        return [vabs(c, xs[0]), "f"];
       case "roundF32":
         return vals[0]; // lanes are float32 already
       case "exp":

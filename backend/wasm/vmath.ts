@@ -32,6 +32,11 @@ const sub = (c: VecCtx, a: string, b: string) => op(c, "f32x4.sub", a, b);
 // where mask: a, else b
 const pick = (c: VecCtx, a: string, b: string, mask: string) => op(c, "v128.bitselect", a, b, mask);
 
+// |x| and -x as one bitwise op with a constant mask (kept in a local; V8 rebuilds the mask of
+// f32x4.abs and f32x4.neg at every use); the same bits as those instructions
+export const vabs = (c: VecCtx, x: string) => op(c, "v128.and", x, c.constant(bits(0x7fffffff)));
+export const vneg = (c: VecCtx, x: string) => op(c, "v128.xor", x, c.constant(f(-0)));
+
 // c[0] + x (c[1] + x (c[2] + ...))
 function horner(c: VecCtx, x: string, coefs: readonly number[]): string {
   let acc = num(c, coefs.at(-1)!);
@@ -86,11 +91,11 @@ export function vexp(c: VecCtx, x: string): string {
 // tanh|x| = -m / (m + 2) with m = e^(-2|x|) - 1 = 2^n p + (2^n - 1), the sign put back; |x| is
 // capped at 9.01, past which float32 tanh is 1 (XNNPACK's expm1minus scheme)
 export function vtanh(c: VecCtx, x: string): string {
-  const z = op(c, "f32x4.pmin", op(c, "f32x4.abs", x), num(c, 9.01));
+  const z = op(c, "f32x4.pmin", vabs(c, x), num(c, 9.01));
   const { k, p } = reduce(c, mul(c, z, num(c, -2)));
   const s = pow2(c, k);
   const m = add(c, mul(c, s, p), sub(c, s, num(c, 1)));
-  const t = op(c, "f32x4.div", op(c, "f32x4.neg", m), add(c, m, num(c, 2)));
+  const t = op(c, "f32x4.div", vneg(c, m), add(c, m, num(c, 2)));
   return op(c, "v128.or", t, op(c, "v128.and", x, c.constant(f(-0))));
 }
 
@@ -145,7 +150,7 @@ const ERF_D = [
   -9.166920790448785e-6, 9.4817231399702e-8,
 ];
 export function verf(c: VecCtx, x: string): string {
-  const a = op(c, "f32x4.abs", x);
+  const a = vabs(c, x);
   const small = mul(c, x, horner(c, mul(c, x, x), ERF_S));
   const t = sub(c, op(c, "f32x4.pmin", a, num(c, 3.92)), num(c, 2.46));
   const big = op(c, "f32x4.pmin", horner(c, t, ERF_D), num(c, 1));
