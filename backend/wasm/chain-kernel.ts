@@ -7,7 +7,8 @@
 // (f32x4 does four points per instruction; a vector exp/log/tanh/erf is ~30 instructions; a chunk
 // copy moves ~1 float per ns each way). The chain runs in Wasm when it has a transcendental op
 // (chains of arithmetic alone are memory-bound: the copies would cost what the loop does) and
-// size * (JS - Wasm) >= 4096 (the call and per-chunk overhead, ~2-4 µs). Tests may force it.
+// points * (JS - Wasm) - 300 rows >= 4096 (a call per row and chunk; the fixed cost ~2-4 µs).
+// Tests may force it.
 import type { Storage } from "../../ir/dtype";
 import type { Kernel } from "../backend";
 import type { LoopKernel } from "../plan";
@@ -15,6 +16,7 @@ import { listing } from "./assembler";
 import { CHUNK, type ChainLayout, chainFunction, chainLayout, opCounts } from "./chain";
 import { load, type Memory } from "./module";
 
+const ROW = 300; // a Wasm call and the row's copies set up, per row (~0.3 µs)
 // rule: "cost" (the rule above), or "always" / "never" (tests)
 export const chainSettings = { rule: "cost" as "cost" | "always" | "never", minSaving: 4096 };
 
@@ -25,7 +27,8 @@ export function worthIt(k: LoopKernel, layout: ChainLayout): boolean {
   const moved = layout.streams.reduce((n, s) => n + +s.load + +s.store, 0);
   const js = cheap + 12 * costly,
     wasm = (cheap + 30 * costly) / 4 + moved;
-  return layout.size * (js - wasm) >= chainSettings.minSaving;
+  const points = layout.rows * layout.size;
+  return points * (js - wasm) - layout.rows * ROW >= chainSettings.minSaving;
 }
 
 // One memory for every chain kernel (they run one at a time, each copying its operands in).
@@ -53,7 +56,7 @@ export function chainKernel(
   const spec = chainFunction(plan, layout);
   if (!memory) views(layout.floats);
   const fn = load([spec], 1, memory).exports[plan.name] as (n: number, last: number) => void;
-  const { size, streams, scalarsIn, scalarsOut, sums } = layout;
+  const { rows, size, streams, scalarsIn, scalarsOut, sums } = layout;
   const ins = streams.filter((s) => s.load),
     outs = streams.filter((s) => s.store);
   let js: Kernel | undefined;
@@ -64,22 +67,26 @@ export function chainKernel(
       return;
     }
     const m = views(layout.floats);
-    for (const s of scalarsIn) m.f32[s.slot] = bufs[s.param][s.offset];
-    for (const at of sums) m.f64[at] = 0;
-    let lo = 0;
-    do {
-      const n = Math.min(CHUNK, size - lo);
-      for (const s of ins)
-        m.f32.set(
-          (bufs[s.param] as Float32Array).subarray(s.offset + lo, s.offset + lo + n),
-          s.slot,
-        );
-      fn(n, lo + n >= size ? 1 : 0);
-      for (const s of outs)
-        (bufs[s.param] as Float32Array).set(m.f32.subarray(s.slot, s.slot + n), s.offset + lo);
-      lo += n;
-    } while (lo < size);
-    for (const s of scalarsOut) bufs[s.param][s.offset] = m.f32[s.slot];
+    for (let r = 0; r < rows; r++) {
+      for (const s of scalarsIn) m.f32[s.slot] = bufs[s.param][s.offset + r * s.rowStride];
+      for (const at of sums) m.f64[at] = 0;
+      let lo = 0;
+      do {
+        const n = Math.min(CHUNK, size - lo);
+        for (const s of ins) {
+          const at = s.offset + r * s.rowStride + lo;
+          m.f32.set((bufs[s.param] as Float32Array).subarray(at, at + n), s.slot);
+        }
+        fn(n, lo + n >= size ? 1 : 0);
+        for (const s of outs)
+          (bufs[s.param] as Float32Array).set(
+            m.f32.subarray(s.slot, s.slot + n),
+            s.offset + r * s.rowStride + lo,
+          );
+        lo += n;
+      } while (lo < size);
+      for (const s of scalarsOut) bufs[s.param][s.offset + r * s.rowStride] = m.f32[s.slot];
+    }
   };
   const moves = [
     ...ins.map((s) => `${plan.params[s.param]} in`),
@@ -87,7 +94,7 @@ export function chainKernel(
   ].join(", ");
   const source = [
     `// ${plan.name}: a Wasm SIMD kernel (f32x4, float32 lanes; sums in float64), called as`,
-    `// ${plan.name}(n, last) on chunks of ${CHUNK} points copied through Wasm memory (${moves})`,
+    `// ${plan.name}(n, last) on chunks of ${CHUNK} points${rows > 1 ? ` of each of ${rows} rows` : ""} copied through Wasm memory (${moves})`,
     ...plan.comments.map((c) => `// ${c}`),
     listing([spec]),
   ].join("\n");

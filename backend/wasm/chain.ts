@@ -1,5 +1,6 @@
-// Loop kernels as Wasm SIMD functions: the emitter for the elementwise kind (a flat loop, optionally
-// summed), rendering any plan whose temps are float32 formulas over the scalar ops below. Four
+// Loop kernels as Wasm SIMD functions: the emitter for the elementwise kind (a flat loop or rows of
+// one, optionally summed along the row), rendering any plan whose temps are float32 formulas over
+// the scalar ops below. Four
 // points per f32x4 step; values live in v128 locals (comparisons as lane masks); exp, log, tanh
 // and erf are vmath.ts's polynomials. Operands stream through Wasm memory in chunks of CHUNK
 // elements (the wrapper in chain-kernel.ts copies each chunk in, calls the function, copies the
@@ -19,10 +20,14 @@ import { type VecCtx, vabs, verf, vexp, vlog, vneg, vtanh } from "./vmath";
 export const CHUNK = 8192;
 const UNROLL = 2; // vectors a loop step (16 points)
 
-// Where each operand lives in memory (float offsets) and how it moves.
+// Where each operand lives in memory (float offsets) and how it moves. A plan is one loop over
+// `size` points, or rows of them (sizes [rows, size]: an operand broadcast along rows or columns,
+// or a sum per row); an operand's element at (row r, point j) is offset + r rowStride + j (or
+// offset + r rowStride, the same for the whole row, for a scalar).
 export interface Stream {
   param: number; // which kernel argument
   offset: number; // element offset into it
+  rowStride: number;
   slot: number; // float index in Wasm memory
   load: boolean; // copied in before each chunk
   store: boolean; // copied out after each chunk
@@ -30,14 +35,16 @@ export interface Stream {
 export interface Single {
   param: number;
   offset: number;
+  rowStride: number;
   slot: number;
 }
 export interface ChainLayout {
-  size: number; // points
+  rows: number;
+  size: number; // points a row
   streams: Stream[];
-  scalarsIn: Single[]; // stride-0 loads, copied in once per call
-  scalarsOut: Single[]; // stores of the outer phase
-  sums: number[]; // f64 slots (float64 index) of the running sums, zeroed per call
+  scalarsIn: Single[]; // loads constant along a row, copied in once a row
+  scalarsOut: Single[]; // stores of the outer phase, once a row
+  sums: number[]; // f64 slots (float64 index) of the running sums, zeroed a row
   floats: number; // memory used, in floats
 }
 
@@ -101,15 +108,20 @@ export function opCounts(k: LoopKernel): { costly: number; cheap: number } {
   return { costly, cheap };
 }
 
-const flat = (a: Access) =>
+// an access this emitter streams: numeric, without a computed index, stride 1 or 0 along the
+// row (the last dim), any stride across rows
+const flat = (a: Access, dims: number) =>
   a.at === undefined &&
   typeof a.offset === "number" &&
-  a.strides.length === 1 &&
-  (a.strides[0] === 0 || a.strides[0] === 1);
+  a.strides.length === dims &&
+  a.strides.every((x) => typeof x === "number") &&
+  (a.strides[dims - 1] === 0 || a.strides[dims - 1] === 1);
 
 // The memory layout of a plan this emitter renders, or undefined.
 export function chainLayout(k: LoopKernel): ChainLayout | undefined {
-  if (k.kernel || k.sizes.length !== 1 || typeof k.sizes[0] !== "number") return undefined;
+  const dims = k.sizes.length;
+  if (k.kernel || dims < 1 || dims > 2 || !k.sizes.every((n) => typeof n === "number"))
+    return undefined;
   if (k.reduced > 1 || (k.reduced === 0 && k.reductions.length > 0)) return undefined;
   for (const r of k.reductions) {
     const c = r.combine;
@@ -121,70 +133,83 @@ export function chainLayout(k: LoopKernel): ChainLayout | undefined {
       c.args[1].index === 1;
     if (!sum || r.init !== 0 || r.dtype !== "float32") return undefined;
   }
-  const invariant = invariants(k);
   // temps keep their names as locals ($t12); the emitter's own are $x.., $c.., $i, $end, $n, $last
   const reserved = /^(x\d+|c\d+|i|end|n|last)$/;
   if ([...k.temps, ...k.reductions].some((t) => reserved.test(t.name))) return undefined;
   for (const t of k.temps) {
     const e = t.expr;
     if (e.kind === "valid") return undefined;
-    if (e.kind === "load" && (e.guard !== undefined || !flat(e.access))) return undefined;
+    if (e.kind === "load" && (e.guard !== undefined || !flat(e.access, dims))) return undefined;
     if (e.kind === "apply") {
       if (e.dtype !== "float32" && e.dtype !== "bool") return undefined;
       if (!formulaOk(e.scalar)) return undefined;
     }
-    // with a reduction loop, "pre" temps run once per output point: here only invariant ones
-    if (k.reduced === 1 && t.phase === "pre" && !invariant.has(t.name)) return undefined;
     if (k.reduced === 1 && t.phase === "outer" && e.kind === "load") return undefined;
   }
-  const size = k.sizes[0] as number;
+  const [rows, size] = (dims === 2 ? k.sizes : [1, k.sizes[0]]) as [number, number];
   const streams: Stream[] = [],
     scalarsIn: Single[] = [],
     scalarsOut: Single[] = [];
   let floats = 0;
   const param = (buf: string) => k.params.indexOf(buf);
+  const rowStride = (a: Access) => (dims === 2 ? (a.strides[0] as number) : 0);
   const stream = (a: Access, load: boolean): boolean => {
     const p = param(a.buf),
       offset = a.offset as number;
     if (p < 0) return false;
     const same = streams.find((s) => s.param === p);
-    if (same && same.offset !== offset) return false; // two views of a buffer could overlap
+    // two views of a buffer could overlap
+    if (same && (same.offset !== offset || same.rowStride !== rowStride(a))) return false;
     if (same) {
       if (load) same.load = true;
       else same.store = true;
       return true;
     }
-    streams.push({ param: p, offset, slot: floats, load, store: !load });
+    streams.push({ param: p, offset, rowStride: rowStride(a), slot: floats, load, store: !load });
     floats += CHUNK;
     return true;
   };
+  const single = (a: Access): Single | undefined =>
+    param(a.buf) < 0
+      ? undefined
+      : {
+          param: param(a.buf),
+          offset: a.offset as number,
+          rowStride: rowStride(a),
+          slot: floats++,
+        };
   for (const t of k.temps) {
     if (t.expr.kind !== "load") continue;
     const a = t.expr.access;
-    if (a.strides[0] === 1) {
+    if (a.strides[dims - 1] === 1) {
       if (!stream(a, true)) return undefined;
-    } else if (param(a.buf) >= 0)
-      scalarsIn.push({ param: param(a.buf), offset: a.offset as number, slot: floats++ });
-    else return undefined;
+    } else {
+      const s = single(a);
+      if (!s) return undefined;
+      scalarsIn.push(s);
+    }
   }
   for (const s of k.stores) {
     const a = s.access,
       inner = k.reduced === 0 || s.phase === "inner";
-    if (!flat(a) || (a.strides[0] === 1) !== inner) return undefined;
+    if (!flat(a, dims) || (a.strides[dims - 1] === 1) !== inner) return undefined;
     if (inner) {
       if (!stream(a, false)) return undefined;
     } else {
-      if (param(a.buf) < 0) return undefined;
-      scalarsOut.push({ param: param(a.buf), offset: a.offset as number, slot: floats++ });
+      const out = single(a);
+      if (!out) return undefined;
+      scalarsOut.push(out);
     }
   }
-  // a buffer read at one point and written at another would need ordering across chunks
-  for (const s of scalarsIn)
-    if (streams.some((t) => t.param === s.param && t.store)) return undefined;
+  // a buffer read at one point and written at another would need ordering across chunks and rows
+  for (const s of [...scalarsIn, ...scalarsOut])
+    if (streams.some((t) => t.param === s.param && (t.store || scalarsOut.includes(s))))
+      return undefined;
+  for (const s of scalarsIn) if (scalarsOut.some((o) => o.param === s.param)) return undefined;
   floats = Math.ceil(floats / 2) * 2; // f64 slots after the floats
   const sums = k.reductions.map((_, i) => floats / 2 + i);
   floats += 2 * sums.length;
-  return { size, streams, scalarsIn, scalarsOut, sums, floats };
+  return { rows, size, streams, scalarsIn, scalarsOut, sums, floats };
 }
 
 // ---- the function ----
@@ -225,8 +250,13 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
   const slotOf = (t: Temp) => {
     const a = (t.expr as { access: Access }).access;
     const p = k.params.indexOf(a.buf);
-    if (a.strides[0] === 1) return layout.streams.find((s) => s.param === p)!.slot;
-    return layout.scalarsIn.find((s) => s.param === p && s.offset === a.offset)!.slot;
+    if (a.strides.at(-1) === 1) return layout.streams.find((s) => s.param === p)!.slot;
+    return layout.scalarsIn.find(
+      (s) =>
+        s.param === p &&
+        s.offset === a.offset &&
+        s.rowStride === (a.strides.length === 2 ? a.strides[0] : 0),
+    )!.slot;
   };
 
   // a formula's value into a local, with its kind
@@ -325,7 +355,7 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
     const e = t.expr;
     if (e.kind === "load") {
       const slot = slotOf(t);
-      const strided = (e.access.strides[0] as number) === 1;
+      const strided = e.access.strides.at(-1) === 1;
       c.code.push(
         strided ? ["local.get", "$i"] : ["i32.const", 0],
         strided
@@ -352,8 +382,9 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
 
   const setup: Instr[] = [];
   for (const t of k.temps) if (invariant.has(t.name)) temp(ctxOf(setup), t, 0);
+  // "pre" temps (once a row in JS) run at every step here: they read only row scalars
   const perPoint = k.temps.filter(
-    (t) => !invariant.has(t.name) && (k.reduced === 0 || t.phase === "inner"),
+    (t) => !invariant.has(t.name) && (k.reduced === 0 || t.phase !== "outer"),
   );
   const after = k.temps.filter(
     (t) => !invariant.has(t.name) && k.reduced === 1 && t.phase === "outer",

@@ -191,6 +191,30 @@ describe("compiled on Wasm = eager and JS", () => {
   });
 });
 
+describe("rows: operands broadcast along rows or columns, sums per row", () => {
+  const rowCases: [string, (x: Tensor, b: Tensor, c: Tensor) => Tensor, boolean][] = [
+    ["sigmoid(x + b[col])", (x, b) => x.add(b).sigmoid(), true],
+    ["tanh(x * c[row])", (x, _b, c) => x.mul(c).tanh(), true],
+    ["row sums of exp", (x) => x.exp().sum(1), true],
+    ["row means of erf(x) * b, kept", (x, b) => x.erf().mul(b).mean(1, true), true],
+    ["a transposed operand (stays in JS)", (x) => x.T.contiguous().T.tanh().add(x.exp()), false],
+  ];
+  for (const [name, f, wasm] of rowCases)
+    it(name, () => {
+      manualSeed(8);
+      const x = randn([7, CHUNK + 45]),
+        b = randn([CHUNK + 45]),
+        c = randn([7, 1]);
+      const cf = compile(f);
+      if (wasm) expect(cf.explain(x, b, c).code).toContain(WASM);
+      const got = values(cf(x, b, c));
+      const eager = values(f(x, b, c));
+      for (let i = 0; i < got.length; i++)
+        if (!(Math.abs(got[i] - eager[i]) <= 1e-5 * Math.abs(eager[i]) + 1e-5))
+          expect.fail(`${name}[${i}]: Wasm ${got[i]}, eager ${eager[i]}`);
+    });
+});
+
 describe("gradients through Wasm kernels", () => {
   // backward() of the float32 compiled function (its forward and backward chains on Wasm) against
   // central differences of the same function in float64
