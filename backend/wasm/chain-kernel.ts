@@ -55,7 +55,13 @@ export function chainKernel(
   if (!layout || !worthIt(plan, layout)) return undefined;
   const spec = chainFunction(plan, layout);
   if (!memory) views(layout.floats);
-  const fn = load([spec], 1, memory).exports[plan.name] as (n: number, last: number) => void;
+  let fn: (n: number, last: number) => void;
+  try {
+    fn = load([spec], 1, memory).exports[plan.name] as typeof fn;
+  } catch {
+    // a browser's main thread may refuse to compile a module over 4 KB synchronously: JS renders it
+    return undefined;
+  }
   const { rows, size, streams, scalarsIn, scalarsOut, sums } = layout;
   const ins = streams.filter((s) => s.load),
     outs = streams.filter((s) => s.store);
