@@ -123,10 +123,12 @@ function w1(n: number): Case {
 }
 
 // W2 and W3: forward + backward of a scalar function of one vector.
+// `onJs`: also the compiled call with setBackend("js") (today's JS kernel beside the Wasm one)
 function fwdBwd(
   workload: string,
   f: (x: Tensor) => Tensor,
   hand: (x: Float32Array, g: Float32Array) => number,
+  onJs = false,
 ) {
   return (n: number): Case => {
     const x = input(n, true),
@@ -142,7 +144,27 @@ function fwdBwd(
       return out;
     };
     const eager = viaBackward(f),
-      compiled = viaBackward(cf);
+      compiled = viaBackward(cf),
+      cfJs = compile(f),
+      compiledJs = () => {
+        const was = jitgrad.getBackend();
+        jitgrad.setBackend("js");
+        try {
+          return viaBackward(cfJs)();
+        } finally {
+          jitgrad.setBackend(was);
+        }
+      };
+    const jsVariant = onJs
+      ? [
+          {
+            id: "compiledJs" as const,
+            label: "compiled (backward()), JS backend",
+            fn: () => keep(compiledJs()),
+            outcome: () => ({ value: compiledJs().item(), grads: [f32(x.grad)] }),
+          },
+        ]
+      : [];
     return {
       workload,
       n,
@@ -160,6 +182,7 @@ function fwdBwd(
           outcome: () => ({ value: compiled().item(), grads: [f32(x.grad)] }),
           ...explainOf(cf.explain, x),
         },
+        ...jsVariant,
         {
           id: "valueAndGrad",
           label: "compiled (valueAndGrad)",
@@ -591,7 +614,7 @@ export function workloads(sizes: { w1: number[]; w3: number[] }, torchSeconds = 
         "W3 tanh-GELU forward+backward: out = sum(0.5x(1+tanh(0.79788(x+0.044715x^3)))), d out/d x",
       note: "hand-written uses a branch-free rational tanh (within 2 float32 ulps, ~5x faster than Math.tanh)",
       sizes: sizes.w3,
-      make: fwdBwd("W3", geluSum, w3Hand),
+      make: fwdBwd("W3", geluSum, w3Hand, true),
     },
     train
       ? {

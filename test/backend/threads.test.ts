@@ -2,7 +2,7 @@
 // as Errors in the caller (never a hang); the thread count's API; storage in shared memory.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gemmScratch, newScratch, PANEL, panels, tiles } from "../../backend/js/gemm";
 import { roundEven } from "../../backend/js/round";
 import { tanhf } from "../../backend/js/tanhf";
@@ -18,6 +18,7 @@ import {
   shutdown,
 } from "../../backend/threads/pool";
 import { workerSource } from "../../backend/threads/worker-source";
+import { chainSettings } from "../../backend/wasm/chain-kernel";
 import {
   compile,
   getNumThreads,
@@ -88,6 +89,14 @@ describe("shared storage", () => {
 });
 
 describe("determinism across thread counts", () => {
+  // these cases exercise the JS kernels' split: costly chains would otherwise run as Wasm SIMD
+  // kernels (on the calling thread, the same bits at any thread count)
+  beforeAll(() => {
+    chainSettings.rule = "never";
+  });
+  afterAll(() => {
+    chainSettings.rule = "cost";
+  });
   manualSeed(7);
   const x = randn([1_000_003]),
     m = randn([700, 1500]),
