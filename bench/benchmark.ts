@@ -1,7 +1,10 @@
-// npm run bench [-- --quick | --large | --reference | --filter=W3 | --threads=1,2]
+// npm run bench [-- --quick | --large | --reference | --filter=W3 | --threads=1,2 | --no-peers |
+//                   --peers-dir=DIR]
 // Times W1-W4 (eager, compiled, hand-written), a copy loop (bandwidth), matmul GFLOP/s, steady-state
 // memory and per-call overhead with the `benchmark` package; prints tables and the issue's targets,
 // writes JSON and an SVG chart under bench/results/ (--reference: reference.json / reference.svg).
+// Peer rows (tfjs' Wasm backend, jax-js) join W1, W3, W4 and matmul when those packages load
+// (bench/peers.ts); --peers-dir=DIR loads them from DIR/node_modules (`npm i --prefix DIR ...`).
 
 import { execSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -20,6 +23,7 @@ import {
   type Tensor,
 } from "../index";
 import { copyLoop, mmNN } from "./hand";
+import { loadPeers, matmulPeers, type Peers } from "./peers";
 import {
   type CaseResult,
   fmtN,
@@ -39,7 +43,9 @@ const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
 const quick = flag("--quick"),
   large = flag("--large"),
-  reference = flag("--reference");
+  reference = flag("--reference"),
+  noPeers = flag("--no-peers");
+const peersDir = argv.find((a) => a.startsWith("--peers-dir="))?.slice(12);
 const filter = argv
   .find((a) => a.startsWith("--filter="))
   ?.slice(9)
@@ -61,8 +67,9 @@ if (threadCounts.some((t) => !Number.isInteger(t) || t < 1)) {
 }
 for (const [i, a] of argv.entries())
   if (
-    !["--quick", "--large", "--reference"].includes(a) &&
+    !["--quick", "--large", "--reference", "--no-peers"].includes(a) &&
     !a.startsWith("--filter=") &&
+    !a.startsWith("--peers-dir=") &&
     !a.startsWith("--threads") &&
     !(threadsAt >= 0 && !argv[threadsAt].includes("=") && i === threadsAt + 1)
   ) {
@@ -94,13 +101,13 @@ function fail(msg: string): never {
 
 // ---- checking: every variant against the eager one, float32 tolerance ----
 const RTOL = 1e-4;
-function compare(ref: Outcome, got: Outcome, what: string): number {
+function compare(ref: Outcome, got: Outcome, what: string, valueRtol = RTOL): number {
   let worst = 0;
   const err = (a: number, b: number, scale: number) => Math.abs(a - b) / (Math.abs(b) + scale);
   const ev = err(got.value, ref.value, 1e-3);
-  if (!(ev <= RTOL))
+  if (!(ev <= valueRtol))
     fail(
-      `${what}: value ${got.value} differs from eager's ${ref.value} (relative error ${ev.toExponential(2)} > ${RTOL})`,
+      `${what}: value ${got.value} differs from eager's ${ref.value} (relative error ${ev.toExponential(2)} > ${valueRtol})`,
     );
   worst = ev;
   if (got.grads.length !== ref.grads.length)
@@ -167,9 +174,13 @@ function runCase(c: Case, threads: number): CaseResult {
   const ref = c.variants[0].outcome();
   const errs = new Map<Variant, number>([[c.variants[0], 0]]);
   for (const v of c.variants.slice(1))
-    errs.set(v, compare(ref, v.outcome(), `${label} ${v.label}`));
+    errs.set(v, compare(ref, v.outcome(), `${label} ${v.label}`, v.valueRtol));
+  const own = c.variants.filter((v) => !v.peer),
+    peerErrs = c.variants
+      .filter((v) => v.peer)
+      .map((v) => `${v.label} ${errs.get(v)!.toExponential(1)}`);
   console.log(
-    `       ${label}: ${c.variants.length} variants agree (value ${ref.value.toPrecision(6)}, ${ref.grads.length} gradient(s), max rel err ${Math.max(...errs.values()).toExponential(1)})`,
+    `       ${label}: ${c.variants.length} variants agree (value ${ref.value.toPrecision(6)}, ${ref.grads.length} gradient(s), max rel err ${Math.max(...own.map((v) => errs.get(v)!)).toExponential(1)}${peerErrs.length ? `; peers: ${peerErrs.join(", ")}` : ""})`,
   );
   const vs: VariantResult[] = c.variants.map((v) => {
     const code = v.code?.();
@@ -232,7 +243,7 @@ function freshOutput() {
   return out;
 }
 
-function matmulRate() {
+function matmulRate(peers: Peers | undefined) {
   const M = 128,
     K = 784,
     N = 256,
@@ -265,7 +276,7 @@ function matmulRate() {
     ),
   };
   setBackend(backend);
-  return {
+  const rows: Record<string, ReturnType<typeof rate>> = {
     eager: rate(time("matmul 128x784 @ 784x256 eager", () => a.matmul(b))),
     compiled: rate(time("matmul 128x784 @ 784x256 compiled", () => cm(a, b))),
     ...jsRows,
@@ -273,6 +284,17 @@ function matmulRate() {
       time("matmul 128x784 @ 784x256 hand-written", () => mmNN(A, Bm, C, M, K, N)),
     ),
   };
+  // the peers' products, checked like the hand-written one before they are timed
+  for (const p of peers ? matmulPeers(peers, A, Bm, M, K, N) : []) {
+    const got = p.call();
+    ref.forEach((v, i) => {
+      if (!(Math.abs(got[i] - v) <= 1e-4 * (Math.abs(v) + 1)))
+        fail(`matmul: ${p.label}[${i}] = ${got[i]}, eager ${v}`);
+    });
+    rows[p.label] = rate(time(`matmul 128x784 @ 784x256 ${p.label}`, p.call));
+  }
+  return rows as typeof rows &
+    Record<"eager" | "compiled" | "compiled, JS backend", ReturnType<typeof rate>>;
 }
 
 // Heap after full collections, around rounds of compiled calls at N = 4, after a warm-up round (the
@@ -633,6 +655,38 @@ function targets(
     "higher",
     "the issue's 30 GFLOP/s is 7x the JS backend's 4 GFLOP/s",
   );
+  // issue 13: beside the peers (their rows load only when installed: bench/peers.ts)
+  const peerRates = Object.entries(mm ?? {}).filter(
+    ([k]) => k.startsWith("tfjs") || k.startsWith("jax"),
+  );
+  const bestPeer = peerRates.sort((p, q) => q[1].gflops - p[1].gflops)[0];
+  add(
+    "matmul-peer",
+    `matmul: best Wasm peer's GFLOP/s / compiled GFLOP/s${bestPeer ? ` (${bestPeer[0]} ${bestPeer[1].gflops.toFixed(1)})` : ""} (issue 13 target)`,
+    bestPeer && mm ? bestPeer[1].gflops / mm.compiled.gflops : null,
+    "x",
+    1.3,
+    "lower",
+    "the peer's GEMM is faster on this product: compare the micro-kernels and their packing",
+  );
+  add(
+    "W4-vs-jax",
+    "W4 compiled step / jax-js jit step (issue 13 target: beat jax-js)",
+    w4Ratio("compiled", "jax"),
+    "x",
+    1,
+    "lower",
+    "jax-js' jitted step is faster on the same weights and data",
+  );
+  add(
+    "W4-vs-tfjs",
+    "W4 compiled step / tfjs step, Wasm backend (info)",
+    w4Ratio("compiled", "tfjs"),
+    "x",
+    1,
+    "lower",
+    "",
+  );
   add(
     "matmul",
     "matmul 128x784 @ 784x256 compiled GFLOP/s (issue 6 target)",
@@ -677,15 +731,23 @@ function machine() {
 // rows per size, for the progress count (W4: eager, compiled, whole step, both on JS, hand)
 const variantCount = (id: string, train: boolean) =>
   id === "W4" && train ? 6 : ["W2", "W3", "S1", "S2"].includes(id) ? 4 : 3;
+// peer rows per size: W1, W3 and W4, at the first thread count only (the peers run on one thread)
+const peerCount = (id: string, peers: Peers | undefined) =>
+  peers && ["W1", "W3", "W4"].includes(id) ? Number(!!peers.tf) + Number(!!peers.jax) : 0;
 
-function main() {
+async function main() {
   const m = machine(),
     train = hasTraining();
+  const peers = noPeers ? undefined : await loadPeers(peersDir);
   const ws = workloads(sizes, quick ? 1 : 3).filter((w) => selected(w.id));
   const extrasOn = selected("extras");
   total =
-    ws.reduce((n, w) => n + w.sizes.length * threadCounts.length * variantCount(w.id, train), 0) +
-    (extrasOn ? 9 : 0);
+    ws.reduce(
+      (n, w) =>
+        n +
+        w.sizes.length * (threadCounts.length * variantCount(w.id, train) + peerCount(w.id, peers)),
+      0,
+    ) + (extrasOn ? 9 + peerCount("W1", peers) : 0);
   console.log(
     `jitgrad benchmark (${quick ? "quick" : "full"}${large ? ", large" : ""}${reference ? ", reference" : ""}): ${m.cpu}, ${m.nproc} cores, Node ${m.node}, commit ${m.commit}`,
   );
@@ -694,15 +756,18 @@ function main() {
       `WARNING: load average ${load0.map((l) => l.toFixed(2)).join(" ")} on ${m.nproc} cores: other processes are running; timings will be noisy`,
     );
   console.log(
-    `benchmark.js maxTime ${opts.maxTime}s, minSamples ${opts.minSamples}; float32, fixed seeds; ${gc ? "gc exposed" : "no --expose-gc (memory numbers include garbage)"}; W4 ${train ? "training step (nn/F/optim)" : "forward+backward with a sum loss (no nn/F/optim yet)"}\n`,
+    `benchmark.js maxTime ${opts.maxTime}s, minSamples ${opts.minSamples}; float32, fixed seeds; ${gc ? "gc exposed" : "no --expose-gc (memory numbers include garbage)"}; W4 ${train ? "training step (nn/F/optim)" : "forward+backward with a sum loss (no nn/F/optim yet)"}`,
+  );
+  console.log(
+    `peers: ${peers ? peers.notes.join("; ") : "off (--no-peers)"}${peers && threadCounts.length > 1 ? `; their rows run at ${threadCounts[0]} thread(s) only` : ""}\n`,
   );
 
   const results: WorkloadResult[] = [];
   for (const w of ws) {
     const cases = w.sizes.flatMap((n) =>
-      threadCounts.map((t) => {
+      threadCounts.map((t, i) => {
         setNumThreads(t);
-        return runCase(w.make(n), t);
+        return runCase(w.make(n, i === 0 ? peers : undefined), t);
       }),
     );
     results.push({ id: w.id, title: w.title, note: w.note, cases });
@@ -715,7 +780,7 @@ function main() {
   if (extrasOn) {
     extras.copy = copyBandwidth();
     extras.freshOutput = fresh = freshOutput();
-    extras.matmul = matmul = matmulRate();
+    extras.matmul = matmul = matmulRate(peers);
     extras.memory = memory = steadyMemory();
   }
   const w1n4 = results.find((w) => w.id === "W1")?.cases.find((c) => c.n === 4);
@@ -744,6 +809,7 @@ function main() {
       benchmark: { maxTime: opts.maxTime, minSamples: opts.minSamples },
       seconds,
       trainingApi: train,
+      peers: peers?.notes ?? [],
     },
     workloads: results,
     extras,
@@ -790,7 +856,7 @@ function main() {
       `Steady state (heap used after gc, median of ${w1m.rounds.length} rounds): W1 N=4 compiled ${w1m.before} -> ${w1m.after} bytes over ${w1m.calls} calls (${w1m.bytesPerCall.toFixed(3)} B/call retained); W2 compiled + backward() ${w2m.before} -> ${w2m.after} over ${w2m.calls} calls`,
     );
   }
-  console.log(`\nTargets (issues 5, 6 and 15)\n${targetTable(ts)}`);
+  console.log(`\nTargets (issues 5, 6, 13 and 15)\n${targetTable(ts)}`);
 
   const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
   mkdirSync(dir, { recursive: true });
@@ -810,4 +876,4 @@ function main() {
   console.log(`\nwrote bench/results/${base}.json and ${base}.svg in ${seconds.toFixed(0)} s`);
 }
 
-main();
+await main();
