@@ -1,9 +1,10 @@
 // Peer rows (issue 13): the same W1, W3, W4 and matmul work in TensorFlow.js on its Wasm backend
-// and in jax-js (jit + valueAndGrad on its Wasm backend), when they are installed. They are not
-// dependencies of the repo (tfjs alone is ~66 MB unpacked; jax-js is 0.x and changes its API
-// between minor versions), so the harness loads them by name at run time and skips their rows
-// with the command that installs them. Both run on one thread in Node: tfjs' Wasm backend finds no
-// multithread support there, and jax-js' worker pool needs a global Worker, which Node lacks.
+// and in jax-js (jit + valueAndGrad on its Wasm backend), loaded by name at run time. jax-js is a
+// devDependency (1.7 MB, no dependencies); tfjs is not (tfjs-core + tfjs-backend-wasm + the
+// tfjs-backend-cpu it pulls in are ~66 MB unpacked), so its rows are skipped, with the command
+// that installs it, unless it is installed by hand. Both run on one thread in Node: tfjs' Wasm
+// backend finds no multithread support there, and jax-js' worker pool needs a global Worker,
+// which Node lacks.
 //
 // Every timed peer call reads its outputs into JavaScript (dataSync), as jitgrad's results are
 // JavaScript typed arrays: jax-js is lazy and computes nothing until something reads a result.
@@ -14,7 +15,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import type { Outcome, Variant } from "./workloads";
 
-// the versions the harness was written against
+// the versions the harness was written against (jax-js: package.json pins the same)
 export const PEER_PACKAGES = {
   tfjs: ["@tensorflow/tfjs-core@4.22.0", "@tensorflow/tfjs-backend-wasm@4.22.0"],
   jax: ["@jax-js/jax@0.1.25"],
@@ -27,64 +28,85 @@ export interface Peers {
   notes: string[]; // what was loaded or skipped, and why: printed at the start of the run
 }
 
-// dir: a directory whose node_modules holds the peers (`npm i --prefix DIR ...`); default: the
-// repo's own node_modules. Loaded through require so that the tfjs backend registers itself with
-// the very tfjs-core module instance the harness uses.
+// Looks in the repo's node_modules, then in DIR/node_modules when dir is given (`npm i --prefix
+// DIR ...` keeps a shared checkout's node_modules as its package-lock says). Loaded through
+// require, so the tfjs backend registers itself with the very tfjs-core instance used here.
 export async function loadPeers(dir: string | undefined): Promise<Peers> {
-  const req = createRequire(
-    dir === undefined ? import.meta.url : join(resolve(dir), "peers-anchor.js"),
-  );
-  const where = dir === undefined ? "" : ` under ${resolve(dir)}`;
+  const places = [{ req: createRequire(import.meta.url), where: "" }];
+  if (dir !== undefined)
+    places.push({
+      req: createRequire(join(resolve(dir), "peers-anchor.js")),
+      where: ` from ${resolve(dir)}`,
+    });
+  // the first place that has the package (its other packages come from the same place)
+  const find = (name: string) =>
+    places.find((p) => {
+      try {
+        p.req.resolve(name);
+        return true;
+      } catch {
+        return false;
+      }
+    });
   const out: Peers = { notes: [] };
-  const missing = (e: unknown) =>
-    (e as { code?: string }).code === "MODULE_NOT_FOUND"
-      ? "not installed"
-      : `failed to load: ${(e as Error).message}`;
-  try {
-    const tf = req("@tensorflow/tfjs-core");
-    // tfjs-core's Node bundle has no gradients; this ES module registers them in the registry
-    // that every copy of tfjs-core shares (a global), loaded through tsx as the harness is
-    req("@tensorflow/tfjs-core/dist/register_all_gradients");
-    // the backend's Emscripten module adds process handlers that rethrow any uncaught error with
-    // its whole minified source line: keep the process' own handlers only
-    const before = {
-      uncaughtException: process.listeners("uncaughtException"),
-      unhandledRejection: process.listeners("unhandledRejection"),
-    };
-    req("@tensorflow/tfjs-backend-wasm");
-    if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
-    await tf.ready();
-    for (const l of process.listeners("uncaughtException"))
-      if (!before.uncaughtException.includes(l)) process.removeListener("uncaughtException", l);
-    for (const l of process.listeners("unhandledRejection"))
-      if (!before.unhandledRejection.includes(l)) process.removeListener("unhandledRejection", l);
-    const env = tf.env();
-    out.tf = tf;
+  const tfAt = find("@tensorflow/tfjs-core");
+  if (!tfAt)
     out.notes.push(
-      `tfjs ${tf.version_core} on its Wasm backend${where} (SIMD ${env.getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}, threads ${env.getBool("WASM_HAS_MULTITHREAD_SUPPORT") ? "on" : "off"})`,
+      `tfjs rows skipped: @tensorflow/tfjs-core + tfjs-backend-wasm not installed (${installHint(PEER_PACKAGES.tfjs)})`,
     );
-  } catch (e) {
+  else
+    try {
+      const { req, where } = tfAt;
+      const tf = req("@tensorflow/tfjs-core");
+      // tfjs-core's Node bundle has no gradients; this ES module registers them in the registry
+      // that every copy of tfjs-core shares (a global), loaded through tsx as the harness is
+      req("@tensorflow/tfjs-core/dist/register_all_gradients");
+      // the backend's Emscripten module adds process handlers that rethrow any uncaught error
+      // with its whole minified source line: keep the process' own handlers only
+      const before = {
+        uncaughtException: process.listeners("uncaughtException"),
+        unhandledRejection: process.listeners("unhandledRejection"),
+      };
+      req("@tensorflow/tfjs-backend-wasm");
+      if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
+      await tf.ready();
+      for (const l of process.listeners("uncaughtException"))
+        if (!before.uncaughtException.includes(l)) process.removeListener("uncaughtException", l);
+      for (const l of process.listeners("unhandledRejection"))
+        if (!before.unhandledRejection.includes(l)) process.removeListener("unhandledRejection", l);
+      const env = tf.env();
+      out.tf = tf;
+      out.notes.push(
+        `tfjs ${tf.version_core} on its Wasm backend${where} (SIMD ${env.getBool("WASM_HAS_SIMD_SUPPORT") ? "on" : "off"}, threads ${env.getBool("WASM_HAS_MULTITHREAD_SUPPORT") ? "on" : "off"})`,
+      );
+    } catch (e) {
+      out.notes.push(
+        `tfjs rows skipped: loading it failed: ${(e as Error).message} (${installHint(PEER_PACKAGES.tfjs)})`,
+      );
+    }
+  const jaxAt = find("@jax-js/jax");
+  if (!jaxAt)
     out.notes.push(
-      `tfjs rows skipped: @tensorflow/tfjs-core + tfjs-backend-wasm ${missing(e)}${where} (${installHint(PEER_PACKAGES.tfjs)})`,
+      `jax-js rows skipped: @jax-js/jax not installed (a devDependency: npm ci, or ${installHint(PEER_PACKAGES.jax)})`,
     );
-  }
-  try {
-    const jax = req("@jax-js/jax");
-    const devices: string[] = await jax.init("wasm");
-    if (!devices.includes("wasm")) throw new Error(`init("wasm") found only ${devices.join(", ")}`);
-    jax.defaultDevice("wasm");
-    // its package.json is not exported: read it beside the resolved entry (dist/index.cjs)
-    const pkg = join(dirname(req.resolve("@jax-js/jax")), "..", "package.json");
-    const version = JSON.parse(readFileSync(pkg, "utf8")).version;
-    out.jax = jax;
-    out.notes.push(
-      `jax-js ${version}, jit on its Wasm device${where} (one thread: no Worker in Node)`,
-    );
-  } catch (e) {
-    out.notes.push(
-      `jax-js rows skipped: @jax-js/jax ${missing(e)}${where} (${installHint(PEER_PACKAGES.jax)})`,
-    );
-  }
+  else
+    try {
+      const { req, where } = jaxAt;
+      const jax = req("@jax-js/jax");
+      const devices: string[] = await jax.init("wasm");
+      if (!devices.includes("wasm"))
+        throw new Error(`init("wasm") found only ${devices.join(", ")}`);
+      jax.defaultDevice("wasm");
+      // its package.json is not exported: read it beside the resolved entry (dist/index.cjs)
+      const pkg = join(dirname(req.resolve("@jax-js/jax")), "..", "package.json");
+      const version = JSON.parse(readFileSync(pkg, "utf8")).version;
+      out.jax = jax;
+      out.notes.push(
+        `jax-js ${version}, jit on its Wasm device${where} (one thread: no Worker in Node)`,
+      );
+    } catch (e) {
+      out.notes.push(`jax-js rows skipped: loading it failed: ${(e as Error).message}`);
+    }
   return out;
 }
 
