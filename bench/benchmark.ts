@@ -168,6 +168,29 @@ function external(name: string, get: () => ReturnType<typeof time>) {
   return s;
 }
 
+// Interleaved rounds (issue 13's peer targets): each round times a batch (~20 ms) of every function
+// in turn and keeps each one's fastest batch. On a loaded machine the functions then share the
+// same slow and fast stretches, which benchmark.js' one-after-the-other runs do not.
+const ROUNDS = quick ? 5 : 9;
+function headToHead(fns: [string, () => void][], what: string): Record<string, number> {
+  const calls = fns.map(([, f]) => {
+    const t = performance.now();
+    f();
+    return Math.min(1e4, Math.max(1, Math.round(20 / Math.max(performance.now() - t, 1e-3))));
+  });
+  const best = fns.map(() => Infinity);
+  for (let r = 0; r < ROUNDS; r++)
+    fns.forEach(([, f], i) => {
+      const t = performance.now();
+      for (let k = 0; k < calls[i]; k++) f();
+      best[i] = Math.min(best[i], (performance.now() - t) / 1e3 / calls[i]);
+    });
+  console.log(
+    `       ${what} head-to-head (${ROUNDS} interleaved rounds, fastest batch): ${fns.map(([n], i) => `${n} ${fmtTime(best[i])}`).join(", ")}`,
+  );
+  return Object.fromEntries(fns.map(([n], i) => [n, best[i]]));
+}
+
 function runCase(c: Case, threads: number): CaseResult {
   const batch = c.workload === "W4" || c.workload.startsWith("S");
   const label = `${c.workload} ${batch ? `B=${c.n}` : `N=${fmtN(c.n)}`} T=${threads}`;
@@ -196,6 +219,18 @@ function runCase(c: Case, threads: number): CaseResult {
         : { kernels: v.kernels?.(), mathTanhCalls: (code.match(/Math\.tanh\(/g) ?? []).length }),
     };
   });
+  // with peers, at the sizes their targets and summary use: the compiled rows and the peers
+  // again, interleaved
+  const rivals = c.variants.filter(
+    (v) => v.peer || ["compiled", "valueAndGrad", "wholeStep"].includes(v.id),
+  );
+  const headToHeadTimes =
+    c.variants.some((v) => v.peer) && (batch || c.n >= 1e6)
+      ? headToHead(
+          rivals.map((v) => [v.id, v.fn]),
+          label,
+        )
+      : undefined;
   const m = (id: string) => vs.find((v) => v.id === id)?.mean ?? NaN;
   const r = (a: number, b: number) => (Number.isFinite(a / b) ? a / b : null);
   return {
@@ -203,6 +238,7 @@ function runCase(c: Case, threads: number): CaseResult {
     n: c.n,
     threads,
     variants: vs,
+    ...(headToHeadTimes ? { headToHead: headToHeadTimes } : {}),
     eagerOverCompiled: r(m("eager"), m("compiled")),
     compiledOverHand: r(m("compiled"), m("hand")),
     eagerOverValueAndGrad: r(m("eager"), m("valueAndGrad")),
@@ -243,7 +279,9 @@ function freshOutput() {
   return out;
 }
 
-function matmulRate(peers: Peers | undefined) {
+type Rate = ReturnType<typeof time> & { gflops: number };
+// out.headToHead: the compiled product and the peers' in interleaved rounds (when peers run)
+function matmulRate(peers: Peers | undefined, out: { headToHead?: Record<string, number> }) {
   const M = 128,
     K = 784,
     N = 256,
@@ -264,7 +302,7 @@ function matmulRate(peers: Peers | undefined) {
     if (!(Math.abs(C[i] - v) <= 1e-4 * (Math.abs(v) + 1)))
       fail(`matmul: hand-written[${i}] = ${C[i]}, eager ${v}`);
   });
-  const rate = (s: { mean: number }) => ({ ...s, gflops: flops / s.mean / 1e9 });
+  const rate = <S extends { mean: number }>(s: S) => ({ ...s, gflops: flops / s.mean / 1e9 });
   const backend = getBackend();
   setBackend("js");
   const jsRows = {
@@ -276,7 +314,7 @@ function matmulRate(peers: Peers | undefined) {
     ),
   };
   setBackend(backend);
-  const rows: Record<string, ReturnType<typeof rate>> = {
+  const rows: Record<string, Rate> = {
     eager: rate(time("matmul 128x784 @ 784x256 eager", () => a.matmul(b))),
     compiled: rate(time("matmul 128x784 @ 784x256 compiled", () => cm(a, b))),
     ...jsRows,
@@ -293,8 +331,18 @@ function matmulRate(peers: Peers | undefined) {
     });
     rows[p.label] = rate(time(`matmul 128x784 @ 784x256 ${p.label}`, p.call));
   }
-  return rows as typeof rows &
-    Record<"eager" | "compiled" | "compiled, JS backend", ReturnType<typeof rate>>;
+  const mmPeers = peers ? matmulPeers(peers, A, Bm, M, K, N) : [];
+  const headToHeadTimes = mmPeers.length
+    ? headToHead(
+        [
+          ["compiled", () => cm(a, b)],
+          ...mmPeers.map((p) => [p.label, p.call] as [string, () => void]),
+        ],
+        "matmul",
+      )
+    : undefined;
+  if (headToHeadTimes) out.headToHead = headToHeadTimes;
+  return rows as typeof rows & Record<"eager" | "compiled" | "compiled, JS backend", Rate>;
 }
 
 // Heap after full collections, around rounds of compiled calls at N = 4, after a warm-up round (the
@@ -361,6 +409,7 @@ function targets(
   extras: {
     memory?: ReturnType<typeof steadyMemory>;
     matmul?: ReturnType<typeof matmulRate>;
+    matmulHeadToHead?: Record<string, number>;
     fresh?: ReturnType<typeof freshOutput>;
   },
 ): Target[] {
@@ -655,24 +704,36 @@ function targets(
     "higher",
     "the issue's 30 GFLOP/s is 7x the JS backend's 4 GFLOP/s",
   );
-  // issue 13: beside the peers (their rows load only when installed: bench/peers.ts)
-  const peerRates = Object.entries(mm ?? {}).filter(
-    ([k]) => k.startsWith("tfjs") || k.startsWith("jax"),
-  );
-  const bestPeer = peerRates.sort((p, q) => q[1].gflops - p[1].gflops)[0];
+  // issue 13: beside the peers (their rows load only when installed: bench/peers.ts), from the
+  // interleaved rounds when they ran (see headToHead), else from the means
+  const peerIds = (ks: string[]) => ks.filter((k) => k.startsWith("tfjs") || k.startsWith("jax"));
+  const mmH = extras.matmulHeadToHead;
+  const mmRatios: [string, number][] = mmH
+    ? peerIds(Object.keys(mmH)).map((k) => [k, mmH.compiled / mmH[k]])
+    : mm
+      ? peerIds(Object.keys(mm)).map((k) => [k, mm[k].gflops / mm.compiled.gflops])
+      : [];
+  const bestPeer = mmRatios.sort((p, q) => q[1] - p[1])[0];
   add(
     "matmul-peer",
-    `matmul: best Wasm peer's GFLOP/s / compiled GFLOP/s${bestPeer ? ` (${bestPeer[0]} ${bestPeer[1].gflops.toFixed(1)})` : ""} (issue 13 target)`,
-    bestPeer && mm ? bestPeer[1].gflops / mm.compiled.gflops : null,
+    `matmul: best Wasm peer's rate / compiled rate${bestPeer ? ` (${bestPeer[0]})` : ""}${mmH ? ", interleaved" : ""} (issue 13 target)`,
+    bestPeer ? bestPeer[1] : null,
     "x",
     1.3,
     "lower",
     "the peer's GEMM is faster on this product: compare the micro-kernels and their packing",
   );
+  const w4Peer = (id: string) => {
+    const h = w4?.headToHead;
+    return h?.compiled !== undefined && h[id] !== undefined
+      ? h.compiled / h[id]
+      : w4Ratio("compiled", id);
+  };
+  const w4H = w4?.headToHead ? ", interleaved" : "";
   add(
     "W4-vs-jax",
-    "W4 compiled step / jax-js jit step (issue 13 target: beat jax-js)",
-    w4Ratio("compiled", "jax"),
+    `W4 compiled step / jax-js jit step${w4H} (issue 13 target: beat jax-js)`,
+    w4Peer("jax"),
     "x",
     1,
     "lower",
@@ -680,8 +741,8 @@ function targets(
   );
   add(
     "W4-vs-tfjs",
-    "W4 compiled step / tfjs step, Wasm backend (info)",
-    w4Ratio("compiled", "tfjs"),
+    `W4 compiled step / tfjs step, Wasm backend${w4H} (info)`,
+    w4Peer("tfjs"),
     "x",
     1,
     "lower",
@@ -697,6 +758,37 @@ function targets(
     "runtime/matmul.ts is the kernel behind both eager and compiled matmul",
   );
   return out;
+}
+
+// jitgrad's compiled rows over each peer's, by benchmark.js mean and by the interleaved rounds
+function peerSummary(
+  ws: WorkloadResult[],
+  matmul: ReturnType<typeof matmulRate> | undefined,
+  mmH: Record<string, number> | undefined,
+) {
+  const parts: string[] = [];
+  const f = (r: number) => `${r.toFixed(2)}x`;
+  for (const w of ws)
+    for (const c of w.cases) {
+      const h = c.headToHead;
+      if (!h) continue;
+      const own = c.variants.filter((v) =>
+        ["compiled", "valueAndGrad", "wholeStep"].includes(v.id),
+      );
+      for (const p of c.variants.filter((v) => v.id === "tfjs" || v.id === "jax"))
+        for (const o of own)
+          parts.push(
+            `${w.id}${w.id === "W4" ? "" : ` N=${fmtN(c.n)}`} ${o.label} / ${p.label}: ${f(o.mean / p.mean)} by means, ${f(h[o.id] / h[p.id])} interleaved`,
+          );
+    }
+  if (matmul && mmH)
+    for (const k of Object.keys(mmH).filter((k) => k !== "compiled"))
+      parts.push(
+        `matmul compiled / ${k}: ${f(matmul.compiled.mean / matmul[k].mean)} by means, ${f(mmH.compiled / mmH[k])} interleaved`,
+      );
+  return parts.length
+    ? `Beside the peers (time ratios, < 1: jitgrad faster):\n  ${parts.join("\n  ")}`
+    : "";
 }
 
 // ---- main ----
@@ -775,12 +867,14 @@ async function main() {
   setNumThreads(threadCounts[0]);
   const extras: Record<string, unknown> = {};
   let fresh: ReturnType<typeof freshOutput> | undefined;
+  const mmOut: { headToHead?: Record<string, number> } = {};
   let memory: ReturnType<typeof steadyMemory> | undefined,
     matmul: ReturnType<typeof matmulRate> | undefined;
   if (extrasOn) {
     extras.copy = copyBandwidth();
     extras.freshOutput = fresh = freshOutput();
-    extras.matmul = matmul = matmulRate(peers);
+    extras.matmul = matmul = matmulRate(peers, mmOut);
+    if (mmOut.headToHead) extras.matmulHeadToHead = mmOut.headToHead;
     extras.memory = memory = steadyMemory();
   }
   const w1n4 = results.find((w) => w.id === "W1")?.cases.find((c) => c.n === 4);
@@ -795,7 +889,7 @@ async function main() {
       handUs: mm("hand") * 1e6,
     };
   }
-  const ts = targets(results, { memory, matmul, fresh });
+  const ts = targets(results, { memory, matmul, fresh, matmulHeadToHead: mmOut.headToHead });
   const seconds = (performance.now() - t0) / 1000,
     cpu = process.cpuUsage(cpu0);
   const cpuShare = (cpu.user + cpu.system) / 1e6 / seconds; // ~1 when this process had a core to itself
@@ -836,6 +930,8 @@ async function main() {
         .map(([k, v]) => `${k} ${v.gflops.toFixed(2)} GFLOP/s (${fmtTime(v.mean)})`)
         .join(", ")}`,
     );
+  const beside = peerSummary(results, matmul, mmOut.headToHead);
+  if (beside) console.log(beside);
   const d = extras.dispatch as
     | {
         compiledMinusHandUs: number;

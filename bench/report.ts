@@ -18,6 +18,7 @@ export interface CaseResult {
   workload: string;
   n: number;
   threads?: number; // setNumThreads during the case (older results have none)
+  headToHead?: Record<string, number>; // seconds per call in interleaved rounds, by variant id (peers)
   variants: VariantResult[];
   eagerOverCompiled: number | null;
   compiledOverHand: number | null;
