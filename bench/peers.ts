@@ -241,7 +241,7 @@ export function matmulPeers(
 }
 
 // W4: batch B, D -> H relu -> O, softmax cross-entropy on the labels (one-hot here), SGD lr, from
-// the same weights (PyTorch layout: W1 [H, D], W2 [O, H]) and data. outcome(): the loss and
+// the same weights (PyTorch layout: W1 [H, D], W2 [O, H]; tfjs keeps them transposed) and data. outcome(): the loss and
 // gradients at the current weights (the initial ones: outcomes run before any timed step).
 export function w4Peers(
   p: Peers,
@@ -261,15 +261,30 @@ export function w4Peers(
     const tf = p.tf,
       x = tf.tensor2d(xs, [B, D]),
       y = tf.tensor2d(onehot, [B, O]);
-    let params: any[] = init.map((v, i) => tf.tensor(v, shapes[i]));
+    // weights as tfjs' dense layers keep them, [in, out]: its Wasm matMul with transposeB set
+    // ran the forward 4x slower here (the backward's transposed products are tfjs' own choice)
+    const tr = (i: number) => i === 0 || i === 2;
+    let params: any[] = init.map((v, i) => {
+      const t = tf.tensor(v, shapes[i]);
+      if (!tr(i)) return t;
+      const u = tf.transpose(t);
+      t.dispose();
+      return u;
+    });
     const loss = (W1: any, b1: any, W2: any, b2: any) => {
-      const h = tf.relu(tf.add(tf.matMul(x, W1, false, true), b1));
-      const logits = tf.add(tf.matMul(h, W2, false, true), b2);
+      const h = tf.relu(tf.add(tf.matMul(x, W1), b1));
+      const logits = tf.add(tf.matMul(h, W2), b2);
       return tf.div(tf.sum(tf.mul(tf.logSoftmax(logits), y)), -B);
     };
     const vg = tf.valueAndGrads(loss);
     const grads = (): Outcome => {
-      const { value, grads: gs } = tf.tidy(() => vg(params));
+      const { value, grads: gs } = tf.tidy(() => {
+        const r = vg(params);
+        return {
+          value: r.value,
+          grads: r.grads.map((g: any, i: number) => (tr(i) ? tf.transpose(g) : g)),
+        };
+      });
       const o = { value: value.dataSync()[0], grads: gs.map((g: any) => g.dataSync()) };
       tf.dispose([value, ...gs]);
       return o;

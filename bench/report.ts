@@ -180,7 +180,11 @@ export function svgChart(r: Results): string {
     xPos += widthOf(g.c) + gap;
     return { ...g, x: at };
   });
-  const width = Math.max(xPos + 20, 900);
+  // legend: the variants this run has, in one row the chart is made wide enough for
+  const present = new Set(groups.flatMap((g) => g.c.variants.map((v) => v.id)));
+  const legend = (Object.keys(NAMES) as VariantId[]).filter((k) => present.has(k));
+  const legendEnd = legend.reduce((x, id) => x + 30 + NAMES[id].length * 7, left);
+  const width = Math.max(xPos + 20, 900, legendEnd + 10);
   const means = groups.flatMap((g) => g.c.variants.map((v) => v.mean)).filter((m) => m > 0);
   const lo = Math.floor(Math.log10(Math.min(...means))),
     hi = Math.ceil(Math.log10(Math.max(...means)));
@@ -193,10 +197,8 @@ export function svgChart(r: Results): string {
   els.push(
     `<text x="${left}" y="48" font-size="12" fill="#444">${esc(`${r.meta.cpu}, ${r.meta.nproc} cores, Node ${r.meta.node}; ${r.meta.mode} run, ${r.meta.date.slice(0, 16).replace("T", " ")} UTC, commit ${r.meta.commit}; load average ${r.meta.loadavg.start[0].toFixed(1)} at start, this process had ${(r.meta.cpuShare * 100).toFixed(0)}% of a core`)}</text>`,
   );
-  // legend: the variants this run has
   let lx = left;
-  const present = new Set(groups.flatMap((g) => g.c.variants.map((v) => v.id)));
-  for (const id of (Object.keys(NAMES) as VariantId[]).filter((k) => present.has(k))) {
+  for (const id of legend) {
     els.push(
       `<rect x="${lx}" y="60" width="12" height="12" fill="${COLORS[id]}"/><text x="${lx + 16}" y="70" font-size="12">${NAMES[id]}</text>`,
     );
