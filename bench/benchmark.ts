@@ -168,15 +168,16 @@ function external(name: string, get: () => ReturnType<typeof time>) {
   return s;
 }
 
-// Interleaved rounds (issue 13's peer targets): each round times a batch (~20 ms) of every function
-// in turn and keeps each one's fastest batch. On a loaded machine the functions then share the
-// same slow and fast stretches, which benchmark.js' one-after-the-other runs do not.
-const ROUNDS = quick ? 5 : 9;
+// Interleaved rounds (issue 13's peer targets): each round times a short batch (~5 ms, at least
+// one call) of every function in turn and keeps each one's fastest batch. On a loaded machine the
+// functions then share the same slow and fast stretches, which benchmark.js' one-after-the-other
+// runs do not, and short batches find the moments when this process had a core.
+const ROUNDS = quick ? 9 : 25;
 function headToHead(fns: [string, () => void][], what: string): Record<string, number> {
   const calls = fns.map(([, f]) => {
     const t = performance.now();
     f();
-    return Math.min(1e4, Math.max(1, Math.round(20 / Math.max(performance.now() - t, 1e-3))));
+    return Math.min(1e4, Math.max(1, Math.round(5 / Math.max(performance.now() - t, 1e-3))));
   });
   const best = fns.map(() => Infinity);
   for (let r = 0; r < ROUNDS; r++)
