@@ -240,8 +240,9 @@ export function matmulPeers(
 }
 
 // W4: batch B, D -> H relu -> O, softmax cross-entropy on the labels (one-hot here), SGD lr, from
-// the same weights (PyTorch layout: W1 [H, D], W2 [O, H]; tfjs keeps them transposed) and data. outcome(): the loss and
-// gradients at the current weights (the initial ones: outcomes run before any timed step).
+// the same weights (PyTorch layout: W1 [H, D], W2 [O, H]; tfjs keeps them transposed) and data.
+// outcome(): the loss and gradients at the current weights (the initial ones: outcomes run before
+// any timed step); the timed call is a whole step.
 export function w4Peers(
   p: Peers,
   xs: Float32Array,
