@@ -83,11 +83,11 @@ export interface Differentiable<T> {
     opts: { includeSelf: boolean },
   ): T;
   cumsum(dim: number): T;
-  conv2d(w: T, p: ConvParams): T;
-  convTranspose2d(w: T, p: ConvTransposeParams): T;
-  conv2dWeight(g: T, p: ConvWeightParams): T;
-  maxPool2dBackward(g: T, p: PoolParams): T;
-  maxPool2dSelect(v: T, p: PoolParams): T;
+  conv(w: T, p: ConvParams): T;
+  convTranspose(w: T, p: ConvTransposeParams): T;
+  convWeight(g: T, p: ConvWeightParams): T;
+  maxPoolBackward(g: T, p: PoolParams): T;
+  maxPoolSelect(v: T, p: PoolParams): T;
   cumprod(dim: number): T;
   abs(): T;
   logcumsumexp(dim: number): T;

@@ -27,7 +27,7 @@ import {
   tanhshrink,
 } from "./functional/activations";
 import { scaledDotProductAttention } from "./functional/attention";
-import { conv1d, conv2d, convTranspose2d } from "./functional/conv";
+import { conv1d, conv2d, conv3d, convTranspose2d } from "./functional/conv";
 import { embedding, oneHot } from "./functional/embedding";
 import { fold, unfold } from "./functional/fold";
 import { dropout, dropout1d, dropout2d, linear } from "./functional/linear";
@@ -48,10 +48,13 @@ import {
   adaptiveMaxPool2d,
   avgPool1d,
   avgPool2d,
+  avgPool3d,
   maxPool1d,
   maxPool2d,
+  maxPool3d,
   maxUnpool1d,
   maxUnpool2d,
+  maxUnpool3d,
 } from "./functional/pool";
 import { interpolate, pad } from "./functional/resample";
 
@@ -103,6 +106,7 @@ export const F = {
   mseLoss,
   conv1d,
   conv2d,
+  conv3d,
   convTranspose2d,
   layerNorm,
   batchNorm,
@@ -111,12 +115,15 @@ export const F = {
   normalize,
   maxPool1d,
   maxPool2d,
+  maxPool3d,
   maxUnpool1d,
   maxUnpool2d,
+  maxUnpool3d,
   unfold,
   fold,
   avgPool1d,
   avgPool2d,
+  avgPool3d,
   adaptiveAvgPool2d,
   adaptiveMaxPool2d,
   scaledDotProductAttention,

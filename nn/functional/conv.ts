@@ -1,10 +1,10 @@
-// convolution (kernel ops: ir/ops/conv.ts; implicit GEMMs: backend/js/conv.ts)
+// convolution over 1-3 spatial dims (kernel ops: ir/ops/conv.ts; implicit GEMMs: backend/js/conv.ts)
 import { fmtShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
 import { composite } from "../../runtime/composite";
 import type { Tensor } from "../../runtime/tensor";
 
-/** Options of `conv2d`/`conv1d`: an int applies to every spatial dim. */
+/** Options of `conv1d`/`conv2d`/`conv3d`: an int applies to every spatial dim. */
 export interface ConvOptions {
   /** Default 1. */
   stride?: number | number[];
@@ -47,7 +47,7 @@ interface ConvSpec {
   extra: number[]; // "same" with an odd total padding: one more zero after each such dim
 }
 
-// conv1d/conv2d's checks, in PyTorch 1.13's order and wording; `d` spatial dims
+// conv1d/conv2d/conv3d's checks, in PyTorch 1.13's order and wording; `d` spatial dims
 function convSpec(
   input: Tensor,
   weightArg: Tensor,
@@ -75,7 +75,16 @@ function convSpec(
     throw new Error(
       `Expected ${d + 1}D (unbatched) or ${d + 2}D (batched) input to ${fn}, but got input of size: ${fmtShape(x.shape)}`,
     );
-  if (w.ndim !== d + 2) throw new Error(`${fn}(): weight must be ${d + 2}-D, got ${w.ndim}-D`);
+  // (PyTorch takes the spatial rank from the weight and checks the stride's length against it)
+  if (w.ndim < 3) throw new Error("weight should have at least three dimensions");
+  if (w.ndim < d + 2)
+    throw new Error(
+      `expected stride to be a single integer value or a list of ${w.ndim - 2} values to match the convolution dimensions, but got stride=[${stride.join(", ")}]`,
+    );
+  if (w.ndim > d + 2)
+    throw new Error(
+      `Expected ${w.ndim}-dimensional input for ${w.ndim}-dimensional weight ${fmtShape(w.shape)}, but got ${x.ndim}-dimensional input of size ${fmtShape(x.shape)} instead`,
+    );
   if (mode === "same" && stride.some((s) => s !== 1))
     throw new Error("padding='same' is not supported for strided convolutions");
   if (stride.some((s) => s <= 0)) throw new Error("non-positive stride is not supported");
@@ -112,36 +121,59 @@ function convSpec(
   return { x, w, bias, stride, padding, dilation, groups, extra };
 }
 
-// the convolution of a batched 4-D input, bias added; the inputs' order: x, w, bias?
-function conv2dOf(s: ConvSpec, x: Tensor, w: Tensor, b: Tensor | undefined): Tensor {
-  const xp = s.extra.some((e) => e) ? x.pad([0, 0, 0, 0], [0, 0, ...s.extra]) : x;
-  const y = xp.conv2d(w, {
+// the convolution of a batched input ([N, C, ...S], as many spatial dims as s's lists), bias
+// added; the inputs' order: x, w, bias?
+function convOf(s: ConvSpec, x: Tensor, w: Tensor, b: Tensor | undefined): Tensor {
+  const zeros = s.extra.map(() => 0);
+  const xp = s.extra.some((e) => e) ? x.pad([0, 0, ...zeros], [0, 0, ...s.extra]) : x;
+  const y = xp.conv(w, {
     stride: s.stride,
     padding: s.padding,
     dilation: s.dilation,
     groups: s.groups,
   });
-  return b ? y.add(b.reshape([1, -1, 1, 1])) : y;
+  return b ? y.add(b.reshape([1, -1, ...zeros.map(() => 1)])) : y;
 }
 const withBias = (s: ConvSpec) => (s.bias ? [s.x, s.w, s.bias] : [s.x, s.w]);
+
+// conv2d/conv3d: one kernel op over d spatial dims, an unbatched input given a batch dim
+function convNd(
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  opts: ConvOptions | undefined,
+  d: number,
+  fn: string,
+): Tensor {
+  const s = convSpec(input, weight, bias, opts, d, fn);
+  if (s.x.ndim === d + 1)
+    return composite("SqueezeBackward1", withBias(s), (x, w, b) =>
+      convOf(s, x.unsqueeze(0), w, b).squeeze(0),
+    );
+  return composite("ConvolutionBackward0", withBias(s), (x, w, b) => convOf(s, x, w, b));
+}
 
 /**
  * 2-d convolution (cross-correlation, as PyTorch): input [N, C, H, W] (or unbatched [C, H, W]),
  * weight [O, C/groups, KH, KW], bias [O]. A kernel op (an implicit GEMM).
  */
-export function conv2d(
+export const conv2d = (
   input: Tensor,
   weight: Tensor,
   bias?: Tensor | null,
   opts?: ConvOptions,
-): Tensor {
-  const s = convSpec(input, weight, bias, opts, 2, "conv2d");
-  if (s.x.ndim === 3)
-    return composite("SqueezeBackward1", withBias(s), (x, w, b) =>
-      conv2dOf(s, x.unsqueeze(0), w, b).squeeze(0),
-    );
-  return composite("ConvolutionBackward0", withBias(s), (x, w, b) => conv2dOf(s, x, w, b));
-}
+): Tensor => convNd(input, weight, bias, opts, 2, "conv2d");
+
+/**
+ * 3-d convolution: input [N, C, D, H, W] (or unbatched [C, D, H, W]), weight
+ * [O, C/groups, KD, KH, KW], bias [O]. The same kernel op as conv2d, over three spatial dims.
+ */
+export const conv3d = (
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts?: ConvOptions,
+): Tensor => convNd(input, weight, bias, opts, 3, "conv3d");
 
 /** 1-d convolution: input [N, C, L] (or [C, L]), weight [O, C/groups, K]; runs as a conv2d. */
 export function conv1d(
@@ -164,7 +196,7 @@ export function conv1d(
     withBias(s),
     (x, w, b) => {
       const x4 = batched ? x.unsqueeze(2) : x.unsqueeze(0).unsqueeze(2);
-      const y = conv2dOf(s2, x4, w.unsqueeze(2), b).squeeze(2);
+      const y = convOf(s2, x4, w.unsqueeze(2), b).squeeze(2);
       return batched ? y : y.squeeze(0);
     },
   );
@@ -221,7 +253,7 @@ export function convTranspose2d(
     );
   const p = { stride, padding, outputPadding, dilation, groups };
   const f = (x4: Tensor, wt: Tensor, b?: Tensor) => {
-    const y = x4.convTranspose2d(wt, p);
+    const y = x4.convTranspose(wt, p);
     return b ? y.add(b.reshape([1, -1, 1, 1])) : y;
   };
   const ins = bias ? [x, w, bias] : [x, w];

@@ -145,7 +145,7 @@ function conv([x, w]: Tensor[], variant: number): Tensor {
     return F.maxUnpool2d(y, at, 2, o).add(F.maxUnpool2d(where, at, 2, o));
   }
   const p = { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 };
-  const gw = x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
+  const gw = x.convWeight(x.conv(w, p), { ...p, kernel: [2, 2] });
   const y = F.convTranspose2d(gw, w, null, { stride: 2 });
   // then unfolded into overlapping 2x2 blocks and folded back (each value times its block count)
   const o = { padding: 1 };
