@@ -1,11 +1,11 @@
-// Convolution layers: Conv1d, Conv2d, ConvTranspose2d, with PyTorch's checks, default
+// Convolution layers: Conv1d, Conv2d, Conv3d, ConvTranspose2d, with PyTorch's checks, default
 // initialization (kaiming_uniform_ with a = sqrt(5), bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
 // draw for draw) and printing.
 import type { DType } from "../../ir/dtype";
 import * as arg from "../../runtime/args";
 import { empty } from "../../runtime/dispatch";
 import type { Tensor } from "../../runtime/tensor";
-import { conv1d, conv2d, convTranspose2d, tuple } from "../functional/conv";
+import { conv1d, conv2d, conv3d, convTranspose2d, tuple } from "../functional/conv";
 import { pad } from "../functional/resample";
 import { fans, kaimingUniform_, uniform_ } from "../init";
 import { Module, parameter } from "../module";
@@ -14,7 +14,7 @@ import { pyTuple } from "./repr";
 const PADDING_MODES = ["zeros", "reflect", "replicate", "circular"] as const;
 type PaddingMode = (typeof PADDING_MODES)[number];
 
-/** Options of `Conv1d` and `Conv2d` (an int applies to every spatial dim). */
+/** Options of `Conv1d`, `Conv2d` and `Conv3d` (an int applies to every spatial dim). */
 export interface ConvLayerOptions {
   /** Default 1. */
   stride?: number | number[];
@@ -150,7 +150,7 @@ const CONV_KEYS = [
 ] as const;
 
 type ConvFn = (x: Tensor, w: Tensor, b: Tensor | null, o: object) => Tensor;
-/** Convolution over `d` spatial dims: F.conv1d/conv2d, after F.pad for a non-zero paddingMode. */
+/** Convolution over `d` spatial dims: F.conv1d/2d/3d, after F.pad for a non-zero paddingMode. */
 class ConvNd extends ConvBase {
   readonly #f: ConvFn;
   constructor(
@@ -228,6 +228,8 @@ function convNd(
 export class Conv1d extends convNd(1, conv1d) {}
 /** 2-d convolution over [N, C, H, W] (or [C, H, W]) inputs. */
 export class Conv2d extends convNd(2, conv2d) {}
+/** 3-d convolution over [N, C, D, H, W] (or [C, D, H, W]) inputs. */
+export class Conv3d extends convNd(3, conv3d) {}
 
 /** 2-d transposed convolution (the input gradient of a Conv2d) over [N, C, H, W] inputs. */
 export class ConvTranspose2d extends ConvBase {
