@@ -54,13 +54,16 @@ export function pool(
               for (let b = 0; b < kh; b++) {
                 const ih = oh * sh - ph + b * dh;
                 if (ih < 0 || ih >= H) continue;
+                // the window's line: its offset in x and its flat position in the volume
+                const line = base + id * xd + ih * xh,
+                  lineAt = (id * H + ih) * W;
                 for (let e = 0; e < kw; e++) {
                   const iw = ow * sw - pw + e * dw;
                   if (iw < 0 || iw >= W) continue;
-                  const v = xs[base + id * xd + ih * xh + iw * xw];
+                  const v = xs[line + iw * xw];
                   if (at < 0 || v > best || Number.isNaN(v)) {
                     best = v;
-                    at = (id * H + ih) * W + iw;
+                    at = lineAt + iw;
                   }
                 }
               }

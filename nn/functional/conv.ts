@@ -175,32 +175,13 @@ export const conv3d = (
   opts?: ConvOptions,
 ): Tensor => convNd(input, weight, bias, opts, 3, "conv3d");
 
-/** 1-d convolution: input [N, C, L] (or [C, L]), weight [O, C/groups, K]; runs as a conv2d. */
-export function conv1d(
+/** 1-d convolution: input [N, C, L] (or [C, L]), weight [O, C/groups, K]; the same kernel op. */
+export const conv1d = (
   input: Tensor,
   weight: Tensor,
   bias?: Tensor | null,
   opts?: ConvOptions,
-): Tensor {
-  const s = convSpec(input, weight, bias, opts, 1, "conv1d");
-  const s2: ConvSpec = {
-    ...s,
-    stride: [1, ...s.stride],
-    padding: [0, ...s.padding],
-    dilation: [1, ...s.dilation],
-    extra: [0, ...s.extra],
-  };
-  const batched = s.x.ndim === 3;
-  return composite(
-    batched ? "ConvolutionBackward0" : "SqueezeBackward1",
-    withBias(s),
-    (x, w, b) => {
-      const x4 = batched ? x.unsqueeze(2) : x.unsqueeze(0).unsqueeze(2);
-      const y = convOf(s2, x4, w.unsqueeze(2), b).squeeze(2);
-      return batched ? y : y.squeeze(0);
-    },
-  );
-}
+): Tensor => convNd(input, weight, bias, opts, 1, "conv1d");
 
 /**
  * 2-d transposed convolution (the input gradient of conv2d): input [N, C, H, W] (or [C, H, W]),

@@ -99,31 +99,16 @@ function poolSpec(
     );
   return { x, kernel, stride, padding, dilation, ceilMode, out };
 }
-// a 1-d spec as a 2-d one (a height of 1)
-const as2d = (s: PoolSpec): PoolSpec => ({
-  ...s,
-  kernel: [1, ...s.kernel],
-  stride: [1, ...s.stride],
-  padding: [0, ...s.padding],
-  dilation: [1, ...s.dilation],
-  out: [1, ...s.out],
-});
-// f on a batched input [N, C, ...S] (2 or 3 spatial dims): unbatched (and 1-d) inputs get their
-// dims added and removed
+// f on a batched input [N, C, ...S]: an unbatched input gets its batch dim added and removed
 function batched(x: Tensor, d: number, f: (xb: Tensor) => Tensor): Tensor {
-  let xb = x.ndim === d + 1 ? x.unsqueeze(0) : x;
-  if (d === 1) xb = xb.unsqueeze(2);
-  let y = f(xb);
-  if (d === 1) y = y.squeeze(2);
-  return x.ndim === d + 1 ? y.squeeze(0) : y;
+  return x.ndim === d + 1 ? f(x.unsqueeze(0)).squeeze(0) : f(x);
 }
 
 function maxPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, fn: string) {
   const o = arg.options(opts, fn, ["stride", "padding", "dilation", "ceilMode", "returnIndices"]);
   const withIndices =
     o.returnIndices !== undefined && arg.bool(o.returnIndices, fn, "return_indices");
-  const s1 = poolSpec(input, kernelSize, o, d, fn),
-    s = d === 1 ? as2d(s1) : s1;
+  const s = poolSpec(input, kernelSize, o, d, fn);
   const p = {
     kernel: s.kernel,
     stride: s.stride,
@@ -305,8 +290,7 @@ function avgPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, f
     "countIncludePad",
     "divisorOverride",
   ]);
-  const s1 = poolSpec(input, kernelSize, o, d, fn),
-    s = d === 1 ? as2d(s1) : s1;
+  const s = poolSpec(input, kernelSize, o, d, fn);
   const includePad =
     o.countIncludePad === undefined ? true : arg.bool(o.countIncludePad, fn, "count_include_pad");
   const override =
@@ -315,8 +299,7 @@ function avgPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, f
       : arg.int(o.divisorOverride, fn, "divisor_override");
   if (override !== null && d === 1) throw new Error(`${fn}(): divisorOverride is not supported`);
   if (override === 0) throw new Error("divisor must be not zero");
-  const sizes = d === 1 ? [1, s.x.shape[s.x.ndim - 1]] : s.x.shape.slice(-d),
-    r = sizes.length;
+  const sizes = s.x.shape.slice(-d);
   // each window's divisor, as PyTorch's avg_pool2d/3d count it: a product over the dims of the
   // window's length there (up to the padded edge, or within the input without countIncludePad)
   const lengths = s.out.map((n, i) =>
@@ -346,7 +329,7 @@ function avgPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, f
       const weight = tensor(ones(C * k), { dtype: xb.dtype }).reshape([C, 1, ...s.kernel]);
       const div = tensor(divisor, { dtype: xb.dtype }).reshape([1, 1, ...s.out]);
       return padded
-        .conv(weight, { stride: s.stride, padding: s.padding, dilation: ones(r), groups: C })
+        .conv(weight, { stride: s.stride, padding: s.padding, dilation: ones(d), groups: C })
         .div(div);
     }),
   );
