@@ -27,7 +27,14 @@ import {
   tanhshrink,
 } from "./functional/activations";
 import { scaledDotProductAttention } from "./functional/attention";
-import { conv1d, conv2d, conv3d, convTranspose2d } from "./functional/conv";
+import {
+  conv1d,
+  conv2d,
+  conv3d,
+  convTranspose1d,
+  convTranspose2d,
+  convTranspose3d,
+} from "./functional/conv";
 import { embedding, oneHot } from "./functional/embedding";
 import { fold, unfold } from "./functional/fold";
 import { dropout, dropout1d, dropout2d, linear } from "./functional/linear";
@@ -107,7 +114,9 @@ export const F = {
   conv1d,
   conv2d,
   conv3d,
+  convTranspose1d,
   convTranspose2d,
+  convTranspose3d,
   layerNorm,
   batchNorm,
   groupNorm,

@@ -15,7 +15,7 @@ export interface ConvOptions {
   /** Default 1. */
   groups?: number;
 }
-/** Options of `convTranspose2d`. */
+/** Options of `convTranspose1d`/`convTranspose2d`/`convTranspose3d`. */
 export interface ConvTransposeOptions {
   stride?: number | number[];
   padding?: number | number[];
@@ -183,46 +183,51 @@ export const conv1d = (
   opts?: ConvOptions,
 ): Tensor => convNd(input, weight, bias, opts, 1, "conv1d");
 
-/**
- * 2-d transposed convolution (the input gradient of conv2d): input [N, C, H, W] (or [C, H, W]),
- * weight [C, O/groups, KH, KW], bias [O].
- */
-export function convTranspose2d(
+// conv_transpose1d/2d/3d: PyTorch 1.13's checks and wording, then the transposed convolution
+// kernel op over d spatial dims
+function convTransposeNd(
   input: Tensor,
   weightArg: Tensor,
-  biasArg?: Tensor | null,
-  opts?: ConvTransposeOptions,
+  biasArg: Tensor | null | undefined,
+  opts: ConvTransposeOptions | undefined,
+  d: number,
+  fn: string,
 ): Tensor {
-  const fn = "conv_transpose2d";
   const x = arg.tensorArg(input, fn, "input", 1),
     w = arg.tensorArg(weightArg, fn, "weight", 2),
     bias = biasArg === undefined || biasArg === null ? null : arg.tensorArg(biasArg, fn, "bias", 3);
   const o = arg.options(opts, fn, ["stride", "padding", "outputPadding", "groups", "dilation"]);
   const groups = o.groups === undefined ? 1 : arg.int(o.groups, fn, "groups");
-  const stride = tuple(o.stride, 2, fn, "stride", 1),
-    padding = tuple(o.padding, 2, fn, "padding", 0),
-    outputPadding = tuple(o.outputPadding, 2, fn, "output_padding", 0),
-    dilation = tuple(o.dilation, 2, fn, "dilation", 1);
-  if (x.ndim !== 3 && x.ndim !== 4)
+  const stride = tuple(o.stride, d, fn, "stride", 1),
+    padding = tuple(o.padding, d, fn, "padding", 0),
+    outputPadding = tuple(o.outputPadding, d, fn, "output_padding", 0),
+    dilation = tuple(o.dilation, d, fn, "dilation", 1);
+  if (x.ndim !== d + 1 && x.ndim !== d + 2)
     throw new Error(
-      `Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of size: ${fmtShape(x.shape)}`,
+      `Expected ${d + 1}D (unbatched) or ${d + 2}D (batched) input to ${fn}, but got input of size: ${fmtShape(x.shape)}`,
     );
-  if (w.ndim !== 4) throw new Error(`${fn}(): weight must be 4-D, got ${w.ndim}-D`);
+  if (w.ndim !== d + 2) throw new Error(`${fn}(): weight must be ${d + 2}-D, got ${w.ndim}-D`);
   if (stride.some((s) => s <= 0)) throw new Error("non-positive stride is not supported");
   if (padding.some((p) => p < 0)) throw new Error("negative padding is not supported");
   if (outputPadding.some((p) => p < 0)) throw new Error("negative output_padding is not supported");
   if (dilation.some((s) => s <= 0))
     throw new Error(`dilation should be greater than zero, but got [${dilation.join(", ")}]`);
   if (groups <= 0) throw new Error("non-positive groups is not supported");
-  if (outputPadding.some((p, i) => p >= stride[i] && p >= dilation[i]))
+  if (outputPadding.some((p, i) => p >= stride[i] && p >= dilation[i])) {
+    // PyTorch names the dims depth, height, width (1-d: a height of 1)
+    const dims = d === 3 ? ["depth", "height", "width"] : ["height", "width"],
+      full = (xs: number[], one: number) => (d === 1 ? [one, ...xs] : xs);
+    const say = (name: string, xs: number[]) =>
+      dims.map((n, i) => `${name}_${n}: ${xs[i]}`).join(" ");
     throw new Error(
-      `output padding must be smaller than either stride or dilation, but got output_padding_height: ${outputPadding[0]} output_padding_width: ${outputPadding[1]} stride_height: ${stride[0]} stride_width: ${stride[1]} dilation_height: ${dilation[0]} dilation_width: ${dilation[1]}`,
+      `output padding must be smaller than either stride or dilation, but got ${say("output_padding", full(outputPadding, 0))} ${say("stride", full(stride, 1))} ${say("dilation", full(dilation, 1))}`,
     );
+  }
   if (w.shape[0] % groups !== 0)
     throw new Error(
       `Given groups=${groups}, expected weight to be divisible by ${groups} at dimension 0, but got weight of size [${fmtShape(w.shape)}] instead`,
     );
-  const batched = x.ndim === 4 ? x.shape : [1, ...x.shape];
+  const batched = x.ndim === d + 2 ? x.shape : [1, ...x.shape];
   if (batched[1] !== w.shape[0])
     throw new Error(
       `Given transposed=1, weight of size ${fmtShape(w.shape)}, expected input${fmtShape(batched)} to have ${w.shape[0]} channels, but got ${batched[1]} channels instead`,
@@ -233,12 +238,40 @@ export function convTranspose2d(
       `Given transposed=1, weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${outC} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
     );
   const p = { stride, padding, outputPadding, dilation, groups };
-  const f = (x4: Tensor, wt: Tensor, b?: Tensor) => {
-    const y = x4.convTranspose(wt, p);
-    return b ? y.add(b.reshape([1, -1, 1, 1])) : y;
+  const f = (xb: Tensor, wt: Tensor, b?: Tensor) => {
+    const y = xb.convTranspose(wt, p);
+    return b ? y.add(b.reshape([1, -1, ...stride.map(() => 1)])) : y;
   };
   const ins = bias ? [x, w, bias] : [x, w];
-  if (x.ndim === 3)
+  if (x.ndim === d + 1)
     return composite("SqueezeBackward1", ins, (a, wt, b) => f(a.unsqueeze(0), wt, b).squeeze(0));
   return composite("ConvolutionBackward0", ins, (a, wt, b) => f(a, wt, b));
 }
+
+/**
+ * 2-d transposed convolution (the input gradient of conv2d): input [N, C, H, W] (or [C, H, W]),
+ * weight [C, O/groups, KH, KW], bias [O].
+ */
+export const convTranspose2d = (
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts?: ConvTransposeOptions,
+): Tensor => convTransposeNd(input, weight, bias, opts, 2, "conv_transpose2d");
+/** 1-d transposed convolution: input [N, C, L] (or [C, L]), weight [C, O/groups, K], bias [O]. */
+export const convTranspose1d = (
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts?: ConvTransposeOptions,
+): Tensor => convTransposeNd(input, weight, bias, opts, 1, "conv_transpose1d");
+/**
+ * 3-d transposed convolution: input [N, C, D, H, W] (or [C, D, H, W]), weight
+ * [C, O/groups, KD, KH, KW], bias [O].
+ */
+export const convTranspose3d = (
+  input: Tensor,
+  weight: Tensor,
+  bias?: Tensor | null,
+  opts?: ConvTransposeOptions,
+): Tensor => convTransposeNd(input, weight, bias, opts, 3, "conv_transpose3d");

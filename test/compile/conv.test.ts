@@ -51,9 +51,7 @@ describe("conv2d kernels", () => {
     const e = f.explain(randn([2, 3, 9], { requiresGrad: true }), randn([4, 3, 3]));
     expect(e.forwardKernels).toBe(2);
     expect(e.backwardKernels).toBe(1);
-    expect(kernelNames(e.code).filter((n) => n.startsWith("kb"))).toEqual([
-      "kb0_convTranspose_54",
-    ]);
+    expect(kernelNames(e.code).filter((n) => n.startsWith("kb"))).toEqual(["kb0_convTranspose_54"]);
   });
 });
 

@@ -1460,6 +1460,17 @@ err("F.maxUnpool3d: input rank", "F.maxUnpool3d", None, [T([2, 2, 2]), V([[[0, 1
 x, i = pooled(torch.nn.functional.max_pool3d, [2, 3, 5, 4], 2, stride=1, padding=1)
 op("F.maxUnpool3d unbatched stride padding", "F.maxUnpool3d", None, [x, i, 2, {"stride": 1, "padding": 1}])
 
+# transposed convolutions over 1 and 3 spatial dims (the same kernel op as convTranspose2d)
+op("F.convTranspose3d", "F.convTranspose3d", None, [d4(2, 3, 2, 3, 3), d4(3, 2, 2, 3, 2), d4(2)])
+op("F.convTranspose3d stride outputPadding groups dilation", "F.convTranspose3d", None, [d4(1, 4, 2, 3, 2), d4(4, 1, 2, 2, 3), None, {"stride": [2, 1, 2], "padding": [1, 0, 1], "outputPadding": [1, 0, 1], "groups": 2, "dilation": [1, 2, 1]}])
+op("F.convTranspose3d unbatched", "F.convTranspose3d", None, [d4(2, 2, 3, 3), d4(2, 2, 2, 2, 2)])
+op("F.convTranspose1d", "F.convTranspose1d", None, [x4(2, 3, 5), x4(3, 2, 3), x4(2), {"stride": 2, "padding": 1, "outputPadding": 1}])
+op("F.convTranspose1d unbatched groups dilation", "F.convTranspose1d", None, [x4(4, 5), x4(4, 1, 2), None, {"groups": 2, "dilation": 2}])
+err("F.convTranspose3d: output padding", "F.convTranspose3d", None, [x4(1, 3, 3, 4, 4), x4(3, 2, 2, 2, 2), None, {"outputPadding": 2, "stride": 2}])
+err("F.convTranspose1d: output padding", "F.convTranspose1d", None, [x4(1, 3, 5), x4(3, 2, 3), None, {"outputPadding": 2, "stride": 2}])
+err("F.convTranspose3d: input rank", "F.convTranspose3d", None, [x4(2, 3), x4(3, 2, 2, 2, 2)])
+err("F.convTranspose3d: channels", "F.convTranspose3d", None, [x4(1, 3, 3, 4, 4), x4(2, 2, 2, 2, 2)])
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))

@@ -292,6 +292,14 @@ case("MaxUnpool1d", "MaxUnpool1d", [2], {}, lambda: nn.MaxUnpool1d(2), [y, i])
 y, i = F.max_pool3d(rnd(1, 2, 4, 4, 6), [2, 2, 3], return_indices=True)
 case("MaxUnpool3d", "MaxUnpool3d", [[2, 2, 3]], {}, lambda: nn.MaxUnpool3d((2, 2, 3)), [y, i])
 
+case("ConvTranspose3d", "ConvTranspose3d", [2, 3, 2], {"stride": 2}, lambda: nn.ConvTranspose3d(2, 3, 2, stride=2), [rnd(2, 2, 2, 3, 2)], seed=26)
+case("ConvTranspose3d grouped, padded, output padding, no bias", "ConvTranspose3d", [4, 2, [2, 3, 2]],
+     {"stride": [2, 1, 2], "padding": [1, 0, 1], "outputPadding": [1, 0, 0], "groups": 2, "bias": False},
+     lambda: nn.ConvTranspose3d(4, 2, (2, 3, 2), stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 0), groups=2, bias=False),
+     [rnd(1, 4, 2, 3, 3)], seed=27)
+case("ConvTranspose1d", "ConvTranspose1d", [2, 3, 3], {"stride": 2, "outputPadding": 1}, lambda: nn.ConvTranspose1d(2, 3, 3, stride=2, output_padding=1), [rnd(2, 2, 5)], seed=28)
+case("ConvTranspose1d unbatched float64", "ConvTranspose1d", [2, 2, 2], {"dilation": 2, "dtype": "float64"},
+     lambda: nn.ConvTranspose1d(2, 2, 2, dilation=2, dtype=torch.float64), [rnd(2, 4).double()], seed=29)
 
 # ---- printed trees
 class Net(nn.Module):

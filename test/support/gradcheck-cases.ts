@@ -360,6 +360,23 @@ group("convolution", () => {
     (x, w) => F.conv3d(x, w, null, { padding: "same" }),
     () => [f64([2, 3, 3, 2]), f64([2, 2, 2, 1, 2])],
   );
+  check(
+    "convTranspose3d stride, outputPadding, groups, dilation",
+    (x, w, b) =>
+      F.convTranspose3d(x, w, b, {
+        stride: [2, 1, 2],
+        padding: [1, 0, 0],
+        outputPadding: [1, 0, 1],
+        groups: 2,
+        dilation: [1, 2, 1],
+      }),
+    () => [f64([1, 4, 2, 3, 2]), f64([4, 1, 2, 2, 2]), f64([2])],
+  );
+  check(
+    "convTranspose1d unbatched",
+    (x, w, b) => F.convTranspose1d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }),
+    () => [f64([3, 4]), f64([3, 2, 3]), f64([2])],
+  );
   // the weight gradient's own VJP (double backward of a convolution)
   check(
     "convWeight (conv2d's weight gradient)",
