@@ -133,8 +133,19 @@ const resolve = (a: Arg, vals: Tensor[]): unknown =>
 // convolutions of x [1, 1, h, w] with w [1, 1, 2, 2]: variant 0 max-pools a conv2d with padding 1
 // (with indices) and unpools the maxima and their indices (as floats) back to the conv's size;
 // variant 1 is a convTranspose2d (stride 2) of conv2d's weight gradient of x and a stride-2
-// conv2d(x, w), unfolded and folded
+// conv2d(x, w), unfolded and folded; variant 2 the 3-d ops on x as a [1, 1, h, 1, w] volume: a
+// conv3d (padding 1 in depth and width), then its max plus its average pooling (back to h x w)
 function conv([x, w]: Tensor[], variant: number): Tensor {
+  if (variant === 2) {
+    const [h, wd] = x.shape.slice(2);
+    const y = F.conv3d(x.reshape([1, 1, h, 1, wd]), w.reshape([1, 1, 2, 1, 2]), null, {
+      padding: [1, 0, 1],
+    });
+    const o = { stride: 1 };
+    return F.maxPool3d(y, [2, 1, 2], o)
+      .add(F.avgPool3d(y, [2, 1, 2], o))
+      .reshape([1, 1, h, wd]);
+  }
   if (variant === 0) {
     const o = { stride: 1 };
     const [y, at] = F.maxPool2d(F.conv2d(x, w, null, { padding: 1 }), 2, {
@@ -309,7 +320,11 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
     case "conv": // 2x2 kernels of x's values; the weight gradient sums products of such over x
-      return ins.args[1] === 0 ? 4 * b * b + 4 * x.numel() : 64 * b ** 4 * x.numel();
+      return ins.args[1] === 0
+        ? 4 * b * b + 4 * x.numel()
+        : ins.args[1] === 2
+          ? 8 * b * b
+          : 64 * b ** 4 * x.numel();
     default:
       return b; // neg, abs, relu, movement, mean, amax, amin
   }
@@ -687,7 +702,7 @@ export function build(r: Recipe, mode: Mode): Program {
         const h = x.numel() / x.shape[rank - 1];
         const img = emit(a, "reshape", [1, 1, h, x.shape[rank - 1]]);
         const kernel = emit(emit(img, "narrow", 2, 0, 2), "narrow", 3, 0, 2);
-        const y = emit(a, "conv", { refs: [img, kernel] }, s.q % 2);
+        const y = emit(a, "conv", { refs: [img, kernel] }, s.q % 3);
         out = emit(y, "reshape", [vals[y].shape[2], vals[y].shape[3]]);
       } else if (rank >= 2) {
         out = emit(a, "transpose", 0, rank - 1);
