@@ -1271,9 +1271,9 @@ export class Tensor {
     return this.matmul(arg.tensorArg(other, "mm", "mat2"));
   }
 
-  // ---- convolution primitives over 1-3 spatial dims (as many as the params' lists): F.conv1d/2d/3d,
-  // F.convTranspose2d and their gradients call these with params checked there (use F's
-  // functions: these take them as they are) ----
+  // ---- convolution primitives over 1-3 spatial dims (as many as the params' lists):
+  // F.conv1d/2d/3d, F.convTranspose1d/2d/3d and their gradients call these with params checked
+  // there (use F's functions: these take them as they are) ----
   /** @internal The convolution primitive: this [N, C, ...S] with weight [O, C/groups, ...K]. */
   conv(weight: Tensor, p: ConvParams): Tensor {
     return bind("conv", [this, arg.tensorArg(weight, "conv", "weight", 1)], p);

@@ -1,7 +1,7 @@
 // Convolutions as implicit GEMMs over the matmul micro-kernel (gemm.ts `tiles`): no im2col buffer,
 // the input patches are packed into the micro-kernel's panels on the fly, reading the (virtually)
 // padded input through index arithmetic, zeros outside. Per batch element and group:
-//   conv:          out[o, q]  = W[o, r] . patch[r, q]          r = (c, ...k), q = the output position
+//   conv:          out[o, q]  = W[o, r] . patch[r, q]          r = (c, ...k), q = output position
 //   convTranspose: out[o, q]  = W^T[o, r] . patch^T[r, q]      (a gather: the input position
 //                  that reaches output q through tap k, when the stride divides it)
 //   convWeight:    out[o, r]  = G[o, (n, q)] . patch[r, (n, q)] (one GEMM over the whole batch)

@@ -1,7 +1,7 @@
-// pooling over 1-3 spatial dims: max pooling is a kernel op (ir/ops/pool.ts) whose gradient goes to each window's
-// first maximum; average pooling is a convolution with a constant weight (one kernel, the division
-// its epilogue; its gradient a transposed convolution); adaptive average pooling two matmuls with
-// constant averaging matrices
+// pooling over 1-3 spatial dims: max pooling is a kernel op (ir/ops/pool.ts) whose gradient goes
+// to each window's first maximum; average pooling is a convolution with a constant weight (one
+// kernel, the division its epilogue; its gradient a transposed convolution); adaptive average
+// pooling two matmuls with constant averaging matrices
 import { poolOut } from "../../ir/ops/pool";
 import { fmtShape, sameShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
