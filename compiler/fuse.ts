@@ -12,7 +12,9 @@
 // their own. Anything a kernel finds it cannot inline (a reshape that is not an index map, a
 // second reduction over other loops) gets a buffer and planning restarts. Then each buffered value
 // becomes a kernel root, and a root joins an earlier loop kernel with the same iteration space
-// when its inputs are ready by then: outputs of one pass come out of one loop.
+// when its inputs are ready by then: outputs of one pass come out of one loop. A reduction that
+// keeps other dims than a kernel's loops (layer norm's weight gradient beside the row statistics)
+// joins as a sibling when the kernel walks each element of its operand once (kernel.ts).
 import { type Graph, upstream, users, type Value } from "../ir/graph";
 import { allowsEpilogue, defOf, ops, ownKernel } from "../ir/ops";
 import { sameShape } from "../ir/shape";
@@ -147,30 +149,48 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
     for (const r of roots) if (!b.addRoot(r)) return null;
     return b;
   };
-  for (const v of g.values) {
-    if (!buffers.has(v) || v.op === "input" || v.op === "const") continue;
-    const alone = build([v])!; // throws NeedsBuffer to the planner when v's expression can't be inlined
-    // the kernel that writes one of v's inputs can take v too, if v reads it at the same point
-    // (the merged build then uses the value directly instead of loading it)
-    const ready = Math.max(0, ...[...alone.reads].map((r) => producer.get(r) ?? 0));
-    let placed = -1;
-    for (let i = steps.length - 1; i >= ready && placed < 0; i--) {
+  // merges a value into the latest step from `ready` on that takes it: its index, or -1
+  const place = (
+    steps: Step[],
+    ready: number,
+    roots: (s: Step) => Value[],
+    sibling: boolean,
+  ): number => {
+    for (let i = steps.length - 1; i >= ready; i--) {
       const s = steps[i];
-      if (s.product || alone.product) continue; // a kernel op's kernel is its own loop nest
+      if (s.product) continue; // a kernel op's kernel is its own loop nest
       if (s.roots.length >= MAX_ROOTS) continue; // rebuilding ever larger kernels is quadratic
       let merged: KernelBuilder | null = null;
-      // a reduction joins as the first root (its loops shape the kernel), anything else as the last
-      const roots = kindOf(v) === "reduce" ? [v, ...s.roots] : [...s.roots, v];
       try {
-        merged = build(roots);
+        merged = build(roots(s));
       } catch (e) {
         if (!(e instanceof NeedsBuffer)) throw e;
       }
-      if (merged && ![...merged.reads].some((r) => merged!.roots.includes(r))) {
-        steps[i] = merged;
-        placed = i;
-      }
+      // a merge makes a sibling only when asked to (a root of the kernel's own loops runs faster)
+      if (!merged || merged.siblingCount() > s.siblingCount() + (sibling ? 1 : 0)) continue;
+      if ([...merged.reads].some((r) => merged!.roots.includes(r))) continue;
+      steps[i] = merged;
+      return i;
     }
+    return -1;
+  };
+  for (const v of g.values) {
+    if (!buffers.has(v) || v.op === "input" || v.op === "const") continue;
+    const alone = build([v])!; // throws NeedsBuffer to the planner when v's expression can't be inlined
+    if (alone.product) {
+      producer.set(v, steps.push(alone) - 1); // a kernel op's kernel is its own loop nest
+      continue;
+    }
+    // the kernel that writes one of v's inputs can take v too, if v reads it at the same point
+    // (the merged build then uses the value directly instead of loading it)
+    const ready = Math.max(0, ...[...alone.reads].map((r) => producer.get(r) ?? 0));
+    const reduce = kindOf(v) === "reduce";
+    // a reduction joins as the first root (its loops shape the kernel), anything else as the last;
+    // failing that, a reduction joins as a sibling (kernel.ts) of a kernel whose loops walk its
+    // operand (after the other roots, which keep their loops)
+    const joins = (s: Step) => (reduce ? [v, ...s.roots] : [...s.roots, v]);
+    let placed = place(steps, ready, joins, false);
+    if (placed < 0 && reduce) placed = place(steps, ready, (s) => [...s.roots, v], true);
     producer.set(v, placed >= 0 ? placed : steps.push(alone) - 1);
   }
   return steps;

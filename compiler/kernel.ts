@@ -46,6 +46,29 @@ function oneToOne(m: IndexMap, shape: readonly number[], sizes: readonly number[
   );
 }
 
+// A value shaped like the outer loops but for dims of size 1 (batch norm's [C] weight gradient in
+// a kernel over [1, C, 1, 1]): each dim of size > 1 follows its loop, in order.
+function alongOuter(
+  shape: readonly number[],
+  outer: readonly number[],
+  loops: number,
+): IndexMap | undefined {
+  const big = [...outer.keys()].filter((j) => outer[j] !== 1);
+  const rows: number[][] = [];
+  let k = 0;
+  for (const n of shape) {
+    if (n === 1) rows.push(new Array<number>(loops).fill(0));
+    else if (k < big.length && outer[big[k]] === n) rows.push(unit(loops, big[k++]));
+    else return undefined;
+  }
+  return k === big.length
+    ? { rows, off: new Array<number>(shape.length).fill(0), mask: [] }
+    : undefined;
+}
+
+// The most elements a sibling reduction's output may have (its partials are allocated per call).
+const MAX_SIBLING = 1 << 16;
+
 // Thrown when a value cannot be inlined where it is used; the planner gives it a buffer.
 export class NeedsBuffer extends Error {
   constructor(readonly value: Value) {
@@ -84,6 +107,13 @@ export class KernelBuilder {
   }[] = [];
   private readonly masks = new Map<string, Bound[]>(); // each "valid" temp's bounds, in loop terms
   private readonly stores: { value: Value; name: string; inner: boolean; map: IndexMap }[] = [];
+  private readonly siblings: {
+    value: Value;
+    name: string;
+    input: string;
+    map: IndexMap; // the output position of each point
+    def: Reduce;
+  }[] = [];
   private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
   private readonly tempCount = new Map<Value, number>();
 
@@ -94,6 +124,9 @@ export class KernelBuilder {
   ) {}
   private readonly opList: string[] = [];
   private readonly lines: string[] = []; // the IR of what the kernel computes, for its comment
+  siblingCount() {
+    return this.siblings.length;
+  }
   opNames() {
     return [...new Set(this.opList)];
   }
@@ -115,13 +148,14 @@ export class KernelBuilder {
     let map: IndexMap | undefined,
       inner = false;
     if (sameShape(v.shape, this.outer)) map = identity(v.shape.length, loops);
-    else if (this.reducedSizes) {
+    else map = alongOuter(v.shape, this.outer, loops);
+    if (!map && this.reducedSizes) {
       inner = true;
       map = sameShape(v.shape, [...this.outer, ...this.reducedSizes])
         ? identity(v.shape.length, loops)
         : this.computedAt.get(v)?.find((m) => oneToOne(m, v.shape, this.sizes));
     }
-    if (!map) return false;
+    if (!map) return this.sibling(v);
     const c = this.expr(v, map, true);
     if (inner && c.phase === "post") return false; // stored inside the reduction loops, it cannot use their result
     // bool buffers hold 0/1 even when the value is arithmetic on bools (True + True is True)
@@ -137,6 +171,47 @@ export class KernelBuilder {
     this.lines.push(printValue(v)); // a copy kernel's root is the only line that says what it does
     this.stores.push({ value: v, name: stored.name, inner, map });
     return true;
+  }
+
+  // A reduction whose kept dims are not the outer loops, over an operand the loop nest walks
+  // one-to-one: a sibling reduction (plan.ts), accumulated at every point and stored after the
+  // loops. Its partials are a fresh double array per call, so only outputs of moderate size.
+  private sibling(v: Value): boolean {
+    const def = v.op === "input" || v.op === "const" ? null : defOf(v.op);
+    if (def?.kind !== "reduce" || this.product || numel(v.shape) > MAX_SIBLING) return false;
+    if (v.dtype !== "float32" && v.dtype !== "float64") return false;
+    const x = v.inputs[0],
+      { dims, keepdim } = reduceParams(v);
+    const walk = this.walk(x.shape);
+    if (!walk) return false;
+    const input = this.expr(x, walk);
+    if (input.phase === "post") return false; // known only per outer point, after the inner loops
+    const zero = new Array<number>(this.loops).fill(0);
+    const rows = x.shape.flatMap((_, d) =>
+      dims.includes(d) ? (keepdim ? [zero] : []) : [walk.rows[d]],
+    );
+    this.opList.push(v.op);
+    this.lines.push(printValue(v));
+    this.roots.push(v);
+    this.siblings.push({
+      value: v,
+      name: `part${v.id}`,
+      input: input.name,
+      map: { rows, off: rows.map(() => 0), mask: [] },
+      def: def as Reduce,
+    });
+    return true;
+  }
+
+  // A one-to-one walk of a value of `shape` over the loops: one the kernel already walks a value of
+  // that shape by (their expressions share temps), else its dims along the loops in order.
+  private walk(shape: readonly number[]): IndexMap | undefined {
+    for (const [u, maps] of this.computedAt) {
+      if (!sameShape(u.shape, shape)) continue;
+      const m = maps.find((m) => oneToOne(m, shape, this.sizes));
+      if (m) return m;
+    }
+    return alongOuter(shape, this.sizes, this.loops);
   }
 
   private expr(v: Value, m: IndexMap, isRoot = false): Computed {
@@ -359,6 +434,7 @@ export class KernelBuilder {
     const accesses = [
       ...this.loads.map((l) => strided(l.shape, l.map)),
       ...this.stores.map((s) => strided(s.value.shape, s.map)),
+      ...this.siblings.map((s) => strided(s.value.shape, s.map)),
     ];
     // bounds are linear in the loops too: coalescing must keep them linear
     const full = (row: number[]) => [...row, ...new Array<number>(loops - row.length).fill(0)];
@@ -387,7 +463,13 @@ export class KernelBuilder {
     return {
       name,
       comments: [...new Set(this.lines)],
-      params: [...new Set([...this.stores.map((s) => s.value), ...this.reads])].map(bufName),
+      params: [
+        ...new Set([
+          ...this.stores.map((s) => s.value),
+          ...this.siblings.map((s) => s.value),
+          ...this.reads,
+        ]),
+      ].map(bufName),
       sizes: c.sizes,
       reduced: c.sizes.length - c.split,
       temps: this.temps.map((t) => {
@@ -417,6 +499,17 @@ export class KernelBuilder {
         value: s.name,
         phase: s.inner ? ("inner" as const) : ("outer" as const),
       })),
+      ...(this.siblings.length && {
+        siblings: this.siblings.map((s, i) => ({
+          name: s.name,
+          value: s.input,
+          combine: s.def.combine(arg(0), arg(1)),
+          dtype: s.value.dtype,
+          init: s.def.init,
+          access: access(s.value, this.loads.length + this.stores.length + i),
+          size: numel(s.value.shape),
+        })),
+      }),
       ...(this.product && {
         kernel: {
           op: this.product.op,

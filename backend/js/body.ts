@@ -80,6 +80,12 @@ export function bodyAt(
       k.stores
         .filter((s) => phase === "all" || (s.phase ?? "outer") === phase)
         .map((s) => assign(addr(s.access), id(rename(s.value)))),
+    // sibling reductions: this point's value into the partial at its output position
+    siblings: () =>
+      (k.siblings ?? []).map((r) => {
+        const partial = () => addr({ ...r.access, buf: r.name, offset: 0 });
+        return assign(partial(), render(r.combine, [partial(), id(rename(r.value))], r.dtype));
+      }),
     value: (n: string) => id(rename(n)),
   };
 }

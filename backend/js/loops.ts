@@ -1,9 +1,23 @@
 // Loop kernels as JavaScript: a plan's iteration space as nested for loops, reductions unrolled
 // over four independent accumulators, loop-invariant temps hoisted to the loop they depend on.
 import type * as E from "estree";
-import type { LoopKernel, Reduction, Temp } from "../plan";
+import type { LoopKernel, Reduction, SiblingReduction, Temp } from "../plan";
 import { bodyAt, dependencies, invariants } from "./body";
-import { assign, bin, block, decl, functionDecl, id, loop, num, print, sym } from "./estree";
+import {
+  assign,
+  bin,
+  block,
+  call,
+  decl,
+  functionDecl,
+  id,
+  index,
+  linear,
+  loop,
+  num,
+  print,
+  sym,
+} from "./estree";
 import { render } from "./scalar";
 
 const ACCUMULATORS = 4; // independent partial results let the CPU overlap the combines
@@ -51,6 +65,7 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
         decl("const", r.name, combine(r, num(r.init), here.value(r.value))),
       ),
       ...here.stores("inner"),
+      ...here.siblings(),
     ];
   } else {
     const acc = (r: Reduction, j: number) => `${r.name}_${j}`;
@@ -62,6 +77,7 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
           assign(id(acc(r, j)), combine(r, id(acc(r, j)), s.value(r.value))),
         ),
         ...s.stores("inner"),
+        ...s.siblings(),
       ];
     };
     const r = idx(last),
@@ -117,7 +133,62 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
       body = [...here.temps("pre", at_(d - 1)), ...here.temps("inner", at_(d - 1)), ...body];
   }
   const params = ranged ? ["chunk", "lo", "hi", ...k.params] : k.params;
-  return print(functionDecl(k.name, params, [...here.temps("invariant"), ...body], k.comments));
+  const siblings = k.siblings ?? [];
+  // a chunk of a split kernel leaves its partials in slot `chunk` of the sibling's buffer
+  // (parallel.ts combines the slots); the whole kernel stores them
+  const slot = (r: SiblingReduction) =>
+    ranged
+      ? linear(
+          [
+            [id("j"), 1],
+            [id("chunk"), r.size],
+          ],
+          0,
+        )
+      : id("j");
+  return print(
+    functionDecl(
+      k.name,
+      params,
+      [
+        ...siblings.map(partials),
+        ...here.temps("invariant"),
+        ...body,
+        ...siblings.map((r) =>
+          loop("j", sym(r.size), [
+            assign(index(id(r.access.buf), slot(r)), index(id(r.name), id("j"))),
+          ]),
+        ),
+      ],
+      k.comments,
+    ),
+  );
+}
+
+// A sibling reduction's partials: a double per output element, each starting at the reduction's
+// initial value.
+function partials(r: SiblingReduction): E.Statement {
+  const array: E.Expression = {
+    type: "NewExpression",
+    callee: id("Float64Array"),
+    arguments: [sym(r.size)],
+  };
+  return decl(
+    "const",
+    r.name,
+    r.init === 0
+      ? array
+      : call(
+          {
+            type: "MemberExpression",
+            object: array,
+            property: id("fill"),
+            computed: false,
+            optional: false,
+          },
+          [num(r.init)],
+        ),
+  );
 }
 
 // The unrolled lanes' statements taken in turn (lane 0's first, lane 1's first, ...): independent

@@ -21,21 +21,61 @@ describe("normalization kernels", () => {
     }
   });
 
-  // the weight and bias gradients reduce over other loops (layer norm) or are not yet merged into
-  // the statistics' kernel (batch norm): one more backward kernel
-  it("with weight and bias: forward 2 kernels, backward 3", () => {
-    const e = compile((x: Tensor, w: Tensor, b: Tensor) => bn(x, w, b)).explain(
-      leaf([8, 16, 6, 6]),
-      leaf([16]),
-      leaf([16]),
-    );
-    expect([e.forwardKernels, e.backwardKernels]).toEqual([2, 3]);
-    const l = compile((x: Tensor, w: Tensor, b: Tensor) => ln(x, w, b)).explain(
-      leaf([8, 16, 6, 6]),
-      leaf([6, 6]),
-      leaf([6, 6]),
-    );
-    expect([l.forwardKernels, l.backwardKernels]).toEqual([2, 3]);
+  // the weight and bias gradients reduce over other dims than the statistics: batch norm's keep the
+  // statistics' dims (extra outputs of the statistics' kernel), layer norm's and instance norm's
+  // are sibling reductions of a kernel that walks the same elements
+  it("with weight and bias: forward at most 2 kernels, backward at most 2", () => {
+    const affine: [string, (x: Tensor, w: Tensor, b: Tensor) => Tensor, number[][]][] = [
+      ["batch norm 4-d", (x, w, b) => bn(x, w, b), [[8, 16, 6, 6], [16], [16]]],
+      [
+        "batch norm 2-d",
+        (x, w, b) =>
+          F.batchNorm(x, null, null, w, b, true)
+            .mul(up.reshape([64, 72]))
+            .sum(),
+        [[64, 72], [72], [72]],
+      ],
+      [
+        "layer norm",
+        (x, w, b) => ln(x, w, b),
+        [
+          [8, 16, 6, 6],
+          [6, 6],
+          [6, 6],
+        ],
+      ],
+      [
+        "layer norm, last dim",
+        (x, w, b) =>
+          F.layerNorm(x, [36], w, b)
+            .mul(up.reshape([128, 36]))
+            .sum(),
+        [[128, 36], [36], [36]],
+      ],
+      [
+        "instance norm",
+        (x, w, b) => F.instanceNorm(x, null, null, w, b).mul(up).sum(),
+        [[8, 16, 6, 6], [16], [16]],
+      ],
+    ];
+    for (const [name, fn, shapes] of affine) {
+      const xs = shapes.map(leaf) as [Tensor, Tensor, Tensor];
+      const e = compile(fn).explain(...xs);
+      expect(e.forwardKernels, name).toBeLessThanOrEqual(2);
+      expect(e.backwardKernels, name).toBeLessThanOrEqual(2);
+      // and the gradients are eager's (to float32 rounding)
+      const ys = xs.map((x) => x.detach().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+      compile(fn)(...xs).backward();
+      fn(...ys).backward();
+      xs.forEach((x, i) => {
+        const got = x.grad!.values(),
+          want = ys[i].grad!.values();
+        const scale = Math.max(...want.map(Math.abs));
+        got.forEach((g, j) => {
+          expect(Math.abs(g - want[j]), `${name}: grad ${i}[${j}]`).toBeLessThan(1e-5 * scale);
+        });
+      });
+    }
   });
 
   it("inference (no gradients): 2 kernels", () => {
