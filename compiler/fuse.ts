@@ -18,7 +18,7 @@
 import { type Graph, upstream, users, type Value } from "../ir/graph";
 import { allowsEpilogue, defOf, ops, ownKernel } from "../ir/ops";
 import { sameShape } from "../ir/shape";
-import { KernelBuilder, NeedsBuffer } from "./kernel";
+import { KernelBuilder, NeedsBuffer, NeedsSplit, type Refinement } from "./kernel";
 import { operandView } from "./operand-view";
 
 const SHARED_RECOMPUTE_OPS = 8;
@@ -78,6 +78,8 @@ export function plan(g: Graph): Plan {
 // make one huge function (and a deep recursion building it). Every FUSED_DEPTH ops along a chain,
 // the value gets a buffer: a long chain becomes several kernels, each FUSED_DEPTH deep at most.
 const FUSED_DEPTH = 256;
+// Loop splits a kernel may ask for before the value it reads through a reshape gets a buffer.
+const MAX_SPLITS = 8;
 // A kernel stores at most this many values (a merge rebuilds the kernel from all its roots).
 const MAX_ROOTS = 16;
 function limitDepth(g: Graph, buffers: Set<Value>): void {
@@ -140,14 +142,26 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
   const steps: Step[] = [];
   const producer = new Map<Value, number>(); // buffer -> index of the step that writes it
   // a kernel computes its own roots where it needs them rather than loading what it writes
+  // (rebuilt with its loops split where a reshape asks for it: a few times at most, else the
+  // reshaped value gets a buffer)
   const build = (roots: Value[]) => {
-    const b = new KernelBuilder(
-      spaceOf(roots[0]),
-      (x) => buffers.has(x) && !roots.includes(x),
-      exact,
-    );
-    for (const r of roots) if (!b.addRoot(r)) return null;
-    return b;
+    let refine: Refinement = new Map();
+    for (let tries = 0; ; tries++) {
+      try {
+        const b = new KernelBuilder(
+          spaceOf(roots[0]),
+          (x) => buffers.has(x) && !roots.includes(x),
+          exact,
+          refine,
+        );
+        for (const r of roots) if (!b.addRoot(r)) return null;
+        return b;
+      } catch (e) {
+        if (!(e instanceof NeedsSplit)) throw e;
+        if (tries >= MAX_SPLITS) throw new NeedsBuffer(e.value);
+        refine = e.refine;
+      }
+    }
   };
   // merges a value into the latest step from `ready` on that takes it: its index, or -1
   const place = (

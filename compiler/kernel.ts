@@ -1,6 +1,9 @@
 // Building one fused loop kernel: from the values it must store (its roots), expand each value's
 // expression through inlined producers (elementwise ops; movement ops as index maps; reductions
-// over one shared set of inner loops) down to loads of materialized buffers.
+// over one shared set of inner loops) down to loads of materialized buffers. The loops are the
+// first root's dims, then the reduced dims, each possibly run as several pieces (a Refinement,
+// when a reshape that splits a dim asks for it); reductions that keep other dims ride along as
+// siblings when the loops walk their operand once.
 
 import { type Access, coalesce, type LoopKernel, type Reduction, type Temp } from "../backend/plan";
 import type { Value } from "../ir/graph";
@@ -92,8 +95,26 @@ interface ComputedAt {
   phase: Phase; // the value's
 }
 
+// Loops a kernel runs as several pieces, so that a reshape splitting a dim reads affinely (group
+// norm's channels as groups x channels in a group): for a loop of the kernel's space (outer dims,
+// then reduced dims, as its roots and reductions shape them), its pieces' sizes, outermost first.
+export type Refinement = ReadonlyMap<number, readonly number[]>;
+
+// Thrown when a read needs one of the kernel's loops split (a finer Refinement); the planner
+// rebuilds the kernel with it, or gives `value` a buffer.
+export class NeedsSplit extends Error {
+  constructor(
+    readonly value: Value,
+    readonly refine: Refinement,
+  ) {
+    super(`%${value.id} needs a loop split`);
+  }
+}
+
 export class KernelBuilder {
   reducedSizes: number[] | null = null; // the inner loops, once a reduction is part of the kernel
+  private baseReduced: number[] | null = null; // the reduced dims' sizes, before refinement
+  readonly outer: number[]; // the outer loops (refined)
   readonly roots: Value[] = [];
   readonly reads = new Set<Value>(); // buffers the kernel loads
   private readonly temps: (Omit<Temp, "phase"> & { phase: Phase })[] = [];
@@ -117,11 +138,58 @@ export class KernelBuilder {
   private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
   private readonly tempCount = new Map<Value, number>();
 
+  // space: the outer dims (the first root's shape)
   constructor(
-    readonly outer: number[],
+    private readonly space: number[],
     private readonly isBuffer: (v: Value) => boolean,
     private readonly exact: Set<Value> = new Set(),
-  ) {}
+    private readonly refine: Refinement = new Map(),
+  ) {
+    this.outer = this.pieces(space, 0);
+  }
+  private pieces(sizes: readonly number[], first: number): number[] {
+    return sizes.flatMap((n, u) => [...(this.refine.get(first + u) ?? [n])]);
+  }
+  private get baseSizes() {
+    return [...this.space, ...(this.baseReduced ?? [])];
+  }
+  // The row over the loops giving the index of dim u of the space (its pieces' linear index).
+  private coarse(u: number): number[] {
+    const base = this.baseSizes,
+      row = new Array<number>(this.loops).fill(0);
+    const start = base
+      .slice(0, u)
+      .reduce((n, _size, w) => n + (this.refine.get(w)?.length ?? 1), 0);
+    const parts = this.refine.get(u) ?? [base[u]];
+    contiguousStrides(parts).forEach((st, k) => {
+      row[start + k] = st;
+    });
+    return row;
+  }
+  // A map over the space's dims as one over the loops.
+  private lift(m: IndexMap): IndexMap {
+    const row = (r: number[]) =>
+      r.reduce(
+        (acc, c, u) => (c === 0 ? acc : acc.map((a, l) => a + c * this.coarse(u)[l])),
+        new Array<number>(this.loops).fill(0),
+      );
+    return {
+      rows: m.rows.map(row),
+      off: m.off,
+      mask: m.mask.map((b) => ({ ...b, row: row(b.row) })),
+    };
+  }
+  // The same kernel with refined loop j split into `factors`.
+  private splitting(j: number, factors: [number, number]): Refinement {
+    const base = this.baseSizes;
+    let u = 0,
+      k = j;
+    for (; u < base.length && k >= (this.refine.get(u)?.length ?? 1); u++)
+      k -= this.refine.get(u)?.length ?? 1;
+    const parts = [...(this.refine.get(u) ?? [base[u]])];
+    parts.splice(k, 1, ...factors);
+    return new Map([...this.refine, [u, parts]]);
+  }
   private readonly opList: string[] = [];
   private readonly lines: string[] = []; // the IR of what the kernel computes, for its comment
   siblingCount() {
@@ -140,19 +208,23 @@ export class KernelBuilder {
     return this.outer.length + (this.reducedSizes?.length ?? 0);
   }
 
-  // Adds a value the kernel stores: shaped like the outer loops; or, in a reducing kernel, an
-  // elementwise value over all the loops (shaped like them, or already computed here at some
-  // one-to-one map: a reduction's operand, stored as it is reduced). False when it does not fit.
+  // Adds a value the kernel stores: shaped like the outer dims (size-1 dims aside); or, in a
+  // reducing kernel, an elementwise value over all the loops (shaped like them, or already computed
+  // here at some one-to-one map: a reduction's operand, stored as it is reduced); or a reduction
+  // as a sibling. False when it does not fit.
   addRoot(v: Value): boolean {
-    const loops = this.loops;
     let map: IndexMap | undefined,
       inner = false;
-    if (sameShape(v.shape, this.outer)) map = identity(v.shape.length, loops);
-    else map = alongOuter(v.shape, this.outer, loops);
+    const base = this.baseSizes.length;
+    if (sameShape(v.shape, this.space)) map = this.lift(identity(v.shape.length, base));
+    else {
+      const along = alongOuter(v.shape, this.space, base);
+      map = along && this.lift(along);
+    }
     if (!map && this.reducedSizes) {
       inner = true;
-      map = sameShape(v.shape, [...this.outer, ...this.reducedSizes])
-        ? identity(v.shape.length, loops)
+      map = sameShape(v.shape, this.baseSizes)
+        ? this.lift(identity(v.shape.length, base))
         : this.computedAt.get(v)?.find((m) => oneToOne(m, v.shape, this.sizes));
     }
     if (!map) return this.sibling(v);
@@ -211,7 +283,8 @@ export class KernelBuilder {
       const m = maps.find((m) => oneToOne(m, shape, this.sizes));
       if (m) return m;
     }
-    return alongOuter(shape, this.sizes, this.loops);
+    const along = alongOuter(shape, this.baseSizes, this.baseSizes.length);
+    return along && this.lift(along);
   }
 
   private expr(v: Value, m: IndexMap, isRoot = false): Computed {
@@ -250,11 +323,16 @@ export class KernelBuilder {
       c = this.temp(v, { ...apply, args: args.map((a) => a.name) }, phase);
     } else if (def.kind === "movement") {
       const x = v.inputs[0],
-        inner = def.index(m, v.params, x.shape, v.shape);
+        inner = def.index(m, v.params, x.shape, v.shape, this.sizes);
       if (inner) c = this.moved(v, x, m, inner);
       else if (this.isBuffer(x))
         c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
-      else throw new NeedsBuffer(x);
+      else {
+        // a loop split in two may make the read affine (the kernel is then rebuilt so)
+        const split = !this.product && def.split?.(m, v.params, x.shape, v.shape, this.sizes);
+        if (split) throw new NeedsSplit(x, this.splitting(split.loop, split.factors));
+        throw new NeedsBuffer(x);
+      }
     } else if (def.kind === "reduce" && !this.product) c = this.reduce(v, m, def);
     else if (ownKernel(def)) c = this.kernelOp(v, m);
     else if (def.kind === "gather") c = this.gather(v, m, def.along(v.params));
@@ -313,8 +391,8 @@ export class KernelBuilder {
   // buffer.
   private kernelOp(v: Value, m: IndexMap): Computed {
     const at =
-      mapKey(m) === mapKey(identity(this.outer.length, this.loops)) &&
-      sameShape(v.shape, this.outer);
+      mapKey(m) === mapKey(this.lift(identity(this.space.length, this.baseSizes.length))) &&
+      sameShape(v.shape, this.space);
     if (this.product || this.reducedSizes || !at) throw new NeedsBuffer(v);
     const operands = v.inputs.map(operandView);
     for (const o of operands) this.reads.add(o.base);
@@ -337,9 +415,12 @@ export class KernelBuilder {
     // read once per output point: its index must use only, and every one of, the outer loops
     const onlyOuter = m.rows.every((r) => r.slice(this.outer.length).every((c) => c === 0));
     const everyOuter = this.outer.every((n, j) => n === 1 || m.rows.some((r) => r[j] !== 0));
-    if (!onlyOuter || !everyOuter || (this.reducedSizes && !sameShape(this.reducedSizes, sizes)))
+    if (!onlyOuter || !everyOuter || (this.baseReduced && !sameShape(this.baseReduced, sizes)))
       throw new NeedsBuffer(v);
-    this.reducedSizes ??= sizes;
+    if (!this.baseReduced) {
+      this.baseReduced = sizes;
+      this.reducedSizes = this.pieces(sizes, this.space.length);
+    }
     const total = this.loops,
       pad = (r: number[]) => [...r, ...new Array<number>(total - r.length).fill(0)];
     let kept = 0,
@@ -348,7 +429,7 @@ export class KernelBuilder {
       off: number[] = [];
     x.shape.forEach((_, d) => {
       if (dims.includes(d)) {
-        rows.push(unit(total, this.outer.length + red++));
+        rows.push(this.coarse(this.space.length + red++));
         off.push(0);
         return;
       }

@@ -13,8 +13,9 @@ describe("normalization kernels", () => {
     F.batchNorm(x, null, null, w, b, true).mul(up).sum();
   const ln = (x: Tensor, w?: Tensor, b?: Tensor) => F.layerNorm(x, [6, 6], w, b).mul(up).sum();
 
-  it("batch norm and layer norm: forward 2 kernels, backward 2 (without weight and bias)", () => {
-    for (const f of [bn, ln]) {
+  const gn = (x: Tensor) => F.groupNorm(x, 4).mul(up).sum();
+  it("batch, layer and group norm: forward 2 kernels, backward 2 (without weight and bias)", () => {
+    for (const f of [bn, ln, gn]) {
       const e = compile((x: Tensor) => f(x)).explain(leaf([8, 16, 6, 6]));
       expect(e.forwardKernels).toBe(2);
       expect(e.backwardKernels).toBe(2);
@@ -22,8 +23,9 @@ describe("normalization kernels", () => {
   });
 
   // the weight and bias gradients reduce over other dims than the statistics: batch norm's keep the
-  // statistics' dims (extra outputs of the statistics' kernel), layer norm's and instance norm's
-  // are sibling reductions of a kernel that walks the same elements
+  // statistics' dims (extra outputs of the statistics' kernel), layer, group and instance norm's
+  // are sibling reductions of a kernel that walks the same elements; group norm's kernels run the
+  // channels as groups x channels in a group (its reshapes are then index maps)
   it("with weight and bias: forward at most 2 kernels, backward at most 2", () => {
     const affine: [string, (x: Tensor, w: Tensor, b: Tensor) => Tensor, number[][]][] = [
       ["batch norm 4-d", (x, w, b) => bn(x, w, b), [[8, 16, 6, 6], [16], [16]]],
@@ -53,6 +55,19 @@ describe("normalization kernels", () => {
         [[128, 36], [36], [36]],
       ],
       [
+        "group norm",
+        (x, w, b) => F.groupNorm(x, 4, w, b).mul(up).sum(),
+        [[8, 16, 6, 6], [16], [16]],
+      ],
+      [
+        "group norm, 2 groups of a 3-d input",
+        (x, w, b) =>
+          F.groupNorm(x, 2, w, b)
+            .mul(up.reshape([8, 16, 36]))
+            .sum(),
+        [[8, 16, 36], [16], [16]],
+      ],
+      [
         "instance norm",
         (x, w, b) => F.instanceNorm(x, null, null, w, b).mul(up).sum(),
         [[8, 16, 6, 6], [16], [16]],
@@ -71,9 +86,8 @@ describe("normalization kernels", () => {
         const got = x.grad!.values(),
           want = ys[i].grad!.values();
         const scale = Math.max(...want.map(Math.abs));
-        got.forEach((g, j) => {
-          expect(Math.abs(g - want[j]), `${name}: grad ${i}[${j}]`).toBeLessThan(1e-5 * scale);
-        });
+        const worst = Math.max(...got.map((g, j) => Math.abs(g - want[j])));
+        expect(worst, `${name}: grad ${i}`).toBeLessThan(1e-5 * scale);
       });
     }
   });
