@@ -16,7 +16,7 @@
 // keeps other dims than a kernel's loops (layer norm's weight gradient beside the row statistics)
 // joins as a sibling when the kernel walks each element of its operand once (kernel.ts).
 import { type Graph, upstream, users, type Value } from "../ir/graph";
-import { allowsEpilogue, defOf, ops, ownKernel } from "../ir/ops";
+import { allowsEpilogue, defOf, ops, ownKernel, reduceParams } from "../ir/ops";
 import { sameShape } from "../ir/shape";
 import { KernelBuilder, NeedsBuffer, NeedsSplit, type Refinement } from "./kernel";
 import { operandView } from "./operand-view";
@@ -202,12 +202,24 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
     // a reduction joins as the first root (its loops shape the kernel), anything else as the last;
     // failing that, a reduction joins as a sibling (kernel.ts) of a kernel whose loops walk its
     // operand (after the other roots, which keep their loops)
+    // (first as a sibling when its own loops would walk memory strided: it keeps the last dim)
     const joins = (s: Step) => (reduce ? [v, ...s.roots] : [...s.roots, v]);
-    let placed = place(steps, ready, joins, false);
-    if (placed < 0 && reduce) placed = place(steps, ready, (s) => [...s.roots, v], true);
+    const sibling = (s: Step) => [...s.roots, v];
+    let placed = -1;
+    if (reduce && keepsLast(v)) placed = place(steps, ready, sibling, true);
+    if (placed < 0) placed = place(steps, ready, joins, false);
+    if (placed < 0 && reduce) placed = place(steps, ready, sibling, true);
     producer.set(v, placed >= 0 ? placed : steps.push(alone) - 1);
   }
   return steps;
+}
+
+// A reduction that keeps its operand's last dim (a column sum): its own loops would read the
+// operand with a stride in the innermost loop.
+function keepsLast(v: Value): boolean {
+  const x = v.inputs[0],
+    last = x.shape.length - 1;
+  return last >= 0 && x.shape[last] > 1 && !reduceParams(v).dims.includes(last);
 }
 
 // The outer loops of a kernel rooted at v: v's own shape (a reduction's output shape included).

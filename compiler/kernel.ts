@@ -69,6 +69,21 @@ function alongOuter(
     : undefined;
 }
 
+// A map without the zero columns of loops added after it was made (a root's map made before a
+// reduction added the inner loops reads the same point as the padded one).
+function trimmed(m: IndexMap): IndexMap {
+  const trim = (r: number[]) => {
+    let n = r.length;
+    while (n > 0 && r[n - 1] === 0) n--;
+    return r.slice(0, n);
+  };
+  return {
+    rows: m.rows.map(trim),
+    off: m.off,
+    mask: m.mask.map((b) => ({ ...b, row: trim(b.row) })),
+  };
+}
+
 // The most elements a sibling reduction's output may have (its partials are allocated per call).
 const MAX_SIBLING = 1 << 16;
 
@@ -288,7 +303,7 @@ export class KernelBuilder {
   }
 
   private expr(v: Value, m: IndexMap, isRoot = false): Computed {
-    const key = `${v.id}@${mapKey(m)}`;
+    const key = `${v.id}@${mapKey(trimmed(m))}`;
     let c = this.cache.get(key);
     if (c) return c;
     this.computedAt.set(v, [...(this.computedAt.get(v) ?? []), m]);

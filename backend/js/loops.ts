@@ -29,8 +29,22 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
     last = k.sizes.length - 1;
   const idx = (d: number) => (d < outer ? `i${d}` : `r${d - outer}`);
   const invariant = invariants(k);
+  // loop-invariant code motion: a temp that per-point work needs runs in the loop of the
+  // innermost index it depends on (a broadcast operand's load, out of the loop it is broadcast
+  // over; in a reducing kernel, a per-row value out of the reduction loops)
+  const depth = new Map<string, number>();
+  for (const t of k.temps) {
+    const { strides, names } = dependencies(t.expr);
+    const own = strides.flatMap((ss) => ss.map((s, d) => (s === 0 ? -1 : d)));
+    depth.set(t.name, Math.max(-1, ...own, ...names.map((a) => depth.get(a) ?? last)));
+  }
+  // per-point temps of a reducing kernel that the innermost loop does not change
+  const lifted = (t: Temp) =>
+    k.reduced > 0 && t.phase === "inner" && !invariant.has(t.name) && depth.get(t.name)! < last;
   const innerNames = new Set(
-    k.temps.filter((t) => t.phase === "inner" && !invariant.has(t.name)).map((t) => t.name),
+    k.temps
+      .filter((t) => t.phase === "inner" && !invariant.has(t.name) && !lifted(t))
+      .map((t) => t.name),
   );
   // one copy of the per-point work; `j` > 0 is an unrolled copy reading point r + j
   const at = (j: number) =>
@@ -45,15 +59,8 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
   const here = at(0);
   const from = (d: number) => (ranged && d === 0 ? id("lo") : num(0)),
     bound = (d: number) => (ranged && d === 0 ? id("hi") : sym(k.sizes[d]));
-  // loop-invariant code motion: a temp that per-point work needs runs in the loop of the
-  // innermost index it depends on (a broadcast operand's load, out of the loop it is broadcast over)
-  const depth = new Map<string, number>();
-  for (const t of k.temps) {
-    const { strides, names } = dependencies(t.expr);
-    const own = strides.flatMap((ss) => ss.map((s, d) => (s === 0 ? -1 : d)));
-    depth.set(t.name, Math.max(-1, ...own, ...names.map((a) => depth.get(a) ?? last)));
-  }
-  const hoistable = (t: Temp) => t.phase === "pre" || (t.phase === "inner" && k.reduced === 0);
+  const hoistable = (t: Temp) =>
+    t.phase === "pre" || (t.phase === "inner" && (k.reduced === 0 || depth.get(t.name)! < outer));
   const at_ = (d: number) => (t: Temp) => hoistable(t) && depth.get(t.name) === d;
   const innermost = (t: Temp) => !hoistable(t) || depth.get(t.name)! >= outer - 1;
   let body: E.Statement[];
@@ -72,7 +79,7 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
     const step = (j: number) => {
       const s = at(j);
       return [
-        ...s.temps("inner"),
+        ...s.temps("inner", (t) => !lifted(t)),
         ...k.reductions.map((r) =>
           assign(id(acc(r, j)), combine(r, id(acc(r, j)), s.value(r.value))),
         ),
@@ -105,9 +112,13 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
     let inner: E.Statement[] = few
       ? [loop(r, n, step(0), from(last))]
       : [decl("let", r, from(last)), unrolled, rest];
-    for (let d = last - 1; d >= outer; d--) inner = [loop(idx(d), bound(d), inner, from(d))];
+    for (let d = last - 1; d >= outer; d--) {
+      const here_ = here.temps("inner", (t) => lifted(t) && depth.get(t.name) === d);
+      inner = [loop(idx(d), bound(d), [...here_, ...inner], from(d))];
+    }
     body = [
       ...here.temps("pre", innermost),
+      ...here.temps("inner", (t) => hoistable(t) && innermost(t)),
       ...k.reductions.flatMap((red) =>
         [...Array(few ? 1 : ACCUMULATORS).keys()].map((j) =>
           decl("let", acc(red, j), num(red.init)),

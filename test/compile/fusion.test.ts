@@ -99,6 +99,15 @@ describe("fusion decisions", () => {
     expect(e.forwardKernels).toBe(1);
   });
 
+  it("in a reduction, a per-row value runs once per row, out of the reduction's innermost loop", () => {
+    const e = explain((x, s) => x.mul(s.exp()).sum(), randn([6, 10]), randn([6, 1]));
+    expect(e.forwardKernels).toBe(1);
+    expect(e.code).toMatch(
+      /for \(let r0 = 0; r0 < 6; r0\+\+\) \{\s*const t\d+ = in1\[r0\];\s*const t\d+ = Math\.exp/,
+    );
+    expect(e.code.match(/Math\.exp/g)).toHaveLength(1); // not once per unrolled lane
+  });
+
   it("independent outputs over one iteration space come out of one loop", () => {
     const f = compile((x: Tensor) => [x.exp(), x.neg(), x.mul(x)]);
     const e = f.explain(randn([5]));
