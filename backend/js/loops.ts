@@ -76,15 +76,20 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
     ];
   } else {
     const acc = (r: Reduction, j: number) => `${r.name}_${j}`;
+    // siblings whose output position the innermost loop does not move accumulate across it in
+    // lane registers, added to their partial after it
+    const siblings = k.siblings ?? [];
+    const steady = siblings.filter((r) => r.access.strides[last] === 0),
+      moving = siblings.filter((r) => r.access.strides[last] !== 0);
     const step = (j: number) => {
       const s = at(j);
       return [
         ...s.temps("inner", (t) => !lifted(t)),
-        ...k.reductions.map((r) =>
+        ...[...k.reductions, ...steady].map((r) =>
           assign(id(acc(r, j)), combine(r, id(acc(r, j)), s.value(r.value))),
         ),
         ...s.stores("inner"),
-        ...s.siblings(),
+        ...s.siblings(moving),
       ];
     };
     const r = idx(last),
@@ -109,9 +114,20 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
       update: { type: "UpdateExpression", operator: "++", prefix: false, argument: id(r) },
       body: block(step(0)),
     };
-    let inner: E.Statement[] = few
-      ? [loop(r, n, step(0), from(last))]
-      : [decl("let", r, from(last)), unrolled, rest];
+    const lanes = [...Array(few ? 1 : ACCUMULATORS).keys()];
+    let inner: E.Statement[] = [
+      ...steady.flatMap((red) => lanes.map((j) => decl("let", acc(red, j), num(red.init)))),
+      ...(few ? [loop(r, n, step(0), from(last))] : [decl("let", r, from(last)), unrolled, rest]),
+      ...steady.flatMap((red) =>
+        few
+          ? [here.accumulate(red, id(acc(red, 0)))]
+          : [
+              decl("const", `${red.name}_01`, combine(red, id(acc(red, 0)), id(acc(red, 1)))),
+              decl("const", `${red.name}_23`, combine(red, id(acc(red, 2)), id(acc(red, 3)))),
+              here.accumulate(red, combine(red, id(`${red.name}_01`), id(`${red.name}_23`))),
+            ],
+      ),
+    ];
     for (let d = last - 1; d >= outer; d--) {
       const here_ = here.temps("inner", (t) => lifted(t) && depth.get(t.name) === d);
       inner = [loop(idx(d), bound(d), [...here_, ...inner], from(d))];
@@ -124,7 +140,7 @@ export function emitLoops(k: LoopKernel, ranged = false): string {
           decl("let", acc(red, j), num(red.init)),
         ),
       ),
-      inner.length === 3 ? block(inner) : inner[0],
+      inner.length === 1 ? inner[0] : block(inner),
       ...k.reductions.flatMap((red) =>
         few
           ? [decl("const", red.name, id(acc(red, 0)))]

@@ -15,7 +15,7 @@ const add = S.add(arg(0), arg(1)),
 const plan: LoopKernel = {
   name: "rows_and_columns",
   comments: [],
-  params: ["rows", "cols", "maxima", "x"],
+  params: ["rows", "cols", "maxima", "rows2", "x"],
   sizes: [3, 5],
   reduced: 1,
   temps: [
@@ -37,6 +37,16 @@ const plan: LoopKernel = {
       size: 5,
       access: { buf: "cols", offset: 0, strides: [0, 1] },
     },
+    // one the innermost loop does not move: lane registers across it, then into the partial
+    {
+      name: "part2",
+      value: "v",
+      combine: add,
+      dtype: "float64",
+      init: 0,
+      size: 3,
+      access: { buf: "rows2", offset: 0, strides: [1, 0] },
+    },
     {
       name: "part1",
       value: "v",
@@ -54,11 +64,12 @@ const want = {
   cols: [0, 1, 2, 3, 4].map((j) => x[j] + x[5 + j] + x[10 + j]),
   maxima: [0, 1, 2, 3, 4].map((j) => Math.max(x[j], x[5 + j], x[10 + j])),
 };
-type Run = (rows: Float64Array, cols: Float64Array, maxima: Float64Array, x: Float64Array) => void;
+type Run = (...bufs: Float64Array[]) => void;
 const check = (run: Run) => {
-  const [rows, cols, maxima] = [new Float64Array(3), new Float64Array(5), new Float64Array(5)];
-  run(rows, cols, maxima, x);
+  const [rows, cols, maxima, rows2] = [3, 5, 5, 3].map((n) => new Float64Array(n));
+  run(rows, cols, maxima, rows2, x);
   expect([...rows]).toEqual(want.rows);
+  expect([...rows2]).toEqual(want.rows);
   expect([...cols]).toEqual(want.cols);
   expect([...maxima]).toEqual(want.maxima);
 };
