@@ -408,7 +408,8 @@ export class KernelBuilder {
     const at =
       mapKey(m) === mapKey(this.lift(identity(this.space.length, this.baseSizes.length))) &&
       sameShape(v.shape, this.space);
-    if (this.product || this.reducedSizes || !at) throw new NeedsBuffer(v);
+    // (a kernel op's kernel keeps its loops as they are: none split for a reshape)
+    if (this.product || this.reducedSizes || !at || this.refine.size) throw new NeedsBuffer(v);
     const operands = v.inputs.map(operandView);
     for (const o of operands) this.reads.add(o.base);
     this.product = { value: v, op: v.op as KernelOpName | ScanOpName, operands };

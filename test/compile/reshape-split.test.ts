@@ -55,6 +55,14 @@ describe("reshape through split loops", () => {
     close(compile(fn)(...args), fn(...args));
   });
 
+  it("a matmul keeps its own loops: an epilogue reading a split reshape runs after it", () => {
+    // (a matmul kernel with its loops split computed wrong values)
+    const fn = (a: Tensor, b: Tensor, c: Tensor) => c.exp().reshape([4, 6]).add(a.matmul(b)).relu();
+    const args: [Tensor, Tensor, Tensor] = [randn([4, 5]), randn([5, 6]), randn([2, 2, 6])];
+    expect(compile(fn).explain(...args).forwardKernels).toBe(2);
+    close(compile(fn)(...args), fn(...args));
+  });
+
   it("a per-channel value read in grouped loops and the result stored per channel", () => {
     const fn = (x: Tensor, w: Tensor) =>
       x
