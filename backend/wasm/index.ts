@@ -1,4 +1,5 @@
-// The WebAssembly backend's share of the work: float32 GEMMs (matmul, and the convolutions as
+// The WebAssembly backend's share of the work: costly float32 elementwise chains (chain-kernel.ts),
+// and float32 GEMMs (matmul, and the convolutions as
 // implicit GEMMs: conv2d, convTranspose2d, conv2dWeight) big enough to pay for packing run on the
 // Wasm SIMD micro-kernel; everything else stays with the JS backend. A compiled kernel of one of
 // them is a JS function that calls the Wasm GEMM, then runs the fused epilogue (bias, activation,
@@ -8,9 +9,12 @@ import { ops, type Params, paramsOf } from "../../ir/ops";
 import type { Kernel, Strided } from "../backend";
 import { type ConvOp, convolve, emitConv } from "../js/conv";
 import { copy } from "../js/eager";
+import { js as jsBackend } from "../js/index";
 import { instantiate } from "../js/prelude";
 import type { LoopKernel } from "../plan";
+import { chainKernel } from "./chain-kernel";
 import { matmulF32, wasmGemm } from "./gemm";
+import "./gemm-split"; // sets gemm.ts's hook: large products split across threads
 import { GEMM, wat } from "./module";
 
 // below `minWork` multiply-adds the JS loop is as fast (packing and the call dominate); tests
@@ -83,7 +87,9 @@ const helpers = {
 };
 
 // A compiled plan as a Wasm-backed kernel, or undefined when JS renders it better.
+// Loop plans without a kernel op: costly elementwise chains (chain-kernel.ts).
 export function wasmKernel(plan: LoopKernel): { run: Kernel; source: string } | undefined {
+  if (!plan.kernel) return chainKernel(plan, () => jsBackend.kernel(plan).run);
   const call = plan.kernel;
   const g = call && taken(call.op);
   if (!g || call!.dtype !== "float32") return undefined;

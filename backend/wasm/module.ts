@@ -11,7 +11,7 @@ const funcs: FuncSpec[] = [gemmKernel(GEMM), packKernel(PACK)];
 
 // The part of the WebAssembly JS API used here (the library's types target plain ES2022, which
 // does not declare it; engines without WebAssembly leave it undefined).
-interface Memory {
+export interface Memory {
   buffer: ArrayBuffer;
   grow(pages: number): number;
 }
@@ -53,11 +53,21 @@ export function simdAvailable(): boolean {
 }
 
 // functions assembled into a module and instantiated over a fresh memory of `pages` 64 KiB pages
-export function load(fs: FuncSpec[], pages = 1) {
+// (or over `shared`, a memory other modules use too)
+export function load(fs: FuncSpec[], pages = 1, shared?: Memory) {
   if (!api) throw new Error("internal: WebAssembly is not available");
-  const memory = new api.Memory({ initial: pages });
+  const memory = shared ?? new api.Memory({ initial: pages });
   const module = new api.Module(assemble(fs));
   return { memory, exports: new api.Instance(module, { env: { memory } }).exports };
+}
+
+// The compiled module of these functions, once: worker threads are sent it and instantiate their
+// own copy over their own memory (gemm-split.ts).
+let compiled: object | undefined;
+export function gemmModule(): object {
+  if (!api) throw new Error("internal: WebAssembly is not available");
+  compiled ??= new api.Module(assemble(funcs));
+  return compiled;
 }
 
 function instance(): Instance {
