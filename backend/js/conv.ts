@@ -14,7 +14,7 @@ import { call, decl, functionDecl, id, index, linear, loop, num, print } from ".
 import { PANEL, tiles } from "./gemm";
 import { jsMovement, type Movement, tapTable } from "./im2col";
 
-export type ConvOp = "conv2d" | "convTranspose2d" | "conv2dWeight";
+export type ConvOp = "conv" | "convTranspose" | "convWeight";
 type AnyConv = ConvParams & Partial<ConvTransposeParams> & Partial<ConvWeightParams>;
 
 // The GEMM a convolution runs on: panel widths (rows of A, columns of B per panel), scratch for
@@ -89,6 +89,16 @@ function pack(
     }
   }
 }
+// the offset of flat (row-major) position i of `sizes` through `strides`
+function offsetOf(i: number, sizes: readonly number[], strides: readonly number[]): number {
+  let o = 0;
+  for (let d = sizes.length - 1; d >= 0; d--) {
+    const q = Math.floor(i / sizes[d]);
+    o += (i - q * sizes[d]) * strides[d];
+    i = q;
+  }
+  return o;
+}
 const range = (n: number, f: (i: number) => number) => {
   const r = new Int32Array(n);
   for (let i = 0; i < n; i++) r[i] = f(i);
@@ -152,11 +162,12 @@ function zeroRows(dst: Panels, at: number, rows: number, k: number, mr: number) 
 // The op's result, contiguous (a view of scratch reused by the next call), in double on the JS
 // GEMM, in float32 on another (the Wasm one). Batches are one GEMM (per group and chunk of
 // samples), not one per sample: the small spatial sizes of a CNN's later layers would leave the
-// micro-kernel's panels mostly empty.
-//   conv2d:          C[o, (n, q)] = W[o, r] . patch[r, (n, q)], then transposed to [n, o, q]
-//   convTranspose2d: cols[(o, kh, kw), (n, i)] = W^T[(o, kh, kw), c] . x[c, (n, i)], then
-//                    scatter-added into the output (col2im): no multiplications by zero taps
-//   conv2dWeight:    out[o, r] = G[o, (n, q)] . patch[r, (n, q)]
+// micro-kernel's panels mostly empty. Taps k and positions q are flat over the 1-3 spatial dims
+// (the tap tables walk them as three: im2col.ts).
+//   conv:          C[o, (n, q)] = W[o, r] . patch[r, (n, q)], then transposed to [n, o, q]
+//   convTranspose: cols[(o, k), (n, i)] = W^T[(o, k), c] . x[c, (n, i)], then scatter-added into
+//                  the output (col2im): no multiplications by zero taps
+//   convWeight:    out[o, r] = G[o, (n, q)] . patch[r, (n, q)]            r = (c, k)
 export function convolve(
   op: ConvOp,
   ins: Strided[],
@@ -194,24 +205,33 @@ export function convolve(
   const G = p.groups;
   const xs = x.storage!,
     ws = w.storage!;
-  const [N, C, H, W] = x.shape,
-    [xn, xc, xh, xw] = x.strides;
+  const [N, C] = x.shape,
+    [xn, xc] = x.strides,
+    inS = x.shape.slice(2),
+    xS = x.strides.slice(2);
   const Cg = C / G;
-  if (op === "conv2dWeight") {
-    // x [N, C, H, W], w = g [N, O, OH, OW] -> [O, C/G, KH, KW]: out[o, r] = sum over (n, q) of
+  // a grid's positions as a table of offsets through `strides` (a single tap)
+  const gridTable = (sizes: readonly number[], strides: readonly number[]) => {
+    const ones = sizes.map(() => 1),
+      zeros = sizes.map(() => 0);
+    return tapTable(ones, sizes, sizes, strides, ones, zeros, ones);
+  };
+  if (op === "convWeight") {
+    // x [N, C, ...S], w = g [N, O, ...OS] -> [O, C/G, ...K]: out[o, r] = sum over (n, q) of
     // g[n, o, q] * patch[n][q, r]
-    const [, O, OH, OW] = w.shape,
-      [KH, KW] = p.kernel!;
+    const O = w.shape[1],
+      outS = w.shape.slice(2),
+      kernel = p.kernel!;
     const Og = O / G,
-      T = KH * KW,
+      T = numel(kernel),
       R = Cg * T,
-      Q = OH * OW,
+      Q = numel(outS),
       K = N * Q;
-    const [gn, gc, gh, gw] = w.strides;
-    // the patches' taps, and g's positions (a 1x1 "tap")
+    const [gn, gc] = w.strides;
+    // the patches' taps, and g's positions
     const [taps, grid] = layoutTables(op, ins, p, outShape, () => [
-      tapTable(KH, KW, OH, OW, H, W, xh, xw, p.stride, p.padding, p.dilation),
-      tapTable(1, 1, OH, OW, OH, OW, gh, gw, [1, 1], [0, 0], [1, 1]),
+      tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
+      gridTable(outS, w.strides.slice(2)),
     ]);
     const s = gemm.scratch(
       Math.ceil(Og / mr) * mr * K,
@@ -238,28 +258,29 @@ export function convolve(
     }
     return s.C.subarray(s.c, s.c + size);
   }
-  const [, O, OH, OW] = outShape;
-  const KH = w.shape[2],
-    KW = w.shape[3],
-    T = KH * KW;
+  const O = outShape[1],
+    outS = outShape.slice(2),
+    kernel = w.shape.slice(2),
+    kS = w.strides.slice(2),
+    T = numel(kernel);
   const Og = O / G,
-    Q = OH * OW;
-  const [w0, w1, w2, w3] = w.strides;
-  if (op === "convTranspose2d") {
-    // x [N, C, H, W], w [C, O/G, KH, KW]: rows m = (o, kh, kw) of W^T, k = c; the output
-    // position each input position i reaches through each tap (col2im), and x's positions
+    Q = numel(outS);
+  const [w0, w1] = w.strides;
+  if (op === "convTranspose") {
+    // x [N, C, ...S], w [C, O/G, ...K]: rows m = (o, k) of W^T, k = c; the output position each
+    // input position i reaches through each tap (col2im), and x's positions
     const M = Og * T,
-      I = H * W;
+      I = numel(inS);
+    // the output's (contiguous) strides, for col2im's offsets
+    const oS = outS.map((_, d) => numel(outS.slice(d + 1)));
     const [mRow, cCol, taps, grid] = layoutTables(op, ins, p, outShape, () => [
       range(M, (m) => {
-        const o = Math.floor(m / T),
-          kk = m - o * T,
-          kh = Math.floor(kk / KW);
-        return o * w1 + kh * w2 + (kk - kh * KW) * w3;
+        const o = Math.floor(m / T);
+        return o * w1 + offsetOf(m - o * T, kernel, kS);
       }),
       range(Cg, (c) => c * w0),
-      tapTable(KH, KW, H, W, OH, OW, OW, 1, p.stride, p.padding, p.dilation),
-      tapTable(1, 1, H, W, H, W, xh, xw, [1, 1], [0, 0], [1, 1]),
+      tapTable(kernel, inS, outS, oS, p.stride, p.padding, p.dilation),
+      gridTable(inS, xS),
     ]);
     const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / (M * I)))),
       most = ns * I;
@@ -293,17 +314,15 @@ export function convolve(
     }
     return s.C.subarray(out, out + size);
   }
-  // conv2d: w [O, C/G, KH, KW] as [Og, R] rows W[o, (c, kh, kw)]
+  // conv: w [O, C/G, ...K] as [Og, R] rows W[o, (c, k)]
   const R = Cg * T;
   const [wRow, wCol, taps] = layoutTables(op, ins, p, outShape, () => [
     range(Og, (o) => o * w0),
     range(R, (r) => {
-      const c = Math.floor(r / T),
-        kk = r - c * T,
-        kh = Math.floor(kk / KW);
-      return c * w1 + kh * w2 + (kk - kh * KW) * w3;
+      const c = Math.floor(r / T);
+      return c * w1 + offsetOf(r - c * T, kernel, kS);
     }),
-    tapTable(KH, KW, OH, OW, H, W, xh, xw, p.stride, p.padding, p.dilation),
+    tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
   ]);
   const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / (R * Q)))),
     most = ns * Q;
@@ -365,16 +384,19 @@ export function eagerConv(op: ConvOp, ins: Strided[], out: Strided, p: AnyConv):
   copyOut(convolve(op, ins, p, out.shape), out);
 }
 
-// a contiguous result into a 4-d output view
+// a contiguous result into an output view (any rank)
 export function copyOut(r: Panels, out: Strided): void {
   const o = out.storage!,
-    [a, b, c, d] = out.shape,
-    [s0, s1, s2, s3] = out.strides;
-  let t = 0;
-  for (let i = 0; i < a; i++)
-    for (let j = 0; j < b; j++)
-      for (let k = 0; k < c; k++)
-        for (let l = 0; l < d; l++) o[out.offset + i * s0 + j * s1 + k * s2 + l * s3] = r[t++];
+    rank = out.shape.length,
+    n = out.shape[rank - 1],
+    s = out.strides[rank - 1],
+    lead = out.shape.slice(0, -1),
+    lines = numel(lead);
+  if (n === 0) return;
+  for (let line = 0, t = 0; line < lines; line++) {
+    const base = out.offset + offsetOf(line, lead, out.strides);
+    for (let l = 0; l < n; l++) o[base + l * s] = r[t++];
+  }
 }
 
 // The compiled kernel: the routine with the operands' views and params baked in, then a loop over

@@ -1,7 +1,7 @@
 // The WebAssembly backend's share of the work: costly float32 elementwise chains (chain-kernel.ts),
-// and float32 GEMMs (matmul, and the convolutions as
-// implicit GEMMs: conv2d, convTranspose2d, conv2dWeight) big enough to pay for packing run on the
-// Wasm SIMD micro-kernel; everything else stays with the JS backend. A compiled kernel of one of
+// float32 GEMMs (matmul, and the convolutions as GEMMs with their im2col/col2im in Wasm: conv,
+// convTranspose, convWeight) big enough to pay for packing run on the Wasm SIMD micro-kernel, and
+// float32 max pooling and its backward (pool.ts); everything else stays with the JS backend. A compiled kernel of one of
 // them is a JS function that calls the Wasm GEMM, then runs the fused epilogue (bias, activation,
 // the elementwise chain after it) in JS on each element of the product as it stores it. float64
 // (and int) products stay in JS.
@@ -40,27 +40,27 @@ function product([a, b]: Strided[], outShape: readonly number[]): Float32Array {
 const numel = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
 
 // The ops taken, each with its multiply-adds (to decide) and its contiguous float32 result.
-type Op = "matmul" | ConvOp | "maxPool2d" | "maxPool2dBackward";
+type Op = "matmul" | ConvOp | "maxPool" | "maxPoolBackward";
 const gemms: Record<Op, { work(ins: Shaped[], out: readonly number[]): number; run: Run }> =
   Object.assign(Object.create(null), {
     matmul: {
       work: (ins: Shaped[], out: readonly number[]) => numel(out) * ins[0].shape.at(-1)!,
       run: product,
     },
-    conv2d: convolution("conv2d", (ins, out) => numel(out) * numel(ins[1].shape.slice(1))),
+    conv: convolution("conv", (ins, out) => numel(out) * numel(ins[1].shape.slice(1))),
     // every input element meets every weight of its group's output channels
-    convTranspose2d: convolution(
-      "convTranspose2d",
+    convTranspose: convolution(
+      "convTranspose",
       (ins) => numel(ins[0].shape) * numel(ins[1].shape.slice(1)),
     ),
-    // [O, C/G, KH, KW] outputs, each a sum over the gradient's (N, OH, OW)
-    conv2dWeight: convolution(
-      "conv2dWeight",
+    // [O, C/G, ...K] outputs, each a sum over the gradient's (N, ...OS)
+    convWeight: convolution(
+      "convWeight",
       (ins, out) => (numel(out) * numel(ins[1].shape)) / ins[1].shape[1],
     ),
     // max pooling: its argmax is branch-free there (pool.ts); work = the windows' taps
-    maxPool2d: pooling("maxPool2d", (_ins, out) => numel(out)),
-    maxPool2dBackward: pooling("maxPool2dBackward", (ins) => numel(ins[1].shape)),
+    maxPool: pooling("maxPool", (_ins, out) => numel(out)),
+    maxPoolBackward: pooling("maxPoolBackward", (ins) => numel(ins[1].shape)),
   });
 type Shaped = { shape: readonly number[] };
 type Run = (ins: Strided[], outShape: readonly number[], p: Params) => Float32Array;
@@ -77,7 +77,7 @@ function convolution(op: ConvOp, work: (ins: Shaped[], out: readonly number[]) =
   return { work, run };
 }
 function pooling(
-  op: "maxPool2d" | "maxPool2dBackward",
+  op: "maxPool" | "maxPoolBackward",
   windows: (ins: Shaped[], out: readonly number[]) => number,
 ) {
   const run: Run = (ins, outShape, p) =>

@@ -234,16 +234,23 @@ describe("Wasm implicit-GEMM convolutions", () => {
     { x: [1, 4, 11, 8], w: [6, 2, 3, 2], o: { stride: [2, 1], padding: [1, 0], groups: 2 } },
     { x: [3, 2, 12, 12], w: [4, 2, 3, 3], o: { dilation: 2, stride: 2 } },
     { x: [2, 9, 7, 7], w: [9, 1, 3, 3], o: { padding: 1, groups: 9 } }, // depthwise
+    // 1-d and 3-d: the same routine over tap tables of three spatial dims
+    { x: [3, 4, 13], w: [6, 2, 3], o: { stride: 2, padding: 1, dilation: 2, groups: 2 } },
+    { x: [2, 3, 5, 6, 4], w: [4, 3, 2, 3, 2], o: { stride: [1, 2, 1], padding: [1, 0, 1] } },
   ];
+  // F.conv1d, F.conv2d or F.conv3d by the input's rank
+  const convNd = (x: Tensor, w: Tensor, b: Tensor, o: object) =>
+    [F.conv1d, F.conv2d, F.conv3d][x.ndim - 3](x, w, b, o);
   for (const { x: xs, w: ws, o } of configs) {
-    it(`conv2d ${JSON.stringify(o)}: forward and both gradients, as JS and float64`, () => {
+    const name = `conv${xs.length - 2}d ${JSON.stringify(o)}`;
+    it(`${name}: forward and both gradients, as JS and float64`, () => {
       const x = randn(xs),
         w = randn(ws),
         b = randn([ws[0]]);
       const run = (x: Tensor, w: Tensor, b: Tensor) => {
         const xg = x.detach().requiresGrad_(),
           wg = w.detach().requiresGrad_();
-        const y = F.conv2d(xg, wg, b, o);
+        const y = convNd(xg, wg, b, o);
         y.mul(y.detach().cos()).sum().backward(); // a non-uniform upstream gradient
         return [y, xg.grad!, wg.grad!].map(values);
       };
@@ -258,19 +265,36 @@ describe("Wasm implicit-GEMM convolutions", () => {
       }
     });
   }
-  it("convTranspose2d eagerly and compiled with its epilogue", () => {
-    const x = randn([2, 6, 5, 5]),
-      w = randn([6, 4, 3, 3]),
-      b = randn([4]);
-    const f = (x: Tensor, w: Tensor, b: Tensor) =>
-      F.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }).tanh();
-    const { wasm, js } = onBoth(() => [values(f(x, w, b)), values(compile(f)(x, w, b))]);
-    const want = values(f(x.to("float64"), w.to("float64"), b.to("float64")));
-    for (const got of [...wasm, ...js])
-      for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
-    const code = compile(f).explain(x, w, b).code;
-    expect(code).toMatch(/wasmGemm\("convTranspose2d"/);
-  });
+  const transposed: [number[], number[]][] = [
+    [
+      [2, 6, 5],
+      [6, 4, 3],
+    ],
+    [
+      [2, 6, 5, 5],
+      [6, 4, 3, 3],
+    ],
+    [
+      [2, 6, 3, 4, 5],
+      [6, 4, 3, 2, 3],
+    ],
+  ];
+  for (const [xs, ws] of transposed)
+    it(`convTranspose${xs.length - 2}d eagerly and compiled with its epilogue`, () => {
+      const x = randn(xs),
+        w = randn(ws),
+        b = randn([4]);
+      const convT = [F.convTranspose1d, F.convTranspose2d, F.convTranspose3d][xs.length - 3];
+      const f = (x: Tensor, w: Tensor, b: Tensor) =>
+        convT(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }).tanh();
+      wasmSettings.minWork = 0; // (the 1-d one is small)
+      const { wasm, js } = onBoth(() => [values(f(x, w, b)), values(compile(f)(x, w, b))]);
+      const want = values(f(x.to("float64"), w.to("float64"), b.to("float64")));
+      for (const got of [...wasm, ...js])
+        for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
+      const code = compile(f).explain(x, w, b).code;
+      expect(code).toMatch(/wasmGemm\("convTranspose"/);
+    });
 });
 
 describe("max pooling on WebAssembly", () => {
@@ -285,6 +309,14 @@ describe("max pooling on WebAssembly", () => {
       { stride: [2, 1], padding: 1, dilation: [1, 2], ceilMode: true },
       3,
     ],
+    // 1-d and 3-d: the same routines over window tables of three spatial dims
+    ["1-d, padded, dilated", [3, 4, 23], { stride: 2, padding: 1, dilation: 2 }, 3],
+    [
+      "3-d, overlapping, padded, ceil mode",
+      [2, 3, 5, 6, 7],
+      { stride: [1, 2, 2], padding: [0, 1, 1], ceilMode: true },
+      [2, 3, 3],
+    ],
   ];
   for (const [name, shape, opts, k] of cases) {
     it(`${name}: eager and compiled, forward and backward, as JS`, () => {
@@ -296,8 +328,10 @@ describe("max pooling on WebAssembly", () => {
       v[40] = Number.NaN;
       v[41] = Number.NaN;
       v[60] = v[61] = v[62] = 2.5;
-      const x = tensor(v, { shape }).transpose(2, 3).contiguous().transpose(2, 3); // strided
-      const pool = (a: Tensor) => F.maxPool2d(a, k, opts) as Tensor;
+      const last = shape.length - 1; // strided
+      const x = tensor(v, { shape }).transpose(1, last).contiguous().transpose(1, last);
+      const maxPool = [F.maxPool1d, F.maxPool2d, F.maxPool3d][shape.length - 3];
+      const pool = (a: Tensor) => maxPool(a, k, opts) as Tensor;
       const run = () => {
         const xe = x.detach().requiresGrad_();
         const y = pool(xe);
@@ -322,10 +356,8 @@ describe("max pooling on WebAssembly", () => {
       }
       const code = compile((a: Tensor) => pool(a).mul(2)).explain(x).code;
       setBackend("wasm");
-      expect(compile((a: Tensor) => pool(a).mul(2)).explain(x).code).toMatch(
-        /wasmGemm\("maxPool2d"/,
-      );
-      expect(code).toMatch(/pool\("maxPool2d"/);
+      expect(compile((a: Tensor) => pool(a).mul(2)).explain(x).code).toMatch(/wasmGemm\("maxPool"/);
+      expect(code).toMatch(/pool\("maxPool"/);
     });
   }
 });
