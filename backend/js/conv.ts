@@ -99,6 +99,12 @@ function offsetOf(i: number, sizes: readonly number[], strides: readonly number[
   }
   return o;
 }
+// a grid's positions as a table of offsets through `strides` (the tap table of a single tap)
+function gridTable(sizes: readonly number[], strides: readonly number[]): Int32Array {
+  const ones = sizes.map(() => 1),
+    zeros = sizes.map(() => 0);
+  return tapTable(ones, sizes, sizes, strides, ones, zeros, ones);
+}
 const range = (n: number, f: (i: number) => number) => {
   const r = new Int32Array(n);
   for (let i = 0; i < n; i++) r[i] = f(i);
@@ -210,12 +216,6 @@ export function convolve(
     inS = x.shape.slice(2),
     xS = x.strides.slice(2);
   const Cg = C / G;
-  // a grid's positions as a table of offsets through `strides` (a single tap)
-  const gridTable = (sizes: readonly number[], strides: readonly number[]) => {
-    const ones = sizes.map(() => 1),
-      zeros = sizes.map(() => 0);
-    return tapTable(ones, sizes, sizes, strides, ones, zeros, ones);
-  };
   if (op === "convWeight") {
     // x [N, C, ...S], w = g [N, O, ...OS] -> [O, C/G, ...K]: out[o, r] = sum over (n, q) of
     // g[n, o, q] * patch[n][q, r]
