@@ -99,7 +99,7 @@ export function chainKernel(
       js(...bufs);
       return;
     }
-    if (split?.(bufs as Float32Array[])) return;
+    if (split?.run(bufs as Float32Array[])) return;
     const m = views(layout.floats);
     for (let r = 0; r < rows; r++) {
       for (const s of scalarsIn) m.f32[s.slot] = bufs[s.param][s.offset + r * s.rowStride];
@@ -129,6 +129,7 @@ export function chainKernel(
   const source = [
     `// ${plan.name}: a Wasm SIMD kernel (f32x4, float32 lanes; sums in float64), called as`,
     `// ${plan.name}(n, last) on chunks of ${CHUNK} points${rows > 1 ? ` of each of ${rows} rows` : ""} copied through Wasm memory (${moves})`,
+    ...(split ? [`// ${split.note}`] : []),
     ...plan.comments.map((c) => `// ${c}`),
     listing([spec]),
   ].join("\n");

@@ -29,7 +29,8 @@ import { CHUNK } from "./chain";
 const MIN_NS = PARALLEL_MIN_WORK * WORK_UNIT_NS,
   RUN_NS = CHUNK_WORK * WORK_UNIT_NS;
 
-export type ChainRun = (bufs: Float32Array[]) => boolean;
+// run: see chainSplit; note: the split, said in the kernel's listing
+export type ChainRun = { run: (bufs: Float32Array[]) => boolean; note: string };
 
 let made = 0;
 // The split form of a chain kernel over `layout` (perPointNs: a point's estimated cost), or null
@@ -58,7 +59,8 @@ export function chainSplit(
   const parts =
     sums.length > 0 ? new Float64Array(new SharedArrayBuffer(8 * items * sums.length)) : null;
   const totals = sums.map(() => 0);
-  return (bufs) => {
+  const note = `with 2+ threads: split into ${edges.length - 1} runs of ${run} chunk${run > 1 ? "s" : ""} (chain-split.ts)`;
+  const split = (bufs: Float32Array[]) => {
     if (getNumThreads() < 2 || !bufs.every(visible)) return false;
     runRanges(task, [module, parts ?? 0, ...bufs], edges);
     if (!parts) return true;
@@ -72,6 +74,7 @@ export function chainSplit(
     }
     return true;
   };
+  return { run: split, note };
 }
 
 // The task over runs of items: run(chunk, lo, hi, module, sums' slots (or 0), ...the kernel's args).

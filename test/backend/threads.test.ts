@@ -274,7 +274,9 @@ describe("Wasm chain kernels across thread counts", () => {
   for (const [name, f, args] of cases)
     it(`${name}: the same bits for 1, 2, 3 and 4 threads`, () => {
       const cf = compile(f);
-      expect(cf.explain(...args).code).toContain(WASM);
+      const code = cf.explain(...args).code;
+      expect(code).toContain(WASM);
+      expect(code).toMatch(/with 2\+ threads: split into \d+ runs of \d+ chunks?/);
       const run = () => [cf(...args)].flat().map(bytes);
       setNumThreads(1);
       const ref = run();
