@@ -91,7 +91,7 @@ export function chainKernel(
   };
   const split =
     typeof SharedArrayBuffer === "function" && codegenAllowed()
-      ? chainSplit(plan.name, layout, module, wasmCost(plan, layout), finish)
+      ? chainSplit(plan.name, layout, module, wasmCost(plan, layout), plan.reduced ? finish : null)
       : null;
   const run: Kernel = (...bufs: Storage[]) => {
     if (!bufs.every((b) => b instanceof Float32Array)) {

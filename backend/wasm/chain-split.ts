@@ -36,14 +36,15 @@ let made = 0;
 // The split form of a chain kernel over `layout` (perPointNs: a point's estimated cost), or null
 // when it is too small or has a single chunk. The returned function runs the call split and
 // returns true, or returns false (nothing done) where the call stays on the calling thread: one
-// thread asked for, or a large operand outside shared memory. `finish(row)` runs the outer phase
-// of a row on the caller's instance, its sums in the caller's memory at `f64` slots.
+// thread asked for, or a large operand outside shared memory. `finish(bufs, row, totals)` runs the
+// outer phase of a row (a plan with reduced dims: null without) on the caller's instance, given
+// the row's totals of the sums.
 export function chainSplit(
   name: string,
   layout: ChainLayout,
   module: WasmModule,
   perPointNs: number,
-  finish: (bufs: Float32Array[], row: number, totals: number[]) => void,
+  finish: ((bufs: Float32Array[], row: number, totals: number[]) => void) | null,
 ): ChainRun | null {
   const { rows, size, sums } = layout;
   const perRow = Math.ceil(size / CHUNK),
@@ -63,11 +64,11 @@ export function chainSplit(
   const split = (bufs: Float32Array[]) => {
     if (getNumThreads() < 2 || !bufs.every(visible)) return false;
     runRanges(task, [module, parts ?? 0, ...bufs], edges);
-    if (!parts) return true;
+    if (!finish) return true;
     for (let r = 0; r < rows; r++) {
       for (let q = 0; q < sums.length; q++) {
         let t = 0;
-        for (let c = r * perRow; c < (r + 1) * perRow; c++) t += parts[c * sums.length + q];
+        for (let c = r * perRow; c < (r + 1) * perRow; c++) t += parts![c * sums.length + q];
         totals[q] = t;
       }
       finish(bufs, r, totals);
