@@ -9,7 +9,7 @@
 // stores after the sum) on its own instance with a call over 0 points: the same bits as the
 // unsplit kernel for any thread count.
 import { SHARED_MIN } from "../../ir/dtype";
-import { CHUNK_WORK, PARALLEL_MIN_WORK, WORK_UNIT_NS } from "../js/parallel";
+import { CHUNK_WORK, WORK_UNIT_NS } from "../js/parallel";
 import { instantiate } from "../js/prelude";
 import {
   getNumThreads,
@@ -21,19 +21,27 @@ import {
 import type { ChainLayout } from "./chain";
 import { CHUNK } from "./chain";
 
-// The cost model, with the dispatch cost and the thresholds of the loop kernels (js/parallel.ts,
-// measured by `npm run bench:dispatch`): a point of a chain costs about its Wasm cost in the cost
-// rule's units (~1 ns: measured 1.4-4.5 ns per element for exp, log, tanh, erf, sigmoid with the
-// copies), so a kernel goes parallel from the loop kernels' ~90 us of work, in runs of whole
-// chunks of about their ~15 us (a chunk of CHUNK points is already ~10-40 us: one a run, mostly).
-const MIN_NS = PARALLEL_MIN_WORK * WORK_UNIT_NS,
+// The cost model, with the dispatch cost and the chunk size of the loop kernels (js/parallel.ts,
+// measured by `npm run bench:dispatch`): a point of a chain costs NS_PER_UNIT ns per unit of its
+// Wasm cost in the chain rule (chain-kernel.ts), whose units overstate the SIMD kernel: measured
+// with the copies, per element, a tanh chain 1.5-1.6 ns at 5e4-1e6 points for 9 units (0.17 ns a
+// unit; load average 2-9), and from the rule's note exp 1.4, erf 4.5, sigmoid 3.3 ns for 9.5-10.3
+// units (0.15-0.47). Measured on that tanh chain's sum (1 -> 2 threads, load average 2-4): at
+// 5e4 points (75 us) the caller's CPU rose (0.08 -> 0.09-0.10 ms) and the median call slowed
+// (0.075 -> 0.09 ms); at 1e5 (150 us) about even (median 0.15 -> 0.16, minimum 0.15 -> 0.10); at
+// 2e5 (290 us) a gain (median 0.29 -> 0.25, minimum 0.29 -> 0.18). So a chain goes parallel from
+// MIN_NS of estimated work (~1e5 points of that chain), above the loop kernels' ~90 us, in runs of
+// whole chunks of about their ~15 us (a chunk of CHUNK points is ~10-40 us: one a run; short rows
+// go several to a run).
+const NS_PER_UNIT = 0.2;
+const MIN_NS = 175_000,
   RUN_NS = CHUNK_WORK * WORK_UNIT_NS;
 
 // run: see chainSplit; note: the split, said in the kernel's listing
 export type ChainRun = { run: (bufs: Float32Array[]) => boolean; note: string };
 
 let made = 0;
-// The split form of a chain kernel over `layout` (perPointNs: a point's estimated cost), or null
+// The split form of a chain kernel over `layout` (units: a point's Wasm cost in the rule's units), or null
 // when it is too small or has a single chunk. The returned function runs the call split and
 // returns true, or returns false (nothing done) where the call stays on the calling thread: one
 // thread asked for, or a large operand outside shared memory. `finish(bufs, row, totals)` runs the
@@ -43,10 +51,11 @@ export function chainSplit(
   name: string,
   layout: ChainLayout,
   module: WasmModule,
-  perPointNs: number,
+  units: number,
   finish: ((bufs: Float32Array[], row: number, totals: number[]) => void) | null,
 ): ChainRun | null {
   const { rows, size, sums } = layout;
+  const perPointNs = units * NS_PER_UNIT;
   const perRow = Math.ceil(size / CHUNK),
     items = rows * perRow;
   if (rows * size * perPointNs < MIN_NS || items < 2) return null;

@@ -229,18 +229,18 @@ describe("Wasm chain kernels across thread counts", () => {
   const WASM = "a Wasm SIMD kernel";
   manualSeed(9);
   const x = randn([1_000_003]),
-    wide = randn([7, CHUNK + 45]),
+    wide = randn([16, CHUNK + 45]),
     col = randn([CHUNK + 45]),
-    perRow = randn([7, 1]),
+    perRow = randn([16, 1]),
     m = randn([700, 1500]),
     v = randn([1500]);
   // terms of +-2^40 at the ends of a sum: the float64 total keeps the other chunks' totals to
   // 2^-12 only, so adding them in another order (or per run of chunks) shows in the float32 result
   const cancels = randn([1_000_003]),
-    wideCancels = randn([7, CHUNK + 45]);
+    wideCancels = randn([16, CHUNK + 45]);
   cancels.storage![0] = 2 ** 40;
   cancels.storage![1_000_000] = -(2 ** 40);
-  for (let r = 0; r < 7; r++) {
+  for (let r = 0; r < 16; r++) {
     wideCancels.storage![r * (CHUNK + 45)] = 2 ** 40;
     wideCancels.storage![r * (CHUNK + 45) + CHUNK + 40] = -(2 ** 40);
   }
@@ -305,6 +305,12 @@ describe("Wasm chain kernels across thread counts", () => {
       expect(firstDifference((vg(x) as Tensor[]).map(bytes), ref)).toBe(-1);
     }
     setNumThreads(initial);
+  });
+
+  it("a chain under the cost model's threshold is not split", () => {
+    const code = compile((a: Tensor) => a.tanh().mul(a).sum()).explain(randn([40_000])).code;
+    expect(code).toContain(WASM);
+    expect(code).not.toContain("split into");
   });
 
   it("a chain whose operand is outside shared memory stays on the calling thread, same bits", () => {
