@@ -41,8 +41,8 @@ const MIN_NS = 175_000,
 export type ChainRun = { run: (bufs: Float32Array[]) => boolean; note: string };
 
 let made = 0;
-// The split form of a chain kernel over `layout` (units: a point's Wasm cost in the rule's units), or null
-// when it is too small or has a single chunk. The returned function runs the call split and
+// The split form of a chain kernel over `layout` (units: a point's Wasm cost in the rule's
+// units), or null when it is too small or has a single chunk. Its run does the call split and
 // returns true, or returns false (nothing done) where the call stays on the calling thread: one
 // thread asked for, or a large operand outside shared memory. `finish(bufs, row, totals)` runs the
 // outer phase of a row (a plan with reduced dims: null without) on the caller's instance, given
