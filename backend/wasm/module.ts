@@ -55,9 +55,16 @@ export function simdAvailable(): boolean {
 // functions assembled into a module and instantiated over a fresh memory of `pages` 64 KiB pages
 // (or over `shared`, a memory other modules use too)
 export function load(fs: FuncSpec[], pages = 1, shared?: Memory) {
+  return loadModule(compileModule(fs), pages, shared);
+}
+// the two steps apart: a compiled module can be sent to worker threads (chain-split.ts)
+export function compileModule(fs: FuncSpec[]): object {
+  if (!api) throw new Error("internal: WebAssembly is not available");
+  return new api.Module(assemble(fs));
+}
+export function loadModule(module: object, pages = 1, shared?: Memory) {
   if (!api) throw new Error("internal: WebAssembly is not available");
   const memory = shared ?? new api.Memory({ initial: pages });
-  const module = new api.Module(assemble(fs));
   return { memory, exports: new api.Instance(module, { env: { memory } }).exports };
 }
 
