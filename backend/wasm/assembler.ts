@@ -8,7 +8,18 @@ const valType: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64:
 
 // What follows an opcode: a local or label name, a constant, a memory argument, a block type,
 // a lane index, or nothing.
-type Imm = "none" | "local" | "label" | "i32" | "f32" | "f64" | "mem" | "block" | "lane" | "func";
+type Imm =
+  | "none"
+  | "local"
+  | "label"
+  | "i32"
+  | "f32"
+  | "f64"
+  | "mem"
+  | "block"
+  | "lane"
+  | "lanes"
+  | "func";
 interface OpInfo {
   code: number[]; // the opcode's bytes (SIMD ops: 0xfd then the LEB128 of the sub-opcode)
   imm: Imm;
@@ -85,12 +96,14 @@ const table: Record<string, OpInfo> = Object.assign(Object.create(null), {
   "v128.load": simd(0x00, "mem", 4),
   "v128.load32_splat": simd(0x09, "mem", 2),
   "v128.store": simd(0x0b, "mem", 4),
+  "i8x16.shuffle": simd(0x0d, "lanes"), // 16 byte indices into the two operands' 32 bytes
   "i32x4.splat": simd(0x11),
   "f32x4.splat": simd(0x13),
   "f32x4.extract_lane": simd(0x1f, "lane"),
   "f32x4.eq": simd(0x41),
   "f32x4.lt": simd(0x43),
   "f32x4.gt": simd(0x44),
+  "f32x4.ne": simd(0x42),
   "f32x4.le": simd(0x45),
   "f32x4.ge": simd(0x46),
   "v128.not": simd(0x4d),
@@ -212,6 +225,12 @@ function encodeBody(f: FuncSpec, funcs: Map<string, number>): number[] {
         need(typeof imm === "number" && imm >= 0 && imm < 16);
         code.push(imm as number);
         break;
+      case "lanes": {
+        const lanes = (typeof imm === "string" ? imm.split(" ").map(Number) : []) as number[];
+        need(lanes.length === 16 && lanes.every((l) => Number.isInteger(l) && l >= 0 && l < 32));
+        code.push(...lanes);
+        break;
+      }
       case "mem": {
         const m = (imm ?? {}) as MemArg;
         need(typeof m === "object");

@@ -52,10 +52,11 @@ export function simdAvailable(): boolean {
   return simd === true;
 }
 
-// functions assembled into a module and instantiated over a fresh memory of `pages` 64 KiB pages
-export function load(fs: FuncSpec[], pages = 1) {
+// functions assembled into a module and instantiated over `memory` (default: a fresh memory of
+// `pages` 64 KiB pages)
+export function load(fs: FuncSpec[], pages = 1, memory?: Memory) {
   if (!api) throw new Error("internal: WebAssembly is not available");
-  const memory = new api.Memory({ initial: pages });
+  memory ??= new api.Memory({ initial: pages });
   const module = new api.Module(assemble(fs));
   return { memory, exports: new api.Instance(module, { env: { memory } }).exports };
 }
@@ -80,6 +81,20 @@ export function heap(floats: number): Float32Array {
   return new Float32Array(memory.buffer);
 }
 export const gemm = () => instance().gemm;
+
+// A kernel made for one compiled kernel (a GEMM with its epilogue), in its own module over the
+// same memory; cached by its listing, so equal kernels share one module.
+const bySource = new Map<string, { run: (...args: number[]) => void; text: string }>();
+export function specialized(f: FuncSpec): { run: (...args: number[]) => void; text: string } {
+  const text = listing([f]);
+  let k = bySource.get(text);
+  if (!k) {
+    const { exports } = load([f], 1, instance().memory);
+    k = { run: exports[f.name] as (...args: number[]) => void, text };
+    bySource.set(text, k);
+  }
+  return k;
+}
 export const packPanels = () => instance().pack;
 
 // The module as WAT-like text, for explain()
