@@ -18,8 +18,9 @@ type Imm =
   | "mem"
   | "block"
   | "lane"
-  | "lanes"
-  | "func";
+  | "func"
+  | "v128" // 16 bytes: a constant's lanes, or a shuffle's lane indices
+  | "shuffle";
 interface OpInfo {
   code: number[]; // the opcode's bytes (SIMD ops: 0xfd then the LEB128 of the sub-opcode)
   imm: Imm;
@@ -91,19 +92,22 @@ const table: Record<string, OpInfo> = Object.assign(Object.create(null), {
   "f64.add": plain(0xa0),
   "f64.sub": plain(0xa1),
   "f64.mul": plain(0xa2),
+  "f32.convert_i32_s": plain(0xb2),
   "f32.demote_f64": plain(0xb6),
   "f64.promote_f32": plain(0xbb),
   "v128.load": simd(0x00, "mem", 4),
   "v128.load32_splat": simd(0x09, "mem", 2),
   "v128.store": simd(0x0b, "mem", 4),
-  "i8x16.shuffle": simd(0x0d, "lanes"), // 16 byte indices into the two operands' 32 bytes
+  "v128.const": simd(0x0c, "v128"),
+  "i8x16.shuffle": simd(0x0d, "shuffle"),
   "i32x4.splat": simd(0x11),
   "f32x4.splat": simd(0x13),
   "f32x4.extract_lane": simd(0x1f, "lane"),
+  "f64x2.extract_lane": simd(0x21, "lane"),
   "f32x4.eq": simd(0x41),
+  "f32x4.ne": simd(0x42),
   "f32x4.lt": simd(0x43),
   "f32x4.gt": simd(0x44),
-  "f32x4.ne": simd(0x42),
   "f32x4.le": simd(0x45),
   "f32x4.ge": simd(0x46),
   "v128.not": simd(0x4d),
@@ -114,6 +118,7 @@ const table: Record<string, OpInfo> = Object.assign(Object.create(null), {
   "v128.bitselect": simd(0x52),
   "i32x4.shl": simd(0xab),
   "i32x4.shr_s": simd(0xac),
+  "i32x4.shr_u": simd(0xad),
   "i32x4.add": simd(0xae),
   "i32x4.sub": simd(0xb1),
   "f32x4.abs": simd(0xe0),
@@ -125,15 +130,25 @@ const table: Record<string, OpInfo> = Object.assign(Object.create(null), {
   "f32x4.div": simd(0xe7),
   "f32x4.min": simd(0xe8),
   "f32x4.max": simd(0xe9),
+  "f32x4.pmin": simd(0xea), // b < a ? b : a (one minps on x64; min/max handle NaN and -0)
+  "f32x4.pmax": simd(0xeb), // a < b ? b : a
+  "f64x2.promote_low_f32x4": simd(0x5f),
+  "f32x4.ceil": simd(0x67),
+  "f32x4.floor": simd(0x68),
+  "f32x4.trunc": simd(0x69),
   "f32x4.nearest": simd(0x6a),
   "i32x4.trunc_sat_f32x4_s": simd(0xf8),
   "f32x4.convert_i32x4_s": simd(0xfa),
+  "f64x2.add": simd(0xf0),
 });
 
 // One instruction: its mnemonic, then its immediate (a name for locals and labels, a number for
 // constants and lanes, a memory offset, a block's result type) where it has one.
 export type MemArg = { offset?: number; align?: number };
-export type Instr = [string, (string | number | MemArg)?];
+// a v128 constant by its lanes (f32x4: four floats, i32x4: four 32-bit patterns), or a shuffle's
+// sixteen byte indices
+export type V128 = { f32x4: number[] } | { i32x4: number[] } | { i8x16: number[] };
+export type Instr = [string, (string | number | MemArg | V128)?];
 
 export interface FuncSpec {
   name: string; // exported under this name
@@ -225,10 +240,11 @@ function encodeBody(f: FuncSpec, funcs: Map<string, number>): number[] {
         need(typeof imm === "number" && imm >= 0 && imm < 16);
         code.push(imm as number);
         break;
-      case "lanes": {
-        const lanes = (typeof imm === "string" ? imm.split(" ").map(Number) : []) as number[];
-        need(lanes.length === 16 && lanes.every((l) => Number.isInteger(l) && l >= 0 && l < 32));
-        code.push(...lanes);
+      case "v128":
+      case "shuffle": {
+        const bytes = v128Bytes(imm);
+        need(bytes !== undefined && (info.imm === "v128" || "i8x16" in (imm as V128)));
+        code.push(...bytes!);
         break;
       }
       case "mem": {
@@ -259,6 +275,16 @@ function encodeBody(f: FuncSpec, funcs: Map<string, number>): number[] {
   }
   const body = [...vec(runs.map(([n, t]) => [...uleb(n), t])), ...code];
   return [...uleb(body.length), ...body];
+}
+
+function v128Bytes(imm: Instr[1]): number[] | undefined {
+  if (typeof imm !== "object") return undefined;
+  if ("f32x4" in imm && imm.f32x4.length === 4) return bytesOf(Float32Array.from(imm.f32x4));
+  if ("i32x4" in imm && imm.i32x4.length === 4)
+    return [...new Uint8Array(Int32Array.from(imm.i32x4).buffer)];
+  if ("i8x16" in imm && imm.i8x16.length === 16 && imm.i8x16.every((b) => b >= 0 && b < 32))
+    return imm.i8x16;
+  return undefined;
 }
 
 // A module importing its memory as env.memory (owned by JS, so JS grows it and views it) and
@@ -316,10 +342,15 @@ export function listing(funcs: FuncSpec[]): string {
   lines.push(")");
   return lines.join("\n");
 }
+// four equal lanes print once
+const lanes = (xs: string[]) => (xs.every((x) => x === xs[0]) ? `${xs[0]} x4` : xs.join(" "));
 const statementEnd = new Set(["local.set", "br", "br_if", "drop", "return", "call"]);
 function immText(imm: Instr[1]): string {
   if (imm === undefined) return "";
   if (typeof imm !== "object") return ` ${imm}`;
+  if ("f32x4" in imm) return ` f32x4 ${lanes(imm.f32x4.map((x) => String(Math.fround(x))))}`;
+  if ("i32x4" in imm) return ` i32x4 ${lanes(imm.i32x4.map((x) => `0x${(x >>> 0).toString(16)}`))}`;
+  if ("i8x16" in imm) return ` ${imm.i8x16.join(" ")}`;
   return (
     (imm.offset ? ` offset=${imm.offset}` : "") +
     (imm.align !== undefined ? ` align=${2 ** imm.align}` : "")

@@ -11,7 +11,7 @@ const funcs: FuncSpec[] = [gemmKernel(GEMM), packKernel(PACK)];
 
 // The part of the WebAssembly JS API used here (the library's types target plain ES2022, which
 // does not declare it; engines without WebAssembly leave it undefined).
-interface Memory {
+export interface Memory {
   buffer: ArrayBuffer;
   grow(pages: number): number;
 }
@@ -52,11 +52,11 @@ export function simdAvailable(): boolean {
   return simd === true;
 }
 
-// functions assembled into a module and instantiated over `memory` (default: a fresh memory of
-// `pages` 64 KiB pages)
-export function load(fs: FuncSpec[], pages = 1, memory?: Memory) {
+// functions assembled into a module and instantiated over a fresh memory of `pages` 64 KiB pages
+// (or over `shared`, a memory other modules use too)
+export function load(fs: FuncSpec[], pages = 1, shared?: Memory) {
   if (!api) throw new Error("internal: WebAssembly is not available");
-  memory ??= new api.Memory({ initial: pages });
+  const memory = shared ?? new api.Memory({ initial: pages });
   const module = new api.Module(assemble(fs));
   return { memory, exports: new api.Instance(module, { env: { memory } }).exports };
 }
