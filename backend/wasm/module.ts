@@ -82,6 +82,15 @@ export function heap(floats: number): Float32Array {
 }
 export const gemm = () => instance().gemm;
 
+export const packPanels = () => instance().pack;
+
+// The module as WAT-like text, for explain()
+let text: string | undefined;
+export const wat = () => {
+  text ??= listing(funcs);
+  return text;
+};
+
 // A kernel made for one compiled kernel (a GEMM with its epilogue), in its own module over the
 // same memory; cached by its listing, so equal kernels share one module.
 const bySource = new Map<string, { run: (...args: number[]) => void; text: string }>();
@@ -95,11 +104,3 @@ export function specialized(f: FuncSpec): { run: (...args: number[]) => void; te
   }
   return k;
 }
-export const packPanels = () => instance().pack;
-
-// The module as WAT-like text, for explain()
-let text: string | undefined;
-export const wat = () => {
-  text ??= listing(funcs);
-  return text;
-};
