@@ -81,7 +81,6 @@ export function heap(floats: number): Float32Array {
   return new Float32Array(memory.buffer);
 }
 export const gemm = () => instance().gemm;
-
 export const packPanels = () => instance().pack;
 
 // The module as WAT-like text, for explain()
