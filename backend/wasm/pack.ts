@@ -9,7 +9,7 @@ import type { FuncSpec, Instr } from "./assembler";
 import { address, bump, forLoop, get, i32, min, set } from "./instructions";
 
 // f32 lanes as i8x16.shuffle's byte indices (lanes 4..7 are the second operand's)
-const lanes = (...f: number[]) => ({
+export const lanes = (...f: number[]) => ({
   i8x16: f.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
 });
 const shuffle = (x: string, y: string, f: number[], to: string): Instr[] => [

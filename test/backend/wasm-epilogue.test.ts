@@ -206,3 +206,24 @@ describe("compiled matmul epilogues in the GEMM's tiles", () => {
     near(got, eager, 1e-6);
   });
 });
+
+describe("transposed copies", () => {
+  manualSeed(9);
+  for (const [n, r, c] of [
+    [128, 256, 784], // W4's first layer
+    [40, 130, 127], // edges on both sides
+  ])
+    it(`a ${r} x ${c} weight's gradient (x^T g, transposed) made contiguous, element for element`, () => {
+      const x = randn([n, c]),
+        g = randn([n, r]),
+        w = randn([r, c], { requiresGrad: true });
+      x.matmul(w.T).mul(g).sum().backward();
+      const gw = w.grad!;
+      expect(gw.strides).toEqual([c, 1]);
+      const xg = x.T.matmul(g); // [c, r], the product autograd transposed
+      const want = values(xg),
+        got = values(gw);
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) expect(got[i * c + j]).toBe(want[j * r + i]);
+    });
+});
