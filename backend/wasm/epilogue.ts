@@ -129,8 +129,11 @@ function build(k: LoopKernel, m: number, n: number): { epi: TileEpilogue; io: Ep
       if (!invariant.has(t.name))
         tilePointers.push(
           get(`$l${i}`),
-          ...(rs ? ([get("$i0"), i32(rs), ["i32.mul"]] as Instr[]) : [i32(0)]),
-          ...(cs ? ([get("$j0"), ["i32.add"]] as Instr[]) : []),
+          ...(rs && cs
+            ? ([get("$i0"), i32(rs), ["i32.mul"], get("$j0"), ["i32.add"]] as Instr[])
+            : rs
+              ? ([get("$i0"), i32(rs), ["i32.mul"]] as Instr[])
+              : [cs ? get("$j0") : i32(0)]),
           i32(2),
           ["i32.shl"],
           ["i32.add"],
