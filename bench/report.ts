@@ -18,6 +18,7 @@ export interface CaseResult {
   workload: string;
   n: number;
   threads?: number; // setNumThreads during the case (older results have none)
+  headToHead?: Record<string, number>; // seconds per call in interleaved rounds, by variant id (peers)
   variants: VariantResult[];
   eagerOverCompiled: number | null;
   compiledOverHand: number | null;
@@ -56,6 +57,7 @@ export interface Results {
     benchmark: { maxTime: number; minSamples: number };
     seconds: number;
     trainingApi: boolean;
+    peers?: string[]; // which peer libraries ran (or why not)
   };
   workloads: WorkloadResult[];
   extras: Record<string, unknown>;
@@ -106,9 +108,9 @@ export function workloadTable(w: WorkloadResult): string {
 export function markdownTables(r: Results): string {
   const out: string[] = [];
   out.push(
-    "| workload | N | threads | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand | eager, JS backend | compiled, JS backend |",
+    "| workload | N | threads | eager | compiled | compiled (valueAndGrad) | hand-written | eager/compiled | compiled/hand | eager, JS backend | compiled, JS backend | tfjs (Wasm) | jax-js (Wasm) |",
   );
-  out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  out.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
   for (const w of r.workloads) {
     for (const c of w.cases) {
       const t = (id: VariantId) => {
@@ -116,7 +118,7 @@ export function markdownTables(r: Results): string {
         return v ? `${fmtTime(v.mean)} ±${v.rme.toFixed(1)}%` : "-";
       };
       out.push(
-        `| ${w.id} | ${fmtN(c.n)} | ${c.threads ?? ""} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} | ${t("eagerJs")} | ${t("compiledJs")} |`,
+        `| ${w.id} | ${fmtN(c.n)} | ${c.threads ?? ""} | ${t("eager")} | ${t("compiled")} | ${t("valueAndGrad")} | ${t("hand")} | ${x(c.eagerOverCompiled)} | ${x(c.compiledOverHand)} | ${t("eagerJs")} | ${t("compiledJs")} | ${t("tfjs")} | ${t("jax")} |`,
       );
     }
   }
@@ -145,6 +147,8 @@ const COLORS: Record<VariantId, string> = {
   torch: "#ee7f2d",
   eagerJs: "#f0ad4e",
   compiledJs: "#8e6cc0",
+  tfjs: "#7a7a7a",
+  jax: "#2b2b2b",
 };
 const NAMES: Record<VariantId, string> = {
   eager: "eager",
@@ -155,6 +159,8 @@ const NAMES: Record<VariantId, string> = {
   torch: "PyTorch (1 thread)",
   eagerJs: "eager, JS backend",
   compiledJs: "compiled, JS backend",
+  tfjs: "tfjs (Wasm backend)",
+  jax: "jax-js jit (Wasm)",
 };
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
@@ -174,7 +180,11 @@ export function svgChart(r: Results): string {
     xPos += widthOf(g.c) + gap;
     return { ...g, x: at };
   });
-  const width = Math.max(xPos + 20, 900);
+  // legend: the variants this run has, in one row the chart is made wide enough for
+  const present = new Set(groups.flatMap((g) => g.c.variants.map((v) => v.id)));
+  const legend = (Object.keys(NAMES) as VariantId[]).filter((k) => present.has(k));
+  const legendEnd = legend.reduce((x, id) => x + 30 + NAMES[id].length * 7, left);
+  const width = Math.max(xPos + 20, 900, legendEnd + 10);
   const means = groups.flatMap((g) => g.c.variants.map((v) => v.mean)).filter((m) => m > 0);
   const lo = Math.floor(Math.log10(Math.min(...means))),
     hi = Math.ceil(Math.log10(Math.max(...means)));
@@ -187,9 +197,8 @@ export function svgChart(r: Results): string {
   els.push(
     `<text x="${left}" y="48" font-size="12" fill="#444">${esc(`${r.meta.cpu}, ${r.meta.nproc} cores, Node ${r.meta.node}; ${r.meta.mode} run, ${r.meta.date.slice(0, 16).replace("T", " ")} UTC, commit ${r.meta.commit}; load average ${r.meta.loadavg.start[0].toFixed(1)} at start, this process had ${(r.meta.cpuShare * 100).toFixed(0)}% of a core`)}</text>`,
   );
-  // legend
   let lx = left;
-  for (const id of Object.keys(NAMES) as VariantId[]) {
+  for (const id of legend) {
     els.push(
       `<rect x="${lx}" y="60" width="12" height="12" fill="${COLORS[id]}"/><text x="${lx + 16}" y="70" font-size="12">${NAMES[id]}</text>`,
     );

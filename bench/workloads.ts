@@ -13,9 +13,11 @@ import {
   valueAndGrad,
 } from "../index";
 import { makeHandMlp, w1Hand, w2Hand, w3Hand } from "./hand";
+import { type Peers, w1Peers, w3Peers, w4Peers } from "./peers";
 import { type External, smallStep } from "./small";
 
-// eagerJs / compiledJs: the same step with setBackend("js") (W4: both backends in one run)
+// eagerJs / compiledJs: the same step with setBackend("js") (W4: both backends in one run);
+// tfjs / jax: the peer libraries on their Wasm backends (bench/peers.ts), when installed
 export type VariantId =
   | "eager"
   | "compiled"
@@ -24,7 +26,9 @@ export type VariantId =
   | "hand"
   | "torch"
   | "eagerJs"
-  | "compiledJs";
+  | "compiledJs"
+  | "tfjs"
+  | "jax";
 export interface Outcome {
   value: number;
   grads: Float32Array[];
@@ -37,6 +41,8 @@ export interface Variant {
   code?: () => string; // compiled variants: the generated kernels (explain().code)
   kernels?: () => { forward: number; backward: number };
   external?: () => External; // timed elsewhere (the PyTorch peer): its figures, not fn's
+  valueRtol?: number; // the value's tolerance against eager's when not the harness' default
+  peer?: boolean; // another library's row (bench/peers.ts)
 }
 export interface Case {
   workload: string;
@@ -48,7 +54,7 @@ export interface Workload {
   title: string;
   note: string;
   sizes: number[];
-  make: (n: number) => Case;
+  make: (n: number, peers?: Peers) => Case; // peers: add their rows to the case
 }
 
 export let sink: unknown = null; // results land here so no call is dead code
@@ -91,7 +97,7 @@ function explainOf(explain: (...a: any[]) => Explanation, ...args: unknown[]) {
 }
 
 // W1: forward only.
-function w1(n: number): Case {
+function w1(n: number, peers?: Peers): Case {
   const x = input(n),
     xs = storage(x),
     cf = compile(seedFn);
@@ -118,17 +124,21 @@ function w1(n: number): Case {
         fn: () => keep(w1Hand(xs)),
         outcome: () => ({ value: w1Hand(xs), grads: [] }),
       },
+      ...(peers ? w1Peers(peers, xs) : []),
     ],
   };
 }
 
 // W2 and W3: forward + backward of a scalar function of one vector.
+// `onJs`: also the compiled call with setBackend("js") (today's JS kernel beside the Wasm one)
 function fwdBwd(
   workload: string,
   f: (x: Tensor) => Tensor,
   hand: (x: Float32Array, g: Float32Array) => number,
+  onJs = false,
+  peerRows?: (p: Peers, x: Float32Array) => Variant[],
 ) {
-  return (n: number): Case => {
+  return (n: number, peers?: Peers): Case => {
     const x = input(n, true),
       plain = input(n),
       xs = storage(plain),
@@ -142,7 +152,27 @@ function fwdBwd(
       return out;
     };
     const eager = viaBackward(f),
-      compiled = viaBackward(cf);
+      compiled = viaBackward(cf),
+      cfJs = compile(f),
+      compiledJs = () => {
+        const was = jitgrad.getBackend();
+        jitgrad.setBackend("js");
+        try {
+          return viaBackward(cfJs)();
+        } finally {
+          jitgrad.setBackend(was);
+        }
+      };
+    const jsVariant = onJs
+      ? [
+          {
+            id: "compiledJs" as const,
+            label: "compiled (backward()), JS backend",
+            fn: () => keep(compiledJs()),
+            outcome: () => ({ value: compiledJs().item(), grads: [f32(x.grad)] }),
+          },
+        ]
+      : [];
     return {
       workload,
       n,
@@ -160,6 +190,7 @@ function fwdBwd(
           outcome: () => ({ value: compiled().item(), grads: [f32(x.grad)] }),
           ...explainOf(cf.explain, x),
         },
+        ...jsVariant,
         {
           id: "valueAndGrad",
           label: "compiled (valueAndGrad)",
@@ -176,6 +207,7 @@ function fwdBwd(
           fn: () => keep(hand(xs, gx)),
           outcome: () => ({ value: hand(xs, gx), grads: [gx.slice()] }),
         },
+        ...(peers && peerRows ? peerRows(peers, xs) : []),
       ],
     };
   };
@@ -202,7 +234,7 @@ function mlpData() {
 }
 
 // With nn/F/optim (issue 6): a training step, softmax cross-entropy on int32 labels, SGD lr 0.01.
-function w4Train(): Case {
+function w4Train(_n: number, peers?: Peers): Case {
   const { nn, F, optim } = api;
   const { x, labels } = mlpData();
   const build = () => {
@@ -299,6 +331,7 @@ function w4Train(): Case {
           grads: [n.gW1.slice(), n.gb1.slice(), n.gW2.slice(), n.gb2.slice()],
         }),
       },
+      ...(peers ? w4Peers(peers, xs, ls, init, { B, D, H, O, lr: LR }) : []),
     ],
   };
 }
@@ -591,7 +624,7 @@ export function workloads(sizes: { w1: number[]; w3: number[] }, torchSeconds = 
         "W3 tanh-GELU forward+backward: out = sum(0.5x(1+tanh(0.79788(x+0.044715x^3)))), d out/d x",
       note: "hand-written uses a branch-free rational tanh (within 2 float32 ulps, ~5x faster than Math.tanh)",
       sizes: sizes.w3,
-      make: fwdBwd("W3", geluSum, w3Hand),
+      make: fwdBwd("W3", geluSum, w3Hand, true, w3Peers),
     },
     train
       ? {

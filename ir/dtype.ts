@@ -9,9 +9,7 @@ export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
 // While more than one thread is asked for (backend/threads calls shareStorages), storages of
 // SHARED_MIN elements or more live on a SharedArrayBuffer where the platform has one (Node;
 // browsers only when cross-origin isolated), so worker threads can run kernels on them; they are
-// ordinary typed arrays, collected like any other. Only then: writing a fresh SharedArrayBuffer is
-// far slower than a fresh ArrayBuffer (4 MB: 14.5 vs 5.6 ms here), which made single-threaded
-// W2 at 1e6 3x slower.
+// ordinary typed arrays, collected like any other (see `ballast` for what that takes).
 export function allocate(dtype: DType, n: number): Storage {
   if (n > SMALL || !(n >= 0)) return allocateLarge(dtype, n);
   return n >= SHARED_MIN && shared ? sharedArray(dtype, n) : array(dtype, n);
@@ -31,6 +29,11 @@ function array(dtype: DType, n: number): Storage {
 }
 function sharedArray(dtype: DType, n: number): Storage {
   const buffer = new SharedArrayBuffer(n * BYTES[dtype]);
+  const s = view(dtype, buffer);
+  ballasts.set(s, ballast(buffer.byteLength));
+  return s;
+}
+function view(dtype: DType, buffer: SharedArrayBuffer): Storage {
   switch (dtype) {
     case "float32":
       return new Float32Array(buffer);
@@ -42,6 +45,34 @@ function sharedArray(dtype: DType, n: number): Storage {
       return new Uint8Array(buffer);
   }
   throw new TypeError(`unknown dtype ${String(dtype)}`);
+}
+// V8 (Node 20) does not count SharedArrayBuffer memory toward any isolate's GC pressure (its
+// backing-store accounting skips shared stores), so garbage shared storages are freed only when
+// a GC happens for other reasons: measured here, a loop allocating and filling one 4 MB
+// SharedArrayBuffer per iteration held 1.5 GB after 400 iterations (ArrayBuffers: flat at 80 MB),
+// and every new one is fresh mmap'ed memory (about 1000 page faults per 4 MB). Each shared
+// storage therefore keeps an ordinary buffer of its size alive beside it, which V8 does count:
+// Node's uninitialized Buffer.allocUnsafeSlow, a malloc whose pages are never touched (no RSS, no
+// page faults). With it the same loop stays at ~140 MB. (Workers do the same for the shared
+// buffers they are sent: worker-source.ts.)
+// (A zeroed `new ArrayBuffer` would do, but calloc clears reused memory: 535 us per 4 MB, against
+// 25 us.) Node's Buffer is reached through process.getBuiltinModule, as backend/threads reaches
+// worker_threads, so bundles never see a Node global.
+const ballasts = new WeakMap<Storage, unknown>();
+type Unzeroed = { allocUnsafeSlow(n: number): unknown };
+let unzeroed: Unzeroed | null | undefined;
+function ballast(bytes: number): unknown {
+  if (unzeroed === undefined) {
+    const node = (
+      globalThis as { process?: { getBuiltinModule?: (id: string) => { Buffer?: Unzeroed } } }
+    ).process;
+    try {
+      unzeroed = node?.getBuiltinModule?.("node:buffer")?.Buffer ?? null;
+    } catch {
+      unzeroed = null;
+    }
+  }
+  return unzeroed ? unzeroed.allocUnsafeSlow(bytes) : new ArrayBuffer(bytes);
 }
 const SMALL = 1 << 24;
 // Below this, a kernel is never split across threads (the cost model in backend/js/parallel.ts

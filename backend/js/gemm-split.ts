@@ -7,9 +7,10 @@ import { CHUNK_WORK, MAC_UNITS, PARALLEL_MIN_WORK } from "./parallel";
 import { codegenAllowed, instantiate } from "./prelude";
 
 // Rows [lo, hi) of out = a @ b, b given as packed panels B. Source text, as generated kernels are:
-// workers create it with their helpers (packPanels, tiles: backend/threads/helpers.ts) in scope.
+// workers create it with their helpers (panels, pack, tiles: backend/threads/helpers.ts) in scope.
 const source = `function gemmRows(chunk, lo, hi, a, aOff, ars, acs, B, O, oOff, ors, ocs, n, k) {
-  const A = packPanels(a, aOff + lo * ars, ars, acs, hi - lo, k, 0);
+  const A = panels(gemmScratch, 0, hi - lo, k);
+  pack(a, aOff + lo * ars, ars, acs, hi - lo, k, ${PANEL}, A);
   tiles(A, B, O, oOff + lo * ors, ors, ocs, hi - lo, n, k);
 }`;
 let task: RangeTask | undefined;

@@ -61,29 +61,24 @@ export function matmul(a: Strided, b: Strided, out: Strided, rows?: RowsRunner):
   }
 }
 
-// Compiled matmul kernels pack through this: the panels of `rows` rows in scratch slot `slot`.
-const scratch: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
-// pack under a name of this module: packPanels' source text names it, and workers rebuild
-// packPanels from that text (backend/threads/helpers.ts), where an imported binding's name (a
-// module loader's rewrite of it) would mean nothing
-const packRows = pack;
-export function packPanels(
-  src: Storage,
-  off: number,
-  rs: number,
-  cs: number,
-  rows: number,
-  k: number,
-  slot: number,
-): Float64Array {
+// Compiled matmul kernels pack through these: `panels(gemmScratch, slot, rows, k)` is the scratch
+// slot grown to hold `rows` rows as panels, then `pack` fills it. Each thread has its own scratch
+// (`newScratch`; worker threads make theirs, backend/threads/helpers.ts). Like `tiles` and `pack`,
+// they refer to nothing outside their own text (their parameters and JS globals): workers rebuild
+// them from that text, whatever a bundler renamed around them.
+export function newScratch(): Float64Array[] {
+  return [new Float64Array(0), new Float64Array(0)];
+}
+export function panels(scratch: Float64Array[], slot: number, rows: number, k: number) {
+  const MR = 4; // PANEL
   const size = Math.ceil(rows / MR) * MR * k;
   if (scratch[slot].length < size) scratch[slot] = new Float64Array(size);
-  packRows(src, off, rs, cs, rows, k, MR, scratch[slot]);
   return scratch[slot];
 }
+export const gemmScratch = newScratch();
 
-// Whole MR x NR tiles in registers; the ragged right and bottom edges go through `edges`, so the
-// hot loop stays free of bounds checks.
+// Whole MR x NR tiles in registers; the ragged right and bottom edges after them, one dot product
+// per element, so the hot loop stays free of bounds checks.
 export function tiles(
   A: Float64Array,
   B: Float64Array,
@@ -95,6 +90,8 @@ export function tiles(
   n: number,
   k: number,
 ): void {
+  const MR = 4, // PANEL (a local: workers rebuild this function from its text alone)
+    NR = 4;
   const m4 = m - (m % MR),
     n4 = n - (n % NR);
   for (let i0 = 0; i0 < m4; i0 += MR) {
@@ -163,23 +160,8 @@ export function tiles(
       O[o3 + 3 * cs] = c33;
     }
   }
-  if (m4 < m || n4 < n) edges(A, B, O, off, rs, cs, m, n, k, m4, n4);
-}
-
-// out elements outside the whole tiles: rows >= m4 or columns >= n4, one dot product each.
-export function edges(
-  A: Float64Array,
-  B: Float64Array,
-  O: Storage,
-  off: number,
-  rs: number,
-  cs: number,
-  m: number,
-  n: number,
-  k: number,
-  m4: number,
-  n4: number,
-): void {
+  if (m4 === m && n4 === n) return;
+  // out elements outside the whole tiles: rows >= m4 or columns >= n4, one dot product each
   for (let i = 0; i < m; i++) {
     for (let j = i < m4 ? n4 : 0; j < n; j++) {
       let acc = 0;

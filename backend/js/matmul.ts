@@ -78,36 +78,27 @@ export function emitMatmul(k: LoopKernel, ranged = false): string {
       o.batch.map((s, d) => [id(`i${d}`), s] as [E.Expression, number]),
       o.offset,
     );
-  // pack(src, offset, row stride, column stride, rows, k, scratch slot) -> Float64Array panels
+  // panels(gemmScratch, slot, rows, k) -> this thread's scratch for the panels, which
+  // pack(src, offset, row stride, column stride, rows, k, width, panels) fills (gemm.ts)
   const lo = id("lo"),
     hi = id("hi");
+  const packed = (name: string, slot: number, args: E.Expression[]) => [
+    decl("const", name, call(id("panels"), [id("gemmScratch"), num(slot), args[4], args[5]])),
+    {
+      type: "ExpressionStatement" as const,
+      expression: call(id("pack"), [...args, num(T), id(name)]),
+    },
+  ];
   const packs = [
-    decl(
-      "const",
-      "A",
-      call(id("packPanels"), [
-        id(mm.a.buf),
-        ranged ? bin("+", offset(mm.a), bin("*", lo, num(mm.a.rows))) : offset(mm.a),
-        num(mm.a.rows),
-        num(mm.a.cols),
-        ranged ? bin("-", hi, lo) : num(M),
-        num(K),
-        num(0),
-      ]),
-    ),
-    decl(
-      "const",
-      "B",
-      call(id("packPanels"), [
-        id(mm.b.buf),
-        offset(mm.b),
-        num(mm.b.cols),
-        num(mm.b.rows),
-        num(N),
-        num(K),
-        num(1),
-      ]),
-    ),
+    ...packed("A", 0, [
+      id(mm.a.buf),
+      ranged ? bin("+", offset(mm.a), bin("*", lo, num(mm.a.rows))) : offset(mm.a),
+      num(mm.a.rows),
+      num(mm.a.cols),
+      ranged ? bin("-", hi, lo) : num(M),
+      num(K),
+    ]),
+    ...packed("B", 1, [id(mm.b.buf), offset(mm.b), num(mm.b.cols), num(mm.b.rows), num(N), num(K)]),
   ];
   const cells = [...Array(T * T).keys()].map((q) => [Math.floor(q / T), q % T]);
   const c = (r: number, s: number) => `c${r}${s}`;

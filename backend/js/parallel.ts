@@ -17,13 +17,22 @@ import { emitLoops } from "./loops";
 import { emitMatmul } from "./matmul";
 import { codegenAllowed, helperNames, instantiate } from "./prelude";
 
-// The cost model, in "work units": a point of the iteration space times (1 + its temps), about
-// 1-2 ns each in a compiled loop on this machine (a 2-core Xeon VM, Node 20). Handing a kernel to
-// a worker costs ~35 us for the postMessage and the wake-up (measured: a 1-chunk round trip,
-// while another process loaded both cores), so a kernel goes parallel from ~2e5 units (about
-// 0.3 ms of work: below that, the worker joins too late to help). Chunks hold 2^16 units (~0.1 ms),
-// small enough to balance, large enough that claiming one (an atomic add) is noise.
-export const PARALLEL_MIN_WORK = 200_000;
+// The cost model, measured on this machine (a 2-core AMD EPYC VM, Node 20) by `npm run
+// bench:dispatch` (minima over many repetitions; the calling thread's CPU time):
+//   - work: a point of the iteration space costs (1 + its temps) "work units"; a unit is about
+//     WORK_UNIT_NS in a compiled loop (W1's kernel at 1e6: 0.20-0.22 ns per unit, 4 per point);
+//   - dispatch: handing a job to a worker costs the caller ~5-10 us of CPU (postMessage), and the
+//     worker starts ~10 us later (an empty job's round trip: 10.5 us minimum, 12.9 us median,
+//     measured at load average 15);
+//   - so with 2 threads a kernel of W ns takes about post + (W + wake-up) / 2, a gain from
+//     W > 2 post + wake-up, about 25-30 us. A kernel goes parallel from PARALLEL_MIN_WORK units
+//     (~90 us), well past that break-even: a worker that wakes late on a busy machine, the split
+//     reduction's finishing pass and the chunk claims then still leave a gain.
+// Chunks hold CHUNK_WORK units (~15 us): small enough to balance when one thread is slowed, large
+// enough that claiming one (an atomic add, ~50 ns) is noise. N = 1e3 kernels (a few thousand
+// units) and smaller never go near a thread.
+export const WORK_UNIT_NS = 0.22;
+export const PARALLEL_MIN_WORK = 400_000;
 export const CHUNK_WORK = 1 << 16;
 
 const key = (() => {
@@ -68,9 +77,9 @@ export function parallelKernel(k: LoopKernel): Kernel | null {
   return split ? (...bufs: Storage[]) => split(edges!, bufs) : null;
 }
 
-// Work units of a multiply-add in the matmul's 4x4 register tile: about a quarter of a loop
-// kernel's point (~2-4 GFLOP/s against ~1 ns per elementwise point).
-export const MAC_UNITS = 0.25;
+// Work units of a multiply-add in the JS GEMM's 4x4 register tile: ~4 GFLOP/s here (README), i.e.
+// ~0.5 ns per multiply-add, about 2 units.
+export const MAC_UNITS = 2;
 // a compiled 2-D matmul by row panels of at least 32 rows (each chunk packs all of b: at 32 rows
 // that is 1/64 of its multiply-adds); every output element is computed whole by one chunk
 function splitMatmul(k: LoopKernel): Kernel | null {

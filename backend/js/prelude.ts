@@ -1,11 +1,12 @@
 // The helpers generated kernels call, chosen by measurement: every kernel is instantiated with
 // them in scope (as parameters of the function that creates it), so V8 inlines them into the loop.
 import { indexErrors } from "../../ir/ops";
+import { pack } from "../pack";
 import { col2im } from "./col2im";
 import { concat } from "./concat";
 import { convolve } from "./conv";
 import { erf, erfc, erfinv } from "./erf";
-import { packPanels, tiles } from "./gemm";
+import { gemmScratch, panels, tiles } from "./gemm";
 import { pool } from "./pool";
 import { roundEven } from "./round";
 import { scatter, scatterAdd, scatterReduce } from "./scatter";
@@ -24,7 +25,9 @@ const lib = {
   erfc,
   erfinv,
   roundEven,
-  packPanels,
+  pack,
+  panels,
+  gemmScratch, // a value, not a function: this thread's packing scratch
   tiles,
   checkIndex,
   scatterAdd,

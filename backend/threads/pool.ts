@@ -15,7 +15,11 @@ import { shareStorages } from "../../ir/dtype";
 import { helperSource } from "./helpers";
 import { CTRL, ERROR_CHARS, STATUS, workerSource } from "./worker-source";
 
-export type RangeArg = Float32Array | Float64Array | Int32Array | Uint8Array | number;
+// (a compiled WebAssembly.Module may be sent too: postMessage shares its compiled code)
+export type RangeArg = Float32Array | Float64Array | Int32Array | Uint8Array | number | WasmModule;
+export interface WasmModule {
+  readonly wasmModule?: never;
+}
 // A kernel over chunk ranges: run(chunk, begin, end, ...args); workers instantiate `source`
 // (which defines the function `name`) once per `key`. A WebAssembly kernel could take the same
 // path: its task would carry a compiled WebAssembly.Module (postable to workers) whose export is
@@ -166,7 +170,8 @@ export const setStallTimeoutForTests = (ms: number) => {
   stallMs = ms;
 };
 
-const shared = (a: RangeArg) => typeof a === "number" || a.buffer instanceof SharedArrayBuffer;
+const shared = (a: RangeArg) =>
+  typeof a === "number" || !ArrayBuffer.isView(a) || a.buffer instanceof SharedArrayBuffer;
 // A storage outside shared memory (small ones are allocated there: ir/dtype.ts) reaches the workers
 // as a shared copy, written back afterwards; a large one keeps the kernel on the calling thread.
 const STAGE_MAX = 1 << 14;
@@ -186,8 +191,7 @@ export function runRanges(task: RangeTask, args: RangeArg[], edges: number[]): v
     const s = a as Storage;
     let copy = staged.get(s);
     if (!copy) {
-      const C = s.constructor as new (b: SharedArrayBuffer) => Storage;
-      copy = new C(new SharedArrayBuffer(s.byteLength));
+      copy = stagingCopy(s, staged.size);
       copy.set(s);
       staged.set(s, copy);
     }
@@ -200,7 +204,16 @@ export function runRanges(task: RangeTask, args: RangeArg[], edges: number[]): v
   }
 }
 
-type Storage = Exclude<RangeArg, number>;
+type Storage = Exclude<RangeArg, number | WasmModule>;
+// Staging buffers are kept and reused (the n-th staged argument of a call gets slot n): a fresh
+// SharedArrayBuffer per call would be memory V8 does not count (ir/dtype.ts), freed only by chance.
+const staging: SharedArrayBuffer[] = [];
+function stagingCopy(s: Storage, slot: number): Storage {
+  if (!staging[slot] || staging[slot].byteLength < s.byteLength)
+    staging[slot] = new SharedArrayBuffer(Math.max(s.byteLength, 8 * STAGE_MAX));
+  const C = s.constructor as new (b: SharedArrayBuffer, at: number, n: number) => Storage;
+  return new C(staging[slot], 0, s.length);
+}
 
 function run(p: Pool, helpers: number, task: RangeTask, args: RangeArg[], edges: number[]) {
   const chunks = edges.length - 1;

@@ -10,6 +10,7 @@
 export const CTRL = { NEXT: 0, DONE: 1, ACTIVE: 2, ERR: 3, WORDS: 4 } as const;
 export const STATUS = { READY: 1, DEAD: 2 } as const;
 export const ERROR_CHARS = 512; // per worker: the first UTF-16 code units of its error message
+const NUDGE_BYTES = 64 * 1024 * 1024; // V8's external-memory step between collections
 
 export const workerSource = `"use strict";
 // (Node's worker_threads through getBuiltinModule, as the library reaches it: no require here)
@@ -21,6 +22,21 @@ const status = new Int32Array(workerData.status);
 const errors = new Uint16Array(workerData.errors, me * ${2 * ERROR_CHARS}, ${ERROR_CHARS});
 const kernels = new Map();
 let helperNames = [], helpers = [], ctrl = null;
+// V8 does not count shared memory toward GC pressure (ir/dtype.ts), and the copies of the
+// caller's buffers each message creates here keep their memory alive until this thread collects
+// them, which its small heap rarely asks for: measured, 400 jobs on fresh 4 MB buffers held 1.6 GB.
+// So the bytes received are mirrored, in batches, by an untouched counted buffer that is dropped
+// at once: V8 sees the pressure and collects (the same 400 jobs: ~150 MB).
+const NUDGE_BYTES = ${NUDGE_BYTES};
+const unzeroed = proc.getBuiltinModule("node:buffer").Buffer;
+let received = 0;
+function nudge(args) {
+  for (const a of args) if (a && a.buffer instanceof SharedArrayBuffer) received += a.byteLength;
+  if (received >= NUDGE_BYTES) {
+    unzeroed.allocUnsafeSlow(received);
+    received = 0;
+  }
+}
 
 function report(text) {
   const s = String(text);
@@ -58,6 +74,7 @@ function run(m) {
       Atomics.notify(ctrl, DONE);
     }
   } finally {
+    nudge(args);
     Atomics.sub(ctrl, ACTIVE, 1);
     Atomics.notify(ctrl, DONE);
     ctrl = null;

@@ -322,7 +322,17 @@ export function listing(funcs: FuncSpec[]): string {
     const params = f.params.map(([n, t]) => ` (param ${n} ${t})`).join("");
     const results = f.results.map((t) => ` (result ${t})`).join("");
     lines.push(`  (func $${f.name} (export "${f.name}")${params}${results}`);
-    for (const [n, t] of f.locals) lines.push(`    (local ${n} ${t})`);
+    // locals several to a line (a kernel may have hundreds)
+    let row = "";
+    for (const [n, t] of f.locals) {
+      const decl = `(local ${n} ${t})`;
+      if (row && row.length + decl.length > 96) {
+        lines.push(`    ${row}`);
+        row = "";
+      }
+      row = row ? `${row} ${decl}` : decl;
+    }
+    if (row) lines.push(`    ${row}`);
     // one line per statement: the instructions up to one that leaves the stack empty
     let depth = 2,
       line: string[] = [];
@@ -348,7 +358,8 @@ const statementEnd = new Set(["local.set", "br", "br_if", "drop", "return", "cal
 function immText(imm: Instr[1]): string {
   if (imm === undefined) return "";
   if (typeof imm !== "object") return ` ${imm}`;
-  if ("f32x4" in imm) return ` f32x4 ${lanes(imm.f32x4.map((x) => String(Math.fround(x))))}`;
+  if ("f32x4" in imm)
+    return ` f32x4 ${lanes(imm.f32x4.map((x) => (Object.is(x, -0) ? "-0" : String(Math.fround(x)))))}`;
   if ("i32x4" in imm) return ` i32x4 ${lanes(imm.i32x4.map((x) => `0x${(x >>> 0).toString(16)}`))}`;
   if ("i8x16" in imm) return ` ${imm.i8x16.join(" ")}`;
   return (

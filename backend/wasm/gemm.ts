@@ -13,7 +13,7 @@ import { batchOffsets, pack } from "../pack";
 import { MR, NR } from "./microkernel";
 import { gemm, heap, packPanels } from "./module";
 
-const KC = 256;
+export const KC = 256;
 // products computed here (tests check which path ran)
 export const gemmStats = { products: 0, direct: 0 };
 const up4 = (n: number) => Math.ceil(n / 4) * 4; // region starts 16-byte aligned
@@ -173,8 +173,19 @@ function prepare(
   return { pa, pb, s, fill };
 }
 
-// The product as a contiguous float32 view of Wasm memory, valid until the next Wasm kernel runs.
+// A 2-D product big enough may be split across threads by row panels (gemm-split.ts sets this):
+// it returns the product, or null to run it here.
+export const gemmHooks: {
+  rows?: (a: Strided, b: Strided, m: number, n: number, k: number) => Float32Array | null;
+} = {};
+
+// The product as a contiguous float32 view of Wasm memory (or of the split's shared product),
+// valid until the next Wasm kernel runs.
 export function matmulF32(a: Strided, b: Strided, outShape: readonly number[]): Float32Array {
+  if (outShape.length === 2 && gemmHooks.rows) {
+    const split = gemmHooks.rows(a, b, outShape[0], outShape[1], a.shape[1]);
+    if (split) return split;
+  }
   const r = outShape.length,
     m = outShape[r - 2],
     n = outShape[r - 1],

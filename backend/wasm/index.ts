@@ -1,4 +1,5 @@
-// The WebAssembly backend's share of the work: float32 GEMMs (matmul, and the convolutions as
+// The WebAssembly backend's share of the work: costly float32 elementwise chains (chain-kernel.ts),
+// and float32 GEMMs (matmul, and the convolutions as
 // implicit GEMMs: conv2d, convTranspose2d, conv2dWeight) big enough to pay for packing run on the
 // Wasm SIMD micro-kernel; everything else stays with the JS backend. A compiled kernel of one of
 // them is a JS function that calls the Wasm GEMM, then runs the fused epilogue (bias, activation,
@@ -10,10 +11,15 @@ import { ops, type Params, paramsOf } from "../../ir/ops";
 import type { Kernel, Strided } from "../backend";
 import { type ConvOp, convolve, emitConv } from "../js/conv";
 import { copy } from "../js/eager";
+import { js as jsBackend } from "../js/index";
 import { instantiate } from "../js/prelude";
 import type { LoopKernel } from "../plan";
+import { getNumThreads } from "../threads/pool";
+import { chainKernel } from "./chain-kernel";
 import { tileEpilogue } from "./epilogue";
 import { matmulEpilogue, matmulF32, wasmGemm } from "./gemm";
+// (importing it sets gemm.ts's hook: large products split across threads)
+import { wasmRowEdges } from "./gemm-split";
 import { gemmKernel } from "./microkernel";
 import { GEMM, specialized, wat } from "./module";
 
@@ -88,11 +94,13 @@ const helpers = {
     gemms[op].run(ins, outShape, p),
 };
 
-// A compiled plan as a Wasm-backed kernel, or undefined when JS renders it better. A 2-D matmul
+// A compiled plan as a Wasm-backed kernel, or undefined when JS renders it better.
+// Loop plans without a kernel op: costly elementwise chains (chain-kernel.ts). A 2-D matmul
 // whose epilogue the tile code covers (epilogue.ts) runs it in the GEMM's own kernel, when its
 // buffers are float32 at the call (the JS epilogue otherwise); other kernels call the GEMM and
 // run their epilogue in JS on the contiguous product.
 export function wasmKernel(plan: LoopKernel): { run: Kernel; source: string } | undefined {
+  if (!plan.kernel) return chainKernel(plan, () => jsBackend.kernel(plan).run);
   const call = plan.kernel;
   const g = call && taken(call.op);
   if (!g || call!.dtype !== "float32") return undefined;
@@ -127,6 +135,8 @@ function withTiles(
     n = vb.shape[1];
   const wasmTiles = (...bufs: Storage[]): boolean => {
     if (!used.every((i) => bufs[i] instanceof Float32Array)) return false;
+    // a product split across threads (gemm-split.ts) runs the JS epilogue on the caller
+    if (getNumThreads() > 1 && wasmRowEdges(m, n, k)) return false;
     const spans = loads.map((l) => ({
       data: (bufs[l.slot] as Float32Array).subarray(l.offset, l.offset + l.span),
       slack: l.slack,

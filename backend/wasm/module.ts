@@ -61,6 +61,15 @@ export function load(fs: FuncSpec[], pages = 1, shared?: Memory) {
   return { memory, exports: new api.Instance(module, { env: { memory } }).exports };
 }
 
+// The compiled module of these functions, once: worker threads are sent it and instantiate their
+// own copy over their own memory (gemm-split.ts).
+let compiled: object | undefined;
+export function gemmModule(): object {
+  if (!api) throw new Error("internal: WebAssembly is not available");
+  compiled ??= new api.Module(assemble(funcs));
+  return compiled;
+}
+
 function instance(): Instance {
   if (!made) {
     const { memory, exports } = load(funcs, 16);

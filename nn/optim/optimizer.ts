@@ -301,8 +301,10 @@ export class Optimizer<G extends object = Record<string, OptionValue>> {
     this.#steppedIn.add(trace);
     const rule = this.rule,
       buckets = plan.buckets,
+      // the state tensors the trace reads: a parameter's first step creates them (zeros, read at
+      // call time like the others), so they are what its state holds from the next call on
       baked = buckets.map((b) =>
-        b.items.map(({ state }) => rule.stateNames(b.f).map((n) => state[n])),
+        b.items.map(({ state, fresh }) => rule.stateNames(b.f).map((n) => fresh[n] ?? state[n])),
       );
     // the groups' options, converted and checked by the guard (before every call of this trace),
     // or before the call when none ran (the call that traced it)

@@ -5,22 +5,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  CompileError,
-  compile,
-  type DType,
-  manualSeed,
-  nn,
-  noGrad,
-  type Tensor,
-  tensor,
-} from "../../index";
+import { CompileError, compile, manualSeed, nn, noGrad, type Tensor } from "../../index";
+import { expectClose as close, isSpec, fromSpec as make, type Spec } from "../support/spec";
 
-interface Spec {
-  shape: number[];
-  dtype: DType;
-  data: number[];
-}
+// modules.json's tolerance: 1e-5 relative, 1e-6 absolute
+const expectClose = (t: Tensor | null | undefined, want: Spec, rtol = 1e-5, atol = 1e-6) =>
+  close(t, want, rtol, atol);
+
 type State = Record<string, Spec>;
 interface Case {
   name: string;
@@ -42,32 +33,6 @@ const golden: { modules: Case[]; trees: Record<string, string> } = JSON.parse(
   readFileSync(join(import.meta.dirname, "../golden/modules.json"), "utf8"),
 );
 
-const arrays = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-};
-const make = (s: Spec, requiresGrad = false) =>
-  tensor(arrays[s.dtype].from(s.data), {
-    shape: s.shape,
-    dtype: s.dtype,
-    requiresGrad: requiresGrad && (s.dtype === "float32" || s.dtype === "float64"),
-  });
-const isSpec = (v: unknown): v is Spec =>
-  typeof v === "object" && v !== null && "shape" in v && "data" in v;
-
-// |a - b| <= atol + rtol |b| elementwise, same shape and dtype
-function expectClose(t: Tensor | null | undefined, want: Spec, rtol = 1e-5, atol = 1e-6): void {
-  expect(t).toBeTruthy();
-  expect(t!.shape).toEqual(want.shape);
-  expect(t!.dtype).toEqual(want.dtype);
-  const bad = t!
-    .values()
-    .map((v, i) => [i, v, want.data[i]] as const)
-    .filter(([, v, w]) => !(Math.abs(v - w) <= atol + rtol * Math.abs(w)));
-  expect(bad.slice(0, 5)).toEqual([]);
-}
 function expectState(m: nn.Module, want: State, atol: number): void {
   const got = m.stateDict();
   expect(Object.keys(got)).toEqual(Object.keys(want));

@@ -6,7 +6,6 @@ import { describe, expect, it } from "vitest";
 import {
   CompileError,
   compile,
-  type DType,
   F,
   manualSeed,
   nn,
@@ -17,38 +16,11 @@ import {
   tensor,
 } from "../../index";
 import { uniformValues } from "../../nn/init";
+import { expectClose, fromSpec as make, type Spec } from "../support/spec";
 
-interface Spec {
-  shape: number[];
-  dtype: DType;
-  data: number[];
-}
 type State = Record<string, Spec>;
 const golden = JSON.parse(readFileSync(join(import.meta.dirname, "../golden/nn.json"), "utf8"));
 
-const arrays = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-};
-const make = (s: Spec, requiresGrad = false) =>
-  tensor(arrays[s.dtype].from(s.data), { shape: s.shape, dtype: s.dtype, requiresGrad });
-
-// |a - b| <= atol + rtol |b| elementwise, with the same shape (and dtype when given)
-function expectClose(t: Tensor | null, want: Spec, rtol = 1e-5, atol = 2e-6): void {
-  expect(t).not.toBeNull();
-  expect(t!.shape).toEqual(want.shape);
-  if (want.dtype) expect(t!.dtype).toEqual(want.dtype);
-  const got = t!.values();
-  const bad = got
-    .map((v, i) => [i, v, want.data[i]] as const)
-    .filter(
-      ([, v, w]) =>
-        !(Math.abs(v - w) <= atol + rtol * Math.abs(w) || (Number.isNaN(v) && Number.isNaN(w))),
-    );
-  expect(bad.slice(0, 5)).toEqual([]);
-}
 function expectStateClose(m: nn.Module, want: State, atol: number): void {
   const got = m.stateDict();
   expect(Object.keys(got)).toEqual(Object.keys(want));

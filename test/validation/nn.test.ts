@@ -4,34 +4,14 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { compile, type DType, F, nn, randn, type Tensor, tensor, zeros } from "../../index";
+import { compile, F, nn, randn, type Tensor, tensor, zeros } from "../../index";
+import { expectClose as close, fromSpec as make, type Spec } from "../support/spec";
 import { refuses } from "./support";
 
-interface Spec {
-  shape: number[];
-  dtype: DType;
-  data: number[];
-}
+const expectClose = (t: Tensor | null, want: Spec, tol = 2e-5) => close(t, want, tol, tol);
 const golden = JSON.parse(
   readFileSync(join(import.meta.dirname, "../golden/validation.json"), "utf8"),
 );
-const arrays = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-};
-const make = (s: Spec, requiresGrad = false) =>
-  tensor(arrays[s.dtype].from(s.data), { shape: s.shape, dtype: s.dtype, requiresGrad });
-function expectClose(t: Tensor | null, want: Spec, tol = 2e-5): void {
-  expect(t).not.toBeNull();
-  expect(t!.shape).toEqual(want.shape);
-  const got = t!.values();
-  const bad = got.filter(
-    (v, i) => !(Math.abs(v - want.data[i]) <= tol + tol * Math.abs(want.data[i])),
-  );
-  expect(bad).toEqual([]);
-}
 const bad = (v: unknown) => v as never;
 
 describe("nllLoss and crossEntropy options, against PyTorch", () => {

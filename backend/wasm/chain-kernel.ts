@@ -1,0 +1,110 @@
+// Costly elementwise chains as Wasm SIMD kernels: the cost rule that picks them, and the kernel
+// that streams the operands through Wasm memory chunk by chunk (chain.ts renders the function).
+//
+// The cost rule, per point, in units of one JS arithmetic op (~1 ns here):
+//   JS   = cheap + 12 costly           (a transcendental runs 10-20 ns in JS: the op table's note)
+//   Wasm = (cheap + 30 costly) / 4 + 1 per operand streamed in or out
+// (f32x4 does four points per instruction; a vector exp/log/tanh/erf is ~30 instructions; a chunk
+// copy moves ~1 float per ns each way). The chain runs in Wasm when it has a transcendental op
+// (chains of arithmetic alone are memory-bound: the copies would cost what the loop does) and
+// points * (JS - Wasm) - 300 rows >= 4096 (a call per row and chunk; the fixed cost ~2-4 µs).
+// Tests may force it. The rule is conservative: measured at N = 1.3e5 (ns per element, JS kernel
+// vs Wasm kernel with its copies, load average 11 on 2 cores): exp 31 vs 1.4, log 20 vs 2.1,
+// tanh 8.1 vs 1.7, erf 42 vs 4.5, sigmoid 26 vs 3.3.
+import type { Storage } from "../../ir/dtype";
+import type { Kernel } from "../backend";
+import type { LoopKernel } from "../plan";
+import { listing } from "./assembler";
+import { CHUNK, type ChainLayout, chainFunction, chainLayout, opCounts } from "./chain";
+import { load, type Memory } from "./module";
+
+const ROW = 300; // a Wasm call and the row's copies set up, per row (~0.3 µs)
+// rule: "cost" (the rule above), or "always" / "never" (tests)
+export const chainSettings = { rule: "cost" as "cost" | "always" | "never", minSaving: 4096 };
+
+export function worthIt(k: LoopKernel, layout: ChainLayout): boolean {
+  if (chainSettings.rule !== "cost") return chainSettings.rule === "always";
+  const { costly, cheap } = opCounts(k);
+  if (costly === 0) return false;
+  const moved = layout.streams.reduce((n, s) => n + +s.load + +s.store, 0);
+  const js = cheap + 12 * costly,
+    wasm = (cheap + 30 * costly) / 4 + moved;
+  const points = layout.rows * layout.size;
+  return points * (js - wasm) - layout.rows * ROW >= chainSettings.minSaving;
+}
+
+// One memory for every chain kernel (they run one at a time, each copying its operands in).
+let memory: Memory | undefined;
+let f32: Float32Array | undefined, f64: Float64Array | undefined;
+function views(floats: number): { f32: Float32Array; f64: Float64Array } {
+  memory ??= load([], 1).memory;
+  const need = Math.ceil((floats * 4) / 65536) - memory.buffer.byteLength / 65536;
+  if (need > 0) memory.grow(need);
+  if (f32?.buffer !== memory.buffer) {
+    f32 = new Float32Array(memory.buffer);
+    f64 = new Float64Array(memory.buffer);
+  }
+  return { f32, f64: f64! };
+}
+
+// The plan as a Wasm kernel, or undefined where the emitter cannot render it or the rule says JS.
+// `fallback` runs a call whose operands are not all float32 arrays.
+export function chainKernel(
+  plan: LoopKernel,
+  fallback: () => Kernel,
+): { run: Kernel; source: string } | undefined {
+  const layout = chainLayout(plan);
+  if (!layout || !worthIt(plan, layout)) return undefined;
+  const spec = chainFunction(plan, layout);
+  if (!memory) views(layout.floats);
+  let fn: (n: number, last: number) => void;
+  try {
+    fn = load([spec], 1, memory).exports[plan.name] as typeof fn;
+  } catch {
+    // a browser's main thread may refuse to compile a module over 4 KB synchronously: JS renders it
+    return undefined;
+  }
+  const { rows, size, streams, scalarsIn, scalarsOut, sums } = layout;
+  const ins = streams.filter((s) => s.load),
+    outs = streams.filter((s) => s.store);
+  let js: Kernel | undefined;
+  const run: Kernel = (...bufs: Storage[]) => {
+    if (!bufs.every((b) => b instanceof Float32Array)) {
+      js ??= fallback();
+      js(...bufs);
+      return;
+    }
+    const m = views(layout.floats);
+    for (let r = 0; r < rows; r++) {
+      for (const s of scalarsIn) m.f32[s.slot] = bufs[s.param][s.offset + r * s.rowStride];
+      for (const at of sums) m.f64[at] = 0;
+      let lo = 0;
+      do {
+        const n = Math.min(CHUNK, size - lo);
+        for (const s of ins) {
+          const at = s.offset + r * s.rowStride + lo;
+          m.f32.set((bufs[s.param] as Float32Array).subarray(at, at + n), s.slot);
+        }
+        fn(n, lo + n >= size ? 1 : 0);
+        for (const s of outs)
+          (bufs[s.param] as Float32Array).set(
+            m.f32.subarray(s.slot, s.slot + n),
+            s.offset + r * s.rowStride + lo,
+          );
+        lo += n;
+      } while (lo < size);
+      for (const s of scalarsOut) bufs[s.param][s.offset + r * s.rowStride] = m.f32[s.slot];
+    }
+  };
+  const moves = [
+    ...ins.map((s) => `${plan.params[s.param]} in`),
+    ...outs.map((s) => `${plan.params[s.param]} out`),
+  ].join(", ");
+  const source = [
+    `// ${plan.name}: a Wasm SIMD kernel (f32x4, float32 lanes; sums in float64), called as`,
+    `// ${plan.name}(n, last) on chunks of ${CHUNK} points${rows > 1 ? ` of each of ${rows} rows` : ""} copied through Wasm memory (${moves})`,
+    ...plan.comments.map((c) => `// ${c}`),
+    listing([spec]),
+  ].join("\n");
+  return { run, source };
+}
