@@ -55,6 +55,17 @@ export interface Reduction {
   dtype: DType;
   init: number;
 }
+// A sibling reduction: one that walks the whole loop nest once (every point of the space is one
+// element of its operand) and reduces over some loops, keeping others, whichever of them the
+// kernel's own reductions reduce. Layer norm's weight gradient (summed over the rows) rides in the
+// pass that sums each row. Its partial results are an array the size of its output, accumulated
+// at every point of the space (in double: `value` is a "pre" or "inner" temp) and stored when all
+// loops are done; nothing else in the kernel reads them. `access`: the output position of a point
+// (offset 0, contiguous: also the partial's index).
+export interface SiblingReduction extends Reduction {
+  access: Access;
+  size: Sym; // elements of the output
+}
 export interface Store {
   access: Access;
   value: string;
@@ -70,6 +81,7 @@ export interface LoopKernel {
   temps: Temp[];
   reductions: Reduction[];
   stores: Store[];
+  siblings?: SiblingReduction[]; // absent when there are none
   kernel?: KernelCall; // a kernel op's kernel (its outer loops uncoalesced): `acc` is its result
 }
 

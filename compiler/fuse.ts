@@ -12,11 +12,13 @@
 // their own. Anything a kernel finds it cannot inline (a reshape that is not an index map, a
 // second reduction over other loops) gets a buffer and planning restarts. Then each buffered value
 // becomes a kernel root, and a root joins an earlier loop kernel with the same iteration space
-// when its inputs are ready by then: outputs of one pass come out of one loop.
+// when its inputs are ready by then: outputs of one pass come out of one loop. A reduction that
+// keeps other dims than a kernel's loops (layer norm's weight gradient beside the row statistics)
+// joins as a sibling when the kernel walks each element of its operand once (kernel.ts).
 import { type Graph, upstream, users, type Value } from "../ir/graph";
-import { allowsEpilogue, defOf, ops, ownKernel } from "../ir/ops";
+import { allowsEpilogue, defOf, ops, ownKernel, reduceParams } from "../ir/ops";
 import { sameShape } from "../ir/shape";
-import { KernelBuilder, NeedsBuffer } from "./kernel";
+import { KernelBuilder, NeedsBuffer, NeedsSplit, type Refinement } from "./kernel";
 import { operandView } from "./operand-view";
 
 const SHARED_RECOMPUTE_OPS = 8;
@@ -76,6 +78,8 @@ export function plan(g: Graph): Plan {
 // make one huge function (and a deep recursion building it). Every FUSED_DEPTH ops along a chain,
 // the value gets a buffer: a long chain becomes several kernels, each FUSED_DEPTH deep at most.
 const FUSED_DEPTH = 256;
+// Loop splits a kernel may ask for before the value it reads through a reshape gets a buffer.
+const MAX_SPLITS = 8;
 // A kernel stores at most this many values (a merge rebuilds the kernel from all its roots).
 const MAX_ROOTS = 16;
 function limitDepth(g: Graph, buffers: Set<Value>): void {
@@ -138,42 +142,84 @@ function group(g: Graph, buffers: Set<Value>): Step[] {
   const steps: Step[] = [];
   const producer = new Map<Value, number>(); // buffer -> index of the step that writes it
   // a kernel computes its own roots where it needs them rather than loading what it writes
+  // (rebuilt with its loops split where a reshape asks for it: a few times at most, else the
+  // reshaped value gets a buffer)
   const build = (roots: Value[]) => {
-    const b = new KernelBuilder(
-      spaceOf(roots[0]),
-      (x) => buffers.has(x) && !roots.includes(x),
-      exact,
-    );
-    for (const r of roots) if (!b.addRoot(r)) return null;
-    return b;
+    let refine: Refinement = new Map();
+    for (let tries = 0; ; tries++) {
+      try {
+        const b = new KernelBuilder(
+          spaceOf(roots[0]),
+          (x) => buffers.has(x) && !roots.includes(x),
+          exact,
+          refine,
+        );
+        for (const r of roots) if (!b.addRoot(r)) return null;
+        return b;
+      } catch (e) {
+        if (!(e instanceof NeedsSplit)) throw e;
+        if (tries >= MAX_SPLITS) throw new NeedsBuffer(e.value);
+        refine = e.refine;
+      }
+    }
+  };
+  // merges a value into the latest step from `ready` on that takes it: its index, or -1
+  const place = (
+    steps: Step[],
+    ready: number,
+    roots: (s: Step) => Value[],
+    sibling: boolean,
+  ): number => {
+    for (let i = steps.length - 1; i >= ready; i--) {
+      const s = steps[i];
+      if (s.product) continue; // a kernel op's kernel is its own loop nest
+      if (s.roots.length >= MAX_ROOTS) continue; // rebuilding ever larger kernels is quadratic
+      let merged: KernelBuilder | null = null;
+      try {
+        merged = build(roots(s));
+      } catch (e) {
+        if (!(e instanceof NeedsBuffer)) throw e;
+      }
+      // a merge makes a sibling only when asked to (a root of the kernel's own loops runs faster)
+      if (!merged || merged.siblingCount() > s.siblingCount() + (sibling ? 1 : 0)) continue;
+      if ([...merged.reads].some((r) => merged!.roots.includes(r))) continue;
+      steps[i] = merged;
+      return i;
+    }
+    return -1;
   };
   for (const v of g.values) {
     if (!buffers.has(v) || v.op === "input" || v.op === "const") continue;
     const alone = build([v])!; // throws NeedsBuffer to the planner when v's expression can't be inlined
+    if (alone.product) {
+      producer.set(v, steps.push(alone) - 1); // a kernel op's kernel is its own loop nest
+      continue;
+    }
     // the kernel that writes one of v's inputs can take v too, if v reads it at the same point
     // (the merged build then uses the value directly instead of loading it)
     const ready = Math.max(0, ...[...alone.reads].map((r) => producer.get(r) ?? 0));
+    const reduce = kindOf(v) === "reduce";
+    // a reduction joins as the first root (its loops shape the kernel), anything else as the last;
+    // failing that, a reduction joins as a sibling (kernel.ts) of a kernel whose loops walk its
+    // operand (after the other roots, which keep their loops)
+    // (first as a sibling when its own loops would walk memory strided: it keeps the last dim)
+    const joins = (s: Step) => (reduce ? [v, ...s.roots] : [...s.roots, v]);
+    const sibling = (s: Step) => [...s.roots, v];
     let placed = -1;
-    for (let i = steps.length - 1; i >= ready && placed < 0; i--) {
-      const s = steps[i];
-      if (s.product || alone.product) continue; // a kernel op's kernel is its own loop nest
-      if (s.roots.length >= MAX_ROOTS) continue; // rebuilding ever larger kernels is quadratic
-      let merged: KernelBuilder | null = null;
-      // a reduction joins as the first root (its loops shape the kernel), anything else as the last
-      const roots = kindOf(v) === "reduce" ? [v, ...s.roots] : [...s.roots, v];
-      try {
-        merged = build(roots);
-      } catch (e) {
-        if (!(e instanceof NeedsBuffer)) throw e;
-      }
-      if (merged && ![...merged.reads].some((r) => merged!.roots.includes(r))) {
-        steps[i] = merged;
-        placed = i;
-      }
-    }
+    if (reduce && keepsLast(v)) placed = place(steps, ready, sibling, true);
+    if (placed < 0) placed = place(steps, ready, joins, false);
+    if (placed < 0 && reduce) placed = place(steps, ready, sibling, true);
     producer.set(v, placed >= 0 ? placed : steps.push(alone) - 1);
   }
   return steps;
+}
+
+// A reduction that keeps its operand's last dim (a column sum): its own loops would read the
+// operand with a stride in the innermost loop.
+function keepsLast(v: Value): boolean {
+  const x = v.inputs[0],
+    last = x.shape.length - 1;
+  return last >= 0 && x.shape[last] > 1 && !reduceParams(v).dims.includes(last);
 }
 
 // The outer loops of a kernel rooted at v: v's own shape (a reduction's output shape included).

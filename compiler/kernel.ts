@@ -1,6 +1,9 @@
 // Building one fused loop kernel: from the values it must store (its roots), expand each value's
 // expression through inlined producers (elementwise ops; movement ops as index maps; reductions
-// over one shared set of inner loops) down to loads of materialized buffers.
+// over one shared set of inner loops) down to loads of materialized buffers. The loops are the
+// first root's dims, then the reduced dims, each possibly run as several pieces (a Refinement,
+// when a reshape that splits a dim asks for it); reductions that keep other dims ride along as
+// siblings when the loops walk their operand once.
 
 import { type Access, coalesce, type LoopKernel, type Reduction, type Temp } from "../backend/plan";
 import type { Value } from "../ir/graph";
@@ -46,6 +49,44 @@ function oneToOne(m: IndexMap, shape: readonly number[], sizes: readonly number[
   );
 }
 
+// A value shaped like the outer loops but for dims of size 1 (batch norm's [C] weight gradient in
+// a kernel over [1, C, 1, 1]): each dim of size > 1 follows its loop, in order.
+function alongOuter(
+  shape: readonly number[],
+  outer: readonly number[],
+  loops: number,
+): IndexMap | undefined {
+  const big = [...outer.keys()].filter((j) => outer[j] !== 1);
+  const rows: number[][] = [];
+  let k = 0;
+  for (const n of shape) {
+    if (n === 1) rows.push(new Array<number>(loops).fill(0));
+    else if (k < big.length && outer[big[k]] === n) rows.push(unit(loops, big[k++]));
+    else return undefined;
+  }
+  return k === big.length
+    ? { rows, off: new Array<number>(shape.length).fill(0), mask: [] }
+    : undefined;
+}
+
+// A map without the zero columns of loops added after it was made (a root's map made before a
+// reduction added the inner loops reads the same point as the padded one).
+function trimmed(m: IndexMap): IndexMap {
+  const trim = (r: number[]) => {
+    let n = r.length;
+    while (n > 0 && r[n - 1] === 0) n--;
+    return r.slice(0, n);
+  };
+  return {
+    rows: m.rows.map(trim),
+    off: m.off,
+    mask: m.mask.map((b) => ({ ...b, row: trim(b.row) })),
+  };
+}
+
+// The most elements a sibling reduction's output may have (its partials are allocated per call).
+const MAX_SIBLING = 1 << 16;
+
 // Thrown when a value cannot be inlined where it is used; the planner gives it a buffer.
 export class NeedsBuffer extends Error {
   constructor(readonly value: Value) {
@@ -69,8 +110,26 @@ interface ComputedAt {
   phase: Phase; // the value's
 }
 
+// Loops a kernel runs as several pieces, so that a reshape splitting a dim reads affinely (group
+// norm's channels as groups x channels in a group): for a loop of the kernel's space (outer dims,
+// then reduced dims, as its roots and reductions shape them), its pieces' sizes, outermost first.
+export type Refinement = ReadonlyMap<number, readonly number[]>;
+
+// Thrown when a read needs one of the kernel's loops split (a finer Refinement); the planner
+// rebuilds the kernel with it, or gives `value` a buffer.
+export class NeedsSplit extends Error {
+  constructor(
+    readonly value: Value,
+    readonly refine: Refinement,
+  ) {
+    super(`%${value.id} needs a loop split`);
+  }
+}
+
 export class KernelBuilder {
   reducedSizes: number[] | null = null; // the inner loops, once a reduction is part of the kernel
+  private baseReduced: number[] | null = null; // the reduced dims' sizes, before refinement
+  readonly outer: number[]; // the outer loops (refined)
   readonly roots: Value[] = [];
   readonly reads = new Set<Value>(); // buffers the kernel loads
   private readonly temps: (Omit<Temp, "phase"> & { phase: Phase })[] = [];
@@ -84,16 +143,73 @@ export class KernelBuilder {
   }[] = [];
   private readonly masks = new Map<string, Bound[]>(); // each "valid" temp's bounds, in loop terms
   private readonly stores: { value: Value; name: string; inner: boolean; map: IndexMap }[] = [];
+  private readonly siblings: {
+    value: Value;
+    name: string;
+    input: string;
+    map: IndexMap; // the output position of each point
+    def: Reduce;
+  }[] = [];
   private readonly computedAt = new Map<Value, IndexMap[]>(); // the maps each value was expanded at
   private readonly tempCount = new Map<Value, number>();
 
+  // space: the outer dims (the first root's shape)
   constructor(
-    readonly outer: number[],
+    private readonly space: number[],
     private readonly isBuffer: (v: Value) => boolean,
     private readonly exact: Set<Value> = new Set(),
-  ) {}
+    private readonly refine: Refinement = new Map(),
+  ) {
+    this.outer = this.pieces(space, 0);
+  }
+  private pieces(sizes: readonly number[], first: number): number[] {
+    return sizes.flatMap((n, u) => [...(this.refine.get(first + u) ?? [n])]);
+  }
+  private get baseSizes() {
+    return [...this.space, ...(this.baseReduced ?? [])];
+  }
+  // The row over the loops giving the index of dim u of the space (its pieces' linear index).
+  private coarse(u: number): number[] {
+    const base = this.baseSizes,
+      row = new Array<number>(this.loops).fill(0);
+    const start = base
+      .slice(0, u)
+      .reduce((n, _size, w) => n + (this.refine.get(w)?.length ?? 1), 0);
+    const parts = this.refine.get(u) ?? [base[u]];
+    contiguousStrides(parts).forEach((st, k) => {
+      row[start + k] = st;
+    });
+    return row;
+  }
+  // A map over the space's dims as one over the loops.
+  private lift(m: IndexMap): IndexMap {
+    const row = (r: number[]) =>
+      r.reduce(
+        (acc, c, u) => (c === 0 ? acc : acc.map((a, l) => a + c * this.coarse(u)[l])),
+        new Array<number>(this.loops).fill(0),
+      );
+    return {
+      rows: m.rows.map(row),
+      off: m.off,
+      mask: m.mask.map((b) => ({ ...b, row: row(b.row) })),
+    };
+  }
+  // The same kernel with refined loop j split into `factors`.
+  private splitting(j: number, factors: [number, number]): Refinement {
+    const base = this.baseSizes;
+    let u = 0,
+      k = j;
+    for (; u < base.length && k >= (this.refine.get(u)?.length ?? 1); u++)
+      k -= this.refine.get(u)?.length ?? 1;
+    const parts = [...(this.refine.get(u) ?? [base[u]])];
+    parts.splice(k, 1, ...factors);
+    return new Map([...this.refine, [u, parts]]);
+  }
   private readonly opList: string[] = [];
   private readonly lines: string[] = []; // the IR of what the kernel computes, for its comment
+  siblingCount() {
+    return this.siblings.length;
+  }
   opNames() {
     return [...new Set(this.opList)];
   }
@@ -107,21 +223,26 @@ export class KernelBuilder {
     return this.outer.length + (this.reducedSizes?.length ?? 0);
   }
 
-  // Adds a value the kernel stores: shaped like the outer loops; or, in a reducing kernel, an
-  // elementwise value over all the loops (shaped like them, or already computed here at some
-  // one-to-one map: a reduction's operand, stored as it is reduced). False when it does not fit.
+  // Adds a value the kernel stores: shaped like the outer dims (size-1 dims aside); or, in a
+  // reducing kernel, an elementwise value over all the loops (shaped like them, or already computed
+  // here at some one-to-one map: a reduction's operand, stored as it is reduced); or a reduction
+  // as a sibling. False when it does not fit.
   addRoot(v: Value): boolean {
-    const loops = this.loops;
     let map: IndexMap | undefined,
       inner = false;
-    if (sameShape(v.shape, this.outer)) map = identity(v.shape.length, loops);
-    else if (this.reducedSizes) {
+    const base = this.baseSizes.length;
+    if (sameShape(v.shape, this.space)) map = this.lift(identity(v.shape.length, base));
+    else {
+      const along = alongOuter(v.shape, this.space, base);
+      map = along && this.lift(along);
+    }
+    if (!map && this.reducedSizes) {
       inner = true;
-      map = sameShape(v.shape, [...this.outer, ...this.reducedSizes])
-        ? identity(v.shape.length, loops)
+      map = sameShape(v.shape, this.baseSizes)
+        ? this.lift(identity(v.shape.length, base))
         : this.computedAt.get(v)?.find((m) => oneToOne(m, v.shape, this.sizes));
     }
-    if (!map) return false;
+    if (!map) return this.sibling(v);
     const c = this.expr(v, map, true);
     if (inner && c.phase === "post") return false; // stored inside the reduction loops, it cannot use their result
     // bool buffers hold 0/1 even when the value is arithmetic on bools (True + True is True)
@@ -139,8 +260,50 @@ export class KernelBuilder {
     return true;
   }
 
+  // A reduction whose kept dims are not the outer loops, over an operand the loop nest walks
+  // one-to-one: a sibling reduction (plan.ts), accumulated at every point and stored after the
+  // loops. Its partials are a fresh double array per call, so only outputs of moderate size.
+  private sibling(v: Value): boolean {
+    const def = v.op === "input" || v.op === "const" ? null : defOf(v.op);
+    if (def?.kind !== "reduce" || this.product || numel(v.shape) > MAX_SIBLING) return false;
+    if (v.dtype !== "float32" && v.dtype !== "float64") return false;
+    const x = v.inputs[0],
+      { dims, keepdim } = reduceParams(v);
+    const walk = this.walk(x.shape);
+    if (!walk) return false;
+    const input = this.expr(x, walk);
+    if (input.phase === "post") return false; // known only per outer point, after the inner loops
+    const zero = new Array<number>(this.loops).fill(0);
+    const rows = x.shape.flatMap((_, d) =>
+      dims.includes(d) ? (keepdim ? [zero] : []) : [walk.rows[d]],
+    );
+    this.opList.push(v.op);
+    this.lines.push(printValue(v));
+    this.roots.push(v);
+    this.siblings.push({
+      value: v,
+      name: `part${v.id}`,
+      input: input.name,
+      map: { rows, off: rows.map(() => 0), mask: [] },
+      def: def as Reduce,
+    });
+    return true;
+  }
+
+  // A one-to-one walk of a value of `shape` over the loops: one the kernel already walks a value of
+  // that shape by (their expressions share temps), else its dims along the loops in order.
+  private walk(shape: readonly number[]): IndexMap | undefined {
+    for (const [u, maps] of this.computedAt) {
+      if (!sameShape(u.shape, shape)) continue;
+      const m = maps.find((m) => oneToOne(m, shape, this.sizes));
+      if (m) return m;
+    }
+    const along = alongOuter(shape, this.baseSizes, this.baseSizes.length);
+    return along && this.lift(along);
+  }
+
   private expr(v: Value, m: IndexMap, isRoot = false): Computed {
-    const key = `${v.id}@${mapKey(m)}`;
+    const key = `${v.id}@${mapKey(trimmed(m))}`;
     let c = this.cache.get(key);
     if (c) return c;
     this.computedAt.set(v, [...(this.computedAt.get(v) ?? []), m]);
@@ -175,11 +338,16 @@ export class KernelBuilder {
       c = this.temp(v, { ...apply, args: args.map((a) => a.name) }, phase);
     } else if (def.kind === "movement") {
       const x = v.inputs[0],
-        inner = def.index(m, v.params, x.shape, v.shape);
+        inner = def.index(m, v.params, x.shape, v.shape, this.sizes);
       if (inner) c = this.moved(v, x, m, inner);
       else if (this.isBuffer(x))
         c = this.load(x, flatMap(m, v.shape), [numel(x.shape)]); // a buffer is contiguous: reshape is free
-      else throw new NeedsBuffer(x);
+      else {
+        // a loop split in two may make the read affine (the kernel is then rebuilt so)
+        const split = !this.product && def.split?.(m, v.params, x.shape, v.shape, this.sizes);
+        if (split) throw new NeedsSplit(x, this.splitting(split.loop, split.factors));
+        throw new NeedsBuffer(x);
+      }
     } else if (def.kind === "reduce" && !this.product) c = this.reduce(v, m, def);
     else if (ownKernel(def)) c = this.kernelOp(v, m);
     else if (def.kind === "gather") c = this.gather(v, m, def.along(v.params));
@@ -238,9 +406,10 @@ export class KernelBuilder {
   // buffer.
   private kernelOp(v: Value, m: IndexMap): Computed {
     const at =
-      mapKey(m) === mapKey(identity(this.outer.length, this.loops)) &&
-      sameShape(v.shape, this.outer);
-    if (this.product || this.reducedSizes || !at) throw new NeedsBuffer(v);
+      mapKey(m) === mapKey(this.lift(identity(this.space.length, this.baseSizes.length))) &&
+      sameShape(v.shape, this.space);
+    // (a kernel op's kernel keeps its loops as they are: none split for a reshape)
+    if (this.product || this.reducedSizes || !at || this.refine.size) throw new NeedsBuffer(v);
     const operands = v.inputs.map(operandView);
     for (const o of operands) this.reads.add(o.base);
     this.product = { value: v, op: v.op as KernelOpName | ScanOpName, operands };
@@ -262,9 +431,12 @@ export class KernelBuilder {
     // read once per output point: its index must use only, and every one of, the outer loops
     const onlyOuter = m.rows.every((r) => r.slice(this.outer.length).every((c) => c === 0));
     const everyOuter = this.outer.every((n, j) => n === 1 || m.rows.some((r) => r[j] !== 0));
-    if (!onlyOuter || !everyOuter || (this.reducedSizes && !sameShape(this.reducedSizes, sizes)))
+    if (!onlyOuter || !everyOuter || (this.baseReduced && !sameShape(this.baseReduced, sizes)))
       throw new NeedsBuffer(v);
-    this.reducedSizes ??= sizes;
+    if (!this.baseReduced) {
+      this.baseReduced = sizes;
+      this.reducedSizes = this.pieces(sizes, this.space.length);
+    }
     const total = this.loops,
       pad = (r: number[]) => [...r, ...new Array<number>(total - r.length).fill(0)];
     let kept = 0,
@@ -273,7 +445,7 @@ export class KernelBuilder {
       off: number[] = [];
     x.shape.forEach((_, d) => {
       if (dims.includes(d)) {
-        rows.push(unit(total, this.outer.length + red++));
+        rows.push(this.coarse(this.space.length + red++));
         off.push(0);
         return;
       }
@@ -359,6 +531,7 @@ export class KernelBuilder {
     const accesses = [
       ...this.loads.map((l) => strided(l.shape, l.map)),
       ...this.stores.map((s) => strided(s.value.shape, s.map)),
+      ...this.siblings.map((s) => strided(s.value.shape, s.map)),
     ];
     // bounds are linear in the loops too: coalescing must keep them linear
     const full = (row: number[]) => [...row, ...new Array<number>(loops - row.length).fill(0)];
@@ -387,7 +560,13 @@ export class KernelBuilder {
     return {
       name,
       comments: [...new Set(this.lines)],
-      params: [...new Set([...this.stores.map((s) => s.value), ...this.reads])].map(bufName),
+      params: [
+        ...new Set([
+          ...this.stores.map((s) => s.value),
+          ...this.siblings.map((s) => s.value),
+          ...this.reads,
+        ]),
+      ].map(bufName),
       sizes: c.sizes,
       reduced: c.sizes.length - c.split,
       temps: this.temps.map((t) => {
@@ -417,6 +596,17 @@ export class KernelBuilder {
         value: s.name,
         phase: s.inner ? ("inner" as const) : ("outer" as const),
       })),
+      ...(this.siblings.length && {
+        siblings: this.siblings.map((s, i) => ({
+          name: s.name,
+          value: s.input,
+          combine: s.def.combine(arg(0), arg(1)),
+          dtype: s.value.dtype,
+          init: s.def.init,
+          access: access(s.value, this.loads.length + this.stores.length + i),
+          size: numel(s.value.shape),
+        })),
+      }),
       ...(this.product && {
         kernel: {
           op: this.product.op,

@@ -48,8 +48,14 @@ export function buildProgram(g: Graph, prefix = "k"): Program {
   const outSlots = g.outputs.map((v) => (v.op === "const" ? -1 : slot(v)));
   const values = [...slots.keys()];
   const fresh = values.filter((v) => v.op !== "input" && g.outputs.includes(v)).map(slot);
+  // a constant read from a buffer (an operand of a kernel op, such as a scan of the seed cotangent)
+  // is written once here: no kernel computes it
   const storage: (Storage | null)[] = values.map((v, i) =>
-    v.op === "input" || fresh.includes(i) ? null : allocate(v.dtype, numel(v.shape)),
+    v.op === "input" || fresh.includes(i)
+      ? null
+      : v.op === "const"
+        ? allocate(v.dtype, numel(v.shape)).fill(v.constant!)
+        : allocate(v.dtype, numel(v.shape)),
   );
   const driver = backend.driver(calls);
   const freshDtype = fresh.map((s) => values[s].dtype),

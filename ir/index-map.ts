@@ -63,38 +63,111 @@ export function broadcastMap(
   };
 }
 
-// reshape: the map of the source x (shape xs) given the map of v = reshape(x) (shape vs). Each of
-// x's dims must be a merge of consecutive dims of v (ignoring size 1); otherwise null (not affine).
+// reshape: the map of the source x (shape xs) given the map of v = reshape(x) (shape vs). Dims
+// pair up in blocks (consecutive dims of x and of v with equal products, size 1 ignored). A block
+// with one dim of x is a merge: x's index is v's dims' linear index. A block that splits v's dims
+// into several of x is affine only where the linear index is a sum of loop terms that each stay
+// within one of x's digits (no carry between digits): that needs the loops' sizes (`loops`), and
+// otherwise gives null (then `reshapeSplit` says which loop to split).
 export function throughReshape(
   xs: readonly number[],
   vs: readonly number[],
   m: IndexMap,
+  loops?: readonly number[],
 ): IndexMap | null {
-  const loops = m.rows[0]?.length ?? 0,
-    zero = () => new Array<number>(loops).fill(0);
+  const r = reshapeDigits(xs, vs, m, loops);
+  return r && "rows" in r ? r : null;
+}
+
+// Where throughReshape is null for a split block: a loop whose term spans two of x's digits, and
+// its split into [n / q, q] (index q * outer + inner) after which it does not; else null.
+export function reshapeSplit(
+  xs: readonly number[],
+  vs: readonly number[],
+  m: IndexMap,
+  loops: readonly number[],
+): { loop: number; factors: [number, number] } | null {
+  const r = reshapeDigits(xs, vs, m, loops);
+  return r && "loop" in r ? r : null;
+}
+
+function reshapeDigits(
+  xs: readonly number[],
+  vs: readonly number[],
+  m: IndexMap,
+  loops?: readonly number[],
+): IndexMap | { loop: number; factors: [number, number] } | null {
+  const width = m.rows[0]?.length ?? 0,
+    zero = () => new Array<number>(width).fill(0);
   const rows: number[][] = xs.map(zero),
     off = xs.map(() => 0);
-  let j = 0;
-  for (let d = 0; d < xs.length; d++) {
-    if (xs[d] === 1) continue;
+  let i = 0,
+    j = 0;
+  const skip = () => {
+    while (i < xs.length && xs[i] === 1) i++;
     while (j < vs.length && vs[j] === 1) j++;
-    // collect v dims whose product is xs[d]; x index = their linear index
-    const group: number[] = [];
-    let prod = 1;
-    while (j < vs.length && prod < xs[d]) {
-      if (vs[j] !== 1) {
-        group.push(j);
-        prod *= vs[j];
-      }
-      j++;
-    }
-    if (prod !== xs[d]) return null;
-    const strides = contiguousStrides(group.map((g) => vs[g]));
-    group.forEach((g, k) => {
-      m.rows[g].forEach((c, l) => {
-        rows[d][l] += c * strides[k];
+  };
+  for (skip(); i < xs.length || j < vs.length; skip()) {
+    // the next block: dims of x and of v until their products meet
+    const xd: number[] = [],
+      vd: number[] = [];
+    let px = 1,
+      pv = 1;
+    do {
+      if (px <= pv && i < xs.length) {
+        if (xs[i] !== 1) {
+          xd.push(i);
+          px *= xs[i];
+        }
+        i++;
+      } else if (j < vs.length) {
+        if (vs[j] !== 1) {
+          vd.push(j);
+          pv *= vs[j];
+        }
+        j++;
+      } else return null;
+    } while (px !== pv || xd.length === 0 || vd.length === 0);
+    // the block's linear index over the loops
+    const lin = zero();
+    let o = 0;
+    const vstrides = contiguousStrides(vd.map((d) => vs[d]));
+    vd.forEach((d, k) => {
+      m.rows[d].forEach((c, l) => {
+        lin[l] += c * vstrides[k];
       });
-      off[d] += m.off[g] * strides[k];
+      o += m.off[d] * vstrides[k];
+    });
+    if (xd.length === 1) {
+      rows[xd[0]] = lin;
+      off[xd[0]] = o;
+      continue;
+    }
+    if (!loops || m.mask.length || o < 0) return null;
+    // digits: x's dims in the block, place values P
+    const place = contiguousStrides(xd.map((d) => xs[d]));
+    const top = xd.map((d, k) => Math.floor(o / place[k]) % xs[d]); // the largest digit values
+    const terms: { l: number; b: number; k: number }[] = [];
+    for (let l = 0; l < width; l++) {
+      const c = lin[l];
+      if (c === 0 || loops[l] === 1) continue;
+      if (c < 0) return null;
+      const k = place.findIndex((p) => c % p === 0); // the highest digit the term is aligned to
+      terms.push({ l, b: c / place[k], k });
+      top[k] += (c / place[k]) * (loops[l] - 1);
+    }
+    const over = top.findIndex((t, k) => t >= xs[xd[k]]);
+    if (over >= 0) {
+      // split the largest term of the overflowing digit at the digit's edge
+      const t = terms.filter((t) => t.k === over).sort((a, b) => b.b - a.b)[0];
+      const q = t && xs[xd[over]] / t.b;
+      if (!t || !Number.isInteger(q) || q <= 1 || q >= loops[t.l] || loops[t.l] % q !== 0)
+        return null;
+      return { loop: t.l, factors: [loops[t.l] / q, q] };
+    }
+    for (const t of terms) rows[xd[t.k]][t.l] = t.b;
+    xd.forEach((d, k) => {
+      off[d] = Math.floor(o / place[k]) % xs[d];
     });
   }
   return { rows, off, mask: m.mask };

@@ -83,11 +83,11 @@ export interface Differentiable<T> {
     opts: { includeSelf: boolean },
   ): T;
   cumsum(dim: number): T;
-  conv2d(w: T, p: ConvParams): T;
-  convTranspose2d(w: T, p: ConvTransposeParams): T;
-  conv2dWeight(g: T, p: ConvWeightParams): T;
-  maxPool2dBackward(g: T, p: PoolParams): T;
-  maxPool2dSelect(v: T, p: PoolParams): T;
+  conv(w: T, p: ConvParams): T;
+  convTranspose(w: T, p: ConvTransposeParams): T;
+  convWeight(g: T, p: ConvWeightParams): T;
+  maxPoolBackward(g: T, p: PoolParams): T;
+  maxPoolSelect(v: T, p: PoolParams): T;
   cumprod(dim: number): T;
   abs(): T;
   logcumsumexp(dim: number): T;
@@ -131,10 +131,20 @@ export interface Reduce<P = ReduceParams> extends Common<P> {
 // view: the result as a strided view of the operand's storage, or null when no strides express it
 // (eager then copies through the index map). index: the operand's index map given the result's
 // (null when not affine: a reshape that splits a dim, which needs its operand materialized).
+// `loops`: the sizes of the loops m is over, where known (a kernel's), which may make more maps
+// affine; split: where index is null at those loops, a loop whose split into [n / q, q] makes it
+// affine (a kernel then runs that loop as two: group norm's channels as groups x channels).
 export interface Movement<P = Params> extends Common<P> {
   kind: "movement";
   view: (v: View, p: P) => View | null;
-  index: (m: IndexMap, p: P, x: Shape, out: Shape) => IndexMap | null;
+  index: (m: IndexMap, p: P, x: Shape, out: Shape, loops?: Shape) => IndexMap | null;
+  split?: (
+    m: IndexMap,
+    p: P,
+    x: Shape,
+    out: Shape,
+    loops: Shape,
+  ) => { loop: number; factors: [number, number] } | null;
 }
 // An op that needs a kernel of its own (matmul today; conv, pooling, gather later): each backend
 // has an emitter for it. operands "strided": each operand is read through a strided view of a
@@ -278,8 +288,19 @@ export function movement<P>(
   view: Movement<P>["view"],
   index: Movement<P>["index"],
   vjp: Vjp<P> | null,
+  split?: Movement<P>["split"],
 ): Movement<P> {
-  return { kind: "movement", grad, shape, view, index, vjp, dtype: ([x]) => x.dtype };
+  const def: Movement<P> = {
+    kind: "movement",
+    grad,
+    shape,
+    view,
+    index,
+    vjp,
+    dtype: ([x]) => x.dtype,
+  };
+  if (split) def.split = split;
+  return def;
 }
 
 export const shapeOf = <T extends Differentiable<T>, P>(

@@ -27,7 +27,14 @@ import {
   tanhshrink,
 } from "./functional/activations";
 import { scaledDotProductAttention } from "./functional/attention";
-import { conv1d, conv2d, convTranspose2d } from "./functional/conv";
+import {
+  conv1d,
+  conv2d,
+  conv3d,
+  convTranspose1d,
+  convTranspose2d,
+  convTranspose3d,
+} from "./functional/conv";
 import { embedding, oneHot } from "./functional/embedding";
 import { fold, unfold } from "./functional/fold";
 import { dropout, dropout1d, dropout2d, linear } from "./functional/linear";
@@ -48,10 +55,13 @@ import {
   adaptiveMaxPool2d,
   avgPool1d,
   avgPool2d,
+  avgPool3d,
   maxPool1d,
   maxPool2d,
+  maxPool3d,
   maxUnpool1d,
   maxUnpool2d,
+  maxUnpool3d,
 } from "./functional/pool";
 import { interpolate, pad } from "./functional/resample";
 
@@ -103,7 +113,10 @@ export const F = {
   mseLoss,
   conv1d,
   conv2d,
+  conv3d,
+  convTranspose1d,
   convTranspose2d,
+  convTranspose3d,
   layerNorm,
   batchNorm,
   groupNorm,
@@ -111,12 +124,15 @@ export const F = {
   normalize,
   maxPool1d,
   maxPool2d,
+  maxPool3d,
   maxUnpool1d,
   maxUnpool2d,
+  maxUnpool3d,
   unfold,
   fold,
   avgPool1d,
   avgPool2d,
+  avgPool3d,
   adaptiveAvgPool2d,
   adaptiveMaxPool2d,
   scaledDotProductAttention,

@@ -3,7 +3,7 @@
 
 export * as functional from "./functional";
 export * as init from "./init";
-export type { StateDict, TensorData } from "./module";
+export type { AnyModule, StateDict, TensorData } from "./module";
 export { buffer, isParameter, Module, parameter } from "./module";
 export * from "./modules/activation";
 export * from "./modules/container";

@@ -74,12 +74,16 @@ function sourceTensor(src: unknown, k: string, t: Tensor): Tensor | string {
   }
 }
 
+/** A module whatever its forward returns (what containers and module trees hold). */
+export type AnyModule = Module<Tensor | Tensor[]>;
+
 /**
  * Base class of layers and models (PyTorch's nn.Module): subclasses assign parameters (tensors
  * marked with `parameter`), buffers and child modules to properties and implement
- * `forward`. Parameters, state dicts, train/eval mode and printing follow PyTorch.
+ * `forward`. Parameters, state dicts, train/eval mode and printing follow PyTorch. `Out` is what
+ * forward returns: one tensor, or a tuple (MaxPool2d with returnIndices: [output, indices]).
  */
-export abstract class Module {
+export abstract class Module<Out extends Tensor | Tensor[] = Tensor> {
   #training = true;
   /**
    * Training mode (dropout active). Read while a compiled function is being traced, it becomes part
@@ -95,20 +99,20 @@ export abstract class Module {
     stateEpoch.n++;
   }
 
-  /** The computation of the module. */
-  abstract forward(...inputs: Tensor[]): Tensor;
+  /** The computation of the module (tensors in, mostly; MaxUnpool2d also takes an output size). */
+  abstract forward(...inputs: unknown[]): Out;
 
   // ---- structure ----
   /** The direct child modules with their property names. */
-  namedChildren(): [string, Module][] {
-    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+  namedChildren(): [string, AnyModule][] {
+    return Object.entries(this).filter((e): e is [string, AnyModule] => e[1] instanceof Module);
   }
   /** The direct child modules. */
-  children(): Module[] {
+  children(): AnyModule[] {
     return this.namedChildren().map(([, m]) => m);
   }
   /** This module and all below it, depth first, each once (PyTorch's named_modules). */
-  namedModules(prefix = "", seen = new Set<Module>()): [string, Module][] {
+  namedModules(prefix = "", seen = new Set<AnyModule>()): [string, AnyModule][] {
     if (seen.has(this)) return [];
     seen.add(this);
     return [
@@ -119,7 +123,7 @@ export abstract class Module {
     ];
   }
   /** This module and all below it, depth first. */
-  modules(): Module[] {
+  modules(): AnyModule[] {
     return this.namedModules().map(([, m]) => m);
   }
 
@@ -165,7 +169,7 @@ export abstract class Module {
    * Calls `fn` on every child module (recursively), then on this one, and returns this (PyTorch's
    * apply, as used for custom initialization).
    */
-  apply(fn: (m: Module) => void): this {
+  apply(fn: (m: AnyModule) => void): this {
     if (typeof fn !== "function")
       throw new TypeError(`apply(): argument 'fn' must be a function, not ${arg.typeName(fn)}`);
     for (const m of this.children()) m.apply(fn);

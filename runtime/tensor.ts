@@ -1271,36 +1271,33 @@ export class Tensor {
     return this.matmul(arg.tensorArg(other, "mm", "mat2"));
   }
 
-  // ---- convolution primitives: F.conv2d, F.convTranspose2d and their gradients call these with
-  // params checked there (use F's functions: these take them as they are) ----
-  /** @internal The conv2d primitive: this [N, C, H, W] with weight [O, C/groups, KH, KW]. */
-  conv2d(weight: Tensor, p: ConvParams): Tensor {
-    return bind("conv2d", [this, arg.tensorArg(weight, "conv2d", "weight", 1)], p);
+  // ---- convolution primitives over 1-3 spatial dims (as many as the params' lists):
+  // F.conv1d/2d/3d, F.convTranspose1d/2d/3d and their gradients call these with params checked
+  // there (use F's functions: these take them as they are) ----
+  /** @internal The convolution primitive: this [N, C, ...S] with weight [O, C/groups, ...K]. */
+  conv(weight: Tensor, p: ConvParams): Tensor {
+    return bind("conv", [this, arg.tensorArg(weight, "conv", "weight", 1)], p);
   }
-  /** @internal The transposed convolution primitive: weight [C, O/groups, KH, KW]. */
-  convTranspose2d(weight: Tensor, p: ConvTransposeParams): Tensor {
-    return bind(
-      "convTranspose2d",
-      [this, arg.tensorArg(weight, "conv_transpose2d", "weight", 1)],
-      p,
-    );
+  /** @internal The transposed convolution primitive: weight [C, O/groups, ...K]. */
+  convTranspose(weight: Tensor, p: ConvTransposeParams): Tensor {
+    return bind("convTranspose", [this, arg.tensorArg(weight, "conv_transpose", "weight", 1)], p);
   }
-  /** @internal conv2d's weight gradient, from this input and the output gradient `g`. */
-  conv2dWeight(g: Tensor, p: ConvWeightParams): Tensor {
-    return bind("conv2dWeight", [this, arg.tensorArg(g, "conv2d", "grad", 1)], p);
+  /** @internal conv's weight gradient, from this input and the output gradient `g`. */
+  convWeight(g: Tensor, p: ConvWeightParams): Tensor {
+    return bind("convWeight", [this, arg.tensorArg(g, "conv", "grad", 1)], p);
   }
 
-  /** @internal The max pooling primitive (F.maxPool2d checks the params). */
-  maxPool2d(p: PoolParams): Tensor {
-    return bind("maxPool2d", [this], p);
+  /** @internal The max pooling primitive over 1-3 spatial dims (F.maxPool1d/2d/3d check the params). */
+  maxPool(p: PoolParams): Tensor {
+    return bind("maxPool", [this], p);
   }
-  /** @internal maxPool2d's input gradient: `g` added at each window's first maximum of this. */
-  maxPool2dBackward(g: Tensor, p: PoolParams): Tensor {
-    return bind("maxPool2dBackward", [this, arg.tensorArg(g, "max_pool2d", "grad", 1)], p);
+  /** @internal maxPool's input gradient: `g` added at each window's first maximum of this. */
+  maxPoolBackward(g: Tensor, p: PoolParams): Tensor {
+    return bind("maxPoolBackward", [this, arg.tensorArg(g, "max_pool", "grad", 1)], p);
   }
-  /** @internal `v` read at each window's first maximum of this (maxPool2dBackward's adjoint). */
-  maxPool2dSelect(v: Tensor, p: PoolParams): Tensor {
-    return bind("maxPool2dSelect", [this, arg.tensorArg(v, "max_pool2d", "grad", 1)], p);
+  /** @internal `v` read at each window's first maximum of this (maxPoolBackward's adjoint). */
+  maxPoolSelect(v: Tensor, p: PoolParams): Tensor {
+    return bind("maxPoolSelect", [this, arg.tensorArg(v, "max_pool", "grad", 1)], p);
   }
 
   // ---- scans ----
@@ -1337,9 +1334,9 @@ export class Tensor {
   cumExtreme(op: "cummax" | "cummin", dim: number): Tensor {
     return bind(op, [this], { dim });
   }
-  /** @internal Where each max pooling window's maximum is (int32, h * W + w in its plane). */
-  maxPool2dIndices(p: PoolParams): Tensor {
-    return bind("maxPool2dIndices", [this], p);
+  /** @internal Where each max pooling window's maximum is (int32, its flat position in the input's volume). */
+  maxPoolIndices(p: PoolParams): Tensor {
+    return bind("maxPoolIndices", [this], p);
   }
   /** @internal Sliding windows over the last two dims: [..., kh, kw, oh, ow] (F.unfold checks). */
   windows(p: WindowParams): Tensor {

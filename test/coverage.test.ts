@@ -30,11 +30,11 @@ const notDifferentiable = "not differentiable (its VJP is null): gradients never
 const ONLY_BACKWARD = "only in backward graphs, checked by the second-derivative golden cases";
 const EXEMPT: Record<List, Partial<Record<OpName, string>>> = {
   golden: {
-    maxPool2dBackward:
+    maxPoolBackward:
       "max pooling's input gradient, not public: the golden max pooling cases check its values as their gradients",
-    conv2dWeight:
+    convWeight:
       "conv2d's weight gradient, not public: PyTorch has no function to compare with; the golden conv cases check its values as their weight gradients",
-    maxPool2dSelect:
+    maxPoolSelect:
       "max pooling's double backward, not public: test/autograd/golden.test.ts checks its values as second derivatives of the max pooling cases",
     custom:
       "a custom autograd Function's output inside a traced graph: test/autograd/ checks Functions against PyTorch (golden.test.ts) and compiled against eager (compiled.test.ts)",
@@ -49,9 +49,9 @@ const EXEMPT: Record<List, Partial<Record<OpName, string>>> = {
     logicalOr: notDifferentiable,
     logicalNot: notDifferentiable,
     detach: notDifferentiable,
-    maxPool2dBackward: ONLY_BACKWARD,
-    maxPool2dSelect: ONLY_BACKWARD,
-    maxPool2dIndices: notDifferentiable, // where the maxima are (int32)
+    maxPoolBackward: ONLY_BACKWARD,
+    maxPoolSelect: ONLY_BACKWARD,
+    maxPoolIndices: notDifferentiable, // where the maxima are (int32)
     argsort: notDifferentiable, // sort/topk/kthvalue's positions; their values differentiate through gather
     bitwiseAnd: notDifferentiable,
     bitwiseOr: notDifferentiable,
@@ -61,10 +61,10 @@ const EXEMPT: Record<List, Partial<Record<OpName, string>>> = {
     bitwiseRightShift: notDifferentiable,
   },
   differential: {
-    maxPool2dSelect: "only in double-backward graphs (of max pooling), which test/autograd checks",
+    maxPoolSelect: "only in double-backward graphs (of max pooling), which test/autograd checks",
     custom:
       "made only by autograd.Function inside compile(); test/autograd/compiled.test.ts compares those compiled and eager",
-    maxPool2dBackward:
+    maxPoolBackward:
       "only in backward graphs (max pooling's gradient): the grad-mode programs that max-pool compare it",
     // integer-only: the generator builds float programs (the golden cases run these compiled too)
     bitwiseAnd: "integer and bool only; the random programs compute on floats",

@@ -1,7 +1,7 @@
 // One point's work in a loop kernel, shared by the loop emitter and the matmul emitter (whose
 // tile elements each run it): temps, their hoisting out of loops, and stores.
 import type * as E from "estree";
-import type { Access, Bound, LoopKernel, ScalarExpr, Sym, Temp } from "../plan";
+import type { Access, Bound, LoopKernel, ScalarExpr, SiblingReduction, Sym, Temp } from "../plan";
 import { assign, bin, call, decl, id, index, linear, num, sym } from "./estree";
 import { render } from "./scalar";
 
@@ -66,6 +66,10 @@ export function bodyAt(
     return e.guard ? conditional(id(rename(e.guard)), load, num(0)) : load;
   };
   const temp = (t: Temp) => decl("const", rename(t.name), value(t.expr));
+  const accumulate = (r: SiblingReduction, v: E.Expression) => {
+    const partial = () => addr({ ...r.access, buf: r.name, offset: 0 });
+    return assign(partial(), render(r.combine, [partial(), v], r.dtype));
+  };
   return {
     temps: (phase: Temp["phase"] | "invariant" | "all", where: (t: Temp) => boolean = () => true) =>
       k.temps
@@ -80,6 +84,10 @@ export function bodyAt(
       k.stores
         .filter((s) => phase === "all" || (s.phase ?? "outer") === phase)
         .map((s) => assign(addr(s.access), id(rename(s.value)))),
+    // sibling reductions: this point's value (or `value`) into the partial at its output position
+    siblings: (which: SiblingReduction[] = k.siblings ?? []) =>
+      which.map((r) => accumulate(r, id(rename(r.value)))),
+    accumulate: (r: SiblingReduction, v: E.Expression) => accumulate(r, v),
     value: (n: string) => id(rename(n)),
   };
 }

@@ -1,10 +1,11 @@
 // Convolutions as implicit GEMMs over the matmul micro-kernel (gemm.ts `tiles`): no im2col buffer,
 // the input patches are packed into the micro-kernel's panels on the fly, reading the (virtually)
 // padded input through index arithmetic, zeros outside. Per batch element and group:
-//   conv2d:          out[o, q]  = W[o, r] . patch[r, q]          r = (c, kh, kw), q = (oh, ow)
-//   convTranspose2d: out[o, q]  = W^T[o, r] . patch^T[r, q]      (a gather: the input position
-//                    that reaches output q through tap (kh, kw), when the stride divides it)
-//   conv2dWeight:    out[o, r]  = G[o, (n, q)] . patch[r, (n, q)] (one GEMM over the whole batch)
+//   conv:          out[o, q]  = W[o, r] . patch[r, q]          r = (c, ...k), q = output position
+//   convTranspose: out[o, q]  = W^T[o, r] . patch^T[r, q]      (a gather: the input position
+//                  that reaches output q through tap k, when the stride divides it)
+//   convWeight:    out[o, r]  = G[o, (n, q)] . patch[r, (n, q)] (one GEMM over the whole batch)
+// over 1-3 spatial dims (as many as the params' lists).
 // Results are accumulated in double into a contiguous scratch (returned); eagerly it is copied
 // into the output, and a compiled kernel runs its epilogue (bias add, relu, ...) on each element
 // of it as it stores (backend/js/kernels.ts).
@@ -16,7 +17,7 @@ import { bodyAt, invariants } from "./body";
 import { call, decl, functionDecl, id, index, linear, loop, num, print } from "./estree";
 import { PANEL, tiles } from "./gemm";
 
-export type ConvOp = "conv2d" | "convTranspose2d" | "conv2dWeight";
+export type ConvOp = "conv" | "convTranspose" | "convWeight";
 type AnyConv = ConvParams & Partial<ConvTransposeParams> & Partial<ConvWeightParams>;
 
 // The GEMM a convolution runs on: panel widths (rows of A, columns of B per panel), scratch for
@@ -91,47 +92,69 @@ function pack(
     }
   }
 }
-// For the patch of output position q and tap r = (c, kh, kw): the input offset (c, ih, iw) or -1,
-// as a [Q, R] table; conv2d reads ih = oh * s - p + kh * d, a transposed convolution the ih with
-// ih * s - p + kh * d = oh (when the stride divides it).
+// For the patch of output position q and tap r = (c, ...k): the input offset (c, ...i) or -1, as a
+// [Q, R] table; a convolution reads i = o * s - p + k * d along each spatial dim, a transposed one
+// the i with i * s - p + k * d = o (when the stride divides it). 1-3 spatial dims, as three (leading
+// dims of size 1 and stride 0), so that one loop nest serves every rank.
 function patchTable(
-  Q: number,
-  OW: number,
+  out: readonly number[],
   Cg: number,
-  KH: number,
-  KW: number,
+  kernel: readonly number[],
   x: Strided,
   p: ConvParams,
   transposed: boolean,
 ): Int32Array {
-  const R = Cg * KH * KW,
-    t = new Int32Array(Q * R);
-  const [H, Wd] = [x.shape[2], x.shape[3]],
-    [, xc, xh, xw] = x.strides;
-  const [sh, sw] = p.stride,
-    [ph, pw] = p.padding,
-    [dh, dw] = p.dilation;
-  for (let q = 0; q < Q; q++) {
-    const oh = Math.floor(q / OW),
-      ow = q - oh * OW;
-    let r = 0;
-    for (let c = 0; c < Cg; c++)
-      for (let kh = 0; kh < KH; kh++)
-        for (let kw = 0; kw < KW; kw++, r++) {
-          let ih: number, iw: number;
-          if (transposed) {
-            const th = oh + ph - kh * dh,
-              tw = ow + pw - kw * dw;
-            ih = th % sh === 0 ? th / sh : -1;
-            iw = tw % sw === 0 ? tw / sw : -1;
-          } else {
-            ih = oh * sh - ph + kh * dh;
-            iw = ow * sw - pw + kw * dw;
+  const [OD, OH, OW] = three(out, 1),
+    [KD, KH, KW] = three(kernel, 1);
+  const R = Cg * KD * KH * KW,
+    t = new Int32Array(OD * OH * OW * R);
+  const [D, H, Wd] = three(x.shape.slice(2), 1),
+    [xd, xh, xw] = three(x.strides.slice(2), 0),
+    xc = x.strides[1];
+  const [sd, sh, sw] = three(p.stride, 1),
+    [pd, ph, pw] = three(p.padding, 0),
+    [dd, dh, dw] = three(p.dilation, 1);
+  // the input position along one dim that output o reads through tap k, or -1
+  const at = (o: number, k: number, s: number, pad: number, dil: number, n: number) => {
+    let i: number;
+    if (transposed) {
+      const u = o + pad - k * dil;
+      i = u % s === 0 ? u / s : -1;
+    } else i = o * s - pad + k * dil;
+    return i >= 0 && i < n ? i : -1;
+  };
+  let e = 0;
+  for (let od = 0; od < OD; od++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++)
+        for (let c = 0; c < Cg; c++)
+          for (let kd = 0; kd < KD; kd++) {
+            const id = at(od, kd, sd, pd, dd, D);
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = at(oh, kh, sh, ph, dh, H);
+              for (let kw = 0; kw < KW; kw++, e++) {
+                const iw = at(ow, kw, sw, pw, dw, Wd);
+                t[e] = id < 0 || ih < 0 || iw < 0 ? -1 : c * xc + id * xd + ih * xh + iw * xw;
+              }
+            }
           }
-          t[q * R + r] = ih >= 0 && ih < H && iw >= 0 && iw < Wd ? c * xc + ih * xh + iw * xw : -1;
-        }
-  }
   return t;
+}
+// the spatial sizes (or strides, params) padded to three in front with `fill`
+const three = (xs: readonly number[], fill: number) => [
+  ...new Array<number>(3 - xs.length).fill(fill),
+  ...xs,
+];
+const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+// the offset of flat (row-major) position i of `sizes` through `strides`
+function offsetOf(i: number, sizes: readonly number[], strides: readonly number[]): number {
+  let o = 0;
+  for (let d = sizes.length - 1; d >= 0; d--) {
+    const q = Math.floor(i / sizes[d]);
+    o += (i - q * sizes[d]) * strides[d];
+    i = q;
+  }
+  return o;
 }
 const range = (n: number, f: (i: number) => number) => {
   const r = new Int32Array(n);
@@ -176,26 +199,25 @@ export function convolve(
   const xs = x.storage!,
     ws = w.storage!;
   const [xn, xc] = x.strides;
-  if (op === "conv2dWeight") {
-    // x [N, C, H, W], w = g [N, O, OH, OW] -> [O, C/G, KH, KW]: out[o, r] = sum over (n, q) of
+  if (op === "convWeight") {
+    // x [N, C, ...S], w = g [N, O, ...OS] -> [O, C/G, ...K]: out[o, r] = sum over (n, q) of
     // g[n, o, q] * patch[n][q, r]
     const [N, C] = x.shape,
-      [, O, OH, OW] = w.shape,
-      [KH, KWd] = p.kernel!;
+      O = w.shape[1],
+      kernel = p.kernel!,
+      outS = w.shape.slice(2);
     const Cg = C / G,
       Og = O / G,
-      R = Cg * KH * KWd,
-      Q = OH * OW,
+      R = Cg * numel(kernel),
+      Q = numel(outS),
       K = N * Q;
-    const [gn, gc, gh, gw] = w.strides;
+    const [gn, gc] = w.strides;
     // by (n, q): g's offsets along k; the patches' rows are the taps r, so the table is transposed
     const [table, gCol, oRow] = layoutTables(op, x, w, p, outShape, () => [
-      patchTable(Q, OW, Cg, KH, KWd, x, p, false),
+      patchTable(outS, Cg, kernel, x, p, false),
       range(K, (t) => {
-        const n = Math.floor(t / Q),
-          q = t - n * Q,
-          oh = Math.floor(q / OW);
-        return n * gn + oh * gh + (q - oh * OW) * gw;
+        const n = Math.floor(t / Q);
+        return n * gn + offsetOf(t - n * Q, outS, w.strides.slice(2));
       }),
       range(Og, (o) => o * gc),
     ]);
@@ -225,25 +247,23 @@ export function convolve(
     }
     return s.C.subarray(s.c, s.c + size);
   }
-  // conv2d: w [O, C/G, KH, KW]; convTranspose2d: w [C, O/G, KH, KW]
-  const transposed = op === "convTranspose2d";
+  // conv: w [O, C/G, ...K]; convTranspose: w [C, O/G, ...K]
+  const transposed = op === "convTranspose";
   const [N, C] = x.shape,
-    [, O, OH, OW] = outShape;
-  const KH = w.shape[2],
-    KWd = w.shape[3];
+    O = outShape[1],
+    kernel = w.shape.slice(2),
+    KK = numel(kernel);
   const Cg = C / G,
     Og = O / G,
-    R = Cg * KH * KWd,
-    Q = OH * OW;
-  const [w0, w1, w2, w3] = w.strides;
-  // the weight as [Og, R] rows: W[o, (c, kh, kw)]
+    R = Cg * KK,
+    Q = numel(outShape.slice(2));
+  const [w0, w1] = w.strides;
+  // the weight as [Og, R] rows: W[o, (c, ...k)]
   const [table, wCol, wRow, qRow, rCol] = layoutTables(op, x, w, p, outShape, () => [
-    patchTable(Q, OW, Cg, KH, KWd, x, p, transposed),
+    patchTable(outShape.slice(2), Cg, kernel, x, p, transposed),
     range(R, (r) => {
-      const c = Math.floor(r / (KH * KWd)),
-        kk = r - c * KH * KWd,
-        kh = Math.floor(kk / KWd);
-      return (transposed ? c * w0 : c * w1) + kh * w2 + (kk - kh * KWd) * w3;
+      const c = Math.floor(r / KK);
+      return (transposed ? c * w0 : c * w1) + offsetOf(r - c * KK, kernel, w.strides.slice(2));
     }),
     range(Og, (o) => (transposed ? o * w1 : o * w0)),
     range(Q, (q) => q * R),
@@ -296,16 +316,19 @@ export function eagerConv(op: ConvOp, ins: Strided[], out: Strided, p: AnyConv):
   copyOut(convolve(op, ins, p, out.shape), out);
 }
 
-// a contiguous result into a 4-d output view
+// a contiguous result into an output view (any rank)
 export function copyOut(r: Panels, out: Strided): void {
   const o = out.storage!,
-    [a, b, c, d] = out.shape,
-    [s0, s1, s2, s3] = out.strides;
-  let t = 0;
-  for (let i = 0; i < a; i++)
-    for (let j = 0; j < b; j++)
-      for (let k = 0; k < c; k++)
-        for (let l = 0; l < d; l++) o[out.offset + i * s0 + j * s1 + k * s2 + l * s3] = r[t++];
+    rank = out.shape.length,
+    n = out.shape[rank - 1],
+    s = out.strides[rank - 1],
+    lead = out.shape.slice(0, -1),
+    lines = numel(lead);
+  if (n === 0) return;
+  for (let line = 0, t = 0; line < lines; line++) {
+    const base = out.offset + offsetOf(line, lead, out.strides);
+    for (let l = 0; l < n; l++) o[base + l * s] = r[t++];
+  }
 }
 
 // The compiled kernel: the routine with the operands' views and params baked in, then a loop over

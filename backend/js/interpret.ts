@@ -65,11 +65,20 @@ export function interpret<F>(k: LoopKernel): F {
     const outer = sizes.length - k.reduced;
     const phase = (p: Temp["phase"]) => k.temps.filter((t) => t.phase === p);
     const [pre, inner, post] = [phase("pre"), phase("inner"), phase("outer")];
+    // sibling reductions: partials over the whole space, stored at the end
+    const siblings = k.siblings ?? [];
+    const partials = siblings.map((r) => new Float64Array(num(r.size)).fill(r.init));
+    const accumulate = () =>
+      siblings.forEach((r, i) => {
+        const at = address({ ...r.access, offset: 0 });
+        partials[i][at] = combine(r, partials[i][at], values.get(r.value)!);
+      });
     forEach(sizes.slice(0, outer), idx, 0, () => {
       if (!k.reduced) {
         run(k.temps);
         for (const r of k.reductions) values.set(r.name, combine(r, r.init, values.get(r.value)!));
         store("all");
+        accumulate();
         return;
       }
       run(pre);
@@ -80,10 +89,17 @@ export function interpret<F>(k: LoopKernel): F {
           accs[i] = combine(r, accs[i], values.get(r.value)!);
         });
         store("inner");
+        accumulate();
       });
       k.reductions.forEach((r, i) => values.set(r.name, accs[i]));
       run(post);
       store("outer");
+    });
+    siblings.forEach((r, i) => {
+      const out = env.get(r.access.buf) as Arg;
+      partials[i].forEach((v, j) => {
+        out[j] = v;
+      });
     });
   };
   return run_ as F;

@@ -36,12 +36,12 @@ function eagerMatmul([a, b]: Strided[], out: Strided): void {
 
 const dimOf = (p: Params) => (p as { dim: number }).dim;
 
-const conv = (op: "conv2d" | "convTranspose2d" | "conv2dWeight"): KernelImpl => ({
+const conv = (op: "conv" | "convTranspose" | "convWeight"): KernelImpl => ({
   emit: (k) => emitConv(k, op),
   eager: (ins, out, p) => eagerConv(op, ins, out, paramsOf({ op, params: p }, op)),
 });
 
-type MaxPoolOp = "maxPool2d" | "maxPool2dBackward" | "maxPool2dSelect" | "maxPool2dIndices";
+type MaxPoolOp = "maxPool" | "maxPoolBackward" | "maxPoolSelect" | "maxPoolIndices";
 const maxPool = (op: MaxPoolOp): KernelImpl => ({
   emit: (k) => emitConv(k, op, "pool"),
   eager: (ins, out, p) => copyOut(pool(op, ins, paramsOf({ op, params: p }, op), out.shape), out),
@@ -84,13 +84,13 @@ export const kernelOps: { [K in KernelOpName]: KernelImpl } = {
     eager: (pieces, out, p) => concat(out, pieces, dimOf(p)),
   },
   matmul: { emit: emitMatmul, eager: eagerMatmul },
-  conv2d: conv("conv2d"),
-  convTranspose2d: conv("convTranspose2d"),
-  conv2dWeight: conv("conv2dWeight"),
-  maxPool2d: maxPool("maxPool2d"),
-  maxPool2dBackward: maxPool("maxPool2dBackward"),
-  maxPool2dSelect: maxPool("maxPool2dSelect"),
-  maxPool2dIndices: maxPool("maxPool2dIndices"),
+  conv: conv("conv"),
+  convTranspose: conv("convTranspose"),
+  convWeight: conv("convWeight"),
+  maxPool: maxPool("maxPool"),
+  maxPoolBackward: maxPool("maxPoolBackward"),
+  maxPoolSelect: maxPool("maxPoolSelect"),
+  maxPoolIndices: maxPool("maxPoolIndices"),
   scatterAdd: {
     emit: (k) =>
       emitScatter(

@@ -62,9 +62,11 @@ export const weightOf = (k: LoopKernel) => 1 + k.temps.length;
 export type Split = (edges: number[], args: (Storage | number)[]) => void;
 
 // The split form of a loop kernel, or null where it cannot be split (a kernel op, a helper the
-// workers lack, code generation refused, or a reduction whose epilogue reads along the reduced dims).
+// workers lack, code generation refused, a reduction whose epilogue reads along the reduced dims, or
+// sibling reductions in a kernel without output dims).
 export function splitKernel(k: LoopKernel): Split | null {
   if (k.kernel || !codegenAllowed() || k.sizes.length === 0) return null;
+  if (k.siblings) return k.sizes.length > k.reduced ? splitSiblings(k) : null;
   return k.sizes.length > k.reduced ? splitOutputs(k) : splitReduction(k);
 }
 
@@ -108,6 +110,61 @@ function task(
 function splitOutputs(k: LoopKernel): Split | null {
   const t = task(k);
   return t && ((edges, args) => runRanges(t, args, edges));
+}
+
+// Output dims with sibling reductions (plan.ts): each chunk leaves its partials of every sibling in
+// a fixed slot (its chunk index), and a finishing kernel per sibling combines the slots in chunk
+// order into the output.
+function splitSiblings(k: LoopKernel): Split | null {
+  const siblings = k.siblings!,
+    slots = siblings.map((r) => `part_${r.name}`);
+  if (!siblings.every((r) => typeof r.size === "number")) return null;
+  const partial = task({
+    ...k,
+    name: `${k.name}_part`,
+    params: [...slots, ...k.params],
+    siblings: siblings.map((r, i) => ({ ...r, access: { ...r.access, buf: slots[i] } })),
+  });
+  if (!partial) return null;
+  const finishes = new Map<number, { partials: Float64Array[]; finish: Kernel[] }>();
+  const finishFor = (chunks: number) => {
+    let f = finishes.get(chunks);
+    if (!f) {
+      const plans = siblings.map((r, i): LoopKernel => {
+        const n = r.size as number;
+        return {
+          name: `${k.name}_finish${i}`,
+          comments: [],
+          params: [slots[i], r.access.buf],
+          sizes: [n, chunks],
+          reduced: 1,
+          temps: [
+            {
+              name: "v",
+              expr: { kind: "load", access: { buf: slots[i], offset: 0, strides: [1, n] } },
+              phase: "inner",
+            },
+          ],
+          reductions: [{ ...r, name: "acc", value: "v" }],
+          stores: [{ access: { buf: r.access.buf, offset: 0, strides: [1, 0] }, value: "acc" }],
+        };
+      });
+      f = {
+        partials: siblings.map((r) => sharedFloat64(chunks * (r.size as number))),
+        finish: plans.map((plan) => instantiate<Kernel>(emitLoops(plan), plan.name)),
+      };
+      finishes.set(chunks, f);
+    }
+    return f;
+  };
+  const outputs = siblings.map((r) => k.params.indexOf(r.access.buf));
+  return (edges, args) => {
+    const { partials, finish } = finishFor(edges.length - 1);
+    runRanges(partial, [...partials, ...args], edges);
+    finish.forEach((run, i) => {
+      (run as (...a: (Storage | number)[]) => void)(partials[i], args[outputs[i]]);
+    });
+  };
 }
 
 // A reduction of everything (no output dims): partial results per chunk, then the finish.

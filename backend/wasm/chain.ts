@@ -123,6 +123,7 @@ export function chainLayout(k: LoopKernel): ChainLayout | undefined {
   if (k.kernel || dims < 1 || dims > 2 || !k.sizes.every((n) => typeof n === "number"))
     return undefined;
   if (k.reduced > 1 || (k.reduced === 0 && k.reductions.length > 0)) return undefined;
+  if (k.siblings?.length) return undefined; // sibling reductions (plan.ts) stay in JavaScript
   for (const r of k.reductions) {
     const c = r.combine;
     const sum =

@@ -1,6 +1,6 @@
 // The WebAssembly backend's share of the work: costly float32 elementwise chains (chain-kernel.ts),
 // and float32 GEMMs (matmul, and the convolutions as
-// implicit GEMMs: conv2d, convTranspose2d, conv2dWeight) big enough to pay for packing run on the
+// implicit GEMMs: conv, convTranspose, convWeight) big enough to pay for packing run on the
 // Wasm SIMD micro-kernel; everything else stays with the JS backend. A compiled kernel of one of
 // them is a JS function that calls the Wasm GEMM, then runs the fused epilogue (bias, activation,
 // the elementwise chain after it) in JS on each element of the product as it stores it. float64
@@ -53,15 +53,15 @@ const gemms: Record<Op, { work(ins: Shaped[], out: readonly number[]): number; r
       work: (ins: Shaped[], out: readonly number[]) => numel(out) * ins[0].shape.at(-1)!,
       run: product,
     },
-    conv2d: convolution("conv2d", (ins, out) => numel(out) * numel(ins[1].shape.slice(1))),
+    conv: convolution("conv", (ins, out) => numel(out) * numel(ins[1].shape.slice(1))),
     // every input element meets every weight of its group's output channels
-    convTranspose2d: convolution(
-      "convTranspose2d",
+    convTranspose: convolution(
+      "convTranspose",
       (ins) => numel(ins[0].shape) * numel(ins[1].shape.slice(1)),
     ),
     // [O, C/G, KH, KW] outputs, each a sum over the gradient's (N, OH, OW)
-    conv2dWeight: convolution(
-      "conv2dWeight",
+    convWeight: convolution(
+      "convWeight",
       (ins, out) => (numel(out) * numel(ins[1].shape)) / ins[1].shape[1],
     ),
   });

@@ -1,23 +1,25 @@
-// Convolution primitives, each a kernel of its own (backend/js/conv.ts): conv2d, its input
-// gradient convTranspose2d (also public as F.convTranspose2d) and its weight gradient
-// conv2dWeight. Each one's VJP is written with the other two. Bias, conv1d and the "same"/"valid"
-// paddings are compositions at the API edge (nn/functional.ts).
+// Convolution primitives over any number of spatial dims (1 to 3: the params' lists say how many),
+// each a kernel of its own (backend/js/conv.ts): conv, its input gradient convTranspose (also
+// public as F.convTranspose2d) and its weight gradient convWeight. Each one's VJP is written with
+// the other two. Bias, unbatched inputs and the "same"/"valid" paddings are compositions at the API
+// edge (nn/functional/conv.ts: F.conv1d, F.conv2d, F.conv3d).
 import { kernel, type OpDef, promoteAll } from "../op-def";
 
+// one entry per spatial dim (d of them)
 export interface ConvParams {
-  stride: number[]; // [sh, sw]
-  padding: number[]; // [ph, pw]
-  dilation: number[]; // [dh, dw]
+  stride: number[];
+  padding: number[];
+  dilation: number[];
   groups: number;
 }
 export interface ConvTransposeParams extends ConvParams {
-  outputPadding: number[]; // [oh, ow]
+  outputPadding: number[];
 }
 export interface ConvWeightParams extends ConvParams {
-  kernel: number[]; // [kh, kw]
+  kernel: number[];
 }
 
-// a conv2d's output size along one spatial dim
+// a convolution's output size along one spatial dim
 export const convOut = (n: number, k: number, s: number, p: number, d: number) =>
   Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
 // a transposed convolution's
@@ -37,13 +39,11 @@ const conv = ({ stride, padding, dilation, groups }: ConvParams): ConvParams => 
 });
 // the output padding that makes a transposed convolution of `n` positions `size` long
 const outputPaddingFor = (size: number[], n: number[], k: number[], p: ConvParams) =>
-  [0, 1].map(
-    (i) => size[i] - convTransposeOut(n[i], k[i], p.stride[i], p.padding[i], p.dilation[i], 0),
-  );
+  size.map((s, i) => s - convTransposeOut(n[i], k[i], p.stride[i], p.padding[i], p.dilation[i], 0));
 
 export const convOps = {
-  // [N, C, H, W] (x) [O, C/groups, KH, KW] -> [N, O, OH, OW]
-  conv2d: kernel<ConvParams>({
+  // [N, C, ...S] (x) [O, C/groups, ...K] -> [N, O, ...OS]
+  conv: kernel<ConvParams>({
     operands: "strided",
     epilogue: true,
     grad: "ConvolutionBackward0",
@@ -51,13 +51,13 @@ export const convOps = {
     shape: ([x, w], p) => [
       x.shape[0],
       w.shape[0],
-      ...[0, 1].map((i) =>
-        convOut(x.shape[2 + i], w.shape[2 + i], p.stride[i], p.padding[i], p.dilation[i]),
+      ...p.stride.map((s, i) =>
+        convOut(x.shape[2 + i], w.shape[2 + i], s, p.padding[i], p.dilation[i]),
       ),
     ],
     vjp: (g, { ins: [x, w], params, needs }) => [
       needs[0]
-        ? g.convTranspose2d(w, {
+        ? g.convTranspose(w, {
             ...conv(params),
             outputPadding: outputPaddingFor(
               x.shape.slice(2),
@@ -67,12 +67,12 @@ export const convOps = {
             ),
           })
         : null,
-      needs[1] ? x.conv2dWeight(g, { ...conv(params), kernel: w.shape.slice(2) }) : null,
+      needs[1] ? x.convWeight(g, { ...conv(params), kernel: w.shape.slice(2) }) : null,
     ],
   }),
-  // [N, C, H, W] (x) [C, O/groups, KH, KW] -> [N, O, OH, OW]: the adjoint of conv2d with this
-  // weight (its input gradient)
-  convTranspose2d: kernel<ConvTransposeParams>({
+  // [N, C, ...S] (x) [C, O/groups, ...K] -> [N, O, ...OS]: the adjoint of conv with this weight
+  // (its input gradient)
+  convTranspose: kernel<ConvTransposeParams>({
     operands: "strided",
     epilogue: true,
     grad: "ConvolutionBackward0",
@@ -80,11 +80,11 @@ export const convOps = {
     shape: ([x, w], p) => [
       x.shape[0],
       w.shape[1] * p.groups,
-      ...[0, 1].map((i) =>
+      ...p.stride.map((s, i) =>
         convTransposeOut(
           x.shape[2 + i],
           w.shape[2 + i],
-          p.stride[i],
+          s,
           p.padding[i],
           p.dilation[i],
           p.outputPadding[i],
@@ -92,13 +92,13 @@ export const convOps = {
       ),
     ],
     vjp: (g, { ins: [x, w], params, needs }) => [
-      needs[0] ? g.conv2d(w, conv(params)) : null,
-      needs[1] ? g.conv2dWeight(x, { ...conv(params), kernel: w.shape.slice(2) }) : null,
+      needs[0] ? g.conv(w, conv(params)) : null,
+      needs[1] ? g.convWeight(x, { ...conv(params), kernel: w.shape.slice(2) }) : null,
     ],
   }),
-  // conv2d's weight gradient: x [N, C, H, W] and the output gradient g [N, O, OH, OW] ->
-  // [O, C/groups, KH, KW]
-  conv2dWeight: kernel<ConvWeightParams>({
+  // conv's weight gradient: x [N, C, ...S] and the output gradient g [N, O, ...OS] ->
+  // [O, C/groups, ...K]
+  convWeight: kernel<ConvWeightParams>({
     operands: "strided",
     epilogue: true,
     grad: "ConvolutionBackwardBackward0",
@@ -106,7 +106,7 @@ export const convOps = {
     shape: ([x, g], p) => [g.shape[1], x.shape[1] / p.groups, ...p.kernel],
     vjp: (gw, { ins: [x, g], params, needs }) => [
       needs[0]
-        ? g.convTranspose2d(gw, {
+        ? g.convTranspose(gw, {
             ...conv(params),
             outputPadding: outputPaddingFor(
               x.shape.slice(2),
@@ -116,7 +116,7 @@ export const convOps = {
             ),
           })
         : null,
-      needs[1] ? x.conv2d(gw, conv(params)) : null,
+      needs[1] ? x.conv(gw, conv(params)) : null,
     ],
   }),
 } satisfies Record<string, OpDef<never>>;

@@ -1,6 +1,6 @@
 // Movement primitives: a strided view where strides can express the result, and an index map
 // (with a mask for pad) that kernels read their operand through.
-import { broadcastMap, throughPad, throughReshape } from "../index-map";
+import { broadcastMap, reshapeSplit, throughPad, throughReshape } from "../index-map";
 import { movement, type NoParams, type OpDef, shapeOf } from "../op-def";
 import { reshapeStrides } from "../shape";
 
@@ -14,8 +14,9 @@ export const movementOps = {
       const s = reshapeStrides(v.shape, v.strides, p.shape);
       return s && { shape: [...p.shape], strides: s, offset: v.offset };
     },
-    (m, _, x, out) => throughReshape(x, out, m),
+    (m, _, x, out, loops) => throughReshape(x, out, m, loops),
     (g, ctx) => [g.reshape(shapeOf(ctx, 0))],
+    (m, _, x, out, loops) => reshapeSplit(x, out, m, loops),
   ),
   permute: movement<{ perm: number[] }>(
     "PermuteBackward0",

@@ -1,7 +1,7 @@
-// pooling: max pooling is a kernel op (ir/ops/pool.ts) whose gradient goes to each window's
-// first maximum; average pooling is a convolution with a constant weight (one kernel, the division
-// its epilogue; its gradient a transposed convolution); adaptive average pooling two matmuls with
-// constant averaging matrices
+// pooling over 1-3 spatial dims: max pooling is a kernel op (ir/ops/pool.ts) whose gradient goes
+// to each window's first maximum; average pooling is a convolution with a constant weight (one
+// kernel, the division its epilogue; its gradient a transposed convolution); adaptive average
+// pooling two matmuls with constant averaging matrices
 import { poolOut } from "../../ir/ops/pool";
 import { fmtShape, sameShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
@@ -11,7 +11,7 @@ import { activeTrace } from "../../runtime/dispatch";
 import type { Tensor } from "../../runtime/tensor";
 import { tuple } from "./conv";
 
-/** Options of `maxPool2d`/`maxPool1d`. */
+/** Options of `maxPool1d`/`maxPool2d`/`maxPool3d`. */
 export interface MaxPoolOptions {
   /** Default: the kernel size. */
   stride?: number | number[] | null;
@@ -24,7 +24,7 @@ export interface MaxPoolOptions {
    */
   returnIndices?: boolean;
 }
-/** Options of `maxUnpool2d`/`maxUnpool1d`. */
+/** Options of `maxUnpool1d`/`maxUnpool2d`/`maxUnpool3d`. */
 export interface MaxUnpoolOptions {
   /** Default: the kernel size. */
   stride?: number | number[] | null;
@@ -32,7 +32,7 @@ export interface MaxUnpoolOptions {
   /** The output's spatial size ([H, W], or [N, C, H, W]); default (in - 1) * stride + kernel - 2 * padding. */
   outputSize?: number[] | null;
 }
-/** Options of `avgPool2d`/`avgPool1d`. */
+/** Options of `avgPool1d`/`avgPool2d`/`avgPool3d`. */
 export interface AvgPoolOptions {
   /** Default: the kernel size. */
   stride?: number | number[] | null;
@@ -67,15 +67,16 @@ function poolSpec(
     padding = tuple(o.padding, d, fn, "padding", 0),
     dilation = tuple(o.dilation, d, fn, "dilation", 1),
     ceilMode = o.ceilMode === undefined ? false : arg.bool(o.ceilMode, fn, "ceil_mode");
+  // PyTorch names the dims T, H, W (a 1-d size is both H and W)
+  const named = (label: string, xs: number[]) =>
+    (d === 3 ? ["T", "H", "W"] : ["H", "W"])
+      .map((n, i) => `${label}${n}: ${xs[d === 3 ? i : i * (d - 1)]}`)
+      .join(" ");
   if (kernel.some((k) => k <= 0))
-    throw new Error(
-      `kernel size should be greater than zero, but got kH: ${kernel[0]} kW: ${kernel[d - 1]}`,
-    );
+    throw new Error(`kernel size should be greater than zero, but got ${named("k", kernel)}`);
   if (stride.some((s) => s <= 0)) throw new Error("stride should not be zero");
   if (dilation.some((s) => s <= 0))
-    throw new Error(
-      `dilation should be greater than zero, but got dilationH: ${dilation[0]} dilationW: ${dilation[d - 1]}`,
-    );
+    throw new Error(`dilation should be greater than zero, but got ${named("dilation", dilation)}`);
   const bad = padding.findIndex((p, i) => p < 0 || p > kernel[i] / 2);
   if (bad >= 0)
     throw new Error(
@@ -83,38 +84,31 @@ function poolSpec(
     );
   if ((x.ndim !== d + 1 && x.ndim !== d + 2) || x.numel() === 0)
     throw new Error(`non-empty ${d + 1}D or ${d + 2}D (batch mode) tensor expected for input`);
-  const sizes = x.shape.slice(-d),
-    out = sizes.map((n, i) => poolOut(n, kernel[i], stride[i], padding[i], dilation[i], ceilMode));
+  const sizes = x.shape.slice(-d);
+  // (avg_pool3d compares the unpadded input with the kernel first)
+  if (fn === "avg_pool3d" && sizes.some((n, i) => n < kernel[i]))
+    throw new Error(
+      `input image (T: ${sizes[0]} H: ${sizes[1]} W: ${sizes[2]}) smaller than kernel size (kT: ${kernel[0]} kH: ${kernel[1]} kW: ${kernel[2]})`,
+    );
+  const out = sizes.map((n, i) =>
+    poolOut(n, kernel[i], stride[i], padding[i], dilation[i], ceilMode),
+  );
   if (out.some((n) => n < 1))
     throw new Error(
       `Given input size: (${x.shape.slice(-d - 1).join("x")}). Calculated output size: (${x.shape[x.ndim - d - 1]}x${out.join("x")}). Output size is too small`,
     );
   return { x, kernel, stride, padding, dilation, ceilMode, out };
 }
-// a 1-d spec as a 2-d one (a height of 1)
-const as2d = (s: PoolSpec): PoolSpec => ({
-  ...s,
-  kernel: [1, ...s.kernel],
-  stride: [1, ...s.stride],
-  padding: [0, ...s.padding],
-  dilation: [1, ...s.dilation],
-  out: [1, ...s.out],
-});
-// f on a batched 4-d input: unbatched (and 1-d) inputs get their dims added and removed
-function batched4d(x: Tensor, d: number, f: (x4: Tensor) => Tensor): Tensor {
-  let x4 = x.ndim === d + 1 ? x.unsqueeze(0) : x;
-  if (d === 1) x4 = x4.unsqueeze(2);
-  let y = f(x4);
-  if (d === 1) y = y.squeeze(2);
-  return x.ndim === d + 1 ? y.squeeze(0) : y;
+// f on a batched input [N, C, ...S]: an unbatched input gets its batch dim added and removed
+function batched(x: Tensor, d: number, f: (xb: Tensor) => Tensor): Tensor {
+  return x.ndim === d + 1 ? f(x.unsqueeze(0)).squeeze(0) : f(x);
 }
 
 function maxPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, fn: string) {
   const o = arg.options(opts, fn, ["stride", "padding", "dilation", "ceilMode", "returnIndices"]);
   const withIndices =
     o.returnIndices !== undefined && arg.bool(o.returnIndices, fn, "return_indices");
-  const s1 = poolSpec(input, kernelSize, o, d, fn),
-    s = d === 1 ? as2d(s1) : s1;
+  const s = poolSpec(input, kernelSize, o, d, fn);
   const p = {
     kernel: s.kernel,
     stride: s.stride,
@@ -122,10 +116,10 @@ function maxPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, f
     dilation: s.dilation,
     ceilMode: s.ceilMode,
   };
-  const name = d === 1 ? "SqueezeBackward1" : "MaxPool2DWithIndicesBackward0";
-  const out = composite(name, [s.x], (x) => batched4d(x, d, (x4) => x4.maxPool2d(p)));
+  const name = d === 1 ? "SqueezeBackward1" : `MaxPool${d}DWithIndicesBackward0`;
+  const out = composite(name, [s.x], (x) => batched(x, d, (xb) => xb.maxPool(p)));
   if (!withIndices) return out;
-  return [out, batched4d(s.x.detach(), d, (x4) => x4.maxPool2dIndices(p))];
+  return [out, batched(s.x.detach(), d, (xb) => xb.maxPoolIndices(p))];
 }
 /**
  * 2-d max pooling: input [N, C, H, W] or [C, H, W]; the gradient goes to each window's first
@@ -169,8 +163,31 @@ export function maxPool1d(input: Tensor, kernelSize: number | number[], opts?: M
   return maxPool(input, kernelSize, opts, 1, "max_pool1d");
 }
 
+/**
+ * 3-d max pooling: input [N, C, D, H, W] or [C, D, H, W]. With `returnIndices: true`,
+ * `[output, indices]` (indices (d * H + h) * W + w in the input's volume).
+ */
+export function maxPool3d(
+  input: Tensor,
+  kernelSize: number | number[],
+  opts?: MaxPoolOptions & { returnIndices?: false },
+): Tensor;
+export function maxPool3d(
+  input: Tensor,
+  kernelSize: number | number[],
+  opts: MaxPoolOptions & { returnIndices: true },
+): [Tensor, Tensor];
+export function maxPool3d(
+  input: Tensor,
+  kernelSize: number | number[],
+  opts?: MaxPoolOptions,
+): Tensor | [Tensor, Tensor];
+export function maxPool3d(input: Tensor, kernelSize: number | number[], opts?: MaxPoolOptions) {
+  return maxPool(input, kernelSize, opts, 3, "max_pool3d");
+}
+
 // The inverse of max pooling: each value of input written at its index in a zero output plane
-// (a scatter along the flattened plane; its gradient reads the output gradient there).
+// (or volume: a scatter along the flattened plane; its gradient reads the output gradient there).
 function maxUnpool(
   input: Tensor,
   indices: Tensor,
@@ -188,10 +205,17 @@ function maxUnpool(
     padding = tuple(o.padding, d, fn, "padding", 0);
   if (idx.dtype !== "int32") {
     const name = { float32: "Float", float64: "Double", bool: "Bool" }[idx.dtype];
-    throw new Error(`elements in indices should be type int64 but got: ${name}`);
+    // (max_unpool3d's message names no type)
+    throw new Error(
+      `elements in indices should be type int64${d === 3 ? "" : ` but got: ${name}`}`,
+    );
   }
   if (x.ndim !== d + 1 && x.ndim !== d + 2)
-    throw new Error(`${fn}(): Expected ${d + 1}D or ${d + 2}D input, but got ${fmtShape(x.shape)}`);
+    throw new Error(
+      d === 3
+        ? `Input to max_unpooling3d should be a 4d or 5d Tensor, but got a tensor with ${x.ndim} dimensions.`
+        : `${fn}(): Expected ${d + 1}D or ${d + 2}D input, but got ${fmtShape(x.shape)}`,
+    );
   if (!sameShape(x.shape, idx.shape))
     throw new Error(
       `Expected shape of indices to be same as that of the input tensor (${fmtShape(x.shape)}) but got indices tensor with shape: ${fmtShape(idx.shape)}`,
@@ -227,7 +251,7 @@ function maxUnpool(
       );
   }
   const lead = x.shape.slice(0, -d);
-  const name = d === 1 ? "SqueezeBackward1" : "MaxUnpool2DBackward0";
+  const name = d === 1 ? "SqueezeBackward1" : `MaxUnpool${d}DBackward0`;
   return composite(name, [x], (v) => {
     const flat = [...lead, -1];
     return v
@@ -243,6 +267,13 @@ export const maxUnpool2d = (
   kernelSize: number | number[],
   opts?: MaxUnpoolOptions,
 ) => maxUnpool(input, indices, kernelSize, opts, 2, "max_unpool2d");
+/** The inverse of `maxPool3d` given its indices: input [N, C, D, H, W] or [C, D, H, W]. */
+export const maxUnpool3d = (
+  input: Tensor,
+  indices: Tensor,
+  kernelSize: number | number[],
+  opts?: MaxUnpoolOptions,
+) => maxUnpool(input, indices, kernelSize, opts, 3, "max_unpool3d");
 /** The inverse of `maxPool1d` given its indices: input [N, C, L] or [C, L]. */
 export const maxUnpool1d = (
   input: Tensor,
@@ -259,8 +290,7 @@ function avgPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, f
     "countIncludePad",
     "divisorOverride",
   ]);
-  const s1 = poolSpec(input, kernelSize, o, d, fn),
-    s = d === 1 ? as2d(s1) : s1;
+  const s = poolSpec(input, kernelSize, o, d, fn);
   const includePad =
     o.countIncludePad === undefined ? true : arg.bool(o.countIncludePad, fn, "count_include_pad");
   const override =
@@ -269,41 +299,37 @@ function avgPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, f
       : arg.int(o.divisorOverride, fn, "divisor_override");
   if (override !== null && d === 1) throw new Error(`${fn}(): divisorOverride is not supported`);
   if (override === 0) throw new Error("divisor must be not zero");
-  const [H, W] = d === 1 ? [1, s.x.shape[s.x.ndim - 1]] : s.x.shape.slice(-2);
-  // each window's divisor, as PyTorch's avg_pool2d counts it
-  const [OH, OW] = s.out,
-    [kh, kw] = s.kernel,
-    [sh, sw] = s.stride,
-    [ph, pw] = s.padding;
-  const divisor: number[] = [];
-  for (let oh = 0; oh < OH; oh++)
-    for (let ow = 0; ow < OW; ow++) {
-      const h0 = oh * sh - ph,
-        w0 = ow * sw - pw;
-      const h1 = Math.min(h0 + kh, H + ph),
-        w1 = Math.min(w0 + kw, W + pw);
-      const inside = (Math.min(h1, H) - Math.max(h0, 0)) * (Math.min(w1, W) - Math.max(w0, 0));
-      divisor.push(override ?? (includePad ? (h1 - h0) * (w1 - w0) : inside));
-    }
-  // extra zeros after the input so that the convolution has the ceil mode's last windows
-  const extra = [OH, OW].map((n, i) =>
-    Math.max(0, (n - 1) * s.stride[i] + s.kernel[i] - ([H, W][i] + 2 * s.padding[i])),
+  const sizes = s.x.shape.slice(-d);
+  // each window's divisor, as PyTorch's avg_pool2d/3d count it: a product over the dims of the
+  // window's length there (up to the padded edge, or within the input without countIncludePad)
+  const lengths = s.out.map((n, i) =>
+    Array.from({ length: n }, (_, o) => {
+      const start = o * s.stride[i] - s.padding[i],
+        end = Math.min(start + s.kernel[i], sizes[i] + s.padding[i]);
+      return includePad ? end - start : Math.min(end, sizes[i]) - Math.max(start, 0);
+    }),
   );
-  const name = d === 1 ? "SqueezeBackward1" : "AvgPool2DBackward0";
+  let divisor = [1];
+  for (const ls of lengths) divisor = divisor.flatMap((v) => ls.map((l) => v * l));
+  if (override !== null) divisor = divisor.map(() => override);
+  // extra zeros after the input so that the convolution has the ceil mode's last windows
+  const extra = s.out.map((n, i) =>
+    Math.max(0, (n - 1) * s.stride[i] + s.kernel[i] - (sizes[i] + 2 * s.padding[i])),
+  );
+  const name = d === 1 ? "SqueezeBackward1" : `AvgPool${d}DBackward0`;
+  const ones = (n: number) => new Array<number>(n).fill(1);
   return composite(name, [s.x], (x) =>
-    batched4d(x, d, (x4) => {
+    batched(x, d, (xb) => {
       // a depthwise convolution with a weight of ones, then the division (its epilogue)
-      const C = x4.shape[1];
-      const padded = extra.some((e) => e) ? x4.pad([0, 0, 0, 0], [0, 0, ...extra]) : x4;
-      const ones = tensor(new Array<number>(C * kh * kw).fill(1), { dtype: x4.dtype }).reshape([
-        C,
-        1,
-        kh,
-        kw,
-      ]);
-      const div = tensor(divisor, { dtype: x4.dtype }).reshape([1, 1, OH, OW]);
+      const C = xb.shape[1],
+        k = s.kernel.reduce((a, b) => a * b, 1);
+      const padded = extra.some((e) => e)
+        ? xb.pad([0, 0, ...extra.map(() => 0)], [0, 0, ...extra])
+        : xb;
+      const weight = tensor(ones(C * k), { dtype: xb.dtype }).reshape([C, 1, ...s.kernel]);
+      const div = tensor(divisor, { dtype: xb.dtype }).reshape([1, 1, ...s.out]);
       return padded
-        .conv2d(ones, { stride: s.stride, padding: s.padding, dilation: [1, 1], groups: C })
+        .conv(weight, { stride: s.stride, padding: s.padding, dilation: ones(d), groups: C })
         .div(div);
     }),
   );
@@ -314,6 +340,9 @@ export const avgPool2d = (input: Tensor, kernelSize: number | number[], opts?: A
 /** 1-d average pooling: input [N, C, L] or [C, L]. */
 export const avgPool1d = (input: Tensor, kernelSize: number | number[], opts?: AvgPoolOptions) =>
   avgPool(input, kernelSize, opts, 1, "avg_pool1d");
+/** 3-d average pooling: input [N, C, D, H, W] or [C, D, H, W]. */
+export const avgPool3d = (input: Tensor, kernelSize: number | number[], opts?: AvgPoolOptions) =>
+  avgPool(input, kernelSize, opts, 3, "avg_pool3d");
 
 // PyTorch's adaptive windows along one dim: [floor(i * n / out), ceil((i + 1) * n / out))
 const adaptiveWindows = (n: number, out: number) =>
@@ -364,8 +393,8 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: number | (number | 
   return composite("AdaptiveMaxPool2DBackward0", [x], (a) => {
     if (H % OH === 0 && W % OW === 0) {
       const k = [H / OH, W / OW];
-      return batched4d(a, 2, (x4) =>
-        x4.maxPool2d({ kernel: k, stride: k, padding: [0, 0], dilation: [1, 1], ceilMode: false }),
+      return batched(a, 2, (xb) =>
+        xb.maxPool({ kernel: k, stride: k, padding: [0, 0], dilation: [1, 1], ceilMode: false }),
       );
     }
     const d = a.ndim;

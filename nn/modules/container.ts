@@ -3,7 +3,7 @@
 // order, numeric names too.
 import * as arg from "../../runtime/args";
 import type { Tensor } from "../../runtime/tensor";
-import { Module } from "../module";
+import { type AnyModule, Module } from "../module";
 
 /**
  * Children as given to Sequential or ModuleDict: a plain object of modules, [name, module] pairs or
@@ -59,7 +59,7 @@ abstract class Container extends Module {
   protected get registry(): Map<string, Module> {
     return this.#children;
   }
-  override namedChildren(): [string, Module][] {
+  override namedChildren(): [string, AnyModule][] {
     return [...this.#children, ...super.namedChildren()];
   }
   /** The number of children (PyTorch's len()). */

@@ -1,11 +1,20 @@
-// Convolution layers: Conv1d, Conv2d, ConvTranspose2d, with PyTorch's checks, default
+// Convolution layers: Conv1d/2d/3d, ConvTranspose1d/2d/3d, with PyTorch's checks, default
 // initialization (kaiming_uniform_ with a = sqrt(5), bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
 // draw for draw) and printing.
 import type { DType } from "../../ir/dtype";
 import * as arg from "../../runtime/args";
 import { empty } from "../../runtime/dispatch";
 import type { Tensor } from "../../runtime/tensor";
-import { conv1d, conv2d, convTranspose2d, tuple } from "../functional/conv";
+import {
+  type ConvTransposeOptions,
+  conv1d,
+  conv2d,
+  conv3d,
+  convTranspose1d,
+  convTranspose2d,
+  convTranspose3d,
+  tuple,
+} from "../functional/conv";
 import { pad } from "../functional/resample";
 import { fans, kaimingUniform_, uniform_ } from "../init";
 import { Module, parameter } from "../module";
@@ -14,7 +23,7 @@ import { pyTuple } from "./repr";
 const PADDING_MODES = ["zeros", "reflect", "replicate", "circular"] as const;
 type PaddingMode = (typeof PADDING_MODES)[number];
 
-/** Options of `Conv1d` and `Conv2d` (an int applies to every spatial dim). */
+/** Options of `Conv1d`, `Conv2d` and `Conv3d` (an int applies to every spatial dim). */
 export interface ConvLayerOptions {
   /** Default 1. */
   stride?: number | number[];
@@ -31,7 +40,7 @@ export interface ConvLayerOptions {
   /** The parameters' dtype. Default float32. */
   dtype?: DType;
 }
-/** Options of `ConvTranspose2d`. */
+/** Options of `ConvTranspose1d/2d/3d`. */
 export interface ConvTransposeLayerOptions {
   stride?: number | number[];
   padding?: number | number[];
@@ -150,7 +159,7 @@ const CONV_KEYS = [
 ] as const;
 
 type ConvFn = (x: Tensor, w: Tensor, b: Tensor | null, o: object) => Tensor;
-/** Convolution over `d` spatial dims: F.conv1d/conv2d, after F.pad for a non-zero paddingMode. */
+/** Convolution over `d` spatial dims: F.conv1d/2d/3d, after F.pad for a non-zero paddingMode. */
 class ConvNd extends ConvBase {
   readonly #f: ConvFn;
   constructor(
@@ -228,31 +237,38 @@ function convNd(
 export class Conv1d extends convNd(1, conv1d) {}
 /** 2-d convolution over [N, C, H, W] (or [C, H, W]) inputs. */
 export class Conv2d extends convNd(2, conv2d) {}
+/** 3-d convolution over [N, C, D, H, W] (or [C, D, H, W]) inputs. */
+export class Conv3d extends convNd(3, conv3d) {}
 
-/** 2-d transposed convolution (the input gradient of a Conv2d) over [N, C, H, W] inputs. */
-export class ConvTranspose2d extends ConvBase {
+type ConvTransposeFn = (x: Tensor, w: Tensor, b: Tensor | null, o: ConvTransposeOptions) => Tensor;
+/** Transposed convolution over `d` spatial dims (F.convTranspose1d/2d/3d). */
+class ConvTransposeNd extends ConvBase {
+  readonly #f: ConvTransposeFn;
   constructor(
-    inChannels: number,
-    outChannels: number,
-    kernelSize: number | number[],
-    opts?: ConvTransposeLayerOptions,
+    d: number,
+    f: ConvTransposeFn,
+    inChannels: unknown,
+    outChannels: unknown,
+    kernelSize: unknown,
+    opts: unknown,
   ) {
-    const fn = "ConvTranspose2d",
+    const fn = new.target.name,
       o = arg.options(opts, fn, [...CONV_KEYS, "outputPadding"]);
-    const s = convSettings(fn, 2, inChannels, outChannels, kernelSize, o);
+    const s = convSettings(fn, d, inChannels, outChannels, kernelSize, o);
     if (s.paddingMode !== "zeros")
-      throw new Error('Only "zeros" padding mode is supported for ConvTranspose2d');
+      throw new Error(`Only "zeros" padding mode is supported for ${fn}`);
     if (typeof o.padding === "string")
-      throw new TypeError(`${fn}(): padding must be an int or a list of 2 ints, not a string`);
+      throw new TypeError(`${fn}(): padding must be an int or a list of ${d} ints, not a string`);
     super(
       s,
-      tuple(o.padding, 2, fn, "padding", 0),
-      tuple(o.outputPadding, 2, fn, "output_padding", 0),
+      tuple(o.padding, d, fn, "padding", 0),
+      tuple(o.outputPadding, d, fn, "output_padding", 0),
       true,
     );
+    this.#f = f;
   }
   forward(x: Tensor): Tensor {
-    return convTranspose2d(x, this.weight, this.bias, {
+    return this.#f(x, this.weight, this.bias, {
       stride: [...this.stride],
       padding: [...(this.padding as readonly number[])],
       outputPadding: [...this.outputPadding],
@@ -261,3 +277,29 @@ export class ConvTranspose2d extends ConvBase {
     });
   }
 }
+function convTransposeNd(
+  d: number,
+  f: ConvTransposeFn,
+): new (
+  inChannels: number,
+  outChannels: number,
+  kernelSize: number | number[],
+  opts?: ConvTransposeLayerOptions,
+) => ConvTransposeNd {
+  return class extends ConvTransposeNd {
+    constructor(
+      inChannels: number,
+      outChannels: number,
+      kernelSize: number | number[],
+      opts?: ConvTransposeLayerOptions,
+    ) {
+      super(d, f, inChannels, outChannels, kernelSize, opts);
+    }
+  };
+}
+/** 2-d transposed convolution (the input gradient of a Conv2d) over [N, C, H, W] inputs. */
+export class ConvTranspose2d extends convTransposeNd(2, convTranspose2d) {}
+/** 1-d transposed convolution over [N, C, L] inputs. */
+export class ConvTranspose1d extends convTransposeNd(1, convTranspose1d) {}
+/** 3-d transposed convolution over [N, C, D, H, W] inputs. */
+export class ConvTranspose3d extends convTransposeNd(3, convTranspose3d) {}

@@ -9,12 +9,18 @@ import {
   adaptiveMaxPool2d,
   avgPool1d,
   avgPool2d,
+  avgPool3d,
   type MaxPoolOptions,
+  type MaxUnpoolOptions,
   maxPool1d,
   maxPool2d,
+  maxPool3d,
+  maxUnpool1d,
+  maxUnpool2d,
+  maxUnpool3d,
 } from "../functional/pool";
 import { Module } from "../module";
-import { pyValue } from "./repr";
+import { pyTuple, pyValue } from "./repr";
 
 /** A size as given to a pooling layer: one int or one per spatial dim. */
 export type Size = number | readonly number[];
@@ -25,28 +31,29 @@ function sizeArg(v: unknown, d: number, fn: string, name: string): Size {
 }
 const sizes = (v: Size) => (typeof v === "number" ? v : [...v]);
 
-type MaxPoolFn = (
-  x: Tensor,
-  k: number | number[],
-  o: MaxPoolOptions & { returnIndices?: false },
-) => Tensor;
-type MaxPoolLayerOptions = Omit<MaxPoolOptions, "returnIndices"> & { returnIndices?: false };
+type MaxPoolFn = (x: Tensor, k: number | number[], o: MaxPoolOptions) => Tensor | [Tensor, Tensor];
+/** What a max pooling layer's forward returns: `[output, indices]` with returnIndices. */
+export type Pooled<R extends boolean> = R extends true ? [Tensor, Tensor] : Tensor;
+/** Options of the max pooling layers: `returnIndices: true` makes forward return `[output, indices]`. */
+export type MaxPoolLayerOptions<R extends boolean = false> = Omit<
+  MaxPoolOptions,
+  "returnIndices"
+> & {
+  returnIndices?: R;
+};
 /** Max pooling over `d` spatial dims. */
-class MaxPoolNd extends Module {
+class MaxPoolNd<R extends boolean = false> extends Module<Pooled<R>> {
   readonly kernelSize: Size;
   readonly stride: Size;
   readonly padding: Size;
   readonly dilation: Size;
   readonly ceilMode: boolean;
+  readonly returnIndices: R;
   readonly #f: MaxPoolFn;
   constructor(d: number, f: MaxPoolFn, kernelSize: unknown, opts: unknown) {
     super();
     const fn = new.target.name,
       o = arg.options(opts, fn, ["stride", "padding", "dilation", "ceilMode", "returnIndices"]);
-    if (o.returnIndices !== undefined && arg.bool(o.returnIndices, fn, "return_indices"))
-      throw new Error(
-        `${fn}(): returnIndices is not supported by the module (its forward returns one tensor); use F.maxPool2d(x, k, { returnIndices: true })`,
-      );
     this.kernelSize = sizeArg(kernelSize, d, fn, "kernel_size");
     this.stride =
       o.stride === undefined || o.stride === null
@@ -55,16 +62,21 @@ class MaxPoolNd extends Module {
     this.padding = o.padding === undefined ? 0 : sizeArg(o.padding, d, fn, "padding");
     this.dilation = o.dilation === undefined ? 1 : sizeArg(o.dilation, d, fn, "dilation");
     this.ceilMode = o.ceilMode === undefined ? false : arg.bool(o.ceilMode, fn, "ceil_mode");
+    this.returnIndices = (
+      o.returnIndices === undefined ? false : arg.bool(o.returnIndices, fn, "return_indices")
+    ) as R;
     this.#f = f;
   }
-  forward(x: Tensor): Tensor {
+  forward(x: Tensor): Pooled<R> {
     return this.#f(x, sizes(this.kernelSize), {
       stride: sizes(this.stride),
       padding: sizes(this.padding),
       dilation: sizes(this.dilation),
       ceilMode: this.ceilMode,
-    });
+      returnIndices: this.returnIndices,
+    }) as Pooled<R>;
   }
+  // (PyTorch prints no return_indices)
   override extraRepr(): string {
     return `kernel_size=${pyValue(this.kernelSize)}, stride=${pyValue(this.stride)}, padding=${pyValue(this.padding)}, dilation=${pyValue(this.dilation)}, ceil_mode=${pyValue(this.ceilMode)}`;
   }
@@ -73,20 +85,85 @@ class MaxPoolNd extends Module {
 function maxPoolNd(
   d: number,
   f: MaxPoolFn,
-): new (
+): new <R extends boolean = false>(
   kernelSize: number | number[],
-  opts?: MaxPoolLayerOptions,
-) => MaxPoolNd {
-  return class extends MaxPoolNd {
-    constructor(kernelSize: number | number[], opts?: MaxPoolLayerOptions) {
+  opts?: MaxPoolLayerOptions<R>,
+) => MaxPoolNd<R> {
+  return class<R extends boolean = false> extends MaxPoolNd<R> {
+    constructor(kernelSize: number | number[], opts?: MaxPoolLayerOptions<R>) {
       super(d, f, kernelSize, opts);
     }
   };
 }
-/** 2-d max pooling (`new MaxPool2d(2)`, `{ stride, padding, dilation, ceilMode }`). */
-export class MaxPool2d extends maxPoolNd(2, maxPool2d) {}
+const MaxPool1dBase = maxPoolNd(1, maxPool1d),
+  MaxPool2dBase = maxPoolNd(2, maxPool2d),
+  MaxPool3dBase = maxPoolNd(3, maxPool3d);
+/**
+ * 2-d max pooling (`new MaxPool2d(2)`, `{ stride, padding, dilation, ceilMode, returnIndices }`);
+ * with `returnIndices: true` forward returns `[output, indices]`, the indices MaxUnpool2d takes.
+ */
+export class MaxPool2d<R extends boolean = false> extends MaxPool2dBase<R> {}
 /** 1-d max pooling over [N, C, L] inputs. */
-export class MaxPool1d extends maxPoolNd(1, maxPool1d) {}
+export class MaxPool1d<R extends boolean = false> extends MaxPool1dBase<R> {}
+/** 3-d max pooling over [N, C, D, H, W] inputs. */
+export class MaxPool3d<R extends boolean = false> extends MaxPool3dBase<R> {}
+
+type MaxUnpoolFn = (
+  x: Tensor,
+  indices: Tensor,
+  k: number | number[],
+  o: MaxUnpoolOptions,
+) => Tensor;
+/** The inverse of max pooling over `d` spatial dims, given the pooling's indices. */
+class MaxUnpoolNd extends Module {
+  // tuples, as PyTorch's _pair/_triple make them
+  readonly kernelSize: readonly number[];
+  readonly stride: readonly number[];
+  readonly padding: readonly number[];
+  readonly #f: MaxUnpoolFn;
+  constructor(d: number, f: MaxUnpoolFn, kernelSize: unknown, opts: unknown) {
+    super();
+    const fn = new.target.name,
+      o = arg.options(opts, fn, ["stride", "padding"]);
+    this.kernelSize = Object.freeze(tuple(kernelSize, d, fn, "kernel_size", 1));
+    this.stride =
+      o.stride === undefined || o.stride === null
+        ? this.kernelSize
+        : Object.freeze(tuple(o.stride, d, fn, "stride", 1));
+    this.padding = Object.freeze(tuple(o.padding, d, fn, "padding", 0));
+    this.#f = f;
+  }
+  /** `outputSize` ([...S] or [N, C, ...S]) picks among the sizes the pooling could have come from. */
+  forward(x: Tensor, indices: Tensor, outputSize?: number[]): Tensor {
+    return this.#f(x, indices, [...this.kernelSize], {
+      stride: [...this.stride],
+      padding: [...this.padding],
+      ...(outputSize === undefined ? {} : { outputSize }),
+    });
+  }
+  override extraRepr(): string {
+    return `kernel_size=${pyTuple(this.kernelSize)}, stride=${pyTuple(this.stride)}, padding=${pyTuple(this.padding)}`;
+  }
+}
+function maxUnpoolNd(
+  d: number,
+  f: MaxUnpoolFn,
+): new (
+  kernelSize: number | number[],
+  opts?: Omit<MaxUnpoolOptions, "outputSize">,
+) => MaxUnpoolNd {
+  return class extends MaxUnpoolNd {
+    constructor(kernelSize: number | number[], opts?: Omit<MaxUnpoolOptions, "outputSize">) {
+      super(d, f, kernelSize, opts);
+    }
+  };
+}
+/** The inverse of MaxPool2d: forward(input, indices, outputSize?), zeros elsewhere. */
+export class MaxUnpool2d extends maxUnpoolNd(2, maxUnpool2d) {}
+/** The inverse of MaxPool1d over [N, C, L] inputs. */
+export class MaxUnpool1d extends maxUnpoolNd(1, maxUnpool1d) {}
+/** The inverse of MaxPool3d over [N, C, D, H, W] inputs. */
+export class MaxUnpool3d extends maxUnpoolNd(3, maxUnpool3d) {}
 
 type AvgPoolFn = (x: Tensor, k: number | number[], o: AvgPoolOptions) => Tensor;
 /** Average pooling over `d` spatial dims. */
@@ -158,6 +235,8 @@ function avgPoolNd(
 export class AvgPool2d extends avgPoolNd(2, avgPool2d) {}
 /** 1-d average pooling over [N, C, L] inputs. */
 export class AvgPool1d extends avgPoolNd(1, avgPool1d) {}
+/** 3-d average pooling over [N, C, D, H, W] inputs. */
+export class AvgPool3d extends avgPoolNd(3, avgPool3d) {}
 
 /** An adaptive pooling layer's output size: one int, or [OH, OW] with null keeping a size. */
 export type OutputSize = number | readonly (number | null)[];

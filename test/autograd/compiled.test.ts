@@ -213,7 +213,7 @@ describe("higher-order gradients through the compiler", () => {
       (x) => x.tanh().mul(x.sigmoid()).sum(),
       (x) => x.softmax(0).mul(x).sum(),
       (x) => x.matmul(x.T).exp().mean(),
-      // max pooling's gradient and its adjoint (maxPool2dBackward, maxPool2dSelect) compiled
+      // max pooling's gradient and its adjoint (maxPoolBackward, maxPoolSelect) compiled
       (x) =>
         F.maxPool2d(x.reshape([1, 1, 3, 2]).tanh(), 2, { stride: 1, padding: 1 })
           .pow(3)

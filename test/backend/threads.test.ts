@@ -163,6 +163,10 @@ describe("determinism across thread counts", () => {
         ];
       },
     ],
+    [
+      "compiled row and column sums (a sibling reduction)",
+      () => compile((a: Tensor) => [a.sum(1), a.sum(0)])(m) as Tensor[],
+    ],
     ["eager row sums and broadcasting", () => [m.sum(1), m.sub(v), m.amax(0)]],
     [
       "compiled prod of a whole matrix",
@@ -216,6 +220,14 @@ describe("determinism across thread counts", () => {
       let r = 0;
       for (let j = 0; j < 1500; j++) r += ms[i * 1500 + j];
       expect(rows[i]).toBeCloseTo(r, 2);
+    }
+    // column sums as a sibling of the row sums' loop: partials per chunk, combined in order
+    const [rs, cols] = compile((a: Tensor) => [a.sum(1), a.sum(0)])(m) as Tensor[];
+    expect(rs.storage![349]).toBe(rows[349]);
+    for (const j of [0, 777, 1499]) {
+      let c = 0;
+      for (let i = 0; i < 700; i++) c += ms[i * 1500 + j];
+      expect(cols.storage![j]).toBeCloseTo(c, 3);
     }
     setNumThreads(initial);
   });

@@ -198,6 +198,11 @@ describe("rows: operands broadcast along rows or columns, sums per row", () => {
     ["row sums of exp", (x) => x.exp().sum(1), true],
     ["row means of erf(x) * b, kept", (x, b) => x.erf().mul(b).mean(1, true), true],
     ["a transposed operand (stays in JS)", (x) => x.T.contiguous().T.tanh().add(x.exp()), false],
+    [
+      "row and column sums of exp (a sibling reduction: stays in JS)",
+      (x) => x.exp().sum(1, true).add(x.exp().sum(0)),
+      false,
+    ],
   ];
   for (const [name, f, wasm] of rowCases)
     it(name, () => {

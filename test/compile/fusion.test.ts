@@ -99,11 +99,61 @@ describe("fusion decisions", () => {
     expect(e.forwardKernels).toBe(1);
   });
 
+  it("in a reduction, a per-row value runs once per row, out of the reduction's innermost loop", () => {
+    const e = explain((x, s) => x.mul(s.exp()).sum(), randn([6, 10]), randn([6, 1]));
+    expect(e.forwardKernels).toBe(1);
+    expect(e.code).toMatch(
+      /for \(let r0 = 0; r0 < 6; r0\+\+\) \{\s*const t\d+ = in1\[r0\];\s*const t\d+ = Math\.exp/,
+    );
+    expect(e.code.match(/Math\.exp/g)).toHaveLength(1); // not once per unrolled lane
+  });
+
   it("independent outputs over one iteration space come out of one loop", () => {
     const f = compile((x: Tensor) => [x.exp(), x.neg(), x.mul(x)]);
     const e = f.explain(randn([5]));
     expect(e.forwardKernels).toBe(1);
     expect(stores(e.code)).toHaveLength(3);
+  });
+});
+
+describe("sibling reductions: reductions over other dims of the elements a kernel walks", () => {
+  // compiled results (each output) against eager's
+  const agree = (fn: (...xs: Tensor[]) => Tensor[], ...args: Tensor[]) => {
+    const got = compile(fn)(...args) as unknown as Tensor[],
+      want = fn(...args);
+    got.forEach((g, k) => {
+      expect(g.shape).toEqual(want[k].shape);
+      g.values().forEach((v, i) => expect(v).toBeCloseTo(want[k].values()[i], 4));
+    });
+  };
+
+  it("row sums, column sums and column maxima of one product: one kernel", () => {
+    const fn = (a: Tensor, b: Tensor) => {
+      const p = a.mul(b);
+      return [p.sum(1), p.sum(0), p.amax(0, true)];
+    };
+    const args: [Tensor, Tensor] = [randn([6, 10]), randn([10])];
+    const e = compile(fn).explain(...args);
+    expect(e.forwardKernels).toBe(1);
+    // the first reduction shapes the loops; the other kind is a sibling, with partials per call
+    expect(e.code).toMatch(/const part\d+ = new Float64Array\(\d+\)/);
+    agree(fn, ...args);
+  });
+
+  it("a column sum rides along an elementwise kernel of the same elements", () => {
+    const fn = (a: Tensor) => [a.exp().mul(2), a.exp().sum(0)];
+    const e = compile(fn).explain(randn([5, 7]));
+    expect(e.forwardKernels).toBe(1);
+    agree(fn, randn([5, 7]));
+  });
+
+  it("a reduction that keeps the statistics' dims is one more output of their loop, not a sibling", () => {
+    // batch norm's weight gradient: [C] beside the statistics' [1, C, 1, 1]
+    const fn = (x: Tensor) => [x.sum([0, 2], true), x.mul(x).sum([0, 2])];
+    const e = compile(fn).explain(randn([3, 4, 5]));
+    expect(e.forwardKernels).toBe(1);
+    expect(e.code).not.toMatch(/Float64Array/);
+    agree(fn, randn([3, 4, 5]));
   });
 });
 

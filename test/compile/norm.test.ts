@@ -13,29 +13,83 @@ describe("normalization kernels", () => {
     F.batchNorm(x, null, null, w, b, true).mul(up).sum();
   const ln = (x: Tensor, w?: Tensor, b?: Tensor) => F.layerNorm(x, [6, 6], w, b).mul(up).sum();
 
-  it("batch norm and layer norm: forward 2 kernels, backward 2 (without weight and bias)", () => {
-    for (const f of [bn, ln]) {
+  const gn = (x: Tensor) => F.groupNorm(x, 4).mul(up).sum();
+  it("batch, layer and group norm: forward 2 kernels, backward 2 (without weight and bias)", () => {
+    for (const f of [bn, ln, gn]) {
       const e = compile((x: Tensor) => f(x)).explain(leaf([8, 16, 6, 6]));
       expect(e.forwardKernels).toBe(2);
       expect(e.backwardKernels).toBe(2);
     }
   });
 
-  // the weight and bias gradients reduce over other loops (layer norm) or are not yet merged into
-  // the statistics' kernel (batch norm): one more backward kernel
-  it("with weight and bias: forward 2 kernels, backward 3", () => {
-    const e = compile((x: Tensor, w: Tensor, b: Tensor) => bn(x, w, b)).explain(
-      leaf([8, 16, 6, 6]),
-      leaf([16]),
-      leaf([16]),
-    );
-    expect([e.forwardKernels, e.backwardKernels]).toEqual([2, 3]);
-    const l = compile((x: Tensor, w: Tensor, b: Tensor) => ln(x, w, b)).explain(
-      leaf([8, 16, 6, 6]),
-      leaf([6, 6]),
-      leaf([6, 6]),
-    );
-    expect([l.forwardKernels, l.backwardKernels]).toEqual([2, 3]);
+  // the weight and bias gradients reduce over other dims than the statistics: batch norm's keep the
+  // statistics' dims (extra outputs of the statistics' kernel), layer, group and instance norm's
+  // are sibling reductions of a kernel that walks the same elements; group norm's kernels run the
+  // channels as groups x channels in a group (its reshapes are then index maps)
+  it("with weight and bias: forward at most 2 kernels, backward at most 2", () => {
+    const affine: [string, (x: Tensor, w: Tensor, b: Tensor) => Tensor, number[][]][] = [
+      ["batch norm 4-d", (x, w, b) => bn(x, w, b), [[8, 16, 6, 6], [16], [16]]],
+      [
+        "batch norm 2-d",
+        (x, w, b) =>
+          F.batchNorm(x, null, null, w, b, true)
+            .mul(up.reshape([64, 72]))
+            .sum(),
+        [[64, 72], [72], [72]],
+      ],
+      [
+        "layer norm",
+        (x, w, b) => ln(x, w, b),
+        [
+          [8, 16, 6, 6],
+          [6, 6],
+          [6, 6],
+        ],
+      ],
+      [
+        "layer norm, last dim",
+        (x, w, b) =>
+          F.layerNorm(x, [36], w, b)
+            .mul(up.reshape([128, 36]))
+            .sum(),
+        [[128, 36], [36], [36]],
+      ],
+      [
+        "group norm",
+        (x, w, b) => F.groupNorm(x, 4, w, b).mul(up).sum(),
+        [[8, 16, 6, 6], [16], [16]],
+      ],
+      [
+        "group norm, 2 groups of a 3-d input",
+        (x, w, b) =>
+          F.groupNorm(x, 2, w, b)
+            .mul(up.reshape([8, 16, 36]))
+            .sum(),
+        [[8, 16, 36], [16], [16]],
+      ],
+      [
+        "instance norm",
+        (x, w, b) => F.instanceNorm(x, null, null, w, b).mul(up).sum(),
+        [[8, 16, 6, 6], [16], [16]],
+      ],
+    ];
+    for (const [name, fn, shapes] of affine) {
+      const xs = shapes.map(leaf) as [Tensor, Tensor, Tensor];
+      const e = compile(fn).explain(...xs);
+      expect(e.forwardKernels, name).toBeLessThanOrEqual(2);
+      expect(e.backwardKernels, name).toBeLessThanOrEqual(2);
+      // and the gradients are eager's (to float32 rounding)
+      const ys = xs.map((x) => x.detach().requiresGrad_(true)) as [Tensor, Tensor, Tensor];
+      compile(fn)(...xs).backward();
+      fn(...ys).backward();
+      xs.forEach((x, i) => {
+        const got = x.grad!.values(),
+          want = ys[i].grad!.values();
+        const scale = Math.max(...want.map(Math.abs));
+        const worst = Math.max(...got.map((g, j) => Math.abs(g - want[j])));
+        expect(worst, `${name}: grad ${i}`).toBeLessThan(1e-5 * scale);
+      });
+    }
   });
 
   it("inference (no gradients): 2 kernels", () => {

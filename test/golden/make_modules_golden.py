@@ -49,8 +49,9 @@ def labels(n, classes, *shape):
 cases = []
 
 
-def case(name, kind, args, opts, build, inputs, mode="train", seed=0, warm=None):
-    """build(): the torch module; inputs: tensors (float ones get gradients)."""
+def case(name, kind, args, opts, build, inputs, mode="train", seed=0, warm=None, field=None):
+    """build(): the torch module; inputs: tensors (float ones get gradients); field: the element
+    of a tuple output the case checks (MaxPool2d with return_indices: 0 the output, 1 the indices)."""
     torch.manual_seed(seed)
     m = build()
     init = state(m)
@@ -63,6 +64,8 @@ def case(name, kind, args, opts, build, inputs, mode="train", seed=0, warm=None)
         m.eval()
     ins = [t.clone().requires_grad_(t.is_floating_point()) for t in inputs]
     y = m(*ins)
+    if field is not None:
+        y = y[field]
     up = rnd(*y.shape).to(y.dtype) if y.is_floating_point() else None
     grads = {}
     if y.requires_grad:
@@ -75,6 +78,7 @@ def case(name, kind, args, opts, build, inputs, mode="train", seed=0, warm=None)
         "init": init, "repr": repr(m), "inputs": [spec(t) for t in ins], "out": spec(y),
         "upstream": spec(up) if up is not None else None, "gradInputs": [spec(t.grad) if t.grad is not None else None for t in ins],
         "grads": grads, "after": state(m), "gradFn": type(y.grad_fn).__name__ if y.grad_fn else None,
+        **({"field": field} if field is not None else {}),
     })
 
 
@@ -248,6 +252,54 @@ case("KLDivLoss batchmean", "KLDivLoss", [], {"reduction": "batchmean"}, lambda:
 case("KLDivLoss logTarget", "KLDivLoss", [], {"reduction": "sum", "logTarget": True},
      lambda: nn.KLDivLoss(reduction="sum", log_target=True), [F.log_softmax(rnd(3, 4), 1), F.log_softmax(rnd(3, 4), 1)])
 
+
+# ---- issue 11: 3-d convolution and pooling, max pooling with indices, max unpooling
+case("Conv3d", "Conv3d", [2, 3, 3], {}, lambda: nn.Conv3d(2, 3, 3), [rnd(2, 2, 4, 5, 4)], seed=21)
+case("Conv3d strided, padded, dilated, grouped, no bias", "Conv3d", [4, 2, [2, 3, 2]],
+     {"stride": [2, 1, 1], "padding": [1, 0, 1], "dilation": [1, 2, 1], "groups": 2, "bias": False},
+     lambda: nn.Conv3d(4, 2, (2, 3, 2), stride=(2, 1, 1), padding=(1, 0, 1), dilation=(1, 2, 1), groups=2, bias=False),
+     [rnd(1, 4, 5, 6, 5)], seed=22)
+case("Conv3d same, circular", "Conv3d", [2, 2, [2, 3, 1]], {"padding": "same", "paddingMode": "circular"},
+     lambda: nn.Conv3d(2, 2, (2, 3, 1), padding="same", padding_mode="circular"), [rnd(1, 2, 4, 5, 3)], seed=23)
+case("Conv3d replicate, unbatched", "Conv3d", [2, 3, 2], {"padding": 1, "paddingMode": "replicate"},
+     lambda: nn.Conv3d(2, 3, 2, padding=1, padding_mode="replicate"), [rnd(2, 3, 3, 3)], seed=24)
+case("Conv3d reflect, valid stride float64", "Conv3d", [1, 2, 3], {"padding": 1, "paddingMode": "reflect", "stride": 2, "dtype": "float64"},
+     lambda: nn.Conv3d(1, 2, 3, padding=1, padding_mode="reflect", stride=2, dtype=torch.float64), [rnd(1, 1, 3, 4, 5).double()], seed=25)
+case("AvgPool3d", "AvgPool3d", [2], {}, lambda: nn.AvgPool3d(2), [rnd(2, 3, 4, 4, 6)])
+case("AvgPool3d padded, ceil, exclude pad", "AvgPool3d", [[1, 2, 3]], {"stride": [1, 1, 2], "padding": [0, 1, 1], "ceilMode": True, "countIncludePad": False},
+     lambda: nn.AvgPool3d((1, 2, 3), stride=(1, 1, 2), padding=(0, 1, 1), ceil_mode=True, count_include_pad=False), [rnd(2, 2, 3, 5, 6)])
+case("AvgPool3d divisor override", "AvgPool3d", [2], {"divisorOverride": 3}, lambda: nn.AvgPool3d(2, divisor_override=3), [rnd(1, 2, 4, 4, 4)])
+case("MaxPool3d", "MaxPool3d", [2], {}, lambda: nn.MaxPool3d(2), [rnd(2, 2, 4, 4, 6)])
+case("MaxPool3d tuple kernel, ceil mode, dilation", "MaxPool3d", [[2, 2, 3]], {"stride": 1, "padding": 1, "dilation": [1, 2, 1], "ceilMode": True},
+     lambda: nn.MaxPool3d((2, 2, 3), stride=1, padding=1, dilation=(1, 2, 1), ceil_mode=True), [rnd(1, 2, 4, 6, 5)])
+case("MaxPool2d returnIndices output", "MaxPool2d", [2], {"returnIndices": True},
+     lambda: nn.MaxPool2d(2, return_indices=True), [rnd(2, 3, 6, 5)], field=0)
+case("MaxPool2d returnIndices indices", "MaxPool2d", [3], {"stride": 2, "padding": 1, "returnIndices": True},
+     lambda: nn.MaxPool2d(3, stride=2, padding=1, return_indices=True), [rnd(2, 2, 6, 7)], field=1)
+case("MaxPool1d returnIndices indices", "MaxPool1d", [2], {"returnIndices": True},
+     lambda: nn.MaxPool1d(2, return_indices=True), [rnd(2, 3, 7)], field=1)
+case("MaxPool3d returnIndices indices", "MaxPool3d", [2], {"returnIndices": True},
+     lambda: nn.MaxPool3d(2, return_indices=True), [rnd(1, 2, 4, 5, 4)], field=1)
+case("MaxPool3d returnIndices output", "MaxPool3d", [[2, 1, 2]], {"stride": 1, "returnIndices": True},
+     lambda: nn.MaxPool3d((2, 1, 2), stride=1, return_indices=True), [rnd(2, 3, 3, 4)], field=0)
+y, i = F.max_pool2d(rnd(2, 3, 4, 6), 2, return_indices=True)
+case("MaxUnpool2d", "MaxUnpool2d", [2], {}, lambda: nn.MaxUnpool2d(2), [y, i])
+y, i = F.max_pool2d(rnd(1, 2, 5, 5), 3, stride=2, padding=1, return_indices=True)
+case("MaxUnpool2d stride, padding", "MaxUnpool2d", [3], {"stride": 2, "padding": 1},
+     lambda: nn.MaxUnpool2d(3, stride=2, padding=1), [y, i])
+y, i = F.max_pool1d(rnd(2, 3, 8), 2, return_indices=True)
+case("MaxUnpool1d", "MaxUnpool1d", [2], {}, lambda: nn.MaxUnpool1d(2), [y, i])
+y, i = F.max_pool3d(rnd(1, 2, 4, 4, 6), [2, 2, 3], return_indices=True)
+case("MaxUnpool3d", "MaxUnpool3d", [[2, 2, 3]], {}, lambda: nn.MaxUnpool3d((2, 2, 3)), [y, i])
+
+case("ConvTranspose3d", "ConvTranspose3d", [2, 3, 2], {"stride": 2}, lambda: nn.ConvTranspose3d(2, 3, 2, stride=2), [rnd(2, 2, 2, 3, 2)], seed=26)
+case("ConvTranspose3d grouped, padded, output padding, no bias", "ConvTranspose3d", [4, 2, [2, 3, 2]],
+     {"stride": [2, 1, 2], "padding": [1, 0, 1], "outputPadding": [1, 0, 0], "groups": 2, "bias": False},
+     lambda: nn.ConvTranspose3d(4, 2, (2, 3, 2), stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 0), groups=2, bias=False),
+     [rnd(1, 4, 2, 3, 3)], seed=27)
+case("ConvTranspose1d", "ConvTranspose1d", [2, 3, 3], {"stride": 2, "outputPadding": 1}, lambda: nn.ConvTranspose1d(2, 3, 3, stride=2, output_padding=1), [rnd(2, 2, 5)], seed=28)
+case("ConvTranspose1d unbatched float64", "ConvTranspose1d", [2, 2, 2], {"dilation": 2, "dtype": "float64"},
+     lambda: nn.ConvTranspose1d(2, 2, 2, dilation=2, dtype=torch.float64), [rnd(2, 4).double()], seed=29)
 
 # ---- printed trees
 class Net(nn.Module):

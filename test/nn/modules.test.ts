@@ -28,19 +28,20 @@ interface Case {
   grads: State;
   after: State;
   gradFn: string | null;
+  field?: number; // the element of a tuple output checked (MaxPool2d's [output, indices])
 }
 const golden: { modules: Case[]; trees: Record<string, string> } = JSON.parse(
   readFileSync(join(import.meta.dirname, "../golden/modules.json"), "utf8"),
 );
 
-function expectState(m: nn.Module, want: State, atol: number): void {
+function expectState(m: nn.AnyModule, want: State, atol: number): void {
   const got = m.stateDict();
   expect(Object.keys(got)).toEqual(Object.keys(want));
   for (const k of Object.keys(want)) expectClose(make(got[k]), want[k], 0, atol);
 }
 
-type Ctor = new (...a: unknown[]) => nn.Module;
-function build(c: Case): nn.Module {
+type Ctor = new (...a: unknown[]) => nn.AnyModule;
+function build(c: Case): nn.AnyModule {
   const ctor = (nn as unknown as Record<string, Ctor>)[c.ctor.kind];
   const opts = Object.fromEntries(
     Object.entries(c.ctor.opts).map(([k, v]) => [k, isSpec(v) ? make(v) : v]),
@@ -50,7 +51,7 @@ function build(c: Case): nn.Module {
   return m;
 }
 // builds the case's module (after manualSeed) and brings it to the case's mode
-function prepared(c: Case): nn.Module {
+function prepared(c: Case): nn.AnyModule {
   manualSeed(c.seed);
   const m = build(c);
   if (c.mode === "warm") {
@@ -59,10 +60,12 @@ function prepared(c: Case): nn.Module {
   }
   return m;
 }
+type Forward = (...xs: Tensor[]) => Tensor | Tensor[];
 // forward and backward of sum(out * upstream)
-function run(m: nn.Module, c: Case, f: (...xs: Tensor[]) => Tensor = (...xs) => m.forward(...xs)) {
+function run(m: nn.AnyModule, c: Case, f: Forward = (...xs) => m.forward(...xs)) {
   const ins = c.inputs.map((s) => make(s, true));
-  const out = f(...ins);
+  const result = f(...ins);
+  const out = c.field === undefined ? (result as Tensor) : (result as Tensor[])[c.field];
   if (c.upstream && out.requiresGrad) out.mul(make(c.upstream)).sum().backward();
   return { ins, out };
 }

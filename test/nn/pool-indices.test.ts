@@ -1,7 +1,7 @@
 // Max pooling with indices at NaN (golden fixtures hold finite values only), eagerly and compiled;
 // unpooling's index check. Values from PyTorch 1.13.
 import { describe, expect, it } from "vitest";
-import { compile, F, type Tensor, tensor } from "../../index";
+import { compile, F, manualSeed, nn, randn, type Tensor, tensor } from "../../index";
 
 describe("maxPool2d returnIndices, maxUnpool2d (issue 11)", () => {
   const x = () =>
@@ -53,5 +53,26 @@ describe("maxPool2d returnIndices, maxUnpool2d (issue 11)", () => {
       "Found an invalid max index: 6 (output volumes are of size 2x3",
     );
     expect(() => compile(unpool)(y, bad)).toThrow("index 6 is out of bounds");
+  });
+  it("the modules: MaxPool2d with returnIndices returns [output, indices], MaxUnpool2d inverts it", () => {
+    manualSeed(0);
+    const pool = new nn.MaxPool2d(2, { returnIndices: true }),
+      unpool = new nn.MaxUnpool2d(2);
+    const step = (t: Tensor) => {
+      const [y, at] = pool.forward(t);
+      return unpool.forward(y, at, [5, 5]);
+    };
+    const t = randn([2, 3, 5, 5]);
+    const [y, at] = pool.forward(t);
+    expect(at.dtype).toBe("int32");
+    expect(y.tolist()).toEqual(F.maxPool2d(t, 2).tolist());
+    const back = step(t);
+    expect(back.shape).toEqual([2, 3, 5, 5]);
+    // every pooled maximum is back where it was, zeros elsewhere
+    expect(back.amax([2, 3]).tolist()).toEqual(y.amax([2, 3]).tolist());
+    expect(back.ne(0).sum().item()).toBe(2 * 3 * 4);
+    expect(compile(step)(t).tolist()).toEqual(back.tolist());
+    // the output size is checked as F checks it
+    expect(() => unpool.forward(y, at, [9, 9])).toThrow("invalid output_size");
   });
 });

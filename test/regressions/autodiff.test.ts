@@ -2,7 +2,7 @@
 // test/autodiff/property.test.ts, mostly), kept as regression tests once fixed. Each `it.fails` names a reported
 // bug and starts passing (so fails) once the bug is fixed: then turn it into a plain `it`.
 import { describe, expect, it } from "vitest";
-import { compile, type Tensor, tensor } from "../../index";
+import { compile, grad, type Tensor, tensor } from "../../index";
 import { expectClose } from "../autodiff/helpers";
 
 describe("max/min gradients through a float32 elementwise chain", () => {
@@ -72,4 +72,25 @@ describe("a value stored while a reduction reads part of it", () => {
     expectClose(s, es, "sum");
     expectClose(m, em, "m"); // compiled: [2.718, 0]
   });
+});
+
+describe("a constant read by a kernel op from a buffer (found by the property test, seed 1)", () => {
+  // grad(x.sum().cumsum(0)): the scan reads the seed cotangent 1 from a buffer, which no kernel
+  // wrote, so it read 0 and the gradient came out doubled (sum - cumsum + g = 1 - 0 + 1)
+  const cases: [string, (x: Tensor) => Tensor][] = [
+    ["sum, cumsum of the 0-d result", (x) => x.sum().cumsum(0)],
+    ["narrow, prod, cumsum, sum", (x) => x.narrow(0, 1, 3).prod(0).cumsum(0).sum()],
+    ["sum, cumprod", (x) => x.sum().cumprod(0)],
+  ];
+  for (const [name, f] of cases)
+    it(name, () => {
+      const data = [1.5, 2, -3, 4, 0.5];
+      const eager = tensor(data, { dtype: "float64", requiresGrad: true });
+      f(eager).backward();
+      const viaGrad = grad(f)(tensor(data, { dtype: "float64" }));
+      const compiled = tensor(data, { dtype: "float64", requiresGrad: true });
+      compile(f)(compiled).backward();
+      expect(viaGrad.values()).toEqual(eager.grad!.values());
+      expect(compiled.grad!.values()).toEqual(eager.grad!.values());
+    });
 });

@@ -43,6 +43,21 @@ export const composites: Composite[] = [
       ).mean(),
     () => [f64([2, 1, 6, 6]), f64([3, 1, 3, 3]), f64([3]), f64([4, 3, 3, 3]), f64([4, 2, 2, 2])],
   ),
+  // 3-d convolution and pooling: conv3d + bias + relu, max pooling, a strided conv3d, average
+  // pooling (the same kernel ops as 2-d, over three spatial dims)
+  c(
+    "conv3d + bias + relu, maxPool3d, strided conv3d, avgPool3d, mean",
+    (x, w1, b1, w2) =>
+      F.avgPool3d(
+        F.conv3d(F.maxPool3d(F.conv3d(x, w1, b1, { padding: 1 }).relu(), 2), w2, null, {
+          stride: [1, 2, 1],
+          padding: 1,
+        }).tanh(),
+        2,
+        { ceilMode: true },
+      ).mean(),
+    () => [f64([2, 1, 4, 4, 4]), f64([3, 1, 3, 3, 3]), f64([3]), f64([2, 3, 2, 2, 2])],
+  ),
   // indexing: gather's gradient is a scatterAdd, scatterAdd's (for src) a gather
   c(
     "gather of exp, then a weighted sum",

@@ -349,11 +349,39 @@ group("convolution", () => {
       }),
     () => [f64([2, 4, 3, 3]), f64([4, 2, 3, 2]), f64([4])],
   );
+  check(
+    "conv3d stride, padding, dilation, groups, bias",
+    (x, w, b) =>
+      F.conv3d(x, w, b, { stride: [2, 1, 1], padding: [1, 0, 1], dilation: [1, 1, 2], groups: 2 }),
+    () => [f64([1, 4, 4, 3, 4]), f64([2, 2, 2, 2, 2]), f64([2])],
+  );
+  check(
+    "conv3d unbatched, padding same (odd total)",
+    (x, w) => F.conv3d(x, w, null, { padding: "same" }),
+    () => [f64([2, 3, 3, 2]), f64([2, 2, 2, 1, 2])],
+  );
+  check(
+    "convTranspose3d stride, outputPadding, groups, dilation",
+    (x, w, b) =>
+      F.convTranspose3d(x, w, b, {
+        stride: [2, 1, 2],
+        padding: [1, 0, 0],
+        outputPadding: [1, 0, 1],
+        groups: 2,
+        dilation: [1, 2, 1],
+      }),
+    () => [f64([1, 4, 2, 3, 2]), f64([4, 1, 2, 2, 2]), f64([2])],
+  );
+  check(
+    "convTranspose1d unbatched",
+    (x, w, b) => F.convTranspose1d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }),
+    () => [f64([3, 4]), f64([3, 2, 3]), f64([2])],
+  );
   // the weight gradient's own VJP (double backward of a convolution)
   check(
-    "conv2dWeight (conv2d's weight gradient)",
+    "convWeight (conv2d's weight gradient)",
     (x, g) =>
-      x.conv2dWeight(g, {
+      x.convWeight(g, {
         stride: [2, 1],
         padding: [1, 0],
         dilation: [1, 2],
@@ -418,6 +446,20 @@ group("pooling", () => {
     (x) =>
       F.avgPool2d(x, [3, 2], { stride: 2, padding: 1, countIncludePad: false, ceilMode: true }),
     () => [f64([1, 2, 5, 6])],
+  );
+  check(
+    "maxPool3d stride, padding, dilation, ceilMode",
+    (x) =>
+      F.maxPool3d(x, [2, 3, 2], { stride: 2, padding: 1, dilation: [1, 1, 2], ceilMode: true }),
+    () => [f64([1, 2, 4, 5, 6])],
+  );
+  check(
+    "avgPool3d countIncludePad false, ceilMode; divisorOverride",
+    (x) =>
+      F.avgPool3d(x, [2, 3, 2], { stride: 2, padding: 1, countIncludePad: false, ceilMode: true })
+        .sum()
+        .add(F.avgPool3d(x, 2, { divisorOverride: 3 }).sum()),
+    () => [f64([1, 2, 4, 5, 6])],
   );
   check(
     "avgPool1d",
@@ -1172,6 +1214,14 @@ group("scans, indexing, unfold and pooling with indices (issue 11, the rest)", (
       return F.maxUnpool2d(y.mul(y), at, 2, { outputSize: [4, 5] });
     },
     () => [f64([1, 2, 4, 5])],
+  );
+  check(
+    "maxPool3d returnIndices, then maxUnpool3d",
+    (x) => {
+      const [y, at] = F.maxPool3d(x, 2, { returnIndices: true });
+      return F.maxUnpool3d(y.mul(y), at, 2, { outputSize: [3, 4, 5] });
+    },
+    () => [f64([2, 3, 4, 5])],
   );
   check(
     "maxPool1d returnIndices, then maxUnpool1d with an outputSize",

@@ -133,8 +133,19 @@ const resolve = (a: Arg, vals: Tensor[]): unknown =>
 // convolutions of x [1, 1, h, w] with w [1, 1, 2, 2]: variant 0 max-pools a conv2d with padding 1
 // (with indices) and unpools the maxima and their indices (as floats) back to the conv's size;
 // variant 1 is a convTranspose2d (stride 2) of conv2d's weight gradient of x and a stride-2
-// conv2d(x, w), unfolded and folded
+// conv2d(x, w), unfolded and folded; variant 2 the 3-d ops on x as a [1, 1, h, 1, w] volume: a
+// conv3d (padding 1 in depth and width), max-pooled with indices, unpooled and average-pooled
+// (back to h x w)
 function conv([x, w]: Tensor[], variant: number): Tensor {
+  if (variant === 2) {
+    const [h, wd] = x.shape.slice(2);
+    const y = F.conv3d(x.reshape([1, 1, h, 1, wd]), w.reshape([1, 1, 2, 1, 2]), null, {
+      padding: [1, 0, 1],
+    });
+    const o = { stride: 1 };
+    const [m, at] = F.maxPool3d(y, [2, 1, 2], { ...o, returnIndices: true });
+    return F.avgPool3d(F.maxUnpool3d(m, at, [2, 1, 2], o), [2, 1, 2], o).reshape([1, 1, h, wd]);
+  }
   if (variant === 0) {
     const o = { stride: 1 };
     const [y, at] = F.maxPool2d(F.conv2d(x, w, null, { padding: 1 }), 2, {
@@ -145,7 +156,7 @@ function conv([x, w]: Tensor[], variant: number): Tensor {
     return F.maxUnpool2d(y, at, 2, o).add(F.maxUnpool2d(where, at, 2, o));
   }
   const p = { stride: [2, 2], padding: [0, 0], dilation: [1, 1], groups: 1 };
-  const gw = x.conv2dWeight(x.conv2d(w, p), { ...p, kernel: [2, 2] });
+  const gw = x.convWeight(x.conv(w, p), { ...p, kernel: [2, 2] });
   const y = F.convTranspose2d(gw, w, null, { stride: 2 });
   // then unfolded into overlapping 2x2 blocks and folded back (each value times its block count)
   const o = { padding: 1 };
@@ -309,7 +320,11 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
     case "matmul":
       return b * other(ins.args[0]) * x.shape[x.ndim - 1];
     case "conv": // 2x2 kernels of x's values; the weight gradient sums products of such over x
-      return ins.args[1] === 0 ? 4 * b * b + 4 * x.numel() : 64 * b ** 4 * x.numel();
+      return ins.args[1] === 0
+        ? 4 * b * b + 4 * x.numel()
+        : ins.args[1] === 2
+          ? 4 * b * b
+          : 64 * b ** 4 * x.numel();
     default:
       return b; // neg, abs, relu, movement, mean, amax, amin
   }
@@ -687,7 +702,8 @@ export function build(r: Recipe, mode: Mode): Program {
         const h = x.numel() / x.shape[rank - 1];
         const img = emit(a, "reshape", [1, 1, h, x.shape[rank - 1]]);
         const kernel = emit(emit(img, "narrow", 2, 0, 2), "narrow", 3, 0, 2);
-        const y = emit(a, "conv", { refs: [img, kernel] }, s.q % 2);
+        // (variant 2 in place of half of variant 1, so variants 0 and 1 are drawn as before)
+        const y = emit(a, "conv", { refs: [img, kernel] }, s.q % 4 === 3 ? 2 : s.q % 2);
         out = emit(y, "reshape", [vals[y].shape[2], vals[y].shape[3]]);
       } else if (rank >= 2) {
         out = emit(a, "transpose", 0, rank - 1);

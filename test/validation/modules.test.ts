@@ -73,10 +73,16 @@ describe("module constructors", () => {
   it("pooling: sizes and options", () => {
     refuses(() => new nn.MaxPool2d(bad("2")), TypeError, "must be tuple of ints, not str");
     refuses(
-      () => new nn.MaxPool2d(2, bad({ returnIndices: true })),
-      Error,
-      "MaxPool2d(): returnIndices is not supported",
+      () => new nn.MaxPool2d(2, { returnIndices: bad("yes") }),
+      TypeError,
+      "argument 'return_indices' must be bool, not str",
     );
+    refuses(
+      () => new nn.MaxUnpool2d(2, bad({ outputSize: [4, 4] })),
+      TypeError,
+      'MaxUnpool2d(): unknown option "outputSize"',
+    );
+    refuses(() => new nn.MaxPool3d(bad([2, 2])), Error, "a list of 3 values");
     refuses(
       () => new nn.MaxPool2d(2, { ceilMode: bad("yes") }),
       TypeError,
