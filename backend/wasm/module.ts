@@ -105,3 +105,17 @@ export const wat = () => {
   text ??= listing(funcs);
   return text;
 };
+
+// A kernel made for one compiled kernel (a GEMM with its epilogue), in its own module over the
+// same memory; cached by its listing, so equal kernels share one module.
+const bySource = new Map<string, { run: (...args: number[]) => void; text: string }>();
+export function specialized(f: FuncSpec): { run: (...args: number[]) => void; text: string } {
+  const text = listing([f]);
+  let k = bySource.get(text);
+  if (!k) {
+    const { exports } = load([f], 1, instance().memory);
+    k = { run: exports[f.name] as (...args: number[]) => void, text };
+    bySource.set(text, k);
+  }
+  return k;
+}
