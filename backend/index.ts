@@ -6,6 +6,7 @@ import type { Backend } from "./backend";
 import { js } from "./js/index";
 import { wasmKernel, wasmKernelOp } from "./wasm/index";
 import { simdAvailable } from "./wasm/module";
+import { transposeCopy } from "./wasm/transpose";
 
 /** Which backend renders the compute-bound kernels: `"js"` for everything, or `"wasm"`. */
 export type BackendName = "js" | "wasm";
@@ -49,6 +50,9 @@ export const backend: Backend = {
   kernel: (plan) => (wasmOn() && js.generates && wasmKernel(plan)) || js.kernel(plan),
   kernelOp: (op, ins, out, p) => {
     if (!(wasmOn() && wasmKernelOp(op, ins, out, p))) js.kernelOp(op, ins, out, p);
+  },
+  copy: (src, out) => {
+    if (!(wasmOn() && transposeCopy(src, out))) js.copy(src, out);
   },
 };
 export type { Backend, Combine, Kernel, Launch, Strided } from "./backend";

@@ -14,7 +14,7 @@ import { eagerEntry, eagerGradEntry } from "./eager-entry";
 import { checkArgnums, nestedGrad } from "./nested-grad";
 import { type Compilation, compileKind, printPartition, runPipeline, start } from "./pipeline";
 import type { Program } from "./program";
-import { Binder, resultMaker, writeBack } from "./run";
+import { Binder, inPlaceTargets, resultMaker, writeBack } from "./run";
 import { afterStep, stepEntry } from "./step";
 import type { Arg, Result, Traced } from "./trace";
 
@@ -169,12 +169,18 @@ function forwardEntry(s: Compilation): Entry {
     backwardKernels: 0,
   };
   if (step) return stepEntry(s, binder, explain);
+  const inPlace = inPlaceTargets(
+    program,
+    nOut,
+    mutations.map(([slot]) => slot),
+  );
   return {
     explain,
     run(args) {
       binder.bind(args);
       const primals = binder.primals,
-        outs = program.run(binder.storages);
+        outs = program.run(binder.storages, inPlace.into(binder));
+      inPlace.clear();
       for (let k = 0; k < mutations.length; k++)
         writeBack(primals[mutations[k][0]], outs[nOut + k]);
       const user = make(outs, primals);
@@ -223,7 +229,8 @@ function autogradEntry(s: Compilation): Entry {
   };
   // one pass: the program computes value ++ gradients for cotangent 1; the node keeps the gradients
   const program = onePass ?? forward,
-    make = resultMaker(program.graph.outputs.slice(0, nOut));
+    make = resultMaker(program.graph.outputs.slice(0, nOut)),
+    inPlace = inPlaceTargets(program, nOut, mutSlots);
   return {
     explain: {
       ir: printPartition(part),
@@ -243,8 +250,9 @@ function autogradEntry(s: Compilation): Entry {
     run(args) {
       if (step) for (let k = 0; k < step.before.length; k++) step.before[k]();
       binder.bind(args);
-      const outs = program.run(binder.storages),
+      const outs = program.run(binder.storages, inPlace.into(binder)),
         user = make(outs, primals);
+      inPlace.clear();
       for (let k = 0; k < nMut; k++) writeBack(primals[mutSlots[k]], outs[nOut + k]);
       attachBackward(binding, primals, user, outs.slice(nOut + nMut));
       binder.release();

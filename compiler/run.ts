@@ -7,6 +7,7 @@ import { contiguousStrides } from "../ir/shape";
 import { materialize } from "../runtime/dispatch";
 import { CompileError } from "../runtime/errors";
 import { Tensor } from "../runtime/tensor";
+import type { Program } from "./program";
 import type { Arg, Traced } from "./trace";
 
 // A tensor's data as a program reads it: contiguous from offset 0 (copied when it is not).
@@ -100,6 +101,30 @@ export function primalTensors(traced: Traced, args: Arg[]): Tensor[] {
     if (s !== null) out[s] = args[i] as Tensor;
   });
   return [...out, ...traced.captured];
+}
+
+// Where a program may compute updated inputs' new values in their own storage (program.ts
+// inPlace), so writeBack has nothing to copy: per call, where the input is the tensor's own
+// storage (not a contiguous copy) and no other input of the call shares it. `into(binder)` gives
+// the program's `into` for the call; `clear()` drops the storages after it.
+export function inPlaceTargets(program: Program, nOut: number, mutSlots: readonly number[]) {
+  const ok = mutSlots.map((slot, k) => program.inPlace(nOut + k, slot));
+  const any = ok.some(Boolean),
+    into = new Array<Storage | undefined>(nOut + mutSlots.length);
+  return {
+    into(b: Binder): (Storage | undefined)[] | undefined {
+      if (!any) return undefined;
+      const { storages, primals } = b;
+      for (let k = 0; k < mutSlots.length; k++) {
+        const slot = mutSlots[k],
+          st = storages[slot];
+        const alone = storages.indexOf(st) === slot && storages.lastIndexOf(st) === slot;
+        into[nOut + k] = ok[k] && alone && st === primals[slot].storage ? st : undefined;
+      }
+      return into;
+    },
+    clear: () => into.fill(undefined),
+  };
 }
 
 // An argument or captured tensor updated in place inside the function gets its new values.

@@ -13,7 +13,7 @@ import { activeTrace } from "../runtime/dispatch";
 import type { Entry } from "./cache";
 import type { Explanation } from "./compile";
 import type { Compilation } from "./pipeline";
-import { type Binder, resultMaker, writeBack } from "./run";
+import { type Binder, inPlaceTargets, resultMaker, writeBack } from "./run";
 import { Recorder, type WholeStep } from "./trace";
 
 const recorder = (): Recorder | null => {
@@ -60,13 +60,15 @@ export function stepEntry(s: Compilation, binder: Binder, explain: Explanation):
     { before, gradOuts, outNodes } = step;
   // user outputs and new .grad tensors: fresh buffers each (copies where one repeats another)
   const make = resultMaker([...outputs.slice(0, nOut), ...outputs.slice(nOut + nMut)]);
+  const inPlace = inPlaceTargets(program, nOut, mutSlots);
   return {
     explain,
     run(args) {
       for (let k = 0; k < before.length; k++) before[k]();
       binder.bind(args);
       const primals = binder.primals,
-        outs = program.run(binder.storages);
+        outs = program.run(binder.storages, inPlace.into(binder));
+      inPlace.clear();
       for (let k = 0; k < nMut; k++) writeBack(primals[mutSlots[k]], outs[nOut + k]);
       const ts = make([...outs.slice(0, nOut), ...outs.slice(nOut + nMut)], primals);
       binder.release();

@@ -1,5 +1,6 @@
 // Costly elementwise chains as Wasm SIMD kernels: the cost rule that picks them, and the kernel
-// that streams the operands through Wasm memory chunk by chunk (chain.ts renders the function).
+// that streams the operands through Wasm memory chunk by chunk (chain.ts renders the function;
+// with more than one thread, large ones are split across threads by chain-split.ts).
 //
 // The cost rule, per point, in units of one JS arithmetic op (~1 ns here):
 //   JS   = cheap + 12 costly           (a transcendental runs 10-20 ns in JS: the op table's note)
@@ -13,10 +14,12 @@
 // tanh 8.1 vs 1.7, erf 42 vs 4.5, sigmoid 26 vs 3.3.
 import type { Storage } from "../../ir/dtype";
 import type { Kernel } from "../backend";
+import { codegenAllowed } from "../js/prelude";
 import type { LoopKernel } from "../plan";
 import { listing } from "./assembler";
 import { CHUNK, type ChainLayout, chainFunction, chainLayout, opCounts } from "./chain";
-import { load, type Memory } from "./module";
+import { chainSplit } from "./chain-split";
+import { compileModule, load, loadModule, type Memory } from "./module";
 
 const ROW = 300; // a Wasm call and the row's copies set up, per row (~0.3 µs)
 // rule: "cost" (the rule above), or "always" / "never" (tests)
@@ -26,11 +29,17 @@ export function worthIt(k: LoopKernel, layout: ChainLayout): boolean {
   if (chainSettings.rule !== "cost") return chainSettings.rule === "always";
   const { costly, cheap } = opCounts(k);
   if (costly === 0) return false;
-  const moved = layout.streams.reduce((n, s) => n + +s.load + +s.store, 0);
-  const js = cheap + 12 * costly,
-    wasm = (cheap + 30 * costly) / 4 + moved;
   const points = layout.rows * layout.size;
-  return points * (js - wasm) - layout.rows * ROW >= chainSettings.minSaving;
+  return (
+    points * (cheap + 12 * costly - wasmCost(k, layout)) - layout.rows * ROW >=
+    chainSettings.minSaving
+  );
+}
+// the Wasm kernel's cost per point in the rule's units (~1 ns)
+function wasmCost(k: LoopKernel, layout: ChainLayout): number {
+  const { costly, cheap } = opCounts(k);
+  const moved = layout.streams.reduce((n, s) => n + +s.load + +s.store, 0);
+  return (cheap + 30 * costly) / 4 + moved;
 }
 
 // One memory for every chain kernel (they run one at a time, each copying its operands in).
@@ -57,9 +66,10 @@ export function chainKernel(
   if (!layout || !worthIt(plan, layout)) return undefined;
   const spec = chainFunction(plan, layout);
   if (!memory) views(layout.floats);
-  let fn: (n: number, last: number) => void;
+  let fn: (n: number, last: number) => void, module: object;
   try {
-    fn = load([spec], 1, memory).exports[plan.name] as typeof fn;
+    module = compileModule([spec]);
+    fn = loadModule(module, 1, memory).exports[plan.name] as typeof fn;
   } catch {
     // a browser's main thread may refuse to compile a module over 4 KB synchronously: JS renders it
     return undefined;
@@ -68,12 +78,28 @@ export function chainKernel(
   const ins = streams.filter((s) => s.load),
     outs = streams.filter((s) => s.store);
   let js: Kernel | undefined;
+  // split across threads (chain-split.ts): the sums' totals land in this memory's slots, and a
+  // call over 0 points runs the row's outer phase
+  const finish = (bufs: Storage[], r: number, totals: number[]) => {
+    const m = views(layout.floats);
+    for (const s of scalarsIn) m.f32[s.slot] = bufs[s.param][s.offset + r * s.rowStride];
+    sums.forEach((at, q) => {
+      m.f64[at] = totals[q];
+    });
+    fn(0, 1);
+    for (const s of scalarsOut) bufs[s.param][s.offset + r * s.rowStride] = m.f32[s.slot];
+  };
+  const split =
+    typeof SharedArrayBuffer === "function" && codegenAllowed()
+      ? chainSplit(plan.name, layout, module, wasmCost(plan, layout), plan.reduced ? finish : null)
+      : null;
   const run: Kernel = (...bufs: Storage[]) => {
     if (!bufs.every((b) => b instanceof Float32Array)) {
       js ??= fallback();
       js(...bufs);
       return;
     }
+    if (split?.run(bufs as Float32Array[])) return;
     const m = views(layout.floats);
     for (let r = 0; r < rows; r++) {
       for (const s of scalarsIn) m.f32[s.slot] = bufs[s.param][s.offset + r * s.rowStride];
@@ -103,6 +129,7 @@ export function chainKernel(
   const source = [
     `// ${plan.name}: a Wasm SIMD kernel (f32x4, float32 lanes; sums in float64), called as`,
     `// ${plan.name}(n, last) on chunks of ${CHUNK} points${rows > 1 ? ` of each of ${rows} rows` : ""} copied through Wasm memory (${moves})`,
+    ...(split ? [`// ${split.note}`] : []),
     ...plan.comments.map((c) => `// ${c}`),
     listing([spec]),
   ].join("\n");

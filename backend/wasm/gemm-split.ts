@@ -60,7 +60,7 @@ const source = `function wasmRows(chunk, lo, hi, a, aOff, ars, acs, b, bOff, brs
   packInto(a, aOff + lo * ars, ars, acs, rows, MR, Aat);
   if (k === 0) H.fill(0, Cat, Cat + rows * n);
   for (let p = 0; p < k; p += KC)
-    t.exports.${GEMM}(4 * (Aat + p * MR), 4 * (Bat + p * NR), 4 * Cat, 0, rows, n, k, Math.min(KC, k - p), n, p > 0 ? 1 : 0);
+    t.exports.${GEMM}(4 * (Aat + p * MR), 4 * (Bat + p * NR), 4 * Cat, 0, rows, n, Math.min(KC, k - p), n, p > 0 ? 1 : 0, 4 * k, 4 * MR, 4 * k, 4 * NR);
   P.set(H.subarray(Cat, Cat + rows * n), lo * n);
 }`;
 

@@ -1,10 +1,12 @@
 // The WebAssembly backend's share of the work: costly float32 elementwise chains (chain-kernel.ts),
 // float32 GEMMs (matmul, and the convolutions as GEMMs with their im2col/col2im in Wasm: conv,
 // convTranspose, convWeight) big enough to pay for packing run on the Wasm SIMD micro-kernel, and
-// float32 max pooling and its backward (pool.ts); everything else stays with the JS backend. A compiled kernel of one of
-// them is a JS function that calls the Wasm GEMM, then runs the fused epilogue (bias, activation,
-// the elementwise chain after it) in JS on each element of the product as it stores it. float64
-// (and int) products stay in JS.
+// float32 max pooling and its backward (pool.ts); everything else stays with the JS backend. A
+// compiled kernel of one of them is a JS function that calls the Wasm GEMM, then runs the fused
+// epilogue (bias, activation, the elementwise chain after it) in JS on each element of the product
+// as it stores it. float64 (and int) products stay in JS.
+
+import type { Storage } from "../../ir/dtype";
 import { ops, type Params, paramsOf } from "../../ir/ops";
 import type { Kernel, Strided } from "../backend";
 import { type ConvOp, convolve, emitConv } from "../js/conv";
@@ -12,12 +14,18 @@ import { copy } from "../js/eager";
 import { js as jsBackend } from "../js/index";
 import { instantiate } from "../js/prelude";
 import type { LoopKernel } from "../plan";
+import { getNumThreads } from "../threads/pool";
 import { chainKernel } from "./chain-kernel";
-import { matmulF32, wasmGemm } from "./gemm";
-import "./gemm-split"; // sets gemm.ts's hook: large products split across threads
-import { GEMM, wat } from "./module";
+import { tileEpilogue } from "./epilogue";
+import { matmulEpilogue, matmulF32, wasmGemm } from "./gemm";
+// (importing it sets gemm.ts's hook: large products split across threads)
+import { wasmRowEdges } from "./gemm-split";
+import { gemmKernel } from "./microkernel";
+import { GEMM, specialized, wat } from "./module";
 import { wasmMovement } from "./movement";
 import { maxPoolF32 } from "./pool";
+
+const TILED = "gemm_f32_4x8_epilogue";
 
 // below `minWork` multiply-adds the JS loop is as fast (packing and the call dominate); tests
 // lower it to send tiny products through Wasm too
@@ -108,7 +116,10 @@ const helpers = {
 };
 
 // A compiled plan as a Wasm-backed kernel, or undefined when JS renders it better.
-// Loop plans without a kernel op: costly elementwise chains (chain-kernel.ts).
+// Loop plans without a kernel op: costly elementwise chains (chain-kernel.ts). A 2-D matmul
+// whose epilogue the tile code covers (epilogue.ts) runs it in the GEMM's own kernel, when its
+// buffers are float32 at the call (the JS epilogue otherwise); other kernels call the GEMM and
+// run their epilogue in JS on the contiguous product.
 export function wasmKernel(plan: LoopKernel): { run: Kernel; source: string } | undefined {
   if (!plan.kernel) return chainKernel(plan, () => jsBackend.kernel(plan).run);
   const call = plan.kernel;
@@ -121,7 +132,68 @@ export function wasmKernel(plan: LoopKernel): { run: Kernel; source: string } | 
     ) < wasmSettings.minWork
   )
     return undefined;
+  const tiled = tileEpilogue(plan);
+  if (tiled) return withTiles(plan, tiled);
   const js = emitConv(plan, call!.op, "wasmGemm");
   const source = `${js}\n// wasmGemm runs ${GEMM}:\n${wat().replace(/^/gm, "// ")}`;
   return { run: instantiate<Kernel>(js, plan.name, helpers), source };
+}
+
+// The kernel as a call of its own GEMM (the epilogue in its tiles), with the JS epilogue kept for
+// calls whose buffers are not all float32.
+function withTiles(
+  plan: LoopKernel,
+  { epi, io }: NonNullable<ReturnType<typeof tileEpilogue>>,
+): { run: Kernel; source: string } {
+  const f = specialized(gemmKernel(TILED, epi));
+  const slot = (buf: string) => plan.params.indexOf(buf);
+  const [va, vb] = plan.kernel!.operands.map((o) => o.view);
+  const [ia, ib] = plan.kernel!.operands.map((o) => slot(o.buf));
+  const loads = io.loads.map((l) => ({ ...l, slot: slot(l.buf) })),
+    stores = io.stores.map((s) => ({ ...s, slot: slot(s.buf) }));
+  const used = [ia, ib, ...loads.map((l) => l.slot), ...stores.map((s) => s.slot)];
+  const [m, k] = va.shape,
+    n = vb.shape[1];
+  const wasmTiles = (...bufs: Storage[]): boolean => {
+    if (!used.every((i) => bufs[i] instanceof Float32Array)) return false;
+    // a product split across threads (gemm-split.ts) runs the JS epilogue on the caller
+    if (getNumThreads() > 1 && wasmRowEdges(m, n, k)) return false;
+    const spans = loads.map((l) => ({
+      data: (bufs[l.slot] as Float32Array).subarray(l.offset, l.offset + l.span),
+      slack: l.slack,
+    }));
+    const { H, at } = matmulEpilogue(
+      f.run,
+      { storage: bufs[ia], ...va },
+      { storage: bufs[ib], ...vb },
+      m,
+      n,
+      k,
+      spans,
+      stores.length,
+    );
+    stores.forEach((s, i) => {
+      const out = bufs[s.slot] as Float32Array;
+      if (s.cs === 1 && s.rs === n) out.set(H.subarray(at[i], at[i] + m * n), s.offset);
+      else
+        for (let r = 0; r < m; r++)
+          for (let c = 0; c < n; c++) out[s.offset + r * s.rs + c * s.cs] = H[at[i] + r * n + c];
+    });
+    return true;
+  };
+  const fallback = `${plan.name}_js`;
+  const args = plan.params.join(", ");
+  const js = [
+    ...plan.comments.map((c) => `// ${c}`),
+    `function ${plan.name}(${args}) {`,
+    `  if (wasmTiles(${args})) return;`,
+    `  ${fallback}(${args});`,
+    "}",
+    emitConv({ ...plan, name: fallback, comments: [] }, "matmul", "wasmGemm"),
+  ].join("\n");
+  const source = `${js}\n// wasmTiles runs ${TILED}:\n${f.text.replace(/^/gm, "// ")}`;
+  return {
+    run: instantiate<Kernel>(js, plan.name, { ...helpers, wasmTiles }),
+    source,
+  };
 }

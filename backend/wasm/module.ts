@@ -69,9 +69,16 @@ export function simdAvailable(): boolean {
 // functions assembled into a module and instantiated over a fresh memory of `pages` 64 KiB pages
 // (or over `shared`, a memory other modules use too)
 export function load(fs: FuncSpec[], pages = 1, shared?: Memory) {
+  return loadModule(compileModule(fs), pages, shared);
+}
+// the two steps apart: a compiled module can be sent to worker threads (chain-split.ts)
+export function compileModule(fs: FuncSpec[]): object {
+  if (!api) throw new Error("internal: WebAssembly is not available");
+  return new api.Module(assemble(fs));
+}
+export function loadModule(module: object, pages = 1, shared?: Memory) {
   if (!api) throw new Error("internal: WebAssembly is not available");
   const memory = shared ?? new api.Memory({ initial: pages });
-  const module = new api.Module(assemble(fs));
   return { memory, exports: new api.Instance(module, { env: { memory } }).exports };
 }
 
@@ -118,3 +125,17 @@ export const wat = () => {
   text ??= listing(funcs);
   return text;
 };
+
+// A kernel made for one compiled kernel (a GEMM with its epilogue), in its own module over the
+// same memory; cached by its listing, so equal kernels share one module.
+const bySource = new Map<string, { run: (...args: number[]) => void; text: string }>();
+export function specialized(f: FuncSpec): { run: (...args: number[]) => void; text: string } {
+  const text = listing([f]);
+  let k = bySource.get(text);
+  if (!k) {
+    const { exports } = load([f], 1, instance().memory);
+    k = { run: exports[f.name] as (...args: number[]) => void, text };
+    bySource.set(text, k);
+  }
+  return k;
+}

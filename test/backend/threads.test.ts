@@ -18,7 +18,9 @@ import {
   shutdown,
 } from "../../backend/threads/pool";
 import { workerSource } from "../../backend/threads/worker-source";
+import { CHUNK, type ChainLayout } from "../../backend/wasm/chain";
 import { chainSettings } from "../../backend/wasm/chain-kernel";
+import { chainTask } from "../../backend/wasm/chain-split";
 import {
   compile,
   getNumThreads,
@@ -90,7 +92,7 @@ describe("shared storage", () => {
 
 describe("determinism across thread counts", () => {
   // these cases exercise the JS kernels' split: costly chains would otherwise run as Wasm SIMD
-  // kernels (on the calling thread, the same bits at any thread count)
+  // kernels (split their own way: "Wasm chain kernels across thread counts" below)
   beforeAll(() => {
     chainSettings.rule = "never";
   });
@@ -228,6 +230,133 @@ describe("determinism across thread counts", () => {
       let c = 0;
       for (let i = 0; i < 700; i++) c += ms[i * 1500 + j];
       expect(cols.storage![j]).toBeCloseTo(c, 3);
+    }
+    setNumThreads(initial);
+  });
+});
+
+describe("Wasm chain kernels across thread counts", () => {
+  // costly chains run as Wasm SIMD kernels (wasm/chain-split.ts): every thread its own instance,
+  // whole Wasm chunks each, a sum's chunk totals added in chunk order on the caller
+  const WASM = "a Wasm SIMD kernel";
+  manualSeed(9);
+  const x = randn([1_000_003]),
+    wide = randn([16, CHUNK + 45]),
+    col = randn([CHUNK + 45]),
+    perRow = randn([16, 1]),
+    m = randn([700, 1500]),
+    v = randn([1500]);
+  // terms of +-2^40 at the ends of a sum: the float64 total keeps the other chunks' totals to
+  // 2^-12 only, so adding them in another order (or per run of chunks) shows in the float32 result
+  const cancels = randn([1_000_003]),
+    wideCancels = randn([16, CHUNK + 45]);
+  cancels.storage![0] = 2 ** 40;
+  cancels.storage![1_000_000] = -(2 ** 40);
+  for (let r = 0; r < 16; r++) {
+    wideCancels.storage![r * (CHUNK + 45)] = 2 ** 40;
+    wideCancels.storage![r * (CHUNK + 45) + CHUNK + 40] = -(2 ** 40);
+  }
+  // [name, the function, its arguments]: each compiled function must run as a Wasm chain
+  const cases: [string, (...a: Tensor[]) => Tensor | Tensor[], Tensor[]][] = [
+    ["gelu sum (ragged last chunk)", gelu, [x]],
+    ["erf times exp, elementwise", (a) => a.erf().mul(a.mul(0.3).exp()), [x]],
+    [
+      "a sum and an elementwise result of one chain, mean's scale after the sum",
+      (a) => {
+        const t = a.tanh().mul(a);
+        return [t.mean(), t.sub(1)];
+      },
+      [x],
+    ],
+    ["a sum whose float64 total depends on the order", (a) => a.tanh().add(a).sum(), [cancels]],
+    [
+      "row sums whose float64 totals depend on the order",
+      (a) => a.tanh().add(a).sum(1),
+      [wideCancels],
+    ],
+    ["row sums of exp, a row wider than a chunk", (a) => a.exp().sum(1), [wide]],
+    [
+      "rows with operands broadcast along rows and columns, means kept",
+      (a, b, c) => a.add(b).mul(c).tanh().mean(1, true),
+      [wide, col, perRow],
+    ],
+    ["700 short rows: row sums of erf, runs of rows", (a, b) => a.sub(b).erf().sum(1), [m, v]],
+    ["700 short rows: sigmoid, elementwise", (a, b) => a.mul(b).sigmoid(), [m, v]],
+  ];
+  for (const [name, f, args] of cases)
+    it(`${name}: the same bits for 1, 2, 3 and 4 threads`, () => {
+      const cf = compile(f);
+      const code = cf.explain(...args).code;
+      expect(code).toContain(WASM);
+      expect(code).toMatch(/with 2\+ threads: split into \d+ runs of \d+ chunks?/);
+      const run = () => [cf(...args)].flat().map(bytes);
+      setNumThreads(1);
+      const ref = run();
+      for (const n of [2, 3, 4]) {
+        setNumThreads(n);
+        expect(firstDifference(run(), ref)).toBe(-1);
+        const before = counts.workerChunks;
+        setCallerWorksForTests(false);
+        try {
+          expect(firstDifference(run(), ref)).toBe(-1);
+        } finally {
+          setCallerWorksForTests(true);
+        }
+        expect(counts.workerChunks).toBeGreaterThan(before);
+      }
+      setNumThreads(initial);
+    });
+
+  it("gelu's value and gradient: the same bits for 1, 2, 3 and 4 threads", () => {
+    const vg = valueAndGrad(gelu);
+    expect(compile(gelu).explain(x).code).toContain(WASM);
+    setNumThreads(1);
+    const ref = (vg(x) as Tensor[]).map(bytes);
+    for (const n of [2, 3, 4]) {
+      setNumThreads(n);
+      expect(firstDifference((vg(x) as Tensor[]).map(bytes), ref)).toBe(-1);
+    }
+    setNumThreads(initial);
+  });
+
+  it("a chain under the cost model's threshold is not split", () => {
+    const code = compile((a: Tensor) => a.tanh().mul(a).sum()).explain(randn([40_000])).code;
+    expect(code).toContain(WASM);
+    expect(code).not.toContain("split into");
+  });
+
+  it("a chain whose operand is outside shared memory stays on the calling thread, same bits", () => {
+    setNumThreads(1);
+    const plain = randn([300_001]);
+    expect(plain.storage!.buffer).toBeInstanceOf(ArrayBuffer);
+    const f = compile((a: Tensor) => a.tanh().mul(a).sum());
+    const one = f(plain).item();
+    setNumThreads(2);
+    const before = counts.workerChunks;
+    expect(Object.is(f(plain).item(), one)).toBe(true);
+    expect(counts.workerChunks).toBe(before);
+    setNumThreads(initial);
+  });
+
+  it("a chain kernel failing on a worker is an Error in the caller", () => {
+    setNumThreads(2);
+    const layout: ChainLayout = {
+      rows: 1,
+      size: 3 * CHUNK,
+      streams: [],
+      scalarsIn: [],
+      scalarsOut: [],
+      sums: [],
+      floats: 0,
+    };
+    setCallerWorksForTests(false);
+    try {
+      // not a compiled module: the worker's instantiation throws
+      expect(() => runRanges(chainTask("k9_bad", layout), [0, 0], [0, 1, 2, 3])).toThrow(
+        /kernel k9_bad_split failed on worker thread 1: TypeError: WebAssembly\.Instance/,
+      );
+    } finally {
+      setCallerWorksForTests(true);
     }
     setNumThreads(initial);
   });

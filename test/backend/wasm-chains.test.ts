@@ -275,7 +275,7 @@ describe("choosing the backend", () => {
     expect(js).not.toContain(WASM);
     expect(js).toContain("tanhf(");
   });
-  it("a Wasm chain gives the same bits at any thread count (it runs on the calling thread)", () => {
+  it("a Wasm chain gives the same bits at any thread count (an ordinary operand keeps it on the calling thread; split ones: threads.test.ts)", () => {
     chainSettings.rule = "cost";
     manualSeed(6);
     const x = randn([300_001]);
