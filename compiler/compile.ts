@@ -169,15 +169,16 @@ function forwardEntry(s: Compilation): Entry {
     backwardKernels: 0,
   };
   if (step) return stepEntry(s, binder, explain);
-  const inPlace = inPlaceTargets(
-    program,
-    nOut,
-    mutations.map(([slot]) => slot),
-  );
+  const mutSlots = mutations.map(([slot]) => slot),
+    inPlace = inPlaceTargets(program, nOut, mutSlots);
   return {
     explain,
     run(args) {
       binder.bind(args);
+      if (mutSlots.length && binder.sharesUpdated(mutSlots)) {
+        binder.release();
+        return s.fn(...args);
+      }
       const primals = binder.primals,
         outs = program.run(binder.storages, inPlace.into(binder));
       inPlace.clear();
@@ -248,8 +249,12 @@ function autogradEntry(s: Compilation): Entry {
         : {}),
     },
     run(args) {
-      if (step) for (let k = 0; k < step.before.length; k++) step.before[k]();
       binder.bind(args);
+      if (nMut && binder.sharesUpdated(mutSlots)) {
+        binder.release();
+        return s.fn(...args);
+      }
+      if (step) for (let k = 0; k < step.before.length; k++) step.before[k]();
       const outs = program.run(binder.storages, inPlace.into(binder)),
         user = make(outs, primals);
       inPlace.clear();

@@ -85,6 +85,19 @@ export class Binder {
     for (let k = 0; k < gradSlots.length; k++) primals[gradSlots[k]] = gradLeaves[k].grad!;
     for (let s = 0; s < primals.length; s++) storages[s] = storageOf(primals[s]);
   }
+  // Whether a tensor the call updates in place shares memory with another input (an argument that
+  // is a view of it, say): the graph treats them as independent values, so the other one would
+  // not see the update as it does eagerly. Such a call runs the function eagerly instead.
+  sharesUpdated(mutSlots: readonly number[]): boolean {
+    const { primals } = this;
+    for (let k = 0; k < mutSlots.length; k++) {
+      const m = mutSlots[k],
+        st = primals[m].storage;
+      for (let s = 0; s < primals.length; s++)
+        if (s !== m && primals[s].storage === st) return true;
+    }
+    return false;
+  }
   release(): void {
     const { primals, storages, argOf, gradSlots } = this;
     for (let s = 0; s < argOf.length; s++) primals[s] = undefined as unknown as Tensor;

@@ -64,8 +64,12 @@ export function stepEntry(s: Compilation, binder: Binder, explain: Explanation):
   return {
     explain,
     run(args) {
-      for (let k = 0; k < before.length; k++) before[k]();
       binder.bind(args);
+      if (nMut && binder.sharesUpdated(mutSlots)) {
+        binder.release();
+        return s.fn(...args); // see Binder.sharesUpdated
+      }
+      for (let k = 0; k < before.length; k++) before[k]();
       const primals = binder.primals,
         outs = program.run(binder.storages, inPlace.into(binder));
       inPlace.clear();

@@ -386,3 +386,49 @@ describe("view() while tracing (review finding, fixed)", () => {
     );
   });
 });
+
+describe("an input updated in place that shares memory with another input (found at review)", () => {
+  // the graph took p and a view of p as independent values: the view did not see p's update
+  const mk = () => tensor([1, 2, 3, 4, 5]);
+  it("an argument and a view of it: the view sees the update, as eagerly", () => {
+    const f = (p: Tensor, v: Tensor) => {
+      noGrad(() => p.mul_(2));
+      return v.add(1);
+    };
+    const pe = mk(),
+      pc = mk(),
+      c = compile(f);
+    const want = f(pe, pe.narrow(0, 0, 3)).tolist();
+    expect(c(pc, pc.narrow(0, 0, 3)).tolist()).toEqual(want);
+    expect(pc.tolist()).toEqual(pe.tolist());
+    // separate tensors still run the compiled kernels (and give the compiled answer)
+    const q = mk();
+    expect(c(q, mk().narrow(0, 0, 3)).tolist()).toEqual([2, 3, 4]);
+    expect(q.tolist()).toEqual([2, 4, 6, 8, 10]);
+  });
+  it("a captured tensor updated in place and an argument viewing it", () => {
+    const pe = mk(),
+      pc = mk();
+    const make = (p: Tensor) => (v: Tensor) => {
+      noGrad(() => p.add_(10));
+      return v.mul(2);
+    };
+    const want = make(pe)(pe.narrow(0, 2, 2)).tolist();
+    expect(compile(make(pc))(pc.narrow(0, 2, 2)).tolist()).toEqual(want);
+    expect(pc.tolist()).toEqual(pe.tolist());
+  });
+  it("with gradients recorded: the view's update reaches the result and its gradient", () => {
+    const f = (x: Tensor, p: Tensor, v: Tensor) => {
+      noGrad(() => p.add_(1));
+      return x.mul(v).sum();
+    };
+    const run = (g: typeof f) => {
+      const x = tensor([1, 2, 3], { requiresGrad: true }),
+        p = tensor([1, 2, 3, 4]);
+      const y = g(x, p, p.narrow(0, 1, 3));
+      y.backward();
+      return [y.item(), x.grad!.tolist(), p.tolist()];
+    };
+    expect(run(compile(f))).toEqual(run(f));
+  });
+});
