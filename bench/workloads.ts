@@ -441,6 +441,27 @@ const torchNote = () =>
   hasTorch()
     ? "; PyTorch row: torch 1.13, torch.set_num_threads(1), same weights and data"
     : "; PyTorch row skipped: /usr/bin/python3 cannot import torch";
+// A CNN row's step compiled whole (issue 15), as a user would write it: the parameters captured,
+// optim.SGD's update (the same p -= lr * grad) and zeroGrad in the compiled function.
+function wholeCnnStep(
+  loss: (xx: Tensor, yy: Tensor, ...p: Tensor[]) => Tensor,
+  ps: Tensor[],
+): (xx: Tensor, yy: Tensor) => Tensor {
+  const opt = new api.optim.SGD(ps, { lr: LR });
+  return compile((xx: Tensor, yy: Tensor) => {
+    opt.zeroGrad();
+    const l = loss(xx, yy, ...ps);
+    l.backward();
+    opt.step();
+    return l;
+  });
+}
+const wholeVariant = (label: string, run: () => Tensor, ps: Tensor[]): Variant => ({
+  id: "wholeStep",
+  label,
+  fn: () => keep(run()),
+  outcome: () => ({ value: run().item(), grads: ps.map((p) => f32(p.grad)) }),
+});
 // a k x k convolution (stride s, padding p) as patches by pad + narrow + reshape/select + stack,
 // then one matmul
 function convByMatmul(x: Tensor, w: Tensor, b: Tensor, k = 3, s = 2, p = 1): Tensor {
@@ -510,11 +531,15 @@ function w5Cnn(torchSeconds: number): Case {
     });
     return l;
   };
-  const [pe, pc, ph] = [init(), init(), init()];
+  const [pe, pc, ph, pw] = [init(), init(), init(), init()];
   const compiledLoss = compile(lossOf(withConv));
   const eager = step(lossOf(withConv), pe),
     compiled = step(compiledLoss, pc),
-    hand = step(lossOf(convByMatmul), ph);
+    hand = step(lossOf(convByMatmul), ph),
+    whole = wholeCnnStep(
+      lossOf(withConv) as (xx: Tensor, yy: Tensor, ...p: Tensor[]) => Tensor,
+      pw,
+    );
   const grads = (ps: Tensor[]) => ps.map((p) => f32(p.grad));
   return {
     workload: "W5",
@@ -533,6 +558,7 @@ function w5Cnn(torchSeconds: number): Case {
         outcome: () => ({ value: compiled().item(), grads: grads(pc) }),
         ...explainOf(compiledLoss.explain, x, labels, ...pc),
       },
+      wholeVariant("compiled whole step (F.conv2d, optim.SGD)", () => whole(x, labels), pw),
       {
         id: "hand",
         label: "eager step, convs as pad+narrow+stack+matmul",
@@ -608,11 +634,12 @@ function w6LeNet(torchSeconds: number): Case {
     });
     return l;
   };
-  const [pe, pc, ph] = [init(), init(), init()];
+  const [pe, pc, ph, pw] = [init(), init(), init(), init()];
   const compiledLoss = compile(lossOf(library));
   const eager = step(lossOf(library), pe),
     compiled = step(compiledLoss, pc),
-    hand = step(lossOf(byHand), ph);
+    hand = step(lossOf(byHand), ph),
+    whole = wholeCnnStep(lossOf(library), pw);
   const grads = (ps: Tensor[]) => ps.map((p) => f32(p.grad));
   return {
     workload: "W6",
@@ -631,6 +658,11 @@ function w6LeNet(torchSeconds: number): Case {
         outcome: () => ({ value: compiled().item(), grads: grads(pc) }),
         ...explainOf(compiledLoss.explain, x, labels, ...pc),
       },
+      wholeVariant(
+        "compiled whole step (F.conv2d, F.maxPool2d, optim.SGD)",
+        () => whole(x, labels),
+        pw,
+      ),
       {
         id: "hand",
         label: "eager step, convs as pad+narrow+stack+matmul, pools as amax",
