@@ -11,10 +11,12 @@
 // running total crosses chunks in an f64 slot of memory. The function is
 // `name(n, last)`: n points of the chunk; when `last` is 1, the outer phase runs after the loop
 // (the sums, then temps and stores that read them).
+
 import type { Scalar, ScalarOp } from "../../ir/scalar";
 import { invariants } from "../js/body";
 import type { Access, LoopKernel, Temp } from "../plan";
 import type { FuncSpec, Instr, V128 } from "./assembler";
+import { F32X4_ARITH, F32X4_COMPARE, F32X4_ROUNDING } from "./f32x4";
 import { type VecCtx, vabs, verf, vexp, vlog, vneg, vtanh } from "./vmath";
 
 export const CHUNK = 8192;
@@ -279,32 +281,9 @@ export function chainFunction(k: LoopKernel, layout: ChainLayout): FuncSpec {
     // the operands as numbers (select's condition and the logical ops take masks instead)
     const logical = op === "and" || op === "or" || op === "not" || op === "nonzero";
     const xs = logical ? [] : vals.map((v, i) => (op === "select" && i === 0 ? v[0] : number(v)));
-    const unary: Partial<Record<ScalarOp, string>> = {
-      sqrt: "f32x4.sqrt",
-      floor: "f32x4.floor",
-      ceil: "f32x4.ceil",
-      trunc: "f32x4.trunc",
-      roundEven: "f32x4.nearest",
-    };
-    const binary: Partial<Record<ScalarOp, string>> = {
-      add: "f32x4.add",
-      sub: "f32x4.sub",
-      mul: "f32x4.mul",
-      div: "f32x4.div",
-      max: "f32x4.max",
-      min: "f32x4.min",
-    };
-    const compare: Partial<Record<ScalarOp, string>> = {
-      eq: "f32x4.eq",
-      ne: "f32x4.ne",
-      lt: "f32x4.lt",
-      le: "f32x4.le",
-      gt: "f32x4.gt",
-      ge: "f32x4.ge",
-    };
-    if (unary[op]) return [emit(unary[op]!, xs[0]), "f"];
-    if (binary[op]) return [emit(binary[op]!, xs[0], xs[1]), "f"];
-    if (compare[op]) return [emit(compare[op]!, xs[0], xs[1]), "m"];
+    const arith = F32X4_ARITH[op] ?? F32X4_ROUNDING[op];
+    if (arith) return [emit(arith, ...xs), "f"];
+    if (F32X4_COMPARE[op]) return [emit(F32X4_COMPARE[op]!, ...xs), "m"];
     switch (op) {
       case "neg":
         return [vneg(c, xs[0]), "f"];

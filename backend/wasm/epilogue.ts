@@ -6,10 +6,12 @@
 // lanes, one rounding per op, as eager does (a JS epilogue keeps double intermediates and rounds
 // at stores: the two agree to float32 rounding). Formulas outside the vocabulary below
 // (transcendentals, integer ops, gathers, padding bounds) leave the kernel to the JS epilogue.
+
 import type { Scalar, ScalarOp } from "../../ir/scalar";
 import { invariants } from "../js/body";
 import type { Access, LoopKernel } from "../plan";
 import type { Instr, ValType } from "./assembler";
+import { F32X4_ARITH, F32X4_COMPARE } from "./f32x4";
 import { get, i32, set } from "./instructions";
 import { acc, MR, NR, type TileEpilogue, tile } from "./microkernel";
 
@@ -38,23 +40,9 @@ const toMask = (x: Code): Instr[] =>
 const arith: Partial<Record<ScalarOp, string>> = {
   neg: "f32x4.neg",
   abs: "f32x4.abs",
-  sqrt: "f32x4.sqrt",
-  add: "f32x4.add",
-  sub: "f32x4.sub",
-  mul: "f32x4.mul",
-  div: "f32x4.div",
-  // Math.max/min: NaN if either is NaN, +0 above -0, as Wasm's
-  max: "f32x4.max",
-  min: "f32x4.min",
+  ...F32X4_ARITH,
 };
-const compare: Partial<Record<ScalarOp, string>> = {
-  eq: "f32x4.eq",
-  ne: "f32x4.ne",
-  lt: "f32x4.lt",
-  le: "f32x4.le",
-  gt: "f32x4.gt",
-  ge: "f32x4.ge",
-};
+const compare = F32X4_COMPARE;
 
 // One formula in lanes, its arguments' code given.
 function lanes(e: Scalar, args: Code[]): Code {
