@@ -57,13 +57,15 @@ function views(floats: number): { f32: Float32Array; f64: Float64Array } {
 }
 
 // The plan as a Wasm kernel, or undefined where the emitter cannot render it or the rule says JS.
-// `fallback` runs a call whose operands are not all float32 arrays.
+// `fallback` runs a call whose operands are not all float32 arrays; `always` skips the cost rule
+// (a caller that has its own reason: conv-chain.ts).
 export function chainKernel(
   plan: LoopKernel,
   fallback: () => Kernel,
+  always = false,
 ): { run: Kernel; source: string } | undefined {
   const layout = chainLayout(plan);
-  if (!layout || !worthIt(plan, layout)) return undefined;
+  if (!layout || !(always || worthIt(plan, layout))) return undefined;
   const spec = chainFunction(plan, layout);
   if (!memory) views(layout.floats);
   let fn: (n: number, last: number) => void, module: object;

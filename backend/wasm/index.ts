@@ -16,6 +16,7 @@ import { instantiate } from "../js/prelude";
 import type { LoopKernel } from "../plan";
 import { getNumThreads } from "../threads/pool";
 import { chainKernel } from "./chain-kernel";
+import { convChain } from "./conv-chain";
 import { tileEpilogue } from "./epilogue";
 import { matmulEpilogue, matmulF32, wasmGemm } from "./gemm";
 // (importing it sets gemm.ts's hook: large products split across threads)
@@ -118,7 +119,8 @@ const helpers = {
 // A compiled plan as a Wasm-backed kernel, or undefined when JS renders it better.
 // Loop plans without a kernel op: costly elementwise chains (chain-kernel.ts). A 2-D matmul
 // whose epilogue the tile code covers (epilogue.ts) runs it in the GEMM's own kernel, when its
-// buffers are float32 at the call (the JS epilogue otherwise); other kernels call the GEMM and
+// buffers are float32 at the call (the JS epilogue otherwise); a conv whose epilogue is one flat
+// loop runs it as a Wasm chain over the product (conv-chain.ts); other kernels call the GEMM and
 // run their epilogue in JS on the contiguous product.
 export function wasmKernel(plan: LoopKernel): { run: Kernel; source: string } | undefined {
   if (!plan.kernel) return chainKernel(plan, () => jsBackend.kernel(plan).run);
@@ -135,6 +137,8 @@ export function wasmKernel(plan: LoopKernel): { run: Kernel; source: string } | 
   const tiled = tileEpilogue(plan);
   if (tiled) return withTiles(plan, tiled);
   const js = emitConv(plan, call!.op, "wasmGemm");
+  const chained = convChain(plan, g.run, () => instantiate<Kernel>(js, plan.name, helpers));
+  if (chained) return chained;
   const source = `${js}\n// wasmGemm runs ${GEMM}:\n${wat().replace(/^/gm, "// ")}`;
   return { run: instantiate<Kernel>(js, plan.name, helpers), source };
 }
