@@ -35,8 +35,9 @@ describeBrowser("browser demo (examples/browser)", () => {
     expect(demo.testAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(demo.kernels).toMatch(/function k\d+_/); // the generated kernels are on the page
     // the page kept running its timer while the worker trained (on a loaded machine a tick can
-    // still be late now and then, so the bound is on the 90th percentile)
-    expect(delays.length).toBeGreaterThan(20);
+    // still be late now and then, so the bound is on the 90th percentile). Training reaches 95% in
+    // about a third of a second now (~20 ticks of 16 ms), so ask for 10 ticks, not more.
+    expect(delays.length).toBeGreaterThanOrEqual(10);
     expect(p90).toBeLessThan(50);
   }, 150_000);
 });
