@@ -298,6 +298,10 @@ export class KernelBuilder {
       const m = maps.find((m) => oneToOne(m, shape, this.sizes));
       if (m) return m;
     }
+    // along the loops in order: one-to-one only when the value has as many elements as the loops
+    // have points (a value walked along the outer loops alone would be visited again at every step
+    // of another reduction's inner loop, and a sibling would sum it that many times)
+    if (numel(shape) !== this.size()) return undefined;
     const along = alongOuter(shape, this.baseSizes, this.baseSizes.length);
     return along && this.lift(along);
   }
@@ -434,6 +438,8 @@ export class KernelBuilder {
     if (!onlyOuter || !everyOuter || (this.baseReduced && !sameShape(this.baseReduced, sizes)))
       throw new NeedsBuffer(v);
     if (!this.baseReduced) {
+      // a sibling added before walks the outer loops once; inner loops would repeat its terms
+      if (this.siblings.length) throw new NeedsBuffer(v);
       this.baseReduced = sizes;
       this.reducedSizes = this.pieces(sizes, this.space.length);
     }

@@ -94,3 +94,22 @@ describe("a constant read by a kernel op from a buffer (found by the property te
       expect(compiled.grad!.values()).toEqual(eager.grad!.values());
     });
 });
+
+describe("a sibling reduction in a kernel that a later reduction gives inner loops (property test, seed 11)", () => {
+  // the sum of softmax's backward joined a kernel over [2] as a sibling; amax's tie count (a sum
+  // over [2, 2]) then added an inner loop, and the sibling summed each term twice
+  it("expand, amax, softmax, flip, prod: compiled gradient = eager", () => {
+    const f = (v: Tensor) => v.expand([2, 2]).amax(-2, false).softmax(0).flip([0]).prod();
+    const data = [0.3, -1.2];
+    const eager = tensor(data, { dtype: "float64", requiresGrad: true });
+    f(eager).backward();
+    const want = eager.grad!.values();
+    const viaGrad = grad(f)(tensor(data, { dtype: "float64" })).values();
+    const compiled = tensor(data, { dtype: "float64", requiresGrad: true });
+    compile(f)(compiled).backward();
+    want.forEach((w, i) => {
+      expect(viaGrad[i]).toBeCloseTo(w, 12);
+      expect(compiled.grad!.values()[i]).toBeCloseTo(w, 12);
+    });
+  });
+});
