@@ -12,11 +12,35 @@ import { address, bump, forLoop, get, i32, min, set } from "./instructions";
 export const lanes = (...f: number[]) => ({
   i8x16: f.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]),
 });
-const shuffle = (x: string, y: string, f: number[], to: string): Instr[] => [
+const pair = (x: string, y: string, f: number[]): Instr[] => [
   get(x),
   get(y),
   ["i8x16.shuffle", lanes(...f)],
-  set(to),
+];
+// The 4 x 4 block held as four rows in $x0..$x3, stored transposed: its four columns as rows at
+// $d, $d stepping by `step` bytes after each ($y0..$y3 hold the interleaved halves)
+export const storeTransposed4x4 = (step: string): Instr[] => [
+  ...pair("$x0", "$x1", [0, 4, 1, 5]),
+  set("$y0"),
+  ...pair("$x2", "$x3", [0, 4, 1, 5]),
+  set("$y1"),
+  ...pair("$x0", "$x1", [2, 6, 3, 7]),
+  set("$y2"),
+  ...pair("$x2", "$x3", [2, 6, 3, 7]),
+  set("$y3"),
+  ...(
+    [
+      ["$y0", "$y1", [0, 1, 4, 5]],
+      ["$y0", "$y1", [2, 3, 6, 7]],
+      ["$y2", "$y3", [0, 1, 4, 5]],
+      ["$y2", "$y3", [2, 3, 6, 7]],
+    ] as [string, string, number[]][]
+  ).flatMap(([x, y, f]): Instr[] => [
+    get("$d"),
+    ...pair(x, y, f),
+    ["v128.store"],
+    ...bump("$d", step),
+  ]),
 ];
 
 export function packKernel(name: string): FuncSpec {
@@ -52,25 +76,7 @@ export function packKernel(name: string): FuncSpec {
           ["v128.load"],
           set(`$x${q}`),
         ]),
-        ...shuffle("$x0", "$x1", [0, 4, 1, 5], "$y0"),
-        ...shuffle("$x2", "$x3", [0, 4, 1, 5], "$y1"),
-        ...shuffle("$x0", "$x1", [2, 6, 3, 7], "$y2"),
-        ...shuffle("$x2", "$x3", [2, 6, 3, 7], "$y3"),
-        ...(
-          [
-            ["$y0", "$y1", [0, 1, 4, 5]],
-            ["$y0", "$y1", [2, 3, 6, 7]],
-            ["$y2", "$y3", [0, 1, 4, 5]],
-            ["$y2", "$y3", [2, 3, 6, 7]],
-          ] as [string, string, number[]][]
-        ).flatMap(([x, y, f]): Instr[] => [
-          get("$d"),
-          get(x),
-          get(y),
-          ["i8x16.shuffle", lanes(...f)],
-          ["v128.store"],
-          ...bump("$d", "$w4"),
-        ]),
+        ...storeTransposed4x4("$w4"),
         ...bump("$s", 16),
       ]),
     ]),

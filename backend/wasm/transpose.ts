@@ -6,15 +6,10 @@ import type { Strided } from "../backend";
 import type { FuncSpec, Instr } from "./assembler";
 import { address, bump, forLoop, get, i32, set } from "./instructions";
 import { heap, specialized } from "./module";
-import { lanes } from "./pack";
+import { storeTransposed4x4 } from "./pack";
 
 // dst[i, j] (row stride ldd) = src[j, i] (row stride lds), for j < rows, i < cols of src
 function transposeKernel(name: string): FuncSpec {
-  const pair = (x: string, y: string, f: number[]): Instr[] => [
-    get(x),
-    get(y),
-    ["i8x16.shuffle", lanes(...f)],
-  ];
   const block: Instr[] = [
     // four rows of src at (j0 + q, i0..i0 + 3)
     ...[0, 1, 2, 3].flatMap((q): Instr[] => [
@@ -30,30 +25,10 @@ function transposeKernel(name: string): FuncSpec {
       ["v128.load"],
       set(`$x${q}`),
     ]),
-    ...pair("$x0", "$x1", [0, 4, 1, 5]),
-    set("$y0"),
-    ...pair("$x2", "$x3", [0, 4, 1, 5]),
-    set("$y1"),
-    ...pair("$x0", "$x1", [2, 6, 3, 7]),
-    set("$y2"),
-    ...pair("$x2", "$x3", [2, 6, 3, 7]),
-    set("$y3"),
     // ... stored as four rows of dst at (i0 + q, j0..j0 + 3)
     ...address("$dst", [get("$i0"), get("$ldd"), ["i32.mul"], get("$j0"), ["i32.add"]]),
     set("$d"),
-    ...(
-      [
-        ["$y0", "$y1", [0, 1, 4, 5]],
-        ["$y0", "$y1", [2, 3, 6, 7]],
-        ["$y2", "$y3", [0, 1, 4, 5]],
-        ["$y2", "$y3", [2, 3, 6, 7]],
-      ] as [string, string, number[]][]
-    ).flatMap(([x, y, f]): Instr[] => [
-      get("$d"),
-      ...pair(x, y, f),
-      ["v128.store"],
-      ...bump("$d", "$ldd4"),
-    ]),
+    ...storeTransposed4x4("$ldd4"),
   ];
   // dst[i, j] = src[j, i] for i in [from, cols)
   const rest = (j: Instr[], from: Instr[]): Instr[] => [

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import type { DType, Tensor } from "../../index";
 import * as jg from "../../index";
+import { fromSpec, isSpec } from "./spec";
 
 export interface Spec {
   data: number[];
@@ -47,20 +48,9 @@ const fixtures: { cases: { kind: string }[] } = JSON.parse(
 );
 export const opCases = fixtures.cases.filter((c): c is OpCase => c.kind === "op");
 
-const arrays = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  bool: Uint8Array,
-};
-export const isSpec = (a: unknown): a is Spec =>
-  typeof a === "object" && a !== null && "shape" in a && "data" in a;
-export const make = (s: Spec) =>
-  jg.tensor(arrays[s.dtype].from(s.data), {
-    shape: s.shape,
-    dtype: s.dtype,
-    requiresGrad: s.requiresGrad,
-  });
+export { isSpec };
+// (fromSpec sets requiresGrad only on floating dtypes, as the fixtures only ask it there)
+export const make = (s: Spec) => fromSpec(s, s.requiresGrad);
 
 // jitgrad's spelling of a fixture call: a Tensor method (or property, for "T"), an index.ts
 // function, or F's ("F.name").
