@@ -5,9 +5,9 @@
 # bench/torch_step.py does for S1/S2. Run by the harness with /usr/bin/python3 (PyTorch 1.13).
 import json
 import sys
-import time
 
 import torch
+from torch_timing import report
 import torch.nn.functional as F
 
 torch.set_num_threads(1)
@@ -48,42 +48,4 @@ def step():
     return loss
 
 
-value = step().item()
-grads = [p.grad.reshape(-1).tolist() for p in params]
-for _ in range(20):
-    step()
-# rounds of k steps, each round at least ~50 ms
-k = 1
-while True:
-    t0 = time.perf_counter()
-    for _ in range(k):
-        step()
-    if time.perf_counter() - t0 >= 0.05:
-        break
-    k *= 2
-samples = []
-deadline = time.perf_counter() + spec.get("seconds", 2.0)
-while len(samples) < 5 or time.perf_counter() < deadline:
-    t0 = time.perf_counter()
-    for _ in range(k):
-        step()
-    samples.append((time.perf_counter() - t0) / k)
-n = len(samples)
-mean = sum(samples) / n
-sd = (sum((s - mean) ** 2 for s in samples) / max(n - 1, 1)) ** 0.5
-rme = 100 * 1.96 * sd / (n**0.5) / mean
-s = sorted(samples)
-json.dump(
-    {
-        "value": value,
-        "grads": grads,
-        "mean": mean,
-        "rme": rme,
-        "samples": n,
-        "median": s[n // 2],
-        "min": s[0],
-        "threads": torch.get_num_threads(),
-        "version": torch.__version__,
-    },
-    sys.stdout,
-)
+report(step, params, spec, warmup=20)
