@@ -14,17 +14,17 @@ import { copy } from "../js/eager";
 import { js as jsBackend } from "../js/index";
 import { instantiate } from "../js/prelude";
 import type { LoopKernel } from "../plan";
-import { getNumThreads } from "../threads/pool";
 import { chainKernel } from "./chain-kernel";
 import { convChain } from "./conv-chain";
 import { tileEpilogue } from "./epilogue";
 import { matmulEpilogue, matmulF32, wasmGemm } from "./gemm";
 // (importing it sets gemm.ts's hook: large products split across threads)
-import { wasmRowEdges } from "./gemm-split";
+import "./gemm-split";
 import { gemmKernel } from "./microkernel";
 import { GEMM, specialized, wat } from "./module";
 import { wasmMovement } from "./movement";
 import { maxPoolF32 } from "./pool";
+import { splitTiles } from "./tile-split";
 
 const TILED = "gemm_f32_4x8_epilogue";
 
@@ -160,22 +160,16 @@ function withTiles(
     n = vb.shape[1];
   const wasmTiles = (...bufs: Storage[]): boolean => {
     if (!used.every((i) => bufs[i] instanceof Float32Array)) return false;
-    // a product split across threads (gemm-split.ts) runs the JS epilogue on the caller
-    if (getNumThreads() > 1 && wasmRowEdges(m, n, k)) return false;
+    const a = { storage: bufs[ia], ...va },
+      b = { storage: bufs[ib], ...vb };
+    const io = <T extends { slot: number }>(x: T) => ({ ...x, data: bufs[x.slot] as Float32Array });
+    // big enough, with its buffers in shared memory: every thread runs tiles (tile-split.ts)
+    if (splitTiles(TILED, f.module, a, b, m, n, k, loads.map(io), stores.map(io))) return true;
     const spans = loads.map((l) => ({
       data: (bufs[l.slot] as Float32Array).subarray(l.offset, l.offset + l.span),
       slack: l.slack,
     }));
-    const { H, at } = matmulEpilogue(
-      f.run,
-      { storage: bufs[ia], ...va },
-      { storage: bufs[ib], ...vb },
-      m,
-      n,
-      k,
-      spans,
-      stores.length,
-    );
+    const { H, at } = matmulEpilogue(f.run, a, b, m, n, k, spans, stores.length);
     stores.forEach((s, i) => {
       const out = bufs[s.slot] as Float32Array;
       if (s.cs === 1 && s.rs === n) out.set(H.subarray(at[i], at[i] + m * n), s.offset);

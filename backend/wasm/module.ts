@@ -128,13 +128,20 @@ export const wat = () => {
 
 // A kernel made for one compiled kernel (a GEMM with its epilogue), in its own module over the
 // same memory; cached by its listing, so equal kernels share one module.
-const bySource = new Map<string, { run: (...args: number[]) => void; text: string }>();
-export function specialized(f: FuncSpec): { run: (...args: number[]) => void; text: string } {
+// (`module`: the compiled module of the one function, which worker threads instantiate too)
+interface Specialized {
+  run: (...args: number[]) => void;
+  text: string;
+  module: object;
+}
+const bySource = new Map<string, Specialized>();
+export function specialized(f: FuncSpec): Specialized {
   const text = listing([f]);
   let k = bySource.get(text);
   if (!k) {
-    const { exports } = load([f], 1, instance().memory);
-    k = { run: exports[f.name] as (...args: number[]) => void, text };
+    const module = compileModule([f]);
+    const { exports } = loadModule(module, 1, instance().memory);
+    k = { run: exports[f.name] as (...args: number[]) => void, text, module };
     bySource.set(text, k);
   }
   return k;

@@ -21,6 +21,7 @@ import { workerSource } from "../../backend/threads/worker-source";
 import { CHUNK, type ChainLayout } from "../../backend/wasm/chain";
 import { chainSettings } from "../../backend/wasm/chain-kernel";
 import { chainTask } from "../../backend/wasm/chain-split";
+import { tileSplitStats } from "../../backend/wasm/tile-split";
 import {
   compile,
   getNumThreads,
@@ -140,6 +141,20 @@ describe("determinism across thread counts", () => {
         ),
       ],
     ],
+    // the epilogue in the split GEMM's tiles (wasm/tile-split.ts): bias and relu forward, the
+    // relu mask of the backward (an [m, n] load), a transposed product (A^T B), ragged panels
+    [
+      "compiled float32 matmul, value and gradients through split tiles",
+      () => {
+        const f = (a: Tensor, b: Tensor, c: Tensor) => a.matmul(b).add(c).relu().mul(c).sum();
+        const [value, grads] = valueAndGrad(f, { argnums: [0, 1] })(
+          m.narrow(0, 0, 131),
+          m.T.narrow(1, 0, 70),
+          v.narrow(0, 0, 70),
+        ) as [Tensor, Tensor[]];
+        return [value, ...grads];
+      },
+    ],
     [
       "eager float32 matmul split on the Wasm GEMM",
       () => [m.narrow(1, 0, 301).T.matmul(m.narrow(1, 0, 66))],
@@ -194,6 +209,18 @@ describe("determinism across thread counts", () => {
       }
       setNumThreads(initial);
     });
+
+  it("a split compiled matmul runs its epilogue in every thread's tiles, same bits", () => {
+    const f = compile((a: Tensor, b: Tensor, c: Tensor) => a.matmul(b).add(c).relu());
+    const args = [m.narrow(0, 0, 131), m.T.narrow(1, 0, 70), v.narrow(0, 0, 70)] as const;
+    setNumThreads(1);
+    const ref = bytes(f(...args));
+    setNumThreads(2);
+    const before = tileSplitStats.calls;
+    expect(firstDifference([bytes(f(...args))], [ref])).toBe(-1);
+    expect(tileSplitStats.calls).toBe(before + 1);
+    setNumThreads(initial);
+  });
 
   it("the split results are right (float64 references)", () => {
     setNumThreads(2);
