@@ -3,7 +3,8 @@
 // no imports: generated kernels arrive as source with the helpers they may call (helpers.ts).
 //
 // Protocol (one message per job, control words in a SharedArrayBuffer of the job's own):
-//   { define: [{ key, name, source }], helpers: { names, source }, key, args, edges, ctrl }
+//   { define: [{ key, name, source, bound }], helpers: { names, source }, key, args, edges, ctrl }
+// (bound: values the source refers to by name, sent once with the definition)
 // The worker adds itself to ACTIVE, then claims chunk indices from NEXT until they run out or ERR
 // is set, runs the kernel over [edges[c], edges[c + 1]) and counts DONE; a thrown error is written
 // to the pool's error text and flags ERR. The caller (pool.ts) claims from the same counter.
@@ -55,8 +56,11 @@ function run(m) {
     helperNames = m.helpers.names;
     helpers = new Function(m.helpers.source)();
   }
-  for (const d of m.define)
-    kernels.set(d.key, new Function(...helperNames, d.source + "\\nreturn " + d.name + ";")(...helpers));
+  for (const d of m.define) {
+    const names = Object.keys(d.bound), values = Object.values(d.bound);
+    const make = new Function(...helperNames, ...names, d.source + "\\nreturn " + d.name + ";");
+    kernels.set(d.key, make(...helpers, ...values));
+  }
   const fn = kernels.get(m.key), edges = m.edges, args = m.args, chunks = edges.length - 1;
   ctrl = new Int32Array(m.ctrl);
   Atomics.add(ctrl, ACTIVE, 1);

@@ -65,14 +65,14 @@ export function chainSplit(
   for (let i = 0; i < items; i += run) edges.push(i);
   edges.push(items);
   if (edges.length < 3) return null;
-  const task = chainTask(name, layout);
+  const task = chainTask(name, layout, module);
   const parts =
     sums.length > 0 ? new Float64Array(new SharedArrayBuffer(8 * items * sums.length)) : null;
   const totals = sums.map(() => 0);
   const note = `with 2+ threads: split into ${edges.length - 1} runs of ${run} chunk${run > 1 ? "s" : ""} (chain-split.ts)`;
   const split = (bufs: Float32Array[]) => {
     if (getNumThreads() < 2 || !bufs.every(visible)) return false;
-    runRanges(task, [module, parts ?? 0, ...bufs], edges);
+    runRanges(task, [parts ?? 0, ...bufs], edges);
     if (!finish) return true;
     for (let r = 0; r < rows; r++) {
       for (let q = 0; q < sums.length; q++) {
@@ -87,11 +87,13 @@ export function chainSplit(
   return { run: split, note };
 }
 
-// The task over runs of items: run(chunk, lo, hi, module, sums' slots (or 0), ...the kernel's args).
-export function chainTask(name: string, layout: ChainLayout): RangeTask {
+// The task over runs of items: run(chunk, lo, hi, sums' slots (or 0), ...the kernel's args), with
+// the kernel's module bound as `mod`.
+export function chainTask(name: string, layout: ChainLayout, mod: WasmModule): RangeTask {
   const fn = `${name}_split`;
   const source = splitSource(fn, name, layout);
-  return { key: `${fn}#${++made}`, name: fn, source, run: instantiate(source, fn) };
+  const bound = { mod };
+  return { key: `${fn}#${++made}`, name: fn, source, run: instantiate(source, fn, bound), bound };
 }
 
 // large operands must be in shared memory (small ones are copied there by runRanges)
@@ -111,7 +113,7 @@ function splitSource(fn: string, name: string, layout: ChainLayout): string {
   const list = (xs: { param: number; offset: number; rowStride: number; slot: number }[]) =>
     `[${xs.map(quad).join(", ")}]`;
   return `let state = null;
-function ${fn}(chunk, lo, hi, mod, parts, ...bufs) {
+function ${fn}(chunk, lo, hi, parts, ...bufs) {
   const CHUNK = ${CHUNK}, size = ${size}, perRow = ${Math.ceil(size / CHUNK)};
   const ins = ${list(streams.filter((s) => s.load))};
   const outs = ${list(streams.filter((s) => s.store))};

@@ -27,8 +27,9 @@ const SPLIT_MIN_ROWS = 32;
 const CHUNKS = 8;
 
 // Rows [lo, hi) of the product on this thread's instance (source text: workers build it with the
-// helpers `pack` and `wasmThread`, this thread's instance and its state, in scope).
-const source = `function wasmRows(chunk, lo, hi, a, aOff, ars, acs, b, bOff, brs, bcs, P, n, k, call, mod) {
+// helpers `pack` and `wasmThread`, this thread's instance and its state, and the bound module
+// `mod` in scope).
+const source = `function wasmRows(chunk, lo, hi, a, aOff, ars, acs, b, bOff, brs, bcs, P, n, k, call) {
   const MR = ${MR}, NR = ${NR}, KC = ${KC};
   const up4 = (x) => Math.ceil(x / 4) * 4;
   const rows = hi - lo, np = Math.ceil(n / NR) * NR, mp = Math.ceil(rows / MR) * MR;
@@ -66,11 +67,13 @@ const source = `function wasmRows(chunk, lo, hi, a, aOff, ars, acs, b, bOff, brs
 
 let task: RangeTask | undefined;
 const wasmRowsTask = () => {
+  const mod = gemmModule();
   task ??= {
     key: "wasmRows",
     name: "wasmRows",
     source,
-    run: instantiate(source, "wasmRows", { wasmThread: {} }),
+    run: instantiate(source, "wasmRows", { wasmThread: {}, mod }),
+    bound: { mod },
   };
   return task;
 };
@@ -118,7 +121,6 @@ gemmHooks.rows = (a: Strided, b: Strided, m: number, n: number, k: number) => {
       n,
       k,
       ++calls,
-      gemmModule(),
     ],
     edges,
   );

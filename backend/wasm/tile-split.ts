@@ -35,10 +35,11 @@ export interface TileStore {
   cs: number;
 }
 
-// Rows [lo, hi) on this thread (source text: workers build it with the helper `pack` in scope).
+// Rows [lo, hi) on this thread (source text: workers build it with the helper `pack` and the
+// bound modules `gmod` (the packer's) and `tmod` (the tiled function's) in scope).
 // io: per load (data, offset, rs, cs, slack), then per store (out, offset, rs, cs).
 const source = (name: string) => `let state = null;
-function wasmTileRows(chunk, lo, hi, a, aOff, ars, acs, b, bOff, brs, bcs, n, k, call, gmod, tmod, loads, stores, ...io) {
+function wasmTileRows(chunk, lo, hi, a, aOff, ars, acs, b, bOff, brs, bcs, n, k, call, loads, stores, ...io) {
   const MR = ${MR}, NR = ${NR}, KC = ${KC};
   const up4 = (x) => Math.ceil(x / 4) * 4;
   const rows = hi - lo, np = Math.ceil(n / NR) * NR, mp = Math.ceil(rows / MR) * MR;
@@ -113,12 +114,14 @@ let made = 0,
 function taskFor(name: string, module: WasmModule): RangeTask {
   let t = tasks.get(module);
   if (!t) {
-    const text = source(name);
+    const text = source(name),
+      bound = { gmod: gemmModule(), tmod: module };
     t = {
       key: `wasmTileRows#${++made}`,
       name: "wasmTileRows",
       source: text,
-      run: instantiate(text, "wasmTileRows"),
+      run: instantiate(text, "wasmTileRows", bound),
+      bound,
     };
     tasks.set(module, t);
   }
@@ -169,8 +172,6 @@ export function splitTiles(
       n,
       k,
       ++calls,
-      gemmModule(),
-      module,
       loads.length,
       stores.length,
       ...io,

@@ -16,6 +16,7 @@ import {
   setCallerWorksForTests,
   setStallTimeoutForTests,
   shutdown,
+  type WasmModule,
 } from "../../backend/threads/pool";
 import { workerSource } from "../../backend/threads/worker-source";
 import { CHUNK, type ChainLayout } from "../../backend/wasm/chain";
@@ -379,7 +380,8 @@ describe("Wasm chain kernels across thread counts", () => {
     setCallerWorksForTests(false);
     try {
       // not a compiled module: the worker's instantiation throws
-      expect(() => runRanges(chainTask("k9_bad", layout), [0, 0], [0, 1, 2, 3])).toThrow(
+      const bad = chainTask("k9_bad", layout, 0 as unknown as WasmModule);
+      expect(() => runRanges(bad, [0], [0, 1, 2, 3])).toThrow(
         /kernel k9_bad_split failed on worker thread 1: TypeError: WebAssembly\.Instance/,
       );
     } finally {
