@@ -4,7 +4,7 @@
 
 import { backend, type Kernel, type Launch } from "../backend/index";
 import type { Access, LoopKernel } from "../backend/plan";
-import { allocate, type Storage } from "../ir/dtype";
+import { allocate, allocateResult, type Storage } from "../ir/dtype";
 import type { Graph, Value } from "../ir/graph";
 import { numel } from "../ir/shape";
 import { plan, type Step } from "./fuse";
@@ -70,7 +70,7 @@ export function buildProgram(g: Graph, prefix = "k"): Program {
     run(inputs, into) {
       for (let i = 0; i < inputs.length; i++) storage[i] = inputs[i];
       for (let k = 0; k < fresh.length; k++)
-        storage[fresh[k]] = into?.[freshOut[k]] ?? allocate(freshDtype[k], freshSize[k]);
+        storage[fresh[k]] = into?.[freshOut[k]] ?? allocateResult(freshDtype[k], freshSize[k]);
       driver(storage as Storage[], kernels);
       const outs = new Array<Storage>(nOut);
       for (let i = 0; i < nOut; i++) {

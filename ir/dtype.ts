@@ -9,10 +9,23 @@ export type Storage = Float32Array | Float64Array | Int32Array | Uint8Array;
 // While more than one thread is asked for (backend/threads calls shareStorages), storages of
 // SHARED_MIN elements or more live on a SharedArrayBuffer where the platform has one (Node;
 // browsers only when cross-origin isolated), so worker threads can run kernels on them; they are
-// ordinary typed arrays, collected like any other (see `ballast` for what that takes).
+// ordinary typed arrays, collected like any other (see `ballast` for what that takes). These are
+// the storages made once and read call after call: tensors from factories (randn, zeros, data),
+// parameters, a compiled program's own buffers. Results use allocateResult.
 export function allocate(dtype: DType, n: number): Storage {
   if (n > SMALL || !(n >= 0)) return allocateLarge(dtype, n);
   return n >= SHARED_MIN && shared ? sharedArray(dtype, n) : array(dtype, n);
+}
+// A result an op or a compiled call computes: always an ordinary typed array, whatever the thread
+// count. Results are fresh at every call and mostly short-lived, and a fresh SharedArrayBuffer
+// is the dearest memory there is here: fresh mmap'ed pages to fault in, or (with the ballast
+// below, which keeps their total bounded) collections on V8's helper threads. Measured with 2
+// threads on the W3 gradient (4 MB a call): ~2.7 ms of GC-thread CPU a call with the ballast, ~1000
+// page faults a call without, against neither for ordinary arrays. Workers write their part of a
+// result through a reused staging buffer instead (backend/threads/staging.ts).
+export function allocateResult(dtype: DType, n: number): Storage {
+  if (n > SMALL || !(n >= 0)) return allocateLarge(dtype, n, false);
+  return array(dtype, n);
 }
 function array(dtype: DType, n: number): Storage {
   switch (dtype) {
@@ -87,14 +100,14 @@ export function shareStorages(on: boolean): void {
   shared = on && sharable;
 }
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
-function allocateLarge(dtype: DType, n: number): Storage {
+function allocateLarge(dtype: DType, n: number, share = shared): Storage {
   const fail = (why: string) =>
     new Error(
       `can't allocate memory for a ${dtype} tensor of ${n} elements (${n * BYTES[dtype]} bytes): ${why}`,
     );
   if (!Number.isSafeInteger(n) || n < 0) throw fail("not a valid element count");
   try {
-    return shared ? sharedArray(dtype, n) : array(dtype, n);
+    return share ? sharedArray(dtype, n) : array(dtype, n);
   } catch (e) {
     if (e instanceof RangeError) throw fail(`the JavaScript engine refused (${e.message})`);
     throw e;

@@ -2,7 +2,7 @@
 // either records it into the active trace (inside compile) or runs it now and, when gradients
 // are wanted, records a GradFn node whose backward is the op's VJP rule.
 import { backend, type Combine } from "../backend/index";
-import { allocate, type DType, isFloat } from "../ir/dtype";
+import { allocate, allocateResult, type DType, isFloat } from "../ir/dtype";
 import { identity } from "../ir/index-map";
 import {
   defOf,
@@ -70,6 +70,11 @@ export function scalar(v: number | boolean): Tensor {
 
 export function empty(shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numel(shape)), [...shape], contiguousStrides(shape), 0, dtype);
+}
+// An op's result (ir/dtype.ts allocateResult: never shared memory)
+function result(shape: readonly number[], dtype: DType): Tensor {
+  const s = allocateResult(dtype, numel(shape));
+  return new Tensor(s, [...shape], contiguousStrides(shape), 0, dtype);
 }
 
 // params: the op's own (typed per op: bind("sum", [x], { dims, keepdim })); ops without params
@@ -152,7 +157,7 @@ export function broadcastTo(t: Tensor, shape: readonly number[]): Tensor {
 
 // A contiguous copy of t's data (no autograd: callers record their own node).
 export function materialize(t: Tensor): Tensor {
-  const out = empty(t.shape, t.dtype);
+  const out = result(t.shape, t.dtype);
   backend.copy(t, out);
   return out;
 }
@@ -197,7 +202,7 @@ type Executor<D extends OpDef> = (
 ) => Tensor;
 const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } = {
   elementwise(def, ins, p, shape, dtype, op) {
-    const out = empty(shape, dtype);
+    const out = result(shape, dtype);
     const f = formulaOf(def, op, ins.length, p);
     backend.pointwise(
       f,
@@ -211,7 +216,7 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
     return out;
   },
   reduce(def, [x], p, shape, dtype, op) {
-    const out = empty(shape, dtype);
+    const out = result(shape, dtype);
     backend.reduce(reductionOf(def, op, dtype), x, reduceParams({ op, params: p }).dims, out);
     return out;
   },
@@ -222,7 +227,7 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
     if (v) return x.withView(v.shape, v.strides, v.offset);
     const m = def.index(identity(shape.length, shape.length), p, x.shape, shape);
     if (m) {
-      const out = empty(shape, dtype);
+      const out = result(shape, dtype);
       backend.remap(x, m, out);
       return out;
     }
@@ -231,17 +236,17 @@ const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } =
     return c.withView(w.shape, w.strides, w.offset);
   },
   gather(def, [x, index], p, shape, dtype) {
-    const out = empty(shape, dtype);
+    const out = result(shape, dtype);
     backend.gather(x, index, def.along(p), out);
     return out;
   },
   scan(def, [x], p, shape, dtype, op) {
-    const out = empty(shape, dtype);
+    const out = result(shape, dtype);
     backend.scan(op as ScanOpName, def.along(p), dtype, x, out);
     return out;
   },
   kernel(_, ins, p, shape, dtype, op) {
-    const out = empty(shape, dtype);
+    const out = result(shape, dtype);
     backend.kernelOp(op as KernelOpName, ins, out, p);
     return out;
   },

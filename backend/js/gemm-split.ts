@@ -1,7 +1,8 @@
 // Eager matmul split across threads by row panels: b is packed once (shared memory, gemm.ts), and
 // each chunk of a's rows packs its own rows and computes its rows of out. Every output element is
 // one dot product in k order whoever computes it, so the split never changes a bit.
-import { type RangeTask, runRanges } from "../threads/pool";
+import { type RangeArg, type RangeTask, runRanges } from "../threads/pool";
+import type { TaskAccess } from "../threads/staging";
 import { PANEL, type RowsRunner } from "./gemm";
 import { CHUNK_WORK, MAC_UNITS, PARALLEL_MIN_WORK } from "./parallel";
 import { codegenAllowed, instantiate } from "./prelude";
@@ -15,9 +16,22 @@ const source = `function gemmRows(chunk, lo, hi, a, aOff, ars, acs, B, O, oOff, 
 }`;
 let task: RangeTask | undefined;
 const gemmTask = () => {
-  task ??= { key: "gemmRows", name: "gemmRows", source, run: instantiate(source, "gemmRows") };
+  task ??= {
+    key: "gemmRows",
+    name: "gemmRows",
+    source,
+    run: instantiate(source, "gemmRows"),
+    access: rowsWritten,
+  };
   return task;
 };
+
+// out's rows, written whole when they are contiguous (threads/staging.ts); a and B are only read
+function rowsWritten(args: RangeArg[]): TaskAccess | null {
+  const [oOff, ors, ocs, n] = args.slice(6, 10) as number[];
+  if (ocs !== 1 || ors !== n) return null;
+  return { writes: [{ arg: 5, read: false, range: (lo, hi) => [oOff + lo * n, oOff + hi * n] }] };
+}
 
 export const rowsInParallel: RowsRunner = (a, aOff, ars, acs, B, O, oOff, ors, ocs, m, n, k) => {
   const work = m * n * k * MAC_UNITS;

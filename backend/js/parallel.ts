@@ -15,6 +15,7 @@ import { portableHelpers } from "../threads/helpers";
 import { type RangeTask, runRanges } from "../threads/pool";
 import { emitLoops } from "./loops";
 import { emitMatmul } from "./matmul";
+import { planAccess } from "./plan-access";
 import { codegenAllowed, helperNames, instantiate } from "./prelude";
 
 // The cost model, measured on this machine (a 2-core AMD EPYC VM, Node 20) by `npm run
@@ -104,7 +105,13 @@ function task(
 ): RangeTask | null {
   const source = emit(plan, true);
   if (callsLocal(source)) return null;
-  return { key: key(plan.name), name: plan.name, source, run: instantiate(source, plan.name) };
+  return {
+    key: key(plan.name),
+    name: plan.name,
+    source,
+    run: instantiate(source, plan.name),
+    access: planAccess(plan),
+  };
 }
 
 function splitOutputs(k: LoopKernel): Split | null {

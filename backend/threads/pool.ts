@@ -13,6 +13,7 @@
 // Workers are unref'd (the process ends by itself) and started on the first parallel call.
 import { shareStorages } from "../../ir/dtype";
 import { helperSource } from "./helpers";
+import { type Staged, stage, type TaskAccess } from "./staging";
 import { CTRL, ERROR_CHARS, STATUS, workerSource } from "./worker-source";
 
 // (a compiled WebAssembly.Module may be sent too: postMessage shares its compiled code)
@@ -31,6 +32,8 @@ export interface RangeTask {
   source: string;
   run: (chunk: number, begin: number, end: number, ...args: RangeArg[]) => void;
   bound?: Record<string, RangeArg>;
+  // what a call writes (staging.ts); without it, only small buffers outside shared memory are staged
+  access?: (args: RangeArg[]) => TaskAccess | null;
 }
 
 // ---- the thread count: setNumThreads / JITGRAD_NUM_THREADS, else 1 ----
@@ -172,54 +175,24 @@ export const setStallTimeoutForTests = (ms: number) => {
   stallMs = ms;
 };
 
-const shared = (a: RangeArg) =>
-  typeof a === "number" || !ArrayBuffer.isView(a) || a.buffer instanceof SharedArrayBuffer;
-// A storage outside shared memory (small ones are allocated there: ir/dtype.ts) reaches the workers
-// as a shared copy, written back afterwards; a large one keeps the kernel on the calling thread.
-const STAGE_MAX = 1 << 14;
-
 export function runRanges(task: RangeTask, args: RangeArg[], edges: number[]): void {
   const chunks = edges.length - 1;
   const helpers = Math.min(getNumThreads() - 1, chunks - 1);
-  const stageable = (a: RangeArg) => shared(a) || (a as Storage).length <= STAGE_MAX;
-  const p = helpers > 0 && workerThreads() && args.every(stageable) ? start(helpers) : null;
-  if (!p) {
+  const staged = helpers > 0 && workerThreads() ? stage(args, task.access?.(args) ?? null) : null;
+  const p = staged && start(helpers);
+  if (!p || !staged) {
     for (let c = 0; c < chunks; c++) task.run(c, edges[c], edges[c + 1], ...args);
     return;
   }
-  const staged = new Map<Storage, Storage>();
-  const stage = (a: RangeArg): RangeArg => {
-    if (shared(a)) return a;
-    const s = a as Storage;
-    let copy = staged.get(s);
-    if (!copy) {
-      copy = stagingCopy(s, staged.size);
-      copy.set(s);
-      staged.set(s, copy);
-    }
-    return copy;
-  };
-  try {
-    run(p, helpers, task, args.map(stage), edges);
-  } finally {
-    for (const [s, copy] of staged) s.set(copy);
-  }
+  const callerRan = run(p, helpers, task, staged, edges);
+  staged.finish(edges, callerRan);
 }
 
-type Storage = Exclude<RangeArg, number | WasmModule>;
-// Staging buffers are kept and reused (the n-th staged argument of a call gets slot n): a fresh
-// SharedArrayBuffer per call would be memory V8 does not count (ir/dtype.ts), freed only by chance.
-const staging: SharedArrayBuffer[] = [];
-function stagingCopy(s: Storage, slot: number): Storage {
-  if (!staging[slot] || staging[slot].byteLength < s.byteLength)
-    staging[slot] = new SharedArrayBuffer(Math.max(s.byteLength, 8 * STAGE_MAX));
-  const C = s.constructor as new (b: SharedArrayBuffer, at: number, n: number) => Storage;
-  return new C(staging[slot], 0, s.length);
-}
-
-function run(p: Pool, helpers: number, task: RangeTask, args: RangeArg[], edges: number[]) {
+// Runs the chunks on the calling thread and the workers; returns which chunks the caller ran.
+function run(p: Pool, helpers: number, task: RangeTask, args: Staged, edges: number[]): Uint8Array {
   const chunks = edges.length - 1;
   const ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL.WORDS));
+  const bytes = fresh(args.workers);
   for (let i = 0; i < helpers; i++) {
     const define = p.defined[i].has(task.key)
       ? []
@@ -227,15 +200,25 @@ function run(p: Pool, helpers: number, task: RangeTask, args: RangeArg[], edges:
     p.defined[i].add(task.key);
     const h = p.helpersSent[i] ? undefined : helperSource();
     p.helpersSent[i] = true;
-    p.workers[i].postMessage({ define, helpers: h, key: task.key, args, edges, ctrl: ctrl.buffer });
+    p.workers[i].postMessage({
+      define,
+      helpers: h,
+      key: task.key,
+      args: args.workers,
+      fresh: bytes,
+      edges,
+      ctrl: ctrl.buffer,
+    });
   }
   let failure: unknown = null,
     mine = 0;
+  const ran = new Uint8Array(chunks);
   try {
     while (callerWorks && Atomics.load(ctrl, CTRL.ERR) === 0) {
       const c = Atomics.add(ctrl, CTRL.NEXT, 1);
       if (c >= chunks) break;
-      task.run(c, edges[c], edges[c + 1], ...args);
+      task.run(c, edges[c], edges[c + 1], ...args.caller);
+      ran[c] = 1;
       mine++;
       Atomics.add(ctrl, CTRL.DONE, 1);
     }
@@ -247,6 +230,21 @@ function run(p: Pool, helpers: number, task: RangeTask, args: RangeArg[], edges:
   if (!failure && !problem) counts.workerChunks += chunks - mine;
   if (failure) throw failure;
   if (problem) throw problem;
+  return ran;
+}
+
+// Bytes of shared memory the workers have not been sent before: what they mirror to make V8
+// collect the copies they hold (worker-source.ts). Staging buffers and the tensors a loop reads
+// call after call are sent once.
+const sent = new WeakSet<SharedArrayBuffer>();
+function fresh(args: RangeArg[]): number {
+  let bytes = 0;
+  for (const a of args)
+    if (ArrayBuffer.isView(a) && a.buffer instanceof SharedArrayBuffer && !sent.has(a.buffer)) {
+      sent.add(a.buffer);
+      bytes += a.buffer.byteLength;
+    }
+  return bytes;
 }
 
 // Waits until every chunk is done, or (after an error) until no worker is inside a chunk; bounded:

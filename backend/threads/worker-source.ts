@@ -3,7 +3,8 @@
 // no imports: generated kernels arrive as source with the helpers they may call (helpers.ts).
 //
 // Protocol (one message per job, control words in a SharedArrayBuffer of the job's own):
-//   { define: [{ key, name, source, bound }], helpers: { names, source }, key, args, edges, ctrl }
+//   { define: [{ key, name, source, bound }], helpers: { names, source }, key, args, fresh, edges,
+//     ctrl }
 // (bound: values the source refers to by name, sent once with the definition)
 // The worker adds itself to ACTIVE, then claims chunk indices from NEXT until they run out or ERR
 // is set, runs the kernel over [edges[c], edges[c + 1]) and counts DONE; a thrown error is written
@@ -26,13 +27,14 @@ let helperNames = [], helpers = [], ctrl = null;
 // V8 does not count shared memory toward GC pressure (ir/dtype.ts), and the copies of the
 // caller's buffers each message creates here keep their memory alive until this thread collects
 // them, which its small heap rarely asks for: measured, 400 jobs on fresh 4 MB buffers held 1.6 GB.
-// So the bytes received are mirrored, in batches, by an untouched counted buffer that is dropped
-// at once: V8 sees the pressure and collects (the same 400 jobs: ~150 MB).
+// So the bytes of buffers received for the first time (m.fresh, counted by the caller: a buffer
+// sent again holds no new memory) are mirrored, in batches, by an untouched counted buffer that
+// is dropped at once: V8 sees the pressure and collects (the same 400 jobs: ~150 MB).
 const NUDGE_BYTES = ${NUDGE_BYTES};
 const unzeroed = proc.getBuiltinModule("node:buffer").Buffer;
 let received = 0;
-function nudge(args) {
-  for (const a of args) if (a && a.buffer instanceof SharedArrayBuffer) received += a.byteLength;
+function nudge(bytes) {
+  received += bytes;
   if (received >= NUDGE_BYTES) {
     unzeroed.allocUnsafeSlow(received);
     received = 0;
@@ -78,7 +80,7 @@ function run(m) {
       Atomics.notify(ctrl, DONE);
     }
   } finally {
-    nudge(args);
+    nudge(m.fresh);
     Atomics.sub(ctrl, ACTIVE, 1);
     Atomics.notify(ctrl, DONE);
     ctrl = null;

@@ -8,7 +8,6 @@
 // running slot does (0 + s is s; a total is never -0), and runs the outer phase (mean's scale, the
 // stores after the sum) on its own instance with a call over 0 points: the same bits as the
 // unsplit kernel for any thread count.
-import { SHARED_MIN } from "../../ir/dtype";
 import { CHUNK_WORK, WORK_UNIT_NS } from "../js/parallel";
 import { instantiate } from "../js/prelude";
 import {
@@ -65,13 +64,16 @@ export function chainSplit(
   for (let i = 0; i < items; i += run) edges.push(i);
   edges.push(items);
   if (edges.length < 3) return null;
-  const task = chainTask(name, layout, module);
+  const task = { ...chainTask(name, layout, module), access: () => ({ writes: staged(writes) }) };
   const parts =
     sums.length > 0 ? new Float64Array(new SharedArrayBuffer(8 * items * sums.length)) : null;
   const totals = sums.map(() => 0);
   const note = `with 2+ threads: split into ${edges.length - 1} runs of ${run} chunk${run > 1 ? "s" : ""} (chain-split.ts)`;
+  const writes = chainWrites(layout);
   const split = (bufs: Float32Array[]) => {
-    if (getNumThreads() < 2 || !bufs.every(visible)) return false;
+    // a result written in a way staging cannot follow must be shared memory itself
+    if (getNumThreads() < 2 || !writes.every((w) => w.dense || isShared(bufs[w.param])))
+      return false;
     runRanges(task, [parts ?? 0, ...bufs], edges);
     if (!finish) return true;
     for (let r = 0; r < rows; r++) {
@@ -96,12 +98,34 @@ export function chainTask(name: string, layout: ChainLayout, mod: WasmModule): R
   return { key: `${fn}#${++made}`, name: fn, source, run: instantiate(source, fn, bound), bound };
 }
 
-// large operands must be in shared memory (small ones are copied there by runRanges)
-const visible = (x: RangeArg) =>
-  typeof x === "number" ||
-  !ArrayBuffer.isView(x) ||
-  x.buffer instanceof SharedArrayBuffer ||
-  x.length <= SHARED_MIN;
+// The results the split task writes (threads/staging.ts): items [lo, hi) of a stream write
+// elements offset + (its rows' points from item lo's to item hi's), densely when the rows are
+// contiguous (or there is one) and no other stream writes the buffer. Arguments: the sums' slots,
+// then the kernel's (param + 1).
+interface ChainWrite {
+  param: number;
+  dense: boolean;
+  read: boolean;
+  range: (lo: number, hi: number) => [number, number];
+}
+function chainWrites({ rows, size, streams }: ChainLayout): ChainWrite[] {
+  const perRow = Math.ceil(size / CHUNK);
+  const point = (item: number) =>
+    item >= rows * perRow
+      ? rows * size
+      : Math.floor(item / perRow) * size + (item % perRow) * CHUNK;
+  const outs = streams.filter((s) => s.store);
+  return outs.map((s) => ({
+    param: s.param,
+    dense:
+      (rows === 1 || s.rowStride === size) && outs.filter((o) => o.param === s.param).length === 1,
+    read: streams.some((o) => o.load && o.param === s.param),
+    range: (lo, hi) => [s.offset + point(lo), s.offset + point(hi)],
+  }));
+}
+const staged = (writes: ChainWrite[]) =>
+  writes.filter((w) => w.dense).map((w) => ({ ...w, arg: w.param + 1 }));
+const isShared = (x: RangeArg) => ArrayBuffer.isView(x) && x.buffer instanceof SharedArrayBuffer;
 
 // The per-thread function, as source (workers build it): items [lo, hi) on this thread's instance.
 // Generated text: the layout's numbers only.

@@ -6,7 +6,6 @@
 // of the product into a shared buffer. Every product element is the same sum in the same order
 // whoever computes it (chunks start on whole MR-row panels), so results are the same bits as the
 // unsplit GEMM for any thread count.
-import { SHARED_MIN } from "../../ir/dtype";
 import type { Strided } from "../backend";
 import { codegenAllowed, instantiate } from "../js/prelude";
 import { getNumThreads, type RangeTask, runRanges } from "../threads/pool";
@@ -74,6 +73,8 @@ const wasmRowsTask = () => {
     source,
     run: instantiate(source, "wasmRows", { wasmThread: {}, mod }),
     bound: { mod },
+    // writes only the product (shared memory): a and b, outside it, are copied in (staging.ts)
+    access: () => ({ writes: [] }),
   };
   return task;
 };
@@ -93,16 +94,11 @@ export function wasmRowEdges(m: number, n: number, k: number): number[] | null {
   return edges.length < 3 ? null : edges;
 }
 
-// large operands must be in shared memory (small ones are copied there by runRanges)
-const visible = (x: Strided) =>
-  x.storage!.buffer instanceof SharedArrayBuffer || x.storage!.length <= SHARED_MIN;
-
 gemmHooks.rows = (a: Strided, b: Strided, m: number, n: number, k: number) => {
   if (getNumThreads() < 2 || typeof SharedArrayBuffer !== "function" || !codegenAllowed())
     return null;
   const edges = wasmRowEdges(m, n, k);
-  // an operand workers cannot see (made while one thread was asked for) keeps it here, unsplit
-  if (!edges || !visible(a) || !visible(b)) return null;
+  if (!edges) return null;
   if (product.length < m * n)
     product = new Float32Array(new SharedArrayBuffer(4 * Math.max(m * n, 2 * product.length)));
   const P = product.subarray(0, m * n);

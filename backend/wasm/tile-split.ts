@@ -9,10 +9,16 @@
 // largest serial piece of the step at 2 threads). Every result element is the same sums in the
 // same order and the same epilogue code whoever computes it (chunks start on whole MR-row
 // panels), so the bits equal the unsplit kernel's for any thread count.
-import { SHARED_MIN } from "../../ir/dtype";
 import type { Strided } from "../backend";
 import { codegenAllowed, instantiate } from "../js/prelude";
-import { getNumThreads, type RangeTask, runRanges, type WasmModule } from "../threads/pool";
+import {
+  getNumThreads,
+  type RangeArg,
+  type RangeTask,
+  runRanges,
+  type WasmModule,
+} from "../threads/pool";
+import type { TaskAccess } from "../threads/staging";
 import { KC } from "./gemm";
 import { wasmRowEdges } from "./gemm-split";
 import { MR, NR } from "./microkernel";
@@ -122,15 +128,29 @@ function taskFor(name: string, module: WasmModule): RangeTask {
       source: text,
       run: instantiate(text, "wasmTileRows", bound),
       bound,
+      access: tileWrites,
     };
     tasks.set(module, t);
   }
   return t;
 }
 
-// large buffers must be in shared memory (small ones are copied there and back by runRanges)
-const visible = (x: Float32Array) =>
-  x.buffer instanceof SharedArrayBuffer || x.length <= SHARED_MIN;
+// A result in shared memory is written by the workers themselves; one outside it by the
+// calling thread, and through a staging copy by the workers (threads/staging.ts), which follows
+// only rows written whole: cs = 1, rs = n. Everything else is read only, and copied in.
+const shared = (x: Float32Array) => x.buffer instanceof SharedArrayBuffer;
+const ARGS = 13; // the arguments before the loads' and stores' (see the source)
+function tileWrites(args: RangeArg[]): TaskAccess {
+  const [n, loads, stores] = [args[8], args[11], args[12]] as number[];
+  const writes: TaskAccess["writes"] = [];
+  for (let j = 0; j < stores; j++) {
+    const q = ARGS + 5 * loads + 4 * j;
+    const [offset, rs, cs] = args.slice(q + 1, q + 4) as number[];
+    if (cs === 1 && rs === n)
+      writes.push({ arg: q, read: false, range: (lo, hi) => [offset + lo * n, offset + hi * n] });
+  }
+  return { writes };
+}
 
 // Runs the kernel split across threads and returns true, or returns false (nothing done) where it
 // stays on the calling thread: one thread asked for, a product too small to split (gemm-split's
@@ -151,8 +171,8 @@ export function splitTiles(
   const edges = wasmRowEdges(m, n, k);
   const as = a.storage as Float32Array,
     bs = b.storage as Float32Array;
-  if (!edges || ![as, bs, ...loads.map((l) => l.data), ...stores.map((s) => s.data)].every(visible))
-    return false;
+  const rows = (s: TileStore) => s.cs === 1 && s.rs === n;
+  if (!edges || !stores.every((s) => shared(s.data) || rows(s))) return false;
   const io = [
     ...loads.flatMap((l) => [l.data, l.offset, l.rs, l.cs, l.slack]),
     ...stores.flatMap((s) => [s.data, s.offset, s.rs, s.cs]),

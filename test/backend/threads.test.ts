@@ -24,6 +24,7 @@ import { chainSettings } from "../../backend/wasm/chain-kernel";
 import { chainTask } from "../../backend/wasm/chain-split";
 import { tileSplitStats } from "../../backend/wasm/tile-split";
 import {
+  cat,
   compile,
   getNumThreads,
   manualSeed,
@@ -89,6 +90,10 @@ describe("shared storage", () => {
     const s = serialize(big);
     expect(s.data.buffer).toBeInstanceOf(ArrayBuffer);
     expect(Array.from(s.data)).toEqual(Array.from(big.storage!));
+    // results (eager ops, compiled calls) stay ordinary arrays: workers write through staging
+    expect(big.mul(2).storage!.buffer).toBeInstanceOf(ArrayBuffer);
+    expect(compile((a: Tensor) => a.exp())(big).storage!.buffer).toBeInstanceOf(ArrayBuffer);
+    setNumThreads(initial);
   });
 });
 
@@ -171,6 +176,24 @@ describe("determinism across thread counts", () => {
         ) as Tensor[],
     ],
     ["eager mean of a chain", () => [x.add(2).mul(x).mean()]],
+    // results written in ways staging cannot follow (two stores into one buffer; a transposed
+    // store) and in-place updates of an ordinary buffer
+    [
+      "compiled cat and a transposed result",
+      () =>
+        compile((a: Tensor, b: Tensor) => [cat([a.mul(2), a.exp()]), b.mul(3).T.contiguous()])(
+          x.narrow(0, 0, 500_000),
+          m,
+        ) as Tensor[],
+    ],
+    [
+      "eager in-place update of an ordinary buffer",
+      () => {
+        const y = x.mul(1);
+        y.mul_(3).add_(x);
+        return [y];
+      },
+    ],
     [
       "eager float64 matmul (row panels)",
       () => {
@@ -353,16 +376,26 @@ describe("Wasm chain kernels across thread counts", () => {
     expect(code).not.toContain("split into");
   });
 
-  it("a chain whose operand is outside shared memory stays on the calling thread, same bits", () => {
+  it("a chain whose operands and result are outside shared memory runs through staging, same bits", () => {
     setNumThreads(1);
     const plain = randn([300_001]);
     expect(plain.storage!.buffer).toBeInstanceOf(ArrayBuffer);
     const f = compile((a: Tensor) => a.tanh().mul(a).sum());
-    const one = f(plain).item();
+    const g = compile((a: Tensor) => a.tanh().mul(a));
+    const one = f(plain).item(),
+      ref = bytes(g(plain));
     setNumThreads(2);
-    const before = counts.workerChunks;
-    expect(Object.is(f(plain).item(), one)).toBe(true);
-    expect(counts.workerChunks).toBe(before);
+    setCallerWorksForTests(false);
+    try {
+      const before = counts.workerChunks;
+      expect(Object.is(f(plain).item(), one)).toBe(true);
+      const out = g(plain);
+      expect(out.storage!.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(firstDifference([bytes(out)], [ref])).toBe(-1);
+      expect(counts.workerChunks).toBeGreaterThan(before);
+    } finally {
+      setCallerWorksForTests(true);
+    }
     setNumThreads(initial);
   });
 
