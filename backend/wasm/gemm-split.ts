@@ -25,6 +25,23 @@ export const SPLIT_MIN_MACS = 1 << 22;
 const SPLIT_MIN_ROWS = 32;
 const CHUNKS = 8;
 
+// Source text shared by the split GEMMs' per-thread functions: grows the thread's memory (t.memory)
+// for Sat floats and the staging area after them, views it as H, and defines packInto, as gemm.ts
+// packInto: the span copied in and packed in Wasm (packer: the module's PACK export), or element
+// by element from JS. Needs rows, n, k, Sat, t, packer and the helper pack in scope.
+export const threadMemory = `const need = Math.ceil(((Sat + 2 * Math.max(rows, n) * k + 64) * 4) / 65536) - t.memory.buffer.byteLength / 65536;
+  if (need > 0) t.memory.grow(need);
+  const H = new Float32Array(t.memory.buffer);
+  const packInto = (x, off, rs, cs, count, w, at) => {
+    const last = off + (count - 1) * rs + (k - 1) * cs;
+    if (rs < 0 || cs < 0 || last - off > 2 * count * k + 64) {
+      pack(x, off, rs, cs, count, k, w, H, at);
+      return;
+    }
+    H.set(x.subarray(off, last + 1), Sat);
+    packer(4 * Sat, rs, cs, count, k, w, 4 * at, Math.abs(cs) <= Math.abs(rs) ? 1 : 0);
+  };`;
+
 // Rows [lo, hi) of the product on this thread's instance (source text: workers build it with the
 // helpers `pack` and `wasmThread`, this thread's instance and its state, and the bound module
 // `mod` in scope).
@@ -40,19 +57,8 @@ const source = `function wasmRows(chunk, lo, hi, a, aOff, ars, acs, b, bOff, brs
     t.exports = new WebAssembly.Instance(mod, { env: { memory: t.memory } }).exports;
     t.call = -1;
   }
-  const need = Math.ceil(((Sat + 2 * Math.max(rows, n) * k + 64) * 4) / 65536) - t.memory.buffer.byteLength / 65536;
-  if (need > 0) t.memory.grow(need);
-  const H = new Float32Array(t.memory.buffer);
-  // as gemm.ts packInto: the span copied in and packed in Wasm, or element by element from JS
-  const packInto = (x, off, rs, cs, count, w, at) => {
-    const last = off + (count - 1) * rs + (k - 1) * cs;
-    if (rs < 0 || cs < 0 || last - off > 2 * count * k + 64) {
-      pack(x, off, rs, cs, count, k, w, H, at);
-      return;
-    }
-    H.set(x.subarray(off, last + 1), Sat);
-    t.exports.${PACK}(4 * Sat, rs, cs, count, k, w, 4 * at, Math.abs(cs) <= Math.abs(rs) ? 1 : 0);
-  };
+  const packer = t.exports.${PACK};
+  ${threadMemory}
   if (t.call !== call) {
     packInto(b, bOff, brs, bcs, n, NR, Bat);
     t.call = call;

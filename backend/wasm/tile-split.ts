@@ -20,7 +20,7 @@ import {
 } from "../threads/pool";
 import type { TaskAccess } from "../threads/staging";
 import { KC } from "./gemm";
-import { wasmRowEdges } from "./gemm-split";
+import { threadMemory, wasmRowEdges } from "./gemm-split";
 import { MR, NR } from "./microkernel";
 import { gemmModule, PACK } from "./module";
 
@@ -72,20 +72,8 @@ function wasmTileRows(chunk, lo, hi, a, aOff, ars, acs, b, bOff, brs, bcs, n, k,
       call: -1,
     };
   }
-  const t = state;
-  const need = Math.ceil(((Sat + 2 * Math.max(rows, n) * k + 64) * 4) / 65536) - t.memory.buffer.byteLength / 65536;
-  if (need > 0) t.memory.grow(need);
-  const H = new Float32Array(t.memory.buffer);
-  // as gemm.ts packInto: the span copied in and packed in Wasm, or element by element from JS
-  const packInto = (x, off, rs, cs, count, w, at) => {
-    const last = off + (count - 1) * rs + (k - 1) * cs;
-    if (rs < 0 || cs < 0 || last - off > 2 * count * k + 64) {
-      pack(x, off, rs, cs, count, k, w, H, at);
-      return;
-    }
-    H.set(x.subarray(off, last + 1), Sat);
-    t.pack(4 * Sat, rs, cs, count, k, w, 4 * at, Math.abs(cs) <= Math.abs(rs) ? 1 : 0);
-  };
+  const t = state, packer = t.pack;
+  ${threadMemory}
   if (t.call !== call) {
     packInto(b, bOff, brs, bcs, n, NR, Bat);
     t.call = call;
