@@ -84,6 +84,45 @@ export function gatherRow(
   }
 }
 
+// A block of `rows` patch rows in one call: row r is tap r % T of channel r / T (source base +
+// floor(r / T) * xc, table from t0 + (r % T) * Q), gathered as gatherRow to dst at +
+// floor(r / w) * panelStep + (r % w) * rowStep. `align` (per > 0): each sample's values start a
+// panel of their own (sample n at column n * ceil(Q / per) * per), so a GEMM can take one sample's
+// columns alone and store its product in place.
+export function gatherBlock(
+  src: ArrayLike<number>,
+  base: number,
+  xn: number,
+  N: number,
+  tab: Int32Array,
+  t0: number,
+  Q: number,
+  dst: Panels,
+  at: number,
+  per: number,
+  small: number,
+  big: number,
+  rows: number,
+  T: number,
+  xc: number,
+  w: number,
+  rowStep: number,
+  panelStep: number,
+  align: boolean,
+): void {
+  const sample = align && per > 0 ? Math.ceil(Q / per) * big : 0;
+  for (let r = 0; r < rows; r++) {
+    const c = Math.floor(r / T),
+      from = base + c * xc,
+      t = t0 + (r - c * T) * Q,
+      to = at + Math.floor(r / w) * panelStep + (r % w) * rowStep;
+    if (!sample) gatherRow(src, from, xn, N, tab, t, Q, dst, to, per, small, big);
+    else
+      for (let n = 0; n < N; n++)
+        gatherRow(src, from + n * xn, xn, 1, tab, t, Q, dst, to + n * sample, per, small, big);
+  }
+}
+
 // col2im for one row of the column matrix (one output channel's tap): out[base + n * on +
 // tab[t0 + i]] += cols[c + n * I + i] for the I input positions i of each of N samples, where the
 // table is not -1.
@@ -113,13 +152,13 @@ export interface Movement {
   staged: boolean;
   source(dst: Panels, at: number, src: ArrayLike<number>, lo: number, hi: number): number;
   table(dst: Panels, at: number, tab: Int32Array): number;
-  gather: typeof gatherRow;
+  gather: typeof gatherBlock;
   scatter: typeof scatterRow;
 }
 export const jsMovement: Movement = {
   staged: false,
   source: () => 0,
   table: () => 0,
-  gather: gatherRow,
+  gather: gatherBlock,
   scatter: scatterRow,
 };
