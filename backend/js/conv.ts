@@ -213,20 +213,22 @@ export function convolve(
       : jsMovement;
   // after the GEMM's scratch (from `free`): the staged spans and tables
   let free = 0;
-  const stage = (s: Scratch, v: number, tabs: Int32Array[]): number[] => {
+  const stage = (s: Scratch, v: number, tabs: Int32Array[], Q: number): number[] => {
     const src = mv.source(s.C, free, ins[v].storage!, spans[v][0], spans[v][1]);
     free += up4(spans[v][1] - spans[v][0]);
     return [
       src,
       ...tabs.map((t) => {
-        const at = mv.table(s.C, free, t);
-        free += up4(t.length);
+        const at = mv.table(s.C, free, t, Q);
+        free += mv.tableSize(t, Q);
         return at;
       }),
     ];
   };
-  const staged = (v: number, tabs: Int32Array[]) =>
-    mv.staged ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + up4(t.length), 0) : 0;
+  const staged = (v: number, tabs: Int32Array[], Q: number) =>
+    mv.staged
+      ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + mv.tableSize(t, Q), 0)
+      : 0;
   const size = outShape.reduce((a, b) => a * b, 1);
   const { mr, nr } = gemm;
   const G = p.groups;
@@ -259,11 +261,11 @@ export function convolve(
     const s = gemm.scratch(
       rowsA * ns * Q,
       rowsB * ns * Q,
-      size + staged(0, [taps]) + staged(1, [grid]),
+      size + staged(0, [taps], Q) + staged(1, [grid], Q),
     );
     free = s.c + size;
-    const [sx, st] = stage(s, 0, [taps]),
-      [sg, sd] = stage(s, 1, [grid]);
+    const [sx, st] = stage(s, 0, [taps], Q),
+      [sg, sd] = stage(s, 1, [grid], Q);
     if (N === 0) s.C.fill(0, s.c, s.c + size); // no chunk: an empty sum
     for (let g = 0; g < G; g++)
       for (let n0 = 0; n0 < N; n0 += ns) {
@@ -310,11 +312,11 @@ export function convolve(
     const s = gemm.scratch(
       Math.ceil(M / mr) * mr * Cg,
       Math.ceil(most / nr) * nr * Cg,
-      colsAt + size + staged(0, [taps, grid]),
+      colsAt + size + staged(0, [taps, grid], I),
     );
     const out = s.c + colsAt;
     free = out + size;
-    const [sx, st, sd] = stage(s, 0, [taps, grid]);
+    const [sx, st, sd] = stage(s, 0, [taps, grid], I);
     s.C.fill(0, out, out + size);
     for (let g = 0; g < G; g++) {
       pack(ws, w.offset + g * Cg * w0, mRow, cCol, M, Cg, mr, s.A, s.a);
@@ -346,11 +348,9 @@ export function convolve(
         );
         zeroTail(s.B, s.b, cols, Cg, nr);
         gemm.multiply(s, 0, cols, M, cols, Cg);
-        for (let m = 0; m < M; m++) {
-          const o = Math.floor(m / T),
-            base = out + (n0 * O + g * Og + o) * Q;
-          mv.scatter(s.C, s.c + m * cols, nb, I, taps, st + (m - o * T) * I, s.C, base, O * Q);
-        }
+        // the columns' rows m = (o, tap) added into the output, all in one call
+        const at = out + (n0 * O + g * Og) * Q;
+        mv.scatter(s.C, s.c, nb, I, taps, st, s.C, at, O * Q, M, T, cols, Q);
       }
     }
     return s.C.subarray(out, out + size);
@@ -369,10 +369,10 @@ export function convolve(
   ]);
   const perSample = Math.ceil(Q / nr) * nr * R; // B's panels of one sample
   const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / perSample)));
-  const s = gemm.scratch(Math.ceil(Og / mr) * mr * R, ns * perSample, size + staged(0, [taps]));
+  const s = gemm.scratch(Math.ceil(Og / mr) * mr * R, ns * perSample, size + staged(0, [taps], Q));
   const out = s.c;
   free = out + size;
-  const [sx, st] = stage(s, 0, [taps]);
+  const [sx, st] = stage(s, 0, [taps], Q);
   for (let g = 0; g < G; g++) {
     pack(ws, w.offset + g * Og * w0, wRow, wCol, Og, R, mr, s.A, s.a);
     for (let n0 = 0; n0 < N; n0 += ns) {

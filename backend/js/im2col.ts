@@ -145,20 +145,46 @@ export function scatterRow(
   }
 }
 
+// col2im for a block of `rows` rows: row m is tap m % T of output channel m / T (columns from c +
+// m * colStep, table from t0 + (m % T) * I, output base + floor(m / T) * oStep), as scatterRow.
+export function scatterBlock(
+  cols: Panels,
+  c: number,
+  N: number,
+  I: number,
+  tab: Int32Array,
+  t0: number,
+  out: Panels,
+  base: number,
+  on: number,
+  rows: number,
+  T: number,
+  colStep: number,
+  oStep: number,
+): void {
+  for (let m = 0; m < rows; m++) {
+    const o = Math.floor(m / T);
+    scatterRow(cols, c + m * colStep, N, I, tab, t0 + (m - o * T) * I, out, base + o * oStep, on);
+  }
+}
+
 // Where the loops above run: here, or (the Wasm GEMM's) in WebAssembly, on copies of the source
-// and the tables staged into its memory. `source` and `table` put src[lo, hi) and a table at
-// dst[at] when staged and return the shift to add to indices into them (0 here: read in place).
+// and the tables staged into its memory. `source` and `table` put src[lo, hi) and a table (rows
+// of Q entries) at dst[at] when staged and return the shift to add to indices into them (0 here:
+// read in place); `tableSize`: the floats a staged table takes.
 export interface Movement {
   staged: boolean;
   source(dst: Panels, at: number, src: ArrayLike<number>, lo: number, hi: number): number;
-  table(dst: Panels, at: number, tab: Int32Array): number;
+  table(dst: Panels, at: number, tab: Int32Array, Q: number): number;
+  tableSize(tab: Int32Array, Q: number): number;
   gather: typeof gatherBlock;
-  scatter: typeof scatterRow;
+  scatter: typeof scatterBlock;
 }
 export const jsMovement: Movement = {
   staged: false,
   source: () => 0,
   table: () => 0,
+  tableSize: () => 0,
   gather: gatherBlock,
-  scatter: scatterRow,
+  scatter: scatterBlock,
 };

@@ -71,6 +71,7 @@ const table: Record<string, OpInfo> = Object.assign(Object.create(null), {
   "i32.gt_s": plain(0x4a),
   "i32.le_s": plain(0x4c),
   "i32.ge_s": plain(0x4e),
+  "i32.ge_u": plain(0x4f),
   "f32.ne": plain(0x5c),
   "f32.lt": plain(0x5d),
   "f32.gt": plain(0x5e),

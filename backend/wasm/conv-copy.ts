@@ -19,7 +19,7 @@ export function copyKernel(
   jsSource: string,
 ): { run: Kernel; source: string } | undefined {
   const call = plan.kernel;
-  if (!call || call.dtype !== "float32") return undefined;
+  if (call?.dtype !== "float32") return undefined;
   if (plan.reduced || plan.reductions.length || plan.siblings?.length || plan.temps.length)
     return undefined;
   if (plan.stores.length !== 1) return undefined;

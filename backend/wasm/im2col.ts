@@ -11,15 +11,15 @@ const i32s = (names: string[]) => names.map((n) => [n, "i32"] as [string, "i32"]
 const times4: Instr[] = [i32(2), ["i32.shl"]];
 
 // for (n < N) { for (q < Q) { o = tab[q]; dst[pb + jj] = o < 0 ? 0 : src[b + o]; jj += small;
-// if (jj == wrap) { jj = 0; pb += big } } b += xn }   (addresses in bytes; the q loop walks a
-// pointer into the table and tests at its end, the fewest instructions per value)
-// Four table entries at a time where they are four consecutive offsets (a run along the input's
-// last dim: every tap of a stride-1 convolution away from the borders) or four -1s (padding): one
-// f32x4 load of the source (or zeros) and a store of the four values: one v128 store for
-// `panel` kernels (dst contiguous: small = 4 bytes, the quad starting a 16-byte slot of the
-// panel row: the rows of B's panels), four lane stores for the others (per = 0: down a panel
-// along k). Elsewhere one value at a time. The copies are exact, so both paths give the same
-// bits. (The scalar loop alone was a quarter of LeNet's training step.)
+// if (jj == wrap) { jj = 0; pb += big } } b += xn }   (addresses in bytes), for each of `rows`
+// patch rows (im2col.ts gatherBlock).
+// With a quad table (`$qt` not 0: quadTable below, staged beside the tap table) the q loop goes
+// four entries at a time: a quad that is a run of the source (every tap of a stride-1 convolution
+// away from the borders) is one f32x4 load, a quad of -1s (padding) zeros, and only the others go
+// value by value through the tap table. `panel` kernels store a quad with one v128 store (dst
+// contiguous: small = 4 bytes, quads starting 16-byte slots of the panel rows: the caller checks),
+// the others with four lane stores (per = 0: down a panel along k). The copies are exact, so
+// every path gives the same bits. (The table-driven scalar loop was a quarter of LeNet's step.)
 export function gatherKernel(name: string, panel: boolean): FuncSpec {
   const element: Instr[] = [
     get("$t"),
@@ -43,7 +43,7 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
     ["f32.store"],
     ...advance("$small"),
   ];
-  // the quad's four values (in $v) to the destination, then on past them
+  // the quad's four values (in $v) to the destination
   const storeQuad: Instr[] = panel
     ? [get("$pb"), get("$jj"), ["i32.add"], get("$v"), ["v128.store"]]
     : [0, 1, 2, 3].flatMap((l): Instr[] => [
@@ -55,58 +55,33 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
         ["f32x4.extract_lane", l],
         ["f32.store"],
       ]);
-  const quadDone: Instr[] = [...storeQuad, ...bump("$t", 16), ...advance("$quad"), ["br", "$one"]];
-  // whether a quad may go at once: four entries left, and where it lands
-  const canQuad: Instr[] = [
-    get("$end"),
-    get("$t"),
-    ["i32.sub"],
-    i32(16),
-    ["i32.ge_s"],
-    ...(panel
-      ? [
-          // small = 4 bytes, jj at a 16-byte slot, the slot inside the panel row
-          get("$small"),
-          i32(4),
-          ["i32.eq"],
-          ["i32.and"],
-          get("$jj"),
-          i32(15),
-          ["i32.and"],
-          ["i32.eqz"],
-          ["i32.and"],
-          get("$jj"),
-          i32(16),
-          ["i32.add"],
-          get("$wrap"),
-          ["i32.le_s"],
-          ["i32.and"],
-        ]
-      : // never wrapping (per = 0)
-        [get("$wrap"), ["i32.eqz"], ["i32.and"]]),
-  ] as Instr[];
-  const quad: Instr[] = [
-    ...canQuad,
-    ["i32.eqz"],
-    ["br_if", "$scalar"],
-    get("$t"),
-    ["v128.load"],
-    set("$ov"),
-    get("$ov"),
-    ["i32x4.extract_lane", 0],
+  const quads: Instr[] = [
+    get("$qr"),
+    set("$qp"),
+    get("$qr"),
+    get("$qn"),
+    ...times4,
+    ["i32.add"],
+    set("$qend"),
+    ["block", "$quads_done"],
+    ["loop", "$quad_next"],
+    get("$qp"),
+    get("$qend"),
+    ["i32.ge_u"],
+    ["br_if", "$quads_done"],
+    get("$qp"),
+    ["i32.load"],
     set("$o"),
-    // o, o + 1, o + 2, o + 3 with o >= 0: a run of the source
-    get("$ov"),
+    ...bump("$qp", 4),
+    ["block", "$handled"],
+    ["block", "$by_one"],
     get("$o"),
-    ["i32x4.splat"],
-    ["v128.const", { i32x4: [0, 1, 2, 3] }],
-    ["i32x4.add"],
-    ["i32x4.eq"],
-    ["i32x4.all_true"],
+    i32(-1),
+    ["i32.lt_s"],
+    ["br_if", "$by_one"],
     get("$o"),
     i32(0),
     ["i32.ge_s"],
-    ["i32.and"],
     ["if", "$run"],
     get("$b"),
     get("$o"),
@@ -114,34 +89,41 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
     ["i32.add"],
     ["v128.load"],
     set("$v"),
-    ...quadDone,
-    ["end"],
-    // four -1s: zeros
-    get("$ov"),
-    i32(-1),
-    ["i32x4.splat"],
-    ["i32x4.eq"],
-    ["i32x4.all_true"],
-    ["if", "$pad"],
+    ["else"],
     get("$zero"),
     set("$v"),
-    ...quadDone,
+    ["end"],
+    ...storeQuad,
+    ...bump("$t", 16),
+    ...advance("$quad"),
+    ["br", "$handled"],
+    ["end"],
+    ...element,
+    ...element,
+    ...element,
+    ...element,
+    ["end"],
+    ["br", "$quad_next"],
+    ["end"],
     ["end"],
   ];
   const row: Instr[] = [
     get("$tr"),
     set("$t"),
-    ["loop", "$q_next"],
-    ["block", "$one"],
-    ["block", "$scalar"],
-    ...quad,
+    get("$qt"),
+    ["if", "$has_quads"],
+    ...quads,
     ["end"],
-    ...element,
-    ["end"],
+    // the rest one by one
+    ["block", "$rest_done"],
+    ["loop", "$rest_next"],
     get("$t"),
     get("$end"),
-    ["i32.lt_u"],
-    ["br_if", "$q_next"],
+    ["i32.ge_u"],
+    ["br_if", "$rest_done"],
+    ...element,
+    ["br", "$rest_next"],
+    ["end"],
     ["end"],
     ...bump("$b", "$xn"),
     // aligned: the next sample starts a panel of its own
@@ -172,6 +154,11 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
     ...forLoop("$n", [get("$N")], 1, row),
     // the next row: its tap, channel and place in the panels
     ...bump("$tr", "$qb"),
+    get("$qr"),
+    get("$qn"),
+    ...times4,
+    ["i32.add"],
+    set("$qr"),
     ...bump("$tap", 1),
     get("$tap"),
     get("$T"),
@@ -181,6 +168,8 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
     set("$tap"),
     get("$tab"),
     set("$tr"),
+    get("$qt"),
+    set("$qr"),
     ...bump("$srow", "$xc"),
     ["end"],
     ...bump("$drow", "$rowStep"),
@@ -215,12 +204,13 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
       "$rowStep",
       "$panelStep",
       "$align",
+      "$qt",
     ]),
     results: [],
     locals: [
       ...i32s(["$n", "$t", "$end", "$o", "$b", "$pb", "$jj", "$wrap", "$quad"]),
       ...i32s(["$r", "$tap", "$tr", "$qb", "$srow", "$drow", "$dpanel", "$lane"]),
-      ["$ov", "v128"],
+      ...i32s(["$qn", "$qr", "$qp", "$qend"]),
       ["$v", "v128"],
       ["$zero", "v128"],
     ],
@@ -239,23 +229,41 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
       get("$Q"),
       ...times4,
       set("$qb"),
+      get("$Q"),
+      i32(2),
+      ["i32.shr_s"],
+      set("$qn"),
       get("$tab"),
       set("$tr"),
+      get("$qt"),
+      set("$qr"),
       get("$src"),
       set("$srow"),
       get("$dst"),
       set("$drow"),
       get("$dst"),
       set("$dpanel"),
-      // Q = 0: nothing to do (the q loop runs its body at least once)
-      get("$Q"),
-      i32(0),
-      ["i32.gt_s"],
-      ["if", "$any"],
       ...forLoop("$r", [get("$rows")], 1, patchRow),
-      ["end"],
     ],
   };
+}
+
+// Per row of a tap table (rows of Q entries) and per quad of four entries (floor(Q / 4) of them,
+// the rest of a row has none): the first offset where the four are consecutive offsets o..o+3 of
+// the source (o >= 0), -1 where all four are -1, else -2 (value by value).
+export function quadTable(tab: Int32Array, Q: number): Int32Array {
+  const rows = Q > 0 ? tab.length / Q : 0,
+    per = Q >> 2;
+  const out = new Int32Array(rows * per);
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < per; k++) {
+      const i = r * Q + 4 * k,
+        o = tab[i];
+      const run = o >= 0 && tab[i + 1] === o + 1 && tab[i + 2] === o + 2 && tab[i + 3] === o + 3;
+      const none = o === -1 && tab[i + 1] === -1 && tab[i + 2] === -1 && tab[i + 3] === -1;
+      out[r * per + k] = run ? o : none ? -1 : -2;
+    }
+  return out;
 }
 // jj += step (a local: bytes); at the end of a panel row (jj == wrap) on to the next panel
 const advance = (step: string): Instr[] => [
@@ -270,15 +278,18 @@ const advance = (step: string): Instr[] => [
   ["end"],
 ];
 
-// for (n < N) { for (i < I) { o = tab[i]; if (o >= 0) out[b + o] += cols[s]; s++ } b += on }
+// col2im for a block of `rows` rows of the column matrix (im2col.ts scatterBlock): row m is tap
+// m % T of output channel m / T: for (n < N) { for (i < I) { o = tab[i]; if (o >= 0) out[b + o]
+// += cols[s]; s++ } b += on }. Four entries at a time where they are four consecutive offsets (a
+// stride-1 transposed convolution away from the borders): one f32x4 add of four columns into four
+// outputs (a tap reaches distinct outputs, and the rows keep their order: the same sums as one at
+// a time), or skipped whole where all four are -1. (One call per row was 2400 calls a LeNet step.)
 export function scatterKernel(name: string): FuncSpec {
   const element: Instr[] = [
-    get("$tab"),
-    get("$i"),
-    ...times4,
-    ["i32.add"],
+    get("$t"),
     ["i32.load"],
     set("$o"),
+    ...bump("$t", 4),
     get("$o"),
     i32(0),
     ["i32.ge_s"],
@@ -298,20 +309,122 @@ export function scatterKernel(name: string): FuncSpec {
     ["end"],
     ...bump("$s", 4),
   ];
+  const quadDone: Instr[] = [...bump("$t", 16), ...bump("$s", 16), ["br", "$one"]];
+  const quad: Instr[] = [
+    get("$end"),
+    get("$t"),
+    ["i32.sub"],
+    i32(16),
+    ["i32.lt_s"],
+    ["br_if", "$scalar"],
+    get("$t"),
+    ["v128.load"],
+    set("$ov"),
+    get("$ov"),
+    ["i32x4.extract_lane", 0],
+    set("$o"),
+    get("$ov"),
+    get("$o"),
+    ["i32x4.splat"],
+    ["v128.const", { i32x4: [0, 1, 2, 3] }],
+    ["i32x4.add"],
+    ["i32x4.eq"],
+    ["i32x4.all_true"],
+    get("$o"),
+    i32(0),
+    ["i32.ge_s"],
+    ["i32.and"],
+    ["if", "$run"],
+    get("$b"),
+    get("$o"),
+    ...times4,
+    ["i32.add"],
+    set("$at"),
+    get("$at"),
+    get("$at"),
+    ["v128.load"],
+    get("$s"),
+    ["v128.load"],
+    ["f32x4.add"],
+    ["v128.store"],
+    ...quadDone,
+    ["end"],
+    get("$ov"),
+    i32(-1),
+    ["i32x4.splat"],
+    ["i32x4.eq"],
+    ["i32x4.all_true"],
+    ["if", "$outside"],
+    ...quadDone,
+    ["end"],
+  ];
+  const sample: Instr[] = [
+    get("$tr"),
+    set("$t"),
+    ["loop", "$i_next"],
+    ["block", "$one"],
+    ["block", "$scalar"],
+    ...quad,
+    ["end"],
+    ...element,
+    ["end"],
+    get("$t"),
+    get("$end"),
+    ["i32.lt_u"],
+    ["br_if", "$i_next"],
+    ["end"],
+    ...bump("$b", "$on"),
+  ];
+  const row: Instr[] = [
+    get("$crow"),
+    set("$s"),
+    get("$brow"),
+    set("$b"),
+    get("$tr"),
+    get("$ib"),
+    ["i32.add"],
+    set("$end"),
+    ...forLoop("$n", [get("$N")], 1, sample),
+    ...bump("$crow", "$colStep"),
+    ...bump("$tr", "$ib"),
+    ...bump("$tap", 1),
+    get("$tap"),
+    get("$T"),
+    ["i32.eq"],
+    ["if", "$channel"],
+    i32(0),
+    set("$tap"),
+    get("$tab"),
+    set("$tr"),
+    ...bump("$brow", "$oStep"),
+    ["end"],
+  ];
   return {
     name,
-    params: i32s(["$cols", "$N", "$I", "$tab", "$out", "$on"]),
+    params: i32s(["$cols", "$N", "$I", "$tab", "$out", "$on", "$rows", "$T", "$colStep", "$oStep"]),
     results: [],
-    locals: i32s(["$n", "$i", "$o", "$b", "$s", "$at"]),
+    locals: [
+      ...i32s(["$n", "$m", "$t", "$end", "$o", "$b", "$s", "$at"]),
+      ...i32s(["$tap", "$tr", "$ib", "$crow", "$brow"]),
+      ["$ov", "v128"],
+    ],
     body: [
+      get("$I"),
+      ...times4,
+      set("$ib"),
+      get("$tab"),
+      set("$tr"),
       get("$cols"),
-      set("$s"),
+      set("$crow"),
       get("$out"),
-      set("$b"),
-      ...forLoop("$n", [get("$N")], 1, [
-        ...forLoop("$i", [get("$I")], 1, element),
-        ...bump("$b", "$on"),
-      ]),
+      set("$brow"),
+      // I = 0: nothing to do (the i loop runs its body at least once)
+      get("$I"),
+      i32(0),
+      ["i32.gt_s"],
+      ["if", "$any"],
+      ...forLoop("$m", [get("$rows")], 1, row),
+      ["end"],
     ],
   };
 }
