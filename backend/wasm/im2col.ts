@@ -5,6 +5,7 @@
 // 7% for the GEMM itself).
 import type { FuncSpec, Instr } from "./assembler";
 import { bump, forLoop, get, i32, set } from "./instructions";
+import { storeTransposed4x4 } from "./pack";
 
 const i32s = (names: string[]) => names.map((n) => [n, "i32"] as [string, "i32"]);
 // x * 4 on the stack
@@ -138,21 +139,8 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
     ...bump("$pb", "$big"),
     ["end"],
   ];
-  // one patch row r: tap r % T of channel r / T, to dst row r (see gatherBlock in im2col.ts)
-  const patchRow: Instr[] = [
-    get("$drow"),
-    set("$pb"),
-    i32(0),
-    set("$jj"),
-    get("$srow"),
-    set("$b"),
-    get("$tr"),
-    get("$Q"),
-    ...times4,
-    ["i32.add"],
-    set("$end"),
-    ...forLoop("$n", [get("$N")], 1, row),
-    // the next row: its tap, channel and place in the panels
+  // on to the next row: its tap, channel and place in the panels
+  const nextRow: Instr[] = [
     ...bump("$tr", "$qb"),
     get("$qr"),
     get("$qn"),
@@ -185,6 +173,22 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
     set("$drow"),
     ["end"],
   ];
+  // one patch row r: tap r % T of channel r / T, to dst row r (see gatherBlock in im2col.ts)
+  const patchRow: Instr[] = [
+    get("$drow"),
+    set("$pb"),
+    i32(0),
+    set("$jj"),
+    get("$srow"),
+    set("$b"),
+    get("$tr"),
+    get("$Q"),
+    ...times4,
+    ["i32.add"],
+    set("$end"),
+    ...forLoop("$n", [get("$N")], 1, row),
+    ...nextRow,
+  ];
   return {
     name,
     params: i32s([
@@ -213,6 +217,7 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
       ...i32s(["$qn", "$qr", "$qp", "$qend"]),
       ["$v", "v128"],
       ["$zero", "v128"],
+      ...(panel ? [] : alongLocals),
     ],
     body: [
       get("$per"),
@@ -243,10 +248,177 @@ export function gatherKernel(name: string, panel: boolean): FuncSpec {
       set("$drow"),
       get("$dst"),
       set("$dpanel"),
-      ...forLoop("$r", [get("$rows")], 1, patchRow),
+      ...(panel ? forLoop("$r", [get("$rows")], 1, patchRow) : alongRows(patchRow, nextRow)),
     ],
   };
 }
+
+// An along-k kernel's rows: four at a time where they are four lanes of one panel and all have
+// quad tables, else one by one. A group walks its four rows' quads together: where all four are
+// runs, four f32x4 loads (one per row, four k steps each) transposed with shuffles into four
+// stores of one k step's four lanes each, in place of sixteen lane stores; elsewhere value by
+// value through the tap tables.
+function alongRows(patchRow: Instr[], nextRow: Instr[]): Instr[] {
+  const rows4 = [0, 1, 2, 3];
+  // the group's rows as they are now (row i of the group in $gs_i, $gt_i, $gq_i), four rows on
+  const capture: Instr[] = rows4.flatMap((i): Instr[] => [
+    get("$srow"),
+    set(`$gs${i}`),
+    get("$tr"),
+    set(`$gt${i}`),
+    get("$qr"),
+    set(`$gq${i}`),
+    ...nextRow,
+  ]);
+  // one entry (byte offset $e into each row's tap table) of the four rows, value by value
+  const entry: Instr[] = [
+    ...rows4.flatMap((i): Instr[] => [
+      get(`$gt${i}`),
+      get("$e"),
+      ["i32.add"],
+      ["i32.load"],
+      set("$o"),
+      get("$pj"),
+      get(`$gs${i}`),
+      get("$bn"),
+      ["i32.add"],
+      get("$o"),
+      ...times4,
+      ["i32.add"],
+      ["f32.load"],
+      ["f32.const", 0],
+      get("$o"),
+      i32(0),
+      ["i32.ge_s"],
+      ["select"],
+      ["f32.store", { offset: 4 * i }],
+    ]),
+    ...bump("$pj", "$small"),
+    ...bump("$e", 4),
+  ];
+  const entries = (until: Instr[]): Instr[] => [
+    ...until,
+    set("$eEnd"),
+    ["block", "$entries_done"],
+    ["loop", "$entry_next"],
+    get("$e"),
+    get("$eEnd"),
+    ["i32.ge_u"],
+    ["br_if", "$entries_done"],
+    ...entry,
+    ["br", "$entry_next"],
+    ["end"],
+    ["end"],
+  ];
+  const quad: Instr[] = [
+    // the four rows' quads at byte $k of their quad tables: all runs when none is negative
+    ...rows4.flatMap((i): Instr[] => [get(`$gq${i}`), get("$k"), ["i32.add"], ["i32.load"]]),
+    ["i32.or"],
+    ["i32.or"],
+    ["i32.or"],
+    i32(0),
+    ["i32.ge_s"],
+    ["if", "$runs"],
+    ...rows4.flatMap((i): Instr[] => [
+      get(`$gs${i}`),
+      get("$bn"),
+      ["i32.add"],
+      get(`$gq${i}`),
+      get("$k"),
+      ["i32.add"],
+      ["i32.load"],
+      ...times4,
+      ["i32.add"],
+      ["v128.load"],
+      set(`$x${i}`),
+    ]),
+    get("$pj"),
+    set("$d"),
+    ...storeTransposed4x4("$small"),
+    get("$d"),
+    set("$pj"),
+    ...bump("$e", 16),
+    ["else"],
+    ...entries([get("$e"), i32(16), ["i32.add"]]),
+    ["end"],
+    ...bump("$k", 4),
+  ];
+  const group: Instr[] = [
+    get("$drow"),
+    set("$pj"),
+    ...capture,
+    i32(0),
+    set("$bn"),
+    ...forLoop("$n", [get("$N")], 1, [
+      i32(0),
+      set("$e"),
+      i32(0),
+      set("$k"),
+      ...forLoop("$kq", [get("$qn")], 1, quad),
+      ...entries([get("$qb")]),
+      ...bump("$bn", "$xn"),
+    ]),
+    ...bump("$r", 4),
+  ];
+  // a group: quad tables, rows one lane apart, lane % 4 = 0, four rows left in the block and in
+  // the panel
+  const grouped: Instr[] = [
+    get("$qt"),
+    i32(0),
+    ["i32.ne"],
+    get("$rowStep"),
+    i32(4),
+    ["i32.eq"],
+    ["i32.and"],
+    get("$lane"),
+    i32(3),
+    ["i32.and"],
+    ["i32.eqz"],
+    ["i32.and"],
+    get("$rows"),
+    get("$r"),
+    ["i32.sub"],
+    i32(4),
+    ["i32.ge_s"],
+    ["i32.and"],
+    get("$w"),
+    get("$lane"),
+    ["i32.sub"],
+    i32(4),
+    ["i32.ge_s"],
+    ["i32.and"],
+  ];
+  return [
+    i32(0),
+    set("$r"),
+    ["block", "$rows_done"],
+    ["loop", "$rows_next"],
+    get("$r"),
+    get("$rows"),
+    ["i32.ge_s"],
+    ["br_if", "$rows_done"],
+    ...grouped,
+    ["if", "$group"],
+    ...group,
+    ["else"],
+    ...patchRow,
+    ...bump("$r", 1),
+    ["end"],
+    ["br", "$rows_next"],
+    ["end"],
+    ["end"],
+  ];
+}
+// the along kernels' group locals
+export const alongLocals: [string, "i32" | "v128"][] = [
+  ...["$gs", "$gt", "$gq"].flatMap((g) =>
+    [0, 1, 2, 3].map((i) => [`${g}${i}`, "i32"] as [string, "i32"]),
+  ),
+  ...["$pj", "$bn", "$e", "$eEnd", "$k", "$kq", "$d"].map((n) => [n, "i32"] as [string, "i32"]),
+  ...["$x0", "$x1", "$x2", "$x3", "$y0", "$y1", "$y2", "$y3"].map(
+    (n) => [n, "v128"] as [string, "v128"],
+  ),
+];
 
 // Per row of a tap table (rows of Q entries) and per quad of four entries (floor(Q / 4) of them,
 // the rest of a row has none): the first offset where the four are consecutive offsets o..o+3 of
