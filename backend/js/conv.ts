@@ -187,14 +187,16 @@ function zeroRows(dst: Panels, at: number, rows: number, k: number, mr: number) 
 }
 
 // The op's result, contiguous (a view of scratch reused by the next call), in double on the JS
-// GEMM, in float32 on another (the Wasm one). Batches are one GEMM (per group and chunk of
-// samples), not one per sample: the small spatial sizes of a CNN's later layers would leave the
-// micro-kernel's panels mostly empty. Taps k and positions q are flat over the 1-3 spatial dims
-// (the tap tables walk them as three: im2col.ts).
-//   conv:          C[o, (n, q)] = W[o, r] . patch[r, (n, q)], then transposed to [n, o, q]
+// GEMM, in float32 on another (the Wasm one). The batch goes in chunks of samples whose panels fit
+// the L2 cache (convSettings.chunk), each chunk's patches gathered in one call per operand. Taps k
+// and positions q are flat over the 1-3 spatial dims (the tap tables walk them as three:
+// im2col.ts).
+//   conv:          C[o, q] = W[o, r] . patch[r, q] per sample, the samples' patch columns each
+//                  starting a panel, so each product lands in place in [n, o, q]
 //   convTranspose: cols[(o, k), (n, i)] = W^T[(o, k), c] . x[c, (n, i)], then scatter-added into
 //                  the output (col2im): no multiplications by zero taps
-//   convWeight:    out[o, r] = G[o, (n, q)] . patch[r, (n, q)]            r = (c, k)
+//   convWeight:    out[o, r] = G[o, (n, q)] . patch[r, (n, q)], r = (c, k), the chunks' products
+//                  added
 export function convolve(
   op: ConvOp,
   ins: Strided[],

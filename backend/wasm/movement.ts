@@ -72,5 +72,17 @@ export const wasmMovement: Movement = {
     );
   },
   scatter: (_cols, c, N, I, _tab, t0, _out, base, on, rows, T, colStep, oStep) =>
-    scatterRowWasm()(4 * c, N, I, 4 * t0, 4 * base, 4 * on, rows, T, 4 * colStep, 4 * oStep),
+    scatterRowWasm()(
+      4 * c,
+      N,
+      I,
+      4 * t0,
+      4 * base,
+      4 * on,
+      rows,
+      T,
+      4 * colStep,
+      4 * oStep,
+      4 * (quadsAt.get(t0) ?? 0),
+    ),
 };
