@@ -4,6 +4,7 @@
 // it ran 2.5x slower than on sorted ones.) Addresses in bytes.
 import type { FuncSpec, Instr } from "./assembler";
 import { bump, forLoop, get, i32, set } from "./instructions";
+import { lanes } from "./pack";
 
 const i32s = (names: string[]) => names.map((n) => [n, "i32"] as [string, "i32"]);
 const v128s = (names: string[]) => names.map((n) => [n, "v128"] as [string, "v128"]);
@@ -24,11 +25,50 @@ export function argmaxKernel(name: string): FuncSpec {
     ["f32x4.replace_lane", l],
     set("$v"),
   ];
+  // the tap's four values: one load where the windows' offsets are a run (stride-1 windows),
+  // two and a shuffle of their even lanes where they step by 2 (stride-2 windows: 2x2 pooling),
+  // else four lane loads (the table's kinds, pool.ts)
+  const base: Instr[] = [
+    get("$src"),
+    get("$o"),
+    ["i32x4.extract_lane", 0],
+    i32(2),
+    ["i32.shl"],
+    ["i32.add"],
+  ];
   const tap: Instr[] = [
     get("$t"),
     ["v128.load"],
     set("$o"),
     ...bump("$t", 16),
+    get("$kp"),
+    ["i32.load"],
+    set("$kind"),
+    ...bump("$kp", 4),
+    ["block", "$loaded"],
+    get("$kind"),
+    i32(1),
+    ["i32.eq"],
+    ["if", "$run"],
+    ...base,
+    ["v128.load"],
+    set("$v"),
+    ["br", "$loaded"],
+    ["end"],
+    get("$kind"),
+    i32(2),
+    ["i32.eq"],
+    ["if", "$every2"],
+    ...base,
+    set("$a"),
+    get("$a"),
+    ["v128.load"],
+    get("$a"),
+    ["v128.load", { offset: 16 }],
+    ["i8x16.shuffle", lanes(0, 2, 4, 6)],
+    set("$v"),
+    ["br", "$loaded"],
+    ["end"],
     // addr = src + 4 * o
     get("$o"),
     i32(2),
@@ -38,6 +78,7 @@ export function argmaxKernel(name: string): FuncSpec {
     ["i32x4.add"],
     set("$addr"),
     ...[0, 1, 2, 3].flatMap(lane),
+    ["end"],
     // take = inside & (v > best | v != v | at < 0): the first maximum, or the last NaN
     get("$v"),
     get("$best"),
@@ -71,7 +112,7 @@ export function argmaxKernel(name: string): FuncSpec {
     set("$best"),
     get("$none"),
     set("$at"),
-    // the taps: a pointer into the table, tested at the loop's end (taps >= 1)
+    // the taps: pointers into the table and its kinds, tested at the loop's end (taps >= 1)
     get("$t"),
     get("$taps"),
     i32(4),
@@ -106,10 +147,11 @@ export function argmaxKernel(name: string): FuncSpec {
       "$atOut",
       "$bestOut",
       "$outs",
+      "$kinds",
     ]),
     results: [],
     locals: [
-      ...i32s(["$p", "$j", "$end", "$t", "$ao", "$bo"]),
+      ...i32s(["$p", "$j", "$end", "$t", "$ao", "$bo", "$kp", "$kind", "$a"]),
       ...v128s(["$o", "$addr", "$v", "$take", "$best", "$at", "$zero", "$none", "$lowest"]),
     ],
     body: [
@@ -125,6 +167,8 @@ export function argmaxKernel(name: string): FuncSpec {
       ...forLoop("$p", [get("$planes")], 1, [
         get("$tab"),
         set("$t"),
+        get("$kinds"),
+        set("$kp"),
         get("$atOut"),
         set("$ao"),
         get("$bestOut"),

@@ -43,9 +43,20 @@ function windowTable(size: readonly number[], out: readonly number[], p: PoolPar
               t[i] = inside ? (id * H + ih) * W + iw : -1;
             }
       }
+  // then each (group, tap)'s kind: 1 where its four offsets are a run o..o+3, 2 where they step
+  // by 2, else 0 (the Wasm kernel loads them as one vector, two and a shuffle, or four lanes)
+  const cells = t.length / 4,
+    at = Math.ceil(t.length / 4) * 4;
+  const both = new Int32Array(at + cells);
+  both.set(t);
+  for (let c = 0; c < cells; c++) {
+    const o = t[4 * c];
+    const step = (d: number) => o >= 0 && [1, 2, 3].every((l) => t[4 * c + l] === o + l * d);
+    both[at + c] = step(1) ? 1 : step(2) ? 2 : 0;
+  }
   if (tables.size >= 64) tables.clear();
-  tables.set(key, t);
-  return t;
+  tables.set(key, both);
+  return both;
 }
 
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
@@ -78,7 +89,8 @@ export function maxPoolF32(
     windows = numel(out),
     taps = numel(p.kernel);
   const tab = windowTable(size, out, p);
-  const groups = Math.ceil(windows / 4);
+  const groups = Math.ceil(windows / 4),
+    kinds = up4(groups * 4 * taps); // where the kinds start in the table
   // Wasm memory: x's planes (contiguous, after 4 floats of slack the masked lanes may read), the
   // table, argmaxes, maxima (each with room for the last group's lanes past the end), the result
   const X = 4,
@@ -94,7 +106,18 @@ export function maxPoolF32(
   const I = new Int32Array(Hp.buffer);
   I.set(tab, T);
   if (planes > 0 && windows > 0)
-    poolArgmax()(4 * X, planes, 4 * plane, 4 * T, groups, taps, 4 * A, 4 * B, 4 * windows);
+    poolArgmax()(
+      4 * X,
+      planes,
+      4 * plane,
+      4 * T,
+      groups,
+      taps,
+      4 * A,
+      4 * B,
+      4 * windows,
+      4 * (T + kinds),
+    );
   if (op === "maxPool") return Hp.subarray(B, B + planes * windows);
   // the backward: g staged over the maxima (contiguous [planes, windows]), then added at the
   // argmaxes in Wasm
