@@ -2,7 +2,8 @@
 // memory owned by JS and grown on demand. Operands are packed into the memory and results copied
 // out of it, so tensors keep ordinary typed arrays and nothing needs disposing.
 import { assemble, type FuncSpec, listing } from "./assembler";
-import { gatherKernel, scatterKernel } from "./im2col";
+import { scatterKernel } from "./col2im";
+import { gatherKernel } from "./im2col";
 import { gemmKernel } from "./microkernel";
 import { packKernel } from "./pack";
 import { argmaxAddKernel, argmaxKernel } from "./pool-kernel";
