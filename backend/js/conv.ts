@@ -25,7 +25,16 @@ export interface Gemm {
   mr: number;
   nr: number;
   scratch(a: number, b: number, out: number): Scratch;
-  multiply(s: Scratch, out: number, ldc: number, m: number, n: number, k: number): void;
+  // add: C += A . B instead of C = A . B
+  multiply(
+    s: Scratch,
+    out: number,
+    ldc: number,
+    m: number,
+    n: number,
+    k: number,
+    add?: boolean,
+  ): void;
 }
 export interface Scratch {
   A: Panels;
@@ -39,7 +48,8 @@ export interface Scratch {
 // the JavaScript GEMM: double panels and result, gemm.ts's register tiles
 let panelA = new Float64Array(0),
   panelB = new Float64Array(0),
-  result = new Float64Array(0);
+  result = new Float64Array(0),
+  sum = new Float64Array(0);
 const ensure = (a: Float64Array<ArrayBuffer>, n: number) =>
   a.length < n ? new Float64Array(n) : a;
 const jsGemm: Gemm = {
@@ -51,8 +61,16 @@ const jsGemm: Gemm = {
     result = ensure(result, out);
     return { A: panelA, a: 0, B: panelB, b: 0, C: result, c: 0 };
   },
-  multiply: (s, out, ldc, m, n, k) =>
-    tiles(s.A as Float64Array, s.B as Float64Array, s.C, out, ldc, 1, m, n, k),
+  multiply(s, out, ldc, m, n, k, add) {
+    // (tiles reads panels from index 0: a scratch whose panels start later is a view from there)
+    const A = (s.a ? s.A.subarray(s.a) : s.A) as Float64Array,
+      B = (s.b ? s.B.subarray(s.b) : s.B) as Float64Array;
+    if (!add) return tiles(A, B, s.C, out, ldc, 1, m, n, k);
+    sum = ensure(sum, m * n);
+    tiles(A, B, sum, 0, n, 1, m, n, k);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) s.C[out + i * ldc + j] += sum[i * n + j];
+  },
 };
 
 // rows x k values as panels of W rows, contiguous along k (rows past the edge are zero): value
@@ -133,9 +151,11 @@ function layoutTables(
 }
 
 // Patch matrices and column matrices of at most this many values (floats) at a time: the batch is
-// taken in chunks of samples, so scratch stays bounded for large inputs.
-// (tests lower it to run the chunked path)
-export const convSettings = { chunk: 1 << 20 };
+// taken in chunks of samples, so the panels a chunk's gathers write and its GEMM reads stay in
+// the L2 cache (128 KB of float32), and scratch stays bounded for large inputs. (With all of
+// LeNet's batch at once, 2.5 MB of panels, each patch row's pass over them went to memory: the
+// gathers ran 3x slower and the GEMM streamed.) (tests lower it to run the chunked path)
+export const convSettings = { chunk: 1 << 15 };
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 // the storage range [lo, hi) a view reads
@@ -156,24 +176,27 @@ function zeroTail(dst: Panels, at: number, cols: number, k: number, nr: number) 
   const base = at + (cols - full) * k;
   for (let p = 0; p < k; p++) dst.fill(0, base + p * nr + full, base + p * nr + nr);
 }
-// A's panels of `rows` rows along k: the rows past the edge of the last panel zeroed
+// A's panels of `rows` rows along k: the last panel, when ragged, zeroed whole (one contiguous
+// fill, before its rows are gathered over it: zeroing only the rows past the edge was a strided
+// loop over k, 2.5% of LeNet's step)
 function zeroRows(dst: Panels, at: number, rows: number, k: number, mr: number) {
   const full = rows % mr;
   if (full === 0) return;
   const base = at + (rows - full) * k;
-  // (a loop: fill() per step costs a call per k, which for long k was 5% of LeNet's step)
-  for (let t = 0, d = base; t < k; t++, d += mr) for (let i = full; i < mr; i++) dst[d + i] = 0;
+  dst.fill(0, base, base + mr * k);
 }
 
 // The op's result, contiguous (a view of scratch reused by the next call), in double on the JS
-// GEMM, in float32 on another (the Wasm one). Batches are one GEMM (per group and chunk of
-// samples), not one per sample: the small spatial sizes of a CNN's later layers would leave the
-// micro-kernel's panels mostly empty. Taps k and positions q are flat over the 1-3 spatial dims
-// (the tap tables walk them as three: im2col.ts).
-//   conv:          C[o, (n, q)] = W[o, r] . patch[r, (n, q)], then transposed to [n, o, q]
+// GEMM, in float32 on another (the Wasm one). The batch goes in chunks of samples whose panels fit
+// the L2 cache (convSettings.chunk), each chunk's patches gathered in one call per operand. Taps k
+// and positions q are flat over the 1-3 spatial dims (the tap tables walk them as three:
+// im2col.ts).
+//   conv:          C[o, q] = W[o, r] . patch[r, q] per sample, the samples' patch columns each
+//                  starting a panel, so each product lands in place in [n, o, q]
 //   convTranspose: cols[(o, k), (n, i)] = W^T[(o, k), c] . x[c, (n, i)], then scatter-added into
 //                  the output (col2im): no multiplications by zero taps
-//   convWeight:    out[o, r] = G[o, (n, q)] . patch[r, (n, q)]            r = (c, k)
+//   convWeight:    out[o, r] = G[o, (n, q)] . patch[r, (n, q)], r = (c, k), the chunks' products
+//                  added
 export function convolve(
   op: ConvOp,
   ins: Strided[],
@@ -192,20 +215,22 @@ export function convolve(
       : jsMovement;
   // after the GEMM's scratch (from `free`): the staged spans and tables
   let free = 0;
-  const stage = (s: Scratch, v: number, tabs: Int32Array[]): number[] => {
+  const stage = (s: Scratch, v: number, tabs: Int32Array[], Q: number): number[] => {
     const src = mv.source(s.C, free, ins[v].storage!, spans[v][0], spans[v][1]);
     free += up4(spans[v][1] - spans[v][0]);
     return [
       src,
       ...tabs.map((t) => {
-        const at = mv.table(s.C, free, t);
-        free += up4(t.length);
+        const at = mv.table(s.C, free, t, Q);
+        free += mv.tableSize(t, Q);
         return at;
       }),
     ];
   };
-  const staged = (v: number, tabs: Int32Array[]) =>
-    mv.staged ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + up4(t.length), 0) : 0;
+  const staged = (v: number, tabs: Int32Array[], Q: number) =>
+    mv.staged
+      ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + mv.tableSize(t, Q), 0)
+      : 0;
   const size = outShape.reduce((a, b) => a * b, 1);
   const { mr, nr } = gemm;
   const G = p.groups;
@@ -218,44 +243,45 @@ export function convolve(
   const Cg = C / G;
   if (op === "convWeight") {
     // x [N, C, ...S], w = g [N, O, ...OS] -> [O, C/G, ...K]: out[o, r] = sum over (n, q) of
-    // g[n, o, q] * patch[n][q, r]
+    // g[n, o, q] * patch[n][q, r], k = (n, q) in chunks of samples, each chunk's product added
     const O = w.shape[1],
       outS = w.shape.slice(2),
       kernel = p.kernel!;
     const Og = O / G,
       T = numel(kernel),
       R = Cg * T,
-      Q = numel(outS),
-      K = N * Q;
+      Q = numel(outS);
     const [gn, gc] = w.strides;
     // the patches' taps, and g's positions
     const [taps, grid] = layoutTables(op, ins, p, outShape, () => [
       tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
       gridTable(outS, w.strides.slice(2)),
     ]);
+    const rowsA = Math.ceil(Og / mr) * mr,
+      rowsB = Math.ceil(R / nr) * nr;
+    const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / ((rowsA + rowsB) * Q))));
     const s = gemm.scratch(
-      Math.ceil(Og / mr) * mr * K,
-      Math.ceil(R / nr) * nr * K,
-      size + staged(0, [taps]) + staged(1, [grid]),
+      rowsA * ns * Q,
+      rowsB * ns * Q,
+      size + staged(0, [taps], Q) + staged(1, [grid], Q),
     );
     free = s.c + size;
-    const [sx, st] = stage(s, 0, [taps]),
-      [sg, sd] = stage(s, 1, [grid]);
-    for (let g = 0; g < G; g++) {
-      for (let o = 0; o < Og; o++) {
-        const at = s.a + (o - (o % mr)) * K + (o % mr);
-        mv.gather(ws, w.offset + (g * Og + o) * gc + sg, gn, N, grid, sd, Q, s.A, at, 0, mr, 0);
+    const [sx, st] = stage(s, 0, [taps], Q),
+      [sg, sd] = stage(s, 1, [grid], Q);
+    if (N === 0) s.C.fill(0, s.c, s.c + size); // no chunk: an empty sum
+    for (let g = 0; g < G; g++)
+      for (let n0 = 0; n0 < N; n0 += ns) {
+        const nb = Math.min(ns, N - n0),
+          K = nb * Q;
+        // A: g's rows o, B: the patch rows r, each down its panel along k
+        zeroRows(s.A, s.a, Og, K, mr);
+        const gb = w.offset + n0 * gn + g * Og * gc + sg;
+        mv.gather(ws, gb, gn, nb, grid, sd, Q, s.A, s.a, 0, mr, 0, Og, 1, gc, mr, 1, mr * K, false);
+        zeroRows(s.B, s.b, R, K, nr);
+        const xb = x.offset + n0 * xn + g * Cg * xc + sx;
+        mv.gather(xs, xb, xn, nb, taps, st, Q, s.B, s.b, 0, nr, 0, R, T, xc, nr, 1, nr * K, false);
+        gemm.multiply(s, g * Og * R, R, Og, R, K, n0 > 0);
       }
-      zeroRows(s.A, s.a, Og, K, mr);
-      for (let r = 0; r < R; r++) {
-        const c = Math.floor(r / T),
-          at = s.b + (r - (r % nr)) * K + (r % nr);
-        const base = x.offset + (g * Cg + c) * xc;
-        mv.gather(xs, base + sx, xn, N, taps, st + (r - c * T) * Q, Q, s.B, at, 0, nr, 0);
-      }
-      zeroRows(s.B, s.b, R, K, nr);
-      gemm.multiply(s, g * Og * R, R, Og, R, K);
-    }
     return s.C.subarray(s.c, s.c + size);
   }
   const O = outShape[1],
@@ -288,33 +314,52 @@ export function convolve(
     const s = gemm.scratch(
       Math.ceil(M / mr) * mr * Cg,
       Math.ceil(most / nr) * nr * Cg,
-      colsAt + size + staged(0, [taps, grid]),
+      colsAt + size + staged(0, [taps, grid], I),
     );
     const out = s.c + colsAt;
     free = out + size;
-    const [sx, st, sd] = stage(s, 0, [taps, grid]);
+    const [sx, st, sd] = stage(s, 0, [taps, grid], I);
     s.C.fill(0, out, out + size);
     for (let g = 0; g < G; g++) {
       pack(ws, w.offset + g * Cg * w0, mRow, cCol, M, Cg, mr, s.A, s.a);
       for (let n0 = 0; n0 < N; n0 += ns) {
         const nb = Math.min(ns, N - n0),
           cols = nb * I;
-        for (let c = 0; c < Cg; c++) {
-          const base = x.offset + n0 * xn + (g * Cg + c) * xc;
-          mv.gather(xs, base + sx, xn, nb, grid, sd, I, s.B, s.b + c * nr, nr, 1, nr * Cg);
-        }
+        // B: x's channels c as rows of its panels
+        const base = x.offset + n0 * xn + g * Cg * xc + sx;
+        mv.gather(
+          xs,
+          base,
+          xn,
+          nb,
+          grid,
+          sd,
+          I,
+          s.B,
+          s.b,
+          nr,
+          1,
+          nr * Cg,
+          Cg,
+          1,
+          xc,
+          Cg,
+          nr,
+          0,
+          false,
+        );
         zeroTail(s.B, s.b, cols, Cg, nr);
         gemm.multiply(s, 0, cols, M, cols, Cg);
-        for (let m = 0; m < M; m++) {
-          const o = Math.floor(m / T),
-            base = out + (n0 * O + g * Og + o) * Q;
-          mv.scatter(s.C, s.c + m * cols, nb, I, taps, st + (m - o * T) * I, s.C, base, O * Q);
-        }
+        // the columns' rows m = (o, tap) added into the output, all in one call
+        const at = out + (n0 * O + g * Og) * Q;
+        mv.scatter(s.C, s.c, nb, I, taps, st, s.C, at, O * Q, M, T, cols, Q);
       }
     }
     return s.C.subarray(out, out + size);
   }
-  // conv: w [O, C/G, ...K] as [Og, R] rows W[o, (c, k)]
+  // conv: w [O, C/G, ...K] as [Og, R] rows W[o, (c, k)]; each sample's patch columns start a panel
+  // of their own (gatherBlock's `align`), so each sample's product is one GEMM storing it in place
+  // in [n, o, q] order
   const R = Cg * T;
   const [wRow, wCol, taps] = layoutTables(op, ins, p, outShape, () => [
     range(Og, (o) => o * w0),
@@ -324,59 +369,23 @@ export function convolve(
     }),
     tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
   ]);
-  const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / (R * Q)))),
-    most = ns * Q;
-  // one sample per chunk: the product lands in place; more: in [o, (n, q)] order, then transposed
-  const direct = ns === 1;
-  const prodAt = direct ? 0 : up4(Og * most);
-  const s = gemm.scratch(
-    Math.ceil(Og / mr) * mr * R,
-    Math.ceil(most / nr) * nr * R,
-    prodAt + size + staged(0, [taps]),
-  );
-  const out = s.c + prodAt,
-    Cs = s.C;
+  const perSample = Math.ceil(Q / nr) * nr * R; // B's panels of one sample
+  const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / perSample)));
+  const s = gemm.scratch(Math.ceil(Og / mr) * mr * R, ns * perSample, size + staged(0, [taps], Q));
+  const out = s.c;
   free = out + size;
-  const [sx, st] = stage(s, 0, [taps]);
+  const [sx, st] = stage(s, 0, [taps], Q);
   for (let g = 0; g < G; g++) {
     pack(ws, w.offset + g * Og * w0, wRow, wCol, Og, R, mr, s.A, s.a);
     for (let n0 = 0; n0 < N; n0 += ns) {
-      const nb = Math.min(ns, N - n0),
-        cols = nb * Q;
-      for (let r = 0; r < R; r++) {
-        const c = Math.floor(r / T),
-          base = x.offset + n0 * xn + (g * Cg + c) * xc;
-        mv.gather(
-          xs,
-          base + sx,
-          xn,
-          nb,
-          taps,
-          st + (r - c * T) * Q,
-          Q,
-          s.B,
-          s.b + r * nr,
-          nr,
-          1,
-          nr * R,
-        );
-      }
-      zeroTail(s.B, s.b, cols, R, nr);
-      if (direct) {
-        gemm.multiply(s, prodAt + (n0 * O + g * Og) * Q, Q, Og, Q, R);
-        continue;
-      }
-      gemm.multiply(s, 0, cols, Og, cols, R);
-      // [o, (n, q)] -> out[n0 + n, g * Og + o, q]
-      for (let o = 0; o < Og; o++)
-        for (let n = 0; n < nb; n++) {
-          const from = s.c + o * cols + n * Q,
-            to = out + ((n0 + n) * O + g * Og + o) * Q;
-          for (let q = 0; q < Q; q++) Cs[to + q] = Cs[from + q];
-        }
+      const nb = Math.min(ns, N - n0);
+      const base = x.offset + n0 * xn + g * Cg * xc + sx;
+      mv.gather(xs, base, xn, nb, taps, st, Q, s.B, s.b, nr, 1, nr * R, R, T, xc, R, nr, 0, true);
+      for (let n = 0; n < nb; n++)
+        gemm.multiply({ ...s, b: s.b + n * perSample }, ((n0 + n) * O + g * Og) * Q, Q, Og, Q, R);
     }
   }
-  return Cs.subarray(out, out + size);
+  return s.C.subarray(out, out + size);
 }
 
 // Eagerly: the result copied into the output view (rounded to its dtype as it is stored).

@@ -84,6 +84,45 @@ export function gatherRow(
   }
 }
 
+// A block of `rows` patch rows in one call: row r is tap r % T of channel r / T (source base +
+// floor(r / T) * xc, table from t0 + (r % T) * Q), gathered as gatherRow to dst at +
+// floor(r / w) * panelStep + (r % w) * rowStep. `align` (per > 0): each sample's values start a
+// panel of their own (sample n at column n * ceil(Q / per) * per), so a GEMM can take one sample's
+// columns alone and store its product in place.
+export function gatherBlock(
+  src: ArrayLike<number>,
+  base: number,
+  xn: number,
+  N: number,
+  tab: Int32Array,
+  t0: number,
+  Q: number,
+  dst: Panels,
+  at: number,
+  per: number,
+  small: number,
+  big: number,
+  rows: number,
+  T: number,
+  xc: number,
+  w: number,
+  rowStep: number,
+  panelStep: number,
+  align: boolean,
+): void {
+  const sample = align && per > 0 ? Math.ceil(Q / per) * big : 0;
+  for (let r = 0; r < rows; r++) {
+    const c = Math.floor(r / T),
+      from = base + c * xc,
+      t = t0 + (r - c * T) * Q,
+      to = at + Math.floor(r / w) * panelStep + (r % w) * rowStep;
+    if (!sample) gatherRow(src, from, xn, N, tab, t, Q, dst, to, per, small, big);
+    else
+      for (let n = 0; n < N; n++)
+        gatherRow(src, from + n * xn, xn, 1, tab, t, Q, dst, to + n * sample, per, small, big);
+  }
+}
+
 // col2im for one row of the column matrix (one output channel's tap): out[base + n * on +
 // tab[t0 + i]] += cols[c + n * I + i] for the I input positions i of each of N samples, where the
 // table is not -1.
@@ -106,20 +145,46 @@ export function scatterRow(
   }
 }
 
+// col2im for a block of `rows` rows: row m is tap m % T of output channel m / T (columns from c +
+// m * colStep, table from t0 + (m % T) * I, output base + floor(m / T) * oStep), as scatterRow.
+export function scatterBlock(
+  cols: Panels,
+  c: number,
+  N: number,
+  I: number,
+  tab: Int32Array,
+  t0: number,
+  out: Panels,
+  base: number,
+  on: number,
+  rows: number,
+  T: number,
+  colStep: number,
+  oStep: number,
+): void {
+  for (let m = 0; m < rows; m++) {
+    const o = Math.floor(m / T);
+    scatterRow(cols, c + m * colStep, N, I, tab, t0 + (m - o * T) * I, out, base + o * oStep, on);
+  }
+}
+
 // Where the loops above run: here, or (the Wasm GEMM's) in WebAssembly, on copies of the source
-// and the tables staged into its memory. `source` and `table` put src[lo, hi) and a table at
-// dst[at] when staged and return the shift to add to indices into them (0 here: read in place).
+// and the tables staged into its memory. `source` and `table` put src[lo, hi) and a table (rows
+// of Q entries) at dst[at] when staged and return the shift to add to indices into them (0 here:
+// read in place); `tableSize`: the floats a staged table takes.
 export interface Movement {
   staged: boolean;
   source(dst: Panels, at: number, src: ArrayLike<number>, lo: number, hi: number): number;
-  table(dst: Panels, at: number, tab: Int32Array): number;
-  gather: typeof gatherRow;
-  scatter: typeof scatterRow;
+  table(dst: Panels, at: number, tab: Int32Array, Q: number): number;
+  tableSize(tab: Int32Array, Q: number): number;
+  gather: typeof gatherBlock;
+  scatter: typeof scatterBlock;
 }
 export const jsMovement: Movement = {
   staged: false,
   source: () => 0,
   table: () => 0,
-  gather: gatherRow,
-  scatter: scatterRow,
+  tableSize: () => 0,
+  gather: gatherBlock,
+  scatter: scatterBlock,
 };

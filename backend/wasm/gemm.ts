@@ -115,6 +115,7 @@ function run(
   n: number,
   k: number,
   extra: number[] = [],
+  add = false,
 ): void {
   const c = 4 * (s.c + out);
   for (let p = 0; p < k; p += KC) {
@@ -130,7 +131,7 @@ function run(
       n,
       kc,
       ldc,
-      p > 0 ? 1 : 0,
+      p > 0 || add ? 1 : 0,
       pa.i,
       pa.s,
       pb.i,
@@ -139,11 +140,19 @@ function run(
     );
   }
 }
-// C[c + out + i * ldc + j] = A . B over packed panels (the convolutions' GEMM)
-function multiply(s: Scratch, out: number, ldc: number, m: number, n: number, k: number): void {
-  if (k === 0)
+// C[c + out + i * ldc + j] (+)= A . B over packed panels (the convolutions' GEMM)
+function multiply(
+  s: Scratch,
+  out: number,
+  ldc: number,
+  m: number,
+  n: number,
+  k: number,
+  add = false,
+): void {
+  if (k === 0 && !add)
     for (let i = 0; i < m; i++) s.C.fill(0, s.c + out + i * ldc, s.c + out + i * ldc + n);
-  run(gemm(), s, place(0, 0, 0, k, MR), place(0, 0, 0, k, NR), out, ldc, m, n, k);
+  run(gemm(), s, place(0, 0, 0, k, MR), place(0, 0, 0, k, NR), out, ldc, m, n, k, [], add);
 }
 // the GEMM convolutions run on (backend/js/conv.ts packs their patches into its panels)
 export const wasmGemm: Gemm = { mr: MR, nr: NR, scratch, multiply };

@@ -16,6 +16,7 @@ import { instantiate } from "../js/prelude";
 import type { LoopKernel } from "../plan";
 import { chainKernel } from "./chain-kernel";
 import { convChain } from "./conv-chain";
+import { copyKernel } from "./conv-copy";
 import { tileEpilogue } from "./epilogue";
 import { matmulEpilogue, matmulF32, wasmGemm } from "./gemm";
 // (importing it sets gemm.ts's hook: large products split across threads)
@@ -137,6 +138,8 @@ export function wasmKernel(plan: LoopKernel): { run: Kernel; source: string } | 
   const tiled = tileEpilogue(plan);
   if (tiled) return withTiles(plan, tiled);
   const js = emitConv(plan, call!.op, "wasmGemm");
+  const copied = copyKernel(plan, g.run, () => instantiate<Kernel>(js, plan.name, helpers), js);
+  if (copied) return copied;
   const chained = convChain(plan, g.run, () => instantiate<Kernel>(js, plan.name, helpers));
   if (chained) return chained;
   const source = `${js}\n// wasmGemm runs ${GEMM}:\n${wat().replace(/^/gm, "// ")}`;

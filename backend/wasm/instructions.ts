@@ -4,6 +4,10 @@ import type { Instr } from "./assembler";
 export const get = (x: string): Instr => ["local.get", x];
 export const set = (x: string): Instr => ["local.set", x];
 export const i32 = (n: number): Instr => ["i32.const", n];
+// i32 locals or parameters by name
+export const i32s = (names: string[]) => names.map((n) => [n, "i32"] as [string, "i32"]);
+// x * 4 on the stack (an f32 element index as bytes)
+export const times4: Instr[] = [i32(2), ["i32.shl"]];
 // x = x + n (n a constant or a local)
 export const bump = (x: string, n: number | string): Instr[] => [
   get(x),

@@ -25,6 +25,7 @@ export const MR = 4, // rows of A per panel
   NR = 8; // columns of B per panel: two f32x4
 
 const H = NR / 4; // f32x4 vectors per tile row
+const SHORT = 2; // rows of the short tile (below)
 export const acc = (r: number, h: number) => `$c${r}_${h}`;
 export const tile = [...Array(MR).keys()].flatMap((r) =>
   [...Array(H).keys()].map((h) => [r, h] as const),
@@ -77,7 +78,7 @@ const tileFrom = (base: string): Instr[] =>
   ]);
 
 export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
-  const dot: Instr[] = [
+  const dotOf = (rows: number): Instr[] => [
     // the k loop over one row panel and one column panel
     ["loop", "$k_next"],
     ...[...Array(H).keys()].flatMap((h): Instr[] => [
@@ -85,7 +86,7 @@ export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
       ["v128.load", { offset: 16 * h }],
       set(`$b${h}`),
     ]),
-    ...[...Array(MR).keys()].flatMap((r): Instr[] => [
+    ...[...Array(rows).keys()].flatMap((r): Instr[] => [
       get("$pa"),
       ["v128.load32_splat", { offset: 4 * r }],
       set("$av"),
@@ -106,14 +107,15 @@ export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
     ["br_if", "$k_next"],
     ["end"],
   ];
+  const dot = dotOf(MR);
   // the tile's first element in C: c + (i0 * ldc + j0) * 4
   const corner = [
     ...address("$c", [get("$i0"), get("$ldc"), ["i32.mul"], get("$j0"), ["i32.add"]]),
     set("$o"),
   ];
   // per row of the tile: acc += C (when `accumulate`), C = acc (when `store`)
-  const rows = (accumulate: boolean, store: boolean): Instr[] =>
-    [...Array(MR).keys()].flatMap((r): Instr[] => [
+  const rows = (accumulate: boolean, store: boolean, count = MR): Instr[] =>
+    [...Array(count).keys()].flatMap((r): Instr[] => [
       ...(accumulate
         ? [
             get("$add"),
@@ -199,8 +201,8 @@ export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
       ...raggedToC,
       ["end"],
     );
-  const rowPanel: Instr[] = [
-    // pa = a + i0 * ai, end = pa + kc * sa, pb = the column panel
+  // pa = a + i0 * ai, end = pa + kc * sa, pb = the column panel
+  const panelStart: Instr[] = [
     get("$a"),
     get("$i0"),
     get("$ai"),
@@ -215,6 +217,9 @@ export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
     set("$end"),
     get("$bp"),
     set("$pb"),
+  ];
+  const rowPanel: Instr[] = [
+    ...panelStart,
     ...tile.flatMap(([r, h]): Instr[] => [get("$zero"), set(acc(r, h))]),
     ...dot,
     // whole tile: i0 + MR <= m and j0 + NR <= n
@@ -235,6 +240,52 @@ export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
     ...ragged,
     ["end"],
   ];
+  // Without an epilogue, a last row panel of at most SHORT rows (a 6-row product's second panel)
+  // runs a SHORT x NR tile: half the multiply-adds of the full tile, none of them on the panel's
+  // zero rows. (Kernels with an epilogue keep the full tile their epilogue is written for.)
+  const short = tile.filter(([r]) => r < SHORT);
+  const shortPanel: Instr[] = [
+    ...panelStart,
+    ...short.flatMap(([r, h]): Instr[] => [get("$zero"), set(acc(r, h))]),
+    ...dotOf(SHORT),
+    // whole: exactly SHORT rows left and j0 + NR <= n
+    get("$i0"),
+    i32(SHORT),
+    ["i32.add"],
+    get("$m"),
+    ["i32.eq"],
+    get("$j0"),
+    i32(NR),
+    ["i32.add"],
+    get("$n"),
+    ["i32.le_s"],
+    ["i32.and"],
+    ["if", "$whole"],
+    ...corner,
+    ...rows(true, true, SHORT),
+    ["else"],
+    ...short.flatMap(([r, h]): Instr[] => [
+      get("$t"),
+      get(acc(r, h)),
+      ["v128.store", { offset: 16 * (r * H + h) }],
+    ]),
+    ...raggedToC,
+    ["end"],
+  ];
+  const panels: Instr[] = epi
+    ? rowPanel
+    : [
+        get("$m"),
+        get("$i0"),
+        ["i32.sub"],
+        i32(SHORT),
+        ["i32.le_s"],
+        ["if", "$short"],
+        ...shortPanel,
+        ["else"],
+        ...rowPanel,
+        ["end"],
+      ];
   const body: Instr[] = [
     ["f32.const", 0],
     ["f32x4.splat"],
@@ -251,7 +302,7 @@ export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
       ["i32.mul"],
       ["i32.add"],
       set("$bp"),
-      ...forLoop("$i0", [get("$m")], MR, rowPanel),
+      ...forLoop("$i0", [get("$m")], MR, panels),
     ]),
   ];
   const i32s = (names: string[]) => names.map((n) => [n, "i32"] as [string, "i32"]);

@@ -2,22 +2,27 @@
 // memory owned by JS and grown on demand. Operands are packed into the memory and results copied
 // out of it, so tensors keep ordinary typed arrays and nothing needs disposing.
 import { assemble, type FuncSpec, listing } from "./assembler";
-import { gatherKernel, scatterKernel } from "./im2col";
+import { scatterKernel } from "./col2im";
+import { gatherKernel } from "./im2col";
 import { gemmKernel } from "./microkernel";
 import { packKernel } from "./pack";
-import { argmaxKernel } from "./pool-kernel";
+import { argmaxAddKernel, argmaxKernel } from "./pool-kernel";
 
 export const GEMM = "gemm_f32_4x8",
   PACK = "pack_f32_panels",
   GATHER = "im2col_f32_row",
+  GATHER_ALONG = "im2col_f32_row_along_k",
   SCATTER = "col2im_f32_row",
-  ARGMAX = "pool_argmax_f32";
+  ARGMAX = "pool_argmax_f32",
+  ARGMAX_ADD = "pool_argmax_add_f32";
 const funcs: FuncSpec[] = [
   gemmKernel(GEMM),
   packKernel(PACK),
-  gatherKernel(GATHER),
+  gatherKernel(GATHER, true),
+  gatherKernel(GATHER_ALONG, false),
   scatterKernel(SCATTER),
   argmaxKernel(ARGMAX),
+  argmaxAddKernel(ARGMAX_ADD),
 ];
 
 // The part of the WebAssembly JS API used here (the library's types target plain ES2022, which
@@ -39,8 +44,10 @@ interface Instance {
   gemm: (...args: number[]) => void;
   pack: (...args: number[]) => void;
   gather: (...args: number[]) => void;
+  gatherAlong: (...args: number[]) => void;
   scatter: (...args: number[]) => void;
   argmax: (...args: number[]) => void;
+  argmaxAdd: (...args: number[]) => void;
 }
 let made: Instance | undefined;
 let simd: boolean | undefined;
@@ -99,8 +106,10 @@ function instance(): Instance {
       gemm: exports[GEMM] as Instance["gemm"],
       pack: exports[PACK] as Instance["pack"],
       gather: exports[GATHER] as Instance["gather"],
+      gatherAlong: exports[GATHER_ALONG] as Instance["gatherAlong"],
       scatter: exports[SCATTER] as Instance["scatter"],
       argmax: exports[ARGMAX] as Instance["argmax"],
+      argmaxAdd: exports[ARGMAX_ADD] as Instance["argmaxAdd"],
     };
   }
   return made;
@@ -116,8 +125,10 @@ export function heap(floats: number): Float32Array {
 export const gemm = () => instance().gemm;
 export const packPanels = () => instance().pack;
 export const gatherRowWasm = () => instance().gather;
+export const gatherAlongWasm = () => instance().gatherAlong;
 export const scatterRowWasm = () => instance().scatter;
 export const poolArgmax = () => instance().argmax;
+export const poolArgmaxAdd = () => instance().argmaxAdd;
 
 // The module as WAT-like text, for explain()
 let text: string | undefined;

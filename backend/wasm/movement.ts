@@ -2,7 +2,28 @@
 // and the tap tables copied into Wasm memory next to the panels (bulk `set`s), then the im2col
 // and col2im loops run in WebAssembly (im2col.ts) with byte addresses.
 import type { Movement } from "../js/im2col";
-import { gatherRowWasm, scatterRowWasm } from "./module";
+import { quadTable } from "./im2col";
+import { gatherAlongWasm, gatherRowWasm, scatterRowWasm } from "./module";
+
+const up4 = (n: number) => Math.ceil(n / 4) * 4;
+// a tap table's quad table (im2col.ts), per table and row length (tables are cached per layout)
+const quadTables = new WeakMap<Int32Array, Map<number, Int32Array | null>>();
+function quadsOf(tab: Int32Array, Q: number): Int32Array | null {
+  let byQ = quadTables.get(tab);
+  if (!byQ) {
+    byQ = new Map();
+    quadTables.set(tab, byQ);
+  }
+  let q = byQ.get(Q);
+  if (q === undefined) {
+    q = Q >= 4 && tab.length % Q === 0 ? quadTable(tab, Q) : null;
+    byQ.set(Q, q);
+  }
+  return q;
+}
+// where the staged tables' quad tables are, by the table's position (each staging sets or deletes
+// its entry, so a gather only finds the quads of the table it was given)
+const quadsAt = new Map<number, number>();
 
 export const wasmMovement: Movement = {
   staged: true,
@@ -10,12 +31,58 @@ export const wasmMovement: Movement = {
     dst.set((src as Float32Array).subarray(lo, hi), at);
     return at - lo;
   },
-  table(dst, at, tab) {
-    new Int32Array(dst.buffer, dst.byteOffset).set(tab, at);
+  table(dst, at, tab, Q) {
+    const ints = new Int32Array(dst.buffer, dst.byteOffset);
+    ints.set(tab, at);
+    const quads = quadsOf(tab, Q);
+    if (quadsAt.size > 64) quadsAt.clear();
+    if (quads) {
+      ints.set(quads, at + up4(tab.length));
+      quadsAt.set(at, at + up4(tab.length));
+    } else quadsAt.delete(at);
     return at;
   },
-  gather: (_src, base, xn, N, _tab, t0, Q, _dst, at, per, small, big) =>
-    gatherRowWasm()(4 * base, 4 * xn, N, 4 * t0, Q, 4 * at, per, 4 * small, 4 * big),
-  scatter: (_cols, c, N, I, _tab, t0, _out, base, on) =>
-    scatterRowWasm()(4 * c, N, I, 4 * t0, 4 * base, 4 * on),
+  tableSize: (tab, Q) => up4(tab.length) + up4(quadsOf(tab, Q)?.length ?? 0),
+  // rows of B's panels (per > 0), or down panels along k (per = 0): im2col.ts. A panel row takes
+  // quads when they land on 16-byte slots: panels of a multiple of 4 and each sample's first value
+  // at a slot (aligned samples, or Q a multiple of 4)
+  gather: (_s, base, xn, N, _t, t0, Q, _d, at, per, small, big, rows, T, xc, w, rs, ps, align) => {
+    const quads =
+      per === 0 || (small === 1 && per % 4 === 0 && (align || Q % 4 === 0))
+        ? (quadsAt.get(t0) ?? 0)
+        : 0;
+    (per > 0 ? gatherRowWasm() : gatherAlongWasm())(
+      4 * base,
+      4 * xn,
+      N,
+      4 * t0,
+      Q,
+      4 * at,
+      per,
+      4 * small,
+      4 * big,
+      rows,
+      T,
+      4 * xc,
+      w,
+      4 * rs,
+      4 * ps,
+      align ? 1 : 0,
+      4 * quads,
+    );
+  },
+  scatter: (_cols, c, N, I, _tab, t0, _out, base, on, rows, T, colStep, oStep) =>
+    scatterRowWasm()(
+      4 * c,
+      N,
+      I,
+      4 * t0,
+      4 * base,
+      4 * on,
+      rows,
+      T,
+      4 * colStep,
+      4 * oStep,
+      4 * (quadsAt.get(t0) ?? 0),
+    ),
 };

@@ -124,6 +124,10 @@ describe("Wasm GEMM", () => {
     [4, 8, 130],
     [33, 65, 600], // k past two blocks
     [128, 256, 78],
+    // a last row panel of 2 rows (the short tile): whole and ragged columns, k past a block
+    [6, 784, 25],
+    [10, 13, 300],
+    [2, 16, 5],
   ];
   for (const [m, n, k] of shapes) {
     it(`eager ${m}x${k} @ ${k}x${n} within float32 rounding, as JS`, () => {
