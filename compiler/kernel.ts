@@ -17,6 +17,7 @@ import {
   maskKey,
   unit,
 } from "../ir/index-map";
+import { computeDtype, keeps, operandCasts, withCasts } from "../ir/operand-casts";
 import {
   defOf,
   type Elementwise,
@@ -320,13 +321,20 @@ export class KernelBuilder {
       if (phase === "post" && args.some((a) => a.phase === "inner"))
         throw new NeedsBuffer(this.reductions[0].source);
       const params = v.inputs.map((_, i) => arg(i));
-      const f = (def as Elementwise).scalar(params, v.params);
-      // a float32 comparison (no float64 operand; constants were rounded to float32 when traced)
-      const operands = v.inputs.filter((x) => x.op !== "const");
-      const compare =
-        v.dtype === "bool" &&
-        operands.some((x) => x.dtype === "float32") &&
-        !operands.some((x) => x.dtype === "float64");
+      // operands cast to the dtype the op computes in (operand-casts.ts). A constant traced from a
+      // JS number was wrapped (a float64 one never was: it was a 0-d tensor), and one whose value
+      // the cast keeps needs none.
+      const to = computeDtype(
+        v.op,
+        v.inputs.map((x) => ({ ...x, wrapped: x.op === "const" && x.dtype !== "float64" })),
+        v.dtype,
+      );
+      const casts = operandCasts(v.op, v.inputs, v.dtype, to).map((c, i) =>
+        c && v.inputs[i].op === "const" && keeps(c, v.inputs[i].constant!) ? null : c,
+      );
+      const f = withCasts((def as Elementwise).scalar(params, v.params), casts);
+      // a float32 comparison: every operand rounded (a float32 one may be a double intermediate)
+      const compare = v.dtype === "bool" && to === "float32";
       const rounded: Scalar =
         v.dtype === "int32"
           ? S.wrapI32(f)

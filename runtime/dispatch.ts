@@ -4,6 +4,7 @@
 import { backend, type Combine } from "../backend/index";
 import { allocate, allocateResult, type DType, isFloat } from "../ir/dtype";
 import { identity } from "../ir/index-map";
+import { computeDtype, operandCasts, withCasts } from "../ir/operand-casts";
 import {
   defOf,
   type Elementwise,
@@ -14,7 +15,6 @@ import {
   ops,
   type Params,
   type ParamsOf,
-  promoteAll,
   type Reduce,
   reduceParams,
   type ScanOpName,
@@ -88,19 +88,19 @@ export function bind<K extends OpName>(
   const params = typed as Params;
   const ins = inputs.map((x) => (x instanceof Tensor ? x : scalar(x)));
   const def = defOf(op);
+  const shape = def.shape(ins, params),
+    dtype = def.dtype(ins, params);
   // a JS number takes the dtype the op computes in, as PyTorch casts it: float32 ops see 0.1 as
   // float32's 0.1 (so x.eq(0.1) holds for x made from 0.1, and x.mul(0.1) rounds as PyTorch's does)
   if (
     def.kind === "elementwise" &&
     ins.some((t) => t.wrapped) &&
-    promoteAll(op === "where" ? ins.slice(1) : ins) === "float32"
+    computeDtype(op, ins, dtype) === "float32"
   ) {
     ins.forEach((t, i) => {
       if (!(inputs[i] instanceof Tensor)) t.storage![0] = Math.fround(t.storage![0]);
     });
   }
-  const shape = def.shape(ins, params),
-    dtype = def.dtype(ins, params);
   let out: Tensor;
   if (active) {
     // ops traced under noGrad() are cut from differentiation, as eager records no node for them
@@ -162,20 +162,26 @@ export function materialize(t: Tensor): Tensor {
   return out;
 }
 
-// An elementwise op's formula for these params, built once (eager runs it for every op).
+// An elementwise op's formula for these params and operand casts (operand-casts.ts), built once
+// (eager runs it for every op).
 const formulas = new Map<string, Scalar>();
-function formulaOf(def: Elementwise, op: string, arity: number, p: Params): Scalar {
-  const key = hasKeys(p) ? `${op}|${arity}|${JSON.stringify(p)}` : `${op}|${arity}`;
+function formulaOf(def: Elementwise, op: string, ins: Tensor[], p: Params, dtype: DType): Scalar {
+  // (only float64 and int32 operands can need a cast: skip the work for the common all-float32 op)
+  const casts = ins.some(castable) ? operandCasts(op, ins, dtype) : null;
+  let key = hasKeys(p) ? `${op}|${ins.length}|${JSON.stringify(p)}` : `${op}|${ins.length}`;
+  if (casts?.some((c) => c)) key += `|${casts.join(",")}`; // [float32, null]: "float32,"
   let f = formulas.get(key);
   if (!f) {
     f = def.scalar(
-      Array.from({ length: arity }, (_, i) => arg(i)),
+      ins.map((_, i) => arg(i)),
       p,
     );
+    if (casts) f = withCasts(f, casts);
     formulas.set(key, f);
   }
   return f;
 }
+const castable = (t: Tensor) => !t.wrapped && (t.dtype === "float64" || t.dtype === "int32");
 const toBool = storeAs("bool", arg(0));
 const hasKeys = (p: object) => {
   for (const _ in p) return true;
@@ -203,7 +209,7 @@ type Executor<D extends OpDef> = (
 const execute: { [K in OpDef["kind"]]: Executor<Extract<OpDef, { kind: K }>> } = {
   elementwise(def, ins, p, shape, dtype, op) {
     const out = result(shape, dtype);
-    const f = formulaOf(def, op, ins.length, p);
+    const f = formulaOf(def, op, ins, p, dtype);
     backend.pointwise(
       f,
       dtype,

@@ -70,6 +70,13 @@ describe("fold", () => {
     ]);
   });
 
+  it("casts a float64 constant to float32 before a float32 op, as eager does (PyTorch 1.13 value)", () => {
+    // float32(1 + 2^-24 + 2^-40) is 1 + 2^-23: the sum is 1 (in double, then rounded: 1 - 2^-24)
+    const { g, op, c } = graph();
+    g.outputs = [op("add", [c(1 + 2 ** -24 + 2 ** -40, "float64"), c(-(2 ** -23))])];
+    expect(fold(g).outputs.map((v) => v.constant)).toEqual([1]);
+  });
+
   it("leaves ops with a non-constant operand, and non-elementwise ops, alone", () => {
     const { g, op, input, c } = graph();
     const x = input([]);

@@ -432,3 +432,47 @@ describe("an input updated in place that shares memory with another input (found
     expect(run(compile(f))).toEqual(run(f));
   });
 });
+
+describe("operands cast to the dtype an op computes in (differential seed 13; fixed)", () => {
+  // PyTorch casts each operand to the op's computation dtype before the op: a 0-d float64 tensor
+  // next to a float32 tensor is rounded to float32 first, as is an int32 operand of a float32 op.
+  // Eager and compiled kernels computed in double from the uncast operand and rounded once. The
+  // expected values are PyTorch 1.13's; each chain is exact after its first op, so compiled must
+  // equal eager bit for bit.
+  const f64 = (x: number) => tensor(x, { dtype: "float64" });
+  const check = (fn: (...xs: Tensor[]) => Tensor, xs: Tensor[], want: unknown) => {
+    expect(fn(...xs).tolist()).toEqual(want);
+    expect(compile(fn)(...xs).tolist()).toEqual(want);
+  };
+
+  it("0-d float64 + float32: the float64 value is rounded to float32 before the add", () => {
+    // float32(1 + 2^-24 + 2^-40) is 1 + 2^-23, so the sum is exactly 1 (in double: 1 - 2^-24)
+    const a = f64(1 + 2 ** -24 + 2 ** -40),
+      b = tensor([-(2 ** -23)]);
+    check((a, b) => a.add(b), [a, b], [1]);
+    check((a, b) => a.add(b).sub(1), [a, b], [0]);
+  });
+
+  it("int32 + float32: the integer is rounded to float32 (16777217 -> 16777216)", () => {
+    const i = tensor([16777217], { dtype: "int32" }),
+      y = tensor([0.5]);
+    check((i, y) => i.add(y), [i, y], [16777216]);
+    check((i, y) => i.add(y).mul(2), [i, y], [33554432]);
+    check((i) => i.sin(), [i], [Math.fround(Math.sin(16777216))]);
+  });
+
+  it("a comparison of float32 with a 0-d float64 compares in float32", () => {
+    const x = tensor([0.1]),
+      y = f64(0.1);
+    check((x, y) => x.eq(y), [x, y], [true]);
+    check((x, y) => x.lt(y), [x, y], [false]);
+    check((x, y) => x.logicalOr(y.mul(1e-300)), [tensor([0]), y], [false]);
+  });
+
+  it("where selects a 0-d float64 value as float32", () => {
+    const c = tensor([true, false]),
+      a = f64(1 + 2 ** -30),
+      b = tensor([1, 2]);
+    check((c, a, b) => a.where(c, b).sub(1), [c, a, b], [0, 1]);
+  });
+});

@@ -303,9 +303,12 @@ function boundOf(ins: Instr, x: Tensor, out: Tensor, bounds: number[]): number {
       return other(ins.args[0]);
     case "sum":
       return b * (x.numel() / Math.max(out.numel(), 1));
+    case "prod": // a product of n terms: up to b^n (and 1 for an empty one)
+      return Math.max(b, 1) ** (x.numel() / Math.max(out.numel(), 1));
     case "cumsum":
-    case "cumprod":
       return b * (x.shape[ins.args[0] as number] ?? 1);
+    case "cumprod":
+      return Math.max(b, 1) ** (x.shape[ins.args[0] as number] ?? 1);
     case "logcumsumexp":
       return b + Math.log(x.shape[ins.args[0] as number] ?? 1);
     case "cumExtreme":
