@@ -105,6 +105,22 @@ function gridTable(sizes: readonly number[], strides: readonly number[]): Int32A
     zeros = sizes.map(() => 0);
   return tapTable(ones, sizes, sizes, strides, ones, zeros, ones);
 }
+// A table of rows of L offsets expanded over ns samples xn apart: row t holds n * xn + tab[t * L +
+// i] for (n, i) in order (-1 stays -1). With it a row of the patch matrix is one long run: the Wasm
+// gather and scatter have no per-sample loop (with the small spatial sizes of a CNN's later
+// layers, one to four positions a sample, that loop cost more than the values it moved).
+function overSamples(tab: Int32Array, L: number, ns: number, xn: number): Int32Array {
+  const rows = L ? tab.length / L : 0,
+    t = new Int32Array(rows * ns * L);
+  for (let r = 0, i = 0; r < rows; r++)
+    for (let n = 0; n < ns; n++)
+      for (let q = r * L, end = q + L; q < end; q++, i++) t[i] = tab[q] < 0 ? -1 : n * xn + tab[q];
+  return t;
+}
+// whether a convolution's tables are expanded over samples (overSamples): on the staged (Wasm)
+// movement, while the expanded tables stay small (they are staged into Wasm memory every call)
+const FLAT_MAX = 1 << 16;
+const expands = (mv: Movement, entries: number) => mv.staged && entries <= FLAT_MAX;
 const range = (n: number, f: (i: number) => number) => {
   const r = new Int32Array(n);
   for (let i = 0; i < n; i++) r[i] = f(i);
@@ -119,10 +135,12 @@ function layoutTables(
   [x, w]: Strided[],
   p: AnyConv,
   outShape: readonly number[],
+  flat: boolean,
   make: () => Int32Array[],
 ): Int32Array[] {
   // (joined by hand: JSON.stringify of the params on every call was 1.5% of the digits CNN's step)
-  const key = `${op}|${x.shape}|${x.strides}|${w.shape}|${w.strides}|${outShape}|${p.stride}|${p.padding}|${p.dilation}|${p.groups}|${p.kernel}|${p.outputPadding}`;
+  // (the chunk size and the movement decide how far tables are expanded over samples)
+  const key = `${op}|${x.shape}|${x.strides}|${w.shape}|${w.strides}|${outShape}|${p.stride}|${p.padding}|${p.dilation}|${p.groups}|${p.kernel}|${p.outputPadding}|${convSettings.chunk}|${flat}`;
   let t = layouts.get(key);
   if (!t) {
     if (layouts.size >= 64) layouts.clear();
@@ -229,10 +247,15 @@ export function convolve(
       K = N * Q;
     const [gn, gc] = w.strides;
     // the patches' taps, and g's positions
-    const [taps, grid] = layoutTables(op, ins, p, outShape, () => [
-      tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
-      gridTable(outS, w.strides.slice(2)),
-    ]);
+    const flat = expands(mv, T * Q * N);
+    const [taps, grid] = layoutTables(op, ins, p, outShape, flat, () => {
+      const t = tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
+        d = gridTable(outS, w.strides.slice(2));
+      return flat ? [overSamples(t, Q, N, xn), overSamples(d, Q, N, gn)] : [t, d];
+    });
+    // a row of g or of the patches: N runs of Q values, or (expanded tables) one run of K
+    const [rn, rq] = flat ? [1, K] : [N, Q];
+    // (a table row: rq entries)
     const s = gemm.scratch(
       Math.ceil(Og / mr) * mr * K,
       Math.ceil(R / nr) * nr * K,
@@ -244,14 +267,14 @@ export function convolve(
     for (let g = 0; g < G; g++) {
       for (let o = 0; o < Og; o++) {
         const at = s.a + (o - (o % mr)) * K + (o % mr);
-        mv.gather(ws, w.offset + (g * Og + o) * gc + sg, gn, N, grid, sd, Q, s.A, at, 0, mr, 0);
+        mv.gather(ws, w.offset + (g * Og + o) * gc + sg, gn, rn, grid, sd, rq, s.A, at, 0, mr, 0);
       }
       zeroRows(s.A, s.a, Og, K, mr);
       for (let r = 0; r < R; r++) {
         const c = Math.floor(r / T),
           at = s.b + (r - (r % nr)) * K + (r % nr);
         const base = x.offset + (g * Cg + c) * xc;
-        mv.gather(xs, base + sx, xn, N, taps, st + (r - c * T) * Q, Q, s.B, at, 0, nr, 0);
+        mv.gather(xs, base + sx, xn, rn, taps, st + (r - c * T) * rq, rq, s.B, at, 0, nr, 0);
       }
       zeroRows(s.B, s.b, R, K, nr);
       gemm.multiply(s, g * Og * R, R, Og, R, K);
@@ -273,17 +296,24 @@ export function convolve(
       I = numel(inS);
     // the output's (contiguous) strides, for col2im's offsets
     const oS = outS.map((_, d) => numel(outS.slice(d + 1)));
-    const [mRow, cCol, taps, grid] = layoutTables(op, ins, p, outShape, () => [
-      range(M, (m) => {
-        const o = Math.floor(m / T);
-        return o * w1 + offsetOf(m - o * T, kernel, kS);
-      }),
-      range(Cg, (c) => c * w0),
-      tapTable(kernel, inS, outS, oS, p.stride, p.padding, p.dilation),
-      gridTable(inS, xS),
-    ]);
     const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / (M * I)))),
       most = ns * I;
+    const flat = expands(mv, T * I * ns);
+    const [mRow, cCol, taps, grid] = layoutTables(op, ins, p, outShape, flat, () => {
+      const t = tapTable(kernel, inS, outS, oS, p.stride, p.padding, p.dilation),
+        d = gridTable(inS, xS);
+      return [
+        range(M, (m) => {
+          const o = Math.floor(m / T);
+          return o * w1 + offsetOf(m - o * T, kernel, kS);
+        }),
+        range(Cg, (c) => c * w0),
+        flat ? overSamples(t, I, ns, O * numel(outS)) : t,
+        flat ? overSamples(d, I, ns, xn) : d,
+      ];
+    });
+    // rows of x and of the columns: nb runs of I values, or (expanded tables) one run of nb * I
+    const rl = flat ? ns * I : I;
     const colsAt = up4(M * most);
     const s = gemm.scratch(
       Math.ceil(M / mr) * mr * Cg,
@@ -301,14 +331,18 @@ export function convolve(
           cols = nb * I;
         for (let c = 0; c < Cg; c++) {
           const base = x.offset + n0 * xn + (g * Cg + c) * xc;
-          mv.gather(xs, base + sx, xn, nb, grid, sd, I, s.B, s.b + c * nr, nr, 1, nr * Cg);
+          if (flat)
+            mv.gather(xs, base + sx, 0, 1, grid, sd, cols, s.B, s.b + c * nr, nr, 1, nr * Cg);
+          else mv.gather(xs, base + sx, xn, nb, grid, sd, I, s.B, s.b + c * nr, nr, 1, nr * Cg);
         }
         zeroTail(s.B, s.b, cols, Cg, nr);
         gemm.multiply(s, 0, cols, M, cols, Cg);
         for (let m = 0; m < M; m++) {
           const o = Math.floor(m / T),
             base = out + (n0 * O + g * Og + o) * Q;
-          mv.scatter(s.C, s.c + m * cols, nb, I, taps, st + (m - o * T) * I, s.C, base, O * Q);
+          const t0 = st + (m - o * T) * rl;
+          if (flat) mv.scatter(s.C, s.c + m * cols, 1, cols, taps, t0, s.C, base, 0);
+          else mv.scatter(s.C, s.c + m * cols, nb, I, taps, t0, s.C, base, O * Q);
         }
       }
     }
@@ -316,16 +350,22 @@ export function convolve(
   }
   // conv: w [O, C/G, ...K] as [Og, R] rows W[o, (c, k)]
   const R = Cg * T;
-  const [wRow, wCol, taps] = layoutTables(op, ins, p, outShape, () => [
-    range(Og, (o) => o * w0),
-    range(R, (r) => {
-      const c = Math.floor(r / T);
-      return c * w1 + offsetOf(r - c * T, kernel, kS);
-    }),
-    tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
-  ]);
   const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / (R * Q)))),
     most = ns * Q;
+  const flat = expands(mv, T * Q * ns);
+  const [wRow, wCol, taps] = layoutTables(op, ins, p, outShape, flat, () => {
+    const t = tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation);
+    return [
+      range(Og, (o) => o * w0),
+      range(R, (r) => {
+        const c = Math.floor(r / T);
+        return c * w1 + offsetOf(r - c * T, kernel, kS);
+      }),
+      flat ? overSamples(t, Q, ns, xn) : t,
+    ];
+  });
+  // a patch row: nb runs of Q values, or (expanded tables) one run of nb * Q
+  const rl = flat ? most : Q;
   // one sample per chunk: the product lands in place; more: in [o, (n, q)] order, then transposed
   const direct = ns === 1;
   const prodAt = direct ? 0 : up4(Og * most);
@@ -350,10 +390,10 @@ export function convolve(
           xs,
           base + sx,
           xn,
-          nb,
+          flat ? 1 : nb,
           taps,
-          st + (r - c * T) * Q,
-          Q,
+          st + (r - c * T) * rl,
+          flat ? cols : Q,
           s.B,
           s.b + r * nr,
           nr,

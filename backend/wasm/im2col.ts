@@ -4,24 +4,24 @@
 // loops took most of a small CNN's training step (the digits CNN: 34% of its CPU profile against
 // 7% for the GEMM itself).
 import type { FuncSpec, Instr } from "./assembler";
-import { bump, forLoop, get, i32, set } from "./instructions";
+import { bump, forLoop, get, i32, min, set } from "./instructions";
 
 const i32s = (names: string[]) => names.map((n) => [n, "i32"] as [string, "i32"]);
 // x * 4 on the stack
 const times4: Instr[] = [i32(2), ["i32.shl"]];
 
 // for (n < N) { for (q < Q) { o = tab[q]; dst[pb + jj] = o < 0 ? 0 : src[b + o]; jj += small;
-// if (jj == wrap) { jj = 0; pb += big } } b += xn }   (addresses in bytes; the q loop walks a
-// pointer into the table and tests at its end, the fewest instructions per value)
+// if (jj == wrap) { jj = 0; pb += big } } b += xn }   (addresses in bytes). The q loop runs in
+// segments that end at a panel's edge or the row's end, four values an iteration while four are
+// left: no edge test per value (with the tables expanded over the samples, conv.ts, the row is one
+// long run, and this loop was most of a small CNN's im2col time).
 export function gatherKernel(name: string): FuncSpec {
-  const element: Instr[] = [
+  // one value: table entry at t + 4 * u, stored at d, then d += small
+  const element = (u: number): Instr[] => [
+    get("$d"),
     get("$t"),
-    ["i32.load"],
+    ["i32.load", { offset: 4 * u }],
     set("$o"),
-    ...bump("$t", 4),
-    get("$pb"),
-    get("$jj"),
-    ["i32.add"],
     // src[b + o] (o = -1 reads the float before b, which select drops)
     get("$b"),
     get("$o"),
@@ -34,25 +34,68 @@ export function gatherKernel(name: string): FuncSpec {
     ["i32.ge_s"],
     ["select"],
     ["f32.store"],
-    ...bump("$jj", "$small"),
-    get("$jj"),
-    get("$wrap"),
-    ["i32.eq"],
+    ...bump("$d", "$small"),
+  ];
+  const segment: Instr[] = [
+    // seg = t + 4 * min((end - t) / 4, left)
+    get("$t"),
+    ...min([get("$end"), get("$t"), ["i32.sub"], i32(2), ["i32.shr_s"]], [get("$left")]),
+    set("$cnt"),
+    get("$cnt"),
+    ...times4,
+    ["i32.add"],
+    set("$seg"),
+    ["block", "$four_done"],
+    ["loop", "$four_next"],
+    get("$t"),
+    i32(16),
+    ["i32.add"],
+    get("$seg"),
+    ["i32.gt_s"],
+    ["br_if", "$four_done"],
+    ...element(0),
+    ...element(1),
+    ...element(2),
+    ...element(3),
+    ...bump("$t", 16),
+    ["br", "$four_next"],
+    ["end"],
+    ["end"],
+    ["block", "$one_done"],
+    ["loop", "$one_next"],
+    get("$t"),
+    get("$seg"),
+    ["i32.ge_s"],
+    ["br_if", "$one_done"],
+    ...element(0),
+    ...bump("$t", 4),
+    ["br", "$one_next"],
+    ["end"],
+    ["end"],
+    // at a panel's edge: on to the next panel
+    get("$left"),
+    get("$cnt"),
+    ["i32.sub"],
+    set("$left"),
+    get("$left"),
+    ["i32.eqz"],
     ["if", "$wraps"],
-    i32(0),
-    set("$jj"),
+    get("$per"),
+    set("$left"),
     ...bump("$pb", "$big"),
+    get("$pb"),
+    set("$d"),
     ["end"],
   ];
   const row: Instr[] = [
     get("$tab"),
     set("$t"),
-    ["loop", "$q_next"],
-    ...element,
+    ["loop", "$seg_next"],
+    ...segment,
     get("$t"),
     get("$end"),
     ["i32.lt_u"],
-    ["br_if", "$q_next"],
+    ["br_if", "$seg_next"],
     ["end"],
     ...bump("$b", "$xn"),
   ];
@@ -60,16 +103,18 @@ export function gatherKernel(name: string): FuncSpec {
     name,
     params: i32s(["$src", "$xn", "$N", "$tab", "$Q", "$dst", "$per", "$small", "$big"]),
     results: [],
-    locals: i32s(["$n", "$t", "$end", "$o", "$b", "$pb", "$jj", "$wrap"]),
+    locals: i32s(["$n", "$t", "$end", "$o", "$b", "$pb", "$d", "$left", "$cnt", "$seg"]),
     body: [
+      // values left in the current panel (per = 0: never wraps)
       get("$per"),
-      get("$small"),
-      ["i32.mul"],
-      set("$wrap"),
+      i32(0x7fffffff),
+      get("$per"),
+      ["select"],
+      set("$left"),
       get("$dst"),
       set("$pb"),
-      i32(0),
-      set("$jj"),
+      get("$dst"),
+      set("$d"),
       get("$src"),
       set("$b"),
       get("$tab"),

@@ -1,0 +1,60 @@
+// The Wasm im2col row gather (backend/wasm/im2col.ts: segments that end at a panel's edge, four
+// values an iteration) against the JS loop it mirrors (backend/js/im2col.ts gatherRow), on the same
+// source, tables and panel layouts: B panel rows (wrapping every `per` values), A rows walked
+// along k (never wrapping), short and long runs, several samples or one expanded run.
+import { describe, expect, it } from "vitest";
+import { gatherRow } from "../../backend/js/im2col";
+import { gatherRowWasm, heap } from "../../backend/wasm/module";
+
+describe("Wasm im2col gather", () => {
+  // a deterministic pseudo-random source and table (some entries -1: outside the input)
+  let seed = 7;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const cases = [
+    { N: 3, Q: 5, per: 8, small: 1, big: 8 * 7 }, // B panel row, samples cross panels
+    { N: 1, Q: 37, per: 8, small: 1, big: 8 * 3 }, // one expanded run, a ragged last panel
+    { N: 4, Q: 1, per: 8, small: 1, big: 8 * 2 }, // one position a sample
+    { N: 2, Q: 9, per: 0, small: 4, big: 0 }, // an A row along k
+    { N: 1, Q: 30, per: 0, small: 8, big: 0 }, // a B row along k (convWeight)
+    { N: 5, Q: 3, per: 4, small: 1, big: 4 * 5 },
+    { N: 2, Q: 0, per: 8, small: 1, big: 8 },
+  ];
+  for (const c of cases)
+    it(`matches the JS loop: ${JSON.stringify(c)}`, () => {
+      const xn = 11,
+        srcLen = c.N * xn + 16,
+        tabLen = c.Q + 3,
+        t0 = 3,
+        outLen = 2000;
+      const src = Float32Array.from({ length: srcLen }, () => next() * 2 - 1);
+      const tab = Int32Array.from({ length: tabLen }, () =>
+        next() < 0.2 ? -1 : Math.floor(next() * 16),
+      );
+      const base = 2;
+      const want = new Float32Array(outLen).fill(9);
+      gatherRow(src, base, xn, c.N, tab, t0, c.Q, want, 5, c.per, c.small, c.big);
+      // in Wasm memory: source at 0, table after it, output after that (all 16-byte aligned)
+      const S = 0,
+        Tb = 4 * Math.ceil(srcLen / 4),
+        O = Tb + 4 * Math.ceil(tabLen / 4);
+      const H = heap(O + outLen);
+      H.set(src, S);
+      new Int32Array(H.buffer).set(tab, Tb);
+      H.fill(9, O, O + outLen);
+      gatherRowWasm()(
+        4 * (S + base),
+        4 * xn,
+        c.N,
+        4 * (Tb + t0),
+        c.Q,
+        4 * (O + 5),
+        c.per,
+        4 * c.small,
+        4 * c.big,
+      );
+      expect(Array.from(H.subarray(O, O + outLen))).toEqual(Array.from(want));
+    });
+});
