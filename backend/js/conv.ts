@@ -57,7 +57,8 @@ const jsGemm: Gemm = {
 
 // rows x k values as panels of W rows, contiguous along k (rows past the edge are zero): value
 // (row, p) = src[rowOff[row] + colOff[p]], or 0 where either offset is -1 (outside the input).
-// One tight loop over offset tables, so the hot path has no calls and no divisions.
+// One tight loop over offset tables, so the hot path has no calls and no divisions. `depth`: the
+// panels' length along k (more than k: the rest is filled by the caller).
 function pack(
   src: ArrayLike<number>,
   base: number,
@@ -68,9 +69,10 @@ function pack(
   W: number,
   dst: Panels,
   at: number,
+  depth = k,
 ) {
   for (let i0 = 0; i0 < rows; i0 += W) {
-    const b = at + i0 * k;
+    const b = at + i0 * depth;
     for (let r = 0; r < W; r++) {
       const row = i0 + r;
       if (row >= rows) {
@@ -199,6 +201,7 @@ export function convolve(
   outShape: readonly number[],
   gemm: Gemm = jsGemm,
   movement: Movement = jsMovement,
+  bias?: Strided,
 ): Panels {
   const [x, w] = ins;
   // the data movement stages the operands' spans next to the product, unless one is much wider
@@ -366,12 +369,15 @@ export function convolve(
   });
   // a patch row: nb runs of Q values, or (expanded tables) one run of nb * Q
   const rl = flat ? most : Q;
+  // `bias` (a compiled conv + per-channel bias, wasm/conv-chain.ts): added by the GEMM as one more
+  // k step, W's column of biases against a row of ones (the epilogue left is then often flat)
+  const K = bias ? R + 1 : R;
   // one sample per chunk: the product lands in place; more: in [o, (n, q)] order, then transposed
   const direct = ns === 1;
   const prodAt = direct ? 0 : up4(Og * most);
   const s = gemm.scratch(
-    Math.ceil(Og / mr) * mr * R,
-    Math.ceil(most / nr) * nr * R,
+    Math.ceil(Og / mr) * mr * K,
+    Math.ceil(most / nr) * nr * K,
     prodAt + size + staged(0, [taps]),
   );
   const out = s.c + prodAt,
@@ -379,7 +385,11 @@ export function convolve(
   free = out + size;
   const [sx, st] = stage(s, 0, [taps]);
   for (let g = 0; g < G; g++) {
-    pack(ws, w.offset + g * Og * w0, wRow, wCol, Og, R, mr, s.A, s.a);
+    pack(ws, w.offset + g * Og * w0, wRow, wCol, Og, R, mr, s.A, s.a, K);
+    if (bias)
+      for (let o = 0, rows = Math.ceil(Og / mr) * mr; o < rows; o++)
+        s.A[s.a + (o - (o % mr)) * K + R * mr + (o % mr)] =
+          o < Og ? bias.storage![bias.offset + (g * Og + o) * bias.strides[0]] : 0;
     for (let n0 = 0; n0 < N; n0 += ns) {
       const nb = Math.min(ns, N - n0),
         cols = nb * Q;
@@ -398,15 +408,17 @@ export function convolve(
           s.b + r * nr,
           nr,
           1,
-          nr * R,
+          nr * K,
         );
       }
-      zeroTail(s.B, s.b, cols, R, nr);
+      if (bias)
+        for (let j = 0; j < cols; j++) s.B[s.b + (j - (j % nr)) * K + R * nr + (j % nr)] = 1;
+      zeroTail(s.B, s.b, cols, K, nr);
       if (direct) {
-        gemm.multiply(s, prodAt + (n0 * O + g * Og) * Q, Q, Og, Q, R);
+        gemm.multiply(s, prodAt + (n0 * O + g * Og) * Q, Q, Og, Q, K);
         continue;
       }
-      gemm.multiply(s, 0, cols, Og, cols, R);
+      gemm.multiply(s, 0, cols, Og, cols, K);
       // [o, (n, q)] -> out[n0 + n, g * Og + o, q]
       for (let o = 0; o < Og; o++)
         for (let n = 0; n < nb; n++) {

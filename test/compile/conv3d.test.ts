@@ -6,7 +6,9 @@ import { compile, F, manualSeed, randn, type Tensor } from "../../index";
 
 beforeEach(() => manualSeed(0));
 
-const kernelNames = (code: string) => [...code.matchAll(/^function (\w+)\(/gm)].map((m) => m[1]);
+// a JS kernel's function, or the header of a Wasm conv whose epilogue is a Wasm chain (conv-chain.ts)
+const kernelNames = (code: string) =>
+  [...code.matchAll(/^(?:function (\w+)\(|\/\/ (\w+): the Wasm )/gm)].map((m) => m[1] ?? m[2]);
 const close = (got: Tensor, want: Tensor, tol: number) => {
   expect(got.shape).toEqual(want.shape);
   const w = want.values();
