@@ -123,6 +123,17 @@ function overSamples(tab: Int32Array, L: number, ns: number, xn: number): Int32A
 // movement, while the expanded tables stay small (they are staged into Wasm memory every call)
 const FLAT_MAX = 1 << 16;
 const expands = (mv: Movement, entries: number) => mv.staged && entries <= FLAT_MAX;
+// W's rows for packing in Wasm (convolve's packA): the row offsets padded with -1 to a multiple of 8
+// rows (whole panels: zeros past the last row), and the step between its columns when evenly
+// spaced (a contiguous weight), else -1
+function wasmRows(rowOff: Int32Array, colOff: Int32Array): Int32Array[] {
+  const rows = new Int32Array(Math.ceil(rowOff.length / 8) * 8).fill(-1);
+  rows.set(rowOff);
+  const step = colOff.length > 1 ? colOff[1] - colOff[0] : 0;
+  let even = colOff.length > 0 && colOff[0] === 0 && step >= 0;
+  for (let i = 1; even && i < colOff.length; i++) even = colOff[i] - colOff[i - 1] === step;
+  return [rows, Int32Array.of(even ? step : -1)];
+}
 const range = (n: number, f: (i: number) => number) => {
   const r = new Int32Array(n);
   for (let i = 0; i < n; i++) r[i] = f(i);
@@ -131,7 +142,17 @@ const range = (n: number, f: (i: number) => number) => {
 
 // The offset tables of a convolution depend only on its layout (shapes, strides, params), which a
 // training step repeats every call: built once per layout. A few dozen layouts at most are kept.
-const layouts = new Map<string, Int32Array[]>();
+// (compared part by part, no key string: joining the shapes into a key on every call was 3.5% of
+// the digits CNN's step; the chunk size and the movement decide how far tables are expanded)
+type Part = readonly number[] | number | string | boolean | undefined;
+const layouts: { parts: Part[]; tables: Int32Array[] }[] = [];
+const samePart = (a: Part, b: Part): boolean => {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || !a || !b || a.length !== b.length)
+    return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
 function layoutTables(
   op: ConvOp,
   [x, w]: Strided[],
@@ -139,17 +160,35 @@ function layoutTables(
   outShape: readonly number[],
   flat: boolean,
   make: () => Int32Array[],
+  which = 0, // (a second set of tables of the same layout)
 ): Int32Array[] {
-  // (joined by hand: JSON.stringify of the params on every call was 1.5% of the digits CNN's step)
-  // (the chunk size and the movement decide how far tables are expanded over samples)
-  const key = `${op}|${x.shape}|${x.strides}|${w.shape}|${w.strides}|${outShape}|${p.stride}|${p.padding}|${p.dilation}|${p.groups}|${p.kernel}|${p.outputPadding}|${convSettings.chunk}|${flat}`;
-  let t = layouts.get(key);
-  if (!t) {
-    if (layouts.size >= 64) layouts.clear();
-    t = make();
-    layouts.set(key, t);
+  const parts: Part[] = [
+    which,
+    op,
+    x.shape,
+    x.strides,
+    w.shape,
+    w.strides,
+    outShape,
+    p.stride,
+    p.padding,
+    p.dilation,
+    p.groups,
+    p.kernel,
+    p.outputPadding,
+    convSettings.chunk,
+    flat,
+  ];
+  for (const l of layouts) {
+    let i = 0;
+    while (i < parts.length && samePart(l.parts[i], parts[i])) i++;
+    if (i === parts.length) return l.tables;
   }
-  return t;
+  if (layouts.length >= 64) layouts.length = 0;
+  const tables = make();
+  // (copies of the arrays: a caller may reuse its own)
+  layouts.push({ parts: parts.map((q) => (typeof q === "object" && q ? [...q] : q)), tables });
+  return tables;
 }
 
 // Patch matrices and column matrices of at most this many values (floats) at a time: the batch is
@@ -229,6 +268,24 @@ export function convolve(
     mv.staged ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + up4(t.length), 0) : 0;
   const size = outShape.reduce((a, b) => a * b, 1);
   const { mr, nr } = gemm;
+  // W's rows (from `base`) as A's panels of mr rows, `depth` long along k (k columns packed): in
+  // Wasm when staged and its columns are evenly spaced, per panel, the k columns walked as the
+  // gather's samples and the panel's row offsets as its table (-1 past the last row: zeros);
+  // else the JS loop (`js`). Packing in JS was 4% of the digits CNN's step.
+  const packA = (
+    s: Scratch,
+    rowTab: Int32Array,
+    step: number,
+    js: (base: number, at: number, depth: number) => void,
+  ) => {
+    if (!mv.staged || step < 0)
+      return (base: number, _rows: number, _k: number, depth: number) => js(base, s.a, depth);
+    const [sw, sr] = stage(s, 1, [rowTab]);
+    return (base: number, rows: number, k: number, depth: number) => {
+      for (let i0 = 0; i0 < rows; i0 += mr)
+        mv.gather(ws, base + sw, step, k, rowTab, sr + i0, mr, s.A, s.a + i0 * depth, 0, 1, 0);
+    };
+  };
   const G = p.groups;
   const xs = x.storage!,
     ws = w.storage!;
@@ -315,20 +372,24 @@ export function convolve(
         flat ? overSamples(d, I, ns, xn) : d,
       ];
     });
+    const [aRows, aStep] = layoutTables(op, ins, p, outShape, flat, () => wasmRows(mRow, cCol), 1);
     // rows of x and of the columns: nb runs of I values, or (expanded tables) one run of nb * I
     const rl = flat ? ns * I : I;
     const colsAt = up4(M * most);
     const s = gemm.scratch(
       Math.ceil(M / mr) * mr * Cg,
       Math.ceil(most / nr) * nr * Cg,
-      colsAt + size + staged(0, [taps, grid]),
+      colsAt + size + staged(0, [taps, grid]) + staged(1, [aRows]),
     );
     const out = s.c + colsAt;
     free = out + size;
     const [sx, st, sd] = stage(s, 0, [taps, grid]);
+    const packW = packA(s, aRows, aStep[0], (base, at, depth) =>
+      pack(ws, base, mRow, cCol, M, Cg, mr, s.A, at, depth),
+    );
     s.C.fill(0, out, out + size);
     for (let g = 0; g < G; g++) {
-      pack(ws, w.offset + g * Cg * w0, mRow, cCol, M, Cg, mr, s.A, s.a);
+      packW(w.offset + g * Cg * w0, M, Cg, Cg);
       for (let n0 = 0; n0 < N; n0 += ns) {
         const nb = Math.min(ns, N - n0),
           cols = nb * I;
@@ -367,6 +428,7 @@ export function convolve(
       flat ? overSamples(t, Q, ns, xn) : t,
     ];
   });
+  const [aRows, aStep] = layoutTables(op, ins, p, outShape, flat, () => wasmRows(wRow, wCol), 1);
   // a patch row: nb runs of Q values, or (expanded tables) one run of nb * Q
   const rl = flat ? most : Q;
   // `bias` (a compiled conv + per-channel bias, wasm/conv-chain.ts): added by the GEMM as one more
@@ -378,14 +440,17 @@ export function convolve(
   const s = gemm.scratch(
     Math.ceil(Og / mr) * mr * K,
     Math.ceil(most / nr) * nr * K,
-    prodAt + size + staged(0, [taps]),
+    prodAt + size + staged(0, [taps]) + staged(1, [aRows]),
   );
   const out = s.c + prodAt,
     Cs = s.C;
   free = out + size;
   const [sx, st] = stage(s, 0, [taps]);
+  const packW = packA(s, aRows, aStep[0], (base, at, depth) =>
+    pack(ws, base, wRow, wCol, Og, R, mr, s.A, at, depth),
+  );
   for (let g = 0; g < G; g++) {
-    pack(ws, w.offset + g * Og * w0, wRow, wCol, Og, R, mr, s.A, s.a, K);
+    packW(w.offset + g * Og * w0, Og, R, K);
     if (bias)
       for (let o = 0, rows = Math.ceil(Og / mr) * mr; o < rows; o++)
         s.A[s.a + (o - (o % mr)) * K + R * mr + (o % mr)] =
@@ -420,12 +485,7 @@ export function convolve(
       }
       gemm.multiply(s, 0, cols, Og, cols, K);
       // [o, (n, q)] -> out[n0 + n, g * Og + o, q]
-      for (let o = 0; o < Og; o++)
-        for (let n = 0; n < nb; n++) {
-          const from = s.c + o * cols + n * Q,
-            to = out + ((n0 + n) * O + g * Og + o) * Q;
-          for (let q = 0; q < Q; q++) Cs[to + q] = Cs[from + q];
-        }
+      mv.blocks(Cs, s.c, cols, Q, out + (n0 * O + g * Og) * Q, Q, O * Q, Og, nb, Q);
     }
   }
   return Cs.subarray(out, out + size);

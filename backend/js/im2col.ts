@@ -106,6 +106,29 @@ export function scatterRow(
   }
 }
 
+// Blocks of Q values moved within C: for o < rows, n < N, C[from + o * srs + n * ssn + q] to
+// C[to + o * drs + n * dsn + q] (a conv's product from [o, (n, q)] order to its output's [n, o, q];
+// the two regions do not overlap).
+export function copyBlocks(
+  C: Panels,
+  from: number,
+  srs: number,
+  ssn: number,
+  to: number,
+  drs: number,
+  dsn: number,
+  rows: number,
+  N: number,
+  Q: number,
+): void {
+  for (let o = 0; o < rows; o++)
+    for (let n = 0; n < N; n++) {
+      const f = from + o * srs + n * ssn,
+        t = to + o * drs + n * dsn;
+      for (let q = 0; q < Q; q++) C[t + q] = C[f + q];
+    }
+}
+
 // Where the loops above run: here, or (the Wasm GEMM's) in WebAssembly, on copies of the source
 // and the tables staged into its memory. `source` and `table` put src[lo, hi) and a table at
 // dst[at] when staged and return the shift to add to indices into them (0 here: read in place).
@@ -115,6 +138,7 @@ export interface Movement {
   table(dst: Panels, at: number, tab: Int32Array): number;
   gather: typeof gatherRow;
   scatter: typeof scatterRow;
+  blocks: typeof copyBlocks;
 }
 export const jsMovement: Movement = {
   staged: false,
@@ -122,4 +146,5 @@ export const jsMovement: Movement = {
   table: () => 0,
   gather: gatherRow,
   scatter: scatterRow,
+  blocks: copyBlocks,
 };

@@ -2,7 +2,7 @@
 // memory owned by JS and grown on demand. Operands are packed into the memory and results copied
 // out of it, so tensors keep ordinary typed arrays and nothing needs disposing.
 import { assemble, type FuncSpec, listing } from "./assembler";
-import { gatherKernel, scatterKernel } from "./im2col";
+import { blocksKernel, gatherKernel, scatterKernel } from "./im2col";
 import { gemmKernel } from "./microkernel";
 import { packKernel } from "./pack";
 import { argmaxKernel } from "./pool-kernel";
@@ -11,12 +11,14 @@ export const GEMM = "gemm_f32_4x8",
   PACK = "pack_f32_panels",
   GATHER = "im2col_f32_row",
   SCATTER = "col2im_f32_row",
+  BLOCKS = "copy_blocks_f32",
   ARGMAX = "pool_argmax_f32";
 const funcs: FuncSpec[] = [
   gemmKernel(GEMM),
   packKernel(PACK),
   gatherKernel(GATHER),
   scatterKernel(SCATTER),
+  blocksKernel(BLOCKS),
   argmaxKernel(ARGMAX),
 ];
 
@@ -40,6 +42,7 @@ interface Instance {
   pack: (...args: number[]) => void;
   gather: (...args: number[]) => void;
   scatter: (...args: number[]) => void;
+  blocks: (...args: number[]) => void;
   argmax: (...args: number[]) => void;
 }
 let made: Instance | undefined;
@@ -100,6 +103,7 @@ function instance(): Instance {
       pack: exports[PACK] as Instance["pack"],
       gather: exports[GATHER] as Instance["gather"],
       scatter: exports[SCATTER] as Instance["scatter"],
+      blocks: exports[BLOCKS] as Instance["blocks"],
       argmax: exports[ARGMAX] as Instance["argmax"],
     };
   }
@@ -117,6 +121,7 @@ export const gemm = () => instance().gemm;
 export const packPanels = () => instance().pack;
 export const gatherRowWasm = () => instance().gather;
 export const scatterRowWasm = () => instance().scatter;
+export const copyBlocksWasm = () => instance().blocks;
 export const poolArgmax = () => instance().argmax;
 
 // The module as WAT-like text, for explain()

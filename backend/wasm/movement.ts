@@ -2,7 +2,7 @@
 // and the tap tables copied into Wasm memory next to the panels (bulk `set`s), then the im2col
 // and col2im loops run in WebAssembly (im2col.ts) with byte addresses.
 import type { Movement } from "../js/im2col";
-import { gatherRowWasm, scatterRowWasm } from "./module";
+import { copyBlocksWasm, gatherRowWasm, scatterRowWasm } from "./module";
 
 export const wasmMovement: Movement = {
   staged: true,
@@ -18,4 +18,6 @@ export const wasmMovement: Movement = {
     gatherRowWasm()(4 * base, 4 * xn, N, 4 * t0, Q, 4 * at, per, 4 * small, 4 * big),
   scatter: (_cols, c, N, I, _tab, t0, _out, base, on) =>
     scatterRowWasm()(4 * c, N, I, 4 * t0, 4 * base, 4 * on),
+  blocks: (_C, from, srs, ssn, to, drs, dsn, rows, N, Q) =>
+    copyBlocksWasm()(4 * from, 4 * srs, 4 * ssn, 4 * to, 4 * drs, 4 * dsn, rows, N, Q),
 };

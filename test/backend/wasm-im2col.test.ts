@@ -1,10 +1,11 @@
+// The Wasm block copy (a conv's product from [o, (n, q)] to [n, o, q]) against the JS loop too.
 // The Wasm im2col row gather (backend/wasm/im2col.ts: segments that end at a panel's edge, four
 // values an iteration) against the JS loop it mirrors (backend/js/im2col.ts gatherRow), on the same
 // source, tables and panel layouts: B panel rows (wrapping every `per` values), A rows walked
 // along k (never wrapping), short and long runs, several samples or one expanded run.
 import { describe, expect, it } from "vitest";
-import { gatherRow } from "../../backend/js/im2col";
-import { gatherRowWasm, heap } from "../../backend/wasm/module";
+import { copyBlocks, gatherRow } from "../../backend/js/im2col";
+import { copyBlocksWasm, gatherRowWasm, heap } from "../../backend/wasm/module";
 
 describe("Wasm im2col gather", () => {
   // a deterministic pseudo-random source and table (some entries -1: outside the input)
@@ -56,5 +57,27 @@ describe("Wasm im2col gather", () => {
         4 * c.big,
       );
       expect(Array.from(H.subarray(O, O + outLen))).toEqual(Array.from(want));
+    });
+});
+
+describe("Wasm block copy", () => {
+  // [rows, N, Q]: Q a multiple of 4, not one, one
+  for (const [rows, N, Q] of [
+    [3, 5, 8],
+    [4, 3, 7],
+    [5, 6, 1],
+  ])
+    it(`moves [o, (n, q)] to [n, o, q] as the JS loop: ${rows}x${N}x${Q}`, () => {
+      const size = rows * N * Q,
+        from = 4,
+        to = 4 + size + 5;
+      const want = Float32Array.from({ length: to + size + 3 }, (_, i) => i * 0.5 - 7);
+      const H = heap(want.length);
+      H.set(want);
+      copyBlocks(want, from, N * Q, Q, to, Q, rows * Q, rows, N, Q);
+      copyBlocksWasm()(4 * from, 4 * N * Q, 4 * Q, 4 * to, 4 * Q, 4 * rows * Q, rows, N, Q);
+      expect(Array.from(H.subarray(0, want.length))).toEqual(Array.from(want));
+      // (a real move: the destination holds the source's values in the new order)
+      expect(want[to + Q]).toBe(want[from + N * Q]);
     });
 });
