@@ -35,7 +35,7 @@ function channelBias(plan: LoopKernel) {
     plan.stores.filter((s) => s.value === name).length;
   if (uses(acc) !== 1) return undefined;
   const add = plan.temps.find((t) => t.expr.kind === "apply" && t.expr.args.includes(acc));
-  if (!add || add.expr.kind !== "apply" || add.expr.dtype !== "float32") return undefined;
+  if (add?.expr.kind !== "apply" || add.expr.dtype !== "float32") return undefined;
   const { args } = add.expr;
   // (a float32 add is the double add rounded to float32)
   let scalar = add.expr.scalar;
@@ -48,7 +48,7 @@ function channelBias(plan: LoopKernel) {
   const other = args[0] === acc ? args[1] : args[0];
   if (other === acc) return undefined;
   const load = plan.temps.find((t) => t.name === other);
-  if (!load || load.expr.kind !== "load" || load.expr.guard !== undefined) return undefined;
+  if (load?.expr.kind !== "load" || load.expr.guard !== undefined) return undefined;
   const a = load.expr.access;
   if (a.at || typeof a.offset !== "number" || plan.sizes.length < 2) return undefined;
   if (!a.strides.every((x, d) => typeof x === "number" && (d === 1 || x === 0))) return undefined;
