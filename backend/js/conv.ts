@@ -37,6 +37,8 @@ export interface Scratch {
 }
 
 // the JavaScript GEMM: double panels and result, gemm.ts's register tiles
+// (convolve's queue of rows on the JS movement)
+let jsRows = new Int32Array(0);
 let panelA = new Float64Array(0),
   panelB = new Float64Array(0),
   result = new Float64Array(0);
@@ -268,6 +270,34 @@ export function convolve(
     mv.staged ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + up4(t.length), 0) : 0;
   const size = outShape.reduce((a, b) => a * b, 1);
   const { mr, nr } = gemm;
+  // The rows of one gather or scatter, queued as three element indices a row and run by one
+  // movement call (a JS-to-Wasm call a row cost more than the row's values on small layers): in
+  // Wasm memory after the staged operands when staged (`reserve`d in the scratch), else a JS array.
+  let rows: Int32Array<ArrayBufferLike> = jsRows,
+    rowsAt = 0,
+    queued = 0;
+  const reserve = (max: number) => (mv.staged ? up4(3 * max) : 0);
+  const queue = (s: Scratch, max: number) => {
+    if (mv.staged) {
+      rowsAt = free;
+      free += up4(3 * max);
+      rows = new Int32Array(s.C.buffer, s.C.byteOffset + 4 * rowsAt, 3 * max);
+    } else {
+      if (jsRows.length < 3 * max) jsRows = new Int32Array(3 * max);
+      rows = jsRows;
+    }
+  };
+  const push = (a: number, b: number, c: number) => {
+    rows[queued++] = a;
+    rows[queued++] = b;
+    rows[queued++] = c;
+  };
+  // the queued rows' count, the queue emptied
+  const take = () => {
+    const n = queued / 3;
+    queued = 0;
+    return n;
+  };
   // W's rows (from `base`) as A's panels of mr rows, `depth` long along k (k columns packed): in
   // Wasm when staged and its columns are evenly spaced, per panel, the k columns walked as the
   // gather's samples and the panel's row offsets as its table (-1 past the last row: zeros);
@@ -281,9 +311,9 @@ export function convolve(
     if (!mv.staged || step < 0)
       return (base: number, _rows: number, _k: number, depth: number) => js(base, s.a, depth);
     const [sw, sr] = stage(s, 1, [rowTab]);
-    return (base: number, rows: number, k: number, depth: number) => {
-      for (let i0 = 0; i0 < rows; i0 += mr)
-        mv.gather(ws, base + sw, step, k, rowTab, sr + i0, mr, s.A, s.a + i0 * depth, 0, 1, 0);
+    return (base: number, count: number, k: number, depth: number) => {
+      for (let i0 = 0; i0 < count; i0 += mr) push(base + sw, sr + i0, s.a + i0 * depth);
+      mv.gatherRows(ws, rows, rowsAt, take(), step, k, rowTab, mr, s.A, 0, 1, 0);
     };
   };
   const G = p.groups;
@@ -319,23 +349,23 @@ export function convolve(
     const s = gemm.scratch(
       Math.ceil(Og / mr) * mr * K,
       Math.ceil(R / nr) * nr * K,
-      size + staged(0, [taps]) + staged(1, [grid]),
+      size + staged(0, [taps]) + staged(1, [grid]) + reserve(Og + R),
     );
     free = s.c + size;
     const [sx, st] = stage(s, 0, [taps]),
       [sg, sd] = stage(s, 1, [grid]);
+    queue(s, Og + R);
     for (let g = 0; g < G; g++) {
-      for (let o = 0; o < Og; o++) {
-        const at = s.a + (o - (o % mr)) * K + (o % mr);
-        mv.gather(ws, w.offset + (g * Og + o) * gc + sg, gn, rn, grid, sd, rq, s.A, at, 0, mr, 0);
-      }
+      for (let o = 0; o < Og; o++)
+        push(w.offset + (g * Og + o) * gc + sg, sd, s.a + (o - (o % mr)) * K + (o % mr));
+      mv.gatherRows(ws, rows, rowsAt, take(), gn, rn, grid, rq, s.A, 0, mr, 0);
       zeroRows(s.A, s.a, Og, K, mr);
       for (let r = 0; r < R; r++) {
-        const c = Math.floor(r / T),
-          at = s.b + (r - (r % nr)) * K + (r % nr);
+        const c = Math.floor(r / T);
         const base = x.offset + (g * Cg + c) * xc;
-        mv.gather(xs, base + sx, xn, rn, taps, st + (r - c * T) * rq, rq, s.B, at, 0, nr, 0);
+        push(base + sx, st + (r - c * T) * rq, s.b + (r - (r % nr)) * K + (r % nr));
       }
+      mv.gatherRows(xs, rows, rowsAt, take(), xn, rn, taps, rq, s.B, 0, nr, 0);
       zeroRows(s.B, s.b, R, K, nr);
       gemm.multiply(s, g * Og * R, R, Og, R, K);
     }
@@ -379,7 +409,7 @@ export function convolve(
     const s = gemm.scratch(
       Math.ceil(M / mr) * mr * Cg,
       Math.ceil(most / nr) * nr * Cg,
-      colsAt + size + staged(0, [taps, grid]) + staged(1, [aRows]),
+      colsAt + size + staged(0, [taps, grid]) + staged(1, [aRows]) + reserve(M + Cg),
     );
     const out = s.c + colsAt;
     free = out + size;
@@ -387,27 +417,26 @@ export function convolve(
     const packW = packA(s, aRows, aStep[0], (base, at, depth) =>
       pack(ws, base, mRow, cCol, M, Cg, mr, s.A, at, depth),
     );
+    queue(s, M + Cg);
     s.C.fill(0, out, out + size);
     for (let g = 0; g < G; g++) {
       packW(w.offset + g * Cg * w0, M, Cg, Cg);
       for (let n0 = 0; n0 < N; n0 += ns) {
         const nb = Math.min(ns, N - n0),
           cols = nb * I;
-        for (let c = 0; c < Cg; c++) {
-          const base = x.offset + n0 * xn + (g * Cg + c) * xc;
-          if (flat)
-            mv.gather(xs, base + sx, 0, 1, grid, sd, cols, s.B, s.b + c * nr, nr, 1, nr * Cg);
-          else mv.gather(xs, base + sx, xn, nb, grid, sd, I, s.B, s.b + c * nr, nr, 1, nr * Cg);
-        }
+        for (let c = 0; c < Cg; c++)
+          push(x.offset + n0 * xn + (g * Cg + c) * xc + sx, sd, s.b + c * nr);
+        if (flat) mv.gatherRows(xs, rows, rowsAt, take(), 0, 1, grid, cols, s.B, nr, 1, nr * Cg);
+        else mv.gatherRows(xs, rows, rowsAt, take(), xn, nb, grid, I, s.B, nr, 1, nr * Cg);
         zeroTail(s.B, s.b, cols, Cg, nr);
         gemm.multiply(s, 0, cols, M, cols, Cg);
         for (let m = 0; m < M; m++) {
           const o = Math.floor(m / T),
             base = out + (n0 * O + g * Og + o) * Q;
-          const t0 = st + (m - o * T) * rl;
-          if (flat) mv.scatter(s.C, s.c + m * cols, 1, cols, taps, t0, s.C, base, 0);
-          else mv.scatter(s.C, s.c + m * cols, nb, I, taps, t0, s.C, base, O * Q);
+          push(s.c + m * cols, st + (m - o * T) * rl, base);
         }
+        if (flat) mv.scatterRows(s.C, rows, rowsAt, take(), 1, cols, taps, 0);
+        else mv.scatterRows(s.C, rows, rowsAt, take(), nb, I, taps, O * Q);
       }
     }
     return s.C.subarray(out, out + size);
@@ -440,7 +469,7 @@ export function convolve(
   const s = gemm.scratch(
     Math.ceil(Og / mr) * mr * K,
     Math.ceil(most / nr) * nr * K,
-    prodAt + size + staged(0, [taps]) + staged(1, [aRows]),
+    prodAt + size + staged(0, [taps]) + staged(1, [aRows]) + reserve(R + Og),
   );
   const out = s.c + prodAt,
     Cs = s.C;
@@ -449,6 +478,7 @@ export function convolve(
   const packW = packA(s, aRows, aStep[0], (base, at, depth) =>
     pack(ws, base, wRow, wCol, Og, R, mr, s.A, at, depth),
   );
+  queue(s, R + Og);
   for (let g = 0; g < G; g++) {
     packW(w.offset + g * Og * w0, Og, R, K);
     if (bias)
@@ -459,23 +489,11 @@ export function convolve(
       const nb = Math.min(ns, N - n0),
         cols = nb * Q;
       for (let r = 0; r < R; r++) {
-        const c = Math.floor(r / T),
-          base = x.offset + n0 * xn + (g * Cg + c) * xc;
-        mv.gather(
-          xs,
-          base + sx,
-          xn,
-          flat ? 1 : nb,
-          taps,
-          st + (r - c * T) * rl,
-          flat ? cols : Q,
-          s.B,
-          s.b + r * nr,
-          nr,
-          1,
-          nr * K,
-        );
+        const c = Math.floor(r / T);
+        push(x.offset + n0 * xn + (g * Cg + c) * xc + sx, st + (r - c * T) * rl, s.b + r * nr);
       }
+      const [rn, rq] = flat ? [1, cols] : [nb, Q];
+      mv.gatherRows(xs, rows, rowsAt, take(), xn, rn, taps, rq, s.B, nr, 1, nr * K);
       if (bias)
         for (let j = 0; j < cols; j++) s.B[s.b + (j - (j % nr)) * K + R * nr + (j % nr)] = 1;
       zeroTail(s.B, s.b, cols, K, nr);

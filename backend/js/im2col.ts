@@ -139,6 +139,33 @@ export interface Movement {
   gather: typeof gatherRow;
   scatter: typeof scatterRow;
   blocks: typeof copyBlocks;
+  // rows of one gather (scatter) that differ only in their three element indices, row i's
+  // (src base, table start, dst at) ((cols start, table start, out base)) at rows[3 i..3 i + 3):
+  // one call for all (rows is a view of Wasm memory at element `at` when staged)
+  gatherRows(
+    src: ArrayLike<number>,
+    rows: Int32Array,
+    at: number,
+    count: number,
+    xn: number,
+    N: number,
+    tab: Int32Array,
+    Q: number,
+    dst: Panels,
+    per: number,
+    small: number,
+    big: number,
+  ): void;
+  scatterRows(
+    cols: Panels,
+    rows: Int32Array,
+    at: number,
+    count: number,
+    N: number,
+    I: number,
+    tab: Int32Array,
+    on: number,
+  ): void;
 }
 export const jsMovement: Movement = {
   staged: false,
@@ -147,4 +174,12 @@ export const jsMovement: Movement = {
   gather: gatherRow,
   scatter: scatterRow,
   blocks: copyBlocks,
+  gatherRows(src, rows, _at, count, xn, N, tab, Q, dst, per, small, big) {
+    for (let i = 0; i < 3 * count; i += 3)
+      gatherRow(src, rows[i], xn, N, tab, rows[i + 1], Q, dst, rows[i + 2], per, small, big);
+  },
+  scatterRows(cols, rows, _at, count, N, I, tab, on) {
+    for (let i = 0; i < 3 * count; i += 3)
+      scatterRow(cols, rows[i], N, I, tab, rows[i + 1], cols, rows[i + 2], on);
+  },
 };

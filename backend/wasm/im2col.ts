@@ -254,3 +254,33 @@ export function blocksKernel(name: string): FuncSpec {
     body: [...forLoop("$o", [get("$rows")], 1, forLoop("$n", [get("$N")], 1, block))],
   };
 }
+
+// Many rows in one call (a JS-to-Wasm call per row was most of a small convolution's glue): row
+// i calls `row` with the three addresses at desc + 12 i (bytes) in the places `at` names among its
+// parameters, and the shared ones as given.
+export function rowsKernel(
+  name: string,
+  row: string,
+  params: string[],
+  at: [string, string, string],
+): FuncSpec {
+  const shared = params.filter((p) => !at.includes(p));
+  return {
+    name,
+    params: i32s(["$desc", "$count", ...shared]),
+    results: [],
+    locals: i32s(["$i", "$d"]),
+    body: [
+      get("$desc"),
+      set("$d"),
+      ...forLoop("$i", [get("$count")], 1, [
+        ...params.flatMap((p): Instr[] => {
+          const k = at.indexOf(p);
+          return k < 0 ? [get(p)] : [get("$d"), ["i32.load", { offset: 4 * k }]];
+        }),
+        ["call", `$${row}`],
+        ...bump("$d", 12),
+      ]),
+    ],
+  };
+}

@@ -2,7 +2,7 @@
 // memory owned by JS and grown on demand. Operands are packed into the memory and results copied
 // out of it, so tensors keep ordinary typed arrays and nothing needs disposing.
 import { assemble, type FuncSpec, listing } from "./assembler";
-import { blocksKernel, gatherKernel, scatterKernel } from "./im2col";
+import { blocksKernel, gatherKernel, rowsKernel, scatterKernel } from "./im2col";
 import { gemmKernel } from "./microkernel";
 import { packKernel } from "./pack";
 import { argmaxKernel } from "./pool-kernel";
@@ -12,6 +12,8 @@ export const GEMM = "gemm_f32_4x8",
   GATHER = "im2col_f32_row",
   SCATTER = "col2im_f32_row",
   BLOCKS = "copy_blocks_f32",
+  GATHER_ROWS = "im2col_f32_rows",
+  SCATTER_ROWS = "col2im_f32_rows",
   ARGMAX = "pool_argmax_f32";
 const funcs: FuncSpec[] = [
   gemmKernel(GEMM),
@@ -19,6 +21,18 @@ const funcs: FuncSpec[] = [
   gatherKernel(GATHER),
   scatterKernel(SCATTER),
   blocksKernel(BLOCKS),
+  rowsKernel(
+    GATHER_ROWS,
+    GATHER,
+    ["$src", "$xn", "$N", "$tab", "$Q", "$dst", "$per", "$small", "$big"],
+    ["$src", "$tab", "$dst"],
+  ),
+  rowsKernel(
+    SCATTER_ROWS,
+    SCATTER,
+    ["$cols", "$N", "$I", "$tab", "$out", "$on"],
+    ["$cols", "$tab", "$out"],
+  ),
   argmaxKernel(ARGMAX),
 ];
 
@@ -43,6 +57,8 @@ interface Instance {
   gather: (...args: number[]) => void;
   scatter: (...args: number[]) => void;
   blocks: (...args: number[]) => void;
+  gatherRows: (...args: number[]) => void;
+  scatterRows: (...args: number[]) => void;
   argmax: (...args: number[]) => void;
 }
 let made: Instance | undefined;
@@ -104,6 +120,8 @@ function instance(): Instance {
       gather: exports[GATHER] as Instance["gather"],
       scatter: exports[SCATTER] as Instance["scatter"],
       blocks: exports[BLOCKS] as Instance["blocks"],
+      gatherRows: exports[GATHER_ROWS] as Instance["gatherRows"],
+      scatterRows: exports[SCATTER_ROWS] as Instance["scatterRows"],
       argmax: exports[ARGMAX] as Instance["argmax"],
     };
   }
@@ -122,6 +140,8 @@ export const packPanels = () => instance().pack;
 export const gatherRowWasm = () => instance().gather;
 export const scatterRowWasm = () => instance().scatter;
 export const copyBlocksWasm = () => instance().blocks;
+export const gatherRowsWasm = () => instance().gatherRows;
+export const scatterRowsWasm = () => instance().scatterRows;
 export const poolArgmax = () => instance().argmax;
 
 // The module as WAT-like text, for explain()

@@ -2,7 +2,18 @@
 // and the tap tables copied into Wasm memory next to the panels (bulk `set`s), then the im2col
 // and col2im loops run in WebAssembly (im2col.ts) with byte addresses.
 import type { Movement } from "../js/im2col";
-import { copyBlocksWasm, gatherRowWasm, scatterRowWasm } from "./module";
+import {
+  copyBlocksWasm,
+  gatherRowsWasm,
+  gatherRowWasm,
+  scatterRowsWasm,
+  scatterRowWasm,
+} from "./module";
+
+// the rows' element indices as byte addresses, in place
+const bytes = (rows: Int32Array, count: number) => {
+  for (let i = 0; i < 3 * count; i++) rows[i] *= 4;
+};
 
 export const wasmMovement: Movement = {
   staged: true,
@@ -18,6 +29,14 @@ export const wasmMovement: Movement = {
     gatherRowWasm()(4 * base, 4 * xn, N, 4 * t0, Q, 4 * at, per, 4 * small, 4 * big),
   scatter: (_cols, c, N, I, _tab, t0, _out, base, on) =>
     scatterRowWasm()(4 * c, N, I, 4 * t0, 4 * base, 4 * on),
+  gatherRows(_src, rows, at, count, xn, N, _tab, Q, _dst, per, small, big) {
+    bytes(rows, count);
+    gatherRowsWasm()(4 * at, count, 4 * xn, N, Q, per, 4 * small, 4 * big);
+  },
+  scatterRows(_cols, rows, at, count, N, I, _tab, on) {
+    bytes(rows, count);
+    scatterRowsWasm()(4 * at, count, N, I, 4 * on);
+  },
   blocks: (_C, from, srs, ssn, to, drs, dsn, rows, N, Q) =>
     copyBlocksWasm()(4 * from, 4 * srs, 4 * ssn, 4 * to, 4 * drs, 4 * dsn, rows, N, Q),
 };

@@ -4,8 +4,9 @@
 // source, tables and panel layouts: B panel rows (wrapping every `per` values), A rows walked
 // along k (never wrapping), short and long runs, several samples or one expanded run.
 import { describe, expect, it } from "vitest";
-import { copyBlocks, gatherRow } from "../../backend/js/im2col";
+import { copyBlocks, gatherRow, jsMovement } from "../../backend/js/im2col";
 import { copyBlocksWasm, gatherRowWasm, heap } from "../../backend/wasm/module";
+import { wasmMovement } from "../../backend/wasm/movement";
 
 describe("Wasm im2col gather", () => {
   // a deterministic pseudo-random source and table (some entries -1: outside the input)
@@ -80,4 +81,47 @@ describe("Wasm block copy", () => {
       // (a real move: the destination holds the source's values in the new order)
       expect(want[to + Q]).toBe(want[from + N * Q]);
     });
+});
+
+describe("Wasm rows in one call", () => {
+  it("gathers and scatters several rows as the JS movement does, row by row", () => {
+    // Wasm memory: source at 0, table at 64, the rows' addresses at 128, destination at 256
+    const src = Float32Array.from({ length: 64 }, (_, i) => i + 0.25);
+    const tab = Int32Array.from({ length: 40 }, (_, i) => (i % 7 === 3 ? -1 : (i * 5) % 23));
+    const desc = [3, 0, 0, 9, 10, 8, 17, 20, 16]; // (src base, table start, dst at) per row
+    const shifted = (base: number[]) => desc.map((v, i) => v + base[i % 3]);
+    const H = heap(512);
+    const load = () => {
+      H.fill(-1, 0, 512);
+      H.set(src);
+      new Int32Array(H.buffer).set(tab, 64);
+    };
+    // gather: 3 rows of 2 samples 2 apart, 5 positions each, into B panels of 8 (3 rows deep)
+    const want = new Float32Array(256).fill(-1);
+    jsMovement.gatherRows(src, Int32Array.from(desc), 0, 3, 2, 2, tab, 5, want, 8, 1, 8 * 3);
+    load();
+    const rows = new Int32Array(H.buffer, 4 * 128, 9);
+    rows.set(shifted([0, 64, 256]));
+    wasmMovement.gatherRows(H, rows, 128, 3, 2, 2, tab, 5, H, 8, 1, 8 * 3);
+    expect(Array.from(H.subarray(256, 512))).toEqual(Array.from(want));
+    expect(want.filter((v) => v > 0).length).toBeGreaterThan(20);
+    // scatter-add: 3 rows of columns (from the source) into the destination
+    const out = new Float32Array(320).fill(-1);
+    out.set(src);
+    jsMovement.scatterRows(
+      out,
+      Int32Array.from(desc.map((v, i) => (i % 3 === 2 ? v + 256 : v))),
+      0,
+      3,
+      2,
+      5,
+      tab,
+      7,
+    );
+    load();
+    rows.set(shifted([0, 64, 256]));
+    wasmMovement.scatterRows(H, rows, 128, 3, 2, 5, tab, 7);
+    expect(Array.from(H.subarray(256, 320))).toEqual(Array.from(out.subarray(256, 320)));
+    expect(out.subarray(256, 320).some((v) => v > 0)).toBe(true);
+  });
 });
