@@ -10,6 +10,7 @@ import type { ConvParams, ConvTransposeParams, ConvWeightParams } from "../../ir
 import type { Strided } from "../backend";
 import type { LoopKernel } from "../plan";
 import { bodyAt, invariants } from "./body";
+import { movementFor, packRows, Staging } from "./conv-staging";
 import { call, decl, functionDecl, id, index, linear, loop, num, print } from "./estree";
 import { PANEL, tiles } from "./gemm";
 import { jsMovement, type Movement, tapTable } from "./im2col";
@@ -37,8 +38,6 @@ export interface Scratch {
 }
 
 // the JavaScript GEMM: double panels and result, gemm.ts's register tiles
-// (convolve's queue of rows on the JS movement)
-let jsRows = new Int32Array(0);
 let panelA = new Float64Array(0),
   panelB = new Float64Array(0),
   result = new Float64Array(0);
@@ -246,77 +245,12 @@ export function convolve(
   bias?: Strided,
 ): Panels {
   const [x, w] = ins;
-  // the data movement stages the operands' spans next to the product, unless one is much wider
-  // than its elements (a view into a larger tensor): then it runs here, reading them in place
   const spans = ins.map(span);
-  const mv =
-    movement.staged && ins.every((v, i) => spans[i][1] - spans[i][0] <= 2 * numel(v.shape) + 64)
-      ? movement
-      : jsMovement;
-  // after the GEMM's scratch (from `free`): the staged spans and tables
-  let free = 0;
-  const stage = (s: Scratch, v: number, tabs: Int32Array[]): number[] => {
-    const src = mv.source(s.C, free, ins[v].storage!, spans[v][0], spans[v][1]);
-    free += up4(spans[v][1] - spans[v][0]);
-    return [
-      src,
-      ...tabs.map((t) => {
-        const at = mv.table(s.C, free, t);
-        free += up4(t.length);
-        return at;
-      }),
-    ];
-  };
-  const staged = (v: number, tabs: Int32Array[]) =>
-    mv.staged ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + up4(t.length), 0) : 0;
+  const mv = movementFor(movement, ins, spans, numel);
+  // after the GEMM's scratch (from io.free): the staged spans and tables, the queue of rows
+  const io = new Staging(mv, ins, spans);
   const size = outShape.reduce((a, b) => a * b, 1);
   const { mr, nr } = gemm;
-  // The rows of one gather or scatter, queued as three element indices a row and run by one
-  // movement call (a JS-to-Wasm call a row cost more than the row's values on small layers): in
-  // Wasm memory after the staged operands when staged (`reserve`d in the scratch), else a JS array.
-  let rows: Int32Array<ArrayBufferLike> = jsRows,
-    rowsAt = 0,
-    queued = 0;
-  const reserve = (max: number) => (mv.staged ? up4(3 * max) : 0);
-  const queue = (s: Scratch, max: number) => {
-    if (mv.staged) {
-      rowsAt = free;
-      free += up4(3 * max);
-      rows = new Int32Array(s.C.buffer, s.C.byteOffset + 4 * rowsAt, 3 * max);
-    } else {
-      if (jsRows.length < 3 * max) jsRows = new Int32Array(3 * max);
-      rows = jsRows;
-    }
-  };
-  const push = (a: number, b: number, c: number) => {
-    rows[queued++] = a;
-    rows[queued++] = b;
-    rows[queued++] = c;
-  };
-  // the queued rows' count, the queue emptied
-  const take = () => {
-    const n = queued / 3;
-    queued = 0;
-    return n;
-  };
-  // W's rows (from `base`) as A's panels of mr rows, `depth` long along k (k columns packed): in
-  // Wasm when staged and its columns are evenly spaced, per panel, the k columns walked as the
-  // gather's samples and the panel's row offsets as its table (-1 past the last row: zeros);
-  // else the JS loop (`js`). Packing in JS was 4% of the digits CNN's step.
-  const packA = (
-    s: Scratch,
-    rowTab: Int32Array,
-    step: number,
-    js: (base: number, at: number, depth: number) => void,
-  ) => {
-    if (!mv.staged || step < 0)
-      return (base: number, _rows: number, _k: number, depth: number) => js(base, s.a, depth);
-    const [sw, sr] = stage(s, 1, [rowTab]);
-    return (base: number, count: number, k: number, depth: number) => {
-      for (let i0 = 0; i0 < count; i0 += mr) push(base + sw, sr + i0, s.a + i0 * depth);
-      mv.gatherRows(ws, rows, rowsAt, take(), step, k, rowTab, mr, s.A, 0, 1, 0);
-    };
-  };
   const G = p.groups;
   const xs = x.storage!,
     ws = w.storage!;
@@ -350,24 +284,24 @@ export function convolve(
     const s = gemm.scratch(
       Math.ceil(Og / mr) * mr * K,
       Math.ceil(R / nr) * nr * K,
-      size + staged(0, [taps]) + staged(1, [grid]) + reserve(Og + R),
+      size + io.staged(0, [taps]) + io.staged(1, [grid]) + io.reserve(Og + R),
     );
-    free = s.c + size;
-    const [sx, st] = stage(s, 0, [taps]),
-      [sg, sd] = stage(s, 1, [grid]);
-    queue(s, Og + R);
+    io.free = s.c + size;
+    const [sx, st] = io.stage(s, 0, [taps]),
+      [sg, sd] = io.stage(s, 1, [grid]);
+    io.queue(s, Og + R);
     for (let g = 0; g < G; g++) {
       zeroLastPanel(s.A, s.a, Og, K, mr);
       for (let o = 0; o < Og; o++)
-        push(w.offset + (g * Og + o) * gc + sg, sd, s.a + (o - (o % mr)) * K + (o % mr));
-      mv.gatherRows(ws, rows, rowsAt, take(), gn, rn, grid, rq, s.A, 0, mr, 0);
+        io.push(w.offset + (g * Og + o) * gc + sg, sd, s.a + (o - (o % mr)) * K + (o % mr));
+      mv.gatherRows(ws, io.rows, io.rowsAt, io.take(), gn, rn, grid, rq, s.A, 0, mr, 0);
       zeroLastPanel(s.B, s.b, R, K, nr);
       for (let r = 0; r < R; r++) {
         const c = Math.floor(r / T);
         const base = x.offset + (g * Cg + c) * xc;
-        push(base + sx, st + (r - c * T) * rq, s.b + (r - (r % nr)) * K + (r % nr));
+        io.push(base + sx, st + (r - c * T) * rq, s.b + (r - (r % nr)) * K + (r % nr));
       }
-      mv.gatherRows(xs, rows, rowsAt, take(), xn, rn, taps, rq, s.B, 0, nr, 0);
+      mv.gatherRows(xs, io.rows, io.rowsAt, io.take(), xn, rn, taps, rq, s.B, 0, nr, 0);
       gemm.multiply(s, g * Og * R, R, Og, R, K);
     }
     return s.C.subarray(s.c, s.c + size);
@@ -410,34 +344,37 @@ export function convolve(
     const s = gemm.scratch(
       Math.ceil(M / mr) * mr * Cg,
       Math.ceil(most / nr) * nr * Cg,
-      colsAt + size + staged(0, [taps, grid]) + staged(1, [aRows]) + reserve(M + Cg),
+      colsAt + size + io.staged(0, [taps, grid]) + io.staged(1, [aRows]) + io.reserve(M + Cg),
     );
     const out = s.c + colsAt;
-    free = out + size;
-    const [sx, st, sd] = stage(s, 0, [taps, grid]);
-    const packW = packA(s, aRows, aStep[0], (base, at, depth) =>
-      pack(ws, base, mRow, cCol, M, Cg, mr, s.A, at, depth),
-    );
-    queue(s, M + Cg);
+    io.free = out + size;
+    const [sx, st, sd] = io.stage(s, 0, [taps, grid]);
+    // W^T's panels: in Wasm when staged and its columns are evenly spaced, else the JS loop
+    const wasmW = mv.staged && aStep[0] >= 0;
+    const [sw, sr] = wasmW ? io.stage(s, 1, [aRows]) : [0, 0];
+    io.queue(s, M + Cg);
     s.C.fill(0, out, out + size);
     for (let g = 0; g < G; g++) {
-      packW(w.offset + g * Cg * w0, M, Cg, Cg);
+      const wb = w.offset + g * Cg * w0;
+      if (wasmW) packRows(io, ws, wb + sw, aRows, sr, aStep[0], M, Cg, mr, s.A, s.a, Cg);
+      else pack(ws, wb, mRow, cCol, M, Cg, mr, s.A, s.a);
       for (let n0 = 0; n0 < N; n0 += ns) {
         const nb = Math.min(ns, N - n0),
           cols = nb * I;
         for (let c = 0; c < Cg; c++)
-          push(x.offset + n0 * xn + (g * Cg + c) * xc + sx, sd, s.b + c * nr);
-        if (flat) mv.gatherRows(xs, rows, rowsAt, take(), 0, 1, grid, cols, s.B, nr, 1, nr * Cg);
-        else mv.gatherRows(xs, rows, rowsAt, take(), xn, nb, grid, I, s.B, nr, 1, nr * Cg);
+          io.push(x.offset + n0 * xn + (g * Cg + c) * xc + sx, sd, s.b + c * nr);
+        if (flat)
+          mv.gatherRows(xs, io.rows, io.rowsAt, io.take(), 0, 1, grid, cols, s.B, nr, 1, nr * Cg);
+        else mv.gatherRows(xs, io.rows, io.rowsAt, io.take(), xn, nb, grid, I, s.B, nr, 1, nr * Cg);
         zeroTail(s.B, s.b, cols, Cg, nr);
         gemm.multiply(s, 0, cols, M, cols, Cg);
         for (let m = 0; m < M; m++) {
           const o = Math.floor(m / T),
             base = out + (n0 * O + g * Og + o) * Q;
-          push(s.c + m * cols, st + (m - o * T) * rl, base);
+          io.push(s.c + m * cols, st + (m - o * T) * rl, base);
         }
-        if (flat) mv.scatterRows(s.C, rows, rowsAt, take(), 1, cols, taps, 0);
-        else mv.scatterRows(s.C, rows, rowsAt, take(), nb, I, taps, O * Q);
+        if (flat) mv.scatterRows(s.C, io.rows, io.rowsAt, io.take(), 1, cols, taps, 0);
+        else mv.scatterRows(s.C, io.rows, io.rowsAt, io.take(), nb, I, taps, O * Q);
       }
     }
     return s.C.subarray(out, out + size);
@@ -470,18 +407,20 @@ export function convolve(
   const s = gemm.scratch(
     Math.ceil(Og / mr) * mr * K,
     Math.ceil(most / nr) * nr * K,
-    prodAt + size + staged(0, [taps]) + staged(1, [aRows]) + reserve(R + Og),
+    prodAt + size + io.staged(0, [taps]) + io.staged(1, [aRows]) + io.reserve(R + Og),
   );
   const out = s.c + prodAt,
     Cs = s.C;
-  free = out + size;
-  const [sx, st] = stage(s, 0, [taps]);
-  const packW = packA(s, aRows, aStep[0], (base, at, depth) =>
-    pack(ws, base, wRow, wCol, Og, R, mr, s.A, at, depth),
-  );
-  queue(s, R + Og);
+  io.free = out + size;
+  const [sx, st] = io.stage(s, 0, [taps]);
+  // W's panels: in Wasm when staged and its columns are evenly spaced, else the JS loop
+  const wasmW = mv.staged && aStep[0] >= 0;
+  const [sw, sr] = wasmW ? io.stage(s, 1, [aRows]) : [0, 0];
+  io.queue(s, R + Og);
   for (let g = 0; g < G; g++) {
-    packW(w.offset + g * Og * w0, Og, R, K);
+    const wb = w.offset + g * Og * w0;
+    if (wasmW) packRows(io, ws, wb + sw, aRows, sr, aStep[0], Og, R, mr, s.A, s.a, K);
+    else pack(ws, wb, wRow, wCol, Og, R, mr, s.A, s.a, K);
     if (bias)
       for (let o = 0, rows = Math.ceil(Og / mr) * mr; o < rows; o++)
         s.A[s.a + (o - (o % mr)) * K + R * mr + (o % mr)] =
@@ -491,10 +430,10 @@ export function convolve(
         cols = nb * Q;
       for (let r = 0; r < R; r++) {
         const c = Math.floor(r / T);
-        push(x.offset + n0 * xn + (g * Cg + c) * xc + sx, st + (r - c * T) * rl, s.b + r * nr);
+        io.push(x.offset + n0 * xn + (g * Cg + c) * xc + sx, st + (r - c * T) * rl, s.b + r * nr);
       }
       const [rn, rq] = flat ? [1, cols] : [nb, Q];
-      mv.gatherRows(xs, rows, rowsAt, take(), xn, rn, taps, rq, s.B, nr, 1, nr * K);
+      mv.gatherRows(xs, io.rows, io.rowsAt, io.take(), xn, rn, taps, rq, s.B, nr, 1, nr * K);
       if (bias)
         for (let j = 0; j < cols; j++) s.B[s.b + (j - (j % nr)) * K + R * nr + (j % nr)] = 1;
       zeroTail(s.B, s.b, cols, K, nr);
