@@ -434,8 +434,11 @@ export function convolve(
       }
       const [rn, rq] = flat ? [1, cols] : [nb, Q];
       mv.gatherRows(xs, io.rows, io.rowsAt, io.take(), xn, rn, taps, rq, s.B, nr, 1, nr * K);
+      // (panel by panel, no fill() call per panel: a % per column was the costliest line here)
       if (bias)
-        for (let j = 0; j < cols; j++) s.B[s.b + (j - (j % nr)) * K + R * nr + (j % nr)] = 1;
+        for (let j0 = 0; j0 < cols; j0 += nr)
+          for (let d = s.b + j0 * K + R * nr, e = d + Math.min(nr, cols - j0); d < e; d++)
+            s.B[d] = 1;
       zeroTail(s.B, s.b, cols, K, nr);
       if (direct) {
         gemm.multiply(s, prodAt + (n0 * O + g * Og) * Q, Q, Og, Q, K);
