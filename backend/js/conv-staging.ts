@@ -10,11 +10,13 @@ import { jsMovement, type Movement } from "./im2col";
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 // (the queue on the JS movement, grown as needed)
 let jsRows = new Int32Array(0);
+// Wasm memory as int32s, one view per buffer (memory growth replaces the buffer)
+let heapInts: Int32Array | undefined;
 
 export class Staging {
   free = 0; // the next free float after the scratch (set by the caller, then bumped)
   rows: Int32Array<ArrayBufferLike> = jsRows;
-  rowsAt = 0; // where `rows` sits in Wasm memory (staged)
+  rowsAt = 0; // where the queue starts in `rows` (in Wasm memory when staged)
   private queued = 0;
   constructor(
     readonly mv: Movement,
@@ -47,14 +49,18 @@ export class Staging {
   // a queue of up to `max` rows: in Wasm memory when staged, else a JS array
   queue(s: Scratch, max: number): void {
     if (this.mv.staged) {
-      this.rowsAt = this.free;
+      this.rowsAt = s.C.byteOffset / 4 + this.free;
       this.free += up4(3 * max);
-      this.rows = new Int32Array(s.C.buffer, s.C.byteOffset + 4 * this.rowsAt, 3 * max);
+      if (heapInts?.buffer !== s.C.buffer) heapInts = new Int32Array(s.C.buffer);
+      this.rows = heapInts;
     } else {
       if (jsRows.length < 3 * max) jsRows = new Int32Array(3 * max);
       this.rows = jsRows;
+      this.rowsAt = 0;
     }
+    this.queued = this.rowsAt;
   }
+  // (queued: the next free index in rows)
   push(a: number, b: number, c: number): void {
     const r = this.rows;
     r[this.queued++] = a;
@@ -63,8 +69,8 @@ export class Staging {
   }
   // the queued rows' count, the queue emptied
   take(): number {
-    const n = this.queued / 3;
-    this.queued = 0;
+    const n = (this.queued - this.rowsAt) / 3;
+    this.queued = this.rowsAt;
     return n;
   }
 }

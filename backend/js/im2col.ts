@@ -140,8 +140,8 @@ export interface Movement {
   scatter: typeof scatterRow;
   blocks: typeof copyBlocks;
   // rows of one gather (scatter) that differ only in their three element indices, row i's
-  // (src base, table start, dst at) ((cols start, table start, out base)) at rows[3 i..3 i + 3):
-  // one call for all (rows is a view of Wasm memory at element `at` when staged)
+  // (src base, table start, dst at) ((cols start, table start, out base)) at rows[at + 3 i..at +
+  // 3 i + 3): one call for all (rows is a view of Wasm memory when staged)
   gatherRows(
     src: ArrayLike<number>,
     rows: Int32Array,
@@ -174,12 +174,12 @@ export const jsMovement: Movement = {
   gather: gatherRow,
   scatter: scatterRow,
   blocks: copyBlocks,
-  gatherRows(src, rows, _at, count, xn, N, tab, Q, dst, per, small, big) {
-    for (let i = 0; i < 3 * count; i += 3)
+  gatherRows(src, rows, at, count, xn, N, tab, Q, dst, per, small, big) {
+    for (let i = at; i < at + 3 * count; i += 3)
       gatherRow(src, rows[i], xn, N, tab, rows[i + 1], Q, dst, rows[i + 2], per, small, big);
   },
-  scatterRows(cols, rows, _at, count, N, I, tab, on) {
-    for (let i = 0; i < 3 * count; i += 3)
+  scatterRows(cols, rows, at, count, N, I, tab, on) {
+    for (let i = at; i < at + 3 * count; i += 3)
       scatterRow(cols, rows[i], N, I, tab, rows[i + 1], cols, rows[i + 2], on);
   },
 };

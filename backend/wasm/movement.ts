@@ -10,9 +10,17 @@ import {
   scatterRowWasm,
 } from "./module";
 
+// Wasm memory (from the heap view's start) as int32s: one view per buffer (memory growth replaces
+// the buffer), not one per table staged
+let intView: Int32Array | undefined;
+const ints = (heap: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number }) => {
+  if (intView?.buffer !== heap.buffer || intView.byteOffset !== heap.byteOffset)
+    intView = new Int32Array(heap.buffer, heap.byteOffset);
+  return intView;
+};
 // the rows' element indices as byte addresses, in place
-const bytes = (rows: Int32Array, count: number) => {
-  for (let i = 0; i < 3 * count; i++) rows[i] *= 4;
+const bytes = (rows: Int32Array, at: number, count: number) => {
+  for (let i = at; i < at + 3 * count; i++) rows[i] *= 4;
 };
 
 export const wasmMovement: Movement = {
@@ -22,7 +30,7 @@ export const wasmMovement: Movement = {
     return at - lo;
   },
   table(dst, at, tab) {
-    new Int32Array(dst.buffer, dst.byteOffset).set(tab, at);
+    ints(dst).set(tab, at);
     return at;
   },
   gather: (_src, base, xn, N, _tab, t0, Q, _dst, at, per, small, big) =>
@@ -30,11 +38,11 @@ export const wasmMovement: Movement = {
   scatter: (_cols, c, N, I, _tab, t0, _out, base, on) =>
     scatterRowWasm()(4 * c, N, I, 4 * t0, 4 * base, 4 * on),
   gatherRows(_src, rows, at, count, xn, N, _tab, Q, _dst, per, small, big) {
-    bytes(rows, count);
+    bytes(rows, at, count);
     gatherRowsWasm()(4 * at, count, 4 * xn, N, Q, per, 4 * small, 4 * big);
   },
   scatterRows(_cols, rows, at, count, N, I, _tab, on) {
-    bytes(rows, count);
+    bytes(rows, at, count);
     scatterRowsWasm()(4 * at, count, N, I, 4 * on);
   },
   blocks: (_C, from, srs, ssn, to, drs, dsn, rows, N, Q) =>

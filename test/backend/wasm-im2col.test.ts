@@ -100,8 +100,8 @@ describe("Wasm rows in one call", () => {
     const want = new Float32Array(256).fill(-1);
     jsMovement.gatherRows(src, Int32Array.from(desc), 0, 3, 2, 2, tab, 5, want, 8, 1, 8 * 3);
     load();
-    const rows = new Int32Array(H.buffer, 4 * 128, 9);
-    rows.set(shifted([0, 64, 256]));
+    const rows = new Int32Array(H.buffer); // (the rows' addresses from element 128)
+    rows.set(shifted([0, 64, 256]), 128);
     wasmMovement.gatherRows(H, rows, 128, 3, 2, 2, tab, 5, H, 8, 1, 8 * 3);
     expect(Array.from(H.subarray(256, 512))).toEqual(Array.from(want));
     expect(want.filter((v) => v > 0).length).toBeGreaterThan(20);
@@ -119,7 +119,7 @@ describe("Wasm rows in one call", () => {
       7,
     );
     load();
-    rows.set(shifted([0, 64, 256]));
+    rows.set(shifted([0, 64, 256]), 128);
     wasmMovement.scatterRows(H, rows, 128, 3, 2, 5, tab, 7);
     expect(Array.from(H.subarray(256, 320))).toEqual(Array.from(out.subarray(256, 320)));
     expect(out.subarray(256, 320).some((v) => v > 0)).toBe(true);
