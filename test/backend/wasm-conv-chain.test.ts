@@ -150,9 +150,10 @@ describe("conv epilogues as a Wasm chain", () => {
   });
 
   // the channel bias added by the GEMM as one more k step (conv-chain.ts channelBias): grouped,
-  // a strided bias view, the batch in chunks, and k + 1 past the GEMM's k block (then the bias
-  // joins the last block's sum: within rounding); the bias read again by the epilogue leaves an
-  // epilogue that is not flat: the JS loop, as before
+  // a strided bias view, the batch in chunks, a view of a wide input (packed by the JS loops:
+  // js/conv-staging.ts movementFor), and k + 1 past the GEMM's k block (then the bias joins the
+  // last block's sum: within rounding); the bias read again by the epilogue leaves an epilogue
+  // that is not flat: the JS loop, as before
   const biased: [
     string,
     (x: Tensor, w: Tensor, b: Tensor) => Tensor,
@@ -172,6 +173,13 @@ describe("conv epilogues as a Wasm chain", () => {
       (x, w, b) => F.conv2d(x, w, b.reshape([6, 2]).select(1, 1), { groups: 2 }).relu(),
       [2, 4, 5, 5],
       [6, 2, 3, 3],
+      true,
+    ],
+    [
+      "a narrow view of a wide input (JS data movement)",
+      (x, w, b) => F.conv2d(x.narrow(3, 0, 7), w, b, s2).relu(),
+      [3, 4, 7, 40],
+      [6, 4, 3, 3],
       true,
     ],
     [
