@@ -162,10 +162,10 @@ function layoutTables(
   p: AnyConv,
   outShape: readonly number[],
   make: () => Int32Array[],
-  flat = false, // (tables expanded over samples)
+  expand = 0, // (the samples the tables are expanded over: 0, none)
 ): Int32Array[] {
   const parts: Part[] = [
-    flat,
+    expand,
     op,
     x.shape,
     x.strides,
@@ -280,6 +280,15 @@ export function convolve(
     mv.staged
       ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + mv.tableSize(t, Q), 0)
       : 0;
+  // a table staged alone (the last, shorter chunk's expanded table; none when empty)
+  const extraSize = (t: Int32Array, L: number) => (t.length ? mv.tableSize(t, L) : 0);
+  const extra = (s: Scratch, t: Int32Array, L: number) => {
+    if (!t.length) return 0;
+    const at = mv.table(s.C, free, t, L);
+    free += mv.tableSize(t, L);
+    return at;
+  };
+  const none = new Int32Array(0);
   const size = outShape.reduce((a, b) => a * b, 1);
   const { mr, nr } = gemm;
   const G = p.groups;
@@ -301,22 +310,47 @@ export function convolve(
       R = Cg * T,
       Q = numel(outS);
     const [gn, gc] = w.strides;
-    // the patches' taps, and g's positions
-    const [taps, grid] = layoutTables(op, ins, p, outShape, () => [
-      tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
-      gridTable(outS, w.strides.slice(2)),
-    ]);
     const rowsA = Math.ceil(Og / mr) * mr,
       rowsB = Math.ceil(R / nr) * nr;
-    const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / ((rowsA + rowsB) * Q))));
+    const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / ((rowsA + rowsB) * Q)))),
+      last = N % ns || ns;
+    // the patches' taps, and g's positions; with few positions a sample, expanded over the chunk's
+    // samples (a row one run: no per-sample loop), the last, shorter chunk with its own
+    const flat = mv.staged && Q < convSettings.direct;
+    const [taps, grid, tapsLast, gridLast] = layoutTables(
+      op,
+      ins,
+      p,
+      outShape,
+      () => {
+        const t = tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
+          d = gridTable(outS, w.strides.slice(2));
+        if (!flat) return [t, d, none, none];
+        const short = last !== ns;
+        return [
+          overSamples(t, Q, ns, xn),
+          overSamples(d, Q, ns, gn),
+          short ? overSamples(t, Q, last, xn) : none,
+          short ? overSamples(d, Q, last, gn) : none,
+        ];
+      },
+      flat ? ns : 0,
+    );
+    const L = flat ? ns * Q : Q; // (a table row's length)
     const s = gemm.scratch(
       rowsA * ns * Q,
       rowsB * ns * Q,
-      size + staged(0, [taps], Q) + staged(1, [grid], Q),
+      size +
+        staged(0, [taps], L) +
+        staged(1, [grid], L) +
+        extraSize(tapsLast, last * Q) +
+        extraSize(gridLast, last * Q),
     );
     free = s.c + size;
-    const [sx, st] = stage(s, 0, [taps], Q),
-      [sg, sd] = stage(s, 1, [grid], Q);
+    const [sx, st] = stage(s, 0, [taps], L),
+      [sg, sd] = stage(s, 1, [grid], L);
+    const stl = extra(s, tapsLast, last * Q),
+      sdl = extra(s, gridLast, last * Q);
     if (N === 0) s.C.fill(0, s.c, s.c + size); // no chunk: an empty sum
     for (let g = 0; g < G; g++)
       for (let n0 = 0; n0 < N; n0 += ns) {
@@ -324,11 +358,59 @@ export function convolve(
           K = nb * Q;
         // A: g's rows o, B: the patch rows r, each down its panel along k
         zeroRows(s.A, s.a, Og, K, mr);
-        const gb = w.offset + n0 * gn + g * Og * gc + sg;
-        mv.gather(ws, gb, gn, nb, grid, sd, Q, s.A, s.a, 0, mr, 0, Og, 1, gc, mr, 1, mr * K, false);
-        zeroRows(s.B, s.b, R, K, nr);
-        const xb = x.offset + n0 * xn + g * Cg * xc + sx;
-        mv.gather(xs, xb, xn, nb, taps, st, Q, s.B, s.b, 0, nr, 0, R, T, xc, nr, 1, nr * K, false);
+        const gb = w.offset + n0 * gn + g * Og * gc + sg,
+          xb = x.offset + n0 * xn + g * Cg * xc + sx;
+        if (flat) {
+          const full = nb === ns;
+          const [td, ad, tt, at] = full ? [grid, sd, taps, st] : [gridLast, sdl, tapsLast, stl];
+          mv.gather(ws, gb, 0, 1, td, ad, K, s.A, s.a, 0, mr, 0, Og, 1, gc, mr, 1, mr * K, false);
+          zeroRows(s.B, s.b, R, K, nr);
+          mv.gather(xs, xb, 0, 1, tt, at, K, s.B, s.b, 0, nr, 0, R, T, xc, nr, 1, nr * K, false);
+        } else {
+          mv.gather(
+            ws,
+            gb,
+            gn,
+            nb,
+            grid,
+            sd,
+            Q,
+            s.A,
+            s.a,
+            0,
+            mr,
+            0,
+            Og,
+            1,
+            gc,
+            mr,
+            1,
+            mr * K,
+            false,
+          );
+          zeroRows(s.B, s.b, R, K, nr);
+          mv.gather(
+            xs,
+            xb,
+            xn,
+            nb,
+            taps,
+            st,
+            Q,
+            s.B,
+            s.b,
+            0,
+            nr,
+            0,
+            R,
+            T,
+            xc,
+            nr,
+            1,
+            nr * K,
+            false,
+          );
+        }
         gemm.multiply(s, g * Og * R, R, Og, R, K, n0 > 0);
       }
     return s.C.subarray(s.c, s.c + size);
@@ -348,34 +430,119 @@ export function convolve(
       I = numel(inS);
     // the output's (contiguous) strides, for col2im's offsets
     const oS = outS.map((_, d) => numel(outS.slice(d + 1)));
-    const [mRow, cCol, taps, grid] = layoutTables(op, ins, p, outShape, () => [
-      range(M, (m) => {
-        const o = Math.floor(m / T);
-        return o * w1 + offsetOf(m - o * T, kernel, kS);
-      }),
-      range(Cg, (c) => c * w0),
-      tapTable(kernel, inS, outS, oS, p.stride, p.padding, p.dilation),
-      gridTable(inS, xS),
-    ]);
     const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / (M * I)))),
-      most = ns * I;
+      most = ns * I,
+      last = N % ns || ns;
+    // with few input positions a sample, the tables expanded over the chunk's samples (a row one
+    // run: no per-sample loop in the gather or col2im), the last, shorter chunk with its own
+    const flat = mv.staged && I < convSettings.direct;
+    const [mRow, cCol, taps, grid, tapsLast, gridLast, wTaps] = layoutTables(
+      op,
+      ins,
+      p,
+      outShape,
+      () => {
+        const t = tapTable(kernel, inS, outS, oS, p.stride, p.padding, p.dilation),
+          d = gridTable(inS, xS);
+        const short = flat && last !== ns;
+        return [
+          range(M, (m) => {
+            const o = Math.floor(m / T);
+            return o * w1 + offsetOf(m - o * T, kernel, kS);
+          }),
+          range(Cg, (c) => c * w0),
+          flat ? overSamples(t, I, ns, O * Q) : t,
+          flat ? overSamples(d, I, ns, xn) : d,
+          short ? overSamples(t, I, last, O * Q) : none,
+          short ? overSamples(d, I, last, xn) : none,
+          // W^T's rows m = (o, tap) as the gather's rows: per tap, the offsets of its Cg values
+          range(T * Cg, (i) => offsetOf(Math.floor(i / Cg), kernel, kS) + (i % Cg) * w0),
+        ];
+      },
+      flat ? ns : 0,
+    );
+    const L = flat ? most : I; // (a table row's length)
     const colsAt = up4(M * most);
     const s = gemm.scratch(
       Math.ceil(M / mr) * mr * Cg,
       Math.ceil(most / nr) * nr * Cg,
-      colsAt + size + staged(0, [taps, grid], I),
+      colsAt +
+        size +
+        staged(0, [taps, grid], L) +
+        extraSize(tapsLast, last * I) +
+        extraSize(gridLast, last * I) +
+        staged(1, [wTaps], Cg),
     );
     const out = s.c + colsAt;
     free = out + size;
-    const [sx, st, sd] = stage(s, 0, [taps, grid], I);
+    const [sx, st, sd] = stage(s, 0, [taps, grid], L);
+    const stl = extra(s, tapsLast, last * I),
+      sdl = extra(s, gridLast, last * I);
+    // W^T's panels gathered down k by the movement (in Wasm when staged), the last panel zeroed
+    const [sw, swt] = mv.staged ? stage(s, 1, [wTaps], Cg) : [0, 0];
     s.C.fill(0, out, out + size);
     for (let g = 0; g < G; g++) {
-      pack(ws, w.offset + g * Cg * w0, mRow, cCol, M, Cg, mr, s.A, s.a);
+      const wb = w.offset + g * Cg * w0;
+      if (mv.staged) {
+        zeroRows(s.A, s.a, M, Cg, mr);
+        mv.gather(
+          ws,
+          wb + sw,
+          0,
+          1,
+          wTaps,
+          swt,
+          Cg,
+          s.A,
+          s.a,
+          0,
+          mr,
+          0,
+          M,
+          T,
+          w1,
+          mr,
+          1,
+          mr * Cg,
+          false,
+        );
+      } else pack(ws, wb, mRow, cCol, M, Cg, mr, s.A, s.a);
       for (let n0 = 0; n0 < N; n0 += ns) {
         const nb = Math.min(ns, N - n0),
           cols = nb * I;
         // B: x's channels c as rows of its panels
         const base = x.offset + n0 * xn + g * Cg * xc + sx;
+        const at = out + (n0 * O + g * Og) * Q;
+        if (flat) {
+          const full = nb === ns;
+          const [td, ad, tt, a2] = full ? [grid, sd, taps, st] : [gridLast, sdl, tapsLast, stl];
+          mv.gather(
+            xs,
+            base,
+            0,
+            1,
+            td,
+            ad,
+            cols,
+            s.B,
+            s.b,
+            nr,
+            1,
+            nr * Cg,
+            Cg,
+            1,
+            xc,
+            Cg,
+            nr,
+            0,
+            false,
+          );
+          zeroTail(s.B, s.b, cols, Cg, nr);
+          gemm.multiply(s, 0, cols, M, cols, Cg);
+          // the columns' rows m = (o, tap) added into the output, all in one call
+          mv.scatter(s.C, s.c, 1, cols, tt, a2, s.C, at, 0, M, T, cols, Q);
+          continue;
+        }
         mv.gather(
           xs,
           base,
@@ -399,8 +566,6 @@ export function convolve(
         );
         zeroTail(s.B, s.b, cols, Cg, nr);
         gemm.multiply(s, 0, cols, M, cols, Cg);
-        // the columns' rows m = (o, tap) added into the output, all in one call
-        const at = out + (n0 * O + g * Og) * Q;
         mv.scatter(s.C, s.c, nb, I, taps, st, s.C, at, O * Q, M, T, cols, Q);
       }
     }
@@ -434,10 +599,10 @@ export function convolve(
           return c * w1 + offsetOf(r - c * T, kernel, kS);
         }),
         flat ? overSamples(t, Q, ns, xn) : t,
-        flat && last !== ns ? overSamples(t, Q, last, xn) : new Int32Array(0),
+        flat && last !== ns ? overSamples(t, Q, last, xn) : none,
       ];
     },
-    flat,
+    flat ? ns : 0,
   );
   // the product of a chunk in [o, (n, q)] order before its move (not direct)
   const prodAt = direct ? 0 : up4(Og * ns * Q);
@@ -447,15 +612,14 @@ export function convolve(
     prodAt +
       size +
       staged(0, [taps], flat ? ns * Q : Q) +
-      (tapsLast.length ? mv.tableSize(tapsLast, last * Q) : 0) +
+      extraSize(tapsLast, last * Q) +
       staged(1, [wCol], R),
   );
   const out = s.c + prodAt,
     Cs = s.C;
   free = out + size;
   const [sx, st] = stage(s, 0, [taps], flat ? ns * Q : Q);
-  const stl = tapsLast.length ? mv.table(Cs, free, tapsLast, last * Q) : 0;
-  free += tapsLast.length ? mv.tableSize(tapsLast, last * Q) : 0;
+  const stl = extra(s, tapsLast, last * Q);
   // W's panels gathered down k by the movement (in Wasm when staged: packing in JS was 4% of the
   // digits CNN's step), the last panel zeroed first
   const [sw, sc] = mv.staged ? stage(s, 1, [wCol], R) : [0, 0];

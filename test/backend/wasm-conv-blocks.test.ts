@@ -2,10 +2,18 @@
 // patch rows gathered through tap tables expanded over the samples (one run a row, no per-sample
 // loop), value for value as the JS loop over the samples; then the Wasm block copy that moves the
 // chunk's product from [o, (n, q)] to [n, o, q], against the JS loop.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { convSettings } from "../../backend/js/conv";
 import { copyBlocks, jsMovement, tapTable } from "../../backend/js/im2col";
+import { wasmSettings } from "../../backend/wasm/index";
 import { copyBlocksWasm, heap } from "../../backend/wasm/module";
 import { wasmMovement } from "../../backend/wasm/movement";
+import { compile, F, manualSeed, randn, setBackend, type Tensor } from "../../index";
+
+afterEach(() => {
+  setBackend("wasm");
+  wasmSettings.minWork = 4096;
+});
 
 const SENTINEL = 0.5;
 
@@ -120,5 +128,55 @@ describe("Wasm block copy", () => {
       expect(Array.from(H.subarray(0, want.length))).toEqual(Array.from(want));
       // (a real move: the destination holds the source's values in the new order)
       expect(want[to + Q]).toBe(want[from + N * Q]);
+    });
+});
+
+describe("convolutions with few positions a sample on WebAssembly", () => {
+  // the digits CNN's layers (4x4, 2x2, 1x1 outputs), a 5x5 one, 3 groups; chunks of samples whose
+  // last is shorter (the tables expanded for it apart)
+  const s2 = { stride: 2, padding: 1 };
+  const configs = [
+    { x: [7, 3, 8, 8], w: [5, 3, 3, 3], o: s2 },
+    { x: [8, 4, 4, 4], w: [6, 4, 3, 3], o: s2 },
+    { x: [9, 2, 2, 2], w: [3, 2, 3, 3], o: s2 },
+    { x: [6, 3, 7, 7], w: [4, 3, 3, 3], o: { padding: 0 } },
+    { x: [5, 6, 4, 4], w: [9, 2, 3, 3], o: { ...s2, groups: 3 } },
+  ];
+  for (const c of configs)
+    it(`x ${c.x} w ${c.w} ${JSON.stringify(c.o)}`, () => {
+      manualSeed(4);
+      const x = randn(c.x),
+        w = randn(c.w),
+        b = randn([c.w[0]]);
+      const run = (x: Tensor, w: Tensor, b: Tensor) => {
+        const xg = x.detach().requiresGrad_(),
+          wg = w.detach().requiresGrad_();
+        const y = F.conv2d(xg, wg, b, c.o).relu();
+        y.mul(y.detach().cos()).sum().backward();
+        // (compiled: the bias added by the GEMM as a k step, the relu a Wasm chain)
+        const z = compile((x: Tensor, w: Tensor, b: Tensor) => F.conv2d(x, w, b, c.o).relu());
+        return [y, xg.grad!, wg.grad!, z(x, w, b)].map((t) =>
+          Float64Array.from(t.values() as number[]),
+        );
+      };
+      const saved = convSettings.chunk;
+      wasmSettings.minWork = 0;
+      try {
+        const want = run(x.to("float64"), w.to("float64"), b.to("float64"));
+        for (const chunk of [saved, 1000, 100]) {
+          convSettings.chunk = chunk;
+          for (const backend of ["wasm", "js"] as const) {
+            setBackend(backend);
+            const got = run(x, w, b);
+            for (const [k, ref] of want.entries()) {
+              const scale = Math.max(...ref.map(Math.abs));
+              for (let i = 0; i < ref.length; i++)
+                expect(Math.abs(got[k][i] - ref[i])).toBeLessThan(3e-5 * scale);
+            }
+          }
+        }
+      } finally {
+        convSettings.chunk = saved;
+      }
     });
 });
