@@ -202,7 +202,8 @@ function layoutTables(
 // own panels and GEMM, storing the product in place (LeNet's 784 and 100); fewer (the digits CNN's
 // 16, 4 and 1): one GEMM over the chunk's samples, their patch rows one run through tables
 // expanded over the samples, the product moved to [n, o, q] by a block copy (per-sample GEMMs of
-// a few columns would leave the panels mostly empty and cost a call each).
+// a few columns would leave the panels mostly empty and cost a call each). The weight gradient
+// (positions q) and the transposed conv (input positions i) expand their tables below it too.
 export const convSettings = { chunk: 1 << 15, direct: 32 };
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -240,7 +241,8 @@ function zeroRows(dst: Panels, at: number, rows: number, k: number, mr: number) 
 // and positions q are flat over the 1-3 spatial dims (the tap tables walk them as three:
 // im2col.ts).
 //   conv:          C[o, q] = W[o, r] . patch[r, q] per sample, the samples' patch columns each
-//                  starting a panel, so each product lands in place in [n, o, q]
+//                  starting a panel, so each product lands in place in [n, o, q]; with few
+//                  positions a sample C[o, (n, q)] over the chunk, then moved to [n, o, q]
 //   convTranspose: cols[(o, k), (n, i)] = W^T[(o, k), c] . x[c, (n, i)], then scatter-added into
 //                  the output (col2im): no multiplications by zero taps
 //   convWeight:    out[o, r] = G[o, (n, q)] . patch[r, (n, q)], r = (c, k), the chunks' products
