@@ -75,7 +75,8 @@ const jsGemm: Gemm = {
 
 // rows x k values as panels of W rows, contiguous along k (rows past the edge are zero): value
 // (row, p) = src[rowOff[row] + colOff[p]], or 0 where either offset is -1 (outside the input).
-// One tight loop over offset tables, so the hot path has no calls and no divisions.
+// One tight loop over offset tables, so the hot path has no calls and no divisions. `depth`: the
+// panels' length along k (more than k: the rest is filled by the caller).
 function pack(
   src: ArrayLike<number>,
   base: number,
@@ -86,9 +87,10 @@ function pack(
   W: number,
   dst: Panels,
   at: number,
+  depth = k,
 ) {
   for (let i0 = 0; i0 < rows; i0 += W) {
-    const b = at + i0 * k;
+    const b = at + i0 * depth;
     for (let r = 0; r < W; r++) {
       const row = i0 + r;
       if (row >= rows) {
@@ -123,6 +125,18 @@ function gridTable(sizes: readonly number[], strides: readonly number[]): Int32A
     zeros = sizes.map(() => 0);
   return tapTable(ones, sizes, sizes, strides, ones, zeros, ones);
 }
+// A table of rows of L offsets expanded over ns samples xn apart: row t holds n * xn + tab[t * L +
+// i] for (n, i) in order (-1 stays -1). With it a row of the patch matrix is one long run: the Wasm
+// gather has no per-sample loop (with the small spatial sizes of a CNN's later layers, one to four
+// positions a sample, that loop cost more than the values it moved).
+function overSamples(tab: Int32Array, L: number, ns: number, xn: number): Int32Array {
+  const rows = L ? tab.length / L : 0,
+    t = new Int32Array(rows * ns * L);
+  for (let r = 0, i = 0; r < rows; r++)
+    for (let n = 0; n < ns; n++)
+      for (let q = r * L, end = q + L; q < end; q++, i++) t[i] = tab[q] < 0 ? -1 : n * xn + tab[q];
+  return t;
+}
 const range = (n: number, f: (i: number) => number) => {
   const r = new Int32Array(n);
   for (let i = 0; i < n; i++) r[i] = f(i);
@@ -131,23 +145,52 @@ const range = (n: number, f: (i: number) => number) => {
 
 // The offset tables of a convolution depend only on its layout (shapes, strides, params), which a
 // training step repeats every call: built once per layout. A few dozen layouts at most are kept.
-const layouts = new Map<string, Int32Array[]>();
+// (compared part by part, no key string: joining the shapes into a key on every call was 3.5% of
+// the digits CNN's step; the chunk size and the movement decide how far tables are expanded)
+type Part = readonly number[] | number | string | boolean | undefined;
+const layouts: { parts: Part[]; tables: Int32Array[] }[] = [];
+const samePart = (a: Part, b: Part): boolean => {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || !a || !b || a.length !== b.length)
+    return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
 function layoutTables(
   op: ConvOp,
   [x, w]: Strided[],
   p: AnyConv,
   outShape: readonly number[],
   make: () => Int32Array[],
+  expand = 0, // (the samples the tables are expanded over: 0, none)
 ): Int32Array[] {
-  // (joined by hand: JSON.stringify of the params on every call was 1.5% of the digits CNN's step)
-  const key = `${op}|${x.shape}|${x.strides}|${w.shape}|${w.strides}|${outShape}|${p.stride}|${p.padding}|${p.dilation}|${p.groups}|${p.kernel}|${p.outputPadding}`;
-  let t = layouts.get(key);
-  if (!t) {
-    if (layouts.size >= 64) layouts.clear();
-    t = make();
-    layouts.set(key, t);
+  const parts: Part[] = [
+    expand,
+    op,
+    x.shape,
+    x.strides,
+    w.shape,
+    w.strides,
+    outShape,
+    p.stride,
+    p.padding,
+    p.dilation,
+    p.groups,
+    p.kernel,
+    p.outputPadding,
+    convSettings.chunk,
+    convSettings.direct,
+  ];
+  for (const l of layouts) {
+    let i = 0;
+    while (i < parts.length && samePart(l.parts[i], parts[i])) i++;
+    if (i === parts.length) return l.tables;
   }
-  return t;
+  if (layouts.length >= 64) layouts.length = 0;
+  const tables = make();
+  // (copies of the arrays: a caller may reuse its own)
+  layouts.push({ parts: parts.map((q) => (typeof q === "object" && q ? [...q] : q)), tables });
+  return tables;
 }
 
 // Patch matrices and column matrices of at most this many values (floats) at a time: the batch is
@@ -155,7 +198,13 @@ function layoutTables(
 // the L2 cache (128 KB of float32), and scratch stays bounded for large inputs. (With all of
 // LeNet's batch at once, 2.5 MB of panels, each patch row's pass over them went to memory: the
 // gathers ran 3x slower and the GEMM streamed.) (tests lower it to run the chunked path)
-export const convSettings = { chunk: 1 << 15 };
+// `direct`: a conv whose samples have at least this many output positions gives each sample its
+// own panels and GEMM, storing the product in place (LeNet's 784 and 100); fewer (the digits CNN's
+// 16, 4 and 1): one GEMM over the chunk's samples, their patch rows one run through tables
+// expanded over the samples, the product moved to [n, o, q] by a block copy (per-sample GEMMs of
+// a few columns would leave the panels mostly empty and cost a call each). The weight gradient
+// (positions q) and the transposed conv (input positions i) expand their tables below it too.
+export const convSettings = { chunk: 1 << 15, direct: 32 };
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 // the storage range [lo, hi) a view reads
@@ -192,7 +241,8 @@ function zeroRows(dst: Panels, at: number, rows: number, k: number, mr: number) 
 // and positions q are flat over the 1-3 spatial dims (the tap tables walk them as three:
 // im2col.ts).
 //   conv:          C[o, q] = W[o, r] . patch[r, q] per sample, the samples' patch columns each
-//                  starting a panel, so each product lands in place in [n, o, q]
+//                  starting a panel, so each product lands in place in [n, o, q]; with few
+//                  positions a sample C[o, (n, q)] over the chunk, then moved to [n, o, q]
 //   convTranspose: cols[(o, k), (n, i)] = W^T[(o, k), c] . x[c, (n, i)], then scatter-added into
 //                  the output (col2im): no multiplications by zero taps
 //   convWeight:    out[o, r] = G[o, (n, q)] . patch[r, (n, q)], r = (c, k), the chunks' products
@@ -204,6 +254,7 @@ export function convolve(
   outShape: readonly number[],
   gemm: Gemm = jsGemm,
   movement: Movement = jsMovement,
+  bias?: Strided,
 ): Panels {
   const [x, w] = ins;
   // the data movement stages the operands' spans next to the product, unless one is much wider
@@ -231,6 +282,15 @@ export function convolve(
     mv.staged
       ? up4(spans[v][1] - spans[v][0]) + tabs.reduce((a, t) => a + mv.tableSize(t, Q), 0)
       : 0;
+  // a table staged alone (the last, shorter chunk's expanded table; none when empty)
+  const extraSize = (t: Int32Array, L: number) => (t.length ? mv.tableSize(t, L) : 0);
+  const extra = (s: Scratch, t: Int32Array, L: number) => {
+    if (!t.length) return 0;
+    const at = mv.table(s.C, free, t, L);
+    free += mv.tableSize(t, L);
+    return at;
+  };
+  const none = new Int32Array(0);
   const size = outShape.reduce((a, b) => a * b, 1);
   const { mr, nr } = gemm;
   const G = p.groups;
@@ -252,22 +312,47 @@ export function convolve(
       R = Cg * T,
       Q = numel(outS);
     const [gn, gc] = w.strides;
-    // the patches' taps, and g's positions
-    const [taps, grid] = layoutTables(op, ins, p, outShape, () => [
-      tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
-      gridTable(outS, w.strides.slice(2)),
-    ]);
     const rowsA = Math.ceil(Og / mr) * mr,
       rowsB = Math.ceil(R / nr) * nr;
-    const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / ((rowsA + rowsB) * Q))));
+    const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / ((rowsA + rowsB) * Q)))),
+      last = N % ns || ns;
+    // the patches' taps, and g's positions; with few positions a sample, expanded over the chunk's
+    // samples (a row one run: no per-sample loop), the last, shorter chunk with its own
+    const flat = mv.staged && Q < convSettings.direct;
+    const [taps, grid, tapsLast, gridLast] = layoutTables(
+      op,
+      ins,
+      p,
+      outShape,
+      () => {
+        const t = tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
+          d = gridTable(outS, w.strides.slice(2));
+        if (!flat) return [t, d, none, none];
+        const short = last !== ns;
+        return [
+          overSamples(t, Q, ns, xn),
+          overSamples(d, Q, ns, gn),
+          short ? overSamples(t, Q, last, xn) : none,
+          short ? overSamples(d, Q, last, gn) : none,
+        ];
+      },
+      flat ? ns : 0,
+    );
+    const L = flat ? ns * Q : Q; // (a table row's length)
     const s = gemm.scratch(
       rowsA * ns * Q,
       rowsB * ns * Q,
-      size + staged(0, [taps], Q) + staged(1, [grid], Q),
+      size +
+        staged(0, [taps], L) +
+        staged(1, [grid], L) +
+        extraSize(tapsLast, last * Q) +
+        extraSize(gridLast, last * Q),
     );
     free = s.c + size;
-    const [sx, st] = stage(s, 0, [taps], Q),
-      [sg, sd] = stage(s, 1, [grid], Q);
+    const [sx, st] = stage(s, 0, [taps], L),
+      [sg, sd] = stage(s, 1, [grid], L);
+    const stl = extra(s, tapsLast, last * Q),
+      sdl = extra(s, gridLast, last * Q);
     if (N === 0) s.C.fill(0, s.c, s.c + size); // no chunk: an empty sum
     for (let g = 0; g < G; g++)
       for (let n0 = 0; n0 < N; n0 += ns) {
@@ -275,11 +360,59 @@ export function convolve(
           K = nb * Q;
         // A: g's rows o, B: the patch rows r, each down its panel along k
         zeroRows(s.A, s.a, Og, K, mr);
-        const gb = w.offset + n0 * gn + g * Og * gc + sg;
-        mv.gather(ws, gb, gn, nb, grid, sd, Q, s.A, s.a, 0, mr, 0, Og, 1, gc, mr, 1, mr * K, false);
-        zeroRows(s.B, s.b, R, K, nr);
-        const xb = x.offset + n0 * xn + g * Cg * xc + sx;
-        mv.gather(xs, xb, xn, nb, taps, st, Q, s.B, s.b, 0, nr, 0, R, T, xc, nr, 1, nr * K, false);
+        const gb = w.offset + n0 * gn + g * Og * gc + sg,
+          xb = x.offset + n0 * xn + g * Cg * xc + sx;
+        if (flat) {
+          const full = nb === ns;
+          const [td, ad, tt, at] = full ? [grid, sd, taps, st] : [gridLast, sdl, tapsLast, stl];
+          mv.gather(ws, gb, 0, 1, td, ad, K, s.A, s.a, 0, mr, 0, Og, 1, gc, mr, 1, mr * K, false);
+          zeroRows(s.B, s.b, R, K, nr);
+          mv.gather(xs, xb, 0, 1, tt, at, K, s.B, s.b, 0, nr, 0, R, T, xc, nr, 1, nr * K, false);
+        } else {
+          mv.gather(
+            ws,
+            gb,
+            gn,
+            nb,
+            grid,
+            sd,
+            Q,
+            s.A,
+            s.a,
+            0,
+            mr,
+            0,
+            Og,
+            1,
+            gc,
+            mr,
+            1,
+            mr * K,
+            false,
+          );
+          zeroRows(s.B, s.b, R, K, nr);
+          mv.gather(
+            xs,
+            xb,
+            xn,
+            nb,
+            taps,
+            st,
+            Q,
+            s.B,
+            s.b,
+            0,
+            nr,
+            0,
+            R,
+            T,
+            xc,
+            nr,
+            1,
+            nr * K,
+            false,
+          );
+        }
         gemm.multiply(s, g * Og * R, R, Og, R, K, n0 > 0);
       }
     return s.C.subarray(s.c, s.c + size);
@@ -299,34 +432,119 @@ export function convolve(
       I = numel(inS);
     // the output's (contiguous) strides, for col2im's offsets
     const oS = outS.map((_, d) => numel(outS.slice(d + 1)));
-    const [mRow, cCol, taps, grid] = layoutTables(op, ins, p, outShape, () => [
-      range(M, (m) => {
-        const o = Math.floor(m / T);
-        return o * w1 + offsetOf(m - o * T, kernel, kS);
-      }),
-      range(Cg, (c) => c * w0),
-      tapTable(kernel, inS, outS, oS, p.stride, p.padding, p.dilation),
-      gridTable(inS, xS),
-    ]);
     const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / (M * I)))),
-      most = ns * I;
+      most = ns * I,
+      last = N % ns || ns;
+    // with few input positions a sample, the tables expanded over the chunk's samples (a row one
+    // run: no per-sample loop in the gather or col2im), the last, shorter chunk with its own
+    const flat = mv.staged && I < convSettings.direct;
+    const [mRow, cCol, taps, grid, tapsLast, gridLast, wTaps] = layoutTables(
+      op,
+      ins,
+      p,
+      outShape,
+      () => {
+        const t = tapTable(kernel, inS, outS, oS, p.stride, p.padding, p.dilation),
+          d = gridTable(inS, xS);
+        const short = flat && last !== ns;
+        return [
+          range(M, (m) => {
+            const o = Math.floor(m / T);
+            return o * w1 + offsetOf(m - o * T, kernel, kS);
+          }),
+          range(Cg, (c) => c * w0),
+          flat ? overSamples(t, I, ns, O * Q) : t,
+          flat ? overSamples(d, I, ns, xn) : d,
+          short ? overSamples(t, I, last, O * Q) : none,
+          short ? overSamples(d, I, last, xn) : none,
+          // W^T's rows m = (o, tap) as the gather's rows: per tap, the offsets of its Cg values
+          range(T * Cg, (i) => offsetOf(Math.floor(i / Cg), kernel, kS) + (i % Cg) * w0),
+        ];
+      },
+      flat ? ns : 0,
+    );
+    const L = flat ? most : I; // (a table row's length)
     const colsAt = up4(M * most);
     const s = gemm.scratch(
       Math.ceil(M / mr) * mr * Cg,
       Math.ceil(most / nr) * nr * Cg,
-      colsAt + size + staged(0, [taps, grid], I),
+      colsAt +
+        size +
+        staged(0, [taps, grid], L) +
+        extraSize(tapsLast, last * I) +
+        extraSize(gridLast, last * I) +
+        staged(1, [wTaps], Cg),
     );
     const out = s.c + colsAt;
     free = out + size;
-    const [sx, st, sd] = stage(s, 0, [taps, grid], I);
+    const [sx, st, sd] = stage(s, 0, [taps, grid], L);
+    const stl = extra(s, tapsLast, last * I),
+      sdl = extra(s, gridLast, last * I);
+    // W^T's panels gathered down k by the movement (in Wasm when staged), the last panel zeroed
+    const [sw, swt] = mv.staged ? stage(s, 1, [wTaps], Cg) : [0, 0];
     s.C.fill(0, out, out + size);
     for (let g = 0; g < G; g++) {
-      pack(ws, w.offset + g * Cg * w0, mRow, cCol, M, Cg, mr, s.A, s.a);
+      const wb = w.offset + g * Cg * w0;
+      if (mv.staged) {
+        zeroRows(s.A, s.a, M, Cg, mr);
+        mv.gather(
+          ws,
+          wb + sw,
+          0,
+          1,
+          wTaps,
+          swt,
+          Cg,
+          s.A,
+          s.a,
+          0,
+          mr,
+          0,
+          M,
+          T,
+          w1,
+          mr,
+          1,
+          mr * Cg,
+          false,
+        );
+      } else pack(ws, wb, mRow, cCol, M, Cg, mr, s.A, s.a);
       for (let n0 = 0; n0 < N; n0 += ns) {
         const nb = Math.min(ns, N - n0),
           cols = nb * I;
         // B: x's channels c as rows of its panels
         const base = x.offset + n0 * xn + g * Cg * xc + sx;
+        const at = out + (n0 * O + g * Og) * Q;
+        if (flat) {
+          const full = nb === ns;
+          const [td, ad, tt, a2] = full ? [grid, sd, taps, st] : [gridLast, sdl, tapsLast, stl];
+          mv.gather(
+            xs,
+            base,
+            0,
+            1,
+            td,
+            ad,
+            cols,
+            s.B,
+            s.b,
+            nr,
+            1,
+            nr * Cg,
+            Cg,
+            1,
+            xc,
+            Cg,
+            nr,
+            0,
+            false,
+          );
+          zeroTail(s.B, s.b, cols, Cg, nr);
+          gemm.multiply(s, 0, cols, M, cols, Cg);
+          // the columns' rows m = (o, tap) added into the output, all in one call
+          mv.scatter(s.C, s.c, 1, cols, tt, a2, s.C, at, 0, M, T, cols, Q);
+          continue;
+        }
         mv.gather(
           xs,
           base,
@@ -350,42 +568,171 @@ export function convolve(
         );
         zeroTail(s.B, s.b, cols, Cg, nr);
         gemm.multiply(s, 0, cols, M, cols, Cg);
-        // the columns' rows m = (o, tap) added into the output, all in one call
-        const at = out + (n0 * O + g * Og) * Q;
         mv.scatter(s.C, s.c, nb, I, taps, st, s.C, at, O * Q, M, T, cols, Q);
       }
     }
     return s.C.subarray(out, out + size);
   }
-  // conv: w [O, C/G, ...K] as [Og, R] rows W[o, (c, k)]; each sample's patch columns start a panel
-  // of their own (gatherBlock's `align`), so each sample's product is one GEMM storing it in place
-  // in [n, o, q] order
-  const R = Cg * T;
-  const [wRow, wCol, taps] = layoutTables(op, ins, p, outShape, () => [
-    range(Og, (o) => o * w0),
-    range(R, (r) => {
-      const c = Math.floor(r / T);
-      return c * w1 + offsetOf(r - c * T, kernel, kS);
-    }),
-    tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation),
-  ]);
-  const perSample = Math.ceil(Q / nr) * nr * R; // B's panels of one sample
-  const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / perSample)));
-  const s = gemm.scratch(Math.ceil(Og / mr) * mr * R, ns * perSample, size + staged(0, [taps], Q));
-  const out = s.c;
+  // conv: w [O, C/G, ...K] as [Og, R] rows W[o, (c, k)]. `bias` (a compiled conv + per-channel
+  // bias, wasm/conv-chain.ts): added by the GEMM as one more k step, W's column of biases against
+  // a row of ones (the epilogue left is then often flat)
+  const R = Cg * T,
+    K = bias ? R + 1 : R;
+  const direct = Q >= convSettings.direct;
+  // direct: each sample's patch columns start a panel of their own (gatherBlock's `align`), so
+  // each sample's product is one GEMM storing it in place in [n, o, q] order
+  const perSample = direct ? Math.ceil(Q / nr) * nr * K : Q * K; // B's values of one sample
+  const ns = Math.max(1, Math.min(N, Math.floor(convSettings.chunk / perSample))),
+    last = N % ns || ns;
+  // otherwise the patch rows of a chunk of ns samples are one run each (tables expanded over the
+  // samples; the last, shorter chunk has its own)
+  const flat = !direct && mv.staged;
+  const [wRow, wCol, taps, tapsLast] = layoutTables(
+    op,
+    ins,
+    p,
+    outShape,
+    () => {
+      const t = tapTable(kernel, outS, inS, xS, p.stride, p.padding, p.dilation);
+      return [
+        range(Og, (o) => o * w0),
+        range(R, (r) => {
+          const c = Math.floor(r / T);
+          return c * w1 + offsetOf(r - c * T, kernel, kS);
+        }),
+        flat ? overSamples(t, Q, ns, xn) : t,
+        flat && last !== ns ? overSamples(t, Q, last, xn) : none,
+      ];
+    },
+    flat ? ns : 0,
+  );
+  // the product of a chunk in [o, (n, q)] order before its move (not direct)
+  const prodAt = direct ? 0 : up4(Og * ns * Q);
+  const s = gemm.scratch(
+    Math.ceil(Og / mr) * mr * K,
+    direct ? ns * perSample : Math.ceil((ns * Q) / nr) * nr * K,
+    prodAt +
+      size +
+      staged(0, [taps], flat ? ns * Q : Q) +
+      extraSize(tapsLast, last * Q) +
+      staged(1, [wCol], R),
+  );
+  const out = s.c + prodAt,
+    Cs = s.C;
   free = out + size;
-  const [sx, st] = stage(s, 0, [taps], Q);
+  const [sx, st] = stage(s, 0, [taps], flat ? ns * Q : Q);
+  const stl = extra(s, tapsLast, last * Q);
+  // W's panels gathered down k by the movement (in Wasm when staged: packing in JS was 4% of the
+  // digits CNN's step), the last panel zeroed first
+  const [sw, sc] = mv.staged ? stage(s, 1, [wCol], R) : [0, 0];
   for (let g = 0; g < G; g++) {
-    pack(ws, w.offset + g * Og * w0, wRow, wCol, Og, R, mr, s.A, s.a);
+    const wb = w.offset + g * Og * w0;
+    if (mv.staged) {
+      zeroRows(s.A, s.a, Og, K, mr);
+      mv.gather(
+        ws,
+        wb + sw,
+        0,
+        1,
+        wCol,
+        sc,
+        R,
+        s.A,
+        s.a,
+        0,
+        mr,
+        0,
+        Og,
+        1,
+        w0,
+        mr,
+        1,
+        mr * K,
+        false,
+      );
+    } else pack(ws, wb, wRow, wCol, Og, R, mr, s.A, s.a, K);
+    if (bias)
+      for (let o = 0, rows = Math.ceil(Og / mr) * mr; o < rows; o++)
+        s.A[s.a + (o - (o % mr)) * K + R * mr + (o % mr)] =
+          o < Og ? bias.storage![bias.offset + (g * Og + o) * bias.strides[0]] : 0;
     for (let n0 = 0; n0 < N; n0 += ns) {
-      const nb = Math.min(ns, N - n0);
+      const nb = Math.min(ns, N - n0),
+        cols = nb * Q;
       const base = x.offset + n0 * xn + g * Cg * xc + sx;
-      mv.gather(xs, base, xn, nb, taps, st, Q, s.B, s.b, nr, 1, nr * R, R, T, xc, R, nr, 0, true);
-      for (let n = 0; n < nb; n++)
-        gemm.multiply({ ...s, b: s.b + n * perSample }, ((n0 + n) * O + g * Og) * Q, Q, Og, Q, R);
+      if (direct) {
+        mv.gather(xs, base, xn, nb, taps, st, Q, s.B, s.b, nr, 1, nr * K, R, T, xc, R, nr, 0, true);
+        // the bias's row of ones, panel by panel (columns past Q: their products are not stored)
+        if (bias)
+          for (let d = s.b + R * nr, e = s.b + nb * perSample; d < e; d += nr * K)
+            for (let j = d; j < d + nr; j++) s.B[j] = 1;
+        for (let n = 0; n < nb; n++)
+          gemm.multiply(
+            { ...s, b: s.b + n * perSample },
+            prodAt + ((n0 + n) * O + g * Og) * Q,
+            Q,
+            Og,
+            Q,
+            K,
+          );
+        continue;
+      }
+      if (flat) {
+        const [tab, t0] = nb === ns ? [taps, st] : [tapsLast, stl];
+        mv.gather(
+          xs,
+          base,
+          0,
+          1,
+          tab,
+          t0,
+          cols,
+          s.B,
+          s.b,
+          nr,
+          1,
+          nr * K,
+          R,
+          T,
+          xc,
+          R,
+          nr,
+          0,
+          false,
+        );
+      } else
+        mv.gather(
+          xs,
+          base,
+          xn,
+          nb,
+          taps,
+          st,
+          Q,
+          s.B,
+          s.b,
+          nr,
+          1,
+          nr * K,
+          R,
+          T,
+          xc,
+          R,
+          nr,
+          0,
+          false,
+        );
+      // (panel by panel, no fill() call per panel: a % per column was the costliest line here)
+      if (bias)
+        for (let j0 = 0; j0 < cols; j0 += nr)
+          for (let d = s.b + j0 * K + R * nr, e = d + Math.min(nr, cols - j0); d < e; d++)
+            s.B[d] = 1;
+      zeroTail(s.B, s.b, cols, K, nr);
+      gemm.multiply(s, 0, cols, Og, cols, K);
+      // [o, (n, q)] -> out[n0 + n, g * Og + o, q]
+      mv.blocks(Cs, s.c, cols, Q, out + (n0 * O + g * Og) * Q, Q, O * Q, Og, nb, Q);
     }
   }
-  return s.C.subarray(out, out + size);
+  return Cs.subarray(out, out + size);
 }
 
 // Eagerly: the result copied into the output view (rounded to its dtype as it is stored).

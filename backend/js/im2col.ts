@@ -168,6 +168,29 @@ export function scatterBlock(
   }
 }
 
+// Blocks of Q values moved within C: for o < rows, n < N, C[from + o * srs + n * ssn + q] to
+// C[to + o * drs + n * dsn + q] (a conv's product from [o, (n, q)] order to its output's [n, o, q];
+// the two regions do not overlap).
+export function copyBlocks(
+  C: Panels,
+  from: number,
+  srs: number,
+  ssn: number,
+  to: number,
+  drs: number,
+  dsn: number,
+  rows: number,
+  N: number,
+  Q: number,
+): void {
+  for (let o = 0; o < rows; o++)
+    for (let n = 0; n < N; n++) {
+      const f = from + o * srs + n * ssn,
+        t = to + o * drs + n * dsn;
+      for (let q = 0; q < Q; q++) C[t + q] = C[f + q];
+    }
+}
+
 // Where the loops above run: here, or (the Wasm GEMM's) in WebAssembly, on copies of the source
 // and the tables staged into its memory. `source` and `table` put src[lo, hi) and a table (rows
 // of Q entries) at dst[at] when staged and return the shift to add to indices into them (0 here:
@@ -179,6 +202,7 @@ export interface Movement {
   tableSize(tab: Int32Array, Q: number): number;
   gather: typeof gatherBlock;
   scatter: typeof scatterBlock;
+  blocks: typeof copyBlocks;
 }
 export const jsMovement: Movement = {
   staged: false,
@@ -187,4 +211,5 @@ export const jsMovement: Movement = {
   tableSize: () => 0,
   gather: gatherBlock,
   scatter: scatterBlock,
+  blocks: copyBlocks,
 };

@@ -73,9 +73,10 @@ const gemms: Record<Op, { work(ins: Shaped[], out: readonly number[]): number; r
     maxPoolBackward: pooling("maxPoolBackward", (ins) => numel(ins[1].shape)),
   });
 type Shaped = { shape: readonly number[] };
-type Run = (ins: Strided[], outShape: readonly number[], p: Params) => Float32Array;
+// bias: a per-output-channel vector the GEMM adds (a conv's, from conv-chain.ts)
+type Run = (ins: Strided[], outShape: readonly number[], p: Params, bias?: Strided) => Float32Array;
 function convolution(op: ConvOp, work: (ins: Shaped[], out: readonly number[]) => number) {
-  const run: Run = (ins, outShape, p) =>
+  const run: Run = (ins, outShape, p, bias) =>
     convolve(
       op,
       ins,
@@ -83,6 +84,7 @@ function convolution(op: ConvOp, work: (ins: Shaped[], out: readonly number[]) =
       outShape,
       wasmGemm,
       wasmMovement,
+      bias,
     ) as Float32Array;
   return { work, run };
 }

@@ -3,6 +3,7 @@
 // out of it, so tensors keep ordinary typed arrays and nothing needs disposing.
 import { assemble, type FuncSpec, listing } from "./assembler";
 import { scatterKernel } from "./col2im";
+import { blocksKernel } from "./conv-blocks";
 import { gatherKernel } from "./im2col";
 import { gemmKernel } from "./microkernel";
 import { packKernel } from "./pack";
@@ -13,6 +14,7 @@ export const GEMM = "gemm_f32_4x8",
   GATHER = "im2col_f32_row",
   GATHER_ALONG = "im2col_f32_row_along_k",
   SCATTER = "col2im_f32_row",
+  BLOCKS = "copy_blocks_f32",
   ARGMAX = "pool_argmax_f32",
   ARGMAX_ADD = "pool_argmax_add_f32";
 const funcs: FuncSpec[] = [
@@ -21,6 +23,7 @@ const funcs: FuncSpec[] = [
   gatherKernel(GATHER, true),
   gatherKernel(GATHER_ALONG, false),
   scatterKernel(SCATTER),
+  blocksKernel(BLOCKS),
   argmaxKernel(ARGMAX),
   argmaxAddKernel(ARGMAX_ADD),
 ];
@@ -46,6 +49,7 @@ interface Instance {
   gather: (...args: number[]) => void;
   gatherAlong: (...args: number[]) => void;
   scatter: (...args: number[]) => void;
+  blocks: (...args: number[]) => void;
   argmax: (...args: number[]) => void;
   argmaxAdd: (...args: number[]) => void;
 }
@@ -108,6 +112,7 @@ function instance(): Instance {
       gather: exports[GATHER] as Instance["gather"],
       gatherAlong: exports[GATHER_ALONG] as Instance["gatherAlong"],
       scatter: exports[SCATTER] as Instance["scatter"],
+      blocks: exports[BLOCKS] as Instance["blocks"],
       argmax: exports[ARGMAX] as Instance["argmax"],
       argmaxAdd: exports[ARGMAX_ADD] as Instance["argmaxAdd"],
     };
@@ -127,6 +132,7 @@ export const packPanels = () => instance().pack;
 export const gatherRowWasm = () => instance().gather;
 export const gatherAlongWasm = () => instance().gatherAlong;
 export const scatterRowWasm = () => instance().scatter;
+export const copyBlocksWasm = () => instance().blocks;
 export const poolArgmax = () => instance().argmax;
 export const poolArgmaxAdd = () => instance().argmaxAdd;
 

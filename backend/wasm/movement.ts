@@ -3,7 +3,7 @@
 // and col2im loops run in WebAssembly (im2col.ts) with byte addresses.
 import type { Movement } from "../js/im2col";
 import { quadTable } from "./im2col";
-import { gatherAlongWasm, gatherRowWasm, scatterRowWasm } from "./module";
+import { copyBlocksWasm, gatherAlongWasm, gatherRowWasm, scatterRowWasm } from "./module";
 
 const up4 = (n: number) => Math.ceil(n / 4) * 4;
 // a tap table's quad table (im2col.ts), per table and row length (tables are cached per layout)
@@ -85,4 +85,6 @@ export const wasmMovement: Movement = {
       4 * oStep,
       4 * (quadsAt.get(t0) ?? 0),
     ),
+  blocks: (_C, from, srs, ssn, to, drs, dsn, rows, N, Q) =>
+    copyBlocksWasm()(4 * from, 4 * srs, 4 * ssn, 4 * to, 4 * drs, 4 * dsn, rows, N, Q),
 };

@@ -1,9 +1,10 @@
 // Convolution epilogues run as a Wasm SIMD chain over the GEMM's result (conv-chain.ts): the relu
 // mask of the backward and flat elementwise tails after conv and convTranspose, at ragged sizes
 // and with NaN, against eager (bit for bit: both round each float32 op) and the JS backend; a
-// training step of conv + bias + relu against the JS backend; epilogues that are not one flat loop
-// (a channel bias), bool results and float64 keep the JS loop.
+// training step of conv + bias + relu against the JS backend; a conv's channel bias added by the
+// GEMM (the rest of the epilogue then a flat chain); bool results and float64 keep the JS loop.
 import { afterEach, describe, expect, it } from "vitest";
+import { convSettings } from "../../backend/js/conv";
 import { wasmSettings } from "../../backend/wasm/index";
 import {
   compile,
@@ -148,12 +149,82 @@ describe("conv epilogues as a Wasm chain", () => {
     });
   });
 
-  it("fallbacks keep the JS loop: a channel bias, a bool result, float64, the JS backend", () => {
+  // the channel bias added by the GEMM as one more k step (conv-chain.ts channelBias): grouped,
+  // a strided bias view, the batch in chunks, a view of a wide input (packed by the JS loops:
+  // js/conv-staging.ts movementFor), and k + 1 past the GEMM's k block (then the bias joins the
+  // last block's sum: within rounding); the bias read again by the epilogue leaves an epilogue
+  // that is not flat: the JS loop, as before
+  const biased: [
+    string,
+    (x: Tensor, w: Tensor, b: Tensor) => Tensor,
+    number[],
+    number[],
+    boolean,
+  ][] = [
+    [
+      "conv + bias + relu",
+      (x, w, b) => F.conv2d(x, w, b, s2).relu(),
+      [3, 4, 7, 7],
+      [6, 4, 3, 3],
+      true,
+    ],
+    [
+      "grouped, a strided bias",
+      (x, w, b) => F.conv2d(x, w, b.reshape([6, 2]).select(1, 1), { groups: 2 }).relu(),
+      [2, 4, 5, 5],
+      [6, 2, 3, 3],
+      true,
+    ],
+    [
+      "a narrow view of a wide input (JS data movement)",
+      (x, w, b) => F.conv2d(x.narrow(3, 0, 7), w, b, s2).relu(),
+      [3, 4, 7, 40],
+      [6, 4, 3, 3],
+      true,
+    ],
+    [
+      "the bias read again",
+      (x, w, b) =>
+        F.conv2d(x, w, b, s2)
+          .relu()
+          .mul(b.reshape([6, 1, 1])),
+      [3, 4, 7, 7],
+      [6, 4, 3, 3],
+      false, // (the JS loop: within rounding of eager)
+    ],
+    [
+      "k + 1 past a k block",
+      (x, w, b) => F.conv2d(x, w, b).relu(),
+      [2, 32, 4, 4],
+      [5, 32, 3, 3],
+      false,
+    ],
+  ];
+  for (const [name, f, xs, ws, bitwise] of biased)
+    it(`a channel bias in the GEMM: ${name}`, () => {
+      const x = randn(xs),
+        w = randn(ws),
+        b = randn([name.includes("strided") ? 2 * ws[0] : ws[0]]);
+      const saved = convSettings.chunk;
+      try {
+        for (const chunk of [saved, 200]) {
+          convSettings.chunk = chunk;
+          const folds = !name.includes("again");
+          const { got, eager, js } = check(f, [x, w, b], folds);
+          if (bitwise) exact(got, eager);
+          near(got, eager);
+          near(got, js);
+          const code = compile(f).explain(x, w, b).code;
+          expect(code.includes("along the channels as one more k step")).toBe(folds);
+        }
+      } finally {
+        convSettings.chunk = saved;
+      }
+    });
+
+  it("fallbacks keep the JS loop: a bool result, float64, the JS backend", () => {
     const x = randn([2, 3, 6, 6]),
-      w = randn([4, 3, 3, 3]),
-      b = randn([4]);
-    const bias = check((x, w, b) => F.conv2d(x, w, b).relu(), [x, w, b], false);
-    exact(bias.got, bias.eager);
+      w = randn([4, 3, 3, 3]);
     const mask = check((x, w) => F.conv2d(x, w, null).gt(0), [x, w], true);
     exact(mask.got, mask.eager); // compiled to the chain, run by the JS loop at the call
     const f64 = check(

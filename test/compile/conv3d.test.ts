@@ -6,7 +6,13 @@ import { compile, F, manualSeed, randn, type Tensor } from "../../index";
 
 beforeEach(() => manualSeed(0));
 
-const kernelNames = (code: string) => [...code.matchAll(/^function (\w+)\(/gm)].map((m) => m[1]);
+// a JS kernel's function, or the header of a Wasm conv whose epilogue is a Wasm chain (conv-chain.ts)
+// or a block copy (conv-copy.ts, whose source also holds its JS fallback: one name per kernel)
+const kernelNames = (code: string) => [
+  ...new Set(
+    [...code.matchAll(/^(?:function (\w+)\(|\/\/ (\w+): the Wasm )/gm)].map((m) => m[1] ?? m[2]),
+  ),
+];
 const close = (got: Tensor, want: Tensor, tol: number) => {
   expect(got.shape).toEqual(want.shape);
   const w = want.values();
