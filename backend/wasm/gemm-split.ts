@@ -23,7 +23,7 @@ import { GEMM, gemmModule, PACK } from "./module";
 export const WASM_MACS_PER_NS = 20;
 export const SPLIT_MIN_MACS = 1 << 22;
 const SPLIT_MIN_ROWS = 32;
-const CHUNKS = 8;
+const CHUNKS = 16;
 
 // Source text shared by the split GEMMs' per-thread functions: grows the thread's memory (t.memory)
 // for Sat floats and the staging area after them, views it as H, and defines packInto, as gemm.ts
