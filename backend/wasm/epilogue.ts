@@ -23,11 +23,20 @@ interface Code {
 }
 class Unsupported extends Error {}
 
-// What the caller moves: spans copied in (element (i, j) at i * rs + j * cs from `offset` of the
-// kernel argument `buf`), results copied out (an [m, n] region into `buf` at its strides).
+// What the caller moves: spans copied in (element (i, j) of batch element t at t * bs + i * rs +
+// j * cs from `offset` of the kernel argument `buf`), results copied out (an [m, n] region into
+// `buf` at its strides).
 export interface EpilogueIO {
-  loads: { buf: string; offset: number; rs: number; cs: number; span: number; slack: number }[];
-  stores: { buf: string; offset: number; rs: number; cs: number }[];
+  loads: {
+    buf: string;
+    offset: number;
+    rs: number;
+    cs: number;
+    bs: number;
+    span: number;
+    slack: number;
+  }[];
+  stores: { buf: string; offset: number; rs: number; cs: number; bs: number }[];
 }
 
 const splat = (v: number): Instr[] =>
@@ -66,12 +75,16 @@ function lanes(e: Scalar, args: Code[]): Code {
   throw new Unsupported(op);
 }
 
-// The epilogue of a 2-D float32 matmul plan as tile code, or undefined where it cannot be.
+// The epilogue of a float32 matmul plan, 2-D or batched ([batch, m, n]: the caller runs the tile
+// code once per batch element, its loads and stores moved by their batch strides `bs`), as tile
+// code, or undefined where it cannot be.
 export function tileEpilogue(k: LoopKernel): { epi: TileEpilogue; io: EpilogueIO } | undefined {
   const call = k.kernel;
-  if (call?.op !== "matmul" || k.sizes.length !== 2 || k.reduced || k.reductions.length)
+  const rank = k.sizes.length;
+  if (call?.op !== "matmul" || (rank !== 2 && rank !== 3) || k.reduced || k.reductions.length)
     return undefined;
-  const [m, n] = k.sizes as number[];
+  const [m, n] = k.sizes.slice(-2) as number[];
+  if (rank === 3 && typeof k.sizes[0] !== "number") return undefined;
   if (typeof m !== "number" || typeof n !== "number") return undefined;
   try {
     return build(k, m, n);
@@ -81,11 +94,12 @@ export function tileEpilogue(k: LoopKernel): { epi: TileEpilogue; io: EpilogueIO
   }
 }
 
-function strided(a: Access): { offset: number; rs: number; cs: number } {
-  const [rs, cs] = a.strides;
-  if (a.at || typeof a.offset !== "number" || typeof rs !== "number" || typeof cs !== "number")
-    throw new Unsupported("access");
-  return { offset: a.offset, rs, cs };
+function strided(a: Access): { offset: number; rs: number; cs: number; bs: number } {
+  const [rs, cs] = a.strides.slice(-2),
+    bs = a.strides.length === 3 ? a.strides[0] : 0;
+  const numbers = [a.offset, rs, cs, bs].every((x) => typeof x === "number");
+  if (a.at || !numbers || (bs as number) < 0) throw new Unsupported("access");
+  return { offset: a.offset as number, rs: rs as number, cs: cs as number, bs: bs as number };
 }
 
 function build(k: LoopKernel, m: number, n: number): { epi: TileEpilogue; io: EpilogueIO } {
@@ -108,11 +122,12 @@ function build(k: LoopKernel, m: number, n: number): { epi: TileEpilogue; io: Ep
     let at: (r: number, h: number) => Instr[];
     if (e.kind === "load") {
       if (e.guard) throw new Unsupported("guard");
-      const { offset, rs, cs } = strided(e.access);
+      const { offset, rs, cs, bs } = strided(e.access);
       if (rs < 0 || (cs !== 0 && cs !== 1) || offset < 0) throw new Unsupported("strides");
       const i = io.loads.length,
         span = (m - 1) * rs + (n - 1) * cs + 1;
-      io.loads.push({ buf: e.access.buf, offset, rs, cs, span, slack: (MR - 1) * rs + NR + 4 });
+      const slack = (MR - 1) * rs + NR + 4;
+      io.loads.push({ buf: e.access.buf, offset, rs, cs, bs, span, slack });
       // the tile's corner in this load's region: l + (i0 * rs + j0 * cs) * 4
       if (!invariant.has(t.name))
         tilePointers.push(
@@ -158,9 +173,9 @@ function build(k: LoopKernel, m: number, n: number): { epi: TileEpilogue; io: Ep
   }
   for (const s of k.stores) {
     if (s.access.buf === accName) throw new Unsupported("store");
-    const { offset, rs, cs } = strided(s.access);
+    const { offset, rs, cs, bs } = strided(s.access);
     if (io.loads.some((l) => l.buf === s.access.buf)) throw new Unsupported("in place");
-    io.stores.push({ buf: s.access.buf, offset, rs, cs });
+    io.stores.push({ buf: s.access.buf, offset, rs, cs, bs });
   }
   const stores = io.stores.map((_, i) => `$s${i}`);
   const tileCode = (whole: boolean): Instr[] => {

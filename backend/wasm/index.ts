@@ -161,27 +161,42 @@ function withTiles(
   const loads = io.loads.map((l) => ({ ...l, slot: slot(l.buf) })),
     stores = io.stores.map((s) => ({ ...s, slot: slot(s.buf) }));
   const used = [ia, ib, ...loads.map((l) => l.slot), ...stores.map((s) => s.slot)];
-  const [m, k] = va.shape,
-    n = vb.shape[1];
+  // (a batched plan: [batch, m, n], its operands 3-D or 2-D, broadcast along the batch)
+  const [m, k] = va.shape.slice(-2),
+    n = vb.shape.at(-1)!,
+    batch = plan.sizes.length === 3 ? (plan.sizes[0] as number) : 1;
+  const matrix = (storage: Storage, v: typeof va, t: number): Strided => ({
+    storage,
+    shape: v.shape.slice(-2),
+    strides: v.strides.slice(-2),
+    offset: v.offset + (v.shape.length === 3 ? t * v.strides[0] : 0),
+  });
   const wasmTiles = (...bufs: Storage[]): boolean => {
     if (!used.every((i) => bufs[i] instanceof Float32Array)) return false;
-    const a = { storage: bufs[ia], ...va },
-      b = { storage: bufs[ib], ...vb };
     const io = <T extends { slot: number }>(x: T) => ({ ...x, data: bufs[x.slot] as Float32Array });
     // big enough, with its buffers in shared memory: every thread runs tiles (tile-split.ts)
-    if (splitTiles(TILED, f.module, a, b, m, n, k, loads.map(io), stores.map(io))) return true;
-    const spans = loads.map((l) => ({
-      data: (bufs[l.slot] as Float32Array).subarray(l.offset, l.offset + l.span),
-      slack: l.slack,
-    }));
-    const { H, at } = matmulEpilogue(f.run, a, b, m, n, k, spans, stores.length);
-    stores.forEach((s, i) => {
-      const out = bufs[s.slot] as Float32Array;
-      if (s.cs === 1 && s.rs === n) out.set(H.subarray(at[i], at[i] + m * n), s.offset);
-      else
-        for (let r = 0; r < m; r++)
-          for (let c = 0; c < n; c++) out[s.offset + r * s.rs + c * s.cs] = H[at[i] + r * n + c];
-    });
+    const [a0, b0] = [matrix(bufs[ia], va, 0), matrix(bufs[ib], vb, 0)];
+    if (batch === 1 && splitTiles(TILED, f.module, a0, b0, m, n, k, loads.map(io), stores.map(io)))
+      return true;
+    for (let t = 0; t < batch; t++) {
+      const spans = loads.map((l) => {
+        const from = l.offset + t * l.bs;
+        return {
+          data: (bufs[l.slot] as Float32Array).subarray(from, from + l.span),
+          slack: l.slack,
+        };
+      });
+      const [a, b] = t ? [matrix(bufs[ia], va, t), matrix(bufs[ib], vb, t)] : [a0, b0];
+      const { H, at } = matmulEpilogue(f.run, a, b, m, n, k, spans, stores.length);
+      stores.forEach((s, i) => {
+        const out = bufs[s.slot] as Float32Array,
+          o = s.offset + t * s.bs;
+        if (s.cs === 1 && s.rs === n) out.set(H.subarray(at[i], at[i] + m * n), o);
+        else
+          for (let r = 0; r < m; r++)
+            for (let c = 0; c < n; c++) out[o + r * s.rs + c * s.cs] = H[at[i] + r * n + c];
+      });
+    }
     return true;
   };
   const fallback = `${plan.name}_js`;

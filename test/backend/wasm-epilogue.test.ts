@@ -1,8 +1,8 @@
 // The Wasm GEMM's layouts and per-tile epilogues: the SIMD packer against the JS one (whole and
 // ragged panels, both walking orders, k not a multiple of 4), B read in place, and compiled matmul
 // epilogues run in the GEMM's tiles (row and column biases, relu, the relu mask of the backward,
-// several stores, k past one block, ragged edges, NaN) against eager and float64; epilogues the
-// tile code does not cover, or buffers that are not float32, keep the JS epilogue.
+// several stores, k past one block, ragged edges, NaN, batched products) against eager and float64;
+// epilogues the tile code does not cover, or buffers that are not float32, keep the JS epilogue.
 import { afterEach, describe, expect, it } from "vitest";
 import { pack } from "../../backend/pack";
 import { gemmStats, matmulF32 } from "../../backend/wasm/gemm";
@@ -195,6 +195,44 @@ describe("compiled matmul epilogues in the GEMM's tiles", () => {
     const a = randn([20, 40]),
       b = randn([40, 24]);
     const { got, eager } = check((a, b) => a.matmul(b).gt(0.5), [a, b]);
+    exact(got, eager);
+  });
+
+  it("batched: a bias per column and per batch element, a 2-D operand broadcast over the batch", () => {
+    const a = randn([3, 37, 50]),
+      b = randn([3, 50, 29]),
+      w = randn([50, 29]),
+      c = randn([29]),
+      d = randn([3, 1, 29]);
+    const one = check((a, b, c) => a.matmul(b).add(c).relu(), [a, b, c]);
+    expect(one.code).toContain("(func $gemm_f32_4x8_epilogue");
+    exact(one.got, one.eager);
+    near(one.got, one.js);
+    const two = check((a, w, d) => a.matmul(w).mul(d).maximum(d), [a, w, d]);
+    expect(two.code).toContain("wasmTiles(");
+    exact(two.got, two.eager);
+    near(two.got, two.js);
+  });
+
+  it("batched: the relu mask of the backward and the gradients of both operands", () => {
+    const x = randn([4, 21, 30]),
+      w1 = randn([4, 30, 24], { requiresGrad: true }),
+      w2 = randn([24, 9], { requiresGrad: true });
+    const loss = (x: Tensor, w1: Tensor, w2: Tensor) =>
+      x.matmul(w1).relu().matmul(w2).square().sum();
+    wasmSettings.minWork = 0;
+    const step = valueAndGrad(loss, { argnums: [1, 2] });
+    const [v, [g1, g2]] = step(x, w1, w2);
+    const l = loss(x, w1, w2);
+    l.backward();
+    expect(v.item()).toBeCloseTo(l.item(), 2);
+    near(values(g1), values(w1.grad!));
+    near(values(g2), values(w2.grad!));
+    const h = randn([2, 33, 17]),
+      g = randn([2, 33, 9]),
+      w = randn([2, 9, 17]);
+    const { got, eager, code } = check((h, g, w) => where(h.gt(0), g.matmul(w), 0), [h, g, w]);
+    expect(code).toContain("wasmTiles(");
     exact(got, eager);
   });
 
