@@ -3,6 +3,7 @@
 import type { Instr } from "./assembler";
 import { bump, forLoop, get, i32, set, times4 } from "./instructions";
 import { storeTransposed4x4 } from "./pack";
+import { tapValueOrZero } from "./tap-walk";
 
 // An along-k kernel's rows: four at a time where they are four lanes of one panel and all have
 // quad tables, else one by one. A group walks its four rows' quads together: where all four are
@@ -30,18 +31,7 @@ export function alongRows(patchRow: Instr[], nextRow: Instr[]): Instr[] {
       ["i32.load"],
       set("$o"),
       get("$pj"),
-      get(`$gs${i}`),
-      get("$bn"),
-      ["i32.add"],
-      get("$o"),
-      ...times4,
-      ["i32.add"],
-      ["f32.load"],
-      ["f32.const", 0],
-      get("$o"),
-      i32(0),
-      ["i32.ge_s"],
-      ["select"],
+      ...tapValueOrZero([get(`$gs${i}`), get("$bn"), ["i32.add"]]),
       ["f32.store", { offset: 4 * i }],
     ]),
     ...bump("$pj", "$small"),
