@@ -515,44 +515,19 @@ export function convolve(
         // B: x's channels c as rows of its panels
         const base = x.offset + n0 * xn + g * Cg * xc + sx;
         const at = out + (n0 * O + g * Og) * Q;
-        if (flat) {
-          const full = nb === ns;
-          const [td, ad, tt, a2] = full ? [grid, sd, taps, st] : [gridLast, sdl, tapsLast, stl];
-          mv.gather(
-            xs,
-            base,
-            0,
-            1,
-            td,
-            ad,
-            cols,
-            s.B,
-            s.b,
-            nr,
-            1,
-            nr * Cg,
-            Cg,
-            1,
-            xc,
-            Cg,
-            nr,
-            0,
-            false,
-          );
-          zeroTail(s.B, s.b, cols, Cg, nr);
-          gemm.multiply(s, 0, cols, M, cols, Cg);
-          // the columns' rows m = (o, tap) added into the output, all in one call
-          mv.scatter(s.C, s.c, 1, cols, tt, a2, s.C, at, 0, M, T, cols, Q);
-          continue;
-        }
+        // flat: the chunk's samples are one run of cols table entries (its own tables for the
+        // last, shorter chunk), its columns' rows m = (o, tap) added into the output in one call
+        const [td, ad, tt, a2] =
+          flat && nb !== ns ? [gridLast, sdl, tapsLast, stl] : [grid, sd, taps, st];
+        const [xStep, count, len] = flat ? [0, 1, cols] : [xn, nb, I];
         mv.gather(
           xs,
           base,
-          xn,
-          nb,
-          grid,
-          sd,
-          I,
+          xStep,
+          count,
+          td,
+          ad,
+          len,
           s.B,
           s.b,
           nr,
@@ -568,7 +543,7 @@ export function convolve(
         );
         zeroTail(s.B, s.b, cols, Cg, nr);
         gemm.multiply(s, 0, cols, M, cols, Cg);
-        mv.scatter(s.C, s.c, nb, I, taps, st, s.C, at, O * Q, M, T, cols, Q);
+        mv.scatter(s.C, s.c, count, len, tt, a2, s.C, at, flat ? 0 : O * Q, M, T, cols, Q);
       }
     }
     return s.C.subarray(out, out + size);
@@ -676,51 +651,31 @@ export function convolve(
           );
         continue;
       }
-      if (flat) {
-        const [tab, t0] = nb === ns ? [taps, st] : [tapsLast, stl];
-        mv.gather(
-          xs,
-          base,
-          0,
-          1,
-          tab,
-          t0,
-          cols,
-          s.B,
-          s.b,
-          nr,
-          1,
-          nr * K,
-          R,
-          T,
-          xc,
-          R,
-          nr,
-          0,
-          false,
-        );
-      } else
-        mv.gather(
-          xs,
-          base,
-          xn,
-          nb,
-          taps,
-          st,
-          Q,
-          s.B,
-          s.b,
-          nr,
-          1,
-          nr * K,
-          R,
-          T,
-          xc,
-          R,
-          nr,
-          0,
-          false,
-        );
+      // flat: the chunk's samples are one run of cols table entries (its own tables for the last,
+      // shorter chunk)
+      const [tab, t0] = flat && nb !== ns ? [tapsLast, stl] : [taps, st];
+      const [xStep, count, len] = flat ? [0, 1, cols] : [xn, nb, Q];
+      mv.gather(
+        xs,
+        base,
+        xStep,
+        count,
+        tab,
+        t0,
+        len,
+        s.B,
+        s.b,
+        nr,
+        1,
+        nr * K,
+        R,
+        T,
+        xc,
+        R,
+        nr,
+        0,
+        false,
+      );
       // (panel by panel, no fill() call per panel: a % per column was the costliest line here)
       if (bias)
         for (let j0 = 0; j0 < cols; j0 += nr)
