@@ -141,19 +141,12 @@ function run(
   }
 }
 // C[c + out + i * ldc + j] (+)= A . B over packed panels (the convolutions' GEMM)
-function multiply(
-  s: Scratch,
-  out: number,
-  ldc: number,
-  m: number,
-  n: number,
-  k: number,
-  add = false,
-): void {
+// (typed by the Gemm interface, which names its parameters)
+const multiply: Gemm["multiply"] = (s, out, ldc, m, n, k, add = false) => {
   if (k === 0 && !add)
     for (let i = 0; i < m; i++) s.C.fill(0, s.c + out + i * ldc, s.c + out + i * ldc + n);
   run(gemm(), s, place(0, 0, 0, k, MR), place(0, 0, 0, k, NR), out, ldc, m, n, k, [], add);
-}
+};
 // the GEMM convolutions run on (backend/js/conv.ts packs their patches into its panels)
 export const wasmGemm: Gemm = { mr: MR, nr: NR, scratch, multiply };
 
