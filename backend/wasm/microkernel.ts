@@ -77,6 +77,22 @@ const tileFrom = (base: string): Instr[] =>
     set(acc(r, h)),
   ]);
 
+// Whether the tile at (i0, j0) is whole: `rows` rows from i0 against m (by `cmp`: within, or
+// exactly to the end) and NR columns within n.
+const fits = (rows: number, cmp: "i32.le_s" | "i32.eq"): Instr[] => [
+  get("$i0"),
+  i32(rows),
+  ["i32.add"],
+  get("$m"),
+  [cmp],
+  get("$j0"),
+  i32(NR),
+  ["i32.add"],
+  get("$n"),
+  ["i32.le_s"],
+  ["i32.and"],
+];
+
 export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
   const dotOf = (rows: number): Instr[] => [
     // the k loop over one row panel and one column panel
@@ -223,17 +239,7 @@ export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
     ...tile.flatMap(([r, h]): Instr[] => [get("$zero"), set(acc(r, h))]),
     ...dot,
     // whole tile: i0 + MR <= m and j0 + NR <= n
-    get("$i0"),
-    i32(MR),
-    ["i32.add"],
-    get("$m"),
-    ["i32.le_s"],
-    get("$j0"),
-    i32(NR),
-    ["i32.add"],
-    get("$n"),
-    ["i32.le_s"],
-    ["i32.and"],
+    ...fits(MR, "i32.le_s"),
     ["if", "$whole"],
     ...wholeTile,
     ["else"],
@@ -249,17 +255,7 @@ export function gemmKernel(name: string, epi?: TileEpilogue): FuncSpec {
     ...short.flatMap(([r, h]): Instr[] => [get("$zero"), set(acc(r, h))]),
     ...dotOf(SHORT),
     // whole: exactly SHORT rows left and j0 + NR <= n
-    get("$i0"),
-    i32(SHORT),
-    ["i32.add"],
-    get("$m"),
-    ["i32.eq"],
-    get("$j0"),
-    i32(NR),
-    ["i32.add"],
-    get("$n"),
-    ["i32.le_s"],
-    ["i32.and"],
+    ...fits(SHORT, "i32.eq"),
     ["if", "$whole"],
     ...corner,
     ...rows(true, true, SHORT),
