@@ -5,11 +5,12 @@ import { bump, forLoop, get, i32, set, times4 } from "./instructions";
 import { storeTransposed4x4 } from "./pack";
 import { tapValueOrZero } from "./tap-walk";
 
-// An along-k kernel's rows: four at a time where they are four lanes of one panel and all have
-// quad tables, else one by one. A group walks its four rows' quads together: where all four are
-// runs, four f32x4 loads (one per row, four k steps each) transposed with shuffles into four
-// stores of one k step's four lanes each, in place of sixteen lane stores; elsewhere value by
-// value through the tap tables.
+// An along-k kernel's rows: four at a time where they are four lanes of one panel, else one by
+// one. A group walks its four rows' quads together (with quad tables: $qt not 0): where all four
+// are runs, four f32x4 loads (one per row, four k steps each) transposed with shuffles into four
+// stores of one k step's four lanes each, in place of sixteen lane stores; elsewhere, and over
+// whole rows without quad tables (layouts with few runs, where testing quads costs more than it
+// saves), value by value through the tap tables.
 export function alongRows(patchRow: Instr[], nextRow: Instr[]): Instr[] {
   const rows4 = [0, 1, 2, 3];
   // the group's rows as they are now (row i of the group in $gs_i, $gt_i, $gq_i), four rows on
@@ -95,22 +96,17 @@ export function alongRows(patchRow: Instr[], nextRow: Instr[]): Instr[] {
       set("$e"),
       i32(0),
       set("$k"),
-      ...forLoop("$kq", [get("$qn")], 1, quad),
+      ...forLoop("$kq", [get("$gqn")], 1, quad),
       ...entries([get("$qb")]),
       ...bump("$bn", "$xn"),
     ]),
     ...bump("$r", 4),
   ];
-  // a group: quad tables, rows one lane apart, lane % 4 = 0, four rows left in the block and in
-  // the panel
+  // a group: rows one lane apart, lane % 4 = 0, four rows left in the block and in the panel
   const grouped: Instr[] = [
-    get("$qt"),
-    i32(0),
-    ["i32.ne"],
     get("$rowStep"),
     i32(4),
     ["i32.eq"],
-    ["i32.and"],
     get("$lane"),
     i32(3),
     ["i32.and"],
@@ -130,6 +126,12 @@ export function alongRows(patchRow: Instr[], nextRow: Instr[]): Instr[] {
     ["i32.and"],
   ];
   return [
+    // the quads a group's rows walk: none without quad tables
+    get("$qn"),
+    i32(0),
+    get("$qt"),
+    ["select"],
+    set("$gqn"),
     i32(0),
     set("$r"),
     ["block", "$rows_done"],
@@ -155,7 +157,9 @@ export const alongLocals: [string, "i32" | "v128"][] = [
   ...["$gs", "$gt", "$gq"].flatMap((g) =>
     [0, 1, 2, 3].map((i) => [`${g}${i}`, "i32"] as [string, "i32"]),
   ),
-  ...["$pj", "$bn", "$e", "$eEnd", "$k", "$kq", "$d"].map((n) => [n, "i32"] as [string, "i32"]),
+  ...["$pj", "$bn", "$e", "$eEnd", "$k", "$kq", "$gqn", "$d"].map(
+    (n) => [n, "i32"] as [string, "i32"],
+  ),
   ...["$x0", "$x1", "$x2", "$x3", "$y0", "$y1", "$y2", "$y3"].map(
     (n) => [n, "v128"] as [string, "v128"],
   ),

@@ -24,6 +24,21 @@ function quadsOf(tab: Int32Array, Q: number): Int32Array | null {
 // where the staged tables' quad tables are, by the table's position (each staging sets or deletes
 // its entry, so a gather only finds the quads of the table it was given)
 const quadsAt = new Map<number, number>();
+// Staged tables whose quads are worth the along-k walk: a run in at least one quad in 8. Stride-2
+// layouts (the digits CNN's) have none, and there the along-k walk's quad tests and group set-up
+// cost more than they save (~8% of its step): their rows go value by value (the same copy).
+const alongQuadsAt = new Set<number>();
+const runsOf = new WeakMap<Int32Array, boolean>();
+function fewRuns(quads: Int32Array): boolean {
+  let known = runsOf.get(quads);
+  if (known === undefined) {
+    let runs = 0;
+    for (const o of quads) if (o >= 0) runs++;
+    known = runs * 8 < quads.length;
+    runsOf.set(quads, known);
+  }
+  return known;
+}
 
 export const wasmMovement: Movement = {
   staged: true,
@@ -35,11 +50,19 @@ export const wasmMovement: Movement = {
     const ints = new Int32Array(dst.buffer, dst.byteOffset);
     ints.set(tab, at);
     const quads = quadsOf(tab, Q);
-    if (quadsAt.size > 64) quadsAt.clear();
+    if (quadsAt.size > 64) {
+      quadsAt.clear();
+      alongQuadsAt.clear();
+    }
     if (quads) {
       ints.set(quads, at + up4(tab.length));
       quadsAt.set(at, at + up4(tab.length));
-    } else quadsAt.delete(at);
+      if (fewRuns(quads)) alongQuadsAt.delete(at);
+      else alongQuadsAt.add(at);
+    } else {
+      quadsAt.delete(at);
+      alongQuadsAt.delete(at);
+    }
     return at;
   },
   tableSize: (tab, Q) => up4(tab.length) + up4(quadsOf(tab, Q)?.length ?? 0),
@@ -48,7 +71,8 @@ export const wasmMovement: Movement = {
   // at a slot (aligned samples, or Q a multiple of 4)
   gather: (_s, base, xn, N, _t, t0, Q, _d, at, per, small, big, rows, T, xc, w, rs, ps, align) => {
     const quads =
-      per === 0 || (small === 1 && per % 4 === 0 && (align || Q % 4 === 0))
+      (per === 0 && alongQuadsAt.has(t0)) ||
+      (per > 0 && small === 1 && per % 4 === 0 && (align || Q % 4 === 0))
         ? (quadsAt.get(t0) ?? 0)
         : 0;
     (per > 0 ? gatherRowWasm() : gatherAlongWasm())(
