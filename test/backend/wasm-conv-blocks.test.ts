@@ -3,12 +3,12 @@
 // loop), value for value as the JS loop over the samples; then the Wasm block copy that moves the
 // chunk's product from [o, (n, q)] to [n, o, q], against the JS loop.
 import { afterEach, describe, expect, it } from "vitest";
-import { convSettings } from "../../backend/js/conv";
 import { copyBlocks, jsMovement, tapTable } from "../../backend/js/im2col";
 import { wasmSettings } from "../../backend/wasm/index";
 import { copyBlocksWasm, heap } from "../../backend/wasm/module";
 import { wasmMovement } from "../../backend/wasm/movement";
 import { compile, F, manualSeed, randn, setBackend, type Tensor } from "../../index";
+import { expectChunksMatchFloat64 } from "../support/conv-chunks";
 
 afterEach(() => {
   setBackend("wasm");
@@ -159,24 +159,6 @@ describe("convolutions with few positions a sample on WebAssembly", () => {
           Float64Array.from(t.values() as number[]),
         );
       };
-      const saved = convSettings.chunk;
-      wasmSettings.minWork = 0;
-      try {
-        const want = run(x.to("float64"), w.to("float64"), b.to("float64"));
-        for (const chunk of [saved, 1000, 100]) {
-          convSettings.chunk = chunk;
-          for (const backend of ["wasm", "js"] as const) {
-            setBackend(backend);
-            const got = run(x, w, b);
-            for (const [k, ref] of want.entries()) {
-              const scale = Math.max(...ref.map(Math.abs));
-              for (let i = 0; i < ref.length; i++)
-                expect(Math.abs(got[k][i] - ref[i])).toBeLessThan(3e-5 * scale);
-            }
-          }
-        }
-      } finally {
-        convSettings.chunk = saved;
-      }
+      expectChunksMatchFloat64(run, [x, w, b], [1000, 100]);
     });
 });

@@ -4,13 +4,13 @@
 // is not a multiple of 4), col2im's block scatter-add, and the compiled kernels that copy a Wasm
 // op's result out whole; then LeNet-shaped convolutions end to end, Wasm against JS and float64.
 import { afterEach, describe, expect, it } from "vitest";
-import { convSettings } from "../../backend/js/conv";
 import { jsMovement, tapTable } from "../../backend/js/im2col";
 import { quadTable } from "../../backend/wasm/im2col";
 import { wasmSettings } from "../../backend/wasm/index";
 import { heap } from "../../backend/wasm/module";
 import { wasmMovement } from "../../backend/wasm/movement";
 import { compile, F, grad, manualSeed, randn, setBackend, type Tensor } from "../../index";
+import { expectChunksMatchFloat64 } from "../support/conv-chunks";
 
 afterEach(() => {
   setBackend("wasm");
@@ -178,24 +178,6 @@ describe("LeNet-shaped convolutions on WebAssembly", () => {
         y.mul(y.detach().cos()).sum().backward();
         return [y, xg.grad!, wg.grad!].map((t) => Float64Array.from(t.values() as number[]));
       };
-      const saved = convSettings.chunk;
-      wasmSettings.minWork = 0;
-      try {
-        const want = run(x.to("float64"), w.to("float64"), b.to("float64"));
-        for (const chunk of [saved, 2000]) {
-          convSettings.chunk = chunk;
-          for (const backend of ["wasm", "js"] as const) {
-            setBackend(backend);
-            const got = run(x, w, b);
-            for (const [k, ref] of want.entries()) {
-              const scale = Math.max(...ref.map(Math.abs));
-              for (let i = 0; i < ref.length; i++)
-                expect(Math.abs(got[k][i] - ref[i])).toBeLessThan(3e-5 * scale);
-            }
-          }
-        }
-      } finally {
-        convSettings.chunk = saved;
-      }
+      expectChunksMatchFloat64(run, [x, w, b], [2000]);
     });
 });
