@@ -90,13 +90,13 @@ export function getNumThreads(): number {
 /**
  * Sets the number of threads parallel kernels use, the calling thread included (as
  * `torch.set_num_threads`); 1 runs everything on the calling thread. Results are the same bits
- * for every count. Workers beyond the new count are stopped.
+ * for every count. Workers beyond the new count stay parked (blocked on their message port, no
+ * CPU, and they never keep the process alive) until the count rises again; `shutdown()` stops them.
  */
 export function setNumThreads(n: number): void {
   const count = checkCount(n, "setNumThreads(): n");
   threads = count;
   shareStorages(count > 1);
-  if (pool && pool.workers.length > count - 1) shutdown();
 }
 
 // ---- the pool ----
@@ -178,20 +178,23 @@ export const setStallTimeoutForTests = (ms: number) => {
 export function runRanges(task: RangeTask, args: RangeArg[], edges: number[]): void {
   const chunks = edges.length - 1;
   const helpers = Math.min(getNumThreads() - 1, chunks - 1);
-  const staged = helpers > 0 && workerThreads() ? stage(args, task.access?.(args) ?? null) : null;
+  const staged =
+    helpers > 0 && workerThreads() ? stage(args, task.access?.(args) ?? null, edges) : null;
   const p = staged && start(helpers);
   if (!p || !staged) {
     for (let c = 0; c < chunks; c++) task.run(c, edges[c], edges[c + 1], ...args);
     return;
   }
-  const callerRan = run(p, helpers, task, staged, edges);
-  staged.finish(edges, callerRan);
+  staged.finish(run(p, helpers, task, staged, edges));
 }
 
-// Runs the chunks on the calling thread and the workers; returns which chunks the caller ran.
+// Runs the chunks on the calling thread and the workers; returns which chunks are handled: run by
+// the caller, or run by a worker and their results copied back already (Staged.back). A worker
+// flags each chunk it finishes (the words after the control words), so the caller copies a
+// finished chunk back between its own chunks and while it waits, not all after the last one.
 function run(p: Pool, helpers: number, task: RangeTask, args: Staged, edges: number[]): Uint8Array {
   const chunks = edges.length - 1;
-  const ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL.WORDS));
+  const ctrl = new Int32Array(new SharedArrayBuffer(4 * (CTRL.WORDS + chunks)));
   const bytes = fresh(args.workers);
   for (let i = 0; i < helpers; i++) {
     const define = p.defined[i].has(task.key)
@@ -211,26 +214,38 @@ function run(p: Pool, helpers: number, task: RangeTask, args: Staged, edges: num
     });
   }
   let failure: unknown = null,
-    mine = 0;
-  const ran = new Uint8Array(chunks);
+    mine = 0,
+    scan = 0;
+  const handled = new Uint8Array(chunks);
+  const back = args.back;
+  // copies back the workers' finished chunks, in order, up to the first unfinished one
+  const collect = () => {
+    for (; scan < chunks; scan++) {
+      if (handled[scan]) continue;
+      if (Atomics.load(ctrl, CTRL.WORDS + scan) === 0) return;
+      back!(scan);
+      handled[scan] = 1;
+    }
+  };
   try {
     while (callerWorks && Atomics.load(ctrl, CTRL.ERR) === 0) {
       const c = Atomics.add(ctrl, CTRL.NEXT, 1);
       if (c >= chunks) break;
       task.run(c, edges[c], edges[c + 1], ...args.caller);
-      ran[c] = 1;
+      handled[c] = 1;
       mine++;
       Atomics.add(ctrl, CTRL.DONE, 1);
+      if (back) collect();
     }
   } catch (e) {
     failure = e;
     Atomics.store(ctrl, CTRL.ERR, -1);
   }
-  const problem = wait(p, ctrl, chunks, helpers, task.name);
+  const problem = wait(p, ctrl, chunks, helpers, task.name, failure || !back ? null : collect);
   if (!failure && !problem) counts.workerChunks += chunks - mine;
   if (failure) throw failure;
   if (problem) throw problem;
-  return ran;
+  return handled;
 }
 
 // Bytes of shared memory the workers have not been sent before: what they mirror to make V8
@@ -249,10 +264,19 @@ function fresh(args: RangeArg[]): number {
 
 // Waits until every chunk is done, or (after an error) until no worker is inside a chunk; bounded:
 // a dead worker or a stall is an Error (and the pool is stopped, so no late write lands anywhere).
-function wait(p: Pool, ctrl: Int32Array, chunks: number, used: number, name: string): Error | null {
+// `collect` copies back finished chunks each time the caller wakes.
+function wait(
+  p: Pool,
+  ctrl: Int32Array,
+  chunks: number,
+  used: number,
+  name: string,
+  collect: (() => void) | null,
+): Error | null {
   let last = -1,
     since = Date.now();
   for (;;) {
+    if (collect && Atomics.load(ctrl, CTRL.ERR) === 0) collect();
     const done = Atomics.load(ctrl, CTRL.DONE),
       err = Atomics.load(ctrl, CTRL.ERR);
     if (err === 0 && done === chunks) return null;

@@ -38,13 +38,17 @@ function slot(s: Storage, n: number): Storage {
 export interface Staged {
   caller: RangeArg[]; // the arguments the calling thread's chunks run with
   workers: RangeArg[]; // the workers'
-  // after the call: copies results back, given the chunks the calling thread ran
-  finish: (edges: number[], callerRan: Uint8Array) => void;
+  // copies a worker's chunk c of the results back (null: nothing is copied chunk by chunk); the
+  // caller does it as soon as the chunk is done, while the workers still run (pool.ts)
+  back: ((c: number) => void) | null;
+  // after the call: copies back the rest, given the chunks already handled (run by the calling
+  // thread, or copied back by `back`)
+  finish: (handled: Uint8Array) => void;
 }
 
 // The call's arguments for each side, or null where the call must stay on the calling thread.
-export function stage(args: RangeArg[], access: TaskAccess | null): Staged | null {
-  if (args.every(isShared)) return { caller: args, workers: args, finish: () => {} };
+export function stage(args: RangeArg[], access: TaskAccess | null, edges: number[]): Staged | null {
+  if (args.every(isShared)) return { caller: args, workers: args, back: null, finish: () => {} };
   const writes = new Map((access?.writes ?? []).map((w) => [w.arg, w]));
   // a written buffer that is also another argument: its copies would disagree, so no access
   // is trusted
@@ -84,14 +88,15 @@ export function stage(args: RangeArg[], access: TaskAccess | null): Staged | nul
     workers[i] = copy;
     if (!known) caller[i] = copy;
   }
-  const finish = (edges: number[], callerRan: Uint8Array) => {
-    for (const { s, copy, range } of ranged)
-      for (let c = 0; c + 1 < edges.length; c++) {
-        if (callerRan[c]) continue;
-        const [lo, hi] = range(edges[c], edges[c + 1]);
-        s.set(copy.subarray(lo, hi), lo);
-      }
+  const backChunk = (c: number) => {
+    for (const { s, copy, range } of ranged) {
+      const [lo, hi] = range(edges[c], edges[c + 1]);
+      s.set(copy.subarray(lo, hi), lo);
+    }
+  };
+  const finish = (handled: Uint8Array) => {
+    for (let c = 0; c < handled.length; c++) if (!handled[c]) backChunk(c);
     for (const [s, copy] of back) s.set(copy);
   };
-  return { caller, workers, finish };
+  return { caller, workers, back: ranged.length > 0 ? backChunk : null, finish };
 }

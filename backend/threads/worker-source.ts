@@ -7,8 +7,9 @@
 //     ctrl }
 // (bound: values the source refers to by name, sent once with the definition)
 // The worker adds itself to ACTIVE, then claims chunk indices from NEXT until they run out or ERR
-// is set, runs the kernel over [edges[c], edges[c + 1]) and counts DONE; a thrown error is written
-// to the pool's error text and flags ERR. The caller (pool.ts) claims from the same counter.
+// is set, runs the kernel over [edges[c], edges[c + 1]), flags chunk c done (word WORDS + c) and
+// counts DONE; a thrown error is written to the pool's error text and flags ERR. The caller
+// (pool.ts) claims from the same counter.
 export const CTRL = { NEXT: 0, DONE: 1, ACTIVE: 2, ERR: 3, WORDS: 4 } as const;
 export const STATUS = { READY: 1, DEAD: 2 } as const;
 export const ERROR_CHARS = 512; // per worker: the first UTF-16 code units of its error message
@@ -19,6 +20,7 @@ export const workerSource = `"use strict";
 const proc = globalThis.process;
 const { parentPort, workerData } = proc.getBuiltinModule("node:worker_threads");
 const NEXT = ${CTRL.NEXT}, DONE = ${CTRL.DONE}, ACTIVE = ${CTRL.ACTIVE}, ERR = ${CTRL.ERR};
+const WORDS = ${CTRL.WORDS};
 const me = workerData.index;
 const status = new Int32Array(workerData.status);
 const errors = new Uint16Array(workerData.errors, me * ${2 * ERROR_CHARS}, ${ERROR_CHARS});
@@ -72,6 +74,7 @@ function run(m) {
       if (c >= chunks) break;
       try {
         fn(c, edges[c], edges[c + 1], ...args);
+        Atomics.store(ctrl, WORDS + c, 1);
       } catch (e) {
         report(e && e.stack ? e.stack : e);
         Atomics.store(ctrl, ERR, me + 1);
