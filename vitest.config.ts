@@ -1,8 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-// every compile in the tests runs the IR verifier after each pipeline stage (compiler/pipeline.ts)
-const env = { JITGRAD_VERIFY: "1" };
+// every compile in the tests runs the IR verifier after each pipeline stage (compiler/pipeline.ts),
+// and results that start uninitialized are filled with NaN first (ir/dtype.ts allocateUnfilled),
+// so an element a kernel leaves unwritten fails the test that reads it
+const env = { JITGRAD_VERIFY: "1", JITGRAD_POISON_UNFILLED: "1" };
 export default defineConfig({
   // "jitgrad" (as the examples import it) is the source here, as tsconfig.json's paths say
   resolve: {

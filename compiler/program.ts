@@ -3,8 +3,9 @@
 // generated driver that calls the kernels in order with their buffers.
 
 import { backend, type Kernel, type Launch } from "../backend/index";
+import { writesWhole } from "../backend/js/plan-access";
 import type { Access, LoopKernel } from "../backend/plan";
-import { allocate, allocateResult, type Storage } from "../ir/dtype";
+import { allocate, allocateResult, allocateUnfilled, type Storage } from "../ir/dtype";
 import type { Graph, Value } from "../ir/graph";
 import { numel } from "../ir/shape";
 import { plan, type Step } from "./fuse";
@@ -62,6 +63,14 @@ export function buildProgram(g: Graph, prefix = "k"): Program {
     freshSize = fresh.map((s) => numel(values[s].shape)),
     freshOut = fresh.map((s) => g.outputs.indexOf(values[s])),
     nOut = g.outputs.length;
+  // an output one loop kernel writes whole, and no other kernel writes, starts uninitialized
+  const alloc = fresh.map((s, k) => {
+    const buf = bufName(values[s]),
+      writers = plans.filter((p) => p.stores.some((st) => st.access.buf === buf));
+    return writers.length === 1 && writesWhole(writers[0], buf, freshSize[k])
+      ? allocateUnfilled
+      : allocateResult;
+  });
   return {
     graph: g,
     code: sources.join("\n\n"),
@@ -70,7 +79,7 @@ export function buildProgram(g: Graph, prefix = "k"): Program {
     run(inputs, into) {
       for (let i = 0; i < inputs.length; i++) storage[i] = inputs[i];
       for (let k = 0; k < fresh.length; k++)
-        storage[fresh[k]] = into?.[freshOut[k]] ?? allocateResult(freshDtype[k], freshSize[k]);
+        storage[fresh[k]] = into?.[freshOut[k]] ?? alloc[k](freshDtype[k], freshSize[k]);
       driver(storage as Storage[], kernels);
       const outs = new Array<Storage>(nOut);
       for (let i = 0; i < nOut; i++) {

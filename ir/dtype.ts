@@ -27,6 +27,24 @@ export function allocateResult(dtype: DType, n: number): Storage {
   if (n > SMALL || !(n >= 0)) return allocateLarge(dtype, n, false);
   return array(dtype, n);
 }
+// A result its kernel writes whole (every element, before anything reads it: compiler/program.ts
+// and runtime/dispatch.ts decide): from UNFILLED_MIN elements on, in Node, uninitialized memory
+// (Buffer.allocUnsafeSlow, a malloc). A zeroed array is calloc, which clears reused memory or faults in fresh pages:
+// measured, allocating and writing a 4 MB result took 560-1030 us that way against 280-320 us
+// unfilled, and that time sits on the calling thread before a split kernel's workers can start.
+// Under JITGRAD_POISON_UNFILLED=1 (the test suite sets it) every such buffer, whatever its size,
+// is filled with NaN (or -1 for int32 and bool), so an element a kernel fails to write shows up in
+// whichever test reads it instead of passing as zero or stale data.
+const UNFILLED_MIN = 1 << 16;
+let poison: boolean | undefined;
+export function allocateUnfilled(dtype: DType, n: number): Storage {
+  poison ??= isOn(nodeEnv("JITGRAD_POISON_UNFILLED"));
+  if (n < (poison ? 1 : UNFILLED_MIN) || n > SMALL || !(n >= 0) || !unzeroedBuffer())
+    return allocateResult(dtype, n);
+  const s = view(dtype, (unzeroed!.allocUnsafeSlow(n * BYTES[dtype]) as Uint8Array).buffer);
+  if (poison) s.fill(dtype === "float32" || dtype === "float64" ? Number.NaN : -1);
+  return s;
+}
 function array(dtype: DType, n: number): Storage {
   switch (dtype) {
     case "float32":
@@ -46,7 +64,7 @@ function sharedArray(dtype: DType, n: number): Storage {
   ballasts.set(s, ballast(buffer.byteLength));
   return s;
 }
-function view(dtype: DType, buffer: SharedArrayBuffer): Storage {
+function view(dtype: DType, buffer: ArrayBufferLike): Storage {
   switch (dtype) {
     case "float32":
       return new Float32Array(buffer);
@@ -74,18 +92,26 @@ function view(dtype: DType, buffer: SharedArrayBuffer): Storage {
 const ballasts = new WeakMap<Storage, unknown>();
 type Unzeroed = { allocUnsafeSlow(n: number): unknown };
 let unzeroed: Unzeroed | null | undefined;
-function ballast(bytes: number): unknown {
+type NodeProcess = {
+  getBuiltinModule?: (id: string) => { Buffer?: Unzeroed };
+  env?: Record<string, string | undefined>;
+};
+const nodeProcess = (globalThis as { process?: NodeProcess }).process;
+const nodeEnv = (name: string) => nodeProcess?.env?.[name];
+const isOn = (v: string | undefined) => v !== undefined && v !== "" && v !== "0";
+function unzeroedBuffer(): Unzeroed | null {
   if (unzeroed === undefined) {
-    const node = (
-      globalThis as { process?: { getBuiltinModule?: (id: string) => { Buffer?: Unzeroed } } }
-    ).process;
     try {
-      unzeroed = node?.getBuiltinModule?.("node:buffer")?.Buffer ?? null;
+      unzeroed = nodeProcess?.getBuiltinModule?.("node:buffer")?.Buffer ?? null;
     } catch {
       unzeroed = null;
     }
   }
-  return unzeroed ? unzeroed.allocUnsafeSlow(bytes) : new ArrayBuffer(bytes);
+  return unzeroed;
+}
+function ballast(bytes: number): unknown {
+  const u = unzeroedBuffer();
+  return u ? u.allocUnsafeSlow(bytes) : new ArrayBuffer(bytes);
 }
 const SMALL = 1 << 24;
 // Below this, a kernel is never split across threads (the cost model in backend/js/parallel.ts

@@ -2,7 +2,7 @@
 // either records it into the active trace (inside compile) or runs it now and, when gradients
 // are wanted, records a GradFn node whose backward is the op's VJP rule.
 import { backend, type Combine } from "../backend/index";
-import { allocate, allocateResult, type DType, isFloat } from "../ir/dtype";
+import { allocate, allocateUnfilled, type DType, isFloat } from "../ir/dtype";
 import { identity } from "../ir/index-map";
 import { computeDtype, operandCasts, withCasts } from "../ir/operand-casts";
 import {
@@ -71,9 +71,11 @@ export function scalar(v: number | boolean): Tensor {
 export function empty(shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numel(shape)), [...shape], contiguousStrides(shape), 0, dtype);
 }
-// An op's result (ir/dtype.ts allocateResult: never shared memory)
+// An op's result (never shared memory). Every executor below writes its result whole before
+// anything reads it (kernel ops copy `self` in first where they update it), so a large one starts
+// uninitialized (ir/dtype.ts allocateUnfilled; the tests poison it with NaN to check that claim).
 function result(shape: readonly number[], dtype: DType): Tensor {
-  const s = allocateResult(dtype, numel(shape));
+  const s = allocateUnfilled(dtype, numel(shape));
   return new Tensor(s, [...shape], contiguousStrides(shape), 0, dtype);
 }
 

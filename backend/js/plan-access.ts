@@ -73,3 +73,22 @@ function denseRow(
   }
   return { offset, s0 };
 }
+
+// Whether kernel `k` writes every one of the n elements of `buf` and reads none of them: it stores
+// `buf` once, densely, from offset 0, over exactly n points, and never loads it. Its result may
+// then start uninitialized (compiler/program.ts). A kernel op's routine (matmul, scatter, conv...)
+// writes its result through that store too: every routine writes its whole output, copying `self`
+// in first where it updates one (scatterAdd, indexAdd); the suite checks it, with every unfilled
+// result poisoned with NaN (the whole suite also passed with every compiled result unfilled).
+export function writesWhole(k: LoopKernel, buf: string, n: number): boolean {
+  if (k.sizes.some((x) => typeof x !== "number")) return false;
+  if (k.temps.some((t) => t.expr.kind === "load" && t.expr.access.buf === buf)) return false;
+  if ((k.siblings ?? []).some((s) => s.access.buf === buf)) return false;
+  const stores = k.stores.filter((s) => s.access.buf === buf);
+  if (stores.length !== 1) return false;
+  const sizes = k.sizes as number[],
+    row = denseRow(stores[0], sizes, sizes.length - k.reduced, (x) =>
+      typeof x === "number" ? x : null,
+    );
+  return row !== null && row.offset === 0 && row.s0 * sizes[0] === n;
+}
