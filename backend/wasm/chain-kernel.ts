@@ -1,17 +1,21 @@
-// Costly elementwise chains as Wasm SIMD kernels: the cost rule that picks them, and the kernel
-// that streams the operands through Wasm memory chunk by chunk (chain.ts renders the function;
-// with more than one thread, large ones are split across threads by chain-split.ts).
+// Elementwise chains as Wasm SIMD kernels: the cost rule that picks them, and the kernel that
+// streams the operands through Wasm memory chunk by chunk (chain.ts renders the function; with
+// more than one thread, large ones are split across threads by chain-split.ts).
 //
-// The cost rule, per point, in units of one JS arithmetic op (~1 ns here):
-//   JS   = cheap + 12 costly           (a transcendental runs 10-20 ns in JS: the op table's note)
-//   Wasm = (cheap + 30 costly) / 4 + 1 per operand streamed in or out
+// The cost rule, per point, in units of ~1 ns:
+//   JS   = 1 + cheap + 12 costly        (a JS loop's iteration, its loads, conversions and store,
+//                                        cost ~1 ns before any arithmetic; a transcendental runs
+//                                        10-20 ns in JS: the op table's note)
+//   Wasm = (cheap + 30 costly) / 4 + 1/4 per operand streamed in or out
 // (f32x4 does four points per instruction; a vector exp/log/tanh/erf is ~30 instructions; a chunk
-// copy moves ~1 float per ns each way). The chain runs in Wasm when it has a transcendental op
-// (chains of arithmetic alone are memory-bound: the copies would cost what the loop does) and
+// copy is a memcpy, ~4-8 floats per ns). The chain runs in Wasm when
 // points * (JS - Wasm) - 300 rows >= 4096 (a call per row and chunk; the fixed cost ~2-4 µs).
-// Tests may force it. The rule is conservative: measured at N = 1.3e5 (ns per element, JS kernel
-// vs Wasm kernel with its copies, load average 11 on 2 cores): exp 31 vs 1.4, log 20 vs 2.1,
-// tanh 8.1 vs 1.7, erf 42 vs 4.5, sigmoid 26 vs 3.3.
+// Tests may force it. Measured on this 2-core KVM guest (ns per point, JS kernel vs Wasm kernel
+// with its copies, 1 thread): a*2 1.8 vs 0.5-0.9, a-b*s (the SGD update) 2.6-3.0 vs 0.6-1.0,
+// a*b+c 3.2 vs 0.8-1.1, relu(a)*b 2.6-8.3 vs 0.7-1.1, sum((a-b)^2) 1.2 vs 0.4, at 3e4-1e6 points
+// (at 4096: 2.8-3.5 vs 1.0); and, at N = 1.3e5 under load, exp 31 vs 1.4, log 20 vs 2.1,
+// tanh 8.1 vs 1.7, erf 42 vs 4.5, sigmoid 26 vs 3.3. (Before, chains of arithmetic alone stayed in
+// JS, on the guess that the copies would cost what the loop does: they cost a tenth of it.)
 import type { Storage } from "../../ir/dtype";
 import type { Kernel } from "../backend";
 import { codegenAllowed } from "../js/prelude";
@@ -28,14 +32,14 @@ export const chainSettings = { rule: "cost" as "cost" | "always" | "never", minS
 export function worthIt(k: LoopKernel, layout: ChainLayout): boolean {
   if (chainSettings.rule !== "cost") return chainSettings.rule === "always";
   const { costly, cheap } = opCounts(k);
-  if (costly === 0) return false;
-  const points = layout.rows * layout.size;
-  return (
-    points * (cheap + 12 * costly - wasmCost(k, layout)) - layout.rows * ROW >=
-    chainSettings.minSaving
-  );
+  const points = layout.rows * layout.size,
+    moved = layout.streams.reduce((n, s) => n + +s.load + +s.store, 0);
+  const js = 1 + cheap + 12 * costly,
+    wasm = (cheap + 30 * costly) / 4 + moved / 4;
+  return points * (js - wasm) - layout.rows * ROW >= chainSettings.minSaving;
 }
-// the Wasm kernel's cost per point in the rule's units (~1 ns)
+// the Wasm kernel's cost per point in the units chain-split.ts's cost model was measured in (a
+// stream counted 1, as the rule once did)
 function wasmCost(k: LoopKernel, layout: ChainLayout): number {
   const { costly, cheap } = opCounts(k);
   const moved = layout.streams.reduce((n, s) => n + +s.load + +s.store, 0);

@@ -12,6 +12,7 @@ import {
   getNumThreads,
   manualSeed,
   noGrad,
+  optim,
   rand,
   randn,
   setBackend,
@@ -255,16 +256,32 @@ describe("gradients through Wasm kernels", () => {
 });
 
 describe("choosing the backend", () => {
-  it("memory-bound chains and small ones stay in JS; costly large ones go to Wasm", () => {
+  it("small chains stay in JS; large ones go to Wasm, arithmetic alone too (the cost rule)", () => {
     chainSettings.rule = "cost";
     const big = randn([1e5]),
-      small = randn([16]);
+      small = randn([16]),
+      mid = randn([2000]);
     const code = (f: (x: Tensor) => Tensor, x: Tensor) => compile(f).explain(x).code;
-    expect(code((x) => x.mul(2).add(1), big)).not.toContain(WASM);
-    expect(code((x) => x.mul(x).sum(), big)).not.toContain(WASM);
+    expect(code((x) => x.mul(2).add(1), big)).toContain(WASM);
+    expect(code((x) => x.mul(x).sum(), big)).toContain(WASM);
+    expect(code((x) => x.mul(2), mid)).not.toContain(WASM); // below the ~3300 points it pays from
+    expect(code((x) => x.tanh().mul(x), mid)).toContain(WASM);
     expect(code((x) => x.tanh().mul(x), small)).not.toContain(WASM);
     expect(code((x) => x.tanh().mul(x), big)).toContain(WASM);
     expect(code((x) => x.exp().sum(), big)).toContain(WASM);
+  });
+  it("streams sit on 16 bytes in Wasm memory, behind scalar operands too (the SGD update)", () => {
+    // (a stream one float off made every copy to or from shared memory go byte by byte)
+    chainSettings.rule = "cost";
+    const w = randn([256, 784]).requiresGrad_();
+    w.grad = randn([256, 784]);
+    const opt = new optim.SGD([w], { lr: 0.01 });
+    opt.step();
+    const code = opt.explain().code;
+    expect(code).toContain(WASM);
+    const offsets = [...code.matchAll(/v128\.(?:load|store) offset=(\d+)/g)].map((m) => +m[1]);
+    expect(offsets.length).toBeGreaterThan(2);
+    for (const o of offsets) expect(o % 16).toBe(0);
   });
   it("float64 chains and the JS backend stay in JS, with the same code as before", () => {
     const x = randn([1e5]);
