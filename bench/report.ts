@@ -19,6 +19,9 @@ export interface CaseResult {
   n: number;
   threads?: number; // setNumThreads during the case (older results have none)
   headToHead?: Record<string, number>; // seconds per call in interleaved rounds, by variant id (peers)
+  // issue 14: this case's variants and the same case made at 1 thread, in interleaved rounds
+  // (seconds per call, fastest batch), by variant id: { one, two }
+  threadsHeadToHead?: Record<string, { one: number; two: number }>;
   variants: VariantResult[];
   eagerOverCompiled: number | null;
   compiledOverHand: number | null;
