@@ -173,11 +173,15 @@ function external(name: string, get: () => ReturnType<typeof time>) {
 // functions then share the same slow and fast stretches, which benchmark.js' one-after-the-other
 // runs do not, and short batches find the moments when this process had a core.
 const ROUNDS = quick ? 9 : 25;
-function headToHead(fns: [string, () => void][], what: string): Record<string, number> {
+function headToHead(
+  fns: [string, () => void][],
+  what: string,
+  batchMs = 5,
+): Record<string, number> {
   const calls = fns.map(([, f]) => {
     const t = performance.now();
     f();
-    return Math.min(1e4, Math.max(1, Math.round(5 / Math.max(performance.now() - t, 1e-3))));
+    return Math.min(1e4, Math.max(1, Math.round(batchMs / Math.max(performance.now() - t, 1e-3))));
   });
   const best = fns.map(() => Infinity);
   for (let r = 0; r < ROUNDS; r++)
@@ -196,6 +200,8 @@ function headToHead(fns: [string, () => void][], what: string): Record<string, n
 // made at 2, timed in interleaved rounds (headToHead), each call at its own thread count. The
 // benchmark.js rows of the two cases run minutes apart, and this machine's speed drifts more
 // than that between them (W4's 2-thread batches ranged 2.3-4.4 ms a step within one minute).
+// Batches are ~50 ms, not 5: a batch of one or two W4 steps measured mostly the first step after
+// the other variants ran (its worker asleep, its caches cold), which no training loop has.
 const threadTargets: [string, number | null][] = [
   ["W1", 1e6],
   ["W3", 1e6],
@@ -212,7 +218,7 @@ function threadsHeadToHead(one: Case, two: Case, workload: string) {
     [`${id} T=1`, on(1, at(one, id))],
     [`${id} T=2`, on(2, at(two, id))],
   ]);
-  const best = headToHead(fns, `${workload} 1 vs 2 threads`);
+  const best = headToHead(fns, `${workload} 1 vs 2 threads`, 50);
   setNumThreads(2);
   return Object.fromEntries(
     ids.map((id) => [id, { one: best[`${id} T=1`], two: best[`${id} T=2`] }]),
