@@ -5,6 +5,7 @@ import { pack } from "../pack";
 import { col2im } from "./col2im";
 import { concat } from "./concat";
 import { convolve } from "./conv";
+import { copyFloats } from "./copy";
 import { erf, erfc, erfinv } from "./erf";
 import { gemmScratch, panels, tiles } from "./gemm";
 import { pool } from "./pool";
@@ -21,6 +22,7 @@ function checkIndex(i: number, n: number, dim: number, error: number): number {
 
 const lib = {
   tanhf,
+  copyFloats,
   erf,
   erfc,
   erfinv,

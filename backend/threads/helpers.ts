@@ -7,13 +7,14 @@
 // any other helper runs on the calling thread only (parallel.ts checks its source). The tests
 // rebuild every helper from this text in an empty scope and compare it with the original, and run
 // a parallel kernel through the built bundle (test/package).
+import { copyFloats } from "../js/copy";
 import { newScratch, panels, tiles } from "../js/gemm";
 import { roundEven } from "../js/round";
 import { tanhf } from "../js/tanhf";
 import { pack } from "../pack";
 
 // biome-ignore lint/complexity/noBannedTypes: functions of any signature, shipped as text
-const functions: Record<string, Function> = { tanhf, roundEven, pack, panels, tiles };
+const functions: Record<string, Function> = { tanhf, roundEven, pack, panels, tiles, copyFloats };
 // per-thread values: name -> a self-contained function that makes a fresh one
 // (wasmThread: this thread's instance of the Wasm GEMM module and what it holds, wasm/gemm-split.ts)
 const values: Record<string, () => unknown> = { gemmScratch: newScratch, wasmThread: () => ({}) };

@@ -18,6 +18,7 @@
 // JS, on the guess that the copies would cost what the loop does: they cost a tenth of it.)
 import type { Storage } from "../../ir/dtype";
 import type { Kernel } from "../backend";
+import { copyFloats } from "../js/copy";
 import { codegenAllowed } from "../js/prelude";
 import type { LoopKernel } from "../plan";
 import { listing } from "./assembler";
@@ -46,6 +47,8 @@ function wasmCost(k: LoopKernel, layout: ChainLayout): number {
   return (cheap + 30 * costly) / 4 + moved;
 }
 
+// for copies between shared memory and Wasm memory at different alignments (js/copy.ts)
+const scratch = new Float32Array(CHUNK + 1);
 // One memory for every chain kernel (they run one at a time, each copying its operands in).
 let memory: Memory | undefined;
 let f32: Float32Array | undefined, f64: Float64Array | undefined;
@@ -115,13 +118,15 @@ export function chainKernel(
         const n = Math.min(CHUNK, size - lo);
         for (const s of ins) {
           const at = s.offset + r * s.rowStride + lo;
-          m.f32.set((bufs[s.param] as Float32Array).subarray(at, at + n), s.slot);
+          copyFloats(m.f32, s.slot, (bufs[s.param] as Float32Array).subarray(at, at + n), scratch);
         }
         fn(n, lo + n >= size ? 1 : 0);
         for (const s of outs)
-          (bufs[s.param] as Float32Array).set(
-            m.f32.subarray(s.slot, s.slot + n),
+          copyFloats(
+            bufs[s.param] as Float32Array,
             s.offset + r * s.rowStride + lo,
+            m.f32.subarray(s.slot, s.slot + n),
+            scratch,
           );
         lo += n;
       } while (lo < size);

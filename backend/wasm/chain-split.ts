@@ -146,9 +146,9 @@ function ${fn}(chunk, lo, hi, parts, ...bufs) {
   if (state === null) {
     const memory = new WebAssembly.Memory({ initial: ${pages} });
     const exports = new WebAssembly.Instance(mod, { env: { memory } }).exports;
-    state = { f: exports.${name}, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer) };
+    state = { f: exports.${name}, f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer), scratch: new Float32Array(CHUNK + 1) };
   }
-  const { f, f32, f64 } = state;
+  const { f, f32, f64, scratch } = state;
   for (let item = lo; item < hi; item++) {
     const r = Math.floor(item / perRow), at = (item - r * perRow) * CHUNK;
     const n = Math.min(CHUNK, size - at);
@@ -156,10 +156,10 @@ function ${fn}(chunk, lo, hi, parts, ...bufs) {
     for (const s of sums) f64[s] = 0;
     for (const [p, o, rs, slot] of ins) {
       const from = o + r * rs + at;
-      f32.set(bufs[p].subarray(from, from + n), slot);
+      copyFloats(f32, slot, bufs[p].subarray(from, from + n), scratch);
     }
     f(n, 0);
-    for (const [p, o, rs, slot] of outs) bufs[p].set(f32.subarray(slot, slot + n), o + r * rs + at);
+    for (const [p, o, rs, slot] of outs) copyFloats(bufs[p], o + r * rs + at, f32.subarray(slot, slot + n), scratch);
     for (let q = 0; q < sums.length; q++) parts[item * sums.length + q] = f64[sums[q]];
   }
 }`;
