@@ -3,12 +3,12 @@
 // loop), value for value as the JS loop over the samples; then the Wasm block copy that moves the
 // chunk's product from [o, (n, q)] to [n, o, q], against the JS loop.
 import { afterEach, describe, expect, it } from "vitest";
-import { copyBlocks, jsMovement, tapTable } from "../../backend/js/im2col";
+import { copyBlocks, jsMovement } from "../../backend/js/im2col";
 import { wasmSettings } from "../../backend/wasm/index";
 import { copyBlocksWasm, heap } from "../../backend/wasm/module";
 import { wasmMovement } from "../../backend/wasm/movement";
-import { compile, F, manualSeed, randn, setBackend, type Tensor } from "../../index";
-import { expectChunksMatchFloat64 } from "../support/conv-chunks";
+import { manualSeed, randn, setBackend } from "../../index";
+import { convLayout, convReluStep, expectChunksMatchFloat64 } from "../support/conv-chunks";
 
 afterEach(() => {
   setBackend("wasm");
@@ -26,20 +26,8 @@ describe("Wasm im2col gather over tables expanded over samples", () => {
     [5, 3, 2, 1, 0, 3],
   ])
     it(`matches the per-sample JS gather: ${H}x${W}, k ${k}, stride ${stride}, ${N} samples`, () => {
-      const OH = Math.floor((H + 2 * padding - k) / stride) + 1,
-        OW = Math.floor((W + 2 * padding - k) / stride) + 1;
-      const tab = tapTable(
-        [k, k],
-        [OH, OW],
-        [H, W],
-        [W, 1],
-        [stride, stride],
-        [padding, padding],
-        [1, 1],
-      );
-      const Q = OH * OW,
-        T = k * k,
-        C = 2,
+      const { tab, Q, T } = convLayout(H, W, k, stride, padding);
+      const C = 2,
         plane = H * W,
         xn = C * plane + 3;
       // the table expanded as conv.ts's overSamples: row t is (n, q) -> n * xn + tab[t * Q + q]
@@ -148,17 +136,6 @@ describe("convolutions with few positions a sample on WebAssembly", () => {
       const x = randn(c.x),
         w = randn(c.w),
         b = randn([c.w[0]]);
-      const run = (x: Tensor, w: Tensor, b: Tensor) => {
-        const xg = x.detach().requiresGrad_(),
-          wg = w.detach().requiresGrad_();
-        const y = F.conv2d(xg, wg, b, c.o).relu();
-        y.mul(y.detach().cos()).sum().backward();
-        // (compiled: the bias added by the GEMM as a k step, the relu a Wasm chain)
-        const z = compile((x: Tensor, w: Tensor, b: Tensor) => F.conv2d(x, w, b, c.o).relu());
-        return [y, xg.grad!, wg.grad!, z(x, w, b)].map((t) =>
-          Float64Array.from(t.values() as number[]),
-        );
-      };
-      expectChunksMatchFloat64(run, [x, w, b], [1000, 100]);
+      expectChunksMatchFloat64(convReluStep(c.o, true), [x, w, b], [1000, 100]);
     });
 });

@@ -10,28 +10,17 @@ import { wasmSettings } from "../../backend/wasm/index";
 import { heap } from "../../backend/wasm/module";
 import { wasmMovement } from "../../backend/wasm/movement";
 import { compile, F, grad, manualSeed, randn, setBackend, type Tensor } from "../../index";
-import { expectChunksMatchFloat64 } from "../support/conv-chunks";
+import {
+  convReluStep,
+  expectChunksMatchFloat64,
+  convLayout as layout,
+} from "../support/conv-chunks";
 
 afterEach(() => {
   setBackend("wasm");
   wasmSettings.minWork = 4096;
 });
 
-// a conv layout's tap table over a [C, H, W] input (contiguous), and its output positions
-function layout(H: number, W: number, k: number, stride: number, padding: number) {
-  const OH = Math.floor((H + 2 * padding - k) / stride) + 1,
-    OW = Math.floor((W + 2 * padding - k) / stride) + 1;
-  const tab = tapTable(
-    [k, k],
-    [OH, OW],
-    [H, W],
-    [W, 1],
-    [stride, stride],
-    [padding, padding],
-    [1, 1],
-  );
-  return { tab, Q: OH * OW, T: k * k };
-}
 const SENTINEL = 0.5;
 
 describe("Wasm im2col gathers, value for value as the JS loop", () => {
@@ -171,13 +160,6 @@ describe("LeNet-shaped convolutions on WebAssembly", () => {
       const x = randn(c.x),
         w = randn(c.w),
         b = randn([c.w[0]]);
-      const run = (x: Tensor, w: Tensor, b: Tensor) => {
-        const xg = x.detach().requiresGrad_(),
-          wg = w.detach().requiresGrad_();
-        const y = F.conv2d(xg, wg, b, c.o).relu();
-        y.mul(y.detach().cos()).sum().backward();
-        return [y, xg.grad!, wg.grad!].map((t) => Float64Array.from(t.values() as number[]));
-      };
-      expectChunksMatchFloat64(run, [x, w, b], [2000]);
+      expectChunksMatchFloat64(convReluStep(c.o), [x, w, b], [2000]);
     });
 });
