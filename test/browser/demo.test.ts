@@ -27,17 +27,25 @@ describeBrowser("browser demo (examples/browser)", () => {
       },
     });
     const delays = (demo.timerDelaysMs as number[]).sort((a, b) => a - b);
-    const p90 = delays[Math.floor(0.9 * delays.length)];
+    const draws = (demo.drawMs as number[]).sort((a, b) => a - b);
+    const at = (xs: number[], q: number) => xs[Math.floor(q * xs.length)];
     console.log(
-      `demo: held-out accuracy ${(100 * Number(demo.testAccuracy)).toFixed(1)}% at step ${demo.step} (epoch ${demo.epoch}), ${Number(demo.stepsPerSecond).toFixed(0)} steps/s in the worker, page timer (16 ms, ${delays.length} ticks) late by ${p90.toFixed(0)} ms or less 90% of the time, at most ${Number(demo.longestTimerDelayMs).toFixed(0)} ms; screenshot ${shot}`,
+      `demo: held-out accuracy ${(100 * Number(demo.testAccuracy)).toFixed(1)}% at step ${demo.step} (epoch ${demo.epoch}), ${Number(demo.stepsPerSecond).toFixed(0)} steps/s in the worker, page timer (16 ms, ${delays.length} ticks) late by ${at(delays, 0.9).toFixed(0)} ms or less 90% of the time, at most ${Number(demo.longestTimerDelayMs).toFixed(0)} ms; drawing a progress message ${at(draws, 0.5).toFixed(1)} ms (median), ${draws[draws.length - 1].toFixed(0)} ms (max, the first draw warms the canvas up) (${draws.length} messages); screenshot ${shot}`,
     );
     expect(demo.error).toBe("");
     expect(demo.testAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(demo.kernels).toMatch(/function k\d+_/); // the generated kernels are on the page
-    // the page kept running its timer while the worker trained (on a loaded machine a tick can
-    // still be late now and then, so the bound is on the 90th percentile). Training reaches 95% in
-    // about a third of a second now (~20 ticks of 16 ms), so ask for 10 ticks, not more.
+    // The page stays responsive while the worker trains. Training reaches 95% in about a third of
+    // a second (~20 ticks of 16 ms).
+    // - The timer kept firing: training on this thread would stop it for the whole run.
     expect(delays.length).toBeGreaterThanOrEqual(10);
-    expect(p90).toBeLessThan(50);
+    // - The page's own work for a progress message (drawing it) fits in a frame: 1-3 ms here. The
+    //   median, because the first draw warms the canvas up (~90 ms in headless Chromium).
+    // - How late the timer fires depends on the machine's load as much as on the page (a CI run
+    //   with other test files beside this one saw 64 ms at the 90th percentile), so its bound only
+    //   says the page never froze.
+    expect(draws.length).toBeGreaterThanOrEqual(5);
+    expect(at(draws, 0.5)).toBeLessThan(16);
+    expect(at(delays, 0.9)).toBeLessThan(250);
   }, 150_000);
 });
