@@ -35,17 +35,17 @@ describeBrowser("browser demo (examples/browser)", () => {
     expect(demo.error).toBe("");
     expect(demo.testAccuracy).toBeGreaterThanOrEqual(0.95);
     expect(demo.kernels).toMatch(/function k\d+_/); // the generated kernels are on the page
-    // The page stays responsive while the worker trains. Training reaches 95% in about a third of
-    // a second (~20 ticks of 16 ms).
+    // The page stays responsive while the worker trains (~1 s, 50-130 ticks of 16 ms here).
     // - The timer kept firing: training on this thread would stop it for the whole run.
     expect(delays.length).toBeGreaterThanOrEqual(10);
-    // - The page's own work for a progress message (drawing it) fits in a frame: 1-3 ms here. The
-    //   median, because the first draw warms the canvas up (~90 ms in headless Chromium).
+    // - The page's own work for a progress message (drawing it) stays under two frames: 2-5 ms
+    //   here; the bound leaves room for a loaded machine. The median, because the first draw
+    //   warms the canvas up (~90 ms in headless Chromium).
     // - How late the timer fires depends on the machine's load as much as on the page (a CI run
     //   with other test files beside this one saw 64 ms at the 90th percentile), so its bound only
     //   says the page never froze.
     expect(draws.length).toBeGreaterThanOrEqual(5);
-    expect(at(draws, 0.5)).toBeLessThan(16);
+    expect(at(draws, 0.5)).toBeLessThan(33);
     expect(at(delays, 0.9)).toBeLessThan(250);
   }, 150_000);
 });
