@@ -162,3 +162,12 @@ export const promote = (a: DType, b: DType): DType => (rank[a] >= rank[b] ? a : 
 
 // PyTorch's scalar type names for error messages (jitgrad's int32 plays int64's part: "Long").
 export const scalarTypeName = (dtype: DType) => torchTypeName[dtype].slice(6, -6);
+// and the C type names some of its messages use ("expected dtype float for `end` but got dtype
+// long int")
+const cTypeNames: Record<DType, string> = {
+  float32: "float",
+  float64: "double",
+  int32: "long int",
+  bool: "bool",
+};
+export const cTypeName = (dtype: DType) => cTypeNames[dtype];

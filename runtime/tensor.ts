@@ -2,7 +2,14 @@
 // method is one call into `bind` (a primitive) or `composite` (a named composition of them).
 // A tracer is a Tensor whose `storage` is null and whose value lives in a graph (see compile).
 import { backend } from "../backend/index";
-import { type DType, isFloat, type Storage, scalarTypeName, torchTypeName } from "../ir/dtype";
+import {
+  cTypeName,
+  type DType,
+  isFloat,
+  type Storage,
+  scalarTypeName,
+  torchTypeName,
+} from "../ir/dtype";
 import { promoteAll } from "../ir/op-def";
 import type { Params } from "../ir/ops";
 import { floatOf, IndexError } from "../ir/ops";
@@ -586,13 +593,24 @@ export class Tensor {
   /** this + weight * (end - this), PyTorch's two-sided formula (exact at weight 0 and 1). */
   lerp(end: Tensor, weight: Tensor | number): Tensor {
     const e = arg.tensorArg(end, "lerp", "end", 1);
-    if (typeof weight === "number") {
-      const w = weight;
+    const w = typeof weight === "number" ? weight : arg.tensorArg(weight, "lerp", "weight", 2);
+    // PyTorch's order: end's and weight's dtypes, then whether self's has a kernel
+    for (const [t, name] of [
+      [e, "end"],
+      [w, "weight"],
+    ] as const)
+      if (typeof t !== "number" && t.dtype !== this.dtype)
+        throw new Error(
+          `expected dtype ${cTypeName(this.dtype)} for \`${name}\` but got dtype ${cTypeName(t.dtype)}`,
+        );
+    if (!isFloat(this.dtype))
+      throw new Error(
+        `"lerp_kernel_${typeof w === "number" ? "scalar" : "tensor"}" not implemented for '${scalarType(this)}'`,
+      );
+    if (typeof w === "number")
       return composite("LerpBackward0", [this, e], (a, b) =>
         w < 0.5 ? a.add(b.sub(a).mul(w)) : b.sub(b.sub(a).mul(1 - w)),
       );
-    }
-    const w = arg.tensorArg(weight, "lerp", "weight", 2);
     return composite("LerpBackward1", [this, e, w], (a, b, t) => {
       const d = b.sub(a);
       return a.add(d.mul(t)).where(t.lt(0.5), b.sub(d.mul(t.neg().add(1))));
@@ -1378,6 +1396,8 @@ export class Tensor {
       arg.tensorArg(index, "scatter_add", "index", 2),
       arg.tensorArg(src, "scatter_add", "src", 3),
     );
+    if (src.dtype !== this.dtype)
+      throw new Error("scatter(): Expected self.dtype to be equal to src.dtype");
     return bind("scatterAdd", [this, index, src], { dim: d });
   }
 

@@ -1,4 +1,5 @@
 // convolution over 1-3 spatial dims (kernel ops: ir/ops/conv.ts; implicit GEMMs: backend/js/conv.ts)
+import { cTypeName, scalarTypeName } from "../../ir/dtype";
 import { fmtShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
 import { composite } from "../../runtime/composite";
@@ -48,6 +49,13 @@ interface ConvSpec {
 }
 
 // conv1d/conv2d/conv3d's checks, in PyTorch 1.13's order and wording; `d` spatial dims
+function sameScalarType(x: Tensor, y: Tensor): void {
+  if (y.dtype !== x.dtype)
+    throw new Error(
+      `expected scalar type ${scalarTypeName(x.dtype)} but found ${scalarTypeName(y.dtype)}`,
+    );
+}
+
 function convSpec(
   input: Tensor,
   weightArg: Tensor,
@@ -118,6 +126,13 @@ function convSpec(
     throw new Error(
       `Given weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${w.shape[0]} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
     );
+  // no promotion between the operands, as PyTorch (whose 1.13 conv1d alone lets a bias of
+  // another float type through)
+  if (bias && bias.dtype !== x.dtype)
+    throw new Error(
+      `Input type (${cTypeName(x.dtype)}) and bias type (${cTypeName(bias.dtype)}) should be the same`,
+    );
+  sameScalarType(x, w);
   return { x, w, bias, stride, padding, dilation, groups, extra };
 }
 
@@ -237,6 +252,8 @@ function convTransposeNd(
     throw new Error(
       `Given transposed=1, weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${outC} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
     );
+  sameScalarType(x, w);
+  if (bias) sameScalarType(x, bias);
   const p = { stride, padding, outputPadding, dilation, groups };
   const f = (xb: Tensor, wt: Tensor, b?: Tensor) => {
     const y = xb.convTranspose(wt, p);

@@ -295,6 +295,22 @@ describe("softmax needs a dim; other F functions check their arguments", () => {
       "dropout(): argument 'training' (position 3) must be bool, not int",
     );
   });
+  // The other operand mixes are golden error cases (test/golden/ops.json). PyTorch 1.13's conv1d
+  // alone casts a bias of another float type; jitgrad refuses it as conv2d does, rather than
+  // convert it silently.
+  it("conv1d: a bias of another float type, as conv2d", () => {
+    const w = randn([3, 2, 2]),
+      b = randn([3], { dtype: "float64" }),
+      input = randn([1, 2, 5]);
+    refuses(
+      () => F.conv1d(input, w, b),
+      Error,
+      "Input type (float) and bias type (double) should be the same",
+      input,
+      w,
+      b,
+    );
+  });
 });
 
 describe("modules", () => {
