@@ -6,6 +6,7 @@ import type { Backend } from "./backend";
 import { js } from "./js/index";
 import { wasmKernel, wasmKernelOp } from "./wasm/index";
 import { simdAvailable } from "./wasm/module";
+import { wasmPointwise } from "./wasm/pointwise";
 import { transposeCopy } from "./wasm/transpose";
 
 /** Which backend renders the compute-bound kernels: `"js"` for everything, or `"wasm"`. */
@@ -48,6 +49,10 @@ export const backend: Backend = {
     return js.generates;
   },
   kernel: (plan) => (wasmOn() && js.generates && wasmKernel(plan)) || js.kernel(plan),
+  pointwise: (f, dtype, ins, out) => {
+    if (!(wasmOn() && js.generates && wasmPointwise(f, dtype, ins, out)))
+      js.pointwise(f, dtype, ins, out);
+  },
   kernelOp: (op, ins, out, p) => {
     if (!(wasmOn() && wasmKernelOp(op, ins, out, p))) js.kernelOp(op, ins, out, p);
   },
