@@ -14,8 +14,9 @@
 // copies a chunk of every operand in before it writes any of the chunk's results, which differs
 // from the JS loop's element order when the two overlap but do not coincide.
 import type { DType, Storage } from "../../ir/dtype";
-import { type Scalar, scalarKey } from "../../ir/scalar";
+import { arg, type Scalar, scalarKey, substitute } from "../../ir/scalar";
 import type { Kernel, Strided } from "../backend";
+import { evaluate } from "../js/scalar";
 import { type Access, coalesce, type LoopKernel } from "../plan";
 import { chainKernel } from "./chain-kernel";
 
@@ -29,13 +30,20 @@ const layouts = new Map<string, Kernel | null>();
 export const eagerWasmStats = { calls: 0 };
 
 // Runs out = f(ins...) as a Wasm chain and returns true, or returns false (nothing done).
-export function wasmPointwise(f: Scalar, dtype: DType, ins: Strided[], out: Strided): boolean {
+export function wasmPointwise(
+  formula: Scalar,
+  dtype: DType,
+  ins: Strided[],
+  out: Strided,
+): boolean {
   if (dtype !== "float32" || !(out.storage instanceof Float32Array)) return false;
   const n = out.shape.reduce((a, b) => a * b, 1);
   if (n < EAGER_WASM_MIN) return false;
   // a broadcast scalar of another type (a number operand arrives as a float64 0-d tensor) is
   // rounded to float32 first, as PyTorch computes float32 ops in float32 with the scalar cast
-  const operands = ins.map((x) => (x.storage instanceof Float32Array ? x : asF32Scalar(x)));
+  const inlined = exponentsInlined(formula, ins);
+  const f = inlined.f;
+  const operands = inlined.ins.map((x) => (x.storage instanceof Float32Array ? x : asF32Scalar(x)));
   if (!operands.every((x) => x !== null) || overlaps(out, operands)) return false;
   const all = [out, ...operands];
   const c = coalesce(
@@ -58,6 +66,35 @@ export function wasmPointwise(f: Scalar, dtype: DType, ins: Strided[], out: Stri
   eagerWasmStats.calls++;
   kernel(...(views as Storage[]));
   return true;
+}
+
+// A pow's exponent given as a broadcast scalar operand (x.pow(2): the 2 arrives as a 0-d tensor)
+// becomes a constant of the formula, its value part of the cache key: the chain emitter renders
+// small integer powers (x^2 as x * x, as PyTorch computes float32 powers), not a runtime exponent.
+// Only exponents: other scalars (a learning rate) stay operands, so a new value needs no kernel.
+function exponentsInlined(f: Scalar, ins: Strided[]): { f: Scalar; ins: Strided[] } {
+  const exponents = new Set<number>();
+  const walk = (e: Scalar, exponent: boolean) => {
+    if (e.op === "arg") {
+      if (exponent && ins[e.index].strides.every((st) => st === 0)) exponents.add(e.index);
+    } else if (e.op !== "num")
+      e.args.forEach((a, i) => walk(a, exponent || (e.op === "pow" && i === 1)));
+  };
+  walk(f, false);
+  if (exponents.size === 0) return { f, ins };
+  const kept: Strided[] = [];
+  const args = ins.map((x, i): Scalar => {
+    if (!exponents.has(i)) return arg(kept.push(x) - 1);
+    return { op: "num", value: Number((x.storage as Storage)[x.offset]) };
+  });
+  return { f: folded(substitute(f, args)), ins: kept };
+}
+// the formula with every op over constants alone computed (roundF32(2) is 2)
+function folded(e: Scalar): Scalar {
+  if (e.op === "arg" || e.op === "num") return e;
+  const args = e.args.map(folded);
+  if (!args.every((a) => a.op === "num")) return { op: e.op, args };
+  return { op: "num", value: evaluate({ op: e.op, args }, [], "float64") };
 }
 
 function asF32Scalar(x: Strided): Strided | null {

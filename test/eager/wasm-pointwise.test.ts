@@ -94,6 +94,20 @@ describe("eager elementwise ops on Wasm chains", () => {
       expect(maxUlps(wasm, js)).toBeLessThanOrEqual(2 * CHAIN_ULPS + 1);
     });
 
+  it("powers: a small integer exponent is inlined (x^2 as x * x); others stay in JS", () => {
+    const two = both(() => x.pow(2)),
+      three = both(() => x.pow(3)),
+      intTwo = both(() => x.pow(tensor(2, { dtype: "int32" })));
+    for (const r of [two, three, intTwo]) expect(r.ran).toBe(1);
+    expect(maxUlps(two.wasm, two.js)).toBe(0);
+    expect(maxUlps(intTwo.wasm, two.js)).toBe(0);
+    // (x * x) * x rounds twice in float32, Math.pow once in double
+    expect(maxUlps(three.wasm, three.js)).toBeLessThanOrEqual(1);
+    for (const e of [0.5, 2.5, 7]) expect(both(() => pos.pow(e)).ran).toBe(0);
+    // a tensor exponent is not inlined
+    expect(both(() => pos.pow(y)).ran).toBe(0);
+  });
+
   it("a number operand is rounded to float32 first (PyTorch's float32 arithmetic)", () => {
     const { wasm, ran } = both(() => x.mul(0.1));
     expect(ran).toBe(1);
