@@ -39,10 +39,10 @@ export function wasmPointwise(
   if (dtype !== "float32" || !(out.storage instanceof Float32Array)) return false;
   const n = out.shape.reduce((a, b) => a * b, 1);
   if (n < EAGER_WASM_MIN) return false;
-  // a broadcast scalar of another type (a number operand arrives as a float64 0-d tensor) is
-  // rounded to float32 first, as PyTorch computes float32 ops in float32 with the scalar cast
   const inlined = exponentsInlined(formula, ins);
   const f = inlined.f;
+  // a broadcast scalar of another type (a number operand arrives as a float64 0-d tensor) is
+  // rounded to float32 first, as PyTorch computes float32 ops in float32 with the scalar cast
   const operands = inlined.ins.map((x) => (x.storage instanceof Float32Array ? x : asF32Scalar(x)));
   if (!operands.every((x) => x !== null) || overlaps(out, operands)) return false;
   const all = [out, ...operands];
