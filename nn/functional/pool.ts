@@ -2,6 +2,7 @@
 // to each window's first maximum; average pooling is a convolution with a constant weight (one
 // kernel, the division its epilogue; its gradient a transposed convolution); adaptive average
 // pooling two matmuls with constant averaging matrices
+import { isFloat, scalarTypeName } from "../../ir/dtype";
 import { poolOut } from "../../ir/ops/pool";
 import { fmtShape, sameShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
@@ -241,6 +242,11 @@ function maxUnpool(
     });
     out = given;
   }
+  // PyTorch's kernels (max_unpool1d runs max_unpool2d's) are for floats only
+  if (!isFloat(x.dtype))
+    throw new Error(
+      `"max_unpool${d === 3 ? 3 : 2}d" not implemented for '${scalarTypeName(x.dtype)}'`,
+    );
   const plane = out.reduce((a, b) => a * b, 1);
   // eagerly, PyTorch's wording for an index outside the output (compiled, the scatter's check)
   if (!activeTrace()) {
