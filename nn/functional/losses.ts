@@ -302,7 +302,12 @@ export function l1Loss(inputArg: Tensor, targetArg: Tensor, opts?: LossOptions):
   const [input, target] = lossArgs(inputArg, targetArg, "l1_loss");
   const reduction = reductionOf(arg.options(opts, "l1_loss", ["reduction"]).reduction, "l1_loss");
   warnBroadcast(input, target);
-  return reduce(input.sub(target).abs(), reduction);
+  // PyTorch broadcasts the two first, so a 0-d operand's dtype counts in full (a bool operand
+  // still meets sub's refusal)
+  const dtype = promote(input.dtype, target.dtype),
+    bools = input.dtype === "bool" || target.dtype === "bool";
+  const [x, y] = bools ? [input, target] : [input.to(dtype), target.to(dtype)];
+  return reduce(x.sub(y).abs(), reduction);
 }
 /** Options of smoothL1Loss: where the loss turns from quadratic to linear (default 1). */
 export interface SmoothL1Options extends LossOptions {

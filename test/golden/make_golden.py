@@ -1624,6 +1624,11 @@ err("F.maxUnpool3d: bool input", "F.maxUnpool3d", None, [V([[[[[True]]]]], "bool
 err("F.normalize: int input", "F.normalize", None, [I([2, 3])])
 err("F.normalize: bool input, p 1", "F.normalize", None, [B([2, 3]), 1])
 
+# the pointwise losses broadcast input and target first: a 0-d operand's dtype counts in full
+op("F.l1Loss: 0-d float64 target", "F.l1Loss", None, [T([3]), T([], "float64")])
+op("F.l1Loss: int target", "F.l1Loss", None, [T([3]), V([1, 0, -1], "int32")])
+op("F.mseLoss: 0-d float64 target", "F.mseLoss", None, [N(3), N64()])
+
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, separators=(",", ":"))
