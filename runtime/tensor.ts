@@ -421,6 +421,7 @@ export class Tensor {
   }
   /** Elementwise max(x, 0). */
   relu() {
+    if (this.dtype === "bool") throw new Error("Boolean inputs not supported for relu");
     return bind("relu", [this]);
   }
   /** Elementwise sine. */

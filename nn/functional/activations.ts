@@ -44,6 +44,7 @@ export function gelu(input: Tensor, opts?: GeluOptions): Tensor {
     a = arg.options(opts, "gelu", ["approximate"]).approximate;
   const approximate =
     a === undefined ? "none" : arg.oneOf(a, "gelu", "approximate", ["none", "tanh"] as const);
+  if (!isFloat(x.dtype)) throw new Error(`"GeluKernelImpl" not implemented for '${scalarType(x)}'`);
   if (approximate === "none")
     return composite("GeluBackward0", [x], (v) => v.mul(0.5).mul(v.mul(Math.SQRT1_2).erf().add(1)));
   if (approximate === "tanh") {
@@ -75,6 +76,10 @@ export function numberOpt(
 // x where `keep` holds, else 0: the argument of a branch that where() discards, so that the
 // discarded branch cannot overflow and send NaN gradients (0 * inf) back
 const safe = (x: Tensor, keep: Tensor) => x.where(keep, 0);
+// integers clamp as integers in PyTorch's hardtanh, bools are refused
+function noBool(x: Tensor, fn: string): void {
+  if (x.dtype === "bool") throw new Error(`Bool inputs not supported for ${fn}`);
+}
 // `kernel`: the CPU kernel PyTorch's error names
 function floatInput(input: unknown, fn: string, kernel = `${fn}_cpu`): Tensor {
   const x = arg.tensorArg(input, fn, "input", 1);
@@ -172,11 +177,13 @@ export function hardtanh(input: Tensor, opts?: HardtanhOptions): Tensor {
   const o = arg.options(opts, "hardtanh", ["minVal", "maxVal"]);
   const lo = numberOpt(o, "minVal", "hardtanh", -1),
     hi = numberOpt(o, "maxVal", "hardtanh", 1);
+  noBool(x, "hardtanh");
   return composite("HardtanhBackward0", [x], (v) => hardtanhOf(v, lo, hi));
 }
 /** min(max(x, 0), 6). */
 export function relu6(input: Tensor): Tensor {
   const x = arg.tensorArg(input, "relu6", "input", 1);
+  noBool(x, "hardtanh"); // (PyTorch's relu6 is hardtanh)
   return composite("HardtanhBackward0", [x], (v) => hardtanhOf(v, 0, 6));
 }
 /** relu6(x + 3) / 6. */
