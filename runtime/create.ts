@@ -443,14 +443,13 @@ export function meshgrid(tensors: Tensor[], opts?: { indexing?: "ij" | "xy" }): 
   const indexing =
     o.indexing === undefined ? "ij" : arg.oneOf(o.indexing, "meshgrid", "indexing", ["ij", "xy"]);
   if (ts.length === 0) throw new Error("torch.meshgrid expects a non-empty TensorList");
+  // PyTorch 1.13 checks the dtypes before the dims
+  if (ts.some((t) => t.dtype !== ts[0].dtype))
+    throw new Error("meshgrid expects all tensors to have the same dtype");
   ts.forEach((t) => {
     if (t.ndim > 1)
       throw new Error(
         `torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: ${t.toString()}`,
-      );
-    if (t.dtype !== ts[0].dtype)
-      throw new Error(
-        "torch.meshgrid: Expected all tensors in the tensor list to have the same dtype",
       );
   });
   const swap = indexing === "xy" && ts.length >= 2;

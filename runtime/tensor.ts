@@ -370,7 +370,10 @@ export class Tensor {
   }
   /** Elementwise power, broadcast. */
   pow(other: Operand) {
-    return bind("pow", [this, arg.operand(other, "pow")]);
+    const o = arg.operand(other, "pow");
+    // (a bool exponent that is a number promotes to an integer power)
+    if (Tensor.isTensor(o)) noKernelFor([this, o], "bool", "pow");
+    return bind("pow", [this, o]);
   }
   /** Elementwise maximum, broadcast (NaN propagates). */
   maximum(other: Operand) {
@@ -418,6 +421,7 @@ export class Tensor {
   }
   /** Elementwise max(x, 0). */
   relu() {
+    if (this.dtype === "bool") throw new Error("Boolean inputs not supported for relu");
     return bind("relu", [this]);
   }
   /** Elementwise sine. */
@@ -541,11 +545,15 @@ export class Tensor {
   }
   /** C's fmod: the remainder of this / other with this one's sign, broadcast. */
   fmod(other: Operand) {
-    return bind("fmod", intDivisorCheck([this, arg.operand(other, "fmod")]));
+    const ins: [Tensor, Operand] = [this, arg.operand(other, "fmod")];
+    noKernelFor(ins, "bool", "fmod_cpu");
+    return bind("fmod", intDivisorCheck(ins));
   }
   /** Python's remainder: this - floor(this / other) * other, with other's sign, broadcast. */
   remainder(other: Operand) {
-    return bind("remainder", intDivisorCheck([this, arg.operand(other, "remainder")]));
+    const ins: [Tensor, Operand] = [this, arg.operand(other, "remainder")];
+    noKernelFor(ins, "bool", "remainder_cpu");
+    return bind("remainder", intDivisorCheck(ins));
   }
   /** Division rounded down (PyTorch's floor_divide, which floors since 1.13). */
   floorDivide(other: Operand) {
@@ -555,6 +563,7 @@ export class Tensor {
     const ins: [Tensor, Tensor] = [this, typeof o === "object" ? o : scalar(o)];
     const dtype = promoteAll(ins),
       intResult = !isFloat(dtype);
+    noKernelFor(ins, "bool", mode === "floor" ? "div_floor_cpu" : "div_trunc_cpu");
     intDivisorCheck(ins);
     if (mode === "floor") return bind("divFloor", ins);
     return composite("DivBackward2", ins, (a, b) => {
@@ -622,6 +631,7 @@ export class Tensor {
       t2 = arg.tensorArg(tensor2, "addcmul", "tensor2", 2);
     const v = arg.options(opts, "addcmul", ["value"]).value;
     const value = v === undefined ? 1 : arg.number(v, "addcmul", "value");
+    noKernelFor([this, t1, t2], "bool", "addcmul_cpu_out");
     return composite("AddcmulBackward0", [this, t1, t2], (s, a, b) =>
       s.add(value === 1 ? a.mul(b) : a.mul(b).mul(value)),
     );
@@ -643,11 +653,13 @@ export class Tensor {
   /** sqrt(this^2 + other^2), broadcast. */
   hypot(other: Tensor): Tensor {
     const o = arg.tensorArg(other, "hypot");
+    noKernelFor([this, o], "int", "hypot_cpu");
     return bind("hypot", [this, o]);
   }
   /** log(exp(this) + exp(other)), computed stably, broadcast. */
   logaddexp(other: Tensor): Tensor {
     const o = arg.tensorArg(other, "logaddexp");
+    noKernelFor([this, o], "int", "logaddexp_cpu");
     return composite("LogaddexpBackward0", [this, o], (a, b) => {
       const r = a.maximum(b).add(a.sub(b).abs().neg().exp().log1p());
       // equal infinities: the infinity itself (their difference is NaN)
@@ -677,8 +689,11 @@ export class Tensor {
     const o = arg.operand(other, "copysign");
     const ins = [this, typeof o === "object" ? o : scalar(o)];
     const name = typeof o === "object" ? "CopysignBackward0" : "CopysignBackward1";
+    // the operands' promoted dtype, integers as float32 (PyTorch's int-to-float promotion)
+    const common = promoteAll(ins);
+    const dtype = isFloat(common) ? common : "float32";
     return composite(name, ins, (a, b) => {
-      const m = isFloat(a.dtype) ? a.abs() : a.to("float32").abs();
+      const m = a.to(dtype).abs();
       const y = m.where(b.signbit().logicalNot(), m.neg());
       // other's gradient is zeros, as PyTorch's: minus 0 from an all-false where (keeps -0)
       return b.requiresGrad ? y.sub(b.where(b.lt(b), 0)) : y;
@@ -1247,6 +1262,7 @@ export class Tensor {
   /** Softmax over `dim`. */
   softmax(dim: number): Tensor {
     dim = softmaxDim(dim, "softmax");
+    this.softmaxKernelCheck(dim, "softmax");
     return composite("SoftmaxBackward0", [this], (x) => {
       const e = x.sub(x.amax(dim, true).detach()).exp();
       return e.div(e.sum(dim, true));
@@ -1255,10 +1271,21 @@ export class Tensor {
   /** Log of the softmax over `dim`, computed stably. */
   logSoftmax(dim: number): Tensor {
     dim = softmaxDim(dim, "log_softmax");
+    this.softmaxKernelCheck(dim, "log_softmax");
     return composite("LogSoftmaxBackward0", [this], (x) => {
       const s = x.sub(x.amax(dim, true).detach());
       return s.sub(s.exp().sum(dim, true).log());
     });
+  }
+
+  // PyTorch's softmax kernels are for floats only (a dim out of range is reported first); along
+  // another dim than the last, log_softmax's kernel is softmax's
+  private softmaxKernelCheck(dim: number, fn: "softmax" | "log_softmax"): void {
+    const last = normDim(dim, this.ndim) === Math.max(this.ndim - 1, 0);
+    if (!isFloat(this.dtype))
+      throw new Error(
+        `"${last ? `${fn}_lastdim_kernel_impl` : "softmax_kernel_impl"}" not implemented for '${scalarType(this)}'`,
+      );
   }
 
   // ---- matmul: 1-D operands are promoted to matrices and the added dim removed, as in PyTorch ----
@@ -1487,7 +1514,7 @@ export class Tensor {
   take(index: Tensor): Tensor {
     const idx = intIndex(
       arg.tensorArg(index, "take", "index", 1),
-      "take(): Expected a long tensor for index, but got Float",
+      `take(): Expected a long tensor for index, but got ${scalarType(index)}`,
     );
     const n = this.numel();
     return composite("TakeBackward0", [this], (x) => {
@@ -1578,7 +1605,7 @@ export class Tensor {
         throw new Error(
           t.dtype === "bool"
             ? "index(): bool mask indices are not supported; use maskedSelect or where"
-            : "tensors used as indices must be long, int, byte or bool tensors",
+            : "tensors used as indices must be long, byte or bool tensors",
         );
       picked.push(k);
       idxs.push(t);
@@ -1940,6 +1967,7 @@ export class Tensor {
       );
     if (o.dtype !== this.dtype)
       throw new Error(`expected scalar type ${scalarType(this)} but found ${scalarType(o)}`);
+    if (o.dtype === "bool") throw new Error(`"bmm" not implemented for 'Bool'`);
     return bind("matmul", [this, o], {}, "BmmBackward0");
   }
   /** `beta * this + alpha * (batch1 @ batch2)`, batched (this broadcast to the product's shape). */
@@ -1949,12 +1977,17 @@ export class Tensor {
     const o = arg.options(opts, "baddbmm", ["beta", "alpha"]);
     const beta = o.beta === undefined ? 1 : arg.number(o.beta, "baddbmm", "beta"),
       alpha = o.alpha === undefined ? 1 : arg.number(o.alpha, "baddbmm", "alpha");
+    if (b1.dtype === "bool" && b2.dtype === "bool")
+      throw new Error(`"baddbmm" not implemented for 'Bool'`);
     const p = b1.bmm(b2);
     broadcastShapes(this.shape, p.shape);
-    return composite("BaddbmmBackward0", [this, b1, b2], (x, a, b) => {
+    // the result has the batches' dtype (self is cast to it, as PyTorch copies self into it)
+    return composite("BaddbmmBackward0", [this, b1, b2], (s, a, b) => {
+      const x = s.to(a.dtype);
       const prod = bind("matmul", [a, b]);
       const scaled = alpha === 1 ? prod : prod.mul(alpha);
-      return beta === 0 ? scaled.add(x.mul(0)) : scaled.add(beta === 1 ? x : x.mul(beta));
+      const y = beta === 0 ? scaled.add(x.mul(0)) : scaled.add(beta === 1 ? x : x.mul(beta));
+      return y.to(a.dtype);
     });
   }
 
@@ -2278,6 +2311,7 @@ function matmulCheck(a: Tensor, b: Tensor): void {
       throw new Error(
         `dot : expected both vectors to have same dtype, but found ${scalarType(a)} and ${scalarType(b)}`,
       );
+    if (a.dtype === "bool") throw new Error(`"dot" not implemented for 'Bool'`);
     return;
   }
   const mm = (m: number, k: number, k2: number, n: number) =>
@@ -2305,9 +2339,23 @@ function matmulCheck(a: Tensor, b: Tensor): void {
     const [x, y] = swapped ? [b, a] : [a, b];
     throw new Error(`expected scalar type ${scalarType(x)} but found ${scalarType(y)}`);
   }
+  if (a.dtype === "bool") {
+    // the kernel PyTorch's matmul reaches: bmm, or mv / mm once batch dims are folded into rows
+    const vector = swapped ? a.ndim === 1 : b.ndim === 1;
+    const kernel =
+      a.ndim >= 3 && b.ndim >= 3 ? "bmm" : vector ? "addmv_impl_cpu" : "addmm_impl_cpu_";
+    throw new Error(`"${kernel}" not implemented for 'Bool'`);
+  }
 }
 
 const scalarType = (t: { dtype: DType }) => scalarTypeName(t.dtype);
+// PyTorch has no kernel of `kernel` for the operands' promoted dtype: "bool" (bool only) or
+// "int" (bool and integers)
+function noKernelFor(ins: Operand[], below: "bool" | "int", kernel: string): void {
+  const dtype = promoteAll(ins.map((x) => (Tensor.isTensor(x) ? x : scalar(x))));
+  if (dtype === "bool" || (below === "int" && !isFloat(dtype)))
+    throw new Error(`"${kernel}" not implemented for '${scalarTypeName(dtype)}'`);
+}
 // PyTorch raises for an integer division (or remainder) by zero; compiled, the values are not
 // known while tracing, and the result there is 0
 function intDivisorCheck<T extends [Tensor, Operand]>(ins: T): T {

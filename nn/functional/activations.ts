@@ -44,6 +44,7 @@ export function gelu(input: Tensor, opts?: GeluOptions): Tensor {
     a = arg.options(opts, "gelu", ["approximate"]).approximate;
   const approximate =
     a === undefined ? "none" : arg.oneOf(a, "gelu", "approximate", ["none", "tanh"] as const);
+  if (!isFloat(x.dtype)) throw new Error(`"GeluKernelImpl" not implemented for '${scalarType(x)}'`);
   if (approximate === "none")
     return composite("GeluBackward0", [x], (v) => v.mul(0.5).mul(v.mul(Math.SQRT1_2).erf().add(1)));
   if (approximate === "tanh") {
@@ -75,9 +76,14 @@ export function numberOpt(
 // x where `keep` holds, else 0: the argument of a branch that where() discards, so that the
 // discarded branch cannot overflow and send NaN gradients (0 * inf) back
 const safe = (x: Tensor, keep: Tensor) => x.where(keep, 0);
-function floatInput(input: unknown, fn: string): Tensor {
+// integers clamp as integers in PyTorch's hardtanh, bools are refused
+function noBool(x: Tensor, fn: string): void {
+  if (x.dtype === "bool") throw new Error(`Bool inputs not supported for ${fn}`);
+}
+// `kernel`: the CPU kernel PyTorch's error names
+function floatInput(input: unknown, fn: string, kernel = `${fn}_cpu`): Tensor {
   const x = arg.tensorArg(input, fn, "input", 1);
-  if (!isFloat(x.dtype)) throw new Error(`"${fn}" not implemented for '${scalarType(x)}'`);
+  if (!isFloat(x.dtype)) throw new Error(`"${kernel}" not implemented for '${scalarType(x)}'`);
   return x;
 }
 
@@ -130,12 +136,12 @@ const SELU_ALPHA = 1.6732632423543772,
   SELU_SCALE = 1.0507009873554805;
 /** scale * elu(x, alpha) with SELU's fixed constants. */
 export function selu(input: Tensor): Tensor {
-  const x = floatInput(input, "selu");
+  const x = floatInput(input, "selu", "elu_cpu");
   return composite("EluBackward0", [x], (v) => eluOf(v, SELU_ALPHA, 1, SELU_SCALE));
 }
 /** max(0, x) + min(0, alpha (exp(x / alpha) - 1)) (alpha defaults to 1). */
 export function celu(input: Tensor, opts?: AlphaOptions): Tensor {
-  const x = floatInput(input, "celu");
+  const x = floatInput(input, "celu", "elu_cpu");
   const alpha = numberOpt(arg.options(opts, "celu", ["alpha"]), "alpha", "celu", 1);
   if (alpha === 0) throw new Error("ZeroDivisionError"); // PyTorch divides by alpha too
   return composite("CeluBackward0", [x], (v) => eluOf(v, alpha, 1 / alpha, 1));
@@ -171,11 +177,13 @@ export function hardtanh(input: Tensor, opts?: HardtanhOptions): Tensor {
   const o = arg.options(opts, "hardtanh", ["minVal", "maxVal"]);
   const lo = numberOpt(o, "minVal", "hardtanh", -1),
     hi = numberOpt(o, "maxVal", "hardtanh", 1);
+  noBool(x, "hardtanh");
   return composite("HardtanhBackward0", [x], (v) => hardtanhOf(v, lo, hi));
 }
 /** min(max(x, 0), 6). */
 export function relu6(input: Tensor): Tensor {
   const x = arg.tensorArg(input, "relu6", "input", 1);
+  noBool(x, "hardtanh"); // (PyTorch's relu6 is hardtanh)
   return composite("HardtanhBackward0", [x], (v) => hardtanhOf(v, 0, 6));
 }
 /** relu6(x + 3) / 6. */
@@ -194,7 +202,7 @@ export function hardswish(input: Tensor): Tensor {
 }
 /** log(sigmoid(x)), computed stably as min(x, 0) - log1p(exp(-|x|)). */
 export function logsigmoid(input: Tensor): Tensor {
-  const x = floatInput(input, "log_sigmoid_forward");
+  const x = floatInput(input, "log_sigmoid_forward", "log_sigmoid_cpu");
   return composite("LogSigmoidBackward0", [x], (v) =>
     v.minimum(0).sub(v.abs().neg().exp().log1p()),
   );
@@ -249,7 +257,7 @@ export function prelu(input: Tensor, weightArg: Tensor): Tensor {
       `Mismatch of parameter numbers and input channel size. Found parameter numbers = ${n} and channel size = ${channels}.`,
     );
   if (weight.dtype !== x.dtype)
-    throw new Error(`expected scalar type ${scalarType(x)} but found ${scalarType(weight)}`);
+    throw new Error(`Found dtype ${scalarType(weight)} but expected ${scalarType(x)}`);
   const shape = x.shape.map((s, d) => (d === 1 && n > 1 ? s : 1));
   return composite("PreluBackward0", [x, weight], (v, w) =>
     v.where(v.gt(0), v.mul(n > 1 ? w.reshape(shape) : w.reshape(x.ndim ? shape : []))),

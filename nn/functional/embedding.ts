@@ -69,7 +69,7 @@ const torchTensorType = (t: Tensor) =>
     float32: "torch.FloatTensor",
     float64: "torch.DoubleTensor",
     int32: "torch.LongTensor",
-    bool: "torch.BoolTensor",
+    bool: "CPUBoolType", // (PyTorch 1.13's name for a bool tensor here)
   })[t.dtype];
 
 /**

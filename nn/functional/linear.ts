@@ -1,4 +1,5 @@
 // F.linear and F.dropout.
+import { isFloat, promote, scalarTypeName } from "../../ir/dtype";
 import * as arg from "../../runtime/args";
 import { composite } from "../../runtime/composite";
 import { ones } from "../../runtime/create";
@@ -15,14 +16,27 @@ export function linear(input: Tensor, weightArg: Tensor, biasArg?: Tensor | null
         ? null
         : arg.tensorArg(biasArg, "linear", "bias", 3);
   if (!bias) return x.matmul(weight.T);
-  // addmm(bias, x, weight.t()) as PyTorch records it: next functions (bias, x, TBackward0)
-  const addmm = (rows: Tensor) =>
-    composite("AddmmBackward0", [bias, rows, weight.t()], (b, a, wt) => a.matmul(wt).add(b));
+  // addmm(bias, x, weight.t()) as PyTorch records it: next functions (bias, x, TBackward0); addmm
+  // promotes nothing, and checks the dtypes before the shapes
+  const addmm = (rows: Tensor) => {
+    if (bias.dtype !== weight.dtype) throw new Error("self and mat2 must have the same dtype");
+    if (rows.dtype !== weight.dtype) throw new Error("mat1 and mat2 must have the same dtype");
+    return composite("AddmmBackward0", [bias, rows, weight.t()], (b, a, wt) => a.matmul(wt).add(b));
+  };
   if (x.ndim === 2) return addmm(x);
   // PyTorch 1.13 folds a contiguous 3-D input to rows for addmm and views the result back
   if (x.ndim === 3 && x.isContiguous())
     return addmm(x.view([-1, x.shape[2]])).view([x.shape[0], x.shape[1], -1]);
-  return x.matmul(weight.T).add(bias);
+  // elsewhere matmul, then bias added in place: the product keeps its dtype (a float bias cannot
+  // go into an integer product)
+  const y = x.matmul(weight.T);
+  const sum = promote(y.dtype, bias.dtype);
+  if (sum === y.dtype) return y.add(bias);
+  if (isFloat(sum) && !isFloat(y.dtype))
+    throw new Error(
+      `result type ${scalarTypeName(sum)} can't be cast to the desired output type ${scalarTypeName(y.dtype)}`,
+    );
+  return composite("AddBackward0", [y, bias], (a, b) => a.add(b).to(a.dtype));
 }
 
 /**

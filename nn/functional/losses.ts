@@ -1,6 +1,6 @@
 // Losses of F: each records one grad_fn with PyTorch's name (NllLossBackward0, MseLossBackward0, ...)
 // and rejects options it does not know.
-import { isFloat } from "../../ir/dtype";
+import { type DType, isFloat, promote, scalarTypeName } from "../../ir/dtype";
 import { IndexError } from "../../ir/ops";
 import { fmtShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
@@ -38,7 +38,8 @@ function reductionOf(v: unknown, fn: string): Reduction {
   if (typeof v === "string") throw new Error(`${v} is not a valid value for reduction`);
   throw new TypeError(`${fn}(): reduction must be 'mean', 'sum' or 'none', not ${arg.typeName(v)}`);
 }
-// nll_loss/cross_entropy's options, checked once; the weight against the input's classes and dtype
+// nll_loss/cross_entropy's options, checked once; the weight against the input's classes and (for
+// class labels: cross_entropy with class probabilities multiplies by it, promoting) dtype
 function nllOptions(input: Tensor, opts: unknown, fn: string, smoothing: boolean) {
   const keys = ["reduction", "ignoreIndex", "weight", ...(smoothing ? ["labelSmoothing"] : [])];
   const o = arg.options(
@@ -54,8 +55,6 @@ function nllOptions(input: Tensor, opts: unknown, fn: string, smoothing: boolean
       throw new Error(
         `weight tensor should be defined either for all ${classes} classes or no classes but got weight tensor of shape: ${fmtShape(weight.shape)}`,
       );
-    if (weight.dtype !== input.dtype)
-      throw new Error(`expected scalar type ${scalarType(input)} but found ${scalarType(weight)}`);
   }
   const labelSmoothing =
     o.labelSmoothing === undefined ? 0 : arg.number(o.labelSmoothing, fn, "labelSmoothing");
@@ -67,6 +66,12 @@ function nllOptions(input: Tensor, opts: unknown, fn: string, smoothing: boolean
     weight,
     labelSmoothing,
   };
+}
+
+// nll_loss's kernel reads the weight as the input's dtype
+function weightDtype(input: Tensor, weight: Tensor | null): void {
+  if (weight && input.ndim >= 1 && weight.dtype !== input.dtype)
+    throw new Error(`expected scalar type ${scalarType(input)} but found ${scalarType(weight)}`);
 }
 
 function reduce(losses: Tensor, reduction: Reduction): Tensor {
@@ -101,6 +106,10 @@ function checkNll(input: Tensor, target: Tensor, ignoreIndex: number): void {
   }
   if (target.dtype !== "int32")
     throw new Error(`expected scalar type Long but found ${scalarType(target)}`);
+  if (!isFloat(input.dtype))
+    throw new Error(
+      `"${input.ndim <= 2 ? "nll_loss_out_frame" : "nll_loss2d_forward_out_frame"}" not implemented for '${scalarType(input)}'`,
+    );
   // tracing: the labels' values are not known yet; the compiled kernel checks them (see nll)
   if (!target.storage || activeTrace()) return;
   const classes = input.shape[input.ndim === 1 ? 0 : 1];
@@ -121,6 +130,7 @@ export function nllLoss(inputArg: Tensor, targetArg: Tensor, opts?: NllOptions):
   const input = arg.tensorArg(inputArg, "nll_loss", "input", 1),
     target = arg.tensorArg(targetArg, "nll_loss", "target", 2);
   const o = nllOptions(input, opts, "nll_loss", false);
+  weightDtype(input, o.weight);
   checkNll(input, target, o.ignoreIndex);
   return nll(input, target, o.reduction, o.ignoreIndex, o.weight);
 }
@@ -189,6 +199,7 @@ export function crossEntropy(
       throw new Error(
         `Expected floating point type for target with class probabilities, got ${scalarType(target)}`,
       );
+    if (!isFloat(input.dtype)) input.logSoftmax(classDim); // PyTorch's error for its kernel
     // as PyTorch's cross_entropy with class probabilities: the target smoothed towards uniform,
     // -(logp * target [* weight]) summed, and divided by the batch size for "mean"
     const batch = input.numel() / classes;
@@ -202,6 +213,8 @@ export function crossEntropy(
     if (reduction === "sum") return terms(input, target).sum().neg();
     return composite("DivBackward1", [input, target], (x, t) => terms(x, t).sum().neg().div(batch));
   }
+  if (!isFloat(input.dtype) && input.ndim >= 1) input.logSoftmax(classDim); // (as above)
+  weightDtype(input, weight);
   if (input.ndim < 1) throw new Error(`Expected 1 or more dimensions (got ${input.ndim})`);
   checkNll(input, target, ignoreIndex);
   if (labelSmoothing === 0)
@@ -247,8 +260,9 @@ export function mseLoss(inputArg: Tensor, targetArg: Tensor, opts?: LossOptions)
       );
     }
   }
+  const dtype = pointwiseLossDtype(input, target, "mse_cpu");
   return composite("MseLossBackward0", [input, target], (x, y) =>
-    reduce(x.sub(y).square(), reduction),
+    reduce(x.to(dtype).sub(y.to(dtype)).square(), reduction),
   );
 }
 
@@ -270,13 +284,30 @@ function lossArgs(inputArg: unknown, targetArg: unknown, fn: string) {
   ] as const;
 }
 const sameSize = (a: Tensor, b: Tensor) => fmtShape(a.shape) === fmtShape(b.shape);
+// mse_loss's and smooth_l1_loss's kernels: the operands promoted (bool ones too), floats only
+function pointwiseLossDtype(input: Tensor, target: Tensor, kernel: string): DType {
+  const dtype = promote(input.dtype, target.dtype);
+  if (!isFloat(dtype))
+    throw new Error(`"${kernel}" not implemented for '${scalarTypeName(dtype)}'`);
+  return dtype;
+}
+// a result of type `from` written into a tensor of type `to` (PyTorch's in-place cast check)
+const castError = (from: DType, to: DType) =>
+  new Error(
+    `result type ${scalarTypeName(from)} can't be cast to the desired output type ${scalarTypeName(to)}`,
+  );
 
 /** PyTorch's l1_loss: |input - target|, broadcast, then reduced. */
 export function l1Loss(inputArg: Tensor, targetArg: Tensor, opts?: LossOptions): Tensor {
   const [input, target] = lossArgs(inputArg, targetArg, "l1_loss");
   const reduction = reductionOf(arg.options(opts, "l1_loss", ["reduction"]).reduction, "l1_loss");
   warnBroadcast(input, target);
-  return reduce(input.sub(target).abs(), reduction);
+  // PyTorch broadcasts the two first, so a 0-d operand's dtype counts in full (a bool operand
+  // still meets sub's refusal)
+  const dtype = promote(input.dtype, target.dtype),
+    bools = input.dtype === "bool" || target.dtype === "bool";
+  const [x, y] = bools ? [input, target] : [input.to(dtype), target.to(dtype)];
+  return reduce(x.sub(y).abs(), reduction);
 }
 /** Options of smoothL1Loss: where the loss turns from quadratic to linear (default 1). */
 export interface SmoothL1Options extends LossOptions {
@@ -290,8 +321,9 @@ export function smoothL1Loss(inputArg: Tensor, targetArg: Tensor, opts?: SmoothL
     beta = numberOpt(o, "beta", "smooth_l1_loss", 1);
   if (beta < 0) throw new Error("smooth_l1_loss does not support negative values for beta.");
   warnBroadcast(input, target);
+  const dtype = pointwiseLossDtype(input, target, "smooth_l1_cpu");
   return composite("SmoothL1LossBackward0", [input, target], (x, y) => {
-    const d = x.sub(y),
+    const d = x.to(dtype).sub(y.to(dtype)),
       a = d.abs();
     if (beta === 0) return reduce(a, reduction);
     return reduce(
@@ -315,16 +347,20 @@ export function huberLoss(inputArg: Tensor, targetArg: Tensor, opts?: HuberOptio
     delta = numberOpt(o, "delta", "huber_loss", 1);
   if (!(delta > 0)) throw new Error("huber_loss does not support non-positive values for delta.");
   warnBroadcast(input, target);
+  // PyTorch's huber_loss writes into a tensor of the input's dtype
+  const common = promote(input.dtype, target.dtype);
+  if (!isFloat(input.dtype)) {
+    if (isFloat(common)) throw castError(common, input.dtype);
+    throw new Error(`"huber_cpu" not implemented for '${scalarTypeName(common)}'`);
+  }
   return composite("HuberLossBackward0", [input, target], (x, y) => {
-    const d = x.sub(y),
+    const d = x.sub(y.to(common)),
       a = d.abs();
-    return reduce(
-      d
-        .mul(d)
-        .mul(0.5)
-        .where(a.le(delta), a.sub(0.5 * delta).mul(delta)),
-      reduction,
-    );
+    const l = d
+      .mul(d)
+      .mul(0.5)
+      .where(a.le(delta), a.sub(0.5 * delta).mul(delta));
+    return reduce(l.to(x.dtype), reduction);
   });
 }
 /** Options of binaryCrossEntropy: a weight (broadcast to the input) rescales each element's loss. */
@@ -361,6 +397,10 @@ export function binaryCrossEntropy(inputArg: Tensor, targetArg: Tensor, opts?: B
       `Using a target size (torch.Size(${fmtShape(target.shape)})) that is different to the input size (torch.Size(${fmtShape(input.shape)})) is deprecated. Please ensure they have the same size.`,
     );
   const weight = weightOpt(o.weight, "binary_cross_entropy", "weight", input);
+  if (target.dtype !== input.dtype)
+    throw new Error(`Found dtype ${scalarType(target)} but expected ${scalarType(input)}`);
+  if (!isFloat(input.dtype))
+    throw new Error(`"binary_cross_entropy" not implemented for '${scalarType(input)}'`);
   if (input.storage && !activeTrace() && input.values().some((v) => !(v >= 0 && v <= 1)))
     throw new Error("all elements of input should be between 0 and 1");
   const ins = weight ? [input, target, weight] : [input, target];
@@ -388,7 +428,7 @@ export function binaryCrossEntropy(inputArg: Tensor, targetArg: Tensor, opts?: B
     const dx = x.sub(xd),
       dt = t.sub(td);
     l = l.add(dx.mul(gx.add(dx.mul(gxx).mul(0.5)).add(dt.mul(gxt))).add(dt.mul(gt)));
-    if (w) l = l.mul(w.detach());
+    if (w) l = l.mul(w.detach()).to(x.dtype); // in place in PyTorch: the input's dtype
     return reduce(l, reduction);
   });
 }
@@ -416,6 +456,22 @@ export function binaryCrossEntropyWithLogits(
     );
   const weight = weightOpt(o.weight, fn, "weight", input),
     posWeight = weightOpt(o.posWeight, fn, "posWeight", input);
+  // PyTorch 1.13 computes (1 - target) * input and adds the rest in place: the loss has the
+  // target's dtype, and integer operands fail (in its order: -input, pos_weight - 1, 1 - target)
+  if (input.dtype === "bool")
+    throw new Error(
+      "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+    );
+  if (posWeight?.dtype === "bool")
+    throw new Error(
+      "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+    );
+  if (target.dtype === "bool")
+    throw new Error(
+      "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.",
+    );
+  if (!isFloat(input.dtype)) throw castError("float32", input.dtype);
+  if (!isFloat(target.dtype)) throw castError(input.dtype, target.dtype);
   const ins = [input, target, ...(weight ? [weight] : []), ...(posWeight ? [posWeight] : [])];
   return composite("BinaryCrossEntropyWithLogitsBackward0", ins, (x, t, ...rest) => {
     const w = weight ? rest.shift() : undefined,
@@ -429,7 +485,7 @@ export function binaryCrossEntropyWithLogits(
       .mul(x)
       .add(lw ? lw.mul(soft) : soft);
     if (w) l = l.mul(w);
-    return reduce(l, reduction);
+    return reduce(l.to(t.dtype), reduction);
   });
 }
 /** Options of klDiv: reduction may also be "batchmean"; logTarget: the target holds log-probabilities. */
@@ -448,6 +504,8 @@ export function klDiv(inputArg: Tensor, targetArg: Tensor, opts?: KlDivOptions):
   const reduction = o.reduction === "batchmean" ? "batchmean" : reductionOf(o.reduction, "kl_div");
   const logTarget =
     o.logTarget === undefined ? false : arg.bool(o.logTarget, "kl_div", "logTarget");
+  if (!isFloat(input.dtype) || !isFloat(target.dtype))
+    throw new Error("kl_div: Integral inputs not supported.");
   const pointwise = logTarget
     ? target.exp().mul(target.sub(input))
     : target.where(target.gt(0), 1).log().mul(target).sub(target.mul(input));

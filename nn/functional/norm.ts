@@ -1,5 +1,6 @@
 // normalization: compositions of reductions that fuse (the mean and the mean of squares over
 // the same loops are one kernel, the normalization and affine transform a second)
+import { isFloat, scalarTypeName } from "../../ir/dtype";
 import { fmtShape, normDim } from "../../ir/shape";
 import * as arg from "../../runtime/args";
 import { noGrad } from "../../runtime/autograd";
@@ -15,6 +16,31 @@ function standardize(x: Tensor, dims: number[], eps: number) {
 }
 export const optionalTensor = (v: unknown, fn: string, name: string, pos: number) =>
   v === undefined || v === null ? null : arg.tensorArg(v, fn, name, pos);
+// layer_norm's and group_norm's kernels: a float input, and weight and bias of its dtype (no
+// promotion), in PyTorch's words
+function sameDtypeParams(x: Tensor, kernel: string, params: (Tensor | null)[]): void {
+  if (!isFloat(x.dtype))
+    throw new Error(`"${kernel}" not implemented for '${scalarTypeName(x.dtype)}'`);
+  for (const t of params)
+    if (t && t.dtype !== x.dtype)
+      throw new Error(
+        `expected scalar type ${scalarTypeName(x.dtype)} but found ${scalarTypeName(t.dtype)}`,
+      );
+}
+// batch_norm's CPU kernel (instance_norm's too): a float input; parameters of another dtype than
+// the input's are its "mixed dtype" case (the first defined one decides), which 1.13 only has for
+// a bfloat16 input with float parameters; otherwise every parameter has the input's dtype
+function batchNormDtypes(x: Tensor, params: (Tensor | null)[]): void {
+  if (!isFloat(x.dtype))
+    throw new Error(`"batch_norm" not implemented for '${scalarTypeName(x.dtype)}'`);
+  const defined = params.filter((t): t is Tensor => t !== null);
+  if (defined.length && defined[0].dtype !== x.dtype) {
+    if (defined.some((t) => t.dtype !== "float32"))
+      throw new Error("mixed dtype (CPU): expect parameter to have scalar type of Float");
+    throw new Error("mixed dtype (CPU): expect input to have scalar type of BFloat16");
+  }
+  sameDtypeParams(x, "batch_norm", defined);
+}
 // weight and bias along dim 1 of an [N, C, ...] input
 const perChannel = (t: Tensor, ndim: number) =>
   t.reshape([1, -1, ...new Array<number>(Math.max(ndim - 2, 0)).fill(1)]);
@@ -50,6 +76,7 @@ export function layerNorm(
     throw new Error(
       `Given normalized_shape=${fmtShape(shape)}, expected input with shape [*${shape.map((n) => `, ${n}`).join("")}], but got input of size${fmtShape(x.shape)}`,
     );
+  sameDtypeParams(x, "LayerNormKernelImpl", [weight, bias]);
   const dims = shape.map((_, i) => x.ndim - k + i);
   const ins = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return composite("NativeLayerNormBackward0", ins, (a, ...rest) => {
@@ -105,6 +132,7 @@ export function batchNorm(
     throw new Error(
       `Expected more than 1 value per channel when training, got input size torch.Size([${x.shape.join(", ")}])`,
     );
+  batchNormDtypes(x, [weight, bias, runningMean, runningVar]);
   const dims = x.shape.map((_, d) => d).filter((d) => d !== 1);
   const ins = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   const stats: { mean?: Tensor; variance?: Tensor } = {};
@@ -169,6 +197,7 @@ export function groupNorm(
       throw new Error(
         `Expected ${name} to be a vector of size equal to the number of channels in input, but got ${name} of shape ${fmtShape(t.shape)} and input of shape ${fmtShape(x.shape)}`,
       );
+  sameDtypeParams(x, "GroupNormKernelImpl", [weight, bias]);
   const ins = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return composite("NativeGroupNormBackward0", ins, (a, ...rest) => {
     let y = standardize(a.reshape([N, groups, -1]), [2], eps).y.reshape([...a.shape]);
@@ -214,6 +243,7 @@ export function instanceNorm(
   ] as const)
     if (t && t.numel() !== C)
       throw new Error(`${name} should contain ${C} elements not ${t.numel()}`);
+  batchNormDtypes(x, [weight, bias]);
   const dims = x.shape.map((_, d) => d).filter((d) => d >= 2);
   const ins = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return composite("ViewBackward0", ins, (a, ...rest) => {
@@ -232,6 +262,10 @@ export function normalize(input: Tensor, pArg = 2, dimArg = 1, epsArg = 1e-12): 
     p = arg.number(pArg, fn, "p", 2),
     dim = normDim(arg.int(dimArg, fn, "dim", 3), x.ndim),
     eps = arg.number(epsArg, fn, "eps", 4);
+  if (!isFloat(x.dtype))
+    throw new Error(
+      `norm(): input dtype should be either floating point or complex. Got ${scalarTypeName(x.dtype)} instead.`,
+    );
   // the p-norm with a zero gradient where it is 0 (as PyTorch's norm backward), for finite p > 0
   let n: Tensor;
   if (p > 0 && Number.isFinite(p)) {

@@ -2,6 +2,7 @@
 // to each window's first maximum; average pooling is a convolution with a constant weight (one
 // kernel, the division its epilogue; its gradient a transposed convolution); adaptive average
 // pooling two matmuls with constant averaging matrices
+import { isFloat, scalarTypeName } from "../../ir/dtype";
 import { poolOut } from "../../ir/ops/pool";
 import { fmtShape, sameShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
@@ -109,6 +110,14 @@ function maxPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, f
   const withIndices =
     o.returnIndices !== undefined && arg.bool(o.returnIndices, fn, "return_indices");
   const s = poolSpec(input, kernelSize, o, d, fn);
+  // PyTorch's kernels are for floats only (1-d without indices has its own)
+  const kernel =
+    d === 3
+      ? "max_pool3d_with_indices_cpu"
+      : d === 1 && !withIndices
+        ? "max_pool1d_impl"
+        : "max_pool2d";
+  noIntKernel(s.x, kernel);
   const p = {
     kernel: s.kernel,
     stride: s.stride,
@@ -186,6 +195,11 @@ export function maxPool3d(input: Tensor, kernelSize: number | number[], opts?: M
   return maxPool(input, kernelSize, opts, 3, "max_pool3d");
 }
 
+function noIntKernel(x: Tensor, kernel: string): void {
+  if (!isFloat(x.dtype))
+    throw new Error(`"${kernel}" not implemented for '${scalarTypeName(x.dtype)}'`);
+}
+
 // The inverse of max pooling: each value of input written at its index in a zero output plane
 // (or volume: a scatter along the flattened plane; its gradient reads the output gradient there).
 function maxUnpool(
@@ -241,6 +255,8 @@ function maxUnpool(
     });
     out = given;
   }
+  // PyTorch's kernels (max_unpool1d runs max_unpool2d's) are for floats only
+  noIntKernel(x, `max_unpool${d === 3 ? 3 : 2}d`);
   const plane = out.reduce((a, b) => a * b, 1);
   // eagerly, PyTorch's wording for an index outside the output (compiled, the scatter's check)
   if (!activeTrace()) {
@@ -388,6 +404,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | (number | 
  */
 export function adaptiveMaxPool2d(input: Tensor, outputSize: number | (number | null)[]): Tensor {
   const { x, out, sizes } = adaptiveSpec(input, outputSize, "adaptive_max_pool2d");
+  noIntKernel(x, "adaptive_max_pool2d");
   const [H, W] = sizes,
     [OH, OW] = out;
   return composite("AdaptiveMaxPool2DBackward0", [x], (a) => {

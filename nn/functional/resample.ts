@@ -59,7 +59,7 @@ export function pad(input: Tensor, padArg: number[], opts?: PadOptions): Tensor 
       const padded = y.pad(before, after);
       if (v === 0) return padded;
       const inside = y.newZeros([]).eq(0).expand(y.shape).pad(before, after);
-      return padded.where(inside, v);
+      return padded.where(inside, v).to(t.dtype); // the value cast to the input's dtype, as PyTorch
     });
   }
   if (value !== undefined && value !== 0)

@@ -295,6 +295,50 @@ describe("softmax needs a dim; other F functions check their arguments", () => {
       "dropout(): argument 'training' (position 3) must be bool, not int",
     );
   });
+  // Tensor options (weights) are out of the golden runner's reach: PyTorch 1.13's values here
+  it("loss weights of another dtype: the dtype PyTorch gives", () => {
+    const x = tensor([0.2, 0.7, 0.9]),
+      t = tensor([0, 1, 0.5]),
+      w = tensor([0.5, 2, 1.5], { dtype: "float64" });
+    // binary_cross_entropy and its logits form multiply by weight in place: the input's dtype
+    const bce = F.binaryCrossEntropy(x, t, { weight: w });
+    expect(bce.dtype).toBe("float32");
+    expect(bce.item()).toBeCloseTo(0.876960277557373, 6);
+    const logits = F.binaryCrossEntropyWithLogits(tensor([-1, 0.5, 2]), t, {
+      weight: w,
+      posWeight: w,
+    });
+    expect(logits.dtype).toBe("float32");
+    expect(logits.item()).toBeCloseTo(1.2636429071426392, 6);
+    // cross_entropy with class probabilities multiplies by weight out of place: promoted (labels:
+    // the weight must have the input's dtype, above)
+    const ce = F.crossEntropy(
+      tensor([
+        [0.1, 0.2, 0.3],
+        [1, -1, 0],
+      ]),
+      tensor([
+        [0.2, 0.3, 0.5],
+        [1, 0, 0],
+      ]),
+      { weight: w },
+    );
+    expect(ce.dtype).toBe("float64");
+    expect(ce.item()).toBeCloseTo(0.8683101199567318, 6);
+  });
+  it("a bool posWeight is refused as PyTorch's pos_weight - 1", () => {
+    const x = randn([3]),
+      t = tensor([0, 1, 1]),
+      pw = tensor([true, false, true]);
+    refuses(
+      () => F.binaryCrossEntropyWithLogits(x, t, { posWeight: pw }),
+      Error,
+      "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.",
+      x,
+      t,
+      pw,
+    );
+  });
   // The other operand mixes are golden error cases (test/golden/ops.json). PyTorch 1.13's conv1d
   // alone casts a bias of another float type; jitgrad refuses it as conv2d does, rather than
   // convert it silently.
