@@ -1423,8 +1423,6 @@ export class Tensor {
       arg.tensorArg(index, "scatter_add", "index", 2),
       arg.tensorArg(src, "scatter_add", "src", 3),
     );
-    if (src.dtype !== this.dtype)
-      throw new Error("scatter(): Expected self.dtype to be equal to src.dtype");
     return bind("scatterAdd", [this, index, src], { dim: d });
   }
 
@@ -1438,8 +1436,6 @@ export class Tensor {
     const idx = arg.tensorArg(index, "scatter", "index", 2);
     if (Tensor.isTensor(src)) {
       indexCheck("scatter", this, d, idx, src);
-      if (src.dtype !== this.dtype)
-        throw new Error("scatter(): Expected self.dtype to be equal to src.dtype");
       return bind("scatter", [this, idx, src], { dim: d });
     }
     const v = arg.scalarValue(src, "scatter", "value", 3);
@@ -1475,8 +1471,6 @@ export class Tensor {
     const includeSelf =
       o.includeSelf === undefined ? true : arg.bool(o.includeSelf, fn, "include_self");
     indexCheck("scatter", this, d, idx, s);
-    if (s.dtype !== this.dtype)
-      throw new Error("scatter(): Expected self.dtype to be equal to src.dtype");
     // src beyond index's shape is never read: trimmed, so the op sees one shape for both
     const trimmed = sameShape(s.shape, idx.shape)
       ? s
@@ -2420,6 +2414,9 @@ function seedGradient(t: Tensor): Tensor {
 function indexCheck(fn: string, self: Tensor, dim: number, index: Tensor, src?: Tensor): void {
   if (!(index instanceof Tensor) || index.dtype !== "int32")
     throw new Error(`${fn}(): Expected dtype int64 for index`);
+  // (PyTorch checks the scatters' src dtype here, before any shape)
+  if (src && src.dtype !== self.dtype)
+    throw new Error("scatter(): Expected self.dtype to be equal to src.dtype");
   if (index.ndim !== self.ndim && !(index.ndim <= 1 && self.ndim <= 1))
     throw new Error("Index tensor must have the same number of dimensions as input tensor");
   const bad = index.shape.findIndex((n, d) => d !== dim && n > self.shape[d]);

@@ -65,11 +65,13 @@ function views(floats: number): { f32: Float32Array; f64: Float64Array } {
 
 // The plan as a Wasm kernel, or undefined where the emitter cannot render it or the rule says JS.
 // `fallback` runs a call whose operands are not all float32 arrays; `always` skips the cost rule
-// (a caller that has its own reason: conv-chain.ts).
+// (a caller that has its own reason: conv-chain.ts); `splittable` false: never split across
+// threads (no task for the workers to keep: pointwise.ts, for layouts seen once).
 export function chainKernel(
   plan: LoopKernel,
   fallback: () => Kernel,
   always = false,
+  splittable = true,
 ): { run: Kernel; source: string } | undefined {
   const layout = chainLayout(plan);
   if (!layout || !(always || worthIt(plan, layout))) return undefined;
@@ -99,7 +101,7 @@ export function chainKernel(
     for (const s of scalarsOut) bufs[s.param][s.offset + r * s.rowStride] = m.f32[s.slot];
   };
   const split =
-    typeof SharedArrayBuffer === "function" && codegenAllowed()
+    splittable && typeof SharedArrayBuffer === "function" && codegenAllowed()
       ? chainSplit(plan.name, layout, module, wasmCost(plan, layout), plan.reduced ? finish : null)
       : null;
   const run: Kernel = (...bufs: Storage[]) => {

@@ -9,6 +9,10 @@
 // split form), about what the JS loop takes over EAGER_WASM_MIN elements of a cheap op, once per
 // layout; an identical module is compiled once (module.ts).
 //
+// With 2+ threads a chain is split as compiled ones are, from its layout's third call: a split
+// kernel leaves a task (its instance and memory) in every worker for good, which a stream of
+// one-off sizes would pile up. Split or not, the bits are the same (chain-split.ts).
+//
 // Operands reach the kernel as views starting at their offsets, so one kernel serves any offsets.
 // A result that shares memory with an operand at another offset or stride stays in JS: the chain
 // copies a chunk of every operand in before it writes any of the chunk's results, which differs
@@ -18,6 +22,7 @@ import { arg, type Scalar, scalarKey, substitute } from "../../ir/scalar";
 import type { Kernel, Strided } from "../backend";
 import { evaluate } from "../js/scalar";
 import { type Access, coalesce, type LoopKernel } from "../plan";
+import { getNumThreads } from "../threads/pool";
 import { chainKernel } from "./chain-kernel";
 
 // Below this many elements the JS loop is kept (a kernel per layout is not worth making).
@@ -25,7 +30,10 @@ export const EAGER_WASM_MIN = 1 << 16;
 // Layouts remembered (each with its kernel, or null: JS renders it); past this the table restarts.
 const MAX_LAYOUTS = 512;
 
-const layouts = new Map<string, Kernel | null>();
+// a layout's kernel (null: JS renders it), its plan, its calls, whether it is the splittable one
+type Entry = { plan: LoopKernel; run: Kernel | null; calls: number; split: boolean };
+const layouts = new Map<string, Entry>();
+const SPLIT_FROM = 3; // calls
 // (tests: how many eager ops ran as Wasm chains)
 export const eagerWasmStats = { calls: 0 };
 
@@ -39,12 +47,13 @@ export function wasmPointwise(
   if (dtype !== "float32" || !(out.storage instanceof Float32Array)) return false;
   const n = out.shape.reduce((a, b) => a * b, 1);
   if (n < EAGER_WASM_MIN) return false;
+  if (overlaps(out, ins)) return false;
   const inlined = exponentsInlined(formula, ins);
   const f = inlined.f;
   // a broadcast scalar of another type (a number operand arrives as a float64 0-d tensor) is
   // rounded to float32 first, as PyTorch computes float32 ops in float32 with the scalar cast
   const operands = inlined.ins.map((x) => (x.storage instanceof Float32Array ? x : asF32Scalar(x)));
-  if (!operands.every((x) => x !== null) || overlaps(out, operands)) return false;
+  if (!operands.every((x) => x !== null)) return false;
   const all = [out, ...operands];
   const c = coalesce(
     [...out.shape],
@@ -52,42 +61,63 @@ export function wasmPointwise(
   );
   if (c.sizes.length > 2) return false;
   const key = `${scalarKey(f)}|${c.sizes}|${c.strides.join(";")}`;
-  let kernel = layouts.get(key);
-  if (kernel === undefined) {
+  let e = layouts.get(key);
+  if (e === undefined) {
     if (layouts.size >= MAX_LAYOUTS) layouts.clear();
-    kernel = chainKernel(plan(f, c.sizes, c.strides), noFallback)?.run ?? null;
-    layouts.set(key, kernel);
+    const p = plan(f, c.sizes, c.strides);
+    e = {
+      plan: p,
+      run: chainKernel(p, noFallback, false, false)?.run ?? null,
+      calls: 0,
+      split: false,
+    };
+    layouts.set(key, e);
   }
-  if (!kernel) return false;
+  if (!e.run) return false;
+  if (++e.calls >= SPLIT_FROM && !e.split && getNumThreads() > 1) {
+    e.run = chainKernel(e.plan, noFallback)?.run ?? e.run;
+    e.split = true;
+  }
   const views = all.map((t) => (t.storage as Float32Array).subarray(t.offset));
   // the same memory at the same offset: one view, so a split call sees one buffer (staging.ts)
   for (let i = 1; i < all.length; i++)
     if (all[i].storage === out.storage && all[i].offset === out.offset) views[i] = views[0];
   eagerWasmStats.calls++;
-  kernel(...(views as Storage[]));
+  e.run(...(views as Storage[]));
   return true;
 }
 
-// A pow's exponent given as a broadcast scalar operand (x.pow(2): the 2 arrives as a 0-d tensor)
-// becomes a constant of the formula, its value part of the cache key: the chain emitter renders
-// small integer powers (x^2 as x * x, as PyTorch computes float32 powers), not a runtime exponent.
-// Only exponents: other scalars (a learning rate) stay operands, so a new value needs no kernel.
+// A pow's exponent 2 given as a broadcast scalar operand (x.pow(2): the 2 arrives as a 0-d tensor)
+// becomes a constant of the formula, part of the cache key, so the chain renders x * x: one
+// float32 rounding of an exact square, the bits of the JS kernel's rounded Math.pow and of
+// PyTorch. Other exponents stay operands, and so in JS: the chain renders 3 and 4 as repeated
+// products (PyTorch too, for a number 3, but not for a tensor 3, nor for 4), whose bits differ
+// from the JS kernel's, and an eager result must not depend on its size. Other scalars (a
+// learning rate) stay operands, so a new value needs no kernel.
 function exponentsInlined(f: Scalar, ins: Strided[]): { f: Scalar; ins: Strided[] } {
-  const exponents = new Set<number>();
+  const candidates = new Set<number>();
   const walk = (e: Scalar, exponent: boolean) => {
     if (e.op === "arg") {
-      if (exponent && ins[e.index].strides.every((st) => st === 0)) exponents.add(e.index);
+      if (exponent && ins[e.index].strides.every((st) => st === 0)) candidates.add(e.index);
     } else if (e.op !== "num")
       e.args.forEach((a, i) => walk(a, exponent || (e.op === "pow" && i === 1)));
   };
   walk(f, false);
-  if (exponents.size === 0) return { f, ins };
+  if (candidates.size === 0) return { f, ins };
   const kept: Strided[] = [];
   const args = ins.map((x, i): Scalar => {
-    if (!exponents.has(i)) return arg(kept.push(x) - 1);
+    if (!candidates.has(i)) return arg(kept.push(x) - 1);
     return { op: "num", value: Number((x.storage as Storage)[x.offset]) };
   });
-  return { f: folded(substitute(f, args)), ins: kept };
+  const g = folded(substitute(f, args));
+  const exponents: Scalar[] = [];
+  const powers = (e: Scalar) => {
+    if (e.op === "arg" || e.op === "num") return;
+    if (e.op === "pow") exponents.push(e.args[1]);
+    e.args.forEach(powers);
+  };
+  powers(g);
+  return exponents.every((e) => e.op === "num" && e.value === 2) ? { f: g, ins: kept } : { f, ins };
 }
 // the formula with every op over constants alone computed (roundF32(2) is 2)
 function folded(e: Scalar): Scalar {

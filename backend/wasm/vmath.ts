@@ -96,7 +96,8 @@ export function vtanh(c: VecCtx, x: string): string {
   const s = pow2(c, k);
   const m = add(c, mul(c, s, p), sub(c, s, num(c, 1)));
   const t = op(c, "f32x4.div", vneg(c, m), add(c, m, num(c, 2)));
-  return op(c, "v128.or", t, op(c, "v128.and", x, c.constant(f(-0))));
+  // (|t|: at x = +0, -m / (m + 2) is -0)
+  return op(c, "v128.or", vabs(c, t), op(c, "v128.and", x, c.constant(f(-0))));
 }
 
 // ---- log ----

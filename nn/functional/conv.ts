@@ -122,15 +122,16 @@ function convSpec(
     throw new Error(
       `Calculated padded input size per channel: (${padded.join(" x ")}). Kernel size: (${k.join(" x ")}). Kernel size can't be greater than actual input size`,
     );
-  if (bias && (bias.ndim !== 1 || bias.shape[0] !== w.shape[0]))
-    throw new Error(
-      `Given weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${w.shape[0]} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
-    );
-  // no promotion between the operands, as PyTorch (whose 1.13 conv1d alone lets a bias of
-  // another float type through)
+  // no promotion between the operands, as PyTorch (whose 1.13 lets a bias of another float type
+  // through on some of its convolution backends: small conv1d and conv3d; jitgrad refuses it
+  // always), the bias's type checked before its size
   if (bias && bias.dtype !== x.dtype)
     throw new Error(
       `Input type (${cTypeName(x.dtype)}) and bias type (${cTypeName(bias.dtype)}) should be the same`,
+    );
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== w.shape[0]))
+    throw new Error(
+      `Given weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${w.shape[0]} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
     );
   sameScalarType(x, w);
   return { x, w, bias, stride, padding, dilation, groups, extra };

@@ -1472,7 +1472,8 @@ err("F.convTranspose3d: input rank", "F.convTranspose3d", None, [x4(2, 3), x4(3,
 err("F.convTranspose3d: channels", "F.convTranspose3d", None, [x4(1, 3, 3, 4, 4), x4(2, 2, 2, 2, 2)])
 
 # operands of different float types: PyTorch promotes in elementwise ops but not in these
-# (1.13's conv1d alone lets a bias of another type through; jitgrad rejects it as conv2d does)
+# (1.13 lets a bias of another type through on some conv backends, small conv1d and conv3d;
+# jitgrad rejects it always, as conv2d does)
 err("F.conv1d: float64 weight", "F.conv1d", None, [x4(1, 2, 5), d4(3, 2, 2)])
 err("F.conv2d: float32 weight for float64 input", "F.conv2d", None, [d4(1, 2, 4, 4), x4(3, 2, 2, 2)])
 err("F.conv2d: float64 bias", "F.conv2d", None, [x4(1, 2, 4, 4), x4(3, 2, 2, 2), d4(3)])
@@ -1646,6 +1647,12 @@ err("F.relu: bool", "F.relu", None, [B([3])])
 err("F.hardtanh: bool", "F.hardtanh", None, [B([3])])
 err("F.relu6: bool", "F.relu6", None, [B([3])])
 op("F.hardtanh: int", "F.hardtanh", None, [V([-3, 0, 2], "int32")])
+
+# the order of the checks: a scatter's src dtype before the index's shape, a conv bias's dtype
+# before its size
+err("scatterAdd: float64 src and an index of another rank", "scatterAdd", T([3, 3]), [0, V([[[0]]], "int32"), T([1], "float64")])
+err("scatter: float64 src and an index of another rank", "scatter", T([3, 3]), [0, V([[[0]]], "int32"), T([1], "float64")])
+err("F.conv2d: float64 bias of the wrong size", "F.conv2d", None, [x4(1, 2, 4, 4), x4(3, 2, 2, 2), d4(4)])
 
 out_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ops.json")
 with open(out_path, "w") as f:

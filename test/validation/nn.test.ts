@@ -339,9 +339,9 @@ describe("softmax needs a dim; other F functions check their arguments", () => {
       pw,
     );
   });
-  // The other operand mixes are golden error cases (test/golden/ops.json). PyTorch 1.13's conv1d
-  // alone casts a bias of another float type; jitgrad refuses it as conv2d does, rather than
-  // convert it silently.
+  // The other operand mixes are golden error cases (test/golden/ops.json). PyTorch 1.13 casts a
+  // bias of another float type on some of its convolution backends (small conv1d and conv3d) and
+  // refuses it on others; jitgrad refuses it always, rather than convert it silently.
   it("conv1d: a bias of another float type, as conv2d", () => {
     const w = randn([3, 2, 2]),
       b = randn([3], { dtype: "float64" }),
