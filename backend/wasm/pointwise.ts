@@ -1,17 +1,18 @@
 // Eager elementwise ops on large float32 tensors as Wasm chain kernels (chain-kernel.ts renders
-// and runs them, and splits them across threads as it does compiled chains), where the chain cost
-// rule says it pays: measured here, x.mul(2) over 1e6 float32 took 2.2-2.4 ms a call in the JS
-// loop (1.3 ms of it the loop) against 0.41-0.45 ms as a chain. The JS eager kernel (js/eager.ts)
-// serves every shape with one function; a Wasm chain is made per layout (op, sizes, strides), at
-// its first call: which kernel computes a value never depends on what ran before (a kernel made
-// on a second sighting would change a transcendental's last bits between a run and its resumed
-// copy). Making one costs ~0.8 ms here (the chain's function, its assembly and instance, its
-// split form), about what the JS loop takes over EAGER_WASM_MIN elements of a cheap op, once per
-// layout; an identical module is compiled once (module.ts).
+// and runs them), where the chain cost rule says it pays: measured here, x.mul(2) over 1e6
+// float32 took 2.2-2.4 ms a call in the JS loop (1.3 ms of it the loop) against 0.41-0.45 ms as a
+// chain. The JS eager kernel (js/eager.ts) serves every shape with one function; a Wasm chain is
+// made per layout (op, sizes, strides), at its first call: which kernel computes a value never
+// depends on what ran before (a kernel made on a second sighting would change a transcendental's
+// last bits between a run and its resumed copy). Making one costs ~0.8 ms here (the chain's
+// function, its assembly and instance), about what the JS loop takes over EAGER_WASM_MIN
+// elements of a cheap op, once per layout; an identical module is compiled once (module.ts).
 //
-// With 2+ threads a chain is split as compiled ones are, from its layout's third call: a split
-// kernel leaves a task (its instance and memory) in every worker for good, which a stream of
-// one-off sizes would pile up. Split or not, the bits are the same (chain-split.ts).
+// Never split across threads: an eager op's operands are mostly results (ordinary memory), which
+// the calling thread copies into staging before the workers start and the workers' halves back
+// after. Measured with 2 threads against 1, at 1e6 (median of 15 rounds of 20 calls): mul 2.29 vs
+// 1.17 ms, tanh 2.52 vs 2.11, exp 2.60 vs 2.09, sigmoid 1.79 vs 1.69; W1 eager 4.50 vs 2.74. (A
+// split kernel would also leave a task, with its memory, in every worker for good: one per size.)
 //
 // Operands reach the kernel as views starting at their offsets, so one kernel serves any offsets.
 // A result that shares memory with an operand at another offset or stride stays in JS: the chain
@@ -22,7 +23,6 @@ import { arg, type Scalar, scalarKey, substitute } from "../../ir/scalar";
 import type { Kernel, Strided } from "../backend";
 import { evaluate } from "../js/scalar";
 import { type Access, coalesce, type LoopKernel } from "../plan";
-import { getNumThreads } from "../threads/pool";
 import { chainKernel } from "./chain-kernel";
 
 // Below this many elements the JS loop is kept (a kernel per layout is not worth making).
@@ -30,10 +30,7 @@ export const EAGER_WASM_MIN = 1 << 16;
 // Layouts remembered (each with its kernel, or null: JS renders it); past this the table restarts.
 const MAX_LAYOUTS = 512;
 
-// a layout's kernel (null: JS renders it), its plan, its calls, whether it is the splittable one
-type Entry = { plan: LoopKernel; run: Kernel | null; calls: number; split: boolean };
-const layouts = new Map<string, Entry>();
-const SPLIT_FROM = 3; // calls
+const layouts = new Map<string, Kernel | null>();
 // (tests: how many eager ops ran as Wasm chains)
 export const eagerWasmStats = { calls: 0 };
 
@@ -61,29 +58,19 @@ export function wasmPointwise(
   );
   if (c.sizes.length > 2) return false;
   const key = `${scalarKey(f)}|${c.sizes}|${c.strides.join(";")}`;
-  let e = layouts.get(key);
-  if (e === undefined) {
+  let kernel = layouts.get(key);
+  if (kernel === undefined) {
     if (layouts.size >= MAX_LAYOUTS) layouts.clear();
-    const p = plan(f, c.sizes, c.strides);
-    e = {
-      plan: p,
-      run: chainKernel(p, noFallback, false, false)?.run ?? null,
-      calls: 0,
-      split: false,
-    };
-    layouts.set(key, e);
+    kernel = chainKernel(plan(f, c.sizes, c.strides), noFallback, false, false)?.run ?? null;
+    layouts.set(key, kernel);
   }
-  if (!e.run) return false;
-  if (++e.calls >= SPLIT_FROM && !e.split && getNumThreads() > 1) {
-    e.run = chainKernel(e.plan, noFallback)?.run ?? e.run;
-    e.split = true;
-  }
+  if (!kernel) return false;
   const views = all.map((t) => (t.storage as Float32Array).subarray(t.offset));
-  // the same memory at the same offset: one view, so a split call sees one buffer (staging.ts)
+  // the same memory at the same offset: one view
   for (let i = 1; i < all.length; i++)
     if (all[i].storage === out.storage && all[i].offset === out.offset) views[i] = views[0];
   eagerWasmStats.calls++;
-  e.run(...(views as Storage[]));
+  kernel(...(views as Storage[]));
   return true;
 }
 
