@@ -8,7 +8,7 @@
 //
 // Internal code calls the same tensor methods, so these checks run on internal calls too: each is
 // a typeof test or two, never a property lookup on a prototype.
-import type { DType } from "../ir/dtype";
+import { type DType, isFloat, scalarTypeName } from "../ir/dtype";
 import { Tensor } from "./tensor";
 
 // ---- typed arrays, by their internal slots (not by properties a caller could redefine or fake
@@ -255,4 +255,21 @@ export function options<K extends string>(
     out[k] = (v as Record<string, unknown>)[key];
   }
   return out;
+}
+
+// ---- dtypes PyTorch has no kernel for ----
+/** Throws PyTorch's error for a kernel it lacks for `dtype` ("\"gelu\" not implemented for 'Long'"). */
+export function noKernel(kernel: string, dtype: DType): never {
+  throw new Error(`"${kernel}" not implemented for '${scalarTypeName(dtype)}'`);
+}
+/** PyTorch's `kernel` runs on floats only: integers and bools are refused with its words. */
+export function floatKernel(dtype: DType, kernel: string): void {
+  if (!isFloat(dtype)) noKernel(kernel, dtype);
+}
+/** A kernel that promotes nothing: `found` must be `expected`'s dtype ("expected scalar type Float but found Double"). */
+export function sameScalarType(expected: DType, found: DType): void {
+  if (found !== expected)
+    throw new Error(
+      `expected scalar type ${scalarTypeName(expected)} but found ${scalarTypeName(found)}`,
+    );
 }

@@ -459,8 +459,7 @@ export class Tensor {
   }
   /** The fractional part, x - trunc(x) (floating-point tensors). */
   frac() {
-    if (!isFloat(this.dtype))
-      throw new Error(`"frac_cpu" not implemented for '${scalarType(this)}'`);
+    arg.floatKernel(this.dtype, "frac_cpu");
     return composite("FracBackward0", [this], (x) => x.sub(x.detach().trunc()));
   }
   /** Elementwise complementary error function 1 - erf(x), accurate for large x. */
@@ -612,10 +611,7 @@ export class Tensor {
         throw new Error(
           `expected dtype ${cTypeName(this.dtype)} for \`${name}\` but got dtype ${cTypeName(t.dtype)}`,
         );
-    if (!isFloat(this.dtype))
-      throw new Error(
-        `"lerp_kernel_${typeof w === "number" ? "scalar" : "tensor"}" not implemented for '${scalarType(this)}'`,
-      );
+    arg.floatKernel(this.dtype, `lerp_kernel_${typeof w === "number" ? "scalar" : "tensor"}`);
     if (typeof w === "number")
       return composite("LerpBackward0", [this, e], (a, b) =>
         w < 0.5 ? a.add(b.sub(a).mul(w)) : b.sub(b.sub(a).mul(1 - w)),
@@ -1282,10 +1278,7 @@ export class Tensor {
   // another dim than the last, log_softmax's kernel is softmax's
   private softmaxKernelCheck(dim: number, fn: "softmax" | "log_softmax"): void {
     const last = normDim(dim, this.ndim) === Math.max(this.ndim - 1, 0);
-    if (!isFloat(this.dtype))
-      throw new Error(
-        `"${last ? `${fn}_lastdim_kernel_impl` : "softmax_kernel_impl"}" not implemented for '${scalarType(this)}'`,
-      );
+    arg.floatKernel(this.dtype, last ? `${fn}_lastdim_kernel_impl` : "softmax_kernel_impl");
   }
 
   // ---- matmul: 1-D operands are promoted to matrices and the added dim removed, as in PyTorch ----
@@ -1959,8 +1952,7 @@ export class Tensor {
       throw new Error(
         `Expected size for first two dimensions of batch2 tensor to be: [${this.shape[0]}, ${this.shape[2]}] but got: [${o.shape[0]}, ${o.shape[1]}].`,
       );
-    if (o.dtype !== this.dtype)
-      throw new Error(`expected scalar type ${scalarType(this)} but found ${scalarType(o)}`);
+    arg.sameScalarType(this.dtype, o.dtype);
     if (o.dtype === "bool") throw new Error(`"bmm" not implemented for 'Bool'`);
     return bind("matmul", [this, o], {}, "BmmBackward0");
   }
@@ -2329,10 +2321,8 @@ function matmulCheck(a: Tensor, b: Tensor): void {
         `Expected size for first two dimensions of batch2 tensor to be: [${batch}, ${k}] but got: [${batch}, ${k2}].`,
       );
   }
-  if (a.dtype !== b.dtype) {
-    const [x, y] = swapped ? [b, a] : [a, b];
-    throw new Error(`expected scalar type ${scalarType(x)} but found ${scalarType(y)}`);
-  }
+  if (swapped) arg.sameScalarType(b.dtype, a.dtype);
+  else arg.sameScalarType(a.dtype, b.dtype);
   if (a.dtype === "bool") {
     // the kernel PyTorch's matmul reaches: bmm, or mv / mm once batch dims are folded into rows
     const vector = swapped ? a.ndim === 1 : b.ndim === 1;
@@ -2347,8 +2337,7 @@ const scalarType = (t: { dtype: DType }) => scalarTypeName(t.dtype);
 // "int" (bool and integers)
 function noKernelFor(ins: Operand[], below: "bool" | "int", kernel: string): void {
   const dtype = promoteAll(ins.map((x) => (Tensor.isTensor(x) ? x : scalar(x))));
-  if (dtype === "bool" || (below === "int" && !isFloat(dtype)))
-    throw new Error(`"${kernel}" not implemented for '${scalarTypeName(dtype)}'`);
+  if (dtype === "bool" || (below === "int" && !isFloat(dtype))) arg.noKernel(kernel, dtype);
 }
 // PyTorch raises for an integer division (or remainder) by zero; compiled, the values are not
 // known while tracing, and the result there is 0

@@ -1,6 +1,6 @@
 // Activations of F and their relatives (softmax, gelu): compositions recorded as one node with
 // PyTorch's grad_fn name.
-import { isFloat, scalarTypeName } from "../../ir/dtype";
+import { scalarTypeName } from "../../ir/dtype";
 import { normDim } from "../../ir/shape";
 import * as arg from "../../runtime/args";
 import { composite } from "../../runtime/composite";
@@ -44,7 +44,7 @@ export function gelu(input: Tensor, opts?: GeluOptions): Tensor {
     a = arg.options(opts, "gelu", ["approximate"]).approximate;
   const approximate =
     a === undefined ? "none" : arg.oneOf(a, "gelu", "approximate", ["none", "tanh"] as const);
-  if (!isFloat(x.dtype)) throw new Error(`"GeluKernelImpl" not implemented for '${scalarType(x)}'`);
+  arg.floatKernel(x.dtype, "GeluKernelImpl");
   if (approximate === "none")
     return composite("GeluBackward0", [x], (v) => v.mul(0.5).mul(v.mul(Math.SQRT1_2).erf().add(1)));
   if (approximate === "tanh") {
@@ -83,7 +83,7 @@ function noBool(x: Tensor, fn: string): void {
 // `kernel`: the CPU kernel PyTorch's error names
 function floatInput(input: unknown, fn: string, kernel = `${fn}_cpu`): Tensor {
   const x = arg.tensorArg(input, fn, "input", 1);
-  if (!isFloat(x.dtype)) throw new Error(`"${kernel}" not implemented for '${scalarType(x)}'`);
+  arg.floatKernel(x.dtype, kernel);
   return x;
 }
 

@@ -1,5 +1,5 @@
 // convolution over 1-3 spatial dims (kernel ops: ir/ops/conv.ts; implicit GEMMs: backend/js/conv.ts)
-import { cTypeName, scalarTypeName } from "../../ir/dtype";
+import { cTypeName } from "../../ir/dtype";
 import { fmtShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
 import { composite } from "../../runtime/composite";
@@ -49,13 +49,6 @@ interface ConvSpec {
 }
 
 // conv1d/conv2d/conv3d's checks, in PyTorch 1.13's order and wording; `d` spatial dims
-function sameScalarType(x: Tensor, y: Tensor): void {
-  if (y.dtype !== x.dtype)
-    throw new Error(
-      `expected scalar type ${scalarTypeName(x.dtype)} but found ${scalarTypeName(y.dtype)}`,
-    );
-}
-
 function convSpec(
   input: Tensor,
   weightArg: Tensor,
@@ -133,7 +126,7 @@ function convSpec(
     throw new Error(
       `Given weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${w.shape[0]} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
     );
-  sameScalarType(x, w);
+  arg.sameScalarType(x.dtype, w.dtype);
   return { x, w, bias, stride, padding, dilation, groups, extra };
 }
 
@@ -253,8 +246,8 @@ function convTransposeNd(
     throw new Error(
       `Given transposed=1, weight of size ${fmtShape(w.shape)}, expected bias to be 1-dimensional with ${outC} elements, but got bias of size ${fmtShape(bias.shape)} instead`,
     );
-  sameScalarType(x, w);
-  if (bias) sameScalarType(x, bias);
+  arg.sameScalarType(x.dtype, w.dtype);
+  if (bias) arg.sameScalarType(x.dtype, bias.dtype);
   const p = { stride, padding, outputPadding, dilation, groups };
   const f = (xb: Tensor, wt: Tensor, b?: Tensor) => {
     const y = xb.convTranspose(wt, p);

@@ -1,7 +1,6 @@
 // F.unfold (im2col) and F.fold (col2im): unfold is a sliding-window view of the padded input
 // (the `windows` movement op) made contiguous as [N, C*kh*kw, L]; fold sums such columns back into
 // an image (the `col2im` kernel op). Each is the other's gradient. Checks and wording: PyTorch 1.13.
-import { isFloat, scalarTypeName } from "../../ir/dtype";
 import type { WindowParams } from "../../ir/ops/window";
 import { fmtShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
@@ -57,12 +56,6 @@ function blocksOf(size: number[], kernelSize: unknown, opts: unknown, fn: string
   return { p, padding, describe };
 }
 
-// PyTorch's im2col/col2im kernels are for floats only
-function floatKernel(x: Tensor, kernel: string): void {
-  if (!isFloat(x.dtype))
-    throw new Error(`"${kernel}" not implemented for '${scalarTypeName(x.dtype)}'`);
-}
-
 /**
  * Sliding local blocks of a batch of images (PyTorch's `unfold`, im2col): input [N, C, H, W] (or
  * [C, H, W]) -> [N, C * kh * kw, L], L the number of blocks; each column one block, channel-major.
@@ -79,7 +72,7 @@ export function unfold(input: Tensor, kernelSize: number | number[], opts?: Fold
     throw new Error(
       `Given input with spatial size ${pair(size)}, ${describe}, calculated shape of the array of sliding blocks as ${pair(p.blocks)}, but its components must be at least one.`,
     );
-  floatKernel(x, "im2col_out_cpu");
+  arg.floatKernel(x.dtype, "im2col_out_cpu"); // (im2col and col2im are for floats only)
   const lead = x.shape.slice(0, -3),
     C = x.shape[x.ndim - 3];
   const [ph, pw] = padding;
@@ -120,7 +113,7 @@ export function fold(
     throw new Error(
       `Given output_size=${pair(size)}, ${describe}, expected size of input's dimension ${dim + 1} to match the calculated number of sliding blocks ${oh} * ${ow} = ${oh * ow}, but got input.size(${dim + 1})=${L}.`,
     );
-  floatKernel(x, "col2im_out_cpu");
+  arg.floatKernel(x.dtype, "col2im_out_cpu");
   const lead = x.shape.slice(0, -2),
     C = rows / (kh * kw);
   const [ph, pw] = padding;

@@ -70,8 +70,7 @@ function nllOptions(input: Tensor, opts: unknown, fn: string, smoothing: boolean
 
 // nll_loss's kernel reads the weight as the input's dtype
 function weightDtype(input: Tensor, weight: Tensor | null): void {
-  if (weight && input.ndim >= 1 && weight.dtype !== input.dtype)
-    throw new Error(`expected scalar type ${scalarType(input)} but found ${scalarType(weight)}`);
+  if (weight && input.ndim >= 1) arg.sameScalarType(input.dtype, weight.dtype);
 }
 
 function reduce(losses: Tensor, reduction: Reduction): Tensor {
@@ -106,10 +105,10 @@ function checkNll(input: Tensor, target: Tensor, ignoreIndex: number): void {
   }
   if (target.dtype !== "int32")
     throw new Error(`expected scalar type Long but found ${scalarType(target)}`);
-  if (!isFloat(input.dtype))
-    throw new Error(
-      `"${input.ndim <= 2 ? "nll_loss_out_frame" : "nll_loss2d_forward_out_frame"}" not implemented for '${scalarType(input)}'`,
-    );
+  arg.floatKernel(
+    input.dtype,
+    input.ndim <= 2 ? "nll_loss_out_frame" : "nll_loss2d_forward_out_frame",
+  );
   // tracing: the labels' values are not known yet; the compiled kernel checks them (see nll)
   if (!target.storage || activeTrace()) return;
   const classes = input.shape[input.ndim === 1 ? 0 : 1];
@@ -287,8 +286,7 @@ const sameSize = (a: Tensor, b: Tensor) => fmtShape(a.shape) === fmtShape(b.shap
 // mse_loss's and smooth_l1_loss's kernels: the operands promoted (bool ones too), floats only
 function pointwiseLossDtype(input: Tensor, target: Tensor, kernel: string): DType {
   const dtype = promote(input.dtype, target.dtype);
-  if (!isFloat(dtype))
-    throw new Error(`"${kernel}" not implemented for '${scalarTypeName(dtype)}'`);
+  arg.floatKernel(dtype, kernel);
   return dtype;
 }
 // a result of type `from` written into a tensor of type `to` (PyTorch's in-place cast check)
@@ -351,7 +349,7 @@ export function huberLoss(inputArg: Tensor, targetArg: Tensor, opts?: HuberOptio
   const common = promote(input.dtype, target.dtype);
   if (!isFloat(input.dtype)) {
     if (isFloat(common)) throw castError(common, input.dtype);
-    throw new Error(`"huber_cpu" not implemented for '${scalarTypeName(common)}'`);
+    arg.noKernel("huber_cpu", common);
   }
   return composite("HuberLossBackward0", [input, target], (x, y) => {
     const d = x.sub(y.to(common)),
@@ -399,8 +397,7 @@ export function binaryCrossEntropy(inputArg: Tensor, targetArg: Tensor, opts?: B
   const weight = weightOpt(o.weight, "binary_cross_entropy", "weight", input);
   if (target.dtype !== input.dtype)
     throw new Error(`Found dtype ${scalarType(target)} but expected ${scalarType(input)}`);
-  if (!isFloat(input.dtype))
-    throw new Error(`"binary_cross_entropy" not implemented for '${scalarType(input)}'`);
+  arg.floatKernel(input.dtype, "binary_cross_entropy");
   if (input.storage && !activeTrace() && input.values().some((v) => !(v >= 0 && v <= 1)))
     throw new Error("all elements of input should be between 0 and 1");
   const ins = weight ? [input, target, weight] : [input, target];

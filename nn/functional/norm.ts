@@ -19,20 +19,14 @@ export const optionalTensor = (v: unknown, fn: string, name: string, pos: number
 // layer_norm's and group_norm's kernels: a float input, and weight and bias of its dtype (no
 // promotion), in PyTorch's words
 function sameDtypeParams(x: Tensor, kernel: string, params: (Tensor | null)[]): void {
-  if (!isFloat(x.dtype))
-    throw new Error(`"${kernel}" not implemented for '${scalarTypeName(x.dtype)}'`);
-  for (const t of params)
-    if (t && t.dtype !== x.dtype)
-      throw new Error(
-        `expected scalar type ${scalarTypeName(x.dtype)} but found ${scalarTypeName(t.dtype)}`,
-      );
+  arg.floatKernel(x.dtype, kernel);
+  for (const t of params) if (t) arg.sameScalarType(x.dtype, t.dtype);
 }
 // batch_norm's CPU kernel (instance_norm's too): a float input; parameters of another dtype than
 // the input's are its "mixed dtype" case (the first defined one decides), which 1.13 only has for
 // a bfloat16 input with float parameters; otherwise every parameter has the input's dtype
 function batchNormDtypes(x: Tensor, params: (Tensor | null)[]): void {
-  if (!isFloat(x.dtype))
-    throw new Error(`"batch_norm" not implemented for '${scalarTypeName(x.dtype)}'`);
+  arg.floatKernel(x.dtype, "batch_norm");
   const defined = params.filter((t): t is Tensor => t !== null);
   if (defined.length && defined[0].dtype !== x.dtype) {
     if (defined.some((t) => t.dtype !== "float32"))

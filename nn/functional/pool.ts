@@ -2,7 +2,6 @@
 // to each window's first maximum; average pooling is a convolution with a constant weight (one
 // kernel, the division its epilogue; its gradient a transposed convolution); adaptive average
 // pooling two matmuls with constant averaging matrices
-import { isFloat, scalarTypeName } from "../../ir/dtype";
 import { poolOut } from "../../ir/ops/pool";
 import { fmtShape, sameShape } from "../../ir/shape";
 import * as arg from "../../runtime/args";
@@ -117,7 +116,7 @@ function maxPool(input: Tensor, kernelSize: unknown, opts: unknown, d: number, f
       : d === 1 && !withIndices
         ? "max_pool1d_impl"
         : "max_pool2d";
-  noIntKernel(s.x, kernel);
+  arg.floatKernel(s.x.dtype, kernel);
   const p = {
     kernel: s.kernel,
     stride: s.stride,
@@ -195,11 +194,6 @@ export function maxPool3d(input: Tensor, kernelSize: number | number[], opts?: M
   return maxPool(input, kernelSize, opts, 3, "max_pool3d");
 }
 
-function noIntKernel(x: Tensor, kernel: string): void {
-  if (!isFloat(x.dtype))
-    throw new Error(`"${kernel}" not implemented for '${scalarTypeName(x.dtype)}'`);
-}
-
 // The inverse of max pooling: each value of input written at its index in a zero output plane
 // (or volume: a scatter along the flattened plane; its gradient reads the output gradient there).
 function maxUnpool(
@@ -256,7 +250,7 @@ function maxUnpool(
     out = given;
   }
   // PyTorch's kernels (max_unpool1d runs max_unpool2d's) are for floats only
-  noIntKernel(x, `max_unpool${d === 3 ? 3 : 2}d`);
+  arg.floatKernel(x.dtype, `max_unpool${d === 3 ? 3 : 2}d`);
   const plane = out.reduce((a, b) => a * b, 1);
   // eagerly, PyTorch's wording for an index outside the output (compiled, the scatter's check)
   if (!activeTrace()) {
@@ -404,7 +398,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | (number | 
  */
 export function adaptiveMaxPool2d(input: Tensor, outputSize: number | (number | null)[]): Tensor {
   const { x, out, sizes } = adaptiveSpec(input, outputSize, "adaptive_max_pool2d");
-  noIntKernel(x, "adaptive_max_pool2d");
+  arg.floatKernel(x.dtype, "adaptive_max_pool2d");
   const [H, W] = sizes,
     [OH, OW] = out;
   return composite("AdaptiveMaxPool2DBackward0", [x], (a) => {
